@@ -1,0 +1,59 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every Polyclear target shares: Swift 6 mode, explicit existentials,
+/// internal imports by default, and warnings as errors (the STYLE guide's rules).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Polyclear",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "polyclear", targets: ["polyclear"]),
+        .library(name: "PolyclearCore", targets: ["PolyclearCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Money, ids, the ledger state machine. Standard library only: no I/O, no Foundation.
+        .target(name: "PolyclearCore", swiftSettings: strictSettings),
+        // Store protocol, the single-writer service, the in-memory store.
+        .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        // The embedded SQLite store (GRDB).
+        .target(
+            name: "PolyclearSQLite",
+            dependencies: [
+                "PolyclearStorage", "PolyclearCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "polyclear",
+            dependencies: [
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "PolyclearCoreTests", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PolyclearStorageTests",
+            dependencies: ["PolyclearCore", "PolyclearStorage", "PolyclearSQLite"],
+            swiftSettings: strictSettings
+        ),
+        // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
+        .testTarget(
+            name: "PolyclearCLITests",
+            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,123 @@
+/// An open-addressing hash table from 128-bit ids to values, for the apply loop.
+///
+/// Why not `Dictionary`: this one never allocates except when it grows, stores keys and
+/// values in two flat arrays (no per-entry boxes, 16 + `Value` bytes a slot), and hashes
+/// deterministically. Linear probing; the slot is picked by multiply-shift ("fastrange"), so
+/// the capacity need not be a power of two and the table grows by 1.5x, which keeps resident
+/// memory per entry low. Deletion shifts the following run back (no tombstones).
+/// Key 0 marks an empty slot: ids are never zero (the ledger rejects them first).
+struct IDTable<Value> {
+    private(set) var keys: ContiguousArray<UInt128>
+    private(set) var values: ContiguousArray<Value>
+    private(set) var count = 0
+    private let emptyValue: Value
+
+    /// The table grows when `count` would exceed this share of the slots (0.8).
+    private static var loadNumerator: Int { 4 }
+    private static var loadDenominator: Int { 5 }
+
+    init(emptyValue: Value, minimumCapacity: Int = 0) {
+        self.emptyValue = emptyValue
+        let slotCount = Swift.max(16, minimumCapacity * Self.loadDenominator / Self.loadNumerator + 1)
+        keys = ContiguousArray(repeating: 0, count: slotCount)
+        values = ContiguousArray(repeating: emptyValue, count: slotCount)
+    }
+
+    var slotCount: Int { keys.count }
+
+    /// Bytes held by the two arrays: what one entry really costs in memory.
+    var allocatedByteCount: Int { keys.count * (MemoryLayout<UInt128>.stride + MemoryLayout<Value>.stride) }
+
+    @inline(__always)
+    private func homeSlot(_ key: UInt128) -> Int {
+        // murmur3's 64-bit finaliser over both halves, then map into [0, slotCount).
+        var hash = UInt64(truncatingIfNeeded: key) ^ (UInt64(truncatingIfNeeded: key >> 64) &* 0x9E37_79B9_7F4A_7C15)
+        hash ^= hash >> 33
+        hash &*= 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 33
+        hash &*= 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
+        return Int(hash.multipliedFullWidth(by: UInt64(keys.count)).high)
+    }
+
+    /// The slot holding `key`, or nil.
+    @inline(__always)
+    func slot(of key: UInt128) -> Int? {
+        var slot = homeSlot(key)
+        while true {
+            let found = keys[slot]
+            if found == key { return slot }
+            if found == 0 { return nil }
+            slot += 1
+            if slot == keys.count { slot = 0 }
+        }
+    }
+
+    func value(for key: UInt128) -> Value? {
+        guard let slot = slot(of: key) else { return nil }
+        return values[slot]
+    }
+
+    subscript(slot slot: Int) -> Value {
+        get { values[slot] }
+        set { values[slot] = newValue }
+    }
+
+    /// Inserts a key that is not in the table.
+    mutating func insertNew(_ key: UInt128, _ value: Value) {
+        precondition(key != 0, "IDTable keys must not be zero")
+        if (count + 1) * Self.loadDenominator > keys.count * Self.loadNumerator { grow() }
+        var slot = homeSlot(key)
+        while keys[slot] != 0 {
+            precondition(keys[slot] != key, "IDTable.insertNew: key already present")
+            slot += 1
+            if slot == keys.count { slot = 0 }
+        }
+        keys[slot] = key
+        values[slot] = value
+        count += 1
+    }
+
+    /// Removes `key` and returns its value; nil if absent.
+    @discardableResult
+    mutating func remove(_ key: UInt128) -> Value? {
+        guard var hole = slot(of: key) else { return nil }
+        let removed = values[hole]
+        // Backward-shift: move later entries of the run into the hole when their home slot
+        // does not lie (cyclically) between the hole and their current slot.
+        var next = hole
+        while true {
+            next += 1
+            if next == keys.count { next = 0 }
+            let nextKey = keys[next]
+            if nextKey == 0 { break }
+            let home = homeSlot(nextKey)
+            let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if stays { continue }
+            keys[hole] = nextKey
+            values[hole] = values[next]
+            hole = next
+        }
+        keys[hole] = 0
+        values[hole] = emptyValue
+        count -= 1
+        return removed
+    }
+
+    /// Every entry, in slot order (not a meaningful order).
+    func forEach(_ body: (UInt128, Value) -> Void) {
+        for slot in keys.indices where keys[slot] != 0 { body(keys[slot], values[slot]) }
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldValues = values
+        let newSlotCount = keys.count + keys.count / 2
+        keys = ContiguousArray(repeating: 0, count: newSlotCount)
+        values = ContiguousArray(repeating: emptyValue, count: newSlotCount)
+        count = 0
+        for slot in oldKeys.indices where oldKeys[slot] != 0 { insertNew(oldKeys[slot], oldValues[slot]) }
+    }
+}
+
+extension IDTable: Sendable where Value: Sendable {}

@@ -1,0 +1,10 @@
+/// Every bound the ledger enforces, in one place. Changing one is a configuration decision
+/// with memory and latency consequences; the benchmarks use these defaults.
+public enum Limits {
+    /// Events one batch may carry (TigerBeetle's figure: 8,190 transfers fill a 1 MiB message).
+    public static let batchEventCountMax = 8_190
+    /// Events the writer's inbox may hold before it answers "busy, retry".
+    public static let inboxEventCountMax = 8 * batchEventCountMax
+    /// The longest a pending transfer may reserve funds: a year covers any settlement cycle.
+    public static let pendingTimeoutSecondsMax: UInt32 = 366 * 24 * 3_600
+}

@@ -1,0 +1,109 @@
+/// An amount of one currency, as a signed integer of minor units (cents for EUR, yen for JPY).
+///
+/// Why `Int64` here and `UInt128` in the ledger: one amount or one net position fits in 63 bits
+/// with room to spare — 9.2e18 minor units of the rupiah (2 decimals, one of the lowest-valued
+/// currencies) is 9.2e16 IDR, about 5.8 trillion USD — so values that
+/// cross the API, ISO 20022 messages and SQL columns stay plain 64-bit integers. Ledger
+/// *balances* are running sums of every transfer ever posted to an account, which a busy hub
+/// account in a low-value currency could push past 2^63 over decades; those are `UInt128`.
+public struct Money: Hashable, Sendable, CustomStringConvertible {
+    public let minorUnits: Int64
+    public let currency: Currency
+
+    public init(minorUnits: Int64, currency: Currency) {
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    /// Whether a parsed amount may be negative. Payments and transfers take `.positive` or
+    /// `.nonNegative`; net positions and adjustments take `.any`.
+    public enum SignRule: Sendable { case positive, nonNegative, any }
+
+    /// Parses a plain decimal string ("1234.5", "-0.01", "7") exactly, with no rounding:
+    /// more decimals than the currency has is an error, never a silent truncation.
+    /// No exponent notation, no thousands separators, no leading "+", no spaces.
+    public init(parsing text: some StringProtocol, currency: Currency, sign: SignRule = .nonNegative)
+        throws(AmountParseError)
+    {
+        let minorUnits = try Money.parseMinorUnits(text, exponent: currency.exponent)
+        switch sign {
+        case .positive where minorUnits <= 0:
+            throw minorUnits == 0 ? .mustBePositive : .negativeNotAllowed
+        case .nonNegative where minorUnits < 0: throw .negativeNotAllowed
+        default: break
+        }
+        self.init(minorUnits: minorUnits, currency: currency)
+    }
+
+    /// "1234.50" for EUR, "1235" for JPY, "-0.0001" for the unit: always exactly `exponent`
+    /// decimals, so that formatting and parsing are inverse.
+    public var decimalString: String { Money.format(minorUnits: minorUnits, exponent: currency.exponent) }
+
+    public var description: String { "\(decimalString) \(currency.code)" }
+}
+
+extension Money {
+    static func parseMinorUnits(_ text: some StringProtocol, exponent: Int) throws(AmountParseError) -> Int64 {
+        var bytes = Substring(text).utf8[...]
+        guard !bytes.isEmpty else { throw .empty }
+        let isNegative = bytes.first == UInt8(ascii: "-")
+        if isNegative { bytes = bytes.dropFirst() }
+        // Accumulate the magnitude as a negative number: Int64.min has no positive twin.
+        var negativeMagnitude: Int64 = 0
+        var integerDigitCount = 0
+        var fractionDigitCount = 0
+        var seenPoint = false
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { throw .notANumber }
+                seenPoint = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .notANumber }
+            if seenPoint {
+                fractionDigitCount += 1
+                guard fractionDigitCount <= exponent else { throw .tooManyDecimals }
+            } else {
+                integerDigitCount += 1
+            }
+            negativeMagnitude = try appendingDigit(negativeMagnitude, byte - UInt8(ascii: "0"))
+        }
+        guard integerDigitCount > 0, !seenPoint || fractionDigitCount > 0 else { throw .notANumber }
+        for _ in fractionDigitCount..<exponent { negativeMagnitude = try appendingDigit(negativeMagnitude, 0) }
+        if isNegative { return negativeMagnitude }
+        guard negativeMagnitude != .min else { throw .overflow }
+        return -negativeMagnitude
+    }
+
+    private static func appendingDigit(_ negativeMagnitude: Int64, _ digit: UInt8) throws(AmountParseError) -> Int64 {
+        let (shifted, overflowA) = negativeMagnitude.multipliedReportingOverflow(by: 10)
+        let (result, overflowB) = shifted.subtractingReportingOverflow(Int64(digit))
+        guard !overflowA, !overflowB else { throw .overflow }
+        return result
+    }
+
+    /// Formats any integer amount of minor units; `UInt128` ledger balances use it too.
+    public static func format(minorUnits: some BinaryInteger, exponent: Int) -> String {
+        let isNegative = minorUnits < 0
+        var digits = String(minorUnits.magnitude)
+        if digits.count <= exponent { digits = String(repeating: "0", count: exponent - digits.count + 1) + digits }
+        if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
+        return isNegative ? "-" + digits : digits
+    }
+}
+
+/// Why a decimal amount string was refused. Raw values are stable codes: append only.
+public enum AmountParseError: UInt16, Error, Sendable, CustomStringConvertible {
+    case empty = 1, notANumber, tooManyDecimals, negativeNotAllowed, overflow, mustBePositive
+
+    public var description: String {
+        switch self {
+        case .empty: "amount is empty"
+        case .notANumber: "amount is not a plain decimal number"
+        case .tooManyDecimals: "amount has more decimals than the currency allows"
+        case .negativeNotAllowed: "amount must not be negative"
+        case .overflow: "amount is too large"
+        case .mustBePositive: "amount must be greater than zero"
+        }
+    }
+}

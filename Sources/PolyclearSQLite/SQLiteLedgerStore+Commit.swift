@@ -1,0 +1,117 @@
+public import PolyclearCore
+import PolyclearStorage
+import GRDB
+import GRDBSQLite
+
+extension SQLiteLedgerStore {
+    /// Writes one outcome in one transaction. Statements are prepared once per connection
+    /// (GRDB's statement cache) and bound through SQLite's C API: no per-row allocation.
+    public func commit(_ outcome: LedgerOutcome) async throws {
+        try await pool.write { db in
+            try Self.insertAccounts(outcome.createdAccounts, db)
+            try Self.insertTransfers(outcome.createdTransfers, db)
+            try Self.updateStatuses(outcome.statusChanges, db)
+            try Self.updateAccounts(outcome.updatedAccounts, db)
+            let meta = try db.cachedStatement(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'last_timestamp'")
+            try Self.step(meta.sqliteStatement, db) { statement in
+                sqlite3_bind_int64(statement, 1, Int64(bitPattern: outcome.lastTimestamp))
+            }
+        }
+    }
+
+    private static func insertAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
+        guard !accounts.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference,
+                debits_pending, debits_posted, credits_pending, credits_posted)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).sqliteStatement
+        for account in accounts {
+            try step(statement, db) { s in
+                SQLiteValueCoding.bindInt(s, 1, Int64(bitPattern: account.timestamp))
+                SQLiteValueCoding.bindID(s, 2, account.id)
+                SQLiteValueCoding.bindInt(s, 3, account.ledger)
+                SQLiteValueCoding.bindInt(s, 4, account.code)
+                SQLiteValueCoding.bindInt(s, 5, account.flags.rawValue)
+                SQLiteValueCoding.bindValue(s, 6, account.userReference)
+                SQLiteValueCoding.bindValue(s, 7, account.debitsPending)
+                SQLiteValueCoding.bindValue(s, 8, account.debitsPosted)
+                SQLiteValueCoding.bindValue(s, 9, account.creditsPending)
+                SQLiteValueCoding.bindValue(s, 10, account.creditsPosted)
+            }
+        }
+    }
+
+    private static func insertTransfers(_ transfers: ContiguousArray<StoredTransfer>, _ db: Database) throws {
+        guard !transfers.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id,
+                user_reference, timeout_seconds, ledger, code, flags, status, fingerprint)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).sqliteStatement
+        for stored in transfers {
+            let t = stored.transfer
+            try step(statement, db) { s in
+                SQLiteValueCoding.bindInt(s, 1, Int64(bitPattern: t.timestamp))
+                SQLiteValueCoding.bindID(s, 2, t.id)
+                SQLiteValueCoding.bindID(s, 3, t.debitAccountID)
+                SQLiteValueCoding.bindID(s, 4, t.creditAccountID)
+                SQLiteValueCoding.bindValue(s, 5, t.amount)
+                SQLiteValueCoding.bindID(s, 6, t.pendingID)
+                SQLiteValueCoding.bindValue(s, 7, t.userReference)
+                SQLiteValueCoding.bindInt(s, 8, t.timeoutSeconds)
+                SQLiteValueCoding.bindInt(s, 9, t.ledger)
+                SQLiteValueCoding.bindInt(s, 10, t.code)
+                SQLiteValueCoding.bindInt(s, 11, t.flags.rawValue)
+                SQLiteValueCoding.bindInt(s, 12, stored.status.rawValue)
+                SQLiteValueCoding.bindInt(s, 13, Int64(bitPattern: stored.fingerprint))
+            }
+        }
+    }
+
+    private static func updateStatuses(_ changes: ContiguousArray<TransferStatusChange>, _ db: Database) throws {
+        guard !changes.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "UPDATE transfers SET status = ? WHERE id = ?").sqliteStatement
+        for change in changes {
+            try step(statement, db, expectChanges: 1) { s in
+                SQLiteValueCoding.bindInt(s, 1, change.status.rawValue)
+                SQLiteValueCoding.bindID(s, 2, change.transferID)
+            }
+        }
+    }
+
+    private static func updateAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
+        guard !accounts.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            UPDATE accounts SET flags = ?, debits_pending = ?, debits_posted = ?,
+                credits_pending = ?, credits_posted = ?
+            WHERE timestamp = ?
+            """).sqliteStatement
+        for account in accounts {
+            try step(statement, db, expectChanges: 1) { s in
+                SQLiteValueCoding.bindInt(s, 1, account.flags.rawValue)
+                SQLiteValueCoding.bindValue(s, 2, account.debitsPending)
+                SQLiteValueCoding.bindValue(s, 3, account.debitsPosted)
+                SQLiteValueCoding.bindValue(s, 4, account.creditsPending)
+                SQLiteValueCoding.bindValue(s, 5, account.creditsPosted)
+                SQLiteValueCoding.bindInt(s, 6, Int64(bitPattern: account.timestamp))
+            }
+        }
+    }
+
+    /// Binds, runs and resets one write statement; any failure aborts the transaction.
+    @inline(__always)
+    static func step(
+        _ statement: OpaquePointer, _ db: Database, expectChanges: Int32? = nil, bind: (OpaquePointer) -> Void
+    ) throws {
+        bind(statement)
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        if let expectChanges, sqlite3_changes(db.sqliteConnection) != expectChanges {
+            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "commit: expected row to update is missing")
+        }
+    }
+}

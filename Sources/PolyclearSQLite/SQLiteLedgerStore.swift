@@ -1,0 +1,90 @@
+import PolyclearCore
+public import PolyclearStorage
+import GRDB
+import GRDBSQLite
+import Foundation
+
+/// The embedded store: one SQLite file in WAL mode, every commit fsynced
+/// (`synchronous = FULL`), readers on their own connections seeing committed state only.
+public final class SQLiteLedgerStore: LedgerStore {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (or creates) a ledger database. A file that exists but is not a Polyclear ledger,
+    /// or is damaged, or was written by a newer version, is refused and left untouched.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        try Self.validateExistingFile(at: path)
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.label = "polyclear.ledger"
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.writeWithoutTransaction { db in
+                // GRDB picks NORMAL for WAL, which does not fsync each commit. We must.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA cache_size = -262144")  // 256 MiB: keeps the id index hot
+            }
+            try SQLiteSchema.migrator.migrate(pool)
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA application_id = \(SQLiteSchema.applicationID)")
+            }
+            self.pool = pool
+        } catch {
+            throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Refuses a foreign, damaged or too-new file before anything writes to it.
+    private static func validateExistingFile(at path: String) throws(StoreError) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        guard (attributes[.size] as? NSNumber)?.intValue ?? 0 > 0 else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError(.ioFailure, "cannot read \(path)")
+        }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard header == Data("SQLite format 3\0".utf8) else {
+            throw StoreError(.notAPolyclearDatabase, "\(path) is not an SQLite database, so not a Polyclear ledger")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tableCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
+                guard applicationID == SQLiteSchema.applicationID || (applicationID == 0 && tableCount == 0) else {
+                    throw StoreError(.notAPolyclearDatabase, "\(path) is an SQLite database of another application")
+                }
+                if try SQLiteSchema.migrator.hasBeenSuperseded(db) {
+                    throw StoreError(.schemaTooNew, "\(path) was written by a newer Polyclear; upgrade to open it")
+                }
+            }
+            try queue.close()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.corruptDatabase, "\(path) is damaged: \(describe(error))")
+        }
+    }
+
+    /// SQLite's own consistency check of every page and index (slow on big files).
+    public func integrityCheck() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), for tests that guard durability.
+    public func synchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func close() throws { try pool.close() }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")"
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,54 @@
+public import PolyclearCore
+
+/// Where the ledger's committed state lives. SQLite (the default), PostgreSQL and the
+/// in-memory test store implement it; one test suite runs against each.
+///
+/// Only the writer calls `commit`; anyone may read. Reads see committed state only.
+public protocol LedgerStore: Sendable {
+    /// Commits one sealed outcome in one durable transaction (fsync before returning).
+    /// A throw means the outcome may not be stored: the writer stops rather than guess.
+    func commit(_ outcome: LedgerOutcome) async throws
+
+    /// Rebuilds the ledger from committed state, checking its invariants.
+    func restore() async throws -> LedgerStateMachine
+
+    func account(id: UInt128) async throws -> Account?
+
+    func transfer(id: UInt128) async throws -> StoredTransfer?
+
+    /// Transfers debiting or crediting the account, oldest first, within the timestamp range.
+    func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+
+    /// All transfers within the timestamp range, oldest first.
+    func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+}
+
+/// Store failures a caller can act on. Raw values are stable codes: append only.
+public enum StoreErrorCode: UInt16, Sendable {
+    case notAPolyclearDatabase = 1
+    case corruptDatabase = 2
+    case schemaTooNew = 3
+    case invariantViolated = 4
+    case ioFailure = 5
+
+    /// The stable name used in messages and JSON: `not_a_polyclear_database`.
+    public var name: String {
+        switch self {
+        case .notAPolyclearDatabase: "not_a_polyclear_database"
+        case .corruptDatabase: "corrupt_database"
+        case .schemaTooNew: "schema_too_new"
+        case .invariantViolated: "invariant_violated"
+        case .ioFailure: "io_failure"
+        }
+    }
+}
+
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let code: StoreErrorCode
+    public let description: String
+
+    public init(_ code: StoreErrorCode, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+}

@@ -1,0 +1,205 @@
+public import PolyclearCore
+import Synchronization
+
+/// Why a submission got no results. Raw values are stable codes: append only.
+public enum WriterError: UInt16, Error, Sendable {
+    /// The inbox is full: retry later (HTTP 503 with Retry-After).
+    case busy = 1
+    /// More events than `Limits.batchEventCountMax` in one submission.
+    case batchTooLarge = 2
+    /// The writer is not running (shut down, or stopped after a store failure).
+    case stopped = 3
+}
+
+/// The single writer: the one task that owns the ledger state machine.
+///
+/// Callers `submit` batches into a bounded inbox. `run()` restores the ledger from the store,
+/// then repeatedly takes every queued submission (up to one batch's worth of events), applies
+/// each in turn, commits all their changes in one store transaction, and only then replies
+/// (group commit: one fsync serves many callers). A store failure stops the writer: the
+/// in-memory state may then be ahead of the store, and only a restart makes them agree.
+public final class LedgerWriter<Store: LedgerStore>: Sendable {
+    struct Submission: Sendable {
+        var events: [LedgerEvent]
+        var reply: CheckedContinuation<Result<[EventResult], WriterError>, Never>
+    }
+
+    struct Inbox: Sendable {
+        var submissions: [Submission] = []
+        var queuedEventCount = 0
+        var writerWaiting: CheckedContinuation<Void, Never>? = nil
+        var isStopping = false
+        var isStopped = false
+        var stats = LedgerWriterStats()
+    }
+
+    public let store: Store
+    private let inbox = Mutex(Inbox())
+    private let clock: @Sendable () -> UInt64
+    private let inboxEventCountMax: Int
+    private let expiryPollMilliseconds: Int
+
+    /// - Parameters:
+    ///   - clock: nanoseconds since the Unix epoch; the ledger's only source of time.
+    ///   - expiryPollMilliseconds: how often an idle writer checks for pending transfers to expire.
+    public init(
+        store: Store, clock: @escaping @Sendable () -> UInt64 = SystemClock.nanosecondsSinceEpoch,
+        inboxEventCountMax: Int = Limits.inboxEventCountMax, expiryPollMilliseconds: Int = 100
+    ) {
+        self.store = store
+        self.clock = clock
+        self.inboxEventCountMax = inboxEventCountMax
+        self.expiryPollMilliseconds = expiryPollMilliseconds
+    }
+
+    /// Queues a batch and waits until it is applied and durably committed.
+    public func submit(_ events: [LedgerEvent]) async throws(WriterError) -> [EventResult] {
+        guard events.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
+        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<[EventResult], WriterError>, Never>) in
+            let refusal: WriterError? = inbox.withLock { inbox in
+                if inbox.isStopping || inbox.isStopped { return .stopped }
+                if inbox.queuedEventCount + events.count > inboxEventCountMax && !inbox.submissions.isEmpty {
+                    return .busy
+                }
+                inbox.submissions.append(Submission(events: events, reply: reply))
+                inbox.queuedEventCount += events.count
+                inbox.writerWaiting.take()?.resume()
+                return nil
+            }
+            if let refusal { reply.resume(returning: .failure(refusal)) }
+        }
+        return try result.get()
+    }
+
+    /// Counts and memory of the ledger as of the last commit.
+    public var stats: LedgerWriterStats { inbox.withLock { $0.stats } }
+
+    /// Stops taking submissions; `run()` finishes what is queued and returns.
+    public func shutdown() {
+        inbox.withLock { inbox in
+            inbox.isStopping = true
+            inbox.writerWaiting.take()?.resume()
+        }
+    }
+
+    /// Restores the ledger from the store and writes until `shutdown()`.
+    public func run() async throws {
+        let ledger = try await store.restore()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                // Wakes an idle writer so that pending transfers expire on time without traffic.
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .milliseconds(expiryPollMilliseconds)) } catch { return }
+                    wake()
+                }
+            }
+            defer { group.cancelAll() }
+            try await writeLoop(ledger)
+        }
+    }
+
+    private func writeLoop(_ restored: LedgerStateMachine) async throws {
+        var ledger = restored
+        var results = ContiguousArray<EventResult>()
+        results.reserveCapacity(Limits.batchEventCountMax)
+        while true {
+            let (taken, isStopping) = await nextSubmissions()
+            if taken.isEmpty && isStopping { break }
+            var replies: [Result<[EventResult], WriterError>] = []
+            replies.reserveCapacity(taken.count)
+            if taken.isEmpty {
+                let now = clock()
+                guard let due = ledger.nextExpiry, due <= now else { continue }
+                try? ledger.apply([], now: now, results: &results)  // an empty batch cannot be too large
+            }
+            for submission in taken {
+                do {
+                    try ledger.apply(submission.events, now: clock(), results: &results)
+                    replies.append(.success(Array(results)))
+                } catch {
+                    replies.append(.failure(.batchTooLarge))
+                }
+            }
+            #if DEBUG
+            if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
+            #endif
+            do {
+                try await commit(&ledger)
+            } catch {
+                markStopped()
+                for submission in taken { submission.reply.resume(returning: .failure(.stopped)) }
+                throw error
+            }
+            var stats = LedgerWriterStats()
+            stats.accountCount = ledger.accountCount
+            stats.transferCount = ledger.transferCount
+            stats.pendingCount = ledger.pendingCount
+            stats.memory = ledger.memoryUsage
+            inbox.withLock { $0.stats = stats }
+            for (submission, reply) in zip(taken, replies) { submission.reply.resume(returning: reply) }
+        }
+        markStopped()
+    }
+
+    /// Seals, commits and clears the outcome. Kept in its own scope so that the sealed copy is
+    /// released before the buffers are cleared (otherwise clearing would copy them).
+    private func commit(_ ledger: inout LedgerStateMachine) async throws {
+        let outcome = ledger.sealOutcome()
+        if !outcome.isEmpty { try await store.commit(outcome) }
+        ledger.outcomeCommitted()
+    }
+
+    private func nextSubmissions() async -> (taken: [Submission], isStopping: Bool) {
+        while true {
+            let taken: (taken: [Submission], isStopping: Bool)? = inbox.withLock { inbox in
+                guard !inbox.submissions.isEmpty else { return inbox.isStopping ? ([], true) : nil }
+                var eventCount = 0
+                var takeCount = 0
+                for submission in inbox.submissions {
+                    if takeCount > 0 && eventCount + submission.events.count > Limits.batchEventCountMax { break }
+                    eventCount += submission.events.count
+                    takeCount += 1
+                }
+                let taken = Array(inbox.submissions.prefix(takeCount))
+                inbox.submissions.removeFirst(takeCount)
+                inbox.queuedEventCount -= eventCount
+                return (taken, false)
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = inbox.withLock { inbox in
+                    if !inbox.submissions.isEmpty || inbox.isStopping { return true }
+                    inbox.writerWaiting = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+            // A wake with nothing queued is a tick: let the caller check expiries.
+            let isIdle = inbox.withLock { $0.submissions.isEmpty && !$0.isStopping }
+            if isIdle { return ([], false) }
+        }
+    }
+
+    private func wake() {
+        inbox.withLock { $0.writerWaiting.take()?.resume() }
+    }
+
+    private func markStopped() {
+        let orphans: [Submission] = inbox.withLock { inbox in
+            inbox.isStopped = true
+            defer { inbox.submissions.removeAll() }
+            return inbox.submissions
+        }
+        for orphan in orphans { orphan.reply.resume(returning: .failure(.stopped)) }
+    }
+}
+
+/// What the writer's ledger holds, as of its last commit: for metrics and benchmarks.
+public struct LedgerWriterStats: Sendable {
+    public init() {}
+
+    public var accountCount = 0
+    public var transferCount = 0
+    public var pendingCount = 0
+    public var memory = LedgerMemoryUsage()
+}

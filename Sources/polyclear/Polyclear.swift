@@ -1,0 +1,26 @@
+import ArgumentParser
+
+@main
+struct Polyclear: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "polyclear",
+        abstract: "A multilateral clearing and settlement hub for trade in national currencies.",
+        subcommands: [BenchCommand.self, LedgerCommand.self]
+    )
+}
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput, latency and memory (build with -c release).",
+        subcommands: [BenchLedgerCommand.self]
+    )
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Inspect and exercise a stored ledger.",
+        subcommands: [LedgerCheckCommand.self, LedgerLoadCommand.self]
+    )
+}
