@@ -46,7 +46,10 @@ let package = Package(
         .testTarget(name: "PolyclearCoreTests", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearStorageTests",
-            dependencies: ["PolyclearCore", "PolyclearStorage", "PolyclearSQLite"],
+            dependencies: [
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.

@@ -30,6 +30,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try db.execute(sql: "PRAGMA application_id = \(SQLiteSchema.applicationID)")
             }
             self.pool = pool
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
         } catch {
             throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")
         }

@@ -71,6 +71,9 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
         return try result.get()
     }
 
+    /// Events waiting in the inbox.
+    public var queuedEventCount: Int { inbox.withLock { $0.queuedEventCount } }
+
     /// Counts and memory of the ledger as of the last commit.
     public var stats: LedgerWriterStats { inbox.withLock { $0.stats } }
 

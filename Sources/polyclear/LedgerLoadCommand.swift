@@ -70,7 +70,7 @@ struct LedgerLoadCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in 0..<concurrency {
                 group.addTask {
-                    var workload = LedgerWorkload(accountCount: accounts, seed: seed &+ UInt64(client))
+                    var workload = LedgerWorkload(accountCount: accounts, seed: seed)
                     var events: [LedgerEvent] = []
                     var batchNumber = firstBatch + client
                     while batchNumber <= last {

@@ -3,7 +3,8 @@
 ///
 /// Accounts have ids 1...accountCount on one ledger. Transfer ids encode their batch:
 /// `batchNumber << 20 | position`, so a checker can tell which batch a stored transfer came
-/// from. With `twoPhasePercent`, that share of transfers is created pending and resolved
+/// from, and a batch without two-phase transfers depends only on the seed and its number.
+/// With `twoPhasePercent`, that share of transfers is created pending and resolved
 /// (nine in ten posted, one voided) in a later batch; resolutions count as transfers.
 public struct LedgerWorkload: Sendable {
     public static let ledger: UInt32 = CurrencyCode("EUR")!.packedASCII
@@ -14,6 +15,7 @@ public struct LedgerWorkload: Sendable {
     /// Zero: both sides uniform over all accounts. Otherwise both sides among the first N.
     public let hotAccountCount: Int
     public let twoPhasePercent: Int
+    private let seed: UInt64
     private var random: SeededRandom
     private var unresolvedPendingIDs: [UInt128] = []
 
@@ -22,6 +24,7 @@ public struct LedgerWorkload: Sendable {
         self.accountCount = accountCount
         self.hotAccountCount = hotAccountCount
         self.twoPhasePercent = twoPhasePercent
+        self.seed = seed
         self.random = SeededRandom(seed: seed)
     }
 
@@ -44,6 +47,9 @@ public struct LedgerWorkload: Sendable {
     public mutating func fillTransferBatch(_ events: inout [LedgerEvent], batchNumber: Int, count: Int) {
         precondition(count < 1 << 20)
         events.removeAll(keepingCapacity: true)
+        // Reseeded per batch: without two-phase, a batch is a function of (seed, batchNumber),
+        // so a restarted load generator resubmits exactly what it sent before.
+        random = SeededRandom(seed: seed ^ UInt64(batchNumber) &* 0x9E37_79B9_7F4A_7C15)
         for position in 0..<count {
             let id = Self.transferID(batchNumber: batchNumber, position: position)
             if twoPhasePercent > 0, !unresolvedPendingIDs.isEmpty, random.next() % 100 < UInt64(twoPhasePercent) {

@@ -1,0 +1,72 @@
+import Foundation
+import Synchronization
+
+/// The real `polyclear` executable, run as a child process with its output captured live.
+final class ChildProcess: Sendable {
+    static var executableURL: URL {
+        // The test bundle and the executable are built into the same directory.
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return testBinary.deletingLastPathComponent().appendingPathComponent("polyclear")
+    }
+
+    private let process: Process
+    final class Buffer: Sendable {
+        let text = Mutex("")
+    }
+
+    private let output = Buffer()
+    private let errorOutput = Buffer()
+
+    init(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = Self.executableURL
+        process.arguments = arguments
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        self.process = process
+        try process.run()
+        for (pipe, buffer) in [(stdout, output), (stderr, errorOutput)] {
+            let handle = pipe.fileHandleForReading
+            let thread = Thread { [buffer] in
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { return }
+                    buffer.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+                }
+            }
+            thread.start()
+        }
+    }
+
+    var standardOutput: String { output.text.withLock { $0 } }
+    var standardError: String { errorOutput.text.withLock { $0 } }
+    var lines: [Substring] { standardOutput.split(separator: "\n") }
+
+    func kill(signal: Int32 = SIGKILL) { Foundation.kill(process.processIdentifier, signal) }
+
+    /// Waits for exit and returns the status; output read so far stays available.
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.05)  // let the reader threads drain the pipes
+        return process.terminationStatus
+    }
+
+    /// Polls until `condition` holds on the output, or the deadline passes.
+    func waitUntil(seconds: Double, _ condition: (ChildProcess) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(self) { return true }
+            if !process.isRunning { return condition(self) }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        return false
+    }
+
+    /// Runs to completion.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let child = try ChildProcess(arguments)
+        let status = child.waitForExit()
+        return (status, child.standardOutput, child.standardError)
+    }
+}

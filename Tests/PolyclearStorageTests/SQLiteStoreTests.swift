@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearStorage
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    @Test func everyCommitIsFsynced() throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteLedgerStore(path: directory.path("ledger.sqlite"))
+        #expect(try store.synchronousMode() == 2)  // FULL: WAL is fsynced at each commit
+    }
+
+    @Test func reopeningKeepsStateAndTheClock() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        let live: LedgerStateMachine
+        do {
+            let store = try SQLiteLedgerStore(path: path)
+            live = try await LedgerStoreTests.drive(store, seed: 11)
+            try store.close()
+        }
+        let reopened = try SQLiteLedgerStore(path: path)
+        let restored = try await reopened.restore()
+        #expect(restored.makeSnapshot() == live.makeSnapshot())
+        #expect(restored.lastTimestamp == live.lastTimestamp && live.lastTimestamp > 0)
+    }
+
+    static func expectRefusedAndUntouched(_ path: String, _ code: StoreErrorCode) async throws {
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        var caught: StoreError?
+        do {
+            let store = try SQLiteLedgerStore(path: path)
+            _ = try await store.restore()
+        } catch let error as StoreError {
+            caught = error
+        }
+        #expect(caught?.code == code, "got \(String(describing: caught))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the refused file was modified")
+    }
+
+    @Test func aFileThatIsNotSQLiteIsRefusedUntouched() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("notes.txt")
+        try Data("these are not the ledgers you are looking for\n".utf8).write(to: URL(fileURLWithPath: path))
+        try await Self.expectRefusedAndUntouched(path, .notAPolyclearDatabase)
+    }
+
+    @Test func anotherApplicationsSQLiteFileIsRefusedUntouched() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("other.sqlite")
+        let other = try DatabaseQueue(path: path)
+        try await other.write { db in try db.execute(sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)") }
+        try other.close()
+        try await Self.expectRefusedAndUntouched(path, .notAPolyclearDatabase)
+    }
+
+    @Test func aDamagedLedgerIsRefusedUntouched() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        do {
+            let store = try SQLiteLedgerStore(path: path)
+            _ = try await LedgerStoreTests.drive(store, seed: 3, batches: 40)
+            try store.close()  // checkpoints the WAL into the main file
+        }
+        // Keep page 1 (header, schema root) and overwrite everything after it with garbage.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+        var random = SeededRandom(seed: 5)
+        for index in pageSize..<bytes.count { bytes[index] = UInt8(truncatingIfNeeded: random.next()) }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        try await Self.expectRefusedAndUntouched(path, .corruptDatabase)
+    }
+
+    @Test func aLedgerFromANewerVersionIsRefusedUntouched() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        try SQLiteLedgerStore(path: path).close()
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        try queue.close()
+        try await Self.expectRefusedAndUntouched(path, .schemaTooNew)
+    }
+}

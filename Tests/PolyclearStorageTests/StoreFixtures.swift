@@ -1,0 +1,71 @@
+import Foundation
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearStorage
+import Testing
+
+/// The stores every store test runs against. PostgreSQL joins this list in its own issue.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case inMemory, sqlite
+    var testDescription: String { rawValue }
+
+    func makeStore(in directory: TemporaryDirectory) throws -> any LedgerStore {
+        switch self {
+        case .inMemory: InMemoryLedgerStore()
+        case .sqlite: try SQLiteLedgerStore(path: directory.path("ledger.sqlite"))
+        }
+    }
+}
+
+/// A directory removed when the test ends.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let nanoseconds: Mutex<UInt64>
+    init(_ start: UInt64 = 1_700_000_000_000_000_000) { nanoseconds = Mutex(start) }
+    func now() -> UInt64 { nanoseconds.withLock { $0 } }
+    func advance(seconds: UInt64) { nanoseconds.withLock { $0 += seconds * 1_000_000_000 } }
+}
+
+import Synchronization
+
+/// Random but valid-and-invalid mixed traffic over a few accounts (see the Core property tests).
+enum Traffic {
+    static func accounts(_ count: Int = 8) -> [LedgerEvent] {
+        (1...count).map { id in
+            .createAccount(Account(id: UInt128(id), ledger: 1, code: 1,
+                                   flags: id % 4 == 0 ? .debitsMustNotExceedCredits : [], userReference: UInt128(id) << 70))
+        }
+    }
+
+    static func batch(_ random: inout SeededRandom, size: Int, idBase: UInt128) -> [LedgerEvent] {
+        (0..<size).map { i in
+            let id = idBase + UInt128(i)
+            let debit = UInt128(1 + random.next() % 8), credit = UInt128(1 + random.next() % 8)
+            let amount = random.next() % 20 == 0 ? UInt128(Int64.max) + UInt128(random.next()) : UInt128(1 + random.next() % 500)
+            switch random.next() % 6 {
+            case 0: return .createTransfer(Transfer(id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
+                                                    ledger: 1, code: 2, flags: .pending, timeoutSeconds: UInt32(random.next() % 3)))
+            case 1: return .createTransfer(Transfer(id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                                                    flags: .postPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
+            case 2: return .createTransfer(Transfer(id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                                                    flags: .voidPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
+            default: return .createTransfer(Transfer(id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
+                                                     ledger: 1, code: 3, flags: random.next() % 5 == 0 ? .linked : [],
+                                                     userReference: UInt128(random.next())))
+            }
+        }
+    }
+}
