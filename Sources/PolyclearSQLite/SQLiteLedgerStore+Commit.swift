@@ -7,9 +7,10 @@ extension SQLiteLedgerStore {
     /// Writes one outcome in one transaction. Statements are prepared once per connection
     /// (GRDB's statement cache) and bound through SQLite's C API: no per-row allocation.
     public func commit(_ outcome: LedgerOutcome) async throws {
-        try await pool.write { db in
+        try await pool.write { [postingsPerBucketShift] db in
             try Self.insertAccounts(outcome.createdAccounts, db)
             try Self.insertTransfers(outcome.createdTransfers, db)
+            try Self.insertPostings(outcome.createdTransfers, shift: postingsPerBucketShift, db)
             try Self.updateStatuses(outcome.statusChanges, db)
             try Self.updateAccounts(outcome.updatedAccounts, db)
             let meta = try db.cachedStatement(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'last_timestamp'")
@@ -67,6 +68,33 @@ extension SQLiteLedgerStore {
                 SQLiteValueCoding.bindInt(s, 13, Int64(bitPattern: stored.fingerprint))
             }
         }
+    }
+
+    /// Two postings per transfer (debit side, credit side) into the bucketed account index.
+    private static func insertPostings(_ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database) throws {
+        guard !transfers.isEmpty else { return }
+        var postingCount = try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'posting_count'") ?? 0
+        let posting = try db.cachedStatement(sql: "INSERT INTO account_postings (bucket, account_id, timestamp) VALUES (?, ?, ?)").sqliteStatement
+        let bucket = try db.cachedStatement(sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)").sqliteStatement
+        func insert(_ accountID: UInt128, _ timestamp: UInt64) throws {
+            if postingCount & ((1 << shift) - 1) == 0 {
+                try step(bucket, db) { s in
+                    sqlite3_bind_int64(s, 1, postingCount >> shift)
+                    sqlite3_bind_int64(s, 2, Int64(bitPattern: timestamp))
+                }
+            }
+            try step(posting, db) { s in
+                sqlite3_bind_int64(s, 1, postingCount >> shift)
+                SQLiteValueCoding.bindID(s, 2, accountID)
+                sqlite3_bind_int64(s, 3, Int64(bitPattern: timestamp))
+            }
+            postingCount += 1
+        }
+        for stored in transfers {
+            try insert(stored.transfer.debitAccountID, stored.transfer.timestamp)
+            try insert(stored.transfer.creditAccountID, stored.transfer.timestamp)
+        }
+        try db.execute(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'posting_count'", arguments: [postingCount])
     }
 
     private static func updateStatuses(_ changes: ContiguousArray<TransferStatusChange>, _ db: Database) throws {

@@ -2,6 +2,7 @@ public import PolyclearCore
 import PolyclearStorage
 import GRDB
 import GRDBSQLite
+import Foundation
 
 extension SQLiteLedgerStore {
     static let accountColumns = """
@@ -69,17 +70,31 @@ extension SQLiteLedgerStore {
         }
     }
 
+    /// Seeks the bucketed account index once per bucket the range overlaps, oldest first.
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        // Two index range scans merged by timestamp: each side uses its own account index.
+        let lower = Int64(clamping: timestamps.lowerBound), upper = Int64(clamping: timestamps.upperBound)
+        let columns = Self.transferColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let sql = """
-            SELECT \(Self.transferColumns) FROM transfers WHERE debit_account_id = ?1 AND timestamp >= ?2 AND timestamp < ?3
-            UNION ALL
-            SELECT \(Self.transferColumns) FROM transfers WHERE credit_account_id = ?1 AND timestamp >= ?2 AND timestamp < ?3
-            ORDER BY timestamp LIMIT ?4
+            SELECT \(columns.joined(separator: ", ")) FROM account_postings p JOIN transfers t ON t.timestamp = p.timestamp
+            WHERE p.bucket = ?1 AND p.account_id = ?2 AND p.timestamp >= ?3 AND p.timestamp < ?4
+            ORDER BY p.timestamp LIMIT ?5
             """
-        return try await fetchTransfers(sql) { s in
-            SQLiteValueCoding.bindID(s, 1, accountID)
-            Self.bindRange(s, timestamps, limit: limit, firstIndex: 2)
+        return try await pool.read { db in
+            let first = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp <= ?", arguments: [lower])
+                ?? Int64.fetchOne(db, sql: "SELECT MIN(bucket) FROM posting_buckets")
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp < ?", arguments: [upper])
+            guard let first, let last, first <= last else { return [] }
+            var found: [StoredTransfer] = []
+            for bucket in first...last where found.count < limit {
+                try Self.forEachRow(db, sql, bind: { s in
+                    sqlite3_bind_int64(s, 1, bucket)
+                    SQLiteValueCoding.bindID(s, 2, accountID)
+                    sqlite3_bind_int64(s, 3, lower)
+                    sqlite3_bind_int64(s, 4, upper)
+                    sqlite3_bind_int64(s, 5, Int64(limit - found.count))
+                }) { s in found.append(try Self.decodeTransfer(s)) }
+            }
+            return found
         }
     }
 

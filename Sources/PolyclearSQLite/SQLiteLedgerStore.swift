@@ -9,10 +9,18 @@ import Foundation
 public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     let pool: DatabasePool
+    /// log2 of postings per bucket in the by-account index, as stored in the file.
+    let postingsPerBucketShift: Int64
 
     /// Opens (or creates) a ledger database. A file that exists but is not a Polyclear ledger,
     /// or is damaged, or was written by a newer version, is refused and left untouched.
-    public init(path: String) throws(StoreError) {
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(path: path, postingsPerBucketShift: SQLiteSchema.defaultPostingsPerBucketShift)
+    }
+
+    /// - Parameter postingsPerBucketShift: used only when the file is created (tests use
+    ///   small buckets to exercise queries across many of them).
+    init(path: String, postingsPerBucketShift: Int) throws(StoreError) {
         self.path = path
         try Self.validateExistingFile(at: path)
         do {
@@ -26,8 +34,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try db.execute(sql: "PRAGMA cache_size = -262144")  // 256 MiB: keeps the id index hot
             }
             try SQLiteSchema.migrator.migrate(pool)
-            try pool.writeWithoutTransaction { db in
+            self.postingsPerBucketShift = try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA application_id = \(SQLiteSchema.applicationID)")
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('postings_per_bucket_shift', ?)",
+                    arguments: [postingsPerBucketShift])
+                return try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'")!
             }
             self.pool = pool
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PolyclearCore
-import PolyclearSQLite
+@testable import PolyclearSQLite
 import PolyclearStorage
 import Testing
 
@@ -81,5 +81,41 @@ import Testing
         try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
         try queue.close()
         try await Self.expectRefusedAndUntouched(path, .schemaTooNew)
+    }
+}
+
+extension SQLiteStoreTests {
+    /// Property: with tiny buckets (4 postings), queries by account across many buckets give
+    /// exactly what the in-memory store gives, for random accounts, ranges and limits.
+    @Test func bucketedAccountQueriesMatchTheReferenceStore() async throws {
+        let directory = TemporaryDirectory()
+        let sqlite = try SQLiteLedgerStore(path: directory.path("ledger.sqlite"), postingsPerBucketShift: 2)
+        let reference = InMemoryLedgerStore()
+        var ledger = LedgerStateMachine()
+        var results = ContiguousArray<EventResult>()
+        var random = SeededRandom(seed: 21)
+        var now: UInt64 = 1_000_000
+        try ledger.apply(Traffic.accounts(), now: now, results: &results)
+        for batch in 0..<30 {
+            let outcome = ledger.sealOutcome()
+            try await sqlite.commit(outcome)
+            try await reference.commit(outcome)
+            ledger.outcomeCommitted()
+            now += 1_000_000
+            try ledger.apply(Traffic.batch(&random, size: 15, idBase: UInt128(1_000 + batch * 100)), now: now, results: &results)
+        }
+        let all = try await reference.transfers(timestamps: 0..<UInt64.max, limit: .max)
+        #expect(all.count > 100)
+        let timestamps = all.map(\.transfer.timestamp)
+        for _ in 0..<300 {
+            let account = UInt128(1 + random.next() % 9)
+            let a = timestamps[Int(random.next() % UInt64(timestamps.count))]
+            let b = timestamps[Int(random.next() % UInt64(timestamps.count))] + random.next() % 2
+            let range = min(a, b)..<max(a, b)
+            let limit = Int(1 + random.next() % 40)
+            let expected = try await reference.transfers(accountID: account, timestamps: range, limit: limit)
+            let actual = try await sqlite.transfers(accountID: account, timestamps: range, limit: limit)
+            #expect(actual == expected, "account \(account) range \(range) limit \(limit)")
+        }
     }
 }
