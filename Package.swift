@@ -22,7 +22,12 @@ let package = Package(
     ],
     targets: [
         // Money, ids, the ledger state machine. Standard library only: no I/O, no Foundation.
-        .target(name: "PolyclearCore", swiftSettings: strictSettings),
+        // Built optimised even in debug builds: the apply loop's allocation-freedom is a property
+        // of optimised code, and the tests that check it run in `swift test`'s debug build.
+        .target(
+            name: "PolyclearCore",
+            swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // Store protocol, the single-writer service, the in-memory store.
         .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // The embedded SQLite store (GRDB).
@@ -43,7 +48,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PolyclearCoreTests", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        // Counts heap allocations per thread (interposes malloc in the test process only).
+        .target(name: "MallocCounter", path: "Tests/Support/MallocCounter"),
+        .testTarget(
+            name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "MallocCounter"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearStorageTests",
             dependencies: [

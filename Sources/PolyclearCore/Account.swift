@@ -45,5 +45,6 @@ public struct AccountFlags: OptionSet, Hashable, Sendable {
     /// Set by a `closeAccount` event; a closed account takes no new transfers.
     public static let closed = AccountFlags(rawValue: 1 << 3)
 
-    static let known: AccountFlags = [.linked, .debitsMustNotExceedCredits, .creditsMustNotExceedDebits, .closed]
+    static let known = AccountFlags(rawValue: 0b1111)
+    static let balanceLimits = AccountFlags(rawValue: debitsMustNotExceedCredits.rawValue | creditsMustNotExceedDebits.rawValue)
 }

@@ -14,6 +14,8 @@ struct ExpiryHeap {
     var isEmpty: Bool { entries.isEmpty }
     var earliest: Entry? { entries.first }
 
+    mutating func reserveCapacity(_ count: Int) { entries.reserveCapacity(count) }
+
     mutating func insert(_ entry: Entry) {
         entries.append(entry)
         var child = entries.count - 1

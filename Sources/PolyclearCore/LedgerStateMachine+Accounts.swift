@@ -5,7 +5,7 @@ extension LedgerStateMachine {
         if !AccountFlags.known.isSuperset(of: submitted.flags) { return .flagsUnknown }
         if submitted.id == 0 { return .idMustNotBeZero }
         if submitted.id == .max { return .idMustNotBeIntMax }
-        if submitted.flags.isSuperset(of: [.debitsMustNotExceedCredits, .creditsMustNotExceedDebits]) {
+        if submitted.flags.isSuperset(of: .balanceLimits) {
             return .flagsAreMutuallyExclusive
         }
         if submitted.flags.contains(.closed) { return .closedFlagMustNotBeSet }

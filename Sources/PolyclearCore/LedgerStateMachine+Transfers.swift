@@ -20,7 +20,7 @@ extension LedgerStateMachine {
         if !TransferFlags.known.isSuperset(of: t.flags) { return .flagsUnknown }
         if t.id == 0 { return .idMustNotBeZero }
         if t.id == .max { return .idMustNotBeIntMax }
-        let phaseFlags = t.flags.intersection([.pending, .postPendingTransfer, .voidPendingTransfer])
+        let phaseFlags = t.flags.intersection(.phases)
         if phaseFlags.rawValue.nonzeroBitCount > 1 { return .flagsAreMutuallyExclusive }
         let resolves = t.resolvesPending
         // A post or void may leave accounts, ledger and code zero: they come from the pending transfer.

@@ -43,10 +43,11 @@ public struct LedgerStateMachine {
 
     /// - Parameters: expected counts size the tables up front, so that a known workload does
     ///   not pay for growth in the middle of a batch.
-    public init(expectedAccountCount: Int = 0, expectedTransferCount: Int = 0) {
+    public init(expectedAccountCount: Int = 0, expectedTransferCount: Int = 0, expectedPendingCount: Int = 0) {
         accountIndexByID = IDTable(emptyValue: 0, minimumCapacity: expectedAccountCount)
         transferIndex = IDTable(emptyValue: 0, minimumCapacity: expectedTransferCount)
-        pendingByID = IDTable(emptyValue: .empty)
+        pendingByID = IDTable(emptyValue: .empty, minimumCapacity: expectedPendingCount)
+        expiries.reserveCapacity(expectedPendingCount)
         accounts.reserveCapacity(expectedAccountCount)
         touchedGeneration.reserveCapacity(expectedAccountCount)
         undoLog.reserveCapacity(64)

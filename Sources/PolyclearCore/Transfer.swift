@@ -39,7 +39,7 @@ public struct Transfer: Hashable, Sendable {
     }
 
     /// Whether this transfer resolves a pending one.
-    public var resolvesPending: Bool { !flags.isDisjoint(with: [.postPendingTransfer, .voidPendingTransfer]) }
+    public var resolvesPending: Bool { !flags.isDisjoint(with: .resolving) }
 }
 
 public struct TransferFlags: OptionSet, Hashable, Sendable {
@@ -55,7 +55,11 @@ public struct TransferFlags: OptionSet, Hashable, Sendable {
     /// Release the pending transfer named in `pendingID`.
     public static let voidPendingTransfer = TransferFlags(rawValue: 1 << 3)
 
-    static let known: TransferFlags = [.linked, .pending, .postPendingTransfer, .voidPendingTransfer]
+    // Combinations as raw values, not array literals: an OptionSet array literal in the hot
+    // path builds a heap array each time (AllocationTests catches it).
+    static let known = TransferFlags(rawValue: 0b1111)
+    static let resolving = TransferFlags(rawValue: postPendingTransfer.rawValue | voidPendingTransfer.rawValue)
+    static let phases = TransferFlags(rawValue: pending.rawValue | resolving.rawValue)
 }
 
 /// What became of a transfer, as stored. Raw values are stored: append only.

@@ -31,7 +31,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     @Option(help: "Share of transfers that are two-phase (pending, then posted or voided), 0...100.")
     var twoPhasePercent = 0
     @Option(help: "Clients submitting concurrently in sqlite mode.")
-    var clients = 2
+    var clients = 1
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
     var databaseDirectory = FileManager.default.temporaryDirectory.path
     @Option(help: "Workload seed.")
