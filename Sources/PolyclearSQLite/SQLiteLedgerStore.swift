@@ -9,6 +9,9 @@ import Foundation
 public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     let pool: DatabasePool
+    /// A connection of its own for WAL checkpoints, so that they never wait for, or hold up,
+    /// the writer's commits.
+    let checkpointer: DatabaseQueue
     /// log2 of postings per bucket in the by-account index, as stored in the file.
     let postingsPerBucketShift: Int64
 
@@ -32,6 +35,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                 // GRDB picks NORMAL for WAL, which does not fsync each commit. We must.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA cache_size = -262144")  // 256 MiB: keeps the id index hot
+                // Checkpoints run beside the writer (`performMaintenance`); this only bounds the
+                // WAL (64 MiB) should they stop.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }
             try SQLiteSchema.migrator.migrate(pool)
             self.postingsPerBucketShift = try pool.writeWithoutTransaction { db in
@@ -42,6 +48,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 return try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'")!
             }
             self.pool = pool
+            self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
         } catch {
@@ -93,7 +100,26 @@ public final class SQLiteLedgerStore: LedgerStore {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    public func close() throws { try pool.close() }
+    /// Copies committed WAL frames into the database file without blocking the writer.
+    public func performMaintenance() async throws {
+        // On GRDB's own dispatch queue: a checkpoint blocks, and must not block a Swift
+        // concurrency thread.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            checkpointer.asyncWriteWithoutTransaction { db in
+                do {
+                    _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func close() throws {
+        try checkpointer.close()
+        try pool.close()
+    }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError {

@@ -21,6 +21,14 @@ public protocol LedgerStore: Sendable {
 
     /// All transfers within the timestamp range, oldest first.
     func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+
+    /// Upkeep that must stay off the commit path (SQLite: WAL checkpoints). The writer calls
+    /// it about every 100 ms, concurrently with commits. Failures are not fatal.
+    func performMaintenance() async throws
+}
+
+extension LedgerStore {
+    public func performMaintenance() async throws {}
 }
 
 /// Store failures a caller can act on. Raw values are stable codes: append only.

@@ -90,10 +90,12 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
         let ledger = try await store.restore()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [self] in
-                // Wakes an idle writer so that pending transfers expire on time without traffic.
+                // Wakes an idle writer so that pending transfers expire on time without traffic,
+                // and runs the store's upkeep beside the commits.
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: .milliseconds(expiryPollMilliseconds)) } catch { return }
                     wake()
+                    try? await store.performMaintenance()
                 }
             }
             defer { group.cancelAll() }

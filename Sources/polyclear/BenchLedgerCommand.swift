@@ -178,7 +178,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let bytesPerTransfer = Double(report.memory.transferIndexBytes) / Double(max(1, report.ledgerTransferCount))
         printFlushed(
             "\(report.label.padding(toLength: 15, withPad: " ", startingAt: 0)) "
-                + "\(perSecond) transfers/s  batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  "
+                + "\(perSecond) transfers/s  batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
                 + "peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB  "
                 + "\(bytesPerAccount) B/account  \(String(format: "%.1f", bytesPerTransfer)) B/transfer (index)  "
                 + "RSS growth \(String(format: "%.1f", Double(report.residentDeltaBytes) / Double(max(1, report.transferCount)))) B/transfer")
