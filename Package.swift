@@ -50,12 +50,14 @@ let package = Package(
         ),
         // Counts heap allocations per thread (interposes malloc in the test process only).
         .target(name: "MallocCounter", path: "Tests/Support/MallocCounter"),
+        // Helpers shared by the test targets (temporary directories, ...).
+        .target(name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "MallocCounter"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearStorageTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -63,7 +65,7 @@ let package = Package(
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",
-            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite"],
+            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

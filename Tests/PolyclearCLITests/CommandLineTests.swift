@@ -1,4 +1,5 @@
 import Foundation
+import PolyclearTestSupport
 import Testing
 
 @Suite struct CommandLineTests {

@@ -2,6 +2,7 @@ import Foundation
 import PolyclearCore
 import PolyclearSQLite
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 /// Kills a real writer process with SIGKILL at random moments and checks, on the database it

@@ -2,6 +2,7 @@ import Foundation
 import PolyclearCore
 import PolyclearSQLite
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 /// One suite, every store: what the ledger commits, the store gives back exactly.

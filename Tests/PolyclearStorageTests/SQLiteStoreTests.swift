@@ -3,6 +3,7 @@ import GRDB
 import PolyclearCore
 @testable import PolyclearSQLite
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 @Suite struct SQLiteStoreTests {

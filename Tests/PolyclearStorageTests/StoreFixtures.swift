@@ -2,6 +2,7 @@ import Foundation
 import PolyclearCore
 import PolyclearSQLite
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 /// The stores every store test runs against. PostgreSQL joins this list in its own issue.
@@ -15,20 +16,6 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqlite: try SQLiteLedgerStore(path: directory.path("ledger.sqlite"))
         }
     }
-}
-
-/// A directory removed when the test ends.
-final class TemporaryDirectory: Sendable {
-    let url: URL
-
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-test-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
 }
 
 /// A clock the test moves by hand.
