@@ -16,7 +16,7 @@ public struct UnitBasket: Hashable, Sendable {
 
 /// A published, immutable set of rates: units of each member currency per one unit of
 /// account, in force from `effectiveFrom` (nanoseconds since the epoch) until the next one.
-public struct Fixing: Hashable, Sendable {
+public struct Fixing: Hashable, Sendable, Codable {
     public let version: UInt32
     public let effectiveFrom: UInt64
     /// The market date of the source rates it was computed from.

@@ -1,0 +1,49 @@
+/// One command to the hub. Commands are the hub's durable log: replaying the same commands
+/// with the same times rebuilds exactly the same state.
+public enum HubCommand: Hashable, Sendable, Codable {
+    case registerMember(Member)
+    case updateMember(id: CountryCode, quotaUnitMinor: Int64?, status: ReferenceStatus?)
+    case registerParticipant(Participant)
+    case updateParticipant(bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?)
+    case publishFixing(Fixing)
+    /// Locks the fixing in force for `validitySeconds`, for one payment between these parties.
+    case issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32)
+    case submitPayment(PaymentInstruction)
+    /// Two-phase: the payee side (or the operator) commits a reserved payment.
+    case commitPayment(id: UInt128, actor: Actor)
+    /// Two-phase: the payee side (or the operator) rejects a reserved payment.
+    case rejectPayment(id: UInt128, actor: Actor)
+    /// The payer withdraws a queued (or held) payment.
+    case cancelPayment(id: UInt128, actor: Actor)
+    /// The operator releases or rejects a payment held by screening.
+    case decideHeldPayment(id: UInt128, release: Bool, actor: Actor)
+    /// Prefunding from (in) or withdrawal to (out) the member central bank: reserve, then
+    /// `confirmFunds` once the central bank has moved the money, or `cancelFunds`.
+    case requestFunds(id: UInt128, participant: BIC, amountMinor: Int64, direction: FundsDirection)
+    case confirmFunds(id: UInt128)
+    case cancelFunds(id: UInt128)
+    case setScreeningList(ScreeningList)
+    /// Utilisation alarm thresholds, in percent of cap or quota (e.g. [75, 90]).
+    case setAlarmThresholds([Int])
+}
+
+public enum FundsDirection: UInt8, Hashable, Sendable, Codable {
+    case into = 0, outOf = 1
+}
+
+/// Names, BICs and countries that stop a payment for an operator's decision.
+public struct ScreeningList: Hashable, Sendable, Codable {
+    /// Matched case-insensitively as whole words inside debtor, creditor and participant names.
+    public var names: [String]
+    public var bics: [BIC]
+    /// ISO 3166 alpha-2 codes, matched against both parties' BIC countries.
+    public var countriesAlpha2: [String]
+
+    public init(names: [String] = [], bics: [BIC] = [], countriesAlpha2: [String] = []) {
+        self.names = names
+        self.bics = bics
+        self.countriesAlpha2 = countriesAlpha2
+    }
+
+    public static let empty = ScreeningList()
+}

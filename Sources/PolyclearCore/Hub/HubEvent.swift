@@ -1,0 +1,42 @@
+/// Something the hub did that must be recorded: the audit trail and the live event feed.
+public struct HubEvent: Hashable, Sendable, Codable {
+    public var timestamp: UInt64
+    public var kind: Kind
+
+    public enum Kind: Hashable, Sendable, Codable {
+        case paymentStatus(id: UInt128, status: PaymentStatus, rejection: PaymentRejection?, actor: Actor)
+        /// A position crossed a utilisation threshold (percent of cap or quota), upwards.
+        case utilisationAlarm(subject: AlarmSubject, thresholdPercent: Int, utilisationPerMille: Int64)
+        case fundsStatus(id: UInt128, status: FundsStatus)
+    }
+}
+
+public enum AlarmSubject: Hashable, Sendable, Codable {
+    case participant(BIC)
+    case member(CountryCode)
+}
+
+public enum FundsStatus: UInt8, Hashable, Sendable, Codable {
+    case reserved = 0, confirmed = 1, cancelled = 2
+}
+
+/// Ledger account kinds (`Account.code`) the hub creates.
+public enum HubAccountCode: UInt16, Sendable {
+    case participantPosition = 1
+    case memberHub = 2
+    case memberFunding = 3
+    case memberUnion = 4
+    case unionRounding = 10
+    case unionCharges = 11
+    case unionReserve = 12
+}
+
+/// Ledger transfer kinds (`Transfer.code`) the hub books.
+public enum HubTransferCode: UInt16, Sendable {
+    case payerLeg = 1
+    case unitLeg = 2
+    case payeeLeg = 3
+    case roundingResidue = 4
+    case fundsIn = 5
+    case fundsOut = 6
+}

@@ -1,0 +1,110 @@
+/// The hub's per-entity state. Indices (`UInt32`) are dense and never reused.
+struct MemberRecord: Sendable {
+    var member: Member
+    var currencyExponent: Int
+    var ledger: UInt32
+    var hubAccountID: UInt128
+    var fundingAccountID: UInt128
+    var roundingAccountID: UInt128
+    var unionAccountID: UInt128
+    /// Participants of this member with a non-empty queue (their heads wait on the quota too).
+    var queuedPayers: ContiguousArray<UInt32> = []
+    var alarmLevel = 0
+}
+
+struct ParticipantRecord: Sendable {
+    var participant: Participant
+    var memberIndex: UInt32
+    var positionAccountID: UInt128
+    /// FIFO queues of payment indices, urgent before normal; `…Head` is the first live slot.
+    var urgentQueue = ContiguousArray<UInt32>()
+    var urgentHead = 0
+    var normalQueue = ContiguousArray<UInt32>()
+    var normalHead = 0
+    var isListedAsQueuedPayer = false
+    var alarmLevel = 0
+
+    var hasQueue: Bool { urgentHead < urgentQueue.count || normalHead < normalQueue.count }
+}
+
+struct FixingRecord: Sendable {
+    var fixing: Fixing
+    /// The rate of each member's currency, by member index (nil: not quoted).
+    var ratesByMember: ContiguousArray<DecimalNumber?>
+}
+
+struct QuoteRecord: Sendable {
+    var id: UInt128
+    var fixingIndex: Int
+    var payerIndex: UInt32
+    var payeeIndex: UInt32
+    var expiresAt: UInt64
+    var isUsed = false
+}
+
+/// Which ledger legs a payment booked, so commit/void touch exactly those.
+struct PaymentLegs: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let payer = PaymentLegs(rawValue: 1 << 0)
+    static let unit = PaymentLegs(rawValue: 1 << 1)
+    static let payee = PaymentLegs(rawValue: 1 << 2)
+    static let residue = PaymentLegs(rawValue: 1 << 3)
+}
+
+struct PaymentRecord: Sendable {
+    var id: UInt128
+    var fingerprint: UInt64
+    var status: PaymentStatus
+    var rejection: PaymentRejection?
+    var payerIndex: UInt32
+    var payeeIndex: UInt32
+    var priority: PaymentPriority
+    /// Kept while the payment may still be (re)processed: held, queued or reserved.
+    var instruction: PaymentInstruction?
+    var quoteIndex: Int?
+    var payerAmountMinor: Int64 = 0
+    var payeeAmountMinor: Int64 = 0
+    var unitAmountMinor: Int64 = 0
+    var fixingVersion: UInt32 = 0
+    var legs: PaymentLegs = []
+    var expiresAt: UInt64 = 0
+
+    var state: PaymentState {
+        PaymentState(id: id, status: status, rejection: rejection, payerAmountMinor: payerAmountMinor,
+                     payeeAmountMinor: payeeAmountMinor, unitAmountMinor: unitAmountMinor, fixingVersion: fixingVersion)
+    }
+}
+
+struct FundsRecord: Sendable {
+    var id: UInt128
+    var participantIndex: UInt32
+    var amountMinor: Int64
+    var direction: FundsDirection
+    var status: FundsStatus
+    var transferID: UInt128
+}
+
+/// The screening list, upper-cased once so that each payment's check is cheap.
+struct NormalisedScreeningList: Sendable {
+    var names: [String]
+    var bics: Set<BIC>
+    var countriesAlpha2: Set<String>
+    var isEmpty: Bool { names.isEmpty && bics.isEmpty && countriesAlpha2.isEmpty }
+
+    init(_ list: ScreeningList) {
+        names = list.names.map { " " + Self.normalise($0) + " " }.filter { $0.count > 2 }
+        bics = Set(list.bics)
+        countriesAlpha2 = Set(list.countriesAlpha2)
+    }
+
+    /// Upper case, letters and digits only, single spaces: "Acme  Trading, Ltd." -> "ACME TRADING LTD".
+    static func normalise(_ name: String) -> String {
+        name.uppercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
+    }
+
+    func matchesName(_ name: String?) -> Bool {
+        guard let name, !names.isEmpty else { return false }
+        let padded = " " + Self.normalise(name) + " "
+        return names.contains { padded.contains($0) }
+    }
+}

@@ -1,0 +1,45 @@
+extension HubStateMachine {
+    /// Accepts a new fixing only if it is complete and newer; otherwise the previous one stays
+    /// in force.
+    mutating func publishFixing(_ fixing: Fixing) -> HubResult {
+        if let last = fixings.last {
+            guard fixing.version > last.fixing.version else { return .refused(.fixingVersionNotIncreasing) }
+            guard fixing.effectiveFrom >= last.fixing.effectiveFrom else { return .refused(.fixingEffectiveTimeGoesBack) }
+        }
+        for rate in fixing.ratesPerUnit.values where rate.isZero { return .refused(.fixingRateNotPositive) }
+        for record in members where fixing.ratesPerUnit[record.member.currency] == nil {
+            return .refused(.fixingMissingCurrency)
+        }
+        fixings.append(FixingRecord(fixing: fixing, ratesByMember: ContiguousArray(members.map { fixing.ratesPerUnit[$0.member.currency] })))
+        // New rates change what queued payments need: try them all again.
+        releaseQueued(participants: [], members: Array(members.indices.map(UInt32.init)))
+        return .ok
+    }
+
+    /// The fixing in force at `time`: the newest whose effective time has come.
+    func fixingIndex(at time: UInt64) -> Int? {
+        var index = fixings.count - 1
+        while index >= 0 && fixings[index].fixing.effectiveFrom > time { index -= 1 }
+        return index >= 0 ? index : nil
+    }
+
+    public var currentFixing: Fixing? { fixingIndex(at: now).map { fixings[$0].fixing } }
+
+    mutating func issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32) -> HubResult {
+        guard id != 0, validitySeconds > 0, validitySeconds <= 86_400 else { return .refused(.malformedField) }
+        guard quotes.value(for: id) == nil else { return .refused(.quoteExists) }
+        guard let payerIndex = participantIndexByBIC.value(for: UInt128(payer.packed)),
+              let payeeIndex = participantIndexByBIC.value(for: UInt128(payee.packed))
+        else { return .refused(.participantNotFound) }
+        guard let fixingIndex = fixingIndex(at: now),
+              let payerRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payerIndex)].memberIndex)],
+              let payeeRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payeeIndex)].memberIndex)]
+        else { return .refused(.noFixingInForce) }
+        let expiresAt = now + UInt64(validitySeconds) * 1_000_000_000
+        quotes.insertNew(id, UInt32(quoteRecords.count))
+        quoteRecords.append(QuoteRecord(id: id, fixingIndex: fixingIndex, payerIndex: payerIndex, payeeIndex: payeeIndex, expiresAt: expiresAt))
+        return .quote(QuoteState(
+            id: id, fixingVersion: fixings[fixingIndex].fixing.version, expiresAt: expiresAt,
+            payerRatePerUnit: payerRate, payeeRatePerUnit: payeeRate))
+    }
+}

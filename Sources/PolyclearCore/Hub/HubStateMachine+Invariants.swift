@@ -1,0 +1,32 @@
+extension HubStateMachine {
+    /// What must hold after every command:
+    /// - the ledger's invariants (every currency ledger and the unit ledger balance);
+    /// - the members' union positions sum to zero exactly, posted and pending;
+    /// - every queued payment waits behind a head that really cannot go.
+    public func checkInvariants() -> LedgerInvariantViolation? {
+        if let violation = ledger.checkInvariants() { return violation }
+        var posted: Int128 = 0, pending: Int128 = 0
+        for record in members {
+            let account = ledger.account(id: record.unionAccountID)!
+            posted += Int128(account.creditsPosted) - Int128(account.debitsPosted)
+            pending += Int128(account.creditsPending) - Int128(account.debitsPending)
+        }
+        if posted != 0 || pending != 0 {
+            return LedgerInvariantViolation(description: "members' union positions sum to \(posted) posted, \(pending) pending")
+        }
+        return nil
+    }
+
+    /// For tests: the queue head of every payer that could go now under its limits.
+    public func releasableQueueHeads() -> [UInt128] {
+        var releasable: [UInt128] = []
+        for payer in participants.indices {
+            var copy = self
+            guard let head = copy.queueHead(UInt32(payer)) else { continue }
+            if case .success(let amounts) = copy.convert(head), copy.fitsLimits(head, amounts) {
+                releasable.append(payments[Int(head)].id)
+            }
+        }
+        return releasable
+    }
+}

@@ -1,0 +1,106 @@
+extension HubStateMachine {
+    static let nameLengthMax = 140
+
+    mutating func registerMember(_ member: Member) -> HubResult {
+        guard (1...Self.nameLengthMax).contains(member.name.count) else { return .refused(.malformedField) }
+        guard member.quotaUnitMinor >= 0 else { return .refused(.negativeLimit) }
+        guard memberIndexByID[member.id.alpha3] == nil else { return .refused(.memberExists) }
+        guard let currency = configuration.currencies[member.currency], member.currency != configuration.unit.code else {
+            return .refused(.currencyNotSupported)
+        }
+        guard memberIndexByCurrency[member.currency] == nil else { return .refused(.currencyAlreadyHasMember) }
+
+        let first = allocateAccountIDs(4)
+        let ledgerID = member.currency.packedASCII
+        let record = MemberRecord(
+            member: member, currencyExponent: currency.exponent, ledger: ledgerID, hubAccountID: first,
+            fundingAccountID: first + 1, roundingAccountID: first + 2, unionAccountID: first + 3)
+        ledgerEvents.removeAll(keepingCapacity: true)
+        ledgerEvents.append(.createAccount(Account(id: record.hubAccountID, ledger: ledgerID, code: HubAccountCode.memberHub.rawValue, flags: .linked)))
+        ledgerEvents.append(.createAccount(Account(id: record.fundingAccountID, ledger: ledgerID, code: HubAccountCode.memberFunding.rawValue, flags: .linked)))
+        ledgerEvents.append(.createAccount(Account(id: record.roundingAccountID, ledger: ledgerID, code: HubAccountCode.unionRounding.rawValue, flags: .linked)))
+        ledgerEvents.append(.createAccount(Account(id: record.unionAccountID, ledger: unitLedger, code: HubAccountCode.memberUnion.rawValue)))
+        precondition(applyLedgerChain(), "member accounts could not be created")
+
+        let index = UInt32(members.count)
+        members.append(record)
+        memberIndexByID[member.id.alpha3] = index
+        memberIndexByCurrency[member.currency] = index
+        for fixingIndex in fixings.indices {
+            fixings[fixingIndex].ratesByMember.append(fixings[fixingIndex].fixing.ratesPerUnit[member.currency])
+        }
+        return .ok
+    }
+
+    mutating func updateMember(id: CountryCode, quotaUnitMinor: Int64?, status: ReferenceStatus?) -> HubResult {
+        guard let index = memberIndexByID[id.alpha3] else { return .refused(.memberNotFound) }
+        if let quotaUnitMinor {
+            guard quotaUnitMinor >= 0 else { return .refused(.negativeLimit) }
+            members[Int(index)].member.quotaUnitMinor = quotaUnitMinor
+        }
+        if let status { members[Int(index)].member.status = status }
+        checkAlarm(member: index)
+        releaseQueued(participants: [], members: [index])
+        return .ok
+    }
+
+    mutating func registerParticipant(_ participant: Participant) -> HubResult {
+        guard (1...Self.nameLengthMax).contains(participant.name.count) else { return .refused(.malformedField) }
+        guard participant.netDebitCapMinor >= 0 else { return .refused(.negativeLimit) }
+        guard let memberIndex = memberIndexByID[participant.memberID.alpha3] else { return .refused(.memberNotFound) }
+        guard participant.bic.countryAlpha2 == participant.memberID.alpha2 else {
+            return .refused(.participantCountryNotMemberCountry)
+        }
+        guard participantIndexByBIC.value(for: UInt128(participant.bic.packed)) == nil else {
+            return .refused(.participantExists)
+        }
+        let accountID = allocateAccountIDs(1)
+        ledgerEvents.removeAll(keepingCapacity: true)
+        ledgerEvents.append(.createAccount(Account(
+            id: accountID, ledger: members[Int(memberIndex)].ledger, code: HubAccountCode.participantPosition.rawValue)))
+        precondition(applyLedgerChain(), "participant account could not be created")
+        participantIndexByBIC.insertNew(UInt128(participant.bic.packed), UInt32(participants.count))
+        participants.append(ParticipantRecord(participant: participant, memberIndex: memberIndex, positionAccountID: accountID))
+        return .ok
+    }
+
+    mutating func updateParticipant(bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?) -> HubResult {
+        guard let index = participantIndexByBIC.value(for: UInt128(bic.packed)) else { return .refused(.participantNotFound) }
+        if let netDebitCapMinor {
+            guard netDebitCapMinor >= 0 else { return .refused(.negativeLimit) }
+            participants[Int(index)].participant.netDebitCapMinor = netDebitCapMinor
+        }
+        if let status { participants[Int(index)].participant.status = status }
+        checkAlarm(participant: index)
+        releaseQueued(participants: [index], members: [])
+        return .ok
+    }
+
+    public func member(_ id: CountryCode) -> Member? { memberIndexByID[id.alpha3].map { members[Int($0)].member } }
+
+    public func participant(_ bic: BIC) -> Participant? {
+        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[Int($0)].participant }
+    }
+
+    public var allMembers: [Member] { members.map(\.member) }
+    public var allParticipants: [Participant] { participants.map(\.participant) }
+
+    /// A participant's position (credits − debits − pending debits) in minor units.
+    public func position(of bic: BIC) -> Int64? {
+        participantIndexByBIC.value(for: UInt128(bic.packed)).map { positionBalance(participant: $0) }
+    }
+
+    /// A member's union position in unit minor units (negative: it owes the union).
+    public func unionPosition(of id: CountryCode) -> Int64? {
+        memberIndexByID[id.alpha3].map { unionBalance(member: $0) }
+    }
+
+    func balance(_ accountID: UInt128) -> Int64 {
+        let account = ledger.account(id: accountID)!
+        // Signed: credits − debits − pending debits; pending credits are not yet available.
+        return Int64(truncatingIfNeeded: Int128(account.creditsPosted) - Int128(account.debitsPosted) - Int128(account.debitsPending))
+    }
+
+    func positionBalance(participant index: UInt32) -> Int64 { balance(participants[Int(index)].positionAccountID) }
+    func unionBalance(member index: UInt32) -> Int64 { balance(members[Int(index)].unionAccountID) }
+}

@@ -1,0 +1,143 @@
+/// The clearing hub: members, participants, fixings, payments and the queue, on top of the
+/// ledger. Deterministic like the ledger: the same commands at the same times give the same
+/// results and state, which is how the hub is rebuilt from its durable log.
+///
+/// A cross-member payment is one linked chain of ledger transfers (see `+Payments`), so it is
+/// booked on all its legs or on none. Limits (net debit caps, quotas) are checked here,
+/// before booking; a payment that would breach one waits in its payer's queue.
+public struct HubStateMachine {
+    public let configuration: HubConfiguration
+    var ledger: LedgerStateMachine
+
+    var members: ContiguousArray<MemberRecord> = []
+    var memberIndexByID: [String: UInt32] = [:]
+    var memberIndexByCurrency: [CurrencyCode: UInt32] = [:]
+    var participants: ContiguousArray<ParticipantRecord> = []
+    var participantIndexByBIC: IDTable<UInt32>
+    var fixings: [FixingRecord] = []
+    var quotes: IDTable<UInt32>
+    var quoteRecords: ContiguousArray<QuoteRecord> = []
+    var paymentIndexByID: IDTable<UInt32>
+    var payments: ContiguousArray<PaymentRecord> = []
+    var reservationExpiries = ExpiryHeap()
+    var fundsIndexByID: IDTable<UInt32>
+    var funds: ContiguousArray<FundsRecord> = []
+    var screening = NormalisedScreeningList(.empty)
+    var alarmThresholdsPercent: [Int]
+
+    var nextAccountID: UInt128 = 1
+    let unitLedger: UInt32
+    let unionRoundingUnitAccountID: UInt128
+    let unionChargesAccountID: UInt128
+    let unionReserveAccountID: UInt128
+
+    var events: ContiguousArray<HubEvent> = []
+    var now: UInt64 = 0
+    /// Reused buffers: the payment path allocates nothing per payment once warm.
+    var ledgerEvents: [LedgerEvent] = []
+    var ledgerResults = ContiguousArray<EventResult>()
+    var releaseWorklist = ContiguousArray<UInt32>()
+
+    public init(configuration: HubConfiguration) {
+        self.configuration = configuration
+        ledger = LedgerStateMachine(expectedAccountCount: 1_024, expectedTransferCount: 1 << 16)
+        participantIndexByBIC = IDTable(emptyValue: 0)
+        quotes = IDTable(emptyValue: 0)
+        paymentIndexByID = IDTable(emptyValue: 0)
+        fundsIndexByID = IDTable(emptyValue: 0)
+        alarmThresholdsPercent = configuration.alarmThresholdsPercent
+        unitLedger = configuration.unit.code.packedASCII
+        ledgerEvents.reserveCapacity(8)
+        ledgerResults.reserveCapacity(Limits.batchEventCountMax)
+        // The union's own accounts on the unit ledger, created at genesis (time 0).
+        unionRoundingUnitAccountID = nextAccountID
+        unionChargesAccountID = nextAccountID + 1
+        unionReserveAccountID = nextAccountID + 2
+        nextAccountID += 3
+        let genesis: [LedgerEvent] = [
+            .createAccount(Account(id: unionRoundingUnitAccountID, ledger: unitLedger, code: HubAccountCode.unionRounding.rawValue, flags: .linked)),
+            .createAccount(Account(id: unionChargesAccountID, ledger: unitLedger, code: HubAccountCode.unionCharges.rawValue, flags: .linked)),
+            .createAccount(Account(id: unionReserveAccountID, ledger: unitLedger, code: HubAccountCode.unionReserve.rawValue)),
+        ]
+        try! ledger.apply(genesis, now: 0, results: &ledgerResults)
+        precondition(ledgerResults.allSatisfy { $0.isOK }, "hub genesis failed")
+    }
+
+    /// The underlying ledger (balances, transfers), read-only.
+    public var ledgerState: LedgerStateMachine { ledger }
+
+    /// Applies one command at time `now` (nanoseconds). Reserved payments whose deadline has
+    /// passed expire first, so expiry depends on time alone.
+    public mutating func apply(_ command: HubCommand, now: UInt64) -> HubResult {
+        self.now = max(now, self.now)
+        expireReservations()
+        switch command {
+        case .registerMember(let member): return registerMember(member)
+        case .updateMember(let id, let quota, let status): return updateMember(id: id, quotaUnitMinor: quota, status: status)
+        case .registerParticipant(let participant): return registerParticipant(participant)
+        case .updateParticipant(let bic, let cap, let status): return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status)
+        case .publishFixing(let fixing): return publishFixing(fixing)
+        case .issueQuote(let id, let payer, let payee, let validity): return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
+        case .submitPayment(let instruction): return submitPayment(instruction)
+        case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)
+        case .rejectPayment(let id, let actor): return decideReserved(id: id, commit: false, actor: actor)
+        case .cancelPayment(let id, let actor): return cancelPayment(id: id, actor: actor)
+        case .decideHeldPayment(let id, let release, let actor): return decideHeld(id: id, release: release, actor: actor)
+        case .requestFunds(let id, let bic, let amount, let direction): return requestFunds(id: id, bic: bic, amountMinor: amount, direction: direction)
+        case .confirmFunds(let id): return resolveFunds(id: id, confirm: true)
+        case .cancelFunds(let id): return resolveFunds(id: id, confirm: false)
+        case .setScreeningList(let list):
+            screening = NormalisedScreeningList(list)
+            return .ok
+        case .setAlarmThresholds(let thresholds):
+            guard thresholds.allSatisfy({ (1...100).contains($0) }) else { return .refused(.malformedField) }
+            alarmThresholdsPercent = thresholds.sorted()
+            return .ok
+        }
+    }
+
+    /// Only advances time: expires what is due.
+    public mutating func tick(now: UInt64) {
+        self.now = max(now, self.now)
+        expireReservations()
+    }
+
+    public struct Outcome: Sendable {
+        public var ledger: LedgerOutcome
+        public var events: ContiguousArray<HubEvent>
+    }
+
+    public mutating func sealOutcome() -> Outcome { Outcome(ledger: ledger.sealOutcome(), events: events) }
+
+    public mutating func outcomeCommitted() {
+        ledger.outcomeCommitted()
+        events.removeAll(keepingCapacity: true)
+    }
+
+    mutating func record(_ kind: HubEvent.Kind) { events.append(HubEvent(timestamp: now, kind: kind)) }
+
+    mutating func allocateAccountIDs(_ count: Int) -> UInt128 {
+        defer { nextAccountID += UInt128(count) }
+        return nextAccountID
+    }
+
+    /// Applies a ledger chain the hub built; true if every event succeeded.
+    mutating func applyLedgerChain() -> Bool {
+        try! ledger.apply(ledgerEvents, now: now, results: &ledgerResults)  // never more than a few events
+        for result in ledgerResults where !result.isOK { return false }
+        return true
+    }
+}
+
+extension HubStateMachine: Sendable {}
+
+/// Hub settings that are not commands (they shape every command).
+public struct HubConfiguration: Sendable {
+    public var currencies: CurrencyTable
+    public var unit: Currency { currencies.unit }
+    /// How long an undecided two-phase payment stays reserved unless it says otherwise.
+    public var defaultReservationTimeoutSeconds: UInt32 = 3_600
+    public var alarmThresholdsPercent: [Int] = [75, 90]
+
+    public init(currencies: CurrencyTable) { self.currencies = currencies }
+}

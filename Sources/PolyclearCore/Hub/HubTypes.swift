@@ -1,0 +1,227 @@
+/// Whether a member or participant may take part.
+public enum ReferenceStatus: UInt8, Hashable, Sendable, Codable {
+    case active = 0, suspended = 1
+}
+
+/// A member: a currency area's central bank, holding a position against the union in the unit.
+public struct Member: Hashable, Sendable, Codable {
+    /// ISO 3166 alpha-3 code of the central bank's country; the member's id.
+    public var id: CountryCode
+    public var name: String
+    public var currency: CurrencyCode
+    /// The most the member's union position may go negative, in unit minor units.
+    public var quotaUnitMinor: Int64
+    public var status: ReferenceStatus
+
+    public init(id: CountryCode, name: String, currency: CurrencyCode, quotaUnitMinor: Int64, status: ReferenceStatus = .active) {
+        self.id = id
+        self.name = name
+        self.currency = currency
+        self.quotaUnitMinor = quotaUnitMinor
+        self.status = status
+    }
+}
+
+/// A participant: a bank of a member country, holding a position in its member's currency.
+public struct Participant: Hashable, Sendable, Codable {
+    public var bic: BIC
+    public var lei: LEI?
+    public var name: String
+    public var memberID: CountryCode
+    /// The most the position may go negative, in minor units of the member's currency.
+    public var netDebitCapMinor: Int64
+    public var status: ReferenceStatus
+
+    public init(bic: BIC, lei: LEI? = nil, name: String, memberID: CountryCode, netDebitCapMinor: Int64, status: ReferenceStatus = .active) {
+        self.bic = bic
+        self.lei = lei
+        self.name = name
+        self.memberID = memberID
+        self.netDebitCapMinor = netDebitCapMinor
+        self.status = status
+    }
+}
+
+/// What a payment is for: carried through to statements and ISO 20022 remittance data.
+public struct TradeReference: Hashable, Sendable, Codable {
+    public var invoiceNumber: String
+    /// ISO 20022 ExternalPurpose1Code: four capital letters or digits (e.g. "GDDS", "SUPP").
+    public var purposeCode: String
+    /// Harmonized System goods code: 6 to 10 digits.
+    public var hsCode: String?
+    public var freeText: String?
+
+    public init(invoiceNumber: String, purposeCode: String, hsCode: String? = nil, freeText: String? = nil) {
+        self.invoiceNumber = invoiceNumber
+        self.purposeCode = purposeCode
+        self.hsCode = hsCode
+        self.freeText = freeText
+    }
+}
+
+/// Which side's amount the payer fixed: what leaves the payer, or what reaches the payee.
+public enum AmountSide: UInt8, Hashable, Sendable, Codable {
+    case payerDebit = 0, payeeCredit = 1
+}
+
+public enum PaymentPriority: UInt8, Hashable, Sendable, Codable {
+    case urgent = 0, normal = 1
+}
+
+/// Who did something: recorded with every status change.
+public enum Actor: Hashable, Sendable, Codable {
+    case system
+    case operatorUser(String)
+    case member(CountryCode)
+    case participant(BIC)
+}
+
+/// A payer's order: pay `amountMinor` (on `amountSide`) from `payer` to `payee`.
+public struct PaymentInstruction: Hashable, Sendable, Codable {
+    public var id: UInt128
+    public var payer: BIC
+    public var payee: BIC
+    public var amountMinor: Int64
+    public var amountSide: AmountSide
+    public var endToEndID: String
+    /// ISO 20022 UETR (a UUID), as 128 bits.
+    public var uetr: UInt128
+    public var trade: TradeReference
+    public var debtorName: String?
+    public var creditorName: String?
+    public var priority: PaymentPriority
+    /// Reserve on every leg and wait for a commit or reject (payee side or operator).
+    public var isTwoPhase: Bool
+    /// Two-phase only: seconds until an undecided reservation expires (0: the hub default).
+    public var timeoutSeconds: UInt32
+    /// Reject instead of queueing when liquidity is short.
+    public var immediateOrReject: Bool
+    public var quoteID: UInt128?
+
+    public init(
+        id: UInt128, payer: BIC, payee: BIC, amountMinor: Int64, amountSide: AmountSide = .payerDebit,
+        endToEndID: String, uetr: UInt128, trade: TradeReference, debtorName: String? = nil, creditorName: String? = nil,
+        priority: PaymentPriority = .normal, isTwoPhase: Bool = false, timeoutSeconds: UInt32 = 0,
+        immediateOrReject: Bool = false, quoteID: UInt128? = nil
+    ) {
+        self.id = id
+        self.payer = payer
+        self.payee = payee
+        self.amountMinor = amountMinor
+        self.amountSide = amountSide
+        self.endToEndID = endToEndID
+        self.uetr = uetr
+        self.trade = trade
+        self.debtorName = debtorName
+        self.creditorName = creditorName
+        self.priority = priority
+        self.isTwoPhase = isTwoPhase
+        self.timeoutSeconds = timeoutSeconds
+        self.immediateOrReject = immediateOrReject
+        self.quoteID = quoteID
+    }
+}
+
+/// Where a payment stands. Raw values are stored: append only.
+public enum PaymentStatus: UInt8, Hashable, Sendable, Codable {
+    case received = 0
+    /// Stopped by screening: waits for an operator's release or reject.
+    case held = 1
+    /// Waiting for liquidity (a cap or quota would be breached).
+    case queued = 2
+    /// Two-phase: reserved on every leg, waiting for commit or reject.
+    case reserved = 3
+    /// Booked on every leg: final.
+    case accepted = 4
+    case rejected = 5
+    case cancelled = 6
+    case expired = 7
+}
+
+/// Why a payment ended rejected. Raw values are wire codes: append only, never renumber.
+/// Each maps to one ISO 20022 status reason code (PolyclearISO20022, one exhaustive switch).
+public enum PaymentRejection: UInt16, Error, Hashable, Sendable, Codable, CaseIterable {
+    case malformedField = 1
+    case unknownPayer = 2
+    case unknownPayee = 3
+    case payerSuspended = 4
+    case payeeSuspended = 5
+    case payerMemberSuspended = 6
+    case payeeMemberSuspended = 7
+    case payerIsPayee = 8
+    case amountNotPositive = 9
+    case amountZeroAfterConversion = 10
+    case amountTooLarge = 11
+    case noFixingForCurrency = 12
+    case quoteNotFound = 13
+    case quoteExpired = 14
+    case quoteAlreadyUsed = 15
+    case quoteForOtherParties = 16
+    case duplicatePaymentID = 17
+    case insufficientLiquidity = 18
+    case screeningRejected = 19
+    case rejectedByPayee = 20
+    case rejectedByOperator = 21
+    case reservationExpired = 22
+    case cancelledByPayer = 23
+    case returnedAtCycleEnd = 24
+}
+
+/// Why a command other than a payment was refused. Stable codes: append only.
+public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterable {
+    case malformedField = 1
+    case memberExists = 2
+    case memberNotFound = 3
+    case currencyAlreadyHasMember = 4
+    case currencyNotSupported = 5
+    case participantExists = 6
+    case participantNotFound = 7
+    case participantCountryNotMemberCountry = 8
+    case negativeLimit = 9
+    case fixingVersionNotIncreasing = 10
+    case fixingEffectiveTimeGoesBack = 11
+    case fixingMissingCurrency = 12
+    case fixingRateNotPositive = 13
+    case quoteExists = 14
+    case paymentNotFound = 15
+    /// The payment is not in a state that allows this (commit after reject, reject after
+    /// commit, cancel of a released payment, ...).
+    case paymentStateForbidsThis = 16
+    case notAllowedForActor = 17
+    case fundsTransferExists = 18
+    case fundsTransferNotFound = 19
+    case insufficientFunds = 20
+    case participantSuspended = 21
+    case amountNotPositive = 22
+    case amountTooLarge = 23
+    case noFixingInForce = 24
+}
+
+/// The result of one hub command.
+public enum HubResult: Hashable, Sendable {
+    case ok
+    /// A payment command: where the payment now stands.
+    case payment(PaymentState)
+    case quote(QuoteState)
+    case refused(HubCommandRejection)
+}
+
+/// A payment as its submitter and the API see it.
+public struct PaymentState: Hashable, Sendable, Codable {
+    public var id: UInt128
+    public var status: PaymentStatus
+    public var rejection: PaymentRejection?
+    /// Filled once converted (accepted or reserved); zero before.
+    public var payerAmountMinor: Int64
+    public var payeeAmountMinor: Int64
+    public var unitAmountMinor: Int64
+    public var fixingVersion: UInt32
+}
+
+public struct QuoteState: Hashable, Sendable, Codable {
+    public var id: UInt128
+    public var fixingVersion: UInt32
+    public var expiresAt: UInt64
+    public var payerRatePerUnit: DecimalNumber
+    public var payeeRatePerUnit: DecimalNumber
+}

@@ -1,0 +1,120 @@
+/// An ISO 3166-1 country, by its alpha-3 code ("BRA"); knows its alpha-2 code ("BR").
+public struct CountryCode: Hashable, Sendable, CustomStringConvertible, Codable {
+    public let alpha3: String
+    public let alpha2: String
+
+    static let byAlpha3: [String: String] = Dictionary(uniqueKeysWithValues: ISO3166.countries.map { ($0.alpha3, $0.alpha2) })
+    static let alpha2Codes: Set<String> = Set(ISO3166.countries.map(\.alpha2))
+
+    public init?(alpha3: String) {
+        guard let alpha2 = Self.byAlpha3[alpha3] else { return nil }
+        self.alpha3 = alpha3
+        self.alpha2 = alpha2
+    }
+
+    public var description: String { alpha3 }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let code = CountryCode(alpha3: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid country"))
+        }
+        self = code
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(alpha3)
+    }
+}
+
+/// A Business Identifier Code (ISO 9362): 4-character party prefix, 2-letter ISO 3166
+/// country, 2-character location, optional 3-character branch. Held packed in 64 bits
+/// (base 37, eleven characters) so that the hub can key on it without strings.
+public struct BIC: Hashable, Sendable, CustomStringConvertible, Codable {
+    public let packed: UInt64
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+
+    /// Accepts 8 or 11 characters; an 11-character BIC ending in "XXX" is the same party as
+    /// its 8-character form and is normalised to it.
+    public init?(_ text: String) {
+        var bytes = Array(text.utf8)
+        guard bytes.count == 8 || bytes.count == 11 else { return nil }
+        if bytes.count == 11 && bytes[8...] == [88, 88, 88] { bytes.removeLast(3) }
+        func isLetter(_ b: UInt8) -> Bool { b >= 65 && b <= 90 }
+        func isAlphanumeric(_ b: UInt8) -> Bool { isLetter(b) || (b >= 48 && b <= 57) }
+        guard bytes[0..<4].allSatisfy(isAlphanumeric), bytes[4..<6].allSatisfy(isLetter),
+              bytes[6..<8].allSatisfy(isAlphanumeric), bytes[8...].allSatisfy(isAlphanumeric),
+              CountryCode.alpha2Codes.contains(String(decoding: bytes[4..<6], as: UTF8.self))
+        else { return nil }
+        var packed: UInt64 = 0
+        for index in 0..<11 {
+            let digit = index < bytes.count ? UInt64(Self.alphabet.firstIndex(of: bytes[index])! + 1) : 0
+            packed = packed * 37 + digit
+        }
+        self.packed = packed
+    }
+
+    public var description: String {
+        var value = packed, characters: [UInt8] = []
+        for _ in 0..<11 {
+            let digit = Int(value % 37)
+            value /= 37
+            if digit > 0 { characters.append(Self.alphabet[digit - 1]) }
+        }
+        return String(decoding: characters.reversed(), as: UTF8.self)
+    }
+
+    /// The ISO 3166 alpha-2 country of the party.
+    public var countryAlpha2: String { String(description.dropFirst(4).prefix(2)) }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let bic = BIC(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid BIC"))
+        }
+        self = bic
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A Legal Entity Identifier (ISO 17442): 18 alphanumeric characters and two check digits
+/// (ISO 7064 MOD 97-10: the 20 characters, letters as 10...35, form a number ≡ 1 mod 97).
+public struct LEI: Hashable, Sendable, CustomStringConvertible, Codable {
+    public let description: String
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let lei = LEI(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid LEI"))
+        }
+        self = lei
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20 else { return nil }
+        var remainder = 0
+        for (index, byte) in bytes.enumerated() {
+            let value: Int
+            switch byte {
+            case 48...57: value = Int(byte) - 48
+            case 65...90 where index < 18: value = Int(byte) - 55
+            default: return nil
+            }
+            remainder = (value >= 10 ? remainder * 100 + value : remainder * 10 + value) % 97
+        }
+        guard remainder == 1 else { return nil }
+        description = text
+    }
+}

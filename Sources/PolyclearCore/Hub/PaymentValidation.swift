@@ -1,0 +1,64 @@
+/// Field checks and the idempotency fingerprint of a payment instruction.
+enum PaymentValidation {
+    static let max35TextLength = 35
+    static let max140TextLength = 140
+
+    /// The first malformed field, if any (ISO 20022 text limits: Max35Text, Max140Text).
+    static func isWellFormed(_ p: PaymentInstruction) -> Bool {
+        guard p.id != 0, isUUIDv4(p.uetr) else { return false }
+        guard (1...max35TextLength).contains(p.endToEndID.utf8.count),
+              (1...max35TextLength).contains(p.trade.invoiceNumber.utf8.count)
+        else { return false }
+        let purpose = p.trade.purposeCode.utf8
+        guard purpose.count == 4, purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else { return false }
+        if let hs = p.trade.hsCode?.utf8 {
+            guard (6...10).contains(hs.count), hs.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        }
+        for text in [p.trade.freeText, p.debtorName, p.creditorName] {
+            if let text, text.utf8.count > max140TextLength { return false }
+        }
+        return p.timeoutSeconds <= Limits.pendingTimeoutSecondsMax
+    }
+
+    /// A UETR is a version-4 UUID (RFC 4122): version nibble 4, variant bits 10.
+    static func isUUIDv4(_ value: UInt128) -> Bool {
+        (value >> 76) & 0xF == 4 && (value >> 62) & 0b11 == 0b10
+    }
+
+    /// FNV-1a over every field, for "same id, same content?" without keeping the content.
+    static func fingerprint(_ p: PaymentInstruction) -> UInt64 {
+        var hasher = FNV1a()
+        hasher.add(p.id)
+        hasher.add(UInt128(p.payer.packed) << 64 | UInt128(p.payee.packed))
+        hasher.add(UInt128(UInt64(bitPattern: p.amountMinor)) << 8 | UInt128(p.amountSide.rawValue))
+        hasher.add(p.uetr)
+        hasher.add(p.quoteID ?? 0)
+        hasher.add(UInt128(p.timeoutSeconds) << 24 | UInt128(p.priority.rawValue) << 16
+            | UInt128(p.isTwoPhase ? 1 : 0) << 8 | UInt128(p.immediateOrReject ? 1 : 0))
+        for text in [p.endToEndID, p.trade.invoiceNumber, p.trade.purposeCode] { hasher.add(text) }
+        for text in [p.trade.hsCode, p.trade.freeText, p.debtorName, p.creditorName] { hasher.add(text) }
+        return hasher.value
+    }
+}
+
+struct FNV1a {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(byte: UInt8) {
+        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+
+    mutating func add(_ number: UInt128) {
+        var rest = number
+        for _ in 0..<16 {
+            add(byte: UInt8(truncatingIfNeeded: rest))
+            rest >>= 8
+        }
+    }
+
+    mutating func add(_ text: String?) {
+        guard let text else { add(byte: 0xFF); add(byte: 0xFE); return }
+        for byte in text.utf8 { add(byte: byte) }
+        add(byte: 0)  // separator: "ab"+"c" differs from "a"+"bc"
+    }
+}
