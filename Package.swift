@@ -28,6 +28,8 @@ let package = Package(
             name: "PolyclearCore",
             swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // ISO 20022 codecs and code mappings.
+        .target(name: "PolyclearISO20022", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
         .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // The embedded SQLite store (GRDB).
@@ -62,6 +64,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "PolyclearISO20022Tests", dependencies: ["PolyclearCore", "PolyclearISO20022"], swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",

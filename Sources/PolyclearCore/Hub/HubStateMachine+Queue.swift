@@ -126,7 +126,10 @@ extension HubStateMachine {
         case .participant(let bic) where bic.packed == participants[Int(payment.payerIndex)].participant.bic.packed: break
         default: return .refused(.notAllowedForActor)
         }
+        let wasQueued = payment.status == .queued
         finish(index, .cancelled, .cancelledByPayer, actor: actor)
+        // The payments behind a cancelled head may fit now.
+        if wasQueued { releaseQueued(participants: [payment.payerIndex], members: []) }
         return .payment(payments[Int(index)].state)
     }
 
