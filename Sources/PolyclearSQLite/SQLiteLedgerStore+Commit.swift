@@ -8,15 +8,20 @@ extension SQLiteLedgerStore {
     /// (GRDB's statement cache) and bound through SQLite's C API: no per-row allocation.
     public func commit(_ outcome: LedgerOutcome) async throws {
         try await pool.write { [postingsPerBucketShift] db in
-            try Self.insertAccounts(outcome.createdAccounts, db)
-            try Self.insertTransfers(outcome.createdTransfers, db)
-            try Self.insertPostings(outcome.createdTransfers, shift: postingsPerBucketShift, db)
-            try Self.updateStatuses(outcome.statusChanges, db)
-            try Self.updateAccounts(outcome.updatedAccounts, db)
-            let meta = try db.cachedStatement(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'last_timestamp'")
-            try Self.step(meta.sqliteStatement, db) { statement in
-                sqlite3_bind_int64(statement, 1, Int64(bitPattern: outcome.lastTimestamp))
-            }
+            try Self.write(outcome, postingsPerBucketShift: postingsPerBucketShift, db)
+        }
+    }
+
+    /// Writes a ledger outcome inside the caller's transaction (the hub store adds its log).
+    static func write(_ outcome: LedgerOutcome, postingsPerBucketShift: Int64, _ db: Database) throws {
+        try Self.insertAccounts(outcome.createdAccounts, db)
+        try Self.insertTransfers(outcome.createdTransfers, db)
+        try Self.insertPostings(outcome.createdTransfers, shift: postingsPerBucketShift, db)
+        try Self.updateStatuses(outcome.statusChanges, db)
+        try Self.updateAccounts(outcome.updatedAccounts, db)
+        let meta = try db.cachedStatement(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'last_timestamp'")
+        try Self.step(meta.sqliteStatement, db) { statement in
+            sqlite3_bind_int64(statement, 1, Int64(bitPattern: outcome.lastTimestamp))
         }
     }
 

@@ -1,4 +1,4 @@
-import PolyclearCore
+public import PolyclearCore
 public import PolyclearStorage
 import GRDB
 import GRDBSQLite

@@ -73,6 +73,20 @@ enum SQLiteSchema {
                 INSERT INTO ledger_meta(key, value) VALUES ('last_timestamp', 0), ('posting_count', 0);
                 """)
         }
+        migrator.registerMigration("v2-hub-log") { db in
+            // The hub's durable log (one row per commit: JSON of the entries applied) and its
+            // audit events (one row per commit). A ledger-only file leaves both empty.
+            try db.execute(sql: """
+                CREATE TABLE hub_log (
+                    sequence INTEGER PRIMARY KEY,
+                    entries BLOB NOT NULL
+                );
+                CREATE TABLE hub_events (
+                    sequence INTEGER PRIMARY KEY,
+                    events BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

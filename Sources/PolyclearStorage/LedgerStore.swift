@@ -1,16 +1,30 @@
 public import PolyclearCore
 
+/// Where a state machine's committed state lives: what the single writer needs.
+public protocol StateMachineStore: Sendable {
+    associatedtype Machine: BatchStateMachine
+
+    /// Commits one sealed outcome in one durable transaction (fsync before returning).
+    /// A throw means the outcome may not be stored: the writer stops rather than guess.
+    func commit(_ outcome: Machine.Outcome) async throws
+
+    /// Rebuilds the state machine from committed state, checking its invariants.
+    func restore() async throws -> Machine
+
+    /// Upkeep that must stay off the commit path (SQLite: WAL checkpoints). The writer calls
+    /// it about every 100 ms, concurrently with commits. Failures are not fatal.
+    func performMaintenance() async throws
+}
+
+extension StateMachineStore {
+    public func performMaintenance() async throws {}
+}
+
 /// Where the ledger's committed state lives. SQLite (the default), PostgreSQL and the
 /// in-memory test store implement it; one test suite runs against each.
 ///
 /// Only the writer calls `commit`; anyone may read. Reads see committed state only.
-public protocol LedgerStore: Sendable {
-    /// Commits one sealed outcome in one durable transaction (fsync before returning).
-    /// A throw means the outcome may not be stored: the writer stops rather than guess.
-    func commit(_ outcome: LedgerOutcome) async throws
-
-    /// Rebuilds the ledger from committed state, checking its invariants.
-    func restore() async throws -> LedgerStateMachine
+public protocol LedgerStore: StateMachineStore where Machine == LedgerStateMachine {
 
     func account(id: UInt128) async throws -> Account?
 
@@ -21,14 +35,6 @@ public protocol LedgerStore: Sendable {
 
     /// All transfers within the timestamp range, oldest first.
     func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
-
-    /// Upkeep that must stay off the commit path (SQLite: WAL checkpoints). The writer calls
-    /// it about every 100 ms, concurrently with commits. Failures are not fatal.
-    func performMaintenance() async throws
-}
-
-extension LedgerStore {
-    public func performMaintenance() async throws {}
 }
 
 /// Store failures a caller can act on. Raw values are stable codes: append only.

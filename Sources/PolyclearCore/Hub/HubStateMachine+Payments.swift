@@ -243,4 +243,7 @@ extension HubStateMachine {
     }
 
     public var paymentCount: Int { payments.count }
+
+    /// Every payment's state, in submission order.
+    public var allPaymentStates: [PaymentState] { payments.map(\.state) }
 }

@@ -32,6 +32,7 @@ public struct HubStateMachine {
     let unionReserveAccountID: UInt128
 
     var events: ContiguousArray<HubEvent> = []
+    var log: ContiguousArray<HubLogEntry> = []
     var now: UInt64 = 0
     /// Reused buffers: the payment path allocates nothing per payment once warm.
     var ledgerEvents: [LedgerEvent] = []
@@ -69,6 +70,7 @@ public struct HubStateMachine {
     /// Applies one command at time `now` (nanoseconds). Reserved payments whose deadline has
     /// passed expire first, so expiry depends on time alone.
     public mutating func apply(_ command: HubCommand, now: UInt64) -> HubResult {
+        log.append(HubLogEntry(command: command, time: now))
         self.now = max(now, self.now)
         expireReservations()
         switch command {
@@ -98,20 +100,17 @@ public struct HubStateMachine {
 
     /// Only advances time: expires what is due.
     public mutating func tick(now: UInt64) {
+        log.append(HubLogEntry(command: nil, time: now))
         self.now = max(now, self.now)
         expireReservations()
     }
 
-    public struct Outcome: Sendable {
-        public var ledger: LedgerOutcome
-        public var events: ContiguousArray<HubEvent>
-    }
-
-    public mutating func sealOutcome() -> Outcome { Outcome(ledger: ledger.sealOutcome(), events: events) }
+    public mutating func sealOutcome() -> HubOutcome { HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events) }
 
     public mutating func outcomeCommitted() {
         ledger.outcomeCommitted()
         events.removeAll(keepingCapacity: true)
+        log.removeAll(keepingCapacity: true)
     }
 
     mutating func record(_ kind: HubEvent.Kind) { events.append(HubEvent(timestamp: now, kind: kind)) }

@@ -11,17 +11,22 @@ public enum WriterError: UInt16, Error, Sendable {
     case stopped = 3
 }
 
-/// The single writer: the one task that owns the ledger state machine.
+/// The single writer for the ledger alone.
+public typealias LedgerWriter<Store: LedgerStore> = Writer<Store>
+
+/// The single writer: the one task that owns the state machine (the ledger, or the hub).
 ///
 /// Callers `submit` batches into a bounded inbox. `run()` restores the ledger from the store,
 /// then repeatedly takes every queued submission (up to one batch's worth of events), applies
 /// each in turn, commits all their changes in one store transaction, and only then replies
 /// (group commit: one fsync serves many callers). A store failure stops the writer: the
 /// in-memory state may then be ahead of the store, and only a restart makes them agree.
-public final class LedgerWriter<Store: LedgerStore>: Sendable {
+public final class Writer<Store: StateMachineStore>: Sendable {
+    public typealias Machine = Store.Machine
+
     struct Submission: Sendable {
-        var events: [LedgerEvent]
-        var reply: CheckedContinuation<Result<[EventResult], WriterError>, Never>
+        var events: [Machine.Command]
+        var reply: CheckedContinuation<Result<[Machine.CommandResult], WriterError>, Never>
     }
 
     struct Inbox: Sendable {
@@ -30,7 +35,7 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
         var writerWaiting: CheckedContinuation<Void, Never>? = nil
         var isStopping = false
         var isStopped = false
-        var stats = LedgerWriterStats()
+        var stats = MachineStatistics()
     }
 
     public let store: Store
@@ -53,9 +58,9 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
     }
 
     /// Queues a batch and waits until it is applied and durably committed.
-    public func submit(_ events: [LedgerEvent]) async throws(WriterError) -> [EventResult] {
+    public func submit(_ events: [Machine.Command]) async throws(WriterError) -> [Machine.CommandResult] {
         guard events.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
-        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<[EventResult], WriterError>, Never>) in
+        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<[Machine.CommandResult], WriterError>, Never>) in
             let refusal: WriterError? = inbox.withLock { inbox in
                 if inbox.isStopping || inbox.isStopped { return .stopped }
                 if inbox.queuedEventCount + events.count > inboxEventCountMax && !inbox.submissions.isEmpty {
@@ -75,7 +80,7 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
     public var queuedEventCount: Int { inbox.withLock { $0.queuedEventCount } }
 
     /// Counts and memory of the ledger as of the last commit.
-    public var stats: LedgerWriterStats { inbox.withLock { $0.stats } }
+    public var stats: MachineStatistics { inbox.withLock { $0.stats } }
 
     /// Stops taking submissions; `run()` finishes what is queued and returns.
     public func shutdown() {
@@ -87,7 +92,13 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
 
     /// Restores the ledger from the store and writes until `shutdown()`.
     public func run() async throws {
-        let ledger = try await store.restore()
+        let ledger: Machine
+        do {
+            ledger = try await store.restore()
+        } catch {
+            markStopped()  // nobody waits for a writer that will never start
+            throw error
+        }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [self] in
                 // Wakes an idle writer so that pending transfers expire on time without traffic,
@@ -103,19 +114,19 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
         }
     }
 
-    private func writeLoop(_ restored: LedgerStateMachine) async throws {
+    private func writeLoop(_ restored: Machine) async throws {
         var ledger = restored
-        var results = ContiguousArray<EventResult>()
+        var results = ContiguousArray<Machine.CommandResult>()
         results.reserveCapacity(Limits.batchEventCountMax)
         while true {
             let (taken, isStopping) = await nextSubmissions()
             if taken.isEmpty && isStopping { break }
-            var replies: [Result<[EventResult], WriterError>] = []
+            var replies: [Result<[Machine.CommandResult], WriterError>] = []
             replies.reserveCapacity(taken.count)
             if taken.isEmpty {
                 let now = clock()
-                guard let due = ledger.nextExpiry, due <= now else { continue }
-                try? ledger.apply([], now: now, results: &results)  // an empty batch cannot be too large
+                guard let due = ledger.nextDeadline, due <= now else { continue }
+                ledger.advance(now: now)
             }
             for submission in taken {
                 do {
@@ -135,11 +146,7 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
                 for submission in taken { submission.reply.resume(returning: .failure(.stopped)) }
                 throw error
             }
-            var stats = LedgerWriterStats()
-            stats.accountCount = ledger.accountCount
-            stats.transferCount = ledger.transferCount
-            stats.pendingCount = ledger.pendingCount
-            stats.memory = ledger.memoryUsage
+            let stats = ledger.statistics
             inbox.withLock { $0.stats = stats }
             for (submission, reply) in zip(taken, replies) { submission.reply.resume(returning: reply) }
         }
@@ -148,7 +155,7 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
 
     /// Seals, commits and clears the outcome. Kept in its own scope so that the sealed copy is
     /// released before the buffers are cleared (otherwise clearing would copy them).
-    private func commit(_ ledger: inout LedgerStateMachine) async throws {
+    private func commit(_ ledger: inout Machine) async throws {
         let outcome = ledger.sealOutcome()
         if !outcome.isEmpty { try await store.commit(outcome) }
         ledger.outcomeCommitted()
@@ -199,12 +206,3 @@ public final class LedgerWriter<Store: LedgerStore>: Sendable {
     }
 }
 
-/// What the writer's ledger holds, as of its last commit: for metrics and benchmarks.
-public struct LedgerWriterStats: Sendable {
-    public init() {}
-
-    public var accountCount = 0
-    public var transferCount = 0
-    public var pendingCount = 0
-    public var memory = LedgerMemoryUsage()
-}

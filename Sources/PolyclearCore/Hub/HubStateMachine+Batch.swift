@@ -1,0 +1,50 @@
+/// The hub as the single writer's state machine: batches of commands, a durable log of what
+/// was applied (with the time each saw), and time passing on its own for expiries.
+extension HubStateMachine: BatchStateMachine {
+    public typealias Command = HubCommand
+    public typealias CommandResult = HubResult
+
+    public mutating func apply(_ commands: [HubCommand], now: UInt64, results: inout ContiguousArray<HubResult>) throws(BatchRejection) {
+        guard commands.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
+        results.removeAll(keepingCapacity: true)
+        for command in commands { results.append(apply(command, now: now)) }
+    }
+
+    public var nextDeadline: UInt64? { reservationExpiries.earliest?.expiresAt }
+
+    public mutating func advance(now: UInt64) { tick(now: now) }
+
+    public var statistics: MachineStatistics { ledger.statistics }
+}
+
+/// One entry of the hub's durable log: a command and the time it was applied at, or (no
+/// command) a moment at which time alone advanced. Replaying the entries in order on a new
+/// hub rebuilds the same state.
+public struct HubLogEntry: Hashable, Sendable, Codable {
+    public var command: HubCommand?
+    public var time: UInt64
+
+    public init(command: HubCommand?, time: UInt64) {
+        self.command = command
+        self.time = time
+    }
+}
+
+/// What the hub changed since the last commit: its log entries, the ledger's changes and the
+/// audit events.
+public struct HubOutcome: BatchOutcome {
+    public var log: ContiguousArray<HubLogEntry>
+    public var ledger: LedgerOutcome
+    public var events: ContiguousArray<HubEvent>
+
+    public var isEmpty: Bool { log.isEmpty && ledger.isEmpty && events.isEmpty }
+}
+
+extension HubStateMachine {
+    /// Replays a log on this hub (normally a new one).
+    public mutating func replay(_ entries: some Sequence<HubLogEntry>) {
+        for entry in entries {
+            if let command = entry.command { _ = apply(command, now: entry.time) } else { tick(now: entry.time) }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+public import PolyclearCore
+public import PolyclearStorage
+import Foundation
+import GRDB
+
+/// The hub's embedded store: the ledger's tables plus the hub's log and events, in the same
+/// SQLite file and the same transaction per commit (fsynced).
+///
+/// The log holds one row per commit: the JSON of the entries applied (commands with their
+/// times). On start the log is replayed into a new hub and the result must equal the stored
+/// ledger exactly; anything else is refused as an invariant violation.
+public final class SQLiteHubStore: HubStore {
+    public let ledgerStore: SQLiteLedgerStore
+    public let configuration: HubConfiguration
+
+    public init(path: String, configuration: HubConfiguration) throws(StoreError) {
+        ledgerStore = try SQLiteLedgerStore(path: path)
+        self.configuration = configuration
+    }
+
+    public func commit(_ outcome: HubOutcome) async throws {
+        let log = try JSONEncoder().encode(Array(outcome.log))
+        let events = try JSONEncoder().encode(Array(outcome.events))
+        try await ledgerStore.pool.write { [shift = ledgerStore.postingsPerBucketShift] db in
+            try SQLiteLedgerStore.write(outcome.ledger, postingsPerBucketShift: shift, db)
+            try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
+            if !outcome.events.isEmpty {
+                try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
+            }
+        }
+    }
+
+    public func restore() async throws -> HubStateMachine {
+        var hub: HubStateMachine
+        var logIsEmpty = true
+        do {
+            (hub, logIsEmpty) = try await ledgerStore.pool.read { [configuration] db in
+                var hub = HubStateMachine(configuration: configuration)
+                var logIsEmpty = true
+                let decoder = JSONDecoder()
+                let rows = try Row.fetchCursor(db, sql: "SELECT entries FROM hub_log ORDER BY sequence")
+                while let row = try rows.next() {
+                    let data: Data = row[0]
+                    hub.replay(try decoder.decode([HubLogEntry].self, from: data))
+                    logIsEmpty = false
+                }
+                return (hub, logIsEmpty)
+            }
+        } catch is DecodingError {
+            throw StoreError(.corruptDatabase, "the hub log in \(ledgerStore.path) cannot be read")
+        }
+        // A new hub's genesis (the union's own accounts) is not stored yet: keep it in the
+        // outcome so that the first commit stores it. After a replay everything is stored.
+        if logIsEmpty { return hub }
+        hub.outcomeCommitted()
+        let stored = try await ledgerStore.restore()
+        guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
+            throw StoreError(.invariantViolated, "replaying the hub log of \(ledgerStore.path) does not give its stored ledger")
+        }
+        if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+        return hub
+    }
+
+    public func events(limit: Int) async throws -> [HubEvent] {
+        let decoder = JSONDecoder()
+        return try await ledgerStore.pool.read { db in
+            var found: [HubEvent] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT events FROM hub_events ORDER BY sequence")
+            while found.count < limit, let row = try rows.next() {
+                let data: Data = row[0]
+                found.append(contentsOf: try decoder.decode([HubEvent].self, from: data).prefix(limit - found.count))
+            }
+            return found
+        }
+    }
+
+    public func performMaintenance() async throws { try await ledgerStore.performMaintenance() }
+
+    public func close() throws { try ledgerStore.close() }
+}

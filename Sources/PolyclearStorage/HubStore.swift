@@ -1,0 +1,41 @@
+public import PolyclearCore
+
+/// Where the hub's committed state lives: its command log (the source of truth: replaying it
+/// rebuilds the hub), the ledger's tables (for queries, checked against the replay on start)
+/// and the audit events.
+public protocol HubStore: StateMachineStore where Machine == HubStateMachine {
+    /// Every audit event committed, in order (status history, alarms, funds).
+    func events(limit: Int) async throws -> [HubEvent]
+}
+
+/// The hub store for tests and in-process simulation: the same contract, minus durability.
+public actor InMemoryHubStore: HubStore {
+    private let configuration: HubConfiguration
+    private var log: [HubLogEntry] = []
+    private var committedEvents: [HubEvent] = []
+    private let ledger = InMemoryLedgerStore()
+
+    public init(configuration: HubConfiguration) { self.configuration = configuration }
+
+    public func commit(_ outcome: HubOutcome) async throws {
+        try await ledger.commit(outcome.ledger)
+        log.append(contentsOf: outcome.log)
+        committedEvents.append(contentsOf: outcome.events)
+    }
+
+    public func restore() async throws -> HubStateMachine {
+        var hub = HubStateMachine(configuration: configuration)
+        // A new hub's genesis is not stored yet: the first commit stores it.
+        if log.isEmpty { return hub }
+        hub.replay(log)
+        hub.outcomeCommitted()
+        let stored = try await ledger.restore()
+        guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
+            throw StoreError(.invariantViolated, "replaying the hub log does not give the stored ledger")
+        }
+        if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+        return hub
+    }
+
+    public func events(limit: Int) async throws -> [HubEvent] { Array(committedEvents.prefix(limit)) }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearStorage
+
+/// `polyclear bench hub`: payments per second through the hub — 12 members, 20 banks each,
+/// payments drawn from the bundled trade matrix — applied in memory, and durably through the
+/// writer into SQLite (fsync per batch). Run on a release build.
+struct BenchHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub", abstract: "Benchmark the clearing hub on trade-matrix payments.")
+
+    enum Mode: String, ExpressibleByArgument { case memory, sqlite, all }
+
+    @Option(help: "memory: apply only; sqlite: through the writer with an fsync per batch; all: both.")
+    var mode: Mode = .all
+    @Option(help: "Payments per run.")
+    var payments = 2_000_000
+    @Option(help: "Banks per member.")
+    var participantsPerMember = 20
+    @Option(help: "Payments per batch.")
+    var batchSize = Limits.batchEventCountMax
+    @Option(help: "Every bank's net debit cap, in units of account.")
+    var capUnits: Int64 = 5_000_000
+    @Option(help: "Every member's quota, in units of account.")
+    var quotaUnits: Int64 = 2_000_000_000
+    @Option(help: "ECB reference-rate history (CSV); its newest day makes the fixing.")
+    var fx = "Data/fx/eurofxref-hist.csv"
+    @Option(help: "Bilateral trade matrix (CSV).")
+    var trade = "Data/trade/trade_matrix.csv"
+    @Option(help: "Directory for the benchmark database (deleted afterwards).")
+    var databaseDirectory = FileManager.default.temporaryDirectory.path
+    @Option(help: "Workload seed.")
+    var seed: UInt64 = 7
+
+    func run() async throws {
+        #if DEBUG
+        printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench hub")
+        #endif
+        let setup = try BenchHubSetup(self)
+        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(payments) payments, "
+            + "\(setup.union.memberDefinitions.count) members x \(participantsPerMember) banks, batches of \(batchSize), "
+            + "fixing from ECB \(setup.union.fixing.sourceDate)")
+        if mode != .sqlite { try runInMemory(setup) }
+        if mode != .memory { try await runSQLite(setup) }
+    }
+
+    private func runInMemory(_ setup: BenchHubSetup) throws {
+        var hub = setup.newHub()
+        var workload = setup.workload(seed: seed)
+        var results = ContiguousArray<HubResult>()
+        var batch: [HubCommand] = []
+        var latencies: [UInt64] = []
+        var elapsed: UInt64 = 0
+        var counts = BenchHubCounts()
+        var now = setup.startTime
+        var nextID: UInt128 = 1
+        while nextID <= UInt128(payments) {
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < batchSize && nextID <= UInt128(payments) {
+                batch.append(.submitPayment(workload.nextPayment(id: nextID)))
+                nextID += 1
+            }
+            now += 10_000_000
+            let start = ProcessMetrics.monotonicNanoseconds()
+            try hub.apply(batch, now: now, results: &results)
+            let outcome = hub.sealOutcome()
+            let duration = ProcessMetrics.monotonicNanoseconds() - start
+            counts.add(outcome.events)
+            hub.outcomeCommitted()
+            elapsed += duration
+            latencies.append(duration)
+        }
+        if let violation = hub.checkInvariants() { throw ValidationError("invariant broken: \(violation)") }
+        report("memory", payments: payments, seconds: Double(elapsed) / 1e9, latencies: latencies, counts: counts)
+    }
+
+    private func runSQLite(_ setup: BenchHubSetup) async throws {
+        let path = databaseDirectory + "/polyclear-bench-hub-\(getpid()).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store: SQLiteHubStore
+        do { store = try SQLiteHubStore(path: path, configuration: setup.configuration) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let clock = BenchClock(start: setup.startTime)
+        let writer = Writer(store: store, clock: { clock.next() })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            _ = try await writer.submit(setup.union.setupCommands)
+            var workload = setup.workload(seed: seed)
+            var latencies: [UInt64] = []
+            var counts = BenchHubCounts()
+            let start = ProcessMetrics.monotonicNanoseconds()
+            var nextID: UInt128 = 1
+            while nextID <= UInt128(payments) {
+                var batch: [HubCommand] = []
+                batch.reserveCapacity(batchSize)
+                while batch.count < batchSize && nextID <= UInt128(payments) {
+                    batch.append(.submitPayment(workload.nextPayment(id: nextID)))
+                    nextID += 1
+                }
+                let submitted = ProcessMetrics.monotonicNanoseconds()
+                let results = try await writer.submit(batch)
+                latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
+                counts.add(results)
+            }
+            let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+            writer.shutdown()
+            try await group.waitForAll()
+            report("sqlite", payments: payments, seconds: seconds, latencies: latencies, counts: counts)
+        }
+    }
+
+    private func report(_ label: String, payments: Int, seconds: Double, latencies: [UInt64], counts: BenchHubCounts) {
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> String {
+            String(format: "%.1f", Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]) / 1e6)
+        }
+        printFlushed("\(label.padding(toLength: 7, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
+            + "batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
+            + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
+            + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB")
+    }
+}
+
+/// What the benchmark counts from the hub's events (memory) or results (SQLite).
+struct BenchHubCounts {
+    var queued = 0, released = 0, rejected = 0
+    private var waiting = Set<UInt128>()
+
+    mutating func add(_ events: ContiguousArray<HubEvent>) {
+        for event in events {
+            guard case .paymentStatus(let id, let status, _, _) = event.kind else { continue }
+            switch status {
+            case .queued: queued += 1; waiting.insert(id)
+            case .accepted: if waiting.remove(id) != nil { released += 1 }
+            case .rejected: rejected += 1
+            default: break
+            }
+        }
+    }
+
+    mutating func add(_ results: [HubResult]) {
+        for case .payment(let state) in results {
+            if state.status == .queued { queued += 1 }
+            if state.status == .rejected { rejected += 1 }
+        }
+    }
+}
+
+/// Time for the SQLite run: strictly increasing, a millisecond per batch.
+final class BenchClock: Sendable {
+    private let value: Mutex<UInt64>
+    init(start: UInt64) { value = Mutex(start) }
+    func next() -> UInt64 { value.withLock { $0 += 1_000_000; return $0 } }
+}
+
+import Synchronization
+
+struct BenchHubSetup {
+    let configuration: HubConfiguration
+    let currencies: CurrencyTable
+    let union: SampleUnion
+    let trade: TradeMatrix
+    let startTime: UInt64 = 1_798_000_000_000_000_000
+
+    init(_ options: BenchHubCommand) throws {
+        currencies = try CurrencyTable()
+        configuration = HubConfiguration(currencies: currencies)
+        guard let fxText = try? String(contentsOfFile: options.fx, encoding: .utf8),
+              let tradeText = try? String(contentsOfFile: options.trade, encoding: .utf8)
+        else { exitWithError("not_found", "cannot read \(options.fx) or \(options.trade) (run from the repository root, or pass --fx/--trade)") }
+        let day = try ECBReferenceRates.parse(fxText)[0]
+        union = try SampleUnion(
+            ecbDay: day, participantsPerMember: options.participantsPerMember, capUnitMinor: options.capUnits * 10_000,
+            quotaUnitMinor: options.quotaUnits * 10_000, effectiveFrom: startTime - 1, currencies: currencies)
+        trade = try TradeMatrix.parse(tradeText)
+    }
+
+    func newHub() -> HubStateMachine {
+        var hub = HubStateMachine(configuration: configuration)
+        for command in union.setupCommands { precondition(hub.apply(command, now: startTime) == .ok, "union setup failed: \(command)") }
+        hub.outcomeCommitted()
+        return hub
+    }
+
+    func workload(seed: UInt64) -> HubWorkload { HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed) }
+}

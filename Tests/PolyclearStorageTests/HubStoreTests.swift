@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import PolyclearCore
+@testable import PolyclearSQLite
+import PolyclearStorage
+import PolyclearTestSupport
+import Testing
+
+/// The hub through the real writer, on each hub store: what was acknowledged survives a
+/// restart, and the restored hub equals one that applied the same commands directly.
+@Suite struct HubStoreTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case inMemory, sqlite
+        var testDescription: String { rawValue }
+    }
+
+    static let configuration = HubConfiguration(currencies: try! CurrencyTable())
+
+    static func union() throws -> SampleUnion {
+        let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
+        return try SampleUnion(ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: 20_000_000,
+                               quotaUnitMinor: 500_000_000, effectiveFrom: 0, currencies: configuration.currencies)
+    }
+
+    static func dataURL(_ path: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Data/\(path)")
+    }
+
+    static func batches(_ union: SampleUnion) throws -> [[HubCommand]] {
+        let trade = try TradeMatrix.parse(try String(contentsOf: dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        var workload = HubWorkload(union: union, trade: trade, currencies: configuration.currencies, seed: 3)
+        var batches = [union.setupCommands]
+        var id: UInt128 = 1
+        for _ in 0..<8 {
+            var batch: [HubCommand] = []
+            for _ in 0..<150 {
+                var payment = workload.nextPayment(id: id)
+                payment.isTwoPhase = id % 7 == 0
+                batch.append(.submitPayment(payment))
+                id += 1
+            }
+            batch.append(.commitPayment(id: id - 7 * 3, actor: .operatorUser("ops")))
+            batches.append(batch)
+        }
+        return batches
+    }
+
+    @Test(arguments: Kind.allCases)
+    func acknowledgedHubStateSurvivesARestart(kind: Kind) async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("hub.sqlite")
+        let memoryStore = InMemoryHubStore(configuration: Self.configuration)
+        let union = try Self.union()
+        let batches = try Self.batches(union)
+        let clock = ManualClock()
+        var acknowledged: [[HubResult]] = []
+        switch kind {
+        case .inMemory: acknowledged = try await Self.write(batches, to: memoryStore, clock: clock)
+        case .sqlite: acknowledged = try await Self.write(batches, to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: clock)
+        }
+        // The same commands applied directly, at the times the writer gave them.
+        var expected = HubStateMachine(configuration: Self.configuration)
+        var time = ManualClock().now()
+        for (batch, results) in zip(batches, acknowledged) {
+            time += 1_000_000_000
+            var direct = ContiguousArray<HubResult>()
+            try expected.apply(batch, now: time, results: &direct)
+            #expect(Array(direct) == results)
+        }
+        let restored: HubStateMachine = switch kind {
+        case .inMemory: try await memoryStore.restore()
+        case .sqlite: try await SQLiteHubStore(path: path, configuration: Self.configuration).restore()
+        }
+        #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
+        #expect(restored.allPaymentStates == expected.allPaymentStates)
+        #expect(restored.paymentCount == 8 * 150)
+    }
+
+    /// Submits each batch at its own second, through the writer, and returns the replies.
+    static func write<S: HubStore>(_ batches: [[HubCommand]], to store: S, clock: ManualClock) async throws -> [[HubResult]] {
+        let writer = Writer(store: store, clock: { clock.now() })
+        return try await withThrowingTaskGroup(of: [[HubResult]].self) { group in
+            group.addTask { try await writer.run(); return [] }
+            var replies: [[HubResult]] = []
+            for batch in batches {
+                clock.advance(seconds: 1)
+                replies.append(try await writer.submit(batch))
+            }
+            writer.shutdown()
+            for try await _ in group {}
+            return replies
+        }
+    }
+
+    @Test func aHubLogThatDoesNotMatchItsLedgerIsRefused() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("hub.sqlite")
+        _ = try await Self.write(try Self.batches(try Self.union()), to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: ManualClock())
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "DELETE FROM hub_log WHERE sequence = (SELECT MAX(sequence) FROM hub_log)") }
+        try queue.close()
+        await #expect(throws: StoreError.self) { try await SQLiteHubStore(path: path, configuration: Self.configuration).restore() }
+    }
+
+    @Test func eventsAreStoredDurably() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("hub.sqlite")
+        _ = try await Self.write(try Self.batches(try Self.union()), to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: ManualClock())
+        let events = try await SQLiteHubStore(path: path, configuration: Self.configuration).events(limit: 10_000)
+        let received = events.filter { if case .paymentStatus(_, .received, _, _) = $0.kind { true } else { false } }
+        #expect(received.count == 8 * 150)
+    }
+
+    @Test func aWriterWhoseStoreCannotRestoreFailsItsCallersInsteadOfHanging() async throws {
+        struct BrokenStore: HubStore {
+            func commit(_ outcome: HubOutcome) async throws {}
+            func restore() async throws -> HubStateMachine { throw StoreError(.corruptDatabase, "broken on purpose") }
+            func events(limit: Int) async throws -> [HubEvent] { [] }
+        }
+        let writer = Writer(store: BrokenStore())
+        await #expect(throws: StoreError.self) { try await writer.run() }
+        await #expect(throws: WriterError.stopped) { try await writer.submit([.setAlarmThresholds([50])]) }
+    }
+}
