@@ -45,7 +45,7 @@ extension LedgerStateMachine {
         if account.flags.contains(.closed) { return .accountAlreadyClosed }
         if account.debitsPending != 0 || account.creditsPending != 0 { return .accountHasPendingAmounts }
 
-        recordUndo(.accountChanged(index: index, previous: account))
+        recordUndo(.accountClosed(index: index))
         accounts[Int(index)].flags.insert(.closed)
         touch(index)
         return .ok

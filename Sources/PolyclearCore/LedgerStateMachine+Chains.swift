@@ -1,9 +1,15 @@
 /// Linked chains: every change made inside an open chain is logged so the chain can be
 /// undone as a whole when one of its events fails.
 extension LedgerStateMachine {
+    /// Compact on purpose (a few words, not whole accounts): every linked transfer logs one.
     enum UndoEntry {
         case accountCreated(id: UInt128)
-        case accountChanged(index: UInt32, previous: Account)
+        case accountClosed(index: UInt32)
+        /// `amount` was added to the debit side of one account and the credit side of another,
+        /// pending or posted.
+        case balancesMoved(debitIndex: UInt32, creditIndex: UInt32, amount: UInt128, pending: Bool)
+        /// A pending amount was released, and `posted` of it posted.
+        case pendingResolved(debitIndex: UInt32, creditIndex: UInt32, pendingAmount: UInt128, posted: UInt128)
         case transferIndexed(id: UInt128)
         case transferIndexChanged(id: UInt128, previous: UInt64)
         case pendingInserted(id: UInt128)
@@ -45,8 +51,21 @@ extension LedgerStateMachine {
                 precondition(removed.id == id, "undo: accounts must be removed newest first")
                 accountIndexByID.remove(id)
                 touchedGeneration.removeLast()
-            case .accountChanged(let index, let previous):
-                accounts[Int(index)] = previous
+            case .accountClosed(let index):
+                accounts[Int(index)].flags.remove(.closed)
+            case .balancesMoved(let debitIndex, let creditIndex, let amount, let pending):
+                if pending {
+                    accounts[Int(debitIndex)].debitsPending -= amount
+                    accounts[Int(creditIndex)].creditsPending -= amount
+                } else {
+                    accounts[Int(debitIndex)].debitsPosted -= amount
+                    accounts[Int(creditIndex)].creditsPosted -= amount
+                }
+            case .pendingResolved(let debitIndex, let creditIndex, let pendingAmount, let posted):
+                accounts[Int(debitIndex)].debitsPending += pendingAmount
+                accounts[Int(creditIndex)].creditsPending += pendingAmount
+                accounts[Int(debitIndex)].debitsPosted -= posted
+                accounts[Int(creditIndex)].creditsPosted -= posted
             case .transferIndexed(let id):
                 transferIndex.remove(id)
             case .transferIndexChanged(let id, let previous):

@@ -86,8 +86,7 @@ extension LedgerStateMachine {
         }
 
         // All checks passed: apply.
-        recordUndo(.accountChanged(index: debitIndex, previous: debit))
-        recordUndo(.accountChanged(index: creditIndex, previous: credit))
+        recordUndo(.balancesMoved(debitIndex: debitIndex, creditIndex: creditIndex, amount: amount, pending: isPending))
         if isPending {
             accounts[Int(debitIndex)].debitsPending += amount
             accounts[Int(creditIndex)].creditsPending += amount
@@ -141,8 +140,9 @@ extension LedgerStateMachine {
         }
 
         // All checks passed: release the reservation, then post what is posted.
-        recordUndo(.accountChanged(index: pending.debitAccountIndex, previous: debit))
-        recordUndo(.accountChanged(index: pending.creditAccountIndex, previous: credit))
+        recordUndo(.pendingResolved(
+            debitIndex: pending.debitAccountIndex, creditIndex: pending.creditAccountIndex, pendingAmount: pending.amount,
+            posted: isPost ? amount : 0))
         accounts[Int(pending.debitAccountIndex)].debitsPending -= pending.amount
         accounts[Int(pending.creditAccountIndex)].creditsPending -= pending.amount
         if isPost {

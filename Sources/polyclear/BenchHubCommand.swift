@@ -56,10 +56,14 @@ struct BenchHubCommand: AsyncParsableCommand {
         var counts = BenchHubCounts()
         var now = setup.startTime
         var nextID: UInt128 = 1
+        var liquidity = BenchLiquidity(setup: setup)
         while nextID <= UInt128(payments) {
             batch.removeAll(keepingCapacity: true)
+            liquidity.fundingCommands(into: &batch)
             while batch.count < batchSize && nextID <= UInt128(payments) {
-                batch.append(.submitPayment(workload.nextPayment(id: nextID)))
+                let payment = workload.nextPayment(id: nextID)
+                liquidity.remember(payment)
+                batch.append(.submitPayment(payment))
                 nextID += 1
             }
             now += 10_000_000
@@ -68,6 +72,7 @@ struct BenchHubCommand: AsyncParsableCommand {
             let outcome = hub.sealOutcome()
             let duration = ProcessMetrics.monotonicNanoseconds() - start
             counts.add(outcome.events)
+            liquidity.observe(results)
             hub.outcomeCommitted()
             elapsed += duration
             latencies.append(duration)
@@ -91,19 +96,24 @@ struct BenchHubCommand: AsyncParsableCommand {
             var workload = setup.workload(seed: seed)
             var latencies: [UInt64] = []
             var counts = BenchHubCounts()
+            var liquidity = BenchLiquidity(setup: setup)
             let start = ProcessMetrics.monotonicNanoseconds()
             var nextID: UInt128 = 1
             while nextID <= UInt128(payments) {
                 var batch: [HubCommand] = []
                 batch.reserveCapacity(batchSize)
+                liquidity.fundingCommands(into: &batch)
                 while batch.count < batchSize && nextID <= UInt128(payments) {
-                    batch.append(.submitPayment(workload.nextPayment(id: nextID)))
+                    let payment = workload.nextPayment(id: nextID)
+                    liquidity.remember(payment)
+                    batch.append(.submitPayment(payment))
                     nextID += 1
                 }
                 let submitted = ProcessMetrics.monotonicNanoseconds()
                 let results = try await writer.submit(batch)
                 latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
                 counts.add(results)
+                liquidity.observe(ContiguousArray(results))
             }
             let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
             writer.shutdown()
@@ -149,6 +159,39 @@ struct BenchHubCounts {
     }
 }
 
+/// The banks' liquidity management in the benchmark: a bank whose payments queued gets a
+/// prefunding from its central bank (funds in, confirmed) in the next batch, worth what
+/// queued plus its cap. Real banks do this intraday; without it, net importers' banks would
+/// sit at their caps and every later payment of theirs would queue.
+struct BenchLiquidity {
+    private let capByBIC: [BIC: Int64]
+    private var paymentByID: [UInt128: (payer: BIC, amountMinor: Int64)] = [:]
+    private var shortfallByBIC: [BIC: Int64] = [:]
+    private var nextFundsID: UInt128 = UInt128(1) << 100
+
+    init(setup: BenchHubSetup) {
+        capByBIC = Dictionary(uniqueKeysWithValues: setup.union.participants.map { ($0.bic, $0.netDebitCapMinor) })
+    }
+
+    mutating func remember(_ payment: PaymentInstruction) { paymentByID[payment.id] = (payment.payer, payment.amountMinor) }
+
+    mutating func observe(_ results: ContiguousArray<HubResult>) {
+        for case .payment(let state) in results {
+            guard let payment = paymentByID.removeValue(forKey: state.id), state.status == .queued else { continue }
+            shortfallByBIC[payment.payer, default: capByBIC[payment.payer]!] += payment.amountMinor
+        }
+    }
+
+    mutating func fundingCommands(into batch: inout [HubCommand]) {
+        for (bic, amount) in shortfallByBIC.sorted(by: { $0.key.packed < $1.key.packed }) {
+            nextFundsID += 1
+            batch.append(.requestFunds(id: nextFundsID, participant: bic, amountMinor: amount, direction: .into))
+            batch.append(.confirmFunds(id: nextFundsID))
+        }
+        shortfallByBIC.removeAll()
+    }
+}
+
 /// Time for the SQLite run: strictly increasing, a millisecond per batch.
 final class BenchClock: Sendable {
     private let value: Mutex<UInt64>
@@ -167,7 +210,9 @@ struct BenchHubSetup {
 
     init(_ options: BenchHubCommand) throws {
         currencies = try CurrencyTable()
-        configuration = HubConfiguration(currencies: currencies)
+        var configuration = HubConfiguration(currencies: currencies)
+        configuration.expectedPaymentCount = options.payments
+        self.configuration = configuration
         guard let fxText = try? String(contentsOfFile: options.fx, encoding: .utf8),
               let tradeText = try? String(contentsOfFile: options.trade, encoding: .utf8)
         else { exitWithError("not_found", "cannot read \(options.fx) or \(options.trade) (run from the repository root, or pass --fx/--trade)") }

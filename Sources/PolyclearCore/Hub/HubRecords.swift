@@ -7,9 +7,21 @@ struct MemberRecord: Sendable {
     var fundingAccountID: UInt128
     var roundingAccountID: UInt128
     var unionAccountID: UInt128
+    /// The ledger side, copied freely on the payment path (no strings or arrays: no retains).
+    var accounts: MemberAccounts {
+        MemberAccounts(ledger: ledger, hubAccountID: hubAccountID, roundingAccountID: roundingAccountID, unionAccountID: unionAccountID)
+    }
+
     /// Participants of this member with a non-empty queue (their heads wait on the quota too).
     var queuedPayers: ContiguousArray<UInt32> = []
     var alarmLevel = 0
+}
+
+struct MemberAccounts {
+    var ledger: UInt32
+    var hubAccountID: UInt128
+    var roundingAccountID: UInt128
+    var unionAccountID: UInt128
 }
 
 struct ParticipantRecord: Sendable {
@@ -59,8 +71,12 @@ struct PaymentRecord: Sendable {
     var payerIndex: UInt32
     var payeeIndex: UInt32
     var priority: PaymentPriority
-    /// Kept while the payment may still be (re)processed: held, queued or reserved.
-    var instruction: PaymentInstruction?
+    // What later processing needs of the instruction (no strings: records stay small).
+    var amountMinor: Int64
+    var amountSide: AmountSide
+    var isTwoPhase: Bool
+    var immediateOrReject: Bool
+    var timeoutSeconds: UInt32
     var quoteIndex: Int?
     var payerAmountMinor: Int64 = 0
     var payeeAmountMinor: Int64 = 0

@@ -9,31 +9,34 @@ extension HubStateMachine {
 
     /// Emits an alarm for each threshold newly crossed upwards; falling back re-arms them.
     mutating func checkAlarm(participant index: UInt32) {
-        let entry = participants[Int(index)]
-        let perMille = Self.utilisationPerMille(balance: positionBalance(participant: index), limit: entry.participant.netDebitCapMinor)
+        let perMille = Self.utilisationPerMille(
+            balance: positionBalance(participant: index), limit: participants[Int(index)].participant.netDebitCapMinor)
         let level = alarmLevel(perMille)
-        if level > entry.alarmLevel {
-            for threshold in alarmThresholdsPercent[entry.alarmLevel..<level] {
-                record(.utilisationAlarm(subject: .participant(entry.participant.bic), thresholdPercent: threshold, utilisationPerMille: perMille))
+        let previous = participants[Int(index)].alarmLevel
+        if level > previous {
+            for threshold in alarmThresholdsPercent[previous..<level] {
+                record(.utilisationAlarm(subject: .participant(participants[Int(index)].participant.bic), thresholdPercent: threshold, utilisationPerMille: perMille))
             }
         }
         participants[Int(index)].alarmLevel = level
     }
 
     mutating func checkAlarm(member index: UInt32) {
-        let entry = members[Int(index)]
-        let perMille = Self.utilisationPerMille(balance: unionBalance(member: index), limit: entry.member.quotaUnitMinor)
+        let perMille = Self.utilisationPerMille(balance: unionBalance(member: index), limit: members[Int(index)].member.quotaUnitMinor)
         let level = alarmLevel(perMille)
-        if level > entry.alarmLevel {
-            for threshold in alarmThresholdsPercent[entry.alarmLevel..<level] {
-                record(.utilisationAlarm(subject: .member(entry.member.id), thresholdPercent: threshold, utilisationPerMille: perMille))
+        let previous = members[Int(index)].alarmLevel
+        if level > previous {
+            for threshold in alarmThresholdsPercent[previous..<level] {
+                record(.utilisationAlarm(subject: .member(members[Int(index)].member.id), thresholdPercent: threshold, utilisationPerMille: perMille))
             }
         }
         members[Int(index)].alarmLevel = level
     }
 
     private func alarmLevel(_ perMille: Int64) -> Int {
-        alarmThresholdsPercent.lastIndex(where: { Int64($0) * 10 <= perMille }).map { $0 + 1 } ?? 0
+        var level = 0
+        while level < alarmThresholdsPercent.count && Int64(alarmThresholdsPercent[level]) * 10 <= perMille { level += 1 }
+        return level
     }
 
     static func fundsTransferID(_ index: UInt32, leg: UInt8) -> UInt128 { UInt128(2) << 120 | UInt128(index) << 2 | UInt128(leg) }

@@ -17,7 +17,9 @@ extension HubStateMachine {
     }
 
     /// The fixing in force at `time`: the newest whose effective time has come.
-    func fixingIndex(at time: UInt64) -> Int? {
+    func fixingIndex(at time: UInt64) -> Int? { Self.fixingIndex(in: fixings, at: time) }
+
+    static func fixingIndex(in fixings: [FixingRecord], at time: UInt64) -> Int? {
         var index = fixings.count - 1
         while index >= 0 && fixings[index].fixing.effectiveFrom > time { index -= 1 }
         return index >= 0 ? index : nil

@@ -44,7 +44,9 @@ extension HubStateMachine {
         paymentIndexByID.insertNew(instruction.id, index)
         payments.append(PaymentRecord(
             id: instruction.id, fingerprint: fingerprint, status: .received, payerIndex: payerIndex ?? .max,
-            payeeIndex: payeeIndex ?? .max, priority: instruction.priority, instruction: instruction))
+            payeeIndex: payeeIndex ?? .max, priority: instruction.priority, amountMinor: instruction.amountMinor,
+            amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
+            immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
         record(.paymentStatus(id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
 
         if let rejection = admissionRejection(instruction, payerIndex: payerIndex, payeeIndex: payeeIndex) {
@@ -74,11 +76,10 @@ extension HubStateMachine {
         guard let payerIndex else { return .unknownPayer }
         guard let payeeIndex else { return .unknownPayee }
         guard payerIndex != payeeIndex else { return .payerIsPayee }
-        let payer = participants[Int(payerIndex)], payee = participants[Int(payeeIndex)]
-        guard payer.participant.status == .active else { return .payerSuspended }
-        guard payee.participant.status == .active else { return .payeeSuspended }
-        guard members[Int(payer.memberIndex)].member.status == .active else { return .payerMemberSuspended }
-        guard members[Int(payee.memberIndex)].member.status == .active else { return .payeeMemberSuspended }
+        guard participants[Int(payerIndex)].participant.status == .active else { return .payerSuspended }
+        guard participants[Int(payeeIndex)].participant.status == .active else { return .payeeSuspended }
+        guard members[Int(participants[Int(payerIndex)].memberIndex)].member.status == .active else { return .payerMemberSuspended }
+        guard members[Int(participants[Int(payeeIndex)].memberIndex)].member.status == .active else { return .payeeMemberSuspended }
         if let quoteID = p.quoteID {
             guard let quoteIndex = quotes.value(for: quoteID) else { return .quoteNotFound }
             let quote = quoteRecords[Int(quoteIndex)]
@@ -103,10 +104,9 @@ extension HubStateMachine {
             finish(index, .rejected, rejection, actor: .system)
             return false
         }
-        let payment = payments[Int(index)]
-        let blockedByQueue = mayQueue && hasQueueAhead(payer: payment.payerIndex, priority: payment.priority)
+        let blockedByQueue = mayQueue && hasQueueAhead(payer: payments[Int(index)].payerIndex, priority: payments[Int(index)].priority)
         if blockedByQueue || !fitsLimits(index, amounts) {
-            if payment.instruction!.immediateOrReject {
+            if payments[Int(index)].immediateOrReject {
                 finish(index, .rejected, .insufficientLiquidity, actor: .system)
             } else if mayQueue {
                 enqueue(index)
@@ -117,9 +117,8 @@ extension HubStateMachine {
             finish(index, .rejected, .amountTooLarge, actor: .system)  // a balance would overflow
             return false
         }
-        let isTwoPhase = payments[Int(index)].instruction!.isTwoPhase
-        if isTwoPhase {
-            let timeout = payments[Int(index)].instruction!.timeoutSeconds
+        if payments[Int(index)].isTwoPhase {
+            let timeout = payments[Int(index)].timeoutSeconds
             let seconds = timeout == 0 ? configuration.defaultReservationTimeoutSeconds : timeout
             payments[Int(index)].expiresAt = now + UInt64(seconds) * 1_000_000_000
             reservationExpiries.insert(.init(expiresAt: payments[Int(index)].expiresAt, pendingID: payments[Int(index)].id))
@@ -130,37 +129,40 @@ extension HubStateMachine {
         return true
     }
 
-    func convert(_ index: UInt32) -> Result<Amounts, PaymentRejection> {
-        let payment = payments[Int(index)]
-        let instruction = payment.instruction!
-        let payerMember = participants[Int(payment.payerIndex)].memberIndex
-        let payeeMember = participants[Int(payment.payeeIndex)].memberIndex
+    // `mutating` only so that calls from the mutating payment path borrow `self` instead of
+    // copying the whole hub (a non-mutating call there copied it: 20 retains a payment).
+    mutating func convert(_ index: UInt32) -> Result<Amounts, PaymentRejection> {
+        let amountMinor = payments[Int(index)].amountMinor
+        let payerMember = participants[Int(payments[Int(index)].payerIndex)].memberIndex
+        let payeeMember = participants[Int(payments[Int(index)].payeeIndex)].memberIndex
         if payerMember == payeeMember {
-            return .success(Amounts(payer: instruction.amountMinor, payee: instruction.amountMinor, unit: 0, residue: 0, fixingVersion: 0))
+            return .success(Amounts(payer: amountMinor, payee: amountMinor, unit: 0, residue: 0, fixingVersion: 0))
         }
-        let fixingIndex = payment.quoteIndex.map { quoteRecords[$0].fixingIndex } ?? fixingIndex(at: now)
-        guard let fixingIndex,
+        // No closure here: capturing `self` in one copied the whole hub on every payment.
+        var lockedFixing: Int? = nil
+        if let quoteIndex = payments[Int(index)].quoteIndex { lockedFixing = quoteRecords[quoteIndex].fixingIndex }
+        guard let fixingIndex = lockedFixing ?? Self.fixingIndex(in: fixings, at: now),
               let payerRate = fixings[fixingIndex].ratesByMember[Int(payerMember)],
               let payeeRate = fixings[fixingIndex].ratesByMember[Int(payeeMember)]
         else { return .failure(.noFixingForCurrency) }
         let unitExponent = configuration.unit.exponent
-        let specifiedIsPayer = instruction.amountSide == .payerDebit
+        let specifiedIsPayer = payments[Int(index)].amountSide == .payerDebit
         let (specifiedRate, otherRate) = specifiedIsPayer ? (payerRate, payeeRate) : (payeeRate, payerRate)
         let (specifiedExponent, otherExponent) = specifiedIsPayer
             ? (members[Int(payerMember)].currencyExponent, members[Int(payeeMember)].currencyExponent)
             : (members[Int(payeeMember)].currencyExponent, members[Int(payerMember)].currencyExponent)
         do {
             let unit = try FXConversion.unitMinor(
-                fromCurrencyMinor: instruction.amountMinor, currencyExponent: specifiedExponent, rate: specifiedRate, unitExponent: unitExponent)
+                fromCurrencyMinor: amountMinor, currencyExponent: specifiedExponent, rate: specifiedRate, unitExponent: unitExponent)
             let specifiedValue = try FXConversion.currencyMinor(
                 fromUnitMinor: unit, currencyExponent: specifiedExponent, rate: specifiedRate, unitExponent: unitExponent)
             let other = try FXConversion.currencyMinor(
                 fromUnitMinor: unit, currencyExponent: otherExponent, rate: otherRate, unitExponent: unitExponent)
             guard unit > 0, other > 0, specifiedValue > 0 else { return .failure(.amountZeroAfterConversion) }
-            let residue = specifiedValue - instruction.amountMinor
+            let residue = specifiedValue - amountMinor
             return .success(specifiedIsPayer
-                ? Amounts(payer: instruction.amountMinor, payee: other, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version)
-                : Amounts(payer: other, payee: instruction.amountMinor, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version))
+                ? Amounts(payer: amountMinor, payee: other, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version)
+                : Amounts(payer: other, payee: amountMinor, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version))
         } catch {
             return .failure(.amountTooLarge)
         }
@@ -168,42 +170,44 @@ extension HubStateMachine {
 
     /// The payer's position may not fall below minus its cap; its member's union position
     /// not below minus its quota. Pending debits count as spent.
-    func fitsLimits(_ index: UInt32, _ amounts: Amounts) -> Bool {
-        let payment = payments[Int(index)]
-        let payer = participants[Int(payment.payerIndex)]
-        let available = Int128(positionBalance(participant: payment.payerIndex)) + Int128(payer.participant.netDebitCapMinor)
+    mutating func fitsLimits(_ index: UInt32, _ amounts: Amounts) -> Bool {  // mutating: see `convert`
+        let payerIndex = payments[Int(index)].payerIndex
+        let available = Int128(positionBalance(participant: payerIndex)) + Int128(participants[Int(payerIndex)].participant.netDebitCapMinor)
         guard Int128(amounts.payer) <= available else { return false }
         guard amounts.unit != 0 else { return true }
-        let member = members[Int(payer.memberIndex)]
-        return Int128(amounts.unit) <= Int128(unionBalance(member: payer.memberIndex)) + Int128(member.member.quotaUnitMinor)
+        let memberIndex = participants[Int(payerIndex)].memberIndex
+        return Int128(amounts.unit) <= Int128(unionBalance(member: memberIndex)) + Int128(members[Int(memberIndex)].member.quotaUnitMinor)
     }
 
     /// Books every leg as one linked ledger chain (pending legs for a two-phase payment).
     private mutating func book(_ index: UInt32, _ amounts: Amounts) -> Bool {
-        let payment = payments[Int(index)]
-        let isTwoPhase = payment.instruction!.isTwoPhase
-        let payer = participants[Int(payment.payerIndex)], payee = participants[Int(payment.payeeIndex)]
-        let payerMember = members[Int(payer.memberIndex)], payeeMember = members[Int(payee.memberIndex)]
+        let paymentID = payments[Int(index)].id
+        let isTwoPhase = payments[Int(index)].isTwoPhase
+        let specifiedIsPayer = payments[Int(index)].amountSide == .payerDebit
+        let payerIndex = Int(payments[Int(index)].payerIndex), payeeIndex = Int(payments[Int(index)].payeeIndex)
+        let payerPosition = participants[payerIndex].positionAccountID, payeePosition = participants[payeeIndex].positionAccountID
+        let payerMember = members[Int(participants[payerIndex].memberIndex)].accounts
+        let payeeMember = members[Int(participants[payeeIndex].memberIndex)].accounts
         ledgerEvents.removeAll(keepingCapacity: true)
         var legs: PaymentLegs = []
         func leg(_ number: UInt8, _ debit: UInt128, _ credit: UInt128, _ amount: Int64, _ ledgerID: UInt32, _ code: HubTransferCode) {
             ledgerEvents.append(.createTransfer(Transfer(
                 id: Self.transferID(payment: index, leg: number), debitAccountID: debit, creditAccountID: credit,
                 amount: UInt128(amount), ledger: ledgerID, code: code.rawValue,
-                flags: isTwoPhase ? [.pending, .linked] : .linked, userReference: payment.id)))
+                flags: isTwoPhase ? Self.pendingLinked : .linked, userReference: paymentID)))
         }
         if amounts.unit == 0 {
-            leg(0, payer.positionAccountID, payee.positionAccountID, amounts.payer, payerMember.ledger, .payerLeg)
+            leg(0, payerPosition, payeePosition, amounts.payer, payerMember.ledger, .payerLeg)
             legs = [.payer]
         } else {
-            leg(0, payer.positionAccountID, payerMember.hubAccountID, amounts.payer, payerMember.ledger, .payerLeg)
+            leg(0, payerPosition, payerMember.hubAccountID, amounts.payer, payerMember.ledger, .payerLeg)
             leg(1, payerMember.unionAccountID, payeeMember.unionAccountID, amounts.unit, unitLedger, .unitLeg)
-            leg(2, payeeMember.hubAccountID, payee.positionAccountID, amounts.payee, payeeMember.ledger, .payeeLeg)
+            leg(2, payeeMember.hubAccountID, payeePosition, amounts.payee, payeeMember.ledger, .payeeLeg)
             legs = [.payer, .unit, .payee]
             if amounts.residue != 0 {
                 // Specified side's hub account ends at exactly the value of `unit`.
-                let side = payment.instruction!.amountSide == .payerDebit ? payerMember : payeeMember
-                let hubGetsMore = (amounts.residue > 0) == (payment.instruction!.amountSide == .payerDebit)
+                let side = specifiedIsPayer ? payerMember : payeeMember
+                let hubGetsMore = (amounts.residue > 0) == specifiedIsPayer
                 let (debit, credit) = hubGetsMore ? (side.roundingAccountID, side.hubAccountID) : (side.hubAccountID, side.roundingAccountID)
                 leg(3, debit, credit, Int64(amounts.residue.magnitude), side.ledger, .roundingResidue)
                 legs.insert(.residue)
@@ -219,6 +223,8 @@ extension HubStateMachine {
         return true
     }
 
+    static let pendingLinked = TransferFlags(rawValue: TransferFlags.pending.rawValue | TransferFlags.linked.rawValue)
+
     static func unlinked(_ event: LedgerEvent) -> LedgerEvent {
         guard case .createTransfer(var transfer) = event else { return event }
         transfer.flags.remove(.linked)
@@ -230,11 +236,10 @@ extension HubStateMachine {
         record(.paymentStatus(id: payments[Int(index)].id, status: status, rejection: nil, actor: actor))
     }
 
-    /// A final status: the instruction is no longer needed in memory.
+    /// A final status.
     mutating func finish(_ index: UInt32, _ status: PaymentStatus, _ rejection: PaymentRejection?, actor: Actor) {
         payments[Int(index)].status = status
         payments[Int(index)].rejection = rejection
-        payments[Int(index)].instruction = nil
         record(.paymentStatus(id: payments[Int(index)].id, status: status, rejection: rejection, actor: actor))
     }
 

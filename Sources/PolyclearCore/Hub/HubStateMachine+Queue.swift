@@ -1,9 +1,8 @@
 /// The payment queue: FIFO per payer, urgent before normal, released by inflows.
 extension HubStateMachine {
-    func hasQueueAhead(payer: UInt32, priority: PaymentPriority) -> Bool {
-        let record = participants[Int(payer)]
-        let urgentWaiting = record.urgentHead < record.urgentQueue.count
-        return priority == .urgent ? urgentWaiting : record.hasQueue
+    mutating func hasQueueAhead(payer: UInt32, priority: PaymentPriority) -> Bool {  // mutating: see `convert`
+        let urgentWaiting = participants[Int(payer)].urgentHead < participants[Int(payer)].urgentQueue.count
+        return priority == .urgent ? urgentWaiting : participants[Int(payer)].hasQueue
     }
 
     mutating func enqueue(_ index: UInt32) {
@@ -24,13 +23,13 @@ extension HubStateMachine {
     /// The payer's first queued payment still waiting, dropping cancelled ones from the front.
     mutating func queueHead(_ payer: UInt32) -> UInt32? {
         while true {
-            let record = participants[Int(payer)]
             let index: UInt32
-            if record.urgentHead < record.urgentQueue.count {
-                index = record.urgentQueue[record.urgentHead]
+            let urgentHead = participants[Int(payer)].urgentHead, normalHead = participants[Int(payer)].normalHead
+            if urgentHead < participants[Int(payer)].urgentQueue.count {
+                index = participants[Int(payer)].urgentQueue[urgentHead]
                 if payments[Int(index)].status != .queued { participants[Int(payer)].urgentHead += 1; continue }
-            } else if record.normalHead < record.normalQueue.count {
-                index = record.normalQueue[record.normalHead]
+            } else if normalHead < participants[Int(payer)].normalQueue.count {
+                index = participants[Int(payer)].normalQueue[normalHead]
                 if payments[Int(index)].status != .queued { participants[Int(payer)].normalHead += 1; continue }
             } else {
                 compactQueues(payer)

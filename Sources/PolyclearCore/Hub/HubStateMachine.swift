@@ -41,10 +41,12 @@ public struct HubStateMachine {
 
     public init(configuration: HubConfiguration) {
         self.configuration = configuration
-        ledger = LedgerStateMachine(expectedAccountCount: 1_024, expectedTransferCount: 1 << 16)
+        let expectedPayments = configuration.expectedPaymentCount
+        ledger = LedgerStateMachine(expectedAccountCount: 1_024, expectedTransferCount: max(1 << 16, expectedPayments * 4))
         participantIndexByBIC = IDTable(emptyValue: 0)
         quotes = IDTable(emptyValue: 0)
-        paymentIndexByID = IDTable(emptyValue: 0)
+        paymentIndexByID = IDTable(emptyValue: 0, minimumCapacity: expectedPayments)
+        payments.reserveCapacity(expectedPayments)
         fundsIndexByID = IDTable(emptyValue: 0)
         alarmThresholdsPercent = configuration.alarmThresholdsPercent
         unitLedger = configuration.unit.code.packedASCII
@@ -137,6 +139,9 @@ public struct HubConfiguration: Sendable {
     /// How long an undecided two-phase payment stays reserved unless it says otherwise.
     public var defaultReservationTimeoutSeconds: UInt32 = 3_600
     public var alarmThresholdsPercent: [Int] = [75, 90]
+    /// Payments the hub expects to hold: sizes its tables up front so that growing them does
+    /// not stall a batch (a capacity hint, not a limit).
+    public var expectedPaymentCount = 0
 
     public init(currencies: CurrencyTable) { self.currencies = currencies }
 }

@@ -14,8 +14,11 @@ enum PaymentValidation {
         if let hs = p.trade.hsCode?.utf8 {
             guard (6...10).contains(hs.count), hs.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         }
-        for text in [p.trade.freeText, p.debtorName, p.creditorName] {
-            if let text, text.utf8.count > max140TextLength { return false }
+        // Checked one by one: an array literal here would allocate for every payment.
+        if (p.trade.freeText?.utf8.count ?? 0) > max140TextLength || (p.debtorName?.utf8.count ?? 0) > max140TextLength
+            || (p.creditorName?.utf8.count ?? 0) > max140TextLength
+        {
+            return false
         }
         return p.timeoutSeconds <= Limits.pendingTimeoutSecondsMax
     }
@@ -35,8 +38,13 @@ enum PaymentValidation {
         hasher.add(p.quoteID ?? 0)
         hasher.add(UInt128(p.timeoutSeconds) << 24 | UInt128(p.priority.rawValue) << 16
             | UInt128(p.isTwoPhase ? 1 : 0) << 8 | UInt128(p.immediateOrReject ? 1 : 0))
-        for text in [p.endToEndID, p.trade.invoiceNumber, p.trade.purposeCode] { hasher.add(text) }
-        for text in [p.trade.hsCode, p.trade.freeText, p.debtorName, p.creditorName] { hasher.add(text) }
+        hasher.add(p.endToEndID)
+        hasher.add(p.trade.invoiceNumber)
+        hasher.add(p.trade.purposeCode)
+        hasher.add(p.trade.hsCode)
+        hasher.add(p.trade.freeText)
+        hasher.add(p.debtorName)
+        hasher.add(p.creditorName)
         return hasher.value
     }
 }
