@@ -19,8 +19,8 @@ public final class SQLiteHubStore: HubStore {
     }
 
     public func commit(_ outcome: HubOutcome) async throws {
-        let log = try JSONEncoder().encode(Array(outcome.log))
-        let events = try JSONEncoder().encode(Array(outcome.events))
+        let log = try HubLogCodec.encode(outcome.log)
+        let events = try HubLogCodec.encode(outcome.events)
         try await ledgerStore.pool.write { [shift = ledgerStore.postingsPerBucketShift] db in
             try SQLiteLedgerStore.write(outcome.ledger, postingsPerBucketShift: shift, db)
             try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
@@ -37,16 +37,15 @@ public final class SQLiteHubStore: HubStore {
             (hub, logIsEmpty) = try await ledgerStore.pool.read { [configuration] db in
                 var hub = HubStateMachine(configuration: configuration)
                 var logIsEmpty = true
-                let decoder = JSONDecoder()
                 let rows = try Row.fetchCursor(db, sql: "SELECT entries FROM hub_log ORDER BY sequence")
                 while let row = try rows.next() {
                     let data: Data = row[0]
-                    hub.replay(try decoder.decode([HubLogEntry].self, from: data))
+                    hub.replay(try HubLogCodec.decodeEntries(data))
                     logIsEmpty = false
                 }
                 return (hub, logIsEmpty)
             }
-        } catch is DecodingError {
+        } catch is HubLogCodecError {
             throw StoreError(.corruptDatabase, "the hub log in \(ledgerStore.path) cannot be read")
         }
         // A new hub's genesis (the union's own accounts) is not stored yet: keep it in the
@@ -62,13 +61,12 @@ public final class SQLiteHubStore: HubStore {
     }
 
     public func events(limit: Int) async throws -> [HubEvent] {
-        let decoder = JSONDecoder()
         return try await ledgerStore.pool.read { db in
             var found: [HubEvent] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT events FROM hub_events ORDER BY sequence")
             while found.count < limit, let row = try rows.next() {
                 let data: Data = row[0]
-                found.append(contentsOf: try decoder.decode([HubEvent].self, from: data).prefix(limit - found.count))
+                found.append(contentsOf: try HubLogCodec.decodeEvents(data).prefix(limit - found.count))
             }
             return found
         }

@@ -22,9 +22,9 @@ struct BenchHubCommand: AsyncParsableCommand {
     @Option(help: "Payments per batch.")
     var batchSize = Limits.batchEventCountMax
     @Option(help: "Every bank's net debit cap, in units of account.")
-    var capUnits: Int64 = 5_000_000
-    @Option(help: "Every member's quota, in units of account.")
-    var quotaUnits: Int64 = 2_000_000_000
+    var capUnits: Int64 = 3_000_000
+    @Option(help: "Every member's quota, in units of account (default: large enough not to bind; quotas are exercised by the tests).")
+    var quotaUnits: Int64 = 100_000_000_000_000
     @Option(help: "ECB reference-rate history (CSV); its newest day makes the fixing.")
     var fx = "Data/fx/eurofxref-hist.csv"
     @Option(help: "Bilateral trade matrix (CSV).")

@@ -3,6 +3,11 @@ public struct HubEvent: Hashable, Sendable, Codable {
     public var timestamp: UInt64
     public var kind: Kind
 
+    public init(timestamp: UInt64, kind: Kind) {
+        self.timestamp = timestamp
+        self.kind = kind
+    }
+
     public enum Kind: Hashable, Sendable, Codable {
         case paymentStatus(id: UInt128, status: PaymentStatus, rejection: PaymentRejection?, actor: Actor)
         /// A position crossed a utilisation threshold (percent of cap or quota), upwards.

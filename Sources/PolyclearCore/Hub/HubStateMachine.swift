@@ -124,8 +124,18 @@ public struct HubStateMachine {
 
     /// Applies a ledger chain the hub built; true if every event succeeded.
     mutating func applyLedgerChain() -> Bool {
-        try! ledger.apply(ledgerEvents, now: now, results: &ledgerResults)  // never more than a few events
-        for result in ledgerResults where !result.isOK { return false }
+        // Move the buffers out and back: passing them as properties of `self` while the ledger
+        // (another property) is mutated made Swift retain and release them on every call.
+        var events: [LedgerEvent] = []
+        var results = ContiguousArray<EventResult>()
+        swap(&events, &ledgerEvents)
+        swap(&results, &ledgerResults)
+        defer {
+            swap(&events, &ledgerEvents)
+            swap(&results, &ledgerResults)
+        }
+        try! ledger.apply(events, now: now, results: &results)  // never more than a few events
+        for index in results.indices where !results[index].isOK { return false }
         return true
     }
 }

@@ -118,3 +118,8 @@ public struct LEI: Hashable, Sendable, CustomStringConvertible, Codable {
         description = text
     }
 }
+
+extension BIC {
+    /// For decoders: the packed form as stored. Validate the result (`BIC(description)`).
+    public init(packedUnchecked packed: UInt64) { self.packed = packed }
+}

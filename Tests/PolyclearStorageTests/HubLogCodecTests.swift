@@ -1,0 +1,60 @@
+import Foundation
+import PolyclearCore
+import PolyclearStorage
+import Testing
+
+@Suite struct HubLogCodecTests {
+    static let bic = BIC("BANKBRSP")!, other = BIC("BANKCNBJ001")!
+
+    static func randomEntry(_ random: inout SeededRandom) -> HubLogEntry {
+        let id = UInt128(random.next()) << 64 | UInt128(random.next())
+        let actors: [Actor] = [.system, .operatorUser("ops-ü"), .member(CountryCode(alpha3: "BRA")!), .participant(other)]
+        let actor = actors[Int(random.next() % 4)]
+        let text: String? = random.next() % 2 == 0 ? nil : "Grüße \(random.next())"
+        let command: HubCommand? = switch random.next() % 10 {
+        case 0: nil
+        case 1: .commitPayment(id: id, actor: actor)
+        case 2: .rejectPayment(id: id, actor: actor)
+        case 3: .cancelPayment(id: id, actor: actor)
+        case 4: .decideHeldPayment(id: id, release: random.next() % 2 == 0, actor: actor)
+        case 5: .requestFunds(id: id, participant: bic, amountMinor: Int64(bitPattern: random.next()), direction: random.next() % 2 == 0 ? .into : .outOf)
+        case 6: random.next() % 2 == 0 ? .confirmFunds(id: id) : .cancelFunds(id: id)
+        case 7: .registerMember(Member(id: CountryCode(alpha3: "BRA")!, name: text ?? "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 5))
+        case 8: .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
+        default: .submitPayment(PaymentInstruction(
+            id: id, payer: bic, payee: other, amountMinor: Int64(bitPattern: random.next()), amountSide: random.next() % 2 == 0 ? .payerDebit : .payeeCredit,
+            endToEndID: "E2E", uetr: id, trade: TradeReference(invoiceNumber: "INV", purposeCode: "GDDS", hsCode: text, freeText: text),
+            debtorName: text, creditorName: nil, priority: random.next() % 2 == 0 ? .urgent : .normal, isTwoPhase: random.next() % 2 == 0,
+            timeoutSeconds: UInt32(truncatingIfNeeded: random.next()), immediateOrReject: random.next() % 2 == 0,
+            quoteID: random.next() % 2 == 0 ? nil : id &+ 1))
+        }
+        return HubLogEntry(command: command, time: random.next())
+    }
+
+    /// Property: decode(encode(entries)) == entries, for random entries of every kind.
+    @Test(arguments: 1...20 as ClosedRange<UInt64>)
+    func logEntriesRoundTrip(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        let entries = (0..<200).map { _ in Self.randomEntry(&random) }
+        #expect(try HubLogCodec.decodeEntries(HubLogCodec.encode(entries)) == entries)
+    }
+
+    @Test func eventsRoundTrip() throws {
+        let events = [
+            HubEvent(timestamp: 1, kind: .paymentStatus(id: 9, status: .rejected, rejection: .screeningRejected, actor: .operatorUser("o"))),
+            HubEvent(timestamp: 2, kind: .paymentStatus(id: 9, status: .accepted, rejection: nil, actor: .system)),
+            HubEvent(timestamp: 3, kind: .utilisationAlarm(subject: .participant(Self.bic), thresholdPercent: 75, utilisationPerMille: 812)),
+            HubEvent(timestamp: 4, kind: .fundsStatus(id: 3, status: .confirmed)),
+        ]
+        #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
+    }
+
+    @Test func damagedBlobsAreRefusedNotMisread() throws {
+        var random = SeededRandom(seed: 1)
+        let data = try HubLogCodec.encode((0..<20).map { _ in Self.randomEntry(&random) })
+        #expect(throws: HubLogCodecError.unknownVersion) { try HubLogCodec.decodeEntries(Data([9]) + data.dropFirst()) }
+        #expect(throws: HubLogCodecError.self) { try HubLogCodec.decodeEntries(data.prefix(data.count - 3)) }
+        #expect(throws: HubLogCodecError.trailingBytes) { try HubLogCodec.decodeEntries(data + Data([0])) }
+        #expect(throws: HubLogCodecError.self) { try HubLogCodec.decodeEntries(Data()) }
+    }
+}
