@@ -35,6 +35,15 @@ import Testing
         }
     }
 
+    static func positions(_ hub: HubStateMachine) -> [String: (balance: Int64, limit: Int64)] {
+        var positions: [String: (Int64, Int64)] = [:]
+        for participant in hub.allParticipants {
+            positions[participant.bic.description] = (hub.position(of: participant.bic)!, participant.netDebitCapMinor)
+        }
+        for member in hub.allMembers { positions[member.id.alpha3] = (hub.unionPosition(of: member.id)!, member.quotaUnitMinor) }
+        return positions
+    }
+
     @Test(arguments: 1...40 as ClosedRange<UInt64>)
     func randomPaymentStreamsKeepEveryRule(seed: UInt64) {
         var random = SeededRandom(seed: seed)
@@ -42,8 +51,15 @@ import Testing
         var nextID: UInt128 = 1
         for _ in 0..<600 {
             let command = Self.randomCommand(&random, nextID: &nextID)
+            let before = Self.positions(f.hub)
             _ = f.apply(command, advancingNanoseconds: random.next() % 60_000_000_000)
             #expect(f.hub.releasableQueueHeads().isEmpty, "a queued payment could go (seed \(seed))")
+            // No payment takes a position past its limit: a position beyond its limit may only
+            // get there by the limit being lowered, and then never goes further down.
+            let isLimitChange = if case .updateParticipant = command { true } else if case .updateMember = command { true } else { false }
+            for (key, after) in Self.positions(f.hub) where after.balance < -after.limit && !isLimitChange {
+                #expect(after.balance >= before[key]!.balance, "\(key) went past its limit (seed \(seed))")
+            }
         }
         for payment in f.hub.payments {
             let legIDs = (UInt8(0)..<4).map { HubStateMachine.transferID(payment: f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0) }

@@ -39,6 +39,27 @@ import Testing
         #expect(f.hub.releasableQueueHeads().isEmpty)
     }
 
+    @Test(arguments: [CycleEndQueuePolicy.carryOver, .returnToPayer])
+    func queuedPaymentsAtCycleEndFollowThePolicy(policy: CycleEndQueuePolicy) {
+        var configuration = HubConfiguration(currencies: try! CurrencyTable())
+        configuration.queuedPaymentsAtCycleEnd = policy
+        var f = F(capMinor: 0)
+        f.hub = HubStateMachine(configuration: configuration)
+        for command in F(capMinor: 0).log.map(\.0) { _ = f.hub.apply(command, now: f.now) }
+        #expect(f.pay(1, F.brBank1, F.brBank2, 100).status == .queued)
+        #expect(f.pay(2, F.cnBank1, F.cnBank2, 100).status == .queued)
+        f.expectOK(.applyCycleEndQueuePolicy)
+        for id: UInt128 in [1, 2] {
+            let state = f.hub.payment(id)!
+            if policy == .carryOver {
+                #expect(state.status == .queued)
+            } else {
+                #expect(state.status == .rejected && state.rejection == .returnedAtCycleEnd)
+            }
+        }
+        #expect(f.hub.queuedPayments(of: F.brBank1).count == (policy == .carryOver ? 1 : 0))
+    }
+
     @Test func immediateOrRejectIsNotQueued() {
         var f = F(capMinor: 100)
         let state = f.pay(1, F.brBank1, F.brBank2, 101, immediateOrReject: true)

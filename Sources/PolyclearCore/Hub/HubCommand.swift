@@ -25,6 +25,14 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case setScreeningList(ScreeningList)
     /// Utilisation alarm thresholds, in percent of cap or quota (e.g. [75, 90]).
     case setAlarmThresholds([Int])
+    /// A settlement cycle ends: queued payments are carried over to the next cycle or
+    /// returned to their payers, as `HubConfiguration.queuedPaymentsAtCycleEnd` says.
+    case applyCycleEndQueuePolicy
+}
+
+/// What happens to payments still queued when a cycle ends.
+public enum CycleEndQueuePolicy: UInt8, Hashable, Sendable, Codable {
+    case carryOver = 0, returnToPayer = 1
 }
 
 public enum FundsDirection: UInt8, Hashable, Sendable, Codable {

@@ -132,6 +132,13 @@ extension HubStateMachine {
         return .payment(payments[Int(index)].state)
     }
 
+    /// Ends every queue: each waiting payment is returned (rejected, `returnedAtCycleEnd`).
+    mutating func returnAllQueued() {
+        for payer in participants.indices {
+            while let head = queueHead(UInt32(payer)) { finish(head, .rejected, .returnedAtCycleEnd, actor: .system) }
+        }
+    }
+
     /// Every queued payment in queue order per payer: for tests and the API.
     public func queuedPayments(of bic: BIC) -> [UInt128] {
         guard let payer = participantIndexByBIC.value(for: UInt128(bic.packed)) else { return [] }

@@ -93,6 +93,9 @@ public struct HubStateMachine {
         case .setScreeningList(let list):
             screening = NormalisedScreeningList(list)
             return .ok
+        case .applyCycleEndQueuePolicy:
+            if configuration.queuedPaymentsAtCycleEnd == .returnToPayer { returnAllQueued() }
+            return .ok
         case .setAlarmThresholds(let thresholds):
             guard thresholds.allSatisfy({ (1...100).contains($0) }) else { return .refused(.malformedField) }
             alarmThresholdsPercent = thresholds.sorted()
@@ -152,6 +155,7 @@ public struct HubConfiguration: Sendable {
     /// Payments the hub expects to hold: sizes its tables up front so that growing them does
     /// not stall a batch (a capacity hint, not a limit).
     public var expectedPaymentCount = 0
+    public var queuedPaymentsAtCycleEnd = CycleEndQueuePolicy.carryOver
 
     public init(currencies: CurrencyTable) { self.currencies = currencies }
 }
