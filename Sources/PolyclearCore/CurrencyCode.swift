@@ -34,17 +34,6 @@ public struct CurrencyCode: Hashable, Comparable, Sendable, CustomStringConverti
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.packedASCII < rhs.packedASCII }
 }
 
-extension CurrencyCode: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let code = CurrencyCode(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid currency code"))
-        }
-        self = code
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension CurrencyCode: TextCodable {
+    public init?(text: String) { self.init(text) }
 }

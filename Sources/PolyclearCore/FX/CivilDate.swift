@@ -59,17 +59,6 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 }
 
-extension CivilDate: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = CivilDate(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid date"))
-        }
-        self = date
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension CivilDate: TextCodable {
+    public init?(text: String) { self.init(text) }
 }

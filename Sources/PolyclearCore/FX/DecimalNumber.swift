@@ -88,17 +88,6 @@ public enum DecimalMath {
     }
 }
 
-extension DecimalNumber: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let number = DecimalNumber(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid decimal"))
-        }
-        self = number
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension DecimalNumber: TextCodable {
+    public init?(text: String) { self.init(text) }
 }

@@ -9,28 +9,29 @@ extension HubStateMachine {
 
     /// Emits an alarm for each threshold newly crossed upwards; falling back re-arms them.
     mutating func checkAlarm(participant index: UInt32) {
-        let perMille = Self.utilisationPerMille(
-            balance: positionBalance(participant: index), limit: participants[Int(index)].participant.netDebitCapMinor)
-        let level = alarmLevel(perMille)
-        let previous = participants[Int(index)].alarmLevel
-        if level > previous {
-            for threshold in alarmThresholdsPercent[previous..<level] {
-                record(.utilisationAlarm(subject: .participant(participants[Int(index)].participant.bic), thresholdPercent: threshold, utilisationPerMille: perMille))
-            }
-        }
+        let level = raiseAlarms(
+            balance: positionBalance(participant: index), limit: participants[Int(index)].participant.netDebitCapMinor,
+            previousLevel: participants[Int(index)].alarmLevel, subject: .participant(participants[Int(index)].participant.bic))
         participants[Int(index)].alarmLevel = level
     }
 
     mutating func checkAlarm(member index: UInt32) {
-        let perMille = Self.utilisationPerMille(balance: unionBalance(member: index), limit: members[Int(index)].member.quotaUnitMinor)
+        let level = raiseAlarms(
+            balance: unionBalance(member: index), limit: members[Int(index)].member.quotaUnitMinor,
+            previousLevel: members[Int(index)].alarmLevel, subject: .member(members[Int(index)].member.id))
+        members[Int(index)].alarmLevel = level
+    }
+
+    /// Records an alarm per threshold crossed since `previousLevel`; returns the new level.
+    private mutating func raiseAlarms(balance: Int64, limit: Int64, previousLevel: Int, subject: AlarmSubject) -> Int {
+        let perMille = Self.utilisationPerMille(balance: balance, limit: limit)
         let level = alarmLevel(perMille)
-        let previous = members[Int(index)].alarmLevel
-        if level > previous {
-            for threshold in alarmThresholdsPercent[previous..<level] {
-                record(.utilisationAlarm(subject: .member(members[Int(index)].member.id), thresholdPercent: threshold, utilisationPerMille: perMille))
+        if level > previousLevel {
+            for threshold in alarmThresholdsPercent[previousLevel..<level] {
+                record(.utilisationAlarm(subject: subject, thresholdPercent: threshold, utilisationPerMille: perMille))
             }
         }
-        members[Int(index)].alarmLevel = level
+        return level
     }
 
     private func alarmLevel(_ perMille: Int64) -> Int {

@@ -1,5 +1,5 @@
 /// An ISO 3166-1 country, by its alpha-3 code ("BRA"); knows its alpha-2 code ("BR").
-public struct CountryCode: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct CountryCode: Hashable, Sendable, TextCodable {
     public let alpha3: String
     public let alpha2: String
 
@@ -14,24 +14,13 @@ public struct CountryCode: Hashable, Sendable, CustomStringConvertible, Codable 
 
     public var description: String { alpha3 }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let code = CountryCode(alpha3: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid country"))
-        }
-        self = code
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(alpha3)
-    }
+    public init?(text: String) { self.init(alpha3: text) }
 }
 
 /// A Business Identifier Code (ISO 9362): 4-character party prefix, 2-letter ISO 3166
 /// country, 2-character location, optional 3-character branch. Held packed in 64 bits
 /// (base 37, eleven characters) so that the hub can key on it without strings.
-public struct BIC: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct BIC: Hashable, Sendable, TextCodable {
     public let packed: UInt64
 
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
@@ -69,37 +58,15 @@ public struct BIC: Hashable, Sendable, CustomStringConvertible, Codable {
     /// The ISO 3166 alpha-2 country of the party.
     public var countryAlpha2: String { String(description.dropFirst(4).prefix(2)) }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let bic = BIC(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid BIC"))
-        }
-        self = bic
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init?(text: String) { self.init(text) }
 }
 
 /// A Legal Entity Identifier (ISO 17442): 18 alphanumeric characters and two check digits
 /// (ISO 7064 MOD 97-10: the 20 characters, letters as 10...35, form a number ≡ 1 mod 97).
-public struct LEI: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct LEI: Hashable, Sendable, TextCodable {
     public let description: String
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let lei = LEI(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid LEI"))
-        }
-        self = lei
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init?(text: String) { self.init(text) }
 
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
