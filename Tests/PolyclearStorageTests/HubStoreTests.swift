@@ -41,6 +41,7 @@ import Testing
                 id += 1
             }
             batch.append(.commitPayment(id: id - 7 * 3, actor: .operatorUser("ops")))
+            batch.append(.closeCycle(number: UInt32(batches.count)))
             batches.append(batch)
         }
         return batches
@@ -74,6 +75,7 @@ import Testing
         }
         #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
         #expect(restored.allPaymentStates == expected.allPaymentStates)
+        #expect(restored.cycles == expected.cycles && restored.cycles.count == 8)
         #expect(restored.paymentCount == 8 * 150)
     }
 
@@ -110,6 +112,8 @@ import Testing
         let events = try await SQLiteHubStore(path: path, configuration: Self.configuration).events(limit: 10_000)
         let received = events.filter { if case .paymentStatus(_, .received, _, _) = $0.kind { true } else { false } }
         #expect(received.count == 8 * 150)
+        let closed = events.compactMap { if case .cycleClosed(let report) = $0.kind { report } else { nil } }
+        #expect(closed.map(\.number) == Array(1...8))
     }
 
     @Test func aWriterWhoseStoreCannotRestoreFailsItsCallersInsteadOfHanging() async throws {

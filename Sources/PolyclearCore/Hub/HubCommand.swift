@@ -28,6 +28,14 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// A settlement cycle ends: queued payments are carried over to the next cycle or
     /// returned to their payers, as `HubConfiguration.queuedPaymentsAtCycleEnd` says.
     case applyCycleEndQueuePolicy
+    /// Closes the open cycle (it must be the one with this number): nets it, issues its
+    /// settlement instructions, opens the next.
+    case closeCycle(number: UInt32)
+    /// Closes the open cycle every `intervalSeconds` (0: only the operator closes).
+    case setCycleSchedule(intervalSeconds: Int64)
+    /// A member's central bank confirms settlement instructions of a closed cycle: one (by
+    /// index, with its amount as a check) or all of its open ones (index nil).
+    case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
 }
 
 /// What happens to payments still queued when a cycle ends.

@@ -13,6 +13,9 @@ public struct HubEvent: Hashable, Sendable, Codable {
         /// A position crossed a utilisation threshold (percent of cap or quota), upwards.
         case utilisationAlarm(subject: AlarmSubject, thresholdPercent: Int, utilisationPerMille: Int64)
         case fundsStatus(id: UInt128, status: FundsStatus)
+        /// The cycle's full netting report, so that it is stored with the audit trail.
+        case cycleClosed(CycleReport)
+        case cycleSettled(number: UInt32)
     }
 }
 
@@ -44,4 +47,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case roundingResidue = 4
     case fundsIn = 5
     case fundsOut = 6
+    case settlement = 7
 }

@@ -84,10 +84,11 @@ struct PaymentRecord: Sendable {
     var fixingVersion: UInt32 = 0
     var legs: PaymentLegs = []
     var expiresAt: UInt64 = 0
+    var cycle: UInt32 = 0
 
     var state: PaymentState {
         PaymentState(id: id, status: status, rejection: rejection, payerAmountMinor: payerAmountMinor,
-                     payeeAmountMinor: payeeAmountMinor, unitAmountMinor: unitAmountMinor, fixingVersion: fixingVersion)
+                     payeeAmountMinor: payeeAmountMinor, unitAmountMinor: unitAmountMinor, fixingVersion: fixingVersion, cycle: cycle)
     }
 }
 

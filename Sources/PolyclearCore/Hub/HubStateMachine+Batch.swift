@@ -10,7 +10,14 @@ extension HubStateMachine: BatchStateMachine {
         for command in commands { results.append(apply(command, now: now)) }
     }
 
-    public var nextDeadline: UInt64? { reservationExpiries.earliest?.expiresAt }
+    public var nextDeadline: UInt64? {
+        switch (reservationExpiries.earliest?.expiresAt, cycleDueAt) {
+        case (let a?, let b?): min(a, b)
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
+        }
+    }
 
     public mutating func advance(now: UInt64) { tick(now: now) }
 

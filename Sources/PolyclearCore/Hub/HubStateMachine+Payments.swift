@@ -240,6 +240,7 @@ extension HubStateMachine {
     mutating func finish(_ index: UInt32, _ status: PaymentStatus, _ rejection: PaymentRejection?, actor: Actor) {
         payments[Int(index)].status = status
         payments[Int(index)].rejection = rejection
+        if status == .accepted { recordInOpenCycle(index) }
         record(.paymentStatus(id: payments[Int(index)].id, status: status, rejection: rejection, actor: actor))
     }
 

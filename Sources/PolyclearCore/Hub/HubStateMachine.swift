@@ -31,6 +31,9 @@ public struct HubStateMachine {
     let unionChargesAccountID: UInt128
     let unionReserveAccountID: UInt128
 
+    var cycle = CycleAccumulator(number: 1, openedAt: 0)
+    var closedCycles: [CycleReport] = []
+    var cycleIntervalSeconds: UInt64 = 0
     var events: ContiguousArray<HubEvent> = []
     var log: ContiguousArray<HubLogEntry> = []
     var now: UInt64 = 0
@@ -74,8 +77,14 @@ public struct HubStateMachine {
     public mutating func apply(_ command: HubCommand, now: UInt64) -> HubResult {
         log.append(HubLogEntry(command: command, time: now))
         self.now = max(now, self.now)
+        if cycle.openedAt == 0 { cycle.openedAt = self.now }  // the first cycle opens with the first command
         expireReservations()
+        closeDueCycle()
         switch command {
+        case .closeCycle(let number): return closeCycle(number: number)
+        case .setCycleSchedule(let interval): return setCycleSchedule(intervalSeconds: interval)
+        case .confirmSettlement(let number, let member, let index, let amount, let actor):
+            return confirmSettlement(cycle: number, member: member, index: index, amountMinor: amount, actor: actor)
         case .registerMember(let member): return registerMember(member)
         case .updateMember(let id, let quota, let status): return updateMember(id: id, quotaUnitMinor: quota, status: status)
         case .registerParticipant(let participant): return registerParticipant(participant)
@@ -108,6 +117,7 @@ public struct HubStateMachine {
         log.append(HubLogEntry(command: nil, time: now))
         self.now = max(now, self.now)
         expireReservations()
+        closeDueCycle()
     }
 
     public mutating func sealOutcome() -> HubOutcome { HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events) }

@@ -195,6 +195,13 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case amountNotPositive = 22
     case amountTooLarge = 23
     case noFixingInForce = 24
+    case invalidSchedule = 25
+    case cycleNotOpen = 26
+    case cycleNotFound = 27
+    case cycleNotSettling = 28
+    case instructionNotFound = 29
+    case instructionAlreadyConfirmed = 30
+    case instructionAmountDiffers = 31
 }
 
 /// The result of one hub command.
@@ -216,6 +223,8 @@ public struct PaymentState: Hashable, Sendable, Codable {
     public var payeeAmountMinor: Int64
     public var unitAmountMinor: Int64
     public var fixingVersion: UInt32
+    /// The cycle it was accepted in (0 until accepted).
+    public var cycle: UInt32 = 0
 }
 
 public struct QuoteState: Hashable, Sendable, Codable {

@@ -1,0 +1,110 @@
+/// Where a clearing cycle stands. Raw values are stored: append only.
+public enum CycleState: UInt8, Hashable, Sendable, Codable {
+    case open = 0
+    /// Netted; settlement instructions issued, waiting for the members to confirm.
+    case settling = 1
+    /// Every instruction confirmed: final.
+    case settled = 2
+}
+
+/// One participant's result for a cycle, in its currency's minor units.
+public struct ParticipantNet: Hashable, Sendable, Codable {
+    public var bic: BIC
+    public var currency: CurrencyCode
+    public var grossSentMinor: Int64
+    public var grossReceivedMinor: Int64
+    /// Received − sent: positive, the participant is paid out; negative, it pays in.
+    public var netMinor: Int64
+}
+
+/// One member's result for a cycle.
+public struct MemberNet: Hashable, Sendable, Codable {
+    public var id: CountryCode
+    public var currency: CurrencyCode
+    /// Σ of its participants' nets, in its currency (the counterpart sits in its hub account).
+    public var participantsNetMinor: Int64
+    public var unitSentMinor: Int64
+    public var unitReceivedMinor: Int64
+    /// Change of its union position this cycle, in unit minor units.
+    public var unitNetMinor: Int64
+}
+
+/// Gross value against liquidity needed, for one currency or (in the unit) overall.
+/// Efficiency = 1 − needed / gross, given in parts per million, rounded half-even.
+public struct NettingEfficiency: Hashable, Sendable, Codable {
+    public var currency: CurrencyCode
+    public var grossValueMinor: Int64
+    public var liquidityNeededMinor: Int64
+    public var efficiencyPartsPerMillion: Int64
+
+    init(currency: CurrencyCode, gross: Int128, needed: Int128) {
+        self.currency = currency
+        grossValueMinor = Int64(clamping: gross)
+        liquidityNeededMinor = Int64(clamping: needed)
+        efficiencyPartsPerMillion = gross == 0 ? 0
+            : 1_000_000 - Int64(DecimalMath.divideHalfEven(UInt128(needed) * 1_000_000, UInt128(gross)))
+    }
+}
+
+/// What a member's central bank must execute in its RTGS to settle a participant's net.
+public struct SettlementInstruction: Hashable, Sendable, Codable {
+    public enum Direction: UInt8, Hashable, Sendable, Codable { case payIn = 0, payOut = 1 }
+
+    public var cycle: UInt32
+    /// Its position in the cycle's instruction list: its id within the cycle.
+    public var index: Int
+    public var member: CountryCode
+    public var participant: BIC
+    public var currency: CurrencyCode
+    public var direction: Direction
+    public var amountMinor: Int64
+    public var isConfirmed: Bool
+}
+
+/// A closed cycle: netting results, computed at close from the cycle's bookings, and its
+/// settlement.
+public struct CycleReport: Hashable, Sendable, Codable {
+    public var number: UInt32
+    public var openedAt: UInt64
+    public var closedAt: UInt64
+    public var state: CycleState
+    public var paymentCount: Int
+    public var participants: [ParticipantNet]
+    public var members: [MemberNet]
+    /// Unit minor units paid from the row member to the column member (member order as registered).
+    public var bilateralUnitMinor: [[Int64]]
+    public var efficiencyByCurrency: [NettingEfficiency]
+    /// Over all currencies, valued in the unit at the fixing in force at close.
+    public var overallEfficiency: NettingEfficiency?
+    public var instructions: [SettlementInstruction]
+}
+
+/// Per-cycle running totals, updated as payments are accepted, so closing is O(banks + members²).
+struct CycleAccumulator: Sendable {
+    var number: UInt32
+    var openedAt: UInt64
+    var paymentCount = 0
+    var participantSent = ContiguousArray<Int128>()
+    var participantReceived = ContiguousArray<Int128>()
+    var memberUnitSent = ContiguousArray<Int128>()
+    var memberUnitReceived = ContiguousArray<Int128>()
+    /// Row-major, `memberCount` × `memberCount`, payer member row.
+    var bilateral = ContiguousArray<Int128>()
+    var memberCount = 0
+
+    init(number: UInt32, openedAt: UInt64) {
+        self.number = number
+        self.openedAt = openedAt
+    }
+
+    mutating func fit(participants: Int, members: Int) {
+        while participantSent.count < participants { participantSent.append(0); participantReceived.append(0) }
+        if members > memberCount {
+            var grown = ContiguousArray<Int128>(repeating: 0, count: members * members)
+            for row in 0..<memberCount { for column in 0..<memberCount { grown[row * members + column] = bilateral[row * memberCount + column] } }
+            bilateral = grown
+            while memberUnitSent.count < members { memberUnitSent.append(0); memberUnitReceived.append(0) }
+            memberCount = members
+        }
+    }
+}

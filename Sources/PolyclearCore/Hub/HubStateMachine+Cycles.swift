@@ -1,0 +1,195 @@
+/// Clearing cycles: every accepted payment belongs to the cycle open when it was accepted.
+/// Closing nets the cycle (from running totals kept as payments are booked), issues the
+/// settlement instructions of the domestic legs, and opens the next cycle at once, so intake
+/// never stops. Commands are applied one at a time, so a payment accepted before the close
+/// command is in the closing cycle and one accepted after it in the next: never both, never
+/// neither.
+extension HubStateMachine {
+    static func settlementTransferID(cycle: UInt32, index: Int) -> UInt128 {
+        UInt128(3) << 120 | UInt128(cycle) << 32 | UInt128(index)
+    }
+
+    /// Adds an accepted payment to the open cycle's totals.
+    mutating func recordInOpenCycle(_ index: UInt32) {
+        cycle.fit(participants: participants.count, members: members.count)
+        let payment = payments[Int(index)]
+        payments[Int(index)].cycle = cycle.number
+        cycle.paymentCount += 1
+        cycle.participantSent[Int(payment.payerIndex)] += Int128(payment.payerAmountMinor)
+        cycle.participantReceived[Int(payment.payeeIndex)] += Int128(payment.payeeAmountMinor)
+        guard payment.unitAmountMinor != 0 else { return }
+        let payerMember = Int(participants[Int(payment.payerIndex)].memberIndex)
+        let payeeMember = Int(participants[Int(payment.payeeIndex)].memberIndex)
+        cycle.memberUnitSent[payerMember] += Int128(payment.unitAmountMinor)
+        cycle.memberUnitReceived[payeeMember] += Int128(payment.unitAmountMinor)
+        cycle.bilateral[payerMember * cycle.memberCount + payeeMember] += Int128(payment.unitAmountMinor)
+    }
+
+    /// When the schedule closes the open cycle next, if it has one.
+    var cycleDueAt: UInt64? { cycleIntervalSeconds == 0 ? nil : cycle.openedAt + cycleIntervalSeconds * 1_000_000_000 }
+
+    mutating func closeDueCycle() {
+        if let due = cycleDueAt, now >= due { closeOpenCycle() }
+    }
+
+    mutating func setCycleSchedule(intervalSeconds: Int64) -> HubResult {
+        guard intervalSeconds >= 0, intervalSeconds <= 31 * 86_400 else { return .refused(.invalidSchedule) }
+        cycleIntervalSeconds = UInt64(intervalSeconds)
+        return .ok
+    }
+
+    mutating func closeCycle(number: UInt32) -> HubResult {
+        guard number == cycle.number else { return .refused(.cycleNotOpen) }
+        closeOpenCycle()
+        return .ok
+    }
+
+    /// Nets the open cycle, issues its instructions and opens the next one. A net payer gets a
+    /// pay-in instruction for its net; a net receiver a pay-out of its net, reserved at once,
+    /// but never more than keeps its position within its cap (its receipts may already back
+    /// reserved payments): the rest carries over as its balance in the hub.
+    mutating func closeOpenCycle() {
+        cycle.fit(participants: participants.count, members: members.count)
+        var participantNets: [ParticipantNet] = []
+        var instructions: [SettlementInstruction] = []
+        var grossByMember = [Int128](repeating: 0, count: members.count)
+        var neededByMember = [Int128](repeating: 0, count: members.count)
+        var participantsNetByMember = [Int128](repeating: 0, count: members.count)
+        for (index, record) in participants.enumerated() {
+            let sent = cycle.participantSent[index], received = cycle.participantReceived[index]
+            let net = received - sent
+            let member = Int(record.memberIndex)
+            let currency = members[member].member.currency
+            grossByMember[member] += sent
+            if net < 0 { neededByMember[member] += -net }
+            participantsNetByMember[member] += net
+            participantNets.append(ParticipantNet(
+                bic: record.participant.bic, currency: currency, grossSentMinor: Int64(clamping: sent),
+                grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net)))
+            // A pay-out never takes the position past its cap (receipts already committed to
+            // reserved payments stay); what is not paid out stays in the hub as balance.
+            let amount = net < 0 ? -net : min(net, max(0, Int128(positionBalance(participant: UInt32(index))) + Int128(record.participant.netDebitCapMinor)))
+            if amount != 0 {
+                instructions.append(SettlementInstruction(
+                    cycle: cycle.number, index: instructions.count, member: members[member].member.id, participant: record.participant.bic,
+                    currency: currency, direction: net < 0 ? .payIn : .payOut, amountMinor: Int64(clamping: amount), isConfirmed: false))
+            }
+        }
+        let memberNets = members.indices.map { index in
+            MemberNet(
+                id: members[index].member.id, currency: members[index].member.currency,
+                participantsNetMinor: Int64(clamping: participantsNetByMember[index]),
+                unitSentMinor: Int64(clamping: cycle.memberUnitSent[index]), unitReceivedMinor: Int64(clamping: cycle.memberUnitReceived[index]),
+                unitNetMinor: Int64(clamping: cycle.memberUnitReceived[index] - cycle.memberUnitSent[index]))
+        }
+        let n = cycle.memberCount
+        let bilateral = (0..<n).map { row in (0..<n).map { column in Int64(clamping: cycle.bilateral[row * n + column]) } }
+        let efficiency = members.indices.map { NettingEfficiency(currency: members[$0].member.currency, gross: grossByMember[$0], needed: neededByMember[$0]) }
+        let report = CycleReport(
+            number: cycle.number, openedAt: cycle.openedAt, closedAt: now, state: instructions.isEmpty ? .settled : .settling,
+            paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets, bilateralUnitMinor: bilateral,
+            efficiencyByCurrency: efficiency, overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
+            instructions: instructions)
+        closedCycles.append(report)
+        reservePayouts(report.instructions)
+        record(.cycleClosed(report))
+        cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
+    }
+
+    /// Pay-outs are reserved at close (pending: they count as spent at once), so receipts of
+    /// the closed cycle cannot also fund the next one; confirmation posts them. Pay-ins are
+    /// booked only when the central bank confirms the money arrived.
+    private mutating func reservePayouts(_ instructions: [SettlementInstruction]) {
+        for instruction in instructions where instruction.direction == .payOut {
+            let (participantIndex, member) = settlementParties(instruction)
+            ledgerEvents.removeAll(keepingCapacity: true)
+            ledgerEvents.append(.createTransfer(Transfer(
+                id: Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index),
+                debitAccountID: participants[Int(participantIndex)].positionAccountID, creditAccountID: member.fundingAccountID,
+                amount: UInt128(instruction.amountMinor), ledger: member.ledger, code: HubTransferCode.settlement.rawValue, flags: .pending)))
+            precondition(applyLedgerChain(), "a pay-out could not be reserved")
+            checkAlarm(participant: participantIndex)
+        }
+    }
+
+    private func settlementParties(_ instruction: SettlementInstruction) -> (UInt32, MemberRecord) {
+        let participantIndex = participantIndexByBIC.value(for: UInt128(instruction.participant.packed))!
+        return (participantIndex, members[Int(participants[Int(participantIndex)].memberIndex)])
+    }
+
+    /// Gross and needed of every currency valued in the unit at the fixing in force (nil
+    /// without one, or if a value does not convert).
+    private func overallEfficiency(gross: [Int128], needed: [Int128]) -> NettingEfficiency? {
+        guard let fixingIndex = fixingIndex(at: now) else { return nil }
+        var grossUnit: Int128 = 0, neededUnit: Int128 = 0
+        for index in members.indices {
+            guard let rate = fixings[fixingIndex].ratesByMember[index],
+                  let g = try? FXConversion.unitMinor(fromCurrencyMinor: Int64(clamping: gross[index]), currencyExponent: members[index].currencyExponent, rate: rate, unitExponent: configuration.unit.exponent),
+                  let d = try? FXConversion.unitMinor(fromCurrencyMinor: Int64(clamping: needed[index]), currencyExponent: members[index].currencyExponent, rate: rate, unitExponent: configuration.unit.exponent)
+            else { return nil }
+            grossUnit += Int128(g)
+            neededUnit += Int128(d)
+        }
+        return NettingEfficiency(currency: configuration.unit.code, gross: grossUnit, needed: neededUnit)
+    }
+
+    /// A member's central bank confirms it executed instructions in its RTGS: one, or (index
+    /// nil) all of its open ones in the cycle. A pay-in is booked (funding -> position); a
+    /// pay-out, reserved at close, is posted (position -> funding). Together they bring each
+    /// participant's position back to its prefunded balance. All confirmed: the cycle is settled.
+    mutating func confirmSettlement(cycle number: UInt32, member: CountryCode, index: Int?, amountMinor: Int64?, actor: Actor) -> HubResult {
+        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else { return .refused(.cycleNotFound) }
+        guard closedCycles[cycleIndex].state == .settling else { return .refused(.cycleNotSettling) }
+        switch actor {
+        case .operatorUser: break
+        case .member(let id) where id == member: break
+        default: return .refused(.notAllowedForActor)
+        }
+        let targets: [Int]
+        if let index {
+            guard closedCycles[cycleIndex].instructions.indices.contains(index),
+                  closedCycles[cycleIndex].instructions[index].member == member
+            else { return .refused(.instructionNotFound) }
+            let instruction = closedCycles[cycleIndex].instructions[index]
+            guard !instruction.isConfirmed else { return .refused(.instructionAlreadyConfirmed) }
+            guard amountMinor == nil || amountMinor == instruction.amountMinor else { return .refused(.instructionAmountDiffers) }
+            targets = [index]
+        } else {
+            targets = closedCycles[cycleIndex].instructions.indices.filter {
+                closedCycles[cycleIndex].instructions[$0].member == member && !closedCycles[cycleIndex].instructions[$0].isConfirmed
+            }
+            guard !targets.isEmpty else { return .refused(.instructionNotFound) }
+        }
+        for target in targets { bookSettlement(cycleIndex: cycleIndex, instructionIndex: target) }
+        if closedCycles[cycleIndex].instructions.allSatisfy(\.isConfirmed) {
+            closedCycles[cycleIndex].state = .settled
+            record(.cycleSettled(number: number))
+        }
+        return .ok
+    }
+
+    private mutating func bookSettlement(cycleIndex: Int, instructionIndex: Int) {
+        let instruction = closedCycles[cycleIndex].instructions[instructionIndex]
+        let (participantIndex, member) = settlementParties(instruction)
+        let transferID = Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index)
+        ledgerEvents.removeAll(keepingCapacity: true)
+        if instruction.direction == .payIn {
+            ledgerEvents.append(.createTransfer(Transfer(
+                id: transferID, debitAccountID: member.fundingAccountID, creditAccountID: participants[Int(participantIndex)].positionAccountID,
+                amount: UInt128(instruction.amountMinor), ledger: member.ledger, code: HubTransferCode.settlement.rawValue)))
+        } else {
+            ledgerEvents.append(.createTransfer(Transfer(
+                id: transferID | UInt128(1) << 119, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                flags: .postPendingTransfer, pendingID: transferID)))
+        }
+        precondition(applyLedgerChain(), "a settlement transfer could not be booked")
+        closedCycles[cycleIndex].instructions[instructionIndex].isConfirmed = true
+        if instruction.direction == .payIn { afterInflow(payee: participantIndex, crossMember: false) }
+    }
+
+    /// Every closed cycle, oldest first.
+    public var cycles: [CycleReport] { closedCycles }
+
+    /// The number of the cycle open now.
+    public var openCycleNumber: UInt32 { cycle.number }
+}
