@@ -77,6 +77,8 @@ public struct CycleReport: Hashable, Sendable, Codable {
     /// Over all currencies, valued in the unit at the fixing in force at close.
     public var overallEfficiency: NettingEfficiency?
     public var instructions: [SettlementInstruction]
+    /// Imbalance charges booked at close (members with a charge only).
+    public var charges: [MemberCharge] = []
 }
 
 /// Per-cycle running totals, updated as payments are accepted, so closing is O(banks + members²).
@@ -91,6 +93,9 @@ struct CycleAccumulator: Sendable {
     /// Row-major, `memberCount` × `memberCount`, payer member row.
     var bilateral = ContiguousArray<Int128>()
     var memberCount = 0
+    /// Per member: ∫ union position dt (unit minor × ns) and when it was last brought up to date.
+    var positionIntegral = ContiguousArray<Int128>()
+    var integratedUntil = ContiguousArray<UInt64>()
 
     init(number: UInt32, openedAt: UInt64) {
         self.number = number
@@ -103,7 +108,10 @@ struct CycleAccumulator: Sendable {
             var grown = ContiguousArray<Int128>(repeating: 0, count: members * members)
             for row in 0..<memberCount { for column in 0..<memberCount { grown[row * members + column] = bilateral[row * memberCount + column] } }
             bilateral = grown
-            while memberUnitSent.count < members { memberUnitSent.append(0); memberUnitReceived.append(0) }
+            while memberUnitSent.count < members {
+                memberUnitSent.append(0); memberUnitReceived.append(0)
+                positionIntegral.append(0); integratedUntil.append(openedAt)
+            }
             memberCount = members
         }
     }

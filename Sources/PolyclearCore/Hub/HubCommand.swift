@@ -36,6 +36,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// A member's central bank confirms settlement instructions of a closed cycle: one (by
     /// index, with its amount as a check) or all of its open ones (index nil).
     case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
+    /// Imbalance charges and alarms applied from the next cycle close on.
+    case setImbalanceRules(ImbalanceRules)
 }
 
 /// What happens to payments still queued when a cycle ends.

@@ -16,6 +16,9 @@ public struct HubEvent: Hashable, Sendable, Codable {
         /// The cycle's full netting report, so that it is stored with the audit trail.
         case cycleClosed(CycleReport)
         case cycleSettled(number: UInt32)
+        /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
+        /// the "trapped currency" signal.
+        case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)
     }
 }
 
@@ -48,4 +51,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case fundsIn = 5
     case fundsOut = 6
     case settlement = 7
+    case imbalanceCharge = 8
 }

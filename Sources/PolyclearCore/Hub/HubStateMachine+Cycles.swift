@@ -90,10 +90,54 @@ extension HubStateMachine {
             paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets, bilateralUnitMinor: bilateral,
             efficiencyByCurrency: efficiency, overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
             instructions: instructions)
-        closedCycles.append(report)
-        reservePayouts(report.instructions)
-        record(.cycleClosed(report))
+        var closed = report
+        closed.charges = applyImbalanceRules(cycleNumber: report.number)
+        closedCycles.append(closed)
+        reservePayouts(closed.instructions)
+        record(.cycleClosed(closed))
         cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
+    }
+
+    /// Brings a member's ∫ position dt up to now; call before its union position changes.
+    mutating func accrueUnionPosition(member index: Int) {
+        cycle.fit(participants: participants.count, members: members.count)
+        let elapsed = now - cycle.integratedUntil[index]
+        if elapsed > 0 {
+            cycle.positionIntegral[index] += Int128(unionBalance(member: UInt32(index))) * Int128(elapsed)
+            cycle.integratedUntil[index] = now
+        }
+    }
+
+    /// Charges each member on its time-weighted average union position over the cycle (see
+    /// `ImbalanceRules.charge`), booked union account -> union reserve, and raises the
+    /// persistent-imbalance alarm. Returns the charges made.
+    mutating func applyImbalanceRules(cycleNumber: UInt32) -> [MemberCharge] {
+        let durationNanoseconds = now - cycle.openedAt
+        var charges: [MemberCharge] = []
+        while imbalanceStreaks.count < members.count { imbalanceStreaks.append(0) }
+        for index in members.indices {
+            accrueUnionPosition(member: index)
+            let integral = cycle.positionIntegral[index]
+            let average = durationNanoseconds == 0 ? Int64(unionBalance(member: UInt32(index)))
+                : Int64(integral.signum()) * Int64(DecimalMath.divideHalfEven(UInt128(integral.magnitude), UInt128(durationNanoseconds)))
+            let quota = members[index].member.quotaUnitMinor
+            let charge = imbalanceRules.charge(averagePositionMinor: average, quotaMinor: quota, cycleMilliseconds: Int64(durationNanoseconds / 1_000_000))
+            if charge > 0 {
+                ledgerEvents.removeAll(keepingCapacity: true)
+                ledgerEvents.append(.createTransfer(Transfer(
+                    id: UInt128(4) << 120 | UInt128(cycleNumber) << 32 | UInt128(index), debitAccountID: members[index].unionAccountID,
+                    creditAccountID: unionReserveAccountID, amount: UInt128(charge), ledger: unitLedger, code: HubTransferCode.imbalanceCharge.rawValue)))
+                precondition(applyLedgerChain(), "an imbalance charge could not be booked")
+                charges.append(MemberCharge(member: members[index].member.id, averagePositionMinor: average, chargeMinor: charge))
+            }
+            let position = unionBalance(member: UInt32(index))
+            let beyond = Int128(position.magnitude) * 100 > Int128(imbalanceRules.persistentImbalancePercentOfQuota) * Int128(quota)
+            imbalanceStreaks[index] = beyond ? imbalanceStreaks[index] + 1 : 0
+            if imbalanceRules.persistentImbalanceCycles > 0 && imbalanceStreaks[index] >= imbalanceRules.persistentImbalanceCycles {
+                record(.persistentImbalance(member: members[index].member.id, cycles: imbalanceStreaks[index], positionMinor: position))
+            }
+        }
+        return charges
     }
 
     /// Pay-outs are reserved at close (pending: they count as spent at once), so receipts of

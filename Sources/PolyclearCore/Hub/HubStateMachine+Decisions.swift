@@ -35,6 +35,10 @@ extension HubStateMachine {
                 pendingID: Self.transferID(payment: index, leg: leg), userReference: payments[Int(index)].id)))
         }
         ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
+        if legs.contains(.unit) {
+            accrueUnionPosition(member: Int(participants[Int(payments[Int(index)].payerIndex)].memberIndex))
+            accrueUnionPosition(member: Int(participants[Int(payments[Int(index)].payeeIndex)].memberIndex))
+        }
         precondition(applyLedgerChain(), "a reserved payment's legs could not be resolved")
     }
 

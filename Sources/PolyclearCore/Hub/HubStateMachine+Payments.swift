@@ -214,6 +214,10 @@ extension HubStateMachine {
             }
         }
         ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
+        if amounts.unit != 0 {
+            accrueUnionPosition(member: Int(participants[payerIndex].memberIndex))
+            accrueUnionPosition(member: Int(participants[payeeIndex].memberIndex))
+        }
         guard applyLedgerChain() else { return false }
         payments[Int(index)].payerAmountMinor = amounts.payer
         payments[Int(index)].payeeAmountMinor = amounts.payee

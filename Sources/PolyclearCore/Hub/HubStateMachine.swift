@@ -34,6 +34,9 @@ public struct HubStateMachine {
     var cycle = CycleAccumulator(number: 1, openedAt: 0)
     var closedCycles: [CycleReport] = []
     var cycleIntervalSeconds: UInt64 = 0
+    var imbalanceRules = ImbalanceRules.none
+    /// Per member: consecutive closes with the position beyond the alarm threshold.
+    var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []
     var log: ContiguousArray<HubLogEntry> = []
     var now: UInt64 = 0
@@ -83,6 +86,10 @@ public struct HubStateMachine {
         switch command {
         case .closeCycle(let number): return closeCycle(number: number)
         case .setCycleSchedule(let interval): return setCycleSchedule(intervalSeconds: interval)
+        case .setImbalanceRules(let rules):
+            guard rules.isValid else { return .refused(.invalidImbalanceRules) }
+            imbalanceRules = rules
+            return .ok
         case .confirmSettlement(let number, let member, let index, let amount, let actor):
             return confirmSettlement(cycle: number, member: member, index: index, amountMinor: amount, actor: actor)
         case .registerMember(let member): return registerMember(member)

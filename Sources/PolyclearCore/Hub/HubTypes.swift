@@ -202,6 +202,7 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case instructionNotFound = 29
     case instructionAlreadyConfirmed = 30
     case instructionAmountDiffers = 31
+    case invalidImbalanceRules = 32
 }
 
 /// The result of one hub command.
