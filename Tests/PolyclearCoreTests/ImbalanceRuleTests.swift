@@ -61,3 +61,30 @@ import Testing
         #expect(f.hub.checkInvariants() == nil)
     }
 }
+
+extension ImbalanceRuleTests {
+    @Test func debtBeyondQuotaIsDueInTheSettlementAssetAndTrackedToConfirmation() throws {
+        var f = F(capMinor: 100_000_000, quotaUnitMinor: 10_000_000)
+        var rules = ImbalanceRules.none
+        rules.excessSettlementAsset = "XAU"
+        f.expectOK(.setImbalanceRules(rules))
+        let units = f.pay(1, F.brBank1, F.cnBank1, 244_500).unitAmountMinor
+        // The union lowers Brazil's quota below its debt: the excess is due at the next close.
+        f.expectOK(.updateMember(id: F.bra, quotaUnitMinor: 4_000_000, status: nil))
+        f.expectOK(.closeCycle(number: 1))
+        let due = try #require(f.hub.cycles[0].excessSettlements.first)
+        #expect(f.hub.cycles[0].excessSettlements.count == 1)
+        #expect(due.member == F.bra && due.amountUnitMinor == units - 4_000_000 && due.settlementAsset == "XAU" && !due.isConfirmed)
+        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .member(F.bra)))
+                == .refused(.notAllowedForActor))
+        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor + 1, actor: .operatorUser("ops")))
+                == .refused(.instructionAmountDiffers))
+        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.chn, amountUnitMinor: 1, actor: .operatorUser("ops")))
+                == .refused(.excessSettlementNotFound))
+        f.expectOK(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
+        #expect(f.union(F.bra) == -4_000_000)
+        #expect(f.hub.cycles[0].excessSettlements[0].isConfirmed)
+        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
+                == .refused(.instructionAlreadyConfirmed))
+    }
+}

@@ -79,6 +79,18 @@ public struct CycleReport: Hashable, Sendable, Codable {
     public var instructions: [SettlementInstruction]
     /// Imbalance charges booked at close (members with a charge only).
     public var charges: [MemberCharge] = []
+    /// Debts beyond quota due in the settlement asset, tracked to confirmation.
+    public var excessSettlements: [ExcessSettlement] = []
+}
+
+/// A member's union debt beyond its quota at a close: due in the union's agreed settlement
+/// asset (gold, a reserve currency, ...), booked when the union confirms receipt.
+public struct ExcessSettlement: Hashable, Sendable, Codable {
+    public var member: CountryCode
+    /// In unit minor units: how far the position was beyond minus the quota.
+    public var amountUnitMinor: Int64
+    public var settlementAsset: String
+    public var isConfirmed: Bool
 }
 
 /// Per-cycle running totals, updated as payments are accepted, so closing is O(banks + members²).

@@ -38,6 +38,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
     /// Imbalance charges and alarms applied from the next cycle close on.
     case setImbalanceRules(ImbalanceRules)
+    /// The union received a member's excess settlement (the amount must match).
+    case confirmExcessSettlement(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor)
 }
 
 /// What happens to payments still queued when a cycle ends.

@@ -40,6 +40,7 @@ public enum HubAccountCode: UInt16, Sendable {
     case unionRounding = 10
     case unionCharges = 11
     case unionReserve = 12
+    case unionSettlementAssets = 13
 }
 
 /// Ledger transfer kinds (`Transfer.code`) the hub books.
@@ -52,4 +53,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case fundsOut = 6
     case settlement = 7
     case imbalanceCharge = 8
+    case excessSettlement = 9
 }

@@ -92,6 +92,14 @@ extension HubStateMachine {
             instructions: instructions)
         var closed = report
         closed.charges = applyImbalanceRules(cycleNumber: report.number)
+        if !imbalanceRules.excessSettlementAsset.isEmpty {
+            closed.excessSettlements = members.indices.compactMap { index in
+                let excess = -Int128(unionBalance(member: UInt32(index))) - Int128(members[index].member.quotaUnitMinor)
+                guard excess > 0 else { return nil }
+                return ExcessSettlement(member: members[index].member.id, amountUnitMinor: Int64(excess),
+                                        settlementAsset: imbalanceRules.excessSettlementAsset, isConfirmed: false)
+            }
+        }
         closedCycles.append(closed)
         reservePayouts(closed.instructions)
         record(.cycleClosed(closed))
@@ -229,6 +237,31 @@ extension HubStateMachine {
         precondition(applyLedgerChain(), "a settlement transfer could not be booked")
         closedCycles[cycleIndex].instructions[instructionIndex].isConfirmed = true
         if instruction.direction == .payIn { afterInflow(payee: participantIndex, crossMember: false) }
+    }
+
+    /// The union confirms it received a member's excess settlement: the member's union debt
+    /// falls by the amount (settlement assets -> member union account).
+    mutating func confirmExcessSettlement(cycle number: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor) -> HubResult {
+        guard case .operatorUser = actor else { return .refused(.notAllowedForActor) }
+        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else { return .refused(.cycleNotFound) }
+        guard let settlementIndex = closedCycles[cycleIndex].excessSettlements.firstIndex(where: { $0.member == member }) else {
+            return .refused(.excessSettlementNotFound)
+        }
+        let settlement = closedCycles[cycleIndex].excessSettlements[settlementIndex]
+        guard !settlement.isConfirmed else { return .refused(.instructionAlreadyConfirmed) }
+        guard settlement.amountUnitMinor == amountUnitMinor else { return .refused(.instructionAmountDiffers) }
+        let memberIndex = memberIndexByID[member.alpha3]!
+        accrueUnionPosition(member: Int(memberIndex))
+        ledgerEvents.removeAll(keepingCapacity: true)
+        ledgerEvents.append(.createTransfer(Transfer(
+            id: UInt128(5) << 120 | UInt128(number) << 32 | UInt128(memberIndex), debitAccountID: unionSettlementAssetsAccountID,
+            creditAccountID: members[Int(memberIndex)].unionAccountID, amount: UInt128(amountUnitMinor), ledger: unitLedger,
+            code: HubTransferCode.excessSettlement.rawValue)))
+        precondition(applyLedgerChain(), "an excess settlement could not be booked")
+        closedCycles[cycleIndex].excessSettlements[settlementIndex].isConfirmed = true
+        checkAlarm(member: memberIndex)
+        releaseQueued(participants: [], members: [memberIndex])
+        return .ok
     }
 
     /// Every closed cycle, oldest first.

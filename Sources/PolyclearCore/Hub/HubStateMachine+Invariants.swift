@@ -1,13 +1,13 @@
 extension HubStateMachine {
     /// What must hold after every command:
     /// - the ledger's invariants (every currency ledger and the unit ledger balance);
-    /// - the members' union positions and the union reserve (imbalance charges) sum to zero
-    ///   exactly, posted and pending;
+    /// - the members' union positions, the union reserve (imbalance charges) and the union's
+    ///   settlement assets (excess settlements) sum to zero exactly, posted and pending;
     /// - every queued payment waits behind a head that really cannot go.
     public func checkInvariants() -> LedgerInvariantViolation? {
         if let violation = ledger.checkInvariants() { return violation }
         var posted: Int128 = 0, pending: Int128 = 0
-        for accountID in members.map(\.unionAccountID) + [unionReserveAccountID] {
+        for accountID in members.map(\.unionAccountID) + [unionReserveAccountID, unionSettlementAssetsAccountID] {
             let account = ledger.account(id: accountID)!
             posted += Int128(account.creditsPosted) - Int128(account.debitsPosted)
             pending += Int128(account.creditsPending) - Int128(account.debitsPending)

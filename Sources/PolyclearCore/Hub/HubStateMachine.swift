@@ -30,6 +30,8 @@ public struct HubStateMachine {
     let unionRoundingUnitAccountID: UInt128
     let unionChargesAccountID: UInt128
     let unionReserveAccountID: UInt128
+    /// Settlement assets the union received for members' debts beyond quota (unit ledger).
+    let unionSettlementAssetsAccountID: UInt128
 
     var cycle = CycleAccumulator(number: 1, openedAt: 0)
     var closedCycles: [CycleReport] = []
@@ -62,11 +64,13 @@ public struct HubStateMachine {
         unionRoundingUnitAccountID = nextAccountID
         unionChargesAccountID = nextAccountID + 1
         unionReserveAccountID = nextAccountID + 2
-        nextAccountID += 3
+        unionSettlementAssetsAccountID = nextAccountID + 3
+        nextAccountID += 4
         let genesis: [LedgerEvent] = [
             .createAccount(Account(id: unionRoundingUnitAccountID, ledger: unitLedger, code: HubAccountCode.unionRounding.rawValue, flags: .linked)),
             .createAccount(Account(id: unionChargesAccountID, ledger: unitLedger, code: HubAccountCode.unionCharges.rawValue, flags: .linked)),
-            .createAccount(Account(id: unionReserveAccountID, ledger: unitLedger, code: HubAccountCode.unionReserve.rawValue)),
+            .createAccount(Account(id: unionReserveAccountID, ledger: unitLedger, code: HubAccountCode.unionReserve.rawValue, flags: .linked)),
+            .createAccount(Account(id: unionSettlementAssetsAccountID, ledger: unitLedger, code: HubAccountCode.unionSettlementAssets.rawValue)),
         ]
         try! ledger.apply(genesis, now: 0, results: &ledgerResults)
         precondition(ledgerResults.allSatisfy { $0.isOK }, "hub genesis failed")
@@ -86,6 +90,8 @@ public struct HubStateMachine {
         switch command {
         case .closeCycle(let number): return closeCycle(number: number)
         case .setCycleSchedule(let interval): return setCycleSchedule(intervalSeconds: interval)
+        case .confirmExcessSettlement(let number, let member, let amount, let actor):
+            return confirmExcessSettlement(cycle: number, member: member, amountUnitMinor: amount, actor: actor)
         case .setImbalanceRules(let rules):
             guard rules.isValid else { return .refused(.invalidImbalanceRules) }
             imbalanceRules = rules

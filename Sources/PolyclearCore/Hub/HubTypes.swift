@@ -203,6 +203,7 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case instructionAlreadyConfirmed = 30
     case instructionAmountDiffers = 31
     case invalidImbalanceRules = 32
+    case excessSettlementNotFound = 33
 }
 
 /// The result of one hub command.

@@ -21,6 +21,9 @@ public struct ImbalanceRules: Hashable, Sendable, Codable {
     public var persistentImbalancePercentOfQuota: Int
     /// …for this many consecutive cycles (0: no alarm).
     public var persistentImbalanceCycles: Int
+    /// What a debt beyond quota is settled in (empty: no excess settlement). Creditors beyond
+    /// quota are charged and alarmed, not paid out.
+    public var excessSettlementAsset: String = ""
 
     public init(tiers: [Tier], persistentImbalancePercentOfQuota: Int = 50, persistentImbalanceCycles: Int = 0) {
         self.tiers = tiers
