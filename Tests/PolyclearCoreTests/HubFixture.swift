@@ -8,6 +8,8 @@ struct HubFixture {
     var hub = HubStateMachine(configuration: HubConfiguration(currencies: try! CurrencyTable()))
     var now: UInt64 = 1_800_000_000_000_000_000
     var log: [(HubCommand, UInt64)] = []
+    /// Every transfer the ledger created, as a store would keep them.
+    var transfers: [StoredTransfer] = []
 
     static let bra = CountryCode(alpha3: "BRA")!, chn = CountryCode(alpha3: "CHN")!
     static let ind = CountryCode(alpha3: "IND")!, idn = CountryCode(alpha3: "IDN")!
@@ -45,7 +47,7 @@ struct HubFixture {
         log.append((command, now))
         let result = hub.apply(command, now: now)
         if let violation = hub.checkInvariants() { Issue.record("hub invariant broken: \(violation)") }
-        _ = hub.sealOutcome()
+        transfers.append(contentsOf: hub.sealOutcome().ledger.createdTransfers)
         hub.outcomeCommitted()
         return result
     }

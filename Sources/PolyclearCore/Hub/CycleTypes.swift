@@ -15,6 +15,8 @@ public struct ParticipantNet: Hashable, Sendable, Codable {
     public var grossReceivedMinor: Int64
     /// Received − sent: positive, the participant is paid out; negative, it pays in.
     public var netMinor: Int64
+    /// Posted credits − posted debits of its position at close (statements start from it).
+    public var closingPostedMinor: Int64 = 0
 }
 
 /// One member's result for a cycle.
@@ -27,6 +29,8 @@ public struct MemberNet: Hashable, Sendable, Codable {
     public var unitReceivedMinor: Int64
     /// Change of its union position this cycle, in unit minor units.
     public var unitNetMinor: Int64
+    /// Its union position right after the close (charges included).
+    public var closingUnionPositionMinor: Int64 = 0
 }
 
 /// Gross value against liquidity needed, for one currency or (in the unit) overall.
@@ -67,6 +71,10 @@ public struct CycleReport: Hashable, Sendable, Codable {
     public var number: UInt32
     public var openedAt: UInt64
     public var closedAt: UInt64
+    /// The cycle's window in ledger time: transfers with timestamps in
+    /// `firstLedgerTimestamp...lastLedgerTimestamp` were booked during it.
+    public var firstLedgerTimestamp: UInt64 = 0
+    public var lastLedgerTimestamp: UInt64 = 0
     public var state: CycleState
     public var paymentCount: Int
     public var participants: [ParticipantNet]
@@ -97,6 +105,8 @@ public struct ExcessSettlement: Hashable, Sendable, Codable {
 struct CycleAccumulator: Sendable {
     var number: UInt32
     var openedAt: UInt64
+    /// The ledger's last timestamp when the cycle opened: its window starts after it.
+    var ledgerTimestampAtOpen: UInt64 = 0
     var paymentCount = 0
     var participantSent = ContiguousArray<Int128>()
     var participantReceived = ContiguousArray<Int128>()

@@ -63,9 +63,11 @@ extension HubStateMachine {
             grossByMember[member] += sent
             if net < 0 { neededByMember[member] += -net }
             participantsNetByMember[member] += net
+            let position = ledger.account(id: record.positionAccountID)!
             participantNets.append(ParticipantNet(
                 bic: record.participant.bic, currency: currency, grossSentMinor: Int64(clamping: sent),
-                grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net)))
+                grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net),
+                closingPostedMinor: Int64(truncatingIfNeeded: Int128(position.creditsPosted) - Int128(position.debitsPosted))))
             // A pay-out never takes the position past its cap (receipts already committed to
             // reserved payments stay); what is not paid out stays in the hub as balance.
             let amount = net < 0 ? -net : min(net, max(0, Int128(positionBalance(participant: UInt32(index))) + Int128(record.participant.netDebitCapMinor)))
@@ -86,12 +88,15 @@ extension HubStateMachine {
         let bilateral = (0..<n).map { row in (0..<n).map { column in Int64(clamping: cycle.bilateral[row * n + column]) } }
         let efficiency = members.indices.map { NettingEfficiency(currency: members[$0].member.currency, gross: grossByMember[$0], needed: neededByMember[$0]) }
         let report = CycleReport(
-            number: cycle.number, openedAt: cycle.openedAt, closedAt: now, state: instructions.isEmpty ? .settled : .settling,
+            number: cycle.number, openedAt: cycle.openedAt, closedAt: now,
+            firstLedgerTimestamp: cycle.ledgerTimestampAtOpen + 1, lastLedgerTimestamp: ledger.lastTimestamp,
+            state: instructions.isEmpty ? .settled : .settling,
             paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets, bilateralUnitMinor: bilateral,
             efficiencyByCurrency: efficiency, overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
             instructions: instructions)
         var closed = report
         closed.charges = applyImbalanceRules(cycleNumber: report.number)
+        for index in closed.members.indices { closed.members[index].closingUnionPositionMinor = unionBalance(member: UInt32(index)) }
         if !imbalanceRules.excessSettlementAsset.isEmpty {
             closed.excessSettlements = members.indices.compactMap { index in
                 let excess = -Int128(unionBalance(member: UInt32(index))) - Int128(members[index].member.quotaUnitMinor)
@@ -104,6 +109,8 @@ extension HubStateMachine {
         reservePayouts(closed.instructions)
         record(.cycleClosed(closed))
         cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
+        // What the close itself booked (charges, reservations) belongs to the next window.
+        cycle.ledgerTimestampAtOpen = closed.lastLedgerTimestamp
     }
 
     /// Brings a member's ∫ position dt up to now; call before its union position changes.

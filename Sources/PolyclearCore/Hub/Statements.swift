@@ -1,0 +1,92 @@
+/// A participant's statement for one cycle: opening posted balance, every posted movement of
+/// its position in the cycle's ledger window (payments in and out, funds, settlements), and
+/// the closing balance. Closing − opening = Σ entries, exactly: `reconciles` checks it.
+public struct ParticipantStatement: Hashable, Sendable, Codable {
+    public struct Entry: Hashable, Sendable, Codable {
+        public var transferID: UInt128
+        public var timestamp: UInt64
+        public var kind: String
+        /// The payment (or funds request) it belongs to, when it has one.
+        public var reference: UInt128
+        /// Credit positive, debit negative, in the currency's minor units.
+        public var amountMinor: Int64
+    }
+
+    public var cycle: UInt32
+    public var bic: BIC
+    public var currency: CurrencyCode
+    public var openingMinor: Int64
+    public var entries: [Entry]
+    public var closingMinor: Int64
+
+    public var reconciles: Bool { openingMinor + entries.map(\.amountMinor).reduce(0, +) == closingMinor }
+
+    /// Builds the statement from the transfers of the participant's position account (any
+    /// order, any superset: only posted movements inside the cycle's window count).
+    public init(cycle report: CycleReport, previous: CycleReport?, bic: BIC, positionAccountID: UInt128, transfers: [StoredTransfer]) {
+        cycle = report.number
+        self.bic = bic
+        let net = report.participants.first { $0.bic == bic }
+        currency = net?.currency ?? CurrencyCode("XXX")!
+        openingMinor = previous?.participants.first { $0.bic == bic }?.closingPostedMinor ?? 0
+        closingMinor = net?.closingPostedMinor ?? 0
+        let window = report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1)  // empty when nothing was booked
+        entries = transfers.filter { stored in
+            window.contains(stored.transfer.timestamp) && !stored.transfer.flags.contains(.pending)
+                && !stored.transfer.flags.contains(.voidPendingTransfer)
+                && (stored.transfer.debitAccountID == positionAccountID || stored.transfer.creditAccountID == positionAccountID)
+        }.sorted { $0.transfer.timestamp < $1.transfer.timestamp }.map { stored in
+            let t = stored.transfer
+            let amount = Int64(truncatingIfNeeded: t.amount)
+            return Entry(transferID: t.id, timestamp: t.timestamp, kind: Self.kind(of: t.code), reference: t.userReference,
+                         amountMinor: t.creditAccountID == positionAccountID ? amount : -amount)
+        }
+    }
+
+    static func kind(of code: UInt16) -> String {
+        switch HubTransferCode(rawValue: code) {
+        case .payerLeg: "payment_out"
+        case .payeeLeg: "payment_in"
+        case .fundsIn: "funds_in"
+        case .fundsOut: "funds_out"
+        case .settlement: "settlement"
+        case .unitLeg, .roundingResidue, .imbalanceCharge, .excessSettlement, nil: "other"
+        }
+    }
+
+    /// CSV, one line a movement, amounts as decimals of the currency; `exponent` from the
+    /// currency table. Opening and closing lines frame the movements.
+    public func csv(exponent: Int) -> String {
+        var lines = ["cycle,bic,currency,line,timestamp,transfer_id,kind,reference,amount"]
+        let prefix = "\(cycle),\(bic),\(currency)"
+        lines.append("\(prefix),opening,,,,,\(Money.format(minorUnits: openingMinor, exponent: exponent))")
+        for entry in entries {
+            lines.append("\(prefix),entry,\(entry.timestamp),\(entry.transferID),\(entry.kind),\(entry.reference),"
+                + Money.format(minorUnits: entry.amountMinor, exponent: exponent))
+        }
+        lines.append("\(prefix),closing,,,,,\(Money.format(minorUnits: closingMinor, exponent: exponent))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension CycleReport {
+    /// The union overview of a cycle as CSV: per member its participants' net, union flows,
+    /// union position after the close, and the charge.
+    public func unionOverviewCSV(unitExponent: Int) -> String {
+        var lines = ["cycle,member,currency,participants_net_minor,unit_sent,unit_received,unit_net,union_position,charge"]
+        for member in members {
+            let charge = charges.first { $0.member == member.id }?.chargeMinor ?? 0
+            let fields = [member.unitSentMinor, member.unitReceivedMinor, member.unitNetMinor, member.closingUnionPositionMinor, charge]
+            lines.append("\(number),\(member.id),\(member.currency),\(member.participantsNetMinor),"
+                + fields.map { Money.format(minorUnits: $0, exponent: unitExponent) }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension HubStateMachine {
+    /// The ledger account of a participant's position (for statement queries).
+    public func positionAccountID(of bic: BIC) -> UInt128? {
+        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[Int($0)].positionAccountID }
+    }
+}
