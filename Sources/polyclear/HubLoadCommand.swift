@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearStorage
+
+/// `polyclear hub load`: drives a sample union through the real writer into a hub database —
+/// trade-matrix payments, a cycle close every few batches, members confirming the previous
+/// cycle's settlement — printing `ack <batch>` once each batch is durably committed. The hub
+/// crash test kills it with SIGKILL and checks what the database holds.
+struct HubLoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "Write payments, cycle closes and settlements into a hub database, acknowledging each batch.")
+
+    @Option(help: "The hub database file (created if missing).") var db: String
+    @Option(help: "Number of the first batch (resubmitting earlier ones is harmless).") var firstBatch = 1
+    @Option(help: "How many batches (0: until killed).") var batches = 0
+    @Option(help: "Payments per batch.") var batchSize = 200
+    @Option(help: "Close the open cycle every N batches.") var closeEvery = 3
+    @Option(help: "Banks per member.") var participantsPerMember = 3
+    @Option(help: "ECB reference-rate file.") var fx = "Data/fx/eurofxref-latest.csv"
+    @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
+
+    func validate() throws {
+        guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1 else {
+            throw ValidationError("need --first-batch >= 1, --batches >= 0, 1 <= --batch-size < \(Limits.batchEventCountMax - 64), --close-every >= 1")
+        }
+    }
+
+    func run() async throws {
+        let currencies = try CurrencyTable()
+        let configuration = HubConfiguration(currencies: currencies)
+        guard let fxText = try? String(contentsOfFile: fx, encoding: .utf8), let tradeText = try? String(contentsOfFile: trade, encoding: .utf8) else {
+            exitWithError("not_found", "cannot read \(fx) or \(trade)")
+        }
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(fxText)[0], participantsPerMember: participantsPerMember,
+            capUnitMinor: 1_000_000_000_000, quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        let store: SQLiteHubStore
+        do { store = try SQLiteHubStore(path: db, configuration: configuration) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let writer = Writer(store: store)
+        let trade = try TradeMatrix.parse(tradeText)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            _ = try await writer.submit(union.setupCommands)  // refused as existing after a restart: harmless
+            printFlushed("ready")
+            let last = batches == 0 ? Int.max : firstBatch + batches - 1
+            var batchNumber = firstBatch
+            while batchNumber <= last {
+                _ = try await writer.submit(commands(batch: batchNumber, union: union, trade: trade, currencies: currencies))
+                printFlushed("ack \(batchNumber)")
+                batchNumber += 1
+            }
+            writer.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Batch k: its payments (ids k·1,000,000 + i, the same on every run), then, every
+    /// `closeEvery` batches, the close of cycle k / closeEvery and every member's confirmation
+    /// of the cycle before it.
+    private func commands(batch: Int, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable) -> [HubCommand] {
+        var workload = HubWorkload(union: union, trade: trade, currencies: currencies, seed: UInt64(batch))
+        var commands: [HubCommand] = (0..<batchSize).map { .submitPayment(workload.nextPayment(id: UInt128(batch) * 1_000_000 + UInt128($0))) }
+        if batch % closeEvery == 0 {
+            let cycle = UInt32(batch / closeEvery)
+            commands.append(.closeCycle(number: cycle))
+            if cycle > 1 {
+                for member in union.memberDefinitions {
+                    commands.append(.confirmSettlement(cycle: cycle - 1, member: member.id, instructionIndex: nil, amountMinor: nil, actor: .member(member.id)))
+                }
+            }
+        }
+        return commands
+    }
+}
+
+struct HubCommandGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub", abstract: "Exercise a clearing hub database.", subcommands: [HubLoadCommand.self])
+}
