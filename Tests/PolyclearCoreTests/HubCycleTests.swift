@@ -57,8 +57,11 @@ import Testing
 
     @Test func scheduleClosesCyclesAndEachPaymentLandsInExactlyOne() {
         var f = F()
-        #expect(f.apply(.setCycleSchedule(intervalSeconds: -5)) == .refused(.invalidSchedule))
-        f.expectOK(.setCycleSchedule(intervalSeconds: 60))
+        var triggers = CycleTriggers()
+        triggers.intervalSeconds = -5
+        #expect(f.apply(.setCycleTriggers(triggers)) == .refused(.invalidSchedule))
+        triggers.intervalSeconds = 60
+        f.expectOK(.setCycleTriggers(triggers))
         #expect(f.pay(1, F.brBank1, F.brBank2, 10).cycle == 1)
         f.now += 59_000_000_000
         #expect(f.pay(2, F.brBank1, F.brBank2, 10).cycle == 1)
@@ -70,8 +73,57 @@ import Testing
         f.now += 61_000_000_000
         f.hub.tick(now: f.now)
         #expect(f.hub.cycles.map(\.paymentCount) == [2, 1])
-        f.expectOK(.setCycleSchedule(intervalSeconds: 0))
+        f.expectOK(.setCycleTriggers(CycleTriggers()))
         #expect(f.hub.nextDeadline == nil)
+    }
+
+    /// Daily close at 17:00 in UTC+03:00 is 14:00 UTC.
+    @Test func dailyCloseFollowsTheLocalClock() {
+        var triggers = CycleTriggers()
+        triggers.dailySecondOfDay = 17 * 3_600
+        triggers.utcOffsetSeconds = 3 * 3_600
+        let midnightUTC: UInt64 = 1_800_000_000 / 86_400 * 86_400 * 1_000_000_000
+        #expect(triggers.dueTime(openedAt: midnightUTC) == midnightUTC + 14 * 3_600 * 1_000_000_000)
+        #expect(triggers.dueTime(openedAt: midnightUTC + 15 * 3_600 * 1_000_000_000) == midnightUTC + 38 * 3_600 * 1_000_000_000)
+        triggers.utcOffsetSeconds = -5 * 3_600  // 17:00 in UTC-05:00 is 22:00 UTC
+        #expect(triggers.dueTime(openedAt: midnightUTC) == midnightUTC + 22 * 3_600 * 1_000_000_000)
+        triggers.dailySecondOfDay = 86_400
+        #expect(!triggers.isValid)
+    }
+
+    @Test func thresholdsCloseTheCycle() {
+        var f = F(capMinor: 100_000_000)
+        var triggers = CycleTriggers()
+        triggers.grossUnitMinorMax = 3_000_000  // 300 units
+        f.expectOK(.setCycleTriggers(triggers))
+        #expect(f.pay(1, F.brBank1, F.cnBank1, 100_000).cycle == 1)  // 245.3867 units
+        #expect(f.pay(2, F.brBank1, F.cnBank1, 100_000).cycle == 1)  // 490.7734: threshold reached
+        #expect(f.pay(3, F.brBank1, F.cnBank1, 100_000).cycle == 2)  // the cycle closed before it
+        #expect(f.hub.cycles.map(\.paymentCount) == [2])
+        triggers = CycleTriggers()
+        triggers.memberExposureUnitMinorMax = 0
+        #expect(f.apply(.setCycleTriggers(triggers)) == .refused(.invalidSchedule))
+    }
+
+    @Test func aMissedSettlementDeadlineFailsTheCycleWithoutDroppingAnything() {
+        var f = F(capMinor: 100_000_000)
+        var triggers = CycleTriggers()
+        triggers.settlementDeadlineSeconds = 3_600
+        f.expectOK(.setCycleTriggers(triggers))
+        _ = f.pay(1, F.brBank1, F.cnBank1, 100_000)
+        f.expectOK(.closeCycle(number: 1))
+        f.expectOK(.confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
+        f.now += 3_601 * 1_000_000_000
+        f.hub.tick(now: f.now)
+        #expect(f.hub.cycles[0].state == .failed)
+        let missed = f.hub.sealOutcome().events.compactMap { event -> [CountryCode]? in
+            if case .settlementDeadlineMissed(1, let members) = event.kind { members } else { nil }
+        }
+        #expect(missed == [[F.chn]])
+        f.hub.outcomeCommitted()
+        // A late confirmation still settles it.
+        f.expectOK(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
+        #expect(f.hub.cycles[0].state == .settled)
     }
 
     @Test func aTwoPhasePaymentBelongsToTheCycleItIsCommittedIn() {

@@ -5,6 +5,56 @@ public enum CycleState: UInt8, Hashable, Sendable, Codable {
     case settling = 1
     /// Every instruction confirmed: final.
     case settled = 2
+    /// A member missed the settlement deadline: the operator must act. Instructions stay
+    /// open (nothing is dropped); confirming them all still settles the cycle.
+    case failed = 3
+}
+
+/// What closes cycles besides the operator. Any trigger that fires closes the open cycle at
+/// the first command or tick at or after it.
+public struct CycleTriggers: Hashable, Sendable, Codable {
+    /// Close every N seconds after the cycle opened (0: off).
+    public var intervalSeconds: Int64 = 0
+    /// Close daily at this second of the local day (nil: off)…
+    public var dailySecondOfDay: Int? = nil
+    /// …in a time zone this many seconds east of UTC (a fixed offset).
+    public var utcOffsetSeconds: Int = 0
+    /// Close when the open cycle's cross-member value reaches this many unit minor units.
+    public var grossUnitMinorMax: Int64? = nil
+    /// Close when one member's union position change in the cycle reaches this (either sign).
+    public var memberExposureUnitMinorMax: Int64? = nil
+    /// Seconds after close by which every member must confirm (0: no deadline). A miss marks
+    /// the cycle failed and raises an event; no instruction is dropped.
+    public var settlementDeadlineSeconds: Int64 = 0
+
+    public init() {}
+
+    var isValid: Bool {
+        (0...31 * 86_400).contains(intervalSeconds) && (dailySecondOfDay.map { (0..<86_400).contains($0) } ?? true)
+            && (-14 * 3_600...14 * 3_600).contains(utcOffsetSeconds) && (grossUnitMinorMax.map { $0 > 0 } ?? true)
+            && (memberExposureUnitMinorMax.map { $0 > 0 } ?? true) && (0...31 * 86_400).contains(settlementDeadlineSeconds)
+    }
+
+    /// The next scheduled close after `openedAt` (nanoseconds), if any.
+    func dueTime(openedAt: UInt64) -> UInt64? {
+        var due: UInt64? = intervalSeconds > 0 ? openedAt + UInt64(intervalSeconds) * 1_000_000_000 : nil
+        if let second = dailySecondOfDay {
+            let openedSeconds = Int64(openedAt / 1_000_000_000)
+            let localDay = (openedSeconds + Int64(utcOffsetSeconds)).quotientRoundingDown(by: 86_400)
+            var candidate = localDay * 86_400 + Int64(second) - Int64(utcOffsetSeconds)
+            if candidate * 1_000_000_000 <= Int64(openedAt) { candidate += 86_400 }
+            let daily = UInt64(candidate) * 1_000_000_000
+            due = min(due ?? daily, daily)
+        }
+        return due
+    }
+}
+
+extension Int64 {
+    func quotientRoundingDown(by divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
 }
 
 /// One participant's result for a cycle, in its currency's minor units.
@@ -115,6 +165,8 @@ struct CycleAccumulator: Sendable {
     /// Row-major, `memberCount` × `memberCount`, payer member row.
     var bilateral = ContiguousArray<Int128>()
     var memberCount = 0
+    /// Σ unit amounts of the cycle's cross-member payments (for the gross trigger).
+    var grossUnit: Int128 = 0
     /// Per member: ∫ union position dt (unit minor × ns) and when it was last brought up to date.
     var positionIntegral = ContiguousArray<Int128>()
     var integratedUntil = ContiguousArray<UInt64>()

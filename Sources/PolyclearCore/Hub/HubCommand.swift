@@ -31,8 +31,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// Closes the open cycle (it must be the one with this number): nets it, issues its
     /// settlement instructions, opens the next.
     case closeCycle(number: UInt32)
-    /// Closes the open cycle every `intervalSeconds` (0: only the operator closes).
-    case setCycleSchedule(intervalSeconds: Int64)
+    /// What closes cycles besides the operator: schedule, thresholds, settlement deadline.
+    case setCycleTriggers(CycleTriggers)
     /// A member's central bank confirms settlement instructions of a closed cycle: one (by
     /// index, with its amount as a check) or all of its open ones (index nil).
     case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)

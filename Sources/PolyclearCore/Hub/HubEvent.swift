@@ -16,6 +16,8 @@ public struct HubEvent: Hashable, Sendable, Codable {
         /// The cycle's full netting report, so that it is stored with the audit trail.
         case cycleClosed(CycleReport)
         case cycleSettled(number: UInt32)
+        /// Members had not confirmed their settlement instructions by the deadline.
+        case settlementDeadlineMissed(cycle: UInt32, members: [CountryCode])
         /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
         /// the "trapped currency" signal.
         case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)

@@ -23,19 +23,49 @@ extension HubStateMachine {
         cycle.memberUnitSent[payerMember] += Int128(payment.unitAmountMinor)
         cycle.memberUnitReceived[payeeMember] += Int128(payment.unitAmountMinor)
         cycle.bilateral[payerMember * cycle.memberCount + payeeMember] += Int128(payment.unitAmountMinor)
+        cycle.grossUnit += Int128(payment.unitAmountMinor)
     }
 
-    /// When the schedule closes the open cycle next, if it has one.
-    var cycleDueAt: UInt64? { cycleIntervalSeconds == 0 ? nil : cycle.openedAt + cycleIntervalSeconds * 1_000_000_000 }
+    /// When the schedule closes the open cycle next, or the next settlement deadline falls.
+    var cycleDueAt: UInt64? {
+        let scheduled = cycleTriggers.dueTime(openedAt: cycle.openedAt)
+        guard cycleTriggers.settlementDeadlineSeconds > 0,
+              let settling = closedCycles.first(where: { $0.state == .settling })
+        else { return scheduled }
+        let deadline = settling.closedAt + UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
+        return min(scheduled ?? deadline, deadline)
+    }
 
+    /// Runs before every command and tick: schedule, thresholds, deadlines.
     mutating func closeDueCycle() {
-        if let due = cycleDueAt, now >= due { closeOpenCycle() }
+        if let due = cycleTriggers.dueTime(openedAt: cycle.openedAt), now >= due {
+            closeOpenCycle()
+        } else if thresholdReached() {
+            closeOpenCycle()
+        }
+        markMissedDeadlines()
     }
 
-    mutating func setCycleSchedule(intervalSeconds: Int64) -> HubResult {
-        guard intervalSeconds >= 0, intervalSeconds <= 31 * 86_400 else { return .refused(.invalidSchedule) }
-        cycleIntervalSeconds = UInt64(intervalSeconds)
-        return .ok
+    private func thresholdReached() -> Bool {
+        if let gross = cycleTriggers.grossUnitMinorMax, cycle.grossUnit >= Int128(gross) { return true }
+        if let exposure = cycleTriggers.memberExposureUnitMinorMax {
+            for index in cycle.memberUnitSent.indices
+            where (cycle.memberUnitReceived[index] - cycle.memberUnitSent[index]).magnitude >= UInt128(exposure) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// A settling cycle past its deadline fails: the event names the members still due.
+    private mutating func markMissedDeadlines() {
+        guard cycleTriggers.settlementDeadlineSeconds > 0 else { return }
+        let allowed = UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
+        for index in closedCycles.indices where closedCycles[index].state == .settling && now >= closedCycles[index].closedAt + allowed {
+            closedCycles[index].state = .failed
+            let late = Set(closedCycles[index].instructions.filter { !$0.isConfirmed }.map(\.member))
+            record(.settlementDeadlineMissed(cycle: closedCycles[index].number, members: late.sorted { $0.alpha3 < $1.alpha3 }))
+        }
     }
 
     mutating func closeCycle(number: UInt32) -> HubResult {
@@ -198,7 +228,9 @@ extension HubStateMachine {
     /// participant's position back to its prefunded balance. All confirmed: the cycle is settled.
     mutating func confirmSettlement(cycle number: UInt32, member: CountryCode, index: Int?, amountMinor: Int64?, actor: Actor) -> HubResult {
         guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else { return .refused(.cycleNotFound) }
-        guard closedCycles[cycleIndex].state == .settling else { return .refused(.cycleNotSettling) }
+        guard closedCycles[cycleIndex].state == .settling || closedCycles[cycleIndex].state == .failed else {
+            return .refused(.cycleNotSettling)
+        }
         switch actor {
         case .operatorUser: break
         case .member(let id) where id == member: break

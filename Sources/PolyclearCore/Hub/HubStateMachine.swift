@@ -35,7 +35,7 @@ public struct HubStateMachine {
 
     var cycle = CycleAccumulator(number: 1, openedAt: 0)
     var closedCycles: [CycleReport] = []
-    var cycleIntervalSeconds: UInt64 = 0
+    var cycleTriggers = CycleTriggers()
     var imbalanceRules = ImbalanceRules.none
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
@@ -89,7 +89,10 @@ public struct HubStateMachine {
         closeDueCycle()
         switch command {
         case .closeCycle(let number): return closeCycle(number: number)
-        case .setCycleSchedule(let interval): return setCycleSchedule(intervalSeconds: interval)
+        case .setCycleTriggers(let triggers):
+            guard triggers.isValid else { return .refused(.invalidSchedule) }
+            cycleTriggers = triggers
+            return .ok
         case .confirmExcessSettlement(let number, let member, let amount, let actor):
             return confirmExcessSettlement(cycle: number, member: member, amountUnitMinor: amount, actor: actor)
         case .setImbalanceRules(let rules):
