@@ -47,17 +47,7 @@ struct BenchCycleCommand: AsyncParsableCommand {
 
     /// The same cycle through the writer: the close is acknowledged after its fsync.
     private func runDurable(_ setup: BenchHubSetup) async throws {
-        let path = hub.databaseDirectory + "/polyclear-bench-cycle-\(getpid()).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: path, configuration: setup.configuration) } catch {
-            exitWithError(error.code.name, error.description)
-        }
-        let clock = BenchClock(start: setup.startTime)
-        let writer = Writer(store: store, clock: { clock.next() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            _ = try await writer.submit(setup.union.setupCommands)
+        try await setup.withDurableHub(in: hub.databaseDirectory, name: "cycle") { writer, _ in
             var workload = setup.workload(seed: hub.seed)
             var nextID: UInt128 = 1
             while nextID <= UInt128(hub.payments) {
@@ -71,8 +61,6 @@ struct BenchCycleCommand: AsyncParsableCommand {
             let start = ProcessMetrics.monotonicNanoseconds()
             let result = try await writer.submit([.closeCycle(number: 1)])
             let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
-            writer.shutdown()
-            try await group.waitForAll()
             printFlushed(String(format: "sqlite  close of the cycle, acknowledged after fsync: %.2f ms (%@)", elapsed, "\(result[0])"))
         }
     }

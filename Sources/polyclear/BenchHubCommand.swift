@@ -82,17 +82,7 @@ struct BenchHubCommand: AsyncParsableCommand {
     }
 
     private func runSQLite(_ setup: BenchHubSetup) async throws {
-        let path = databaseDirectory + "/polyclear-bench-hub-\(getpid()).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: path, configuration: setup.configuration) } catch {
-            exitWithError(error.code.name, error.description)
-        }
-        let clock = BenchClock(start: setup.startTime)
-        let writer = Writer(store: store, clock: { clock.next() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            _ = try await writer.submit(setup.union.setupCommands)
+        try await setup.withDurableHub(in: databaseDirectory, name: "hub") { writer, store in
             var workload = setup.workload(seed: seed)
             var latencies: [UInt64] = []
             var counts = BenchHubCounts()
@@ -115,8 +105,6 @@ struct BenchHubCommand: AsyncParsableCommand {
                 liquidity.observe(ContiguousArray(results))
             }
             let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
-            writer.shutdown()
-            try await group.waitForAll()
             counts.add(ContiguousArray(try await store.events(limit: .max)))  // from the durable audit trail
             report("sqlite", payments: payments, seconds: seconds, latencies: latencies, counts: counts)
         }
@@ -225,4 +213,27 @@ struct BenchHubSetup {
     }
 
     func workload(seed: UInt64) -> HubWorkload { HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed) }
+
+    /// Runs `body` against a writer on a new SQLite hub (set up with the union) in `directory`;
+    /// shuts the writer down and deletes the file afterwards.
+    func withDurableHub<T: Sendable>(
+        in directory: String, name: String, _ body: (Writer<SQLiteHubStore>, SQLiteHubStore) async throws -> T
+    ) async throws -> T {
+        let path = directory + "/polyclear-bench-\(name)-\(getpid()).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store: SQLiteHubStore
+        do { store = try SQLiteHubStore(path: path, configuration: configuration) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let clock = BenchClock(start: startTime)
+        let writer = Writer(store: store, clock: { clock.next() })
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            _ = try await writer.submit(union.setupCommands)
+            let result = try await body(writer, store)
+            writer.shutdown()
+            try await group.waitForAll()
+            return result
+        }
+    }
 }

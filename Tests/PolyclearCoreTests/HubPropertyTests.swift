@@ -9,6 +9,20 @@ import Testing
     typealias F = HubFixture
     static let banks = [F.brBank1, F.brBank2, F.cnBank1, F.cnBank2, F.inBank1, F.idBank1]
 
+    /// A random command, or (about two in `cycleEventsOneIn`) a cycle close or a member's
+    /// confirmation of a closed cycle.
+    static func randomCommandWithCycles(_ random: inout SeededRandom, nextID: inout UInt128, hub: HubStateMachine, cycleEventsOneIn: UInt64) -> HubCommand {
+        let command = randomCommand(&random, nextID: &nextID, hub: hub)
+        switch random.next() % cycleEventsOneIn {
+        case 0: return .closeCycle(number: hub.openCycleNumber)
+        case 1 where !hub.cycles.isEmpty:
+            let cycle = hub.cycles[Int(random.next() % UInt64(hub.cycles.count))]
+            let member = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
+            return .confirmSettlement(cycle: cycle.number, member: member, instructionIndex: nil, amountMinor: nil, actor: .member(member))
+        default: return command
+        }
+    }
+
     /// Limits only ever rise here, so that "no booking takes a position past its limit" holds
     /// for every command, settlement included.
     static func randomCommand(_ random: inout SeededRandom, nextID: inout UInt128, hub: HubStateMachine) -> HubCommand {
@@ -63,15 +77,7 @@ import Testing
         if withCharges { f.expectOK(.setImbalanceRules(.standard)) }
         var nextID: UInt128 = 1
         for _ in 0..<600 {
-            var command = Self.randomCommand(&random, nextID: &nextID, hub: f.hub)
-            switch random.next() % 30 {
-            case 0: command = .closeCycle(number: f.hub.openCycleNumber)
-            case 1 where !f.hub.cycles.isEmpty:
-                let cycle = f.hub.cycles[Int(random.next() % UInt64(f.hub.cycles.count))]
-                let member = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
-                command = .confirmSettlement(cycle: cycle.number, member: member, instructionIndex: nil, amountMinor: nil, actor: .member(member))
-            default: break
-            }
+            let command = Self.randomCommandWithCycles(&random, nextID: &nextID, hub: f.hub, cycleEventsOneIn: 30)
             let before = Self.positions(f.hub)
             _ = f.apply(command, advancingNanoseconds: random.next() % 60_000_000_000)
             #expect(f.hub.releasableQueueHeads().isEmpty, "a queued payment could go (seed \(seed))")

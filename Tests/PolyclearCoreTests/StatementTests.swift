@@ -13,15 +13,7 @@ import Testing
         var f = F(capMinor: 1_000_000, quotaUnitMinor: 5_000_000)
         var nextID: UInt128 = 1
         for _ in 0..<400 {
-            var command = HubPropertyTests.randomCommand(&random, nextID: &nextID, hub: f.hub)
-            switch random.next() % 20 {
-            case 0: command = .closeCycle(number: f.hub.openCycleNumber)
-            case 1 where !f.hub.cycles.isEmpty:
-                let cycle = f.hub.cycles[Int(random.next() % UInt64(f.hub.cycles.count))]
-                let member = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
-                command = .confirmSettlement(cycle: cycle.number, member: member, instructionIndex: nil, amountMinor: nil, actor: .member(member))
-            default: break
-            }
+            let command = HubPropertyTests.randomCommandWithCycles(&random, nextID: &nextID, hub: f.hub, cycleEventsOneIn: 20)
             _ = f.apply(command, advancingNanoseconds: random.next() % 30_000_000_000)
         }
         #expect(f.hub.cycles.count > 3)
