@@ -60,6 +60,8 @@ import Testing
         var triggers = CycleTriggers()
         triggers.intervalSeconds = -5
         #expect(f.apply(.setCycleTriggers(triggers)) == .refused(.invalidSchedule))
+        triggers.intervalSeconds = 0
+        #expect(f.apply(.setCycleTriggers(triggers)) == .refused(.invalidSchedule))
         triggers.intervalSeconds = 60
         f.expectOK(.setCycleTriggers(triggers))
         #expect(f.pay(1, F.brBank1, F.brBank2, 10).cycle == 1)

@@ -11,6 +11,9 @@ import Testing
     func statementsReconcileWithTheLedger(seed: UInt64) {
         var random = SeededRandom(seed: seed &* 977)
         var f = F(capMinor: 1_000_000, quotaUnitMinor: 5_000_000)
+        var rules = ImbalanceRules.standard
+        rules.excessSettlementAsset = "XAU"
+        f.expectOK(.setImbalanceRules(rules))
         var nextID: UInt128 = 1
         for _ in 0..<400 {
             let command = HubPropertyTests.randomCommandWithCycles(&random, nextID: &nextID, hub: f.hub, cycleEventsOneIn: 20)
@@ -31,6 +34,11 @@ import Testing
                     t.transfer.creditAccountID == account ? Int64(t.transfer.amount) : t.transfer.debitAccountID == account ? -Int64(t.transfer.amount) : 0
                 }.reduce(0, +)
                 #expect(statement.closingMinor == independent, "cycle \(report.number) \(participant) (seed \(seed))")
+            }
+            for member in [F.bra, F.chn, F.ind, F.idn] {
+                let statement = MemberStatement(cycle: report, previous: index > 0 ? f.hub.cycles[index - 1] : nil, member: member,
+                                                unionAccountID: f.hub.unionAccountID(of: member)!, transfers: f.transfers)
+                #expect(statement.reconciles, "cycle \(report.number) \(member) (seed \(seed))")
             }
         }
     }

@@ -13,8 +13,8 @@ public enum CycleState: UInt8, Hashable, Sendable, Codable {
 /// What closes cycles besides the operator. Any trigger that fires closes the open cycle at
 /// the first command or tick at or after it.
 public struct CycleTriggers: Hashable, Sendable, Codable {
-    /// Close every N seconds after the cycle opened (0: off).
-    public var intervalSeconds: Int64 = 0
+    /// Close every N seconds after the cycle opened (nil: off; zero or negative is refused).
+    public var intervalSeconds: Int64? = nil
     /// Close daily at this second of the local day (nil: off)…
     public var dailySecondOfDay: Int? = nil
     /// …in a time zone this many seconds east of UTC (a fixed offset).
@@ -30,14 +30,14 @@ public struct CycleTriggers: Hashable, Sendable, Codable {
     public init() {}
 
     var isValid: Bool {
-        (0...31 * 86_400).contains(intervalSeconds) && (dailySecondOfDay.map { (0..<86_400).contains($0) } ?? true)
+        (intervalSeconds.map { (1...31 * 86_400).contains($0) } ?? true) && (dailySecondOfDay.map { (0..<86_400).contains($0) } ?? true)
             && (-14 * 3_600...14 * 3_600).contains(utcOffsetSeconds) && (grossUnitMinorMax.map { $0 > 0 } ?? true)
             && (memberExposureUnitMinorMax.map { $0 > 0 } ?? true) && (0...31 * 86_400).contains(settlementDeadlineSeconds)
     }
 
     /// The next scheduled close after `openedAt` (nanoseconds), if any.
     func dueTime(openedAt: UInt64) -> UInt64? {
-        var due: UInt64? = intervalSeconds > 0 ? openedAt + UInt64(intervalSeconds) * 1_000_000_000 : nil
+        var due: UInt64? = intervalSeconds.map { openedAt + UInt64($0) * 1_000_000_000 }
         if let second = dailySecondOfDay {
             let openedSeconds = Int64(openedAt / 1_000_000_000)
             let localDay = (openedSeconds + Int64(utcOffsetSeconds)).quotientRoundingDown(by: 86_400)
@@ -79,8 +79,10 @@ public struct MemberNet: Hashable, Sendable, Codable {
     public var unitReceivedMinor: Int64
     /// Change of its union position this cycle, in unit minor units.
     public var unitNetMinor: Int64
-    /// Its union position right after the close (charges included).
+    /// Its union position right after the close (charges included; pending debits count).
     public var closingUnionPositionMinor: Int64 = 0
+    /// Posted credits − posted debits of its union account after the close (statements).
+    public var closingUnionPostedMinor: Int64 = 0
 }
 
 /// Gross value against liquidity needed, for one currency or (in the unit) overall.

@@ -126,7 +126,6 @@ extension HubStateMachine {
             instructions: instructions)
         var closed = report
         closed.charges = applyImbalanceRules(cycleNumber: report.number)
-        for index in closed.members.indices { closed.members[index].closingUnionPositionMinor = unionBalance(member: UInt32(index)) }
         if !imbalanceRules.excessSettlementAsset.isEmpty {
             closed.excessSettlements = members.indices.compactMap { index in
                 let excess = -Int128(unionBalance(member: UInt32(index))) - Int128(members[index].member.quotaUnitMinor)
@@ -135,11 +134,17 @@ extension HubStateMachine {
                                         settlementAsset: imbalanceRules.excessSettlementAsset, isConfirmed: false)
             }
         }
-        closedCycles.append(closed)
         reservePayouts(closed.instructions)
+        // The window ends after what the close itself booked (charges, pay-out reservations).
+        closed.lastLedgerTimestamp = ledger.lastTimestamp
+        for index in closed.members.indices {
+            let union = ledger.account(id: members[index].unionAccountID)!
+            closed.members[index].closingUnionPositionMinor = unionBalance(member: UInt32(index))
+            closed.members[index].closingUnionPostedMinor = Int64(truncatingIfNeeded: Int128(union.creditsPosted) - Int128(union.debitsPosted))
+        }
+        closedCycles.append(closed)
         record(.cycleClosed(closed))
         cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
-        // What the close itself booked (charges, reservations) belongs to the next window.
         cycle.ledgerTimestampAtOpen = closed.lastLedgerTimestamp
     }
 

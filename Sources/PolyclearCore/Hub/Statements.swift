@@ -30,17 +30,7 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         currency = net?.currency ?? CurrencyCode("XXX")!
         openingMinor = previous?.participants.first { $0.bic == bic }?.closingPostedMinor ?? 0
         closingMinor = net?.closingPostedMinor ?? 0
-        let window = report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1)  // empty when nothing was booked
-        entries = transfers.filter { stored in
-            window.contains(stored.transfer.timestamp) && !stored.transfer.flags.contains(.pending)
-                && !stored.transfer.flags.contains(.voidPendingTransfer)
-                && (stored.transfer.debitAccountID == positionAccountID || stored.transfer.creditAccountID == positionAccountID)
-        }.sorted { $0.transfer.timestamp < $1.transfer.timestamp }.map { stored in
-            let t = stored.transfer
-            let amount = Int64(truncatingIfNeeded: t.amount)
-            return Entry(transferID: t.id, timestamp: t.timestamp, kind: Self.kind(of: t.code), reference: t.userReference,
-                         amountMinor: t.creditAccountID == positionAccountID ? amount : -amount)
-        }
+        entries = Self.postedEntries(of: positionAccountID, in: report, transfers: transfers)
     }
 
     static func kind(of code: UInt16) -> String {
@@ -50,7 +40,10 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         case .fundsIn: "funds_in"
         case .fundsOut: "funds_out"
         case .settlement: "settlement"
-        case .unitLeg, .roundingResidue, .imbalanceCharge, .excessSettlement, nil: "other"
+        case .unitLeg: "unit_leg"
+        case .imbalanceCharge: "imbalance_charge"
+        case .excessSettlement: "excess_settlement"
+        case .roundingResidue, nil: "other"
         }
     }
 
@@ -66,6 +59,44 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         }
         lines.append("\(prefix),closing,,,,,\(Money.format(minorUnits: closingMinor, exponent: exponent))")
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A member's statement for one cycle, in the unit: opening posted union position, every posted
+/// movement of its union account in the cycle's ledger window (payments' unit legs, imbalance
+/// charges, excess settlements), closing. `reconciles` checks closing = opening + Σ entries.
+public struct MemberStatement: Hashable, Sendable, Codable {
+    public var cycle: UInt32
+    public var member: CountryCode
+    public var openingMinor: Int64
+    public var entries: [ParticipantStatement.Entry]
+    public var closingMinor: Int64
+
+    public var reconciles: Bool { openingMinor + entries.map(\.amountMinor).reduce(0, +) == closingMinor }
+
+    public init(cycle report: CycleReport, previous: CycleReport?, member: CountryCode, unionAccountID: UInt128, transfers: [StoredTransfer]) {
+        cycle = report.number
+        self.member = member
+        openingMinor = previous?.members.first { $0.id == member }?.closingUnionPostedMinor ?? 0
+        closingMinor = report.members.first { $0.id == member }?.closingUnionPostedMinor ?? 0
+        entries = ParticipantStatement.postedEntries(of: unionAccountID, in: report, transfers: transfers)
+    }
+}
+
+extension ParticipantStatement {
+    /// Posted movements of an account in a cycle's window, oldest first, signed (credit +).
+    static func postedEntries(of accountID: UInt128, in report: CycleReport, transfers: [StoredTransfer]) -> [Entry] {
+        let window = report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1)  // empty when nothing was booked
+        return transfers.filter { stored in
+            window.contains(stored.transfer.timestamp) && !stored.transfer.flags.contains(.pending)
+                && !stored.transfer.flags.contains(.voidPendingTransfer)
+                && (stored.transfer.debitAccountID == accountID || stored.transfer.creditAccountID == accountID)
+        }.sorted { $0.transfer.timestamp < $1.transfer.timestamp }.map { stored in
+            let t = stored.transfer
+            let amount = Int64(truncatingIfNeeded: t.amount)
+            return Entry(transferID: t.id, timestamp: t.timestamp, kind: kind(of: t.code), reference: t.userReference,
+                         amountMinor: t.creditAccountID == accountID ? amount : -amount)
+        }
     }
 }
 
@@ -85,6 +116,11 @@ extension CycleReport {
 }
 
 extension HubStateMachine {
+    /// The ledger account of a member's union position (for statement queries).
+    public func unionAccountID(of member: CountryCode) -> UInt128? {
+        memberIndexByID[member.alpha3].map { members[Int($0)].unionAccountID }
+    }
+
     /// The ledger account of a participant's position (for statement queries).
     public func positionAccountID(of bic: BIC) -> UInt128? {
         participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[Int($0)].positionAccountID }
