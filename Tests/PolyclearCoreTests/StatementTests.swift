@@ -35,6 +35,14 @@ import Testing
                 }.reduce(0, +)
                 #expect(statement.closingMinor == independent, "cycle \(report.number) \(participant) (seed \(seed))")
             }
+            // Per currency, the banks' nets and the member's hub and rounding accounts sum to zero.
+            for record in f.hub.members {
+                let net = report.members.first { $0.id == record.member.id }!.participantsNetMinor
+                let hub = ParticipantStatement.postedEntries(of: record.hubAccountID, in: report, transfers: f.transfers)
+                let rounding = ParticipantStatement.postedEntries(of: record.roundingAccountID, in: report, transfers: f.transfers)
+                let counterpart = (hub + rounding).map(\.amountMinor).reduce(0, +)
+                #expect(net + counterpart == 0, "cycle \(report.number) \(record.member.currency) (seed \(seed))")
+            }
             for member in [F.bra, F.chn, F.ind, F.idn] {
                 let statement = MemberStatement(cycle: report, previous: index > 0 ? f.hub.cycles[index - 1] : nil, member: member,
                                                 unionAccountID: f.hub.unionAccountID(of: member)!, transfers: f.transfers)
