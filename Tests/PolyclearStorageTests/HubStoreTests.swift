@@ -127,3 +127,45 @@ import Testing
         await #expect(throws: WriterError.stopped) { try await writer.submit([.setAlarmThresholds([50])]) }
     }
 }
+
+extension HubStoreTests {
+    /// The race: clients keep submitting payments through the writer while another closes
+    /// cycles. Every accepted payment ends in exactly one cycle, and the cycles' counts add up.
+    @Test func paymentsInFlightDuringClosesLandInExactlyOneCycle() async throws {
+        let store = InMemoryHubStore(configuration: Self.configuration)
+        let union = try Self.union()
+        let writer = Writer(store: store)
+        let trade = try TradeMatrix.parse(try String(contentsOf: Self.dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            _ = try await writer.submit(union.setupCommands)
+            try await withThrowingTaskGroup(of: Void.self) { clients in
+                for client in 0..<4 {
+                    clients.addTask {
+                        var workload = HubWorkload(union: union, trade: trade, currencies: Self.configuration.currencies, seed: UInt64(client))
+                        for round in 0..<25 {
+                            let base = UInt128(client) * 1_000_000 + UInt128(round) * 1_000
+                            _ = try await writer.submit((0..<20).map { .submitPayment(workload.nextPayment(id: base + UInt128($0) + 1)) })
+                        }
+                    }
+                }
+                clients.addTask {
+                    for number in 1...10 {
+                        _ = try await writer.submit([.closeCycle(number: UInt32(number))])
+                        await Task.yield()
+                    }
+                }
+                try await clients.waitForAll()
+            }
+            writer.shutdown()
+            try await group.waitForAll()
+        }
+        let hub = try await store.restore()
+        let accepted = hub.allPaymentStates.filter { $0.status == .accepted }
+        #expect(hub.paymentCount == 4 * 25 * 20)
+        #expect(hub.cycles.count == 10)
+        #expect(accepted.allSatisfy { (1...hub.openCycleNumber).contains($0.cycle) })
+        for report in hub.cycles { #expect(report.paymentCount == accepted.filter { $0.cycle == report.number }.count) }
+        #expect(hub.cycles.map(\.paymentCount).reduce(0, +) == accepted.filter { $0.cycle <= 10 }.count)
+    }
+}
