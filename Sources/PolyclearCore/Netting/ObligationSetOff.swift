@@ -1,0 +1,167 @@
+/// One obligation for set-off: `debtor` owes `creditor` `amountMinor`, due on `dueDay`
+/// (days since 1970-01-01; nil: no due date). Parties are dense indices 0..<partyCount.
+public struct Obligation: Hashable, Sendable {
+    public var debtor: Int32
+    public var creditor: Int32
+    public var amountMinor: Int64
+    public var dueDay: Int32?
+
+    public init(debtor: Int32, creditor: Int32, amountMinor: Int64, dueDay: Int32? = nil) {
+        self.debtor = debtor
+        self.creditor = creditor
+        self.amountMinor = amountMinor
+        self.dueDay = dueDay
+    }
+}
+
+/// The dual certificate of a set-off run: node potentials under which no residual arc has a
+/// negative reduced cost, and the dual bound they give. `primal == dual` proves optimality.
+public struct SetOffCertificate: Hashable, Sendable, Codable {
+    public var potentials: [Int64]
+    public var primal: Int64
+    public var dual: Int64
+    public var isProven: Bool { primal == dual }
+}
+
+public struct SetOffResult: Hashable, Sendable {
+    /// Per obligation, in input order: the amount set off (the remainder is amount − this).
+    public var setOffMinor: [Int64]
+    public var grossMinor: Int64
+    /// The least that must still be paid: Σ of the net debtors' net positions.
+    public var netLiquidityNeedMinor: Int64
+    public var totalSetOffMinor: Int64
+    public var certificate: SetOffCertificate
+
+    public var remainderMinor: Int64 { grossMinor - totalSetOffMinor }
+}
+
+/// Why a set-off run has no result. Stable: append only.
+public enum SetOffError: Error, Hashable, Sendable {
+    case selfObligation(index: Int)
+    case nonPositiveAmount(index: Int)
+    case partyOutOfRange(index: Int)
+    case totalOverflow
+    /// The certificate did not close: a bug, never a result.
+    case certificateFailed(primal: Int64, dual: Int64)
+}
+
+/// Multilateral obligation set-off, exact and self-certifying.
+///
+/// The largest total that can be cancelled without changing any party's net position is the
+/// maximum circulation within the obligations. Equivalently the remainder is a min-cost flow:
+/// route every net debtor's net debt to the net creditors along the obligations (capacity =
+/// amount, cost 1 a unit); set-off = gross − min cost. Obligations on the same ordered pair are
+/// merged first; opposite pairs stay separate arcs (their bilateral set-off is a 2-cycle). The
+/// result is then proven optimal with node potentials on the residual graph of the set-off
+/// circulation (arc weights −1 forward, +1 backward): every residual arc must satisfy them and
+/// Σ set-off must equal the dual bound Σ amount × max(0, 1 − (d_debtor − d_creditor)).
+/// A pair's set-off is split onto its obligations earliest due date first (no date last), then
+/// in input order.
+public enum ObligationSetOff {
+    public static func solve(partyCount: Int, obligations: [Obligation]) throws(SetOffError) -> SetOffResult {
+        // Merge obligations by ordered pair.
+        var pairIndexByKey: [UInt64: Int32] = [:]
+        var pairDebtor: [Int32] = [], pairCreditor: [Int32] = [], pairAmount: [Int64] = []
+        var pairOf = [Int32](repeating: 0, count: obligations.count)
+        var balance = [Int64](repeating: 0, count: partyCount)  // out − in: positive = net debtor
+        var gross: Int64 = 0
+        pairIndexByKey.reserveCapacity(obligations.count)
+        for (index, o) in obligations.enumerated() {
+            guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
+                throw .partyOutOfRange(index: index)
+            }
+            guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
+            guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
+            let (sum, overflow) = gross.addingReportingOverflow(o.amountMinor)
+            guard !overflow else { throw .totalOverflow }
+            gross = sum
+            let key = UInt64(UInt32(o.debtor)) << 32 | UInt64(UInt32(o.creditor))
+            let pair: Int32
+            if let existing = pairIndexByKey[key] {
+                pair = existing
+                pairAmount[Int(pair)] += o.amountMinor
+            } else {
+                pair = Int32(pairDebtor.count)
+                pairIndexByKey[key] = pair
+                pairDebtor.append(o.debtor); pairCreditor.append(o.creditor); pairAmount.append(o.amountMinor)
+            }
+            pairOf[index] = pair
+            balance[Int(o.debtor)] += o.amountMinor
+            balance[Int(o.creditor)] -= o.amountMinor
+        }
+
+        // Route net debts to net creditors at least cost (unit cost per unit on every arc).
+        let source = partyCount, sink = partyCount + 1
+        var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: pairDebtor.count + partyCount)
+        for pair in pairDebtor.indices {
+            network.addArc(from: Int(pairDebtor[pair]), to: Int(pairCreditor[pair]), capacity: pairAmount[pair], cost: 1)
+        }
+        var need: Int64 = 0
+        for party in 0..<partyCount where balance[party] != 0 {
+            if balance[party] > 0 {
+                network.addArc(from: source, to: party, capacity: balance[party], cost: 0)
+                need += balance[party]
+            } else {
+                network.addArc(from: party, to: sink, capacity: -balance[party], cost: 0)
+            }
+        }
+        let (routed, _) = network.solve(source: source, sink: sink, limit: need)
+        precondition(routed == need, "the obligations themselves route every net debt")
+        var pairSetOff = [Int64](repeating: 0, count: pairDebtor.count)
+        for pair in pairDebtor.indices { pairSetOff[pair] = pairAmount[pair] - network.flow(onArc: 2 * pair) }
+
+        let certificate = try certify(
+            partyCount: partyCount, debtors: pairDebtor, creditors: pairCreditor, amounts: pairAmount, setOff: pairSetOff,
+            candidate: (0..<partyCount).map { -network.potentials[$0] })
+        let perObligation = split(obligations: obligations, pairOf: pairOf, pairSetOff: pairSetOff)
+        return SetOffResult(setOffMinor: perObligation, grossMinor: gross, netLiquidityNeedMinor: need,
+                            totalSetOffMinor: certificate.primal, certificate: certificate)
+    }
+
+    /// Finds potentials d with d[debtor] − d[creditor] ≥ 1 on every arc with room to set off
+    /// more, and ≤ 1 on every arc with some set-off (Bellman-Ford from the solver's potentials;
+    /// a negative cycle would mean a non-optimal run), then checks primal = dual in integers.
+    static func certify(
+        partyCount: Int, debtors: [Int32], creditors: [Int32], amounts: [Int64], setOff: [Int64], candidate: [Int64]
+    ) throws(SetOffError) -> SetOffCertificate {
+        var d = candidate
+        var rounds = 0
+        while true {
+            var changed = false
+            for pair in debtors.indices {
+                let u = Int(debtors[pair]), v = Int(creditors[pair])
+                if setOff[pair] < amounts[pair] && d[v] > d[u] - 1 { d[v] = d[u] - 1; changed = true }  // forward, weight −1
+                if setOff[pair] > 0 && d[u] > d[v] + 1 { d[u] = d[v] + 1; changed = true }              // backward, weight +1
+            }
+            if !changed { break }
+            rounds += 1
+            // More than n rounds of relaxation: a negative cycle, so the run was not optimal.
+            if rounds > partyCount + 1 { throw .certificateFailed(primal: setOff.reduce(0, +), dual: -1) }
+        }
+        var primal: Int64 = 0, dual: Int64 = 0
+        for pair in debtors.indices {
+            primal += setOff[pair]
+            let slack = 1 - (d[Int(debtors[pair])] - d[Int(creditors[pair])])
+            if slack > 0 { dual += amounts[pair] * slack }
+        }
+        guard primal == dual else { throw .certificateFailed(primal: primal, dual: dual) }
+        return SetOffCertificate(potentials: d, primal: primal, dual: dual)
+    }
+
+    /// Earliest due date first (no date last), then input order, within each pair.
+    static func split(obligations: [Obligation], pairOf: [Int32], pairSetOff: [Int64]) -> [Int64] {
+        let order = obligations.indices.sorted { a, b in
+            let dueA = obligations[a].dueDay ?? .max, dueB = obligations[b].dueDay ?? .max
+            return dueA != dueB ? dueA < dueB : a < b
+        }
+        var left = pairSetOff
+        var result = [Int64](repeating: 0, count: obligations.count)
+        for index in order {
+            let pair = Int(pairOf[index])
+            let take = min(left[pair], obligations[index].amountMinor)
+            result[index] = take
+            left[pair] -= take
+        }
+        return result
+    }
+}
