@@ -5,7 +5,7 @@ struct Polyclear: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "polyclear",
         abstract: "A multilateral clearing and settlement hub for trade in national currencies.",
-        subcommands: [BenchCommand.self, LedgerCommand.self, HubCommandGroup.self]
+        subcommands: [BenchCommand.self, LedgerCommand.self, HubCommandGroup.self, NetCommand.self]
     )
 }
 
@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput, latency and memory (build with -c release).",
-        subcommands: [BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self]
+        subcommands: [BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self]
     )
 }
 
