@@ -1,0 +1,57 @@
+import Foundation
+import PolyclearTestSupport
+import Testing
+
+@Suite struct NetCommandTests {
+    static func write(_ text: String, in directory: TemporaryDirectory, name: String = "obligations.csv") throws -> String {
+        let path = directory.path(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func setsOffOptimallyAndWritesTheSplit() throws {
+        let directory = TemporaryDirectory()
+        let input = try Self.write("id,debtor,creditor,amount,currency,due\n1,A,B,100,EUR,2026-12-01\n2,B,E,70,EUR,\n3,E,A,100,EUR,\n"
+            + "4,C,D,100,EUR,\n5,D,E,100,EUR,\n6,E,C,70,EUR,\n7,B,C,100,EUR,\n", in: directory)
+        let out = directory.path("split.csv")
+        let run = try ChildProcess.run(["net", input, "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("optimal set-off 570") && run.output.contains("certificate proven"))
+        let split = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(split.first == "id,set_off,remainder" && split.count == 8)
+    }
+
+    @Test func decimalAmountsAreExact() throws {
+        let directory = TemporaryDirectory()
+        let input = try Self.write("1,A,B,10.50,EUR\n2,B,A,4.25,EUR\n", in: directory)
+        let run = try ChildProcess.run(["net", input, "--decimal"])
+        #expect(run.status == 0)
+        #expect(run.output.contains("gross 1475") && run.output.contains("optimal set-off 850"))
+    }
+
+    @Test(arguments: [
+        ("1,A,B,10\n2,A,B\n", "line 2"),
+        ("1,A,B,10\n1,B,A,5\n", "duplicate id 1"),
+        ("1,A,A,10\n", "same party"),
+        ("1,A,B,-5\n", "positive"),
+        ("1,A,B,ten\n", "not a whole number"),
+        ("1,A,B,10,EUR\n2,B,A,5,USD\n", "mixes 2 currencies"),
+        ("1,A,B,10,EUR,2026-13-01\n", "due date"),
+        ("1,A,B,10,ZZZ\n", "unknown currency"),
+    ])
+    func badInputIsRefusedWithExitCodeTwoAndNothingWritten(content: String, message: String) throws {
+        let directory = TemporaryDirectory()
+        let input = try Self.write(content, in: directory)
+        let out = directory.path("split.csv")
+        let run = try ChildProcess.run(["net", input, "--out", out])
+        #expect(run.status == 2)
+        #expect(run.error.contains(message), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func tooManyDecimalsIsAnError() throws {
+        let directory = TemporaryDirectory()
+        let run = try ChildProcess.run(["net", try Self.write("1,A,B,10.505,EUR\n", in: directory), "--decimal"])
+        #expect(run.status == 2 && run.error.contains("line 1"))
+    }
+}
