@@ -42,6 +42,7 @@ import Testing
         case 6:
             let id = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
             return .updateMember(id: id, quotaUnitMinor: hub.member(id)!.quotaUnitMinor + Int64(random.next() % 5_000_000), status: nil)
+        case 7: return .resolveGridlock
         default:
             nextID += 1
             let payer = bank(&random)

@@ -38,6 +38,11 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
     /// Imbalance charges and alarms applied from the next cycle close on.
     case setImbalanceRules(ImbalanceRules)
+    /// Settles, simultaneously, the largest set of queued payments the gridlock algorithm
+    /// finds within every cap and quota (operator request).
+    case resolveGridlock
+    /// When gridlock resolution also runs by itself.
+    case setGridlockPolicy(GridlockPolicy)
     /// The union received a member's excess settlement (the amount must match).
     case confirmExcessSettlement(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor)
 }
@@ -66,4 +71,17 @@ public struct ScreeningList: Hashable, Sendable, Codable {
     }
 
     public static let empty = ScreeningList()
+}
+
+/// When the hub runs gridlock resolution by itself (besides the operator's `resolveGridlock`).
+public struct GridlockPolicy: Hashable, Sendable, Codable {
+    /// Just before every cycle close.
+    public var beforeCycleClose = false
+    /// Whenever the queue holds this many payments or more (nil: off).
+    public var queueLengthThreshold: Int? = nil
+
+    public init(beforeCycleClose: Bool = false, queueLengthThreshold: Int? = nil) {
+        self.beforeCycleClose = beforeCycleClose
+        self.queueLengthThreshold = queueLengthThreshold
+    }
 }

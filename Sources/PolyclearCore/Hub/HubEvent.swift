@@ -18,6 +18,8 @@ public struct HubEvent: Hashable, Sendable, Codable {
         case cycleSettled(number: UInt32)
         /// Members had not confirmed their settlement instructions by the deadline.
         case settlementDeadlineMissed(cycle: UInt32, members: [CountryCode])
+        /// Gridlock resolution ran by itself (policy) and released this much.
+        case gridlockResolved(GridlockOutcome)
         /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
         /// the "trapped currency" signal.
         case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)

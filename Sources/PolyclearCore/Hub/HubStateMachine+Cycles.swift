@@ -74,11 +74,17 @@ extension HubStateMachine {
         return .ok
     }
 
+    /// Gridlock resolution first when the policy asks for it, then the close.
+    mutating func closeOpenCycle() {
+        if gridlockPolicy.beforeCycleClose && queuedCount > 0 { record(.gridlockResolved(resolveGridlock())) }
+        closeOpenCycleNow()
+    }
+
     /// Nets the open cycle, issues its instructions and opens the next one. A net payer gets a
     /// pay-in instruction for its net; a net receiver a pay-out of its net, reserved at once,
     /// but never more than keeps its position within its cap (its receipts may already back
     /// reserved payments): the rest carries over as its balance in the hub.
-    mutating func closeOpenCycle() {
+    private mutating func closeOpenCycleNow() {
         cycle.fit(participants: participants.count, members: members.count)
         var participantNets: [ParticipantNet] = []
         var instructions: [SettlementInstruction] = []

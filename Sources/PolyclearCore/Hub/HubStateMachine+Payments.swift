@@ -55,6 +55,8 @@ extension HubStateMachine {
             setStatus(index, .held, actor: .system)
         } else if process(index, mayQueue: true) {
             afterBooking(index)
+        } else if payments[Int(index)].status == .queued {
+            afterQueueGrew()
         }
         return .payment(payments[Int(index)].state)
     }
@@ -180,7 +182,7 @@ extension HubStateMachine {
     }
 
     /// Books every leg as one linked ledger chain (pending legs for a two-phase payment).
-    private mutating func book(_ index: UInt32, _ amounts: Amounts) -> Bool {
+    mutating func book(_ index: UInt32, _ amounts: Amounts) -> Bool {
         let paymentID = payments[Int(index)].id
         let isTwoPhase = payments[Int(index)].isTwoPhase
         let specifiedIsPayer = payments[Int(index)].amountSide == .payerDebit
@@ -236,12 +238,15 @@ extension HubStateMachine {
     }
 
     mutating func setStatus(_ index: UInt32, _ status: PaymentStatus, actor: Actor) {
+        if payments[Int(index)].status == .queued { queuedCount -= 1 }
+        if status == .queued { queuedCount += 1 }
         payments[Int(index)].status = status
         record(.paymentStatus(id: payments[Int(index)].id, status: status, rejection: nil, actor: actor))
     }
 
     /// A final status.
     mutating func finish(_ index: UInt32, _ status: PaymentStatus, _ rejection: PaymentRejection?, actor: Actor) {
+        if payments[Int(index)].status == .queued { queuedCount -= 1 }
         payments[Int(index)].status = status
         payments[Int(index)].rejection = rejection
         if status == .accepted { recordInOpenCycle(index) }

@@ -20,6 +20,9 @@ extension HubStateMachine {
         setStatus(index, .queued, actor: .system)
     }
 
+    /// After a command that may have queued payments: the policy's queue-length trigger.
+    mutating func afterQueueGrew() { resolveGridlockIfQueueIsLong() }
+
     /// The payer's first queued payment still waiting, dropping cancelled ones from the front.
     mutating func queueHead(_ payer: UInt32) -> UInt32? {
         while true {

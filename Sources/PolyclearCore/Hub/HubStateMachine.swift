@@ -37,6 +37,10 @@ public struct HubStateMachine {
     var closedCycles: [CycleReport] = []
     var cycleTriggers = CycleTriggers()
     var imbalanceRules = ImbalanceRules.none
+    var gridlockPolicy = GridlockPolicy()
+    /// Payments in status `.queued` now.
+    var queuedCount = 0
+    var isResolvingGridlock = false
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []
@@ -95,6 +99,12 @@ public struct HubStateMachine {
             return .ok
         case .confirmExcessSettlement(let number, let member, let amount, let actor):
             return confirmExcessSettlement(cycle: number, member: member, amountUnitMinor: amount, actor: actor)
+        case .resolveGridlock:
+            return .gridlock(resolveGridlock())
+        case .setGridlockPolicy(let policy):
+            guard policy.queueLengthThreshold.map({ $0 > 0 }) ?? true else { return .refused(.malformedField) }
+            gridlockPolicy = policy
+            return .ok
         case .setImbalanceRules(let rules):
             guard rules.isValid else { return .refused(.invalidImbalanceRules) }
             imbalanceRules = rules

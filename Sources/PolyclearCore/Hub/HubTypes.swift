@@ -212,7 +212,16 @@ public enum HubResult: Hashable, Sendable {
     /// A payment command: where the payment now stands.
     case payment(PaymentState)
     case quote(QuoteState)
+    case gridlock(GridlockOutcome)
     case refused(HubCommandRejection)
+}
+
+/// What a gridlock resolution released.
+public struct GridlockOutcome: Hashable, Sendable, Codable {
+    public var queuedBefore: Int
+    public var released: Int
+    /// Σ of released payments' unit value (payer amount for same-member payments).
+    public var releasedValue: Int64
 }
 
 /// A payment as its submitter and the API see it.
