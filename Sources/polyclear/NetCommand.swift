@@ -13,8 +13,12 @@ struct NetCommand: AsyncParsableCommand {
     @Flag(help: "Amounts are decimals in the row's currency (exactly; too many decimals is an error).") var decimal = false
     @Flag(help: "Solve each currency separately when the file mixes currencies.") var perCurrency = false
     @Option(help: "Write id,set_off,remainder here (only if everything succeeded).") var out: String?
+    @Flag(help: "The file is a queue snapshot (id,payer,payee,amount in queue order); resolve gridlock instead.") var queue = false
+    @Option(help: "With --queue: party,room (how much more each may pay out net).") var rooms: String?
+    @Flag(help: "With --queue: ignore queue order (LP-guided) instead of keeping FIFO per payer.") var ignoreQueueOrder = false
 
     func run() async throws {
+        if queue { return try runQueue() }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { exitWithError("not_found", "cannot read \(file)") }
         let parseStart = ProcessMetrics.monotonicNanoseconds()
         let table: ObligationCSV
@@ -56,5 +60,52 @@ struct NetCommand: AsyncParsableCommand {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+}
+
+extension NetCommand {
+    /// `polyclear net --queue queue.csv --rooms rooms.csv`: which queued payments can settle
+    /// together; prints the released share of the divisible bound, writes `id,released` with --out.
+    func runQueue() throws {
+        guard let roomsPath = rooms else { exitWithError("missing_rooms", "--queue needs --rooms party,room") }
+        guard let queueText = try? String(contentsOfFile: file, encoding: .utf8),
+              let roomsText = try? String(contentsOfFile: roomsPath, encoding: .utf8)
+        else { exitWithError("not_found", "cannot read \(file) or \(roomsPath)") }
+        var partyIndex: [String: Int32] = [:], room: [Int64] = []
+        for (offset, line) in roomsText.split(separator: "\n").enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+            if offset == 0 && cells.first == "party" { continue }
+            guard cells.count == 2, let value = Int64(cells[1]), partyIndex[cells[0]] == nil else {
+                exitWithError("malformed_rooms", "\(roomsPath) line \(offset + 1): expected a new party and a whole-number room")
+            }
+            partyIndex[cells[0]] = Int32(room.count)
+            room.append(value)
+        }
+        var ids: [String] = [], payments: [QueueSnapshot.Payment] = [], seen = Set<String>()
+        for (offset, line) in queueText.split(separator: "\n").enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+            if offset == 0 && cells.first == "id" { continue }
+            guard cells.count == 4, let amount = Int64(cells[3]), amount > 0, let payer = partyIndex[cells[1]], let payee = partyIndex[cells[2]],
+                  payer != payee, seen.insert(cells[0]).inserted
+            else { exitWithError("malformed_queue", "\(file) line \(offset + 1): expected a new id, two different known parties and a positive amount") }
+            ids.append(cells[0])
+            payments.append(.init(payer: payer, payee: payee, payerAmount: amount, payeeAmount: amount, unitAmount: 0, value: amount))
+        }
+        let snapshot = QueueSnapshot(participantRoom: room, participantMember: room.map { _ in 0 }, memberRoom: [.max / 4], payments: payments)
+        let start = ProcessMetrics.monotonicNanoseconds()
+        let selected = ignoreQueueOrder ? GridlockResolver.resolveIgnoringQueueOrder(snapshot) : GridlockResolver.resolve(snapshot)
+        let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
+        let bound = GridlockResolver.divisibleUpperBound(snapshot)
+        let released = zip(payments, selected).filter(\.1).map(\.0.value).reduce(0, +)
+        printFlushed(String(format: "%d queued, %d released, value %lld of divisible bound %lld (%.1f%%), %.1f ms",
+                            payments.count, selected.filter { $0 }.count, released, bound,
+                            100 * Double(released) / Double(max(1, bound)), milliseconds))
+        if let out {
+            let lines = ["id,released"] + zip(ids, selected).map { "\($0),\($1 ? 1 : 0)" }
+            let temporary = out + ".partial-\(getpid())"
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
+            _ = try? FileManager.default.removeItem(atPath: out)
+            try FileManager.default.moveItem(atPath: temporary, toPath: out)
+        }
     }
 }

@@ -54,4 +54,17 @@ import Testing
         let run = try ChildProcess.run(["net", try Self.write("1,A,B,10.505,EUR\n", in: directory), "--decimal"])
         #expect(run.status == 2 && run.error.contains("line 1"))
     }
+
+    @Test func queueSnapshotGridlockIsResolved() throws {
+        let directory = TemporaryDirectory()
+        let queue = try Self.write("id,payer,payee,amount\np1,A,B,100\np2,B,C,100\np3,C,A,100\n", in: directory)
+        let rooms = try Self.write("party,room\nA,0\nB,0\nC,0\n", in: directory, name: "rooms.csv")
+        let out = directory.path("released.csv")
+        let run = try ChildProcess.run(["net", queue, "--queue", "--rooms", rooms, "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.hasPrefix("3 queued, 3 released, value 300 of divisible bound 300"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,released\np1,1\np2,1\np3,1\n")
+        let bad = try ChildProcess.run(["net", try Self.write("id,payer,payee,amount\np1,A,Z,5\n", in: directory, name: "q2.csv"), "--queue", "--rooms", rooms])
+        #expect(bad.status == 2 && bad.error.contains("line 2"))
+    }
 }
