@@ -12,6 +12,8 @@ struct NetCommand: AsyncParsableCommand {
     @Argument(help: "The obligations CSV file.") var file: String
     @Flag(help: "Amounts are decimals in the row's currency (exactly; too many decimals is an error).") var decimal = false
     @Flag(help: "Solve each currency separately when the file mixes currencies.") var perCurrency = false
+    @Flag(help: "Set off across currencies in the unit of account (needs --rates); reports the FX legs.") var crossCurrency = false
+    @Option(help: "With --cross-currency: currency,rate_per_unit (a fixing).") var rates: String?
     @Option(help: "Write id,set_off,remainder here (only if everything succeeded).") var out: String?
     @Flag(help: "The file is a queue snapshot (id,payer,payee,amount in queue order); resolve gridlock instead.") var queue = false
     @Option(help: "With --queue: party,room (how much more each may pay out net).") var rooms: String?
@@ -27,6 +29,7 @@ struct NetCommand: AsyncParsableCommand {
         }
         let parseMilliseconds = Double(ProcessMetrics.monotonicNanoseconds() - parseStart) / 1e6
         guard !table.rows.isEmpty else { exitWithError("malformed_obligations", "no obligations in \(file)") }
+        if crossCurrency { return try runCrossCurrency(table) }
         let groups = table.currencies.sorted { ($0?.description ?? "") < ($1?.description ?? "") }
         guard groups.count == 1 || perCurrency else {
             exitWithError("mixed_currencies", "the file mixes \(groups.count) currencies; pass --per-currency to set off each separately")
@@ -50,6 +53,39 @@ struct NetCommand: AsyncParsableCommand {
                 + String(format: "; solve + certify %.1f ms", milliseconds))
         }
         if let out { try write(table: table, setOff: setOffByRow, to: out) }
+    }
+
+    private func runCrossCurrency(_ table: ObligationCSV) throws {
+        guard let ratesPath = rates, let ratesText = try? String(contentsOfFile: ratesPath, encoding: .utf8) else {
+            exitWithError("missing_rates", "--cross-currency needs --rates FILE with currency,rate_per_unit")
+        }
+        var ratesPerUnit: [CurrencyCode: DecimalNumber] = [:]
+        for (offset, line) in ratesText.split(separator: "\n").enumerated() {
+            let cells = line.split(separator: ",").map { String($0) }
+            if offset == 0 && cells.first == "currency" { continue }
+            guard cells.count == 2, let code = CurrencyCode(cells[0]), let rate = DecimalNumber(cells[1]), !rate.isZero else {
+                exitWithError("malformed_rates", "\(ratesPath) line \(offset + 1): expected currency,positive decimal rate")
+            }
+            ratesPerUnit[code] = rate
+        }
+        guard table.rows.allSatisfy({ $0.currency != nil }) else {
+            exitWithError("malformed_obligations", "--cross-currency needs a currency on every row")
+        }
+        let (obligations, _) = table.obligations()
+        let start = ProcessMetrics.monotonicNanoseconds()
+        let result: CrossCurrencySetOff
+        do {
+            result = try CrossCurrencySetOff.solve(partyCount: table.parties.count, obligations: obligations,
+                                                   currencies: table.rows.map { $0.currency! }, ratesPerUnit: ratesPerUnit, table: try CurrencyTable())
+        } catch { exitWithError("set_off_failed", "\(error)") }
+        let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
+        let unit = result.unitResult
+        printFlushed("in the unit: gross \(unit.grossMinor), net liquidity need \(unit.netLiquidityNeedMinor), optimal set-off \(unit.totalSetOffMinor); "
+            + "certificate " + (unit.certificate.isProven ? "proven" : "FAILED") + String(format: "; %.1f ms", milliseconds))
+        for leg in result.fxLegs {
+            printFlushed("fx leg: \(table.parties[Int(leg.party)]) \(leg.currency) \(leg.amountMinor > 0 ? "delivered" : "taken") \(leg.amountMinor.magnitude)")
+        }
+        if let out { try write(table: table, setOff: result.setOffMinor, to: out) }
     }
 
     /// Written to a temporary file and renamed into place: a reader never sees half a file.

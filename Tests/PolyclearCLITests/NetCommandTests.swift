@@ -67,4 +67,17 @@ import Testing
         let bad = try ChildProcess.run(["net", try Self.write("id,payer,payee,amount\np1,A,Z,5\n", in: directory, name: "q2.csv"), "--queue", "--rooms", rooms])
         #expect(bad.status == 2 && bad.error.contains("line 2"))
     }
+
+    @Test func crossCurrencySetOffReportsTheFXLegs() throws {
+        let directory = TemporaryDirectory()
+        let input = try Self.write("1,A,B,100000,BRL\n2,B,A,100000,CNY\n", in: directory)
+        let rates = try Self.write("currency,rate_per_unit\nBRL,4.0752\nCNY,4.99066\n", in: directory, name: "rates.csv")
+        let out = directory.path("split.csv")
+        let run = try ChildProcess.run(["net", input, "--cross-currency", "--rates", rates, "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("optimal set-off 4007486") && run.output.contains("fx leg: A BRL delivered 81657"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,set_off,remainder\n1,81657,18343\n2,100000,0\n")
+        let missing = try ChildProcess.run(["net", input, "--cross-currency", "--rates", try Self.write("BRL,4.0752\n", in: directory, name: "r2.csv")])
+        #expect(missing.status == 2 && missing.error.contains("noRate"))
+    }
 }
