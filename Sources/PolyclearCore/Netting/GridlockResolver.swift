@@ -97,7 +97,8 @@ public enum GridlockResolver {
     /// Without queue order (single currency): start from the payments the divisible optimum
     /// settles for the most part (over half); while a payer breaches, drop its smallest payment
     /// that covers the shortfall (else its largest); then add back every payment that still
-    /// fits, the best-settled first. For queues whose order may be
+    /// fits, the best-settled first, and swap in larger payments for smaller ones of the same
+    /// payer where that gains value, until nothing changes. For queues whose order may be
     /// broken (or obligations), and to measure how much the FIFO rule costs.
     public static func resolveIgnoringQueueOrder(_ snapshot: QueueSnapshot) -> [Bool] {
         let (_, undone) = divisibleSolution(snapshot)
@@ -129,12 +130,44 @@ public enum GridlockResolver {
         let order = payments.indices.filter { !selected[$0] }.sorted {
             (undone[$0], payments[$1].value) < (undone[$1], payments[$0].value)
         }
+        // Each payer's payments by value, smallest first, for the swaps.
+        let outgoingByValue = outgoing.map { $0.sorted { payments[$0].value < payments[$1].value } }
         var added = true
-        while added {
+        var passes = 0
+        while added && passes < 16 {  // bounded: each pass only gains value, and a few reach the fixed point
             added = false
+            passes += 1
             for index in order where !selected[index] && room[Int(payments[index].payer)] >= payments[index].value {
                 selected[index] = true
                 room[Int(payments[index].payer)] -= payments[index].value
+                room[Int(payments[index].payee)] += payments[index].value
+                added = true
+            }
+            // Swaps: make room for a larger unselected payment by dropping smaller selected
+            // ones of the same payer, when that gains value and no payee of a dropped one breaches.
+            for index in order where !selected[index] {
+                let payer = Int(payments[index].payer)
+                let needed = payments[index].value - room[payer]
+                guard needed > 0 else { continue }
+                var dropped: [Int] = [], freed: Int64 = 0, lost: Int64 = 0
+                var payeeLoss: [Int: Int64] = [:]
+                for candidate in outgoingByValue[payer] where selected[candidate] {
+                    guard freed < needed, payments[candidate].value < payments[index].value else { break }
+                    let payee = Int(payments[candidate].payee)
+                    guard room[payee] - (payeeLoss[payee] ?? 0) >= payments[candidate].value else { continue }
+                    dropped.append(candidate)
+                    freed += payments[candidate].value
+                    lost += payments[candidate].value
+                    payeeLoss[payee, default: 0] += payments[candidate].value
+                }
+                guard freed >= needed, lost < payments[index].value else { continue }
+                for candidate in dropped {
+                    selected[candidate] = false
+                    room[payer] += payments[candidate].value
+                    room[Int(payments[candidate].payee)] -= payments[candidate].value
+                }
+                selected[index] = true
+                room[payer] -= payments[index].value
                 room[Int(payments[index].payee)] += payments[index].value
                 added = true
             }
