@@ -138,3 +138,39 @@ import Testing
         }
     }
 }
+
+@Suite struct HubSetOffTests {
+    typealias F = HubFixture
+
+    @Test func aSetOffRunIsBookedAtomicallyAndLeavesPositionsUnchanged() throws {
+        var f = F()
+        let third = BIC("THRDBRSP")!
+        f.expectOK(.registerParticipant(Participant(bic: third, name: "Third", memberID: F.bra, netDebitCapMinor: 0)))
+        let before = [F.brBank1, F.brBank2, third].map { f.position($0) }
+        let transfersBefore = f.hub.ledgerState.transferCount
+        let run: HubCommand = .setOffObligations(runID: 1, obligations: [
+            SetOffObligation(id: 11, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 100),
+            SetOffObligation(id: 12, debtor: F.brBank2, creditor: third, amountMinor: 120),
+            SetOffObligation(id: 13, debtor: third, creditor: F.brBank1, amountMinor: 100),
+        ])
+        guard case .setOff(let outcome) = f.apply(run) else { Issue.record("no set-off outcome"); return }
+        #expect(outcome.totalSetOffMinor == 300 && outcome.grossMinor == 320 && outcome.certificate.isProven)
+        #expect(outcome.setOffMinor == [100, 100, 100])
+        #expect(f.hub.ledgerState.transferCount == transfersBefore + 3)
+        #expect([F.brBank1, F.brBank2, third].map { f.position($0) } == before)  // nobody's position moved
+        #expect(f.apply(run) == .refused(.setOffRunExists))
+    }
+
+    @Test func badRunsAreRefused() {
+        var f = F()
+        #expect(f.apply(.setOffObligations(runID: 2, obligations: [])) == .refused(.malformedField))
+        #expect(f.apply(.setOffObligations(runID: 2, obligations: [SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.cnBank1, amountMinor: 5)]))
+                == .refused(.obligationsMixCurrencies))
+        #expect(f.apply(.setOffObligations(runID: 2, obligations: [SetOffObligation(id: 1, debtor: F.brBank1, creditor: BIC("NOPEBRSP")!, amountMinor: 5)]))
+                == .refused(.participantNotFound))
+        #expect(f.apply(.setOffObligations(runID: 2, obligations: [
+            SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 5),
+            SetOffObligation(id: 1, debtor: F.brBank2, creditor: F.brBank1, amountMinor: 5),
+        ])) == .refused(.malformedField))
+    }
+}

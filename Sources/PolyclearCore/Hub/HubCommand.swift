@@ -43,6 +43,10 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case resolveGridlock
     /// When gridlock resolution also runs by itself.
     case setGridlockPolicy(GridlockPolicy)
+    /// Banks' obligations (invoices due between their customers, in one currency): the
+    /// optimal certified set-off is booked as one linked chain of transfers, so every bank's
+    /// position is unchanged and the cancelled amounts are on the ledger.
+    case setOffObligations(runID: UInt128, obligations: [SetOffObligation])
     /// The union received a member's excess settlement (the amount must match).
     case confirmExcessSettlement(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor)
 }
@@ -83,5 +87,23 @@ public struct GridlockPolicy: Hashable, Sendable, Codable {
     public init(beforeCycleClose: Bool = false, queueLengthThreshold: Int? = nil) {
         self.beforeCycleClose = beforeCycleClose
         self.queueLengthThreshold = queueLengthThreshold
+    }
+}
+
+/// An obligation submitted for set-off in the hub.
+public struct SetOffObligation: Hashable, Sendable, Codable {
+    public var id: UInt128
+    public var debtor: BIC
+    public var creditor: BIC
+    public var amountMinor: Int64
+    /// Days since 1970-01-01; the earliest due are set off first within a pair.
+    public var dueDay: Int32?
+
+    public init(id: UInt128, debtor: BIC, creditor: BIC, amountMinor: Int64, dueDay: Int32? = nil) {
+        self.id = id
+        self.debtor = debtor
+        self.creditor = creditor
+        self.amountMinor = amountMinor
+        self.dueDay = dueDay
     }
 }

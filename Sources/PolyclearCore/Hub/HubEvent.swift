@@ -20,6 +20,7 @@ public struct HubEvent: Hashable, Sendable, Codable {
         case settlementDeadlineMissed(cycle: UInt32, members: [CountryCode])
         /// Gridlock resolution ran by itself (policy) and released this much.
         case gridlockResolved(GridlockOutcome)
+        case setOffRun(SetOffRunOutcome)
         /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
         /// the "trapped currency" signal.
         case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)
@@ -58,4 +59,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case settlement = 7
     case imbalanceCharge = 8
     case excessSettlement = 9
+    case obligationSetOff = 10
 }

@@ -41,6 +41,7 @@ public struct HubStateMachine {
     /// Payments in status `.queued` now.
     var queuedCount = 0
     var isResolvingGridlock = false
+    var setOffRunIDs = Set<UInt128>()
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []
@@ -99,6 +100,8 @@ public struct HubStateMachine {
             return .ok
         case .confirmExcessSettlement(let number, let member, let amount, let actor):
             return confirmExcessSettlement(cycle: number, member: member, amountUnitMinor: amount, actor: actor)
+        case .setOffObligations(let runID, let obligations):
+            return setOffObligations(runID: runID, obligations: obligations)
         case .resolveGridlock:
             return .gridlock(resolveGridlock())
         case .setGridlockPolicy(let policy):

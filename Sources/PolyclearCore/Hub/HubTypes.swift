@@ -204,6 +204,9 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case instructionAmountDiffers = 31
     case invalidImbalanceRules = 32
     case excessSettlementNotFound = 33
+    case setOffRunExists = 34
+    case obligationsMixCurrencies = 35
+    case tooManyObligations = 36
 }
 
 /// The result of one hub command.
@@ -213,7 +216,18 @@ public enum HubResult: Hashable, Sendable {
     case payment(PaymentState)
     case quote(QuoteState)
     case gridlock(GridlockOutcome)
+    case setOff(SetOffRunOutcome)
     case refused(HubCommandRejection)
+}
+
+/// What a set-off run cancelled.
+public struct SetOffRunOutcome: Hashable, Sendable, Codable {
+    public var runID: UInt128
+    public var grossMinor: Int64
+    public var totalSetOffMinor: Int64
+    /// Per obligation, in submission order.
+    public var setOffMinor: [Int64]
+    public var certificate: SetOffCertificate
 }
 
 /// What a gridlock resolution released.
