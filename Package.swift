@@ -19,6 +19,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Money, ids, the ledger state machine. Standard library only: no I/O, no Foundation.
@@ -42,11 +45,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The HTTP API (Hummingbird 2): authentication, routes, the OpenAPI document.
+        .target(
+            name: "PolyclearServer",
+            dependencies: [
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearISO20022",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "polyclear",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),
@@ -61,6 +77,14 @@ let package = Package(
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PolyclearServerTests",
+            dependencies: [
+                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

@@ -29,8 +29,15 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var reply: CheckedContinuation<Result<[Machine.CommandResult], WriterError>, Never>
     }
 
+    struct ReadRequest: Sendable {
+        let run: @Sendable (Machine) -> Void
+        let refuse: @Sendable () -> Void
+    }
+
     struct Inbox: Sendable {
         var submissions: [Submission] = []
+        /// Reads waiting to run on the committed state, between batches.
+        var reads: [ReadRequest] = []
         var queuedEventCount = 0
         var writerWaiting: CheckedContinuation<Void, Never>? = nil
         var isStopping = false
@@ -76,6 +83,31 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         return try result.get()
     }
 
+    /// Runs `body` on the state machine between batches, after the last commit: a read sees
+    /// committed state only, and never a half-applied batch.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Machine) -> T) async throws(WriterError) -> T {
+        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
+            let refused = inbox.withLock { inbox in
+                if inbox.isStopped { return true }
+                inbox.reads.append(ReadRequest(
+                    run: { machine in reply.resume(returning: .success(body(machine))) },
+                    refuse: { reply.resume(returning: .failure(.stopped)) }))
+                inbox.writerWaiting.take()?.resume()
+                return false
+            }
+            if refused { reply.resume(returning: .failure(.stopped)) }
+        }
+        return try result.get()
+    }
+
+    private func serveReads(_ machine: Machine) {
+        let reads = inbox.withLock { inbox in
+            defer { inbox.reads.removeAll() }
+            return inbox.reads
+        }
+        for read in reads { read.run(machine) }
+    }
+
     /// Events waiting in the inbox.
     public var queuedEventCount: Int { inbox.withLock { $0.queuedEventCount } }
 
@@ -119,7 +151,9 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var results = ContiguousArray<Machine.CommandResult>()
         results.reserveCapacity(Limits.batchEventCountMax)
         while true {
+            serveReads(ledger)
             let (taken, isStopping) = await nextSubmissions()
+            serveReads(ledger)
             if taken.isEmpty && isStopping { break }
             var replies: [Result<[Machine.CommandResult], WriterError>] = []
             replies.reserveCapacity(taken.count)
@@ -150,6 +184,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             inbox.withLock { $0.stats = stats }
             for (submission, reply) in zip(taken, replies) { submission.reply.resume(returning: reply) }
         }
+        serveReads(ledger)
         markStopped()
     }
 
@@ -164,7 +199,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     private func nextSubmissions() async -> (taken: [Submission], isStopping: Bool) {
         while true {
             let taken: (taken: [Submission], isStopping: Bool)? = inbox.withLock { inbox in
-                guard !inbox.submissions.isEmpty else { return inbox.isStopping ? ([], true) : nil }
+                guard !inbox.submissions.isEmpty else {
+                if inbox.isStopping { return ([], true) }
+                return inbox.reads.isEmpty ? nil : ([], false)
+            }
                 var eventCount = 0
                 var takeCount = 0
                 for submission in inbox.submissions {
@@ -180,7 +218,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             if let taken { return taken }
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let resumeNow = inbox.withLock { inbox in
-                    if !inbox.submissions.isEmpty || inbox.isStopping { return true }
+                    if !inbox.submissions.isEmpty || inbox.isStopping || !inbox.reads.isEmpty { return true }
                     inbox.writerWaiting = waiter
                     return false
                 }
@@ -203,6 +241,11 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             return inbox.submissions
         }
         for orphan in orphans { orphan.reply.resume(returning: .failure(.stopped)) }
+        let reads = inbox.withLock { inbox in
+            defer { inbox.reads.removeAll() }
+            return inbox.reads
+        }
+        for read in reads { read.refuse() }
     }
 }
 

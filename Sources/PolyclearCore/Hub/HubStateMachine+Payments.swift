@@ -262,3 +262,13 @@ extension HubStateMachine {
     /// Every payment's state, in submission order.
     public var allPaymentStates: [PaymentState] { payments.map(\.state) }
 }
+
+extension HubStateMachine {
+    /// The payer and payee banks of a payment.
+    public func paymentParties(_ id: UInt128) -> (payer: BIC, payee: BIC)? {
+        guard let index = paymentIndexByID.value(for: id) else { return nil }
+        let payment = payments[Int(index)]
+        guard payment.payerIndex != .max, payment.payeeIndex != .max else { return nil }
+        return (participants[Int(payment.payerIndex)].participant.bic, participants[Int(payment.payeeIndex)].participant.bic)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import PolyclearCore
+import PolyclearISO20022
+import PolyclearStorage
+
+/// UUIDs (payment ids, UETRs) as 128-bit values.
+enum UUIDCoding {
+    static func decode(_ text: String) -> UInt128? {
+        guard let uuid = UUID(uuidString: text) else { return nil }
+        return withUnsafeBytes(of: uuid.uuid) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+    }
+
+    static func encode(_ value: UInt128) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 { bytes[index] = UInt8(truncatingIfNeeded: value >> (8 * (15 - index))) }
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return uuid.uuidString.lowercased()
+    }
+}
+
+struct MemberDTO: ResponseCodable {
+    var id: String, name: String, currency: String, quotaUnitMinor: Int64, status: String
+    init(_ member: Member) {
+        id = member.id.alpha3; name = member.name; currency = member.currency.description
+        quotaUnitMinor = member.quotaUnitMinor; status = member.status == .active ? "active" : "suspended"
+    }
+}
+
+struct ParticipantDTO: ResponseCodable {
+    var bic: String, name: String, member: String, netDebitCapMinor: Int64, status: String
+    init(_ participant: Participant) {
+        bic = participant.bic.description; name = participant.name; member = participant.memberID.alpha3
+        netDebitCapMinor = participant.netDebitCapMinor; status = participant.status == .active ? "active" : "suspended"
+    }
+}
+
+/// `POST /v1/payments`. Amounts are decimal strings in the currency of the side they fix.
+struct PaymentRequestDTO: Decodable {
+    var id: String
+    var payer: String
+    var payee: String
+    var amount: String
+    var side: String?
+    var endToEndId: String
+    var uetr: String
+    var invoiceNumber: String
+    var purposeCode: String
+    var hsCode: String?
+    var priority: String?
+    var twoPhase: Bool?
+    var immediateOrReject: Bool?
+
+    func instruction<S: HubStore>(writer: Writer<S>, currencies: CurrencyTable) async throws -> PaymentInstruction {
+        func bad(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
+        guard let id = UUIDCoding.decode(id) else { throw bad("malformed_id", "id must be a UUID") }
+        guard let uetr = UUIDCoding.decode(uetr) else { throw bad("malformed_uetr", "uetr must be a UUID") }
+        guard let payer = BIC(payer), let payee = BIC(payee) else { throw bad("malformed_bic", "payer and payee must be BICs") }
+        let amountSide: AmountSide
+        switch side ?? "payer_debit" {
+        case "payer_debit": amountSide = .payerDebit
+        case "payee_credit": amountSide = .payeeCredit
+        default: throw bad("malformed_side", "side is payer_debit or payee_credit")
+        }
+        let sideBIC = amountSide == .payerDebit ? payer : payee
+        let currencyCode = try await PolyclearAPI.read(writer) { hub in hub.participant(sideBIC).flatMap { hub.member($0.memberID)?.currency } }
+        guard let currencyCode, let currency = currencies[currencyCode] else {
+            throw APIError(.unprocessableContent, code: "unknown_participant", "the bank fixing the amount is not a participant")
+        }
+        let money: Money
+        do { money = try Money(parsing: amount, currency: currency, sign: .positive) } catch {
+            throw bad("malformed_amount", "amount: \(error)")
+        }
+        return PaymentInstruction(
+            id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide, endToEndID: endToEndId,
+            uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
+            priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false, immediateOrReject: immediateOrReject ?? false)
+    }
+}
+
+struct PaymentDTO: ResponseCodable {
+    var id: String
+    var status: String
+    var rejection: String?
+    var statusReasonCode: String?
+    var payerAmount: String?
+    var payeeAmount: String?
+    var unitAmount: String?
+    var fixingVersion: UInt32
+    var cycle: UInt32
+
+    init<S: HubStore>(_ state: PaymentState, writer: Writer<S>, currencies: CurrencyTable) async throws {
+        id = UUIDCoding.encode(state.id)
+        status = String(describing: state.status)
+        rejection = state.rejection.map { String(describing: $0) }
+        statusReasonCode = state.rejection?.statusReasonCode
+        let parties = try await PolyclearAPI.read(writer) { hub -> (CurrencyCode?, CurrencyCode?) in
+            guard let p = hub.paymentParties(state.id) else { return (nil, nil) }
+            return (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
+                    hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
+        }
+        func format(_ minor: Int64, _ code: CurrencyCode?) -> String? {
+            guard minor != 0, let code, let currency = currencies[code] else { return nil }
+            return Money(minorUnits: minor, currency: currency).decimalString
+        }
+        payerAmount = format(state.payerAmountMinor, parties.0)
+        payeeAmount = format(state.payeeAmountMinor, parties.1)
+        unitAmount = state.unitAmountMinor == 0 ? nil : Money(minorUnits: state.unitAmountMinor, currency: currencies.unit).decimalString
+        fixingVersion = state.fixingVersion
+        cycle = state.cycle
+    }
+}
+
+struct CycleDTO: ResponseCodable {
+    var number: UInt32
+    var state: String
+    var paymentCount: Int
+    var instructionCount: Int
+
+    init(_ report: CycleReport) {
+        number = report.number; state = String(describing: report.state)
+        paymentCount = report.paymentCount; instructionCount = report.instructions.count
+    }
+
+    init(openNumber: UInt32) { number = openNumber; state = "open"; paymentCount = 0; instructionCount = 0 }
+}

@@ -1,0 +1,113 @@
+public import Hummingbird
+import Foundation
+public import PolyclearCore
+import PolyclearISO20022
+public import PolyclearStorage
+
+/// The JSON API, version 1. Reads go through the writer between batches (committed state);
+/// writes are hub commands submitted to the single writer.
+public enum PolyclearAPI {
+    public static func router<S: HubStore>(writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable) -> Router<PolyclearRequestContext> {
+        let router = Router(context: PolyclearRequestContext.self)
+        router.add(middleware: AuthenticationMiddleware(keys: keys))
+        router.get("/healthz") { _, _ in "ok" }
+        router.get("/readyz") { _, _ -> String in
+            do { return try await writer.read { _ in "ready" } } catch { throw APIError(.serviceUnavailable, code: "not_ready", "the writer is not running") }
+        }
+        router.get("/openapi.yaml") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/v1/members") { _, context -> [MemberDTO] in
+            _ = try context.requireCaller()
+            return try await read(writer) { hub in hub.allMembers.map(MemberDTO.init) }
+        }
+        router.get("/v1/participants") { _, context -> [ParticipantDTO] in
+            let caller = try context.requireCaller()
+            return try await read(writer) { hub in
+                hub.allParticipants.filter { participant in
+                    switch caller {
+                    case .operatorUser: true
+                    case .member(let id): participant.memberID == id
+                    case .participant(let bic): participant.bic == bic
+                    }
+                }.map(ParticipantDTO.init)
+            }
+        }
+        router.post("/v1/payments") { request, context -> EditedResponse<PaymentDTO> in
+            let caller = try context.requireCaller()
+            let body = try await request.decode(as: PaymentRequestDTO.self, context: context)
+            let instruction = try await body.instruction(writer: writer, currencies: currencies)
+            switch caller {
+            case .operatorUser: break
+            case .participant(let bic) where bic == instruction.payer: break
+            default: throw APIError(.forbidden, code: "forbidden", "only the payer bank or the operator may submit a payment")
+            }
+            let results = try await submit(writer, [.submitPayment(instruction)])
+            guard case .payment(let state) = results.first else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+            return EditedResponse(status: .created, response: try await PaymentDTO(state, writer: writer, currencies: currencies))
+        }
+        router.get("/v1/payments/:id") { _, context -> PaymentDTO in
+            let caller = try context.requireCaller()
+            let id = try context.parameters.require("id")
+            guard let paymentID = UUIDCoding.decode(id) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
+            let visible = try await read(writer) { hub -> PaymentState? in
+                guard let state = hub.payment(paymentID), let parties = hub.paymentParties(paymentID) else { return nil }
+                switch caller {
+                case .operatorUser: return state
+                case .participant(let bic): return parties.payer == bic || parties.payee == bic ? state : nil
+                case .member(let member):
+                    let members = [hub.participant(parties.payer)?.memberID, hub.participant(parties.payee)?.memberID]
+                    return members.contains(member) ? state : nil
+                }
+            }
+            // Another bank's payment answers 404 like a missing one: no existence leaks.
+            guard let visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            return try await PaymentDTO(visible, writer: writer, currencies: currencies)
+        }
+        router.get("/v1/cycles") { _, context -> [CycleDTO] in
+            guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {
+                throw APIError(.forbidden, code: "forbidden", "cycles are for members and the operator")
+            }
+            return try await read(writer) { hub in hub.cycles.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)] }
+        }
+        router.post("/v1/cycles/:number/close") { _, context -> CycleDTO in
+            guard case .operatorUser = try context.requireCaller() else {
+                throw APIError(.forbidden, code: "forbidden", "only the operator closes cycles")
+            }
+            let number = try context.parameters.require("number", as: UInt32.self)
+            let results = try await submit(writer, [.closeCycle(number: number)])
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the cycle cannot be closed") }
+            return try await read(writer) { hub in hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
+        }
+        return router
+    }
+
+    static func read<S: HubStore, T: Sendable>(_ writer: Writer<S>, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {
+        do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running") }
+    }
+
+    static func submit<S: HubStore>(_ writer: Writer<S>, _ commands: [HubCommand]) async throws -> [HubResult] {
+        do {
+            return try await writer.submit(commands)
+        } catch .busy {
+            throw APIError(.serviceUnavailable, code: "busy", "the hub is busy: retry shortly")
+        } catch .batchTooLarge {
+            throw APIError(.contentTooLarge, code: "batch_too_large", "too many items")
+        } catch {
+            throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running")
+        }
+    }
+}
+
+extension Caller {
+    var isParticipant: Bool { if case .participant = self { true } else { false } }
+}
+
+extension HubCommandRejection {
+    /// The stable snake_case code used in JSON errors.
+    var name: String {
+        String(describing: self).reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+public import PolyclearStorage
+public import ServiceLifecycle
+
+/// The single writer as a service: runs until graceful shutdown, then drains what is queued.
+public struct WriterService<Store: StateMachineStore>: Service {
+    public let writer: Writer<Store>
+
+    public init(writer: Writer<Store>) { self.writer = writer }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await writer.run()
+        } onGracefulShutdown: {
+            writer.shutdown()
+        }
+    }
+}

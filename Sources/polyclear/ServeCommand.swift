@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearServer
+import PolyclearStorage
+
+/// `polyclear serve`: the HTTP API over a hub database, until SIGINT/SIGTERM (then it stops
+/// accepting, drains the writer and closes the store).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub's HTTP API.")
+
+    @Option(help: "The hub database (created if missing).") var db = "polyclear.sqlite"
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind.") var port = 8080
+    @Option(help: "An API key: operator:NAME:SECRET, member:ISO3:SECRET or participant:BIC:SECRET (repeatable; secrets ≥ 16 characters).")
+    var apiKey: [String] = []
+    @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
+    var sampleUnion = false
+    @Option(help: "ECB rates for --sample-union.") var fx = "Data/fx/eurofxref-latest.csv"
+
+    func validate() throws {
+        guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key (otherwise nobody could call the API)") }
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+    }
+
+    func run() async throws {
+        var keys = APIKeyStore()
+        for specification in apiKey {
+            do { try keys.add(specification: specification) } catch { throw ValidationError(error.description) }
+        }
+        let currencies = try CurrencyTable()
+        let hubConfiguration = HubConfiguration(currencies: currencies)
+        let store: SQLiteHubStore
+        do { store = try SQLiteHubStore(path: db, configuration: hubConfiguration) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let writer = Writer(store: store)
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
+            services: [WriterService(writer: writer)])
+        if sampleUnion {
+            guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
+            let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
+                                        quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                _ = try await writer.submit(union.setupCommands)  // refused as existing after the first start: harmless
+                printFlushed("serving http://\(host):\(port) with the sample union (\(union.participants.count) banks)")
+                try await group.waitForAll()
+            }
+        } else {
+            printFlushed("serving http://\(host):\(port)")
+            try await app.runService()
+        }
+    }
+}

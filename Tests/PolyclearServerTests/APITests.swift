@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PolyclearCore
+@testable import PolyclearServer
+import PolyclearStorage
+import Testing
+
+/// The API over real HTTP routing (Hummingbird's router tester), a real writer and an
+/// in-memory hub store. Every route × every role, including other banks' resources.
+@Suite struct APITests {
+    static let currencies = try! CurrencyTable()
+    static let bra = CountryCode(alpha3: "BRA")!, chn = CountryCode(alpha3: "CHN")!
+    static let brBank = BIC("BANKBRSP")!, brOther = BIC("SECOBRSP")!, cnBank = BIC("BANKCNBJ")!
+    static let keys: [String: String] = [
+        "operator": "operator-secret-0001", "bra": "bra-central-bank-01", "chn": "chn-central-bank-01",
+        "brBank": "bank-brsp-secret-01", "brOther": "seco-brsp-secret-01", "cnBank": "bank-cnbj-secret-01",
+    ]
+
+    static func keyStore() throws -> APIKeyStore {
+        var store = APIKeyStore()
+        try store.add(specification: "operator:ops:\(keys["operator"]!)")
+        try store.add(specification: "member:BRA:\(keys["bra"]!)")
+        try store.add(specification: "member:CHN:\(keys["chn"]!)")
+        try store.add(specification: "participant:BANKBRSP:\(keys["brBank"]!)")
+        try store.add(specification: "participant:SECOBRSP:\(keys["brOther"]!)")
+        try store.add(specification: "participant:BANKCNBJ:\(keys["cnBank"]!)")
+        return store
+    }
+
+    static func withAPI(_ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
+        let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)))
+        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            let setup: [HubCommand] = [
+                .registerMember(Member(id: bra, name: "Banco Central do Brasil", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1_000_000_000)),
+                .registerMember(Member(id: chn, name: "People's Bank of China", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1_000_000_000)),
+                .registerParticipant(Participant(bic: brBank, name: "Bank BR", memberID: bra, netDebitCapMinor: 100_000_000)),
+                .registerParticipant(Participant(bic: brOther, name: "Other BR", memberID: bra, netDebitCapMinor: 100_000_000)),
+                .registerParticipant(Participant(bic: cnBank, name: "Bank CN", memberID: chn, netDebitCapMinor: 100_000_000)),
+                .publishFixing(Fixing(version: 1, effectiveFrom: 0, sourceDate: CivilDate("2026-10-30")!,
+                                      ratesPerUnit: [CurrencyCode("BRL")!: DecimalNumber("4.0752")!, CurrencyCode("CNY")!: DecimalNumber("4.99066")!])),
+            ]
+            _ = try await writer.submit(setup)
+            let routes = Set(router.routes.map { "\($0.method) \($0.path)" })
+            let app = Application(router: router)
+            try await app.test(.router) { client in try await body(client, routes) }
+            writer.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    static func headers(_ role: String?) -> HTTPFields {
+        guard let role else { return [:] }
+        return [.authorization: "Bearer \(keys[role]!)", .contentType: "application/json"]
+    }
+
+    static func paymentBody(id: String, payer: String = "BANKBRSP", payee: String = "BANKCNBJ", amount: String = "1000.00") -> ByteBuffer {
+        ByteBuffer(string: """
+            {"id":"\(id)","payer":"\(payer)","payee":"\(payee)","amount":"\(amount)","endToEndId":"E2E-1",
+             "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
+            """)
+    }
+
+    @Test func healthAndTheDocumentNeedNoKeyEverythingElseDoes() async throws {
+        try await Self.withAPI { client, _ in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).hasPrefix("openapi: 3.1.0"))
+            }
+            try await client.execute(uri: "/v1/members", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("\"unauthenticated\""))
+            }
+            try await client.execute(uri: "/v1/members", method: .get, headers: [.authorization: "Bearer wrong-key-wrong-key"]) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func everyRouteIsInTheOpenAPIDocumentAndViceVersa() async throws {
+        try await Self.withAPI { _, routes in
+            #expect(routes == OpenAPIDocument.operations, "router: \(routes.sorted()), document: \(OpenAPIDocument.operations.sorted())")
+        }
+    }
+
+    /// Every route × every role. `nil` role: no key.
+    @Test func everyRouteAnswersEveryRoleAsAgreed() async throws {
+        try await Self.withAPI { client, _ in
+            let paymentID = "0d9e2b6c-1f00-4a00-8000-000000000001"
+            try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"), body: Self.paymentBody(id: paymentID)) { response in
+                #expect(response.status == .created)
+                #expect(String(buffer: response.body).contains("\"accepted\""))
+                #expect(String(buffer: response.body).contains("\"payeeAmount\":\"1224.64\""))
+            }
+            let table: [(String, HTTPRequest.Method, String?, HTTPResponse.Status)] = [
+                ("/v1/members", .get, "operator", .ok), ("/v1/members", .get, "bra", .ok), ("/v1/members", .get, "cnBank", .ok),
+                ("/v1/participants", .get, "operator", .ok), ("/v1/participants", .get, "bra", .ok), ("/v1/participants", .get, "brBank", .ok),
+                ("/v1/payments/\(paymentID)", .get, "operator", .ok), ("/v1/payments/\(paymentID)", .get, "brBank", .ok),
+                ("/v1/payments/\(paymentID)", .get, "cnBank", .ok), ("/v1/payments/\(paymentID)", .get, "bra", .ok),
+                ("/v1/payments/\(paymentID)", .get, "chn", .ok), ("/v1/payments/\(paymentID)", .get, "brOther", .notFound),
+                ("/v1/payments/\(paymentID)", .get, nil, .unauthorized),
+                ("/v1/payments/0d9e2b6c-1f00-4a00-8000-0000000000ff", .get, "operator", .notFound),
+                ("/v1/payments/not-a-uuid", .get, "operator", .badRequest),
+                ("/v1/cycles", .get, "operator", .ok), ("/v1/cycles", .get, "bra", .ok), ("/v1/cycles", .get, "brBank", .forbidden),
+                ("/v1/cycles/1/close", .post, "bra", .forbidden), ("/v1/cycles/1/close", .post, "brBank", .forbidden),
+                ("/v1/cycles/2/close", .post, "operator", .conflict), ("/v1/cycles/1/close", .post, "operator", .ok),
+            ]
+            for (uri, method, role, expected) in table {
+                try await client.execute(uri: uri, method: method, headers: Self.headers(role)) { response in
+                    #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
+                }
+            }
+            // Participants see themselves, members their banks, the operator everyone.
+            for (role, count) in [("operator", 3), ("bra", 2), ("brBank", 1)] {
+                try await client.execute(uri: "/v1/participants", method: .get, headers: Self.headers(role)) { response in
+                    let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [Any]
+                    #expect(list?.count == count, "\(role)")
+                }
+            }
+        }
+    }
+
+    @Test func onlyThePayerOrTheOperatorSubmitsAndBadPaymentsAreRefused() async throws {
+        try await Self.withAPI { client, _ in
+            let cases: [(String?, ByteBuffer, HTTPResponse.Status, String)] = [
+                ("brOther", Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000002"), .forbidden, "forbidden"),
+                ("bra", Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000002"), .forbidden, "forbidden"),
+                ("brBank", Self.paymentBody(id: "nope"), .badRequest, "malformed_id"),
+                ("brBank", Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000003", amount: "10.001"), .badRequest, "malformed_amount"),
+                ("brBank", Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000003", payee: "NOTABIC"), .badRequest, "malformed_bic"),
+                ("operator", Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000004"), .created, "accepted"),
+            ]
+            for (role, body, status, marker) in cases {
+                try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers(role), body: body) { response in
+                    #expect(response.status == status, "\(role ?? "-") \(marker)")
+                    #expect(String(buffer: response.body).contains(marker), "\(String(buffer: response.body))")
+                }
+            }
+            // A rejected payment carries its ISO 20022 reason code.
+            try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"),
+                                     body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000005", payee: "BANKBRSP")) { response in
+                #expect(response.status == .created)
+                #expect(String(buffer: response.body).contains("\"statusReasonCode\":\"BE01\""))
+            }
+        }
+    }
+}
