@@ -63,7 +63,9 @@ let package = Package(
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"), .copy("Resources/README.md")],
             swiftSettings: strictSettings
         ),
         // Counts heap allocations per thread (interposes malloc in the test process only).

@@ -51,6 +51,8 @@ struct PaymentRequestDTO: Decodable {
     var priority: String?
     var twoPhase: Bool?
     var immediateOrReject: Bool?
+    var debtorName: String?
+    var creditorName: String?
 
     func instruction<S: HubStore>(writer: Writer<S>, currencies: CurrencyTable) async throws -> PaymentInstruction {
         func bad(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
@@ -75,7 +77,7 @@ struct PaymentRequestDTO: Decodable {
         return PaymentInstruction(
             id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide, endToEndID: endToEndId,
             uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
-            priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false, immediateOrReject: immediateOrReject ?? false)
+            debtorName: debtorName, creditorName: creditorName, priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false, immediateOrReject: immediateOrReject ?? false)
     }
 }
 

@@ -64,6 +64,12 @@ public enum PolyclearAPI {
             guard let visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
             return try await PaymentDTO(visible, writer: writer, currencies: currencies)
         }
+        router.post("/v1/payments/:id/commit") { _, context -> PaymentDTO in
+            try await decide(writer, context: context, commit: true, currencies: currencies)
+        }
+        router.post("/v1/payments/:id/reject") { _, context -> PaymentDTO in
+            try await decide(writer, context: context, commit: false, currencies: currencies)
+        }
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {
                 throw APIError(.forbidden, code: "forbidden", "cycles are for members and the operator")
@@ -80,6 +86,32 @@ public enum PolyclearAPI {
             return try await read(writer) { hub in hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
         }
         return router
+    }
+
+    /// Commit or reject a reserved (two-phase) payment: its payee bank, the payee's member, or
+    /// the operator; others get 404 (no existence leak) or 409 (wrong state).
+    static func decide<S: HubStore>(_ writer: Writer<S>, context: PolyclearRequestContext, commit: Bool, currencies: CurrencyTable) async throws -> PaymentDTO {
+        let caller = try context.requireCaller()
+        guard let id = UUIDCoding.decode(try context.parameters.require("id")) else {
+            throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs")
+        }
+        let visible = try await read(writer) { hub -> Bool in
+            guard let parties = hub.paymentParties(id) else { return false }
+            switch caller {
+            case .operatorUser: return true
+            case .participant(let bic): return parties.payer == bic || parties.payee == bic
+            case .member(let member): return [parties.payer, parties.payee].contains { hub.participant($0)?.memberID == member }
+            }
+        }
+        guard visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
+        let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
+        let results = try await submit(writer, [command])
+        switch results.first {
+        case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
+        case .refused(.notAllowedForActor): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
+        case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "the payment is not reserved")
+        default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+        }
     }
 
     static func read<S: HubStore, T: Sendable>(_ writer: Writer<S>, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import PolyclearCore
+import PolyclearSQLite
+import PolyclearServer
+import PolyclearStorage
+import ServiceLifecycle
+
+/// `polyclear demo`: a running union in one command. The hub serves its API on 127.0.0.1; a
+/// load generator pays the real 2022 trade flows between twelve countries' banks **through
+/// that HTTP API** (some two-phase, some queued, some held by screening); cycles close every
+/// few seconds; the terminal shows live progress and each cycle's netting. Ctrl-C stops it.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run a clearing union on real trade flows, through the HTTP API.")
+
+    @Option(help: "Port for the API.") var port = 8080
+    @Option(help: "Payments per second the load generator aims at.") var rate = 200
+    @Option(help: "Stop after this many seconds (0: run until Ctrl-C).") var duration = 0
+    @Option(help: "Close a cycle every N seconds.") var cycleSeconds = 10
+    @Option(help: "Banks per member.") var banksPerMember = 3
+    @Option(help: "Seed of the payment stream.") var seed: UInt64 = 1
+    @Option(help: "Directory for the database (default: a new temporary one).") var directory: String?
+
+    func validate() throws {
+        guard (1...65_535).contains(port), (1...20_000).contains(rate), duration >= 0, (1...3_600).contains(cycleSeconds),
+              (1...26).contains(banksPerMember)
+        else { throw ValidationError("need 1 <= --rate <= 20000, --duration >= 0, 1 <= --cycle-seconds <= 3600, 1 <= --banks-per-member <= 26") }
+    }
+
+    func run() async throws {
+        let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-demo-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let db = folder + "/polyclear.sqlite"
+        let currencies = try CurrencyTable()
+        guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv"),
+              let tradeURL = Bundle.module.url(forResource: "trade_matrix", withExtension: "csv")
+        else { exitWithError("not_found", "the bundled demo data is missing") }
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: banksPerMember,
+            capUnitMinor: 20_000_000_000, quotaUnitMinor: 100_000_000_000, effectiveFrom: 0, currencies: currencies)
+        let trade = try TradeMatrix.parse(String(contentsOf: tradeURL, encoding: .utf8))
+        let store: SQLiteHubStore
+        do { store = try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let writer = Writer(store: store)
+        // Credentials: the operator and one key per bank, random, printed only as a count.
+        var keys = APIKeyStore()
+        let operatorSecret = Self.secret()
+        keys.add(secret: operatorSecret, for: .operatorUser("demo"))
+        var bankSecrets: [BIC: String] = [:]
+        for participant in union.participants {
+            let secret = Self.secret()
+            keys.add(secret: secret, for: .participant(participant.bic))
+            bankSecrets[participant.bic] = secret
+        }
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies)
+        var logger = Logger(label: "polyclear.demo")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "polyclear"),
+                              services: [WriterService(writer: writer)], logger: logger)
+        let generator = DemoLoadGenerator(
+            writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate, duration: duration,
+            cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)
+        printFlushed("""
+            Polyclear demo: \(union.memberDefinitions.count) members, \(union.participants.count) banks, fixing from ECB \(union.fixing.sourceDate)
+              database  \(db)
+              API       http://127.0.0.1:\(port)/v1   (OpenAPI: http://127.0.0.1:\(port)/openapi.yaml)
+              stop      Ctrl-C\(duration > 0 ? " (or after \(duration) s)" : "")
+            """)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: generator, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        printFlushed("stopped; check the ledger with: polyclear ledger check --db \(db)")
+    }
+
+    static func secret() -> String {
+        var random = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(random.next(), radix: 36) }.joined()
+    }
+}
