@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
-import PolyclearCore
+public import Hummingbird
+public import PolyclearCore
 import PolyclearISO20022
 import PolyclearStorage
 
@@ -127,3 +127,13 @@ struct CycleDTO: ResponseCodable {
 
     init(openNumber: UInt32) { number = openNumber; state = "open"; paymentCount = 0; instructionCount = 0 }
 }
+
+struct PositionDTO: ResponseCodable {
+    var holder: String
+    var kind: String
+    var amount: String
+    var currency: String
+    var limit: String
+}
+
+extension CycleReport: ResponseEncodable {}

@@ -7,6 +7,9 @@ public import PolyclearStorage
 /// The JSON API, version 1. Reads go through the writer between batches (committed state);
 /// writes are hub commands submitted to the single writer.
 public enum PolyclearAPI {
+    /// The most payments one `POST /v1/payments/batch` may carry.
+    public static let batchPaymentCountMax = 1_000
+
     public static func router<S: HubStore>(writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
         router.add(middleware: AuthenticationMiddleware(keys: keys))
@@ -69,6 +72,94 @@ public enum PolyclearAPI {
         }
         router.post("/v1/payments/:id/reject") { _, context -> PaymentDTO in
             try await decide(writer, context: context, commit: false, currencies: currencies)
+        }
+        router.post("/v1/payments/batch") { request, context -> [PaymentDTO] in
+            let caller = try context.requireCaller()
+            let items = try await request.decode(as: [PaymentRequestDTO].self, context: context)
+            guard (1...batchPaymentCountMax).contains(items.count) else {
+                throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(batchPaymentCountMax) payments")
+            }
+            var instructions: [PaymentInstruction] = []
+            for item in items {
+                let instruction = try await item.instruction(writer: writer, currencies: currencies)
+                switch caller {
+                case .operatorUser: break
+                case .participant(let bic) where bic == instruction.payer: break
+                default: throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own")
+                }
+                instructions.append(instruction)
+            }
+            let results = try await submit(writer, instructions.map { .submitPayment($0) })
+            var answers: [PaymentDTO] = []
+            for result in results {
+                guard case .payment(let state) = result else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+                answers.append(try await PaymentDTO(state, writer: writer, currencies: currencies))
+            }
+            return answers
+        }
+        router.get("/v1/queue") { _, context -> [String] in
+            let caller = try context.requireCaller()
+            return try await read(writer) { hub in
+                hub.allParticipants.filter { participant in
+                    switch caller {
+                    case .operatorUser: true
+                    case .member(let id): participant.memberID == id
+                    case .participant(let bic): participant.bic == bic
+                    }
+                }.flatMap { hub.queuedPayments(of: $0.bic) }.map(UUIDCoding.encode)
+            }
+        }
+        router.get("/v1/positions") { _, context -> [PositionDTO] in
+            let caller = try context.requireCaller()
+            return try await read(writer) { hub in
+                var positions: [PositionDTO] = []
+                for participant in hub.allParticipants {
+                    let visible: Bool = switch caller {
+                    case .operatorUser: true
+                    case .member(let id): participant.memberID == id
+                    case .participant(let bic): participant.bic == bic
+                    }
+                    guard visible, let member = hub.member(participant.memberID), let currency = currencies[member.currency] else { continue }
+                    positions.append(PositionDTO(holder: participant.bic.description, kind: "participant",
+                                                 amount: Money(minorUnits: hub.position(of: participant.bic) ?? 0, currency: currency).decimalString,
+                                                 currency: member.currency.description, limit: Money(minorUnits: participant.netDebitCapMinor, currency: currency).decimalString))
+                }
+                for member in hub.allMembers {
+                    let visible: Bool = switch caller {
+                    case .operatorUser: true
+                    case .member(let id): member.id == id
+                    case .participant: false
+                    }
+                    guard visible else { continue }
+                    positions.append(PositionDTO(holder: member.id.alpha3, kind: "member_union",
+                                                 amount: Money(minorUnits: hub.unionPosition(of: member.id) ?? 0, currency: currencies.unit).decimalString,
+                                                 currency: currencies.unit.code.description, limit: Money(minorUnits: member.quotaUnitMinor, currency: currencies.unit).decimalString))
+                }
+                return positions
+            }
+        }
+        router.get("/v1/cycles/:number") { _, context -> CycleReport in
+            let caller = try context.requireCaller()
+            guard !caller.isParticipant else { throw APIError(.forbidden, code: "forbidden", "cycles are for members and the operator") }
+            let number = try context.parameters.require("number", as: UInt32.self)
+            guard var report = try await read(writer, { hub in hub.cycles.first { $0.number == number } }) else {
+                throw APIError(.notFound, code: "not_found", "no such closed cycle")
+            }
+            if case .member(let id) = caller {
+                // A member sees its own banks and instructions; the union-level figures stay.
+                report.participants = report.participants.filter { $0.currency == report.members.first { $0.id == id }?.currency }
+                report.instructions = report.instructions.filter { $0.member == id }
+            }
+            return report
+        }
+        router.post("/v1/cycles/:number/confirm") { _, context -> CycleDTO in
+            guard case .member(let id) = try context.requireCaller() else {
+                throw APIError(.forbidden, code: "forbidden", "a member's central bank confirms its own instructions")
+            }
+            let number = try context.parameters.require("number", as: UInt32.self)
+            let results = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))])
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "nothing to confirm") }
+            return try await read(writer) { hub in hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
         }
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {

@@ -108,10 +108,25 @@ import Testing
                 ("/v1/cycles", .get, "operator", .ok), ("/v1/cycles", .get, "bra", .ok), ("/v1/cycles", .get, "brBank", .forbidden),
                 ("/v1/cycles/1/close", .post, "bra", .forbidden), ("/v1/cycles/1/close", .post, "brBank", .forbidden),
                 ("/v1/cycles/2/close", .post, "operator", .conflict), ("/v1/cycles/1/close", .post, "operator", .ok),
+                ("/v1/cycles/1", .get, "operator", .ok), ("/v1/cycles/1", .get, "bra", .ok), ("/v1/cycles/1", .get, "brBank", .forbidden),
+                ("/v1/cycles/9", .get, "operator", .notFound),
+                ("/v1/cycles/1/confirm", .post, "brBank", .forbidden), ("/v1/cycles/1/confirm", .post, "operator", .forbidden),
+                ("/v1/cycles/1/confirm", .post, "bra", .ok), ("/v1/cycles/1/confirm", .post, "bra", .conflict),
+                ("/v1/queue", .get, "operator", .ok), ("/v1/queue", .get, "brBank", .ok), ("/v1/queue", .get, nil, .unauthorized),
+                ("/v1/positions", .get, "operator", .ok), ("/v1/positions", .get, "chn", .ok), ("/v1/positions", .get, "cnBank", .ok),
+                ("/v1/payments/\(paymentID)/commit", .post, "brOther", .notFound), ("/v1/payments/\(paymentID)/commit", .post, "cnBank", .conflict),
+                ("/v1/payments/\(paymentID)/reject", .post, "operator", .conflict),
             ]
             for (uri, method, role, expected) in table {
                 try await client.execute(uri: uri, method: method, headers: Self.headers(role)) { response in
                     #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
+                }
+            }
+            // Positions: a bank its own (1), a member its banks and its union position (1 + 1), the operator all (3 + 2).
+            for (role, count) in [("operator", 5), ("chn", 2), ("cnBank", 1)] {
+                try await client.execute(uri: "/v1/positions", method: .get, headers: Self.headers(role)) { response in
+                    let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [Any]
+                    #expect(list?.count == count, "\(role)")
                 }
             }
             // Participants see themselves, members their banks, the operator everyone.
@@ -139,6 +154,18 @@ import Testing
                     #expect(response.status == status, "\(role ?? "-") \(marker)")
                     #expect(String(buffer: response.body).contains(marker), "\(String(buffer: response.body))")
                 }
+            }
+            // A batch: one result per item, every item the caller's own.
+            let batch = ByteBuffer(string: "[" + (10..<13).map { index in
+                String(buffer: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000\(index)"))
+            }.joined(separator: ",") + "]")
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: batch) { response in
+                #expect(response.status == .ok)
+                let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                #expect(list?.count == 3 && list?.allSatisfy { $0["status"] as? String == "accepted" } == true)
+            }
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brOther"), body: batch) {
+                #expect($0.status == .forbidden)
             }
             // A rejected payment carries its ISO 20022 reason code.
             try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"),
