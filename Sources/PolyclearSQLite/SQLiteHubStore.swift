@@ -72,6 +72,10 @@ public final class SQLiteHubStore: HubStore {
         }
     }
 
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        try await ledgerStore.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+    }
+
     public func performMaintenance() async throws { try await ledgerStore.performMaintenance() }
 
     public func close() throws { try ledgerStore.close() }

@@ -1,6 +1,7 @@
 public import Hummingbird
 import Crypto
 import Foundation
+import Synchronization
 public import PolyclearCore
 
 /// Who is calling: the operator, a member's central bank, or a participant bank.
@@ -67,6 +68,9 @@ public struct PolyclearRequestContext: RequestContext {
 
     public init(source: Source) { coreContext = .init(source: source) }
 
+    /// Request bodies above 1 MiB are refused (413) before they are read in full.
+    public var maxUploadSize: Int { 1 << 20 }
+
     /// The caller, or 401.
     func requireCaller() throws -> Caller {
         guard let caller else { throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required") }
@@ -79,15 +83,47 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/openapi.yaml"]
     let keys: APIKeyStore
+    let limiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let caller = keys.caller(presenting: String(header.dropFirst(7)))
         else { throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required") }
+        guard limiter.allow(caller) else {
+            throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: retry in a second", retryAfterSeconds: 1)
+        }
         var context = context
         context.caller = caller
         return try await next(request, context)
+    }
+}
+
+/// A token bucket per caller: `ratePerSecond` sustained, `burst` at once; 429 beyond.
+final class RateLimiter: Sendable {
+    private struct Bucket { var tokens: Double; var updated: ContinuousClock.Instant }
+    private let buckets = Mutex<[Caller: Bucket]>([:])
+    let ratePerSecond: Double
+    let burst: Double
+
+    init(ratePerSecond: Double, burst: Double) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
+    }
+
+    func allow(_ caller: Caller) -> Bool {
+        let now = ContinuousClock.now
+        return buckets.withLock { buckets in
+            var bucket = buckets[caller] ?? Bucket(tokens: burst, updated: now)
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            bucket.tokens = min(burst, bucket.tokens + seconds * ratePerSecond)
+            bucket.updated = now
+            guard bucket.tokens >= 1 else { buckets[caller] = bucket; return false }
+            bucket.tokens -= 1
+            buckets[caller] = bucket
+            return true
+        }
     }
 }
 
@@ -97,15 +133,19 @@ struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    let retryAfterSeconds: Int?
 
-    init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, code: String, _ message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds ?? (status == .serviceUnavailable ? 1 : nil)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try JSONEncoder().encode(["code": code, "message": message])
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

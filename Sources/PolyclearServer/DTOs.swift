@@ -137,3 +137,20 @@ struct PositionDTO: ResponseCodable {
 }
 
 extension CycleReport: ResponseEncodable {}
+
+struct StatementDTO: ResponseCodable {
+    struct Entry: Codable {
+        var transferId: String, timestamp: UInt64, kind: String, reference: String, amountMinor: Int64
+    }
+    var cycle: UInt32, bic: String, currency: String, openingMinor: Int64, closingMinor: Int64, reconciles: Bool
+    var entries: [Entry]
+
+    init(_ statement: ParticipantStatement) {
+        cycle = statement.cycle; bic = statement.bic.description; currency = statement.currency.description
+        openingMinor = statement.openingMinor; closingMinor = statement.closingMinor; reconciles = statement.reconciles
+        entries = statement.entries.map {
+            Entry(transferId: String($0.transferID, radix: 16), timestamp: $0.timestamp, kind: $0.kind,
+                  reference: UUIDCoding.encode($0.reference), amountMinor: $0.amountMinor)
+        }
+    }
+}

@@ -9,10 +9,15 @@ public import PolyclearStorage
 public enum PolyclearAPI {
     /// The most payments one `POST /v1/payments/batch` may carry.
     public static let batchPaymentCountMax = 1_000
+    /// The most movements one statement lists.
+    public static let statementEntryCountMax = 100_000
 
-    public static func router<S: HubStore>(writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable) -> Router<PolyclearRequestContext> {
+    /// - Parameters: requestsPerSecond and burst: each caller's rate limit (429 beyond).
+    public static func router<S: HubStore>(
+        writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable, requestsPerSecond: Double = 2_000, burst: Double = 4_000
+    ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
-        router.add(middleware: AuthenticationMiddleware(keys: keys))
+        router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in
             do { return try await writer.read { _ in "ready" } } catch { throw APIError(.serviceUnavailable, code: "not_ready", "the writer is not running") }
@@ -160,6 +165,31 @@ public enum PolyclearAPI {
             let results = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))])
             if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "nothing to confirm") }
             return try await read(writer) { hub in hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
+        }
+        router.get("/v1/statements/:bic/cycles/:number") { request, context -> Response in
+            let caller = try context.requireCaller()
+            guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
+            let number = try context.parameters.require("number", as: UInt32.self)
+            let found = try await read(writer) { hub -> (CycleReport, CycleReport?, UInt128, CountryCode)? in
+                guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let participant = hub.participant(bic),
+                      let account = hub.positionAccountID(of: bic) else { return nil }
+                return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account, participant.memberID)
+            }
+            let allowed: Bool = switch caller {
+            case .operatorUser: true
+            case .member(let id): found?.3 == id
+            case .participant(let own): own == bic
+            }
+            // Not found and not yours look the same.
+            guard let (report, previous, account, _) = found, allowed else { throw APIError(.notFound, code: "not_found", "no such statement") }
+            let transfers = try await writer.store.transfers(
+                accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1), limit: statementEntryCountMax)
+            let statement = ParticipantStatement(cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers)
+            if request.uri.queryParameters["format"] == "csv" {
+                let exponent = currencies[statement.currency]?.exponent ?? 2
+                return Response(status: .ok, headers: [.contentType: "text/csv"], body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
+            }
+            return try StatementDTO(statement).response(from: request, context: context)
         }
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {

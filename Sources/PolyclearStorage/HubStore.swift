@@ -6,6 +6,9 @@ public import PolyclearCore
 public protocol HubStore: StateMachineStore where Machine == HubStateMachine {
     /// Every audit event committed, in order (status history, alarms, funds).
     func events(limit: Int) async throws -> [HubEvent]
+
+    /// Committed transfers of one ledger account in a timestamp range (for statements).
+    func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
 }
 
 /// The hub store for tests and in-process simulation: the same contract, minus durability.
@@ -38,4 +41,8 @@ public actor InMemoryHubStore: HubStore {
     }
 
     public func events(limit: Int) async throws -> [HubEvent] { Array(committedEvents.prefix(limit)) }
+
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        try await ledger.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+    }
 }

@@ -28,9 +28,10 @@ import Testing
         return store
     }
 
-    static func withAPI(_ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
+    static func withAPI(requestsPerSecond: Double = 2_000, burst: Double = 4_000,
+                        _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
         let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)))
-        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies)
+        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, requestsPerSecond: requestsPerSecond, burst: burst)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             let setup: [HubCommand] = [
@@ -108,6 +109,9 @@ import Testing
                 ("/v1/cycles", .get, "operator", .ok), ("/v1/cycles", .get, "bra", .ok), ("/v1/cycles", .get, "brBank", .forbidden),
                 ("/v1/cycles/1/close", .post, "bra", .forbidden), ("/v1/cycles/1/close", .post, "brBank", .forbidden),
                 ("/v1/cycles/2/close", .post, "operator", .conflict), ("/v1/cycles/1/close", .post, "operator", .ok),
+                ("/v1/statements/BANKBRSP/cycles/1", .get, "brBank", .ok), ("/v1/statements/BANKBRSP/cycles/1", .get, "bra", .ok),
+                ("/v1/statements/BANKBRSP/cycles/1", .get, "operator", .ok), ("/v1/statements/BANKBRSP/cycles/1", .get, "brOther", .notFound),
+                ("/v1/statements/BANKBRSP/cycles/1", .get, "chn", .notFound), ("/v1/statements/BANKBRSP/cycles/7", .get, "operator", .notFound),
                 ("/v1/cycles/1", .get, "operator", .ok), ("/v1/cycles/1", .get, "bra", .ok), ("/v1/cycles/1", .get, "brBank", .forbidden),
                 ("/v1/cycles/9", .get, "operator", .notFound),
                 ("/v1/cycles/1/confirm", .post, "brBank", .forbidden), ("/v1/cycles/1/confirm", .post, "operator", .forbidden),
@@ -121,6 +125,16 @@ import Testing
                 try await client.execute(uri: uri, method: method, headers: Self.headers(role)) { response in
                     #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
                 }
+            }
+            // The statement reconciles, in JSON and in CSV.
+            try await client.execute(uri: "/v1/statements/BANKBRSP/cycles/1", method: .get, headers: Self.headers("brBank")) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(json?["reconciles"] as? Bool == true)
+                #expect(json?["closingMinor"] as? Int == -100_000)
+                #expect((json?["entries"] as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/v1/statements/BANKBRSP/cycles/1?format=csv", method: .get, headers: Self.headers("brBank")) { response in
+                #expect(String(buffer: response.body).contains("1,BANKBRSP,BRL,closing,,,,,-1000.00"))
             }
             // Positions: a bank its own (1), a member its banks and its union position (1 + 1), the operator all (3 + 2).
             for (role, count) in [("operator", 5), ("chn", 2), ("cnBank", 1)] {
@@ -172,6 +186,29 @@ import Testing
                                      body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000005", payee: "BANKBRSP")) { response in
                 #expect(response.status == .created)
                 #expect(String(buffer: response.body).contains("\"statusReasonCode\":\"BE01\""))
+            }
+        }
+    }
+
+    @Test func aCallerBeyondItsRateGets429WithRetryAfter() async throws {
+        try await Self.withAPI(requestsPerSecond: 1, burst: 3) { client, _ in
+            for _ in 0..<3 {
+                try await client.execute(uri: "/v1/members", method: .get, headers: Self.headers("brBank")) { #expect($0.status == .ok) }
+            }
+            try await client.execute(uri: "/v1/members", method: .get, headers: Self.headers("brBank")) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] == "1")
+            }
+            // Another caller has its own budget.
+            try await client.execute(uri: "/v1/members", method: .get, headers: Self.headers("cnBank")) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test func anOversizedBodyIsRefused() async throws {
+        try await Self.withAPI { client, _ in
+            let huge = ByteBuffer(string: "[" + String(repeating: " ", count: 2 << 20) + "]")
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: huge) { response in
+                #expect(response.status == .contentTooLarge)
             }
         }
     }

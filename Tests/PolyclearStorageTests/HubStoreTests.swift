@@ -121,6 +121,7 @@ import Testing
             func commit(_ outcome: HubOutcome) async throws {}
             func restore() async throws -> HubStateMachine { throw StoreError(.corruptDatabase, "broken on purpose") }
             func events(limit: Int) async throws -> [HubEvent] { [] }
+            func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] { [] }
         }
         let writer = Writer(store: BrokenStore())
         await #expect(throws: StoreError.self) { try await writer.run() }
