@@ -154,3 +154,36 @@ struct StatementDTO: ResponseCodable {
         }
     }
 }
+
+struct PaymentPageDTO: ResponseCodable {
+    var items: [PaymentDTO]
+    /// Pass as `cursor` for the next page; absent on the last page.
+    var nextCursor: String?
+}
+
+struct FixingDTO: ResponseCodable {
+    var version: UInt32, effectiveFrom: UInt64, sourceDate: String, unit: String
+    var ratesPerUnit: [String: String]
+    init(_ fixing: Fixing, unit: Currency) {
+        version = fixing.version; effectiveFrom = fixing.effectiveFrom; sourceDate = fixing.sourceDate.description
+        self.unit = unit.code.description
+        ratesPerUnit = Dictionary(uniqueKeysWithValues: fixing.ratesPerUnit.map { ($0.key.description, $0.value.description) })
+    }
+}
+
+struct FundsRequestDTO: Decodable { var id: String, amount: String, direction: String }
+struct FundsDTO: ResponseCodable { var id: String, status: String }
+
+struct SetOffRunRequestDTO: Decodable {
+    struct Item: Decodable { var id: String, debtor: String, creditor: String, amountMinor: Int64 }
+    var id: String
+    var obligations: [Item]
+}
+
+struct SetOffRunDTO: ResponseCodable {
+    var id: String, grossMinor: Int64, totalSetOffMinor: Int64, setOffMinor: [Int64], certificateProven: Bool
+    init(_ outcome: SetOffRunOutcome) {
+        id = UUIDCoding.encode(outcome.runID); grossMinor = outcome.grossMinor; totalSetOffMinor = outcome.totalSetOffMinor
+        setOffMinor = outcome.setOffMinor; certificateProven = outcome.certificate.isProven
+    }
+}

@@ -191,6 +191,97 @@ public enum PolyclearAPI {
             }
             return try StatementDTO(statement).response(from: request, context: context)
         }
+        router.get("/v1/payments") { request, context -> PaymentPageDTO in
+            let caller = try context.requireCaller()
+            let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1_000)
+            let cursor = Int(request.uri.queryParameters["cursor"].map(String.init) ?? "") ?? 0
+            let status = request.uri.queryParameters["status"].map(String.init)
+            let page = try await read(writer) { hub -> ([PaymentState], Int?) in
+                let states = hub.allPaymentStates
+                var found: [PaymentState] = [], position = max(0, cursor)
+                while position < states.count && found.count < limit {
+                    let state = states[position]
+                    position += 1
+                    if let status, String(describing: state.status) != status { continue }
+                    guard let parties = hub.paymentParties(state.id) else { continue }
+                    let visible: Bool = switch caller {
+                    case .operatorUser: true
+                    case .participant(let bic): parties.payer == bic || parties.payee == bic
+                    case .member(let id): hub.participant(parties.payer)?.memberID == id || hub.participant(parties.payee)?.memberID == id
+                    }
+                    if visible { found.append(state) }
+                }
+                return (found, position < states.count ? position : nil)
+            }
+            var items: [PaymentDTO] = []
+            for state in page.0 { items.append(try await PaymentDTO(state, writer: writer, currencies: currencies)) }
+            return PaymentPageDTO(items: items, nextCursor: page.1.map(String.init))
+        }
+        router.post("/v1/payments/:id/cancel") { _, context -> PaymentDTO in
+            let caller = try context.requireCaller()
+            guard let id = UUIDCoding.decode(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
+            let isPayer = try await read(writer) { hub -> Bool in
+                guard let parties = hub.paymentParties(id) else { return false }
+                if case .participant(let bic) = caller { return parties.payer == bic }
+                if case .operatorUser = caller { return true }
+                return false
+            }
+            guard isPayer else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            let results = try await submit(writer, [.cancelPayment(id: id, actor: caller.actor)])
+            switch results.first {
+            case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
+            case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "only a queued or held payment can be cancelled")
+            default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+            }
+        }
+        router.get("/v1/fixings/current") { _, context -> FixingDTO in
+            _ = try context.requireCaller()
+            guard let fixing = try await read(writer, { hub in hub.currentFixing }) else {
+                throw APIError(.notFound, code: "no_fixing", "no fixing is in force")
+            }
+            return FixingDTO(fixing, unit: currencies.unit)
+        }
+        router.post("/v1/participants/:bic/funds") { request, context -> FundsDTO in
+            let caller = try context.requireCaller()
+            guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
+            let body = try await request.decode(as: FundsRequestDTO.self, context: context)
+            let currency = try await read(writer) { hub -> (CountryCode, CurrencyCode)? in
+                hub.participant(bic).flatMap { participant in hub.member(participant.memberID).map { (participant.memberID, $0.currency) } }
+            }
+            guard let (memberID, code) = currency, caller.mayManageFunds(of: memberID) else { throw APIError(.notFound, code: "not_found", "no such participant") }
+            guard let id = UUIDCoding.decode(body.id) else { throw APIError(.badRequest, code: "malformed_id", "funds ids are UUIDs") }
+            let amount: Money
+            do { amount = try Money(parsing: body.amount, currency: currencies[code]!, sign: .positive) } catch {
+                throw APIError(.badRequest, code: "malformed_amount", "amount: \(error)")
+            }
+            let direction: FundsDirection = body.direction == "out" ? .outOf : .into
+            let results = try await submit(writer, [.requestFunds(id: id, participant: bic, amountMinor: amount.minorUnits, direction: direction)])
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the funds request was refused") }
+            return FundsDTO(id: body.id, status: "reserved")
+        }
+        router.post("/v1/funds/:id/:decision") { _, context -> FundsDTO in
+            let caller = try context.requireCaller()
+            guard !caller.isParticipant else { throw APIError(.forbidden, code: "forbidden", "members and the operator decide funds") }
+            return try await decideFunds(writer, context: context, caller: caller)
+        }
+        router.post("/v1/setoff-runs") { request, context -> SetOffRunDTO in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the operator runs set-off") }
+            let body = try await request.decode(as: SetOffRunRequestDTO.self, context: context)
+            guard let runID = UUIDCoding.decode(body.id) else { throw APIError(.badRequest, code: "malformed_id", "run ids are UUIDs") }
+            var obligations: [SetOffObligation] = []
+            for item in body.obligations {
+                guard let id = UUIDCoding.decode(item.id), let debtor = BIC(item.debtor), let creditor = BIC(item.creditor) else {
+                    throw APIError(.badRequest, code: "malformed_obligation", "obligation ids are UUIDs, parties BICs")
+                }
+                obligations.append(SetOffObligation(id: id, debtor: debtor, creditor: creditor, amountMinor: item.amountMinor))
+            }
+            let results = try await submit(writer, [.setOffObligations(runID: runID, obligations: obligations)])
+            switch results.first {
+            case .setOff(let outcome): return SetOffRunDTO(outcome)
+            case .refused(let rejection): throw APIError(.unprocessableContent, code: rejection.name, "the set-off run was refused")
+            default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+            }
+        }
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {
                 throw APIError(.forbidden, code: "forbidden", "cycles are for members and the operator")
@@ -235,6 +326,21 @@ public enum PolyclearAPI {
         }
     }
 
+    static func decideFunds<S: HubStore>(_ writer: Writer<S>, context: PolyclearRequestContext, caller: Caller) async throws -> FundsDTO {
+        let raw = try context.parameters.require("id")
+        guard let id = UUIDCoding.decode(raw) else { throw APIError(.badRequest, code: "malformed_id", "funds ids are UUIDs") }
+        // Another member's bank's funds answer 404, like unknown ones.
+        let member = try await read(writer) { hub in hub.fundsParticipant(id).flatMap { hub.participant($0)?.memberID } }
+        if case .member = caller, !(member.map { caller.mayManageFunds(of: $0) } ?? false) {
+            throw APIError(.notFound, code: "not_found", "no such funds request")
+        }
+        let decision = try context.parameters.require("decision")
+        guard decision == "confirm" || decision == "cancel" else { throw APIError(.notFound, code: "not_found", "no such action") }
+        let results = try await submit(writer, [decision == "confirm" ? .confirmFunds(id: id) : .cancelFunds(id: id)])
+        if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the funds request cannot be decided") }
+        return FundsDTO(id: raw, status: decision == "confirm" ? "confirmed" : "cancelled")
+    }
+
     static func read<S: HubStore, T: Sendable>(_ writer: Writer<S>, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {
         do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running") }
     }
@@ -254,6 +360,15 @@ public enum PolyclearAPI {
 
 extension Caller {
     var isParticipant: Bool { if case .participant = self { true } else { false } }
+
+    /// Funds in/out of a bank: its member's central bank or the operator.
+    func mayManageFunds(of member: CountryCode) -> Bool {
+        switch self {
+        case .operatorUser: true
+        case .member(let id): id == member
+        case .participant: false
+        }
+    }
 }
 
 extension HubCommandRejection {

@@ -116,6 +116,12 @@ import Testing
                 ("/v1/cycles/9", .get, "operator", .notFound),
                 ("/v1/cycles/1/confirm", .post, "brBank", .forbidden), ("/v1/cycles/1/confirm", .post, "operator", .forbidden),
                 ("/v1/cycles/1/confirm", .post, "bra", .ok), ("/v1/cycles/1/confirm", .post, "bra", .conflict),
+                ("/v1/payments", .get, "operator", .ok), ("/v1/payments", .get, "brOther", .ok),
+                ("/v1/payments/\(paymentID)/cancel", .post, "brBank", .conflict), ("/v1/payments/\(paymentID)/cancel", .post, "cnBank", .notFound),
+                ("/v1/fixings/current", .get, "brBank", .ok),
+                ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "brBank", .forbidden),
+                ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "operator", .conflict),
+                ("/v1/setoff-runs", .post, "bra", .forbidden),
                 ("/v1/queue", .get, "operator", .ok), ("/v1/queue", .get, "brBank", .ok), ("/v1/queue", .get, nil, .unauthorized),
                 ("/v1/positions", .get, "operator", .ok), ("/v1/positions", .get, "chn", .ok), ("/v1/positions", .get, "cnBank", .ok),
                 ("/v1/payments/\(paymentID)/commit", .post, "brOther", .notFound), ("/v1/payments/\(paymentID)/commit", .post, "cnBank", .conflict),
@@ -125,6 +131,25 @@ import Testing
                 try await client.execute(uri: uri, method: method, headers: Self.headers(role)) { response in
                     #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
                 }
+            }
+            // Listing: what each caller may see, paged.
+            for (role, count) in [("operator", 1), ("brBank", 1), ("cnBank", 1), ("brOther", 0), ("chn", 1)] {
+                try await client.execute(uri: "/v1/payments?limit=10", method: .get, headers: Self.headers(role)) { response in
+                    let page = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                    #expect((page?["items"] as? [Any])?.count == count, "\(role)")
+                }
+            }
+            // Funds: the member reserves and confirms a prefunding for its bank.
+            let funds = ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000f1","amount":"50.00","direction":"in"}"#)
+            try await client.execute(uri: "/v1/participants/BANKBRSP/funds", method: .post, headers: Self.headers("chn"), body: funds) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/participants/BANKBRSP/funds", method: .post, headers: Self.headers("bra"), body: funds) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000f1/confirm", method: .post, headers: Self.headers("chn")) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000f1/confirm", method: .post, headers: Self.headers("bra")) { #expect($0.status == .ok) }
+            // A set-off run by the operator.
+            let run = ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e1","obligations":[{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e2","debtor":"BANKBRSP","creditor":"SECOBRSP","amountMinor":100},{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e3","debtor":"SECOBRSP","creditor":"BANKBRSP","amountMinor":60}]}"#)
+            try await client.execute(uri: "/v1/setoff-runs", method: .post, headers: Self.headers("operator"), body: run) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"totalSetOffMinor\":120"))
             }
             // The statement reconciles, in JSON and in CSV.
             try await client.execute(uri: "/v1/statements/BANKBRSP/cycles/1", method: .get, headers: Self.headers("brBank")) { response in

@@ -91,3 +91,10 @@ extension HubStateMachine {
         return .ok
     }
 }
+
+extension HubStateMachine {
+    /// The bank a funds request is for.
+    public func fundsParticipant(_ id: UInt128) -> BIC? {
+        fundsIndexByID.value(for: id).map { participants[Int(funds[Int($0)].participantIndex)].participant.bic }
+    }
+}
