@@ -187,3 +187,48 @@ struct SetOffRunDTO: ResponseCodable {
         setOffMinor = outcome.setOffMinor; certificateProven = outcome.certificate.isProven
     }
 }
+
+/// One event of the live feed, as JSON.
+struct EventDTO: Encodable {
+    var kind: String
+    var timestamp: UInt64
+    var payment: String?
+    var status: String?
+    var rejection: String?
+    var cycle: UInt32?
+    var subject: String?
+    var thresholdPercent: Int?
+
+    init(_ event: HubEvent) {
+        kind = event.kind.name
+        timestamp = event.timestamp
+        switch event.kind {
+        case .paymentStatus(let id, let status, let rejection, _):
+            payment = UUIDCoding.encode(id); self.status = String(describing: status); self.rejection = rejection.map { String(describing: $0) }
+        case .cycleClosed(let report): cycle = report.number
+        case .cycleSettled(let number): cycle = number
+        case .utilisationAlarm(let alarmSubject, let threshold, _):
+            thresholdPercent = threshold
+            switch alarmSubject { case .participant(let bic): subject = bic.description; case .member(let id): subject = id.alpha3 }
+        default: break
+        }
+    }
+
+    var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
+}
+
+extension HubEvent.Kind {
+    var name: String {
+        switch self {
+        case .paymentStatus: "payment_status"
+        case .utilisationAlarm: "utilisation_alarm"
+        case .fundsStatus: "funds_status"
+        case .cycleClosed: "cycle_closed"
+        case .cycleSettled: "cycle_settled"
+        case .settlementDeadlineMissed: "settlement_deadline_missed"
+        case .persistentImbalance: "persistent_imbalance"
+        case .gridlockResolved: "gridlock_resolved"
+        case .setOffRun: "set_off_run"
+        }
+    }
+}

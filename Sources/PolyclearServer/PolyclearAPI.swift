@@ -14,7 +14,8 @@ public enum PolyclearAPI {
 
     /// - Parameters: requestsPerSecond and burst: each caller's rate limit (429 beyond).
     public static func router<S: HubStore>(
-        writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable, requestsPerSecond: Double = 2_000, burst: Double = 4_000
+        writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
+        requestsPerSecond: Double = 2_000, burst: Double = 4_000
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
         router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
@@ -281,6 +282,33 @@ public enum PolyclearAPI {
             case .refused(let rejection): throw APIError(.unprocessableContent, code: rejection.name, "the set-off run was refused")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
+        }
+        router.get("/v1/events") { request, context -> Response in
+            let caller = try context.requireCaller()
+            // `max`: close after that many events (scripts and tests); otherwise the stream stays open.
+            let maxEvents = Int(request.uri.queryParameters["max"].map(String.init) ?? "") ?? Int.max
+            let (id, stream) = events.subscribe()
+            let lines = AsyncStream<ByteBuffer> { continuation in
+                let task = Task {
+                    var sent = 0
+                    continuation.yield(ByteBuffer(string: ": polyclear events\n\n"))
+                    for await event in stream {
+                        let visible = (try? await read(writer) { hub in
+                            let parties: (payer: BIC, payee: BIC)? = if case .paymentStatus(let paymentID, _, _, _) = event.kind { hub.paymentParties(paymentID) } else { nil }
+                            return caller.maySee(event, parties: parties, memberOf: { hub.participant($0)?.memberID })
+                        }) ?? false
+                        guard visible else { continue }
+                        continuation.yield(ByteBuffer(string: "event: \(event.kind.name)\ndata: \(EventDTO(event).json)\n\n"))
+                        sent += 1
+                        if sent >= maxEvents { break }
+                    }
+                    events.unsubscribe(id)
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in task.cancel(); events.unsubscribe(id) }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: ResponseBody(asyncSequence: lines))
         }
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             guard case let caller = try context.requireCaller(), !(caller.isParticipant) else {

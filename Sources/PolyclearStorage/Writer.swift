@@ -50,14 +50,18 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     private let clock: @Sendable () -> UInt64
     private let inboxEventCountMax: Int
     private let expiryPollMilliseconds: Int
+    private let onCommit: @Sendable (Machine.Outcome) -> Void
 
     /// - Parameters:
     ///   - clock: nanoseconds since the Unix epoch; the ledger's only source of time.
+    ///   - onCommit: called with each outcome once it is durably committed (never before).
     ///   - expiryPollMilliseconds: how often an idle writer checks for pending transfers to expire.
     public init(
         store: Store, clock: @escaping @Sendable () -> UInt64 = SystemClock.nanosecondsSinceEpoch,
-        inboxEventCountMax: Int = Limits.inboxEventCountMax, expiryPollMilliseconds: Int = 100
+        inboxEventCountMax: Int = Limits.inboxEventCountMax, expiryPollMilliseconds: Int = 100,
+        onCommit: @escaping @Sendable (Machine.Outcome) -> Void = { _ in }
     ) {
+        self.onCommit = onCommit
         self.store = store
         self.clock = clock
         self.inboxEventCountMax = inboxEventCountMax
@@ -192,7 +196,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     /// released before the buffers are cleared (otherwise clearing would copy them).
     private func commit(_ ledger: inout Machine) async throws {
         let outcome = ledger.sealOutcome()
-        if !outcome.isEmpty { try await store.commit(outcome) }
+        if !outcome.isEmpty {
+            try await store.commit(outcome)
+            onCommit(outcome)  // committed: safe to publish (live event feeds)
+        }
         ledger.outcomeCommitted()
     }
 

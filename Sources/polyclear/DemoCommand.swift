@@ -48,7 +48,8 @@ struct DemoCommand: AsyncParsableCommand {
         do { store = try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)) } catch {
             exitWithError(error.code.name, error.description)
         }
-        let writer = Writer(store: store)
+        let events = EventBroadcaster()
+        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events) })
         // Credentials: the operator and one key per bank, random, printed only as a count.
         var keys = APIKeyStore()
         let operatorSecret = Self.secret()
@@ -59,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
             keys.add(secret: secret, for: .participant(participant.bic))
             bankSecrets[participant.bic] = secret
         }
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies)
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events)
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "polyclear"),

@@ -36,8 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
         do { store = try SQLiteHubStore(path: db, configuration: hubConfiguration) } catch {
             exitWithError(error.code.name, error.description)
         }
-        let writer = Writer(store: store)
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies)
+        let events = EventBroadcaster()
+        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events) })
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events)
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
             services: [WriterService(writer: writer)])

@@ -30,8 +30,11 @@ import Testing
 
     static func withAPI(requestsPerSecond: Double = 2_000, burst: Double = 4_000,
                         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
-        let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)))
-        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, requestsPerSecond: requestsPerSecond, burst: burst)
+        let events = EventBroadcaster()
+        let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)),
+                            onCommit: { outcome in events.publish(outcome.events) })
+        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, events: events,
+                                         requestsPerSecond: requestsPerSecond, burst: burst)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             let setup: [HubCommand] = [
@@ -235,6 +238,34 @@ import Testing
             try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: huge) { response in
                 #expect(response.status == .contentTooLarge)
             }
+        }
+    }
+
+    /// The live feed shows each caller only what it may see: another bank's payment never.
+    @Test func theEventStreamIsFilteredByCaller() async throws {
+        try await Self.withAPI { client, _ in
+            let stream = try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    try await client.execute(uri: "/v1/events?max=2", method: .get, headers: Self.headers("brOther")) { response in
+                        #expect(response.headers[.contentType] == "text/event-stream")
+                        return String(buffer: response.body)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(200))  // the stream is open by then
+                    try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"),
+                                             body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000b1")) { #expect($0.status == .created) }
+                    try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brOther"),
+                                             body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000b2", payer: "SECOBRSP")) { #expect($0.status == .created) }
+                    return nil
+                }
+                var body: String?
+                for try await result in group where result != nil { body = result }
+                return body ?? ""
+            }
+            #expect(stream.contains("0d9e2b6c-1f00-4a00-8000-0000000000b2"))
+            #expect(!stream.contains("0d9e2b6c-1f00-4a00-8000-0000000000b1"), "another bank's payment leaked into the stream")
+            #expect(stream.components(separatedBy: "event: payment_status").count - 1 == 2)
         }
     }
 }
