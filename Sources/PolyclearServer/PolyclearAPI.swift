@@ -15,9 +15,10 @@ public enum PolyclearAPI {
     /// - Parameters: requestsPerSecond and burst: each caller's rate limit (429 beyond).
     public static func router<S: HubStore>(
         writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
-        requestsPerSecond: Double = 2_000, burst: Double = 4_000
+        metrics: ServerMetrics = ServerMetrics(), requestsPerSecond: Double = 2_000, burst: Double = 4_000
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
+        router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
         router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in
@@ -25,6 +26,10 @@ public enum PolyclearAPI {
         }
         router.get("/openapi.yaml") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/metrics") { _, context -> Response in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "metrics are for the operator") }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
         }
         router.get("/v1/members") { _, context -> [MemberDTO] in
             _ = try context.requireCaller()

@@ -49,7 +49,8 @@ struct DemoCommand: AsyncParsableCommand {
             exitWithError(error.code.name, error.description)
         }
         let events = EventBroadcaster()
-        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events) })
+        let metrics = ServerMetrics()
+        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         // Credentials: the operator and one key per bank, random, printed only as a count.
         var keys = APIKeyStore()
         let operatorSecret = Self.secret()
@@ -60,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
             keys.add(secret: secret, for: .participant(participant.bic))
             bankSecrets[participant.bic] = secret
         }
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events)
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "polyclear"),

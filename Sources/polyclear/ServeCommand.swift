@@ -37,8 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
             exitWithError(error.code.name, error.description)
         }
         let events = EventBroadcaster()
-        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events) })
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events)
+        let metrics = ServerMetrics()
+        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
+        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
             services: [WriterService(writer: writer)])

@@ -31,9 +31,10 @@ import Testing
     static func withAPI(requestsPerSecond: Double = 2_000, burst: Double = 4_000,
                         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
         let events = EventBroadcaster()
+        let metrics = ServerMetrics()
         let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)),
-                            onCommit: { outcome in events.publish(outcome.events) })
-        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, events: events,
+                            onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
+        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, events: events, metrics: metrics,
                                          requestsPerSecond: requestsPerSecond, burst: burst)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
@@ -125,6 +126,7 @@ import Testing
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "brBank", .forbidden),
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "operator", .conflict),
                 ("/v1/setoff-runs", .post, "bra", .forbidden),
+                ("/metrics", .get, "operator", .ok), ("/metrics", .get, "bra", .forbidden), ("/metrics", .get, nil, .unauthorized),
                 ("/v1/queue", .get, "operator", .ok), ("/v1/queue", .get, "brBank", .ok), ("/v1/queue", .get, nil, .unauthorized),
                 ("/v1/positions", .get, "operator", .ok), ("/v1/positions", .get, "chn", .ok), ("/v1/positions", .get, "cnBank", .ok),
                 ("/v1/payments/\(paymentID)/commit", .post, "brOther", .notFound), ("/v1/payments/\(paymentID)/commit", .post, "cnBank", .conflict),
@@ -163,6 +165,12 @@ import Testing
             }
             try await client.execute(uri: "/v1/statements/BANKBRSP/cycles/1?format=csv", method: .get, headers: Self.headers("brBank")) { response in
                 #expect(String(buffer: response.body).contains("1,BANKBRSP,BRL,closing,,,,,-1000.00"))
+            }
+            // Metrics count committed payment statuses and responses.
+            try await client.execute(uri: "/metrics", method: .get, headers: Self.headers("operator")) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"polyclear_payment_status_changes_total{status="accepted"} 1"#) || text.contains(#"polyclear_payment_status_changes_total{status="accepted"}"#))
+                #expect(text.contains("polyclear_http_responses_total"))
             }
             // Positions: a bank its own (1), a member its banks and its union position (1 + 1), the operator all (3 + 2).
             for (role, count) in [("operator", 5), ("chn", 2), ("cnBank", 1)] {
