@@ -54,7 +54,21 @@ struct PaymentRequestDTO: Decodable {
     var debtorName: String?
     var creditorName: String?
 
-    func instruction<S: HubStore>(writer: Writer<S>, currencies: CurrencyTable) async throws -> PaymentInstruction {
+    /// The instructions of a batch, with one read of the hub for every bank's currency (not one
+    /// per item: reads queue behind the writer's batches).
+    static func instructions<S: HubStore>(
+        _ requests: [PaymentRequestDTO], writer: Writer<S>, currencies: CurrencyTable
+    ) async throws -> [PaymentInstruction] {
+        let banks = Set(requests.flatMap { [BIC($0.payer), BIC($0.payee)] }.compactMap { $0 })
+        let currencyByBank = try await PolyclearAPI.read(writer) { hub in
+            var byBank: [BIC: CurrencyCode] = [:]
+            for bank in banks { byBank[bank] = hub.participant(bank).flatMap { hub.member($0.memberID)?.currency } }
+            return byBank
+        }
+        return try requests.map { try $0.instruction(currencyOf: currencyByBank, currencies: currencies) }
+    }
+
+    func instruction(currencyOf currencyByBank: [BIC: CurrencyCode], currencies: CurrencyTable) throws -> PaymentInstruction {
         func bad(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
         guard let id = UUIDCoding.decode(id) else { throw bad("malformed_id", "id must be a UUID") }
         guard let uetr = UUIDCoding.decode(uetr) else { throw bad("malformed_uetr", "uetr must be a UUID") }
@@ -66,8 +80,7 @@ struct PaymentRequestDTO: Decodable {
         default: throw bad("malformed_side", "side is payer_debit or payee_credit")
         }
         let sideBIC = amountSide == .payerDebit ? payer : payee
-        let currencyCode = try await PolyclearAPI.read(writer) { hub in hub.participant(sideBIC).flatMap { hub.member($0.memberID)?.currency } }
-        guard let currencyCode, let currency = currencies[currencyCode] else {
+        guard let currencyCode = currencyByBank[sideBIC], let currency = currencies[currencyCode] else {
             throw APIError(.unprocessableContent, code: "unknown_participant", "the bank fixing the amount is not a participant")
         }
         let money: Money
@@ -93,15 +106,27 @@ struct PaymentDTO: ResponseCodable {
     var cycle: UInt32
 
     init<S: HubStore>(_ state: PaymentState, writer: Writer<S>, currencies: CurrencyTable) async throws {
+        self = try await Self.many([state], writer: writer, currencies: currencies)[0]
+    }
+
+    /// Many payments with one read of the hub for their currencies (not one per payment).
+    static func many<S: HubStore>(_ states: [PaymentState], writer: Writer<S>, currencies: CurrencyTable) async throws -> [PaymentDTO] {
+        let ids = states.map(\.id)
+        let currencyPairs = try await PolyclearAPI.read(writer) { hub in
+            ids.map { id -> (CurrencyCode?, CurrencyCode?) in
+                guard let p = hub.paymentParties(id) else { return (nil, nil) }
+                return (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
+                        hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
+            }
+        }
+        return zip(states, currencyPairs).map { PaymentDTO($0, parties: $1, currencies: currencies) }
+    }
+
+    private init(_ state: PaymentState, parties: (CurrencyCode?, CurrencyCode?), currencies: CurrencyTable) {
         id = UUIDCoding.encode(state.id)
         status = String(describing: state.status)
         rejection = state.rejection.map { String(describing: $0) }
         statusReasonCode = state.rejection?.statusReasonCode
-        let parties = try await PolyclearAPI.read(writer) { hub -> (CurrencyCode?, CurrencyCode?) in
-            guard let p = hub.paymentParties(state.id) else { return (nil, nil) }
-            return (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
-                    hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
-        }
         func format(_ minor: Int64, _ code: CurrencyCode?) -> String? {
             guard minor != 0, let code, let currency = currencies[code] else { return nil }
             return Money(minorUnits: minor, currency: currency).decimalString

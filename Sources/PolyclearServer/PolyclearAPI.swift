@@ -38,19 +38,13 @@ public enum PolyclearAPI {
         router.get("/v1/participants") { _, context -> [ParticipantDTO] in
             let caller = try context.requireCaller()
             return try await read(writer) { hub in
-                hub.allParticipants.filter { participant in
-                    switch caller {
-                    case .operatorUser: true
-                    case .member(let id): participant.memberID == id
-                    case .participant(let bic): participant.bic == bic
-                    }
-                }.map(ParticipantDTO.init)
+                hub.allParticipants.filter(caller.maySee).map(ParticipantDTO.init)
             }
         }
         router.post("/v1/payments") { request, context -> EditedResponse<PaymentDTO> in
             let caller = try context.requireCaller()
             let body = try await request.decode(as: PaymentRequestDTO.self, context: context)
-            let instruction = try await body.instruction(writer: writer, currencies: currencies)
+            let instruction = try await PaymentRequestDTO.instructions([body], writer: writer, currencies: currencies)[0]
             switch caller {
             case .operatorUser: break
             case .participant(let bic) where bic == instruction.payer: break
@@ -90,34 +84,25 @@ public enum PolyclearAPI {
             guard (1...batchPaymentCountMax).contains(items.count) else {
                 throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(batchPaymentCountMax) payments")
             }
-            var instructions: [PaymentInstruction] = []
-            for item in items {
-                let instruction = try await item.instruction(writer: writer, currencies: currencies)
+            let instructions = try await PaymentRequestDTO.instructions(items, writer: writer, currencies: currencies)
+            for instruction in instructions {
                 switch caller {
                 case .operatorUser: break
                 case .participant(let bic) where bic == instruction.payer: break
                 default: throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own")
                 }
-                instructions.append(instruction)
             }
             let results = try await submit(writer, instructions.map { .submitPayment($0) })
-            var answers: [PaymentDTO] = []
-            for result in results {
+            let states = try results.map { result in
                 guard case .payment(let state) = result else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
-                answers.append(try await PaymentDTO(state, writer: writer, currencies: currencies))
+                return state
             }
-            return answers
+            return try await PaymentDTO.many(states, writer: writer, currencies: currencies)
         }
         router.get("/v1/queue") { _, context -> [String] in
             let caller = try context.requireCaller()
             return try await read(writer) { hub in
-                hub.allParticipants.filter { participant in
-                    switch caller {
-                    case .operatorUser: true
-                    case .member(let id): participant.memberID == id
-                    case .participant(let bic): participant.bic == bic
-                    }
-                }.flatMap { hub.queuedPayments(of: $0.bic) }.map(UUIDCoding.encode)
+                hub.allParticipants.filter(caller.maySee).flatMap { hub.queuedPayments(of: $0.bic) }.map(UUIDCoding.encode)
             }
         }
         router.get("/v1/positions") { _, context -> [PositionDTO] in
@@ -125,12 +110,7 @@ public enum PolyclearAPI {
             return try await read(writer) { hub in
                 var positions: [PositionDTO] = []
                 for participant in hub.allParticipants {
-                    let visible: Bool = switch caller {
-                    case .operatorUser: true
-                    case .member(let id): participant.memberID == id
-                    case .participant(let bic): participant.bic == bic
-                    }
-                    guard visible, let member = hub.member(participant.memberID), let currency = currencies[member.currency] else { continue }
+                    guard caller.maySee(participant), let member = hub.member(participant.memberID), let currency = currencies[member.currency] else { continue }
                     positions.append(PositionDTO(holder: participant.bic.description, kind: "participant",
                                                  amount: Money(minorUnits: hub.position(of: participant.bic) ?? 0, currency: currency).decimalString,
                                                  currency: member.currency.description, limit: Money(minorUnits: participant.netDebitCapMinor, currency: currency).decimalString))
@@ -219,8 +199,7 @@ public enum PolyclearAPI {
                 }
                 return (found, position < states.count ? position : nil)
             }
-            var items: [PaymentDTO] = []
-            for state in page.0 { items.append(try await PaymentDTO(state, writer: writer, currencies: currencies)) }
+            let items = try await PaymentDTO.many(page.0, writer: writer, currencies: currencies)
             return PaymentPageDTO(items: items, nextCursor: page.1.map(String.init))
         }
         router.post("/v1/payments/:id/cancel") { _, context -> PaymentDTO in

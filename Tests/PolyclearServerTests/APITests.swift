@@ -213,6 +213,9 @@ import Testing
                 #expect(response.status == .ok)
                 let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
                 #expect(list?.count == 3 && list?.allSatisfy { $0["status"] as? String == "accepted" } == true)
+                // In order, each with its own amounts (currencies looked up once for the batch).
+                #expect(list?.map { $0["id"] as? String } == (10..<13).map { "0d9e2b6c-1f00-4a00-8000-0000000000\($0)" })
+                #expect(list?.allSatisfy { $0["payerAmount"] as? String != nil && $0["payeeAmount"] as? String != nil } == true)
             }
             try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brOther"), body: batch) {
                 #expect($0.status == .forbidden)
