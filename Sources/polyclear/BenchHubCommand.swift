@@ -59,13 +59,7 @@ struct BenchHubCommand: AsyncParsableCommand {
         var liquidity = BenchLiquidity(setup: setup)
         while nextID <= UInt128(payments) {
             batch.removeAll(keepingCapacity: true)
-            liquidity.fundingCommands(into: &batch)
-            while batch.count < batchSize && nextID <= UInt128(payments) {
-                let payment = workload.nextPayment(id: nextID)
-                liquidity.remember(payment)
-                batch.append(.submitPayment(payment))
-                nextID += 1
-            }
+            liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
             now += 10_000_000
             let start = ProcessMetrics.monotonicNanoseconds()
             try hub.apply(batch, now: now, results: &results)
@@ -92,13 +86,7 @@ struct BenchHubCommand: AsyncParsableCommand {
             while nextID <= UInt128(payments) {
                 var batch: [HubCommand] = []
                 batch.reserveCapacity(batchSize)
-                liquidity.fundingCommands(into: &batch)
-                while batch.count < batchSize && nextID <= UInt128(payments) {
-                    let payment = workload.nextPayment(id: nextID)
-                    liquidity.remember(payment)
-                    batch.append(.submitPayment(payment))
-                    nextID += 1
-                }
+                liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
                 let submitted = ProcessMetrics.monotonicNanoseconds()
                 let results = try await writer.submit(batch)
                 latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
@@ -156,6 +144,17 @@ struct BenchLiquidity {
     }
 
     mutating func remember(_ payment: PaymentInstruction) { paymentByID[payment.id] = (payment.payer, payment.amountMinor) }
+
+    /// The next batch: funds for the shortfalls observed so far, then payments up to `size`.
+    mutating func fillBatch(_ batch: inout [HubCommand], size: Int, workload: inout HubWorkload, nextID: inout UInt128, lastID: UInt128) {
+        fundingCommands(into: &batch)
+        while batch.count < size && nextID <= lastID {
+            let payment = workload.nextPayment(id: nextID)
+            remember(payment)
+            batch.append(.submitPayment(payment))
+            nextID += 1
+        }
+    }
 
     mutating func observe(_ results: ContiguousArray<HubResult>) {
         for case .payment(let state) in results {
