@@ -20,6 +20,7 @@ public enum PolyclearAPI {
         let router = Router(context: PolyclearRequestContext.self)
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
         router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
+        router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache()))
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in
             do { return try await writer.read { _ in "ready" } } catch { throw APIError(.serviceUnavailable, code: "not_ready", "the writer is not running") }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import PolyclearCore
 @testable import PolyclearServer
@@ -66,6 +67,53 @@ import Testing
             {"id":"\(id)","payer":"\(payer)","payee":"\(payee)","amount":"\(amount)","endToEndId":"E2E-1",
              "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
             """)
+    }
+
+    @Test func anIdempotencyKeyReplaysTheFirstAnswerAndRefusesAnotherBody() async throws {
+        try await Self.withAPI { client, _ in
+            func headers(_ role: String, key: String?) -> HTTPFields {
+                var fields = Self.headers(role)
+                if let key { fields[HTTPField.Name("Idempotency-Key")!] = key }
+                return fields
+            }
+            let body = Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000071")
+            let first = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: body)
+            #expect(first.status == .created)
+            #expect(String(buffer: first.body).contains("\"status\":\"accepted\""))
+            // The retry gets the first answer, byte for byte; nothing ran twice.
+            let retry = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: body)
+            #expect(retry.status == .created && String(buffer: retry.body) == String(buffer: first.body))
+            // Without the key the hub itself sees the second submission (and answers otherwise).
+            let again = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: nil), body: body)
+            #expect(String(buffer: again.body) != String(buffer: first.body))
+            // The same key with another body, or another path: 409, nothing submitted.
+            let other = Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000072")
+            try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: other) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("idempotency_key_reused"))
+            }
+            try await client.execute(uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-000000000072", method: .get, headers: Self.headers("brBank")) {
+                #expect($0.status == .notFound)
+            }
+            // Keys are per caller: another bank's identical key is its own.
+            try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brOther", key: "retry-1"),
+                                     body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000073", payer: "SECOBRSP")) {
+                #expect($0.status == .created)
+            }
+            // A refused request is not kept: after fixing nothing else, the retry is checked afresh.
+            let bad = Self.paymentBody(id: "not-a-uuid")
+            for _ in 0..<2 {
+                try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "bad-1"), body: bad) {
+                    #expect($0.status == .badRequest)
+                }
+            }
+            for malformed in ["", String(repeating: "k", count: 256), "has space"] {
+                try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: malformed), body: other) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains("malformed_idempotency_key"))
+                }
+            }
+        }
     }
 
     @Test func healthAndTheDocumentNeedNoKeyEverythingElseDoes() async throws {
