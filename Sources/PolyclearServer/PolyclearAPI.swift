@@ -18,8 +18,12 @@ public enum PolyclearAPI {
         metrics: ServerMetrics = ServerMetrics(), requestsPerSecond: Double = 2_000, burst: Double = 4_000
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
+        // Method and path at debug level, each line with Hummingbird's request id; never
+        // headers or bodies (keys, names and account details stay out of the logs).
+        router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
         router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
+        router.add(middleware: JSONDepthLimitMiddleware())
         router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache()))
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in

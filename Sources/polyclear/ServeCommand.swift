@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Logging
+import NIOCore
 import PolyclearCore
 import PolyclearSQLite
 import PolyclearServer
@@ -19,10 +21,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
     var sampleUnion = false
     @Option(help: "ECB rates for --sample-union.") var fx = "Data/fx/eurofxref-latest.csv"
+    @Option(help: "Close a connection that sends nothing for this many seconds (stalled or slow clients).")
+    var idleTimeoutSeconds = 60
+    @Option(help: "Log level: trace, debug (one line per request, with its id), info, notice, warning, error, critical.")
+    var logLevel = "info"
 
     func validate() throws {
         guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key (otherwise nobody could call the API)") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout-seconds must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
 
     func run() async throws {
@@ -40,9 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
+        var logger = Logger(label: "polyclear.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
-            services: [WriterService(writer: writer)])
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
+            services: [WriterService(writer: writer)], logger: logger)
         if sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,

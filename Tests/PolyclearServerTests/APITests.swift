@@ -116,6 +116,24 @@ import Testing
         }
     }
 
+    @Test func aDeeplyNestedBodyIsRefusedBeforeDecoding() async throws {
+        #expect(JSONDepthLimitMiddleware.depth(of: Array(#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#.utf8)) == 3)
+        #expect(JSONDepthLimitMiddleware.depth(of: Array("[]".utf8)) == 1)
+        try await Self.withAPI { client, _ in
+            let deep = ByteBuffer(string: String(repeating: "[", count: 33) + String(repeating: "]", count: 33))
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: deep) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("json_too_deep"))
+            }
+            // 32 levels pass the limit and fail where they should: as a malformed batch.
+            let limit = ByteBuffer(string: String(repeating: "[", count: 32) + String(repeating: "]", count: 32))
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: limit) { response in
+                #expect(response.status == .badRequest)
+                #expect(!String(buffer: response.body).contains("json_too_deep"))
+            }
+        }
+    }
+
     @Test func healthAndTheDocumentNeedNoKeyEverythingElseDoes() async throws {
         try await Self.withAPI { client, _ in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
