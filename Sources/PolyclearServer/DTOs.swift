@@ -196,6 +196,26 @@ struct FixingDTO: ResponseCodable {
     }
 }
 
+/// `POST /v1/fixings`: a new fixing. `effectiveFrom` is hub time (nanoseconds since 1970);
+/// rates are currency units per unit of account, as decimal strings.
+struct FixingRequestDTO: Decodable {
+    var version: UInt32, effectiveFrom: UInt64, sourceDate: String
+    var ratesPerUnit: [String: String]
+
+    func fixing() throws -> Fixing {
+        guard let date = CivilDate(sourceDate) else { throw APIError(.badRequest, code: "malformed_date", "sourceDate is YYYY-MM-DD") }
+        guard !ratesPerUnit.isEmpty else { throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit names at least one currency") }
+        var rates: [CurrencyCode: DecimalNumber] = [:]
+        for (code, text) in ratesPerUnit {
+            guard let currency = CurrencyCode(code), let rate = DecimalNumber(text), rate.significand > 0 else {
+                throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit maps ISO 4217 codes to positive decimals: \(code.prefix(8))")
+            }
+            rates[currency] = rate
+        }
+        return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates)
+    }
+}
+
 struct FundsRequestDTO: Decodable { var id: String, amount: String, direction: String }
 struct FundsDTO: ResponseCodable { var id: String, status: String }
 

@@ -231,6 +231,13 @@ public enum PolyclearAPI {
             }
             return FixingDTO(fixing, unit: currencies.unit)
         }
+        router.post("/v1/fixings") { request, context -> EditedResponse<FixingDTO> in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the operator publishes fixings") }
+            let fixing = try await request.decode(as: FixingRequestDTO.self, context: context).fixing()
+            let results = try await submit(writer, [.publishFixing(fixing)])
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the fixing was refused") }
+            return EditedResponse(status: .created, response: FixingDTO(fixing, unit: currencies.unit))
+        }
         router.post("/v1/participants/:bic/funds") { request, context -> FundsDTO in
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }

@@ -216,6 +216,24 @@ import Testing
             try await client.execute(uri: "/v1/participants/BANKBRSP/funds", method: .post, headers: Self.headers("bra"), body: funds) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000f1/confirm", method: .post, headers: Self.headers("chn")) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000f1/confirm", method: .post, headers: Self.headers("bra")) { #expect($0.status == .ok) }
+            // A new fixing: the operator only; versions increase; every member's currency is needed.
+            func fixing(_ version: Int, _ rates: String) -> ByteBuffer {
+                ByteBuffer(string: #"{"version":\#(version),"effectiveFrom":1,"sourceDate":"2026-11-27","ratesPerUnit":{\#(rates)}}"#)
+            }
+            let both = #""BRL":"4.1","CNY":"5.0""#
+            try await client.execute(uri: "/v1/fixings", method: .post, headers: Self.headers("bra"), body: fixing(2, both)) { #expect($0.status == .forbidden) }
+            for (body, status, code) in [(fixing(2, #""BRL":"4.1""#), HTTPResponse.Status.conflict, "fixing_missing_currency"),
+                                         (fixing(1, both), .conflict, "fixing_version_not_increasing"),
+                                         (fixing(2, #""BRL":"-4.1","CNY":"5""#), .badRequest, "malformed_rates"),
+                                         (fixing(2, #""BRLX":"4.1","CNY":"5""#), .badRequest, "malformed_rates"),
+                                         (fixing(2, both), .created, "\"version\":2")] {
+                try await client.execute(uri: "/v1/fixings", method: .post, headers: Self.headers("operator"), body: body) { response in
+                    #expect(response.status == status && String(buffer: response.body).contains(code), "\(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(uri: "/v1/fixings/current", method: .get, headers: Self.headers("cnBank")) { response in
+                #expect(String(buffer: response.body).contains("\"version\":2"))
+            }
             // A set-off run by the operator.
             let run = ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e1","obligations":[{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e2","debtor":"BANKBRSP","creditor":"SECOBRSP","amountMinor":100},{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e3","debtor":"SECOBRSP","creditor":"BANKBRSP","amountMinor":60}]}"#)
             try await client.execute(uri: "/v1/setoff-runs", method: .post, headers: Self.headers("operator"), body: run) { response in
