@@ -53,6 +53,8 @@ struct PaymentRequestDTO: Decodable {
     var immediateOrReject: Bool?
     var debtorName: String?
     var creditorName: String?
+    /// A quote from `POST /v1/quotes`: the payment converts at its rates if used in time.
+    var quoteId: String?
 
     /// The instructions of a batch, with one read of the hub for every bank's currency (not one
     /// per item: reads queue behind the writer's batches).
@@ -80,6 +82,11 @@ struct PaymentRequestDTO: Decodable {
         default: throw bad("malformed_side", "side is payer_debit or payee_credit")
         }
         let sideBIC = amountSide == .payerDebit ? payer : payee
+        var quoteID: UInt128?
+        if let quoteId {
+            guard let id = UUIDCoding.decode(quoteId) else { throw bad("malformed_quote_id", "quoteId must be a UUID") }
+            quoteID = id
+        }
         guard let currencyCode = currencyByBank[sideBIC], let currency = currencies[currencyCode] else {
             throw APIError(.unprocessableContent, code: "unknown_participant", "the bank fixing the amount is not a participant")
         }
@@ -90,7 +97,8 @@ struct PaymentRequestDTO: Decodable {
         return PaymentInstruction(
             id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide, endToEndID: endToEndId,
             uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
-            debtorName: debtorName, creditorName: creditorName, priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false, immediateOrReject: immediateOrReject ?? false)
+            debtorName: debtorName, creditorName: creditorName, priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false,
+            immediateOrReject: immediateOrReject ?? false, quoteID: quoteID)
     }
 }
 
@@ -213,6 +221,18 @@ struct FixingRequestDTO: Decodable {
             rates[currency] = rate
         }
         return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates)
+    }
+}
+
+/// `POST /v1/quotes`: the rates a payment between two banks will convert at, held for
+/// `validitySeconds` (default 60, at most 86,400).
+struct QuoteRequestDTO: Decodable { var id: String, payer: String, payee: String, validitySeconds: UInt32? }
+
+struct QuoteDTO: ResponseCodable {
+    var id: String, fixingVersion: UInt32, expiresAt: UInt64, payerRatePerUnit: String, payeeRatePerUnit: String
+    init(_ quote: QuoteState) {
+        id = UUIDCoding.encode(quote.id); fixingVersion = quote.fixingVersion; expiresAt = quote.expiresAt
+        payerRatePerUnit = quote.payerRatePerUnit.description; payeeRatePerUnit = quote.payeeRatePerUnit.description
     }
 }
 

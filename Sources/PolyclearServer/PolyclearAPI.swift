@@ -238,6 +238,24 @@ public enum PolyclearAPI {
             if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the fixing was refused") }
             return EditedResponse(status: .created, response: FixingDTO(fixing, unit: currencies.unit))
         }
+        router.post("/v1/quotes") { request, context -> EditedResponse<QuoteDTO> in
+            let caller = try context.requireCaller()
+            let body = try await request.decode(as: QuoteRequestDTO.self, context: context)
+            guard let id = UUIDCoding.decode(body.id) else { throw APIError(.badRequest, code: "malformed_id", "quote ids are UUIDs") }
+            guard let payer = BIC(body.payer), let payee = BIC(body.payee) else { throw APIError(.badRequest, code: "malformed_bic", "payer and payee must be BICs") }
+            switch caller {
+            case .operatorUser: break
+            case .participant(let bic) where bic == payer: break
+            default: throw APIError(.forbidden, code: "forbidden", "only the payer or the operator asks for a quote")
+            }
+            let results = try await submit(writer, [.issueQuote(id: id, payer: payer, payee: payee, validitySeconds: body.validitySeconds ?? 60)])
+            switch results.first {
+            case .quote(let quote): return EditedResponse(status: .created, response: QuoteDTO(quote))
+            case .refused(.malformedField): throw APIError(.badRequest, code: "malformed_validity", "validitySeconds is 1 to 86,400")
+            case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "no quote")
+            default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+            }
+        }
         router.post("/v1/participants/:bic/funds") { request, context -> FundsDTO in
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }

@@ -76,16 +76,21 @@ import Testing
                 if let key { fields[HTTPField.Name("Idempotency-Key")!] = key }
                 return fields
             }
-            let body = Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000071")
+            // A two-phase payment: its state moves on after the first answer, so a replay (the
+            // first answer) and a second execution (the current state) tell themselves apart.
+            let id = "0d9e2b6c-1f00-4a00-8000-000000000071"
+            let body = ByteBuffer(string: String(buffer: Self.paymentBody(id: id)).replacingOccurrences(
+                of: "\"purposeCode\":\"GDDS\"", with: "\"purposeCode\":\"GDDS\",\"twoPhase\":true"))
             let first = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: body)
             #expect(first.status == .created)
-            #expect(String(buffer: first.body).contains("\"status\":\"accepted\""))
+            #expect(String(buffer: first.body).contains("\"status\":\"reserved\""), "\(String(buffer: first.body))")
+            try await client.execute(uri: "/v1/payments/\(id)/commit", method: .post, headers: Self.headers("cnBank")) { #expect($0.status == .ok) }
             // The retry gets the first answer, byte for byte; nothing ran twice.
             let retry = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: body)
             #expect(retry.status == .created && String(buffer: retry.body) == String(buffer: first.body))
-            // Without the key the hub itself sees the second submission (and answers otherwise).
+            // Without the key the hub itself answers the resubmission: with the current state.
             let again = try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: nil), body: body)
-            #expect(String(buffer: again.body) != String(buffer: first.body))
+            #expect(String(buffer: again.body).contains("\"status\":\"accepted\""), "\(String(buffer: again.body))")
             // The same key with another body, or another path: 409, nothing submitted.
             let other = Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-000000000072")
             try await client.execute(uri: "/v1/payments", method: .post, headers: headers("brBank", key: "retry-1"), body: other) { response in
@@ -233,6 +238,27 @@ import Testing
             }
             try await client.execute(uri: "/v1/fixings/current", method: .get, headers: Self.headers("cnBank")) { response in
                 #expect(String(buffer: response.body).contains("\"version\":2"))
+            }
+            // A quote: asked by the payer bank (or the operator), used by a payment through its id.
+            func quote(_ id: String, payer: String = "BANKBRSP", validity: Int = 60) -> ByteBuffer {
+                ByteBuffer(string: #"{"id":"\#(id)","payer":"\#(payer)","payee":"BANKCNBJ","validitySeconds":\#(validity)}"#)
+            }
+            let quoteID = "0d9e2b6c-1f00-4a00-8000-0000000000d1"
+            for (role, body, status) in [("cnBank", quote(quoteID), HTTPResponse.Status.forbidden), ("brBank", quote(quoteID, validity: 0), .badRequest),
+                                         ("brBank", quote("nope"), .badRequest), ("brBank", quote(quoteID), .created), ("brBank", quote(quoteID), .conflict)] {
+                try await client.execute(uri: "/v1/quotes", method: .post, headers: Self.headers(role), body: body) { response in
+                    #expect(response.status == status, "\(role): \(String(buffer: response.body))")
+                    if status == .created { #expect(String(buffer: response.body).contains("\"fixingVersion\":2")) }
+                }
+            }
+            let quoted = String(buffer: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000d2")).replacingOccurrences(
+                of: "\"purposeCode\":\"GDDS\"", with: "\"purposeCode\":\"GDDS\",\"quoteId\":\"\(quoteID)\"")
+            try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"), body: ByteBuffer(string: quoted)) { response in
+                #expect(response.status == .created && String(buffer: response.body).contains("\"fixingVersion\":2"), "\(String(buffer: response.body))")
+            }
+            let badQuote = quoted.replacingOccurrences(of: quoteID, with: "not-a-quote").replacingOccurrences(of: "0000000000d2", with: "0000000000d3")
+            try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"), body: ByteBuffer(string: badQuote)) { response in
+                #expect(response.status == .badRequest && String(buffer: response.body).contains("malformed_quote_id"))
             }
             // A set-off run by the operator.
             let run = ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e1","obligations":[{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e2","debtor":"BANKBRSP","creditor":"SECOBRSP","amountMinor":100},{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e3","debtor":"SECOBRSP","creditor":"BANKBRSP","amountMinor":60}]}"#)
