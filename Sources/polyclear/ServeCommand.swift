@@ -13,29 +13,39 @@ import PolyclearStorage
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub's HTTP API.")
 
-    @Option(help: "The hub database (created if missing).") var db = "polyclear.sqlite"
-    @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to bind.") var port = 8080
+    @Option(help: "A TOML configuration file (keys in the README); flags and POLYCLEAR_* environment variables override it.")
+    var config: String?
+    @Option(help: "The hub database, created if missing (default polyclear.sqlite).") var db: String?
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to bind (default 8080).") var port: Int?
     @Option(help: "An API key: operator:NAME:SECRET, member:ISO3:SECRET or participant:BIC:SECRET (repeatable; secrets ≥ 16 characters).")
     var apiKey: [String] = []
     @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
     var sampleUnion = false
-    @Option(help: "ECB rates for --sample-union.") var fx = "Data/fx/eurofxref-latest.csv"
-    @Option(help: "Close a connection that sends nothing for this many seconds (stalled or slow clients).")
-    var idleTimeoutSeconds = 60
-    @Option(help: "Log level: trace, debug (one line per request, with its id), info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @Option(help: "ECB rates for --sample-union (default Data/fx/eurofxref-latest.csv).") var fx: String?
+    @Option(help: "Close a connection that sends nothing for this many seconds (default 60).")
+    var idleTimeoutSeconds: Int?
+    @Option(help: "Log level: trace, debug (one line per request, with its id), info (default), notice, warning, error, critical.")
+    var logLevel: String?
 
-    func validate() throws {
-        guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key (otherwise nobody could call the API)") }
-        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1...65535") }
-        guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout-seconds must be positive") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
+    func settings() throws(ValidationError) -> ServeSettings {
+        var configText: String?
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw ValidationError("cannot read the configuration file \(config)") }
+            configText = text
+        }
+        let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
+                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel)
+        return try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
     }
 
+    func validate() throws { _ = try settings() }
+
     func run() async throws {
+        let settings = try settings()
+        let (db, host, port, fx) = (settings.db, settings.host, settings.port, settings.fx)
         var keys = APIKeyStore()
-        for specification in apiKey {
+        for specification in settings.apiKeys {
             do { try keys.add(specification: specification) } catch { throw ValidationError(error.description) }
         }
         let currencies = try CurrencyTable()
@@ -49,12 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
         var logger = Logger(label: "polyclear.serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
             services: [WriterService(writer: writer)], logger: logger)
-        if sampleUnion {
+        if settings.sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
                                         quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)

@@ -17,10 +17,12 @@ final class ChildProcess: Sendable {
     private let output = Buffer()
     private let errorOutput = Buffer()
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter environment: added to (or replacing in) this process's environment.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = Self.executableURL
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
@@ -64,8 +66,8 @@ final class ChildProcess: Sendable {
     }
 
     /// Runs to completion.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let child = try ChildProcess(arguments)
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        let child = try ChildProcess(arguments, environment: environment)
         let status = child.waitForExit()
         return (status, child.standardOutput, child.standardError)
     }

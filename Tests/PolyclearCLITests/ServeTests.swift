@@ -18,6 +18,16 @@ import Testing
         return server
     }
 
+    static func waitUntilReady(port: Int) -> Bool {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let ready = ChildProcessReadiness.probe(port: port)
+            if ready { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
@@ -67,5 +77,65 @@ import Testing
         let result = try ChildProcess.run(["serve", "--db", directory.path("hub.sqlite")] + keys + extra)
         #expect(result.status == 64, "\(result.output) \(result.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
+    }
+
+    /// Precedence: flag over environment over file over default; the database and keys come from the file.
+    @Test func theConfigurationFileEnvironmentAndFlagsCombine() throws {
+        let directory = TemporaryDirectory()
+        let base = 20_000 + Int((getpid() + 3_571) % 19_000)
+        let config = directory.path("polyclear.toml")
+        try """
+            # polyclear serve configuration
+            db = "\(directory.path("from-file.sqlite"))"
+            port = \(base)
+            api_keys = ["\(Self.operatorKey)"]
+            idle_timeout_seconds = 30
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        for (environment, flags, expectedPort) in [([String: String](), [String](), base), (["POLYCLEAR_PORT": "\(base + 1)"], [], base + 1),
+                                                   (["POLYCLEAR_PORT": "\(base + 1)"], ["--port", "\(base + 2)"], base + 2)] {
+            let server = try ChildProcess(["serve", "--config", config] + flags, environment: environment)
+            #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
+            #expect(server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
+            // "serving" comes just before the server listens: wait until it answers, then stop it.
+            #expect(Self.waitUntilReady(port: expectedPort), "not answering on \(expectedPort)")
+            server.kill(signal: SIGTERM)
+            #expect(server.waitForExit() == 0, "\(server.standardError)")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.path("from-file.sqlite")))
+    }
+
+    @Test(arguments: [
+        ("prot = 1", "unknown key 'prot'"), ("port = \"8080\"", "port must be an integer"), ("port = = 1", "line 2"),
+        ("api_keys = \"operator:ops:serve-test-operator-secret\"", "api_keys must be an array"), ("sample_union = 1", "sample_union must be true or false"),
+        ("log_level = \"loud\"", "log_level must be"), ("port = 70000", "port must be 1...65535"),
+    ])
+    func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
+        let directory = TemporaryDirectory()
+        let config = directory.path("bad.toml")
+        try "db = \"\(directory.path("hub.sqlite"))\"\n\(line)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try ChildProcess.run(["serve", "--config", config, "--api-key", Self.operatorKey])
+        #expect(result.status == 64 && result.error.contains(reason), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
+        let missing = try ChildProcess.run(["serve", "--config", directory.path("none.toml"), "--api-key", Self.operatorKey])
+        #expect(missing.status == 64 && missing.error.contains("cannot read the configuration file"))
+        let environment = try ChildProcess.run(["serve", "--api-key", Self.operatorKey, "--db", directory.path("hub.sqlite")],
+                                               environment: ["POLYCLEAR_PORT": "eighty"])
+        #expect(environment.status == 64 && environment.error.contains("POLYCLEAR_PORT must be an integer"))
+    }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:port.
+enum ChildProcessReadiness {
+    static func probe(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TOMLKit
+
+/// What `polyclear serve` runs with. Each setting comes from, in this order: its flag, the
+/// environment (`POLYCLEAR_` + the key in capitals), the `--config` TOML file, the default.
+/// Unknown keys in the file are errors (a typo must not silently fall back to a default).
+struct ServeSettings: Equatable {
+    var db = "polyclear.sqlite"
+    var host = "127.0.0.1"
+    var port = 8080
+    var apiKeys: [String] = []
+    var sampleUnion = false
+    var fx = "Data/fx/eurofxref-latest.csv"
+    var idleTimeoutSeconds = 60
+    var logLevel = "info"
+
+    /// The file's keys (snake_case), documented in the README with their defaults.
+    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level"]
+
+    /// Settings given on the command line (nil: not given).
+    struct Flags {
+        var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
+        var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?
+        init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
+             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil) {
+            (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
+            (self.fx, self.idleTimeoutSeconds, self.logLevel) = (fx, idleTimeoutSeconds, logLevel)
+        }
+    }
+
+    static func resolve(flags: Flags, environment: [String: String], configText: String?) throws(ValidationError) -> ServeSettings {
+        var settings = ServeSettings()
+        if let configText { try settings.apply(file: configText) }
+        try settings.apply(environment: environment)
+        if let db = flags.db { settings.db = db }
+        if let host = flags.host { settings.host = host }
+        if let port = flags.port { settings.port = port }
+        if !flags.apiKeys.isEmpty { settings.apiKeys = flags.apiKeys }
+        if flags.sampleUnion { settings.sampleUnion = true }
+        if let fx = flags.fx { settings.fx = fx }
+        if let seconds = flags.idleTimeoutSeconds { settings.idleTimeoutSeconds = seconds }
+        if let level = flags.logLevel { settings.logLevel = level }
+        try settings.validate()
+        return settings
+    }
+
+    func validate() throws(ValidationError) {
+        guard !apiKeys.isEmpty else { throw ValidationError("give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API") }
+        guard (1...65_535).contains(port) else { throw ValidationError("port must be 1...65535") }
+        guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
+    }
+
+    private mutating func apply(file text: String) throws(ValidationError) {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ValidationError("config: \(error.description) (line \(error.source.begin.line))")
+        } catch { throw ValidationError("config: not TOML") }
+        for key in table.keys where !Self.keys.contains(key) {
+            throw ValidationError("config: unknown key '\(key)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws(ValidationError) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let text = value.string else { throw ValidationError("config: \(key) must be a string") }
+            return text
+        }
+        func integer(_ key: String) throws(ValidationError) -> Int? {
+            guard let value = table[key] else { return nil }
+            guard let number = value.int else { throw ValidationError("config: \(key) must be an integer") }
+            return number
+        }
+        if let value = try string("db") { db = value }
+        if let value = try string("host") { host = value }
+        if let value = try integer("port") { port = value }
+        if let value = table["api_keys"] {
+            guard let array = value.array, array.allSatisfy({ $0.string != nil }) else { throw ValidationError("config: api_keys must be an array of strings") }
+            apiKeys = array.compactMap(\.string)
+        }
+        if let value = table["sample_union"] {
+            guard let flag = value.bool else { throw ValidationError("config: sample_union must be true or false") }
+            sampleUnion = flag
+        }
+        if let value = try string("fx") { fx = value }
+        if let value = try integer("idle_timeout_seconds") { idleTimeoutSeconds = value }
+        if let value = try string("log_level") { logLevel = value }
+    }
+
+    private mutating func apply(environment: [String: String]) throws(ValidationError) {
+        func integer(_ name: String) throws(ValidationError) -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let number = Int(text) else { throw ValidationError("\(name) must be an integer") }
+            return number
+        }
+        if let value = environment["POLYCLEAR_DB"] { db = value }
+        if let value = environment["POLYCLEAR_HOST"] { host = value }
+        if let value = try integer("POLYCLEAR_PORT") { port = value }
+        // Comma-separated: key specifications contain no commas.
+        if let value = environment["POLYCLEAR_API_KEYS"] { apiKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let value = environment["POLYCLEAR_SAMPLE_UNION"] {
+            guard let flag = ["true": true, "false": false][value] else { throw ValidationError("POLYCLEAR_SAMPLE_UNION must be true or false") }
+            sampleUnion = flag
+        }
+        if let value = environment["POLYCLEAR_FX"] { fx = value }
+        if let value = try integer("POLYCLEAR_IDLE_TIMEOUT_SECONDS") { idleTimeoutSeconds = value }
+        if let value = environment["POLYCLEAR_LOG_LEVEL"] { logLevel = value }
+    }
+}
