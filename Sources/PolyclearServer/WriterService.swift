@@ -8,9 +8,15 @@ public struct WriterService<Store: StateMachineStore>: Service {
     public init(writer: Writer<Store>) { self.writer = writer }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await writer.run()
-        } onGracefulShutdown: {
+        // Cancellation too (the group cancels us when another service fails, e.g. the server
+        // cannot bind): otherwise the process would wait for a shutdown signal forever.
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await writer.run()
+            } onGracefulShutdown: {
+                writer.shutdown()
+            }
+        } onCancel: {
             writer.shutdown()
         }
     }

@@ -79,6 +79,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
     }
 
+    /// A port already taken: a clear error and a non-zero exit, not a process waiting forever.
+    @Test func aTakenPortStopsTheServerWithTheReason() throws {
+        let directory = TemporaryDirectory()
+        let port = 20_000 + Int((getpid() + 1_237) % 19_000)
+        let first = try ChildProcess(["serve", "--db", directory.path("a.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
+        #expect(Self.waitUntilReady(port: port))
+        let second = try ChildProcess.run(["serve", "--db", directory.path("b.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
+        #expect(second.status != 0 && second.error.contains("Address already in use"), "\(second.status) \(second.error)")
+        first.kill(signal: SIGTERM)
+        #expect(first.waitForExit() == 0)
+    }
+
     /// Precedence: flag over environment over file over default; the database and keys come from the file.
     @Test func theConfigurationFileEnvironmentAndFlagsCombine() throws {
         let directory = TemporaryDirectory()
