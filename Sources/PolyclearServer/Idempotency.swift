@@ -54,10 +54,15 @@ final class IdempotencyCache: Sendable {
 
     private func evict(_ state: inout State, now: ContinuousClock.Instant) {
         let oldest = now - .seconds(retentionSeconds)
-        while state.head < state.arrivals.count {
+        let end = state.arrivals.count  // requeued running ones are looked at next time, not again now
+        while state.head < end {
             let arrival = state.arrivals[state.head]
             guard state.arrivals.count - state.head > capacity || arrival.at < oldest else { break }
-            if case .done = state.entries[arrival.key] { state.entries[arrival.key] = nil }  // a running one stays until it finishes
+            switch state.entries[arrival.key] {
+            case .done: state.entries[arrival.key] = nil
+            case .running: state.arrivals.append(arrival)  // stays until it finishes, and is dropped on a later pass
+            case nil: break
+            }
             state.head += 1
         }
         if state.head > 1_024 && state.head * 2 > state.arrivals.count {

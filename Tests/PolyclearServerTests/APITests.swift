@@ -121,6 +121,27 @@ import Testing
         }
     }
 
+    @Test func theIdempotencyCacheKeepsAtMostItsCapacityAndNeverDropsARunningKey() {
+        let cache = IdempotencyCache(capacity: 2)
+        func key(_ name: String) -> IdempotencyCache.Key { .init(caller: .operatorUser("ops"), key: name) }
+        let answer = IdempotencyCache.Answer(status: .ok, headers: [:], body: ByteBuffer(string: "x"))
+        guard case .proceed = cache.begin(key("running"), digest: [1]) else { Issue.record("first use must run"); return }
+        for name in ["a", "b", "c"] {
+            _ = cache.begin(key(name), digest: [1])
+            cache.finish(key(name), digest: [1], answer: answer)
+        }
+        // Over capacity: "running" is not dropped while it runs ("a" is, being the oldest done).
+        if case .conflict = cache.begin(key("running"), digest: [1]) {} else { Issue.record("a running key must stay") }
+        if case .proceed = cache.begin(key("a"), digest: [1]) {} else { Issue.record("the oldest done key should have gone") }
+        cache.finish(key("running"), digest: [1], answer: answer)
+        for name in ["d", "e", "f"] {
+            _ = cache.begin(key(name), digest: [1])
+            cache.finish(key(name), digest: [1], answer: answer)
+        }
+        // Finished and old now: dropped on a later pass, not kept for ever.
+        if case .proceed = cache.begin(key("running"), digest: [1]) {} else { Issue.record("a finished old key should have gone") }
+    }
+
     @Test func aDeeplyNestedBodyIsRefusedBeforeDecoding() async throws {
         #expect(JSONDepthLimitMiddleware.depth(of: Array(#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#.utf8)) == 3)
         #expect(JSONDepthLimitMiddleware.depth(of: Array("[]".utf8)) == 1)
@@ -231,6 +252,8 @@ import Testing
                                          (fixing(1, both), .conflict, "fixing_version_not_increasing"),
                                          (fixing(2, #""BRL":"-4.1","CNY":"5""#), .badRequest, "malformed_rates"),
                                          (fixing(2, #""BRLX":"4.1","CNY":"5""#), .badRequest, "malformed_rates"),
+                                         (ByteBuffer(string: #"{"version":2,"effectiveFrom":1,"sourceDate":"2026-13-45","ratesPerUnit":{"BRL":"4"}}"#), .badRequest, "malformed_date"),
+                                         (ByteBuffer(string: #"{"version":2,"effectiveFrom":1,"sourceDate":"2026-11-27","ratesPerUnit":{}}"#), .badRequest, "malformed_rates"),
                                          (fixing(2, both), .created, "\"version\":2")] {
                 try await client.execute(uri: "/v1/fixings", method: .post, headers: Self.headers("operator"), body: body) { response in
                     #expect(response.status == status && String(buffer: response.body).contains(code), "\(String(buffer: response.body))")
