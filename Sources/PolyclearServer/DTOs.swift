@@ -6,18 +6,8 @@ import PolyclearStorage
 
 /// UUIDs (payment ids, UETRs) as 128-bit values.
 enum UUIDCoding {
-    static func decode(_ text: String) -> UInt128? {
-        guard let uuid = UUID(uuidString: text) else { return nil }
-        return withUnsafeBytes(of: uuid.uuid) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
-    }
-
-    static func encode(_ value: UInt128) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<16 { bytes[index] = UInt8(truncatingIfNeeded: value >> (8 * (15 - index))) }
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        return uuid.uuidString.lowercased()
-    }
+    static func decode(_ text: String) -> UInt128? { UUIDText.parse(text) }
+    static func encode(_ value: UInt128) -> String { UUIDText.format(value) }
 }
 
 struct MemberDTO: ResponseCodable {
@@ -204,6 +194,34 @@ struct FixingDTO: ResponseCodable {
     }
 }
 
+/// `GET /v1/unit`: what one unit of account is, and what it is worth now.
+struct UnitDTO: ResponseCodable {
+    var code: String, exponent: Int
+    /// Currency amounts per one unit, as decimal strings (empty until the union defines it).
+    var amountsPerUnit: [String: String]
+    var fixingVersion: UInt32?
+    init(unit: Currency, amounts: [CurrencyCode: DecimalNumber], fixing: Fixing?) {
+        code = unit.code.description; exponent = unit.exponent; fixingVersion = fixing?.version
+        amountsPerUnit = Dictionary(uniqueKeysWithValues: amounts.map { ($0.key.description, $0.value.description) })
+    }
+}
+
+/// `POST /v1/unit`: `{"amountsPerUnit": {"EUR": "0.38", ...}}`.
+struct UnitRequestDTO: Decodable {
+    var amountsPerUnit: [String: String]
+
+    func amounts() throws -> [CurrencyCode: DecimalNumber] {
+        var amounts: [CurrencyCode: DecimalNumber] = [:]
+        for (code, text) in amountsPerUnit {
+            guard let currency = CurrencyCode(code), let amount = DecimalNumber(text) else {
+                throw APIError(.badRequest, code: "malformed_amounts", "amountsPerUnit maps ISO 4217 codes to decimals: \(code.prefix(8))")
+            }
+            amounts[currency] = amount
+        }
+        return amounts
+    }
+}
+
 /// `POST /v1/fixings`: a new fixing. `effectiveFrom` is hub time (nanoseconds since 1970);
 /// rates are currency units per unit of account, as decimal strings.
 struct FixingRequestDTO: Decodable {
@@ -263,6 +281,7 @@ struct EventDTO: Encodable {
     var cycle: UInt32?
     var subject: String?
     var thresholdPercent: Int?
+    var audit: AuditRecordDTO?
 
     init(_ event: HubEvent) {
         kind = event.kind.name
@@ -275,6 +294,7 @@ struct EventDTO: Encodable {
         case .utilisationAlarm(let alarmSubject, let threshold, _):
             thresholdPercent = threshold
             switch alarmSubject { case .participant(let bic): subject = bic.description; case .member(let id): subject = id.alpha3 }
+        case .audited(let record): audit = AuditRecordDTO(record)
         default: break
         }
     }
@@ -294,6 +314,27 @@ extension HubEvent.Kind {
         case .persistentImbalance: "persistent_imbalance"
         case .gridlockResolved: "gridlock_resolved"
         case .setOffRun: "set_off_run"
+        case .audited: "audit"
         }
     }
+}
+
+/// One audit record: an operator's or central bank's action, who did it, how it ended.
+struct AuditRecordDTO: ResponseCodable {
+    var time: UInt64, actor: String, action: String, subject: String, outcome: String
+    init(_ record: AuditRecord) {
+        time = record.time; action = record.action; subject = record.subject; outcome = record.outcome
+        actor = switch record.actor {
+        case .system: "system"
+        case .operatorUser(let name): "operator:" + name
+        case .member(let id): "member:" + id.alpha3
+        case .participant(let bic): "participant:" + bic.description
+        }
+    }
+}
+
+struct AuditPageDTO: ResponseCodable {
+    var records: [AuditRecordDTO]
+    /// Pass as `after` for the next page; absent on the last page.
+    var next: Int?
 }

@@ -55,7 +55,7 @@ public enum PolyclearAPI {
             case .participant(let bic) where bic == instruction.payer: break
             default: throw APIError(.forbidden, code: "forbidden", "only the payer bank or the operator may submit a payment")
             }
-            let results = try await submit(writer, [.submitPayment(instruction)])
+            let results = try await submit(writer, [.submitPayment(instruction)], by: caller)
             guard case .payment(let state) = results.first else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
             return EditedResponse(status: .created, response: try await PaymentDTO(state, writer: writer, currencies: currencies))
         }
@@ -97,7 +97,7 @@ public enum PolyclearAPI {
                 default: throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own")
                 }
             }
-            let results = try await submit(writer, instructions.map { .submitPayment($0) })
+            let results = try await submit(writer, instructions.map { .submitPayment($0) }, by: caller)
             let states = try results.map { result in
                 guard case .payment(let state) = result else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
                 return state
@@ -149,12 +149,13 @@ public enum PolyclearAPI {
             return report
         }
         router.post("/v1/cycles/:number/confirm") { _, context -> CycleDTO in
-            guard case .member(let id) = try context.requireCaller() else {
+            let caller = try context.requireCaller()
+            guard case .member(let id) = caller else {
                 throw APIError(.forbidden, code: "forbidden", "a member's central bank confirms its own instructions")
             }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let results = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))])
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "nothing to confirm") }
+            let results = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))], by: caller)
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "nothing to confirm") }
             return try await read(writer) { hub in hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
         }
         router.get("/v1/statements/:bic/cycles/:number") { request, context -> Response in
@@ -217,10 +218,10 @@ public enum PolyclearAPI {
                 return false
             }
             guard isPayer else { throw APIError(.notFound, code: "not_found", "no such payment") }
-            let results = try await submit(writer, [.cancelPayment(id: id, actor: caller.actor)])
+            let results = try await submit(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller)
             switch results.first {
             case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
-            case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "only a queued or held payment can be cancelled")
+            case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "only a queued or held payment can be cancelled")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
         }
@@ -231,11 +232,35 @@ public enum PolyclearAPI {
             }
             return FixingDTO(fixing, unit: currencies.unit)
         }
+        router.get("/v1/unit") { _, context -> UnitDTO in
+            _ = try context.requireCaller()
+            return try await read(writer) { hub in UnitDTO(unit: currencies.unit, amounts: hub.unitDefinition, fixing: hub.currentFixing) }
+        }
+        router.post("/v1/unit") { request, context -> UnitDTO in
+            let caller = try context.requireCaller()
+            guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator records the union's unit definition") }
+            let amounts = try await request.decode(as: UnitRequestDTO.self, context: context).amounts()
+            let results = try await submit(writer, [.defineUnit(amountsPerUnit: amounts)], by: caller)
+            if case .refused(let rejection) = results.first { throw APIError(.unprocessableContent, code: rejection.code, "the unit definition was refused") }
+            return try await read(writer) { hub in UnitDTO(unit: currencies.unit, amounts: hub.unitDefinition, fixing: hub.currentFixing) }
+        }
+        router.get("/v1/audit") { request, context -> AuditPageDTO in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the audit trail is the operator's") }
+            let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1_000)
+            let after = max(0, Int(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0)
+            return try await read(writer) { hub in
+                let trail = hub.auditRecords
+                let end = min(trail.count, after + limit)
+                let records = after < end ? trail[after..<end].map(AuditRecordDTO.init) : []
+                return AuditPageDTO(records: records, next: end < trail.count ? end : nil)
+            }
+        }
         router.post("/v1/fixings") { request, context -> EditedResponse<FixingDTO> in
-            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the operator publishes fixings") }
+            let caller = try context.requireCaller()
+            guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator publishes fixings") }
             let fixing = try await request.decode(as: FixingRequestDTO.self, context: context).fixing()
-            let results = try await submit(writer, [.publishFixing(fixing)])
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the fixing was refused") }
+            let results = try await submit(writer, [.publishFixing(fixing)], by: caller)
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the fixing was refused") }
             return EditedResponse(status: .created, response: FixingDTO(fixing, unit: currencies.unit))
         }
         router.post("/v1/quotes") { request, context -> EditedResponse<QuoteDTO> in
@@ -248,11 +273,11 @@ public enum PolyclearAPI {
             case .participant(let bic) where bic == payer: break
             default: throw APIError(.forbidden, code: "forbidden", "only the payer or the operator asks for a quote")
             }
-            let results = try await submit(writer, [.issueQuote(id: id, payer: payer, payee: payee, validitySeconds: body.validitySeconds ?? 60)])
+            let results = try await submit(writer, [.issueQuote(id: id, payer: payer, payee: payee, validitySeconds: body.validitySeconds ?? 60)], by: caller)
             switch results.first {
             case .quote(let quote): return EditedResponse(status: .created, response: QuoteDTO(quote))
             case .refused(.malformedField): throw APIError(.badRequest, code: "malformed_validity", "validitySeconds is 1 to 86,400")
-            case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "no quote")
+            case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "no quote")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
         }
@@ -270,8 +295,8 @@ public enum PolyclearAPI {
                 throw APIError(.badRequest, code: "malformed_amount", "amount: \(error)")
             }
             let direction: FundsDirection = body.direction == "out" ? .outOf : .into
-            let results = try await submit(writer, [.requestFunds(id: id, participant: bic, amountMinor: amount.minorUnits, direction: direction)])
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the funds request was refused") }
+            let results = try await submit(writer, [.requestFunds(id: id, participant: bic, amountMinor: amount.minorUnits, direction: direction)], by: caller)
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the funds request was refused") }
             return FundsDTO(id: body.id, status: "reserved")
         }
         router.post("/v1/funds/:id/:decision") { _, context -> FundsDTO in
@@ -280,7 +305,8 @@ public enum PolyclearAPI {
             return try await decideFunds(writer, context: context, caller: caller)
         }
         router.post("/v1/setoff-runs") { request, context -> SetOffRunDTO in
-            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the operator runs set-off") }
+            let caller = try context.requireCaller()
+            guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator runs set-off") }
             let body = try await request.decode(as: SetOffRunRequestDTO.self, context: context)
             guard let runID = UUIDCoding.decode(body.id) else { throw APIError(.badRequest, code: "malformed_id", "run ids are UUIDs") }
             var obligations: [SetOffObligation] = []
@@ -290,10 +316,10 @@ public enum PolyclearAPI {
                 }
                 obligations.append(SetOffObligation(id: id, debtor: debtor, creditor: creditor, amountMinor: item.amountMinor))
             }
-            let results = try await submit(writer, [.setOffObligations(runID: runID, obligations: obligations)])
+            let results = try await submit(writer, [.setOffObligations(runID: runID, obligations: obligations)], by: caller)
             switch results.first {
             case .setOff(let outcome): return SetOffRunDTO(outcome)
-            case .refused(let rejection): throw APIError(.unprocessableContent, code: rejection.name, "the set-off run was refused")
+            case .refused(let rejection): throw APIError(.unprocessableContent, code: rejection.code, "the set-off run was refused")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
         }
@@ -331,12 +357,13 @@ public enum PolyclearAPI {
             return try await read(writer) { hub in hub.cycles.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)] }
         }
         router.post("/v1/cycles/:number/close") { _, context -> CycleDTO in
-            guard case .operatorUser = try context.requireCaller() else {
+            let caller = try context.requireCaller()
+            guard case .operatorUser = caller else {
                 throw APIError(.forbidden, code: "forbidden", "only the operator closes cycles")
             }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let results = try await submit(writer, [.closeCycle(number: number)])
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the cycle cannot be closed") }
+            let results = try await submit(writer, [.closeCycle(number: number)], by: caller)
+            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the cycle cannot be closed") }
             return try await read(writer) { hub in hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
         }
         return router
@@ -359,11 +386,11 @@ public enum PolyclearAPI {
         }
         guard visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
         let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
-        let results = try await submit(writer, [command])
+        let results = try await submit(writer, [command], by: caller)
         switch results.first {
         case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
         case .refused(.notAllowedForActor): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
-        case .refused(let rejection): throw APIError(.conflict, code: rejection.name, "the payment is not reserved")
+        case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "the payment is not reserved")
         default: throw APIError(.internalServerError, code: "internal", "unexpected result")
         }
     }
@@ -378,8 +405,8 @@ public enum PolyclearAPI {
         }
         let decision = try context.parameters.require("decision")
         guard decision == "confirm" || decision == "cancel" else { throw APIError(.notFound, code: "not_found", "no such action") }
-        let results = try await submit(writer, [decision == "confirm" ? .confirmFunds(id: id) : .cancelFunds(id: id)])
-        if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.name, "the funds request cannot be decided") }
+        let results = try await submit(writer, [decision == "confirm" ? .confirmFunds(id: id) : .cancelFunds(id: id)], by: caller)
+        if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the funds request cannot be decided") }
         return FundsDTO(id: raw, status: decision == "confirm" ? "confirmed" : "cancelled")
     }
 
@@ -387,9 +414,12 @@ public enum PolyclearAPI {
         do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running") }
     }
 
-    static func submit<S: HubStore>(_ writer: Writer<S>, _ commands: [HubCommand]) async throws -> [HubResult] {
+    /// Commands of the operator and of central banks go into the audit trail with who gave
+    /// them (`HubCommand.attributed`); banks' own payment commands carry their actor already.
+    static func submit<S: HubStore>(_ writer: Writer<S>, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
+        let attributed = caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
         do {
-            return try await writer.submit(commands)
+            return try await writer.submit(attributed)
         } catch .busy {
             throw APIError(.serviceUnavailable, code: "busy", "the hub is busy: retry shortly")
         } catch .batchTooLarge {
@@ -409,15 +439,6 @@ extension Caller {
         case .operatorUser: true
         case .member(let id): id == member
         case .participant: false
-        }
-    }
-}
-
-extension HubCommandRejection {
-    /// The stable snake_case code used in JSON errors.
-    var name: String {
-        String(describing: self).reduce(into: "") { result, character in
-            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
         }
     }
 }

@@ -215,6 +215,10 @@ import Testing
                 ("/v1/payments", .get, "operator", .ok), ("/v1/payments", .get, "brOther", .ok),
                 ("/v1/payments/\(paymentID)/cancel", .post, "brBank", .conflict), ("/v1/payments/\(paymentID)/cancel", .post, "cnBank", .notFound),
                 ("/v1/fixings/current", .get, "brBank", .ok),
+                ("/v1/unit", .get, "brBank", .ok), ("/v1/unit", .get, "chn", .ok), ("/v1/unit", .get, nil, .unauthorized),
+                ("/v1/unit", .post, "bra", .forbidden), ("/v1/unit", .post, "brBank", .forbidden),
+                ("/v1/audit", .get, "operator", .ok), ("/v1/audit", .get, "bra", .forbidden), ("/v1/audit", .get, "brBank", .forbidden),
+                ("/v1/audit", .get, nil, .unauthorized),
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "brBank", .forbidden),
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "operator", .conflict),
                 ("/v1/setoff-runs", .post, "bra", .forbidden),
@@ -410,6 +414,53 @@ import Testing
             #expect(stream.contains("0d9e2b6c-1f00-4a00-8000-0000000000b2"))
             #expect(!stream.contains("0d9e2b6c-1f00-4a00-8000-0000000000b1"), "another bank's payment leaked into the stream")
             #expect(stream.components(separatedBy: "event: payment_status").count - 1 == 2)
+        }
+    }
+
+    /// The unit's definition over HTTP, and every operator or central-bank action in the audit
+    /// trail with who did it, in order, refusals included; banks' actions are not operator actions.
+    @Test func operatorAndCentralBankActionsAreAuditedWithTheirActor() async throws {
+        try await Self.withAPI { client, _ in
+            for (body, status, code) in [(#"{"amountsPerUnit":{"BRL":"1.2","CNY":"0.8"}}"#, HTTPResponse.Status.ok, "\"BRL\":\"1.2\""),
+                                         (#"{"amountsPerUnit":{"BRL":"0"}}"#, .unprocessableContent, "invalid_unit_definition"),
+                                         (#"{"amountsPerUnit":{}}"#, .unprocessableContent, "invalid_unit_definition"),
+                                         (#"{"amountsPerUnit":{"brl!":"1"}}"#, .badRequest, "malformed_amounts"),
+                                         (#"{"amountsPerUnit":{"BRL":"-1"}}"#, .badRequest, "malformed_amounts")] {
+                try await client.execute(uri: "/v1/unit", method: .post, headers: Self.headers("operator"), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status && String(buffer: response.body).contains(code), "\(body): \(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(uri: "/v1/unit", method: .get, headers: Self.headers("cnBank")) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("\"code\":\"XCU\"") && text.contains("\"CNY\":\"0.8\"") && text.contains("\"fixingVersion\":1"), "\(text)")
+            }
+            try await client.execute(uri: "/v1/cycles/7/close", method: .post, headers: Self.headers("operator")) { #expect($0.status == .conflict) }
+            try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: Self.headers("operator")) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/cycles/1/confirm", method: .post, headers: Self.headers("bra")) { _ in }
+            try await client.execute(uri: "/v1/participants/BANKBRSP/funds", method: .post, headers: Self.headers("bra"),
+                                     body: ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000f1","amount":"10.00","direction":"in"}"#)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/payments", method: .post, headers: Self.headers("brBank"),
+                                     body: Self.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000f2")) { #expect($0.status == .created) }
+            struct Page: Decodable { struct Record: Decodable { var actor, action, subject, outcome: String }; var records: [Record]; var next: Int? }
+            var seen: [String] = []
+            var after = 0
+            while true {  // two records per page: the cursor is exercised
+                let page = try await client.execute(uri: "/v1/audit?limit=2&after=\(after)", method: .get, headers: Self.headers("operator")) { response in
+                    try JSONDecoder().decode(Page.self, from: Data(buffer: response.body))
+                }
+                seen += page.records.map { "\($0.actor) \($0.action) \($0.subject) \($0.outcome)" }
+                guard let next = page.next else { break }
+                after = next
+            }
+            #expect(seen == [
+                "operator:ops define_unit BRL,CNY ok",
+                "operator:ops define_unit BRL invalid_unit_definition",
+                "operator:ops define_unit  invalid_unit_definition",
+                "operator:ops close_cycle cycle 7 cycle_not_open",
+                "operator:ops close_cycle cycle 1 ok",
+                "member:BRA confirm_settlement cycle 1 BRA cycle_not_settling",  // an empty cycle settles at close
+                "member:BRA request_funds_in 0d9e2b6c-1f00-4a00-8000-0000000000f1 BANKBRSP ok",
+            ], "\(seen)")
         }
     }
 }

@@ -20,7 +20,8 @@ import Testing
         case 5: .requestFunds(id: id, participant: bic, amountMinor: Int64(bitPattern: random.next()), direction: random.next() % 2 == 0 ? .into : .outOf)
         case 6: random.next() % 2 == 0 ? .confirmFunds(id: id) : .cancelFunds(id: id)
         case 7: .registerMember(Member(id: CountryCode(alpha3: "BRA")!, name: text ?? "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 5))
-        case 8: .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
+        case 8: random.next() % 2 == 0 ? .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
+            : .attributed(actor: actor, command: random.next() % 2 == 0 ? .closeCycle(number: 3) : .confirmFunds(id: id))
         default: .submitPayment(PaymentInstruction(
             id: id, payer: bic, payee: other, amountMinor: Int64(bitPattern: random.next()), amountSide: random.next() % 2 == 0 ? .payerDebit : .payeeCredit,
             endToEndID: "E2E", uetr: id, trade: TradeReference(invoiceNumber: "INV", purposeCode: "GDDS", hsCode: text, freeText: text),
@@ -45,6 +46,7 @@ import Testing
             HubEvent(timestamp: 2, kind: .paymentStatus(id: 9, status: .accepted, rejection: nil, actor: .system)),
             HubEvent(timestamp: 3, kind: .utilisationAlarm(subject: .participant(Self.bic), thresholdPercent: 75, utilisationPerMille: 812)),
             HubEvent(timestamp: 4, kind: .fundsStatus(id: 3, status: .confirmed)),
+            HubEvent(timestamp: 5, kind: .audited(AuditRecord(time: 5, actor: .member(CountryCode(alpha3: "BRA")!), action: "close_cycle", subject: "cycle 1", outcome: "ok"))),
         ]
         #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
     }

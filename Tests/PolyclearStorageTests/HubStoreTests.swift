@@ -41,7 +41,7 @@ import Testing
                 id += 1
             }
             batch.append(.commitPayment(id: id - 7 * 3, actor: .operatorUser("ops")))
-            batch.append(.closeCycle(number: UInt32(batches.count)))
+            batch.append(.attributed(actor: .operatorUser("ops"), command: .closeCycle(number: UInt32(batches.count))))
             batches.append(batch)
         }
         return batches
@@ -77,6 +77,10 @@ import Testing
         #expect(restored.allPaymentStates == expected.allPaymentStates)
         #expect(restored.cycles == expected.cycles && restored.cycles.count == 8)
         #expect(restored.paymentCount == 8 * 150)
+        // The audit trail (who closed each cycle) and the unit definition are rebuilt too.
+        #expect(restored.auditRecords == expected.auditRecords && restored.auditRecords.count == 8)
+        #expect(restored.auditRecords.allSatisfy { $0.actor == .operatorUser("ops") && $0.action == "close_cycle" && $0.outcome == "ok" })
+        #expect(restored.unitDefinition == union.unitAmountsPerUnit && !restored.unitDefinition.isEmpty)
     }
 
     /// Submits each batch at its own second, through the writer, and returns the replies.

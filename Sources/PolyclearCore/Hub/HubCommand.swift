@@ -6,6 +6,9 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case registerParticipant(Participant)
     case updateParticipant(bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?)
     case publishFixing(Fixing)
+    /// The union's decision on what one unit of account is: a fixed amount of each basket
+    /// currency (like the SDR). Fixings are computed from it; it changes only by decision.
+    case defineUnit(amountsPerUnit: [CurrencyCode: DecimalNumber])
     /// Locks the fixing in force for `validitySeconds`, for one payment between these parties.
     case issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32)
     case submitPayment(PaymentInstruction)
@@ -49,6 +52,10 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case setOffObligations(runID: UInt128, obligations: [SetOffObligation])
     /// The union received a member's excess settlement (the amount must match).
     case confirmExcessSettlement(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor)
+    /// A command given by someone (the operator, a central bank) whose action must be in the
+    /// audit trail with who did it. Applies `command`, then records an `AuditRecord`.
+    /// Attributions do not nest.
+    indirect case attributed(actor: Actor, command: HubCommand)
 }
 
 /// What happens to payments still queued when a cycle ends.

@@ -24,6 +24,8 @@ public struct HubEvent: Hashable, Sendable, Codable {
         /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
         /// the "trapped currency" signal.
         case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)
+        /// An operator's or central bank's action (see `HubCommand.attributed`).
+        case audited(AuditRecord)
     }
 }
 

@@ -25,6 +25,20 @@ extension HubStateMachine {
         return index >= 0 ? index : nil
     }
 
+    mutating func defineUnit(amountsPerUnit amounts: [CurrencyCode: DecimalNumber]) -> HubResult {
+        guard !amounts.isEmpty else { return .refused(.invalidUnitDefinition) }
+        for (code, amount) in amounts {
+            guard !amount.isZero, code != configuration.unit.code, configuration.currencies[code] != nil else {
+                return .refused(.invalidUnitDefinition)
+            }
+        }
+        unitAmountsPerUnit = amounts
+        return .ok
+    }
+
+    /// The unit's definition: currency amounts per one unit (empty if never defined).
+    public var unitDefinition: [CurrencyCode: DecimalNumber] { unitAmountsPerUnit }
+
     public var currentFixing: Fixing? { fixingIndex(at: now).map { fixings[$0].fixing } }
 
     mutating func issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32) -> HubResult {

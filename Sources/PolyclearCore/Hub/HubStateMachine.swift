@@ -15,6 +15,8 @@ public struct HubStateMachine {
     var participants: ContiguousArray<ParticipantRecord> = []
     var participantIndexByBIC: IDTable<UInt32>
     var fixings: [FixingRecord] = []
+    /// The unit's basket as last defined (empty until the union defines it).
+    var unitAmountsPerUnit: [CurrencyCode: DecimalNumber] = [:]
     var quotes: IDTable<UInt32>
     var quoteRecords: ContiguousArray<QuoteRecord> = []
     var paymentIndexByID: IDTable<UInt32>
@@ -45,6 +47,8 @@ public struct HubStateMachine {
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []
+    /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
+    var auditTrail: ContiguousArray<AuditRecord> = []
     var log: ContiguousArray<HubLogEntry> = []
     var now: UInt64 = 0
     /// Reused buffers: the payment path allocates nothing per payment once warm.
@@ -92,7 +96,16 @@ public struct HubStateMachine {
         if cycle.openedAt == 0 { cycle.openedAt = self.now }  // the first cycle opens with the first command
         expireReservations()
         closeDueCycle()
+        return perform(command)
+    }
+
+    private mutating func perform(_ command: HubCommand) -> HubResult {
         switch command {
+        case .attributed(let actor, let inner):
+            if case .attributed = inner { return .refused(.malformedField) }
+            let result = perform(inner)
+            recordAudit(actor: actor, command: inner, result: result)
+            return result
         case .closeCycle(let number): return closeCycle(number: number)
         case .setCycleTriggers(let triggers):
             guard triggers.isValid else { return .refused(.invalidSchedule) }
@@ -119,6 +132,7 @@ public struct HubStateMachine {
         case .registerParticipant(let participant): return registerParticipant(participant)
         case .updateParticipant(let bic, let cap, let status): return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status)
         case .publishFixing(let fixing): return publishFixing(fixing)
+        case .defineUnit(let amounts): return defineUnit(amountsPerUnit: amounts)
         case .issueQuote(let id, let payer, let payee, let validity): return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
         case .submitPayment(let instruction): return submitPayment(instruction)
         case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)

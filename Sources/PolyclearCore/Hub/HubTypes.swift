@@ -207,6 +207,9 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case setOffRunExists = 34
     case obligationsMixCurrencies = 35
     case tooManyObligations = 36
+    /// A unit definition that is empty, names an unknown currency or the unit itself, or has
+    /// an amount that is not positive.
+    case invalidUnitDefinition = 37
 }
 
 /// The result of one hub command.

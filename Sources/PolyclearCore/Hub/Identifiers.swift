@@ -90,3 +90,40 @@ extension BIC {
     /// For decoders: the packed form as stored. Validate the result (`BIC(description)`).
     public init(packedUnchecked packed: UInt64) { self.packed = packed }
 }
+
+/// 128-bit ids as UUID text (8-4-4-4-12 lowercase hex, most significant byte first), the
+/// form the API and ISO 20022 (UETR) use.
+public enum UUIDText {
+    public static func format(_ value: UInt128) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for nibble in 0..<32 {
+            if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(truncatingIfNeeded: value >> (124 - 4 * nibble)) & 0xF])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Accepts upper or lower case; nil unless exactly 8-4-4-4-12 hex digits.
+    public static func parse(_ text: some StringProtocol) -> UInt128? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return nil }
+        var value: UInt128 = 0
+        for (index, byte) in bytes.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt128(digit)
+        }
+        return value
+    }
+}

@@ -31,6 +31,8 @@ public struct SampleUnion: Sendable {
     public let memberDefinitions: [Member]
     public let participants: [Participant]
     public let fixing: Fixing
+    /// The unit's basket: currency amounts per one unit.
+    public let unitAmountsPerUnit: [CurrencyCode: DecimalNumber]
 
     /// - Parameters:
     ///   - ecbDay: the market rates (units per EUR) the fixing is computed from.
@@ -55,6 +57,7 @@ public struct SampleUnion: Sendable {
         }
         var amounts: [CurrencyCode: DecimalNumber] = [:]
         for (code, amount) in Self.basketAmounts { amounts[CurrencyCode(code)!] = DecimalNumber(amount)! }
+        unitAmountsPerUnit = amounts
         let calculator = FixingCalculator(basket: try UnitBasket(unit: currencies.unit, amounts: amounts))
         fixing = try calculator.fixing(
             version: 1, effectiveFrom: effectiveFrom, effectiveDate: ecbDay.date, sourceDate: ecbDay.date,
@@ -82,6 +85,7 @@ public struct SampleUnion: Sendable {
 
     /// The commands that set the union up, in order.
     public var setupCommands: [HubCommand] {
-        memberDefinitions.map { .registerMember($0) } + participants.map { .registerParticipant($0) } + [.publishFixing(fixing)]
+        memberDefinitions.map { .registerMember($0) } + participants.map { .registerParticipant($0) }
+            + [.defineUnit(amountsPerUnit: unitAmountsPerUnit), .publishFixing(fixing)]
     }
 }

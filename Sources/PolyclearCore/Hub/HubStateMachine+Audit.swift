@@ -1,0 +1,80 @@
+/// One state-changing action of an operator or central bank, with who did it and how the hub
+/// answered. The trail is part of the hub's state (rebuilt from the log) and each record is
+/// also an event, so it is stored with the audit events of its commit.
+public struct AuditRecord: Hashable, Sendable, Codable {
+    /// Hub time, nanoseconds since 1970.
+    public var time: UInt64
+    public var actor: Actor
+    /// Stable snake_case name of the command, e.g. `close_cycle`.
+    public var action: String
+    /// What it acted on, e.g. `cycle 3` or a funds request id; never personal data.
+    public var subject: String
+    /// `ok`, or the stable code of the hub's refusal.
+    public var outcome: String
+
+    public init(time: UInt64, actor: Actor, action: String, subject: String, outcome: String) {
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.outcome = outcome
+    }
+}
+
+extension HubStateMachine {
+    /// Oldest first.
+    public var auditRecords: ContiguousArray<AuditRecord> { auditTrail }
+
+    mutating func recordAudit(actor: Actor, command: HubCommand, result: HubResult) {
+        let outcome = if case .refused(let rejection) = result { rejection.code } else { "ok" }
+        let (action, subject) = command.auditDescription
+        let record = AuditRecord(time: now, actor: actor, action: action, subject: subject, outcome: outcome)
+        auditTrail.append(record)
+        self.record(.audited(record))
+    }
+}
+
+extension HubCommand {
+    /// (action, subject) for the audit trail.
+    var auditDescription: (String, String) {
+        switch self {
+        case .registerMember(let member): ("register_member", member.id.alpha3)
+        case .updateMember(let id, _, _): ("update_member", id.alpha3)
+        case .registerParticipant(let participant): ("register_participant", participant.bic.description)
+        case .updateParticipant(let bic, _, _): ("update_participant", bic.description)
+        case .publishFixing(let fixing): ("publish_fixing", "version \(fixing.version)")
+        case .defineUnit(let amounts): ("define_unit", amounts.keys.map(\.description).sorted().joined(separator: ","))
+        case .issueQuote(let id, _, _, _): ("issue_quote", UUIDText.format(id))
+        case .submitPayment(let instruction): ("submit_payment", UUIDText.format(instruction.id))
+        case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))
+        case .rejectPayment(let id, _): ("reject_payment", UUIDText.format(id))
+        case .cancelPayment(let id, _): ("cancel_payment", UUIDText.format(id))
+        case .decideHeldPayment(let id, let release, _): (release ? "release_held_payment" : "reject_held_payment", UUIDText.format(id))
+        case .requestFunds(let id, let bic, _, let direction): (direction == .into ? "request_funds_in" : "request_funds_out", "\(UUIDText.format(id)) \(bic)")
+        case .confirmFunds(let id): ("confirm_funds", UUIDText.format(id))
+        case .cancelFunds(let id): ("cancel_funds", UUIDText.format(id))
+        case .setScreeningList: ("set_screening_list", "")
+        case .setAlarmThresholds(let thresholds): ("set_alarm_thresholds", thresholds.map(String.init).joined(separator: ","))
+        case .applyCycleEndQueuePolicy: ("apply_cycle_end_queue_policy", "")
+        case .closeCycle(let number): ("close_cycle", "cycle \(number)")
+        case .setCycleTriggers: ("set_cycle_triggers", "")
+        case .confirmSettlement(let cycle, let member, let index, _, _):
+            ("confirm_settlement", "cycle \(cycle) \(member.alpha3)" + (index.map { " instruction \($0)" } ?? ""))
+        case .setImbalanceRules: ("set_imbalance_rules", "")
+        case .resolveGridlock: ("resolve_gridlock", "")
+        case .setGridlockPolicy: ("set_gridlock_policy", "")
+        case .setOffObligations(let runID, let obligations): ("set_off_obligations", "\(UUIDText.format(runID)) \(obligations.count) obligations")
+        case .confirmExcessSettlement(let cycle, let member, _, _): ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
+        case .attributed(_, let command): command.auditDescription
+        }
+    }
+}
+
+extension HubCommandRejection {
+    /// The stable snake_case code (JSON errors, audit records).
+    public var code: String {
+        String(describing: self).reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+        }
+    }
+}
