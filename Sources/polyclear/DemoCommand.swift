@@ -44,13 +44,6 @@ struct DemoCommand: AsyncParsableCommand {
             ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: banksPerMember,
             capUnitMinor: 20_000_000_000, quotaUnitMinor: 100_000_000_000, effectiveFrom: 0, currencies: currencies)
         let trade = try TradeMatrix.parse(String(contentsOf: tradeURL, encoding: .utf8))
-        let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)) } catch {
-            exitWithError(error.code.name, error.description)
-        }
-        let events = EventBroadcaster()
-        let metrics = ServerMetrics()
-        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         // Credentials: the operator and one key per bank, random, printed only as a count.
         var keys = APIKeyStore()
         let operatorSecret = Self.secret()
@@ -61,11 +54,13 @@ struct DemoCommand: AsyncParsableCommand {
             keys.add(secret: secret, for: .participant(participant.bic))
             bankSecrets[participant.bic] = secret
         }
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "polyclear"),
-                              services: [WriterService(writer: writer)], logger: logger)
+        let server: HubServer
+        do { server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger) } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let (app, writer) = (server.application, server.writer)
         let generator = DemoLoadGenerator(
             writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate, duration: duration,
             cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)

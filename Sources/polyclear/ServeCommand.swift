@@ -49,21 +49,17 @@ struct ServeCommand: AsyncParsableCommand {
             do { try keys.add(specification: specification) } catch { throw ValidationError(error.description) }
         }
         let currencies = try CurrencyTable()
-        let hubConfiguration = HubConfiguration(currencies: currencies)
-        let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: db, configuration: hubConfiguration) } catch {
-            exitWithError(error.code.name, error.description)
-        }
-        let events = EventBroadcaster()
-        let metrics = ServerMetrics()
-        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
         var logger = Logger(label: "polyclear.serve")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-        let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
-            services: [WriterService(writer: writer)], logger: logger)
+        let server: HubServer
+        do {
+            server = try HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies,
+                                   idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger,
+                                   onRunning: { bound in printFlushed("serving http://\(host):\(bound)") })
+        } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        let (app, writer) = (server.application, server.writer)
         if settings.sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
@@ -71,11 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.runService() }
                 _ = try await writer.submit(union.setupCommands)  // refused as existing after the first start: harmless
-                printFlushed("serving http://\(host):\(port) with the sample union (\(union.participants.count) banks)")
+                printFlushed("sample union ready (\(union.participants.count) banks)")
                 try await group.waitForAll()
             }
         } else {
-            printFlushed("serving http://\(host):\(port)")
             try await app.runService()
         }
     }

@@ -108,7 +108,7 @@ import Testing
             let server = try ChildProcess(["serve", "--config", config] + flags, environment: environment)
             #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
             #expect(server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
-            // "serving" comes just before the server listens: wait until it answers, then stop it.
+            // "serving" is printed once the server listens; it answers at once.
             #expect(Self.waitUntilReady(port: expectedPort), "not answering on \(expectedPort)")
             server.kill(signal: SIGTERM)
             #expect(server.waitForExit() == 0, "\(server.standardError)")

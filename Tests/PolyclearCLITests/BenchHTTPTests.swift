@@ -1,0 +1,33 @@
+import Foundation
+import PolyclearTestSupport
+import Testing
+
+/// `polyclear bench http` as a real process: it must drive the real server over HTTP, get
+/// answers without errors, and find every acknowledged payment in the database afterwards.
+/// (Figures are not checked here: benchmarks run on release builds, not in tests.)
+@Suite struct BenchHTTPTests {
+    @Test func theHTTPBenchmarkCommitsWhatItMeasuresAndVerifiesIt() throws {
+        let directory = TemporaryDirectory()
+        let run = try ChildProcess.run(["bench", "http", "--seconds", "1", "--single-connections", "2", "--batch-connections", "1",
+                                        "--batch-size", "50", "--database-directory", directory.url.path])
+        #expect(run.status == 0, "\(run.output)\n\(run.error)")
+        let lines = run.output.split(separator: "\n")
+        let single = lines.first { $0.hasPrefix("single POST /v1/payments") }, batch = lines.first { $0.hasPrefix("POST /v1/payments/batch of 50") }
+        #expect(single?.contains("errors 0;") == true && single?.contains("statuses: accepted") == true, "\(run.output)")
+        #expect(batch?.contains("errors 0;") == true && batch?.contains("accepted") == true, "\(run.output)")
+        #expect(!run.output.contains("rejected"), "\(run.output)")
+        // The acknowledged count equals what the reopened database holds (the command exits
+        // non-zero otherwise), and it is not zero.
+        let verify = lines.first { $0.hasPrefix("verify:") }.map(String.init) ?? ""
+        let stored = verify.split(separator: " ").firstIndex(of: "payments").map { verify.split(separator: " ")[$0 - 1] }
+        #expect(verify.contains("invariants hold") && (stored.flatMap { Int($0) } ?? 0) > 50, "\(verify)")
+        // Its database is removed afterwards.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+    }
+
+    @Test(arguments: [["--batch-size", "0"], ["--batch-size", "1001"], ["--seconds", "0"], ["--single-connections", "0"], ["--mode", "both"]])
+    func badOptionsAreRefused(arguments: [String]) throws {
+        let run = try ChildProcess.run(["bench", "http"] + arguments)
+        #expect(run.status == 64, "\(run.error)")
+    }
+}
