@@ -323,6 +323,12 @@ public enum PolyclearAPI {
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
         }
+        router.get("/v1/setoff-runs/:id") { _, context -> SetOffRunDTO in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "set-off runs are the operator's") }
+            guard let runID = UUIDCoding.decode(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "run ids are UUIDs") }
+            guard let outcome = try await read(writer, { hub in hub.setOffRun(runID) }) else { throw APIError(.notFound, code: "not_found", "no such set-off run") }
+            return SetOffRunDTO(outcome)
+        }
         router.get("/v1/events") { request, context -> Response in
             let caller = try context.requireCaller()
             // `max`: close after that many events (scripts and tests); otherwise the stream stays open.

@@ -293,6 +293,16 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("\"totalSetOffMinor\":120"))
             }
+            // Its result stays readable by the operator only; unknown runs are 404.
+            try await client.execute(uri: "/v1/setoff-runs/0d9e2b6c-1f00-4a00-8000-0000000000e1", method: .get, headers: Self.headers("operator")) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("\"setOffMinor\":[60,60]"), "\(String(buffer: response.body))")
+            }
+            for (uri, role, status) in [("/v1/setoff-runs/0d9e2b6c-1f00-4a00-8000-0000000000e1", "bra", HTTPResponse.Status.forbidden),
+                                        ("/v1/setoff-runs/0d9e2b6c-1f00-4a00-8000-0000000000e1", "brBank", .forbidden),
+                                        ("/v1/setoff-runs/0d9e2b6c-1f00-4a00-8000-0000000000e9", "operator", .notFound),
+                                        ("/v1/setoff-runs/nope", "operator", .badRequest)] {
+                try await client.execute(uri: uri, method: .get, headers: Self.headers(role)) { #expect($0.status == status, "\(uri) \(role)") }
+            }
             // The statement reconciles, in JSON and in CSV.
             try await client.execute(uri: "/v1/statements/BANKBRSP/cycles/1", method: .get, headers: Self.headers("brBank")) { response in
                 let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]

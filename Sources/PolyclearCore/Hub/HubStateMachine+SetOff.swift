@@ -5,7 +5,7 @@ extension HubStateMachine {
     mutating func setOffObligations(runID: UInt128, obligations: [SetOffObligation]) -> HubResult {
         guard runID != 0, !obligations.isEmpty else { return .refused(.malformedField) }
         guard obligations.count <= Limits.batchEventCountMax else { return .refused(.tooManyObligations) }
-        guard !setOffRunIDs.contains(runID) else { return .refused(.setOffRunExists) }
+        guard setOffRuns[runID] == nil else { return .refused(.setOffRunExists) }
         var partyByParticipant: [UInt32: Int32] = [:], participantsInRun: [UInt32] = [], ids = Set<UInt128>()
         var engineInput: [Obligation] = []
         var ledgerID: UInt32? = nil
@@ -45,10 +45,15 @@ extension HubStateMachine {
             ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
             guard applyLedgerChain() else { return .refused(.amountTooLarge) }
         }
-        setOffRunIDs.insert(runID)
         let outcome = SetOffRunOutcome(runID: runID, grossMinor: result.grossMinor, totalSetOffMinor: result.totalSetOffMinor,
                                        setOffMinor: result.setOffMinor, certificate: result.certificate)
+        setOffRuns[runID] = outcome
         record(.setOffRun(outcome))
         return .setOff(outcome)
     }
+}
+
+extension HubStateMachine {
+    /// A set-off run's outcome, if the run was booked.
+    public func setOffRun(_ runID: UInt128) -> SetOffRunOutcome? { setOffRuns[runID] }
 }

@@ -43,7 +43,8 @@ public struct HubStateMachine {
     /// Payments in status `.queued` now.
     var queuedCount = 0
     var isResolvingGridlock = false
-    var setOffRunIDs = Set<UInt128>()
+    /// Every set-off run's outcome by run id (ids are never reused).
+    var setOffRuns: [UInt128: SetOffRunOutcome] = [:]
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []
