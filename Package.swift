@@ -100,7 +100,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "PolyclearISO20022Tests", dependencies: ["PolyclearCore", "PolyclearISO20022"], swiftSettings: strictSettings),
+            name: "PolyclearISO20022Tests", dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
+            exclude: ["Fixtures"], swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",

@@ -1,0 +1,145 @@
+import PolyclearCore
+
+/// Why a message cannot be read. `path` names the element (e.g.
+/// `FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId`) so that the sender can fix it.
+public struct ISOMessageError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case xml = "xml_invalid"
+        case noDocument = "no_document"
+        case unsupportedMessage = "unsupported_message"
+        case missingElement = "missing_element"
+        case invalidValue = "invalid_value"
+        case headerMismatch = "header_mismatch"
+    }
+
+    public let code: Code
+    public let path: String
+    public let reason: String
+
+    public init(_ code: Code, path: String, _ reason: String) {
+        self.code = code
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { path.isEmpty ? "\(code.rawValue): \(reason)" : "\(code.rawValue) at \(path): \(reason)" }
+}
+
+/// An amount as ISO 20022 writes it: decimal text and a currency code attribute.
+public struct ISOAmount: Hashable, Sendable {
+    public var value: String
+    public var currency: String
+
+    public init(value: String, currency: String) {
+        self.value = value
+        self.currency = currency
+    }
+}
+
+/// Reading helpers that know where they are, for error paths.
+struct ElementReader {
+    let element: XMLElement
+    let path: String
+
+    init(_ element: XMLElement, path: String) {
+        self.element = element
+        self.path = path
+    }
+
+    func child(_ name: String) -> ElementReader? {
+        element.child(name).map { ElementReader($0, path: path + "/" + name) }
+    }
+
+    func required(_ name: String) throws(ISOMessageError) -> ElementReader {
+        guard let found = child(name) else { throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing") }
+        return found
+    }
+
+    func children(_ name: String) -> [ElementReader] {
+        element.children(name).enumerated().map { ElementReader($1, path: path + "/\(name)[\($0 + 1)]") }
+    }
+
+    /// Text of a descendant, nil if absent or empty.
+    func text(_ relative: String) -> String? { element.value(relative) }
+
+    func requiredText(_ relative: String) throws(ISOMessageError) -> String {
+        guard let value = element.value(relative) else { throw ISOMessageError(.missingElement, path: path + "/" + relative, "mandatory element missing") }
+        return value
+    }
+
+    /// `<X Ccy="…">value</X>`.
+    func amount(_ name: String) throws(ISOMessageError) -> ISOAmount? {
+        guard let node = child(name) else { return nil }
+        let value = node.element.text.trimmingXMLSpace()
+        guard let currency = node.element.attributes["Ccy"], !value.isEmpty else {
+            throw ISOMessageError(.invalidValue, path: node.path, "an amount needs a value and a Ccy attribute")
+        }
+        return ISOAmount(value: value, currency: currency)
+    }
+
+    func requiredAmount(_ name: String) throws(ISOMessageError) -> ISOAmount {
+        guard let amount = try amount(name) else { throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing") }
+        return amount
+    }
+
+    /// `<Agt><FinInstnId><BICFI>`: the BIC of a financial institution element, if it has one.
+    func bic(_ name: String) -> String? { text(name + "/FinInstnId/BICFI") }
+
+    func requiredCount(_ relative: String) throws(ISOMessageError) -> Int {
+        let text = try requiredText(relative)
+        guard let count = Int(text), count >= 0 else { throw ISOMessageError(.invalidValue, path: path + "/" + relative, "not a count: \(text.prefix(20))") }
+        return count
+    }
+}
+
+/// Dates and times as ISO 20022 writes them (UTC).
+public enum ISODateTime {
+    /// `2026-11-29T17:08:21Z` from nanoseconds since 1970.
+    public static func format(nanoseconds: UInt64) -> String {
+        let seconds = Int(nanoseconds / 1_000_000_000)
+        let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
+        return date(daysSinceEpoch: days) + "T" + two(secondOfDay / 3_600) + ":" + two(secondOfDay / 60 % 60) + ":" + two(secondOfDay % 60) + "Z"
+    }
+
+    /// `2026-11-29`.
+    public static func date(nanoseconds: UInt64) -> String { date(daysSinceEpoch: Int(nanoseconds / 86_400_000_000_000)) }
+
+    /// Proleptic Gregorian civil date of a day count (Howard Hinnant's algorithm).
+    static func date(daysSinceEpoch: Int) -> String {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return String(year) + "-" + two(month) + "-" + two(day)
+    }
+
+    static func two(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
+}
+
+/// Namespaces of the messages the hub reads and writes.
+public enum ISONamespace {
+    static let prefix = "urn:iso:std:iso:20022:tech:xsd:"
+
+    public static func of(_ messageDefinition: String) -> String { prefix + messageDefinition }
+
+    /// `pacs.008.001.08` from its namespace, nil for anything else.
+    public static func messageDefinition(of namespace: String) -> String? {
+        namespace.hasPrefix(prefix) ? String(namespace.dropFirst(prefix.count)) : nil
+    }
+}
+
+/// The unique end-to-end transaction reference: a version-4 UUID in lower case
+/// (`[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}`).
+public enum UETR {
+    public static func isWellFormed(_ text: String) -> Bool { parse(text) != nil }
+
+    public static func parse(_ text: String) -> UInt128? {
+        guard text == text.lowercased(), let value = UUIDText.parse(text), (value >> 76) & 0xF == 4, (value >> 62) & 0b11 == 0b10 else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,145 @@
+/// pacs.008.001.08, FI-to-FI customer credit transfer: the fields the hub uses, and the
+/// group header. Unknown optional elements are skipped; missing mandatory ones are errors
+/// naming their path.
+public struct CustomerCreditTransfer: Hashable, Sendable {
+    public static let messageDefinition = "pacs.008.001.08"
+
+    public var messageID: String
+    public var creationDateTime: String
+    public var settlementMethod: String
+    public var interbankSettlementDate: String?
+    public var transactions: [Transaction]
+
+    public struct Transaction: Hashable, Sendable {
+        public var instructionID: String?
+        public var endToEndID: String
+        public var transactionID: String?
+        public var uetr: String?
+        public var interbankSettlementAmount: ISOAmount
+        public var interbankSettlementDate: String?
+        public var instructedAmount: ISOAmount?
+        /// DEBT, CRED, SHAR or SLEV.
+        public var chargeBearer: String
+        public var instructingAgentBIC: String?
+        public var instructedAgentBIC: String?
+        public var debtorName: String?
+        public var debtorAgentBIC: String?
+        public var creditorAgentBIC: String?
+        public var creditorName: String?
+        public var purposeCode: String?
+        public var unstructuredRemittance: [String]
+        /// Structured remittance: numbers of the referred documents (invoices).
+        public var referredDocumentNumbers: [String]
+
+        public init(instructionID: String? = nil, endToEndID: String, transactionID: String? = nil, uetr: String? = nil,
+                    interbankSettlementAmount: ISOAmount, interbankSettlementDate: String? = nil, instructedAmount: ISOAmount? = nil,
+                    chargeBearer: String = "SHAR", instructingAgentBIC: String? = nil, instructedAgentBIC: String? = nil,
+                    debtorName: String? = nil, debtorAgentBIC: String?, creditorAgentBIC: String?, creditorName: String? = nil,
+                    purposeCode: String? = nil, unstructuredRemittance: [String] = [], referredDocumentNumbers: [String] = []) {
+            self.instructionID = instructionID
+            self.endToEndID = endToEndID
+            self.transactionID = transactionID
+            self.uetr = uetr
+            self.interbankSettlementAmount = interbankSettlementAmount
+            self.interbankSettlementDate = interbankSettlementDate
+            self.instructedAmount = instructedAmount
+            self.chargeBearer = chargeBearer
+            self.instructingAgentBIC = instructingAgentBIC
+            self.instructedAgentBIC = instructedAgentBIC
+            self.debtorName = debtorName
+            self.debtorAgentBIC = debtorAgentBIC
+            self.creditorAgentBIC = creditorAgentBIC
+            self.creditorName = creditorName
+            self.purposeCode = purposeCode
+            self.unstructuredRemittance = unstructuredRemittance
+            self.referredDocumentNumbers = referredDocumentNumbers
+        }
+    }
+
+    public init(messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", interbankSettlementDate: String? = nil, transactions: [Transaction]) {
+        self.messageID = messageID
+        self.creationDateTime = creationDateTime
+        self.settlementMethod = settlementMethod
+        self.interbankSettlementDate = interbankSettlementDate
+        self.transactions = transactions
+    }
+
+    init(document: XMLElement) throws(ISOMessageError) {
+        let root = try ElementReader(document, path: "Document").required("FIToFICstmrCdtTrf")
+        let header = try root.required("GrpHdr")
+        messageID = try header.requiredText("MsgId")
+        creationDateTime = try header.requiredText("CreDtTm")
+        let count = try header.requiredCount("NbOfTxs")
+        settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
+        interbankSettlementDate = header.text("IntrBkSttlmDt")
+        let items = root.children("CdtTrfTxInf")
+        guard !items.isEmpty else { throw ISOMessageError(.missingElement, path: root.path + "/CdtTrfTxInf", "at least one transaction") }
+        guard items.count == count else {
+            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(items.count)")
+        }
+        var transactions: [Transaction] = []
+        transactions.reserveCapacity(items.count)
+        for item in items {
+            _ = try item.required("Dbtr")
+            _ = try item.required("DbtrAgt").required("FinInstnId")
+            _ = try item.required("CdtrAgt").required("FinInstnId")
+            _ = try item.required("Cdtr")
+            let remittance = item.child("RmtInf")
+            transactions.append(Transaction(
+                instructionID: item.text("PmtId/InstrId"), endToEndID: try item.requiredText("PmtId/EndToEndId"), transactionID: item.text("PmtId/TxId"),
+                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: try item.requiredAmount("IntrBkSttlmAmt"),
+                interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
+                chargeBearer: try item.requiredText("ChrgBr"), instructingAgentBIC: item.bic("InstgAgt"), instructedAgentBIC: item.bic("InstdAgt"),
+                debtorName: item.text("Dbtr/Nm"), debtorAgentBIC: item.bic("DbtrAgt"), creditorAgentBIC: item.bic("CdtrAgt"),
+                creditorName: item.text("Cdtr/Nm"), purposeCode: item.text("Purp/Cd"),
+                unstructuredRemittance: remittance?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [],
+                referredDocumentNumbers: remittance?.element.children("Strd").flatMap { strd in
+                    strd.children("RfrdDocInf").compactMap { $0.value("Nb") }
+                } ?? []))
+        }
+        self.transactions = transactions
+    }
+
+    public func write(_ xml: inout XMLWriter) {
+        xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
+            xml.group("FIToFICstmrCdtTrf") { xml in
+                xml.group("GrpHdr") { xml in
+                    xml.element("MsgId", messageID)
+                    xml.element("CreDtTm", creationDateTime)
+                    xml.element("NbOfTxs", String(transactions.count))
+                    xml.optional("IntrBkSttlmDt", interbankSettlementDate)
+                    xml.group("SttlmInf") { $0.element("SttlmMtd", settlementMethod) }
+                }
+                for tx in transactions {
+                    xml.group("CdtTrfTxInf") { xml in
+                        xml.group("PmtId") { xml in
+                            xml.optional("InstrId", tx.instructionID)
+                            xml.element("EndToEndId", tx.endToEndID)
+                            xml.optional("TxId", tx.transactionID)
+                            xml.optional("UETR", tx.uetr)
+                        }
+                        xml.amount("IntrBkSttlmAmt", tx.interbankSettlementAmount)
+                        xml.optional("IntrBkSttlmDt", tx.interbankSettlementDate)
+                        if let instructed = tx.instructedAmount { xml.amount("InstdAmt", instructed) }
+                        xml.element("ChrgBr", tx.chargeBearer)
+                        if let bic = tx.instructingAgentBIC { xml.agent("InstgAgt", bic: bic) }
+                        if let bic = tx.instructedAgentBIC { xml.agent("InstdAgt", bic: bic) }
+                        xml.group("Dbtr") { $0.optional("Nm", tx.debtorName) }
+                        xml.group("DbtrAgt") { $0.group("FinInstnId") { $0.optional("BICFI", tx.debtorAgentBIC) } }
+                        xml.group("CdtrAgt") { $0.group("FinInstnId") { $0.optional("BICFI", tx.creditorAgentBIC) } }
+                        xml.group("Cdtr") { $0.optional("Nm", tx.creditorName) }
+                        if let purpose = tx.purposeCode { xml.group("Purp") { $0.element("Cd", purpose) } }
+                        if !tx.unstructuredRemittance.isEmpty || !tx.referredDocumentNumbers.isEmpty {
+                            xml.group("RmtInf") { xml in
+                                for line in tx.unstructuredRemittance { xml.element("Ustrd", line) }
+                                for number in tx.referredDocumentNumbers {
+                                    xml.group("Strd") { $0.group("RfrdDocInf") { $0.element("Nb", number) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

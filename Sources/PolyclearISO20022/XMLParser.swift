@@ -1,0 +1,349 @@
+/// A small, strict, non-validating XML 1.0 parser for ISO 20022 messages — written here
+/// rather than borrowed so that what it refuses is exactly what the hub must refuse:
+/// no DTDs (so no entity expansion of any kind, no external entities), only the five
+/// predefined entities and character references, UTF-8 only, and hard limits on size, depth
+/// and element count checked while reading, before anything is built beyond them.
+public struct XMLLimits: Sendable {
+    public var maxBytes = 1 << 20
+    public var maxDepth = 48
+    public var maxElements = 20_000
+    public var maxAttributesPerElement = 32
+
+    public init() {}
+}
+
+/// One element: its namespace URI (resolved from the prefixes in scope), local name,
+/// attributes (local name → value), child elements, and its own character data.
+public struct XMLElement: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var attributes: [String: String]
+    public var children: [XMLElement]
+    public var text: String
+
+    public init(namespace: String, name: String, attributes: [String: String] = [:], children: [XMLElement] = [], text: String = "") {
+        self.namespace = namespace
+        self.name = name
+        self.attributes = attributes
+        self.children = children
+        self.text = text
+    }
+
+    /// The first child with this local name (ISO 20022 documents use one namespace each).
+    public func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
+
+    public func children(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+
+    /// Follows a `/`-separated path of local names.
+    public func descendant(_ path: String) -> XMLElement? {
+        var current = self
+        for step in path.split(separator: "/") {
+            guard let next = current.children.first(where: { $0.name == step }) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// The trimmed text at a path, nil when the element is missing or empty.
+    public func value(_ path: String) -> String? {
+        guard let element = descendant(path) else { return nil }
+        let trimmed = element.text.trimmingXMLSpace()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}
+
+public struct XMLParseError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case malformed = "xml_malformed"
+        case dtdForbidden = "xml_dtd_forbidden"
+        case undeclaredEntity = "xml_undeclared_entity"
+        case tooLarge = "xml_too_large"
+        case tooDeep = "xml_too_deep"
+        case tooManyElements = "xml_too_many_elements"
+        case undeclaredPrefix = "xml_undeclared_prefix"
+        case notUTF8 = "xml_not_utf8"
+    }
+
+    public let code: Code
+    public let line: Int
+    public let reason: String
+
+    public var description: String { "\(code.rawValue) at line \(line): \(reason)" }
+}
+
+public enum XMLParser {
+    public static func parse(_ bytes: [UInt8], limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
+        guard bytes.count <= limits.maxBytes else {
+            throw XMLParseError(code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.maxBytes)")
+        }
+        var reader = XMLReader(bytes: bytes, limits: limits)
+        return try reader.document()
+    }
+
+    public static func parse(_ text: String, limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
+        try parse(Array(text.utf8), limits: limits)
+    }
+}
+
+private struct XMLReader {
+    let bytes: [UInt8]
+    let limits: XMLLimits
+    var offset = 0
+    var line = 1
+    var elementCount = 0
+    /// Namespace bindings in scope, innermost last: (prefix, uri); "" is the default namespace.
+    var bindings: [(prefix: String, uri: String)] = [("xml", "http://www.w3.org/XML/1998/namespace")]
+
+    init(bytes: [UInt8], limits: XMLLimits) {
+        self.bytes = bytes
+        self.limits = limits
+    }
+
+    func fail(_ code: XMLParseError.Code, _ reason: String) -> XMLParseError { XMLParseError(code: code, line: line, reason: reason) }
+
+    var isAtEnd: Bool { offset >= bytes.count }
+    func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < bytes.count ? bytes[offset + ahead] : nil }
+
+    func startsWith(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { return false }
+        return literal.withUTF8Buffer { literalBytes in
+            for index in 0..<count where bytes[offset + index] != literalBytes[index] { return false }
+            return true
+        }
+    }
+
+    mutating func advance(_ count: Int = 1) {
+        for index in offset..<min(offset + count, bytes.count) where bytes[index] == 10 { line += 1 }
+        offset += count
+    }
+
+    mutating func skipSpace() {
+        while let byte = peek(), byte == 32 || byte == 9 || byte == 10 || byte == 13 { advance() }
+    }
+
+    /// Advances past the next occurrence of `terminator`; fails if there is none.
+    mutating func skip(past terminator: StaticString, what: String) throws(XMLParseError) -> Range<Int> {
+        let start = offset
+        while !isAtEnd {
+            if startsWith(terminator) {
+                let end = offset
+                advance(terminator.utf8CodeUnitCount)
+                return start..<end
+            }
+            advance()
+        }
+        throw fail(.malformed, "unterminated \(what)")
+    }
+
+    /// Comments, processing instructions (the XML declaration among them) and white space
+    /// outside the root element. A DOCTYPE is refused outright.
+    mutating func skipMisc() throws(XMLParseError) {
+        while true {
+            skipSpace()
+            if startsWith("<!--") {
+                advance(4)
+                _ = try skip(past: "-->", what: "comment")
+            } else if startsWith("<?") {
+                advance(2)
+                let range = try skip(past: "?>", what: "processing instruction")
+                try checkDeclaration(bytes[range])
+            } else if startsWith("<!DOCTYPE") || startsWith("<!doctype") {
+                throw fail(.dtdForbidden, "a DOCTYPE (DTD) is not accepted")
+            } else {
+                return
+            }
+        }
+    }
+
+    /// `<?xml version="1.0" encoding="UTF-8"?>`: only UTF-8 (or no encoding) is accepted.
+    func checkDeclaration(_ content: ArraySlice<UInt8>) throws(XMLParseError) {
+        let text = String(decoding: content, as: UTF8.self)
+        guard text.hasPrefix("xml ") || text.hasPrefix("xml\t") || text.hasPrefix("xml\n") || text.hasPrefix("xml\r") else { return }
+        let words = Array(text.utf8)
+        let key = Array("encoding".utf8)
+        if let start = (0..<max(0, words.count - key.count + 1)).first(where: { words[$0..<$0 + key.count].elementsEqual(key) }) {
+            let after = String(decoding: words[(start + key.count)...], as: UTF8.self)
+            let rest = after.drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
+            let encoding = rest.prefix { $0 != "\"" && $0 != "'" }.uppercased()
+            guard encoding == "UTF-8" || encoding == "UTF8" else { throw fail(.notUTF8, "encoding \(encoding) is not supported; send UTF-8") }
+        }
+    }
+
+    mutating func document() throws(XMLParseError) -> XMLElement {
+        if startsWith("\u{FEFF}") { advance(3) }  // UTF-8 byte order mark
+        try skipMisc()
+        guard peek() == UInt8(ascii: "<") else { throw fail(.malformed, "no root element") }
+        let root = try element(depth: 1)
+        try skipMisc()
+        guard isAtEnd else { throw fail(.malformed, "content after the root element") }
+        return root
+    }
+
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57)
+            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || byte >= 0x80
+    }
+
+    mutating func name() throws(XMLParseError) -> String {
+        let start = offset
+        while let byte = peek(), Self.isNameByte(byte) { advance() }
+        guard offset > start, let first = bytes[start...].first, !(first >= 48 && first <= 57), first != UInt8(ascii: "-"), first != UInt8(ascii: ".")
+        else { throw fail(.malformed, "expected a name") }
+        guard let text = String(validating: bytes[start..<offset], as: UTF8.self) else { throw fail(.notUTF8, "a name is not UTF-8") }
+        return text
+    }
+
+    func resolve(_ prefix: String) throws(XMLParseError) -> String {
+        for binding in bindings.reversed() where binding.prefix == prefix { return binding.uri }
+        if prefix.isEmpty { return "" }
+        throw fail(.undeclaredPrefix, "namespace prefix '\(prefix)' is not declared")
+    }
+
+    static func split(_ qualified: String) -> (prefix: String, local: String) {
+        guard let colon = qualified.firstIndex(of: ":") else { return ("", qualified) }
+        return (String(qualified[..<colon]), String(qualified[qualified.index(after: colon)...]))
+    }
+
+    mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
+        guard depth <= limits.maxDepth else { throw fail(.tooDeep, "elements nest deeper than \(limits.maxDepth)") }
+        elementCount += 1
+        guard elementCount <= limits.maxElements else { throw fail(.tooManyElements, "more than \(limits.maxElements) elements") }
+        advance()  // <
+        let qualified = try name()
+        var rawAttributes: [(String, String)] = []
+        var selfClosing = false
+        while true {
+            skipSpace()
+            guard let byte = peek() else { throw fail(.malformed, "unterminated start tag <\(qualified)>") }
+            if byte == UInt8(ascii: ">") { advance(); break }
+            if byte == UInt8(ascii: "/") {
+                guard peek(1) == UInt8(ascii: ">") else { throw fail(.malformed, "expected /> in <\(qualified)>") }
+                advance(2)
+                selfClosing = true
+                break
+            }
+            let attributeName = try name()
+            skipSpace()
+            guard peek() == UInt8(ascii: "=") else { throw fail(.malformed, "attribute \(attributeName) has no value") }
+            advance()
+            skipSpace()
+            guard let quote = peek(), quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else {
+                throw fail(.malformed, "attribute \(attributeName) is not quoted")
+            }
+            advance()
+            let start = offset
+            while let next = peek(), next != quote {
+                guard next != UInt8(ascii: "<") else { throw fail(.malformed, "< inside attribute \(attributeName)") }
+                advance()
+            }
+            guard !isAtEnd else { throw fail(.malformed, "unterminated attribute \(attributeName)") }
+            let value = try decodeText(bytes[start..<offset])
+            advance()
+            guard !rawAttributes.contains(where: { $0.0 == attributeName }) else { throw fail(.malformed, "attribute \(attributeName) repeated") }
+            rawAttributes.append((attributeName, value))
+            guard rawAttributes.count <= limits.maxAttributesPerElement else { throw fail(.malformed, "too many attributes on <\(qualified)>") }
+        }
+        // Namespace declarations first: they apply to this element and its attributes.
+        let bindingsBefore = bindings.count
+        var attributes: [String: String] = [:]
+        for (attributeName, value) in rawAttributes {
+            if attributeName == "xmlns" {
+                bindings.append(("", value))
+            } else if attributeName.hasPrefix("xmlns:") {
+                bindings.append((String(attributeName.dropFirst(6)), value))
+            }
+        }
+        for (attributeName, value) in rawAttributes where attributeName != "xmlns" && !attributeName.hasPrefix("xmlns:") {
+            let (prefix, local) = Self.split(attributeName)
+            if !prefix.isEmpty { _ = try resolve(prefix) }
+            attributes[local] = value
+        }
+        let (prefix, local) = Self.split(qualified)
+        var result = XMLElement(namespace: try resolve(prefix), name: local, attributes: attributes)
+        if !selfClosing { try content(of: &result, qualified: qualified, depth: depth) }
+        bindings.removeSubrange(bindingsBefore...)
+        return result
+    }
+
+    mutating func content(of element: inout XMLElement, qualified: String, depth: Int) throws(XMLParseError) {
+        var text = ""
+        while true {
+            guard !isAtEnd else { throw fail(.malformed, "<\(qualified)> is not closed") }
+            if startsWith("</") {
+                advance(2)
+                let closing = try name()
+                guard closing == qualified else { throw fail(.malformed, "</\(closing)> closes <\(qualified)>") }
+                skipSpace()
+                guard peek() == UInt8(ascii: ">") else { throw fail(.malformed, "expected > after </\(closing)") }
+                advance()
+                element.text = text
+                return
+            } else if startsWith("<!--") {
+                advance(4)
+                _ = try skip(past: "-->", what: "comment")
+            } else if startsWith("<![CDATA[") {
+                advance(9)
+                let range = try skip(past: "]]>", what: "CDATA section")
+                guard let chunk = String(validating: bytes[range], as: UTF8.self) else { throw fail(.notUTF8, "CDATA is not UTF-8") }
+                text += chunk
+            } else if startsWith("<!") {
+                throw fail(.dtdForbidden, "markup declarations are not accepted")
+            } else if startsWith("<?") {
+                advance(2)
+                _ = try skip(past: "?>", what: "processing instruction")
+            } else if peek() == UInt8(ascii: "<") {
+                element.children.append(try self.element(depth: depth + 1))
+            } else {
+                let start = offset
+                while let byte = peek(), byte != UInt8(ascii: "<") { advance() }
+                text += try decodeText(bytes[start..<offset])
+            }
+        }
+    }
+
+    /// Character data with the five predefined entities and character references; any other
+    /// entity is undeclared (there is no DTD to declare it).
+    func decodeText(_ raw: ArraySlice<UInt8>) throws(XMLParseError) -> String {
+        guard raw.contains(UInt8(ascii: "&")) else {
+            guard let text = String(validating: raw, as: UTF8.self) else { throw fail(.notUTF8, "text is not UTF-8") }
+            return text
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.count)
+        var index = raw.startIndex
+        while index < raw.endIndex {
+            let byte = raw[index]
+            guard byte == UInt8(ascii: "&") else { output.append(byte); index += 1; continue }
+            guard let semicolon = raw[index...].firstIndex(of: UInt8(ascii: ";")), semicolon - index <= 12 else {
+                throw fail(.malformed, "& without ;")
+            }
+            let entity = String(decoding: raw[(index + 1)..<semicolon], as: UTF8.self)
+            switch entity {
+            case "lt": output.append(UInt8(ascii: "<"))
+            case "gt": output.append(UInt8(ascii: ">"))
+            case "amp": output.append(UInt8(ascii: "&"))
+            case "quot": output.append(UInt8(ascii: "\""))
+            case "apos": output.append(UInt8(ascii: "'"))
+            default:
+                let scalarValue: UInt32? = if entity.hasPrefix("#x") { UInt32(entity.dropFirst(2), radix: 16) }
+                    else if entity.hasPrefix("#") { UInt32(entity.dropFirst(1)) } else { nil }
+                guard let scalarValue else { throw fail(.undeclaredEntity, "entity &\(entity); is not declared") }
+                guard let scalar = Unicode.Scalar(scalarValue), scalarValue != 0 else { throw fail(.malformed, "bad character reference &\(entity);") }
+                output.append(contentsOf: Array(String(Character(scalar)).utf8))
+            }
+            index = semicolon + 1
+        }
+        guard let text = String(validating: output, as: UTF8.self) else { throw fail(.notUTF8, "text is not UTF-8") }
+        return text
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing XML white space (space, tab, CR, LF).
+    func trimmingXMLSpace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
