@@ -80,16 +80,20 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         var transactions: [Transaction] = []
         transactions.reserveCapacity(items.count)
         for item in items {
+            // In document order, so the first missing element reported is the first one.
+            let endToEndID = try item.requiredText("PmtId/EndToEndId")
+            let amount = try item.requiredAmount("IntrBkSttlmAmt")
+            let chargeBearer = try item.requiredText("ChrgBr")
             _ = try item.required("Dbtr")
             _ = try item.required("DbtrAgt").required("FinInstnId")
             _ = try item.required("CdtrAgt").required("FinInstnId")
             _ = try item.required("Cdtr")
             let remittance = item.child("RmtInf")
             transactions.append(Transaction(
-                instructionID: item.text("PmtId/InstrId"), endToEndID: try item.requiredText("PmtId/EndToEndId"), transactionID: item.text("PmtId/TxId"),
-                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: try item.requiredAmount("IntrBkSttlmAmt"),
+                instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID, transactionID: item.text("PmtId/TxId"),
+                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
                 interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
-                chargeBearer: try item.requiredText("ChrgBr"), instructingAgentBIC: item.bic("InstgAgt"), instructedAgentBIC: item.bic("InstdAgt"),
+                chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"), instructedAgentBIC: item.bic("InstdAgt"),
                 debtorName: item.text("Dbtr/Nm"), debtorAgentBIC: item.bic("DbtrAgt"), creditorAgentBIC: item.bic("CdtrAgt"),
                 creditorName: item.text("Cdtr/Nm"), purposeCode: item.text("Purp/Cd"),
                 unstructuredRemittance: remittance?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [],

@@ -162,21 +162,7 @@ public enum PolyclearAPI {
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let found = try await read(writer) { hub -> (CycleReport, CycleReport?, UInt128, CountryCode)? in
-                guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let participant = hub.participant(bic),
-                      let account = hub.positionAccountID(of: bic) else { return nil }
-                return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account, participant.memberID)
-            }
-            let allowed: Bool = switch caller {
-            case .operatorUser: true
-            case .member(let id): found?.3 == id
-            case .participant(let own): own == bic
-            }
-            // Not found and not yours look the same.
-            guard let (report, previous, account, _) = found, allowed else { throw APIError(.notFound, code: "not_found", "no such statement") }
-            let transfers = try await writer.store.transfers(
-                accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1), limit: statementEntryCountMax)
-            let statement = ParticipantStatement(cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers)
+            let statement = try await statement(of: bic, cycle: number, caller: caller, writer: writer).0
             if request.uri.queryParameters["format"] == "csv" {
                 let exponent = currencies[statement.currency]?.exponent ?? 2
                 return Response(status: .ok, headers: [.contentType: "text/csv"], body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
@@ -372,6 +358,7 @@ public enum PolyclearAPI {
             if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the cycle cannot be closed") }
             return try await read(writer) { hub in hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
         }
+        ISO20022Routes.add(to: router, writer: writer, currencies: currencies)
         return router
     }
 
@@ -414,6 +401,25 @@ public enum PolyclearAPI {
         let results = try await submit(writer, [decision == "confirm" ? .confirmFunds(id: id) : .cancelFunds(id: id)], by: caller)
         if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the funds request cannot be decided") }
         return FundsDTO(id: raw, status: decision == "confirm" ? "confirmed" : "cancelled")
+    }
+
+    /// A bank's statement for a closed cycle, if the caller may see it (the bank, its central
+    /// bank, the operator; others get the same 404 as a missing one), and the cycle's close time.
+    static func statement<S: HubStore>(of bic: BIC, cycle number: UInt32, caller: Caller, writer: Writer<S>) async throws -> (ParticipantStatement, UInt64) {
+        let found = try await read(writer) { hub -> (CycleReport, CycleReport?, UInt128, CountryCode)? in
+            guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let participant = hub.participant(bic),
+                  let account = hub.positionAccountID(of: bic) else { return nil }
+            return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account, participant.memberID)
+        }
+        let allowed: Bool = switch caller {
+        case .operatorUser: true
+        case .member(let id): found?.3 == id
+        case .participant(let own): own == bic
+        }
+        guard let (report, previous, account, _) = found, allowed else { throw APIError(.notFound, code: "not_found", "no such statement") }
+        let transfers = try await writer.store.transfers(
+            accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1), limit: statementEntryCountMax)
+        return (ParticipantStatement(cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers), report.closedAt)
     }
 
     static func read<S: HubStore, T: Sendable>(_ writer: Writer<S>, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {

@@ -42,24 +42,9 @@ enum ISOFixtures {
         return fields
     }
 
-    static let xmllintPath = ["/usr/bin/xmllint", "/bin/xmllint", "/usr/local/bin/xmllint"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    /// Validates `xml` against `Fixtures/iso20022/xsd/<schema>.xsd` with xmllint; returns its
-    /// complaint, or nil when valid. The test fails (never skips) when xmllint is missing.
+    /// Validates `xml` against `Fixtures/iso20022/xsd/<schema>.xsd`; returns xmllint's
+    /// complaint, or nil when valid. Throws (the test fails) when xmllint is missing.
     static func schemaErrors(_ xml: String, schema: String) throws -> String? {
-        let xmllint = try #require(xmllintPath, "xmllint is missing: apt-get install libxml2-utils (CI installs it)")
-        let directory = TemporaryDirectory()
-        let file = directory.path("message.xml")
-        try xml.write(toFile: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: xmllint)
-        process.arguments = ["--noout", "--nonet", "--schema", root.appendingPathComponent("xsd/\(schema).xsd").path, file]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : output
+        try XMLSchemaValidator.errors(xml, schema: root.appendingPathComponent("xsd/\(schema).xsd"))
     }
 }

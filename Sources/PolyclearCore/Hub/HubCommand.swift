@@ -56,6 +56,38 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// audit trail with who did it. Applies `command`, then records an `AuditRecord`.
     /// Attributions do not nest.
     indirect case attributed(actor: Actor, command: HubCommand)
+    /// The commands of one inbound message (e.g. an ISO 20022 pacs.008), applied only if
+    /// this sender has not sent a message with this id before: a re-sent message is refused
+    /// as a whole (`duplicateMessage`), nothing in it applied. Answers `.message` with one
+    /// result per command. Message commands do not nest.
+    indirect case message(sender: BIC, messageID: String, commands: [HubCommand])
+    /// The payee side sends (part of) an accepted payment back: books a reverse payment from
+    /// the original payee to the original payer and links the two.
+    case returnPayment(PaymentReturnInstruction)
+}
+
+/// A return of an accepted payment (ISO 20022 pacs.004).
+public struct PaymentReturnInstruction: Hashable, Sendable, Codable {
+    /// The reverse payment's id.
+    public var id: UInt128
+    public var originalID: UInt128
+    /// In the currency the original payment credited (the returning bank's); the returns of
+    /// one payment together may not exceed what it credited.
+    public var amountMinor: Int64
+    /// The reverse payment's UETR (a version-4 UUID).
+    public var uetr: UInt128
+    /// ISO 20022 ExternalReturnReason1Code, e.g. AC04 or CUST.
+    public var reasonCode: String
+    public var actor: Actor
+
+    public init(id: UInt128, originalID: UInt128, amountMinor: Int64, uetr: UInt128, reasonCode: String, actor: Actor) {
+        self.id = id
+        self.originalID = originalID
+        self.amountMinor = amountMinor
+        self.uetr = uetr
+        self.reasonCode = reasonCode
+        self.actor = actor
+    }
 }
 
 /// What happens to payments still queued when a cycle ends.

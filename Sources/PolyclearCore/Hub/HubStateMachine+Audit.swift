@@ -66,6 +66,8 @@ extension HubCommand {
         case .setOffObligations(let runID, let obligations): ("set_off_obligations", "\(UUIDText.format(runID)) \(obligations.count) obligations")
         case .confirmExcessSettlement(let cycle, let member, _, _): ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
         case .attributed(_, let command): command.auditDescription
+        case .message(let sender, let messageID, let commands): ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
+        case .returnPayment(let instruction): ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
         }
     }
 }

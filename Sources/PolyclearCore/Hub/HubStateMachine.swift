@@ -43,6 +43,12 @@ public struct HubStateMachine {
     /// Payments in status `.queued` now.
     var queuedCount = 0
     var isResolvingGridlock = false
+    /// Inbound message ids already applied, as "SENDERBIC messageID".
+    var messageKeys = Set<String>()
+    /// Returns: reverse payment id → original id, and per original what returns took back
+    /// (in the currency it credited) and by which payments.
+    var returnOf: [UInt128: UInt128] = [:]
+    var returns: [UInt128: (returnedMinor: Int64, ids: [UInt128])] = [:]
     /// Every set-off run's outcome by run id (ids are never reused).
     var setOffRuns: [UInt128: SetOffRunOutcome] = [:]
     /// Per member: consecutive closes with the position beyond the alarm threshold.
@@ -100,13 +106,17 @@ public struct HubStateMachine {
         return perform(command)
     }
 
-    private mutating func perform(_ command: HubCommand) -> HubResult {
+    mutating func perform(_ command: HubCommand) -> HubResult {
         switch command {
         case .attributed(let actor, let inner):
             if case .attributed = inner { return .refused(.malformedField) }
             let result = perform(inner)
             recordAudit(actor: actor, command: inner, result: result)
             return result
+        case .message(let sender, let messageID, let commands):
+            return applyMessage(sender: sender, messageID: messageID, commands: commands)
+        case .returnPayment(let instruction):
+            return returnPayment(instruction)
         case .closeCycle(let number): return closeCycle(number: number)
         case .setCycleTriggers(let triggers):
             guard triggers.isValid else { return .refused(.invalidSchedule) }

@@ -210,6 +210,10 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     /// A unit definition that is empty, names an unknown currency or the unit itself, or has
     /// an amount that is not positive.
     case invalidUnitDefinition = 37
+    /// This sender already sent a message with this id; nothing in it was applied.
+    case duplicateMessage = 38
+    /// The returns of a payment would exceed what it credited.
+    case returnExceedsPayment = 39
 }
 
 /// The result of one hub command.
@@ -221,6 +225,8 @@ public enum HubResult: Hashable, Sendable {
     case gridlock(GridlockOutcome)
     case setOff(SetOffRunOutcome)
     case refused(HubCommandRejection)
+    /// A message's commands: one result each, in order.
+    case message([HubResult])
 }
 
 /// What a set-off run cancelled.

@@ -1,0 +1,245 @@
+import Foundation
+import Hummingbird
+import PolyclearCore
+import PolyclearISO20022
+import PolyclearStorage
+
+/// ISO 20022 over HTTP: messages in (pacs.008 payments, pacs.004 returns) answered with a
+/// pacs.002; statements (camt.053), payment notifications (camt.054) and a cycle's settlement
+/// instructions (pacs.009) out. Same keys and roles as the JSON API.
+enum ISO20022Routes {
+    /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
+    static let hubBIC = "POLYXXXX"
+
+    static func add<S: HubStore>(to router: Router<PolyclearRequestContext>, writer: Writer<S>, currencies: CurrencyTable) {
+        router.post("/v1/iso20022/messages") { request, context -> Response in
+            let caller = try context.requireCaller()
+            guard case .participant(let sender) = caller else {
+                throw APIError(.forbidden, code: "forbidden", "banks send ISO 20022 payment messages with their own key")
+            }
+            guard request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") }) ?? false else {
+                throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
+            }
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let message: ISOMessage
+            do throws(ISOMessageError) { message = try ISOMessage.parse(Array(body.readableBytesView)) } catch {
+                throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)))
+            }
+            // The header's sender must be the caller: a bank speaks only for itself.
+            if let header = message.header, BIC(header.fromBIC) != sender {
+                throw APIError(.forbidden, code: "sender_mismatch", "AppHdr/Fr names another bank than the caller")
+            }
+            let (report, duplicate) = switch message.document {
+            case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: writer, currencies: currencies)
+            case .paymentReturn(let returned): try await returns(returned, sender: sender, writer: writer, currencies: currencies)
+            default: throw APIError(.unprocessableContent, code: "message_not_accepted", "\(message.document.messageDefinition) is not accepted inbound; send pacs.008 or pacs.004")
+            }
+            return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
+        }
+        router.get("/v1/iso20022/statements/:bic/cycles/:number") { _, context -> Response in
+            let caller = try context.requireCaller()
+            guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
+            let number = try context.parameters.require("number", as: UInt32.self)
+            let (statement, closedAt) = try await PolyclearAPI.statement(of: bic, cycle: number, caller: caller, writer: writer)
+            let exponent = currencies[statement.currency]?.exponent ?? 2
+            return xmlResponse(ISOMessage(header: nil, document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
+        }
+        router.get("/v1/iso20022/cycles/:number/instructions/:member") { _, context -> Response in
+            let caller = try context.requireCaller()
+            let number = try context.parameters.require("number", as: UInt32.self)
+            guard let member = CountryCode(alpha3: try context.parameters.require("member")) else {
+                throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
+            }
+            switch caller {
+            case .operatorUser: break
+            case .member(let id) where id == member: break
+            default: throw APIError(.notFound, code: "not_found", "no such instructions")
+            }
+            let found = try await PolyclearAPI.read(writer) { hub -> (CycleReport, Member)? in
+                guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member) else { return nil }
+                return (report, record)
+            }
+            guard let (report, record) = found, report.instructions.contains(where: { $0.member == member }) else {
+                throw APIError(.notFound, code: "not_found", "no settlement instructions for this member in this cycle")
+            }
+            let exponent = currencies[record.currency]?.exponent ?? 2
+            return xmlResponse(ISOMessage(header: nil, document: .institutionCreditTransfer(ISOReports.instructions(report, member: record, exponent: exponent))))
+        }
+        router.get("/v1/iso20022/payments/:id/notification") { request, context -> Response in
+            let caller = try context.requireCaller()
+            guard let id = UUIDText.parse(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
+            let found = try await PolyclearAPI.read(writer) { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64)? in
+                guard let state = hub.payment(id), let parties = hub.paymentParties(id),
+                      let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
+                      let payerCurrency = hub.member(payer.memberID)?.currency, let payeeCurrency = hub.member(payee.memberID)?.currency
+                else { return nil }
+                return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime)
+            }
+            guard let (state, payer, payee, payerCurrency, payeeCurrency, now) = found else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            // The payer bank is notified of its debit, the payee bank of its credit; the
+            // operator picks a side (default the payer's).
+            let side: Bool? = switch caller {  // true: payer side
+            case .participant(let bic): bic == payer ? true : (bic == payee ? false : nil)
+            case .operatorUser: request.uri.queryParameters["side"] != "payee"
+            case .member: nil
+            }
+            guard let isPayer = side else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            guard state.status == .accepted else { throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification") }
+            let notification = ISOReports.notification(
+                state, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency, debit: isPayer,
+                exponent: currencies[isPayer ? payerCurrency : payeeCurrency]?.exponent ?? 2, now: now)
+            return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
+        }
+    }
+
+    /// pacs.008: each transaction mapped (or refused with its ISO reason), the mapped ones
+    /// submitted as one message command — all applied, or none if the message id was seen.
+    static func payments<S: HubStore>(_ transfer: CustomerCreditTransfer, sender: BIC, writer: Writer<S>,
+                                      currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
+        let currencyByBIC = try await PolyclearAPI.read(writer) { hub in
+            Dictionary(uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
+                hub.member(participant.memberID).map { (participant.bic, $0.currency) }
+            })
+        }
+        let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { currencyByBIC[$0] })
+        var outcomes: [Result<Int, ISORefusal>] = []  // index into commands, or the refusal
+        var commands: [HubCommand] = []
+        for tx in transfer.transactions {
+            switch mapper.instruction(tx) {
+            case .success(let instruction) where instruction.payer != sender:
+                outcomes.append(.failure(ISORefusal("AG01", "the debtor agent is not the sending bank")))
+            case .success(let instruction):
+                outcomes.append(.success(commands.count))
+                commands.append(.submitPayment(instruction))
+            case .failure(let refusal): outcomes.append(.failure(refusal))
+            }
+        }
+        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: transfer.messageID, writer: writer)
+        let now = ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9))
+        let transactions = zip(transfer.transactions, outcomes).map { tx, outcome in
+            PaymentStatusReport.Transaction(
+                originalInstructionID: tx.instructionID, originalEndToEndID: tx.endToEndID, originalTransactionID: tx.transactionID,
+                originalUETR: tx.uetr, status: "RJCT", reason: nil, acceptanceDateTime: nil)
+                .with(outcome: outcome, results: results, duplicate: duplicate, now: now)
+        }
+        return (report(original: transfer.messageID, name: CustomerCreditTransfer.messageDefinition, transactions: transactions, duplicate: duplicate), duplicate)
+    }
+
+    /// pacs.004: each return mapped against the payment it names, then submitted like payments.
+    static func returns<S: HubStore>(_ returned: PaymentReturn, sender: BIC, writer: Writer<S>,
+                                     currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
+        let ids = returned.transactions.compactMap { $0.originalUETR.flatMap(UETR.parse) }
+        let payeeCurrencies = try await PolyclearAPI.read(writer) { hub -> [UInt128: CurrencyCode] in
+            var found: [UInt128: CurrencyCode] = [:]
+            for id in ids {
+                guard let parties = hub.paymentParties(id), let payee = hub.participant(parties.payee),
+                      let currency = hub.member(payee.memberID)?.currency else { continue }
+                found[id] = currency
+            }
+            return found
+        }
+        let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { _ in nil })
+        var outcomes: [Result<Int, ISORefusal>] = []
+        var commands: [HubCommand] = []
+        for (index, tx) in returned.transactions.enumerated() {
+            switch mapper.returnInstruction(tx, sender: sender, messageID: returned.messageID, index: index, originalPayeeCurrency: { payeeCurrencies[$0] }) {
+            case .success(let instruction):
+                outcomes.append(.success(commands.count))
+                commands.append(.returnPayment(instruction))
+            case .failure(let refusal): outcomes.append(.failure(refusal))
+            }
+        }
+        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: returned.messageID, writer: writer)
+        let now = ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9))
+        let transactions = zip(returned.transactions, outcomes).map { tx, outcome in
+            PaymentStatusReport.Transaction(originalInstructionID: tx.returnID, originalEndToEndID: tx.originalEndToEndID,
+                                            originalTransactionID: tx.originalTransactionID, originalUETR: tx.originalUETR, status: "RJCT")
+                .with(outcome: outcome, results: results, duplicate: duplicate, now: now)
+        }
+        return (report(original: returned.messageID, name: PaymentReturn.messageDefinition, transactions: transactions, duplicate: duplicate), duplicate)
+    }
+
+    /// One writer submission for the whole message; a message nothing of which could be
+    /// mapped books nothing (and is not remembered, so a corrected one may reuse its id).
+    static func submitMessage<S: HubStore>(_ commands: [HubCommand], sender: BIC, messageID: String,
+                                           writer: Writer<S>) async throws -> (results: [HubResult], duplicate: Bool) {
+        guard !commands.isEmpty else { return ([], false) }
+        let answer = try await PolyclearAPI.submit(writer, [.message(sender: sender, messageID: messageID, commands: commands)], by: .participant(sender))
+        switch answer.first {
+        case .message(let results): return (results, false)
+        case .refused(.duplicateMessage): return ([], true)
+        case .refused(let rejection): throw APIError(.badRequest, code: rejection.code, "the message was refused")
+        default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+        }
+    }
+
+    static func report(original: String, name: String, transactions: [PaymentStatusReport.Transaction], duplicate: Bool) -> PaymentStatusReport {
+        let statuses = Set(transactions.compactMap(\.status))
+        let groupStatus = duplicate ? "RJCT" : (statuses.count == 1 ? statuses.first : "PART")
+        return PaymentStatusReport(
+            messageID: newMessageID(), creationDateTime: ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9)),
+            originalMessageID: original, originalMessageNameID: name, groupStatus: groupStatus,
+            groupReason: duplicate ? .init(code: "AM05", additionalInformation: "this message id was already received from this bank; nothing in it was booked again") : nil,
+            transactions: duplicate ? [] : transactions)
+    }
+
+    /// The reply: with a header addressed back to the sender when the request had one.
+    static func reply(to message: ISOMessage, with report: PaymentStatusReport) -> ISOMessage {
+        let header = message.header.map { received in
+            BusinessApplicationHeader(fromBIC: hubBIC, toBIC: received.fromBIC, businessMessageID: report.messageID,
+                                      messageDefinitionID: PaymentStatusReport.messageDefinition, creationDate: report.creationDateTime)
+        }
+        return ISOMessage(header: header, document: .paymentStatusReport(report))
+    }
+
+    static func newMessageID() -> String {
+        var random = SystemRandomNumberGenerator()
+        return "PLC" + String(UUIDText.format(UInt128(random.next()) << 64 | UInt128(random.next())).filter { $0 != "-" }.prefix(32))
+    }
+
+    static func xmlResponse(_ message: ISOMessage, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message.xml())))
+    }
+}
+
+extension PaymentStatusReport.Transaction {
+    /// This transaction's status from its mapping outcome and the hub's result.
+    func with(outcome: Result<Int, ISORefusal>, results: [HubResult], duplicate: Bool, now: String) -> Self {
+        var copy = self
+        switch outcome {
+        case .failure(let refusal):
+            copy.status = "RJCT"
+            copy.reason = .init(code: refusal.reasonCode, additionalInformation: refusal.text)
+        case .success where duplicate:
+            copy.status = "RJCT"
+            copy.reason = .init(code: "AM05", additionalInformation: "duplicate message")
+        case .success(let index):
+            switch results[index] {
+            case .payment(let state):
+                let (status, reason) = ISOPaymentMapper.status(of: state)
+                copy.status = status
+                copy.reason = reason.map { .init(code: $0, additionalInformation: state.rejection.map { String(describing: $0) }) }
+                if status == "ACSC" || status == "ACCP" { copy.acceptanceDateTime = now }
+            case .refused(let rejection):
+                copy.status = "RJCT"
+                copy.reason = .init(code: Self.reasonCode(rejection), additionalInformation: rejection.code)
+            default:
+                copy.status = "RJCT"
+                copy.reason = .init(code: "NARR", additionalInformation: "unexpected result")
+            }
+        }
+        return copy
+    }
+
+    /// ISO status reasons for the hub's refusals of whole commands (returns).
+    static func reasonCode(_ rejection: HubCommandRejection) -> String {
+        switch rejection {
+        case .paymentNotFound: "NARR"
+        case .paymentStateForbidsThis: "NARR"  // not (or no longer) a booked payment: said in AddtlInf
+        case .returnExceedsPayment: "AM09"
+        case .notAllowedForActor: "AG01"
+        case .amountNotPositive: "AM12"
+        default: "FF01"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import PolyclearISO20022
+import Testing
+
+/// What the parser refuses, each with its stable code — before building anything past a limit.
+@Suite struct XMLSafetyTests {
+    static let document = #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>"#
+
+    @Test func aPlainDocumentParses() throws {
+        let message = try ISOMessage.parse(Self.document)
+        #expect(message.document.messageID == "M1")
+    }
+
+    @Test(arguments: [
+        // Entity expansion in every form: refused because there is no DTD at all.
+        (#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Document>&b;</Document>"#, XMLParseError.Code.dtdForbidden),
+        (#"<?xml version="1.0"?><!DOCTYPE d SYSTEM "file:///etc/passwd"><Document/>"#, .dtdForbidden),
+        (#"<Document><x><!ENTITY e "v"></x></Document>"#, .dtdForbidden),
+        (#"<Document>&xxe;</Document>"#, .undeclaredEntity),
+        (#"<Document attr="&ext;"/>"#, .undeclaredEntity),
+        // Broken XML.
+        (#"<Document><a></b></Document>"#, .malformed),
+        (#"<Document>"#, .malformed),
+        (#"<Document a=1/>"#, .malformed),
+        (#"<Document a="1" a="2"/>"#, .malformed),
+        (#"<Document/><Document/>"#, .malformed),
+        (#"just text"#, .malformed),
+        (#"<Document>&#0;</Document>"#, .malformed),
+        (#"<p:Document/>"#, .undeclaredPrefix),
+        (#"<?xml version="1.0" encoding="ISO-8859-1"?><Document/>"#, .notUTF8),
+    ])
+    func unsafeOrBrokenXMLIsRefused(xml: String, code: XMLParseError.Code) {
+        #expect(throws: XMLParseError.self) { try XMLParser.parse(xml) }
+        do { _ = try XMLParser.parse(xml) } catch { #expect(error.code == code, "\(error)") }
+        // Through the message reader: the same refusal, as xml_invalid naming the cause.
+        do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch {
+            #expect(error.code == .xml && error.reason.hasPrefix(code.rawValue), "\(error)")
+        }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        let bytes = Array("<Document>".utf8) + [0xC3, 0x28] + Array("</Document>".utf8)
+        do { _ = try XMLParser.parse(bytes); Issue.record("accepted") } catch { #expect(error.code == .notUTF8) }
+    }
+
+    @Test func limitsOnSizeDepthAndElementCount() {
+        var limits = XMLLimits()
+        limits.maxBytes = 1_000
+        let big = "<Document>" + String(repeating: "x", count: 2_000) + "</Document>"
+        do { _ = try XMLParser.parse(big, limits: limits); Issue.record("accepted") } catch { #expect(error.code == .tooLarge) }
+        let deep = String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100)
+        do { _ = try XMLParser.parse(deep); Issue.record("accepted") } catch { #expect(error.code == .tooDeep) }
+        let many = "<r>" + String(repeating: "<a/>", count: 20_001) + "</r>"
+        do { _ = try XMLParser.parse(many); Issue.record("accepted") } catch { #expect(error.code == .tooManyElements) }
+        // Just inside the limits it parses.
+        let inside = "<r>" + String(repeating: "<a/>", count: 19_999) + "</r>"
+        #expect((try? XMLParser.parse(inside))?.children.count == 19_999)
+    }
+
+    @Test func textEntitiesCDATACommentsAndNamespacesAreRead() throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <!-- a comment -->
+            <e:Envelope xmlns:e="urn:e" xmlns:p="urn:p"><p:A q="&quot;x&quot; &amp; &#x41;&#66;">a &lt; b<!-- c --><![CDATA[ & <raw> ]]></p:A></e:Envelope>
+            """
+        let root = try XMLParser.parse(xml)
+        #expect(root.namespace == "urn:e" && root.name == "Envelope")
+        let child = try #require(root.child("A"))
+        #expect(child.namespace == "urn:p" && child.attributes["q"] == "\"x\" & AB")
+        #expect(child.text == "a < b & <raw> ")
+    }
+
+    @Test(arguments: [
+        (#"<Document xmlns="urn:example:not-iso"/>"#, ISOMessageError.Code.unsupportedMessage),
+        (#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.12"/>"#, .unsupportedMessage),
+        (#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/>"#, .noDocument),
+        (#"<Envelope><Other/></Envelope>"#, .noDocument),
+        (#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId></GrpHdr></FIToFICstmrCdtTrf></Document>"#, .missingElement),
+    ])
+    func wrongNamespacesAndMissingPartsAreRefused(xml: String, code: ISOMessageError.Code) {
+        do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch { #expect(error.code == code, "\(error)") }
+    }
+
+    @Test func aMissingMandatoryElementIsNamedByItsPath() {
+        let xml = #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr><CdtTrfTxInf><PmtId><InstrId>I</InstrId></PmtId></CdtTrfTxInf></FIToFICstmrCdtTrf></Document>"#
+        do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch {
+            #expect(error.code == .missingElement && error.path == "Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId", "\(error)")
+        }
+    }
+}
