@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "PolyclearServerTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearTestSupport",
+                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearTestSupport", "PolyclearISO20022",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

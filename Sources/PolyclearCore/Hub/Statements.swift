@@ -21,6 +21,15 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
 
     public var reconciles: Bool { openingMinor + entries.map(\.amountMinor).reduce(0, +) == closingMinor }
 
+    public init(cycle: UInt32, bic: BIC, currency: CurrencyCode, openingMinor: Int64, entries: [Entry], closingMinor: Int64) {
+        self.cycle = cycle
+        self.bic = bic
+        self.currency = currency
+        self.openingMinor = openingMinor
+        self.entries = entries
+        self.closingMinor = closingMinor
+    }
+
     /// Builds the statement from the transfers of the participant's position account (any
     /// order, any superset: only posted movements inside the cycle's window count).
     public init(cycle report: CycleReport, previous: CycleReport?, bic: BIC, positionAccountID: UInt128, transfers: [StoredTransfer]) {
