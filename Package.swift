@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "polyclear",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -31,3 +31,14 @@ import Testing
         #expect(run.status == 64, "\(run.error)")
     }
 }
+
+/// `polyclear bench iso` as a real process: every generated pacs.008 must parse and map (the
+/// command fails otherwise) and both rates are reported.
+@Suite struct BenchISOTests {
+    @Test func theISOBenchmarkParsesMapsAndGenerates() throws {
+        let run = try ChildProcess.run(["bench", "iso", "--messages", "300", "--runs", "1"])
+        #expect(run.status == 0, "\(run.output)\n\(run.error)")
+        #expect(run.output.contains("parse+map pacs.008:") && run.output.contains("generate pacs.002:"), "\(run.output)")
+        #expect(try ChildProcess.run(["bench", "iso", "--messages", "0"]).status == 64)
+    }
+}
