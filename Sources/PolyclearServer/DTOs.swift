@@ -102,6 +102,10 @@ struct PaymentDTO: ResponseCodable {
     var unitAmount: String?
     var fixingVersion: UInt32
     var cycle: UInt32
+    /// For a return (pacs.004): the payment it sent back.
+    var returnOf: String?
+    /// For a returned payment: its returns, oldest first.
+    var returns: [String]?
 
     init<S: HubStore>(_ state: PaymentState, writer: Writer<S>, currencies: CurrencyTable) async throws {
         self = try await Self.many([state], writer: writer, currencies: currencies)[0]
@@ -110,14 +114,20 @@ struct PaymentDTO: ResponseCodable {
     /// Many payments with one read of the hub for their currencies (not one per payment).
     static func many<S: HubStore>(_ states: [PaymentState], writer: Writer<S>, currencies: CurrencyTable) async throws -> [PaymentDTO] {
         let ids = states.map(\.id)
-        let currencyPairs = try await PolyclearAPI.read(writer) { hub in
-            ids.map { id -> (CurrencyCode?, CurrencyCode?) in
-                guard let p = hub.paymentParties(id) else { return (nil, nil) }
-                return (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
-                        hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
+        let found = try await PolyclearAPI.read(writer) { hub in
+            ids.map { id -> (parties: (CurrencyCode?, CurrencyCode?), returnOf: UInt128?, returns: [UInt128]) in
+                let links = (hub.originalOfReturn(id), hub.returnsOf(id).ids)
+                guard let p = hub.paymentParties(id) else { return ((nil, nil), links.0, links.1) }
+                return ((hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
+                         hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }), links.0, links.1)
             }
         }
-        return zip(states, currencyPairs).map { PaymentDTO($0, parties: $1, currencies: currencies) }
+        return zip(states, found).map { state, found in
+            var dto = PaymentDTO(state, parties: found.parties, currencies: currencies)
+            dto.returnOf = found.returnOf.map(UUIDCoding.encode)
+            dto.returns = found.returns.isEmpty ? nil : found.returns.map(UUIDCoding.encode)
+            return dto
+        }
     }
 
     private init(_ state: PaymentState, parties: (CurrencyCode?, CurrencyCode?), currencies: CurrencyTable) {

@@ -128,6 +128,26 @@ import Testing
             let left = Decimal(string: creditedText)! - 100
             #expect(try await status(returning("RET-2", "\(left + Decimal(string: "0.01")!)"), role: "cnBank")?.reason?.code == "AM09")
             #expect(try await status(returning("RET-3", "\(left)"), role: "cnBank")?.status == "ACSC")
+            // Both directions of the link, in the JSON API.
+            try await client.execute(uri: "/v1/payments/\(Self.paid)", method: .get, headers: APITests.headers("brBank")) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let returns = json?["returns"] as? [String] ?? []
+                #expect(returns.count == 2, "\(String(buffer: response.body))")
+                for id in returns {
+                    try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: APITests.headers("cnBank")) { answer in
+                        let text = String(buffer: answer.body)
+                        #expect(text.contains("\"returnOf\":\"\(Self.paid)\"") && text.contains("\"status\":\"accepted\""), "\(text)")
+                    }
+                }
+            }
+            // A bare Document (no header) from the payee works the same: the caller is the sender.
+            let bare = String(buffer: returning("RET-6", "0.01"))
+            let document = String(bare[bare.range(of: "<Document")!.lowerBound..<bare.range(of: "</Document>")!.upperBound])
+            try await client.execute(uri: "/v1/iso20022/messages", method: .post, headers: Self.headers("cnBank"), body: ByteBuffer(string: document)) { response in
+                let answer = try Self.validMessage(response.body, schema: "pacs.002.001.10")
+                let reason = try Self.statusReport(answer).transactions.first?.reason?.code
+                #expect(answer.header == nil && reason == "AM09")  // nothing left to return
+            }
             // Unknown payment, wrong currency.
             #expect(try await status(ByteBuffer(string: String(buffer: returning("RET-4", "0.01")).replacingOccurrences(of: Self.paid, with: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")), role: "cnBank")?.reason?.code == "NARR")
             let inBRL = ByteBuffer(string: String(buffer: returning("RET-5", "1.00")).replacingOccurrences(of: "Ccy=\"CNY\"", with: "Ccy=\"BRL\""))

@@ -21,7 +21,9 @@ import Testing
         case 6: random.next() % 2 == 0 ? .confirmFunds(id: id) : .cancelFunds(id: id)
         case 7: .registerMember(Member(id: CountryCode(alpha3: "BRA")!, name: text ?? "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 5))
         case 8: random.next() % 2 == 0 ? .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
-            : .attributed(actor: actor, command: random.next() % 2 == 0 ? .closeCycle(number: 3) : .confirmFunds(id: id))
+            : random.next() % 2 == 0 ? .attributed(actor: actor, command: random.next() % 2 == 0 ? .closeCycle(number: 3) : .confirmFunds(id: id))
+            : random.next() % 2 == 0 ? .message(sender: bic, messageID: "MSG-\(random.next())", commands: [.cancelFunds(id: id), .confirmFunds(id: id &+ 1)])
+            : .returnPayment(PaymentReturnInstruction(id: id, originalID: id &+ 1, amountMinor: 5, uetr: id, reasonCode: "AC04", actor: actor))
         default: .submitPayment(PaymentInstruction(
             id: id, payer: bic, payee: other, amountMinor: Int64(bitPattern: random.next()), amountSide: random.next() % 2 == 0 ? .payerDebit : .payeeCredit,
             endToEndID: "E2E", uetr: id, trade: TradeReference(invoiceNumber: "INV", purposeCode: "GDDS", hsCode: text, freeText: text),
