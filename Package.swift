@@ -37,6 +37,8 @@ let package = Package(
         ),
         // ISO 20022 codecs and code mappings.
         .target(name: "PolyclearISO20022", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        // The policy simulator: payment streams from trade flows, settlement models side by side.
+        .target(name: "PolyclearSimulation", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
         .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // The embedded SQLite store (GRDB).
@@ -65,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "polyclear",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,6 +104,8 @@ let package = Package(
         .testTarget(
             name: "PolyclearISO20022Tests", dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PolyclearSimulationTests", dependencies: ["PolyclearCore", "PolyclearSimulation"], swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",

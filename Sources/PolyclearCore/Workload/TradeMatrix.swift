@@ -6,6 +6,13 @@ public struct TradeMatrix: Sendable {
         public let exporter: CountryCode
         public let importer: CountryCode
         public let valueUSD: Int64
+
+        public init(year: Int, exporter: CountryCode, importer: CountryCode, valueUSD: Int64) {
+            self.year = year
+            self.exporter = exporter
+            self.importer = importer
+            self.valueUSD = valueUSD
+        }
     }
 
     public let flows: [Flow]
