@@ -197,6 +197,11 @@ public struct HubSimulation {
         }
         metrics.creditAverageUSDCents = creditTotal / Int64(max(cycles.count, 1))
         metrics.summarise(needs: needs, members: stream.members)
+        // What is still queued at year end was not netted: it counts against efficiency.
+        if metrics.grossUSDCents > 0 {
+            let notNetted = Double(metrics.liquidityTotalUSDCents + metrics.unsettledAtYearEndUSDCents)
+            metrics.nettingEfficiencyPPM = 1_000_000 - Int64((notNetted * 1e6 / Double(metrics.grossUSDCents)).rounded())
+        }
         return metrics
     }
 }

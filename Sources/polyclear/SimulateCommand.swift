@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import PolyclearCore
+import PolyclearSimulation
+
+/// `polyclear simulate`: how much liquidity a clearing union would save on real trade, under
+/// given rules — the same payment stream through five settlement models, side by side.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Simulate a year of trade under five settlement models.")
+
+    @Option(help: "Bilateral trade (year,exporter_iso3,importer_iso3,value_usd[,source]); default: the bundled 2022 matrix.") var trade: String?
+    @Option(help: "ECB reference rates (CSV); default: the bundled day.") var fx: String?
+    @Option(help: "Union rules (TOML; keys in the README); default: the documented defaults.") var rules: String?
+    @Option(help: "Payments in the year (the stream's size).") var scale = 1_000_000
+    @Option(help: "Seed of the payment stream.") var seed: UInt64 = 1
+    @Option(help: "Write metrics.json, CSVs and report.html here.") var out: String?
+    @Option(name: .customLong("compare"), parsing: .upToNextOption, help: "Two rules files run on the same stream, side by side.")
+    var compare: [String] = []
+
+    func validate() throws {
+        guard (1...50_000_000).contains(scale) else { throw ValidationError("--scale must be 1 to 50,000,000 payments") }
+        guard compare.isEmpty || compare.count == 2 else { throw ValidationError("--compare takes two rules files") }
+        guard compare.isEmpty || rules == nil else { throw ValidationError("use --rules or --compare, not both") }
+    }
+
+    func run() throws {
+        do {
+            try simulate()
+        } catch let error as SimulationInputError {
+            FileHandle.standardError.write(Data("polyclear: error [invalid_input]: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func read(_ path: String?, resource: String, what: String) throws(SimulationInputError) -> (String, String) {
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationInputError(file: path, field: what, reason: "cannot read the file") }
+            return (text, path)
+        }
+        let url = Bundle.module.url(forResource: resource, withExtension: "csv")!
+        return ((try? String(contentsOf: url, encoding: .utf8)) ?? "", "bundled " + resource + ".csv")
+    }
+
+    func simulate() throws {
+        let started = Date()
+        let currencies = try CurrencyTable()
+        let (tradeText, tradeName) = try read(trade, resource: "trade_matrix", what: "trade")
+        let matrix = try TradeFile.parse(tradeText, file: tradeName)
+        let (fxText, fxName) = try read(fx, resource: "eurofxref-latest", what: "fx")
+        let ecbDay: ECBReferenceRates.Day
+        do { ecbDay = try ECBReferenceRates.parse(fxText)[0] } catch { throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)") }
+        var runs: [(label: String, rules: SimulationRules, overrides: [String: Simulation.MemberOverride])] = []
+        for path in compare.isEmpty ? [rules].compactMap({ $0 }) : compare {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationInputError(file: path, field: "rules", reason: "cannot read the file") }
+            let (parsed, overrides) = try SimulationRulesFile.parse(text, file: path)
+            runs.append((path, parsed, overrides))
+        }
+        if runs.isEmpty { runs.append(("defaults", SimulationRules(), [:])) }
+        var results: [(String, SimulationResult)] = []
+        for run in runs {
+            let members = try Simulation.members(countries: matrix.countries, ecbDay: ecbDay, overrides: run.overrides, rulesFile: run.label, currencies: currencies)
+            let result = try Simulation.run(trade: matrix, members: members, rules: run.rules, paymentCount: scale, seed: seed, currencies: currencies) { stage, fraction in
+                let filled = Int(fraction * 30)
+                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(fraction * 100))% \(stage)        ".utf8))
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            results.append((run.label, result))
+        }
+        let first = results[0].1
+        print("Polyclear simulation: \(first.members.count) members, \(first.year), \(first.paymentCount) payments worth \(SimulationReport.dollars(first.totalUSDCents)) USD, "
+            + "\(first.cycleCount) cycles of \(first.cycleDays) business day(s), seed \(seed)")
+        for (label, result) in results {
+            if results.count > 1 { print("\n== rules: \(label)") }
+            print(SimulationReport.table(result))
+        }
+        if let out { try write(results, to: out) }
+        print(String(format: "\ndone in %.1f s", Date().timeIntervalSince(started)))
+    }
+
+    /// Everything is written to a temporary folder first and moved into place at the end:
+    /// a failed run leaves no partial report.
+    func write(_ results: [(String, SimulationResult)], to directory: String) throws {
+        let manager = FileManager.default
+        let staging = directory + ".partial-\(getpid())"
+        try? manager.removeItem(atPath: staging)
+        try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        for (index, (label, result)) in results.enumerated() {
+            let suffix = results.count > 1 ? (index == 0 ? "-a" : "-b") : ""
+            try encoder.encode(result).write(to: URL(fileURLWithPath: staging + "/metrics\(suffix).json"))
+            let csv = SimulationReport.csv(result)
+            try csv.models.write(toFile: staging + "/models\(suffix).csv", atomically: true, encoding: .utf8)
+            try csv.members.write(toFile: staging + "/members\(suffix).csv", atomically: true, encoding: .utf8)
+            try csv.positions.write(toFile: staging + "/positions\(suffix).csv", atomically: true, encoding: .utf8)
+            _ = label
+        }
+        let html = SimulationReport.html(results[0].1, rulesDescription: results[0].0, comparison: results.count > 1 ? results[1] : nil)
+        try html.write(toFile: staging + "/report.html", atomically: true, encoding: .utf8)
+        if manager.fileExists(atPath: directory) {
+            for name in try manager.contentsOfDirectory(atPath: staging) {
+                let target = directory + "/" + name
+                try? manager.removeItem(atPath: target)
+                try manager.moveItem(atPath: staging + "/" + name, toPath: target)
+            }
+            try manager.removeItem(atPath: staging)
+        } else {
+            try manager.moveItem(atPath: staging, toPath: directory)
+        }
+        print("report: \(directory)/report.html (metrics.json, models.csv, members.csv, positions.csv)")
+    }
+}

@@ -1,0 +1,101 @@
+import PolyclearCore
+import PolyclearSimulation
+import TOMLKit
+
+/// `--rules rules.toml` for `polyclear simulate`. Every key is optional (defaults in the
+/// README); unknown keys, wrong types and impossible values are refused with the file, the
+/// line (where the key is written) and the key.
+enum SimulationRulesFile {
+    static let keys: Set<String> = [
+        "cycle_days", "quota_percent_of_trade", "bank_cap_basis_points_of_trade", "banks_per_member", "queue_policy",
+        "size_sigma", "bank_exponent", "alarm_percent_of_quota", "alarm_cycles", "charges", "quotas", "members",
+    ]
+
+    static func parse(_ text: String, file: String) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw SimulationInputError(file: file, line: error.source.begin.line, field: "syntax", reason: error.description)
+        } catch { throw SimulationInputError(file: file, field: "syntax", reason: "not TOML") }
+        func fail(_ key: String, _ reason: String) -> SimulationInputError {
+            SimulationInputError(file: file, line: line(of: key, in: text), field: key, reason: reason)
+        }
+        for key in table.keys where !keys.contains(key) { throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))") }
+        var rules = SimulationRules()
+        func integer(_ key: String) throws(SimulationInputError) -> Int? {
+            guard let value = table[key] else { return nil }
+            guard let number = value.int else { throw fail(key, "must be an integer") }
+            return number
+        }
+        func double(_ key: String) throws(SimulationInputError) -> Double? {
+            guard let value = table[key] else { return nil }
+            guard let number = value.double ?? value.int.map(Double.init) else { throw fail(key, "must be a number") }
+            return number
+        }
+        if let value = try integer("cycle_days") { rules.cycleDays = value }
+        if let value = try integer("quota_percent_of_trade") { rules.quotaPercentOfTrade = value }
+        if let value = try integer("bank_cap_basis_points_of_trade") { rules.bankCapBasisPointsOfTrade = value }
+        if let value = try integer("banks_per_member") { rules.banksPerMember = value }
+        if let value = try double("size_sigma") { rules.sizeSigma = value }
+        if let value = try double("bank_exponent") { rules.bankExponent = value }
+        if let value = try integer("alarm_percent_of_quota") { rules.imbalanceRules.persistentImbalancePercentOfQuota = value }
+        if let value = try integer("alarm_cycles") { rules.imbalanceRules.persistentImbalanceCycles = value }
+        if let value = table["queue_policy"] {
+            switch value.string {
+            case "carry_over": rules.queuePolicy = .carryOver
+            case "return_to_payer": rules.queuePolicy = .returnToPayer
+            default: throw fail("queue_policy", "must be \"carry_over\" or \"return_to_payer\"")
+            }
+        }
+        if let value = table["charges"] {
+            guard let array = value.array else { throw fail("charges", "must be an array of tables [[charges]]") }
+            rules.imbalanceRules.tiers = []
+            for (index, item) in array.enumerated() {
+                guard let tier = item.table, let threshold = tier["threshold_percent_of_quota"]?.int, let rate = tier["annual_rate_basis_points"]?.int,
+                      tier.keys.count == 2
+                else { throw fail("charges", "item \(index + 1) needs exactly threshold_percent_of_quota and annual_rate_basis_points (integers)") }
+                rules.imbalanceRules.tiers.append(.init(thresholdPercentOfQuota: threshold, annualRateBasisPoints: rate))
+            }
+        }
+        if let value = table["quotas"] {
+            guard let quotas = value.table else { throw fail("quotas", "must be a table: [quotas] CHN = 200000000000 (US dollars)") }
+            for key in quotas.keys {
+                guard CountryCode(alpha3: key) != nil else { throw fail(key, "quotas: unknown country code") }
+                guard let dollars = quotas[key]?.int, dollars >= 0, dollars <= 100_000_000_000_000 else {
+                    throw fail(key, "quotas.\(key) must be a whole number of US dollars, 0 to 10^14")
+                }
+                rules.quotaUnitMinor[key] = Int64(dollars) * 10_000
+            }
+        }
+        var overrides: [String: Simulation.MemberOverride] = [:]
+        if let value = table["members"] {
+            guard let members = value.table else { throw fail("members", "must be tables: [members.XXX] name/currency/rate_per_eur") }
+            for key in members.keys {
+                guard CountryCode(alpha3: key) != nil else { throw fail(key, "members: unknown country code") }
+                guard let member = members[key]?.table else { throw fail(key, "members.\(key) must be a table") }
+                for field in member.keys where !["name", "currency", "rate_per_eur"].contains(field) { throw fail(field, "members.\(key): unknown key") }
+                var override = Simulation.MemberOverride()
+                override.name = member["name"]?.string
+                override.currency = member["currency"]?.string
+                if let rate = member["rate_per_eur"] {
+                    guard let number = rate.double ?? rate.int.map(Double.init), number > 0 else { throw fail("rate_per_eur", "members.\(key).rate_per_eur must be a positive number") }
+                    override.ratePerEUR = String(number)
+                }
+                overrides[key] = override
+            }
+        }
+        if let (key, reason) = rules.validationError() { throw fail(key, reason) }
+        return (rules, overrides)
+    }
+
+    /// The first line that assigns `key` (for error messages; nil if it cannot be found).
+    static func line(of key: String, in text: String) -> Int? {
+        let bare = key.split(separator: "[").first.map(String.init) ?? key
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix(bare + " ") || trimmed.hasPrefix(bare + "=") || trimmed.hasPrefix("[[" + bare + "]]") || trimmed.hasPrefix("[" + bare + "]") {
+                return index + 1
+            }
+        }
+        return nil
+    }
+}
