@@ -88,6 +88,11 @@ import Testing
         #expect(png.count > 60_000, "screenshot of \(png.count) bytes looks blank")
     }
 
+    @Test func theSimulationBenchmarkRunsAllModels() throws {
+        let run = try ChildProcess.run(["bench", "simulate", "--payments", "3000"])
+        #expect(run.status == 0 && run.output.contains("5 models") && run.output.contains("peak memory"), "\(run.output)\(run.error)")
+    }
+
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
