@@ -98,6 +98,10 @@ public struct AccountReport: Hashable, Sendable {
         self.kind = kind
         messageID = try header.requiredText("MsgId")
         creationDateTime = try header.requiredText("CreDtTm")
+        // The hub writes one report per message; reading more would silently drop the rest.
+        guard root.children(kind.reportName).count <= 1 else {
+            throw ISOMessageError(.invalidValue, path: root.path + "/" + kind.reportName, "one \(kind.reportName) per message is supported")
+        }
         let report = try root.required(kind.reportName)
         reportID = try report.requiredText("Id")
         electronicSequenceNumber = report.text("ElctrncSeqNb").flatMap { Int($0) }

@@ -143,3 +143,37 @@ public enum UETR {
         return value
     }
 }
+
+/// The group header of pacs.008, pacs.004 and pacs.009 (GroupHeader93/90): message id,
+/// creation time, the number of transactions (checked against the message), the interbank
+/// settlement date, the settlement method — written in the schemas' order.
+struct TransferGroupHeader {
+    var messageID: String
+    var creationDateTime: String
+    var settlementMethod: String
+    var interbankSettlementDate: String?
+
+    /// Reads `root/GrpHdr` and checks NbOfTxs against the `transactions` found.
+    init(_ root: ElementReader, transactions: Int, atLeastOne: Bool) throws(ISOMessageError) {
+        let header = try root.required("GrpHdr")
+        messageID = try header.requiredText("MsgId")
+        creationDateTime = try header.requiredText("CreDtTm")
+        let count = try header.requiredCount("NbOfTxs")
+        settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
+        interbankSettlementDate = header.text("IntrBkSttlmDt")
+        guard count == transactions, !atLeastOne || transactions > 0 else {
+            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(transactions)")
+        }
+    }
+
+    static func write(_ xml: inout XMLWriter, messageID: String, creationDateTime: String, count: Int,
+                      interbankSettlementDate: String? = nil, settlementMethod: String) {
+        xml.group("GrpHdr") { xml in
+            xml.element("MsgId", messageID)
+            xml.element("CreDtTm", creationDateTime)
+            xml.element("NbOfTxs", String(count))
+            xml.optional("IntrBkSttlmDt", interbankSettlementDate)
+            xml.group("SttlmInf") { $0.element("SttlmMtd", settlementMethod) }
+        }
+    }
+}

@@ -53,15 +53,9 @@ public struct PaymentReturn: Hashable, Sendable {
 
     init(document: XMLElement) throws(ISOMessageError) {
         let root = try ElementReader(document, path: "Document").required("PmtRtr")
-        let header = try root.required("GrpHdr")
-        messageID = try header.requiredText("MsgId")
-        creationDateTime = try header.requiredText("CreDtTm")
-        let count = try header.requiredCount("NbOfTxs")
-        settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
         let items = root.children("TxInf")
-        guard items.count == count else {
-            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(items.count)")
-        }
+        let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: false)
+        (messageID, creationDateTime, settlementMethod) = (header.messageID, header.creationDateTime, header.settlementMethod)
         var transactions: [Transaction] = []
         for item in items {
             transactions.append(Transaction(
@@ -78,12 +72,8 @@ public struct PaymentReturn: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("PmtRtr") { xml in
-                xml.group("GrpHdr") { xml in
-                    xml.element("MsgId", messageID)
-                    xml.element("CreDtTm", creationDateTime)
-                    xml.element("NbOfTxs", String(transactions.count))
-                    xml.group("SttlmInf") { $0.element("SttlmMtd", settlementMethod) }
-                }
+                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                                          settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("TxInf") { xml in
                         xml.optional("RtrId", tx.returnID)

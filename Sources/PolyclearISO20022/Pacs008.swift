@@ -66,17 +66,11 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
 
     init(document: XMLElement) throws(ISOMessageError) {
         let root = try ElementReader(document, path: "Document").required("FIToFICstmrCdtTrf")
-        let header = try root.required("GrpHdr")
-        messageID = try header.requiredText("MsgId")
-        creationDateTime = try header.requiredText("CreDtTm")
-        let count = try header.requiredCount("NbOfTxs")
-        settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
-        interbankSettlementDate = header.text("IntrBkSttlmDt")
         let items = root.children("CdtTrfTxInf")
         guard !items.isEmpty else { throw ISOMessageError(.missingElement, path: root.path + "/CdtTrfTxInf", "at least one transaction") }
-        guard items.count == count else {
-            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(items.count)")
-        }
+        let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: true)
+        (messageID, creationDateTime, settlementMethod, interbankSettlementDate) =
+            (header.messageID, header.creationDateTime, header.settlementMethod, header.interbankSettlementDate)
         var transactions: [Transaction] = []
         transactions.reserveCapacity(items.count)
         for item in items {
@@ -107,13 +101,8 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("FIToFICstmrCdtTrf") { xml in
-                xml.group("GrpHdr") { xml in
-                    xml.element("MsgId", messageID)
-                    xml.element("CreDtTm", creationDateTime)
-                    xml.element("NbOfTxs", String(transactions.count))
-                    xml.optional("IntrBkSttlmDt", interbankSettlementDate)
-                    xml.group("SttlmInf") { $0.element("SttlmMtd", settlementMethod) }
-                }
+                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                                          interbankSettlementDate: interbankSettlementDate, settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("CdtTrfTxInf") { xml in
                         xml.group("PmtId") { xml in

@@ -76,15 +76,9 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
 
     init(document: XMLElement) throws(ISOMessageError) {
         let root = try ElementReader(document, path: "Document").required("FICdtTrf")
-        let header = try root.required("GrpHdr")
-        messageID = try header.requiredText("MsgId")
-        creationDateTime = try header.requiredText("CreDtTm")
-        let count = try header.requiredCount("NbOfTxs")
-        settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
         let items = root.children("CdtTrfTxInf")
-        guard !items.isEmpty, items.count == count else {
-            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(items.count)")
-        }
+        let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: true)
+        (messageID, creationDateTime, settlementMethod) = (header.messageID, header.creationDateTime, header.settlementMethod)
         var transactions: [Transaction] = []
         for item in items {
             transactions.append(Transaction(
@@ -98,12 +92,8 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("FICdtTrf") { xml in
-                xml.group("GrpHdr") { xml in
-                    xml.element("MsgId", messageID)
-                    xml.element("CreDtTm", creationDateTime)
-                    xml.element("NbOfTxs", String(transactions.count))
-                    xml.group("SttlmInf") { $0.element("SttlmMtd", settlementMethod) }
-                }
+                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                                          settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("CdtTrfTxInf") { xml in
                         xml.group("PmtId") { xml in

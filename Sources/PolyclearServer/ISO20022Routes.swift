@@ -102,27 +102,17 @@ enum ISO20022Routes {
             })
         }
         let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { currencyByBIC[$0] })
-        var outcomes: [Result<Int, ISORefusal>] = []  // index into commands, or the refusal
-        var commands: [HubCommand] = []
-        for tx in transfer.transactions {
+        return try await answer(transfer.transactions, messageID: transfer.messageID, name: CustomerCreditTransfer.messageDefinition,
+                                sender: sender, writer: writer) { tx, _ in
             switch mapper.instruction(tx) {
-            case .success(let instruction) where instruction.payer != sender:
-                outcomes.append(.failure(ISORefusal("AG01", "the debtor agent is not the sending bank")))
-            case .success(let instruction):
-                outcomes.append(.success(commands.count))
-                commands.append(.submitPayment(instruction))
-            case .failure(let refusal): outcomes.append(.failure(refusal))
+            case .success(let instruction) where instruction.payer != sender: .failure(ISORefusal("AG01", "the debtor agent is not the sending bank"))
+            case .success(let instruction): .success(.submitPayment(instruction))
+            case .failure(let refusal): .failure(refusal)
             }
+        } echo: { tx in
+            PaymentStatusReport.Transaction(originalInstructionID: tx.instructionID, originalEndToEndID: tx.endToEndID,
+                                            originalTransactionID: tx.transactionID, originalUETR: tx.uetr, status: "RJCT")
         }
-        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: transfer.messageID, writer: writer)
-        let now = ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9))
-        let transactions = zip(transfer.transactions, outcomes).map { tx, outcome in
-            PaymentStatusReport.Transaction(
-                originalInstructionID: tx.instructionID, originalEndToEndID: tx.endToEndID, originalTransactionID: tx.transactionID,
-                originalUETR: tx.uetr, status: "RJCT", reason: nil, acceptanceDateTime: nil)
-                .with(outcome: outcome, results: results, duplicate: duplicate, now: now)
-        }
-        return (report(original: transfer.messageID, name: CustomerCreditTransfer.messageDefinition, transactions: transactions, duplicate: duplicate), duplicate)
     }
 
     /// pacs.004: each return mapped against the payment it names, then submitted like payments.
@@ -139,24 +129,35 @@ enum ISO20022Routes {
             return found
         }
         let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { _ in nil })
-        var outcomes: [Result<Int, ISORefusal>] = []
+        return try await answer(returned.transactions, messageID: returned.messageID, name: PaymentReturn.messageDefinition,
+                                sender: sender, writer: writer) { tx, index in
+            mapper.returnInstruction(tx, sender: sender, messageID: returned.messageID, index: index, originalPayeeCurrency: { payeeCurrencies[$0] })
+                .map { .returnPayment($0) }
+        } echo: { tx in
+            PaymentStatusReport.Transaction(originalInstructionID: tx.returnID, originalEndToEndID: tx.originalEndToEndID,
+                                            originalTransactionID: tx.originalTransactionID, originalUETR: tx.originalUETR, status: "RJCT")
+        }
+    }
+
+    /// The shared path of inbound messages: map each transaction to a hub command (or an ISO
+    /// refusal), submit the commands as one message, and report every transaction's status.
+    static func answer<S: HubStore, T>(_ transactions: [T], messageID: String, name: String, sender: BIC, writer: Writer<S>,
+                                       map: (T, Int) -> Result<HubCommand, ISORefusal>,
+                                       echo: (T) -> PaymentStatusReport.Transaction) async throws -> (PaymentStatusReport, Bool) {
+        var outcomes: [Result<Int, ISORefusal>] = []  // index into commands, or the refusal
         var commands: [HubCommand] = []
-        for (index, tx) in returned.transactions.enumerated() {
-            switch mapper.returnInstruction(tx, sender: sender, messageID: returned.messageID, index: index, originalPayeeCurrency: { payeeCurrencies[$0] }) {
-            case .success(let instruction):
+        for (index, tx) in transactions.enumerated() {
+            switch map(tx, index) {
+            case .success(let command):
                 outcomes.append(.success(commands.count))
-                commands.append(.returnPayment(instruction))
+                commands.append(command)
             case .failure(let refusal): outcomes.append(.failure(refusal))
             }
         }
-        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: returned.messageID, writer: writer)
+        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: messageID, writer: writer)
         let now = ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9))
-        let transactions = zip(returned.transactions, outcomes).map { tx, outcome in
-            PaymentStatusReport.Transaction(originalInstructionID: tx.returnID, originalEndToEndID: tx.originalEndToEndID,
-                                            originalTransactionID: tx.originalTransactionID, originalUETR: tx.originalUETR, status: "RJCT")
-                .with(outcome: outcome, results: results, duplicate: duplicate, now: now)
-        }
-        return (report(original: returned.messageID, name: PaymentReturn.messageDefinition, transactions: transactions, duplicate: duplicate), duplicate)
+        let statuses = zip(transactions, outcomes).map { tx, outcome in echo(tx).with(outcome: outcome, results: results, duplicate: duplicate, now: now) }
+        return (report(original: messageID, name: name, transactions: statuses, duplicate: duplicate), duplicate)
     }
 
     /// One writer submission for the whole message; a message nothing of which could be
