@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // Already under Hummingbird; named for `bench http`'s keep-alive HTTP/1.1 client.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Money, ids, the ledger state machine. Standard library only: no I/O, no Foundation.
@@ -48,6 +49,15 @@ let package = Package(
                 "PolyclearStorage", "PolyclearCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The replicated store: PostgreSQL (postgres-nio), the same contract as SQLite.
+        .target(
+            name: "PolyclearPostgres",
+            dependencies: [
+                "PolyclearStorage", "PolyclearCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -88,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "PolyclearStorageTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearTestSupport",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

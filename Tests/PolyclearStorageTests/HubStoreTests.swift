@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolyclearCore
+import PolyclearPostgres
 @testable import PolyclearSQLite
 import PolyclearStorage
 import PolyclearTestSupport
@@ -10,8 +11,28 @@ import Testing
 /// restart, and the restored hub equals one that applied the same commands directly.
 @Suite struct HubStoreTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-        case inMemory, sqlite
+        case inMemory, sqlite, postgres
         var testDescription: String { rawValue }
+
+        /// PostgreSQL runs when a server is given (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run`
+        /// starts one); with `POLYCLEAR_REQUIRE_POSTGRES=1` (CI) a missing server fails.
+        static var available: [Kind] { PostgresTestServer.isConfigured ? allCases : [.inMemory, .sqlite] }
+        static var durable: [Kind] { available.filter { $0 != .inMemory } }
+    }
+
+    /// A new store of this kind; `reopen` gives another store on the same data.
+    static func makeStore(_ kind: Kind, directory: TemporaryDirectory) async throws -> (any HubStore, @Sendable () throws -> any HubStore) {
+        switch kind {
+        case .inMemory:
+            let store = InMemoryHubStore(configuration: configuration)
+            return (store, { store })
+        case .sqlite:
+            let path = directory.path("hub.sqlite")
+            return (try SQLiteHubStore(path: path, configuration: configuration), { try SQLiteHubStore(path: path, configuration: configuration) })
+        case .postgres:
+            let url = try await PostgresTestServer.newDatabase()
+            return (try PostgresHubStore(url: url, configuration: configuration), { try PostgresHubStore(url: url, configuration: configuration) })
+        }
     }
 
     static let configuration = HubConfiguration(currencies: try! CurrencyTable())
@@ -47,19 +68,14 @@ import Testing
         return batches
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func acknowledgedHubStateSurvivesARestart(kind: Kind) async throws {
         let directory = TemporaryDirectory()
-        let path = directory.path("hub.sqlite")
-        let memoryStore = InMemoryHubStore(configuration: Self.configuration)
+        let (store, reopen) = try await Self.makeStore(kind, directory: directory)
         let union = try Self.union()
         let batches = try Self.batches(union)
         let clock = ManualClock()
-        var acknowledged: [[HubResult]] = []
-        switch kind {
-        case .inMemory: acknowledged = try await Self.write(batches, to: memoryStore, clock: clock)
-        case .sqlite: acknowledged = try await Self.write(batches, to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: clock)
-        }
+        let acknowledged = try await Self.write(batches, to: store, clock: clock)
         // The same commands applied directly, at the times the writer gave them.
         var expected = HubStateMachine(configuration: Self.configuration)
         var time = ManualClock().now()
@@ -69,10 +85,7 @@ import Testing
             try expected.apply(batch, now: time, results: &direct)
             #expect(Array(direct) == results)
         }
-        let restored: HubStateMachine = switch kind {
-        case .inMemory: try await memoryStore.restore()
-        case .sqlite: try await SQLiteHubStore(path: path, configuration: Self.configuration).restore()
-        }
+        let restored = try await reopen().restore()
         #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
         #expect(restored.allPaymentStates == expected.allPaymentStates)
         #expect(restored.cycles == expected.cycles && restored.cycles.count == 8)
@@ -99,21 +112,28 @@ import Testing
         }
     }
 
-    @Test func aHubLogThatDoesNotMatchItsLedgerIsRefused() async throws {
+    @Test(arguments: Kind.durable)
+    func aHubLogThatDoesNotMatchItsLedgerIsRefused(kind: Kind) async throws {
         let directory = TemporaryDirectory()
-        let path = directory.path("hub.sqlite")
-        _ = try await Self.write(try Self.batches(try Self.union()), to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: ManualClock())
-        let queue = try DatabaseQueue(path: path)
-        try await queue.write { db in try db.execute(sql: "DELETE FROM hub_log WHERE sequence = (SELECT MAX(sequence) FROM hub_log)") }
-        try queue.close()
-        await #expect(throws: StoreError.self) { try await SQLiteHubStore(path: path, configuration: Self.configuration).restore() }
+        let (store, reopen) = try await Self.makeStore(kind, directory: directory)
+        _ = try await Self.write(try Self.batches(try Self.union()), to: store, clock: ManualClock())
+        let dropLast = "DELETE FROM hub_log WHERE sequence = (SELECT MAX(sequence) FROM hub_log)"
+        if let postgres = store as? PostgresHubStore {
+            try await PostgresAdmin.execute(dropLast, url: postgres.url)
+        } else {
+            let queue = try DatabaseQueue(path: directory.path("hub.sqlite"))
+            try await queue.write { db in try db.execute(sql: dropLast) }
+            try queue.close()
+        }
+        await #expect(throws: StoreError.self) { try await reopen().restore() }
     }
 
-    @Test func eventsAreStoredDurably() async throws {
+    @Test(arguments: Kind.durable)
+    func eventsAreStoredDurably(kind: Kind) async throws {
         let directory = TemporaryDirectory()
-        let path = directory.path("hub.sqlite")
-        _ = try await Self.write(try Self.batches(try Self.union()), to: try SQLiteHubStore(path: path, configuration: Self.configuration), clock: ManualClock())
-        let events = try await SQLiteHubStore(path: path, configuration: Self.configuration).events(limit: 10_000)
+        let (store, reopen) = try await Self.makeStore(kind, directory: directory)
+        _ = try await Self.write(try Self.batches(try Self.union()), to: store, clock: ManualClock())
+        let events = try await reopen().events(limit: 10_000)
         let received = events.filter { if case .paymentStatus(_, .received, _, _) = $0.kind { true } else { false } }
         #expect(received.count == 8 * 150)
         let closed = events.compactMap { if case .cycleClosed(let report) = $0.kind { report } else { nil } }

@@ -1,5 +1,6 @@
 import Foundation
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage
 import PolyclearTestSupport
@@ -54,5 +55,23 @@ enum Traffic {
                                                      userReference: UInt128(random.next())))
             }
         }
+    }
+}
+
+/// The PostgreSQL server the store tests use: `POLYCLEAR_TEST_POSTGRES_URL` (a superuser URL;
+/// each test gets a database of its own). `.ci/run` starts one and sets
+/// `POLYCLEAR_REQUIRE_POSTGRES=1`, so that a missing server fails CI instead of skipping.
+enum PostgresTestServer {
+    static var url: String? { ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] }
+    static var isConfigured: Bool { url != nil || ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1" }
+
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String { "POLYCLEAR_REQUIRE_POSTGRES=1 but POLYCLEAR_TEST_POSTGRES_URL is not set (scripts/postgres-cluster.sh start DIR PORT)" }
+    }
+
+    static func newDatabase() async throws -> String {
+        guard let url else { throw NotConfigured() }
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        return try await PostgresAdmin.createDatabase("polyclear_test_\(suffix)", adminURL: url)
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import PostgresNIO
+
+/// Small administrative actions on a PostgreSQL server: a database per node set or per test,
+/// and one-off statements (fault drills, maintenance).
+public enum PostgresAdmin {
+    /// Runs one statement on the database at `url`.
+    public static func execute(_ sql: String, url: String) async throws {
+        try await withConnection(url) { connection in _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger) }
+    }
+
+    /// Runs a query and counts the rows it returns.
+    public static func count(_ sql: String, url: String) async throws -> Int {
+        try await withConnection(url) { connection in
+            var rows = 0
+            for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger) { rows += 1 }
+            return rows
+        }
+    }
+
+    /// Creates database `name` (letters, digits, underscores) next to the one at `url` and
+    /// returns its URL.
+    public static func createDatabase(_ name: String, adminURL url: String) async throws -> String {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw PostgresAdminError.badName(name)
+        }
+        try await execute("CREATE DATABASE \(name)", url: url)
+        guard var components = URLComponents(string: url) else { throw PostgresAdminError.badURL }
+        components.path = "/" + name
+        return components.string!
+    }
+
+    /// One short connection for `body`, closed afterwards (no pool: nothing outlives the call).
+    static func withConnection<T: Sendable>(_ url: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        guard let components = URLComponents(string: url), let user = components.user, let host = components.host else { throw PostgresAdminError.badURL }
+        let database = String(components.path.drop { $0 == "/" })
+        var logger = Logger(label: "polyclear.postgres.admin")
+        logger.logLevel = .critical
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(host: host, port: components.port ?? 5432, username: user, password: components.password,
+                                 database: database.isEmpty ? user : database, tls: .disable),
+            id: 0, logger: logger)
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
+
+public enum PostgresAdminError: Error, Hashable, Sendable {
+    case badURL
+    case badName(String)
+}

@@ -1,0 +1,431 @@
+public import PolyclearCore
+public import PolyclearStorage
+import Foundation
+import PostgresNIO
+import Synchronization
+
+/// The hub's replicated store: the same contract as `SQLiteHubStore` — the ledger's tables,
+/// the hub's command log and its audit events, one transaction per commit — on PostgreSQL.
+///
+/// - Schema: append-only migrations, applied on start under an advisory lock (several nodes
+///   may start at once). 128-bit values are 16-byte big-endian `bytea`.
+/// - Commit: one transaction; rows go in as arrays (`UNNEST`), one statement per table. The
+///   log row's sequence number is the commit's identity: after an error whose outcome is
+///   unknown (a dropped connection during COMMIT), the store reads that row back — the same
+///   bytes mean it committed, no row means it did not and it is retried, other bytes mean
+///   another writer — so a batch is never half-applied and never applied twice.
+/// - Restore: the log is replayed into a new hub and must give exactly the stored ledger.
+public final class PostgresHubStore: HubStore {
+    public let configuration: HubConfiguration
+    /// Where it stores (for administration and drills).
+    public let url: String
+    let connectionConfiguration: PostgresConnection.Configuration
+    let logger: Logger
+    /// The writer's own connection (commits and restore run one at a time, from the single
+    /// writer); reconnected after a failure. Reads open short connections of their own, so
+    /// they never see a commit in progress.
+    let writerConnection = Mutex<PostgresConnection?>(nil)
+    let connectionCounter = Atomic<Int>(0)
+    /// The next hub_log sequence (known after `restore`).
+    let nextSequence = Mutex<Int64>(1)
+    /// Attempts of one commit when the connection drops or the server refuses to serialise.
+    static let attemptsMax = 5
+    struct DeadlineExceeded: Error {}
+
+    /// Runs `body`, or throws `DeadlineExceeded` (after `onTimeout`) if it takes longer; a
+    /// body that ignores cancellation is left behind rather than waited for.
+    static func withDeadline<T: Sendable>(seconds: Double, onTimeout: @escaping @Sendable () -> Void,
+                                          _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let once = OnceFlag()
+        return try await withCheckedThrowingContinuation { continuation in
+            let work = Task {
+                do {
+                    let value = try await body()
+                    if once.claim() { continuation.resume(returning: value) }
+                } catch {
+                    if once.claim() { continuation.resume(throwing: error) }
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if once.claim() {
+                    work.cancel()
+                    onTimeout()
+                    continuation.resume(throwing: DeadlineExceeded())
+                }
+            }
+        }
+    }
+
+    /// Closes and forgets the writer's connection (the next attempt reconnects).
+    func dropWriterConnection() {
+        if let connection = writerConnection.withLock({ current in defer { current = nil }; return current }) {
+            Task { try? await connection.close() }
+        }
+    }
+
+    /// - Parameter url: `postgres://user[:password]@host[:port]/database` (TLS off; use a
+    ///   Unix socket or a private network, or terminate TLS in front).
+    /// An attempt that has not finished by then is abandoned (its connection closed) and
+    /// retried: a connection killed at the wrong moment must not hang the writer.
+    let commitDeadlineSeconds: Double
+    let restoreDeadlineSeconds: Double
+
+    public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300) throws(StoreError) {
+        self.commitDeadlineSeconds = commitDeadlineSeconds
+        self.restoreDeadlineSeconds = restoreDeadlineSeconds
+        guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
+              let user = components.user, let host = components.host, !host.isEmpty
+        else { throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)") }
+        let database = String(components.path.drop { $0 == "/" })
+        connectionConfiguration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? user : database, tls: .disable)
+        self.configuration = configuration
+        self.url = url
+        var logger = Logger(label: "polyclear.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+    }
+
+    deinit { close() }
+
+    public func close() { dropWriterConnection() }
+
+    /// Connecting has its own short deadline: a backend killed during the handshake can
+    /// leave the attempt waiting for ever.
+    func connect() async throws -> PostgresConnection {
+        let (configuration, id, logger) = (connectionConfiguration, connectionCounter.add(1, ordering: .relaxed).newValue, logger)
+        return try await Self.withDeadline(seconds: 5, onTimeout: {}) {
+            try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        }
+    }
+
+    /// Runs `body` on the writer's connection, connecting first if there is none (or it
+    /// closed); a failure that closed it drops it, so the next call reconnects.
+    func onWriterConnection<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        let existing = writerConnection.withLock { $0 }
+        let connection: PostgresConnection
+        if let existing, !existing.isClosed {
+            connection = existing
+        } else {
+            connection = try await connect()
+            writerConnection.withLock { $0 = connection }
+        }
+        do {
+            return try await body(connection)
+        } catch {
+            if connection.isClosed || Self.isRetryable(error) {
+                writerConnection.withLock { if $0 === connection { $0 = nil } }
+                try? await connection.close()
+            }
+            throw error
+        }
+    }
+
+    /// A read on a connection of its own.
+    func onReadConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connect()
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    // MARK: Schema
+
+    static let migrations: [(String, String)] = [
+        ("v1-ledger-and-hub", """
+            CREATE TABLE ledger_meta (key text PRIMARY KEY, value bigint NOT NULL);
+            INSERT INTO ledger_meta (key, value) VALUES ('last_timestamp', 0);
+            CREATE TABLE accounts (
+                timestamp bigint PRIMARY KEY, id bytea NOT NULL UNIQUE, ledger bigint NOT NULL, code integer NOT NULL,
+                flags integer NOT NULL, user_reference bytea NOT NULL, debits_pending bytea NOT NULL, debits_posted bytea NOT NULL,
+                credits_pending bytea NOT NULL, credits_posted bytea NOT NULL);
+            CREATE TABLE transfers (
+                timestamp bigint PRIMARY KEY, id bytea NOT NULL UNIQUE, debit_account_id bytea NOT NULL, credit_account_id bytea NOT NULL,
+                amount bytea NOT NULL, pending_id bytea NOT NULL, user_reference bytea NOT NULL, timeout_seconds bigint NOT NULL,
+                ledger bigint NOT NULL, code integer NOT NULL, flags integer NOT NULL, status smallint NOT NULL, fingerprint bigint NOT NULL);
+            CREATE INDEX transfers_by_debit_account ON transfers (debit_account_id, timestamp);
+            CREATE INDEX transfers_by_credit_account ON transfers (credit_account_id, timestamp);
+            CREATE TABLE hub_log (sequence bigint PRIMARY KEY, entries bytea NOT NULL);
+            CREATE TABLE hub_events (sequence bigint PRIMARY KEY, events bytea NOT NULL);
+            """),
+    ]
+
+    /// Applies the migrations not applied yet, in order, under an advisory lock.
+    public func migrate() async throws {
+        try await onWriterConnection { connection in try await migrate(connection) }
+    }
+
+    func migrate(_ connection: PostgresConnection) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(1346587730)", logger: logger)  // 0x50434C52, "PCLR"
+            try await connection.query("CREATE TABLE IF NOT EXISTS polyclear_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT name FROM polyclear_migrations", logger: logger).decode(String.self) { applied.insert(name) }
+            let known = Set(Self.migrations.map(\.0))
+            if let unknown = applied.subtracting(known).first {
+                throw StoreError(.schemaTooNew, "the database has migration \(unknown), which this version does not know")
+            }
+            for (name, sql) in Self.migrations where !applied.contains(name) {
+                for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO polyclear_migrations (name) VALUES (\(name))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: Commit
+
+    public func commit(_ outcome: HubOutcome) async throws {
+        let log = try HubLogCodec.encode(outcome.log)
+        let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
+        let sequence = nextSequence.withLock { $0 }
+        var lastError: (any Error)?
+        for attempt in 0..<Self.attemptsMax {
+            if attempt > 0 {
+                try await Task.sleep(for: .milliseconds(50 << attempt))
+                // Did the previous attempt commit after all?
+                if let stored = try? await storedLog(sequence: sequence) {
+                    guard stored == log else { throw StoreError(.invariantViolated, "hub_log \(sequence) holds another writer's commit") }
+                    nextSequence.withLock { $0 = sequence + 1 }
+                    return
+                }
+            }
+            do {
+                try await Self.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
+                    try await self.onWriterConnection { connection in try await connection.withTransaction(logger: self.logger) { connection in
+                        try await Self.write(outcome.ledger, connection, logger: self.logger)
+                        try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: self.logger)
+                        if let events {
+                            try await connection.query("INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))", logger: self.logger)
+                        }
+                    } }
+                }
+                nextSequence.withLock { $0 = sequence + 1 }
+                return
+            } catch {
+                lastError = error
+                guard Self.isRetryable(error) else { throw StoreError(.ioFailure, "commit \(sequence) failed: \(Self.describe(error))") }
+            }
+        }
+        throw StoreError(.ioFailure, "commit \(sequence) failed after \(Self.attemptsMax) attempts: \(lastError.map(Self.describe) ?? "")")
+    }
+
+    func storedLog(sequence: Int64) async throws -> Data? {
+        try await onReadConnection { connection in
+            let rows = try await connection.query("SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger)
+            for try await buffer in rows.decode(ByteBuffer.self) { return Data(buffer.readableBytesView) }
+            return nil
+        }
+    }
+
+    /// Dropped connections (no answer, class 08, or the server's 57P0x "terminating
+    /// connection"), serialisation failures (40001) and deadlocks (40P01) are worth another
+    /// attempt; anything else (a constraint, a bug) is not.
+    static func isRetryable(_ error: any Error) -> Bool {
+        if error is DeadlineExceeded { return true }
+        var candidates: [any Error] = [error]
+        if let transaction = error as? PostgresTransactionError {
+            candidates += [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }
+        }
+        for candidate in candidates {
+            guard let psql = candidate as? PSQLError else { continue }
+            if let state = psql.serverInfo?[.sqlState] {
+                return state == "40001" || state == "40P01" || state.hasPrefix("08") || state.hasPrefix("57P0")
+            }
+            return true  // no server answer: the connection failed
+        }
+        return false
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError {
+            let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }.first
+            return inner.map(describe) ?? "transaction failed"
+        }
+        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return "\(message) (\(psql.serverInfo?[.sqlState] ?? ""))" }
+        return String(describing: error).prefix(300).description
+    }
+
+    static func bytes(_ value: UInt128) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt64(truncatingIfNeeded: value >> 64))
+        buffer.writeInteger(UInt64(truncatingIfNeeded: value))
+        return buffer
+    }
+
+    static func value(_ buffer: ByteBuffer) throws(StoreError) -> UInt128 {
+        var copy = buffer
+        guard copy.readableBytes == 16, let high = copy.readInteger(as: UInt64.self), let low = copy.readInteger(as: UInt64.self) else {
+            throw StoreError(.corruptDatabase, "a 128-bit value is not 16 bytes")
+        }
+        return UInt128(high) << 64 | UInt128(low)
+    }
+
+    static func write(_ outcome: LedgerOutcome, _ connection: PostgresConnection, logger: Logger) async throws {
+        if !outcome.createdAccounts.isEmpty {
+            let a = outcome.createdAccounts
+            try await connection.query("""
+                INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted)
+                SELECT * FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { bytes($0.id) })::bytea[],
+                    \(a.map { Int64($0.ledger) })::bigint[], \(a.map { Int32($0.code) })::integer[], \(a.map { Int32($0.flags.rawValue) })::integer[],
+                    \(a.map { bytes($0.userReference) })::bytea[], \(a.map { bytes($0.debitsPending) })::bytea[], \(a.map { bytes($0.debitsPosted) })::bytea[],
+                    \(a.map { bytes($0.creditsPending) })::bytea[], \(a.map { bytes($0.creditsPosted) })::bytea[])
+                """, logger: logger)
+        }
+        if !outcome.createdTransfers.isEmpty {
+            let s = outcome.createdTransfers
+            try await connection.query("""
+                INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference,
+                    timeout_seconds, ledger, code, flags, status, fingerprint)
+                SELECT * FROM UNNEST(\(s.map { Int64(bitPattern: $0.transfer.timestamp) })::bigint[], \(s.map { bytes($0.transfer.id) })::bytea[],
+                    \(s.map { bytes($0.transfer.debitAccountID) })::bytea[], \(s.map { bytes($0.transfer.creditAccountID) })::bytea[],
+                    \(s.map { bytes($0.transfer.amount) })::bytea[], \(s.map { bytes($0.transfer.pendingID) })::bytea[],
+                    \(s.map { bytes($0.transfer.userReference) })::bytea[], \(s.map { Int64($0.transfer.timeoutSeconds) })::bigint[],
+                    \(s.map { Int64($0.transfer.ledger) })::bigint[], \(s.map { Int32($0.transfer.code) })::integer[],
+                    \(s.map { Int32($0.transfer.flags.rawValue) })::integer[], \(s.map { Int16($0.status.rawValue) })::smallint[],
+                    \(s.map { Int64(bitPattern: $0.fingerprint) })::bigint[])
+                """, logger: logger)
+        }
+        if !outcome.statusChanges.isEmpty {
+            // In order: a transfer created pending and resolved in the same batch changes once.
+            for change in outcome.statusChanges {
+                try await connection.query("UPDATE transfers SET status = \(Int16(change.status.rawValue)) WHERE id = \(bytes(change.transferID))", logger: logger)
+            }
+        }
+        if !outcome.updatedAccounts.isEmpty {
+            let a = outcome.updatedAccounts
+            try await connection.query("""
+                UPDATE accounts SET flags = u.flags, debits_pending = u.dp, debits_posted = u.dpo, credits_pending = u.cp, credits_posted = u.cpo
+                FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { Int32($0.flags.rawValue) })::integer[],
+                    \(a.map { bytes($0.debitsPending) })::bytea[], \(a.map { bytes($0.debitsPosted) })::bytea[],
+                    \(a.map { bytes($0.creditsPending) })::bytea[], \(a.map { bytes($0.creditsPosted) })::bytea[]) AS u(timestamp, flags, dp, dpo, cp, cpo)
+                WHERE accounts.timestamp = u.timestamp
+                """, logger: logger)
+        }
+        try await connection.query("UPDATE ledger_meta SET value = \(Int64(bitPattern: outcome.lastTimestamp)) WHERE key = 'last_timestamp'", logger: logger)
+    }
+
+    // MARK: Restore and reads
+
+    public func restore() async throws -> HubStateMachine {
+        var attempt = 0
+        while true {
+            do {
+                return try await Self.withDeadline(seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
+                    try await self.restoreOnce()
+                }
+            } catch {
+                attempt += 1
+                guard attempt < Self.attemptsMax, Self.isRetryable(error) else { throw error }
+                try await Task.sleep(for: .milliseconds(50 << attempt))
+            }
+        }
+    }
+
+    func restoreOnce() async throws -> HubStateMachine {
+        try await onWriterConnection { connection in try await restore(connection) }
+    }
+
+    func restore(_ connection: PostgresConnection) async throws -> HubStateMachine {
+        try await migrate(connection)
+        var hub = HubStateMachine(configuration: configuration)
+        var lastSequence: Int64 = 0
+        do {
+            for try await (sequence, buffer) in try await connection.query("SELECT sequence, entries FROM hub_log ORDER BY sequence", logger: logger).decode((Int64, ByteBuffer).self) {
+                guard sequence == lastSequence + 1 else { throw StoreError(.corruptDatabase, "hub_log has a gap before \(sequence)") }
+                hub.replay(try HubLogCodec.decodeEntries(Data(buffer.readableBytesView)))
+                lastSequence = sequence
+            }
+        } catch is HubLogCodecError {
+            throw StoreError(.corruptDatabase, "the hub log cannot be read")
+        }
+        nextSequence.withLock { $0 = lastSequence + 1 }
+        if lastSequence == 0 { return hub }  // genesis is stored by the first commit
+        hub.outcomeCommitted()
+        let stored = try await restoreLedger(connection)
+        guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
+            throw StoreError(.invariantViolated, "replaying the hub log does not give the stored ledger")
+        }
+        if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+        return hub
+    }
+
+    func restoreLedger(_ connection: PostgresConnection) async throws -> LedgerStateMachine {
+        var lastTimestamp: Int64 = 0
+        for try await value in try await connection.query("SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger).decode(Int64.self) { lastTimestamp = value }
+        var restorer = LedgerRestorer(expectedAccountCount: 1_024, expectedTransferCount: 1 << 16, lastTimestamp: UInt64(bitPattern: lastTimestamp))
+        let accounts = try await connection.query("""
+            SELECT timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted
+            FROM accounts ORDER BY timestamp
+            """, logger: logger)
+        for try await row in accounts {
+            let (timestamp, id, ledger, code, flags, reference, dp, dpo, cp, cpo) =
+                try row.decode((Int64, ByteBuffer, Int64, Int32, Int32, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
+            var account = Account(id: try Self.value(id), ledger: UInt32(ledger), code: UInt16(code), flags: AccountFlags(rawValue: UInt16(flags)),
+                                  userReference: try Self.value(reference))
+            account.debitsPending = try Self.value(dp); account.debitsPosted = try Self.value(dpo)
+            account.creditsPending = try Self.value(cp); account.creditsPosted = try Self.value(cpo)
+            account.timestamp = UInt64(bitPattern: timestamp)
+            try restorer.restoreAccount(account)
+        }
+        for try await (id, fingerprint, status) in try await connection.query("SELECT id, fingerprint, status FROM transfers", logger: logger).decode((ByteBuffer, Int64, Int16).self) {
+            guard let status = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
+            try restorer.restoreTransfer(id: try Self.value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+        }
+        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection) { try restorer.restorePending(stored.transfer) }
+        return try restorer.finish()
+    }
+
+    static let transferColumns = "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"
+
+    func transfers(where condition: String, binds: PostgresBindings = PostgresBindings(), limit: Int, on connection: PostgresConnection) async throws -> [StoredTransfer] {
+        let sql = "SELECT \(Self.transferColumns) FROM transfers WHERE \(condition) ORDER BY timestamp" + (limit == .max ? "" : " LIMIT \(limit)")
+        var found: [StoredTransfer] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            let (timestamp, id, debit, credit, amount, pending, reference, timeout, ledger, code, flags, status, fingerprint) =
+                try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int32, Int32, Int16, Int64).self)
+            var transfer = Transfer(id: try Self.value(id), debitAccountID: try Self.value(debit), creditAccountID: try Self.value(credit),
+                                    amount: try Self.value(amount), ledger: UInt32(ledger), code: UInt16(code), flags: TransferFlags(rawValue: UInt16(flags)),
+                                    pendingID: try Self.value(pending), timeoutSeconds: UInt32(timeout), userReference: try Self.value(reference))
+            transfer.timestamp = UInt64(bitPattern: timestamp)
+            guard let state = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
+            found.append(StoredTransfer(transfer: transfer, status: state, fingerprint: UInt64(bitPattern: fingerprint)))
+        }
+        return found
+    }
+
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        var binds = PostgresBindings()
+        binds.append(Self.bytes(accountID))
+        binds.append(Int64(bitPattern: timestamps.lowerBound))
+        binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
+        return try await onReadConnection { connection in
+            try await transfers(where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3", binds: binds, limit: limit, on: connection)
+        }
+    }
+
+    public func events(limit: Int) async throws -> [HubEvent] {
+        try await onReadConnection { connection in
+            var found: [HubEvent] = []
+            for try await buffer in try await connection.query("SELECT events FROM hub_events ORDER BY sequence", logger: logger).decode(ByteBuffer.self) {
+                found.append(contentsOf: try HubLogCodec.decodeEvents(Data(buffer.readableBytesView)).prefix(limit - found.count))
+                if found.count >= limit { break }
+            }
+            return found
+        }
+    }
+}
+
+/// True for the first caller of `claim()` only.
+final class OnceFlag: Sendable {
+    private let done = Mutex(false)
+    func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+}

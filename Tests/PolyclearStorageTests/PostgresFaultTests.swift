@@ -1,0 +1,66 @@
+import Foundation
+import PolyclearCore
+import PolyclearPostgres
+import PolyclearStorage
+import PolyclearTestSupport
+import Testing
+
+/// Faults on a real PostgreSQL server (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
+@Suite(.enabled(if: PostgresTestServer.isConfigured), .timeLimit(.minutes(2))) struct PostgresFaultTests {
+    /// Every connection of the store is killed (`pg_terminate_backend`) again and again while
+    /// the writer restores and commits: each batch is retried until it commits (an attempt
+    /// stuck on a killed connection is abandoned at its deadline) — the stored state is
+    /// exactly the acknowledged batches, none half-applied, none twice.
+    @Test func droppedConnectionsMidCommitAreRetriedNeverHalfApplied() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let database = String(url.split(separator: "/").last!)
+        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 10)
+        let batches = try HubStoreTests.batches(try HubStoreTests.union())
+        let clock = ManualClock()
+        let writer = Writer(store: store, clock: { clock.now() })
+        var acknowledged: [[HubCommand]] = []
+        let killed = try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask { try? await writer.run(); return nil }
+            group.addTask {
+                var killed = 0
+                for _ in 0..<40 {
+                    try await Task.sleep(for: .milliseconds(15))
+                    killed += try await PostgresAdmin.count(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()",
+                        url: PostgresTestServer.url!)
+                }
+                return killed
+            }
+            for batch in batches {
+                clock.advance(seconds: 1)
+                do {
+                    _ = try await writer.submit(batch)
+                    acknowledged.append(batch)
+                } catch {
+                    break  // the writer stopped: what follows was never acknowledged
+                }
+            }
+            writer.shutdown()
+            var killed = 0
+            for try await count in group { killed += count ?? 0 }  // the writer's nil, the killer's count
+            return killed
+        }
+        #expect(killed > 0, "no connection was killed: the test proved nothing")
+        // The retries carried every batch through the kills.
+        #expect(acknowledged.count == batches.count, "\(acknowledged.count) of \(batches.count) batches acknowledged")
+        store.close()
+        // Restoring replays the log and requires the stored ledger to match it exactly.
+        let verifier = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, restoreDeadlineSeconds: 30)
+        defer { verifier.close() }
+        let restored = try await verifier.restore()
+        var expected = HubStateMachine(configuration: HubStoreTests.configuration)
+        var results = ContiguousArray<HubResult>()
+        let times = ManualClock()
+        for batch in acknowledged {
+            times.advance(seconds: 1)
+            try expected.apply(batch, now: times.now(), results: &results)
+        }
+        #expect(restored.paymentCount == expected.paymentCount && restored.cycles == expected.cycles, "\(acknowledged.count) batches acknowledged")
+        #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
+    }
+}
