@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage
 
@@ -11,10 +12,12 @@ struct BenchHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub", abstract: "Benchmark the clearing hub on trade-matrix payments.")
 
-    enum Mode: String, ExpressibleByArgument { case memory, sqlite, all }
+    enum Mode: String, ExpressibleByArgument { case memory, sqlite, postgres, all }
 
-    @Option(help: "memory: apply only; sqlite: through the writer with an fsync per batch; all: both.")
+    @Option(help: "memory: apply only; sqlite: through the writer with an fsync per batch; postgres: through the writer into PostgreSQL (--postgres-url); all: memory and sqlite (and postgres with a URL).")
     var mode: Mode = .all
+    @Option(help: "A PostgreSQL URL with the right to create databases (postgres://user@host:port/db); the benchmark uses a new database and drops it.")
+    var postgresURL: String?
     @Option(help: "Payments per run.")
     var payments = 2_000_000
     @Option(help: "Banks per member.")
@@ -42,8 +45,18 @@ struct BenchHubCommand: AsyncParsableCommand {
         printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(payments) payments, "
             + "\(setup.union.memberDefinitions.count) members x \(participantsPerMember) banks, batches of \(batchSize), "
             + "fixing from ECB \(setup.union.fixing.sourceDate)")
-        if mode != .sqlite { try runInMemory(setup) }
-        if mode != .memory { try await runSQLite(setup) }
+        if mode == .memory || mode == .all { try runInMemory(setup) }
+        if mode == .sqlite || mode == .all { try await runSQLite(setup) }
+        if mode == .postgres || (mode == .all && postgresURL != nil) {
+            guard let postgresURL else { throw ValidationError("--mode postgres needs --postgres-url") }
+            let name = "polyclear_bench_\(getpid())"
+            let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
+            defer { Task { try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL) } }
+            let store = try PostgresHubStore(url: url, configuration: setup.configuration)
+            try await setup.withDurableHub(store: store) { writer, store in try await runDurable("postgres", setup: setup, writer: writer, store: store) }
+            store.close()
+            try await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL)
+        }
     }
 
     private func runInMemory(_ setup: BenchHubSetup) throws {
@@ -77,25 +90,29 @@ struct BenchHubCommand: AsyncParsableCommand {
 
     private func runSQLite(_ setup: BenchHubSetup) async throws {
         try await setup.withDurableHub(in: databaseDirectory, name: "hub") { writer, store in
-            var workload = setup.workload(seed: seed)
-            var latencies: [UInt64] = []
-            var counts = BenchHubCounts()
-            var liquidity = BenchLiquidity(setup: setup)
-            let start = ProcessMetrics.monotonicNanoseconds()
-            var nextID: UInt128 = 1
-            while nextID <= UInt128(payments) {
-                var batch: [HubCommand] = []
-                batch.reserveCapacity(batchSize)
-                liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
-                let submitted = ProcessMetrics.monotonicNanoseconds()
-                let results = try await writer.submit(batch)
-                latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
-                liquidity.observe(ContiguousArray(results))
-            }
-            let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
-            counts.add(ContiguousArray(try await store.events(limit: .max)))  // from the durable audit trail
-            report("sqlite", payments: payments, seconds: seconds, latencies: latencies, counts: counts)
+            try await runDurable("sqlite", setup: setup, writer: writer, store: store)
         }
+    }
+
+    private func runDurable<S: HubStore>(_ label: String, setup: BenchHubSetup, writer: Writer<S>, store: S) async throws {
+        var workload = setup.workload(seed: seed)
+        var latencies: [UInt64] = []
+        var counts = BenchHubCounts()
+        var liquidity = BenchLiquidity(setup: setup)
+        let start = ProcessMetrics.monotonicNanoseconds()
+        var nextID: UInt128 = 1
+        while nextID <= UInt128(payments) {
+            var batch: [HubCommand] = []
+            batch.reserveCapacity(batchSize)
+            liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
+            let submitted = ProcessMetrics.monotonicNanoseconds()
+            let results = try await writer.submit(batch)
+            latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
+            liquidity.observe(ContiguousArray(results))
+        }
+        let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+        counts.add(ContiguousArray(try await store.events(limit: .max)))  // from the durable audit trail
+        report(label, payments: payments, seconds: seconds, latencies: latencies, counts: counts)
     }
 
     private func report(_ label: String, payments: Int, seconds: Double, latencies: [UInt64], counts: BenchHubCounts) {
@@ -224,6 +241,11 @@ struct BenchHubSetup {
         do { store = try SQLiteHubStore(path: path, configuration: configuration) } catch {
             exitWithError(error.code.name, error.description)
         }
+        return try await withDurableHub(store: store, body)
+    }
+
+    /// The hub through the writer on `store`, set up with the union.
+    func withDurableHub<S: HubStore, T: Sendable>(store: S, _ body: (Writer<S>, S) async throws -> T) async throws -> T {
         let clock = BenchClock(start: startTime)
         let writer = Writer(store: store, clock: { clock.next() })
         return try await withThrowingTaskGroup(of: Void.self) { group in
