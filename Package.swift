@@ -119,7 +119,7 @@ let package = Package(
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",
-            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearTestSupport"],
+            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

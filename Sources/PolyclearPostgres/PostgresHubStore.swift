@@ -245,6 +245,13 @@ public final class PostgresHubStore: HubStore {
         return false
     }
 
+    /// The URL without its password, for messages and logs.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "(unparsable URL)" }
+        if components.password != nil { components.password = "***" }
+        return components.string ?? "(unparsable URL)"
+    }
+
     static func describe(_ error: any Error) -> String {
         if let transaction = error as? PostgresTransactionError {
             let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }.first
@@ -324,7 +331,9 @@ public final class PostgresHubStore: HubStore {
                 }
             } catch {
                 attempt += 1
-                guard attempt < Self.attemptsMax, Self.isRetryable(error) else { throw error }
+                guard attempt < Self.attemptsMax, Self.isRetryable(error) else {
+                    throw error as? StoreError ?? StoreError(.ioFailure, "PostgreSQL at \(Self.redacted(url)): \(Self.describe(error))")
+                }
                 try await Task.sleep(for: .milliseconds(50 << attempt))
             }
         }

@@ -62,7 +62,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         var logger = Logger(label: "polyclear.bench")
         logger.logLevel = .error
         let bound = AsyncStream.makeStream(of: Int.self)
-        let server: HubServer
+        let server: HubServer<SQLiteHubStore>
         do {
             server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger,
                                    onRunning: { bound.continuation.yield($0); bound.continuation.finish() })

@@ -120,7 +120,7 @@ struct BenchHubCommand: AsyncParsableCommand {
         func percentile(_ p: Double) -> String {
             String(format: "%.1f", Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]) / 1e6)
         }
-        printFlushed("\(label.padding(toLength: 7, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
+        printFlushed("\(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
             + "batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
             + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
             + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB")

@@ -56,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
-        let server: HubServer
+        let server: HubServer<SQLiteHubStore>
         do { server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger) } catch {
             exitWithError(error.code.name, error.description)
         }

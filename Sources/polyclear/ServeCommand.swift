@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearServer
 import PolyclearStorage
@@ -27,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeoutSeconds: Int?
     @Option(help: "Log level: trace, debug (one line per request, with its id), info (default), notice, warning, error, critical.")
     var logLevel: String?
+    @Option(help: "Where the hub lives: sqlite (the file --db, default) or postgres (--postgres-url).") var store: String?
+    @Option(help: "PostgreSQL URL for --store postgres: postgres://user:password@host:port/database.") var postgresURL: String?
 
     func settings() throws(ValidationError) -> ServeSettings {
         var configText: String?
@@ -35,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             configText = text
         }
         let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
-                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel)
+                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL)
         return try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
     }
 
@@ -51,14 +54,24 @@ struct ServeCommand: AsyncParsableCommand {
         let currencies = try CurrencyTable()
         var logger = Logger(label: "polyclear.serve")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-        let server: HubServer
+        let onRunning: @Sendable (Int) -> Void = { bound in printFlushed("serving http://\(host):\(bound)") }
         do {
-            server = try HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies,
-                                   idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger,
-                                   onRunning: { bound in printFlushed("serving http://\(host):\(bound)") })
-        } catch {
+            if settings.store == "postgres", let url = settings.postgresURL {
+                let store = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: currencies))
+                try await serve(HubServer(store: store, host: host, port: port, keys: keys, currencies: currencies,
+                                          idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
+                                settings: settings, currencies: currencies, fx: fx)
+            } else {
+                try await serve(HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies,
+                                          idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
+                                settings: settings, currencies: currencies, fx: fx)
+            }
+        } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
         }
+    }
+
+    func serve<S: HubStore>(_ server: HubServer<S>, settings: ServeSettings, currencies: CurrencyTable, fx: String) async throws {
         let (app, writer) = (server.application, server.writer)
         if settings.sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }

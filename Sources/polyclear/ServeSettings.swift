@@ -15,18 +15,21 @@ struct ServeSettings: Equatable {
     var fx = "Data/fx/eurofxref-latest.csv"
     var idleTimeoutSeconds = 60
     var logLevel = "info"
+    /// "sqlite" (the file `db`) or "postgres" (the server at `postgres_url`).
+    var store = "sqlite"
+    var postgresURL: String?
 
     /// The file's keys (snake_case), documented in the README with their defaults.
-    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level"]
+    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url"]
 
     /// Settings given on the command line (nil: not given).
     struct Flags {
         var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
-        var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?
+        var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
         init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
-             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil) {
+             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil) {
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
-            (self.fx, self.idleTimeoutSeconds, self.logLevel) = (fx, idleTimeoutSeconds, logLevel)
+            (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (fx, idleTimeoutSeconds, logLevel, store, postgresURL)
         }
     }
 
@@ -42,6 +45,8 @@ struct ServeSettings: Equatable {
         if let fx = flags.fx { settings.fx = fx }
         if let seconds = flags.idleTimeoutSeconds { settings.idleTimeoutSeconds = seconds }
         if let level = flags.logLevel { settings.logLevel = level }
+        if let store = flags.store { settings.store = store }
+        if let url = flags.postgresURL { settings.postgresURL = url }
         try settings.validate()
         return settings
     }
@@ -51,6 +56,12 @@ struct ServeSettings: Equatable {
         guard (1...65_535).contains(port) else { throw ValidationError("port must be 1...65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
+        guard store == "sqlite" || store == "postgres" else { throw ValidationError("store must be \"sqlite\" or \"postgres\"") }
+        if store == "postgres" {
+            guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
+                throw ValidationError("store = \"postgres\" needs postgres_url = \"postgres://user:password@host:port/database\"")
+            }
+        }
     }
 
     private mutating func apply(file text: String) throws(ValidationError) {
@@ -85,6 +96,8 @@ struct ServeSettings: Equatable {
         if let value = try string("fx") { fx = value }
         if let value = try integer("idle_timeout_seconds") { idleTimeoutSeconds = value }
         if let value = try string("log_level") { logLevel = value }
+        if let value = try string("store") { store = value }
+        if let value = try string("postgres_url") { postgresURL = value }
     }
 
     private mutating func apply(environment: [String: String]) throws(ValidationError) {
@@ -105,5 +118,7 @@ struct ServeSettings: Equatable {
         if let value = environment["POLYCLEAR_FX"] { fx = value }
         if let value = try integer("POLYCLEAR_IDLE_TIMEOUT_SECONDS") { idleTimeoutSeconds = value }
         if let value = environment["POLYCLEAR_LOG_LEVEL"] { logLevel = value }
+        if let value = environment["POLYCLEAR_STORE"] { store = value }
+        if let value = environment["POLYCLEAR_POSTGRES_URL"] { postgresURL = value }
     }
 }

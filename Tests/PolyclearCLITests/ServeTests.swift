@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import PolyclearPostgres
 import PolyclearTestSupport
 import Testing
 
@@ -11,9 +12,9 @@ import Testing
     static let operatorKey = "operator:ops:serve-test-operator-secret"
     static let bankKey = "participant:BKAABR22:serve-test-bank-secret"
 
-    static func start(db: String, port: Int) throws -> ChildProcess {
+    static func start(db: String, port: Int, extra: [String] = []) throws -> ChildProcess {
         let server = try ChildProcess(["serve", "--db", db, "--port", "\(port)", "--sample-union", "--fx", fxPath,
-                                       "--api-key", operatorKey, "--api-key", bankKey])
+                                       "--api-key", operatorKey, "--api-key", bankKey] + extra)
         #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
         return server
     }
@@ -68,6 +69,35 @@ import Testing
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
     }
 
+    /// The same on PostgreSQL (`serve --store postgres`), when a server is given
+    /// (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    func anAcknowledgedPaymentSurvivesARestartOnPostgreSQL() async throws {
+        let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+        let url = try await PostgresAdmin.createDatabase("polyclear_serve_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+        let directory = TemporaryDirectory()
+        let port = 20_000 + Int((getpid() + 4_421) % 19_000)
+        let extra = ["--store", "postgres", "--postgres-url", url]
+        let id = "0d9e2b6c-1f00-4a00-8000-00000000b001"
+        let payment = """
+            {"id":"\(id)","payer":"BKAABR22","payee":"BKAACN22","amount":"1000.00","endToEndId":"E1",
+             "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
+            """
+        let first = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
+        #expect(first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(first.standardError)")
+        let (status, body) = try await Self.call("POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
+        #expect(status == 201 && body.contains("\"status\":\"accepted\""), "\(body)")
+        first.kill(signal: SIGTERM)
+        #expect(first.waitForExit() == 0, "\(first.standardError)")
+        let second = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
+        #expect(second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(second.standardError)")
+        let (getStatus, got) = try await Self.call("GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
+        #expect(getStatus == 200 && got.contains("\"status\":\"accepted\""), "\(got)")
+        second.kill(signal: SIGTERM)
+        #expect(second.waitForExit() == 0, "\(second.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("unused.sqlite")))  // nothing went to SQLite
+    }
+
     @Test(arguments: [
         ["--log-level", "loud"], ["--idle-timeout-seconds", "0"], ["--port", "0"], ["--api-key", "participant:BKAABR22:short"],
     ])
@@ -120,6 +150,8 @@ import Testing
         ("prot = 1", "unknown key 'prot'"), ("port = \"8080\"", "port must be an integer"), ("port = = 1", "line 2"),
         ("api_keys = \"operator:ops:serve-test-operator-secret\"", "api_keys must be an array"), ("sample_union = 1", "sample_union must be true or false"),
         ("log_level = \"loud\"", "log_level must be"), ("port = 70000", "port must be 1...65535"),
+        ("store = \"oracle\"", "store must be"), ("store = \"postgres\"", "needs postgres_url"),
+        ("store = \"postgres\"\npostgres_url = \"mysql://x\"", "needs postgres_url"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
         let directory = TemporaryDirectory()
