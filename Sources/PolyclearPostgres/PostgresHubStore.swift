@@ -26,6 +26,8 @@ public final class PostgresHubStore: HubStore {
     /// they never see a commit in progress.
     let writerConnection = Mutex<PostgresConnection?>(nil)
     let connectionCounter = Atomic<Int>(0)
+    /// Whether this store applied (or found) the migrations: done once, before its first use.
+    let migrated = Atomic<Bool>(false)
     /// The next hub_log sequence (known after `restore`).
     let nextSequence = Mutex<Int64>(1)
     /// Attempts of one commit when the connection drops or the server refuses to serialise.
@@ -113,6 +115,10 @@ public final class PostgresHubStore: HubStore {
             writerConnection.withLock { $0 = connection }
         }
         do {
+            if !migrated.load(ordering: .acquiring) {
+                try await migrate(connection)
+                migrated.store(true, ordering: .releasing)
+            }
             return try await body(connection)
         } catch {
             if connection.isClosed || Self.isRetryable(error) {
@@ -371,11 +377,22 @@ public final class PostgresHubStore: HubStore {
         var lastTimestamp: Int64 = 0
         for try await value in try await connection.query("SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger).decode(Int64.self) { lastTimestamp = value }
         var restorer = LedgerRestorer(expectedAccountCount: 1_024, expectedTransferCount: 1 << 16, lastTimestamp: UInt64(bitPattern: lastTimestamp))
-        let accounts = try await connection.query("""
+        for account in try await accounts(where: "TRUE", on: connection) { try restorer.restoreAccount(account) }
+        for try await (id, fingerprint, status) in try await connection.query("SELECT id, fingerprint, status FROM transfers", logger: logger).decode((ByteBuffer, Int64, Int16).self) {
+            guard let status = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
+            try restorer.restoreTransfer(id: try Self.value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+        }
+        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection) { try restorer.restorePending(stored.transfer) }
+        return try restorer.finish()
+    }
+
+    func accounts(where condition: String, binds: PostgresBindings = PostgresBindings(), on connection: PostgresConnection) async throws -> [Account] {
+        let sql = """
             SELECT timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted
-            FROM accounts ORDER BY timestamp
-            """, logger: logger)
-        for try await row in accounts {
+            FROM accounts WHERE \(condition) ORDER BY timestamp
+            """
+        var found: [Account] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
             let (timestamp, id, ledger, code, flags, reference, dp, dpo, cp, cpo) =
                 try row.decode((Int64, ByteBuffer, Int64, Int32, Int32, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
             var account = Account(id: try Self.value(id), ledger: UInt32(ledger), code: UInt16(code), flags: AccountFlags(rawValue: UInt16(flags)),
@@ -383,14 +400,9 @@ public final class PostgresHubStore: HubStore {
             account.debitsPending = try Self.value(dp); account.debitsPosted = try Self.value(dpo)
             account.creditsPending = try Self.value(cp); account.creditsPosted = try Self.value(cpo)
             account.timestamp = UInt64(bitPattern: timestamp)
-            try restorer.restoreAccount(account)
+            found.append(account)
         }
-        for try await (id, fingerprint, status) in try await connection.query("SELECT id, fingerprint, status FROM transfers", logger: logger).decode((ByteBuffer, Int64, Int16).self) {
-            guard let status = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
-            try restorer.restoreTransfer(id: try Self.value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
-        }
-        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection) { try restorer.restorePending(stored.transfer) }
-        return try restorer.finish()
+        return found
     }
 
     static let transferColumns = "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage
 
@@ -10,14 +11,19 @@ import PolyclearStorage
 struct BenchLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Benchmark the ledger: in-memory apply and durable SQLite commits."
+        abstract: "Benchmark the ledger: in-memory apply and durable commits (SQLite, or PostgreSQL with --store postgres)."
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case memory, sqlite, all }
     enum Scenario: String, ExpressibleByArgument, CaseIterable { case uniform, hot, all }
+    enum StoreChoice: String, ExpressibleByArgument, CaseIterable { case sqlite, postgres }
 
-    @Option(help: "memory: apply only; sqlite: through the writer with an fsync per batch; all: both.")
+    @Option(help: "memory: apply only; sqlite (or the --store): through the writer, durable per batch; all: both.")
     var mode: Mode = .all
+    @Option(help: "The durable store: sqlite (fsync per batch) or postgres (--postgres-url; a fresh database, dropped afterwards).")
+    var store: StoreChoice = .sqlite
+    @Option(help: "A PostgreSQL URL with the right to create databases, for --store postgres.")
+    var postgresURL: String?
     @Option(help: "uniform: random accounts; hot: every transfer between the hot accounts; all: both.")
     var scenario: Scenario = .all
     @Option(help: "Transfers per run (posts and voids count as transfers).")
@@ -58,7 +64,20 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             for scenario in scenarios { report(try runInMemory(scenario)) }
         }
         if mode != .memory {
-            for scenario in scenarios { report(try await runSQLite(scenario)) }
+            for scenario in scenarios {
+                if store == .postgres {
+                    guard let postgresURL else { throw ValidationError("--store postgres needs --postgres-url") }
+                    let name = "polyclear_bench_ledger_\(getpid())_\(scenario.rawValue)"
+                    let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
+                    let postgres = try PostgresLedgerStore(url: url)
+                    let result = try await runDurable(scenario, label: "postgres", store: postgres)
+                    postgres.close()
+                    try await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: postgresURL)
+                    report(result)
+                } else {
+                    report(try await runSQLite(scenario))
+                }
+            }
         }
     }
 
@@ -126,7 +145,11 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store: SQLiteLedgerStore
         do { store = try SQLiteLedgerStore(path: path) } catch { exitWithError(error.code.name, error.description) }
-        let writer = LedgerWriter(store: store)
+        return try await runDurable(scenario, label: "sqlite", store: store)
+    }
+
+    private func runDurable<S: LedgerStore>(_ scenario: Scenario, label: String, store: S) async throws -> Report {
+        let writer = Writer(store: store)
         let batchesPerClient = (transfers + batchSize * clients - 1) / (batchSize * clients)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
@@ -159,7 +182,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             writer.shutdown()
             try await group.waitForAll()
             return Report(
-                label: "sqlite \(scenario.rawValue)", transferCount: perClient.reduce(0) { $0 + $1.0 },
+                label: "\(label) \(scenario.rawValue)", transferCount: perClient.reduce(0) { $0 + $1.0 },
                 seconds: Double(elapsed) / 1e9, batchLatenciesNanoseconds: perClient.flatMap(\.1),
                 memory: stats.memory, ledgerTransferCount: stats.transferCount,
                 residentDeltaBytes: ProcessMetrics.residentBytes() - residentBefore)
@@ -177,7 +200,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let bytesPerAccount = report.memory.accountBytes / max(1, accounts)
         let bytesPerTransfer = Double(report.memory.transferIndexBytes) / Double(max(1, report.ledgerTransferCount))
         printFlushed(
-            "\(report.label.padding(toLength: 15, withPad: " ", startingAt: 0)) "
+            "\(report.label.padding(toLength: 17, withPad: " ", startingAt: 0)) "
                 + "\(perSecond) transfers/s  batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
                 + "peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB  "
                 + "\(bytesPerAccount) B/account  \(String(format: "%.1f", bytesPerTransfer)) B/transfer (index)  "

@@ -42,3 +42,20 @@ import Testing
         #expect(try ChildProcess.run(["bench", "iso", "--messages", "0"]).status == 64)
     }
 }
+
+/// `polyclear bench ledger --store postgres` as a real process against the test server, and
+/// its refusal without a URL.
+@Suite struct BenchPostgresTests {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    func theLedgerBenchmarkRunsOnPostgreSQL() throws {
+        let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+        let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
+                                        "--scenario", "uniform", "--transfers", "20000", "--accounts", "100"])
+        #expect(run.status == 0 && run.output.contains("postgres uniform"), "\(run.output)\(run.error)")
+    }
+
+    @Test func postgresWithoutAURLIsRefused() throws {
+        let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--transfers", "10"])
+        #expect(run.status != 0 && run.error.contains("--postgres-url"), "\(run.error)")
+    }
+}

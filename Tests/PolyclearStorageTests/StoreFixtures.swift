@@ -8,13 +8,17 @@ import Testing
 
 /// The stores every store test runs against. PostgreSQL joins this list in its own issue.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case inMemory, sqlite
+    case inMemory, sqlite, postgres
     var testDescription: String { rawValue }
 
-    func makeStore(in directory: TemporaryDirectory) throws -> any LedgerStore {
+    /// PostgreSQL only when a server is given (see `PostgresTestServer`).
+    static var available: [StoreKind] { PostgresTestServer.isConfigured ? allCases : [.inMemory, .sqlite] }
+
+    func makeStore(in directory: TemporaryDirectory) async throws -> any LedgerStore {
         switch self {
         case .inMemory: InMemoryLedgerStore()
         case .sqlite: try SQLiteLedgerStore(path: directory.path("ledger.sqlite"))
+        case .postgres: try PostgresLedgerStore(url: try await PostgresTestServer.newDatabase())
         }
     }
 }
