@@ -28,6 +28,9 @@ public final class PostgresHubStore: HubStore {
     let connectionCounter = Atomic<Int>(0)
     /// Whether this store applied (or found) the migrations: done once, before its first use.
     let migrated = Atomic<Bool>(false)
+    /// The fencing epoch this store took when it restored (0: it has not restored, and does
+    /// not fence — the ledger-only store and tools).
+    let fenceEpoch = Atomic<Int64>(0)
     /// The next hub_log sequence (known after `restore`).
     let nextSequence = Mutex<Int64>(1)
     /// Attempts of one commit when the connection drops or the server refuses to serialise.
@@ -161,6 +164,12 @@ public final class PostgresHubStore: HubStore {
             CREATE TABLE hub_log (sequence bigint PRIMARY KEY, entries bytea NOT NULL);
             CREATE TABLE hub_events (sequence bigint PRIMARY KEY, events bytea NOT NULL);
             """),
+        // The writer's fencing token: each restore takes the next epoch; each commit first
+        // locks the row and checks it still holds the epoch it took.
+        ("v2-writer-fence", """
+            CREATE TABLE writer_fence (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);
+            INSERT INTO writer_fence (id, epoch) VALUES (1, 0);
+            """),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock.
@@ -207,6 +216,7 @@ public final class PostgresHubStore: HubStore {
             do {
                 try await Self.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
                     try await self.onWriterConnection { connection in try await connection.withTransaction(logger: self.logger) { connection in
+                        try await self.checkFence(connection)
                         try await Self.write(outcome.ledger, connection, logger: self.logger)
                         try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: self.logger)
                         if let events {
@@ -218,10 +228,24 @@ public final class PostgresHubStore: HubStore {
                 return
             } catch {
                 lastError = error
+                if let refusal = Self.storeError(in: error) { throw refusal }
                 guard Self.isRetryable(error) else { throw StoreError(.ioFailure, "commit \(sequence) failed: \(Self.describe(error))") }
             }
         }
         throw StoreError(.ioFailure, "commit \(sequence) failed after \(Self.attemptsMax) attempts: \(lastError.map(Self.describe) ?? "")")
+    }
+
+    /// Inside a commit's transaction: lock the fence row and require this store's epoch.
+    func checkFence(_ connection: PostgresConnection) async throws {
+        let mine = fenceEpoch.load(ordering: .acquiring)
+        guard mine != 0 else { return }
+        var current: Int64 = -1
+        for try await value in try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger).decode(Int64.self) {
+            current = value
+        }
+        guard current == mine else {
+            throw StoreError(.fenced, "another writer took over (epoch \(current), this one \(mine)): this commit is refused")
+        }
     }
 
     func storedLog(sequence: Int64) async throws -> Data? {
@@ -235,6 +259,13 @@ public final class PostgresHubStore: HubStore {
     /// Dropped connections (no answer, class 08, or the server's 57P0x "terminating
     /// connection"), serialisation failures (40001) and deadlocks (40P01) are worth another
     /// attempt; anything else (a constraint, a bug) is not.
+    /// The store's own refusal inside a transaction (e.g. `fenced`), if that is what failed.
+    static func storeError(in error: any Error) -> StoreError? {
+        if let store = error as? StoreError { return store }
+        if let transaction = error as? PostgresTransactionError { return transaction.closureError.flatMap(storeError(in:)) }
+        return nil
+    }
+
     static func isRetryable(_ error: any Error) -> Bool {
         if error is DeadlineExceeded { return true }
         var candidates: [any Error] = [error]
@@ -351,6 +382,13 @@ public final class PostgresHubStore: HubStore {
 
     func restore(_ connection: PostgresConnection) async throws -> HubStateMachine {
         try await migrate(connection)
+        // Take the writer role first, then read: a commit of the previous writer either landed
+        // before this (and is read below) or is refused by the fence.
+        var epoch: Int64 = 0
+        for try await value in try await connection.query("UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch", logger: logger).decode(Int64.self) {
+            epoch = value
+        }
+        fenceEpoch.store(epoch, ordering: .releasing)
         var hub = HubStateMachine(configuration: configuration)
         var lastSequence: Int64 = 0
         do {

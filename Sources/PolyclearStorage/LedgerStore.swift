@@ -44,6 +44,8 @@ public enum StoreErrorCode: UInt16, Sendable {
     case schemaTooNew = 3
     case invariantViolated = 4
     case ioFailure = 5
+    /// Another writer took the role since this one restored: its commits are refused.
+    case fenced = 6
 
     /// The stable name used in messages and JSON: `not_a_polyclear_database`.
     public var name: String {
@@ -53,6 +55,7 @@ public enum StoreErrorCode: UInt16, Sendable {
         case .schemaTooNew: "schema_too_new"
         case .invariantViolated: "invariant_violated"
         case .ioFailure: "io_failure"
+        case .fenced: "fenced"
         }
     }
 }

@@ -63,4 +63,35 @@ import Testing
         #expect(restored.paymentCount == expected.paymentCount && restored.cycles == expected.cycles, "\(acknowledged.count) batches acknowledged")
         #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
     }
+
+    /// Two writers on one database: once the new one has restored (taking the next fencing
+    /// epoch), the old one's commits are refused with `fenced` and nothing of them is stored;
+    /// the new one commits, and a restore sees exactly the old writer's earlier commit and
+    /// the new writer's.
+    @Test func anOldWriterIsFencedOutOnceANewOneHasRestored() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let old = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+        let new = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+        defer { old.close(); new.close() }
+        var oldHub = try await old.restore()
+        _ = oldHub.apply(.setAlarmThresholds([60]), now: 1)
+        try await old.commit(oldHub.sealOutcome())
+        oldHub.outcomeCommitted()
+        var newHub = try await new.restore()
+        // The old writer, paused while the new one took over, wakes up and tries to commit.
+        _ = oldHub.apply(.setAlarmThresholds([70]), now: 2)
+        do {
+            try await old.commit(oldHub.sealOutcome())
+            Issue.record("the old writer's commit went through")
+        } catch let error as StoreError {
+            #expect(error.code == .fenced, "\(error)")
+        }
+        _ = newHub.apply(.setAlarmThresholds([80]), now: 3)
+        try await new.commit(newHub.sealOutcome())
+        #expect(try await PostgresAdmin.count("SELECT 1 FROM hub_log", url: url) == 2)
+        let verifier = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+        defer { verifier.close() }
+        let restored = try await verifier.restore()
+        #expect(restored.ledgerState.makeSnapshot() == newHub.ledgerState.makeSnapshot())
+    }
 }
