@@ -32,22 +32,10 @@ public enum PostgresAdmin {
 
     /// One short connection for `body`, closed afterwards (no pool: nothing outlives the call).
     static func withConnection<T: Sendable>(_ url: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        guard let components = URLComponents(string: url), let user = components.user, let host = components.host else { throw PostgresAdminError.badURL }
-        let database = String(components.path.drop { $0 == "/" })
+        guard let configuration = PostgresURL.configuration(url) else { throw PostgresAdminError.badURL }
         var logger = Logger(label: "polyclear.postgres.admin")
         logger.logLevel = .critical
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(host: host, port: components.port ?? 5432, username: user, password: components.password,
-                                 database: database.isEmpty ? user : database, tls: .disable),
-            id: 0, logger: logger)
-        do {
-            let result = try await body(connection)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger).closing(body)
     }
 }
 

@@ -79,13 +79,10 @@ public final class PostgresHubStore: HubStore {
     public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300) throws(StoreError) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
-        guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
-              let user = components.user, let host = components.host, !host.isEmpty
-        else { throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)") }
-        let database = String(components.path.drop { $0 == "/" })
-        connectionConfiguration = PostgresConnection.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: database.isEmpty ? user : database, tls: .disable)
+        guard let connectionConfiguration = PostgresURL.configuration(url) else {
+            throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
+        }
+        self.connectionConfiguration = connectionConfiguration
         self.configuration = configuration
         self.url = url
         var logger = Logger(label: "polyclear.postgres")
@@ -134,15 +131,7 @@ public final class PostgresHubStore: HubStore {
 
     /// A read on a connection of its own.
     func onReadConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await connect()
-        do {
-            let result = try await body(connection)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        try await connect().closing(body)
     }
 
     // MARK: Schema
