@@ -328,10 +328,14 @@ public final class PostgresHubStore: HubStore {
                 """, logger: logger)
         }
         if !outcome.statusChanges.isEmpty {
-            // In order: a transfer created pending and resolved in the same batch changes once.
-            for change in outcome.statusChanges {
-                try await connection.query("UPDATE transfers SET status = \(Int16(change.status.rawValue)) WHERE id = \(bytes(change.transferID))", logger: logger)
-            }
+            // One statement for the batch: a pending transfer leaves `pending` once, so no id
+            // appears twice (which would make UPDATE … FROM pick an arbitrary row).
+            let c = outcome.statusChanges
+            try await connection.query("""
+                UPDATE transfers SET status = u.status
+                FROM UNNEST(\(c.map { bytes($0.transferID) })::bytea[], \(c.map { Int16($0.status.rawValue) })::smallint[]) AS u(id, status)
+                WHERE transfers.id = u.id
+                """, logger: logger)
         }
         if !outcome.updatedAccounts.isEmpty {
             let a = outcome.updatedAccounts

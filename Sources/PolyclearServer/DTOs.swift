@@ -116,7 +116,8 @@ struct PaymentDTO: ResponseCodable {
         let ids = states.map(\.id)
         let found = try await PolyclearAPI.read(writer) { hub in
             ids.map { id -> (parties: (CurrencyCode?, CurrencyCode?), returnOf: UInt128?, returns: [UInt128]) in
-                let links = (hub.originalOfReturn(id), hub.returnsOf(id).ids)
+                // Return links cost two lookups per payment: skipped while there are no returns.
+                let links = hub.hasReturns ? (hub.originalOfReturn(id), hub.returnsOf(id).ids) : (nil, [])
                 guard let p = hub.paymentParties(id) else { return ((nil, nil), links.0, links.1) }
                 return ((hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
                          hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }), links.0, links.1)

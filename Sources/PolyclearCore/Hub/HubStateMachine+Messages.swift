@@ -53,6 +53,9 @@ extension HubStateMachine {
         return result
     }
 
+    /// Whether any payment was ever returned (lets readers skip the lookups below).
+    public var hasReturns: Bool { !returnOf.isEmpty }
+
     /// The payment a return sent back, if `id` is a return.
     public func originalOfReturn(_ id: UInt128) -> UInt128? { returnOf[id] }
 
