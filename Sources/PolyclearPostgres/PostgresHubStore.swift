@@ -33,6 +33,12 @@ public final class PostgresHubStore: HubStore {
     let fenceEpoch = Atomic<Int64>(0)
     /// The next hub_log sequence (known after `restore`).
     let nextSequence = Mutex<Int64>(1)
+    /// In a cluster: the node whose lease entitles this store to write (`restore` takes the
+    /// fencing epoch only while that lease is held). Nil: it takes the role unconditionally.
+    let leaseHolder: String?
+    /// A replica of the log up to a sequence, which `restore` continues from instead of
+    /// replaying the log from the start (a follower taking over).
+    let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
     /// Attempts of one commit when the connection drops or the server refuses to serialise.
     static let attemptsMax = 5
     struct DeadlineExceeded: Error {}
@@ -76,7 +82,9 @@ public final class PostgresHubStore: HubStore {
     let commitDeadlineSeconds: Double
     let restoreDeadlineSeconds: Double
 
-    public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300) throws(StoreError) {
+    public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
+                leaseHolder: String? = nil) throws(StoreError) {
+        self.leaseHolder = leaseHolder
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
         guard let connectionConfiguration = PostgresURL.configuration(url) else {
@@ -97,10 +105,24 @@ public final class PostgresHubStore: HubStore {
     /// Connecting has its own short deadline: a backend killed during the handshake can
     /// leave the attempt waiting for ever.
     func connect() async throws -> PostgresConnection {
-        let (configuration, id, logger) = (connectionConfiguration, connectionCounter.add(1, ordering: .relaxed).newValue, logger)
-        return try await Self.withDeadline(seconds: 5, onTimeout: {}) {
+        try await Self.connect(connectionConfiguration, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: logger)
+    }
+
+    static func connect(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {
+        let connection = try await withDeadline(seconds: 5, onTimeout: {}) {
             try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
+        // A writer paused inside its commit (SIGSTOP, a stalled VM) must not keep the fence row
+        // locked for ever: the server ends a session idle in a transaction after 5 s, so the
+        // next writer can take over; the paused one's commit then fails and its retry meets
+        // the fence.
+        try await connection.query("SET idle_in_transaction_session_timeout = 5000", logger: logger)
+        return connection
+    }
+
+    /// Continue from `hub`, a replica of the log through `lastSequence`, at the next restore.
+    public func continueFrom(_ hub: HubStateMachine, lastSequence: Int64) {
+        continuation.withLock { $0 = (hub, lastSequence) }
     }
 
     /// Runs `body` on the writer's connection, connecting first if there is none (or it
@@ -159,6 +181,11 @@ public final class PostgresHubStore: HubStore {
             CREATE TABLE writer_fence (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);
             INSERT INTO writer_fence (id, epoch) VALUES (1, 0);
             """),
+        // The writer lease of a cluster of API nodes: who holds the role, where it answers,
+        // and until when (by the database's clock, so the nodes' clocks do not matter).
+        ("v3-writer-lease", """
+            ALTER TABLE writer_fence ADD COLUMN holder text, ADD COLUMN endpoint text, ADD COLUMN lease_expires_at timestamptz
+            """),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock.
@@ -197,7 +224,7 @@ public final class PostgresHubStore: HubStore {
                 try await Task.sleep(for: .milliseconds(50 << attempt))
                 // Did the previous attempt commit after all?
                 if let stored = try? await storedLog(sequence: sequence) {
-                    guard stored == log else { throw StoreError(.invariantViolated, "hub_log \(sequence) holds another writer's commit") }
+                    guard stored == log else { throw StoreError(.fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role") }
                     nextSequence.withLock { $0 = sequence + 1 }
                     return
                 }
@@ -378,31 +405,113 @@ public final class PostgresHubStore: HubStore {
         // Take the writer role first, then read: a commit of the previous writer either landed
         // before this (and is read below) or is refused by the fence.
         var epoch: Int64 = 0
-        for try await value in try await connection.query("UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch", logger: logger).decode(Int64.self) {
-            epoch = value
+        let bump: PostgresQuery = if let leaseHolder {
+            "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 AND holder = \(leaseHolder) AND lease_expires_at > clock_timestamp() RETURNING epoch"
+        } else {
+            "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
         }
+        for try await value in try await connection.query(bump, logger: logger).decode(Int64.self) { epoch = value }
+        guard epoch != 0 else { throw StoreError(.fenced, "this node's writer lease expired before it took the role") }
         fenceEpoch.store(epoch, ordering: .releasing)
+        if let (replica, replicaSequence) = continuation.withLock({ $0 }) {
+            // A follower taking over: its replica already holds the log through
+            // `replicaSequence` (checked against the ledger tables when it loaded).
+            var hub = replica
+            let lastSequence = try await Self.replayLog(into: &hub, after: replicaSequence, on: connection, logger: logger)
+            nextSequence.withLock { $0 = lastSequence + 1 }
+            if lastSequence == 0 { return hub }  // genesis is stored by the first commit
+            hub.outcomeCommitted()
+            if let violation
+ = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+            return hub
+        }
         var hub = HubStateMachine(configuration: configuration)
-        var lastSequence: Int64 = 0
+        let lastSequence = try await Self.replayLog(into: &hub, after: 0, on: connection, logger: logger)
+        nextSequence.withLock { $0 = lastSequence + 1 }
+        if lastSequence == 0 { return hub }  // genesis is stored by the first commit
+        hub.outcomeCommitted()
+        try await verify(hub, on: connection)
+        return hub
+    }
+
+    /// Replays the log rows after `sequence` into `hub`, in order, as they arrive, and returns
+    /// the last sequence replayed (`sequence` if none).
+    static func replayLog(into hub: inout HubStateMachine, after sequence: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        var lastSequence = sequence
         do {
-            for try await (sequence, buffer) in try await connection.query("SELECT sequence, entries FROM hub_log ORDER BY sequence", logger: logger).decode((Int64, ByteBuffer).self) {
-                guard sequence == lastSequence + 1 else { throw StoreError(.corruptDatabase, "hub_log has a gap before \(sequence)") }
-                hub.replay(try HubLogCodec.decodeEntries(Data(buffer.readableBytesView)))
-                lastSequence = sequence
+            for try await (next, entries) in try await connection.query(
+                "SELECT sequence, entries FROM hub_log WHERE sequence > \(sequence) ORDER BY sequence", logger: logger).decode((Int64, ByteBuffer).self) {
+                guard next == lastSequence + 1 else { throw StoreError(.corruptDatabase, "hub_log has a gap before \(next)") }
+                hub.replay(try HubLogCodec.decodeEntries(Data(entries.readableBytesView)))
+                lastSequence = next
             }
         } catch is HubLogCodecError {
             throw StoreError(.corruptDatabase, "the hub log cannot be read")
         }
-        nextSequence.withLock { $0 = lastSequence + 1 }
-        if lastSequence == 0 { return hub }  // genesis is stored by the first commit
-        hub.outcomeCommitted()
+        return lastSequence
+    }
+
+    /// The log rows after `sequence` (at most `limit`), in order, with their audit events —
+    /// what a follower replays into its replica.
+    static func logRows(after sequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger)
+        async throws -> [(sequence: Int64, entries: [HubLogEntry], events: [HubEvent])] {
+        var rows: [(sequence: Int64, entries: [HubLogEntry], events: [HubEvent])] = []
+        var lastSequence = sequence
+        do {
+            for try await (next, entries, events) in try await connection.query("""
+                SELECT l.sequence, l.entries, e.events FROM hub_log l LEFT JOIN hub_events e ON e.sequence = l.sequence
+                WHERE l.sequence > \(sequence) ORDER BY l.sequence LIMIT \(limit)
+                """, logger: logger).decode((Int64, ByteBuffer, ByteBuffer?).self) {
+                guard next == lastSequence + 1 else { throw StoreError(.corruptDatabase, "hub_log has a gap before \(next)") }
+                rows.append((next, try HubLogCodec.decodeEntries(Data(entries.readableBytesView)),
+                             try events.map { try HubLogCodec.decodeEvents(Data($0.readableBytesView)) } ?? []))
+                lastSequence = next
+            }
+        } catch is HubLogCodecError {
+            throw StoreError(.corruptDatabase, "the hub log cannot be read")
+        }
+        return rows
+    }
+
+
+    /// Verifies what is stored without taking the writer role (a running cluster is not
+    /// disturbed): the ledger tables hold every invariant and, if there is a hub log,
+    /// replaying it gives exactly those tables. Returns the ledger and the log's length.
+    public func check() async throws -> (ledger: LedgerStateMachine, logRows: Int64) {
+        do {
+            return try await onReadConnection { connection in
+                let ledger = try await restoreLedger(connection)
+                var hub = HubStateMachine(configuration: configuration)
+                let logRows = try await Self.replayLog(into: &hub, after: 0, on: connection, logger: logger)
+                if logRows > 0 {
+                    hub.outcomeCommitted()
+                    guard ledger.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
+                        throw StoreError(.invariantViolated, "replaying the hub log does not give the stored ledger")
+                    }
+                    if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+                }
+                return (ledger, logRows)
+            }
+        } catch let violation as LedgerInvariantViolation {
+            throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.ioFailure, "PostgreSQL at \(Self.redacted(url)): \(Self.describe(error))")
+        }
+    }
+
+    /// Checks that `hub`, replayed from the log, gives exactly the stored ledger and holds the
+
+    /// invariants (what every cold start verifies).
+    func verify(_ hub: HubStateMachine, on connection: PostgresConnection) async throws {
         let stored = try await restoreLedger(connection)
         guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
             throw StoreError(.invariantViolated, "replaying the hub log does not give the stored ledger")
         }
         if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
-        return hub
     }
+
 
     func restoreLedger(_ connection: PostgresConnection) async throws -> LedgerStateMachine {
         var lastTimestamp: Int64 = 0

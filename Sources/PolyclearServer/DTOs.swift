@@ -48,8 +48,8 @@ struct PaymentRequestDTO: Decodable {
 
     /// The instructions of a batch, with one read of the hub for every bank's currency (not one
     /// per item: reads queue behind the writer's batches).
-    static func instructions<S: HubStore>(
-        _ requests: [PaymentRequestDTO], writer: Writer<S>, currencies: CurrencyTable
+    static func instructions<A: HubAccess>(
+        _ requests: [PaymentRequestDTO], writer: A, currencies: CurrencyTable
     ) async throws -> [PaymentInstruction] {
         let banks = Set(requests.flatMap { [BIC($0.payer), BIC($0.payee)] }.compactMap { $0 })
         let currencyByBank = try await PolyclearAPI.read(writer) { hub in
@@ -107,12 +107,12 @@ struct PaymentDTO: ResponseCodable {
     /// For a returned payment: its returns, oldest first.
     var returns: [String]?
 
-    init<S: HubStore>(_ state: PaymentState, writer: Writer<S>, currencies: CurrencyTable) async throws {
+    init<A: HubAccess>(_ state: PaymentState, writer: A, currencies: CurrencyTable) async throws {
         self = try await Self.many([state], writer: writer, currencies: currencies)[0]
     }
 
     /// Many payments with one read of the hub for their currencies (not one per payment).
-    static func many<S: HubStore>(_ states: [PaymentState], writer: Writer<S>, currencies: CurrencyTable) async throws -> [PaymentDTO] {
+    static func many<A: HubAccess>(_ states: [PaymentState], writer: A, currencies: CurrencyTable) async throws -> [PaymentDTO] {
         let ids = states.map(\.id)
         let found = try await PolyclearAPI.read(writer) { hub in
             ids.map { id -> (parties: (CurrencyCode?, CurrencyCode?), returnOf: UInt128?, returns: [UInt128]) in
@@ -171,6 +171,7 @@ struct PositionDTO: ResponseCodable {
 }
 
 extension CycleReport: ResponseEncodable {}
+extension HubNodeStatus: ResponseEncodable {}
 
 struct StatementDTO: ResponseCodable {
     struct Entry: Codable {

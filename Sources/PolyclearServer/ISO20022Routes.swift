@@ -11,7 +11,7 @@ enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
     static let hubBIC = "POLYXXXX"
 
-    static func add<S: HubStore>(to router: Router<PolyclearRequestContext>, writer: Writer<S>, currencies: CurrencyTable) {
+    static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, writer: A, currencies: CurrencyTable) {
         router.post("/v1/iso20022/messages") { request, context -> Response in
             let caller = try context.requireCaller()
             guard case .participant(let sender) = caller else {
@@ -94,7 +94,7 @@ enum ISO20022Routes {
 
     /// pacs.008: each transaction mapped (or refused with its ISO reason), the mapped ones
     /// submitted as one message command — all applied, or none if the message id was seen.
-    static func payments<S: HubStore>(_ transfer: CustomerCreditTransfer, sender: BIC, writer: Writer<S>,
+    static func payments<A: HubAccess>(_ transfer: CustomerCreditTransfer, sender: BIC, writer: A,
                                       currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
         let currencyByBIC = try await PolyclearAPI.read(writer) { hub in
             Dictionary(uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
@@ -116,7 +116,7 @@ enum ISO20022Routes {
     }
 
     /// pacs.004: each return mapped against the payment it names, then submitted like payments.
-    static func returns<S: HubStore>(_ returned: PaymentReturn, sender: BIC, writer: Writer<S>,
+    static func returns<A: HubAccess>(_ returned: PaymentReturn, sender: BIC, writer: A,
                                      currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
         let ids = returned.transactions.compactMap { $0.originalUETR.flatMap(UETR.parse) }
         let payeeCurrencies = try await PolyclearAPI.read(writer) { hub -> [UInt128: CurrencyCode] in
@@ -141,7 +141,7 @@ enum ISO20022Routes {
 
     /// The shared path of inbound messages: map each transaction to a hub command (or an ISO
     /// refusal), submit the commands as one message, and report every transaction's status.
-    static func answer<S: HubStore, T>(_ transactions: [T], messageID: String, name: String, sender: BIC, writer: Writer<S>,
+    static func answer<A: HubAccess, T>(_ transactions: [T], messageID: String, name: String, sender: BIC, writer: A,
                                        map: (T, Int) -> Result<HubCommand, ISORefusal>,
                                        echo: (T) -> PaymentStatusReport.Transaction) async throws -> (PaymentStatusReport, Bool) {
         var outcomes: [Result<Int, ISORefusal>] = []  // index into commands, or the refusal
@@ -162,8 +162,8 @@ enum ISO20022Routes {
 
     /// One writer submission for the whole message; a message nothing of which could be
     /// mapped books nothing (and is not remembered, so a corrected one may reuse its id).
-    static func submitMessage<S: HubStore>(_ commands: [HubCommand], sender: BIC, messageID: String,
-                                           writer: Writer<S>) async throws -> (results: [HubResult], duplicate: Bool) {
+    static func submitMessage<A: HubAccess>(_ commands: [HubCommand], sender: BIC, messageID: String,
+                                           writer: A) async throws -> (results: [HubResult], duplicate: Bool) {
         guard !commands.isEmpty else { return ([], false) }
         let answer = try await PolyclearAPI.submit(writer, [.message(sender: sender, messageID: messageID, commands: commands)], by: .participant(sender))
         switch answer.first {

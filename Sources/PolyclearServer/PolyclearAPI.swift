@@ -13,8 +13,8 @@ public enum PolyclearAPI {
     public static let statementEntryCountMax = 100_000
 
     /// - Parameters: requestsPerSecond and burst: each caller's rate limit (429 beyond).
-    public static func router<S: HubStore>(
-        writer: Writer<S>, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
+    public static func router<A: HubAccess>(
+        writer: A, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
         metrics: ServerMetrics = ServerMetrics(), requestsPerSecond: Double = 2_000, burst: Double = 4_000
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
@@ -22,6 +22,7 @@ public enum PolyclearAPI {
         // headers or bodies (keys, names and account details stay out of the logs).
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
+        router.add(middleware: WriteForwardingMiddleware(hub: writer, forwarder: HTTPForwarder()))
         router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
         router.add(middleware: JSONDepthLimitMiddleware())
         router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache()))
@@ -35,6 +36,10 @@ public enum PolyclearAPI {
         router.get("/metrics") { _, context -> Response in
             guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "metrics are for the operator") }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
+        }
+        router.get("/v1/node") { _, context -> HubNodeStatus in
+            guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "node status is for the operator") }
+            return writer.nodeStatus
         }
         router.get("/v1/members") { _, context -> [MemberDTO] in
             _ = try context.requireCaller()
@@ -364,7 +369,7 @@ public enum PolyclearAPI {
 
     /// Commit or reject a reserved (two-phase) payment: its payee bank, the payee's member, or
     /// the operator; others get 404 (no existence leak) or 409 (wrong state).
-    static func decide<S: HubStore>(_ writer: Writer<S>, context: PolyclearRequestContext, commit: Bool, currencies: CurrencyTable) async throws -> PaymentDTO {
+    static func decide<A: HubAccess>(_ writer: A, context: PolyclearRequestContext, commit: Bool, currencies: CurrencyTable) async throws -> PaymentDTO {
         let caller = try context.requireCaller()
         guard let id = UUIDCoding.decode(try context.parameters.require("id")) else {
             throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs")
@@ -388,7 +393,7 @@ public enum PolyclearAPI {
         }
     }
 
-    static func decideFunds<S: HubStore>(_ writer: Writer<S>, context: PolyclearRequestContext, caller: Caller) async throws -> FundsDTO {
+    static func decideFunds<A: HubAccess>(_ writer: A, context: PolyclearRequestContext, caller: Caller) async throws -> FundsDTO {
         let raw = try context.parameters.require("id")
         guard let id = UUIDCoding.decode(raw) else { throw APIError(.badRequest, code: "malformed_id", "funds ids are UUIDs") }
         // Another member's bank's funds answer 404, like unknown ones.
@@ -405,7 +410,7 @@ public enum PolyclearAPI {
 
     /// A bank's statement for a closed cycle, if the caller may see it (the bank, its central
     /// bank, the operator; others get the same 404 as a missing one), and the cycle's close time.
-    static func statement<S: HubStore>(of bic: BIC, cycle number: UInt32, caller: Caller, writer: Writer<S>) async throws -> (ParticipantStatement, UInt64) {
+    static func statement<A: HubAccess>(of bic: BIC, cycle number: UInt32, caller: Caller, writer: A) async throws -> (ParticipantStatement, UInt64) {
         let found = try await read(writer) { hub -> (CycleReport, CycleReport?, UInt128, CountryCode)? in
             guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let participant = hub.participant(bic),
                   let account = hub.positionAccountID(of: bic) else { return nil }
@@ -417,18 +422,18 @@ public enum PolyclearAPI {
         case .participant(let own): own == bic
         }
         guard let (report, previous, account, _) = found, allowed else { throw APIError(.notFound, code: "not_found", "no such statement") }
-        let transfers = try await writer.store.transfers(
+        let transfers = try await writer.transfers(
             accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1), limit: statementEntryCountMax)
         return (ParticipantStatement(cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers), report.closedAt)
     }
 
-    static func read<S: HubStore, T: Sendable>(_ writer: Writer<S>, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {
-        do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running") }
+    static func read<A: HubAccess, T: Sendable>(_ writer: A, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {
+        do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the hub's state is not available on this node yet") }
     }
 
     /// Commands of the operator and of central banks go into the audit trail with who gave
     /// them (`HubCommand.attributed`); banks' own payment commands carry their actor already.
-    static func submit<S: HubStore>(_ writer: Writer<S>, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
+    static func submit<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
         let attributed = caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
         do {
             return try await writer.submit(attributed)
@@ -436,6 +441,8 @@ public enum PolyclearAPI {
             throw APIError(.serviceUnavailable, code: "busy", "the hub is busy: retry shortly")
         } catch .batchTooLarge {
             throw APIError(.contentTooLarge, code: "batch_too_large", "too many items")
+        } catch .notWriter {
+            throw APIError(.serviceUnavailable, code: "no_writer", "no node holds the writer role at the moment (failover): retry shortly")
         } catch {
             throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running")
         }

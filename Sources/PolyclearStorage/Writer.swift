@@ -9,6 +9,8 @@ public enum WriterError: UInt16, Error, Sendable {
     case batchTooLarge = 2
     /// The writer is not running (shut down, or stopped after a store failure).
     case stopped = 3
+    /// This node does not hold the writer role (another does, or none during a failover).
+    case notWriter = 4
 }
 
 /// The single writer for the ledger alone.

@@ -62,7 +62,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         var logger = Logger(label: "polyclear.bench")
         logger.logLevel = .error
         let bound = AsyncStream.makeStream(of: Int.self)
-        let server: HubServer<SQLiteHubStore>
+        let server: HubServer<Writer<SQLiteHubStore>>
         do {
             server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger,
                                    onRunning: { bound.continuation.yield($0); bound.continuation.finish() })
@@ -77,7 +77,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
             group.addTask { try await serviceGroup.run() }
             var ports = bound.stream.makeAsyncIterator()
             guard let boundPort = await ports.next() else { exitWithError("bind_failed", "the server did not start") }
-            _ = try await server.writer.submit(union.setupCommands)
+            _ = try await server.hub.submit(union.setupCommands)
             let load = HTTPLoad(port: boundPort, banks: banks, seconds: seconds)
             if mode != .batch {
                 let result = try await load.run(connections: singleConnections, paymentsPerRequest: 1, phase: 1)

@@ -56,11 +56,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
-        let server: HubServer<SQLiteHubStore>
+        let server: HubServer<Writer<SQLiteHubStore>>
         do { server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger) } catch {
             exitWithError(error.code.name, error.description)
         }
-        let (app, writer) = (server.application, server.writer)
+        let (app, writer) = (server.application, server.hub)
         let generator = DemoLoadGenerator(
             writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate, duration: duration,
             cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)

@@ -2,39 +2,82 @@ import Hummingbird
 import Logging
 import NIOCore
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearServer
 import PolyclearStorage
+import ServiceLifecycle
 
-/// The hub's HTTP server in this process — SQLite store, the single writer (a service of the
-/// application, so it drains on shutdown), the API router, Hummingbird — as `serve`, `demo`
-/// and `bench http` run it.
-struct HubServer<Store: HubStore> {
-    let writer: Writer<Store>
+/// The hub's HTTP server in this process — the hub (a single writer over a store, or a node
+/// of a PostgreSQL cluster), the service that runs it (so it drains on shutdown), the API
+/// router, Hummingbird — as `serve`, `demo` and `bench http` run it.
+struct HubServer<Access: HubAccess> {
+    let hub: Access
     let application: Application<RouterResponder<PolyclearRequestContext>>
 
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (`port` 0 binds any free port).
-    init(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, idleTimeoutSeconds: Int = 60,
-         logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) {
-        let events = EventBroadcaster()
-        let metrics = ServerMetrics()
-        writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
-        let router = PolyclearAPI.router(writer: writer, keys: keys, currencies: currencies, events: events, metrics: metrics)
+    init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
+         currencies: CurrencyTable, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
+        self.hub = hub
+        let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics)
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
-            services: [WriterService(writer: writer)],
+            services: [service],
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
+
+    /// This process is the only writer, on `store`.
+    init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, idleTimeoutSeconds: Int = 60,
+                          logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) where Access == Writer<Store> {
+        let events = EventBroadcaster()
+        let metrics = ServerMetrics()
+        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
+        self.init(hub: writer, service: WriterService(writer: writer), events: events, metrics: metrics, host: host, port: port, keys: keys,
+                  currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+    }
 }
 
-extension HubServer where Store == SQLiteHubStore {
+extension HubServer where Access == Writer<SQLiteHubStore> {
     /// On the embedded SQLite database at `db`.
     init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, idleTimeoutSeconds: Int = 60,
          logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         self.init(store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host, port: port, keys: keys,
                   currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+    }
+}
+
+extension HubServer where Access == PostgresClusterNode {
+    /// A node of a cluster on one PostgreSQL database: the writer while it holds the lease,
+    /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
+    /// this one (with the bound port).
+    init(postgresURL: String, leaseSeconds: Double, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+         idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
+        let events = EventBroadcaster()
+        let metrics = ServerMetrics()
+        let node = try PostgresClusterNode(url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
+                                           logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
+        self.init(hub: node, service: ClusterNodeService(node: node), events: events, metrics: metrics, host: host, port: port, keys: keys,
+                  currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+                  onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })
+    }
+}
+
+/// A cluster node as a service: follows or writes until graceful shutdown.
+struct ClusterNodeService: Service {
+    let node: PostgresClusterNode
+
+    func run() async throws {
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await node.run()
+            } onGracefulShutdown: {
+                node.shutdown()
+            }
+        } onCancel: {
+            node.shutdown()
+        }
     }
 }

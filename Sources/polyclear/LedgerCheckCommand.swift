@@ -3,36 +3,53 @@ import Glibc
 #endif
 import ArgumentParser
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage
 
-/// `polyclear ledger check --db FILE`: verifies a stored ledger and prints one line.
+/// `polyclear ledger check --db FILE | --postgres-url URL`: verifies a stored ledger (and,
+/// for a hub, that its log replays to exactly that ledger) and prints one line.
 struct LedgerCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Verify a stored ledger's invariants and print a one-line summary."
     )
 
-    @Option(name: .long, help: "The ledger database file.")
-    var db: String
+    @Option(name: .long, help: "The ledger database file (SQLite).")
+    var db: String?
+    @Option(help: "Or a PostgreSQL database: postgres://user:password@host:port/database (read only: a running writer is not disturbed).")
+    var postgresURL: String?
+
+    func validate() throws {
+        guard (db == nil) != (postgresURL == nil) else { throw ValidationError("give either --db or --postgres-url") }
+    }
 
     func run() async throws {
-        guard FileManagerProbe.fileExists(db) else { exitWithError("not_found", "no such file: \(db)") }
         do {
+            if let postgresURL {
+                let store = try PostgresHubStore(url: postgresURL, configuration: HubConfiguration(currencies: try CurrencyTable()))
+                defer { store.close() }
+                let (ledger, logRows) = try await store.check()
+                printFlushed(summary(ledger) + (logRows > 0 ? ", hub log of \(logRows) commits replays to it" : ""))
+                return
+            }
+            guard let db else { return }
+            guard FileManagerProbe.fileExists(db) else { exitWithError("not_found", "no such file: \(db)") }
             let store = try SQLiteLedgerStore(path: db)
             let problems = try await store.integrityCheck()
             guard problems == ["ok"] else {
                 exitWithError("corrupt_database", "SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))")
             }
             let ledger = try await store.restore()  // checks every invariant
-            let totals = ledger.totalsByLedger()
-            printFlushed(
-                "ok: \(ledger.accountCount) accounts, \(ledger.transferCount) transfers "
-                    + "(\(ledger.pendingCount) pending), \(totals.count) ledgers balanced, "
-                    + "last timestamp \(ledger.lastTimestamp)")
+            printFlushed(summary(ledger))
         } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
         }
+    }
+
+    func summary(_ ledger: LedgerStateMachine) -> String {
+        "ok: \(ledger.accountCount) accounts, \(ledger.transferCount) transfers (\(ledger.pendingCount) pending), "
+            + "\(ledger.totalsByLedger().count) ledgers balanced, last timestamp \(ledger.lastTimestamp)"
     }
 }
 

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Where the hub lives: sqlite (the file --db, default) or postgres (--postgres-url).") var store: String?
     @Option(help: "PostgreSQL URL for --store postgres: postgres://user:password@host:port/database.") var postgresURL: String?
+    @Option(help: "With --store postgres: seconds of the writer lease among the nodes on one database (default 3).") var leaseSeconds: Int?
+    @Option(help: "With --store postgres: how the other nodes reach this one (default: --host, or 127.0.0.1 for 0.0.0.0).") var advertiseHost: String?
 
     func settings() throws(ValidationError) -> ServeSettings {
         var configText: String?
@@ -38,7 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
             configText = text
         }
         let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
-                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL)
+                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
+                                        leaseSeconds: leaseSeconds, advertiseHost: advertiseHost)
         return try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
     }
 
@@ -57,8 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         let onRunning: @Sendable (Int) -> Void = { bound in printFlushed("serving http://\(host):\(bound)") }
         do {
             if settings.store == "postgres", let url = settings.postgresURL {
-                let store = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: currencies))
-                try await serve(HubServer(store: store, host: host, port: port, keys: keys, currencies: currencies,
+                // Every node on the database is a cluster node: the first takes the writer
+                // role, the others follow and forward writes to it.
+                try await serve(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), advertiseHost: settings.advertisedHost,
+                                          host: host, port: port, keys: keys, currencies: currencies,
                                           idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
                                 settings: settings, currencies: currencies, fx: fx)
             } else {
@@ -71,16 +76,28 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    func serve<S: HubStore>(_ server: HubServer<S>, settings: ServeSettings, currencies: CurrencyTable, fx: String) async throws {
-        let (app, writer) = (server.application, server.writer)
+    func serve<Access: HubAccess>(_ server: HubServer<Access>, settings: ServeSettings, currencies: CurrencyTable, fx: String) async throws {
+
+        let (app, hub) = (server.application, server.hub)
         if settings.sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
                                         quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.runService() }
-                _ = try await writer.submit(union.setupCommands)  // refused as existing after the first start: harmless
-                printFlushed("sample union ready (\(union.participants.count) banks)")
+                // Refused as existing after the first start: harmless. A cluster node waits
+                // until it knows the writer; if that is another node, the union is set up there.
+                while true {
+                    do {
+                        _ = try await hub.submit(union.setupCommands)
+                        printFlushed("sample union ready (\(union.participants.count) banks)")
+                        break
+                    } catch WriterError.notWriter {
+                        if case .forward = hub.writeRoute { printFlushed("sample union: another node holds the writer role"); break }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+
                 try await group.waitForAll()
             }
         } else {

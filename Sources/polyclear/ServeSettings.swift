@@ -18,18 +18,30 @@ struct ServeSettings: Equatable {
     /// "sqlite" (the file `db`) or "postgres" (the server at `postgres_url`).
     var store = "sqlite"
     var postgresURL: String?
+    /// With PostgreSQL, several `serve` processes form a cluster: the writer holds a lease of
+    /// this many seconds (a dead writer's role passes on after it runs out).
+    var leaseSeconds = 3
+    /// How the other nodes reach this one (default: `host`, or 127.0.0.1 for a wildcard host).
+    var advertiseHost: String?
+
+    /// `advertiseHost`, or what it defaults to.
+    var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
 
     /// The file's keys (snake_case), documented in the README with their defaults.
-    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url"]
+    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
+                                       "lease_seconds", "advertise_host"]
 
     /// Settings given on the command line (nil: not given).
     struct Flags {
         var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
         var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
+        var leaseSeconds: Int?, advertiseHost: String?
         init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
-             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil) {
+             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil,
+             leaseSeconds: Int? = nil, advertiseHost: String? = nil) {
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
             (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (fx, idleTimeoutSeconds, logLevel, store, postgresURL)
+            (self.leaseSeconds, self.advertiseHost) = (leaseSeconds, advertiseHost)
         }
     }
 
@@ -47,6 +59,8 @@ struct ServeSettings: Equatable {
         if let level = flags.logLevel { settings.logLevel = level }
         if let store = flags.store { settings.store = store }
         if let url = flags.postgresURL { settings.postgresURL = url }
+        if let seconds = flags.leaseSeconds { settings.leaseSeconds = seconds }
+        if let advertise = flags.advertiseHost { settings.advertiseHost = advertise }
         try settings.validate()
         return settings
     }
@@ -55,6 +69,8 @@ struct ServeSettings: Equatable {
         guard !apiKeys.isEmpty else { throw ValidationError("give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API") }
         guard (1...65_535).contains(port) else { throw ValidationError("port must be 1...65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
+        guard (1...60).contains(leaseSeconds) else { throw ValidationError("lease_seconds must be 1...60") }
+        if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw ValidationError("advertise_host must be a host name or address") } }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
         guard store == "sqlite" || store == "postgres" else { throw ValidationError("store must be \"sqlite\" or \"postgres\"") }
         if store == "postgres" {
@@ -98,6 +114,8 @@ struct ServeSettings: Equatable {
         if let value = try string("log_level") { logLevel = value }
         if let value = try string("store") { store = value }
         if let value = try string("postgres_url") { postgresURL = value }
+        if let value = try integer("lease_seconds") { leaseSeconds = value }
+        if let value = try string("advertise_host") { advertiseHost = value }
     }
 
     private mutating func apply(environment: [String: String]) throws(ValidationError) {
@@ -120,5 +138,8 @@ struct ServeSettings: Equatable {
         if let value = environment["POLYCLEAR_LOG_LEVEL"] { logLevel = value }
         if let value = environment["POLYCLEAR_STORE"] { store = value }
         if let value = environment["POLYCLEAR_POSTGRES_URL"] { postgresURL = value }
+        if let value = try integer("POLYCLEAR_LEASE_SECONDS") { leaseSeconds = value }
+        if let value = environment["POLYCLEAR_ADVERTISE_HOST"] { advertiseHost = value }
+
     }
 }

@@ -1,0 +1,316 @@
+public import PolyclearCore
+public import PolyclearStorage
+import Foundation
+public import Logging
+import PostgresNIO
+import Synchronization
+
+/// One of several API processes on one PostgreSQL database. Exactly one holds the writer
+/// role, by a lease row (`writer_fence`: holder, endpoint, expiry by the database's clock):
+///
+/// - A **follower** keeps a replica of the hub by replaying the log as it grows (every
+///   `pollMilliseconds`), serves reads from it (committed state, a poll behind at most), and
+///   reports the writer's endpoint so that writes can be forwarded there. Each poll it tries
+///   to take the lease, which succeeds once the holder has not renewed it for `leaseSeconds`.
+/// - The **writer** continues from its replica (only the log's tail is replayed, so taking
+///   over is quick), takes the next fencing epoch — only while its lease is valid — and runs
+///   the single `Writer`. It renews the lease every third of `leaseSeconds`; when it learns it
+///   lost the lease, or cannot renew it in time, it stops taking writes and becomes a
+///   follower again. A writer paused past its lease cannot do harm: its next commit meets
+///   the fence (another epoch) and is refused.
+/// - On graceful shutdown the writer drains its queue and gives the lease up at once, so a
+///   rolling restart does not wait for the lease to run out.
+public final class PostgresClusterNode: HubAccess {
+    public enum Role: String, Sendable { case starting, follower, writer }
+
+
+    struct Replica { var hub: HubStateMachine; var lastSequence: Int64 }
+
+    struct State {
+        var role = Role.starting
+        var replica: Replica?
+        var writer: Writer<PostgresHubStore>?
+        var writerEndpoint: (host: String, port: Int)?
+        var ownEndpoint: (host: String, port: Int)?
+        var isShuttingDown = false
+    }
+
+    public let nodeID: String
+    let url: String
+    let configuration: HubConfiguration
+    let connectionConfiguration: PostgresConnection.Configuration
+    let leaseSeconds: Double
+    let pollMilliseconds: Int
+    let onCommit: @Sendable ([HubEvent]) -> Void
+    let logger: Logger
+    let pgLogger: Logger
+    let state = Mutex(State())
+    let connectionCounter = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - leaseSeconds: how long the writer's lease lasts without renewal: the longest a dead
+    ///     writer blocks writes (failover takes this plus one poll).
+    ///   - onCommit: the audit events of each commit (as the writer, or replayed as a follower).
+    public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100,
+                logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }) throws(StoreError) {
+        guard let connectionConfiguration = PostgresURL.configuration(url) else {
+            throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
+        }
+        guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else { throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms") }
+        self.nodeID = UUIDText.format(UInt128.random(in: 1...UInt128.max))
+        self.url = url
+        self.configuration = configuration
+        self.connectionConfiguration = connectionConfiguration
+        self.leaseSeconds = leaseSeconds
+        self.pollMilliseconds = pollMilliseconds
+        self.onCommit = onCommit
+        self.logger = logger
+        var pgLogger = Logger(label: "polyclear.postgres")
+        pgLogger.logLevel = .critical
+        self.pgLogger = pgLogger
+    }
+
+    // MARK: HubAccess
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
+        let (writer, value): (Writer<PostgresHubStore>?, T?) = state.withLock { state in
+            if let writer = state.writer { return (writer, nil) }
+            if let replica = state.replica { return (nil, body(replica.hub)) }
+            return (nil, nil)
+        }
+        if let value { return value }
+        guard let writer else { throw .stopped }
+        return try await writer.read(body)
+    }
+
+    public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
+        guard let writer = state.withLock({ $0.writer }) else { throw .notWriter }
+        return try await writer.submit(commands)
+    }
+
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        let store = try PostgresHubStore(url: url, configuration: configuration)
+        defer { store.close() }
+        return try await store.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+    }
+
+    public var writeRoute: WriteRoute {
+        state.withLock { state in
+            if state.writer != nil { return .local }
+            guard let endpoint = state.writerEndpoint else { return .unavailable }
+            if let own = state.ownEndpoint, own == endpoint { return .unavailable }  // our own stale lease
+            return .forward(host: endpoint.host, port: endpoint.port)
+        }
+    }
+
+    public var nodeStatus: HubNodeStatus {
+        state.withLock { state in
+            HubNodeStatus(role: state.role.rawValue, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
+                          appliedSequence: state.replica?.lastSequence)
+        }
+    }
+
+
+    // MARK: Running
+
+    /// Where this node's API answers (sent to the followers in the lease). The node waits for
+    /// it before it competes for the writer role.
+    public func serving(host: String, port: Int) {
+        state.withLock { $0.ownEndpoint = (host, port) }
+    }
+
+    /// Stops: a writer drains what is queued and gives its lease up.
+    public func shutdown() {
+        let writer = state.withLock { state in
+            state.isShuttingDown = true
+            return state.writer
+        }
+        writer?.shutdown()
+    }
+
+    var isShuttingDown: Bool { state.withLock { $0.isShuttingDown } }
+
+    /// Follows, takes the writer role when it is free, writes while it holds it, and starts
+    /// over after losing it — until `shutdown()` or cancellation.
+    public func run() async throws {
+        var endpoint: (host: String, port: Int)?
+        while endpoint == nil {
+            if isShuttingDown { return }
+            endpoint = state.withLock { $0.ownEndpoint }
+            if endpoint == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let advertised = "\(endpoint!.host):\(endpoint!.port)"
+        while !isShuttingDown && !Task.isCancelled {
+            do {
+                guard let replica = try await follow(advertising: advertised) else { break }
+                try await write(from: replica)
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("cluster node: \(describe(error)); starting over as a follower")
+                state.withLock { state in
+                    state.role = .starting
+                    state.replica = nil
+                }
+                try? await Task.sleep(for: .milliseconds(pollMilliseconds * 5))
+            }
+        }
+    }
+
+    func connect() async throws -> PostgresConnection {
+        try await PostgresHubStore.connect(connectionConfiguration, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+    }
+
+    /// As a follower: loads the replica, keeps it current, and returns it once this node holds
+    /// the lease (nil on shutdown).
+    func follow(advertising endpoint: String) async throws -> Replica? {
+        let connection = try await connect()
+        defer { Task { try? await connection.close() } }
+        let store = try PostgresHubStore(url: url, configuration: configuration)
+        defer { store.close() }
+        try await store.migrate()
+        // A cold load checks the log against the ledger tables, as every restore does.
+        var hub = HubStateMachine(configuration: configuration)
+        let loaded = try await PostgresHubStore.replayLog(into: &hub, after: 0, on: connection, logger: pgLogger)
+        if loaded > 0 {
+            hub.outcomeCommitted()
+            try await store.verify(hub, on: connection)
+        }
+        state.withLock { state in
+            state.replica = Replica(hub: hub, lastSequence: loaded)
+            state.role = .follower
+        }
+        logger.info("cluster node \(nodeID): follower at log sequence \(loaded)")
+        while !isShuttingDown {
+            try await catchUp(on: connection)
+            if try await tryAcquireLease(endpoint: endpoint, on: connection) {
+                try await catchUp(on: connection)
+                return state.withLock { $0.replica }
+            }
+            try await Task.sleep(for: .milliseconds(pollMilliseconds))
+        }
+        return nil
+    }
+
+    /// Replays what the writer committed since the replica's last sequence.
+    func catchUp(on connection: PostgresConnection) async throws {
+        while let before = state.withLock({ $0.replica?.lastSequence }) {
+            // Fetched first, applied under the lock: reads keep going meanwhile.
+            let rows = try await PostgresHubStore.logRows(after: before, limit: 1_000, on: connection, logger: pgLogger)
+            guard !rows.isEmpty else { return }
+            state.withLock { state in
+                guard state.replica?.lastSequence == before else { return }
+                for row in rows { state.replica!.hub.replay(row.entries) }
+                state.replica!.hub.outcomeCommitted()
+                state.replica!.lastSequence = rows.last!.sequence
+            }
+            let events = rows.flatMap(\.events)
+            if !events.isEmpty { onCommit(events) }
+            if rows.count < 1_000 { return }
+        }
+    }
+
+
+    /// Takes (or renews) the lease if it is free, expired or ours; otherwise notes who holds it.
+    func tryAcquireLease(endpoint: String, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query("""
+            UPDATE writer_fence SET holder = \(nodeID), endpoint = \(endpoint),
+                lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
+            WHERE id = 1 AND (holder IS NULL OR holder = \(nodeID) OR lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
+            RETURNING epoch
+            """, logger: pgLogger)
+        for try await _ in rows.decode(Int64.self) { return true }
+        for try await (holder, endpoint) in try await connection.query(
+            "SELECT holder, endpoint FROM writer_fence WHERE id = 1 AND lease_expires_at >= clock_timestamp()", logger: pgLogger).decode((String?, String?).self) {
+            let parsed = endpoint.flatMap(Self.parseEndpoint)
+            state.withLock { $0.writerEndpoint = holder == nil ? nil : parsed }
+            return false
+        }
+        state.withLock { $0.writerEndpoint = nil }
+        return false
+    }
+
+    static func parseEndpoint(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    /// As the writer, from `replica`, until the lease is lost or the node shuts down.
+    func write(from replica: Replica) async throws {
+        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID)
+        defer { store.close() }
+        store.continueFrom(replica.hub, lastSequence: replica.lastSequence)
+        let onCommit = self.onCommit
+        let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
+        let own = state.withLock { state in
+            state.writer = writer
+            state.replica = nil
+            state.role = .writer
+            state.writerEndpoint = state.ownEndpoint
+            return state.ownEndpoint
+        }
+        logger.notice("cluster node \(nodeID): took the writer role at log sequence \(replica.lastSequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")")
+        defer {
+            state.withLock { state in
+                state.writer = nil
+                state.role = .starting
+                state.writerEndpoint = nil
+            }
+        }
+        if isShuttingDown { writer.shutdown() }
+        let renewal = Task { await keepLease(writer: writer) }
+        defer { renewal.cancel() }
+        do {
+            try await writer.run()
+        } catch let error as StoreError where error.code == .fenced {
+            logger.notice("cluster node \(nodeID): \(error.description)")
+            throw error
+        }
+        if isShuttingDown { await releaseLease() }
+    }
+
+    /// Renews the lease every third of its length; stops the writer when the lease is lost,
+    /// or could not be renewed for most of its length (it may have run out).
+    func keepLease(writer: Writer<PostgresHubStore>) async {
+        var lastRenewed = ContinuousClock.now
+        var connection: PostgresConnection?
+        defer { if let connection { Task { try? await connection.close() } } }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(leaseSeconds / 3))
+            if Task.isCancelled || isShuttingDown { return }
+            do {
+                if connection == nil || connection!.isClosed { connection = try await connect() }
+                var held = false
+                for try await _ in try await connection!.query("""
+                    UPDATE writer_fence SET lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
+                    WHERE id = 1 AND holder = \(nodeID) RETURNING epoch
+                    """, logger: pgLogger).decode(Int64.self) { held = true }
+                if !held {
+                    logger.notice("cluster node \(nodeID): another node took the writer lease; stepping down")
+                    writer.shutdown()
+                    return
+                }
+                lastRenewed = .now
+            } catch {
+                if let open = connection { connection = nil; Task { try? await open.close() } }
+                if ContinuousClock.now - lastRenewed > .seconds(leaseSeconds * 0.8) {
+                    logger.warning("cluster node \(nodeID): cannot renew the writer lease (\(describe(error))); stepping down")
+                    writer.shutdown()
+                    return
+                }
+            }
+        }
+    }
+
+    /// Gives the lease up (graceful shutdown), so another node need not wait for it to expire.
+    func releaseLease() async {
+        guard let connection = try? await connect() else { return }
+        _ = try? await connection.query("UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)", logger: pgLogger)
+        try? await connection.close()
+    }
+
+    func describe(_ error: any Error) -> String {
+        if let store = error as? StoreError { return store.description }
+        return PostgresHubStore.describe(error)
+    }
+}

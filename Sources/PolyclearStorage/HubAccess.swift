@@ -1,0 +1,61 @@
+public import PolyclearCore
+
+/// What the API needs of the hub: reads of committed state, writes through the single writer,
+/// and stored transfers. `Writer` is one (this process is the only writer); a cluster node of
+/// several API processes on one database is another (it writes while it holds the writer
+/// lease, and otherwise reads a replica of the log and sends writes to the node that holds it).
+public protocol HubAccess: Sendable {
+    /// Runs `body` on committed state (never a half-applied batch).
+    func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T
+    /// Applies commands and waits until they are durably committed.
+    func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult]
+    /// Committed transfers of one ledger account in a timestamp range (for statements).
+    func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+    /// Where a write request should go now.
+    var writeRoute: WriteRoute { get }
+    /// This node's part (`GET /v1/node`).
+    var nodeStatus: HubNodeStatus { get }
+}
+
+/// A node's role and progress, for operators and failover drills.
+public struct HubNodeStatus: Sendable, Codable, Equatable {
+    /// "single" (the only writer, no cluster), "writer", "follower" or "starting".
+    public let role: String
+    public let nodeID: String?
+    /// host:port of the node holding the writer role, if known.
+    public let writer: String?
+    /// The last hub log sequence this node's state includes (followers; nil for a writer).
+    public let appliedSequence: Int64?
+
+    public init(role: String, nodeID: String?, writer: String?, appliedSequence: Int64?) {
+        self.role = role
+        self.nodeID = nodeID
+        self.writer = writer
+        self.appliedSequence = appliedSequence
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case role, writer
+        case nodeID = "node_id"
+        case appliedSequence = "applied_sequence"
+    }
+}
+
+/// Where a write request goes: this process, another node (HTTP), or nowhere for now (no
+/// node holds the writer role: during a failover).
+public enum WriteRoute: Sendable, Equatable {
+    case local
+    case forward(host: String, port: Int)
+    case unavailable
+}
+
+extension Writer: HubAccess where Store: HubStore {
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        try await store.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+    }
+
+    public var writeRoute: WriteRoute { .local }
+
+    public var nodeStatus: HubNodeStatus { HubNodeStatus(role: "single", nodeID: nil, writer: nil, appliedSequence: nil) }
+
+}

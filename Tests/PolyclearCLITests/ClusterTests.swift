@@ -1,0 +1,215 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PolyclearPostgres
+import PolyclearTestSupport
+import Synchronization
+import Testing
+
+/// Several `polyclear serve` processes on one PostgreSQL database (`POLYCLEAR_TEST_POSTGRES_URL`;
+/// `.ci/run` starts a server): one writer, followers that forward writes, failover by lease,
+/// the fence against a paused writer. Real processes, real signals.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+struct ClusterTests {
+    static let operatorSecret = "cluster-test-operator-secret"
+    static let bankSecret = "cluster-test-bank-secret-1"
+
+    /// A database of its own, and ports no other test uses.
+    struct Cluster {
+        let url: String
+        let ports: [Int]
+        let leaseSeconds: Int
+
+        init(name: String, nodes: Int, leaseSeconds: Int = 1, portOffset: Int) async throws {
+            let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+            url = try await PostgresAdmin.createDatabase("polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+            let base = 21_000 + Int((getpid() + Int32(portOffset)) % 18_000)
+            ports = (0..<nodes).map { base + $0 }
+            self.leaseSeconds = leaseSeconds
+        }
+
+        func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {
+            let node = try ChildProcess(["serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
+                                         "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
+                                         "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
+                                         "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)"] + (sampleUnion ? ["--sample-union"] : []))
+            #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
+            if sampleUnion { #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(node.standardError)") }
+            return node
+        }
+
+        /// The node's role ("writer", "follower", ...) and the writer it knows of.
+        func status(_ index: Int) async -> (role: String, writer: String?)? {
+            guard let (code, body) = try? await ClusterTests.call("GET", port: ports[index], path: "/v1/node", secret: ClusterTests.operatorSecret),
+                  code == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                  let role = object["role"] as? String else { return nil }
+            return (role, object["writer"] as? String)
+        }
+
+        func waitForRole(_ index: Int, _ role: String, writer: Int? = nil, seconds: Double = 20) async -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let status = await status(index), status.role == role, writer.map({ status.writer == "127.0.0.1:\(ports[$0])" }) ?? true { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+    }
+
+    static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
+        request.httpMethod = method
+        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    static func payment(_ id: String, sequence: Int) -> String {
+        """
+        {"id":"\(id)","payer":"BKAABR22","payee":"BKAACN22","amount":"10.00","endToEndId":"E\(sequence)",
+         "uetr":"\(UUID().uuidString.lowercased())","invoiceNumber":"INV-\(sequence)","purposeCode":"GDDS"}
+        """
+    }
+
+    /// Every payment id the hub holds, through the API (paged), with duplicates kept.
+    static func storedPaymentIDs(port: Int) async throws -> [String] {
+        var ids: [String] = []
+        var cursor = "0"
+        while true {
+            let (code, body) = try await call("GET", port: port, path: "/v1/payments?limit=1000&cursor=\(cursor)", secret: operatorSecret)
+            #expect(code == 200, "\(body)")
+            let page = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            for item in page?["items"] as? [[String: Any]] ?? [] { if let id = item["id"] as? String { ids.append(id) } }
+            guard let next = page?["nextCursor"] as? String else { return ids }
+            cursor = next
+        }
+    }
+
+    /// What a client saw: acknowledged ids, and the statuses of everything else.
+    final class Outcomes: Sendable {
+        let acknowledged = Mutex<[String: ContinuousClock.Instant]>([:])
+        let others = Mutex<[Int: Int]>([:])
+        let sent = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+    }
+
+    /// Clients submitting payments to `port` one after another until `stop` is set.
+    static func load(port: Int, clients: Int, outcomes: Outcomes) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    while !outcomes.stop.load(ordering: .relaxed) {
+                        let sequence = outcomes.sent.add(1, ordering: .relaxed).newValue
+                        let id = UUID().uuidString.lowercased()
+                        let code = (try? await call("POST", port: port, path: "/v1/payments", secret: bankSecret,
+                                                    body: payment(id, sequence: sequence), timeout: 10))?.0 ?? -1
+                        if code == 201 {
+                            outcomes.acknowledged.withLock { $0[id] = .now }
+                        } else {
+                            outcomes.others.withLock { $0[code, default: 0] += 1 }
+                            try? await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kill -9 the writer under load (clients talk to the follower, which forwards): the
+    /// follower takes over within a few seconds, every acknowledged payment is stored exactly
+    /// once, and the database passes `ledger check`.
+    @Test func killingTheWriterUnderLoadHandsTheRoleOverAndLosesNothing() async throws {
+        let cluster = try await Cluster(name: "failover", nodes: 2, portOffset: 101)
+        let first = try cluster.start(0, sampleUnion: true)
+        let second = try cluster.start(1)
+        defer { first.kill(); second.kill() }
+        #expect(await cluster.waitForRole(0, "writer"))
+        #expect(await cluster.waitForRole(1, "follower", writer: 0))
+
+        let outcomes = Outcomes()
+        let clients = Task { await Self.load(port: cluster.ports[1], clients: 4, outcomes: outcomes) }
+        try await Task.sleep(for: .seconds(1.5))
+        let beforeKill = outcomes.acknowledged.withLock { $0.count }
+        first.kill(signal: SIGKILL)
+        let killedAt = ContinuousClock.now
+        #expect(first.waitForExit() != 0)
+        #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
+        try await Task.sleep(for: .seconds(1.5))
+        outcomes.stop.store(true, ordering: .relaxed)
+        await clients.value
+
+        let acknowledged = outcomes.acknowledged.withLock { $0 }
+        let firstAfterKill = acknowledged.values.filter { $0 > killedAt }.min()
+        #expect(beforeKill > 0, "nothing was acknowledged through the forwarding follower")
+        #expect(firstAfterKill != nil, "nothing was acknowledged by the new writer")
+        if let firstAfterKill {
+            print("cluster failover: kill to first accepted payment on the new writer \(firstAfterKill - killedAt) (lease \(cluster.leaseSeconds) s); "
+                  + "\(acknowledged.count) acknowledged, others by status \(outcomes.others.withLock { $0 })")
+        }
+        let stored = try await Self.storedPaymentIDs(port: cluster.ports[1])
+        #expect(Set(stored).count == stored.count, "a payment is stored twice")
+        let missing = Set(acknowledged.keys).subtracting(stored)
+        #expect(missing.isEmpty, "acknowledged but not stored: \(missing.prefix(5))")
+
+        // The killed node comes back as a follower of the new writer.
+        let again = try cluster.start(0)
+        defer { again.kill() }
+        #expect(await cluster.waitForRole(0, "follower", writer: 1), "\(again.standardError)")
+        second.kill(signal: SIGTERM)
+        #expect(second.waitForExit() == 0, "\(second.standardError)")
+        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
+        #expect(check.status == 0 && check.output.hasPrefix("ok: ") && check.output.contains("hub log"), "\(check.output)\(check.error)")
+        // The writer gave its lease up on SIGTERM: the restarted node takes over at once.
+        #expect(await cluster.waitForRole(0, "writer", seconds: 5), "\(again.standardError)")
+    }
+
+    /// SIGSTOP the writer past its lease, let the follower take over, resume the old one:
+    /// what it still tries to write is refused (by the fence, or because it stepped down and
+    /// forwards), it becomes a follower, and only payments acknowledged to a client are stored.
+    @Test func aPausedWriterCannotCommitAfterLosingItsLease() async throws {
+        let cluster = try await Cluster(name: "paused", nodes: 2, portOffset: 211)
+        let first = try cluster.start(0, sampleUnion: true)
+        let second = try cluster.start(1)
+        defer { first.kill(signal: SIGCONT); first.kill(); second.kill() }
+        #expect(await cluster.waitForRole(1, "follower", writer: 0))
+
+        first.kill(signal: SIGSTOP)
+        // Requests that reach the paused writer wait in its socket until it resumes.
+        let stale = (0..<4).map { index in
+            Task { () -> (id: String, code: Int) in
+                let id = UUID().uuidString.lowercased()
+                let code = (try? await Self.call("POST", port: cluster.ports[0], path: "/v1/payments", secret: Self.bankSecret,
+                                                 body: Self.payment(id, sequence: 900 + index), timeout: 40))?.0 ?? -1
+                return (id, code)
+            }
+        }
+        #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
+        let fresh = UUID().uuidString.lowercased()
+        let (freshCode, freshBody) = try await Self.call("POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
+                                                         body: Self.payment(fresh, sequence: 1))
+        #expect(freshCode == 201, "\(freshBody)")
+        first.kill(signal: SIGCONT)
+
+        var answers: [(id: String, code: Int)] = []
+        for task in stale { answers.append(await task.value) }
+        #expect(await cluster.waitForRole(0, "follower", writer: 1), "\(first.standardError)")
+        let stored = Set(try await Self.storedPaymentIDs(port: cluster.ports[1]))
+        #expect(stored.contains(fresh))
+        for answer in answers {
+            // Acknowledged only if stored; refused (503) only if not.
+            if answer.code == 201 { #expect(stored.contains(answer.id), "acknowledged by the old writer but not stored") }
+            else { #expect(answer.code == 503 && !stored.contains(answer.id), "\(answer)") }
+        }
+        let log = first.standardError
+        #expect(log.contains("writer") && (log.contains("fence") || log.contains("another writer") || log.contains("stepping down")), "\(log)")
+        print("paused writer: stale requests answered \(answers.map(\.code)); old writer's log: "
+              + "\(log.split(separator: "\n").filter { $0.contains("notice") }.suffix(2).joined(separator: " | "))")
+        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
+        #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
+    }
+}
