@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL 15 cluster on loopback for tests and local runs.
-#   scripts/postgres-cluster.sh start DIR PORT   -> prints postgres://polyclear@127.0.0.1:PORT/polyclear
-#   scripts/postgres-cluster.sh stop DIR
-# PostgreSQL refuses to run as root: as root the cluster runs as the unprivileged user
+# Throwaway PostgreSQL 15 servers on loopback for tests and local runs.
+#   scripts/postgres-cluster.sh start DIR PORT
+#       one server -> prints postgres://polyclear@127.0.0.1:PORT/polyclear
+#   scripts/postgres-cluster.sh start-replicated DIR PRIMARY_PORT STANDBY_PORT
+#       a primary (DIR/primary) and a synchronous hot standby (DIR/standby) streaming from it,
+#       with synchronous_commit = remote_apply: a commit is acknowledged only once the standby
+#       has applied it. Prints the primary's URL, then the standby's.
+#   scripts/postgres-cluster.sh promote DIR          the standby of DIR becomes a primary
+#   scripts/postgres-cluster.sh stop DIR [immediate] every server under DIR (immediate: as a crash)
+# PostgreSQL refuses to run as root: as root the servers run as the unprivileged user
 # `postgres` (created by Debian's package); otherwise as the current user. Trust
 # authentication on 127.0.0.1 only; fsync stays on (the default), as in production.
 set -euo pipefail
-command="${1:?start|stop}"
+command="${1:?start|start-replicated|promote|stop}"
 dir="${2:?directory}"
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [ -n "$bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
@@ -14,23 +20,68 @@ as_owner() {
   # From /: the postgres user may not be able to enter the caller's working directory.
   if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
+prepare() {  # DIR: a directory the server's user owns and can reach
+  mkdir -p "$1"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$1"
+    chmod a+x "$(dirname "$1")"  # the postgres user must reach it (mktemp makes 0700 folders)
+  fi
+}
+run_server() {  # DIR PORT [extra -c settings]: starts the server whose data is DIR/data
+  local d="$1" port="$2"; shift 2
+  as_owner "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $*" start >/dev/null \
+    || { echo "PostgreSQL did not start; see $d/server.log:" >&2; tail -5 "$d/server.log" >&2; exit 1; }
+}
+psql_on() {  # PORT SQL
+  as_owner "$bin/psql" -h 127.0.0.1 -p "$1" -U polyclear -d polyclear -v ON_ERROR_STOP=1 -qAtc "$2"
+}
+start_primary() {  # DIR PORT
+  prepare "$1"
+  as_owner "$bin/initdb" -D "$1/data" -U polyclear --auth=trust -E UTF8 >"$1/initdb.log" 2>&1 \
+    || { echo "initdb failed; see $1/initdb.log:" >&2; tail -3 "$1/initdb.log" >&2; exit 1; }
+  run_server "$1" "$2"
+  as_owner "$bin/createdb" -h 127.0.0.1 -p "$2" -U polyclear polyclear
+}
+stop_server() {  # DIR MODE
+  [ -f "$1/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$1/data" -m "$2" -w stop >/dev/null 2>&1 || true
+}
 case "$command" in
   start)
     port="${3:?port}"
-    mkdir -p "$dir"
-    if [ "$(id -u)" = 0 ]; then
-      chown postgres:postgres "$dir"
-      chmod a+x "$(dirname "$dir")"  # the postgres user must reach it (mktemp makes 0700 folders)
-    fi
-    as_owner "$bin/initdb" -D "$dir/data" -U polyclear --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
-      || { echo "initdb failed; see $dir/initdb.log:" >&2; tail -3 "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200" start >/dev/null
-    as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U polyclear polyclear
+    start_primary "$dir" "$port"
     echo "postgres://polyclear@127.0.0.1:$port/polyclear"
     ;;
-  stop)
-    [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  start-replicated)
+    primary_port="${3:?primary port}"; standby_port="${4:?standby port}"
+    prepare "$dir"
+    start_primary "$dir/primary" "$primary_port"
+    prepare "$dir/standby"
+    # A copy of the primary that streams its WAL (-R writes primary_conninfo and standby.signal).
+    as_owner "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U polyclear -D "$dir/standby/data" -R -X stream --checkpoint=fast \
+      >"$dir/standby/basebackup.log" 2>&1 \
+      || { echo "pg_basebackup failed; see $dir/standby/basebackup.log" >&2; exit 1; }
+    # cluster_name is the name the standby gives the primary (its application_name).
+    run_server "$dir/standby" "$standby_port" "-c cluster_name=polyclear_standby -c hot_standby=on"
+    # Only now (not in the copy): commits wait until the standby has applied them.
+    psql_on "$primary_port" "ALTER SYSTEM SET synchronous_standby_names = 'polyclear_standby'"
+    psql_on "$primary_port" "ALTER SYSTEM SET synchronous_commit = 'remote_apply'"
+    psql_on "$primary_port" "SELECT pg_reload_conf()" >/dev/null
+    for _ in $(seq 1 100); do
+      [ "$(psql_on "$primary_port" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] && break
+      sleep 0.1
+    done
+    [ "$(psql_on "$primary_port" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] \
+      || { echo "the standby did not become synchronous; see $dir/standby/server.log" >&2; exit 1; }
+    echo "postgres://polyclear@127.0.0.1:$primary_port/polyclear"
+    echo "postgres://polyclear@127.0.0.1:$standby_port/polyclear"
     ;;
-  *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 64 ;;
+  promote)
+    as_owner "$bin/pg_ctl" -D "$dir/standby/data" -w promote >/dev/null
+    ;;
+  stop)
+    mode="fast"; [ "${3:-}" = immediate ] && mode="immediate"
+    for d in "$dir/primary" "$dir/standby" "$dir"; do stop_server "$d" "$mode"; done
+    ;;
+  *) echo "usage: $0 start DIR PORT | start-replicated DIR PRIMARY_PORT STANDBY_PORT | promote DIR | stop DIR [immediate]" >&2; exit 64 ;;
 esac

@@ -15,47 +15,7 @@ struct ClusterTests {
     static let operatorSecret = "cluster-test-operator-secret"
     static let bankSecret = "cluster-test-bank-secret-1"
 
-    /// A database of its own, and ports no other test uses.
-    struct Cluster {
-        let url: String
-        let ports: [Int]
-        let leaseSeconds: Int
-
-        init(name: String, nodes: Int, leaseSeconds: Int = 1, portOffset: Int) async throws {
-            let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-            url = try await PostgresAdmin.createDatabase("polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
-            let base = 21_000 + Int((getpid() + Int32(portOffset)) % 18_000)
-            ports = (0..<nodes).map { base + $0 }
-            self.leaseSeconds = leaseSeconds
-        }
-
-        func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {
-            let node = try ChildProcess(["serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
-                                         "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
-                                         "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
-                                         "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)"] + (sampleUnion ? ["--sample-union"] : []))
-            #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
-            if sampleUnion { #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(node.standardError)") }
-            return node
-        }
-
-        /// The node's role ("writer", "follower", ...) and the writer it knows of.
-        func status(_ index: Int) async -> (role: String, writer: String?)? {
-            guard let (code, body) = try? await ClusterTests.call("GET", port: ports[index], path: "/v1/node", secret: ClusterTests.operatorSecret),
-                  code == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-                  let role = object["role"] as? String else { return nil }
-            return (role, object["writer"] as? String)
-        }
-
-        func waitForRole(_ index: Int, _ role: String, writer: Int? = nil, seconds: Double = 20) async -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if let status = await status(index), status.role == role, writer.map({ status.writer == "127.0.0.1:\(ports[$0])" }) ?? true { return true }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            return false
-        }
-    }
+    typealias Cluster = ClusterNodes
 
     static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
@@ -124,7 +84,7 @@ struct ClusterTests {
     /// follower takes over within a few seconds, every acknowledged payment is stored exactly
     /// once, and the database passes `ledger check`.
     @Test func killingTheWriterUnderLoadHandsTheRoleOverAndLosesNothing() async throws {
-        let cluster = try await Cluster(name: "failover", nodes: 2, portOffset: 101)
+        let cluster = try await Cluster.create(name: "failover", portOffset: 101)
         let first = try cluster.start(0, sampleUnion: true)
         let second = try cluster.start(1)
         defer { first.kill(); second.kill() }
@@ -172,7 +132,7 @@ struct ClusterTests {
     /// what it still tries to write is refused (by the fence, or because it stepped down and
     /// forwards), it becomes a follower, and only payments acknowledged to a client are stored.
     @Test func aPausedWriterCannotCommitAfterLosingItsLease() async throws {
-        let cluster = try await Cluster(name: "paused", nodes: 2, portOffset: 211)
+        let cluster = try await Cluster.create(name: "paused", portOffset: 211)
         let first = try cluster.start(0, sampleUnion: true)
         let second = try cluster.start(1)
         defer { first.kill(signal: SIGCONT); first.kill(); second.kill() }
@@ -211,5 +171,57 @@ struct ClusterTests {
               + "\(log.split(separator: "\n").filter { $0.contains("notice") }.suffix(2).joined(separator: " | "))")
         let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
+    }
+}
+
+/// `serve --store postgres` processes on one database, on ports no other test uses.
+struct ClusterNodes {
+    let url: String
+    let ports: [Int]
+    let leaseSeconds: Int
+
+    init(url: String, nodes: Int = 2, leaseSeconds: Int = 1, portOffset: Int) {
+        self.url = url
+        let base = 21_000 + Int((getpid() + Int32(portOffset)) % 18_000)
+        ports = (0..<nodes).map { base + $0 }
+        self.leaseSeconds = leaseSeconds
+    }
+
+    /// On a new database of the test server.
+    static func create(name: String, nodes: Int = 2, portOffset: Int) async throws -> ClusterNodes {
+        let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+        let url = try await PostgresAdmin.createDatabase("polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+        return ClusterNodes(url: url, nodes: nodes, portOffset: portOffset)
+    }
+
+    func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {
+        let node = try ChildProcess(["serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
+                                     "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
+                                     "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
+                                     "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)"] + (sampleUnion ? ["--sample-union"] : []))
+        #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
+        if sampleUnion { #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(node.standardError)") }
+        return node
+    }
+
+    /// The node's role ("writer", "follower", ...) and the writer it knows of.
+    static func status(port: Int) async -> (role: String, writer: String?)? {
+        guard let (code, body) = try? await ClusterTests.call("GET", port: port, path: "/v1/node", secret: ClusterTests.operatorSecret),
+              code == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let role = object["role"] as? String else { return nil }
+        return (role, object["writer"] as? String)
+    }
+
+    static func waitForRole(port: Int, _ role: String, writerPort: Int? = nil, seconds: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let status = await status(port: port), status.role == role, writerPort.map({ status.writer == "127.0.0.1:\($0)" }) ?? true { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func waitForRole(_ index: Int, _ role: String, writer: Int? = nil, seconds: Double = 20) async -> Bool {
+        await Self.waitForRole(port: ports[index], role, writerPort: writer.map { ports[$0] }, seconds: seconds)
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import PolyclearPostgres
+import PolyclearTestSupport
+import Testing
+
+/// A primary with a synchronous hot standby (`scripts/postgres-cluster.sh start-replicated`,
+/// `synchronous_commit = remote_apply`): what the hub acknowledges is on both servers, and
+/// survives losing the primary.
+@Suite(.serialized) struct ReplicationTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster.sh").path
+    static var requirePostgres: Bool { environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1" }
+
+    /// The same database on another server of the pair.
+    static func url(_ serverURL: String, database: String) -> String {
+        var components = URLComponents(string: serverURL)!
+        components.path = "/" + database
+        return components.string!
+    }
+
+    /// Runs the cluster script to completion. Through `system` (fork, exec, waitpid): a
+    /// Foundation `Process` whose child starts daemons was seen never to notice its exit.
+    static func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-script-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let status = system("/bin/bash \(quoted) >'\(log)' 2>&1")
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return (status == -1 ? -1 : (status >> 8) & 0xff, output)
+    }
+
+    /// On the pair `.ci/run` starts (`POLYCLEAR_TEST_POSTGRES_URL` and
+    /// `POLYCLEAR_TEST_POSTGRES_STANDBY_URL`): the primary really waits for the standby, and the
+    /// moment a payment is acknowledged the standby holds it (same log, same ledger).
+    @Test func anAcknowledgedPaymentIsOnTheStandbyTheMomentItIsAcknowledged() async throws {
+        guard let primary = Self.environment["POLYCLEAR_TEST_POSTGRES_URL"], let standby = Self.environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"] else {
+            #expect(!Self.requirePostgres, "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL)")
+            return
+        }
+        #expect(try await PostgresAdmin.count("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'", url: primary) == 1)
+        #expect(try await PostgresAdmin.count("SELECT 1 WHERE current_setting('synchronous_commit') = 'remote_apply'", url: primary) == 1)
+        #expect(try await PostgresAdmin.count("SELECT 1 WHERE pg_is_in_recovery()", url: standby) == 1)
+
+        let name = "polyclear_replica_\(getpid())_\(Int.random(in: 0..<1_000_000))"
+        let database = try await PostgresAdmin.createDatabase(name, adminURL: primary)
+        let cluster = ClusterNodes(url: database, portOffset: 307)
+        let node = try cluster.start(0, sampleUnion: true)
+        defer { node.kill() }
+        for sequence in 0..<5 {
+            let id = UUID().uuidString.lowercased()
+            let (code, body) = try await ClusterTests.call("POST", port: cluster.ports[0], path: "/v1/payments", secret: ClusterTests.bankSecret,
+                                                           body: ClusterTests.payment(id, sequence: sequence))
+            #expect(code == 201, "\(body)")
+            // No waiting: remote_apply means the standby applied the commit before the ack.
+            let onStandby = try await PostgresAdmin.count("SELECT 1 FROM hub_log", url: Self.url(standby, database: name))
+            let onPrimary = try await PostgresAdmin.count("SELECT 1 FROM hub_log", url: database)
+            #expect(onStandby == onPrimary && onPrimary == sequence + 2)
+        }
+        node.kill(signal: SIGTERM)
+        #expect(node.waitForExit() == 0)
+        let checkPrimary = try ChildProcess.run(["ledger", "check", "--postgres-url", database])
+        let checkStandby = try ChildProcess.run(["ledger", "check", "--postgres-url", Self.url(standby, database: name)])
+        #expect(checkPrimary.status == 0 && checkPrimary.output.hasPrefix("ok: "), "\(checkPrimary.error)")
+        #expect(checkStandby.output == checkPrimary.output, "\(checkStandby.output)\(checkStandby.error)")
+    }
+
+    /// A pair of its own: payments under load, the primary crashes (immediate stop), the
+    /// standby is promoted and the node is pointed at it: every acknowledged payment is there.
+    @Test func promotingTheStandbyAfterThePrimaryDiesLosesNoAcknowledgedPayment() async throws {
+        guard Self.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil else {
+            #expect(!Self.requirePostgres)
+            return
+        }
+        let directory = TemporaryDirectory()
+        let pair = directory.path("pair")
+        let primaryPort = 40_000 + Int(getpid() % 10_000), standbyPort = primaryPort + 10_000
+        let started = try Self.runScript(["start-replicated", pair, "\(primaryPort)", "\(standbyPort)"])
+        defer { _ = try? Self.runScript(["stop", pair, "immediate"]) }
+        try #require(started.status == 0, "\(started.output)")
+        let urls = started.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("postgres://") }
+        try #require(urls.count == 2)
+
+        let name = "polyclear_promote"
+        let database = try await PostgresAdmin.createDatabase(name, adminURL: urls[0])
+        let cluster = ClusterNodes(url: database, portOffset: 409)
+        let node = try cluster.start(0, sampleUnion: true)
+        defer { node.kill() }
+        let outcomes = ClusterTests.Outcomes()
+        let clients = Task { await ClusterTests.load(port: cluster.ports[0], clients: 4, outcomes: outcomes) }
+        try await Task.sleep(for: .seconds(1.5))
+        let stopped = try Self.runScript(["stop", pair + "/primary", "immediate"])  // a crash: no shutdown checkpoint
+        #expect(stopped.status == 0, "\(stopped.output)")
+        outcomes.stop.store(true, ordering: .relaxed)
+        await clients.value
+        node.kill(signal: SIGKILL)
+        _ = node.waitForExit()
+
+        let promoted = try Self.runScript(["promote", pair])
+        #expect(promoted.status == 0, "\(promoted.output)")
+        let repointed = ClusterNodes(url: Self.url(urls[1], database: name), portOffset: 409)
+        let again = try repointed.start(0)
+        defer { again.kill() }
+        #expect(await ClusterNodes.waitForRole(port: repointed.ports[0], "writer"), "\(again.standardError)")
+        let acknowledged = outcomes.acknowledged.withLock { $0 }
+        #expect(!acknowledged.isEmpty)
+        let stored = try await ClusterTests.storedPaymentIDs(port: repointed.ports[0])
+        #expect(Set(stored).count == stored.count)
+        let missing = Set(acknowledged.keys).subtracting(stored)
+        #expect(missing.isEmpty, "acknowledged before the crash but not on the promoted standby: \(missing.count) of \(acknowledged.count)")
+        print("promotion: \(acknowledged.count) payments acknowledged before the primary crashed, all on the promoted standby "
+              + "(\(stored.count) stored); others by status \(outcomes.others.withLock { $0 })")
+        again.kill(signal: SIGTERM)
+        #expect(again.waitForExit() == 0, "\(again.standardError)")
+        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", repointed.url])
+        #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
+    }
+}
