@@ -27,6 +27,8 @@ let package = Package(
         // Already under Hummingbird; named for `bench http`'s keep-alive HTTP/1.1 client.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS to PostgreSQL (already built for postgres-nio; named here to configure it).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Money, ids, the ledger state machine. Standard library only: no I/O, no Foundation.
@@ -58,6 +60,7 @@ let package = Package(
             dependencies: [
                 "PolyclearStorage", "PolyclearCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),

@@ -10,7 +10,10 @@
 #   scripts/postgres-cluster.sh stop DIR [immediate] every server under DIR (immediate: as a crash)
 # PostgreSQL refuses to run as root: as root the servers run as the unprivileged user
 # `postgres` (created by Debian's package); otherwise as the current user. Trust
-# authentication on 127.0.0.1 only; fsync stays on (the default), as in production.
+# authentication on 127.0.0.1 only; fsync stays on (the default), as in production. With
+# openssl installed the servers also accept TLS (ssl = on, a self-signed certificate for
+# 127.0.0.1 whose public part is DIR/ca.crt, or DIR/primary/ca.crt for a pair): connect with
+# ?sslmode=verify-full&sslrootcert=DIR/ca.crt.
 set -euo pipefail
 command="${1:?start|start-replicated|promote|stop}"
 dir="${2:?directory}"
@@ -27,10 +30,19 @@ prepare() {  # DIR: a directory the server's user owns and can reach
     chmod a+x "$(dirname "$1")"  # the postgres user must reach it (mktemp makes 0700 folders)
   fi
 }
+make_certificate() {  # DIR: a self-signed certificate for 127.0.0.1 (TLS), its public part also in DIR/ca.crt
+  command -v openssl >/dev/null 2>&1 || return 0
+  openssl req -new -x509 -days 30 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$1/data/server.key" -out "$1/data/server.crt" >/dev/null 2>&1 || return 0
+  chmod 600 "$1/data/server.key"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$1/data/server.key" "$1/data/server.crt"
+  cp "$1/data/server.crt" "$1/ca.crt" && chmod 644 "$1/ca.crt"
+}
 run_server() {  # DIR PORT [extra -c settings]: starts the server whose data is DIR/data
   local d="$1" port="$2"; shift 2
+  local tls=""; [ -f "$d/data/server.crt" ] && tls="-c ssl=on"  # clients choose: sslmode in the URL
   as_owner "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $*" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $tls $*" start >/dev/null \
     || { echo "PostgreSQL did not start; see $d/server.log:" >&2; tail -5 "$d/server.log" >&2; exit 1; }
 }
 psql_on() {  # PORT SQL
@@ -40,6 +52,7 @@ start_primary() {  # DIR PORT
   prepare "$1"
   as_owner "$bin/initdb" -D "$1/data" -U polyclear --auth=trust -E UTF8 >"$1/initdb.log" 2>&1 \
     || { echo "initdb failed; see $1/initdb.log:" >&2; tail -3 "$1/initdb.log" >&2; exit 1; }
+  make_certificate "$1"
   run_server "$1" "$2"
   as_owner "$bin/createdb" -h 127.0.0.1 -p "$2" -U polyclear polyclear
 }

@@ -54,7 +54,7 @@ public final class PostgresClusterNode: HubAccess {
     public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100,
                 logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }) throws(StoreError) {
         guard let connectionConfiguration = PostgresURL.configuration(url) else {
-            throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
+            throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
         guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else { throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms") }
         self.nodeID = UUIDText.format(UInt128.random(in: 1...UInt128.max))

@@ -88,7 +88,7 @@ public final class PostgresHubStore: HubStore {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
         guard let connectionConfiguration = PostgresURL.configuration(url) else {
-            throw StoreError(.ioFailure, "not a PostgreSQL URL (postgres://user:password@host:port/database)")
+            throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
         self.connectionConfiguration = connectionConfiguration
         self.configuration = configuration
