@@ -476,8 +476,9 @@ public final class PostgresHubStore: HubStore {
 
     /// Verifies what is stored without taking the writer role (a running cluster is not
     /// disturbed): the ledger tables hold every invariant and, if there is a hub log,
-    /// replaying it gives exactly those tables. Returns the ledger and the log's length.
-    public func check() async throws -> (ledger: LedgerStateMachine, logRows: Int64) {
+    /// replaying it gives exactly those tables. Returns the ledger, the hub the log replays to
+    /// and the log's length.
+    public func check() async throws -> (ledger: LedgerStateMachine, hub: HubStateMachine, logRows: Int64) {
         do {
             return try await onReadConnection { connection in
                 let ledger = try await restoreLedger(connection)
@@ -490,7 +491,7 @@ public final class PostgresHubStore: HubStore {
                     }
                     if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
                 }
-                return (ledger, logRows)
+                return (ledger, hub, logRows)
             }
         } catch let violation as LedgerInvariantViolation {
             throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")

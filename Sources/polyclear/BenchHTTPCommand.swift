@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearServer
 import PolyclearStorage
@@ -28,37 +29,38 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     @Option(help: "Port for the server (0: any free port).") var port = 0
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
     var databaseDirectory = FileManager.default.temporaryDirectory.path
+    @Option(help: "PostgreSQL instead of SQLite: a URL allowed to create databases (a fresh one is made and dropped afterwards).")
+    var postgresURL: String?
+    @Option(help: "With --postgres-url: API nodes in this process on one database (one writer, the others forward writes); connections spread over them.")
+    var nodes = 1
 
     func validate() throws {
         guard seconds >= 1, (1...1_024).contains(singleConnections), (1...1_024).contains(batchConnections),
               (1...1_000).contains(batchSize), (0...65_535).contains(port)
         else { throw ValidationError("need --seconds >= 1, 1 <= connections <= 1024, 1 <= --batch-size <= 1000, 0 <= --port <= 65535") }
+        guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1...16") }
+        if nodes > 1 || postgresURL != nil {
+            guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
+                throw ValidationError("--nodes needs --postgres-url postgres://user@host:port/database")
+            }
+            guard port == 0 else { throw ValidationError("with --postgres-url the nodes bind free ports (leave --port out)") }
+        }
     }
 
     func run() async throws {
         #if DEBUG
         printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench http")
         #endif
+        if let postgresURL {
+            try await runOnPostgres(adminURL: postgresURL)
+            return
+        }
         let directory = databaseDirectory + "/polyclear-bench-http-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/hub.sqlite"
         let currencies = try CurrencyTable()
-        guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv") else {
-            exitWithError("not_found", "the bundled ECB rates are missing")
-        }
-        // Caps and quotas too large to bind: every payment is booked on the ledger (a queued
-        // payment costs the hub far less, and would flatter the figure).
-        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
-                                    capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
-        var keys = APIKeyStore()
-        var banks: [BenchBank] = []
-        for participant in union.participants {
-            let secret = DemoCommand.secret()
-            keys.add(secret: secret, for: .participant(participant.bic))
-            let currency = union.memberDefinitions.first { $0.id == participant.memberID }!.currency
-            banks.append(BenchBank(bic: participant.bic, authorization: "Bearer " + secret, exponent: currencies[currency]!.exponent))
-        }
+        let (union, keys, banks) = try benchUnion(currencies)
         var logger = Logger(label: "polyclear.bench")
         logger.logLevel = .error
         let bound = AsyncStream.makeStream(of: Int.self)
@@ -78,17 +80,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
             var ports = bound.stream.makeAsyncIterator()
             guard let boundPort = await ports.next() else { exitWithError("bind_failed", "the server did not start") }
             _ = try await server.hub.submit(union.setupCommands)
-            let load = HTTPLoad(port: boundPort, banks: banks, seconds: seconds)
-            if mode != .batch {
-                let result = try await load.run(connections: singleConnections, paymentsPerRequest: 1, phase: 1)
-                printFlushed(result.summary("single POST /v1/payments, \(singleConnections) connections"))
-                acknowledged += result.acknowledgedPayments
-            }
-            if mode != .single {
-                let result = try await load.run(connections: batchConnections, paymentsPerRequest: batchSize, phase: 2)
-                printFlushed(result.summary("POST /v1/payments/batch of \(batchSize), \(batchConnections) connections"))
-                acknowledged += result.acknowledgedPayments
-            }
+            acknowledged = try await runLoad(HTTPLoad(ports: [boundPort], banks: banks, seconds: seconds))
             await serviceGroup.triggerGracefulShutdown()
             try await group.waitForAll()
         }
@@ -103,6 +95,103 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     }
 }
 
+extension BenchHTTPCommand {
+    /// The sample union with caps and quotas too large to bind (every payment is booked on
+    /// the ledger: a queued payment costs the hub far less, and would flatter the figure), and
+    /// a key for each of its banks.
+    func benchUnion(_ currencies: CurrencyTable) throws -> (SampleUnion, APIKeyStore, [BenchBank]) {
+        guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv") else {
+            exitWithError("not_found", "the bundled ECB rates are missing")
+        }
+        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
+                                    capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        var keys = APIKeyStore()
+        var banks: [BenchBank] = []
+        for participant in union.participants {
+            let secret = DemoCommand.secret()
+            keys.add(secret: secret, for: .participant(participant.bic))
+            let currency = union.memberDefinitions.first { $0.id == participant.memberID }!.currency
+            banks.append(BenchBank(bic: participant.bic, authorization: "Bearer " + secret, exponent: currencies[currency]!.exponent))
+        }
+        return (union, keys, banks)
+    }
+
+    /// The runs `--mode` asks for; returns the payments acknowledged.
+    func runLoad(_ load: HTTPLoad) async throws -> Int {
+        var acknowledged = 0
+        if mode != .batch {
+            let result = try await load.run(connections: singleConnections, paymentsPerRequest: 1, phase: 1)
+            printFlushed(result.summary("single POST /v1/payments, \(singleConnections) connections"))
+            acknowledged += result.acknowledgedPayments
+        }
+        if mode != .single {
+            let result = try await load.run(connections: batchConnections, paymentsPerRequest: batchSize, phase: 2)
+            printFlushed(result.summary("POST /v1/payments/batch of \(batchSize), \(batchConnections) connections"))
+            acknowledged += result.acknowledgedPayments
+        }
+        return acknowledged
+    }
+
+    /// `--nodes` cluster nodes in this process on a fresh PostgreSQL database: node 0 takes the
+    /// writer role, the others follow and forward; the clients' connections are spread over
+    /// all nodes. Afterwards the database is checked (read only) and dropped.
+    func runOnPostgres(adminURL: String) async throws {
+        let currencies = try CurrencyTable()
+        let (union, keys, banks) = try benchUnion(currencies)
+        let name = "polyclear_bench_http_\(getpid())"
+        let url: String
+        do { url = try await PostgresAdmin.createDatabase(name, adminURL: adminURL) } catch {
+            exitWithError("io_failure", "cannot create a database with \(adminURL): \(error)")
+        }
+        var logger = Logger(label: "polyclear.bench")
+        logger.logLevel = .error
+        var servers: [HubServer<PostgresClusterNode>] = []
+        let bound = AsyncStream.makeStream(of: (Int, Int).self)
+        for index in 0..<nodes {
+            do {
+                servers.append(try HubServer(postgresURL: url, leaseSeconds: 3, advertiseHost: "127.0.0.1", host: "127.0.0.1", port: 0, keys: keys,
+                                             currencies: currencies, logger: logger, onRunning: { bound.continuation.yield((index, $0)) }))
+            } catch {
+                exitWithError(error.code.name, error.description)
+            }
+        }
+        let serviceGroup = ServiceGroup(services: servers.map(\.application), logger: logger)
+        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(nodes) API node(s), PostgreSQL, server and client in this process; "
+            + "\(banks.count) banks, each its own key; connections spread over the nodes")
+        var acknowledged = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await serviceGroup.run() }
+            var ports = [Int](repeating: 0, count: nodes)
+            var boundPorts = bound.stream.makeAsyncIterator()
+            for _ in 0..<nodes {
+                guard let (index, port) = await boundPorts.next() else { exitWithError("bind_failed", "a node did not start") }
+                ports[index] = port
+            }
+            // The first node to take the lease sets the union up; the others must follow it.
+            while !servers.contains(where: { $0.hub.nodeStatus.role == "writer" }) { try await Task.sleep(for: .milliseconds(20)) }
+            let writer = servers.first { $0.hub.nodeStatus.role == "writer" }!
+            _ = try await writer.hub.submit(union.setupCommands)
+            while !servers.allSatisfy({ $0.hub.nodeStatus.role == "writer" || ($0.hub.nodeStatus.appliedSequence ?? 0) >= 1 }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            acknowledged = try await runLoad(HTTPLoad(ports: ports, banks: banks, seconds: seconds))
+            await serviceGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+        do {
+            let store = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: currencies))
+            let (_, hub, _) = try await store.check()
+            store.close()
+            let stored = hub.paymentCount
+            printFlushed("verify: stopped cleanly; checked the database: \(stored) payments stored, \(acknowledged) acknowledged; invariants hold")
+            try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: adminURL)
+            if stored != acknowledged { exitWithError("verify_failed", "\(acknowledged) payments acknowledged but \(stored) stored") }
+        } catch {
+            exitWithError("verify_failed", "checking the database: \(error)")
+        }
+    }
+}
+
 struct BenchBank: Sendable {
     let bic: BIC
     let authorization: String
@@ -111,7 +200,8 @@ struct BenchBank: Sendable {
 
 /// Closed-loop load: each connection sends its next request when the previous answer is in.
 struct HTTPLoad: Sendable {
-    let port: Int
+    /// Connection i goes to ports[i % ports.count].
+    let ports: [Int]
     let banks: [BenchBank]
     let seconds: Int
 
@@ -150,7 +240,8 @@ struct HTTPLoad: Sendable {
         var total = try await withThrowingTaskGroup(of: Result.self) { group in
             for connection in 0..<connections {
                 group.addTask {
-                    try await HTTPLoadConnection.with(host: "127.0.0.1", port: port) { http in
+                    try await HTTPLoadConnection.with(host: "127.0.0.1", port: ports[connection % ports.count]) { http in
+
                         try await drive(&http, connection: connection, paymentsPerRequest: paymentsPerRequest, phase: phase, until: deadline)
                     }
                 }

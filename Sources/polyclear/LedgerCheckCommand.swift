@@ -29,7 +29,7 @@ struct LedgerCheckCommand: AsyncParsableCommand {
             if let postgresURL {
                 let store = try PostgresHubStore(url: postgresURL, configuration: HubConfiguration(currencies: try CurrencyTable()))
                 defer { store.close() }
-                let (ledger, logRows) = try await store.check()
+                let (ledger, _, logRows) = try await store.check()
                 printFlushed(summary(ledger) + (logRows > 0 ? ", hub log of \(logRows) commits replays to it" : ""))
                 return
             }

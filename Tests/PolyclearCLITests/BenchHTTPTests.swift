@@ -57,5 +57,20 @@ import Testing
     @Test func postgresWithoutAURLIsRefused() throws {
         let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--transfers", "10"])
         #expect(run.status != 0 && run.error.contains("--postgres-url"), "\(run.error)")
+        for options in [["--nodes", "2"], ["--nodes", "0", "--postgres-url", "postgres://x@127.0.0.1/x"], ["--postgres-url", "mysql://x"]] {
+            let http = try ChildProcess.run(["bench", "http", "--seconds", "1"] + options)
+            #expect(http.status == 64, "\(options): \(http.error)")
+        }
+    }
+
+    /// Two API nodes in one process on a fresh database: connections to both (the follower
+    /// forwards), no errors, and what was acknowledged is what the database holds.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    func theHTTPBenchmarkRunsOnTwoNodes() throws {
+        let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+        let run = try ChildProcess.run(["bench", "http", "--postgres-url", url, "--nodes", "2", "--seconds", "1", "--single-connections", "4"])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("2 API node(s)") && run.output.contains("errors 0;") && !run.output.contains("rejected"), "\(run.output)")
+        #expect(run.output.contains("verify: stopped cleanly"), "\(run.output)")
     }
 }

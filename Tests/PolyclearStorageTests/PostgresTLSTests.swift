@@ -42,7 +42,7 @@ import Testing
             try await group.waitForAll()
         }
         store.close()
-        let (ledger, logRows) = try await PostgresHubStore(url: verified, configuration: configuration).check()
+        let (ledger, _, logRows) = try await PostgresHubStore(url: verified, configuration: configuration).check()
         #expect(logRows == 3 && ledger.transferCount > 0)
     }
 
