@@ -60,7 +60,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/hub.sqlite"
         let currencies = try CurrencyTable()
-        let (union, keys, banks) = try benchUnion(currencies)
+        let (union, keys, banks) = try Self.benchUnion(currencies)
         var logger = Logger(label: "polyclear.bench")
         logger.logLevel = .error
         let bound = AsyncStream.makeStream(of: Int.self)
@@ -99,10 +99,16 @@ extension BenchHTTPCommand {
     /// The sample union with caps and quotas too large to bind (every payment is booked on
     /// the ledger: a queued payment costs the hub far less, and would flatter the figure), and
     /// a key for each of its banks.
-    func benchUnion(_ currencies: CurrencyTable) throws -> (SampleUnion, APIKeyStore, [BenchBank]) {
-        guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv") else {
+    /// The bundled ECB reference rates the benchmarks' union is fixed with.
+    static var bundledRates: URL {
+        guard let url = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv") else {
             exitWithError("not_found", "the bundled ECB rates are missing")
         }
+        return url
+    }
+
+    static func benchUnion(_ currencies: CurrencyTable) throws -> (SampleUnion, APIKeyStore, [BenchBank]) {
+        let fxURL = bundledRates
         let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
                                     capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
         var keys = APIKeyStore()
@@ -137,7 +143,7 @@ extension BenchHTTPCommand {
     /// all nodes. Afterwards the database is checked (read only) and dropped.
     func runOnPostgres(adminURL: String) async throws {
         let currencies = try CurrencyTable()
-        let (union, keys, banks) = try benchUnion(currencies)
+        let (union, keys, banks) = try Self.benchUnion(currencies)
         let name = "polyclear_bench_http_\(getpid())"
         let url: String
         do { url = try await PostgresAdmin.createDatabase(name, adminURL: adminURL) } catch {

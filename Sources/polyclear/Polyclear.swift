@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput, latency and memory (build with -c release).",
-        subcommands: [BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self, BenchHTTPCommand.self, BenchISOCommand.self, BenchSimulateCommand.self]
+        subcommands: [BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self, BenchHTTPCommand.self, BenchFailoverCommand.self, BenchISOCommand.self, BenchSimulateCommand.self]
     )
 }
 

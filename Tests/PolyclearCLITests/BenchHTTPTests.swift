@@ -63,6 +63,21 @@ import Testing
         }
     }
 
+    /// `bench failover`: real serve processes, one SIGKILL of the writer, the time measured and
+    /// every acknowledged payment found.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() throws {
+        let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
+        let port = 20_000 + Int((getpid() + 9_173) % 19_000)
+        let run = try ChildProcess.run(["bench", "failover", "--postgres-url", url, "--rounds", "1", "--lease-seconds", "1", "--port", "\(port)"])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("round 1: killed the writer") && run.output.contains(", 0 missing;"), "\(run.output)")
+        for options in [["--rounds", "0"], ["--postgres-url", "mysql://x"]] {
+            let refused = try ChildProcess.run(["bench", "failover", "--postgres-url", url] + options)
+            #expect(refused.status == 64, "\(options): \(refused.error)")
+        }
+    }
+
     /// Two API nodes in one process on a fresh database: connections to both (the follower
     /// forwards), no errors, and what was acknowledged is what the database holds.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))

@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import PolyclearCore
+@testable import PolyclearServer
+import PolyclearStorage
+import Synchronization
+import Testing
+
+/// A node that does not hold the writer role sends writes to the one that does (over real
+/// HTTP), answers reads itself, and refuses writes while no node holds the role.
+@Suite struct WriteForwardingTests {
+    /// The hub of a node whose route for writes the test sets; reads and (local) writes go to
+    /// a real writer.
+    final class RoutedHub: HubAccess {
+        let writer: Writer<InMemoryHubStore>
+        let route: Mutex<WriteRoute>
+        init(writer: Writer<InMemoryHubStore>, route: WriteRoute) {
+            self.writer = writer
+            self.route = Mutex(route)
+        }
+        func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T { try await writer.read(body) }
+        func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
+            guard route.withLock({ $0 }) == .local else { throw .notWriter }
+            return try await writer.submit(commands)
+        }
+        func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+            try await writer.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+        }
+        var writeRoute: WriteRoute { route.withLock { $0 } }
+        var nodeStatus: HubNodeStatus { HubNodeStatus(role: writeRoute == .local ? "writer" : "follower", nodeID: "test", writer: nil, appliedSequence: nil) }
+    }
+
+    /// The writer node live on a port, a follower node (router tester) whose route is set by
+    /// `route(writerPort)`; both on one hub state (as a follower's replica would be).
+    static func withNodes(route: @escaping @Sendable (Int) -> WriteRoute,
+                          _ body: @Sendable (_ writer: any TestClientProtocol, _ follower: any TestClientProtocol, _ hub: RoutedHub) async throws -> Void) async throws {
+        let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: APITests.currencies)))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            _ = try await writer.submit(try Self.setup())
+            let writerApp = Application(router: PolyclearAPI.router(writer: RoutedHub(writer: writer, route: .local), keys: try APITests.keyStore(),
+                                                                     currencies: APITests.currencies))
+            try await writerApp.test(.live) { writerClient in
+                let hub = RoutedHub(writer: writer, route: route(writerClient.port!))
+                let followerApp = Application(router: PolyclearAPI.router(writer: hub, keys: try APITests.keyStore(), currencies: APITests.currencies))
+                try await followerApp.test(.router) { followerClient in try await body(writerClient, followerClient, hub) }
+            }
+            writer.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    static func setup() throws -> [HubCommand] {
+        [
+            .registerMember(Member(id: APITests.bra, name: "Banco Central do Brasil", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1_000_000_000)),
+            .registerMember(Member(id: APITests.chn, name: "People's Bank of China", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1_000_000_000)),
+            .registerParticipant(Participant(bic: APITests.brBank, name: "Bank BR", memberID: APITests.bra, netDebitCapMinor: 100_000_000)),
+            .registerParticipant(Participant(bic: APITests.cnBank, name: "Bank CN", memberID: APITests.chn, netDebitCapMinor: 100_000_000)),
+            .publishFixing(Fixing(version: 1, effectiveFrom: 0, sourceDate: CivilDate("2026-10-30")!,
+                                  ratesPerUnit: [CurrencyCode("BRL")!: DecimalNumber("4.0752")!, CurrencyCode("CNY")!: DecimalNumber("4.99066")!])),
+        ]
+    }
+
+    @Test func aFollowerForwardsWritesAndRelaysTheWritersAnswer() async throws {
+        try await Self.withNodes(route: { .forward(host: "127.0.0.1", port: $0) }) { writer, follower, _ in
+            var headers = APITests.headers("brBank")
+            headers[HTTPField.Name("Idempotency-Key")!] = "forwarded-1"
+            let body = APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-00000000f001")
+            let first = try await follower.execute(uri: "/v1/payments", method: .post, headers: headers, body: body)
+            #expect(first.status == .created, "\(String(buffer: first.body))")
+            // The writer answered (and remembers the key): the same request again is replayed.
+            let again = try await follower.execute(uri: "/v1/payments", method: .post, headers: headers, body: body)
+            #expect(again.status == .created && String(buffer: again.body) == String(buffer: first.body))
+            let stored = try await writer.execute(uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-00000000f001", method: .get, headers: APITests.headers("brBank"))
+            #expect(stored.status == .ok)
+            // The writer authenticates: a bad key is refused there, and the refusal relayed.
+            let refused = try await follower.execute(uri: "/v1/payments", method: .post,
+                                                     headers: [.authorization: "Bearer not-a-key-at-all-000", .contentType: "application/json"], body: body)
+            #expect(refused.status == .unauthorized)
+            // A request another node already forwarded is not forwarded again.
+            var forwarded = APITests.headers("brBank")
+            forwarded[HTTPField.Name("Polyclear-Forwarded")!] = "1"
+            let loop = try await follower.execute(uri: "/v1/payments", method: .post, headers: forwarded,
+                                                  body: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-00000000f002"))
+            #expect(loop.status == .serviceUnavailable && String(buffer: loop.body).contains("no_writer"))
+        }
+    }
+
+    @Test func withoutAWriterWritesAreRefusedAndReadsStillAnswered() async throws {
+        // No port listens at 1: the writer's address is known but unreachable.
+        for route in [WriteRoute.unavailable, .forward(host: "127.0.0.1", port: 1)] {
+            try await Self.withNodes(route: { _ in route }) { _, follower, _ in
+                let write = try await follower.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"),
+                                                       body: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-00000000f003"))
+                #expect(write.status == .serviceUnavailable, "\(route)")
+                #expect(write.headers[.retryAfter] == "1" && String(buffer: write.body).contains("\"no_writer\""))
+                let read = try await follower.execute(uri: "/v1/members", method: .get, headers: APITests.headers("brBank"))
+                #expect(read.status == .ok)
+            }
+        }
+    }
+}
