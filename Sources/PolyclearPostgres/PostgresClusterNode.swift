@@ -65,9 +65,7 @@ public final class PostgresClusterNode: HubAccess {
         self.pollMilliseconds = pollMilliseconds
         self.onCommit = onCommit
         self.logger = logger
-        var pgLogger = Logger(label: "polyclear.postgres")
-        pgLogger.logLevel = .critical
-        self.pgLogger = pgLogger
+        self.pgLogger = PostgresHubStore.quietLogger()
     }
 
     // MARK: HubAccess

@@ -93,9 +93,14 @@ public final class PostgresHubStore: HubStore {
         self.connectionConfiguration = connectionConfiguration
         self.configuration = configuration
         self.url = url
+        self.logger = Self.quietLogger()
+    }
+
+    /// postgres-nio's own logging, kept to what is critical (its debug lines carry queries).
+    static func quietLogger() -> Logger {
         var logger = Logger(label: "polyclear.postgres")
         logger.logLevel = .critical
-        self.logger = logger
+        return logger
     }
 
     deinit { close() }

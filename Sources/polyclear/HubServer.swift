@@ -35,7 +35,7 @@ struct HubServer<Access: HubAccess> {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
         let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
-        self.init(hub: writer, service: WriterService(writer: writer), events: events, metrics: metrics, host: host, port: port, keys: keys,
+        self.init(hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host, port: port, keys: keys,
                   currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
     }
 }
@@ -59,25 +59,8 @@ extension HubServer where Access == PostgresClusterNode {
         let metrics = ServerMetrics()
         let node = try PostgresClusterNode(url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
                                            logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
-        self.init(hub: node, service: ClusterNodeService(node: node), events: events, metrics: metrics, host: host, port: port, keys: keys,
+        self.init(hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }), events: events, metrics: metrics, host: host, port: port, keys: keys,
                   currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
                   onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })
-    }
-}
-
-/// A cluster node as a service: follows or writes until graceful shutdown.
-struct ClusterNodeService: Service {
-    let node: PostgresClusterNode
-
-    func run() async throws {
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await node.run()
-            } onGracefulShutdown: {
-                node.shutdown()
-            }
-        } onCancel: {
-            node.shutdown()
-        }
     }
 }

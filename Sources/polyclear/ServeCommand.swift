@@ -86,7 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.runService() }
                 // Refused as existing after the first start: harmless. A cluster node waits
-                // until it knows the writer; if that is another node, the union is set up there.
+                // (up to a minute) until it knows the writer; if that is another node, the
+                // union is set up there.
+                let deadline = ContinuousClock.now + .seconds(60)
                 while true {
                     do {
                         _ = try await hub.submit(union.setupCommands)
@@ -94,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
                         break
                     } catch WriterError.notWriter {
                         if case .forward = hub.writeRoute { printFlushed("sample union: another node holds the writer role"); break }
+                        if ContinuousClock.now > deadline { printFlushed("sample union: no writer within a minute; not set up"); break }
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }

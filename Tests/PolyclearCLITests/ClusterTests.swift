@@ -18,15 +18,7 @@ struct ClusterTests {
     typealias Cluster = ClusterNodes
 
     static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        try await ServeTests.call(method, port: port, path: path, secret: secret, body: body, timeout: timeout)
     }
 
     static func payment(_ id: String, sequence: Int) -> String {

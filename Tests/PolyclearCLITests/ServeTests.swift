@@ -29,8 +29,8 @@ import Testing
         return false
     }
 
-    static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
         if let body {
