@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -46,12 +46,15 @@ public final class PostgresClusterNode: HubAccess {
     let pgLogger: Logger
     let state = Mutex(State())
     let connectionCounter = Atomic<Int>(0)
+    /// Statement reads (the ledger's rows), on a pool of `readPoolSize` connections.
+    let reads: PostgresHubStore
 
     /// - Parameters:
     ///   - leaseSeconds: how long the writer's lease lasts without renewal: the longest a dead
     ///     writer blocks writes (failover takes this plus one poll).
     ///   - onCommit: the audit events of each commit (as the writer, or replayed as a follower).
-    public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100,
+    ///   - readPoolSize: the most connections statement reads hold at once.
+    public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100, readPoolSize: Int = 4,
                 logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }) throws(StoreError) {
         guard let connectionConfiguration = PostgresURL.configuration(url) else {
             throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
@@ -66,6 +69,7 @@ public final class PostgresClusterNode: HubAccess {
         self.onCommit = onCommit
         self.logger = logger
         self.pgLogger = PostgresHubStore.quietLogger()
+        self.reads = try PostgresHubStore(url: url, configuration: configuration, readPoolSize: readPoolSize)
     }
 
     // MARK: HubAccess
@@ -87,9 +91,7 @@ public final class PostgresClusterNode: HubAccess {
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        let store = try PostgresHubStore(url: url, configuration: configuration)
-        defer { store.close() }
-        return try await store.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+        try await reads.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
     }
 
     public var writeRoute: WriteRoute {

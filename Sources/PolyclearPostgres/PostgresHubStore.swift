@@ -26,6 +26,7 @@ public final class PostgresHubStore: HubStore {
     /// they never see a commit in progress.
     let writerConnection = Mutex<PostgresConnection?>(nil)
     let connectionCounter = Atomic<Int>(0)
+    let readPool: PostgresReadPool
     /// Whether this store applied (or found) the migrations: done once, before its first use.
     let migrated = Atomic<Bool>(false)
     /// The fencing epoch this store took when it restored (0: it has not restored, and does
@@ -45,14 +46,16 @@ public final class PostgresHubStore: HubStore {
 
     /// Runs `body`, or throws `DeadlineExceeded` (after `onTimeout`) if it takes longer; a
     /// body that ignores cancellation is left behind rather than waited for.
+    /// `lateResult` gets a value the body produced after the deadline (to close a connection).
     static func withDeadline<T: Sendable>(seconds: Double, onTimeout: @escaping @Sendable () -> Void,
+                                          lateResult: @escaping @Sendable (T) -> Void = { _ in },
                                           _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let once = OnceFlag()
         return try await withCheckedThrowingContinuation { continuation in
             let work = Task {
                 do {
                     let value = try await body()
-                    if once.claim() { continuation.resume(returning: value) }
+                    if once.claim() { continuation.resume(returning: value) } else { lateResult(value) }
                 } catch {
                     if once.claim() { continuation.resume(throwing: error) }
                 }
@@ -82,8 +85,10 @@ public final class PostgresHubStore: HubStore {
     let commitDeadlineSeconds: Double
     let restoreDeadlineSeconds: Double
 
+    /// - Parameter readPoolSize: the most connections reads (statements, checks) hold at once.
     public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-                leaseHolder: String? = nil) throws(StoreError) {
+                leaseHolder: String? = nil, readPoolSize: Int = 4) throws(StoreError) {
+        guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
         self.leaseHolder = leaseHolder
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
@@ -94,6 +99,8 @@ public final class PostgresHubStore: HubStore {
         self.configuration = configuration
         self.url = url
         self.logger = Self.quietLogger()
+        let logger = self.logger
+        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(connectionConfiguration, id: id, logger: logger) }
     }
 
     /// postgres-nio's own logging, kept to what is critical (its debug lines carry queries).
@@ -105,7 +112,10 @@ public final class PostgresHubStore: HubStore {
 
     deinit { close() }
 
-    public func close() { dropWriterConnection() }
+    public func close() {
+        dropWriterConnection()
+        readPool.close()
+    }
 
     /// Connecting has its own short deadline: a backend killed during the handshake can
     /// leave the attempt waiting for ever.
@@ -114,14 +124,19 @@ public final class PostgresHubStore: HubStore {
     }
 
     static func connect(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {
-        let connection = try await withDeadline(seconds: 5, onTimeout: {}) {
+        let connection = try await withDeadline(seconds: 5, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }) {
             try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
         // A writer paused inside its commit (SIGSTOP, a stalled VM) must not keep the fence row
         // locked for ever: the server ends a session idle in a transaction after 5 s, so the
         // next writer can take over; the paused one's commit then fails and its retry meets
         // the fence.
-        try await connection.query("SET idle_in_transaction_session_timeout = 5000", logger: logger)
+        do {
+            try await connection.query("SET idle_in_transaction_session_timeout = 5000", logger: logger)
+        } catch {
+            try? await connection.close()  // postgres-nio requires a close before release
+            throw error
+        }
         return connection
     }
 
@@ -156,9 +171,9 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    /// A read on a connection of its own.
+    /// A read on a connection of the read pool (never the writer's).
     func onReadConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await connect().closing(body)
+        try await readPool.withConnection(body)
     }
 
     // MARK: Schema

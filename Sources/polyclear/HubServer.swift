@@ -53,12 +53,12 @@ extension HubServer where Access == PostgresClusterNode {
     /// A node of a cluster on one PostgreSQL database: the writer while it holds the lease,
     /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
     /// this one (with the bound port).
-    init(postgresURL: String, leaseSeconds: Double, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+    init(postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
          idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
         let node = try PostgresClusterNode(url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
-                                           logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
+                                           readPoolSize: readPoolSize, logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
         self.init(hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }), events: events, metrics: metrics, host: host, port: port, keys: keys,
                   currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
                   onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })

@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL for --store postgres: postgres://user:password@host:port/database.") var postgresURL: String?
     @Option(help: "With --store postgres: seconds of the writer lease among the nodes on one database (default 3).") var leaseSeconds: Int?
     @Option(help: "With --store postgres: how the other nodes reach this one (default: --host, or 127.0.0.1 for 0.0.0.0).") var advertiseHost: String?
+    @Option(help: "With --store postgres: the most connections statement reads hold at once (default 4).") var postgresPoolSize: Int?
 
     func settings() throws(ValidationError) -> ServeSettings {
         var configText: String?
@@ -41,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
                                         idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
-                                        leaseSeconds: leaseSeconds, advertiseHost: advertiseHost)
+                                        leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize)
         return try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
     }
 
@@ -62,7 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
             if settings.store == "postgres", let url = settings.postgresURL {
                 // Every node on the database is a cluster node: the first takes the writer
                 // role, the others follow and forward writes to it.
-                try await serve(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), advertiseHost: settings.advertisedHost,
+                try await serve(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), readPoolSize: settings.postgresPoolSize,
+                                          advertiseHost: settings.advertisedHost,
                                           host: host, port: port, keys: keys, currencies: currencies,
                                           idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
                                 settings: settings, currencies: currencies, fx: fx)

@@ -23,25 +23,28 @@ struct ServeSettings: Equatable {
     var leaseSeconds = 3
     /// How the other nodes reach this one (default: `host`, or 127.0.0.1 for a wildcard host).
     var advertiseHost: String?
+    /// The most PostgreSQL connections statement reads hold at once (the writer and the
+    /// follower's log replay have one each besides).
+    var postgresPoolSize = 4
 
     /// `advertiseHost`, or what it defaults to.
     var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
 
     /// The file's keys (snake_case), documented in the README with their defaults.
     static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
-                                       "lease_seconds", "advertise_host"]
+                                       "lease_seconds", "advertise_host", "postgres_pool_size"]
 
     /// Settings given on the command line (nil: not given).
     struct Flags {
         var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
         var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
-        var leaseSeconds: Int?, advertiseHost: String?
+        var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
         init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
              fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil,
-             leaseSeconds: Int? = nil, advertiseHost: String? = nil) {
+             leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil) {
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
             (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (fx, idleTimeoutSeconds, logLevel, store, postgresURL)
-            (self.leaseSeconds, self.advertiseHost) = (leaseSeconds, advertiseHost)
+            (self.leaseSeconds, self.advertiseHost, self.postgresPoolSize) = (leaseSeconds, advertiseHost, postgresPoolSize)
         }
     }
 
@@ -61,6 +64,7 @@ struct ServeSettings: Equatable {
         if let url = flags.postgresURL { settings.postgresURL = url }
         if let seconds = flags.leaseSeconds { settings.leaseSeconds = seconds }
         if let advertise = flags.advertiseHost { settings.advertiseHost = advertise }
+        if let size = flags.postgresPoolSize { settings.postgresPoolSize = size }
         try settings.validate()
         return settings
     }
@@ -70,6 +74,7 @@ struct ServeSettings: Equatable {
         guard (1...65_535).contains(port) else { throw ValidationError("port must be 1...65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
         guard (1...60).contains(leaseSeconds) else { throw ValidationError("lease_seconds must be 1...60") }
+        guard (1...100).contains(postgresPoolSize) else { throw ValidationError("postgres_pool_size must be 1...100") }
         if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw ValidationError("advertise_host must be a host name or address") } }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
         guard store == "sqlite" || store == "postgres" else { throw ValidationError("store must be \"sqlite\" or \"postgres\"") }
@@ -116,6 +121,7 @@ struct ServeSettings: Equatable {
         if let value = try string("postgres_url") { postgresURL = value }
         if let value = try integer("lease_seconds") { leaseSeconds = value }
         if let value = try string("advertise_host") { advertiseHost = value }
+        if let value = try integer("postgres_pool_size") { postgresPoolSize = value }
     }
 
     private mutating func apply(environment: [String: String]) throws(ValidationError) {
@@ -140,6 +146,7 @@ struct ServeSettings: Equatable {
         if let value = environment["POLYCLEAR_POSTGRES_URL"] { postgresURL = value }
         if let value = try integer("POLYCLEAR_LEASE_SECONDS") { leaseSeconds = value }
         if let value = environment["POLYCLEAR_ADVERTISE_HOST"] { advertiseHost = value }
+        if let value = try integer("POLYCLEAR_POSTGRES_POOL_SIZE") { postgresPoolSize = value }
 
     }
 }

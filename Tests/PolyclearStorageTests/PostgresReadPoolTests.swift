@@ -1,0 +1,74 @@
+import Foundation
+@testable import PolyclearPostgres
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// The read pool on a real server: never more than its size open or busy at once, idle
+/// connections reused, a failed connection attempt does not use up a place.
+@Suite(.enabled(if: PostgresTestServer.isConfigured)) struct PostgresReadPoolTests {
+    final class Gauge: Sendable {
+        let current = Atomic<Int>(0)
+        let peak = Atomic<Int>(0)
+        func enter() {
+            let now = current.add(1, ordering: .relaxed).newValue
+            var seen = peak.load(ordering: .relaxed)
+            while now > seen {
+                let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+                if exchanged { break }
+                seen = original
+            }
+        }
+        func leave() { current.subtract(1, ordering: .relaxed) }
+    }
+
+    @Test func readsShareAtMostSizeConnections() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let database = String(url.split(separator: "/").last!)
+        let configuration = PostgresURL.configuration(url)!
+        let opened = Atomic<Int>(0)
+        let pool = PostgresReadPool(size: 3) { id in
+            opened.add(1, ordering: .relaxed)
+            return try await PostgresHubStore.connect(configuration, id: id, logger: PostgresHubStore.quietLogger())
+        }
+        let gauge = Gauge()
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    try await pool.withConnection { connection in
+                        gauge.enter()
+                        defer { gauge.leave() }
+                        try await connection.query("SELECT pg_sleep(0.05)", logger: PostgresHubStore.quietLogger())
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(gauge.peak.load(ordering: .relaxed) == 3)  // saturated, never beyond
+        #expect(ContinuousClock.now - started >= .milliseconds(200))  // 12 sleeps of 50 ms, 3 at a time
+        #expect(opened.load(ordering: .relaxed) == 3)  // reused, not reopened
+        let open = try await PostgresAdmin.count("SELECT 1 FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()",
+                                                 url: PostgresTestServer.url!)
+        #expect(open == 3)
+        pool.close()
+    }
+
+    @Test func aFailedConnectionAttemptFreesItsPlace() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let configuration = PostgresURL.configuration(url)!
+        let attempts = Atomic<Int>(0)
+        let pool = PostgresReadPool(size: 1) { id in
+            if attempts.add(1, ordering: .relaxed).newValue == 1 { throw PostgresAdminError.badURL }  // the first attempt fails
+            return try await PostgresHubStore.connect(configuration, id: id, logger: PostgresHubStore.quietLogger())
+        }
+        await #expect(throws: PostgresAdminError.self) { try await pool.withConnection { _ in 0 } }
+        let value = try await pool.withConnection { connection in
+            var one = 0
+            for try await value in try await connection.query("SELECT 1", logger: PostgresHubStore.quietLogger()).decode(Int.self) { one = value }
+            return one
+        }
+        #expect(value == 1)
+        pool.close()
+    }
+}
