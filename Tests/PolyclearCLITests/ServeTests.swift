@@ -100,6 +100,7 @@ import Testing
 
     @Test(arguments: [
         ["--log-level", "loud"], ["--idle-timeout-seconds", "0"], ["--port", "0"], ["--api-key", "participant:BKAABR22:short"],
+        ["--lease-seconds", "61"], ["--postgres-pool-size", "0"], ["--store", "postgres"],
     ])
     func badServeOptionsAreRefusedBeforeAnythingStarts(_ extra: [String]) throws {
         let directory = TemporaryDirectory()
@@ -152,6 +153,8 @@ import Testing
         ("log_level = \"loud\"", "log_level must be"), ("port = 70000", "port must be 1...65535"),
         ("store = \"oracle\"", "store must be"), ("store = \"postgres\"", "needs postgres_url"),
         ("store = \"postgres\"\npostgres_url = \"mysql://x\"", "needs postgres_url"),
+        ("lease_seconds = 0", "lease_seconds must be 1...60"), ("postgres_pool_size = 101", "postgres_pool_size must be 1...100"),
+        ("advertise_host = \"\"", "advertise_host must be"), ("lease_seconds = \"3\"", "lease_seconds must be an integer"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
         let directory = TemporaryDirectory()

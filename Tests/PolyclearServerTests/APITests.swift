@@ -219,6 +219,8 @@ import Testing
                 ("/v1/unit", .post, "bra", .forbidden), ("/v1/unit", .post, "brBank", .forbidden),
                 ("/v1/audit", .get, "operator", .ok), ("/v1/audit", .get, "bra", .forbidden), ("/v1/audit", .get, "brBank", .forbidden),
                 ("/v1/audit", .get, nil, .unauthorized),
+                ("/v1/node", .get, "operator", .ok), ("/v1/node", .get, "bra", .forbidden), ("/v1/node", .get, "brBank", .forbidden),
+                ("/v1/node", .get, nil, .unauthorized),
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "brBank", .forbidden),
                 ("/v1/funds/0d9e2b6c-1f00-4a00-8000-0000000000aa/confirm", .post, "operator", .conflict),
                 ("/v1/setoff-runs", .post, "bra", .forbidden),
