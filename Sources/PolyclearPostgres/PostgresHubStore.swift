@@ -206,6 +206,12 @@ public final class PostgresHubStore: HubStore {
         ("v3-writer-lease", """
             ALTER TABLE writer_fence ADD COLUMN holder text, ADD COLUMN endpoint text, ADD COLUMN lease_expires_at timestamptz
             """),
+        // Every commit rewrites the balances of the accounts it touched: room on each page lets
+        // PostgreSQL keep the new row version beside the old one without touching the indexes
+        // (a "HOT" update).
+        ("v4-accounts-fillfactor", """
+            ALTER TABLE accounts SET (fillfactor = 50)
+            """),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock.
