@@ -142,8 +142,8 @@ public final class PostgresClusterNode: HubAccess {
         let advertised = "\(endpoint!.host):\(endpoint!.port)"
         while !isShuttingDown && !Task.isCancelled {
             do {
-                guard let replica = try await follow(advertising: advertised) else { break }
-                try await write(from: replica)
+                guard try await follow(advertising: advertised) else { break }
+                try await write()
             } catch is CancellationError {
                 break
             } catch {
@@ -161,9 +161,9 @@ public final class PostgresClusterNode: HubAccess {
         try await PostgresHubStore.connect(connectionConfiguration, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
     }
 
-    /// As a follower: loads the replica, keeps it current, and returns it once this node holds
-    /// the lease (nil on shutdown).
-    func follow(advertising endpoint: String) async throws -> Replica? {
+    /// As a follower: loads the replica and keeps it current; true once this node holds the
+    /// lease (false on shutdown).
+    func follow(advertising endpoint: String) async throws -> Bool {
         let connection = try await connect()
         defer { Task { try? await connection.close() } }
         let store = try PostgresHubStore(url: url, configuration: configuration)
@@ -185,11 +185,11 @@ public final class PostgresClusterNode: HubAccess {
             try await catchUp(on: connection)
             if try await tryAcquireLease(endpoint: endpoint, on: connection) {
                 try await catchUp(on: connection)
-                return state.withLock { $0.replica }
+                return true
             }
             try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }
-        return nil
+        return false
     }
 
     /// Replays what the writer committed since the replica's last sequence.
@@ -235,21 +235,13 @@ public final class PostgresClusterNode: HubAccess {
         return (String(text[..<colon]), port)
     }
 
-    /// As the writer, from `replica`, until the lease is lost or the node shuts down.
-    func write(from replica: Replica) async throws {
+    /// As the writer, continuing from the replica, until the lease is lost or the node shuts
+    /// down.
+    func write() async throws {
         let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID)
         defer { store.close() }
-        store.continueFrom(replica.hub, lastSequence: replica.lastSequence)
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
-        let own = state.withLock { state in
-            state.writer = writer
-            state.replica = nil
-            state.role = .writer
-            state.writerEndpoint = state.ownEndpoint
-            return state.ownEndpoint
-        }
-        logger.notice("cluster node \(nodeID): took the writer role at log sequence \(replica.lastSequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")")
         defer {
             state.withLock { state in
                 state.writer = nil
@@ -257,6 +249,8 @@ public final class PostgresClusterNode: HubAccess {
                 state.writerEndpoint = nil
             }
         }
+        let (own, sequence) = try handOver(to: store, writer: writer)
+        logger.notice("cluster node \(nodeID): took the writer role at log sequence \(sequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")")
         if isShuttingDown { writer.shutdown() }
         let renewal = Task { await keepLease(writer: writer) }
         defer { renewal.cancel() }
@@ -267,6 +261,24 @@ public final class PostgresClusterNode: HubAccess {
             throw error
         }
         if isShuttingDown { await releaseLease() }
+    }
+
+    /// In one step: reads go to the writer (they wait for its restore) from now on, and the
+    /// replica moves into the store. A function of its own so that no reference to the replica
+    /// outlives it: the store's must be the only one, or the writer's first change would copy
+    /// the whole hub (and keep two of it in memory).
+    func handOver(to store: PostgresHubStore, writer: Writer<PostgresHubStore>) throws -> (own: (host: String, port: Int)?, sequence: Int64) {
+        let (own, replica) = state.withLock { state -> ((host: String, port: Int)?, Replica?) in
+            guard let replica = state.replica else { return (nil, nil) }
+            state.replica = nil
+            state.writer = writer
+            state.role = .writer
+            state.writerEndpoint = state.ownEndpoint
+            return (state.ownEndpoint, replica)
+        }
+        guard let replica else { throw StoreError(.ioFailure, "no replica to continue from") }
+        store.continueFrom(replica.hub, lastSequence: replica.lastSequence)
+        return (own, replica.lastSequence)
     }
 
     /// Renews the lease every third of its length; stops the writer when the lease is lost,

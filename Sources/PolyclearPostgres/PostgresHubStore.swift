@@ -445,17 +445,17 @@ public final class PostgresHubStore: HubStore {
         for try await value in try await connection.query(bump, logger: logger).decode(Int64.self) { epoch = value }
         guard epoch != 0 else { throw StoreError(.fenced, "this node's writer lease expired before it took the role") }
         fenceEpoch.store(epoch, ordering: .releasing)
-        if let (replica, replicaSequence) = continuation.withLock({ $0 }) {
+        // Moved out (`if var` binds the returned value itself): the replica must be the only
+        // reference to its storage when it changes, or the change would copy all of it.
+        if var continued = continuation.withLock({ stored in defer { stored = nil }; return stored }) {
             // A follower taking over: its replica already holds the log through
-            // `replicaSequence` (checked against the ledger tables when it loaded).
-            var hub = replica
-            let lastSequence = try await Self.replayLog(into: &hub, after: replicaSequence, on: connection, logger: logger)
+            // `continued.lastSequence` (checked against the ledger tables when it loaded).
+            let lastSequence = try await Self.replayLog(into: &continued.hub, after: continued.lastSequence, on: connection, logger: logger)
             nextSequence.withLock { $0 = lastSequence + 1 }
-            if lastSequence == 0 { return hub }  // genesis is stored by the first commit
-            hub.outcomeCommitted()
-            if let violation
- = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
-            return hub
+            if lastSequence == 0 { return continued.hub }  // genesis is stored by the first commit
+            continued.hub.outcomeCommitted()
+            if let violation = continued.hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+            return continued.hub
         }
         var hub = HubStateMachine(configuration: configuration)
         let lastSequence = try await Self.replayLog(into: &hub, after: 0, on: connection, logger: logger)
