@@ -83,6 +83,19 @@ struct ClusterTests {
         #expect(await cluster.waitForRole(0, "writer"))
         #expect(await cluster.waitForRole(1, "follower", writer: 0))
 
+        // A write through the follower is forwarded; the follower's own replica shows it a
+        // poll later (reads are local).
+        let viaFollower = UUID().uuidString.lowercased()
+        let (code, body) = try await Self.call("POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
+                                               body: Self.payment(viaFollower, sequence: 0))
+        #expect(code == 201, "\(body)")
+        var seenOnFollower = false
+        for _ in 0..<100 where !seenOnFollower {
+            seenOnFollower = (try? await Self.call("GET", port: cluster.ports[1], path: "/v1/payments/\(viaFollower)", secret: Self.operatorSecret))?.0 == 200
+            if !seenOnFollower { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(seenOnFollower, "the follower's replica never showed a committed payment")
+
         let outcomes = Outcomes()
         let clients = Task { await Self.load(port: cluster.ports[1], clients: 4, outcomes: outcomes) }
         try await Task.sleep(for: .seconds(1.5))
