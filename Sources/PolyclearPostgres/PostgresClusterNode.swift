@@ -38,7 +38,7 @@ public final class PostgresClusterNode: HubAccess {
     public let nodeID: String
     let url: String
     let configuration: HubConfiguration
-    let connectionConfiguration: PostgresConnection.Configuration
+    let servers: PostgresServers
     let leaseSeconds: Double
     let pollMilliseconds: Int
     let onCommit: @Sendable ([HubEvent]) -> Void
@@ -56,14 +56,14 @@ public final class PostgresClusterNode: HubAccess {
     ///   - readPoolSize: the most connections statement reads hold at once.
     public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100, readPoolSize: Int = 4,
                 logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }) throws(StoreError) {
-        guard let connectionConfiguration = PostgresURL.configuration(url) else {
+        guard let servers = PostgresURL.servers(url) else {
             throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
         guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else { throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms") }
         self.nodeID = UUIDText.format(UInt128.random(in: 1...UInt128.max))
         self.url = url
         self.configuration = configuration
-        self.connectionConfiguration = connectionConfiguration
+        self.servers = servers
         self.leaseSeconds = leaseSeconds
         self.pollMilliseconds = pollMilliseconds
         self.onCommit = onCommit
@@ -158,7 +158,7 @@ public final class PostgresClusterNode: HubAccess {
     }
 
     func connect() async throws -> PostgresConnection {
-        try await PostgresHubStore.connect(connectionConfiguration, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+        try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
     }
 
     /// As a follower: loads the replica and keeps it current; true once this node holds the

@@ -19,7 +19,7 @@ public final class PostgresHubStore: HubStore {
     public let configuration: HubConfiguration
     /// Where it stores (for administration and drills).
     public let url: String
-    let connectionConfiguration: PostgresConnection.Configuration
+    let servers: PostgresServers
     let logger: Logger
     /// The writer's own connection (commits and restore run one at a time, from the single
     /// writer); reconnected after a failure. Reads open short connections of their own, so
@@ -92,15 +92,15 @@ public final class PostgresHubStore: HubStore {
         self.leaseHolder = leaseHolder
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
-        guard let connectionConfiguration = PostgresURL.configuration(url) else {
+        guard let servers = PostgresURL.servers(url) else {
             throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
-        self.connectionConfiguration = connectionConfiguration
+        self.servers = servers
         self.configuration = configuration
         self.url = url
         self.logger = Self.quietLogger()
         let logger = self.logger
-        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(connectionConfiguration, id: id, logger: logger) }
+        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(servers, id: id, logger: logger) }
     }
 
     /// postgres-nio's own logging, kept to what is critical (its debug lines carry queries).
@@ -120,7 +120,36 @@ public final class PostgresHubStore: HubStore {
     /// Connecting has its own short deadline: a backend killed during the handshake can
     /// leave the attempt waiting for ever.
     func connect() async throws -> PostgresConnection {
-        try await Self.connect(connectionConfiguration, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: logger)
+        try await Self.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: logger)
+    }
+
+    struct NoPrimary: Error, CustomStringConvertible {
+        let tried: Int
+        var description: String { "none of the \(tried) servers accepts writes (all standbys, or unreachable)" }
+    }
+
+    /// The first of `servers` that answers — and, when the URL names several, accepts writes.
+    static func connect(_ servers: PostgresServers, id: Int, logger: Logger) async throws -> PostgresConnection {
+        var lastError: (any Error)?
+        for candidate in servers.candidates {
+            do {
+                let connection = try await connect(candidate, id: id, logger: logger)
+                guard servers.requiresPrimary else { return connection }
+                var isStandby = true
+                do {
+                    for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) { isStandby = value }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                if !isStandby { return connection }
+                try? await connection.close()
+                lastError = NoPrimary(tried: servers.candidates.count)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? NoPrimary(tried: 0)
     }
 
     static func connect(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {

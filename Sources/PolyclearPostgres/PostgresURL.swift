@@ -8,7 +8,27 @@ import PostgresNIO
 /// trusted authority) or `verify-full` (and issued for this host name or IP address);
 /// `sslrootcert` is the authorities' PEM file (default: the system's trust store).
 enum PostgresURL {
-    static let hint = "postgres://user:password@host:port/database[?sslmode=disable|require|verify-ca|verify-full&sslrootcert=FILE]"
+    static let hint = "postgres://user:password@host:port[,host2:port2…]/database[?sslmode=disable|require|verify-ca|verify-full&sslrootcert=FILE]"
+
+    /// Several hosts (`host1:port1,host2:port2`, as libpq takes them): each connection goes to
+    /// the first that accepts writes — a primary, not a standby — so that after a standby is
+    /// promoted the nodes find it without being repointed. One host: that server, as it is.
+    static func servers(_ url: String) -> PostgresServers? {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        let hosts = authority[authority.index(after: at)...].split(separator: ",", omittingEmptySubsequences: false)
+        var candidates: [PostgresConnection.Configuration] = []
+        for host in hosts {
+            let single = String(url[..<schemeEnd.upperBound]) + authority[...at] + host + afterScheme[authorityEnd...]
+            guard !host.isEmpty, let configuration = configuration(single) else { return nil }
+            candidates.append(configuration)
+        }
+        guard !candidates.isEmpty, candidates.count <= 8 else { return nil }
+        return PostgresServers(candidates: candidates)
+    }
 
     static func configuration(_ url: String) -> PostgresConnection.Configuration? {
         guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
@@ -44,6 +64,13 @@ enum PostgresURL {
         return PostgresConnection.Configuration(host: host, port: components.port ?? 5432, username: user, password: components.password,
                                                 database: database.isEmpty ? user : database, tls: tls)
     }
+}
+
+/// The servers a URL names, in order (see `PostgresURL.servers`).
+struct PostgresServers: Sendable {
+    let candidates: [PostgresConnection.Configuration]
+    /// Several hosts: only a server that accepts writes will do.
+    var requiresPrimary: Bool { candidates.count > 1 }
 }
 
 extension PostgresConnection {
