@@ -72,3 +72,21 @@ final class ChildProcess: Sendable {
         return (status, child.standardOutput, child.standardError)
     }
 }
+
+/// A TCP port on 127.0.0.1 that nothing listens on now: the kernel picks it (bind to port 0),
+/// so it is not one of the ports other tests or outgoing connections happen to hold.
+func freeLocalPort() -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    precondition(descriptor >= 0, "socket() failed")
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    precondition(bound, "bind() to a free port failed")
+    return Int(UInt16(bigEndian: address.sin_port))
+}

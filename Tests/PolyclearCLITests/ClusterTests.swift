@@ -76,7 +76,7 @@ struct ClusterTests {
     /// follower takes over within a few seconds, every acknowledged payment is stored exactly
     /// once, and the database passes `ledger check`.
     @Test func killingTheWriterUnderLoadHandsTheRoleOverAndLosesNothing() async throws {
-        let cluster = try await Cluster.create(name: "failover", portOffset: 101)
+        let cluster = try await Cluster.create(name: "failover")
         let first = try cluster.start(0, sampleUnion: true)
         let second = try cluster.start(1)
         defer { first.kill(); second.kill() }
@@ -137,7 +137,7 @@ struct ClusterTests {
     /// what it still tries to write is refused (by the fence, or because it stepped down and
     /// forwards), it becomes a follower, and only payments acknowledged to a client are stored.
     @Test func aPausedWriterCannotCommitAfterLosingItsLease() async throws {
-        let cluster = try await Cluster.create(name: "paused", portOffset: 211)
+        let cluster = try await Cluster.create(name: "paused")
         let first = try cluster.start(0, sampleUnion: true)
         let second = try cluster.start(1)
         defer { first.kill(signal: SIGCONT); first.kill(); second.kill() }
@@ -185,18 +185,22 @@ struct ClusterNodes {
     let ports: [Int]
     let leaseSeconds: Int
 
-    init(url: String, nodes: Int = 2, leaseSeconds: Int = 1, portOffset: Int) {
+    init(url: String, nodes: Int = 2, leaseSeconds: Int = 1) {
         self.url = url
-        let base = 21_000 + Int((getpid() + Int32(portOffset)) % 18_000)
-        ports = (0..<nodes).map { base + $0 }
+        var ports: [Int] = []
+        while ports.count < nodes {
+            let port = freeLocalPort()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        self.ports = ports
         self.leaseSeconds = leaseSeconds
     }
 
     /// On a new database of the test server.
-    static func create(name: String, nodes: Int = 2, portOffset: Int) async throws -> ClusterNodes {
+    static func create(name: String, nodes: Int = 2) async throws -> ClusterNodes {
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let url = try await PostgresAdmin.createDatabase("polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
-        return ClusterNodes(url: url, nodes: nodes, portOffset: portOffset)
+        return ClusterNodes(url: url, nodes: nodes)
     }
 
     func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {

@@ -44,7 +44,7 @@ import Testing
 
         let name = "polyclear_replica_\(getpid())_\(Int.random(in: 0..<1_000_000))"
         let database = try await PostgresAdmin.createDatabase(name, adminURL: primary)
-        let cluster = ClusterNodes(url: database, portOffset: 307)
+        let cluster = ClusterNodes(url: database)
         let node = try cluster.start(0, sampleUnion: true)
         defer { node.kill() }
         for sequence in 0..<5 {
@@ -76,7 +76,9 @@ import Testing
         }
         let directory = TemporaryDirectory()
         let pair = directory.path("pair")
-        let primaryPort = 40_000 + Int(getpid() % 10_000), standbyPort = primaryPort + 10_000
+        let primaryPort = freeLocalPort()
+        var standbyPort = freeLocalPort()
+        while standbyPort == primaryPort { standbyPort = freeLocalPort() }
         let started = try Self.runScript(["start-replicated", pair, "\(primaryPort)", "\(standbyPort)"])
         defer { _ = try? Self.runScript(["stop", pair, "immediate"]) }
         try #require(started.status == 0, "\(started.output)")
@@ -86,7 +88,7 @@ import Testing
         let name = "polyclear_promote"
         _ = try await PostgresAdmin.createDatabase(name, adminURL: urls[0])
         let both = "postgres://polyclear@127.0.0.1:\(primaryPort),127.0.0.1:\(standbyPort)/\(name)"
-        let cluster = ClusterNodes(url: both, portOffset: 409)
+        let cluster = ClusterNodes(url: both)
         let node = try cluster.start(0, sampleUnion: true)
         defer { node.kill() }
         let outcomes = ClusterTests.Outcomes()
