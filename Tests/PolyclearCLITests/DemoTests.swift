@@ -7,7 +7,7 @@ import Testing
     /// cycle closes, it stops by itself, and the database it leaves passes `ledger check`.
     @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() throws {
         let directory = TemporaryDirectory()
-        let port = 20_000 + Int(getpid() % 20_000)
+        let port = freeLocalPort()
         let demo = try ChildProcess.run(["demo", "--duration", "4", "--cycle-seconds", "2", "--rate", "100",
                                          "--port", "\(port)", "--directory", directory.path("demo")])
         #expect(demo.status == 0, "\(demo.error)")

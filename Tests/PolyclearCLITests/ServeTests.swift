@@ -46,7 +46,7 @@ import Testing
     @Test func anAcknowledgedPaymentSurvivesShutdownAndRestart() async throws {
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite")
-        let port = 20_000 + Int((getpid() + 7_919) % 20_000)
+        let port = freeLocalPort()
         let id = "0d9e2b6c-1f00-4a00-8000-00000000a001"
         let payment = """
             {"id":"\(id)","payer":"BKAABR22","payee":"BKAACN22","amount":"1000.00","endToEndId":"E1",
@@ -76,7 +76,7 @@ import Testing
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let url = try await PostgresAdmin.createDatabase("polyclear_serve_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
         let directory = TemporaryDirectory()
-        let port = 20_000 + Int((getpid() + 4_421) % 19_000)
+        let port = freeLocalPort()
         let extra = ["--store", "postgres", "--postgres-url", url]
         let id = "0d9e2b6c-1f00-4a00-8000-00000000b001"
         let payment = """
@@ -113,7 +113,7 @@ import Testing
     /// A port already taken: a clear error and a non-zero exit, not a process waiting forever.
     @Test func aTakenPortStopsTheServerWithTheReason() throws {
         let directory = TemporaryDirectory()
-        let port = 20_000 + Int((getpid() + 1_237) % 19_000)
+        let port = freeLocalPort()
         let first = try ChildProcess(["serve", "--db", directory.path("a.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
         #expect(Self.waitUntilReady(port: port))
         let second = try ChildProcess.run(["serve", "--db", directory.path("b.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
@@ -125,7 +125,7 @@ import Testing
     /// Precedence: flag over environment over file over default; the database and keys come from the file.
     @Test func theConfigurationFileEnvironmentAndFlagsCombine() throws {
         let directory = TemporaryDirectory()
-        let base = 20_000 + Int((getpid() + 3_571) % 19_000)
+        let base = freeLocalPort()  // and the next two
         let config = directory.path("polyclear.toml")
         try """
             # polyclear serve configuration
