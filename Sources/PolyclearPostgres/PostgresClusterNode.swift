@@ -238,7 +238,9 @@ public final class PostgresClusterNode: HubAccess {
     /// As the writer, continuing from the replica, until the lease is lost or the node shuts
     /// down.
     func write() async throws {
-        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID)
+        // A commit attempt that outlasts the lease is futile (another node may hold the role by
+        // then): give up on it sooner than the default, and let the read-back decide its fate.
+        let store = try PostgresHubStore(url: url, configuration: configuration, commitDeadlineSeconds: leaseSeconds + 1, leaseHolder: nodeID)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })

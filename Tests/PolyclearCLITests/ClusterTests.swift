@@ -42,7 +42,8 @@ struct ClusterTests {
         }
     }
 
-    /// What a client saw: acknowledged ids, and the statuses of everything else.
+    /// What a client saw: acknowledged ids (with when they were sent: one sent after a kill can
+    /// only have been accepted by the new writer), and the statuses of everything else.
     final class Outcomes: Sendable {
         let acknowledged = Mutex<[String: ContinuousClock.Instant]>([:])
         let others = Mutex<[Int: Int]>([:])
@@ -58,10 +59,11 @@ struct ClusterTests {
                     while !outcomes.stop.load(ordering: .relaxed) {
                         let sequence = outcomes.sent.add(1, ordering: .relaxed).newValue
                         let id = UUID().uuidString.lowercased()
+                        let sent = ContinuousClock.now
                         let code = (try? await call("POST", port: port, path: "/v1/payments", secret: bankSecret,
                                                     body: payment(id, sequence: sequence), timeout: 10))?.0 ?? -1
                         if code == 201 {
-                            outcomes.acknowledged.withLock { $0[id] = .now }
+                            outcomes.acknowledged.withLock { $0[id] = sent }
                         } else {
                             outcomes.others.withLock { $0[code, default: 0] += 1 }
                             try? await Task.sleep(for: .milliseconds(20))
