@@ -238,9 +238,10 @@ public final class PostgresClusterNode: HubAccess {
     /// As the writer, continuing from the replica, until the lease is lost or the node shuts
     /// down.
     func write() async throws {
-        // A commit attempt that outlasts the lease is futile (another node may hold the role by
-        // then): give up on it sooner than the default, and let the read-back decide its fate.
-        let store = try PostgresHubStore(url: url, configuration: configuration, commitDeadlineSeconds: leaseSeconds + 1, leaseHolder: nodeID)
+        // An attempt stuck on a connection to a crashed server must not hold the node for the
+        // default 10 s: give up sooner (the read-back decides what became of it), but not so
+        // soon that slow, legitimate commits are abandoned over and over.
+        let store = try PostgresHubStore(url: url, configuration: configuration, commitDeadlineSeconds: max(5, leaseSeconds + 1), leaseHolder: nodeID)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })

@@ -300,6 +300,14 @@ public final class PostgresHubStore: HubStore {
             } catch {
                 lastError = error
                 if let refusal = Self.storeError(in: error) { throw refusal }
+                // An abandoned attempt may still have been committing (its COMMIT waiting for the
+                // disk or a synchronous standby) when the read-back above found nothing: the retry
+                // then meets its own rows (unique violation). Read back again before giving up.
+                if attempt > 0 || Self.isUniqueViolation(error), let stored = try? await storedLog(sequence: sequence) {
+                    guard stored == log else { throw StoreError(.fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role") }
+                    nextSequence.withLock { $0 = sequence + 1 }
+                    return
+                }
                 guard Self.isRetryable(error) else { throw StoreError(.ioFailure, "commit \(sequence) failed: \(Self.describe(error))") }
             }
         }
@@ -335,6 +343,15 @@ public final class PostgresHubStore: HubStore {
         if let store = error as? StoreError { return store }
         if let transaction = error as? PostgresTransactionError { return transaction.closureError.flatMap(storeError(in:)) }
         return nil
+    }
+
+    /// A unique constraint refused a row (23505): for a retried commit, its own earlier attempt.
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        var candidates: [any Error] = [error]
+        if let transaction = error as? PostgresTransactionError {
+            candidates += [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }
+        }
+        return candidates.contains { ($0 as? PSQLError)?.serverInfo?[.sqlState] == "23505" }
     }
 
     static func isRetryable(_ error: any Error) -> Bool {

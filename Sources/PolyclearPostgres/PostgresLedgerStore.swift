@@ -35,6 +35,9 @@ public final class PostgresLedgerStore: LedgerStore {
                 return
             } catch {
                 lastError = error
+                // A retry meeting the rows of an abandoned attempt that committed after all.
+                if attempt > 0 || PostgresHubStore.isUniqueViolation(error),
+                   let clock = try? await lastTimestamp(), clock == Int64(bitPattern: outcome.lastTimestamp) { return }
                 guard PostgresHubStore.isRetryable(error) else { throw StoreError(.ioFailure, "commit failed: \(PostgresHubStore.describe(error))") }
             }
         }

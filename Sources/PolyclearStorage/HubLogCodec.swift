@@ -95,8 +95,12 @@ struct BinaryWriter {
         }
     }
 
+    /// Sorted keys: the same entry always gives the same bytes (dictionaries iterate in an
+    /// order of their own), so a stored blob can be compared with a fresh encoding.
     mutating func json(_ value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
         byte(HubLogTag.json.rawValue)
         varint(UInt64(data.count))
         bytes.append(contentsOf: data)
