@@ -22,7 +22,7 @@ public final class PostgresHubStore: HubStore {
     let servers: PostgresServers
     let logger: Logger
     /// The writer's own connection (commits and restore run one at a time, from the single
-    /// writer); reconnected after a failure. Reads open short connections of their own, so
+    /// writer); reconnected after a failure. Reads use the read pool's connections, so
     /// they never see a commit in progress.
     let writerConnection = Mutex<PostgresConnection?>(nil)
     let connectionCounter = Atomic<Int>(0)
@@ -78,14 +78,14 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    /// - Parameter url: `postgres://user[:password]@host[:port]/database` (TLS off; use a
-    ///   Unix socket or a private network, or terminate TLS in front).
     /// An attempt that has not finished by then is abandoned (its connection closed) and
     /// retried: a connection killed at the wrong moment must not hang the writer.
     let commitDeadlineSeconds: Double
     let restoreDeadlineSeconds: Double
 
-    /// - Parameter readPoolSize: the most connections reads (statements, checks) hold at once.
+    /// - Parameters:
+    ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
+    ///   - readPoolSize: the most connections reads (statements, checks) hold at once.
     public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
                 leaseHolder: String? = nil, readPoolSize: Int = 4) throws(StoreError) {
         guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
@@ -382,7 +382,12 @@ public final class PostgresHubStore: HubStore {
             let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }.first
             return inner.map(describe) ?? "transaction failed"
         }
-        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return "\(message) (\(psql.serverInfo?[.sqlState] ?? ""))" }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] { return "\(message) (\(psql.serverInfo?[.sqlState] ?? ""))" }
+            // No answer from the server: say what failed (the connection), not postgres-nio's
+            // generic text; the underlying socket error carries no query or credentials.
+            return "no answer from the server (\(psql.code)\(psql.underlying.map { ": \($0)" } ?? ""))"
+        }
         return String(describing: error).prefix(300).description
     }
 
@@ -575,6 +580,8 @@ public final class PostgresHubStore: HubStore {
             throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
         } catch let error as StoreError {
             throw error
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {  // undefined table
+            throw StoreError(.notAPolyclearDatabase, "\(Self.redacted(url)) has no Polyclear tables (\(Self.describe(error))): an empty or a foreign database")
         } catch {
             throw StoreError(.ioFailure, "PostgreSQL at \(Self.redacted(url)): \(Self.describe(error))")
         }

@@ -88,6 +88,26 @@ import Testing
         }
     }
 
+    /// Hostile requests to a follower: a body over the limit is refused there (413) and never
+    /// sent on; hop-by-hop headers a client sends (Connection, Transfer-Encoding, Host) are not
+    /// passed to the writer, which still answers.
+    @Test func aFollowerRefusesOversizedBodiesAndDropsHopByHopHeaders() async throws {
+        try await Self.withNodes(route: { .forward(host: "127.0.0.1", port: $0) }) { writer, follower, hub in
+            let before = try await hub.read { $0.paymentCount }
+            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: (1 << 20) + 1)
+            let tooLarge = try await follower.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"), body: huge)
+            #expect(tooLarge.status == .contentTooLarge)
+            var hostile = APITests.headers("brBank")
+            hostile[.connection] = "close"
+            hostile[HTTPField.Name("Host")!] = "evil.example"
+            hostile[HTTPField.Name("Proxy-Authorization")!] = "Basic c2VjcmV0"
+            let answered = try await follower.execute(uri: "/v1/payments", method: .post, headers: hostile,
+                                                      body: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-00000000f004"))
+            #expect(answered.status == .created, "\(String(buffer: answered.body))")
+            #expect(try await hub.read { $0.paymentCount } == before + 1)
+        }
+    }
+
     @Test func withoutAWriterWritesAreRefusedAndReadsStillAnswered() async throws {
         // No port listens at 1: the writer's address is known but unreachable.
         for route in [WriteRoute.unavailable, .forward(host: "127.0.0.1", port: 1)] {
