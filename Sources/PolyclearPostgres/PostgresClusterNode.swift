@@ -238,10 +238,10 @@ public final class PostgresClusterNode: HubAccess {
     /// As the writer, continuing from the replica, until the lease is lost or the node shuts
     /// down.
     func write() async throws {
-        // An attempt stuck on a connection to a crashed server must not hold the node for the
-        // default 10 s: give up sooner (the read-back decides what became of it), but not so
-        // soon that slow, legitimate commits are abandoned over and over.
-        let store = try PostgresHubStore(url: url, configuration: configuration, commitDeadlineSeconds: max(5, leaseSeconds + 1), leaseHolder: nodeID)
+        // The default commit deadline (10 s): a shorter one (5 s) sped up recovery after a
+        // primary crash, but under load in CI it abandoned slow, legitimate commits, and one
+        // batch was then answered 503 although it was stored — not yet explained.
+        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })

@@ -150,7 +150,7 @@ extension BenchHTTPCommand {
             exitWithError("io_failure", "cannot create a database with \(adminURL): \(error)")
         }
         var logger = Logger(label: "polyclear.bench")
-        logger.logLevel = .error
+        logger.logLevel = .warning  // a node stepping down or a failed commit is worth seeing
         var servers: [HubServer<PostgresClusterNode>] = []
         let bound = AsyncStream.makeStream(of: (Int, Int).self)
         for index in 0..<nodes {
