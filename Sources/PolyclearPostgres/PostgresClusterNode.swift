@@ -85,9 +85,10 @@ public final class PostgresClusterNode: HubAccess {
         return try await writer.read(body)
     }
 
-    public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
+    public func submit<T: Sendable>(_ commands: [HubCommand],
+                                    answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws(WriterError) -> T {
         guard let writer = state.withLock({ $0.writer }) else { throw .notWriter }
-        return try await writer.submit(commands)
+        return try await writer.submit(commands, answering: body)
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
@@ -157,8 +158,21 @@ public final class PostgresClusterNode: HubAccess {
         }
     }
 
+    /// A connection for following and for the lease. Its lease updates commit without waiting
+    /// for a synchronous standby (`synchronous_commit = local`): a renewal that waited behind a
+    /// loaded standby could let the lease run out under a healthy writer. Safety does not rest
+    /// on the lease being replicated — after a promotion a stale lease only lets another node
+    /// take over sooner, and the fencing epoch (taken with full synchronous commit) refuses the
+    /// old writer's commits.
     func connect() async throws -> PostgresConnection {
-        try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+        let connection = try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+        do {
+            try await connection.query("SET synchronous_commit = local", logger: pgLogger)
+        } catch {
+            try? await connection.close()  // postgres-nio requires a close before release
+            throw error
+        }
+        return connection
     }
 
     /// As a follower: loads the replica and keeps it current; true once this node holds the
@@ -238,10 +252,10 @@ public final class PostgresClusterNode: HubAccess {
     /// As the writer, continuing from the replica, until the lease is lost or the node shuts
     /// down.
     func write() async throws {
-        // The default commit deadline (10 s): a shorter one (5 s) sped up recovery after a
-        // primary crash, but under load in CI it abandoned slow, legitimate commits, and one
-        // batch was then answered 503 although it was stored — not yet explained.
-        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID)
+        // The default commit deadline (10 s): a shorter one would recover sooner after a
+        // primary crash, but abandons slow, legitimate commits under load (debug builds in CI
+        // take seconds per batch beside a synchronous standby).
+        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID, operations: logger)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
@@ -255,12 +269,13 @@ public final class PostgresClusterNode: HubAccess {
         let (own, sequence) = try handOver(to: store, writer: writer)
         logger.notice("cluster node \(nodeID): took the writer role at log sequence \(sequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")")
         if isShuttingDown { writer.shutdown() }
-        let renewal = Task { await keepLease(writer: writer) }
+        // On a thread of its own: the writer's work on the shared pool must not delay renewals.
+        let renewal = Task(executorPreference: ThreadTaskExecutor.lease) { await self.keepLease(writer: writer) }
         defer { renewal.cancel() }
         do {
             try await writer.run()
         } catch let error as StoreError where error.code == .fenced {
-            logger.notice("cluster node \(nodeID): \(error.description)")
+            logger.warning("cluster node \(nodeID): \(error.description)")
             throw error
         }
         if isShuttingDown { await releaseLease() }
@@ -301,7 +316,7 @@ public final class PostgresClusterNode: HubAccess {
                     WHERE id = 1 AND holder = \(nodeID) RETURNING epoch
                     """, logger: pgLogger).decode(Int64.self) { held = true }
                 if !held {
-                    logger.notice("cluster node \(nodeID): another node took the writer lease; stepping down")
+                    logger.warning("cluster node \(nodeID): another node took the writer lease; stepping down")
                     writer.shutdown()
                     return
                 }

@@ -1,6 +1,7 @@
 public import PolyclearCore
 public import PolyclearStorage
 import Foundation
+public import Logging
 import PostgresNIO
 import Synchronization
 
@@ -37,6 +38,8 @@ public final class PostgresHubStore: HubStore {
     /// In a cluster: the node whose lease entitles this store to write (`restore` takes the
     /// fencing epoch only while that lease is held). Nil: it takes the role unconditionally.
     let leaseHolder: String?
+    /// Where a failed commit attempt is reported (a warning each: retries are worth seeing).
+    let operations: Logger?
     /// A replica of the log up to a sequence, which `restore` continues from instead of
     /// replaying the log from the start (a follower taking over).
     let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
@@ -87,9 +90,10 @@ public final class PostgresHubStore: HubStore {
     ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
     ///   - readPoolSize: the most connections reads (statements, checks) hold at once.
     public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-                leaseHolder: String? = nil, readPoolSize: Int = 4) throws(StoreError) {
+                leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil) throws(StoreError) {
         guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
         self.leaseHolder = leaseHolder
+        self.operations = operations
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
         guard let servers = PostgresURL.servers(url) else {
@@ -224,8 +228,8 @@ public final class PostgresHubStore: HubStore {
             CREATE TABLE hub_log (sequence bigint PRIMARY KEY, entries bytea NOT NULL);
             CREATE TABLE hub_events (sequence bigint PRIMARY KEY, events bytea NOT NULL);
             """),
-        // The writer's fencing token: each restore takes the next epoch; each commit first
-        // locks the row and checks it still holds the epoch it took.
+        // The writer's fencing token: each restore takes the next epoch; each commit locks the
+        // row (shared) and checks it still holds the epoch it took.
         ("v2-writer-fence", """
             CREATE TABLE writer_fence (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);
             INSERT INTO writer_fence (id, epoch) VALUES (1, 0);
@@ -287,18 +291,23 @@ public final class PostgresHubStore: HubStore {
             do {
                 try await Self.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
                     try await self.onWriterConnection { connection in try await connection.withTransaction(logger: self.logger) { connection in
-                        try await self.checkFence(connection)
                         try await Self.write(outcome.ledger, connection, logger: self.logger)
                         try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: self.logger)
                         if let events {
                             try await connection.query("INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))", logger: self.logger)
                         }
+                        // Last, so that the fence row is locked only while the transaction commits:
+                        // the lease lives in the same row, and a renewal waiting behind a long
+                        // commit (seconds, under load) would let the lease run out under a
+                        // healthy writer.
+                        try await self.checkFence(connection)
                     } }
                 }
                 nextSequence.withLock { $0 = sequence + 1 }
                 return
             } catch {
                 lastError = error
+                operations?.warning("commit \(sequence), attempt \(attempt + 1) of \(Self.attemptsMax): \(Self.describe(error))")
                 if let refusal = Self.storeError(in: error) { throw refusal }
                 // An abandoned attempt may still have been committing (its COMMIT waiting for the
                 // disk or a synchronous standby) when the read-back above found nothing: the retry
@@ -314,12 +323,15 @@ public final class PostgresHubStore: HubStore {
         throw StoreError(.ioFailure, "commit \(sequence) failed after \(Self.attemptsMax) attempts: \(lastError.map(Self.describe) ?? "")")
     }
 
-    /// Inside a commit's transaction: lock the fence row and require this store's epoch.
+    /// Inside a commit's transaction, after its writes: lock the fence row (shared, until the
+    /// commit ends) and require this store's epoch. A new writer's epoch bump then either came
+    /// first (this commit is refused) or waits until this commit is durable, and its restore
+    /// reads it.
     func checkFence(_ connection: PostgresConnection) async throws {
         let mine = fenceEpoch.load(ordering: .acquiring)
         guard mine != 0 else { return }
         var current: Int64 = -1
-        for try await value in try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger).decode(Int64.self) {
+        for try await value in try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR SHARE", logger: logger).decode(Int64.self) {
             current = value
         }
         guard current == mine else {

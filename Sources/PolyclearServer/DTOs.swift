@@ -113,20 +113,26 @@ struct PaymentDTO: ResponseCodable {
 
     /// Many payments with one read of the hub for their currencies (not one per payment).
     static func many<A: HubAccess>(_ states: [PaymentState], writer: A, currencies: CurrencyTable) async throws -> [PaymentDTO] {
-        let ids = states.map(\.id)
-        let found = try await PolyclearAPI.read(writer) { hub in
-            ids.map { id -> (parties: (CurrencyCode?, CurrencyCode?), returnOf: UInt128?, returns: [UInt128]) in
-                // Return links cost two lookups per payment: skipped while there are no returns.
-                let links = hub.hasReturns ? (hub.originalOfReturn(id), hub.returnsOf(id).ids) : (nil, [])
-                guard let p = hub.paymentParties(id) else { return ((nil, nil), links.0, links.1) }
-                return ((hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
-                         hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }), links.0, links.1)
+        try await PolyclearAPI.read(writer) { hub in describe(states, in: hub, currencies: currencies) }
+    }
+
+    /// The payments as `hub` shows them: the parties' currencies and the return links.
+    static func describe(_ states: [PaymentState], in hub: HubStateMachine, currencies: CurrencyTable) -> [PaymentDTO] {
+        // Return links cost two lookups per payment: skipped while there are no returns.
+        let hasReturns = hub.hasReturns
+        return states.map { state in
+            let id = state.id
+            var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
+            if let p = hub.paymentParties(id) {
+                parties = (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
+                           hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
             }
-        }
-        return zip(states, found).map { state, found in
-            var dto = PaymentDTO(state, parties: found.parties, currencies: currencies)
-            dto.returnOf = found.returnOf.map(UUIDCoding.encode)
-            dto.returns = found.returns.isEmpty ? nil : found.returns.map(UUIDCoding.encode)
+            var dto = PaymentDTO(state, parties: parties, currencies: currencies)
+            if hasReturns {
+                dto.returnOf = hub.originalOfReturn(id).map(UUIDCoding.encode)
+                let returns = hub.returnsOf(id).ids
+                dto.returns = returns.isEmpty ? nil : returns.map(UUIDCoding.encode)
+            }
             return dto
         }
     }

@@ -60,9 +60,9 @@ public enum PolyclearAPI {
             case .participant(let bic) where bic == instruction.payer: break
             default: throw APIError(.forbidden, code: "forbidden", "only the payer bank or the operator may submit a payment")
             }
-            let results = try await submit(writer, [.submitPayment(instruction)], by: caller)
-            guard case .payment(let state) = results.first else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
-            return EditedResponse(status: .created, response: try await PaymentDTO(state, writer: writer, currencies: currencies))
+            let answers = try await submitPayments(writer, [.submitPayment(instruction)], by: caller, currencies: currencies)
+            guard let payment = answers.first?.payment else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+            return EditedResponse(status: .created, response: payment)
         }
         router.get("/v1/payments/:id") { _, context -> PaymentDTO in
             let caller = try context.requireCaller()
@@ -102,12 +102,11 @@ public enum PolyclearAPI {
                 default: throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own")
                 }
             }
-            let results = try await submit(writer, instructions.map { .submitPayment($0) }, by: caller)
-            let states = try results.map { result in
-                guard case .payment(let state) = result else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
-                return state
+            let answers = try await submitPayments(writer, instructions.map { .submitPayment($0) }, by: caller, currencies: currencies)
+            return try answers.map { answer in
+                guard let payment = answer.payment else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+                return payment
             }
-            return try await PaymentDTO.many(states, writer: writer, currencies: currencies)
         }
         router.get("/v1/queue") { _, context -> [String] in
             let caller = try context.requireCaller()
@@ -159,9 +158,12 @@ public enum PolyclearAPI {
                 throw APIError(.forbidden, code: "forbidden", "a member's central bank confirms its own instructions")
             }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let results = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))], by: caller)
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "nothing to confirm") }
-            return try await read(writer) { hub in hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
+            let (result, cycle) = try await submit(writer, [.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))],
+                                                   by: caller) { results, hub in
+                (results.first, hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber))
+            }
+            if case .refused(let rejection) = result { throw APIError(.conflict, code: rejection.code, "nothing to confirm") }
+            return cycle
         }
         router.get("/v1/statements/:bic/cycles/:number") { request, context -> Response in
             let caller = try context.requireCaller()
@@ -209,9 +211,9 @@ public enum PolyclearAPI {
                 return false
             }
             guard isPayer else { throw APIError(.notFound, code: "not_found", "no such payment") }
-            let results = try await submit(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller)
-            switch results.first {
-            case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
+            let answer = try await submitPayments(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller, currencies: currencies).first
+            switch answer?.result {
+            case .payment: return answer!.payment!
             case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "only a queued or held payment can be cancelled")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
@@ -231,9 +233,11 @@ public enum PolyclearAPI {
             let caller = try context.requireCaller()
             guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator records the union's unit definition") }
             let amounts = try await request.decode(as: UnitRequestDTO.self, context: context).amounts()
-            let results = try await submit(writer, [.defineUnit(amountsPerUnit: amounts)], by: caller)
-            if case .refused(let rejection) = results.first { throw APIError(.unprocessableContent, code: rejection.code, "the unit definition was refused") }
-            return try await read(writer) { hub in UnitDTO(unit: currencies.unit, amounts: hub.unitDefinition, fixing: hub.currentFixing) }
+            let (result, unit) = try await submit(writer, [.defineUnit(amountsPerUnit: amounts)], by: caller) { results, hub in
+                (results.first, UnitDTO(unit: currencies.unit, amounts: hub.unitDefinition, fixing: hub.currentFixing))
+            }
+            if case .refused(let rejection) = result { throw APIError(.unprocessableContent, code: rejection.code, "the unit definition was refused") }
+            return unit
         }
         router.get("/v1/audit") { request, context -> AuditPageDTO in
             guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the audit trail is the operator's") }
@@ -359,9 +363,11 @@ public enum PolyclearAPI {
                 throw APIError(.forbidden, code: "forbidden", "only the operator closes cycles")
             }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let results = try await submit(writer, [.closeCycle(number: number)], by: caller)
-            if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the cycle cannot be closed") }
-            return try await read(writer) { hub in hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber) }
+            let (result, cycle) = try await submit(writer, [.closeCycle(number: number)], by: caller) { results, hub in
+                (results.first, hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber))
+            }
+            if case .refused(let rejection) = result { throw APIError(.conflict, code: rejection.code, "the cycle cannot be closed") }
+            return cycle
         }
         ISO20022Routes.add(to: router, writer: writer, currencies: currencies)
         return router
@@ -384,9 +390,9 @@ public enum PolyclearAPI {
         }
         guard visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
         let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
-        let results = try await submit(writer, [command], by: caller)
-        switch results.first {
-        case .payment(let state): return try await PaymentDTO(state, writer: writer, currencies: currencies)
+        let answer = try await submitPayments(writer, [command], by: caller, currencies: currencies).first
+        switch answer?.result {
+        case .payment: return answer!.payment!
         case .refused(.notAllowedForActor): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
         case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "the payment is not reserved")
         default: throw APIError(.internalServerError, code: "internal", "unexpected result")
@@ -431,12 +437,37 @@ public enum PolyclearAPI {
         do { return try await writer.read(body) } catch { throw APIError(.serviceUnavailable, code: "stopped", "the hub's state is not available on this node yet") }
     }
 
+    static func submit<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
+        try await submit(writer, commands, by: caller) { results, _ in results }
+    }
+
+    /// A committed command's result and, where it is a payment, the payment as committed.
+    struct PaymentAnswer: Sendable {
+        let result: HubResult
+        let payment: PaymentDTO?
+    }
+
+    /// Submits payment commands; each answer describes its payment from the state it was
+    /// committed in (not from a later read, which could fail after the commit).
+    static func submitPayments<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller,
+                                             currencies: CurrencyTable) async throws -> [PaymentAnswer] {
+        try await submit(writer, commands, by: caller) { results, hub in
+            let states = results.compactMap { result -> PaymentState? in if case .payment(let state) = result { state } else { nil } }
+            var described = PaymentDTO.describe(states, in: hub, currencies: currencies).makeIterator()
+            return results.map { result in
+                if case .payment = result { PaymentAnswer(result: result, payment: described.next()) } else { PaymentAnswer(result: result, payment: nil) }
+            }
+        }
+    }
+
     /// Commands of the operator and of central banks go into the audit trail with who gave
     /// them (`HubCommand.attributed`); banks' own payment commands carry their actor already.
-    static func submit<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
+    /// The answer is built by `body` on the state the commands were committed in.
+    static func submit<A: HubAccess, T: Sendable>(_ writer: A, _ commands: [HubCommand], by caller: Caller,
+                                                  answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws -> T {
         let attributed = caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
         do {
-            return try await writer.submit(attributed)
+            return try await writer.submit(attributed, answering: body)
         } catch .busy {
             throw APIError(.serviceUnavailable, code: "busy", "the hub is busy: retry shortly")
         } catch .batchTooLarge {

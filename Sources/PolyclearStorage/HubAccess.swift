@@ -7,14 +7,25 @@ public import PolyclearCore
 public protocol HubAccess: Sendable {
     /// Runs `body` on committed state (never a half-applied batch).
     func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T
-    /// Applies commands and waits until they are durably committed.
-    func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult]
+    /// Applies commands, waits until they are durably committed, and answers with `body` run
+    /// on the state they were committed in. An answer built by a later `read` could fail after
+    /// the commit (this node may lose the writer role in between) and report a committed
+    /// write as failed: what the answer shows must come from here.
+    func submit<T: Sendable>(_ commands: [HubCommand],
+                             answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws(WriterError) -> T
     /// Committed transfers of one ledger account in a timestamp range (for statements).
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
     /// Where a write request should go now.
     var writeRoute: WriteRoute { get }
     /// This node's part (`GET /v1/node`).
     var nodeStatus: HubNodeStatus { get }
+}
+
+extension HubAccess {
+    /// Applies commands and waits until they are durably committed.
+    public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
+        try await submit(commands) { results, _ in results }
+    }
 }
 
 /// A node's role and progress, for operators and failover drills.

@@ -28,7 +28,9 @@ public final class Writer<Store: StateMachineStore>: Sendable {
 
     struct Submission: Sendable {
         var events: [Machine.Command]
-        var reply: CheckedContinuation<Result<[Machine.CommandResult], WriterError>, Never>
+        /// Answers the caller with the results and the state they were committed in.
+        let succeed: @Sendable ([Machine.CommandResult], Machine) -> Void
+        let fail: @Sendable (WriterError) -> Void
     }
 
     struct ReadRequest: Sendable {
@@ -72,19 +74,32 @@ public final class Writer<Store: StateMachineStore>: Sendable {
 
     /// Queues a batch and waits until it is applied and durably committed.
     public func submit(_ events: [Machine.Command]) async throws(WriterError) -> [Machine.CommandResult] {
+        try await submit(events) { results, _ in results }
+    }
+
+    /// Queues a batch, waits until it is applied and durably committed, and answers with
+    /// `body` run on the state it was committed in (in the same turn of the writer, before
+    /// the next batch). The answer to a committed batch thus needs no later read — which
+    /// could fail if this process stopped writing in between, and turn a committed write into
+    /// an error answer.
+    public func submit<T: Sendable>(_ events: [Machine.Command],
+                                    answering body: @escaping @Sendable ([Machine.CommandResult], Machine) -> T) async throws(WriterError) -> T {
         guard events.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
-        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<[Machine.CommandResult], WriterError>, Never>) in
+        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
+            let submission = Submission(events: events,
+                                        succeed: { results, machine in reply.resume(returning: .success(body(results, machine))) },
+                                        fail: { reply.resume(returning: .failure($0)) })
             let refusal: WriterError? = inbox.withLock { inbox in
                 if inbox.isStopping || inbox.isStopped { return .stopped }
                 if inbox.queuedEventCount + events.count > inboxEventCountMax && !inbox.submissions.isEmpty {
                     return .busy
                 }
-                inbox.submissions.append(Submission(events: events, reply: reply))
+                inbox.submissions.append(submission)
                 inbox.queuedEventCount += events.count
                 inbox.writerWaiting.take()?.resume()
                 return nil
             }
-            if let refusal { reply.resume(returning: .failure(refusal)) }
+            if let refusal { submission.fail(refusal) }
         }
         return try result.get()
     }
@@ -161,7 +176,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             let (taken, isStopping) = await nextSubmissions()
             serveReads(ledger)
             if taken.isEmpty && isStopping { break }
-            var replies: [Result<[Machine.CommandResult], WriterError>] = []
+            var replies: [Result<[Machine.CommandResult], WriterError>] = []  // per submission
             replies.reserveCapacity(taken.count)
             if taken.isEmpty {
                 let now = clock()
@@ -183,12 +198,17 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 try await commit(&ledger)
             } catch {
                 markStopped()
-                for submission in taken { submission.reply.resume(returning: .failure(.stopped)) }
+                for submission in taken { submission.fail(.stopped) }
                 throw error
             }
             let stats = ledger.statistics
             inbox.withLock { $0.stats = stats }
-            for (submission, reply) in zip(taken, replies) { submission.reply.resume(returning: reply) }
+            for (submission, reply) in zip(taken, replies) {
+                switch reply {
+                case .success(let results): submission.succeed(results, ledger)
+                case .failure(let error): submission.fail(error)
+                }
+            }
         }
         serveReads(ledger)
         markStopped()
@@ -249,7 +269,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             defer { inbox.submissions.removeAll() }
             return inbox.submissions
         }
-        for orphan in orphans { orphan.reply.resume(returning: .failure(.stopped)) }
+        for orphan in orphans { orphan.fail(.stopped) }
         let reads = inbox.withLock { inbox in
             defer { inbox.reads.removeAll() }
             return inbox.reads

@@ -215,14 +215,15 @@ struct HTTPLoad: Sendable {
         var requests = 0, acknowledgedPayments = 0
         var latenciesNanoseconds: [UInt64] = []
         var statuses: [String: Int] = [:]
-        var errorsByHTTPStatus: [UInt: Int] = [:]
+        /// Errors by HTTP status and the answer's stable code, e.g. "503 no_writer".
+        var errorsByStatusAndCode: [String: Int] = [:]
         var elapsedSeconds = 0.0
 
         mutating func merge(_ other: Result) {
             requests += other.requests; acknowledgedPayments += other.acknowledgedPayments
             latenciesNanoseconds += other.latenciesNanoseconds
             statuses.merge(other.statuses, uniquingKeysWith: +)
-            errorsByHTTPStatus.merge(other.errorsByHTTPStatus, uniquingKeysWith: +)
+            errorsByStatusAndCode.merge(other.errorsByStatusAndCode, uniquingKeysWith: +)
         }
 
         func summary(_ title: String) -> String {
@@ -231,12 +232,13 @@ struct HTTPLoad: Sendable {
                 guard !sorted.isEmpty else { return "-" }
                 return String(format: "%.2f", Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6)
             }
-            let errors = errorsByHTTPStatus.values.reduce(0, +)
+            let errors = errorsByStatusAndCode.values.reduce(0, +)
+            let errorText = errorsByStatusAndCode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             let statusText = statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "\(title), \(String(format: "%.1f", elapsedSeconds)) s: "
                 + "\(Int(Double(requests) / elapsedSeconds)) requests/s, \(Int(Double(acknowledgedPayments) / elapsedSeconds)) payments/s committed; "
                 + "latency p50 \(milliseconds(0.5)) ms, p99 \(milliseconds(0.99)) ms, max \(milliseconds(1.0)) ms; "
-                + "errors \(errors)\(errors > 0 ? " \(errorsByHTTPStatus)" : ""); statuses: \(statusText)"
+                + "errors \(errors)\(errors > 0 ? " [\(errorText)]" : ""); statuses: \(statusText)"
         }
     }
 
@@ -261,6 +263,12 @@ struct HTTPLoad: Sendable {
         return total
     }
 
+    /// The stable `code` of an error answer (`{"code": …, "message": …}`), or "-".
+    static func errorCode(_ answer: ByteBuffer) -> String {
+        struct ErrorBody: Decodable { let code: String }
+        return (try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.readableBytesView)))?.code ?? "-"
+    }
+
     private func drive(_ http: inout HTTPLoadConnection, connection: Int, paymentsPerRequest: Int, phase: UInt64,
                        until deadline: ContinuousClock.Instant) async throws -> Result {
         var result = Result()
@@ -278,7 +286,7 @@ struct HTTPLoad: Sendable {
             result.latenciesNanoseconds.append(UInt64(latency.components.seconds) * 1_000_000_000 + UInt64(latency.components.attoseconds / 1_000_000_000))
             result.requests += 1
             guard status == 200 || status == 201 else {
-                result.errorsByHTTPStatus[status, default: 0] += 1
+                result.errorsByStatusAndCode["\(status) \(Self.errorCode(answer))", default: 0] += 1
                 continue
             }
             let counted = PaymentBodies.countStatuses(answer, into: &result.statuses)

@@ -49,7 +49,7 @@ import Testing
         }
         var signals = holding.makeAsyncIterator()
         _ = await signals.next()
-        try await store.commit(outcome)  // waits for the row, then meets the late commit's rows
+        try await store.commit(outcome)  // its rows wait for the late commit's, then meet them
         try await late.value
         #expect(store.nextSequence.withLock { $0 } == sequence + 1)
         hub.outcomeCommitted()
