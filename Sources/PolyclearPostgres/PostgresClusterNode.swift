@@ -165,14 +165,8 @@ public final class PostgresClusterNode: HubAccess {
     /// take over sooner, and the fencing epoch (taken with full synchronous commit) refuses the
     /// old writer's commits.
     func connect() async throws -> PostgresConnection {
-        let connection = try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
-        do {
-            try await connection.query("SET synchronous_commit = local", logger: pgLogger)
-        } catch {
-            try? await connection.close()  // postgres-nio requires a close before release
-            throw error
-        }
-        return connection
+        try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+            .configured("SET synchronous_commit = local", logger: pgLogger)
     }
 
     /// As a follower: loads the replica and keeps it current; true once this node holds the

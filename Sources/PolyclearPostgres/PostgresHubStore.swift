@@ -164,13 +164,7 @@ public final class PostgresHubStore: HubStore {
         // locked for ever: the server ends a session idle in a transaction after 5 s, so the
         // next writer can take over; the paused one's commit then fails and its retry meets
         // the fence.
-        do {
-            try await connection.query("SET idle_in_transaction_session_timeout = 5000", logger: logger)
-        } catch {
-            try? await connection.close()  // postgres-nio requires a close before release
-            throw error
-        }
-        return connection
+        return try await connection.configured("SET idle_in_transaction_session_timeout = 5000", logger: logger)
     }
 
     /// Continue from `hub`, a replica of the log through `lastSequence`, at the next restore.
@@ -703,4 +697,18 @@ public final class PostgresHubStore: HubStore {
 final class OnceFlag: Sendable {
     private let done = Mutex(false)
     func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+}
+
+extension PostgresConnection {
+    /// Applies a session setting and returns the connection; if the setting fails, closes it
+    /// (postgres-nio requires a close before release) and throws.
+    func configured(_ setting: PostgresQuery, logger: Logger) async throws -> PostgresConnection {
+        do {
+            try await query(setting, logger: logger)
+        } catch {
+            try? await close()
+            throw error
+        }
+        return self
+    }
 }
