@@ -317,6 +317,9 @@ public final class PostgresClusterNode: HubAccess {
                 lastRenewed = .now
             } catch {
                 if let open = connection { connection = nil; Task { try? await open.close() } }
+                // The server did not answer the renewal: a commit in progress is likely stuck on
+                // a connection to the same (crashed) server. Its retries read back and go on.
+                writer.store.abandonCommitAttempt()
                 if ContinuousClock.now - lastRenewed > .seconds(leaseSeconds * 0.8) {
                     logger.warning("cluster node \(nodeID): cannot renew the writer lease (\(describe(error))); stepping down")
                     writer.shutdown()

@@ -43,15 +43,17 @@ public final class PostgresHubStore: HubStore {
     /// A replica of the log up to a sequence, which `restore` continues from instead of
     /// replaying the log from the start (a follower taking over).
     let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
-    /// Attempts of one commit when the connection drops or the server refuses to serialise.
-    static let attemptsMax = 5
+    /// Gives up the commit attempt in progress (see `abandonCommitAttempt`).
+    let abandonAttempt = Mutex<(@Sendable () -> Void)?>(nil)
     struct DeadlineExceeded: Error {}
 
-    /// Runs `body`, or throws `DeadlineExceeded` (after `onTimeout`) if it takes longer; a
-    /// body that ignores cancellation is left behind rather than waited for.
-    /// `lateResult` gets a value the body produced after the deadline (to close a connection).
+    /// Runs `body`, or throws `DeadlineExceeded` (after `onTimeout`) if it takes longer — or if
+    /// the closure handed to `abandon` is called first; a body that ignores cancellation is
+    /// left behind rather than waited for. `lateResult` gets a value the body produced after
+    /// the deadline (to close a connection).
     static func withDeadline<T: Sendable>(seconds: Double, onTimeout: @escaping @Sendable () -> Void,
                                           lateResult: @escaping @Sendable (T) -> Void = { _ in },
+                                          abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
                                           _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let once = OnceFlag()
         return try await withCheckedThrowingContinuation { continuation in
@@ -63,15 +65,26 @@ public final class PostgresHubStore: HubStore {
                     if once.claim() { continuation.resume(throwing: error) }
                 }
             }
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
+            let giveUp: @Sendable () -> Void = {
                 if once.claim() {
                     work.cancel()
                     onTimeout()
                     continuation.resume(throwing: DeadlineExceeded())
                 }
             }
+            abandon?(giveUp)
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                giveUp()
+            }
         }
+    }
+
+    /// Gives up the commit attempt in progress now, as its deadline would (its connection is
+    /// closed; the commit reads back and retries). For a caller that learned the server is
+    /// gone — a hung connection to a crashed primary need not be waited out.
+    public func abandonCommitAttempt() {
+        abandonAttempt.withLock { $0 }?()
     }
 
     /// Closes and forgets the writer's connection (the next attempt reconnects).
@@ -85,17 +98,21 @@ public final class PostgresHubStore: HubStore {
     /// retried: a connection killed at the wrong moment must not hang the writer.
     let commitDeadlineSeconds: Double
     let restoreDeadlineSeconds: Double
+    /// How long a commit or restore is retried after failures worth another attempt.
+    let retryBudgetSeconds: Double
 
     /// - Parameters:
     ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
     ///   - readPoolSize: the most connections reads (statements, checks) hold at once.
+    ///   - retryBudgetSeconds: how long a commit or restore is retried (`RetryBudget`).
     public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-                leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil) throws(StoreError) {
+                retryBudgetSeconds: Double = 30, leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil) throws(StoreError) {
         guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
         self.leaseHolder = leaseHolder
         self.operations = operations
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
+        self.retryBudgetSeconds = retryBudgetSeconds
         guard let servers = PostgresURL.servers(url) else {
             throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
@@ -271,10 +288,9 @@ public final class PostgresHubStore: HubStore {
         let log = try HubLogCodec.encode(outcome.log)
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
         let sequence = nextSequence.withLock { $0 }
-        var lastError: (any Error)?
-        for attempt in 0..<Self.attemptsMax {
-            if attempt > 0 {
-                try await Task.sleep(for: .milliseconds(50 << attempt))
+        var retries = RetryBudget(seconds: retryBudgetSeconds)
+        while true {
+            if retries.attempts > 0 {
                 // Did the previous attempt commit after all?
                 if let stored = try? await storedLog(sequence: sequence) {
                     guard stored == log else { throw StoreError(.fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role") }
@@ -283,7 +299,9 @@ public final class PostgresHubStore: HubStore {
                 }
             }
             do {
-                try await Self.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
+                defer { abandonAttempt.withLock { $0 = nil } }
+                try await Self.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
+                                            abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }) {
                     try await self.onWriterConnection { connection in try await connection.withTransaction(logger: self.logger) { connection in
                         try await Self.write(outcome.ledger, connection, logger: self.logger)
                         try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: self.logger)
@@ -300,21 +318,22 @@ public final class PostgresHubStore: HubStore {
                 nextSequence.withLock { $0 = sequence + 1 }
                 return
             } catch {
-                lastError = error
-                operations?.warning("commit \(sequence), attempt \(attempt + 1) of \(Self.attemptsMax): \(Self.describe(error))")
+                operations?.warning("commit \(sequence), attempt \(retries.attempts + 1): \(Self.describe(error))")
                 if let refusal = Self.storeError(in: error) { throw refusal }
                 // An abandoned attempt may still have been committing (its COMMIT waiting for the
                 // disk or a synchronous standby) when the read-back above found nothing: the retry
                 // then meets its own rows (unique violation). Read back again before giving up.
-                if attempt > 0 || Self.isUniqueViolation(error), let stored = try? await storedLog(sequence: sequence) {
+                if retries.attempts > 0 || Self.isUniqueViolation(error), let stored = try? await storedLog(sequence: sequence) {
                     guard stored == log else { throw StoreError(.fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role") }
                     nextSequence.withLock { $0 = sequence + 1 }
                     return
                 }
                 guard Self.isRetryable(error) else { throw StoreError(.ioFailure, "commit \(sequence) failed: \(Self.describe(error))") }
+                guard try await retries.pauseBeforeNextAttempt() else {
+                    throw StoreError(.ioFailure, "commit \(sequence) failed after \(retries.attempts) attempts in \(Int(retryBudgetSeconds)) s: \(Self.describe(error))")
+                }
             }
         }
-        throw StoreError(.ioFailure, "commit \(sequence) failed after \(Self.attemptsMax) attempts: \(lastError.map(Self.describe) ?? "")")
     }
 
     /// Inside a commit's transaction, after its writes: lock the fence row (shared, until the
@@ -361,7 +380,8 @@ public final class PostgresHubStore: HubStore {
     }
 
     static func isRetryable(_ error: any Error) -> Bool {
-        if error is DeadlineExceeded { return true }
+        // No server accepts writes: a standby is being promoted, or the primary restarts.
+        if error is DeadlineExceeded || error is NoPrimary { return true }
         var candidates: [any Error] = [error]
         if let transaction = error as? PostgresTransactionError {
             candidates += [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }
@@ -469,18 +489,16 @@ public final class PostgresHubStore: HubStore {
     // MARK: Restore and reads
 
     public func restore() async throws -> HubStateMachine {
-        var attempt = 0
+        var retries = RetryBudget(seconds: retryBudgetSeconds)
         while true {
             do {
                 return try await Self.withDeadline(seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
                     try await self.restoreOnce()
                 }
             } catch {
-                attempt += 1
-                guard attempt < Self.attemptsMax, Self.isRetryable(error) else {
+                guard Self.isRetryable(error), try await retries.pauseBeforeNextAttempt() else {
                     throw error as? StoreError ?? StoreError(.ioFailure, "PostgreSQL at \(Self.redacted(url)): \(Self.describe(error))")
                 }
-                try await Task.sleep(for: .milliseconds(50 << attempt))
             }
         }
     }

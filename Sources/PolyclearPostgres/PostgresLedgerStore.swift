@@ -18,10 +18,9 @@ public final class PostgresLedgerStore: LedgerStore {
 
     public func commit(_ outcome: LedgerOutcome) async throws {
         guard !outcome.isEmpty else { return }
-        var lastError: (any Error)?
-        for attempt in 0..<PostgresHubStore.attemptsMax {
-            if attempt > 0 {
-                try await Task.sleep(for: .milliseconds(50 << attempt))
+        var retries = RetryBudget(seconds: tables.retryBudgetSeconds)
+        while true {
+            if retries.attempts > 0 {
                 if let clock = try? await lastTimestamp(), clock == Int64(bitPattern: outcome.lastTimestamp) { return }  // it landed
             }
             do {
@@ -34,14 +33,15 @@ public final class PostgresLedgerStore: LedgerStore {
                 }
                 return
             } catch {
-                lastError = error
                 // A retry meeting the rows of an abandoned attempt that committed after all.
-                if attempt > 0 || PostgresHubStore.isUniqueViolation(error),
+                if retries.attempts > 0 || PostgresHubStore.isUniqueViolation(error),
                    let clock = try? await lastTimestamp(), clock == Int64(bitPattern: outcome.lastTimestamp) { return }
                 guard PostgresHubStore.isRetryable(error) else { throw StoreError(.ioFailure, "commit failed: \(PostgresHubStore.describe(error))") }
+                guard try await retries.pauseBeforeNextAttempt() else {
+                    throw StoreError(.ioFailure, "commit failed after \(retries.attempts) attempts in \(Int(tables.retryBudgetSeconds)) s: \(PostgresHubStore.describe(error))")
+                }
             }
         }
-        throw StoreError(.ioFailure, "commit failed after \(PostgresHubStore.attemptsMax) attempts: \(lastError.map(PostgresHubStore.describe) ?? "")")
     }
 
     func lastTimestamp() async throws -> Int64 {
@@ -55,7 +55,7 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     public func restore() async throws -> LedgerStateMachine {
-        var attempt = 0
+        var retries = RetryBudget(seconds: tables.retryBudgetSeconds)
         while true {
             do {
                 return try await PostgresHubStore.withDeadline(seconds: tables.restoreDeadlineSeconds, onTimeout: { self.tables.dropWriterConnection() }) {
@@ -67,11 +67,9 @@ public final class PostgresLedgerStore: LedgerStore {
             } catch let violation as LedgerInvariantViolation {
                 throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
             } catch {
-                attempt += 1
-                guard attempt < PostgresHubStore.attemptsMax, PostgresHubStore.isRetryable(error) else {
+                guard PostgresHubStore.isRetryable(error), try await retries.pauseBeforeNextAttempt() else {
                     throw error as? StoreError ?? StoreError(.ioFailure, "PostgreSQL: \(PostgresHubStore.describe(error))")
                 }
-                try await Task.sleep(for: .milliseconds(50 << attempt))
             }
         }
     }

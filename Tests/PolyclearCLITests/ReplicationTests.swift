@@ -118,7 +118,7 @@ import Testing
         #expect(Set(stored).count == stored.count)
         let missing = Set(acknowledged.keys).subtracting(stored)
         #expect(missing.isEmpty, "acknowledged but not on the promoted standby: \(missing.count) of \(acknowledged.count)")
-        let afterCrash = node.standardError.split(separator: "\n").filter { $0.contains("cluster node") }.suffix(4).joined(separator: " | ")
+        let afterCrash = node.standardError.split(separator: "\n").filter { $0.contains("cluster node") || $0.contains("commit ") }.suffix(8).joined(separator: " | ")
         print("promotion: node's log \(afterCrash)")
         print("promotion: \(beforeCrash) payments acknowledged before the primary crashed, \(acknowledged.count) in all, every one on the promoted "
               + "standby (\(stored.count) stored); the same node accepted payments again \(recovered.map { $0 - promotedAt }.map { "\($0)" } ?? "never") "

@@ -19,8 +19,8 @@ import Testing
         let clock = ManualClock()
         let writer = Writer(store: store, clock: { clock.now() })
         var acknowledged: [[HubCommand]] = []
+        let running = Task { try await writer.run() }
         let killed = try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask { try? await writer.run(); return nil }
             group.addTask {
                 var killed = 0
                 for _ in 0..<40 {
@@ -42,12 +42,14 @@ import Testing
             }
             writer.shutdown()
             var killed = 0
-            for try await count in group { killed += count ?? 0 }  // the writer's nil, the killer's count
+            for try await count in group { killed += count ?? 0 }
             return killed
         }
+        let writerError: String? = if case .failure(let error) = await running.result { "\(error)" } else { nil }
         #expect(killed > 0, "no connection was killed: the test proved nothing")
         // The retries carried every batch through the kills.
-        #expect(acknowledged.count == batches.count, "\(acknowledged.count) of \(batches.count) batches acknowledged")
+        #expect(acknowledged.count == batches.count,
+                "\(acknowledged.count) of \(batches.count) batches acknowledged; the writer stopped with: \(writerError ?? "nothing")")
         store.close()
         // Restoring replays the log and requires the stored ledger to match it exactly.
         let verifier = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, restoreDeadlineSeconds: 30)

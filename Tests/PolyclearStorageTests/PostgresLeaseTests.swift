@@ -4,6 +4,7 @@ import PolyclearCore
 @testable import PolyclearPostgres
 import PolyclearStorage
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The writer lease of a cluster of nodes, in one process on a fresh database.
@@ -13,6 +14,20 @@ import Testing
         while !condition() {
             guard ContinuousClock.now < deadline else { throw Timeout(what: what) }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Runs `body` while another session holds the hub log table locked (commits cannot write
+    /// their log row until it returns), then releases it — also when `body` throws.
+    static func holdingTheLog<T>(url: String, _ body: () async throws -> T) async throws -> T {
+        let logger = PostgresHubStore.quietLogger()
+        // A plain connection: the store's end a session idle in a transaction after 5 s.
+        return try await PostgresConnection.connect(configuration: PostgresURL.configuration(url)!, id: 99, logger: logger).closing { blocker in
+            try await blocker.query("BEGIN", logger: logger)
+            try await blocker.query("LOCK TABLE hub_log IN EXCLUSIVE MODE", logger: logger)
+            let value = try await body()
+            try await blocker.query("COMMIT", logger: logger)
+            return value
         }
     }
 
@@ -44,14 +59,11 @@ import Testing
             _ = try await nodes[0].submit(batches[0])
 
             // Hold the next commit up for three lease lengths: its log row cannot be written.
-            // A plain connection: the store's end a session idle in a transaction after 5 s.
-            let blocker = try await PostgresConnection.connect(configuration: PostgresURL.configuration(url)!, id: 99, logger: logger)
-            try await blocker.query("BEGIN", logger: logger)
-            try await blocker.query("LOCK TABLE hub_log IN EXCLUSIVE MODE", logger: logger)
-            let slow = Task { try await nodes[0].submit(batches[1]) }
-            try await Task.sleep(for: .seconds(3))
-            try await blocker.query("COMMIT", logger: logger)
-            try await blocker.close()
+            let slow = try await Self.holdingTheLog(url: url) {
+                let slow = Task { try await nodes[0].submit(batches[1]) }
+                try await Task.sleep(for: .seconds(3))
+                return slow
+            }
             let results = try await slow.value
             #expect(results.count == batches[1].count)
             // Long enough for a follower that had taken the lease to show it.
@@ -62,5 +74,51 @@ import Testing
             for node in nodes { node.shutdown() }
             try await group.waitForAll()
         }
+    }
+
+    /// A commit attempt stuck on its connection (here: waiting for a lock; after a primary's
+    /// crash: a connection that never answers) is given up at once when the cluster node asks
+    /// (`abandonCommitAttempt`, on a failed lease renewal) instead of at its deadline; the
+    /// retry commits, once.
+    @Test(.timeLimit(.minutes(1))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let warnings = CapturedLog()
+        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 120,
+                                         operations: Logger(label: "polyclear.test") { _ in warnings })
+        defer { store.close() }
+        var hub = try await store.restore()
+        let batches = try HubStoreTests.batches(try HubStoreTests.union())
+        var results = ContiguousArray<HubResult>()
+        try hub.apply(batches[0], now: 1_000_000_000, results: &results)
+        let outcome = hub.sealOutcome()
+
+        let started = ContinuousClock.now
+        let commit = try await Self.holdingTheLog(url: url) {
+            let commit = Task { try await store.commit(outcome) }
+            try await Task.sleep(for: .milliseconds(500))
+            store.abandonCommitAttempt()
+            try await Self.waitFor("the first attempt to be given up", seconds: 10) { warnings.lines.contains { $0.contains("attempt 1: DeadlineExceeded") } }
+            return commit
+        }
+        try await commit.value
+        #expect(ContinuousClock.now - started < .seconds(60), "the commit waited for its deadline")
+        hub.outcomeCommitted()
+        let (_, _, logRows) = try await store.check()
+        #expect(logRows == 1, "stored once")
+    }
+}
+
+/// Log lines kept in memory, for tests that look for a warning.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let stored = Mutex<[String]>([])
+    var lines: [String] { stored.withLock { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        stored.withLock { $0.append("\(event.level) \(event.message)") }
     }
 }
