@@ -61,7 +61,7 @@ public enum PolyclearAPI {
             default: throw APIError(.forbidden, code: "forbidden", "only the payer bank or the operator may submit a payment")
             }
             let answers = try await submitPayments(writer, [.submitPayment(instruction)], by: caller, currencies: currencies)
-            guard let payment = answers.first?.payment else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+            guard case .payment(let payment) = answers.first else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
             return EditedResponse(status: .created, response: payment)
         }
         router.get("/v1/payments/:id") { _, context -> PaymentDTO in
@@ -104,7 +104,7 @@ public enum PolyclearAPI {
             }
             let answers = try await submitPayments(writer, instructions.map { .submitPayment($0) }, by: caller, currencies: currencies)
             return try answers.map { answer in
-                guard let payment = answer.payment else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
+                guard case .payment(let payment) = answer else { throw APIError(.internalServerError, code: "internal", "unexpected result") }
                 return payment
             }
         }
@@ -211,10 +211,9 @@ public enum PolyclearAPI {
                 return false
             }
             guard isPayer else { throw APIError(.notFound, code: "not_found", "no such payment") }
-            let answer = try await submitPayments(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller, currencies: currencies).first
-            switch answer?.result {
-            case .payment: return answer!.payment!
-            case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "only a queued or held payment can be cancelled")
+            switch try await submitPayments(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller, currencies: currencies).first {
+            case .payment(let payment): return payment
+            case .other(.refused(let rejection)): throw APIError(.conflict, code: rejection.code, "only a queued or held payment can be cancelled")
             default: throw APIError(.internalServerError, code: "internal", "unexpected result")
             }
         }
@@ -390,11 +389,10 @@ public enum PolyclearAPI {
         }
         guard visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
         let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
-        let answer = try await submitPayments(writer, [command], by: caller, currencies: currencies).first
-        switch answer?.result {
-        case .payment: return answer!.payment!
-        case .refused(.notAllowedForActor): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
-        case .refused(let rejection): throw APIError(.conflict, code: rejection.code, "the payment is not reserved")
+        switch try await submitPayments(writer, [command], by: caller, currencies: currencies).first {
+        case .payment(let payment): return payment
+        case .other(.refused(.notAllowedForActor)): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
+        case .other(.refused(let rejection)): throw APIError(.conflict, code: rejection.code, "the payment is not reserved")
         default: throw APIError(.internalServerError, code: "internal", "unexpected result")
         }
     }
@@ -441,10 +439,10 @@ public enum PolyclearAPI {
         try await submit(writer, commands, by: caller) { results, _ in results }
     }
 
-    /// A committed command's result and, where it is a payment, the payment as committed.
-    struct PaymentAnswer: Sendable {
-        let result: HubResult
-        let payment: PaymentDTO?
+    /// A committed command's answer: its payment as committed, or any other result.
+    enum PaymentAnswer: Sendable {
+        case payment(PaymentDTO)
+        case other(HubResult)
     }
 
     /// Submits payment commands; each answer describes its payment from the state it was
@@ -455,7 +453,7 @@ public enum PolyclearAPI {
             let states = results.compactMap { result -> PaymentState? in if case .payment(let state) = result { state } else { nil } }
             var described = PaymentDTO.describe(states, in: hub, currencies: currencies).makeIterator()
             return results.map { result in
-                if case .payment = result { PaymentAnswer(result: result, payment: described.next()) } else { PaymentAnswer(result: result, payment: nil) }
+                if case .payment = result, let payment = described.next() { .payment(payment) } else { .other(result) }
             }
         }
     }
