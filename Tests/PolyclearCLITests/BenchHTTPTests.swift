@@ -68,7 +68,7 @@ import Testing
     @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
     func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let port = freeLocalPort()  // and the next one
+        let port = freeConsecutiveLocalPorts(2)  // the command uses it and the next one
         let run = try ChildProcess.run(["bench", "failover", "--postgres-url", url, "--rounds", "1", "--lease-seconds", "1", "--port", "\(port)"])
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(run.output.contains("round 1: killed the writer") && run.output.contains(", 0 missing;"), "\(run.output)")

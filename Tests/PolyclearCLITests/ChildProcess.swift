@@ -76,17 +76,42 @@ final class ChildProcess: Sendable {
 /// A TCP port on 127.0.0.1 that nothing listens on now: the kernel picks it (bind to port 0),
 /// so it is not one of the ports other tests or outgoing connections happen to hold.
 func freeLocalPort() -> Int {
+    guard let port = bindLocalPort(0) else { preconditionFailure("bind() to a free port failed") }
+    return port
+}
+
+/// `count` different ports free now (chosen by the kernel, so not ones others are likely to
+/// take next).
+func freeLocalPorts(_ count: Int) -> [Int] {
+    var ports: [Int] = []
+    while ports.count < count {
+        let port = freeLocalPort()
+        if !ports.contains(port) { ports.append(port) }
+    }
+    return ports
+}
+
+/// The first of `count` consecutive ports that are all free now, for a command that takes a
+/// base port and uses the next ones too.
+func freeConsecutiveLocalPorts(_ count: Int) -> Int {
+    while true {
+        let base = freeLocalPort()
+        if base + count - 1 <= 65_535, (1..<count).allSatisfy({ bindLocalPort(base + $0) != nil }) { return base }
+    }
+}
+
+/// Binds 127.0.0.1:`port` (0: any free one) and releases it; the port bound, or nil if taken.
+private func bindLocalPort(_ port: Int) -> Int? {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     precondition(descriptor >= 0, "socket() failed")
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) { pointer in
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
     }
-    precondition(bound, "bind() to a free port failed")
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }

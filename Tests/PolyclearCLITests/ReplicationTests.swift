@@ -76,9 +76,8 @@ import Testing
         }
         let directory = TemporaryDirectory()
         let pair = directory.path("pair")
-        let primaryPort = freeLocalPort()
-        var standbyPort = freeLocalPort()
-        while standbyPort == primaryPort { standbyPort = freeLocalPort() }
+        let ports = freeLocalPorts(2)
+        let (primaryPort, standbyPort) = (ports[0], ports[1])
         let started = try Self.runScript(["start-replicated", pair, "\(primaryPort)", "\(standbyPort)"])
         defer { _ = try? Self.runScript(["stop", pair, "immediate"]) }
         try #require(started.status == 0, "\(started.output)")

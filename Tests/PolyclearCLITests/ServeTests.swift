@@ -125,17 +125,17 @@ import Testing
     /// Precedence: flag over environment over file over default; the database and keys come from the file.
     @Test func theConfigurationFileEnvironmentAndFlagsCombine() throws {
         let directory = TemporaryDirectory()
-        let base = freeLocalPort()  // and the next two
+        let ports = freeLocalPorts(3)  // file, environment, flag
         let config = directory.path("polyclear.toml")
         try """
             # polyclear serve configuration
             db = "\(directory.path("from-file.sqlite"))"
-            port = \(base)
+            port = \(ports[0])
             api_keys = ["\(Self.operatorKey)"]
             idle_timeout_seconds = 30
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        for (environment, flags, expectedPort) in [([String: String](), [String](), base), (["POLYCLEAR_PORT": "\(base + 1)"], [], base + 1),
-                                                   (["POLYCLEAR_PORT": "\(base + 1)"], ["--port", "\(base + 2)"], base + 2)] {
+        for (environment, flags, expectedPort) in [([String: String](), [String](), ports[0]), (["POLYCLEAR_PORT": "\(ports[1])"], [], ports[1]),
+                                                   (["POLYCLEAR_PORT": "\(ports[1])"], ["--port", "\(ports[2])"], ports[2])] {
             let server = try ChildProcess(["serve", "--config", config] + flags, environment: environment)
             #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
             #expect(server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
