@@ -40,9 +40,11 @@ struct IDTable<Value> {
         return Int(hash.multipliedFullWidth(by: UInt64(keys.count)).high)
     }
 
-    /// The slot holding `key`, or nil.
+    /// The slot holding `key`, or nil. Never a slot for key 0: that is the empty marker, and
+    /// a lookup of it must not answer with an empty slot (or the first record's).
     @inline(__always)
     func slot(of key: UInt128) -> Int? {
+        guard key != 0 else { return nil }
         var slot = homeSlot(key)
         while true {
             let found = keys[slot]

@@ -4,9 +4,11 @@
 /// predefined entities and character references, UTF-8 only, and hard limits on size, depth
 /// and element count checked while reading, before anything is built beyond them.
 public struct XMLLimits: Sendable {
-    public var maxBytes = 1 << 20
+    /// Sized for the largest message the hub accepts, a pacs.008 of 1,000 transactions with
+    /// full party data (about 50 elements and 2.5 KB a transaction; tested), with room.
+    public var maxBytes = 4 << 20
     public var maxDepth = 48
-    public var maxElements = 20_000
+    public var maxElements = 100_000
     public var maxAttributesPerElement = 32
 
     public init() {}

@@ -14,6 +14,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     let checkpointer: DatabaseQueue
     /// log2 of postings per bucket in the by-account index, as stored in the file.
     let postingsPerBucketShift: Int64
+    /// Held while this store may write (nil for a read-only store): a second writer on the
+    /// same database is refused (`database_in_use`) instead of diverging from the first.
+    private let writerLock: WriterLock?
 
     /// Opens (or creates) a ledger database. A file that exists but is not a Polyclear ledger,
     /// or is damaged, or was written by a newer version, is refused and left untouched.
@@ -26,6 +29,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     init(path: String, postingsPerBucketShift: Int) throws(StoreError) {
         self.path = path
         try Self.validateExistingFile(at: path)
+        writerLock = try WriterLock(database: path)
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
@@ -49,6 +53,39 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             self.pool = pool
             self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
+        } catch {
+            throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Opens an existing ledger database to read only (`ledger check`): no writer lock, no
+    /// migration, nothing written, so it runs beside a live hub without disturbing it (WAL:
+    /// it reads the last committed state).
+    public init(readingOnly path: String) throws(StoreError) {
+        self.path = path
+        guard (try? FileManager.default.attributesOfItem(atPath: path)) != nil else {
+            throw StoreError(.ioFailure, "no such file: \(path)")
+        }
+        try Self.validateExistingFile(at: path)
+        writerLock = nil
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            configuration.label = "polyclear.ledger.readonly"
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            guard let shift = try pool.read({ db in
+                try db.tableExists("ledger_meta") ? try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'") : nil
+            }) else {
+                throw StoreError(.notAPolyclearDatabase, "\(path) holds no Polyclear ledger yet")
+            }
+            postingsPerBucketShift = shift
+            self.pool = pool
+            self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
         } catch {
@@ -116,7 +153,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Closes the database and releases the writer lock: another store may open it now.
     public func close() throws {
+        defer { writerLock?.release() }
         try checkpointer.close()
         try pool.close()
     }

@@ -1,6 +1,7 @@
 public import Hummingbird
 import Crypto
 import Foundation
+import NIOCore
 import Synchronization
 public import PolyclearCore
 
@@ -75,10 +76,17 @@ public struct PolyclearRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
 
-    public init(source: Source) { coreContext = .init(source: source) }
+    /// The peer's IP address (failed authentications are limited per address).
+    public var sourceAddress: String
 
-    /// Request bodies above 1 MiB are refused (413) before they are read in full.
-    public var maxUploadSize: Int { 1 << 20 }
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        sourceAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// Request bodies above `ServerLimits.requestBodyBytesMax` are refused (413) before they
+    /// are read in full.
+    public var maxUploadSize: Int { ServerLimits.default.requestBodyBytesMax }
 
     /// The caller, or 401.
     func requireCaller() throws -> Caller {
@@ -87,18 +95,24 @@ public struct PolyclearRequestContext: RequestContext {
     }
 }
 
-/// Every route but health checks and the OpenAPI document needs `Authorization: Bearer KEY`.
+/// Every route but health checks and the OpenAPI document needs `Authorization: Bearer KEY`
+/// (the scheme matched case-insensitively, RFC 9110). Failed attempts are limited per source
+/// address, successful callers per caller.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/openapi.yaml"]
     let keys: APIKeyStore
-    let limiter: RateLimiter
+    let limiter: RateLimiter<Caller>
+    let failures: RateLimiter<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let caller = keys.caller(presenting: String(header.dropFirst(7)))
-        else { throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required") }
+        guard let caller = Self.bearerSecret(request.headers[.authorization]).flatMap(keys.caller(presenting:)) else {
+            guard failures.allow(context.sourceAddress) else {
+                throw APIError(.tooManyRequests, code: "rate_limited", "too many failed authentications from this address: retry later", retryAfterSeconds: 1)
+            }
+            throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required")
+        }
         guard limiter.allow(caller) else {
             throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: retry in a second", retryAfterSeconds: 1)
         }
@@ -106,12 +120,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.caller = caller
         return try await next(request, context)
     }
+
+    /// The key of `Bearer KEY`, the scheme in any case; nil for anything else.
+    static func bearerSecret(_ header: String?) -> String? {
+        guard let header, header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let secret = header.dropFirst(7).drop { $0 == " " }
+        return secret.isEmpty ? nil : String(secret)
+    }
 }
 
-/// A token bucket per caller: `ratePerSecond` sustained, `burst` at once; 429 beyond.
-final class RateLimiter: Sendable {
+/// A token bucket per key: `ratePerSecond` sustained, `burst` at once; 429 beyond. A request
+/// may cost more than one token (a batch costs one per item).
+final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     private struct Bucket { var tokens: Double; var updated: ContinuousClock.Instant }
-    private let buckets = Mutex<[Caller: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
     let ratePerSecond: Double
     let burst: Double
 
@@ -120,29 +142,43 @@ final class RateLimiter: Sendable {
         self.burst = burst
     }
 
-    func allow(_ caller: Caller) -> Bool {
+    /// Takes `cost` tokens if there are that many (else takes none and answers false).
+    func allow(_ key: Key, cost: Int = 1) -> Bool {
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
-            var bucket = buckets[caller] ?? Bucket(tokens: burst, updated: now)
+            if buckets.count > 100_000 { buckets.removeAll() }  // bounded: many source addresses only reset the buckets
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             bucket.tokens = min(burst, bucket.tokens + seconds * ratePerSecond)
             bucket.updated = now
-            guard bucket.tokens >= 1 else { buckets[caller] = bucket; return false }
-            bucket.tokens -= 1
-            buckets[caller] = bucket
-            return true
+            let allowed = bucket.tokens >= Double(cost)
+            if allowed { bucket.tokens -= Double(cost) }
+            buckets[key] = bucket
+            return allowed
         }
     }
 }
 
-/// An error answered as `{"code": "...", "message": "..."}`; codes are stable, messages hold
-/// no account data.
+/// An error answered as `{"code": "...", "message": "..."}` (plus `"item"`, the index of the
+/// batch item at fault); codes are stable, messages hold no account data.
 struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
     let retryAfterSeconds: Int?
+    var item: Int?
+    /// For 405: the methods the path takes.
+    var allow: String?
+
+    struct Body: Codable { var code: String, message: String, item: Int? }
+
+    /// The same error, said of item `index` of a batch.
+    func forItem(_ index: Int) -> APIError {
+        var error = APIError(status, code: code, "item \(index): \(message)", retryAfterSeconds: retryAfterSeconds)
+        error.item = index
+        return error
+    }
 
     init(_ status: HTTPResponse.Status, code: String, _ message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
@@ -152,9 +188,10 @@ struct APIError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONEncoder().encode(["code": code, "message": message])
+        let body = try JSONEncoder().encode(Body(code: code, message: message, item: item))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

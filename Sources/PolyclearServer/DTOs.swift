@@ -10,6 +10,18 @@ enum UUIDCoding {
     static func encode(_ value: UInt128) -> String { UUIDText.format(value) }
 }
 
+/// Enumerations on the wire are read strictly: a value outside the documented set is a 400
+/// `malformed_<field>` naming the field and the values it takes — never a default (an
+/// unknown funds `direction` once booked a funds-in).
+enum WireChoice {
+    static func decode<T>(_ text: String?, field: String, _ choices: KeyValuePairs<String, T>, absent: T? = nil) throws -> T {
+        if let text, let match = choices.first(where: { $0.key == text }) { return match.value }
+        if text == nil, let absent { return absent }
+        let names = choices.map(\.key).joined(separator: ", ")
+        throw APIError(.badRequest, code: "malformed_\(field)", "\(field) must be one of: \(names)")
+    }
+}
+
 struct MemberDTO: ResponseCodable {
     var id: String, name: String, currency: String, quotaUnitMinor: Int64, status: String
     init(_ member: Member) {
@@ -57,7 +69,11 @@ struct PaymentRequestDTO: Decodable {
             for bank in banks { byBank[bank] = hub.participant(bank).flatMap { hub.member($0.memberID)?.currency } }
             return byBank
         }
-        return try requests.map { try $0.instruction(currencyOf: currencyByBank, currencies: currencies) }
+        return try requests.enumerated().map { index, request in
+            do { return try request.instruction(currencyOf: currencyByBank, currencies: currencies) } catch let error as APIError where requests.count > 1 {
+                throw error.forItem(index)  // a batch says which item and why
+            }
+        }
     }
 
     func instruction(currencyOf currencyByBank: [BIC: CurrencyCode], currencies: CurrencyTable) throws -> PaymentInstruction {
@@ -65,12 +81,8 @@ struct PaymentRequestDTO: Decodable {
         guard let id = UUIDCoding.decode(id) else { throw bad("malformed_id", "id must be a UUID") }
         guard let uetr = UUIDCoding.decode(uetr) else { throw bad("malformed_uetr", "uetr must be a UUID") }
         guard let payer = BIC(payer), let payee = BIC(payee) else { throw bad("malformed_bic", "payer and payee must be BICs") }
-        let amountSide: AmountSide
-        switch side ?? "payer_debit" {
-        case "payer_debit": amountSide = .payerDebit
-        case "payee_credit": amountSide = .payeeCredit
-        default: throw bad("malformed_side", "side is payer_debit or payee_credit")
-        }
+        let amountSide = try WireChoice.decode(side, field: "side", ["payer_debit": AmountSide.payerDebit, "payee_credit": .payeeCredit], absent: .payerDebit)
+        let priority = try WireChoice.decode(priority, field: "priority", ["normal": PaymentPriority.normal, "urgent": .urgent], absent: .normal)
         let sideBIC = amountSide == .payerDebit ? payer : payee
         var quoteID: UInt128?
         if let quoteId {
@@ -87,7 +99,7 @@ struct PaymentRequestDTO: Decodable {
         return PaymentInstruction(
             id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide, endToEndID: endToEndId,
             uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
-            debtorName: debtorName, creditorName: creditorName, priority: priority == "urgent" ? .urgent : .normal, isTwoPhase: twoPhase ?? false,
+            debtorName: debtorName, creditorName: creditorName, priority: priority, isTwoPhase: twoPhase ?? false,
             immediateOrReject: immediateOrReject ?? false, quoteID: quoteID)
     }
 }
@@ -227,6 +239,8 @@ struct UnitDTO: ResponseCodable {
 /// `POST /v1/unit`: `{"amountsPerUnit": {"EUR": "0.38", ...}}`.
 struct UnitRequestDTO: Decodable {
     var amountsPerUnit: [String: String]
+    /// Confirms an amount that moves more than the allowed factor (audited).
+    var confirmLargeMove: Bool?
 
     func amounts() throws -> [CurrencyCode: DecimalNumber] {
         var amounts: [CurrencyCode: DecimalNumber] = [:]
@@ -245,8 +259,10 @@ struct UnitRequestDTO: Decodable {
 struct FixingRequestDTO: Decodable {
     var version: UInt32, effectiveFrom: UInt64, sourceDate: String
     var ratesPerUnit: [String: String]
+    /// Confirms a rate that moves more than the allowed factor (audited).
+    var confirmLargeMove: Bool?
 
-    func fixing() throws -> Fixing {
+    func fixing(limits: ServerLimits) throws -> Fixing {
         guard let date = CivilDate(sourceDate) else { throw APIError(.badRequest, code: "malformed_date", "sourceDate is YYYY-MM-DD") }
         guard !ratesPerUnit.isEmpty else { throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit names at least one currency") }
         var rates: [CurrencyCode: DecimalNumber] = [:]
@@ -256,7 +272,8 @@ struct FixingRequestDTO: Decodable {
             }
             rates[currency] = rate
         }
-        return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates)
+        return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates,
+                      checks: limits.rateChecks(confirmed: confirmLargeMove ?? false))
     }
 }
 

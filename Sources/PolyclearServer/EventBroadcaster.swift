@@ -1,53 +1,168 @@
 import Foundation
+public import ServiceLifecycle
 public import PolyclearCore
+import PolyclearStorage
 import Synchronization
 
-/// Fans committed hub events out to live subscribers (the `/v1/events` stream). Each
-/// subscriber has a bounded buffer: a client too slow to keep up loses its oldest events
-/// rather than growing the server's memory (and the stream says so).
+/// Fans committed hub events out to live subscribers (the `/v1/events` stream).
+///
+/// Cost: each committed batch is resolved once — one read of the hub for every event's
+/// audience (who may see it) — and each event then goes only to the subscribers in its
+/// audience, found by caller in a dictionary. Subscribers who cannot see an event cost
+/// nothing for it (they used to cost a writer read each). Each subscriber has a bounded
+/// buffer: a client too slow to keep up loses its oldest events rather than growing the
+/// server's memory. A caller holds a bounded number of streams at once (`subscribe`).
 public final class EventBroadcaster: Sendable {
     public static let bufferedEventCountMax = 10_000
 
-    private let subscribers = Mutex<[UInt64: AsyncStream<HubEvent>.Continuation]>([:])
-    private let nextID = Mutex<UInt64>(0)
+    /// Why a stream was not opened.
+    enum Refusal: Error { case closed, tooManyStreams }
 
-    public init() {}
+    private struct Subscribers {
+        var byCaller: [Caller: [UInt64: AsyncStream<HubEvent>.Continuation]] = [:]
+        var nextID: UInt64 = 0
+        var isClosed = false
+        var dispatcher: Task<Void, Never>?
+    }
+    private let subscribers = Mutex(Subscribers())
+    private let batches: AsyncStream<[HubEvent]>
+    private let batchInput: AsyncStream<[HubEvent]>.Continuation
 
-    /// Called by the writer after each commit.
+    public init() {
+        (batches, batchInput) = AsyncStream<[HubEvent]>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+    }
+
+    /// Called by the writer after each commit; never waits.
     public func publish(_ events: some Sequence<HubEvent>) {
-        let targets = subscribers.withLock { Array($0.values) }
-        for event in events { for target in targets { target.yield(event) } }
+        let batch = Array(events)
+        guard !batch.isEmpty, subscribers.withLock({ !$0.byCaller.isEmpty }) else { return }
+        batchInput.yield(batch)
     }
 
-    func subscribe() -> (id: UInt64, events: AsyncStream<HubEvent>) {
-        let id = nextID.withLock { $0 += 1; return $0 }
+    /// Starts delivering (once): `resolve` answers each event's audience, with one read of
+    /// the committed state per batch.
+    func startDelivering(resolve: @escaping @Sendable ([HubEvent]) async -> [EventAudience]) {
+        subscribers.withLock { subscribers in
+            guard subscribers.dispatcher == nil, !subscribers.isClosed else { return }
+            subscribers.dispatcher = Task { [batches] in
+                for await batch in batches {
+                    let audiences = await resolve(batch)
+                    for (event, audience) in zip(batch, audiences) { deliver(event, to: audience) }
+                }
+            }
+        }
+    }
+
+    private func deliver(_ event: HubEvent, to audience: EventAudience) {
+        subscribers.withLock { subscribers in
+            for (caller, streams) in subscribers.byCaller where audience.includes(caller) {
+                for stream in streams.values { stream.yield(event) }
+            }
+        }
+    }
+
+    /// Ends every stream and refuses new ones: the server is shutting down. An open event
+    /// stream would otherwise hold the HTTP server (and so the process and its database)
+    /// open for ever, also one whose client went away without the server noticing.
+    public func close() {
+        let (open, dispatcher) = subscribers.withLock { subscribers in
+            subscribers.isClosed = true
+            defer { subscribers.byCaller.removeAll() }
+            return (subscribers.byCaller.values.flatMap(\.values), subscribers.dispatcher)
+        }
+        batchInput.finish()
+        dispatcher?.cancel()
+        for continuation in open { continuation.finish() }
+    }
+
+    public var isClosed: Bool { subscribers.withLock { $0.isClosed } }
+
+    /// A new stream for `caller`, who may hold `streamsMax` at once; or why not.
+    func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<HubEvent>), Refusal> {
         let (stream, continuation) = AsyncStream<HubEvent>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
-        subscribers.withLock { $0[id] = continuation }
-        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
-        return (id, stream)
+        let id: Result<UInt64, Refusal> = subscribers.withLock { subscribers in
+            guard !subscribers.isClosed else { return .failure(.closed) }
+            guard subscribers.byCaller[caller, default: [:]].count < streamsMax else { return .failure(.tooManyStreams) }
+            subscribers.nextID += 1
+            subscribers.byCaller[caller, default: [:]][subscribers.nextID] = continuation
+            return .success(subscribers.nextID)
+        }
+        return id.map { id in
+            continuation.onTermination = { [weak self] _ in self?.unsubscribe(id, of: caller) }
+            return (id, stream)
+        }
     }
 
-    func unsubscribe(_ id: UInt64) { _ = subscribers.withLock { $0.removeValue(forKey: id) } }
+    func unsubscribe(_ id: UInt64, of caller: Caller) {
+        subscribers.withLock { subscribers in
+            subscribers.byCaller[caller]?.removeValue(forKey: id)
+            if subscribers.byCaller[caller]?.isEmpty == true { subscribers.byCaller.removeValue(forKey: caller) }
+        }
+    }
 
-    var subscriberCount: Int { subscribers.withLock { $0.count } }
+    var subscriberCount: Int { subscribers.withLock { $0.byCaller.values.reduce(0) { $0 + $1.count } } }
 }
 
-extension Caller {
-    /// What a caller may see of the live feed: the operator everything; a bank its own payments
-    /// and alarms; a member its banks' payments, its own alarms and the cycles.
-    func maySee(_ event: HubEvent, parties: (payer: BIC, payee: BIC)?, memberOf: (BIC) -> CountryCode?) -> Bool {
-        switch (self, event.kind) {
-        case (.operatorUser, _): return true
-        case (.participant(let bic), .paymentStatus): return parties.map { $0.payer == bic || $0.payee == bic } ?? false
-        case (.participant(let bic), .utilisationAlarm(.participant(let subject), _, _)): return subject == bic
-        case (.member(let id), .paymentStatus): return parties.map { memberOf($0.payer) == id || memberOf($0.payee) == id } ?? false
-        case (.member(let id), .utilisationAlarm(let subject, _, _)):
-            switch subject {
-            case .member(let member): return member == id
-            case .participant(let bic): return memberOf(bic) == id
-            }
-        case (.member, .cycleClosed), (.member, .cycleSettled): return true
-        default: return false
+/// Who may see one event of the live feed: the operator everything; a bank its own payments
+/// and alarms; a member its banks' payments, its own alarms and the cycles.
+struct EventAudience: Sendable, Equatable {
+    var participants: [BIC] = []
+    var members: [CountryCode] = []
+    var allMembers = false
+
+    /// The operator alone.
+    init() {}
+
+    func includes(_ caller: Caller) -> Bool {
+        switch caller {
+        case .operatorUser: true
+        case .participant(let bic): participants.contains(bic)
+        case .member(let id): allMembers || members.contains(id)
         }
+    }
+
+    /// - Parameters: parties: a payment event's payer and payee; memberOf: a bank's member.
+    init(_ event: HubEvent, parties: (payer: BIC, payee: BIC)?, memberOf: (BIC) -> CountryCode?) {
+        switch event.kind {
+        case .paymentStatus:
+            guard let parties else { return }
+            participants = [parties.payer, parties.payee]
+            members = [parties.payer, parties.payee].compactMap(memberOf)
+        case .utilisationAlarm(.participant(let bic), _, _):
+            participants = [bic]
+            members = memberOf(bic).map { [$0] } ?? []
+        case .utilisationAlarm(.member(let member), _, _):
+            members = [member]
+        case .cycleClosed, .cycleSettled:
+            allMembers = true
+        default:
+            break
+        }
+    }
+
+    /// Resolves a batch's audiences with one read of the committed state.
+    static func resolver<A: HubAccess>(_ hub: A) -> @Sendable ([HubEvent]) async -> [EventAudience] {
+        { batch in
+            (try? await hub.read { state in
+                batch.map { event in
+                    let parties: (payer: BIC, payee: BIC)? = if case .paymentStatus(let id, _, _, _) = event.kind { state.paymentParties(id) } else { nil }
+                    return EventAudience(event, parties: parties, memberOf: { state.participant($0)?.memberID })
+                }
+            }) ?? batch.map { _ in EventAudience() }  // no state (stopping): the operator alone
+        }
+    }
+}
+
+/// Ends the live event streams when the server begins to shut down, before the HTTP server
+/// drains its connections (list it after the application in the service group: services
+/// are stopped in reverse order).
+public struct EventStreamCloser: Service {
+    let events: EventBroadcaster
+
+    public init(events: EventBroadcaster) { self.events = events }
+
+    public func run() async throws {
+        try? await gracefulShutdown()  // returns on shutdown, throws on cancellation: either way, close
+        events.close()
     }
 }

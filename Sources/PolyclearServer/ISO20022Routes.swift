@@ -11,7 +11,8 @@ enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
     static let hubBIC = "POLYXXXX"
 
-    static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, writer: A, currencies: CurrencyTable) {
+    static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, writer: A, currencies: CurrencyTable,
+                                  limits: ServerLimits, limiter: RateLimiter<Caller>) {
         router.post("/v1/iso20022/messages") { request, context -> Response in
             let caller = try context.requireCaller()
             guard case .participant(let sender) = caller else {
@@ -28,6 +29,18 @@ enum ISO20022Routes {
             // The header's sender must be the caller: a bank speaks only for itself.
             if let header = message.header, BIC(header.fromBIC) != sender {
                 throw APIError(.forbidden, code: "sender_mismatch", "AppHdr/Fr names another bank than the caller")
+            }
+            // A message costs one request per transaction, like a JSON batch, and holds at most as many.
+            let transactionCount = switch message.document {
+            case .customerCreditTransfer(let transfer): transfer.transactions.count
+            case .paymentReturn(let returned): returned.transactions.count
+            default: 1
+            }
+            guard transactionCount <= limits.batchPaymentCountMax else {
+                throw APIError(.contentTooLarge, code: "batch_too_large", "a message holds at most \(limits.batchPaymentCountMax) transactions")
+            }
+            guard limiter.allow(caller, cost: transactionCount - 1) else {
+                throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction", retryAfterSeconds: 1)
             }
             let (report, duplicate) = switch message.document {
             case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: writer, currencies: currencies)
@@ -102,9 +115,17 @@ enum ISO20022Routes {
             })
         }
         let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { currencyByBIC[$0] })
+        // A UETR names one payment: a second transaction with it in the same message is refused
+        // (it used to get its own ACSC for the one booking).
+        var seen: Set<String> = []
+        let repeated = Set(transfer.transactions.indices.filter { index in
+            guard let uetr = transfer.transactions[index].uetr?.lowercased() else { return false }
+            return !seen.insert(uetr).inserted
+        })
         return try await answer(transfer.transactions, messageID: transfer.messageID, name: CustomerCreditTransfer.messageDefinition,
-                                sender: sender, writer: writer) { tx, _ in
-            switch mapper.instruction(tx) {
+                                sender: sender, writer: writer) { tx, index in
+            if repeated.contains(index) { return .failure(ISORefusal("AM05", "the UETR appears twice in this message")) }
+            return switch mapper.instruction(tx) {
             case .success(let instruction) where instruction.payer != sender: .failure(ISORefusal("AG01", "the debtor agent is not the sending bank"))
             case .success(let instruction): .success(.submitPayment(instruction))
             case .failure(let refusal): .failure(refusal)

@@ -6,69 +6,146 @@ import Synchronization
 /// `Idempotency-Key` on POSTs. The same caller, key, path and body get the first answer again
 /// (nothing runs twice); the same key with another path or body gets 409, and so does a retry
 /// while the first is still running. Only answers below 500 are kept: after a 5xx (busy,
-/// stopped) the retry runs. Answers live in memory for `retentionSeconds` and at most
-/// `capacity` keys, oldest dropped first; a restart forgets them, and then the hub's own
-/// idempotency (payment ids, run ids) still refuses a second execution.
+/// stopped) the retry runs. Answers live in memory for `retentionSeconds`, bounded by bytes —
+/// overall and per caller, so that one bank caching large batch answers cannot crowd out the
+/// others or grow the process — oldest dropped first; a restart forgets them, and then the
+/// hub's own idempotency (payment ids, run ids) still refuses a second execution.
 final class IdempotencyCache: Sendable {
     struct Key: Hashable { let caller: Caller; let key: String }
-    struct Answer { let status: HTTPResponse.Status; let headers: HTTPFields; let body: ByteBuffer }
+    struct Answer {
+        let status: HTTPResponse.Status; let headers: HTTPFields; let body: ByteBuffer
+        /// What keeping it costs: body, headers and the entry itself.
+        var byteCount: Int { body.readableBytes + headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } + 256 }
+    }
     enum Lookup { case proceed, replay(Answer), conflict(String) }
 
-    private enum Entry { case running(digest: [UInt8]), done(digest: [UInt8], answer: Answer, at: ContinuousClock.Instant) }
+    private enum Entry { case running(digest: [UInt8]), done(digest: [UInt8], answer: Answer, arrival: UInt64) }
+    private struct Arrival { let key: Key; let number: UInt64; let at: ContinuousClock.Instant; let byteCount: Int }
+    /// Arrivals oldest first from `head`; some may be stale (already dropped), skipped.
+    private struct Queue {
+        var arrivals: [Arrival] = []
+        var head = 0
+        var liveCount: Int { arrivals.count - head }
+        mutating func compact(keeping isLive: (Arrival) -> Bool) {
+            arrivals = arrivals[head...].filter(isLive)
+            head = 0
+        }
+    }
     private struct State {
         var entries: [Key: Entry] = [:]
-        var arrivals: [(key: Key, at: ContinuousClock.Instant)] = []  // oldest first, from `head`
-        var head = 0
+        var all = Queue()
+        var byCaller: [Caller: Queue] = [:]
+        var bytes = 0
+        var bytesByCaller: [Caller: Int] = [:]
+        var keptCount = 0
+        /// Arrivals in the per-caller queues, stale ones included.
+        var queuedByCaller = 0
+        var nextArrival: UInt64 = 0
     }
 
     private let state = Mutex(State())
-    let capacity: Int
+    let bytesMax: Int
+    let bytesPerCallerMax: Int
     let retentionSeconds: Int
 
-    init(capacity: Int = 100_000, retentionSeconds: Int = 86_400) {
-        self.capacity = capacity
+    init(bytesMax: Int = ServerLimits.default.idempotencyBytesMax, bytesPerCallerMax: Int = ServerLimits.default.idempotencyBytesPerCallerMax,
+         retentionSeconds: Int = ServerLimits.default.idempotencyRetentionSeconds) {
+        self.bytesMax = bytesMax
+        self.bytesPerCallerMax = min(bytesPerCallerMax, bytesMax)
         self.retentionSeconds = retentionSeconds
     }
+
+    /// Bytes of kept answers, overall and for one caller (tests and metrics).
+    var keptBytes: Int { state.withLock { $0.bytes } }
+    func keptBytes(of caller: Caller) -> Int { state.withLock { $0.bytesByCaller[caller] ?? 0 } }
 
     func begin(_ key: Key, digest: [UInt8]) -> Lookup {
         let now = ContinuousClock.now
         return state.withLock { state in
-            evict(&state, now: now)
+            dropExpired(&state, now: now)
             switch state.entries[key] {
             case .running: return .conflict("a request with this Idempotency-Key is still running")
             case .done(let stored, let answer, _):
                 return stored == digest ? .replay(answer) : .conflict("this Idempotency-Key was used for a different request")
             case nil:
                 state.entries[key] = .running(digest: digest)
-                state.arrivals.append((key, now))
                 return .proceed
             }
         }
     }
 
     func finish(_ key: Key, digest: [UInt8], answer: Answer?) {
+        let now = ContinuousClock.now
         state.withLock { state in
-            if let answer { state.entries[key] = .done(digest: digest, answer: answer, at: ContinuousClock.now) } else { state.entries[key] = nil }
+            guard let answer, answer.byteCount <= bytesPerCallerMax else { state.entries[key] = nil; return }
+            state.nextArrival += 1
+            let arrival = Arrival(key: key, number: state.nextArrival, at: now, byteCount: answer.byteCount)
+            state.entries[key] = .done(digest: digest, answer: answer, arrival: arrival.number)
+            state.all.arrivals.append(arrival)
+            state.byCaller[key.caller, default: Queue()].arrivals.append(arrival)
+            state.queuedByCaller += 1
+            state.bytes += arrival.byteCount
+            state.bytesByCaller[key.caller, default: 0] += arrival.byteCount
+            state.keptCount += 1
+            while state.bytesByCaller[key.caller, default: 0] > bytesPerCallerMax, let oldest = popLive(&state, caller: key.caller) { drop(&state, oldest) }
+            while state.bytes > bytesMax, let oldest = popLive(&state, caller: nil) { drop(&state, oldest) }
+            compactIfStale(&state)
         }
     }
 
-    private func evict(_ state: inout State, now: ContinuousClock.Instant) {
-        let oldest = now - .seconds(retentionSeconds)
-        let end = state.arrivals.count  // requeued running ones are looked at next time, not again now
-        while state.head < end {
-            let arrival = state.arrivals[state.head]
-            guard state.arrivals.count - state.head > capacity || arrival.at < oldest else { break }
-            switch state.entries[arrival.key] {
-            case .done: state.entries[arrival.key] = nil
-            case .running: state.arrivals.append(arrival)  // stays until it finishes, and is dropped on a later pass
-            case nil: break
+    private func isLive(_ state: State, _ arrival: Arrival) -> Bool {
+        if case .done(_, _, let number) = state.entries[arrival.key] { return number == arrival.number }
+        return false
+    }
+
+    /// The oldest kept arrival, of one caller or of all, taken off its queue.
+    private func popLive(_ state: inout State, caller: Caller?) -> Arrival? {
+        if let caller {
+            while let queue = state.byCaller[caller], queue.head < queue.arrivals.count {
+                let arrival = queue.arrivals[queue.head]
+                state.byCaller[caller]?.head += 1
+                state.queuedByCaller -= 1
+                if isLive(state, arrival) { return arrival }
             }
-            state.head += 1
+            return nil
         }
-        if state.head > 1_024 && state.head * 2 > state.arrivals.count {
-            state.arrivals.removeFirst(state.head)
-            state.head = 0
+        while state.all.head < state.all.arrivals.count {
+            let arrival = state.all.arrivals[state.all.head]
+            state.all.head += 1
+            if isLive(state, arrival) { return arrival }
         }
+        return nil
+    }
+
+    private func drop(_ state: inout State, _ arrival: Arrival) {
+        state.entries[arrival.key] = nil
+        state.bytes -= arrival.byteCount
+        state.bytesByCaller[arrival.key.caller, default: 0] -= arrival.byteCount
+        if state.bytesByCaller[arrival.key.caller] == 0 { state.bytesByCaller[arrival.key.caller] = nil }
+        state.keptCount -= 1
+    }
+
+    private func dropExpired(_ state: inout State, now: ContinuousClock.Instant) {
+        let oldest = now - .seconds(retentionSeconds)
+        while state.all.head < state.all.arrivals.count, state.all.arrivals[state.all.head].at < oldest {
+            let arrival = state.all.arrivals[state.all.head]
+            state.all.head += 1
+            if isLive(state, arrival) { drop(&state, arrival) }
+        }
+    }
+
+    /// Queues hold stale arrivals (dropped through the other queue): rebuilt when those
+    /// outnumber the kept ones, so memory stays proportional to what is kept.
+    private func compactIfStale(_ state: inout State) {
+        guard state.all.liveCount + state.queuedByCaller > 4 * state.keptCount + 1_024 else { return }
+        let current = state
+        state.all.compact { isLive(current, $0) }
+        state.byCaller = state.byCaller.compactMapValues { queue in
+            var queue = queue
+            queue.compact { isLive(current, $0) }
+            return queue.arrivals.isEmpty ? nil : queue
+        }
+        state.queuedByCaller = state.byCaller.values.reduce(0) { $0 + $1.liveCount }
     }
 }
 

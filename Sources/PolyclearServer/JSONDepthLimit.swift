@@ -1,42 +1,227 @@
 import Hummingbird
 
-/// Refuses request bodies nested deeper than `depthMax` arrays and objects before any decoder
-/// sees them: our documents nest three levels at most, and a deep one costs the decoder
-/// stack and time for nothing. One pass over the bytes, strings skipped (escapes honoured).
+/// Checks every JSON request body before any decoder sees it, and refuses with a stable code:
+/// - `unsupported_media_type` (415): a body whose `Content-Type` is not `application/json`;
+/// - `json_too_deep`: nested deeper than `depthMax` (our documents nest three levels at most,
+///   and a deep one costs the decoder stack and time for nothing);
+/// - `duplicate_json_key`: an object naming a key twice (decoders silently keep one of them —
+///   which one differs between decoders, so a proxy and the hub could read different values);
+/// - `control_character`: a control character in a string, even escaped (`\u0000`): no text
+///   field of ours needs one, and they corrupt logs, CSV and ISO 20022 messages downstream;
+/// - `malformed_json`: anything that is not one JSON value.
 struct JSONDepthLimitMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     static let depthMax = 32
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
-        // XML bodies have their own depth limit in the ISO 20022 parser.
-        if request.headers[.contentType]?.contains("xml") == true { return try await next(request, context) }
+        // ISO 20022 routes take XML, checked by their own parser.
+        if request.uri.path.hasPrefix("/v1/iso20022/") { return try await next(request, context) }
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        if Self.depth(of: body.readableBytesView) > Self.depthMax {
-            throw APIError(.badRequest, code: "json_too_deep", "the body nests more than \(Self.depthMax) arrays and objects")
+        guard body.readableBytes > 0 else { return try await next(request, context) }
+        guard Self.isJSON(request.headers[.contentType]) else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send JSON bodies with Content-Type: application/json")
+        }
+        if let problem = JSONShapeCheck.problem(in: Array(body.readableBytesView), depthMax: Self.depthMax) {
+            throw APIError(.badRequest, code: problem.code, problem.message)
         }
         return try await next(request, context)
     }
 
-    /// The deepest nesting of `[` and `{` outside strings.
-    static func depth(of bytes: some Sequence<UInt8>) -> Int {
-        var depth = 0, deepest = 0
-        var inString = false, escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
+    /// `application/json`, with parameters (`; charset=utf-8`) and in any case.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return mediaType == "application/json"
+    }
+}
+
+/// A strict one-pass reader of JSON (RFC 8259) that builds nothing but the keys of the
+/// object it is in: syntax, depth, duplicate keys (compared after unescaping) and control
+/// characters. Recursion is bounded by `depthMax`.
+struct JSONShapeCheck {
+    struct Problem: Error, Equatable {
+        let code: String
+        let message: String
+    }
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private let depthMax: Int
+
+    static func problem(in bytes: [UInt8], depthMax: Int) -> Problem? {
+        var reader = JSONShapeCheck(bytes: bytes, depthMax: depthMax)
+        do throws(Problem) {
+            reader.skipSpace()
+            try reader.value(depth: 0)
+            reader.skipSpace()
+            guard reader.position == bytes.count else { throw reader.malformed("text after the JSON value") }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private init(bytes: [UInt8], depthMax: Int) {
+        self.bytes = bytes
+        self.depthMax = depthMax
+    }
+
+    private func malformed(_ what: String) -> Problem {
+        Problem(code: "malformed_json", message: "not JSON: \(what) at byte \(position)")
+    }
+
+    private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func skipSpace() {
+        while let byte = current, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { position += 1 }
+    }
+
+    private mutating func expect(_ literal: String) throws(Problem) {
+        for byte in literal.utf8 {
+            guard current == byte else { throw malformed("expected \(literal)") }
+            position += 1
+        }
+    }
+
+    private mutating func value(depth: Int) throws(Problem) {
+        switch current ?? 0 {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth < depthMax else {
+                throw Problem(code: "json_too_deep", message: "the body nests more than \(depthMax) arrays and objects")
             }
+            if current == UInt8(ascii: "{") { try object(depth: depth + 1) } else { try array(depth: depth + 1) }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"): try expect("true")
+        case UInt8(ascii: "f"): try expect("false")
+        case UInt8(ascii: "n"): try expect("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        default: throw malformed("expected a value")
+        }
+    }
+
+    private mutating func object(depth: Int) throws(Problem) {
+        position += 1
+        skipSpace()
+        if current == UInt8(ascii: "}") { position += 1; return }
+        var keys: Set<[UInt8]> = []
+        while true {
+            skipSpace()
+            guard current == UInt8(ascii: "\"") else { throw malformed("expected a key") }
+            let key = try string()
+            guard keys.insert(key).inserted else {
+                throw Problem(code: "duplicate_json_key", message: "the key \"\(String(decoding: key, as: UTF8.self))\" appears twice in one object")
+            }
+            skipSpace()
+            try expect(":")
+            skipSpace()
+            try value(depth: depth)
+            skipSpace()
+            if current == UInt8(ascii: ",") { position += 1; continue }
+            try expect("}")
+            return
+        }
+    }
+
+    private mutating func array(depth: Int) throws(Problem) {
+        position += 1
+        skipSpace()
+        if current == UInt8(ascii: "]") { position += 1; return }
+        while true {
+            skipSpace()
+            try value(depth: depth)
+            skipSpace()
+            if current == UInt8(ascii: ",") { position += 1; continue }
+            try expect("]")
+            return
+        }
+    }
+
+    /// A string's UTF-8 content with escapes resolved.
+    private mutating func string() throws(Problem) -> [UInt8] {
+        position += 1
+        var content: [UInt8] = []
+        while let byte = current {
+            position += 1
             switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
+            case UInt8(ascii: "\""): return content
+            case UInt8(ascii: "\\"): try escape(into: &content)
+            case 0x00...0x1F, 0x7F: throw controlCharacter()
+            default: content.append(byte)
             }
         }
-        return deepest
+        throw malformed("unterminated string")
+    }
+
+    private func controlCharacter() -> Problem {
+        Problem(code: "control_character", message: "a text field holds a control character (byte \(position - 1))")
+    }
+
+    private mutating func escape(into content: inout [UInt8]) throws(Problem) {
+        guard let byte = current else { throw malformed("unterminated escape") }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): content.append(byte)
+        case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): throw controlCharacter()
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                try expect("\\u")
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw malformed("unpaired surrogate") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw malformed("unpaired surrogate")
+            }
+            guard scalar >= 0x20, !(0x7F...0x9F).contains(scalar), let unicode = Unicode.Scalar(scalar) else { throw controlCharacter() }
+            content.append(contentsOf: Array(String(Character(unicode)).utf8))
+        default: throw malformed("unknown escape")
+        }
+    }
+
+    private mutating func hex4() throws(Problem) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = current, let digit = Self.hexDigit(byte) else { throw malformed("bad \\u escape") }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    private mutating func number() throws(Problem) {
+        if current == UInt8(ascii: "-") { position += 1 }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { throw malformed("bad number") }
+        position += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if current == UInt8(ascii: ".") {
+            position += 1
+            guard try requireDigit() else { throw malformed("bad number") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard try requireDigit() else { throw malformed("bad number") }
+        }
+    }
+
+    private mutating func skipDigits() {
+        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { position += 1 }
+    }
+
+    private mutating func requireDigit() throws(Problem) -> Bool {
+        guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+        skipDigits()
+        return true
     }
 }

@@ -8,24 +8,31 @@ public import PolyclearStorage
 /// writes are hub commands submitted to the single writer.
 public enum PolyclearAPI {
     /// The most payments one `POST /v1/payments/batch` may carry.
-    public static let batchPaymentCountMax = 1_000
+    public static var batchPaymentCountMax: Int { ServerLimits.default.batchPaymentCountMax }
     /// The most movements one statement lists.
-    public static let statementEntryCountMax = 100_000
+    public static var statementEntryCountMax: Int { ServerLimits.default.statementEntryCountMax }
 
-    /// - Parameters: requestsPerSecond and burst: each caller's rate limit (429 beyond).
+    /// - Parameters: limits: rates, streams, cache sizes (`ServerLimits`).
     public static func router<A: HubAccess>(
         writer: A, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
-        metrics: ServerMetrics = ServerMetrics(), requestsPerSecond: Double = 2_000, burst: Double = 4_000
+        metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .default
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
+        let limiter = RateLimiter<Caller>(ratePerSecond: Double(limits.requestsPerSecond), burst: Double(limits.requestBurst))
+        events.startDelivering(resolve: EventAudience.resolver(writer))
         // Method and path at debug level, each line with Hummingbird's request id; never
         // headers or bodies (keys, names and account details stay out of the logs).
         router.add(middleware: LogRequestsMiddleware(.debug))
+        let routes = RouteList()
+        router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
         router.add(middleware: WriteForwardingMiddleware(hub: writer, forwarder: HTTPForwarder()))
-        router.add(middleware: AuthenticationMiddleware(keys: keys, limiter: RateLimiter(ratePerSecond: requestsPerSecond, burst: burst)))
+        router.add(middleware: AuthenticationMiddleware(
+            keys: keys, limiter: limiter,
+            failures: RateLimiter(ratePerSecond: Double(limits.failedAuthenticationsPerSecond), burst: Double(limits.failedAuthenticationBurst))))
         router.add(middleware: JSONDepthLimitMiddleware())
-        router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache()))
+        router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache(
+            bytesMax: limits.idempotencyBytesMax, bytesPerCallerMax: limits.idempotencyBytesPerCallerMax, retentionSeconds: limits.idempotencyRetentionSeconds)))
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in
             do { return try await writer.read { _ in "ready" } } catch { throw APIError(.serviceUnavailable, code: "not_ready", "the writer is not running") }
@@ -91,8 +98,13 @@ public enum PolyclearAPI {
         router.post("/v1/payments/batch") { request, context -> [PaymentDTO] in
             let caller = try context.requireCaller()
             let items = try await request.decode(as: [PaymentRequestDTO].self, context: context)
-            guard (1...batchPaymentCountMax).contains(items.count) else {
-                throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(batchPaymentCountMax) payments")
+            guard !items.isEmpty else { throw APIError(.badRequest, code: "empty_batch", "a batch holds 1 to \(limits.batchPaymentCountMax) payments") }
+            guard items.count <= limits.batchPaymentCountMax else {
+                throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(limits.batchPaymentCountMax) payments")
+            }
+            // A batch costs one request per item (the request itself paid for one).
+            guard limiter.allow(caller, cost: items.count - 1) else {
+                throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: a batch counts each payment", retryAfterSeconds: 1)
             }
             let instructions = try await PaymentRequestDTO.instructions(items, writer: writer, currencies: currencies)
             for instruction in instructions {
@@ -169,8 +181,9 @@ public enum PolyclearAPI {
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
             let number = try context.parameters.require("number", as: UInt32.self)
+            let asked = try format(request, allowed: ["json", "csv"])
             let statement = try await statement(of: bic, cycle: number, caller: caller, writer: writer).0
-            if request.uri.queryParameters["format"] == "csv" {
+            if asked == "csv" {
                 let exponent = currencies[statement.currency]?.exponent ?? 2
                 return Response(status: .ok, headers: [.contentType: "text/csv"], body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
             }
@@ -178,8 +191,8 @@ public enum PolyclearAPI {
         }
         router.get("/v1/payments") { request, context -> PaymentPageDTO in
             let caller = try context.requireCaller()
-            let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1_000)
-            let cursor = Int(request.uri.queryParameters["cursor"].map(String.init) ?? "") ?? 0
+            let limit = try integer(request, "limit", in: 1...limits.pageSizeMax) ?? 100
+            let cursor = try integer(request, "cursor", in: 0...Int.max) ?? 0
             let status = request.uri.queryParameters["status"].map(String.init)
             let page = try await read(writer) { hub -> ([PaymentState], Int?) in
                 let states = hub.allPaymentStates
@@ -231,8 +244,9 @@ public enum PolyclearAPI {
         router.post("/v1/unit") { request, context -> UnitDTO in
             let caller = try context.requireCaller()
             guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator records the union's unit definition") }
-            let amounts = try await request.decode(as: UnitRequestDTO.self, context: context).amounts()
-            let (result, unit) = try await submit(writer, [.defineUnit(amountsPerUnit: amounts)], by: caller) { results, hub in
+            let body = try await request.decode(as: UnitRequestDTO.self, context: context)
+            let command = HubCommand.defineUnit(amountsPerUnit: try body.amounts(), checks: limits.rateChecks(confirmed: body.confirmLargeMove ?? false))
+            let (result, unit) = try await submit(writer, [command], by: caller) { results, hub in
                 (results.first, UnitDTO(unit: currencies.unit, amounts: hub.unitDefinition, fixing: hub.currentFixing))
             }
             if case .refused(let rejection) = result { throw APIError(.unprocessableContent, code: rejection.code, "the unit definition was refused") }
@@ -240,8 +254,8 @@ public enum PolyclearAPI {
         }
         router.get("/v1/audit") { request, context -> AuditPageDTO in
             guard case .operatorUser = try context.requireCaller() else { throw APIError(.forbidden, code: "forbidden", "the audit trail is the operator's") }
-            let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1_000)
-            let after = max(0, Int(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0)
+            let limit = try integer(request, "limit", in: 1...limits.pageSizeMax) ?? 100
+            let after = try integer(request, "after", in: 0...Int.max) ?? 0
             return try await read(writer) { hub in
                 let trail = hub.auditRecords
                 let end = min(trail.count, after + limit)
@@ -252,7 +266,7 @@ public enum PolyclearAPI {
         router.post("/v1/fixings") { request, context -> EditedResponse<FixingDTO> in
             let caller = try context.requireCaller()
             guard case .operatorUser = caller else { throw APIError(.forbidden, code: "forbidden", "the operator publishes fixings") }
-            let fixing = try await request.decode(as: FixingRequestDTO.self, context: context).fixing()
+            let fixing = try await request.decode(as: FixingRequestDTO.self, context: context).fixing(limits: limits)
             let results = try await submit(writer, [.publishFixing(fixing)], by: caller)
             if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the fixing was refused") }
             return EditedResponse(status: .created, response: FixingDTO(fixing, unit: currencies.unit))
@@ -288,7 +302,7 @@ public enum PolyclearAPI {
             do { amount = try Money(parsing: body.amount, currency: currencies[code]!, sign: .positive) } catch {
                 throw APIError(.badRequest, code: "malformed_amount", "amount: \(error)")
             }
-            let direction: FundsDirection = body.direction == "out" ? .outOf : .into
+            let direction = try WireChoice.decode(body.direction, field: "direction", ["in": FundsDirection.into, "out": .outOf])
             let results = try await submit(writer, [.requestFunds(id: id, participant: bic, amountMinor: amount.minorUnits, direction: direction)], by: caller)
             if case .refused(let rejection) = results.first { throw APIError(.conflict, code: rejection.code, "the funds request was refused") }
             return FundsDTO(id: body.id, status: "reserved")
@@ -326,26 +340,29 @@ public enum PolyclearAPI {
         router.get("/v1/events") { request, context -> Response in
             let caller = try context.requireCaller()
             // `max`: close after that many events (scripts and tests); otherwise the stream stays open.
-            let maxEvents = Int(request.uri.queryParameters["max"].map(String.init) ?? "") ?? Int.max
-            let (id, stream) = events.subscribe()
+            let maxEvents = try positiveInteger(request, "max") ?? Int.max
+            let (id, stream): (UInt64, AsyncStream<HubEvent>)
+            switch events.subscribe(caller, streamsMax: limits.eventStreamsPerCaller) {
+            case .success(let subscription): (id, stream) = subscription
+            case .failure(.tooManyStreams):
+                throw APIError(.tooManyRequests, code: "too_many_streams", "at most \(limits.eventStreamsPerCaller) event streams per caller", retryAfterSeconds: 5)
+            case .failure(.closed): throw APIError(.serviceUnavailable, code: "shutting_down", "the server is shutting down")
+            }
             let lines = AsyncStream<ByteBuffer> { continuation in
+                // The stream carries only events this caller may see (the broadcaster routes them).
                 let task = Task {
                     var sent = 0
                     continuation.yield(ByteBuffer(string: ": polyclear events\n\n"))
                     for await event in stream {
-                        let visible = (try? await read(writer) { hub in
-                            let parties: (payer: BIC, payee: BIC)? = if case .paymentStatus(let paymentID, _, _, _) = event.kind { hub.paymentParties(paymentID) } else { nil }
-                            return caller.maySee(event, parties: parties, memberOf: { hub.participant($0)?.memberID })
-                        }) ?? false
-                        guard visible else { continue }
                         continuation.yield(ByteBuffer(string: "event: \(event.kind.name)\ndata: \(EventDTO(event).json)\n\n"))
                         sent += 1
                         if sent >= maxEvents { break }
                     }
-                    events.unsubscribe(id)
+                    if events.isClosed { continuation.yield(ByteBuffer(string: "event: shutdown\ndata: {\"reason\":\"the server is shutting down\"}\n\n")) }
+                    events.unsubscribe(id, of: caller)
                     continuation.finish()
                 }
-                continuation.onTermination = { _ in task.cancel(); events.unsubscribe(id) }
+                continuation.onTermination = { _ in task.cancel(); events.unsubscribe(id, of: caller) }
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody(asyncSequence: lines))
@@ -368,7 +385,8 @@ public enum PolyclearAPI {
             if case .refused(let rejection) = result { throw APIError(.conflict, code: rejection.code, "the cycle cannot be closed") }
             return cycle
         }
-        ISO20022Routes.add(to: router, writer: writer, currencies: currencies)
+        ISO20022Routes.add(to: router, writer: writer, currencies: currencies, limits: limits, limiter: limiter)
+        routes.set(router.routes.map { ($0.method, $0.path.description) })
         return router
     }
 

@@ -46,6 +46,8 @@ public enum StoreErrorCode: UInt16, Sendable {
     case ioFailure = 5
     /// Another writer took the role since this one restored: its commits are refused.
     case fenced = 6
+    /// Another process (or store in this process) writes this database: one database has one writer.
+    case databaseInUse = 7
 
     /// The stable name used in messages and JSON: `not_a_polyclear_database`.
     public var name: String {
@@ -56,6 +58,7 @@ public enum StoreErrorCode: UInt16, Sendable {
         case .invariantViolated: "invariant_violated"
         case .ioFailure: "io_failure"
         case .fenced: "fenced"
+        case .databaseInUse: "database_in_use"
         }
     }
 }

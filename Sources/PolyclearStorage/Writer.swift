@@ -143,8 +143,18 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         }
     }
 
-    /// Restores the ledger from the store and writes until `shutdown()`.
+    /// Restores the ledger from the store and writes until `shutdown()`, or until the task
+    /// running it is cancelled (which shuts it down the same way: what is queued is drained).
+    /// A harness whose body throws cancels its task group, and so never waits on a writer.
     public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await restoreAndWrite()
+        } onCancel: {
+            shutdown()
+        }
+    }
+
+    private func restoreAndWrite() async throws {
         let ledger: Machine
         do {
             ledger = try await store.restore()

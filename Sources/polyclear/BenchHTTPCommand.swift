@@ -85,6 +85,8 @@ struct BenchHTTPCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         // What the server acknowledged must be in the database, and the ledger must balance.
+        // The stopped server's store lets go of the database first (one writer at a time).
+        try? server.hub.store.close()
         let restored: HubStateMachine
         do { restored = try await SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)).restore() } catch {
             exitWithError("verify_failed", "reopening the database: \(error)")

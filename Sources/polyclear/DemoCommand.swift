@@ -60,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
         do { server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger) } catch {
             exitWithError(error.code.name, error.description)
         }
-        let (app, writer) = (server.application, server.hub)
+        let writer = server.hub
         let generator = DemoLoadGenerator(
             writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate, duration: duration,
             cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)
@@ -70,10 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
               API       http://127.0.0.1:\(port)/v1   (OpenAPI: http://127.0.0.1:\(port)/openapi.yaml)
               stop      Ctrl-C\(duration > 0 ? " (or after \(duration) s)" : "")
             """)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: generator, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await server.serviceGroup(others: [.init(service: generator, successTerminationBehavior: .gracefullyShutdownGroup)]).run()
         printFlushed("stopped; check the ledger with: polyclear ledger check --db \(db)")
     }
 

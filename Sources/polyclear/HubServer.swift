@@ -14,12 +14,33 @@ import ServiceLifecycle
 struct HubServer<Access: HubAccess> {
     let hub: Access
     let application: Application<RouterResponder<PolyclearRequestContext>>
+    let events: EventBroadcaster
+    let logger: Logger
+
+    /// How long a graceful shutdown may take before the server's connections are cut (event
+    /// streams and slow clients cannot keep the process, and its database, for ever).
+    static var shutdownGraceSecondsDefault: Int { 10 }
+
+    /// The services that run this server until SIGTERM or SIGINT: the application, then
+    /// `others`, then the closer of event streams — stopped in reverse order, so streams end
+    /// first and the HTTP server can drain. Past `graceSeconds` the rest is cancelled (the
+    /// writer still drains what is queued on cancellation), and cancellation itself is bounded.
+    func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration] = [], graceSeconds: Int = shutdownGraceSecondsDefault) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: application)] + others + [.init(service: EventStreamCloser(events: events))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(graceSeconds)
+        configuration.maximumCancellationDuration = .seconds(graceSeconds)
+        return ServiceGroup(configuration: configuration)
+    }
 
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (`port` 0 binds any free port).
     init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
          currencies: CurrencyTable, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
         self.hub = hub
+        self.events = events
+        self.logger = logger
         let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics)
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),

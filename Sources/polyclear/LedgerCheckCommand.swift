@@ -35,7 +35,9 @@ struct LedgerCheckCommand: AsyncParsableCommand {
             }
             guard let db else { return }
             guard FileManagerProbe.fileExists(db) else { exitWithError("not_found", "no such file: \(db)") }
-            let store = try SQLiteLedgerStore(path: db)
+            // Read only: beside a running hub (which holds the writer lock) it reads the last
+            // committed state and writes nothing.
+            let store = try SQLiteLedgerStore(readingOnly: db)
             let problems = try await store.integrityCheck()
             guard problems == ["ok"] else {
                 exitWithError("corrupt_database", "SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))")

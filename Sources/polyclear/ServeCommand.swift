@@ -80,13 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func serve<Access: HubAccess>(_ server: HubServer<Access>, settings: ServeSettings, currencies: CurrencyTable, fx: String) async throws {
 
-        let (app, hub) = (server.application, server.hub)
+        let hub = server.hub
         if settings.sampleUnion {
             guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
                                         quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService() }
+                group.addTask { try await server.serviceGroup().run() }
                 // Refused as existing after the first start: harmless. A cluster node waits
                 // (up to a minute) until it knows the writer; if that is another node, the
                 // union is set up there.
@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
         } else {
-            try await app.runService()
+            try await server.serviceGroup().run()
         }
     }
 }

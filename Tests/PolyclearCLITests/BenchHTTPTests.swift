@@ -46,7 +46,7 @@ import Testing
 /// `polyclear bench ledger --store postgres` as a real process against the test server, and
 /// its refusal without a URL.
 @Suite struct BenchPostgresTests {
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func theLedgerBenchmarkRunsOnPostgreSQL() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
@@ -65,7 +65,7 @@ import Testing
 
     /// `bench failover`: real serve processes, one SIGKILL of the writer, the time measured and
     /// every acknowledged payment found.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let port = freeConsecutiveLocalPorts(2)  // the command uses it and the next one
@@ -80,7 +80,7 @@ import Testing
 
     /// Two API nodes in one process on a fresh database: connections to both (the follower
     /// forwards), no errors, and what was acknowledged is what the database holds.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func theHTTPBenchmarkRunsOnTwoNodes() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let run = try ChildProcess.run(["bench", "http", "--postgres-url", url, "--nodes", "2", "--seconds", "1", "--single-connections", "4"])

@@ -47,8 +47,18 @@ final class ChildProcess: Sendable {
 
     func kill(signal: Int32 = SIGKILL) { Foundation.kill(process.processIdentifier, signal) }
 
-    /// Waits for exit and returns the status; output read so far stays available.
-    func waitForExit() -> Int32 {
+    /// A child outlives no test: one a failing test left running is killed with it.
+    deinit {
+        if process.isRunning { kill() }
+    }
+
+    /// Waits for exit and returns the status; output read so far stays available. A child
+    /// still running after `seconds` is killed (SIGKILL, so the status says so): a hung child
+    /// fails its test instead of hanging the run.
+    func waitForExit(seconds: Double = 600) -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        if process.isRunning { kill() }
         process.waitUntilExit()
         Thread.sleep(forTimeInterval: 0.05)  // let the reader threads drain the pipes
         return process.terminationStatus

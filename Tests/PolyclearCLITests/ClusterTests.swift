@@ -10,7 +10,7 @@ import Testing
 /// Several `polyclear serve` processes on one PostgreSQL database (`POLYCLEAR_TEST_POSTGRES_URL`;
 /// `.ci/run` starts a server): one writer, followers that forward writes, failover by lease,
 /// the fence against a paused writer. Real processes, real signals.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+@Suite(.serialized, .enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
 struct ClusterTests {
     static let operatorSecret = "cluster-test-operator-secret"
     static let bankSecret = "cluster-test-bank-secret-1"

@@ -10,7 +10,7 @@ import Testing
     static let environment = ProcessInfo.processInfo.environment
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster.sh").path
-    static var requirePostgres: Bool { environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1" }
+    static var requirePostgres: Bool { ExternalTool.postgres.isRequired }
 
     /// The same database on another server of the pair.
     static func url(_ serverURL: String, database: String) -> String {

@@ -69,9 +69,62 @@ import Testing
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
     }
 
+    /// SIGTERM ends the process within a bounded time whatever its event-stream clients do:
+    /// one still reading gets a final `shutdown` event, one half-closed and one gone without
+    /// a word (no later event it could see, so the server never noticed) hold nothing up.
+    /// Before, the listener closed and the process stayed, holding its database.
+    @Test func sigtermEndsTheProcessWithEventStreamsOpen() async throws {
+        let directory = TemporaryDirectory()
+        let port = freeLocalPort()
+        let server = try Self.start(db: directory.path("hub.sqlite"), port: port)
+        #expect(Self.waitUntilReady(port: port))
+        let reading = try RawConnection.eventStream(port: port, secret: "serve-test-operator-secret")
+        let halfClosed = try RawConnection.eventStream(port: port, secret: "serve-test-operator-secret")
+        let gone = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
+        for client in [reading, halfClosed, gone] {
+            #expect(client.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") }, "\(client.received)")
+        }
+        halfClosed.halfClose()
+        gone.vanish()
+        let stopping = Date()
+        server.kill(signal: SIGTERM)
+        let status = server.waitForExit(seconds: 60)
+        let seconds = Date().timeIntervalSince(stopping)
+        #expect(status == 0, "\(server.standardError)")
+        #expect(seconds < 15, "took \(seconds) s to stop")
+        #expect(reading.waitUntil(seconds: 5) { !$0.serverIsConnected })
+        #expect(reading.received.contains("event: shutdown"), "\(reading.received)")
+    }
+
+    /// One database has one writer: a second `serve` on the same file exits at once with
+    /// `database_in_use` (two used to accept writes, diverge, and leave a file refused at the
+    /// next start), while `ledger check` reads beside the running hub. After the first
+    /// stops, the file opens again.
+    @Test func aSecondServerOnTheSameDatabaseIsRefusedAndACheckRunsBeside() async throws {
+        let directory = TemporaryDirectory()
+        let db = directory.path("hub.sqlite")
+        let port = freeLocalPort()
+        let first = try Self.start(db: db, port: port)
+        let second = try ChildProcess(["serve", "--db", db, "--port", "\(freeLocalPort())", "--api-key", Self.operatorKey])
+        let status = second.waitForExit(seconds: 30)
+        #expect(status != 0 && second.standardError.contains("database_in_use"), "\(status) \(second.standardError)")
+        #expect(!second.standardOutput.contains("serving"))
+
+        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
+        let (health, _) = try await Self.call("GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret")
+        #expect(health == 200)
+
+        first.kill(signal: SIGTERM)
+        #expect(first.waitForExit(seconds: 30) == 0, "\(first.standardError)")
+        let third = try Self.start(db: db, port: port)
+        third.kill(signal: SIGTERM)
+        #expect(third.waitForExit(seconds: 30) == 0, "\(third.standardError)")
+    }
+
     /// The same on PostgreSQL (`serve --store postgres`), when a server is given
     /// (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil))
+    @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func anAcknowledgedPaymentSurvivesARestartOnPostgreSQL() async throws {
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let url = try await PostgresAdmin.createDatabase("polyclear_serve_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)

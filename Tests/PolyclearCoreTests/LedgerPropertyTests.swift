@@ -72,6 +72,18 @@ enum RandomBatches {
         }
     }
 
+    /// Key 0 marks empty slots: a lookup of it found slot 0 of an empty table (an index past
+    /// the records: a crash) or the first record of a full one. It finds nothing, ever.
+    @Test func idTableNeverAnswersForKeyZero() {
+        var table = IDTable<UInt32>(emptyValue: 0)
+        #expect(table.value(for: 0) == nil && table.slot(of: 0) == nil)
+        for key in 1...40 as ClosedRange<UInt128> { table.insertNew(key << 64 | key, UInt32(key)) }
+        #expect(table.value(for: 0) == nil && table.slot(of: 0) == nil)
+        #expect(table.remove(0) == nil && table.count == 40)
+        #expect(UUIDText.parse("00000000-0000-0000-0000-000000000000") == nil)
+        #expect(UUIDText.parse("00000000-0000-0000-0000-000000000001") == 1)
+    }
+
     @Test func idTableMatchesDictionaryUnderRandomInsertsAndRemovals() {
         var random = SeededRandom(seed: 99)
         var table = IDTable<UInt64>(emptyValue: 0)

@@ -1,5 +1,6 @@
 @testable import PolyclearCore
 import PolyclearISO20022
+import PolyclearTestSupport
 import Testing
 
 /// Every message kind the hub generates, filled with every field it writes, is valid against
@@ -45,7 +46,7 @@ import Testing
                 ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification))]
     }
 
-    @Test func everyGeneratedMessageIsSchemaValidAndReadsBack() throws {
+    @Test(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)")) func everyGeneratedMessageIsSchemaValidAndReadsBack() throws {
         for (schema, document) in Self.messages() {
             var header = Self.header
             header.messageDefinitionID = schema

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import PolyclearCore
 @testable import PolyclearServer
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 /// The API over real HTTP routing (Hummingbird's router tester), a real writer and an
@@ -29,14 +30,14 @@ import Testing
         return store
     }
 
-    static func withAPI(requestsPerSecond: Double = 2_000, burst: Double = 4_000,
+    static func withAPI(limits: ServerLimits = .default,
                         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
         let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)),
                             onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, events: events, metrics: metrics,
-                                         requestsPerSecond: requestsPerSecond, burst: burst)
+                                         limits: limits)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             let setup: [HubCommand] = [
@@ -54,6 +55,15 @@ import Testing
             try await app.test(.router) { client in try await body(client, routes) }
             writer.shutdown()
             try await group.waitForAll()
+        }
+    }
+
+    /// A test whose body throws fails at once: the harness's writer stops when the task group
+    /// cancels it (it used to wait for a shutdown that never came, hanging the whole run).
+    @Test func aThrowingBodyEndsTheHarness() async throws {
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) {
+            try await withTimeLimit(seconds: 30) { try await Self.withAPI { _, _ in throw Failure() } }
         }
     }
 
@@ -121,30 +131,43 @@ import Testing
         }
     }
 
-    @Test func theIdempotencyCacheKeepsAtMostItsCapacityAndNeverDropsARunningKey() {
-        let cache = IdempotencyCache(capacity: 2)
-        func key(_ name: String) -> IdempotencyCache.Key { .init(caller: .operatorUser("ops"), key: name) }
-        let answer = IdempotencyCache.Answer(status: .ok, headers: [:], body: ByteBuffer(string: "x"))
-        guard case .proceed = cache.begin(key("running"), digest: [1]) else { Issue.record("first use must run"); return }
-        for name in ["a", "b", "c"] {
-            _ = cache.begin(key(name), digest: [1])
-            cache.finish(key(name), digest: [1], answer: answer)
+    /// The cache is bounded by bytes, per caller and overall: one bank caching large batch
+    /// answers drops its own oldest answers, never another caller's, and the total never
+    /// passes its bound; a running key is never dropped; an answer too big to keep is not kept.
+    @Test func theIdempotencyCacheIsBoundedByBytesPerCallerAndOverall() {
+        let answerBytes = IdempotencyCache.Answer(status: .ok, headers: [:], body: ByteBuffer(string: String(repeating: "x", count: 744))).byteCount
+        let cache = IdempotencyCache(bytesMax: 10 * answerBytes, bytesPerCallerMax: 4 * answerBytes)
+        let bank = Caller.participant(BIC("BANKBRSP")!), other = Caller.participant(BIC("BANKCNBJ")!)
+        func key(_ caller: Caller, _ name: String) -> IdempotencyCache.Key { .init(caller: caller, key: name) }
+        func keep(_ caller: Caller, _ name: String, size: Int = 744) {
+            guard case .proceed = cache.begin(key(caller, name), digest: [1]) else { Issue.record("\(name) must run"); return }
+            cache.finish(key(caller, name), digest: [1], answer: .init(status: .ok, headers: [:], body: ByteBuffer(string: String(repeating: "x", count: size))))
         }
-        // Over capacity: "running" is not dropped while it runs ("a" is, being the oldest done).
-        if case .conflict = cache.begin(key("running"), digest: [1]) {} else { Issue.record("a running key must stay") }
-        if case .proceed = cache.begin(key("a"), digest: [1]) {} else { Issue.record("the oldest done key should have gone") }
-        cache.finish(key("running"), digest: [1], answer: answer)
-        for name in ["d", "e", "f"] {
-            _ = cache.begin(key(name), digest: [1])
-            cache.finish(key(name), digest: [1], answer: answer)
+        func isKept(_ caller: Caller, _ name: String) -> Bool {
+            if case .replay = cache.begin(key(caller, name), digest: [1]) { return true }
+            cache.finish(key(caller, name), digest: [1], answer: nil)  // undo the begin
+            return false
         }
-        // Finished and old now: dropped on a later pass, not kept for ever.
-        if case .proceed = cache.begin(key("running"), digest: [1]) {} else { Issue.record("a finished old key should have gone") }
+        guard case .proceed = cache.begin(key(bank, "running"), digest: [1]) else { Issue.record("first use must run"); return }
+        for name in ["o1", "o2", "o3"] { keep(other, name) }
+        for step in 0..<50 {
+            keep(bank, "b\(step)")
+            #expect(cache.keptBytes(of: bank) <= 4 * answerBytes && cache.keptBytes <= 10 * answerBytes)
+        }
+        #expect(cache.keptBytes(of: bank) == 4 * answerBytes)
+        #expect((46..<50).allSatisfy { isKept(bank, "b\($0)") } && !isKept(bank, "b45"))
+        #expect(["o1", "o2", "o3"].allSatisfy { isKept(other, $0) }, "one caller's answers never push out another's")
+        if case .conflict = cache.begin(key(bank, "running"), digest: [1]) {} else { Issue.record("a running key must stay") }
+        keep(other, "huge", size: 5 * answerBytes)
+        #expect(!isKept(other, "huge") && cache.keptBytes(of: other) == 3 * answerBytes)
+        // Overall: callers under their own bound still share the total.
+        for index in 0..<10 { keep(.participant(BIC("SECOBRSP")!), "s\(index)", size: 100) }
+        #expect(cache.keptBytes <= 10 * answerBytes)
     }
 
     @Test func aDeeplyNestedBodyIsRefusedBeforeDecoding() async throws {
-        #expect(JSONDepthLimitMiddleware.depth(of: Array(#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#.utf8)) == 3)
-        #expect(JSONDepthLimitMiddleware.depth(of: Array("[]".utf8)) == 1)
+        #expect(JSONShapeCheck.problem(in: Array(#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#.utf8), depthMax: 3) == nil)
+        #expect(JSONShapeCheck.problem(in: Array(#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#.utf8), depthMax: 2)?.code == "json_too_deep")
         try await Self.withAPI { client, _ in
             let deep = ByteBuffer(string: String(repeating: "[", count: 33) + String(repeating: "]", count: 33))
             try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: deep) { response in
@@ -379,7 +402,9 @@ import Testing
     }
 
     @Test func aCallerBeyondItsRateGets429WithRetryAfter() async throws {
-        try await Self.withAPI(requestsPerSecond: 0.001, burst: 3) { client, _ in  // no refill even on a slow machine
+        var limits = ServerLimits()
+        (limits.requestsPerSecond, limits.requestBurst) = (0, 3)  // no refill even on a slow machine
+        try await Self.withAPI(limits: limits) { client, _ in  // no refill even on a slow machine
             for _ in 0..<3 {
                 try await client.execute(uri: "/v1/members", method: .get, headers: Self.headers("brBank")) { #expect($0.status == .ok) }
             }
@@ -394,7 +419,7 @@ import Testing
 
     @Test func anOversizedBodyIsRefused() async throws {
         try await Self.withAPI { client, _ in
-            let huge = ByteBuffer(string: "[" + String(repeating: " ", count: 2 << 20) + "]")
+            let huge = ByteBuffer(string: "[" + String(repeating: " ", count: ServerLimits.default.requestBodyBytesMax) + "]")
             try await client.execute(uri: "/v1/payments/batch", method: .post, headers: Self.headers("brBank"), body: huge) { response in
                 #expect(response.status == .contentTooLarge)
             }

@@ -94,7 +94,7 @@ import Testing
     @Test func aFollowerRefusesOversizedBodiesAndDropsHopByHopHeaders() async throws {
         try await Self.withNodes(route: { .forward(host: "127.0.0.1", port: $0) }) { writer, follower, hub in
             let before = try await hub.read { $0.paymentCount }
-            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: (1 << 20) + 1)
+            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: ServerLimits.default.requestBodyBytesMax + 1)
             let tooLarge = try await follower.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"), body: huge)
             #expect(tooLarge.status == .contentTooLarge)
             var hostile = APITests.headers("brBank")

@@ -20,7 +20,8 @@ import Testing
         static var durable: [Kind] { available.filter { $0 != .inMemory } }
     }
 
-    /// A new store of this kind; `reopen` gives another store on the same data.
+    /// A new store of this kind; `reopen` gives another store on the same data (SQLite: after
+    /// closing the first, as a restart does — one database has one writer).
     static func makeStore(_ kind: Kind, directory: TemporaryDirectory) async throws -> (any HubStore, @Sendable () throws -> any HubStore) {
         switch kind {
         case .inMemory:
@@ -28,7 +29,11 @@ import Testing
             return (store, { store })
         case .sqlite:
             let path = directory.path("hub.sqlite")
-            return (try SQLiteHubStore(path: path, configuration: configuration), { try SQLiteHubStore(path: path, configuration: configuration) })
+            let store = try SQLiteHubStore(path: path, configuration: configuration)
+            return (store, {
+                try store.close()
+                return try SQLiteHubStore(path: path, configuration: configuration)
+            })
         case .postgres:
             let url = try await PostgresTestServer.newDatabase()
             return (try PostgresHubStore(url: url, configuration: configuration), { try PostgresHubStore(url: url, configuration: configuration) })

@@ -136,6 +136,17 @@ import Testing
         await #expect(throws: WriterError.stopped) { try await writer.submit(Traffic.accounts(1)) }
     }
 
+    /// Cancelling the task that runs the writer stops it (after draining what is queued): a
+    /// harness whose body throws cancels its group and must never wait on the writer.
+    @Test func cancellingTheWriterTaskStopsTheWriter() async throws {
+        let writer = LedgerWriter(store: InMemoryLedgerStore())
+        let running = Task { try await writer.run() }
+        _ = try await writer.submit(Traffic.accounts(2))
+        running.cancel()
+        try await withTimeLimit(seconds: 10) { try await running.value }
+        await #expect(throws: WriterError.stopped) { try await writer.submit(Traffic.accounts(1)) }
+    }
+
     @Test func concurrentSubmissionsShareCommitsAndAllSucceed() async throws {
         let store = InMemoryLedgerStore()
         try await Self.withWriter(store) { writer in

@@ -3,13 +3,14 @@ import PolyclearCore
 @testable import PolyclearPostgres
 import PolyclearStorage
 import PostgresNIO
+import PolyclearTestSupport
 import Testing
 
 /// A commit attempt the store abandoned (its deadline passed while the server was still
 /// committing — waiting for the disk or a synchronous standby) lands after the store's
 /// read-back found nothing, and the retry meets its own rows. The retry must recognise them:
 /// the commit is a success, stored once — not reported as a failure although it is stored.
-@Suite(.enabled(if: PostgresTestServer.isConfigured)) struct PostgresCommitRaceTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)")) struct PostgresCommitRaceTests {
     @Test func aRetryThatMeetsItsOwnLateCommitIsASuccess() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)

@@ -6,7 +6,7 @@ import PolyclearTestSupport
 import Testing
 
 /// Faults on a real PostgreSQL server (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
-@Suite(.enabled(if: PostgresTestServer.isConfigured), .timeLimit(.minutes(2))) struct PostgresFaultTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"), .timeLimit(.minutes(2))) struct PostgresFaultTests {
     /// Every connection of the store is killed (`pg_terminate_backend`) again and again while
     /// the writer restores and commits: each batch is retried until it commits (an attempt
     /// stuck on a killed connection is abandoned at its deadline) — the stored state is

@@ -5,10 +5,11 @@ import PolyclearCore
 import PolyclearStorage
 import PostgresNIO
 import Synchronization
+import PolyclearTestSupport
 import Testing
 
 /// The writer lease of a cluster of nodes, in one process on a fresh database.
-@Suite(.enabled(if: PostgresTestServer.isConfigured)) struct PostgresLeaseTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)")) struct PostgresLeaseTests {
     static func waitFor(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while !condition() {

@@ -2,11 +2,12 @@ import Foundation
 @testable import PolyclearPostgres
 import PostgresNIO
 import Synchronization
+import PolyclearTestSupport
 import Testing
 
 /// The read pool on a real server: never more than its size open or busy at once, idle
 /// connections reused, a failed connection attempt does not use up a place.
-@Suite(.enabled(if: PostgresTestServer.isConfigured)) struct PostgresReadPoolTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)")) struct PostgresReadPoolTests {
     final class Gauge: Sendable {
         let current = Atomic<Int>(0)
         let peak = Atomic<Int>(0)

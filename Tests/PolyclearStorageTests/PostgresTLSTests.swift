@@ -2,11 +2,12 @@ import Foundation
 import PolyclearCore
 import PolyclearPostgres
 import PolyclearStorage
+import PolyclearTestSupport
 import Testing
 
 /// TLS to PostgreSQL, chosen by `sslmode` in the URL as libpq names it. `.ci/run` starts its
 /// servers with a self-signed certificate for 127.0.0.1 (`POLYCLEAR_TEST_POSTGRES_CA`).
-@Suite(.enabled(if: PostgresTestServer.isConfigured)) struct PostgresTLSTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)")) struct PostgresTLSTests {
     static var certificate: String? { ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_CA"] }
 
     static func with(_ url: String, _ query: String) -> String { url + (url.contains("?") ? "&" : "?") + query }

@@ -13,6 +13,24 @@ import Testing
         #expect(try store.synchronousMode() == 2)  // FULL: WAL is fsynced at each commit
     }
 
+    /// A second writer store on the same file is refused while the first is open (also in
+    /// one process); a read-only store opens beside it and sees its commits; once the first
+    /// is gone the file opens for writing again.
+    @Test func oneDatabaseHasOneWriter() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("ledger.sqlite")
+        do {
+            let first = try SQLiteLedgerStore(path: path)
+            _ = try await LedgerStoreTests.drive(first, seed: 3)
+            #expect(throws: StoreError.self) { _ = try SQLiteLedgerStore(path: path) }
+            do { _ = try SQLiteLedgerStore(path: path) } catch { #expect(error.code == .databaseInUse) }
+            let reader = try SQLiteLedgerStore(readingOnly: path)
+            #expect(try await reader.restore().makeSnapshot() == first.restore().makeSnapshot())
+            try first.close()
+        }
+        _ = try SQLiteLedgerStore(path: path)
+    }
+
     @Test func reopeningKeepsStateAndTheClock() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("ledger.sqlite")

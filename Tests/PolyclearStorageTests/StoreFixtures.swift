@@ -67,7 +67,7 @@ enum Traffic {
 /// `POLYCLEAR_REQUIRE_POSTGRES=1`, so that a missing server fails CI instead of skipping.
 enum PostgresTestServer {
     static var url: String? { ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] }
-    static var isConfigured: Bool { url != nil || ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1" }
+    static var isConfigured: Bool { ExternalTool.postgres.runs }
 
     struct NotConfigured: Error, CustomStringConvertible {
         var description: String { "POLYCLEAR_REQUIRE_POSTGRES=1 but POLYCLEAR_TEST_POSTGRES_URL is not set (scripts/postgres-cluster.sh start DIR PORT)" }

@@ -23,12 +23,15 @@ public struct Fixing: Hashable, Sendable, Codable {
     public let sourceDate: CivilDate
     /// Currency units per one unit of account, six significant digits.
     public let ratesPerUnit: [CurrencyCode: DecimalNumber]
+    /// What the hub checks it against (nil: not checked — older logs, direct use of Core).
+    public var checks: RateChecks?
 
-    public init(version: UInt32, effectiveFrom: UInt64, sourceDate: CivilDate, ratesPerUnit: [CurrencyCode: DecimalNumber]) {
+    public init(version: UInt32, effectiveFrom: UInt64, sourceDate: CivilDate, ratesPerUnit: [CurrencyCode: DecimalNumber], checks: RateChecks? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.sourceDate = sourceDate
         self.ratesPerUnit = ratesPerUnit
+        self.checks = checks
     }
 }
 

@@ -42,8 +42,10 @@ extension HubCommand {
         case .updateMember(let id, _, _): ("update_member", id.alpha3)
         case .registerParticipant(let participant): ("register_participant", participant.bic.description)
         case .updateParticipant(let bic, _, _): ("update_participant", bic.description)
-        case .publishFixing(let fixing): ("publish_fixing", "version \(fixing.version)")
-        case .defineUnit(let amounts): ("define_unit", amounts.keys.map(\.description).sorted().joined(separator: ","))
+        case .publishFixing(let fixing):
+            ("publish_fixing", "version \(fixing.version)" + (fixing.checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
+        case .defineUnit(let amounts, let checks):
+            ("define_unit", amounts.keys.map(\.description).sorted().joined(separator: ",") + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
         case .issueQuote(let id, _, _, _): ("issue_quote", UUIDText.format(id))
         case .submitPayment(let instruction): ("submit_payment", UUIDText.format(instruction.id))
         case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))

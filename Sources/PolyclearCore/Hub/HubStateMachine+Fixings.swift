@@ -10,10 +10,26 @@ extension HubStateMachine {
         for record in members where fixing.ratesPerUnit[record.member.currency] == nil {
             return .refused(.fixingMissingCurrency)
         }
+        if let checks = fixing.checks, let refusal = check(fixing, against: checks) { return .refused(refusal) }
         fixings.append(FixingRecord(fixing: fixing, ratesByMember: ContiguousArray(members.map { fixing.ratesPerUnit[$0.member.currency] })))
         // New rates change what queued payments need: try them all again.
         releaseQueued(participants: [], members: Array(members.indices.map(UInt32.init)))
         return .ok
+    }
+
+    /// A checked fixing: effective within the horizon, no rate for the unit, every rate
+    /// plausible and, unless confirmed, within the factor of the latest fixing's rate.
+    private func check(_ fixing: Fixing, against checks: RateChecks) -> HubCommandRejection? {
+        let (horizonNanoseconds, overflow) = checks.horizonSeconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (latestAllowed, later) = now.addingReportingOverflow(horizonNanoseconds)
+        guard overflow || later || fixing.effectiveFrom <= latestAllowed else { return .fixingEffectiveTooFar }
+        guard fixing.ratesPerUnit[configuration.unit.code] == nil else { return .fixingRateForUnit }
+        guard fixing.ratesPerUnit.values.allSatisfy(RateChecks.isPlausible) else { return .rateImplausible }
+        guard !checks.largeMoveConfirmed, let latest = fixings.last?.fixing else { return nil }
+        for (currency, rate) in fixing.ratesPerUnit {
+            if let previous = latest.ratesPerUnit[currency], !checks.isSmallMove(from: previous, to: rate) { return .rateMoveNotConfirmed }
+        }
+        return nil
     }
 
     /// The fixing in force at `time`: the newest whose effective time has come.
@@ -25,11 +41,19 @@ extension HubStateMachine {
         return index >= 0 ? index : nil
     }
 
-    mutating func defineUnit(amountsPerUnit amounts: [CurrencyCode: DecimalNumber]) -> HubResult {
+    mutating func defineUnit(amountsPerUnit amounts: [CurrencyCode: DecimalNumber], checks: RateChecks?) -> HubResult {
         guard !amounts.isEmpty else { return .refused(.invalidUnitDefinition) }
         for (code, amount) in amounts {
             guard !amount.isZero, code != configuration.unit.code, configuration.currencies[code] != nil else {
                 return .refused(.invalidUnitDefinition)
+            }
+        }
+        if let checks {
+            guard amounts.values.allSatisfy(RateChecks.isPlausible) else { return .refused(.rateImplausible) }
+            if !checks.largeMoveConfirmed {
+                for (code, amount) in amounts {
+                    if let previous = unitAmountsPerUnit[code], !checks.isSmallMove(from: previous, to: amount) { return .refused(.rateMoveNotConfirmed) }
+                }
             }
         }
         unitAmountsPerUnit = amounts

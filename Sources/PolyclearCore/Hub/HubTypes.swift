@@ -214,6 +214,15 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case duplicateMessage = 38
     /// The returns of a payment would exceed what it credited.
     case returnExceedsPayment = 39
+    /// A fixing takes effect further ahead than its checks' horizon.
+    case fixingEffectiveTooFar = 40
+    /// A fixing gives a rate for the unit of account itself.
+    case fixingRateForUnit = 41
+    /// A rate or basket amount outside any plausible market (`RateChecks.rateMin...rateMax`).
+    case rateImplausible = 42
+    /// A rate or basket amount moves further than the checks' factor from the one in force,
+    /// and the move was not confirmed.
+    case rateMoveNotConfirmed = 43
 }
 
 /// The result of one hub command.

@@ -105,7 +105,9 @@ public enum UUIDText {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Accepts upper or lower case; nil unless exactly 8-4-4-4-12 hex digits.
+    /// Accepts upper or lower case; nil unless exactly 8-4-4-4-12 hex digits, and nil for the
+    /// nil UUID (all zeros): no record has id 0 (the id tables use it to mark an empty slot),
+    /// so it is a malformed id wherever an id is read.
     public static func parse(_ text: some StringProtocol) -> UInt128? {
         let bytes = Array(text.utf8)
         guard bytes.count == 36 else { return nil }
@@ -124,6 +126,6 @@ public enum UUIDText {
             }
             value = value << 4 | UInt128(digit)
         }
-        return value
+        return value == 0 ? nil : value
     }
 }

@@ -1,0 +1,28 @@
+import Hummingbird
+
+/// Query parameters read strictly: a value out of range or not understood is a 400 with a
+/// code naming the parameter, never silently clamped or ignored.
+extension PolyclearAPI {
+    /// The integer `name`, nil when absent; 400 `malformed_query` unless an integer in `range`.
+    static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Int(String(text)), range.contains(value) else {
+            let bounds = range.upperBound == .max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            throw APIError(.badRequest, code: "malformed_query", "\(name) must be an integer, \(bounds)")
+        }
+        return value
+    }
+
+    static func positiveInteger(_ request: Request, _ name: String) throws -> Int? {
+        try integer(request, name, in: 1...Int.max)
+    }
+
+    /// The `format` asked for: one of `allowed`, or nil when absent; 400 otherwise.
+    static func format(_ request: Request, allowed: [String]) throws -> String? {
+        guard let text = request.uri.queryParameters["format"] else { return nil }
+        guard allowed.contains(String(text)) else {
+            throw APIError(.badRequest, code: "malformed_query", "format must be one of: \(allowed.joined(separator: ", "))")
+        }
+        return String(text)
+    }
+}

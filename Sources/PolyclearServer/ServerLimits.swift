@@ -1,0 +1,44 @@
+import PolyclearCore
+
+/// Every bound the HTTP API enforces, in one place (the ledger's own are `Limits` in Core).
+/// `polyclear serve` reads each from its configuration (README: "Limits"); the defaults suit
+/// one hub on one machine. A bound is a defence: every one of them has a test that crosses it.
+public struct ServerLimits: Sendable, Equatable {
+    /// Each caller's sustained request rate (token bucket; 429 beyond). A batch costs one
+    /// token per item, so batching buys no extra throughput past the limit.
+    public var requestsPerSecond = 2_000
+    /// The most a caller may send at once (the bucket's size).
+    public var requestBurst = 4_000
+    /// Failed authentications allowed per source address and second (429 beyond), so that
+    /// guessing keys costs time; and at once.
+    public var failedAuthenticationsPerSecond = 5
+    public var failedAuthenticationBurst = 20
+    /// Live event streams (`/v1/events`) one caller may hold open at once (429 beyond).
+    public var eventStreamsPerCaller = 4
+    /// Bytes of kept answers the idempotency cache may hold, overall and per caller (the
+    /// oldest answers are dropped first when either is full).
+    public var idempotencyBytesMax = 256 << 20
+    public var idempotencyBytesPerCallerMax = 32 << 20
+    /// How long a kept idempotent answer is replayed.
+    public var idempotencyRetentionSeconds = 86_400
+    /// Request bodies above this are refused (413) before they are read in full.
+    public var requestBodyBytesMax = 4 << 20
+    /// The most payments one `POST /v1/payments/batch` may carry.
+    public var batchPaymentCountMax = 1_000
+    /// The most movements one statement lists.
+    public var statementEntryCountMax = 100_000
+    /// The largest page of a list (`limit`).
+    public var pageSizeMax = 1_000
+    /// How far ahead a fixing may take effect, and by what factor a rate or basket amount may
+    /// move from the one in force without `confirmLargeMove` (`RateChecks`).
+    public var fixingHorizonSeconds = Int(RateChecks.horizonSecondsDefault)
+    public var rateMoveFactorMax = Int(RateChecks.moveFactorMaxDefault)
+
+    func rateChecks(confirmed: Bool) -> RateChecks {
+        RateChecks(horizonSeconds: UInt64(max(0, fixingHorizonSeconds)), moveFactorMax: UInt32(clamping: max(1, rateMoveFactorMax)), largeMoveConfirmed: confirmed)
+    }
+
+    public init() {}
+
+    public static let `default` = ServerLimits()
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import PolyclearCore
+import PolyclearTestSupport
+import Synchronization
+@testable import PolyclearServer
+import Testing
+
+/// What a hostile caller holding a valid key tried (issue 14), each refused with a stable
+/// code and nothing booked. Each test failed before its fix.
+@Suite struct HostileInputTests {
+    static let zero = "00000000-0000-0000-0000-000000000000"
+
+    static func expect(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, role: String?, body: String? = nil,
+                       headers extra: HTTPFields = [:], status: HTTPResponse.Status, code: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        var headers = APITests.headers(role)
+        for field in extra { headers[field.name] = field.value }
+        try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            let text = String(buffer: response.body)
+            #expect(response.status == status, "\(method) \(uri): \(text)", sourceLocation: sourceLocation)
+            #expect(text.contains("\"code\":\"\(code)\""), "\(method) \(uri): \(text)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The all-zero UUID crashed the server (a lookup of the id tables' empty marker) or, on a
+    /// busy hub, silently meant the first record. It is a malformed id everywhere.
+    @Test func theZeroUUIDIsAMalformedIdEverywhere() async throws {
+        try await APITests.withAPI { client, _ in
+            // A first payment and funds request exist, so a lookup of 0 could have found them.
+            try await client.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"),
+                                     body: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000c1")) { #expect($0.status == .created) }
+            let withQuote = #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000c2","payer":"BANKBRSP","payee":"BANKCNBJ","amount":"1.00","endToEndId":"E","uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"I","purposeCode":"GDDS","quoteId":"\#(Self.zero)"}"#
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: withQuote, status: .badRequest, code: "malformed_quote_id")
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: String(buffer: APITests.paymentBody(id: Self.zero)),
+                                  status: .badRequest, code: "malformed_id")
+            try await Self.expect(client, .get, "/v1/payments/\(Self.zero)", role: "operator", status: .badRequest, code: "malformed_id")
+            try await Self.expect(client, .post, "/v1/payments/\(Self.zero)/cancel", role: "brBank", status: .badRequest, code: "malformed_id")
+            try await Self.expect(client, .get, "/v1/iso20022/payments/\(Self.zero)/notification", role: "operator", status: .badRequest, code: "malformed_id")
+            try await client.execute(uri: "/v1/participants/BANKBRSP/funds", method: .post, headers: APITests.headers("bra"),
+                                     body: ByteBuffer(string: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000c3","amount":"10.00","direction":"in"}"#)) {
+                #expect($0.status == .ok)
+            }
+            try await Self.expect(client, .post, "/v1/funds/\(Self.zero)/confirm", role: "bra", status: .badRequest, code: "malformed_id")
+            try await Self.expect(client, .get, "/v1/setoff-runs/\(Self.zero)", role: "operator", status: .badRequest, code: "malformed_id")
+        }
+    }
+
+    /// An unknown enumeration value booked a funds-in ("OUT", "outt", "") or made a payment
+    /// normal priority: now a 400 naming the field, and nothing moves.
+    @Test(arguments: ["OUT", "outt", "", "In"])
+    func anUnknownFundsDirectionIsRefusedAndBooksNothing(direction: String) async throws {
+        try await APITests.withAPI { client, _ in
+            try await Self.expect(client, .post, "/v1/participants/BANKBRSP/funds", role: "bra",
+                                  body: #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000d1","amount":"10.00","direction":"\#(direction)"}"#,
+                                  status: .badRequest, code: "malformed_direction")
+            try await client.execute(uri: "/v1/positions", method: .get, headers: APITests.headers("brBank")) { response in
+                #expect(String(buffer: response.body).contains(#""amount":"0.00""#), "\(String(buffer: response.body))")
+            }
+        }
+    }
+
+    @Test func unknownPriorityAndSideAreRefused() async throws {
+        try await APITests.withAPI { client, _ in
+            for (field, value) in [("priority", "URGENT"), ("priority", "high"), ("side", "payer")] {
+                var body = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000e1"))
+                body = body.replacingOccurrences(of: #""purposeCode":"GDDS""#, with: #""purposeCode":"GDDS","\#(field)":"\#(value)""#)
+                try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: body, status: .badRequest, code: "malformed_\(field)")
+            }
+            try await client.execute(uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-0000000000e1", method: .get, headers: APITests.headers("operator")) {
+                #expect($0.status == .notFound)
+            }
+        }
+    }
+
+    /// Duplicate keys (the first silently won), control characters, non-JSON bodies.
+    @Test func jsonBodiesAreReadStrictly() async throws {
+        try await APITests.withAPI { client, _ in
+            let payment = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000f1"))
+            let duplicate = payment.replacingOccurrences(of: #""amount":"1000.00""#, with: #""amount":"1.00","amount":"1000.00""#)
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: duplicate, status: .badRequest, code: "duplicate_json_key")
+            let escapedDuplicate = payment.replacingOccurrences(of: #""amount":"1000.00""#, with: #""amount":"1.00","\u0061mount":"1000.00""#)
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: escapedDuplicate, status: .badRequest, code: "duplicate_json_key")
+            for control in [#"INV\u0000"#, #"INV\u001f"#, #"INV\n"#, "INV\u{7F}"] {
+                let body = payment.replacingOccurrences(of: #""invoiceNumber":"INV-1""#, with: #""invoiceNumber":"\#(control)""#)
+                try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: body, status: .badRequest, code: "control_character")
+            }
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: payment, headers: [.contentType: "text/plain"],
+                                  status: .unsupportedMediaType, code: "unsupported_media_type")
+            try await Self.expect(client, .post, "/v1/payments", role: "brBank", body: payment + "{}", status: .badRequest, code: "malformed_json")
+            // Unicode text is fine, and so is a charset parameter.
+            let unicode = payment.replacingOccurrences(of: #""invoiceNumber":"INV-1""#, with: #""invoiceNumber":"Fatura nº 7 — São Paulo""#)
+            try await client.execute(uri: "/v1/payments", method: .post,
+                                     headers: [.authorization: "Bearer \(APITests.keys["brBank"]!)", .contentType: "Application/JSON; charset=utf-8"],
+                                     body: ByteBuffer(string: unicode)) { #expect($0.status == .created, "\(String(buffer: $0.body))") }
+        }
+    }
+
+    /// A batch with one bad item names it; an empty batch is a 400, not a 413.
+    @Test func aBatchSaysWhichItemIsBad() async throws {
+        try await APITests.withAPI { client, _ in
+            let good = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000001a1"))
+            let bad = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000001a2", amount: "1.001"))
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                                     body: ByteBuffer(string: "[\(good),\(bad)]")) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .badRequest && text.contains(#""code":"malformed_amount""#) && text.contains(#""item":1"#), "\(text)")
+            }
+            try await Self.expect(client, .post, "/v1/payments/batch", role: "brBank", body: "[]", status: .badRequest, code: "empty_batch")
+        }
+    }
+
+    /// `bearer` in any case (RFC 9110); query values out of range or unknown are 400.
+    @Test func bearerIsCaseInsensitiveAndQueriesAreStrict() async throws {
+        try await APITests.withAPI { client, _ in
+            for scheme in ["bearer", "BEARER", "Bearer"] {
+                try await client.execute(uri: "/v1/members", method: .get, headers: [.authorization: "\(scheme) \(APITests.keys["brBank"]!)"]) {
+                    #expect($0.status == .ok, "\(scheme)")
+                }
+            }
+            try await Self.expect(client, .get, "/v1/members", role: nil, headers: [.authorization: "Basic \(APITests.keys["brBank"]!)"],
+                                  status: .unauthorized, code: "unauthenticated")
+            for query in ["limit=0", "limit=1001", "limit=ten", "cursor=-1"] {
+                try await Self.expect(client, .get, "/v1/payments?\(query)", role: "operator", status: .badRequest, code: "malformed_query")
+            }
+            try await Self.expect(client, .get, "/v1/audit?limit=5000", role: "operator", status: .badRequest, code: "malformed_query")
+            try await Self.expect(client, .get, "/v1/statements/BANKBRSP/cycles/1?format=xml", role: "operator", status: .badRequest, code: "malformed_query")
+            try await Self.expect(client, .get, "/v1/events?max=0", role: "operator", status: .badRequest, code: "malformed_query")
+        }
+    }
+
+    /// Rate limits that bite: a batch costs one token per item, failed authentication is
+    /// limited per source address, and a caller holds a bounded number of event streams.
+    @Test func rateLimitsCountBatchItemsFailedKeysAndStreams() async throws {
+        var limits = ServerLimits()
+        (limits.requestsPerSecond, limits.requestBurst) = (0, 5)
+        (limits.failedAuthenticationsPerSecond, limits.failedAuthenticationBurst) = (0, 3)
+        limits.eventStreamsPerCaller = 0
+        try await APITests.withAPI(limits: limits) { client, _ in
+            let items = (1...5).map { String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000002a\($0)")) }
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                                     body: ByteBuffer(string: "[\(items.joined(separator: ","))]")) { #expect($0.status == .ok, "\(String(buffer: $0.body))") }
+            try await Self.expect(client, .get, "/v1/members", role: "brBank", status: .tooManyRequests, code: "rate_limited")
+            // A 6-item batch from a fresh caller is over its burst of 5: refused, nothing booked.
+            let six = (1...6).map { String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000002b\($0)", payer: "SECOBRSP")) }
+            try await Self.expect(client, .post, "/v1/payments/batch", role: "brOther", body: "[\(six.joined(separator: ","))]",
+                                  status: .tooManyRequests, code: "rate_limited")
+            try await client.execute(uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-0000000002b1", method: .get, headers: APITests.headers("operator")) {
+                #expect($0.status == .notFound)
+            }
+            for _ in 0..<3 {
+                try await Self.expect(client, .get, "/v1/members", role: nil, headers: [.authorization: "Bearer wrong-key-000000000"],
+                                      status: .unauthorized, code: "unauthenticated")
+            }
+            try await Self.expect(client, .get, "/v1/members", role: nil, headers: [.authorization: "Bearer wrong-key-000000000"],
+                                  status: .tooManyRequests, code: "rate_limited")
+            // Streams beyond the caller's allowance (0 here; counting is tested on the broadcaster).
+            // Bounded: an opened stream would never end.
+            try await withTimeLimit(seconds: 30) {
+                try await Self.expect(client, .get, "/v1/events", role: "chn", status: .tooManyRequests, code: "too_many_streams")
+            }
+        }
+    }
+
+    /// Fixings over HTTP are checked: no effective time beyond the horizon, no rate for the
+    /// unit, no implausible rate, no large move unless confirmed — and the confirmation is in
+    /// the audit trail. The same for the unit's basket amounts.
+    @Test func fixingsAndUnitAmountsAreChecked() async throws {
+        try await APITests.withAPI { client, _ in
+            let now = UInt64(Date().timeIntervalSince1970) * 1_000_000_000
+            func fixing(_ version: Int, at effective: UInt64, brl: String = "4.0752", extra: String = "", confirm: Bool = false) -> String {
+                #"{"version":\#(version),"effectiveFrom":\#(effective),"sourceDate":"2026-11-30","ratesPerUnit":{"BRL":"\#(brl)","CNY":"4.99066"\#(extra)}\#(confirm ? #","confirmLargeMove":true"# : "")}"#
+            }
+            let year: UInt64 = 365 * 86_400 * 1_000_000_000
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now + 300 * year), status: .conflict, code: "fixing_effective_too_far")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, extra: #","XCU":"1""#), status: .conflict, code: "fixing_rate_for_unit")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, brl: "0.0000000000000000001"), status: .conflict, code: "rate_implausible")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, brl: "9"), status: .conflict, code: "rate_move_not_confirmed")
+            try await client.execute(uri: "/v1/fixings", method: .post, headers: APITests.headers("operator"), body: ByteBuffer(string: fixing(2, at: now, brl: "9", confirm: true))) {
+                #expect($0.status == .created, "\(String(buffer: $0.body))")
+            }
+            try await client.execute(uri: "/v1/audit", method: .get, headers: APITests.headers("operator")) { response in
+                #expect(String(buffer: response.body).contains("version 2, large move confirmed"), "\(String(buffer: response.body))")
+            }
+            try await client.execute(uri: "/v1/unit", method: .post, headers: APITests.headers("operator"), body: ByteBuffer(string: #"{"amountsPerUnit":{"BRL":"1.2"}}"#)) {
+                #expect($0.status == .ok)
+            }
+            try await Self.expect(client, .post, "/v1/unit", role: "operator", body: #"{"amountsPerUnit":{"BRL":"5"}}"#, status: .unprocessableContent, code: "rate_move_not_confirmed")
+        }
+    }
+
+    /// A caller's streams are counted; each committed batch is resolved once, whatever the
+    /// number of subscribers, and an event reaches only those who may see it.
+    @Test func eventFanOutResolvesOncePerBatchAndSkipsThoseWhoCannotSee() async throws {
+        let events = EventBroadcaster()
+        let payer = BIC("BANKBRSP")!, payee = BIC("BANKCNBJ")!, bystander = BIC("SECOBRSP")!
+        let resolutions = Mutex(0)
+        events.startDelivering { batch in
+            resolutions.withLock { $0 += 1 }
+            return batch.map { EventAudience($0, parties: (payer, payee), memberOf: { _ in nil }) }
+        }
+        var bystanderStreams: [AsyncStream<HubEvent>] = []
+        for _ in 0..<200 {
+            guard case .success(let subscription) = events.subscribe(.participant(bystander), streamsMax: 200) else { Issue.record("200 streams are allowed"); return }
+            bystanderStreams.append(subscription.events)
+        }
+        guard case .failure(.tooManyStreams) = events.subscribe(.participant(bystander), streamsMax: 200) else { Issue.record("the 201st stream must be refused"); return }
+        guard case .success(let mine) = events.subscribe(.participant(payee), streamsMax: 200) else { Issue.record("another caller has its own allowance"); return }
+        let status = HubEvent(timestamp: 1, kind: .paymentStatus(id: 7, status: .accepted, rejection: nil, actor: .participant(payer)))
+        events.publish([status, status])
+        var iterator = mine.events.makeAsyncIterator()
+        #expect(await iterator.next() == status)
+        #expect(await iterator.next() == status)
+        #expect(resolutions.withLock { $0 } == 1)
+        events.close()
+        #expect(await iterator.next() == nil, "closing ends every stream")
+        var bystanderIterator = bystanderStreams[0].makeAsyncIterator()
+        #expect(await bystanderIterator.next() == nil, "a bank that is not a party saw nothing")
+        guard case .failure(.closed) = events.subscribe(.participant(payee), streamsMax: 200) else { Issue.record("a closed broadcaster opens no stream"); return }
+    }
+}
