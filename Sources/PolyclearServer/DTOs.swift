@@ -1,6 +1,6 @@
 import Foundation
 public import Hummingbird
-public import PolyclearCore
+import PolyclearCore
 import PolyclearISO20022
 import PolyclearStorage
 
@@ -188,7 +188,21 @@ struct PositionDTO: ResponseCodable {
     var limit: String
 }
 
-extension CycleReport: ResponseEncodable {}
+/// A closed cycle's full report, its `state` spelled as `/v1/cycles` spells it ("settling",
+/// not the stored code 1).
+struct CycleReportDTO: ResponseGenerator {
+    let report: CycleReport
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoded = try JSONEncoder().encode(report)
+        guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
+            throw APIError(.internalServerError, code: "internal", "the report did not encode as an object")
+        }
+        object["state"] = String(describing: report.state)
+        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
 extension HubNodeStatus: ResponseEncodable {}
 
 struct StatementDTO: ResponseCodable {

@@ -10,6 +10,8 @@ import PolyclearStorage
 enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
     static let hubBIC = "POLYXXXX"
+    /// The messages a bank may send in: payments (pacs.008) and returns (pacs.004).
+    static let inboundDefinitions = ISODocument.supported.filter { $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.") }.sorted()
 
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, writer: A, currencies: CurrencyTable,
                                   limits: ServerLimits, limiter: RateLimiter<Caller>) {
@@ -24,7 +26,9 @@ enum ISO20022Routes {
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let message: ISOMessage
             do throws(ISOMessageError) { message = try ISOMessage.parse(Array(body.readableBytesView)) } catch {
-                throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)))
+                // Say what the hub does take in (the parser also reads what it only sends).
+                let accepted = error.code == .unsupportedMessage ? "; the hub accepts inbound: \(inboundDefinitions.joined(separator: ", "))" : ""
+                throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)) + accepted)
             }
             // The header's sender must be the caller: a bank speaks only for itself.
             if let header = message.header, BIC(header.fromBIC) != sender {
@@ -45,7 +49,8 @@ enum ISO20022Routes {
             let (report, duplicate) = switch message.document {
             case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: writer, currencies: currencies)
             case .paymentReturn(let returned): try await returns(returned, sender: sender, writer: writer, currencies: currencies)
-            default: throw APIError(.unprocessableContent, code: "message_not_accepted", "\(message.document.messageDefinition) is not accepted inbound; send pacs.008 or pacs.004")
+            default: throw APIError(.unprocessableContent, code: "message_not_accepted",
+                                    "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))")
             }
             return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
         }
@@ -81,25 +86,26 @@ enum ISO20022Routes {
         router.get("/v1/iso20022/payments/:id/notification") { request, context -> Response in
             let caller = try context.requireCaller()
             guard let id = UUIDText.parse(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
-            let found = try await PolyclearAPI.read(writer) { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64)? in
-                guard let state = hub.payment(id), let parties = hub.paymentParties(id),
+            let asked = try WireChoice.decode(request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false], absent: true)
+            let found = try await PolyclearAPI.read(writer) { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
+                guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
                       let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
                       let payerCurrency = hub.member(payer.memberID)?.currency, let payeeCurrency = hub.member(payee.memberID)?.currency
                 else { return nil }
-                return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime)
+                return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr)
             }
-            guard let (state, payer, payee, payerCurrency, payeeCurrency, now) = found else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else { throw APIError(.notFound, code: "not_found", "no such payment") }
             // The payer bank is notified of its debit, the payee bank of its credit; the
             // operator picks a side (default the payer's).
             let side: Bool? = switch caller {  // true: payer side
             case .participant(let bic): bic == payer ? true : (bic == payee ? false : nil)
-            case .operatorUser: request.uri.queryParameters["side"] != "payee"
+            case .operatorUser: asked
             case .member: nil
             }
             guard let isPayer = side else { throw APIError(.notFound, code: "not_found", "no such payment") }
             guard state.status == .accepted else { throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification") }
             let notification = ISOReports.notification(
-                state, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency, debit: isPayer,
+                state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency, debit: isPayer,
                 exponent: currencies[isPayer ? payerCurrency : payeeCurrency]?.exponent ?? 2, now: now)
             return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
         }

@@ -150,7 +150,7 @@ public enum PolyclearAPI {
                 return positions
             }
         }
-        router.get("/v1/cycles/:number") { _, context -> CycleReport in
+        router.get("/v1/cycles/:number") { _, context -> CycleReportDTO in
             let caller = try context.requireCaller()
             guard !caller.isParticipant else { throw APIError(.forbidden, code: "forbidden", "cycles are for members and the operator") }
             let number = try context.parameters.require("number", as: UInt32.self)
@@ -162,7 +162,7 @@ public enum PolyclearAPI {
                 report.participants = report.participants.filter { $0.currency == report.members.first { $0.id == id }?.currency }
                 report.instructions = report.instructions.filter { $0.member == id }
             }
-            return report
+            return CycleReportDTO(report: report)
         }
         router.post("/v1/cycles/:number/confirm") { _, context -> CycleDTO in
             let caller = try context.requireCaller()
@@ -217,13 +217,13 @@ public enum PolyclearAPI {
         router.post("/v1/payments/:id/cancel") { _, context -> PaymentDTO in
             let caller = try context.requireCaller()
             guard let id = UUIDCoding.decode(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
-            let isPayer = try await read(writer) { hub -> Bool in
-                guard let parties = hub.paymentParties(id) else { return false }
-                if case .participant(let bic) = caller { return parties.payer == bic }
-                if case .operatorUser = caller { return true }
-                return false
+            // Those who may read the payment learn why they may not cancel it; others get 404.
+            guard let payer = try await visiblePayer(writer, id, to: caller) else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            switch caller {
+            case .operatorUser: break
+            case .participant(let bic) where bic == payer: break
+            default: throw APIError(.forbidden, code: "forbidden", "only the payer bank or the operator cancels a payment")
             }
-            guard isPayer else { throw APIError(.notFound, code: "not_found", "no such payment") }
             switch try await submitPayments(writer, [.cancelPayment(id: id, actor: caller.actor)], by: caller, currencies: currencies).first {
             case .payment(let payment): return payment
             case .other(.refused(let rejection)): throw APIError(.conflict, code: rejection.code, "only a queued or held payment can be cancelled")
@@ -397,21 +397,27 @@ public enum PolyclearAPI {
         guard let id = UUIDCoding.decode(try context.parameters.require("id")) else {
             throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs")
         }
-        let visible = try await read(writer) { hub -> Bool in
-            guard let parties = hub.paymentParties(id) else { return false }
-            switch caller {
-            case .operatorUser: return true
-            case .participant(let bic): return parties.payer == bic || parties.payee == bic
-            case .member(let member): return [parties.payer, parties.payee].contains { hub.participant($0)?.memberID == member }
-            }
-        }
-        guard visible else { throw APIError(.notFound, code: "not_found", "no such payment") }
+        guard try await visiblePayer(writer, id, to: caller) != nil else { throw APIError(.notFound, code: "not_found", "no such payment") }
         let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
         switch try await submitPayments(writer, [command], by: caller, currencies: currencies).first {
         case .payment(let payment): return payment
         case .other(.refused(.notAllowedForActor)): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
         case .other(.refused(let rejection)): throw APIError(.conflict, code: rejection.code, "the payment is not reserved")
         default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+        }
+    }
+
+    /// The payment's payer bank, if `caller` may read the payment (its banks, their members,
+    /// the operator); nil for a payment it may not see or that does not exist.
+    static func visiblePayer<A: HubAccess>(_ writer: A, _ id: UInt128, to caller: Caller) async throws -> BIC? {
+        try await read(writer) { hub -> BIC? in
+            guard let parties = hub.paymentParties(id) else { return nil }
+            let visible = switch caller {
+            case .operatorUser: true
+            case .participant(let bic): parties.payer == bic || parties.payee == bic
+            case .member(let member): [parties.payer, parties.payee].contains { hub.participant($0)?.memberID == member }
+            }
+            return visible ? parties.payer : nil
         }
     }
 

@@ -64,7 +64,10 @@ import Testing
         let lines = csv.split(separator: "\n")
         #expect(lines.first == "cycle,bic,currency,line,timestamp,transfer_id,kind,reference,amount")
         #expect(lines[1] == "1,BANKBRSP,BRL,opening,,,,,0.00")
-        #expect(lines[2].hasSuffix(",payment_out,1,-1000.00"))
+        // Ids as the JSON statement writes them: transfer id in hex, reference as a UUID.
+        let fields = lines[2].split(separator: ",", omittingEmptySubsequences: false)
+        #expect(fields[5] == Substring(String(statement.entries[0].transferID, radix: 16)))
+        #expect(lines[2].hasSuffix(",payment_out,00000000-0000-0000-0000-000000000001,-1000.00"))
         #expect(lines.last == "1,BANKBRSP,BRL,closing,,,,,\(Money.format(minorUnits: statement.closingMinor, exponent: 2))")
         let overview = report.unionOverviewCSV(unitExponent: 4).split(separator: "\n")
         #expect(overview[1].hasPrefix("1,BRA,BRL,"))

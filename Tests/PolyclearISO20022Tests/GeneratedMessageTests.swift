@@ -40,7 +40,7 @@ import Testing
         let statement = ISOReports.statement(ParticipantStatement.sample(), closedAt: now, exponent: 2)
         let state = PaymentState(id: UETR.parse(uetr)!, status: .accepted, rejection: nil, payerAmountMinor: 125_075, payeeAmountMinor: 153_000,
                                  unitAmountMinor: 300_000, fixingVersion: 1, cycle: 1)
-        let notification = ISOReports.notification(state, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2, now: now)
+        let notification = ISOReports.notification(state, uetr: state.id, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2, now: now)
         return [("pacs.008.001.08", .customerCreditTransfer(transfer)), ("pacs.002.001.10", .paymentStatusReport(status)),
                 ("pacs.004.001.09", .paymentReturn(returned)), ("pacs.009.001.08", .institutionCreditTransfer(instructions)),
                 ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification))]

@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import HummingbirdTesting
 import PolyclearCore
+import PolyclearISO20022
 import PolyclearTestSupport
 import Synchronization
 @testable import PolyclearServer
@@ -188,6 +189,62 @@ import Testing
                 #expect($0.status == .ok)
             }
             try await Self.expect(client, .post, "/v1/unit", role: "operator", body: #"{"amountsPerUnit":{"BRL":"5"}}"#, status: .unprocessableContent, code: "rate_move_not_confirmed")
+        }
+    }
+
+    /// Every error is `{"code","message"}`: Hummingbird's own (a path parameter that does not
+    /// parse, a body over the limit, no such route) too; a method a path does not take is 405
+    /// with `Allow`.
+    @Test func everyErrorHasTheSameShape() async throws {
+        try await APITests.withAPI { client, _ in
+            for (method, uri, status, code) in [(HTTPRequest.Method.get, "/v1/cycles/abc", HTTPResponse.Status.badRequest, "malformed_request"),
+                                                (.get, "/v1/cycles/99999999999", .badRequest, "malformed_request"),
+                                                (.get, "/v1/nothing-here", .notFound, "not_found"),
+                                                (.delete, "/v1/members", .methodNotAllowed, "method_not_allowed")] {
+                try await client.execute(uri: uri, method: method, headers: APITests.headers("operator")) { response in
+                    let text = String(buffer: response.body)
+                    #expect(response.status == status && text.contains("\"code\":\"\(code)\"") && !text.contains("\"error\""), "\(uri): \(text)")
+                    if status == .methodNotAllowed { #expect(response.headers[.allow] == "GET") }
+                }
+            }
+            let huge = ByteBuffer(string: "[" + String(repeating: " ", count: ServerLimits.default.requestBodyBytesMax) + "]")
+            try await client.execute(uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"), body: huge) { response in
+                #expect(response.status == .contentTooLarge && String(buffer: response.body).contains(#""code":"body_too_large""#), "\(String(buffer: response.body))")
+            }
+            // A body that is JSON but not the request's shape: still our shape.
+            try await client.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"), body: ByteBuffer(string: #"{"id":5}"#)) { response in
+                #expect(response.status == .badRequest && String(buffer: response.body).contains(#""code":"malformed_request""#), "\(String(buffer: response.body))")
+            }
+        }
+    }
+
+    /// Reports say what they mean: camt.054 carries the payment's UETR (not its id), the cycle
+    /// report's state reads as `/v1/cycles` reads it, an unknown `side` is refused.
+    @Test func reportsCarryTheRightValues() async throws {
+        try await APITests.withAPI { client, _ in
+            let id = "0d9e2b6c-1f00-4a00-8000-0000000003a1", uetr = "12345678-9abc-4def-8123-456789abcdef"
+            try await client.execute(uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"), body: APITests.paymentBody(id: id)) {
+                #expect($0.status == .created)
+            }
+            try await client.execute(uri: "/v1/iso20022/payments/\(id)/notification", method: .get, headers: APITests.headers("cnBank")) { response in
+                guard case .notification(let report) = try ISOMessage.parse(Array(response.body.readableBytesView)).document else { Issue.record("not camt.054"); return }
+                #expect(report.entries.first?.uetr == uetr)
+            }
+            try await Self.expect(client, .get, "/v1/iso20022/payments/\(id)/notification?side=both", role: "operator", status: .badRequest, code: "malformed_side")
+            try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: APITests.headers("operator")) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/cycles/1", method: .get, headers: APITests.headers("operator")) { response in
+                #expect(String(buffer: response.body).contains(#""state":"settling""#), "\(String(buffer: response.body).prefix(300))")
+            }
+            try await client.execute(uri: "/v1/cycles", method: .get, headers: APITests.headers("operator")) { response in
+                #expect(String(buffer: response.body).contains(#""state":"settling""#))
+            }
+            let pacs002 = #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq/></Document>"#
+            try await client.execute(uri: "/v1/iso20022/messages", method: .post,
+                                     headers: [.authorization: "Bearer \(APITests.keys["brBank"]!)", .contentType: "application/xml"],
+                                     body: ByteBuffer(string: pacs002)) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("pacs.008.001.08") && text.contains("pacs.004.001.09"), "\(text)")
+            }
         }
     }
 

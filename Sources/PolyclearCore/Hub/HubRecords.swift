@@ -65,6 +65,8 @@ struct PaymentLegs: OptionSet, Sendable {
 
 struct PaymentRecord: Sendable {
     var id: UInt128
+    /// The end-to-end tracking reference (SWIFT gpi UETR) the payer gave; reports carry it.
+    var uetr: UInt128
     var fingerprint: UInt64
     var status: PaymentStatus
     var rejection: PaymentRejection?

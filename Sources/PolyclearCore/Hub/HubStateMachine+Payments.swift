@@ -43,7 +43,7 @@ extension HubStateMachine {
         let index = UInt32(payments.count)
         paymentIndexByID.insertNew(instruction.id, index)
         payments.append(PaymentRecord(
-            id: instruction.id, fingerprint: fingerprint, status: .received, payerIndex: payerIndex ?? .max,
+            id: instruction.id, uetr: instruction.uetr, fingerprint: fingerprint, status: .received, payerIndex: payerIndex ?? .max,
             payeeIndex: payeeIndex ?? .max, priority: instruction.priority, amountMinor: instruction.amountMinor,
             amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
             immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
@@ -265,6 +265,11 @@ extension HubStateMachine {
 
 extension HubStateMachine {
     /// The payer and payee banks of a payment.
+    /// The UETR the payment's instruction carried.
+    public func paymentUETR(_ id: UInt128) -> UInt128? {
+        paymentIndexByID.value(for: id).map { payments[Int($0)].uetr }
+    }
+
     public func paymentParties(_ id: UInt128) -> (payer: BIC, payee: BIC)? {
         guard let index = paymentIndexByID.value(for: id) else { return nil }
         let payment = payments[Int(index)]

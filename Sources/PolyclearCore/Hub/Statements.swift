@@ -58,13 +58,14 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
     }
 
     /// CSV, one line a movement, amounts as decimals of the currency; `exponent` from the
-    /// currency table. Opening and closing lines frame the movements.
+    /// currency table. Opening and closing lines frame the movements. Ids are written as the
+    /// JSON statement writes them: transfer ids in hex, references as UUIDs.
     public func csv(exponent: Int) -> String {
         var lines = ["cycle,bic,currency,line,timestamp,transfer_id,kind,reference,amount"]
         let prefix = "\(cycle),\(bic),\(currency)"
         lines.append("\(prefix),opening,,,,,\(Money.format(minorUnits: openingMinor, exponent: exponent))")
         for entry in entries {
-            lines.append("\(prefix),entry,\(entry.timestamp),\(entry.transferID),\(entry.kind),\(entry.reference),"
+            lines.append("\(prefix),entry,\(entry.timestamp),\(String(entry.transferID, radix: 16)),\(entry.kind),\(UUIDText.format(entry.reference)),"
                 + Money.format(minorUnits: entry.amountMinor, exponent: exponent))
         }
         lines.append("\(prefix),closing,,,,,\(Money.format(minorUnits: closingMinor, exponent: exponent))")
