@@ -1,11 +1,12 @@
 import ArgumentParser
 
-@main
+/// The command line (`Main` runs it).
 struct Polyclear: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "polyclear",
         abstract: "A multilateral clearing and settlement hub for trade in national currencies.",
-        subcommands: [DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self, HubCommandGroup.self, NetCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self, HubCommandGroup.self, NetCommand.self,
+                      FuzzCommand.self]
     )
 }
 

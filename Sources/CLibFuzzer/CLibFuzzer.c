@@ -1,0 +1,2 @@
+// Declarations only (see include/CLibFuzzer.h); a C target needs one source file.
+#include "CLibFuzzer.h"

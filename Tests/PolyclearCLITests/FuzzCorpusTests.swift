@@ -1,0 +1,37 @@
+import Foundation
+import PolyclearTestSupport
+import Testing
+
+/// Every fuzz target keeps its invariant on its seed corpus — the test fixtures and every
+/// crash the fuzzer ever found (kept in Tests/Fuzz/seeds/TARGET) — in a normal build, so the
+/// targets compile and a fixed crash stays fixed. Fuzzing itself: scripts/fuzz.sh.
+@Suite struct FuzzCorpusTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let seeds = root.appendingPathComponent("Tests/Fuzz/seeds").path
+    static let isoSamples = root.appendingPathComponent("Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples").path
+
+    @Test(arguments: ["xml", "iso20022", "json", "toml_serve", "toml_rules", "trade_csv", "obligation_csv"])
+    func everyTargetKeepsItsInvariantOnItsSeeds(target: String) throws {
+        var paths = [Self.seeds + "/" + target]
+        if target == "xml" || target == "iso20022" { paths = [Self.seeds + "/xml", Self.isoSamples] }
+        let run = try ChildProcess.run(["fuzz", "replay", target] + paths)
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.hasPrefix("\(target): "), "\(run.output)")
+    }
+
+    @Test func theHubLogTargetKeepsItsInvariantOnGeneratedAndDamagedEntries() throws {
+        let directory = TemporaryDirectory()
+        let seeds = try ChildProcess.run(["fuzz", "seeds", directory.url.path])
+        #expect(seeds.status == 0, "\(seeds.error)")
+        // Damaged copies: truncated, a flipped byte, trailing garbage — each refused, none a crash.
+        let original = try Data(contentsOf: directory.url.appendingPathComponent("hub_log/sample-union-setup"))
+        var flipped = original
+        flipped[flipped.count / 2] ^= 0xFF
+        for (name, bytes) in [("truncated", original.prefix(original.count / 3)), ("flipped", flipped), ("trailing", original + Data([1, 2, 3]))] {
+            try Data(bytes).write(to: directory.url.appendingPathComponent("hub_log/\(name)"))
+        }
+        let run = try ChildProcess.run(["fuzz", "replay", "hub_log", directory.url.path + "/hub_log"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("5 inputs") && run.output.contains("corrupt_database"), "\(run.output)")
+    }
+}
