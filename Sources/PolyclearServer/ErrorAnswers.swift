@@ -11,13 +11,18 @@ final class RouteList: Sendable {
         routes.withLock { $0 = all.map { ($0.method, $0.path.split(separator: "/")) } }
     }
 
-    /// The methods of every route whose pattern matches `path`.
+    /// The methods of the routes the router would reach for `path`: segment by segment, a
+    /// literal segment wins over a parameter (as in Hummingbird's trie: `/v1/payments/batch`
+    /// is the batch route's path, never a payment id).
     func allowedMethods(for path: String) -> [String] {
         let segments = path.split(separator: "/")
         let methods = routes.withLock { routes in
-            routes.filter { route in
-                route.path.count == segments.count && zip(route.path, segments).allSatisfy { pattern, segment in pattern.hasPrefix(":") || pattern.hasPrefix("{") || pattern == segment }
-            }.map(\.method.rawValue)
+            var candidates = routes.filter { $0.path.count == segments.count }
+            for (index, segment) in segments.enumerated() {
+                let literal = candidates.filter { $0.path[index] == segment }
+                candidates = literal.isEmpty ? candidates.filter { $0.path[index].hasPrefix(":") || $0.path[index].hasPrefix("{") } : literal
+            }
+            return candidates.map(\.method.rawValue)
         }
         return Array(Set(methods)).sorted()
     }

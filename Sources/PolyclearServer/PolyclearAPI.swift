@@ -258,7 +258,8 @@ public enum PolyclearAPI {
             let after = try integer(request, "after", in: 0...Int.max) ?? 0
             return try await read(writer) { hub in
                 let trail = hub.auditRecords
-                let end = min(trail.count, after + limit)
+                // `after` may be anything up to Int.max: never add it to the limit unchecked.
+                let end = after >= trail.count ? trail.count : min(trail.count, after + limit)
                 let records = after < end ? trail[after..<end].map(AuditRecordDTO.init) : []
                 return AuditPageDTO(records: records, next: end < trail.count ? end : nil)
             }
@@ -362,7 +363,15 @@ public enum PolyclearAPI {
                     events.unsubscribe(id, of: caller)
                     continuation.finish()
                 }
-                continuation.onTermination = { _ in task.cancel(); events.unsubscribe(id, of: caller) }
+                // A comment now and then: a client that vanished is noticed at the next write,
+                // and its stream (and its slot among the caller's streams) ends.
+                let heartbeat = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(limits.eventHeartbeatSeconds))
+                        if !Task.isCancelled { continuation.yield(ByteBuffer(string: ": keep-alive\n\n")) }
+                    }
+                }
+                continuation.onTermination = { _ in task.cancel(); heartbeat.cancel(); events.unsubscribe(id, of: caller) }
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody(asyncSequence: lines))

@@ -15,6 +15,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var failedAuthenticationBurst = 20
     /// Live event streams (`/v1/events`) one caller may hold open at once (429 beyond).
     public var eventStreamsPerCaller = 4
+    /// How often an event stream sends a comment line when it has nothing else: proxies keep
+    /// it open, and a client that went away is noticed (the write fails) and its slot freed.
+    public var eventHeartbeatSeconds = 15
     /// Bytes of kept answers the idempotency cache may hold, overall and per caller (the
     /// oldest answers are dropped first when either is full).
     public var idempotencyBytesMax = 256 << 20

@@ -37,11 +37,11 @@ struct HubServer<Access: HubAccess> {
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (`port` 0 binds any free port).
     init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
-         currencies: CurrencyTable, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
+         currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
         self.hub = hub
         self.events = events
         self.logger = logger
-        let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics)
+        let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits)
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
@@ -51,22 +51,22 @@ struct HubServer<Access: HubAccess> {
     }
 
     /// This process is the only writer, on `store`.
-    init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, idleTimeoutSeconds: Int = 60,
+    init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
                           logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) where Access == Writer<Store> {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
         let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
         self.init(hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host, port: port, keys: keys,
-                  currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
     }
 }
 
 extension HubServer where Access == Writer<SQLiteHubStore> {
     /// On the embedded SQLite database at `db`.
-    init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, idleTimeoutSeconds: Int = 60,
+    init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
          logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         self.init(store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host, port: port, keys: keys,
-                  currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
     }
 }
 
@@ -75,13 +75,13 @@ extension HubServer where Access == PostgresClusterNode {
     /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
     /// this one (with the bound port).
     init(postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
-         idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
+         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
         let node = try PostgresClusterNode(url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
                                            readPoolSize: readPoolSize, logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
         self.init(hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }), events: events, metrics: metrics, host: host, port: port, keys: keys,
-                  currencies: currencies, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
                   onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })
     }
 }

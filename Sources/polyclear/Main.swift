@@ -18,7 +18,7 @@ enum Main {
         }
         target = chosen
         var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
             Main.target.check(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
             return 0

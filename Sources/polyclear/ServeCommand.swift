@@ -65,11 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
                 // role, the others follow and forward writes to it.
                 try await serve(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), readPoolSize: settings.postgresPoolSize,
                                           advertiseHost: settings.advertisedHost,
-                                          host: host, port: port, keys: keys, currencies: currencies,
+                                          host: host, port: port, keys: keys, currencies: currencies, limits: settings.limits,
                                           idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
                                 settings: settings, currencies: currencies, fx: fx)
             } else {
-                try await serve(HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies,
+                try await serve(HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies, limits: settings.limits,
                                           idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
                                 settings: settings, currencies: currencies, fx: fx)
             }
@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
             let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
                                         quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serviceGroup().run() }
+                group.addTask { try await server.serviceGroup(graceSeconds: settings.shutdownGraceSeconds).run() }
                 // Refused as existing after the first start: harmless. A cluster node waits
                 // (up to a minute) until it knows the writer; if that is another node, the
                 // union is set up there.
@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
         } else {
-            try await server.serviceGroup().run()
+            try await server.serviceGroup(graceSeconds: settings.shutdownGraceSeconds).run()
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PolyclearServer
 import TOMLKit
 
 /// What `polyclear serve` runs with. Each setting comes from, in this order: its flag, the
@@ -26,13 +27,26 @@ struct ServeSettings: Equatable {
     /// The most PostgreSQL connections statement reads hold at once (the writer and the
     /// follower's log replay have one each besides).
     var postgresPoolSize = 4
+    /// The API's bounds (rates, streams, cache sizes, fixing checks): file and environment only.
+    var limits = ServerLimits()
+    /// How long SIGTERM waits for connections before cutting them.
+    var shutdownGraceSeconds = 10
+
+    /// The integer settings of `limits`, by key; the least each may be.
+    static var limitKeys: [(key: String, path: WritableKeyPath<ServerLimits, Int>, least: Int)] {
+        [("rate_limit_per_second", \.requestsPerSecond, 1), ("rate_limit_burst", \.requestBurst, 1),
+         ("failed_auth_per_second", \.failedAuthenticationsPerSecond, 1), ("failed_auth_burst", \.failedAuthenticationBurst, 1),
+         ("event_streams_per_caller", \.eventStreamsPerCaller, 0), ("event_heartbeat_seconds", \.eventHeartbeatSeconds, 1), ("idempotency_cache_bytes", \.idempotencyBytesMax, 1 << 20),
+         ("idempotency_cache_bytes_per_caller", \.idempotencyBytesPerCallerMax, 1 << 16), ("fixing_horizon_seconds", \.fixingHorizonSeconds, 0),
+         ("rate_move_factor_max", \.rateMoveFactorMax, 1)]
+    }
 
     /// `advertiseHost`, or what it defaults to.
     var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
 
     /// The file's keys (snake_case), documented in the README with their defaults.
-    static let keys: Set<String> = ["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
-                                       "lease_seconds", "advertise_host", "postgres_pool_size"]
+    static let keys = Set(["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
+                           "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds"] + limitKeys.map(\.key))
 
     /// Settings given on the command line (nil: not given).
     struct Flags {
@@ -75,6 +89,10 @@ struct ServeSettings: Equatable {
         guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
         guard (1...60).contains(leaseSeconds) else { throw ValidationError("lease_seconds must be 1...60") }
         guard (1...100).contains(postgresPoolSize) else { throw ValidationError("postgres_pool_size must be 1...100") }
+        guard (1...600).contains(shutdownGraceSeconds) else { throw ValidationError("shutdown_grace_seconds must be 1...600") }
+        for (key, path, least) in Self.limitKeys where limits[keyPath: path] < least {
+            throw ValidationError("\(key) must be at least \(least)")
+        }
         if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw ValidationError("advertise_host must be a host name or address") } }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
         guard store == "sqlite" || store == "postgres" else { throw ValidationError("store must be \"sqlite\" or \"postgres\"") }
@@ -122,6 +140,8 @@ struct ServeSettings: Equatable {
         if let value = try integer("lease_seconds") { leaseSeconds = value }
         if let value = try string("advertise_host") { advertiseHost = value }
         if let value = try integer("postgres_pool_size") { postgresPoolSize = value }
+        if let value = try integer("shutdown_grace_seconds") { shutdownGraceSeconds = value }
+        for (key, path, _) in Self.limitKeys { if let value = try integer(key) { limits[keyPath: path] = value } }
     }
 
     private mutating func apply(environment: [String: String]) throws(ValidationError) {
@@ -147,6 +167,8 @@ struct ServeSettings: Equatable {
         if let value = try integer("POLYCLEAR_LEASE_SECONDS") { leaseSeconds = value }
         if let value = environment["POLYCLEAR_ADVERTISE_HOST"] { advertiseHost = value }
         if let value = try integer("POLYCLEAR_POSTGRES_POOL_SIZE") { postgresPoolSize = value }
+        if let value = try integer("POLYCLEAR_SHUTDOWN_GRACE_SECONDS") { shutdownGraceSeconds = value }
+        for (key, path, _) in Self.limitKeys { if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value } }
 
     }
 }

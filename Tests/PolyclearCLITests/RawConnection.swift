@@ -6,6 +6,7 @@ import Synchronization
 /// arrives in `received` from a thread of its own.
 final class RawConnection: Sendable {
     private let descriptor: Int32
+    private let isClosed = Mutex(false)
     private let buffer = Mutex("")
     private let isOpen = Mutex(true)
 
@@ -41,8 +42,17 @@ final class RawConnection: Sendable {
     /// Closes our side for writing only: the server still sends.
     func halfClose() { shutdown(descriptor, Int32(SHUT_WR)) }
 
-    /// Goes away without a word (the server notices only when it next writes).
-    func vanish() { shutdown(descriptor, Int32(SHUT_RDWR)) }
+    /// Goes away as a killed client does: the socket is closed, unread data and all, so the
+    /// server learns of it only when it next writes (and is reset).
+    func vanish() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        closeOnce()
+    }
+
+    private func closeOnce() {
+        let wasClosed = isClosed.withLock { closed in defer { closed = true }; return closed }
+        if !wasClosed { close(descriptor) }
+    }
 
     func waitUntil(seconds: Double, _ condition: (RawConnection) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -53,7 +63,7 @@ final class RawConnection: Sendable {
         return condition(self)
     }
 
-    deinit { close(descriptor) }
+    deinit { closeOnce() }
 }
 
 extension RawConnection {

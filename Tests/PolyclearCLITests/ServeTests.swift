@@ -12,9 +12,9 @@ import Testing
     static let operatorKey = "operator:ops:serve-test-operator-secret"
     static let bankKey = "participant:BKAABR22:serve-test-bank-secret"
 
-    static func start(db: String, port: Int, extra: [String] = []) throws -> ChildProcess {
+    static func start(db: String, port: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
         let server = try ChildProcess(["serve", "--db", db, "--port", "\(port)", "--sample-union", "--fx", fxPath,
-                                       "--api-key", operatorKey, "--api-key", bankKey] + extra)
+                                       "--api-key", operatorKey, "--api-key", bankKey] + extra, environment: environment)
         #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
         return server
     }
@@ -94,6 +94,33 @@ import Testing
         #expect(seconds < 15, "took \(seconds) s to stop")
         #expect(reading.waitUntil(seconds: 5) { !$0.serverIsConnected })
         #expect(reading.received.contains("event: shutdown"), "\(reading.received)")
+    }
+
+    /// A stream whose client vanished frees its slot at the next heartbeat (it used to hold it
+    /// until an event the caller could see happened to come), so a caller at its limit of
+    /// streams can open a new one.
+    @Test func aVanishedStreamClientFreesItsSlot() async throws {
+        let directory = TemporaryDirectory()
+        let port = freeLocalPort()
+        let server = try Self.start(db: directory.path("hub.sqlite"), port: port, extra: [],
+                                    environment: ["POLYCLEAR_EVENT_STREAMS_PER_CALLER": "1", "POLYCLEAR_EVENT_HEARTBEAT_SECONDS": "1"])
+        defer { server.kill(signal: SIGTERM); _ = server.waitForExit(seconds: 30) }
+        let first = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
+        #expect(first.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") })
+        let refused = try await Self.call("GET", port: port, path: "/v1/events?max=1", secret: "serve-test-bank-secret")
+        #expect(refused.0 == 429 && refused.1.contains("too_many_streams"), "\(refused)")
+        first.vanish()
+        var statuses: [Int] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let probe = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
+            if probe.waitUntil(seconds: 5, { $0.received.contains("HTTP/1.1 ") && $0.received.contains("\r\n\r\n") }) {
+                statuses.append(probe.received.hasPrefix("HTTP/1.1 200") ? 200 : 429)
+                if statuses.last == 200 { break }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(statuses.last == 200, "the vanished stream still holds the slot: \(statuses)")
     }
 
     /// One database has one writer: a second `serve` on the same file exits at once with
@@ -200,6 +227,32 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.path("from-file.sqlite")))
     }
 
+    /// The API's limits come from the configuration: a rate limit of one request a second with
+    /// a burst of two lets at most 2 + (seconds elapsed) of ten simultaneous requests through
+    /// and refuses the rest (429), from the file and from the environment alike.
+    @Test func configuredLimitsBite() async throws {
+        let directory = TemporaryDirectory()
+        let config = directory.path("limits.toml")
+        try "rate_limit_per_second = 1\nrate_limit_burst = 2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        for (flags, environment) in [(["--config", config], [String: String]()),
+                                     ([], ["POLYCLEAR_RATE_LIMIT_PER_SECOND": "1", "POLYCLEAR_RATE_LIMIT_BURST": "2"])] {
+            let port = freeLocalPort()
+            let server = try ChildProcess(["serve", "--db", directory.path("hub-\(port).sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey] + flags,
+                                          environment: environment)
+            #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
+            let started = Date()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 { group.addTask { try await Self.call("GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret").0 } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            let seconds = Int(Date().timeIntervalSince(started).rounded(.up))
+            #expect(statuses.filter { $0 == 200 }.count <= 2 + seconds && statuses.contains(429), "\(statuses) in \(seconds) s")
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 }, "\(statuses)")
+            server.kill(signal: SIGTERM)
+            #expect(server.waitForExit(seconds: 30) == 0, "\(server.standardError)")
+        }
+    }
+
     @Test(arguments: [
         ("prot = 1", "unknown key 'prot'"), ("port = \"8080\"", "port must be an integer"), ("port = = 1", "line 2"),
         ("api_keys = \"operator:ops:serve-test-operator-secret\"", "api_keys must be an array"), ("sample_union = 1", "sample_union must be true or false"),
@@ -208,6 +261,8 @@ import Testing
         ("store = \"postgres\"\npostgres_url = \"mysql://x\"", "needs postgres_url"),
         ("lease_seconds = 0", "lease_seconds must be 1...60"), ("postgres_pool_size = 101", "postgres_pool_size must be 1...100"),
         ("advertise_host = \"\"", "advertise_host must be"), ("lease_seconds = \"3\"", "lease_seconds must be an integer"),
+        ("rate_limit_per_second = 0", "rate_limit_per_second must be at least 1"), ("event_streams_per_caller = -1", "event_streams_per_caller must be at least 0"),
+        ("shutdown_grace_seconds = 0", "shutdown_grace_seconds must be 1...600"), ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
         let directory = TemporaryDirectory()

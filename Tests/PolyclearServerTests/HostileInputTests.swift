@@ -197,15 +197,22 @@ import Testing
     /// with `Allow`.
     @Test func everyErrorHasTheSameShape() async throws {
         try await APITests.withAPI { client, _ in
-            for (method, uri, status, code) in [(HTTPRequest.Method.get, "/v1/cycles/abc", HTTPResponse.Status.badRequest, "malformed_request"),
-                                                (.get, "/v1/cycles/99999999999", .badRequest, "malformed_request"),
-                                                (.get, "/v1/nothing-here", .notFound, "not_found"),
-                                                (.delete, "/v1/members", .methodNotAllowed, "method_not_allowed")] {
+            for (method, uri, status, code, allow) in [(HTTPRequest.Method.get, "/v1/cycles/abc", HTTPResponse.Status.badRequest, "malformed_request", nil as String?),
+                                                       (.get, "/v1/cycles/99999999999", .badRequest, "malformed_request", nil),
+                                                       (.get, "/v1/nothing-here", .notFound, "not_found", nil),
+                                                       (.delete, "/v1/members", .methodNotAllowed, "method_not_allowed", "GET"),
+                                                       // The batch path is not a payment id: only POST is allowed there.
+                                                       (.get, "/v1/payments/batch", .methodNotAllowed, "method_not_allowed", "POST"),
+                                                       (.put, "/v1/payments", .methodNotAllowed, "method_not_allowed", "GET, POST")] {
                 try await client.execute(uri: uri, method: method, headers: APITests.headers("operator")) { response in
                     let text = String(buffer: response.body)
                     #expect(response.status == status && text.contains("\"code\":\"\(code)\"") && !text.contains("\"error\""), "\(uri): \(text)")
-                    if status == .methodNotAllowed { #expect(response.headers[.allow] == "GET") }
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
                 }
+            }
+            // A page past the end, however far (an unchecked after + limit crashed the server).
+            try await client.execute(uri: "/v1/audit?after=9223372036854775806", method: .get, headers: APITests.headers("operator")) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains(#""records":[]"#), "\(String(buffer: response.body))")
             }
             let huge = ByteBuffer(string: "[" + String(repeating: " ", count: ServerLimits.default.requestBodyBytesMax) + "]")
             try await client.execute(uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"), body: huge) { response in
