@@ -84,7 +84,6 @@ let package = Package(
             name: "polyclear",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearPostgres",
-                "CLibFuzzer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,8 +95,6 @@ let package = Package(
             resources: [.copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"), .copy("Resources/README.md")],
             swiftSettings: strictSettings
         ),
-        // libFuzzer's driver entry, declared for the fuzzing build of `polyclear` (scripts/fuzz.sh).
-        .target(name: "CLibFuzzer"),
         // Counts heap allocations per thread (interposes malloc in the test process only).
         .target(name: "MallocCounter", path: "Tests/Support/MallocCounter"),
         // Helpers shared by the test targets (temporary directories, ...).

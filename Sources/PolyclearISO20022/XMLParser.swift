@@ -64,6 +64,9 @@ public struct XMLParseError: Error, Hashable, Sendable, CustomStringConvertible 
         case tooManyElements = "xml_too_many_elements"
         case undeclaredPrefix = "xml_undeclared_prefix"
         case notUTF8 = "xml_not_utf8"
+        /// A character XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF), raw or
+        /// by reference.
+        case forbiddenCharacter = "xml_forbidden_character"
     }
 
     public let code: Code
@@ -78,8 +81,24 @@ public enum XMLParser {
         guard bytes.count <= limits.maxBytes else {
             throw XMLParseError(code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.maxBytes)")
         }
+        // XML 1.0's Char production, for the raw bytes: no C0 control but tab, LF and CR
+        // (UTF-8 encodes no other character with these bytes), and no U+FFFE or U+FFFF.
+        var line = 1
+        for (index, byte) in bytes.enumerated() {
+            if byte == 0x0A { line += 1 }
+            let isControl = byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
+            let isNonCharacter = byte == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
+            if isControl || isNonCharacter {
+                throw XMLParseError(code: .forbiddenCharacter, line: line, reason: "a character XML 1.0 forbids (byte \(index))")
+            }
+        }
         var reader = XMLReader(bytes: bytes, limits: limits)
         return try reader.document()
+    }
+
+    /// XML 1.0's Char production.
+    static func isXMLCharacter(_ value: UInt32) -> Bool {
+        value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0xD7FF).contains(value) || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
     }
 
     public static func parse(_ text: String, limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
@@ -331,7 +350,8 @@ private struct XMLReader {
                 let scalarValue: UInt32? = if entity.hasPrefix("#x") { UInt32(entity.dropFirst(2), radix: 16) }
                     else if entity.hasPrefix("#") { UInt32(entity.dropFirst(1)) } else { nil }
                 guard let scalarValue else { throw fail(.undeclaredEntity, "entity &\(entity); is not declared") }
-                guard let scalar = Unicode.Scalar(scalarValue), scalarValue != 0 else { throw fail(.malformed, "bad character reference &\(entity);") }
+                guard let scalar = Unicode.Scalar(scalarValue) else { throw fail(.malformed, "bad character reference &\(entity);") }
+                guard XMLParser.isXMLCharacter(scalarValue) else { throw fail(.forbiddenCharacter, "&\(entity); is a character XML 1.0 forbids") }
                 output.append(contentsOf: Array(String(Character(scalar)).utf8))
             }
             index = semicolon + 1

@@ -1,32 +1,28 @@
 #if FUZZING
-import CLibFuzzer
 import Foundation
-#endif
 
-/// The entry point: the command line — or, in a fuzzing build (`scripts/fuzz.sh`, built with
-/// `--sanitize=fuzzer -Xswiftc -DFUZZING`) run with `POLYCLEAR_FUZZ_TARGET` set, libFuzzer's
-/// driver on that target, with libFuzzer's own arguments.
+/// A fuzzing build (`scripts/fuzz.sh`: `--sanitize=fuzzer -Xswiftc -DFUZZING`) has no main of
+/// its own: libFuzzer's drives this, on the target named by `POLYCLEAR_FUZZ_TARGET`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzTarget.selected.check(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+extension FuzzTarget {
+    static let selected: FuzzTarget = {
+        guard let name = ProcessInfo.processInfo.environment["POLYCLEAR_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+            fatalError("set POLYCLEAR_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return target
+    }()
+}
+#else
+/// The entry point: the command line.
 @main
 enum Main {
-    #if FUZZING
-    nonisolated(unsafe) static var target = FuzzTarget.xml
-
-    static func main() async {
-        guard let name = ProcessInfo.processInfo.environment["POLYCLEAR_FUZZ_TARGET"] else { return await Polyclear.main() }
-        guard let chosen = FuzzTarget(rawValue: name) else {
-            fatalError("POLYCLEAR_FUZZ_TARGET is one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        target = chosen
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            Main.target.check(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-            return 0
-        })
-    }
-    #else
     static func main() async {
         await Polyclear.main()
     }
-    #endif
 }
+#endif

@@ -10,7 +10,7 @@ import Testing
     static let seeds = root.appendingPathComponent("Tests/Fuzz/seeds").path
     static let isoSamples = root.appendingPathComponent("Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples").path
 
-    @Test(arguments: ["xml", "iso20022", "json", "toml_serve", "toml_rules", "trade_csv", "obligation_csv"])
+    @Test(arguments: ["xml", "iso20022", "json", "toml_serve", "toml_rules", "trade_csv", "obligation_csv", "hub_log"])
     func everyTargetKeepsItsInvariantOnItsSeeds(target: String) throws {
         var paths = [Self.seeds + "/" + target]
         if target == "xml" || target == "iso20022" { paths = [Self.seeds + "/xml", Self.isoSamples] }

@@ -37,6 +37,18 @@ import Testing
         }
     }
 
+    /// Characters XML 1.0 forbids — raw or by reference — are refused with their own code
+    /// (a raw NUL or `&#x1F;` in a name used to pass into the hub and its reports).
+    @Test(arguments: ["<r>a\u{0}b</r>", "<r>&#x1F;</r>", "<r>&#0;</r>", "<r>&#xFFFE;</r>", "<r a=\"\u{1}\"/>", "<r>\u{FFFF}</r>", "<r>&#27;</r>"])
+    func charactersXMLForbidsAreRefused(xml: String) {
+        do { _ = try XMLParser.parse(xml); Issue.record("accepted \(xml.debugDescription)") } catch { #expect(error.code == .forbiddenCharacter, "\(xml.debugDescription)") }
+    }
+
+    @Test func whiteSpaceAndOtherCharactersPass() throws {
+        let parsed = try XMLParser.parse("<r>\t&#x9;&#xA;&#13; é \u{10FFFF} &#xD7FF;</r>")
+        #expect(parsed.text.unicodeScalars.first == "\t")
+    }
+
     @Test func invalidUTF8IsRefused() {
         let bytes = Array("<Document>".utf8) + [0xC3, 0x28] + Array("</Document>".utf8)
         do { _ = try XMLParser.parse(bytes); Issue.record("accepted") } catch { #expect(error.code == .notUTF8) }

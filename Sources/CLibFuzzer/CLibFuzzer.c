@@ -1,2 +1,0 @@
-// Declarations only (see include/CLibFuzzer.h); a C target needs one source file.
-#include "CLibFuzzer.h"
