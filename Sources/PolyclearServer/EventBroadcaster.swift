@@ -100,7 +100,8 @@ public final class EventBroadcaster: Sendable {
         }
     }
 
-    var subscriberCount: Int { subscribers.withLock { $0.byCaller.values.reduce(0) { $0 + $1.count } } }
+    /// Streams open now, of every caller.
+    public var streamCount: Int { subscribers.withLock { $0.byCaller.values.reduce(0) { $0 + $1.count } } }
 }
 
 /// Who may see one event of the live feed: the operator everything; a bank its own payments

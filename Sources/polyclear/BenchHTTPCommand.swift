@@ -33,12 +33,19 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     var postgresURL: String?
     @Option(help: "With --postgres-url: API nodes in this process on one database (one writer, the others forward writes); connections spread over them.")
     var nodes = 1
+    @Option(help: "Live event streams (/v1/events) held open, read and discarded during the load (the cost of subscribers).")
+    var eventStreams = 0
+    enum StreamCaller: String, ExpressibleByArgument { case bystander, `operator` }
+    @Option(help: "Who holds them: bystander (a bank no payment involves: sees nothing) or operator (sees everything).")
+    var eventStreamCaller: StreamCaller = .bystander
 
     func validate() throws {
         guard seconds >= 1, (1...1_024).contains(singleConnections), (1...1_024).contains(batchConnections),
               (1...1_000).contains(batchSize), (0...65_535).contains(port)
         else { throw ValidationError("need --seconds >= 1, 1 <= connections <= 1024, 1 <= --batch-size <= 1000, 0 <= --port <= 65535") }
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1...16") }
+        guard (0...10_000).contains(eventStreams) else { throw ValidationError("--event-streams must be 0...10000") }
+        guard eventStreams == 0 || postgresURL == nil else { throw ValidationError("--event-streams runs on SQLite (leave --postgres-url out)") }
         if nodes > 1 || postgresURL != nil {
             guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
                 throw ValidationError("--nodes needs --postgres-url postgres://user@host:port/database")
@@ -60,27 +67,37 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = directory + "/hub.sqlite"
         let currencies = try CurrencyTable()
-        let (union, keys, banks) = try Self.benchUnion(currencies)
+        var (union, keys, banks) = try Self.benchUnion(currencies)
+        // Stream holders: one caller, allowed as many streams as asked for.
+        let streamSecret = DemoCommand.secret()
+        keys.add(secret: streamSecret, for: eventStreamCaller == .operator ? .operatorUser("bench-streams") : .participant(BIC("BYSTDEFF")!))
+        var limits = ServerLimits()
+        limits.eventStreamsPerCaller = max(limits.eventStreamsPerCaller, eventStreams)
         var logger = Logger(label: "polyclear.bench")
         logger.logLevel = .error
         let bound = AsyncStream.makeStream(of: Int.self)
         let server: HubServer<Writer<SQLiteHubStore>>
         do {
-            server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger,
+            server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, limits: limits, logger: logger,
                                    onRunning: { bound.continuation.yield($0); bound.continuation.finish() })
         } catch {
             exitWithError(error.code.name, error.description)
         }
-        let serviceGroup = ServiceGroup(services: [server.application], logger: logger)
+        let serviceGroup = server.serviceGroup()
         printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; server and client in this process; SQLite, fsync before every answer; "
-            + "\(banks.count) banks, each its own key")
+            + "\(banks.count) banks, each its own key; \(eventStreams) event streams held by \(eventStreamCaller.rawValue)")
         var acknowledged = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await serviceGroup.run() }
             var ports = bound.stream.makeAsyncIterator()
             guard let boundPort = await ports.next() else { exitWithError("bind_failed", "the server did not start") }
             _ = try await server.hub.submit(union.setupCommands)
+            let streams = Task { try await Self.holdEventStreams(eventStreams, port: boundPort, authorization: "Bearer " + streamSecret) }
+            while server.events.streamCount < eventStreams { try await Task.sleep(for: .milliseconds(20)) }
             acknowledged = try await runLoad(HTTPLoad(ports: [boundPort], banks: banks, seconds: seconds))
+            streams.cancel()
+            let bytes = try await streams.value
+            if eventStreams > 0 { printFlushed("event streams: \(eventStreams) open through the load, \(bytes) bytes read") }
             await serviceGroup.triggerGracefulShutdown()
             try await group.waitForAll()
         }
@@ -98,6 +115,20 @@ struct BenchHTTPCommand: AsyncParsableCommand {
 }
 
 extension BenchHTTPCommand {
+    /// Holds `count` event streams open and reads them until cancelled; the bytes read.
+    static func holdEventStreams(_ count: Int, port: Int, authorization: String) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    try await HTTPLoadConnection.with(host: "127.0.0.1", port: port) { connection in
+                        try await connection.drain("/v1/events", authorization: authorization)
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+
     /// The sample union with caps and quotas too large to bind (every payment is booked on
     /// the ledger: a queued payment costs the hub far less, and would flatter the figure), and
     /// a key for each of its banks.

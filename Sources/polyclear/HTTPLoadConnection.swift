@@ -51,4 +51,23 @@ struct HTTPLoadConnection {
     }
 }
 
+extension HTTPLoadConnection {
+    /// Sends a GET and reads its answer as it comes, discarding it, until the server ends it or
+    /// the task is cancelled (an event-stream subscriber); the bytes read.
+    mutating func drain(_ path: String, authorization: String) async throws -> Int {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: host)
+        headers.add(name: "Authorization", value: authorization)
+        try await outbound.write(contentsOf: [.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), .end(nil)])
+        var bytes = 0
+        while !Task.isCancelled, let part = try? await inbound.next() {
+            switch part {
+            case .head, .end: continue
+            case .body(let chunk): bytes += chunk.readableBytes
+            }
+        }
+        return bytes
+    }
+}
+
 enum HTTPLoadError: Error { case closedByServer }

@@ -24,7 +24,7 @@ import Testing
         (#"<Document a="1" a="2"/>"#, .malformed),
         (#"<Document/><Document/>"#, .malformed),
         (#"just text"#, .malformed),
-        (#"<Document>&#0;</Document>"#, .malformed),
+        (#"<Document>&#0;</Document>"#, .forbiddenCharacter),
         (#"<p:Document/>"#, .undeclaredPrefix),
         (#"<?xml version="1.0" encoding="ISO-8859-1"?><Document/>"#, .notUTF8),
     ])
