@@ -26,5 +26,5 @@ case "$target" in
     xml|iso20022) cp -n Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples/*.xml "$corpus"/; cp -n Tests/Fuzz/seeds/xml/* "$corpus"/ ;;
 esac
 # -timeout: an input that takes over 10 s is a hang (reported like a crash).
-POLYCLEAR_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+SWIFT_BACKTRACE=enable=no POLYCLEAR_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$scratch/crashes/$target-" "$@"

@@ -348,7 +348,12 @@ struct EventDTO: Encodable {
         }
     }
 
-    var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
+    /// Keys sorted: one event reads the same on every stream and every time.
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
 }
 
 extension HubEvent.Kind {

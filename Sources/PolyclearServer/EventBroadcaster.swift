@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 public import ServiceLifecycle
 public import PolyclearCore
 import PolyclearStorage
@@ -19,7 +20,7 @@ public final class EventBroadcaster: Sendable {
     enum Refusal: Error { case closed, tooManyStreams }
 
     private struct Subscribers {
-        var byCaller: [Caller: [UInt64: AsyncStream<HubEvent>.Continuation]] = [:]
+        var byCaller: [Caller: [UInt64: AsyncStream<ByteBuffer>.Continuation]] = [:]
         var nextID: UInt64 = 0
         var isClosed = false
         var dispatcher: Task<Void, Never>?
@@ -53,12 +54,22 @@ public final class EventBroadcaster: Sendable {
         }
     }
 
+    /// Each event is encoded once, as its server-sent-event lines, whatever the number of
+    /// streams it goes to (and not at all when none may see it).
     private func deliver(_ event: HubEvent, to audience: EventAudience) {
+        var encoded: ByteBuffer?
         subscribers.withLock { subscribers in
             for (caller, streams) in subscribers.byCaller where audience.includes(caller) {
-                for stream in streams.values { stream.yield(event) }
+                let lines = encoded ?? Self.lines(event)
+                encoded = lines
+                for stream in streams.values { stream.yield(lines) }
             }
         }
+    }
+
+    /// An event as a server-sent event: `event: <kind>` and `data: <JSON>`.
+    static func lines(_ event: HubEvent) -> ByteBuffer {
+        ByteBuffer(string: "event: \(event.kind.name)\ndata: \(EventDTO(event).json)\n\n")
     }
 
     /// Ends every stream and refuses new ones: the server is shutting down. An open event
@@ -77,9 +88,10 @@ public final class EventBroadcaster: Sendable {
 
     public var isClosed: Bool { subscribers.withLock { $0.isClosed } }
 
-    /// A new stream for `caller`, who may hold `streamsMax` at once; or why not.
-    func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<HubEvent>), Refusal> {
-        let (stream, continuation) = AsyncStream<HubEvent>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+    /// A new stream for `caller`, who may hold `streamsMax` at once — each element one event's
+    /// server-sent-event lines; or why not.
+    func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<ByteBuffer>), Refusal> {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
         let id: Result<UInt64, Refusal> = subscribers.withLock { subscribers in
             guard !subscribers.isClosed else { return .failure(.closed) }
             guard subscribers.byCaller[caller, default: [:]].count < streamsMax else { return .failure(.tooManyStreams) }

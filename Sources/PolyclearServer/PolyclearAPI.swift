@@ -342,7 +342,7 @@ public enum PolyclearAPI {
             let caller = try context.requireCaller()
             // `max`: close after that many events (scripts and tests); otherwise the stream stays open.
             let maxEvents = try positiveInteger(request, "max") ?? Int.max
-            let (id, stream): (UInt64, AsyncStream<HubEvent>)
+            let (id, stream): (UInt64, AsyncStream<ByteBuffer>)
             switch events.subscribe(caller, streamsMax: limits.eventStreamsPerCaller) {
             case .success(let subscription): (id, stream) = subscription
             case .failure(.tooManyStreams):
@@ -355,7 +355,7 @@ public enum PolyclearAPI {
                     var sent = 0
                     continuation.yield(ByteBuffer(string: ": polyclear events\n\n"))
                     for await event in stream {
-                        continuation.yield(ByteBuffer(string: "event: \(event.kind.name)\ndata: \(EventDTO(event).json)\n\n"))
+                        continuation.yield(event)
                         sent += 1
                         if sent >= maxEvents { break }
                     }

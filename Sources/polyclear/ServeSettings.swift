@@ -104,6 +104,9 @@ struct ServeSettings: Equatable {
     }
 
     private mutating func apply(file text: String) throws(ValidationError) {
+        if let line = TOMLText.lineOfForbiddenCharacter(in: text) {
+            throw ValidationError("config: a control character TOML does not allow (line \(line))")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ValidationError("config: \(error.description) (line \(error.source.begin.line))")

@@ -12,6 +12,9 @@ enum SimulationRulesFile {
     ]
 
     static func parse(_ text: String, file: String) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
+        if let line = TOMLText.lineOfForbiddenCharacter(in: text) {
+            throw SimulationInputError(file: file, line: line, field: "syntax", reason: "a control character TOML does not allow")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw SimulationInputError(file: file, line: error.source.begin.line, field: "syntax", reason: error.description)

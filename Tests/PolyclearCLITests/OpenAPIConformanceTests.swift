@@ -46,10 +46,10 @@ struct OpenAPIConformanceTests {
         #expect(!server.standardError.contains("Fatal error"), "the server crashed: \(server.standardError.suffix(3_000))")
     }
 
-    /// Bounded: 10 examples an operation, one worker, 25 requests a second (the server limits
+    /// Bounded: 5 examples an operation, one worker, 25 requests a second (the server limits
     /// failed authentications per address, and Schemathesis probes without a key).
     static func common(port: Int, secret: String) -> [String] {
-        ["run", document, "--url", "http://127.0.0.1:\(port)", "-H", "Authorization: Bearer \(secret)", "--max-examples", "10",
+        ["run", document, "--url", "http://127.0.0.1:\(port)", "-H", "Authorization: Bearer \(secret)", "--max-examples", "5",
          "--workers", "1", "--rate-limit", "25/s", "--generation-database", "none", "--no-color"]
     }
 

@@ -45,6 +45,8 @@ import Testing
         ("rules.toml", nil, "cycle_days = 0\n", "rules.toml:1: cycle_days"),
         ("rules.toml", nil, "quota_percent_of_trade = \"lots\"\n", "rules.toml:1: quota_percent_of_trade"),
         ("rules.toml", nil, "# the union\ncycle_dayz = 2\n", "rules.toml:2: cycle_dayz"),
+        // A form feed where a key is expected aborted the process inside toml++ (found by fuzzing).
+        ("rules.toml", nil, "cycle_days = 2\n [\u{0C}lo", "rules.toml:2: syntax"),
         ("rules.toml", nil, "[members.NOR]\ncurrency = \"NOK\"\n[members.BRA]\nrate_per_eur = -2\n", "rate_per_eur"),
         ("rules.toml", nil, "cycle_days = = 1\n", "rules.toml:1: syntax"),
     ] as [(String, String?, String?, String)])
