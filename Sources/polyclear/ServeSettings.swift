@@ -104,8 +104,8 @@ struct ServeSettings: Equatable {
     }
 
     private mutating func apply(file text: String) throws(ValidationError) {
-        if let line = TOMLText.lineOfForbiddenCharacter(in: text) {
-            throw ValidationError("config: a control character TOML does not allow (line \(line))")
+        if let problem = TOMLText.problem(in: text) {
+            throw ValidationError("config: \(problem.reason) (line \(problem.line))")
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {

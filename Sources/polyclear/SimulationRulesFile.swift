@@ -12,8 +12,8 @@ enum SimulationRulesFile {
     ]
 
     static func parse(_ text: String, file: String) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
-        if let line = TOMLText.lineOfForbiddenCharacter(in: text) {
-            throw SimulationInputError(file: file, line: line, field: "syntax", reason: "a control character TOML does not allow")
+        if let problem = TOMLText.problem(in: text) {
+            throw SimulationInputError(file: file, line: problem.line, field: "syntax", reason: problem.reason)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
