@@ -7,6 +7,8 @@
 enum TOMLText {
     /// The first problem of that kind: its line and what it is; nil when there is none.
     static func problem(in text: String) -> (line: Int, reason: String)? {
+        // toml++ skips a byte-order mark, and so must the check.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let bytes = Array(line.utf8)
             if bytes.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) {
@@ -18,7 +20,7 @@ enum TOMLText {
     }
 
     /// A line that starts (after blanks) with `[` or `[[` continues, after blanks, with a key
-    /// (bare or quoted) or a `]`; other lines pass.
+    /// (bare or quoted) or a `]` (not with a third `[`); other lines pass.
     static func isWellOpenedTableHeader(_ line: ArraySlice<UInt8>) -> Bool {
         var rest = line.drop { $0 == 0x20 || $0 == 0x09 }
         guard rest.first == UInt8(ascii: "[") else { return true }
@@ -28,7 +30,7 @@ enum TOMLText {
         guard let next = rest.first else { return false }
         switch next {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"), UInt8(ascii: "["):
+             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
             return true
         default:
             return false
