@@ -1,9 +1,9 @@
 /// What every TOML file is checked for before TOMLKit (toml++) reads it. toml++ asserts —
 /// aborting the process — where a table header's `[` is followed by anything but a key (a
-/// form feed, `#`, `=`, …; found by fuzzing): such lines, and the control characters TOML 1.0
-/// forbids anyway, are refused here, with the line, as the errors they are. (A line inside a
-/// multi-line array that starts with `[{` is refused too: this check cannot tell it from a
-/// header, and our files never need one.)
+/// form feed, `#`, `=`, …) and where a `}` stands in an array (`x = [ }`), all found by
+/// fuzzing: such input, and the control characters TOML 1.0 forbids anyway, is refused here,
+/// with the line, as the error it is. (A line inside a multi-line array that starts with `[{`
+/// is refused too: this check cannot tell it from a header, and our files never need one.)
 enum TOMLText {
     /// The first problem of that kind: its line and what it is; nil when there is none.
     static func problem(in text: String) -> (line: Int, reason: String)? {
@@ -15,6 +15,40 @@ enum TOMLText {
                 return (index + 1, "a control character TOML does not allow")
             }
             if !isWellOpenedTableHeader(bytes[...]) { return (index + 1, "a table header must name a key after its '['") }
+        }
+        if let line = lineOfMismatchedBracket(in: Array(text.utf8)) { return (line, "a bracket closes what it did not open") }
+        return nil
+    }
+
+    /// The line of the first `]` closing a `{`, or `}` closing a `[`, outside strings and
+    /// comments; nil when there is none.
+    static func lineOfMismatchedBracket(in bytes: [UInt8]) -> Int? {
+        var open: [UInt8] = [], line = 1, index = 0
+        func at(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+        /// Skips past `terminator` (honouring backslash escapes in basic strings); counts lines.
+        func skipString(_ terminator: [UInt8], escapes: Bool) {
+            while index < bytes.count {
+                if escapes && bytes[index] == UInt8(ascii: "\\") { index += 2; continue }
+                if bytes[index...].starts(with: terminator) { index += terminator.count; return }
+                if bytes[index] == 0x0A { line += 1 }
+                index += 1
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case 0x0A: line += 1; index += 1
+            case UInt8(ascii: "#"): while index < bytes.count && bytes[index] != 0x0A { index += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                let triple = at(1) == byte && at(2) == byte
+                index += triple ? 3 : 1
+                skipString(triple ? [byte, byte, byte] : [byte], escapes: byte == UInt8(ascii: "\""))
+            case UInt8(ascii: "["), UInt8(ascii: "{"): open.append(byte); index += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if let innermost = open.popLast(), (innermost == UInt8(ascii: "[")) != (byte == UInt8(ascii: "]")) { return line }
+                index += 1
+            default: index += 1
+            }
         }
         return nil
     }

@@ -263,7 +263,8 @@ import Testing
         ("advertise_host = \"\"", "advertise_host must be"), ("lease_seconds = \"3\"", "lease_seconds must be an integer"),
         ("rate_limit_per_second = 0", "rate_limit_per_second must be at least 1"), ("event_streams_per_caller = -1", "event_streams_per_caller must be at least 0"),
         ("shutdown_grace_seconds = 0", "shutdown_grace_seconds must be 1...600"), (" [\u{0C}lo", "a control character TOML does not allow (line 2)"),
-        ("[# a comment where the table's key belongs", "a table header must name a key after its '[' (line 2)"), ("[[ =x]]", "must name a key"), ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
+        ("[# a comment where the table's key belongs", "a table header must name a key after its '[' (line 2)"), ("[[ =x]]", "must name a key"),
+        ("api_keys = [ }", "a bracket closes what it did not open (line 2)"), ("fx = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"), ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
         let directory = TemporaryDirectory()

@@ -14,7 +14,8 @@ import Testing
     @Test func droppedConnectionsMidCommitAreRetriedNeverHalfApplied() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let database = String(url.split(separator: "/").last!)
-        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 10)
+        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60,
+                                     retryBudgetSeconds: 120)
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         let clock = ManualClock()
         let writer = Writer(store: store, clock: { clock.now() })

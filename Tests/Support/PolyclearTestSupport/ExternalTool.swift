@@ -29,15 +29,6 @@ public struct ExternalTool: Sendable {
                                         skipReason: "xmllint is missing (apt-get install libxml2-utils): schema validation skipped")
     public static let chromium = program(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
                                          skipReason: "Chromium is missing (apt-get install chromium): browser test skipped")
-    /// Schemathesis (PyPI): `POLYCLEAR_SCHEMATHESIS` (as `.ci/run` sets it), or found on PATH.
-    public static let schemathesis = ExternalTool(
-        location: ProcessInfo.processInfo.environment["POLYCLEAR_SCHEMATHESIS"] ?? onPath("schemathesis"), skipReason: "Schemathesis is missing (pip install schemathesis): OpenAPI conformance test skipped")
-
-    static func onPath(_ name: String) -> String? {
-        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        return directories.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     /// A PostgreSQL superuser URL (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts a server).
     public static let postgres: ExternalTool = {
         let environment = ProcessInfo.processInfo.environment
