@@ -444,24 +444,20 @@ public final class PostgresHubStore: HubStore {
                 """, logger: logger)
         }
         if !outcome.createdTransfers.isEmpty {
-            // COPY, not INSERT: the server's bulk-load path (its CPU is what limits a commit).
-            try await connection.copyFrom(table: "transfers", columns: transferColumns.components(separatedBy: ", "), logger: logger) { writer in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1 << 20)
-                for stored in outcome.createdTransfers {
-                    let t = stored.transfer
-                    copyInteger(Int64(bitPattern: t.timestamp), &buffer); copyBytes(t.id, &buffer); copyBytes(t.debitAccountID, &buffer)
-                    copyBytes(t.creditAccountID, &buffer); copyBytes(t.amount, &buffer); copyBytes(t.pendingID, &buffer)
-                    copyBytes(t.userReference, &buffer); copyInteger(Int64(t.timeoutSeconds), &buffer); copyInteger(Int64(t.ledger), &buffer)
-                    copyInteger(Int64(t.code), &buffer); copyInteger(Int64(t.flags.rawValue), &buffer); copyInteger(Int64(stored.status.rawValue), &buffer)
-                    copyInteger(Int64(bitPattern: stored.fingerprint), &buffer, last: true)
-                    if buffer.readableBytes > (1 << 20) - 1_024 {
-                        try await writer.write(buffer)
-                        buffer.clear()
-                    }
-                }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
-            }
+            // INSERT … UNNEST, one statement per batch. Not COPY: postgres-nio aborts the process
+            // (a fatal error in its state machine) when a commit's deadline closes the connection
+            // while a COPY is streaming, which a loaded machine reaches (CI did).
+            let t = outcome.createdTransfers
+            try await connection.query("""
+                INSERT INTO transfers (\(unescaped: transferColumns))
+                SELECT * FROM UNNEST(\(t.map { Int64(bitPattern: $0.transfer.timestamp) })::bigint[], \(t.map { bytes($0.transfer.id) })::bytea[],
+                    \(t.map { bytes($0.transfer.debitAccountID) })::bytea[], \(t.map { bytes($0.transfer.creditAccountID) })::bytea[],
+                    \(t.map { bytes($0.transfer.amount) })::bytea[], \(t.map { bytes($0.transfer.pendingID) })::bytea[],
+                    \(t.map { bytes($0.transfer.userReference) })::bytea[], \(t.map { Int64($0.transfer.timeoutSeconds) })::bigint[],
+                    \(t.map { Int64($0.transfer.ledger) })::bigint[], \(t.map { Int32($0.transfer.code) })::integer[],
+                    \(t.map { Int32($0.transfer.flags.rawValue) })::integer[], \(t.map { Int16($0.status.rawValue) })::smallint[],
+                    \(t.map { Int64(bitPattern: $0.fingerprint) })::bigint[])
+                """, logger: logger)
         }
         if !outcome.statusChanges.isEmpty {
             // One statement for the batch: a pending transfer leaves `pending` once, so no id
@@ -653,22 +649,6 @@ public final class PostgresHubStore: HubStore {
             found.append(account)
         }
         return found
-    }
-
-    /// A COPY text field: a decimal integer, then a tab (or the row's newline).
-    static func copyInteger(_ value: Int64, _ buffer: inout ByteBuffer, last: Bool = false) {
-        buffer.writeString(String(value))
-        buffer.writeInteger(last ? UInt8(ascii: "\n") : UInt8(ascii: "\t"))
-    }
-
-    /// A COPY text field holding 16 bytes as `bytea` hex (`\\x…`: the backslash is escaped for COPY).
-    static func copyBytes(_ value: UInt128, _ buffer: inout ByteBuffer) {
-        let digits: StaticString = "0123456789abcdef"
-        buffer.writeInteger(UInt8(ascii: "\\")); buffer.writeInteger(UInt8(ascii: "\\")); buffer.writeInteger(UInt8(ascii: "x"))
-        digits.withUTF8Buffer { digits in
-            for nibble in stride(from: 124, through: 0, by: -4) { buffer.writeInteger(digits[Int(truncatingIfNeeded: value >> nibble) & 0xF]) }
-        }
-        buffer.writeInteger(UInt8(ascii: "\t"))
     }
 
     static let transferColumns = "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"

@@ -9,9 +9,11 @@ import PostgresNIO
 public final class PostgresLedgerStore: LedgerStore {
     let tables: PostgresHubStore
 
-    public init(url: String, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300) throws(StoreError) {
+    public init(url: String, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
+                retryBudgetSeconds: Double = 30) throws(StoreError) {
         tables = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: try! CurrencyTable()),
-                                      commitDeadlineSeconds: commitDeadlineSeconds, restoreDeadlineSeconds: restoreDeadlineSeconds)
+                                      commitDeadlineSeconds: commitDeadlineSeconds, restoreDeadlineSeconds: restoreDeadlineSeconds,
+                                      retryBudgetSeconds: retryBudgetSeconds)
     }
 
     public func close() { tables.close() }

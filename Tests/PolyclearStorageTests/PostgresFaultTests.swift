@@ -67,6 +67,37 @@ import Testing
         #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
     }
 
+    /// A commit whose deadline passes while its rows are still on the way is abandoned (its
+    /// connection closed mid-statement) and retried: the process survives (postgres-nio aborted
+    /// it when that happened during a COPY), and the batch is stored whole or not at all.
+    @Test(arguments: [0.005, 0.02, 0.08] as [Double])
+    func aCommitAbandonedWhileItsRowsAreSentIsAllOrNothing(deadlineSeconds: Double) async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        var ledger = LedgerStateMachine()
+        var results = ContiguousArray<EventResult>()
+        var random = SeededRandom(seed: 7)
+        try ledger.apply(Traffic.accounts(), now: 1_000, results: &results)
+        let setup = try PostgresLedgerStore(url: url)
+        try await setup.commit(ledger.sealOutcome())
+        ledger.outcomeCommitted()
+        setup.close()
+        for part in 0..<25 {  // one outcome of about 20,000 transfers
+            try ledger.apply(Traffic.batch(&random, size: 800, idBase: UInt128(10_000 + part * 1_000)), now: 2_000, results: &results)
+        }
+        let outcome = ledger.sealOutcome()
+        let hurried = try PostgresLedgerStore(url: url, commitDeadlineSeconds: deadlineSeconds, retryBudgetSeconds: 1)
+        let landed: Bool
+        do { try await hurried.commit(outcome); landed = true } catch { landed = false }
+        hurried.close()
+        try await Task.sleep(for: .milliseconds(300))  // an abandoned attempt's connection is closed by now
+        let restored = try await PostgresLedgerStore(url: url).restore()
+        var before = LedgerStateMachine()
+        try before.apply(Traffic.accounts(), now: 1_000, results: &results)
+        let snapshot = restored.makeSnapshot()
+        #expect(snapshot == ledger.makeSnapshot() || (!landed && snapshot == before.makeSnapshot()),
+                "deadline \(deadlineSeconds) s: \(restored.transferCount) transfers stored, commit \(landed ? "acknowledged" : "refused")")
+    }
+
     /// Two writers on one database: once the new one has restored (taking the next fencing
     /// epoch), the old one's commits are refused with `fenced` and nothing of them is stored;
     /// the new one commits, and a restore sees exactly the old writer's earlier commit and
