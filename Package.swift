@@ -108,6 +108,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(

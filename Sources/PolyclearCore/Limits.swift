@@ -7,4 +7,6 @@ public enum Limits {
     public static let inboxEventCountMax = 8 * batchEventCountMax
     /// The longest a pending transfer may reserve funds: a year covers any settlement cycle.
     public static let pendingTimeoutSecondsMax: UInt32 = 366 * 24 * 3_600
+    /// The longest a quote locks a fixing for its payment: a day.
+    public static let quoteValiditySecondsMax: UInt32 = 86_400
 }

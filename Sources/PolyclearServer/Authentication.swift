@@ -18,15 +18,6 @@ public enum Caller: Hashable, Sendable {
         case .participant(let bic): .participant(bic)
         }
     }
-
-    /// The operator sees every bank, a member its own banks, a bank itself.
-    func maySee(_ participant: Participant) -> Bool {
-        switch self {
-        case .operatorUser: true
-        case .member(let id): participant.memberID == id
-        case .participant(let bic): participant.bic == bic
-        }
-    }
 }
 
 /// API keys, kept only as SHA-256 digests: a leaked configuration or memory dump holds no key.

@@ -151,8 +151,8 @@ struct PaymentDTO: ResponseCodable {
 
     private init(_ state: PaymentState, parties: (CurrencyCode?, CurrencyCode?), currencies: CurrencyTable) {
         id = UUIDCoding.encode(state.id)
-        status = String(describing: state.status)
-        rejection = state.rejection.map { String(describing: $0) }
+        status = state.status.code
+        rejection = state.rejection?.code
         statusReasonCode = state.rejection?.statusReasonCode
         func format(_ minor: Int64, _ code: CurrencyCode?) -> String? {
             guard minor != 0, let code, let currency = currencies[code] else { return nil }
@@ -173,7 +173,7 @@ struct CycleDTO: ResponseCodable {
     var instructionCount: Int
 
     init(_ report: CycleReport) {
-        number = report.number; state = String(describing: report.state)
+        number = report.number; state = report.state.code
         paymentCount = report.paymentCount; instructionCount = report.instructions.count
     }
 
@@ -198,7 +198,7 @@ struct CycleReportDTO: ResponseGenerator {
         guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
             throw APIError(.internalServerError, code: "internal", "the report did not encode as an object")
         }
-        object["state"] = String(describing: report.state)
+        object["state"] = report.state.code
         let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -337,7 +337,7 @@ struct EventDTO: Encodable {
         timestamp = event.timestamp
         switch event.kind {
         case .paymentStatus(let id, let status, let rejection, _):
-            payment = UUIDCoding.encode(id); self.status = String(describing: status); self.rejection = rejection.map { String(describing: $0) }
+            payment = UUIDCoding.encode(id); self.status = status.code; self.rejection = rejection?.code
         case .cycleClosed(let report): cycle = report.number
         case .cycleSettled(let number): cycle = number
         case .utilisationAlarm(let alarmSubject, let threshold, _):

@@ -44,7 +44,7 @@ import Testing
     func unitDefinitions(amounts: [String: String], valid: Bool) {
         var fixture = HubFixture()
         let decoded = Dictionary(uniqueKeysWithValues: amounts.map { (CurrencyCode($0.key)!, DecimalNumber($0.value)!) })
-        let result = fixture.apply(.defineUnit(amountsPerUnit: decoded))
+        let result = fixture.apply(.defineUnit(amountsPerUnit: CurrencyAmounts(decoded)))
         #expect(result == (valid ? .ok : .refused(.invalidUnitDefinition)))
         #expect(fixture.hub.unitDefinition == (valid ? decoded : [:]))
     }

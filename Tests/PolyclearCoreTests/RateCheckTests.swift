@@ -45,12 +45,12 @@ import Testing
         #expect(f.hub.auditRecords.last?.subject == "version 3, large move confirmed")
         // The unit's basket amounts: the same checks.
         let amounts = { (brl: String) in [CurrencyCode("BRL")!: DecimalNumber(brl)!, CurrencyCode("CNY")!: DecimalNumber("0.8")!] }
-        f.expectOK(.defineUnit(amountsPerUnit: amounts("1.2"), checks: Self.checks))
-        #expect(f.apply(.defineUnit(amountsPerUnit: amounts("12"), checks: Self.checks)) == .refused(.rateMoveNotConfirmed))
+        f.expectOK(.defineUnit(amountsPerUnit: CurrencyAmounts(amounts("1.2")), checks: Self.checks))
+        #expect(f.apply(.defineUnit(amountsPerUnit: CurrencyAmounts(amounts("12")), checks: Self.checks)) == .refused(.rateMoveNotConfirmed))
         #expect(f.apply(.defineUnit(amountsPerUnit: [CurrencyCode("BRL")!: DecimalNumber(significand: 1, exponent: -9)], checks: Self.checks)) == .refused(.rateImplausible))
         var confirmed = Self.checks
         confirmed.largeMoveConfirmed = true
-        f.expectOK(.defineUnit(amountsPerUnit: amounts("12"), checks: confirmed))
+        f.expectOK(.defineUnit(amountsPerUnit: CurrencyAmounts(amounts("12")), checks: confirmed))
     }
 
     @Test(arguments: [("1", "2", true), ("2", "1", false), ("0.5", "0.50", false), ("0.000001", "1000000", true),

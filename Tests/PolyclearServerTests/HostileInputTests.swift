@@ -175,9 +175,9 @@ import Testing
                 #"{"version":\#(version),"effectiveFrom":\#(effective),"sourceDate":"2026-11-30","ratesPerUnit":{"BRL":"\#(brl)","CNY":"4.99066"\#(extra)}\#(confirm ? #","confirmLargeMove":true"# : "")}"#
             }
             let year: UInt64 = 365 * 86_400 * 1_000_000_000
-            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now + 300 * year), status: .conflict, code: "fixing_effective_too_far")
-            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, extra: #","XCU":"1""#), status: .conflict, code: "fixing_rate_for_unit")
-            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, brl: "0.0000000000000000001"), status: .conflict, code: "rate_implausible")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now + 300 * year), status: .unprocessableContent, code: "fixing_effective_too_far")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, extra: #","XCU":"1""#), status: .unprocessableContent, code: "fixing_rate_for_unit")
+            try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, brl: "0.0000000000000000001"), status: .unprocessableContent, code: "rate_implausible")
             try await Self.expect(client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, brl: "9"), status: .conflict, code: "rate_move_not_confirmed")
             try await client.execute(uri: "/v1/fixings", method: .post, headers: APITests.headers("operator"), body: ByteBuffer(string: fixing(2, at: now, brl: "9", confirm: true))) {
                 #expect($0.status == .created, "\(String(buffer: $0.body))")
@@ -188,7 +188,7 @@ import Testing
             try await client.execute(uri: "/v1/unit", method: .post, headers: APITests.headers("operator"), body: ByteBuffer(string: #"{"amountsPerUnit":{"BRL":"1.2"}}"#)) {
                 #expect($0.status == .ok)
             }
-            try await Self.expect(client, .post, "/v1/unit", role: "operator", body: #"{"amountsPerUnit":{"BRL":"5"}}"#, status: .unprocessableContent, code: "rate_move_not_confirmed")
+            try await Self.expect(client, .post, "/v1/unit", role: "operator", body: #"{"amountsPerUnit":{"BRL":"5"}}"#, status: .conflict, code: "rate_move_not_confirmed")
         }
     }
 

@@ -33,6 +33,18 @@ public struct Fixing: Hashable, Sendable, Codable {
         self.ratesPerUnit = ratesPerUnit
         self.checks = checks
     }
+
+    enum CodingKeys: String, CodingKey { case version, effectiveFrom, sourceDate, ratesPerUnit, checks }
+
+    /// The synthesized form, with the rates in currency order (`CurrencyAmounts`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(effectiveFrom, forKey: .effectiveFrom)
+        try container.encode(sourceDate, forKey: .sourceDate)
+        try container.encode(CurrencyAmounts(ratesPerUnit), forKey: .ratesPerUnit)
+        try container.encodeIfPresent(checks, forKey: .checks)
+    }
 }
 
 /// Why a fixing could not be computed; the previous fixing stays in force. Stable: append only.

@@ -1,5 +1,5 @@
 /// Where a clearing cycle stands. Raw values are stored: append only.
-public enum CycleState: UInt8, Hashable, Sendable, Codable {
+public enum CycleState: UInt8, Hashable, Sendable, Codable, CaseIterable {
     case open = 0
     /// Netted; settlement instructions issued, waiting for the members to confirm.
     case settling = 1

@@ -9,7 +9,7 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// The union's decision on what one unit of account is: a fixed amount of each basket
     /// currency (like the SDR). Fixings are computed from it; it changes only by decision.
     /// `checks` as for fixings (nil: unchecked — older logs, direct use of Core).
-    case defineUnit(amountsPerUnit: [CurrencyCode: DecimalNumber], checks: RateChecks? = nil)
+    case defineUnit(amountsPerUnit: CurrencyAmounts, checks: RateChecks? = nil)
     /// Locks the fixing in force for `validitySeconds`, for one payment between these parties.
     case issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32)
     case submitPayment(PaymentInstruction)

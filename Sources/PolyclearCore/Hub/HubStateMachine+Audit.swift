@@ -45,7 +45,7 @@ extension HubCommand {
         case .publishFixing(let fixing):
             ("publish_fixing", "version \(fixing.version)" + (fixing.checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
         case .defineUnit(let amounts, let checks):
-            ("define_unit", amounts.keys.map(\.description).sorted().joined(separator: ",") + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
+            ("define_unit", amounts.byCurrency.keys.map(\.description).sorted().joined(separator: ",") + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
         case .issueQuote(let id, _, _, _): ("issue_quote", UUIDText.format(id))
         case .submitPayment(let instruction): ("submit_payment", UUIDText.format(instruction.id))
         case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))
@@ -70,15 +70,6 @@ extension HubCommand {
         case .attributed(_, let command): command.auditDescription
         case .message(let sender, let messageID, let commands): ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
         case .returnPayment(let instruction): ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
-        }
-    }
-}
-
-extension HubCommandRejection {
-    /// The stable snake_case code (JSON errors, audit records).
-    public var code: String {
-        String(describing: self).reduce(into: "") { result, character in
-            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
         }
     }
 }

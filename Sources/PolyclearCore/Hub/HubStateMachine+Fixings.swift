@@ -66,7 +66,7 @@ extension HubStateMachine {
     public var currentFixing: Fixing? { fixingIndex(at: now).map { fixings[$0].fixing } }
 
     mutating func issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32) -> HubResult {
-        guard id != 0, validitySeconds > 0, validitySeconds <= 86_400 else { return .refused(.malformedField) }
+        guard id != 0, validitySeconds > 0, validitySeconds <= Limits.quoteValiditySecondsMax else { return .refused(.malformedField) }
         guard quotes.value(for: id) == nil else { return .refused(.quoteExists) }
         guard let payerIndex = participantIndexByBIC.value(for: UInt128(payer.packed)),
               let payeeIndex = participantIndexByBIC.value(for: UInt128(payee.packed))

@@ -143,7 +143,7 @@ public struct HubStateMachine {
         case .registerParticipant(let participant): return registerParticipant(participant)
         case .updateParticipant(let bic, let cap, let status): return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status)
         case .publishFixing(let fixing): return publishFixing(fixing)
-        case .defineUnit(let amounts, let checks): return defineUnit(amountsPerUnit: amounts, checks: checks)
+        case .defineUnit(let amounts, let checks): return defineUnit(amountsPerUnit: amounts.byCurrency, checks: checks)
         case .issueQuote(let id, let payer, let payee, let validity): return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
         case .submitPayment(let instruction): return submitPayment(instruction)
         case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)

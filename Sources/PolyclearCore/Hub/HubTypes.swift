@@ -123,7 +123,7 @@ public struct PaymentInstruction: Hashable, Sendable, Codable {
 }
 
 /// Where a payment stands. Raw values are stored: append only.
-public enum PaymentStatus: UInt8, Hashable, Sendable, Codable {
+public enum PaymentStatus: UInt8, Hashable, Sendable, Codable, CaseIterable {
     case received = 0
     /// Stopped by screening: waits for an operator's release or reject.
     case held = 1

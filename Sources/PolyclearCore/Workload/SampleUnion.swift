@@ -86,6 +86,6 @@ public struct SampleUnion: Sendable {
     /// The commands that set the union up, in order.
     public var setupCommands: [HubCommand] {
         memberDefinitions.map { .registerMember($0) } + participants.map { .registerParticipant($0) }
-            + [.defineUnit(amountsPerUnit: unitAmountsPerUnit), .publishFixing(fixing)]
+            + [.defineUnit(amountsPerUnit: CurrencyAmounts(unitAmountsPerUnit)), .publishFixing(fixing)]
     }
 }

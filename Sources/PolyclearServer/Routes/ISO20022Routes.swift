@@ -13,13 +13,12 @@ enum ISO20022Routes {
     /// The messages a bank may send in: payments (pacs.008) and returns (pacs.004).
     static let inboundDefinitions = ISODocument.supported.filter { $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.") }.sorted()
 
-    static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, writer: A, currencies: CurrencyTable,
-                                  limits: ServerLimits, limiter: RateLimiter<Caller>) {
+    static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
+        let limits = api.limits
         router.post("/v1/iso20022/messages") { request, context -> Response in
             let caller = try context.requireCaller()
-            guard case .participant(let sender) = caller else {
-                throw APIError(.forbidden, code: "forbidden", "banks send ISO 20022 payment messages with their own key")
-            }
+            try AccessPolicy.require(caller, .sendISOMessage)
+            guard case .participant(let sender) = caller else { throw APIError.unexpectedResult }
             guard request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") }) ?? false else {
                 throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
             }
@@ -43,12 +42,12 @@ enum ISO20022Routes {
             guard transactionCount <= limits.batchPaymentCountMax else {
                 throw APIError(.contentTooLarge, code: "batch_too_large", "a message holds at most \(limits.batchPaymentCountMax) transactions")
             }
-            guard limiter.allow(caller, cost: transactionCount - 1) else {
+            guard api.limiter.allow(caller, cost: transactionCount - 1) else {
                 throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction", retryAfterSeconds: 1)
             }
             let (report, duplicate) = switch message.document {
-            case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: writer, currencies: currencies)
-            case .paymentReturn(let returned): try await returns(returned, sender: sender, writer: writer, currencies: currencies)
+            case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
+            case .paymentReturn(let returned): try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
             default: throw APIError(.unprocessableContent, code: "message_not_accepted",
                                     "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))")
             }
@@ -58,8 +57,8 @@ enum ISO20022Routes {
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let (statement, closedAt) = try await PolyclearAPI.statement(of: bic, cycle: number, caller: caller, writer: writer)
-            let exponent = currencies[statement.currency]?.exponent ?? 2
+            let (statement, closedAt) = try await CycleRoutes.statement(of: bic, cycle: number, caller: caller, api)
+            let exponent = try api.currency(statement.currency).exponent
             return xmlResponse(ISOMessage(header: nil, document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
         }
         router.get("/v1/iso20022/cycles/:number/instructions/:member") { _, context -> Response in
@@ -68,26 +67,22 @@ enum ISO20022Routes {
             guard let member = CountryCode(alpha3: try context.parameters.require("member")) else {
                 throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
             }
-            switch caller {
-            case .operatorUser: break
-            case .member(let id) where id == member: break
-            default: throw APIError(.notFound, code: "not_found", "no such instructions")
-            }
-            let found = try await PolyclearAPI.read(writer) { hub -> (CycleReport, Member)? in
+            guard AccessPolicy.maySeeMember(caller, member) else { throw APIError(.notFound, code: "not_found", "no such instructions") }
+            let found = try await api.read { hub -> (CycleReport, Member)? in
                 guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member) else { return nil }
                 return (report, record)
             }
             guard let (report, record) = found, report.instructions.contains(where: { $0.member == member }) else {
                 throw APIError(.notFound, code: "not_found", "no settlement instructions for this member in this cycle")
             }
-            let exponent = currencies[record.currency]?.exponent ?? 2
+            let exponent = try api.currency(record.currency).exponent
             return xmlResponse(ISOMessage(header: nil, document: .institutionCreditTransfer(ISOReports.instructions(report, member: record, exponent: exponent))))
         }
         router.get("/v1/iso20022/payments/:id/notification") { request, context -> Response in
             let caller = try context.requireCaller()
             guard let id = UUIDText.parse(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
             let asked = try WireChoice.decode(request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false], absent: true)
-            let found = try await PolyclearAPI.read(writer) { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
+            let found = try await api.read { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
                 guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
                       let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
                       let payerCurrency = hub.member(payer.memberID)?.currency, let payeeCurrency = hub.member(payee.memberID)?.currency
@@ -97,16 +92,11 @@ enum ISO20022Routes {
             guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else { throw APIError(.notFound, code: "not_found", "no such payment") }
             // The payer bank is notified of its debit, the payee bank of its credit; the
             // operator picks a side (default the payer's).
-            let side: Bool? = switch caller {  // true: payer side
-            case .participant(let bic): bic == payer ? true : (bic == payee ? false : nil)
-            case .operatorUser: asked
-            case .member: nil
-            }
-            guard let isPayer = side else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            guard let isPayer = AccessPolicy.notificationSide(caller, payer: payer, payee: payee, asked: asked) else { throw APIError(.notFound, code: "not_found", "no such payment") }
             guard state.status == .accepted else { throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification") }
             let notification = ISOReports.notification(
                 state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency, debit: isPayer,
-                exponent: currencies[isPayer ? payerCurrency : payeeCurrency]?.exponent ?? 2, now: now)
+                exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now)
             return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
         }
     }
@@ -196,8 +186,8 @@ enum ISO20022Routes {
         switch answer.first {
         case .message(let results): return (results, false)
         case .refused(.duplicateMessage): return ([], true)
-        case .refused(let rejection): throw APIError(.badRequest, code: rejection.code, "the message was refused")
-        default: throw APIError(.internalServerError, code: "internal", "unexpected result")
+        case .refused(let rejection): throw APIError.refused(rejection, "the message was refused")
+        default: throw APIError.unexpectedResult
         }
     }
 
@@ -246,7 +236,7 @@ extension PaymentStatusReport.Transaction {
             case .payment(let state):
                 let (status, reason) = ISOPaymentMapper.status(of: state)
                 copy.status = status
-                copy.reason = reason.map { .init(code: $0, additionalInformation: state.rejection.map { String(describing: $0) }) }
+                copy.reason = reason.map { .init(code: $0, additionalInformation: state.rejection?.code) }
                 if status == "ACSC" || status == "ACCP" { copy.acceptanceDateTime = now }
             case .refused(let rejection):
                 copy.status = "RJCT"

@@ -9,7 +9,7 @@ import Hummingbird
 /// - `control_character`: a control character in a string, even escaped (`\u0000`): no text
 ///   field of ours needs one, and they corrupt logs, CSV and ISO 20022 messages downstream;
 /// - `malformed_json`: anything that is not one JSON value.
-struct JSONDepthLimitMiddleware: RouterMiddleware {
+struct JSONShapeMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     static let depthMax = 32
 
