@@ -68,7 +68,7 @@ public final class PostgresClusterNode: HubAccess {
         self.pollMilliseconds = pollMilliseconds
         self.onCommit = onCommit
         self.logger = logger
-        self.pgLogger = PostgresHubStore.quietLogger()
+        self.pgLogger = PostgresDatabase.quietLogger()
         self.reads = try PostgresHubStore(url: url, configuration: configuration, readPoolSize: readPoolSize)
     }
 
@@ -165,7 +165,7 @@ public final class PostgresClusterNode: HubAccess {
     /// take over sooner, and the fencing epoch (taken with full synchronous commit) refuses the
     /// old writer's commits.
     func connect() async throws -> PostgresConnection {
-        try await PostgresHubStore.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
+        try await PostgresDatabase.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
             .configured("SET synchronous_commit = local", logger: pgLogger)
     }
 
@@ -179,10 +179,10 @@ public final class PostgresClusterNode: HubAccess {
         try await store.migrate()
         // A cold load checks the log against the ledger tables, as every restore does.
         var hub = HubStateMachine(configuration: configuration)
-        let loaded = try await PostgresHubStore.replayLog(into: &hub, after: 0, on: connection, logger: pgLogger)
+        let loaded = try await PostgresHubLog.replay(into: &hub, after: 0, on: connection, logger: pgLogger)
         if loaded > 0 {
             hub.outcomeCommitted()
-            try await store.verify(hub, on: connection)
+            try hub.verifyReplay(against: try await PostgresLedgerTables.restoreLedger(connection, logger: pgLogger), in: PostgresErrors.redacted(url))
         }
         state.withLock { state in
             state.replica = Replica(hub: hub, lastSequence: loaded)
@@ -204,7 +204,7 @@ public final class PostgresClusterNode: HubAccess {
     func catchUp(on connection: PostgresConnection) async throws {
         while let before = state.withLock({ $0.replica?.lastSequence }) {
             // Fetched first, applied under the lock: reads keep going meanwhile.
-            let rows = try await PostgresHubStore.logRows(after: before, limit: 1_000, on: connection, logger: pgLogger)
+            let rows = try await PostgresHubLog.rows(after: before, limit: 1_000, on: connection, logger: pgLogger)
             guard !rows.isEmpty else { return }
             state.withLock { state in
                 guard state.replica?.lastSequence == before else { return }
@@ -338,6 +338,6 @@ public final class PostgresClusterNode: HubAccess {
 
     func describe(_ error: any Error) -> String {
         if let store = error as? StoreError { return store.description }
-        return PostgresHubStore.describe(error)
+        return PostgresErrors.describe(error)
     }
 }

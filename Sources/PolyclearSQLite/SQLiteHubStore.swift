@@ -52,11 +52,7 @@ public final class SQLiteHubStore: HubStore {
         // outcome so that the first commit stores it. After a replay everything is stored.
         if logIsEmpty { return hub }
         hub.outcomeCommitted()
-        let stored = try await ledgerStore.restore()
-        guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
-            throw StoreError(.invariantViolated, "replaying the hub log of \(ledgerStore.path) does not give its stored ledger")
-        }
-        if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+        try hub.verifyReplay(against: try await ledgerStore.restore(), in: ledgerStore.path)
         return hub
     }
 

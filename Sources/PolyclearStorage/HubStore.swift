@@ -32,11 +32,7 @@ public actor InMemoryHubStore: HubStore {
         if log.isEmpty { return hub }
         hub.replay(log)
         hub.outcomeCommitted()
-        let stored = try await ledger.restore()
-        guard stored.makeSnapshot() == hub.ledgerState.makeSnapshot() else {
-            throw StoreError(.invariantViolated, "replaying the hub log does not give the stored ledger")
-        }
-        if let violation = hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+        try hub.verifyReplay(against: try await ledger.restore(), in: "the in-memory store")
         return hub
     }
 

@@ -100,13 +100,22 @@ struct ClusterTests {
 
         let outcomes = Outcomes()
         let clients = Task { await Self.load(port: cluster.ports[1], clients: 4, outcomes: outcomes) }
-        try await Task.sleep(for: .seconds(1.5))
+        // Load until payments go through the forwarding follower (not a fixed time: a loaded
+        // machine running other suites can take seconds for the first ones).
+        let loadStarted = ContinuousClock.now
+        while outcomes.acknowledged.withLock({ $0.count }) < 20, ContinuousClock.now - loadStarted < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let beforeKill = outcomes.acknowledged.withLock { $0.count }
         first.kill(signal: SIGKILL)
         let killedAt = ContinuousClock.now
         #expect(first.waitForExit() != 0)
         #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
-        try await Task.sleep(for: .seconds(1.5))
+        // Until the new writer has acknowledged payments (at most 30 s), then a little more.
+        let tookOver = ContinuousClock.now
+        while outcomes.acknowledged.withLock({ $0.values.filter { $0 > killedAt }.count }) < 10, ContinuousClock.now - tookOver < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         outcomes.stop.store(true, ordering: .relaxed)
         await clients.value
 

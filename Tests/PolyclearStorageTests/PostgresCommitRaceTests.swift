@@ -31,16 +31,16 @@ import Testing
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)
         #expect(try HubLogCodec.encode(outcome.log) == log, "the log encoding is not deterministic")
-        let logger = PostgresHubStore.quietLogger()
+        let logger = PostgresDatabase.quietLogger()
         let configuration = PostgresURL.configuration(url)!
         let (holding, signal) = AsyncStream.makeStream(of: Void.self)
         let late = Task {
             defer { signal.finish() }  // a failure before the signal must not leave the test waiting
-            let connection = try await PostgresHubStore.connect(configuration, id: 7, logger: logger)
+            let connection = try await PostgresDatabase.connect(configuration, id: 7, logger: logger)
             try await connection.closing { connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)
-                    try await PostgresHubStore.write(outcome.ledger, connection, logger: logger)
+                    try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
                     try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: logger)
                     try await connection.query("INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))", logger: logger)
                     signal.yield()  // it holds the fence row and its rows are written, not committed

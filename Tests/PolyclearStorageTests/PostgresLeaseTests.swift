@@ -21,7 +21,7 @@ import Testing
     /// Runs `body` while another session holds the hub log table locked (commits cannot write
     /// their log row until it returns), then releases it — also when `body` throws.
     static func holdingTheLog<T>(url: String, _ body: () async throws -> T) async throws -> T {
-        let logger = PostgresHubStore.quietLogger()
+        let logger = PostgresDatabase.quietLogger()
         // A plain connection: the store's end a session idle in a transaction after 5 s.
         return try await PostgresConnection.connect(configuration: PostgresURL.configuration(url)!, id: 99, logger: logger).closing { blocker in
             try await blocker.query("BEGIN", logger: logger)

@@ -30,7 +30,7 @@ import Testing
         let opened = Atomic<Int>(0)
         let pool = PostgresReadPool(size: 3) { id in
             opened.add(1, ordering: .relaxed)
-            return try await PostgresHubStore.connect(configuration, id: id, logger: PostgresHubStore.quietLogger())
+            return try await PostgresDatabase.connect(configuration, id: id, logger: PostgresDatabase.quietLogger())
         }
         let gauge = Gauge()
         let started = ContinuousClock.now
@@ -40,7 +40,7 @@ import Testing
                     try await pool.withConnection { connection in
                         gauge.enter()
                         defer { gauge.leave() }
-                        try await connection.query("SELECT pg_sleep(0.05)", logger: PostgresHubStore.quietLogger())
+                        try await connection.query("SELECT pg_sleep(0.05)", logger: PostgresDatabase.quietLogger())
                     }
                 }
             }
@@ -61,12 +61,12 @@ import Testing
         let attempts = Atomic<Int>(0)
         let pool = PostgresReadPool(size: 1) { id in
             if attempts.add(1, ordering: .relaxed).newValue == 1 { throw PostgresAdminError.badURL }  // the first attempt fails
-            return try await PostgresHubStore.connect(configuration, id: id, logger: PostgresHubStore.quietLogger())
+            return try await PostgresDatabase.connect(configuration, id: id, logger: PostgresDatabase.quietLogger())
         }
         await #expect(throws: PostgresAdminError.self) { try await pool.withConnection { _ in 0 } }
         let value = try await pool.withConnection { connection in
             var one = 0
-            for try await value in try await connection.query("SELECT 1", logger: PostgresHubStore.quietLogger()).decode(Int.self) { one = value }
+            for try await value in try await connection.query("SELECT 1", logger: PostgresDatabase.quietLogger()).decode(Int.self) { one = value }
             return one
         }
         #expect(value == 1)

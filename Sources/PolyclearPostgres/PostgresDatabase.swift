@@ -1,0 +1,221 @@
+import Logging
+import PolyclearCore
+import PolyclearStorage
+import PostgresNIO
+import Synchronization
+
+/// One PostgreSQL database as a store uses it: the servers its URL names (the primary found
+/// among them), the single writer's connection, a pool of read connections, the migrations
+/// (once, before first use), deadlines, and the commit loop both stores share.
+final class PostgresDatabase: Sendable {
+    /// Where it stores (for administration, drills and messages: say it `redacted`).
+    let url: String
+    let servers: PostgresServers
+    /// postgres-nio's own logging, kept to what is critical (its debug lines carry queries).
+    let logger = PostgresDatabase.quietLogger()
+    /// Where a failed commit attempt is reported (a warning each: retries are worth seeing).
+    let operations: Logger?
+    /// The writer's own connection (commits and restore run one at a time, from the single
+    /// writer); reconnected after a failure. Reads use the read pool's connections, so
+    /// they never see a commit in progress.
+    let writerConnection = Mutex<PostgresConnection?>(nil)
+    let connectionCounter = Atomic<Int>(0)
+    let readPool: PostgresReadPool
+    /// Whether the migrations were applied (or found): done once, before the first use.
+    let migrated = Atomic<Bool>(false)
+    /// Gives up the commit attempt in progress (see `abandonCommitAttempt`).
+    let abandonAttempt = Mutex<(@Sendable () -> Void)?>(nil)
+    /// An attempt that has not finished by then is abandoned (its connection closed) and
+    /// retried: a connection killed at the wrong moment must not hang the writer.
+    let commitDeadlineSeconds: Double
+    let restoreDeadlineSeconds: Double
+    /// How long a commit or restore is retried after failures worth another attempt.
+    let retryBudgetSeconds: Double
+
+    init(url: String, readPoolSize: Int, commitDeadlineSeconds: Double, restoreDeadlineSeconds: Double, retryBudgetSeconds: Double,
+         operations: Logger?) throws(StoreError) {
+        guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
+        guard let servers = PostgresURL.servers(url) else {
+            throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
+        }
+        self.url = url
+        self.servers = servers
+        self.operations = operations
+        self.commitDeadlineSeconds = commitDeadlineSeconds
+        self.restoreDeadlineSeconds = restoreDeadlineSeconds
+        self.retryBudgetSeconds = retryBudgetSeconds
+        let logger = self.logger
+        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(servers, id: id, logger: logger) }
+    }
+
+    static func quietLogger() -> Logger {
+        var logger = Logger(label: "polyclear.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    func close() {
+        dropWriterConnection()
+        readPool.close()
+    }
+
+    // MARK: Connections
+
+    /// Connecting has its own short deadline: a backend killed during the handshake can
+    /// leave the attempt waiting for ever.
+    func connect() async throws -> PostgresConnection {
+        try await Self.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: logger)
+    }
+
+    /// The first of `servers` that answers — and, when the URL names several, accepts writes.
+    static func connect(_ servers: PostgresServers, id: Int, logger: Logger) async throws -> PostgresConnection {
+        var lastError: (any Error)?
+        for candidate in servers.candidates {
+            do {
+                let connection = try await connect(candidate, id: id, logger: logger)
+                guard servers.requiresPrimary else { return connection }
+                var isStandby = true
+                do {
+                    for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) { isStandby = value }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                if !isStandby { return connection }
+                try? await connection.close()
+                lastError = PostgresErrors.NoPrimary(tried: servers.candidates.count)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? PostgresErrors.NoPrimary(tried: 0)
+    }
+
+    static func connect(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {
+        let connection = try await PostgresDeadline.withDeadline(seconds: 5, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }) {
+            try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        }
+        // A writer paused inside its commit (SIGSTOP, a stalled VM) must not keep the fence row
+        // locked for ever: the server ends a session idle in a transaction after 5 s, so the
+        // next writer can take over; the paused one's commit then fails and its retry meets
+        // the fence.
+        return try await connection.configured("SET idle_in_transaction_session_timeout = 5000", logger: logger)
+    }
+
+    /// Runs `body` on the writer's connection, connecting (and migrating) first if there is
+    /// none; a failure that closed it drops it, so the next call reconnects.
+    func onWriterConnection<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        let existing = writerConnection.withLock { $0 }
+        let connection: PostgresConnection
+        if let existing, !existing.isClosed {
+            connection = existing
+        } else {
+            connection = try await connect()
+            writerConnection.withLock { $0 = connection }
+        }
+        do {
+            if !migrated.load(ordering: .acquiring) {
+                try await PostgresSchema.migrate(connection, logger: logger)
+                migrated.store(true, ordering: .releasing)
+            }
+            return try await body(connection)
+        } catch {
+            if connection.isClosed || PostgresErrors.isRetryable(error) {
+                writerConnection.withLock { if $0 === connection { $0 = nil } }
+                try? await connection.close()
+            }
+            throw error
+        }
+    }
+
+    /// A read on a connection of the read pool (never the writer's).
+    func onReadConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await readPool.withConnection(body)
+    }
+
+    /// Closes and forgets the writer's connection (the next attempt reconnects).
+    func dropWriterConnection() {
+        if let connection = writerConnection.withLock({ current in defer { current = nil }; return current }) {
+            Task { try? await connection.close() }
+        }
+    }
+
+    /// Gives up the commit attempt in progress now, as its deadline would.
+    func abandonCommitAttempt() {
+        abandonAttempt.withLock { $0 }?()
+    }
+
+    // MARK: The commit loop
+
+    /// Commits: `attempt` runs in one transaction on the writer's connection, under the commit
+    /// deadline; failures worth another attempt are retried within the retry budget. After an
+    /// attempt whose outcome is unknown (a connection dropped during COMMIT, an attempt
+    /// abandoned at its deadline that committed after all), `landed` says whether it
+    /// committed: true ends the loop, false retries; it throws a `StoreError` to refuse (say,
+    /// another writer's commit in its place), and any other error of its own counts as "not
+    /// known yet". So a batch is never half-applied and never applied twice.
+    func commit(_ name: String, landed: @escaping () async throws -> Bool,
+                attempt: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+        func hasLanded() async throws -> Bool {
+            do { return try await landed() } catch let refusal as StoreError { throw refusal } catch { return false }
+        }
+        var retries = RetryBudget(seconds: retryBudgetSeconds)
+        while true {
+            if retries.attempts > 0, try await hasLanded() { return }
+            do {
+                defer { abandonAttempt.withLock { $0 = nil } }
+                try await PostgresDeadline.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
+                                                        abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }) {
+                    try await self.onWriterConnection { connection in
+                        try await connection.withTransaction(logger: self.logger) { connection in try await attempt(connection) }
+                    }
+                }
+                return
+            } catch {
+                operations?.warning("\(name), attempt \(retries.attempts + 1): \(PostgresErrors.describe(error))")
+                if let refusal = PostgresErrors.storeError(in: error) { throw refusal }
+                // An abandoned attempt may still have been committing (its COMMIT waiting for the
+                // disk or a synchronous standby) when the check above found nothing: the retry
+                // then meets its own rows (unique violation). Check again before giving up.
+                if retries.attempts > 0 || PostgresErrors.isUniqueViolation(error), try await hasLanded() { return }
+                guard PostgresErrors.isRetryable(error) else { throw StoreError(.ioFailure, "\(name) failed: \(PostgresErrors.describe(error))") }
+                guard try await retries.pauseBeforeNextAttempt() else {
+                    throw StoreError(.ioFailure, "\(name) failed after \(retries.attempts) attempts in \(Int(retryBudgetSeconds)) s: \(PostgresErrors.describe(error))")
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on the writer's connection under the restore deadline, retrying failures
+    /// worth another attempt within the retry budget.
+    func restore<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var retries = RetryBudget(seconds: retryBudgetSeconds)
+        while true {
+            do {
+                return try await PostgresDeadline.withDeadline(seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
+                    try await self.onWriterConnection { connection in try await body(connection) }
+                }
+            } catch let violation as LedgerInvariantViolation {
+                throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
+            } catch {
+                guard PostgresErrors.isRetryable(error), try await retries.pauseBeforeNextAttempt() else {
+                    throw error as? StoreError ?? StoreError(.ioFailure, "PostgreSQL at \(PostgresErrors.redacted(url)): \(PostgresErrors.describe(error))")
+                }
+            }
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Applies a session setting and returns the connection; if the setting fails, closes it
+    /// (postgres-nio requires a close before release) and throws.
+    func configured(_ setting: PostgresQuery, logger: Logger) async throws -> PostgresConnection {
+        do {
+            try await query(setting, logger: logger)
+        } catch {
+            try? await close()
+            throw error
+        }
+        return self
+    }
+}
