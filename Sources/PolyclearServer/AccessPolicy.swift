@@ -49,6 +49,16 @@ enum AccessPolicy {
         }
     }
 
+    /// The payments a caller may list: the same rule as `maySeePayment`, as a filter the hub
+    /// applies while it pages.
+    static func paymentFilter(_ caller: Caller, status: PaymentStatus?) -> PaymentFilter {
+        switch caller {
+        case .operatorUser: PaymentFilter(status: status)
+        case .participant(let bic): PaymentFilter(status: status, party: bic)
+        case .member(let id): PaymentFilter(status: status, member: id)
+        }
+    }
+
     /// A bank's details, position and statements: the bank, its member's central bank, the operator.
     static func maySeeBank(_ caller: Caller, _ bic: BIC, of member: CountryCode) -> Bool {
         switch caller {

@@ -17,6 +17,15 @@ extension PolyclearAPI {
         try integer(request, name, in: 1...Int.max)
     }
 
+    /// The value named by `name`'s text among `choices`, nil when absent; 400 otherwise.
+    static func choice<T>(_ request: Request, _ name: String, _ choices: [(String, T)]) throws -> T? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let match = choices.first(where: { $0.0 == text }) else {
+            throw APIError(.badRequest, code: "malformed_query", "\(name) must be one of: \(choices.map(\.0).joined(separator: ", "))")
+        }
+        return match.1
+    }
+
     /// The `format` asked for: one of `allowed`, or nil when absent; 400 otherwise.
     static func format(_ request: Request, allowed: [String]) throws -> String? {
         guard let text = request.uri.queryParameters["format"] else { return nil }

@@ -32,6 +32,10 @@ public struct ServerLimits: Sendable, Equatable {
     public var statementEntryCountMax = 100_000
     /// The largest page of a list (`limit`).
     public var pageSizeMax = 1_000
+    /// The most payments one page of `GET /v1/payments` reads to fill itself: a page costs at
+    /// most this, whatever the history (a caller who sees few payments gets short pages and
+    /// continues from `nextCursor`).
+    public var paymentPageScanMax = 100_000
     /// How far ahead a fixing may take effect, and by what factor a rate or basket amount may
     /// move from the one in force without `confirmLargeMove` (`RateChecks`).
     public var fixingHorizonSeconds = Int(RateChecks.horizonSecondsDefault)

@@ -123,7 +123,7 @@ import Testing
             }
             try await Self.expect(client, .get, "/v1/members", role: nil, headers: [.authorization: "Basic \(APITests.keys["brBank"]!)"],
                                   status: .unauthorized, code: "unauthenticated")
-            for query in ["limit=0", "limit=1001", "limit=ten", "cursor=-1"] {
+            for query in ["limit=0", "limit=1001", "limit=ten", "cursor=-1", "status=Accepted", "status=bogus"] {
                 try await Self.expect(client, .get, "/v1/payments?\(query)", role: "operator", status: .badRequest, code: "malformed_query")
             }
             try await Self.expect(client, .get, "/v1/audit?limit=5000", role: "operator", status: .badRequest, code: "malformed_query")

@@ -259,8 +259,46 @@ extension HubStateMachine {
 
     public var paymentCount: Int { payments.count }
 
-    /// Every payment's state, in submission order.
+    /// Every payment's state, in submission order (tools and simulations; the API pages).
     public var allPaymentStates: [PaymentState] { payments.map(\.state) }
+
+    /// A page of payments in submission order, from position `cursor`: those `filter` keeps,
+    /// at most `limit`, reading at most `scanMax` payments, so that a page costs the page and
+    /// never the whole history (a page may come back short; continue from `next`, nil at
+    /// the end).
+    public func paymentPage(from cursor: Int, limit: Int, scanMax: Int, filter: PaymentFilter) -> (states: [PaymentState], next: Int?) {
+        var found: [PaymentState] = []
+        found.reserveCapacity(min(limit, 1_024))
+        var position = max(0, cursor)
+        let scanEnd = position > payments.count - scanMax ? payments.count : position + scanMax
+        while position < scanEnd && found.count < limit {
+            let payment = payments[position]
+            position += 1
+            if let status = filter.status, payment.status != status { continue }
+            if filter.party != nil || filter.member != nil {
+                guard payment.payerIndex != .max, payment.payeeIndex != .max else { continue }
+                let payer = participants[Int(payment.payerIndex)].participant, payee = participants[Int(payment.payeeIndex)].participant
+                if let party = filter.party, payer.bic != party && payee.bic != party { continue }
+                if let member = filter.member, payer.memberID != member && payee.memberID != member { continue }
+            }
+            found.append(payment.state)
+        }
+        return (found, position < payments.count ? position : nil)
+    }
+}
+
+/// Which payments a page keeps: all of them, or those in a status, of a bank (payer or
+/// payee), of a member's banks.
+public struct PaymentFilter: Sendable, Equatable {
+    public var status: PaymentStatus?
+    public var party: BIC?
+    public var member: CountryCode?
+
+    public init(status: PaymentStatus? = nil, party: BIC? = nil, member: CountryCode? = nil) {
+        self.status = status
+        self.party = party
+        self.member = member
+    }
 }
 
 extension HubStateMachine {

@@ -86,23 +86,12 @@ enum PaymentRoutes {
         let caller = try context.requireCaller()
         let limit = try PolyclearAPI.integer(request, "limit", in: 1...api.limits.pageSizeMax) ?? 100
         let cursor = try PolyclearAPI.integer(request, "cursor", in: 0...Int.max) ?? 0
-        let status = request.uri.queryParameters["status"].map(String.init)
-        let page = try await api.read { hub -> ([PaymentState], Int?) in
-            let states = hub.allPaymentStates
-            var found: [PaymentState] = [], position = max(0, cursor)
-            while position < states.count && found.count < limit {
-                let state = states[position]
-                position += 1
-                if let status, state.status.code != status { continue }
-                guard let parties = hub.paymentParties(state.id),
-                      AccessPolicy.maySeePayment(caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
-                else { continue }
-                found.append(state)
-            }
-            return (found, position < states.count ? position : nil)
-        }
-        let items = try await PaymentDTO.many(page.0, writer: api.writer, currencies: api.currencies)
-        return PaymentPageDTO(items: items, nextCursor: page.1.map(String.init))
+        let status = try PolyclearAPI.choice(request, "status", PaymentStatus.allCases.map { ($0.code, $0) })
+        let filter = AccessPolicy.paymentFilter(caller, status: status)
+        let scanMax = api.limits.paymentPageScanMax
+        let page = try await api.read { hub in hub.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter) }
+        let items = try await PaymentDTO.many(page.states, writer: api.writer, currencies: api.currencies)
+        return PaymentPageDTO(items: items, nextCursor: page.next.map(String.init))
     }
 
     /// Commit or reject a reserved (two-phase) payment: its payee bank, the payee's member, or
