@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "PolyclearServer",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearISO20022",
+                "PolyclearCore", "PolyclearStorage", "PolyclearISO20022",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,10 +80,23 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: strictSettings
         ),
+        // The composition root: a running hub from its settings (serve, demo, benchmarks, tests).
+        .target(
+            name: "PolyclearApp",
+            dependencies: [
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "polyclear",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearPostgres",
+                "PolyclearApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "PolyclearServerTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearTestSupport", "PolyclearISO20022",
+                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport", "PolyclearISO20022",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

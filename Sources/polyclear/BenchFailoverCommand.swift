@@ -1,3 +1,4 @@
+import PolyclearApp
 import ArgumentParser
 import Foundation
 import NIOCore

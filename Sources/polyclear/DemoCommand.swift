@@ -1,3 +1,4 @@
+import PolyclearApp
 import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)

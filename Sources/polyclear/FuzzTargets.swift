@@ -1,3 +1,4 @@
+import PolyclearApp
 import Foundation
 import PolyclearCore
 import PolyclearISO20022

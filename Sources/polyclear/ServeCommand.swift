@@ -1,16 +1,13 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
-import NIOCore
+import PolyclearApp
 import PolyclearCore
-import PolyclearPostgres
-import PolyclearSQLite
-import PolyclearServer
 import PolyclearStorage
 
 /// `polyclear serve`: the HTTP API over a hub database, until SIGINT/SIGTERM (then it stops
-/// accepting, drains the writer and closes the store).
+/// accepting, drains the writer and closes the store). Parses its options; `HubComposition`
+/// builds and runs the hub.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub's HTTP API.")
 
@@ -43,70 +40,29 @@ struct ServeCommand: AsyncParsableCommand {
         let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
                                         idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
                                         leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize)
-        return try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
+        do {
+            let settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
+            _ = try HubComposition.keys(settings)
+            return settings
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func validate() throws { _ = try settings() }
 
     func run() async throws {
         let settings = try settings()
-        let (db, host, port, fx) = (settings.db, settings.host, settings.port, settings.fx)
-        var keys = APIKeyStore()
-        for specification in settings.apiKeys {
-            do { try keys.add(specification: specification) } catch { throw ValidationError(error.description) }
-        }
-        let currencies = try CurrencyTable()
         var logger = Logger(label: "polyclear.serve")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-        let onRunning: @Sendable (Int) -> Void = { bound in printFlushed("serving http://\(host):\(bound)") }
+        let host = settings.host
         do {
-            if settings.store == "postgres", let url = settings.postgresURL {
-                // Every node on the database is a cluster node: the first takes the writer
-                // role, the others follow and forward writes to it.
-                try await serve(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), readPoolSize: settings.postgresPoolSize,
-                                          advertiseHost: settings.advertisedHost,
-                                          host: host, port: port, keys: keys, currencies: currencies, limits: settings.limits,
-                                          idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
-                                settings: settings, currencies: currencies, fx: fx)
-            } else {
-                try await serve(HubServer(db: db, host: host, port: port, keys: keys, currencies: currencies, limits: settings.limits,
-                                          idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
-                                settings: settings, currencies: currencies, fx: fx)
-            }
+            try await HubComposition.serve(settings, currencies: try CurrencyTable(), logger: logger,
+                                           onRunning: { bound in printFlushed("serving http://\(host):\(bound)") }, say: { printFlushed($0) })
         } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
-        }
-    }
-
-    func serve<Access: HubAccess>(_ server: HubServer<Access>, settings: ServeSettings, currencies: CurrencyTable, fx: String) async throws {
-
-        let hub = server.hub
-        if settings.sampleUnion {
-            guard let text = try? String(contentsOfFile: fx, encoding: .utf8) else { exitWithError("not_found", "cannot read \(fx)") }
-            let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
-                                        quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serviceGroup(graceSeconds: settings.shutdownGraceSeconds).run() }
-                // Refused as existing after the first start: harmless. A cluster node waits
-                // (up to a minute) until it knows the writer; if that is another node, the
-                // union is set up there.
-                let deadline = ContinuousClock.now + .seconds(60)
-                while true {
-                    do {
-                        _ = try await hub.submit(union.setupCommands)
-                        printFlushed("sample union ready (\(union.participants.count) banks)")
-                        break
-                    } catch WriterError.notWriter {
-                        if case .forward = hub.writeRoute { printFlushed("sample union: another node holds the writer role"); break }
-                        if ContinuousClock.now > deadline { printFlushed("sample union: no writer within a minute; not set up"); break }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                }
-
-                try await group.waitForAll()
-            }
-        } else {
-            try await server.serviceGroup(graceSeconds: settings.shutdownGraceSeconds).run()
+        } catch let error as SettingsError {
+            exitWithError("not_found", error.description)
         }
     }
 }

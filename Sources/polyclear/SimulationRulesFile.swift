@@ -1,3 +1,4 @@
+import PolyclearApp
 import PolyclearCore
 import PolyclearSimulation
 import TOMLKit

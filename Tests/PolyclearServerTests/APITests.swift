@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
+import PolyclearApp
 import HTTPTypes
 import HummingbirdTesting
 import PolyclearCore
@@ -32,29 +34,23 @@ import Testing
 
     static func withAPI(limits: ServerLimits = .default,
                         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void) async throws {
-        let events = EventBroadcaster()
-        let metrics = ServerMetrics()
-        let writer = Writer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)),
-                            onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
-        let router = PolyclearAPI.router(writer: writer, keys: try keyStore(), currencies: currencies, events: events, metrics: metrics,
-                                         limits: limits)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            let setup: [HubCommand] = [
-                .registerMember(Member(id: bra, name: "Banco Central do Brasil", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1_000_000_000)),
-                .registerMember(Member(id: chn, name: "People's Bank of China", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1_000_000_000)),
-                .registerParticipant(Participant(bic: brBank, name: "Bank BR", memberID: bra, netDebitCapMinor: 100_000_000)),
-                .registerParticipant(Participant(bic: brOther, name: "Other BR", memberID: bra, netDebitCapMinor: 100_000_000)),
-                .registerParticipant(Participant(bic: cnBank, name: "Bank CN", memberID: chn, netDebitCapMinor: 100_000_000)),
-                .publishFixing(Fixing(version: 1, effectiveFrom: 0, sourceDate: CivilDate("2026-10-30")!,
-                                      ratesPerUnit: [CurrencyCode("BRL")!: DecimalNumber("4.0752")!, CurrencyCode("CNY")!: DecimalNumber("4.99066")!])),
-            ]
-            _ = try await writer.submit(setup)
-            let routes = Set(router.routes.map { "\($0.method) \($0.path)" })
-            let app = Application(router: router)
-            try await app.test(.router) { client in try await body(client, routes) }
-            writer.shutdown()
-            try await group.waitForAll()
+        // Composed as `serve` composes it (router, middleware, events, metrics, the service
+        // that runs and drains the writer), on an in-memory store; the router test mode runs
+        // the application's services around the body.
+        let server = HubServer(store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)), host: "127.0.0.1", port: 0,
+                               keys: try keyStore(), currencies: currencies, limits: limits, logger: Logger(label: "polyclear.test"))
+        let setup: [HubCommand] = [
+            .registerMember(Member(id: bra, name: "Banco Central do Brasil", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1_000_000_000)),
+            .registerMember(Member(id: chn, name: "People's Bank of China", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1_000_000_000)),
+            .registerParticipant(Participant(bic: brBank, name: "Bank BR", memberID: bra, netDebitCapMinor: 100_000_000)),
+            .registerParticipant(Participant(bic: brOther, name: "Other BR", memberID: bra, netDebitCapMinor: 100_000_000)),
+            .registerParticipant(Participant(bic: cnBank, name: "Bank CN", memberID: chn, netDebitCapMinor: 100_000_000)),
+            .publishFixing(Fixing(version: 1, effectiveFrom: 0, sourceDate: CivilDate("2026-10-30")!,
+                                  ratesPerUnit: [CurrencyCode("BRL")!: DecimalNumber("4.0752")!, CurrencyCode("CNY")!: DecimalNumber("4.99066")!])),
+        ]
+        try await server.application.test(.router) { client in
+            _ = try await server.hub.submit(setup)
+            try await body(client, server.routes)
         }
     }
 

@@ -4,9 +4,9 @@
 /// fuzzing: such input, and the control characters TOML 1.0 forbids anyway, is refused here,
 /// with the line, as the error it is. (A line inside a multi-line array that starts with `[{`
 /// is refused too: this check cannot tell it from a header, and our files never need one.)
-enum TOMLText {
+public enum TOMLText {
     /// The first problem of that kind: its line and what it is; nil when there is none.
-    static func problem(in text: String) -> (line: Int, reason: String)? {
+    public static func problem(in text: String) -> (line: Int, reason: String)? {
         // toml++ skips a byte-order mark, and so must the check.
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

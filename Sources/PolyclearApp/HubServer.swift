@@ -1,31 +1,33 @@
-import Hummingbird
-import Logging
+public import Hummingbird
+public import Logging
 import NIOCore
-import PolyclearCore
-import PolyclearPostgres
-import PolyclearSQLite
-import PolyclearServer
-import PolyclearStorage
-import ServiceLifecycle
+public import PolyclearCore
+public import PolyclearPostgres
+public import PolyclearSQLite
+public import PolyclearServer
+public import PolyclearStorage
+public import ServiceLifecycle
 
 /// The hub's HTTP server in this process — the hub (a single writer over a store, or a node
 /// of a PostgreSQL cluster), the service that runs it (so it drains on shutdown), the API
 /// router, Hummingbird — as `serve`, `demo` and `bench http` run it.
-struct HubServer<Access: HubAccess> {
-    let hub: Access
-    let application: Application<RouterResponder<PolyclearRequestContext>>
-    let events: EventBroadcaster
-    let logger: Logger
+public struct HubServer<Access: HubAccess>: HubServing {
+    public let hub: Access
+    public let application: Application<RouterResponder<PolyclearRequestContext>>
+    public let events: EventBroadcaster
+    public let logger: Logger
+    /// The API's routes, as the application serves them: "METHOD /path".
+    public let routes: Set<String>
 
     /// How long a graceful shutdown may take before the server's connections are cut (event
     /// streams and slow clients cannot keep the process, and its database, for ever).
-    static var shutdownGraceSecondsDefault: Int { 10 }
+    public static var shutdownGraceSecondsDefault: Int { 10 }
 
     /// The services that run this server until SIGTERM or SIGINT: the application, then
     /// `others`, then the closer of event streams — stopped in reverse order, so streams end
     /// first and the HTTP server can drain. Past `graceSeconds` the rest is cancelled (the
     /// writer still drains what is queued on cancellation), and cancellation itself is bounded.
-    func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration] = [], graceSeconds: Int = shutdownGraceSecondsDefault) -> ServiceGroup {
+    public func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration] = [], graceSeconds: Int = shutdownGraceSecondsDefault) -> ServiceGroup {
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: application)] + others + [.init(service: EventStreamCloser(events: events))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -36,12 +38,13 @@ struct HubServer<Access: HubAccess> {
 
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (`port` 0 binds any free port).
-    init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
+    public init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
          currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
         self.hub = hub
         self.events = events
         self.logger = logger
         let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits)
+        routes = Set(router.routes.map { "\($0.method) \($0.path)" })
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
@@ -51,7 +54,7 @@ struct HubServer<Access: HubAccess> {
     }
 
     /// This process is the only writer, on `store`.
-    init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
+    public init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
                           logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) where Access == Writer<Store> {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
@@ -63,7 +66,7 @@ struct HubServer<Access: HubAccess> {
 
 extension HubServer where Access == Writer<SQLiteHubStore> {
     /// On the embedded SQLite database at `db`.
-    init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
+    public init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
          logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         self.init(store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host, port: port, keys: keys,
                   currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
@@ -74,7 +77,7 @@ extension HubServer where Access == PostgresClusterNode {
     /// A node of a cluster on one PostgreSQL database: the writer while it holds the lease,
     /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
     /// this one (with the bound port).
-    init(postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+    public init(postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
          limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
@@ -84,4 +87,12 @@ extension HubServer where Access == PostgresClusterNode {
                   currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
                   onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })
     }
+}
+
+/// A hub's HTTP server, whatever runs the hub behind it (`HubServer` over a single writer or
+/// a cluster node).
+public protocol HubServing: Sendable {
+    associatedtype Access: HubAccess
+    var hub: Access { get }
+    func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration], graceSeconds: Int) -> ServiceGroup
 }

@@ -1,36 +1,38 @@
-import ArgumentParser
 import Foundation
 import Logging
-import PolyclearServer
+public import PolyclearServer
 import TOMLKit
 
 /// What `polyclear serve` runs with. Each setting comes from, in this order: its flag, the
 /// environment (`POLYCLEAR_` + the key in capitals), the `--config` TOML file, the default.
 /// Unknown keys in the file are errors (a typo must not silently fall back to a default).
-struct ServeSettings: Equatable {
-    var db = "polyclear.sqlite"
-    var host = "127.0.0.1"
-    var port = 8080
-    var apiKeys: [String] = []
-    var sampleUnion = false
-    var fx = "Data/fx/eurofxref-latest.csv"
-    var idleTimeoutSeconds = 60
-    var logLevel = "info"
+public struct ServeSettings: Equatable, Sendable {
+    public var db = "polyclear.sqlite"
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var apiKeys: [String] = []
+    public var sampleUnion = false
+    public var fx = "Data/fx/eurofxref-latest.csv"
+    public var idleTimeoutSeconds = 60
+    public var logLevel = "info"
     /// "sqlite" (the file `db`) or "postgres" (the server at `postgres_url`).
-    var store = "sqlite"
-    var postgresURL: String?
+    public var store = "sqlite"
+    public var postgresURL: String?
     /// With PostgreSQL, several `serve` processes form a cluster: the writer holds a lease of
     /// this many seconds (a dead writer's role passes on after it runs out).
-    var leaseSeconds = 3
+    public var leaseSeconds = 3
     /// How the other nodes reach this one (default: `host`, or 127.0.0.1 for a wildcard host).
-    var advertiseHost: String?
+    public var advertiseHost: String?
     /// The most PostgreSQL connections statement reads hold at once (the writer and the
     /// follower's log replay have one each besides).
-    var postgresPoolSize = 4
+    public var postgresPoolSize = 4
     /// The API's bounds (rates, streams, cache sizes, fixing checks): file and environment only.
-    var limits = ServerLimits()
+    public var limits = ServerLimits()
     /// How long SIGTERM waits for connections before cutting them.
-    var shutdownGraceSeconds = 10
+    public var shutdownGraceSeconds = 10
+
+    /// The defaults (what `resolve` starts from).
+    public init() {}
 
     /// The integer settings of `limits`, by key; the least each may be.
     static var limitKeys: [(key: String, path: WritableKeyPath<ServerLimits, Int>, least: Int)] {
@@ -42,18 +44,18 @@ struct ServeSettings: Equatable {
     }
 
     /// `advertiseHost`, or what it defaults to.
-    var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
+    public var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
 
     /// The file's keys (snake_case), documented in the README with their defaults.
-    static let keys = Set(["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
+    public static let keys = Set(["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
                            "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds"] + limitKeys.map(\.key))
 
     /// Settings given on the command line (nil: not given).
-    struct Flags {
-        var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
-        var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
-        var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
-        init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
+    public struct Flags: Sendable {
+        public var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
+        public var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
+        public var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
+        public init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
              fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil,
              leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil) {
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
@@ -62,7 +64,7 @@ struct ServeSettings: Equatable {
         }
     }
 
-    static func resolve(flags: Flags, environment: [String: String], configText: String?) throws(ValidationError) -> ServeSettings {
+    public static func resolve(flags: Flags, environment: [String: String], configText: String?) throws(SettingsError) -> ServeSettings {
         var settings = ServeSettings()
         if let configText { try settings.apply(file: configText) }
         try settings.apply(environment: environment)
@@ -83,56 +85,56 @@ struct ServeSettings: Equatable {
         return settings
     }
 
-    func validate() throws(ValidationError) {
-        guard !apiKeys.isEmpty else { throw ValidationError("give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API") }
-        guard (1...65_535).contains(port) else { throw ValidationError("port must be 1...65535") }
-        guard idleTimeoutSeconds > 0 else { throw ValidationError("idle_timeout_seconds must be positive") }
-        guard (1...60).contains(leaseSeconds) else { throw ValidationError("lease_seconds must be 1...60") }
-        guard (1...100).contains(postgresPoolSize) else { throw ValidationError("postgres_pool_size must be 1...100") }
-        guard (1...600).contains(shutdownGraceSeconds) else { throw ValidationError("shutdown_grace_seconds must be 1...600") }
+    public func validate() throws(SettingsError) {
+        guard !apiKeys.isEmpty else { throw SettingsError("give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API") }
+        guard (1...65_535).contains(port) else { throw SettingsError("port must be 1...65535") }
+        guard idleTimeoutSeconds > 0 else { throw SettingsError("idle_timeout_seconds must be positive") }
+        guard (1...60).contains(leaseSeconds) else { throw SettingsError("lease_seconds must be 1...60") }
+        guard (1...100).contains(postgresPoolSize) else { throw SettingsError("postgres_pool_size must be 1...100") }
+        guard (1...600).contains(shutdownGraceSeconds) else { throw SettingsError("shutdown_grace_seconds must be 1...600") }
         for (key, path, least) in Self.limitKeys where limits[keyPath: path] < least {
-            throw ValidationError("\(key) must be at least \(least)")
+            throw SettingsError("\(key) must be at least \(least)")
         }
-        if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw ValidationError("advertise_host must be a host name or address") } }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("log_level must be trace, debug, info, notice, warning, error or critical") }
-        guard store == "sqlite" || store == "postgres" else { throw ValidationError("store must be \"sqlite\" or \"postgres\"") }
+        if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw SettingsError("advertise_host must be a host name or address") } }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw SettingsError("log_level must be trace, debug, info, notice, warning, error or critical") }
+        guard store == "sqlite" || store == "postgres" else { throw SettingsError("store must be \"sqlite\" or \"postgres\"") }
         if store == "postgres" {
             guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
-                throw ValidationError("store = \"postgres\" needs postgres_url = \"postgres://user:password@host:port/database\"")
+                throw SettingsError("store = \"postgres\" needs postgres_url = \"postgres://user:password@host:port/database\"")
             }
         }
     }
 
-    private mutating func apply(file text: String) throws(ValidationError) {
+    private mutating func apply(file text: String) throws(SettingsError) {
         if let problem = TOMLText.problem(in: text) {
-            throw ValidationError("config: \(problem.reason) (line \(problem.line))")
+            throw SettingsError("config: \(problem.reason) (line \(problem.line))")
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw ValidationError("config: \(error.description) (line \(error.source.begin.line))")
-        } catch { throw ValidationError("config: not TOML") }
+            throw SettingsError("config: \(error.description) (line \(error.source.begin.line))")
+        } catch { throw SettingsError("config: not TOML") }
         for key in table.keys where !Self.keys.contains(key) {
-            throw ValidationError("config: unknown key '\(key)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
+            throw SettingsError("config: unknown key '\(key)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }
-        func string(_ key: String) throws(ValidationError) -> String? {
+        func string(_ key: String) throws(SettingsError) -> String? {
             guard let value = table[key] else { return nil }
-            guard let text = value.string else { throw ValidationError("config: \(key) must be a string") }
+            guard let text = value.string else { throw SettingsError("config: \(key) must be a string") }
             return text
         }
-        func integer(_ key: String) throws(ValidationError) -> Int? {
+        func integer(_ key: String) throws(SettingsError) -> Int? {
             guard let value = table[key] else { return nil }
-            guard let number = value.int else { throw ValidationError("config: \(key) must be an integer") }
+            guard let number = value.int else { throw SettingsError("config: \(key) must be an integer") }
             return number
         }
         if let value = try string("db") { db = value }
         if let value = try string("host") { host = value }
         if let value = try integer("port") { port = value }
         if let value = table["api_keys"] {
-            guard let array = value.array, array.allSatisfy({ $0.string != nil }) else { throw ValidationError("config: api_keys must be an array of strings") }
+            guard let array = value.array, array.allSatisfy({ $0.string != nil }) else { throw SettingsError("config: api_keys must be an array of strings") }
             apiKeys = array.compactMap(\.string)
         }
         if let value = table["sample_union"] {
-            guard let flag = value.bool else { throw ValidationError("config: sample_union must be true or false") }
+            guard let flag = value.bool else { throw SettingsError("config: sample_union must be true or false") }
             sampleUnion = flag
         }
         if let value = try string("fx") { fx = value }
@@ -147,10 +149,10 @@ struct ServeSettings: Equatable {
         for (key, path, _) in Self.limitKeys { if let value = try integer(key) { limits[keyPath: path] = value } }
     }
 
-    private mutating func apply(environment: [String: String]) throws(ValidationError) {
-        func integer(_ name: String) throws(ValidationError) -> Int? {
+    private mutating func apply(environment: [String: String]) throws(SettingsError) {
+        func integer(_ name: String) throws(SettingsError) -> Int? {
             guard let text = environment[name] else { return nil }
-            guard let number = Int(text) else { throw ValidationError("\(name) must be an integer") }
+            guard let number = Int(text) else { throw SettingsError("\(name) must be an integer") }
             return number
         }
         if let value = environment["POLYCLEAR_DB"] { db = value }
@@ -159,7 +161,7 @@ struct ServeSettings: Equatable {
         // Comma-separated: key specifications contain no commas.
         if let value = environment["POLYCLEAR_API_KEYS"] { apiKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let value = environment["POLYCLEAR_SAMPLE_UNION"] {
-            guard let flag = ["true": true, "false": false][value] else { throw ValidationError("POLYCLEAR_SAMPLE_UNION must be true or false") }
+            guard let flag = ["true": true, "false": false][value] else { throw SettingsError("POLYCLEAR_SAMPLE_UNION must be true or false") }
             sampleUnion = flag
         }
         if let value = environment["POLYCLEAR_FX"] { fx = value }
@@ -174,4 +176,10 @@ struct ServeSettings: Equatable {
         for (key, path, _) in Self.limitKeys { if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value } }
 
     }
+}
+
+/// A setting that cannot be used: what is wrong, said for the person who set it.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,74 @@
+import Foundation
+public import Logging
+public import PolyclearCore
+import PolyclearPostgres
+public import PolyclearServer
+import PolyclearStorage
+
+/// The one composition root: a running hub from its settings, as `polyclear serve` runs it
+/// (and `demo`, `bench http`, `bench failover` and the tests through `HubServer`).
+public enum HubComposition {
+    /// The API keys the settings name, or what is wrong with one of them.
+    public static func keys(_ settings: ServeSettings) throws(SettingsError) -> APIKeyStore {
+        var keys = APIKeyStore()
+        for specification in settings.apiKeys {
+            do { try keys.add(specification: specification) } catch { throw SettingsError(error.description) }
+        }
+        return keys
+    }
+
+    /// Serves the hub `settings` describe until SIGTERM or SIGINT: a single writer on the
+    /// SQLite file, or a node of a cluster on one PostgreSQL database (the first takes the
+    /// writer role, the others follow and forward writes). With `sampleUnion`, the bundled
+    /// sample union is set up once a writer is known.
+    /// - Parameter onRunning: called with the bound port once the server accepts connections.
+    public static func serve(_ settings: ServeSettings, currencies: CurrencyTable, logger: Logger,
+                             onRunning: @escaping @Sendable (Int) -> Void, say: @escaping @Sendable (String) -> Void) async throws {
+        let keys = try keys(settings)
+        if settings.store == "postgres", let url = settings.postgresURL {
+            try await run(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), readPoolSize: settings.postgresPoolSize,
+                                    advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
+                                    currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
+                                    logger: logger, onRunning: onRunning),
+                          settings: settings, currencies: currencies, say: say)
+        } else {
+            try await run(HubServer(db: settings.db, host: settings.host, port: settings.port, keys: keys, currencies: currencies,
+                                    limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
+                          settings: settings, currencies: currencies, say: say)
+        }
+    }
+
+    static func run(_ server: some HubServing, settings: ServeSettings, currencies: CurrencyTable, say: @escaping @Sendable (String) -> Void) async throws {
+        guard settings.sampleUnion else {
+            try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
+            return
+        }
+        guard let text = try? String(contentsOfFile: settings.fx, encoding: .utf8) else { throw SettingsError("cannot read \(settings.fx)") }
+        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
+                                    quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        let hub = server.hub
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run() }
+            try await setUp(union, on: hub, say: say)
+            try await group.waitForAll()
+        }
+    }
+
+    /// Submits the union's setup (refused as existing after the first start: harmless). A
+    /// cluster node waits (up to a minute) until it knows the writer; if that is another
+    /// node, the union is set up there.
+    static func setUp(_ union: SampleUnion, on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                _ = try await hub.submit(union.setupCommands)
+                say("sample union ready (\(union.participants.count) banks)")
+                return
+            } catch WriterError.notWriter {
+                if case .forward = hub.writeRoute { say("sample union: another node holds the writer role"); return }
+                if ContinuousClock.now > deadline { say("sample union: no writer within a minute; not set up"); return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
