@@ -12,9 +12,13 @@ let strictSettings: [SwiftSetting] = [
 let package = Package(
     name: "Polyclear",
     platforms: [.macOS(.v15)],
+    // Only the executable is a product. Core is not exported as a library: it is built with
+    // `-O` even in debug builds (`unsafeFlags`, below) so that the allocation-freedom tests
+    // mean something in `swift test`'s debug build, and SwiftPM refuses a dependency whose
+    // targets use unsafe flags. Exporting Core waits for those tests to run in a release-mode
+    // step of their own.
     products: [
-        .executable(name: "polyclear", targets: ["polyclear"]),
-        .library(name: "PolyclearCore", targets: ["PolyclearCore"]),
+        .executable(name: "polyclear", targets: ["polyclear"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "polyclear",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearPostgres",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
+                "PolyclearSimulation", "PolyclearPostgres",
                 "PolyclearApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -105,13 +110,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            resources: [.copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"), .copy("Resources/README.md")],
+            resources: [
+                .copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"),
+                .copy("Resources/README.md"),
+            ],
             swiftSettings: strictSettings
         ),
         // Counts heap allocations per thread (interposes malloc in the test process only).
         .target(name: "MallocCounter", path: "Tests/Support/MallocCounter"),
         // Helpers shared by the test targets (temporary directories, ...).
-        .target(name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
+        .target(
+            name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "MallocCounter"], swiftSettings: strictSettings),
         .testTarget(
@@ -127,20 +136,26 @@ let package = Package(
         .testTarget(
             name: "PolyclearServerTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport", "PolyclearISO20022",
+                "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport",
+                "PolyclearISO20022",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "PolyclearISO20022Tests", dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
+            name: "PolyclearISO20022Tests",
+            dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
-            name: "PolyclearSimulationTests", dependencies: ["PolyclearCore", "PolyclearSimulation"], swiftSettings: strictSettings),
+            name: "PolyclearSimulationTests", dependencies: ["PolyclearCore", "PolyclearSimulation"],
+            swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",
-            dependencies: ["polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport"],
+            dependencies: [
+                "polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres",
+                "PolyclearTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -22,33 +22,49 @@ public enum HubComposition {
     /// writer role, the others follow and forward writes). With `sampleUnion`, the bundled
     /// sample union is set up once a writer is known.
     /// - Parameter onRunning: called with the bound port once the server accepts connections.
-    public static func serve(_ settings: ServeSettings, currencies: CurrencyTable, logger: Logger,
-                             onRunning: @escaping @Sendable (Int) -> Void, say: @escaping @Sendable (String) -> Void) async throws {
+    public static func serve(
+        _ settings: ServeSettings, currencies: CurrencyTable, logger: Logger,
+        onRunning: @escaping @Sendable (Int) -> Void, say: @escaping @Sendable (String) -> Void
+    ) async throws {
         let keys = try keys(settings)
         if settings.store == "postgres", let url = settings.postgresURL {
-            try await run(HubServer(postgresURL: url, leaseSeconds: Double(settings.leaseSeconds), readPoolSize: settings.postgresPoolSize,
-                                    advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
-                                    currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
-                                    logger: logger, onRunning: onRunning),
-                          settings: settings, currencies: currencies, say: say)
+            try await run(
+                HubServer(
+                    postgresURL: url, leaseSeconds: Double(settings.leaseSeconds),
+                    readPoolSize: settings.postgresPoolSize,
+                    advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
+                    currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
+                    logger: logger, onRunning: onRunning),
+                settings: settings, currencies: currencies, say: say)
         } else {
-            try await run(HubServer(db: settings.db, host: settings.host, port: settings.port, keys: keys, currencies: currencies,
-                                    limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger, onRunning: onRunning),
-                          settings: settings, currencies: currencies, say: say)
+            try await run(
+                HubServer(
+                    db: settings.db, host: settings.host, port: settings.port, keys: keys, currencies: currencies,
+                    limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger,
+                    onRunning: onRunning),
+                settings: settings, currencies: currencies, say: say)
         }
     }
 
-    static func run(_ server: some HubServing, settings: ServeSettings, currencies: CurrencyTable, say: @escaping @Sendable (String) -> Void) async throws {
+    static func run(
+        _ server: some HubServing, settings: ServeSettings, currencies: CurrencyTable,
+        say: @escaping @Sendable (String) -> Void
+    ) async throws {
         guard settings.sampleUnion else {
             try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
             return
         }
-        guard let text = try? String(contentsOfFile: settings.fx, encoding: .utf8) else { throw SettingsError("cannot read \(settings.fx)") }
-        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
-                                    quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        guard let text = try? String(contentsOfFile: settings.fx, encoding: .utf8) else {
+            throw SettingsError("cannot read \(settings.fx)")
+        }
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
+            quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
         let hub = server.hub
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run() }
+            group.addTask {
+                try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
+            }
             try await setUp(union, on: hub, say: say)
             try await group.waitForAll()
         }

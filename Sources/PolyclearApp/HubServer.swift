@@ -27,7 +27,9 @@ public struct HubServer<Access: HubAccess>: HubServing {
     /// `others`, then the closer of event streams — stopped in reverse order, so streams end
     /// first and the HTTP server can drain. Past `graceSeconds` the rest is cancelled (the
     /// writer still drains what is queued on cancellation), and cancellation itself is bounded.
-    public func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration] = [], graceSeconds: Int = shutdownGraceSecondsDefault) -> ServiceGroup {
+    public func serviceGroup(
+        others: [ServiceGroupConfiguration.ServiceConfiguration] = [], graceSeconds: Int = shutdownGraceSecondsDefault
+    ) -> ServiceGroup {
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: application)] + others + [.init(service: EventStreamCloser(events: events))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -38,12 +40,17 @@ public struct HubServer<Access: HubAccess>: HubServing {
 
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (`port` 0 binds any free port).
-    public init(hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int, keys: APIKeyStore,
-         currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void) {
+    public init(
+        hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int,
+        keys: APIKeyStore,
+        currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int, logger: Logger,
+        onRunning: @escaping @Sendable (Int) -> Void
+    ) {
         self.hub = hub
         self.events = events
         self.logger = logger
-        let router = PolyclearAPI.router(writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits)
+        let router = PolyclearAPI.router(
+            writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits)
         routes = Set(router.routes.map { "\($0.method) \($0.path)" })
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
@@ -54,22 +61,38 @@ public struct HubServer<Access: HubAccess>: HubServing {
     }
 
     /// This process is the only writer, on `store`.
-    public init<Store: HubStore>(store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
-                          logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) where Access == Writer<Store> {
+    public init<Store: HubStore>(
+        store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+        limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
+        logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+    ) where Access == Writer<Store> {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
-        let writer = Writer(store: store, onCommit: { outcome in events.publish(outcome.events); metrics.record(committed: outcome.events) })
-        self.init(hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host, port: port, keys: keys,
-                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+        let writer = Writer(
+            store: store,
+            onCommit: { outcome in
+                events.publish(outcome.events); metrics.record(committed: outcome.events)
+            })
+        self.init(
+            hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host,
+            port: port, keys: keys,
+            currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+            onRunning: onRunning)
     }
 }
 
 extension HubServer where Access == Writer<SQLiteHubStore> {
     /// On the embedded SQLite database at `db`.
-    public init(db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
-         logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
-        self.init(store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host, port: port, keys: keys,
-                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger, onRunning: onRunning)
+    public init(
+        db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+        limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
+        logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws(StoreError) {
+        self.init(
+            store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host,
+            port: port, keys: keys,
+            currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+            onRunning: onRunning)
     }
 }
 
@@ -77,15 +100,27 @@ extension HubServer where Access == PostgresClusterNode {
     /// A node of a cluster on one PostgreSQL database: the writer while it holds the lease,
     /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
     /// this one (with the bound port).
-    public init(postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
-         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws(StoreError) {
+    public init(
+        postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String,
+        port: Int, keys: APIKeyStore, currencies: CurrencyTable,
+        limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger,
+        onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws(StoreError) {
         let events = EventBroadcaster()
         let metrics = ServerMetrics()
-        let node = try PostgresClusterNode(url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
-                                           readPoolSize: readPoolSize, logger: logger, onCommit: { committed in events.publish(committed); metrics.record(committed: committed) })
-        self.init(hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }), events: events, metrics: metrics, host: host, port: port, keys: keys,
-                  currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
-                  onRunning: { bound in node.serving(host: advertiseHost, port: bound); onRunning(bound) })
+        let node = try PostgresClusterNode(
+            url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
+            readPoolSize: readPoolSize, logger: logger,
+            onCommit: { committed in
+                events.publish(committed); metrics.record(committed: committed)
+            })
+        self.init(
+            hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }),
+            events: events, metrics: metrics, host: host, port: port, keys: keys,
+            currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+            onRunning: { bound in
+                node.serving(host: advertiseHost, port: bound); onRunning(bound)
+            })
     }
 }
 

@@ -36,35 +36,54 @@ public struct ServeSettings: Equatable, Sendable {
 
     /// The integer settings of `limits`, by key; the least each may be.
     static var limitKeys: [(key: String, path: WritableKeyPath<ServerLimits, Int>, least: Int)] {
-        [("rate_limit_per_second", \.requestsPerSecond, 1), ("rate_limit_burst", \.requestBurst, 1),
-         ("failed_auth_per_second", \.failedAuthenticationsPerSecond, 1), ("failed_auth_burst", \.failedAuthenticationBurst, 1),
-         ("event_streams_per_caller", \.eventStreamsPerCaller, 0), ("event_heartbeat_seconds", \.eventHeartbeatSeconds, 1), ("idempotency_cache_bytes", \.idempotencyBytesMax, 1 << 20),
-         ("idempotency_cache_bytes_per_caller", \.idempotencyBytesPerCallerMax, 1 << 16), ("fixing_horizon_seconds", \.fixingHorizonSeconds, 0),
-         ("rate_move_factor_max", \.rateMoveFactorMax, 1)]
+        [
+            ("rate_limit_per_second", \.requestsPerSecond, 1), ("rate_limit_burst", \.requestBurst, 1),
+            ("failed_auth_per_second", \.failedAuthenticationsPerSecond, 1),
+            ("failed_auth_burst", \.failedAuthenticationBurst, 1),
+            ("event_streams_per_caller", \.eventStreamsPerCaller, 0),
+            ("event_heartbeat_seconds", \.eventHeartbeatSeconds, 1),
+            ("idempotency_cache_bytes", \.idempotencyBytesMax, 1 << 20),
+            ("idempotency_cache_bytes_per_caller", \.idempotencyBytesPerCallerMax, 1 << 16),
+            ("fixing_horizon_seconds", \.fixingHorizonSeconds, 0),
+            ("rate_move_factor_max", \.rateMoveFactorMax, 1),
+        ]
     }
 
     /// `advertiseHost`, or what it defaults to.
     public var advertisedHost: String { advertiseHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) }
 
     /// The file's keys (snake_case), documented in the README with their defaults.
-    public static let keys = Set(["db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store", "postgres_url",
-                           "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds"] + limitKeys.map(\.key))
+    public static let keys = Set(
+        [
+            "db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store",
+            "postgres_url",
+            "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds",
+        ] + limitKeys.map(\.key))
 
     /// Settings given on the command line (nil: not given).
     public struct Flags: Sendable {
         public var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
         public var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
         public var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
-        public init(db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
-             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil, postgresURL: String? = nil,
-             leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil) {
+        public init(
+            db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
+            fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil,
+            postgresURL: String? = nil,
+            leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil
+        ) {
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
-            (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (fx, idleTimeoutSeconds, logLevel, store, postgresURL)
-            (self.leaseSeconds, self.advertiseHost, self.postgresPoolSize) = (leaseSeconds, advertiseHost, postgresPoolSize)
+            (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (
+                fx, idleTimeoutSeconds, logLevel, store, postgresURL
+            )
+            (self.leaseSeconds, self.advertiseHost, self.postgresPoolSize) = (
+                leaseSeconds, advertiseHost, postgresPoolSize
+            )
         }
     }
 
-    public static func resolve(flags: Flags, environment: [String: String], configText: String?) throws(SettingsError) -> ServeSettings {
+    public static func resolve(
+        flags: Flags, environment: [String: String], configText: String?
+    ) throws(SettingsError) -> ServeSettings {
         var settings = ServeSettings()
         if let configText { try settings.apply(file: configText) }
         try settings.apply(environment: environment)
@@ -86,21 +105,36 @@ public struct ServeSettings: Equatable, Sendable {
     }
 
     public func validate() throws(SettingsError) {
-        guard !apiKeys.isEmpty else { throw SettingsError("give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API") }
+        guard !apiKeys.isEmpty else {
+            throw SettingsError(
+                "give at least one API key (--api-key, api_keys, POLYCLEAR_API_KEYS): otherwise nobody could call the API"
+            )
+        }
         guard (1...65_535).contains(port) else { throw SettingsError("port must be 1...65535") }
         guard idleTimeoutSeconds > 0 else { throw SettingsError("idle_timeout_seconds must be positive") }
         guard (1...60).contains(leaseSeconds) else { throw SettingsError("lease_seconds must be 1...60") }
         guard (1...100).contains(postgresPoolSize) else { throw SettingsError("postgres_pool_size must be 1...100") }
-        guard (1...600).contains(shutdownGraceSeconds) else { throw SettingsError("shutdown_grace_seconds must be 1...600") }
+        guard (1...600).contains(shutdownGraceSeconds) else {
+            throw SettingsError("shutdown_grace_seconds must be 1...600")
+        }
         for (key, path, least) in Self.limitKeys where limits[keyPath: path] < least {
             throw SettingsError("\(key) must be at least \(least)")
         }
-        if let advertiseHost { guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else { throw SettingsError("advertise_host must be a host name or address") } }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw SettingsError("log_level must be trace, debug, info, notice, warning, error or critical") }
-        guard store == "sqlite" || store == "postgres" else { throw SettingsError("store must be \"sqlite\" or \"postgres\"") }
+        if let advertiseHost {
+            guard !advertiseHost.isEmpty, !advertiseHost.contains("/") else {
+                throw SettingsError("advertise_host must be a host name or address")
+            }
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw SettingsError("log_level must be trace, debug, info, notice, warning, error or critical")
+        }
+        guard store == "sqlite" || store == "postgres" else {
+            throw SettingsError("store must be \"sqlite\" or \"postgres\"")
+        }
         if store == "postgres" {
             guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
-                throw SettingsError("store = \"postgres\" needs postgres_url = \"postgres://user:password@host:port/database\"")
+                throw SettingsError(
+                    "store = \"postgres\" needs postgres_url = \"postgres://user:password@host:port/database\"")
             }
         }
     }
@@ -130,7 +164,9 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = try string("host") { host = value }
         if let value = try integer("port") { port = value }
         if let value = table["api_keys"] {
-            guard let array = value.array, array.allSatisfy({ $0.string != nil }) else { throw SettingsError("config: api_keys must be an array of strings") }
+            guard let array = value.array, array.allSatisfy({ $0.string != nil }) else {
+                throw SettingsError("config: api_keys must be an array of strings")
+            }
             apiKeys = array.compactMap(\.string)
         }
         if let value = table["sample_union"] {
@@ -159,9 +195,13 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = environment["POLYCLEAR_HOST"] { host = value }
         if let value = try integer("POLYCLEAR_PORT") { port = value }
         // Comma-separated: key specifications contain no commas.
-        if let value = environment["POLYCLEAR_API_KEYS"] { apiKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let value = environment["POLYCLEAR_API_KEYS"] {
+            apiKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         if let value = environment["POLYCLEAR_SAMPLE_UNION"] {
-            guard let flag = ["true": true, "false": false][value] else { throw SettingsError("POLYCLEAR_SAMPLE_UNION must be true or false") }
+            guard let flag = ["true": true, "false": false][value] else {
+                throw SettingsError("POLYCLEAR_SAMPLE_UNION must be true or false")
+            }
             sampleUnion = flag
         }
         if let value = environment["POLYCLEAR_FX"] { fx = value }
@@ -173,7 +213,9 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = environment["POLYCLEAR_ADVERTISE_HOST"] { advertiseHost = value }
         if let value = try integer("POLYCLEAR_POSTGRES_POOL_SIZE") { postgresPoolSize = value }
         if let value = try integer("POLYCLEAR_SHUTDOWN_GRACE_SECONDS") { shutdownGraceSeconds = value }
-        for (key, path, _) in Self.limitKeys { if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value } }
+        for (key, path, _) in Self.limitKeys {
+            if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value }
+        }
 
     }
 }

@@ -14,9 +14,13 @@ public enum TOMLText {
             if bytes.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) {
                 return (index + 1, "a control character TOML does not allow")
             }
-            if !isWellOpenedTableHeader(bytes[...]) { return (index + 1, "a table header must name a key after its '['") }
+            if !isWellOpenedTableHeader(bytes[...]) {
+                return (index + 1, "a table header must name a key after its '['")
+            }
         }
-        if let line = lineOfMismatchedBracket(in: Array(text.utf8)) { return (line, "a bracket closes what it did not open") }
+        if let line = lineOfMismatchedBracket(in: Array(text.utf8)) {
+            return (line, "a bracket closes what it did not open")
+        }
         return nil
     }
 
@@ -45,7 +49,9 @@ public enum TOMLText {
                 skipString(triple ? [byte, byte, byte] : [byte], escapes: byte == UInt8(ascii: "\""))
             case UInt8(ascii: "["), UInt8(ascii: "{"): open.append(byte); index += 1
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                if let innermost = open.popLast(), (innermost == UInt8(ascii: "[")) != (byte == UInt8(ascii: "]")) { return line }
+                if let innermost = open.popLast(), (innermost == UInt8(ascii: "[")) != (byte == UInt8(ascii: "]")) {
+                    return line
+                }
                 index += 1
             default: index += 1
             }
@@ -63,8 +69,9 @@ public enum TOMLText {
         rest = rest.drop { $0 == 0x20 || $0 == 0x09 }
         guard let next = rest.first else { return false }
         switch next {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
             return true
         default:
             return false

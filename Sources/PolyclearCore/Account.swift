@@ -46,5 +46,6 @@ public struct AccountFlags: OptionSet, Hashable, Sendable {
     public static let closed = AccountFlags(rawValue: 1 << 3)
 
     static let known = AccountFlags(rawValue: 0b1111)
-    static let balanceLimits = AccountFlags(rawValue: debitsMustNotExceedCredits.rawValue | creditsMustNotExceedDebits.rawValue)
+    static let balanceLimits = AccountFlags(
+        rawValue: debitsMustNotExceedCredits.rawValue | creditsMustNotExceedDebits.rawValue)
 }

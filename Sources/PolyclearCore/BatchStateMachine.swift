@@ -8,7 +8,8 @@ public protocol BatchStateMachine: Sendable {
 
     /// Applies one batch (at most `Limits.batchEventCountMax` commands); `results` is cleared
     /// and gets one result per command.
-    mutating func apply(_ commands: [Command], now: UInt64, results: inout ContiguousArray<CommandResult>) throws(BatchRejection)
+    mutating func apply(
+        _ commands: [Command], now: UInt64, results: inout ContiguousArray<CommandResult>) throws(BatchRejection)
 
     /// The next time something happens without a command (an expiry), if any.
     var nextDeadline: UInt64? { get }

@@ -21,7 +21,7 @@ public struct CurrencyCode: Hashable, Comparable, Sendable, CustomStringConverti
     public init?(packedASCII: UInt32) {
         let letters = [packedASCII >> 16, packedASCII >> 8 & 0xFF, packedASCII & 0xFF]
         guard packedASCII >> 24 == 0,
-              letters.allSatisfy({ $0 >= UInt32(UInt8(ascii: "A")) && $0 <= UInt32(UInt8(ascii: "Z")) })
+            letters.allSatisfy({ $0 >= UInt32(UInt8(ascii: "A")) && $0 <= UInt32(UInt8(ascii: "Z")) })
         else { return nil }
         self.packedASCII = packedASCII
     }

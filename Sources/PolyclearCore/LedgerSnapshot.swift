@@ -28,15 +28,18 @@ extension LedgerStateMachine {
     public func makeSnapshot() -> LedgerSnapshot {
         var transfers: [LedgerSnapshot.TransferEntry] = []
         transferIndex.forEach { id, packed in
-            transfers.append(.init(
-                id: id, fingerprint: TransferIndexEntry.fingerprint(packed), status: TransferIndexEntry.status(packed)))
+            transfers.append(
+                .init(
+                    id: id, fingerprint: TransferIndexEntry.fingerprint(packed),
+                    status: TransferIndexEntry.status(packed)))
         }
         var pending: [LedgerSnapshot.PendingEntry] = []
         pendingByID.forEach { id, p in
-            pending.append(.init(
-                id: id, debitAccountID: accounts[Int(p.debitAccountIndex)].id,
-                creditAccountID: accounts[Int(p.creditAccountIndex)].id, amount: p.amount, ledger: p.ledger,
-                code: p.code, timestamp: p.timestamp, expiresAt: p.expiresAt))
+            pending.append(
+                .init(
+                    id: id, debitAccountID: accounts[Int(p.debitAccountIndex)].id,
+                    creditAccountID: accounts[Int(p.creditAccountIndex)].id, amount: p.amount, ledger: p.ledger,
+                    code: p.code, timestamp: p.timestamp, expiresAt: p.expiresAt))
         }
         return LedgerSnapshot(
             accounts: Array(accounts), transfers: transfers.sorted { $0.id < $1.id },
@@ -64,7 +67,9 @@ public struct LedgerRestorer {
         machine.touchedGeneration.append(0)
     }
 
-    public mutating func restoreTransfer(id: UInt128, fingerprint: UInt64, status: TransferStatus)
+    public mutating func restoreTransfer(
+        id: UInt128, fingerprint: UInt64, status: TransferStatus
+    )
         throws(LedgerInvariantViolation)
     {
         guard id != 0, machine.transferIndex.value(for: id) == nil else {
@@ -76,13 +81,16 @@ public struct LedgerRestorer {
     /// A transfer whose stored status is `.pending`; its accounts must be restored already.
     public mutating func restorePending(_ transfer: Transfer) throws(LedgerInvariantViolation) {
         guard let debitIndex = machine.accountIndexByID.value(for: transfer.debitAccountID),
-              let creditIndex = machine.accountIndexByID.value(for: transfer.creditAccountID)
+            let creditIndex = machine.accountIndexByID.value(for: transfer.creditAccountID)
         else { throw .init(description: "a pending transfer names an unknown account") }
-        let expiresAt = transfer.timeoutSeconds == 0
+        let expiresAt =
+            transfer.timeoutSeconds == 0
             ? 0 : transfer.timestamp + UInt64(transfer.timeoutSeconds) * LedgerStateMachine.nanosecondsPerSecond
-        machine.pendingByID.insertNew(transfer.id, .init(
-            debitAccountIndex: debitIndex, creditAccountIndex: creditIndex, amount: transfer.amount,
-            ledger: transfer.ledger, code: transfer.code, timestamp: transfer.timestamp, expiresAt: expiresAt))
+        machine.pendingByID.insertNew(
+            transfer.id,
+            .init(
+                debitAccountIndex: debitIndex, creditAccountIndex: creditIndex, amount: transfer.amount,
+                ledger: transfer.ledger, code: transfer.code, timestamp: transfer.timestamp, expiresAt: expiresAt))
         if expiresAt != 0 { machine.expiries.insert(.init(expiresAt: expiresAt, pendingID: transfer.id)) }
     }
 

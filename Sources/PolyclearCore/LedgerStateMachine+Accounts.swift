@@ -18,7 +18,8 @@ extension LedgerStateMachine {
         if submitted.code == 0 { return .codeMustNotBeZero }
         if let existingIndex = accountIndexByID.value(for: submitted.id) {
             let existing = accounts[Int(existingIndex)]
-            let same = existing.ledger == submitted.ledger && existing.code == submitted.code
+            let same =
+                existing.ledger == submitted.ledger && existing.code == submitted.code
                 && existing.flags.subtracting(.closed) == submitted.flags
                 && existing.userReference == submitted.userReference
             return same ? .exists : .existsWithDifferentFields

@@ -37,10 +37,16 @@ extension LedgerStateMachine {
     public func checkInvariants() -> LedgerInvariantViolation? {
         for totals in totalsByLedger() {
             if totals.debitsPosted != totals.creditsPosted {
-                return .init(description: "ledger \(totals.ledger): posted debits \(totals.debitsPosted) != posted credits \(totals.creditsPosted)")
+                return .init(
+                    description:
+                        "ledger \(totals.ledger): posted debits \(totals.debitsPosted) != posted credits \(totals.creditsPosted)"
+                )
             }
             if totals.debitsPending != totals.creditsPending {
-                return .init(description: "ledger \(totals.ledger): pending debits \(totals.debitsPending) != pending credits \(totals.creditsPending)")
+                return .init(
+                    description:
+                        "ledger \(totals.ledger): pending debits \(totals.debitsPending) != pending credits \(totals.creditsPending)"
+                )
             }
         }
         var debitsPending = ContiguousArray<UInt128>(repeating: 0, count: accounts.count)

@@ -73,7 +73,8 @@ extension LedgerStateMachine {
         if creditsOverflowA || creditsOverflowB { return .overflowsCredits }
         var expiresAt: UInt64 = 0
         if isPending && t.timeoutSeconds != 0 {
-            let (timeout, overflowA) = UInt64(t.timeoutSeconds).multipliedReportingOverflow(by: Self.nanosecondsPerSecond)
+            let (timeout, overflowA) = UInt64(t.timeoutSeconds).multipliedReportingOverflow(
+                by: Self.nanosecondsPerSecond)
             let (deadline, overflowB) = timestamp.addingReportingOverflow(timeout)
             if overflowA || overflowB { return .overflowsTimeout }
             expiresAt = deadline
@@ -90,9 +91,11 @@ extension LedgerStateMachine {
         if isPending {
             accounts[Int(debitIndex)].debitsPending += amount
             accounts[Int(creditIndex)].creditsPending += amount
-            pendingByID.insertNew(t.id, PendingTransfer(
-                debitAccountIndex: debitIndex, creditAccountIndex: creditIndex, amount: amount,
-                ledger: t.ledger, code: t.code, timestamp: timestamp, expiresAt: expiresAt))
+            pendingByID.insertNew(
+                t.id,
+                PendingTransfer(
+                    debitAccountIndex: debitIndex, creditAccountIndex: creditIndex, amount: amount,
+                    ledger: t.ledger, code: t.code, timestamp: timestamp, expiresAt: expiresAt))
             recordUndo(.pendingInserted(id: t.id))
             if expiresAt != 0 { expiries.insert(.init(expiresAt: expiresAt, pendingID: t.id)) }
         } else {
@@ -127,7 +130,9 @@ extension LedgerStateMachine {
         let debit = accounts[Int(pending.debitAccountIndex)]
         let credit = accounts[Int(pending.creditAccountIndex)]
         if t.debitAccountID != 0 && t.debitAccountID != debit.id { return .pendingTransferHasDifferentDebitAccountID }
-        if t.creditAccountID != 0 && t.creditAccountID != credit.id { return .pendingTransferHasDifferentCreditAccountID }
+        if t.creditAccountID != 0 && t.creditAccountID != credit.id {
+            return .pendingTransferHasDifferentCreditAccountID
+        }
         if t.ledger != 0 && t.ledger != pending.ledger { return .pendingTransferHasDifferentLedger }
         if t.code != 0 && t.code != pending.code { return .pendingTransferHasDifferentCode }
         let isPost = t.flags.contains(.postPendingTransfer)
@@ -140,9 +145,11 @@ extension LedgerStateMachine {
         }
 
         // All checks passed: release the reservation, then post what is posted.
-        recordUndo(.pendingResolved(
-            debitIndex: pending.debitAccountIndex, creditIndex: pending.creditAccountIndex, pendingAmount: pending.amount,
-            posted: isPost ? amount : 0))
+        recordUndo(
+            .pendingResolved(
+                debitIndex: pending.debitAccountIndex, creditIndex: pending.creditAccountIndex,
+                pendingAmount: pending.amount,
+                posted: isPost ? amount : 0))
         accounts[Int(pending.debitAccountIndex)].debitsPending -= pending.amount
         accounts[Int(pending.creditAccountIndex)].creditsPending -= pending.amount
         if isPost {
@@ -174,7 +181,8 @@ extension LedgerStateMachine {
         let slot = transferIndex.slot(of: pendingID)!
         let previous = transferIndex[slot: slot]
         recordUndo(.transferIndexChanged(id: pendingID, previous: previous))
-        transferIndex[slot: slot] = TransferIndexEntry.pack(fingerprint: TransferIndexEntry.fingerprint(previous), status: status)
+        transferIndex[slot: slot] = TransferIndexEntry.pack(
+            fingerprint: TransferIndexEntry.fingerprint(previous), status: status)
         outcome.statusChanges.append(TransferStatusChange(transferID: pendingID, status: status))
     }
 }

@@ -22,7 +22,9 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
     /// Parses a plain decimal string ("1234.5", "-0.01", "7") exactly, with no rounding:
     /// more decimals than the currency has is an error, never a silent truncation.
     /// No exponent notation, no thousands separators, no leading "+", no spaces.
-    public init(parsing text: some StringProtocol, currency: Currency, sign: SignRule = .nonNegative)
+    public init(
+        parsing text: some StringProtocol, currency: Currency, sign: SignRule = .nonNegative
+    )
         throws(AmountParseError)
     {
         let minorUnits = try Money.parseMinorUnits(text, exponent: currency.exponent)

@@ -2,7 +2,9 @@
 public struct BusinessApplicationHeader: Hashable, Sendable {
     public static let messageDefinition = "head.001.001.02"
     /// Versions read (same fields the hub uses); the hub writes .02.
-    static let readableVersions: Set<String> = ["head.001.001.01", "head.001.001.02", "head.001.001.03", "head.001.001.04"]
+    static let readableVersions: Set<String> = [
+        "head.001.001.01", "head.001.001.02", "head.001.001.03", "head.001.001.04",
+    ]
 
     public var fromBIC: String
     public var toBIC: String
@@ -12,7 +14,10 @@ public struct BusinessApplicationHeader: Hashable, Sendable {
     public var businessService: String?
     public var creationDate: String
 
-    public init(fromBIC: String, toBIC: String, businessMessageID: String, messageDefinitionID: String, businessService: String? = nil, creationDate: String) {
+    public init(
+        fromBIC: String, toBIC: String, businessMessageID: String, messageDefinitionID: String,
+        businessService: String? = nil, creationDate: String
+    ) {
         self.fromBIC = fromBIC
         self.toBIC = toBIC
         self.businessMessageID = businessMessageID

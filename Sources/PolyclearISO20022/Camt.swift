@@ -57,9 +57,13 @@ public struct AccountReport: Hashable, Sendable {
         public var endToEndID: String?
         public var uetr: String?
 
-        public init(reference: String?, amount: ISOAmount, creditDebit: String, status: String = "BOOK", bookingDateTime: String?,
-                    valueDate: String?, servicerReference: String?, transactionCode: String?, transactionCodeIssuer: String? = "POLYCLEAR",
-                    endToEndID: String? = nil, uetr: String? = nil) {
+        public init(
+            reference: String?, amount: ISOAmount, creditDebit: String, status: String = "BOOK",
+            bookingDateTime: String?,
+            valueDate: String?, servicerReference: String?, transactionCode: String?,
+            transactionCodeIssuer: String? = "POLYCLEAR",
+            endToEndID: String? = nil, uetr: String? = nil
+        ) {
             self.reference = reference
             self.amount = amount
             self.creditDebit = creditDebit
@@ -74,9 +78,11 @@ public struct AccountReport: Hashable, Sendable {
         }
     }
 
-    public init(kind: Kind, messageID: String, creationDateTime: String, reportID: String, electronicSequenceNumber: Int? = nil,
-                fromDateTime: String? = nil, toDateTime: String? = nil, accountID: String, accountIssuer: String? = "POLYCLEAR",
-                currency: String?, balances: [Balance] = [], entries: [Entry]) {
+    public init(
+        kind: Kind, messageID: String, creationDateTime: String, reportID: String, electronicSequenceNumber: Int? = nil,
+        fromDateTime: String? = nil, toDateTime: String? = nil, accountID: String, accountIssuer: String? = "POLYCLEAR",
+        currency: String?, balances: [Balance] = [], entries: [Entry]
+    ) {
         self.kind = kind
         self.messageID = messageID
         self.creationDateTime = creationDateTime
@@ -100,7 +106,9 @@ public struct AccountReport: Hashable, Sendable {
         creationDateTime = try header.requiredText("CreDtTm")
         // The hub writes one report per message; reading more would silently drop the rest.
         guard root.children(kind.reportName).count <= 1 else {
-            throw ISOMessageError(.invalidValue, path: root.path + "/" + kind.reportName, "one \(kind.reportName) per message is supported")
+            throw ISOMessageError(
+                .invalidValue, path: root.path + "/" + kind.reportName,
+                "one \(kind.reportName) per message is supported")
         }
         let report = try root.required(kind.reportName)
         reportID = try report.requiredText("Id")
@@ -120,22 +128,30 @@ public struct AccountReport: Hashable, Sendable {
                 throw ISOMessageError(.missingElement, path: balance.path + "/Tp", "balance type")
             }
             let date = if let day = balance.text("Dt/Dt") { day } else { try balance.requiredText("Dt/DtTm") }
-            balances.append(Balance(type: type, amount: try balance.requiredAmount("Amt"), creditDebit: try balance.requiredText("CdtDbtInd"), date: date))
+            balances.append(
+                Balance(
+                    type: type, amount: try balance.requiredAmount("Amt"),
+                    creditDebit: try balance.requiredText("CdtDbtInd"), date: date))
         }
-        if kind == .statement && balances.isEmpty { throw ISOMessageError(.missingElement, path: report.path + "/Bal", "a statement has balances") }
+        if kind == .statement && balances.isEmpty {
+            throw ISOMessageError(.missingElement, path: report.path + "/Bal", "a statement has balances")
+        }
         self.balances = balances
         var entries: [Entry] = []
         for entry in report.children("Ntry") {
             _ = try entry.required("BkTxCd")
             let details = entry.child("NtryDtls")?.child("TxDtls")
             let status = if let code = entry.text("Sts/Cd") { code } else { try entry.requiredText("Sts/Prtry") }
-            entries.append(Entry(
-                reference: entry.text("NtryRef"), amount: try entry.requiredAmount("Amt"), creditDebit: try entry.requiredText("CdtDbtInd"),
-                status: status,
-                bookingDateTime: entry.text("BookgDt/DtTm") ?? entry.text("BookgDt/Dt"), valueDate: entry.text("ValDt/Dt") ?? entry.text("ValDt/DtTm"),
-                servicerReference: entry.text("AcctSvcrRef"), transactionCode: entry.text("BkTxCd/Prtry/Cd"),
-                transactionCodeIssuer: entry.text("BkTxCd/Prtry/Issr"),
-                endToEndID: details?.text("Refs/EndToEndId"), uetr: details?.text("Refs/UETR")))
+            entries.append(
+                Entry(
+                    reference: entry.text("NtryRef"), amount: try entry.requiredAmount("Amt"),
+                    creditDebit: try entry.requiredText("CdtDbtInd"),
+                    status: status,
+                    bookingDateTime: entry.text("BookgDt/DtTm") ?? entry.text("BookgDt/Dt"),
+                    valueDate: entry.text("ValDt/Dt") ?? entry.text("ValDt/DtTm"),
+                    servicerReference: entry.text("AcctSvcrRef"), transactionCode: entry.text("BkTxCd/Prtry/Cd"),
+                    transactionCodeIssuer: entry.text("BkTxCd/Prtry/Issr"),
+                    endToEndID: details?.text("Refs/EndToEndId"), uetr: details?.text("Refs/UETR")))
         }
         self.entries = entries
     }
@@ -180,7 +196,9 @@ public struct AccountReport: Hashable, Sendable {
                             xml.amount("Amt", entry.amount)
                             xml.element("CdtDbtInd", entry.creditDebit)
                             xml.group("Sts") { $0.element("Cd", entry.status) }
-                            if let booked = entry.bookingDateTime { xml.group("BookgDt") { $0.element("DtTm", booked) } }
+                            if let booked = entry.bookingDateTime {
+                                xml.group("BookgDt") { $0.element("DtTm", booked) }
+                            }
                             if let value = entry.valueDate { xml.group("ValDt") { $0.element("Dt", value) } }
                             xml.optional("AcctSvcrRef", entry.servicerReference)
                             xml.group("BkTxCd") { xml in

@@ -22,7 +22,9 @@ public struct ISOMessageError: Error, Hashable, Sendable, CustomStringConvertibl
         self.reason = reason
     }
 
-    public var description: String { path.isEmpty ? "\(code.rawValue): \(reason)" : "\(code.rawValue) at \(path): \(reason)" }
+    public var description: String {
+        path.isEmpty ? "\(code.rawValue): \(reason)" : "\(code.rawValue) at \(path): \(reason)"
+    }
 }
 
 /// An amount as ISO 20022 writes it: decimal text and a currency code attribute.
@@ -51,7 +53,9 @@ struct ElementReader {
     }
 
     func required(_ name: String) throws(ISOMessageError) -> ElementReader {
-        guard let found = child(name) else { throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing") }
+        guard let found = child(name) else {
+            throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing")
+        }
         return found
     }
 
@@ -63,7 +67,9 @@ struct ElementReader {
     func text(_ relative: String) -> String? { element.value(relative) }
 
     func requiredText(_ relative: String) throws(ISOMessageError) -> String {
-        guard let value = element.value(relative) else { throw ISOMessageError(.missingElement, path: path + "/" + relative, "mandatory element missing") }
+        guard let value = element.value(relative) else {
+            throw ISOMessageError(.missingElement, path: path + "/" + relative, "mandatory element missing")
+        }
         return value
     }
 
@@ -78,7 +84,9 @@ struct ElementReader {
     }
 
     func requiredAmount(_ name: String) throws(ISOMessageError) -> ISOAmount {
-        guard let amount = try amount(name) else { throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing") }
+        guard let amount = try amount(name) else {
+            throw ISOMessageError(.missingElement, path: path + "/" + name, "mandatory element missing")
+        }
         return amount
     }
 
@@ -87,7 +95,9 @@ struct ElementReader {
 
     func requiredCount(_ relative: String) throws(ISOMessageError) -> Int {
         let text = try requiredText(relative)
-        guard let count = Int(text), count >= 0 else { throw ISOMessageError(.invalidValue, path: path + "/" + relative, "not a count: \(text.prefix(20))") }
+        guard let count = Int(text), count >= 0 else {
+            throw ISOMessageError(.invalidValue, path: path + "/" + relative, "not a count: \(text.prefix(20))")
+        }
         return count
     }
 }
@@ -98,11 +108,14 @@ public enum ISODateTime {
     public static func format(nanoseconds: UInt64) -> String {
         let seconds = Int(nanoseconds / 1_000_000_000)
         let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
-        return date(daysSinceEpoch: days) + "T" + two(secondOfDay / 3_600) + ":" + two(secondOfDay / 60 % 60) + ":" + two(secondOfDay % 60) + "Z"
+        return date(daysSinceEpoch: days) + "T" + two(secondOfDay / 3_600) + ":" + two(secondOfDay / 60 % 60) + ":"
+            + two(secondOfDay % 60) + "Z"
     }
 
     /// `2026-11-29`.
-    public static func date(nanoseconds: UInt64) -> String { date(daysSinceEpoch: Int(nanoseconds / 86_400_000_000_000)) }
+    public static func date(nanoseconds: UInt64) -> String {
+        date(daysSinceEpoch: Int(nanoseconds / 86_400_000_000_000))
+    }
 
     /// Proleptic Gregorian civil date of a day count (Howard Hinnant's algorithm).
     static func date(daysSinceEpoch: Int) -> String {
@@ -139,7 +152,9 @@ public enum UETR {
     public static func isWellFormed(_ text: String) -> Bool { parse(text) != nil }
 
     public static func parse(_ text: String) -> UInt128? {
-        guard text == text.lowercased(), let value = UUIDText.parse(text), (value >> 76) & 0xF == 4, (value >> 62) & 0b11 == 0b10 else { return nil }
+        guard text == text.lowercased(), let value = UUIDText.parse(text), (value >> 76) & 0xF == 4,
+            (value >> 62) & 0b11 == 0b10
+        else { return nil }
         return value
     }
 }
@@ -162,12 +177,15 @@ struct TransferGroupHeader {
         settlementMethod = try header.requiredText("SttlmInf/SttlmMtd")
         interbankSettlementDate = header.text("IntrBkSttlmDt")
         guard count == transactions, !atLeastOne || transactions > 0 else {
-            throw ISOMessageError(.invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(transactions)")
+            throw ISOMessageError(
+                .invalidValue, path: header.path + "/NbOfTxs", "says \(count), the message holds \(transactions)")
         }
     }
 
-    static func write(_ xml: inout XMLWriter, messageID: String, creationDateTime: String, count: Int,
-                      interbankSettlementDate: String? = nil, settlementMethod: String) {
+    static func write(
+        _ xml: inout XMLWriter, messageID: String, creationDateTime: String, count: Int,
+        interbankSettlementDate: String? = nil, settlementMethod: String
+    ) {
         xml.group("GrpHdr") { xml in
             xml.element("MsgId", messageID)
             xml.element("CreDtTm", creationDateTime)

@@ -9,7 +9,8 @@ public enum ISODocument: Hashable, Sendable {
 
     /// The supported versions, by their message definition id.
     public static let supported: [String] = [
-        CustomerCreditTransfer.messageDefinition, PaymentStatusReport.messageDefinition, PaymentReturn.messageDefinition,
+        CustomerCreditTransfer.messageDefinition, PaymentStatusReport.messageDefinition,
+        PaymentReturn.messageDefinition,
         FinancialInstitutionCreditTransfer.messageDefinition, AccountReport.Kind.statement.messageDefinition,
         AccountReport.Kind.notification.messageDefinition,
     ]
@@ -35,20 +36,30 @@ public enum ISODocument: Hashable, Sendable {
     }
 
     init(_ element: XMLElement) throws(ISOMessageError) {
-        guard element.name == "Document" else { throw ISOMessageError(.noDocument, path: element.name, "expected a Document element") }
+        guard element.name == "Document" else {
+            throw ISOMessageError(.noDocument, path: element.name, "expected a Document element")
+        }
         guard let definition = ISONamespace.messageDefinition(of: element.namespace) else {
-            throw ISOMessageError(.unsupportedMessage, path: "Document", "namespace '\(element.namespace.prefix(80))' is not an ISO 20022 message")
+            throw ISOMessageError(
+                .unsupportedMessage, path: "Document",
+                "namespace '\(element.namespace.prefix(80))' is not an ISO 20022 message")
         }
         switch definition {
-        case CustomerCreditTransfer.messageDefinition: self = .customerCreditTransfer(try CustomerCreditTransfer(document: element))
-        case PaymentStatusReport.messageDefinition: self = .paymentStatusReport(try PaymentStatusReport(document: element))
+        case CustomerCreditTransfer.messageDefinition:
+            self = .customerCreditTransfer(try CustomerCreditTransfer(document: element))
+        case PaymentStatusReport.messageDefinition:
+            self = .paymentStatusReport(try PaymentStatusReport(document: element))
         case PaymentReturn.messageDefinition: self = .paymentReturn(try PaymentReturn(document: element))
         case FinancialInstitutionCreditTransfer.messageDefinition:
             self = .institutionCreditTransfer(try FinancialInstitutionCreditTransfer(document: element))
-        case AccountReport.Kind.statement.messageDefinition: self = .statement(try AccountReport(document: element, kind: .statement))
-        case AccountReport.Kind.notification.messageDefinition: self = .notification(try AccountReport(document: element, kind: .notification))
+        case AccountReport.Kind.statement.messageDefinition:
+            self = .statement(try AccountReport(document: element, kind: .statement))
+        case AccountReport.Kind.notification.messageDefinition:
+            self = .notification(try AccountReport(document: element, kind: .notification))
         default:
-            throw ISOMessageError(.unsupportedMessage, path: "Document", "\(definition) is not supported; supported: \(Self.supported.joined(separator: ", "))")
+            throw ISOMessageError(
+                .unsupportedMessage, path: "Document",
+                "\(definition) is not supported; supported: \(Self.supported.joined(separator: ", "))")
         }
     }
 
@@ -84,24 +95,33 @@ public struct ISOMessage: Hashable, Sendable {
         }
         if root.name == "Document" { return ISOMessage(header: nil, document: try ISODocument(root)) }
         if root.name == "AppHdr" { throw ISOMessageError(.noDocument, path: "AppHdr", "a header without a Document") }
-        let headers = root.children.filter { $0.name == "AppHdr" }, documents = root.children.filter { $0.name == "Document" }
+        let headers = root.children.filter { $0.name == "AppHdr" },
+            documents = root.children.filter { $0.name == "Document" }
         guard documents.count == 1 else {
-            throw ISOMessageError(.noDocument, path: root.name, documents.isEmpty ? "no Document inside \(root.name)" : "one Document per message")
+            throw ISOMessageError(
+                .noDocument, path: root.name,
+                documents.isEmpty ? "no Document inside \(root.name)" : "one Document per message")
         }
         guard headers.count <= 1 else { throw ISOMessageError(.invalidValue, path: root.name, "more than one AppHdr") }
-        guard let headerElement = headers.first else { return ISOMessage(header: nil, document: try ISODocument(documents[0])) }
+        guard let headerElement = headers.first else {
+            return ISOMessage(header: nil, document: try ISODocument(documents[0]))
+        }
         guard let headerVersion = ISONamespace.messageDefinition(of: headerElement.namespace),
-              BusinessApplicationHeader.readableVersions.contains(headerVersion)
+            BusinessApplicationHeader.readableVersions.contains(headerVersion)
         else {
-            throw ISOMessageError(.unsupportedMessage, path: "AppHdr", "header namespace '\(headerElement.namespace.prefix(80))' is not head.001.001.0x")
+            throw ISOMessageError(
+                .unsupportedMessage, path: "AppHdr",
+                "header namespace '\(headerElement.namespace.prefix(80))' is not head.001.001.0x")
         }
         let header = try BusinessApplicationHeader(headerElement)
         // Checked before the Document is read: a header naming another version than the
         // Document's namespace is refused as such, whatever the Document holds.
         let documentVersion = ISONamespace.messageDefinition(of: documents[0].namespace) ?? documents[0].namespace
         guard header.messageDefinitionID == documentVersion else {
-            throw ISOMessageError(.headerMismatch, path: "AppHdr/MsgDefIdr",
-                                  "the header says \(header.messageDefinitionID.prefix(35)), the Document is \(documentVersion.prefix(80))")
+            throw ISOMessageError(
+                .headerMismatch, path: "AppHdr/MsgDefIdr",
+                "the header says \(header.messageDefinitionID.prefix(35)), the Document is \(documentVersion.prefix(80))"
+            )
         }
         let document = try ISODocument(documents[0])
         return ISOMessage(header: header, document: document)
@@ -130,10 +150,12 @@ public struct ISOMessage: Hashable, Sendable {
     public func parts() -> (header: String?, document: String) {
         var documentXML = XMLWriter()
         document.write(&documentXML)
-        return (header.map { header in
-            var headerXML = XMLWriter()
-            header.write(&headerXML)
-            return headerXML.text
-        }, documentXML.text)
+        return (
+            header.map { header in
+                var headerXML = XMLWriter()
+                header.write(&headerXML)
+                return headerXML.text
+            }, documentXML.text
+        )
     }
 }

@@ -17,49 +17,65 @@ public enum ISOReports {
     public static func statement(_ statement: ParticipantStatement, closedAt: UInt64, exponent: Int) -> AccountReport {
         let date = ISODateTime.date(nanoseconds: closedAt)
         let balances = [("OPBD", statement.openingMinor), ("CLBD", statement.closingMinor)].map { type, minor in
-            AccountReport.Balance(type: type, amount: amount(minor, statement.currency, exponent: exponent),
-                                  creditDebit: minor < 0 ? "DBIT" : "CRDT", date: date)
+            AccountReport.Balance(
+                type: type, amount: amount(minor, statement.currency, exponent: exponent),
+                creditDebit: minor < 0 ? "DBIT" : "CRDT", date: date)
         }
         let entries = statement.entries.map { entry in
             AccountReport.Entry(
-                reference: hex(entry.reference), amount: amount(entry.amountMinor, statement.currency, exponent: exponent),
-                creditDebit: entry.amountMinor < 0 ? "DBIT" : "CRDT", bookingDateTime: ISODateTime.format(nanoseconds: entry.timestamp),
+                reference: hex(entry.reference),
+                amount: amount(entry.amountMinor, statement.currency, exponent: exponent),
+                creditDebit: entry.amountMinor < 0 ? "DBIT" : "CRDT",
+                bookingDateTime: ISODateTime.format(nanoseconds: entry.timestamp),
                 valueDate: date, servicerReference: hex(entry.transferID), transactionCode: entry.kind,
                 uetr: UETR.parse(UUIDText.format(entry.reference)) != nil ? UUIDText.format(entry.reference) : nil)
         }
         let id = "STMT-\(statement.bic)-\(statement.cycle)"
-        return AccountReport(kind: .statement, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: closedAt), reportID: id,
-                             electronicSequenceNumber: Int(statement.cycle), accountID: statement.bic.description,
-                             currency: statement.currency.description, balances: balances, entries: entries)
+        return AccountReport(
+            kind: .statement, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: closedAt), reportID: id,
+            electronicSequenceNumber: Int(statement.cycle), accountID: statement.bic.description,
+            currency: statement.currency.description, balances: balances, entries: entries)
     }
 
     /// - Parameter uetr: the UETR the payment's instruction carried (not its id).
-    public static func notification(_ state: PaymentState, uetr: UInt128, account: BIC, currency: CurrencyCode, debit: Bool, exponent: Int, now: UInt64) -> AccountReport {
+    public static func notification(
+        _ state: PaymentState, uetr: UInt128, account: BIC, currency: CurrencyCode, debit: Bool, exponent: Int,
+        now: UInt64
+    ) -> AccountReport {
         let minor = debit ? state.payerAmountMinor : state.payeeAmountMinor
         let id = "NTFN-\(hex(state.id).prefix(24))-\(debit ? "D" : "C")"
         let entry = AccountReport.Entry(
-            reference: hex(state.id), amount: amount(minor, currency, exponent: exponent), creditDebit: debit ? "DBIT" : "CRDT",
-            bookingDateTime: ISODateTime.format(nanoseconds: now), valueDate: ISODateTime.date(nanoseconds: now), servicerReference: nil,
+            reference: hex(state.id), amount: amount(minor, currency, exponent: exponent),
+            creditDebit: debit ? "DBIT" : "CRDT",
+            bookingDateTime: ISODateTime.format(nanoseconds: now), valueDate: ISODateTime.date(nanoseconds: now),
+            servicerReference: nil,
             transactionCode: debit ? "payment_out" : "payment_in",
             uetr: UETR.parse(UUIDText.format(uetr)) != nil ? UUIDText.format(uetr) : nil)
-        return AccountReport(kind: .notification, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: now), reportID: id,
-                             accountID: account.description, currency: currency.description, entries: [entry])
+        return AccountReport(
+            kind: .notification, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: now), reportID: id,
+            accountID: account.description, currency: currency.description, entries: [entry])
     }
 
     /// A member's settlement instructions of a cycle: pay-ins from its banks to its central
     /// bank, pay-outs from the central bank to its banks, in its currency.
-    public static func instructions(_ report: CycleReport, member: Member, exponent: Int) -> FinancialInstitutionCreditTransfer {
-        let centralBank = FinancialInstitutionCreditTransfer.Institution(name: String(member.name.prefix(140)), otherID: member.id.alpha3, otherIssuer: issuer)
+    public static func instructions(
+        _ report: CycleReport, member: Member, exponent: Int
+    ) -> FinancialInstitutionCreditTransfer {
+        let centralBank = FinancialInstitutionCreditTransfer.Institution(
+            name: String(member.name.prefix(140)), otherID: member.id.alpha3, otherIssuer: issuer)
         let date = ISODateTime.date(nanoseconds: report.closedAt)
         let transactions = report.instructions.filter { $0.member == member.id }.map { instruction in
             let bank = FinancialInstitutionCreditTransfer.Institution(bic: instruction.participant.description)
             let payIn = instruction.direction == .payIn
             return FinancialInstitutionCreditTransfer.Transaction(
-                instructionID: "C\(report.number)-I\(instruction.index)", endToEndID: "POLYCLEAR-C\(report.number)-I\(instruction.index)", uetr: nil,
-                interbankSettlementAmount: amount(instruction.amountMinor, instruction.currency, exponent: exponent), interbankSettlementDate: date,
+                instructionID: "C\(report.number)-I\(instruction.index)",
+                endToEndID: "POLYCLEAR-C\(report.number)-I\(instruction.index)", uetr: nil,
+                interbankSettlementAmount: amount(instruction.amountMinor, instruction.currency, exponent: exponent),
+                interbankSettlementDate: date,
                 debtor: payIn ? bank : centralBank, creditor: payIn ? centralBank : bank)
         }
         return FinancialInstitutionCreditTransfer(
-            messageID: "SI-C\(report.number)-\(member.id.alpha3)", creationDateTime: ISODateTime.format(nanoseconds: report.closedAt), transactions: transactions)
+            messageID: "SI-C\(report.number)-\(member.id.alpha3)",
+            creationDateTime: ISODateTime.format(nanoseconds: report.closedAt), transactions: transactions)
     }
 }

@@ -34,8 +34,10 @@ public struct PaymentStatusReport: Hashable, Sendable {
         public var reason: Reason?
         public var acceptanceDateTime: String?
 
-        public init(originalInstructionID: String? = nil, originalEndToEndID: String?, originalTransactionID: String? = nil,
-                    originalUETR: String?, status: String?, reason: Reason? = nil, acceptanceDateTime: String? = nil) {
+        public init(
+            originalInstructionID: String? = nil, originalEndToEndID: String?, originalTransactionID: String? = nil,
+            originalUETR: String?, status: String?, reason: Reason? = nil, acceptanceDateTime: String? = nil
+        ) {
             self.originalInstructionID = originalInstructionID
             self.originalEndToEndID = originalEndToEndID
             self.originalTransactionID = originalTransactionID
@@ -46,8 +48,10 @@ public struct PaymentStatusReport: Hashable, Sendable {
         }
     }
 
-    public init(messageID: String, creationDateTime: String, originalMessageID: String?, originalMessageNameID: String?,
-                groupStatus: String? = nil, groupReason: Reason? = nil, transactions: [Transaction]) {
+    public init(
+        messageID: String, creationDateTime: String, originalMessageID: String?, originalMessageNameID: String?,
+        groupStatus: String? = nil, groupReason: Reason? = nil, transactions: [Transaction]
+    ) {
         self.messageID = messageID
         self.creationDateTime = creationDateTime
         self.originalMessageID = originalMessageID
@@ -68,14 +72,17 @@ public struct PaymentStatusReport: Hashable, Sendable {
         groupStatus = original?.text("GrpSts")
         groupReason = original?.child("StsRsnInf").map(Self.reason)
         transactions = root.children("TxInfAndSts").map { item in
-            Transaction(originalInstructionID: item.text("OrgnlInstrId"), originalEndToEndID: item.text("OrgnlEndToEndId"),
-                        originalTransactionID: item.text("OrgnlTxId"), originalUETR: item.text("OrgnlUETR"), status: item.text("TxSts"),
-                        reason: item.child("StsRsnInf").map(Self.reason), acceptanceDateTime: item.text("AccptncDtTm"))
+            Transaction(
+                originalInstructionID: item.text("OrgnlInstrId"), originalEndToEndID: item.text("OrgnlEndToEndId"),
+                originalTransactionID: item.text("OrgnlTxId"), originalUETR: item.text("OrgnlUETR"),
+                status: item.text("TxSts"),
+                reason: item.child("StsRsnInf").map(Self.reason), acceptanceDateTime: item.text("AccptncDtTm"))
         }
     }
 
     static func reason(_ element: ElementReader) -> Reason {
-        Reason(code: element.text("Rsn/Cd") ?? element.text("Rsn/Prtry"), additionalInformation: element.text("AddtlInf"))
+        Reason(
+            code: element.text("Rsn/Cd") ?? element.text("Rsn/Prtry"), additionalInformation: element.text("AddtlInf"))
     }
 
     public func write(_ xml: inout XMLWriter) {
@@ -92,12 +99,14 @@ public struct PaymentStatusReport: Hashable, Sendable {
                     xml.element("MsgId", messageID)
                     xml.element("CreDtTm", creationDateTime)
                 }
-                if originalMessageID != nil || originalMessageNameID != nil || groupStatus != nil || groupReason != nil {
+                if originalMessageID != nil || originalMessageNameID != nil || groupStatus != nil || groupReason != nil
+                {
                     xml.group("OrgnlGrpInfAndSts") { xml in
                         // Echoes of what was received, cut to the schema's Max35Text; ISO's
                         // NOTPROVIDED when the original could not even be read.
                         xml.element("OrgnlMsgId", originalMessageID.map { String($0.prefix(35)) } ?? "NOTPROVIDED")
-                        xml.element("OrgnlMsgNmId", originalMessageNameID.map { String($0.prefix(35)) } ?? "NOTPROVIDED")
+                        xml.element(
+                            "OrgnlMsgNmId", originalMessageNameID.map { String($0.prefix(35)) } ?? "NOTPROVIDED")
                         xml.optional("GrpSts", groupStatus)
                         if let groupReason { write(groupReason, &xml) }
                     }

@@ -24,10 +24,14 @@ public struct PaymentReturn: Hashable, Sendable {
         /// ExternalReturnReason1Code, e.g. AC04 (closed account), CUST (customer request).
         public var reasonCode: String?
 
-        public init(returnID: String?, originalMessageID: String? = nil, originalMessageNameID: String? = nil, originalInstructionID: String? = nil,
-                    originalEndToEndID: String? = nil, originalTransactionID: String? = nil, originalUETR: String?, returnedAmount: ISOAmount,
-                    interbankSettlementDate: String? = nil, chargeBearer: String? = nil, instructingAgentBIC: String? = nil,
-                    instructedAgentBIC: String? = nil, reasonCode: String?) {
+        public init(
+            returnID: String?, originalMessageID: String? = nil, originalMessageNameID: String? = nil,
+            originalInstructionID: String? = nil,
+            originalEndToEndID: String? = nil, originalTransactionID: String? = nil, originalUETR: String?,
+            returnedAmount: ISOAmount,
+            interbankSettlementDate: String? = nil, chargeBearer: String? = nil, instructingAgentBIC: String? = nil,
+            instructedAgentBIC: String? = nil, reasonCode: String?
+        ) {
             self.returnID = returnID
             self.originalMessageID = originalMessageID
             self.originalMessageNameID = originalMessageNameID
@@ -44,7 +48,9 @@ public struct PaymentReturn: Hashable, Sendable {
         }
     }
 
-    public init(messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", transactions: [Transaction]) {
+    public init(
+        messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", transactions: [Transaction]
+    ) {
         self.messageID = messageID
         self.creationDateTime = creationDateTime
         self.settlementMethod = settlementMethod
@@ -55,16 +61,22 @@ public struct PaymentReturn: Hashable, Sendable {
         let root = try ElementReader(document, path: "Document").required("PmtRtr")
         let items = root.children("TxInf")
         let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: false)
-        (messageID, creationDateTime, settlementMethod) = (header.messageID, header.creationDateTime, header.settlementMethod)
+        (messageID, creationDateTime, settlementMethod) = (
+            header.messageID, header.creationDateTime, header.settlementMethod
+        )
         var transactions: [Transaction] = []
         for item in items {
-            transactions.append(Transaction(
-                returnID: item.text("RtrId"), originalMessageID: item.text("OrgnlGrpInf/OrgnlMsgId"), originalMessageNameID: item.text("OrgnlGrpInf/OrgnlMsgNmId"),
-                originalInstructionID: item.text("OrgnlInstrId"), originalEndToEndID: item.text("OrgnlEndToEndId"),
-                originalTransactionID: item.text("OrgnlTxId"), originalUETR: item.text("OrgnlUETR"),
-                returnedAmount: try item.requiredAmount("RtrdIntrBkSttlmAmt"), interbankSettlementDate: item.text("IntrBkSttlmDt"),
-                chargeBearer: item.text("ChrgBr"), instructingAgentBIC: item.bic("InstgAgt"), instructedAgentBIC: item.bic("InstdAgt"),
-                reasonCode: item.text("RtrRsnInf/Rsn/Cd")))
+            transactions.append(
+                Transaction(
+                    returnID: item.text("RtrId"), originalMessageID: item.text("OrgnlGrpInf/OrgnlMsgId"),
+                    originalMessageNameID: item.text("OrgnlGrpInf/OrgnlMsgNmId"),
+                    originalInstructionID: item.text("OrgnlInstrId"), originalEndToEndID: item.text("OrgnlEndToEndId"),
+                    originalTransactionID: item.text("OrgnlTxId"), originalUETR: item.text("OrgnlUETR"),
+                    returnedAmount: try item.requiredAmount("RtrdIntrBkSttlmAmt"),
+                    interbankSettlementDate: item.text("IntrBkSttlmDt"),
+                    chargeBearer: item.text("ChrgBr"), instructingAgentBIC: item.bic("InstgAgt"),
+                    instructedAgentBIC: item.bic("InstdAgt"),
+                    reasonCode: item.text("RtrRsnInf/Rsn/Cd")))
         }
         self.transactions = transactions
     }
@@ -72,8 +84,9 @@ public struct PaymentReturn: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("PmtRtr") { xml in
-                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
-                                          settlementMethod: settlementMethod)
+                TransferGroupHeader.write(
+                    &xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                    settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("TxInf") { xml in
                         xml.optional("RtrId", tx.returnID)
@@ -92,7 +105,9 @@ public struct PaymentReturn: Hashable, Sendable {
                         xml.optional("ChrgBr", tx.chargeBearer)
                         if let bic = tx.instructingAgentBIC { xml.agent("InstgAgt", bic: bic) }
                         if let bic = tx.instructedAgentBIC { xml.agent("InstdAgt", bic: bic) }
-                        if let code = tx.reasonCode { xml.group("RtrRsnInf") { $0.group("Rsn") { $0.element("Cd", code) } } }
+                        if let code = tx.reasonCode {
+                            xml.group("RtrRsnInf") { $0.group("Rsn") { $0.element("Cd", code) } }
+                        }
                     }
                 }
             }

@@ -31,11 +31,14 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         /// Structured remittance: numbers of the referred documents (invoices).
         public var referredDocumentNumbers: [String]
 
-        public init(instructionID: String? = nil, endToEndID: String, transactionID: String? = nil, uetr: String? = nil,
-                    interbankSettlementAmount: ISOAmount, interbankSettlementDate: String? = nil, instructedAmount: ISOAmount? = nil,
-                    chargeBearer: String = "SHAR", instructingAgentBIC: String? = nil, instructedAgentBIC: String? = nil,
-                    debtorName: String? = nil, debtorAgentBIC: String?, creditorAgentBIC: String?, creditorName: String? = nil,
-                    purposeCode: String? = nil, unstructuredRemittance: [String] = [], referredDocumentNumbers: [String] = []) {
+        public init(
+            instructionID: String? = nil, endToEndID: String, transactionID: String? = nil, uetr: String? = nil,
+            interbankSettlementAmount: ISOAmount, interbankSettlementDate: String? = nil,
+            instructedAmount: ISOAmount? = nil,
+            chargeBearer: String = "SHAR", instructingAgentBIC: String? = nil, instructedAgentBIC: String? = nil,
+            debtorName: String? = nil, debtorAgentBIC: String?, creditorAgentBIC: String?, creditorName: String? = nil,
+            purposeCode: String? = nil, unstructuredRemittance: [String] = [], referredDocumentNumbers: [String] = []
+        ) {
             self.instructionID = instructionID
             self.endToEndID = endToEndID
             self.transactionID = transactionID
@@ -56,7 +59,10 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         }
     }
 
-    public init(messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", interbankSettlementDate: String? = nil, transactions: [Transaction]) {
+    public init(
+        messageID: String, creationDateTime: String, settlementMethod: String = "CLRG",
+        interbankSettlementDate: String? = nil, transactions: [Transaction]
+    ) {
         self.messageID = messageID
         self.creationDateTime = creationDateTime
         self.settlementMethod = settlementMethod
@@ -67,7 +73,9 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
     init(document: XMLElement) throws(ISOMessageError) {
         let root = try ElementReader(document, path: "Document").required("FIToFICstmrCdtTrf")
         let items = root.children("CdtTrfTxInf")
-        guard !items.isEmpty else { throw ISOMessageError(.missingElement, path: root.path + "/CdtTrfTxInf", "at least one transaction") }
+        guard !items.isEmpty else {
+            throw ISOMessageError(.missingElement, path: root.path + "/CdtTrfTxInf", "at least one transaction")
+        }
         let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: true)
         (messageID, creationDateTime, settlementMethod, interbankSettlementDate) =
             (header.messageID, header.creationDateTime, header.settlementMethod, header.interbankSettlementDate)
@@ -83,17 +91,22 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
             _ = try item.required("CdtrAgt").required("FinInstnId")
             _ = try item.required("Cdtr")
             let remittance = item.child("RmtInf")
-            transactions.append(Transaction(
-                instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID, transactionID: item.text("PmtId/TxId"),
-                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
-                interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
-                chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"), instructedAgentBIC: item.bic("InstdAgt"),
-                debtorName: item.text("Dbtr/Nm"), debtorAgentBIC: item.bic("DbtrAgt"), creditorAgentBIC: item.bic("CdtrAgt"),
-                creditorName: item.text("Cdtr/Nm"), purposeCode: item.text("Purp/Cd"),
-                unstructuredRemittance: remittance?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [],
-                referredDocumentNumbers: remittance?.element.children("Strd").flatMap { strd in
-                    strd.children("RfrdDocInf").compactMap { $0.value("Nb") }
-                } ?? []))
+            transactions.append(
+                Transaction(
+                    instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID,
+                    transactionID: item.text("PmtId/TxId"),
+                    uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
+                    interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
+                    chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"),
+                    instructedAgentBIC: item.bic("InstdAgt"),
+                    debtorName: item.text("Dbtr/Nm"), debtorAgentBIC: item.bic("DbtrAgt"),
+                    creditorAgentBIC: item.bic("CdtrAgt"),
+                    creditorName: item.text("Cdtr/Nm"), purposeCode: item.text("Purp/Cd"),
+                    unstructuredRemittance: remittance?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() }
+                        ?? [],
+                    referredDocumentNumbers: remittance?.element.children("Strd").flatMap { strd in
+                        strd.children("RfrdDocInf").compactMap { $0.value("Nb") }
+                    } ?? []))
         }
         self.transactions = transactions
     }
@@ -101,8 +114,9 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("FIToFICstmrCdtTrf") { xml in
-                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
-                                          interbankSettlementDate: interbankSettlementDate, settlementMethod: settlementMethod)
+                TransferGroupHeader.write(
+                    &xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                    interbankSettlementDate: interbankSettlementDate, settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("CdtTrfTxInf") { xml in
                         xml.group("PmtId") { xml in

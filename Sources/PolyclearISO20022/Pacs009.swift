@@ -55,8 +55,10 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
         public var debtor: Institution
         public var creditor: Institution
 
-        public init(instructionID: String?, endToEndID: String, uetr: String?, interbankSettlementAmount: ISOAmount,
-                    interbankSettlementDate: String?, debtor: Institution, creditor: Institution) {
+        public init(
+            instructionID: String?, endToEndID: String, uetr: String?, interbankSettlementAmount: ISOAmount,
+            interbankSettlementDate: String?, debtor: Institution, creditor: Institution
+        ) {
             self.instructionID = instructionID
             self.endToEndID = endToEndID
             self.uetr = uetr
@@ -67,7 +69,9 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
         }
     }
 
-    public init(messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", transactions: [Transaction]) {
+    public init(
+        messageID: String, creationDateTime: String, settlementMethod: String = "CLRG", transactions: [Transaction]
+    ) {
         self.messageID = messageID
         self.creationDateTime = creationDateTime
         self.settlementMethod = settlementMethod
@@ -78,13 +82,18 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
         let root = try ElementReader(document, path: "Document").required("FICdtTrf")
         let items = root.children("CdtTrfTxInf")
         let header = try TransferGroupHeader(root, transactions: items.count, atLeastOne: true)
-        (messageID, creationDateTime, settlementMethod) = (header.messageID, header.creationDateTime, header.settlementMethod)
+        (messageID, creationDateTime, settlementMethod) = (
+            header.messageID, header.creationDateTime, header.settlementMethod
+        )
         var transactions: [Transaction] = []
         for item in items {
-            transactions.append(Transaction(
-                instructionID: item.text("PmtId/InstrId"), endToEndID: try item.requiredText("PmtId/EndToEndId"), uetr: item.text("PmtId/UETR"),
-                interbankSettlementAmount: try item.requiredAmount("IntrBkSttlmAmt"), interbankSettlementDate: item.text("IntrBkSttlmDt"),
-                debtor: Institution(try item.required("Dbtr")), creditor: Institution(try item.required("Cdtr"))))
+            transactions.append(
+                Transaction(
+                    instructionID: item.text("PmtId/InstrId"), endToEndID: try item.requiredText("PmtId/EndToEndId"),
+                    uetr: item.text("PmtId/UETR"),
+                    interbankSettlementAmount: try item.requiredAmount("IntrBkSttlmAmt"),
+                    interbankSettlementDate: item.text("IntrBkSttlmDt"),
+                    debtor: Institution(try item.required("Dbtr")), creditor: Institution(try item.required("Cdtr"))))
         }
         self.transactions = transactions
     }
@@ -92,8 +101,9 @@ public struct FinancialInstitutionCreditTransfer: Hashable, Sendable {
     public func write(_ xml: inout XMLWriter) {
         xml.group("Document", attributes: ["xmlns": ISONamespace.of(Self.messageDefinition)]) { xml in
             xml.group("FICdtTrf") { xml in
-                TransferGroupHeader.write(&xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
-                                          settlementMethod: settlementMethod)
+                TransferGroupHeader.write(
+                    &xml, messageID: messageID, creationDateTime: creationDateTime, count: transactions.count,
+                    settlementMethod: settlementMethod)
                 for tx in transactions {
                     xml.group("CdtTrfTxInf") { xml in
                         xml.group("PmtId") { xml in

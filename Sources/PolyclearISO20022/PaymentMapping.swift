@@ -44,17 +44,32 @@ public struct ISOPaymentMapper: Sendable {
         guard let payeeText = tx.creditorAgentBIC, let payee = BIC(payeeText) else {
             return .failure(ISORefusal("RC01", "CdtrAgt needs a valid BICFI"))
         }
-        guard let payerCurrency = currencyOf(payer) else { return .failure(ISORefusal(PaymentRejection.unknownPayer.statusReasonCode, "the debtor agent is not a participant")) }
-        guard let payeeCurrency = currencyOf(payee) else { return .failure(ISORefusal(PaymentRejection.unknownPayee.statusReasonCode, "the creditor agent is not a participant")) }
-        guard Self.chargeBearers.contains(tx.chargeBearer) else { return .failure(ISORefusal("FF01", "ChrgBr must be DEBT, CRED, SHAR or SLEV")) }
+        guard let payerCurrency = currencyOf(payer) else {
+            return .failure(
+                ISORefusal(PaymentRejection.unknownPayer.statusReasonCode, "the debtor agent is not a participant"))
+        }
+        guard let payeeCurrency = currencyOf(payee) else {
+            return .failure(
+                ISORefusal(PaymentRejection.unknownPayee.statusReasonCode, "the creditor agent is not a participant"))
+        }
+        guard Self.chargeBearers.contains(tx.chargeBearer) else {
+            return .failure(ISORefusal("FF01", "ChrgBr must be DEBT, CRED, SHAR or SLEV"))
+        }
         // Which side the amount fixes.
         var chosen: (ISOAmount, AmountSide)?
         for amount in [tx.interbankSettlementAmount, tx.instructedAmount].compactMap({ $0 }) where chosen == nil {
-            if amount.currency == payerCurrency.description { chosen = (amount, .payerDebit) }
-            else if amount.currency == payeeCurrency.description { chosen = (amount, .payeeCredit) }
+            if amount.currency == payerCurrency.description {
+                chosen = (amount, .payerDebit)
+            } else if amount.currency == payeeCurrency.description {
+                chosen = (amount, .payeeCredit)
+            }
         }
         guard let (amount, side) = chosen else {
-            return .failure(ISORefusal("AM11", "the amount must be in the debtor agent's (\(payerCurrency)) or creditor agent's (\(payeeCurrency)) currency"))
+            return .failure(
+                ISORefusal(
+                    "AM11",
+                    "the amount must be in the debtor agent's (\(payerCurrency)) or creditor agent's (\(payeeCurrency)) currency"
+                ))
         }
         let currency = currencies[side == .payerDebit ? payerCurrency : payeeCurrency]!
         let minor: Int64
@@ -64,33 +79,51 @@ public struct ISOPaymentMapper: Sendable {
         guard let invoice = tx.referredDocumentNumbers.first else {
             return .failure(ISORefusal("RR07", "a trade payment needs RmtInf/Strd/RfrdDocInf/Nb (the invoice number)"))
         }
-        guard let purpose = tx.purposeCode else { return .failure(ISORefusal("RR07", "a trade payment needs Purp/Cd (e.g. GDDS)")) }
-        return .success(PaymentInstruction(
-            id: uetr, payer: payer, payee: payee, amountMinor: minor, amountSide: side, endToEndID: tx.endToEndID, uetr: uetr,
-            trade: TradeReference(invoiceNumber: invoice, purposeCode: purpose, freeText: tx.unstructuredRemittance.first.map { String($0.prefix(140)) }),
-            debtorName: tx.debtorName.map { String($0.prefix(140)) }, creditorName: tx.creditorName.map { String($0.prefix(140)) }))
+        guard let purpose = tx.purposeCode else {
+            return .failure(ISORefusal("RR07", "a trade payment needs Purp/Cd (e.g. GDDS)"))
+        }
+        return .success(
+            PaymentInstruction(
+                id: uetr, payer: payer, payee: payee, amountMinor: minor, amountSide: side, endToEndID: tx.endToEndID,
+                uetr: uetr,
+                trade: TradeReference(
+                    invoiceNumber: invoice, purposeCode: purpose,
+                    freeText: tx.unstructuredRemittance.first.map { String($0.prefix(140)) }),
+                debtorName: tx.debtorName.map { String($0.prefix(140)) },
+                creditorName: tx.creditorName.map { String($0.prefix(140)) }))
     }
 
     /// pacs.004: `originalPayee` and its currency come from the hub (the original payment);
     /// the returned amount must be in the currency the original payment credited.
-    public func returnInstruction(_ tx: PaymentReturn.Transaction, sender: BIC, messageID: String, index: Int,
-                                  originalPayeeCurrency: (UInt128) -> CurrencyCode?) -> Result<PaymentReturnInstruction, ISORefusal> {
+    public func returnInstruction(
+        _ tx: PaymentReturn.Transaction, sender: BIC, messageID: String, index: Int,
+        originalPayeeCurrency: (UInt128) -> CurrencyCode?
+    ) -> Result<PaymentReturnInstruction, ISORefusal> {
         guard let uetrText = tx.originalUETR, let originalID = UETR.parse(uetrText) else {
             return .failure(ISORefusal("FF01", "OrgnlUETR must name the returned payment (a version-4 UUID)"))
         }
-        guard let currencyCode = originalPayeeCurrency(originalID) else { return .failure(ISORefusal("NARR", "no such payment")) }
+        guard let currencyCode = originalPayeeCurrency(originalID) else {
+            return .failure(ISORefusal("NARR", "no such payment"))
+        }
         guard tx.returnedAmount.currency == currencyCode.description else {
-            return .failure(ISORefusal("AM11", "RtrdIntrBkSttlmAmt must be in \(currencyCode), the currency the payment credited"))
+            return .failure(
+                ISORefusal("AM11", "RtrdIntrBkSttlmAmt must be in \(currencyCode), the currency the payment credited"))
         }
         let minor: Int64
-        do { minor = try Money(parsing: tx.returnedAmount.value, currency: currencies[currencyCode]!, sign: .positive).minorUnits } catch {
+        do {
+            minor = try Money(parsing: tx.returnedAmount.value, currency: currencies[currencyCode]!, sign: .positive)
+                .minorUnits
+        } catch {
             return .failure(ISORefusal("AM12", "amount: \(error)"))
         }
         guard let reason = tx.reasonCode else { return .failure(ISORefusal("FF01", "RtrRsnInf/Rsn/Cd is required")) }
         // The reverse payment's id and UETR: a version-4 UUID derived from sender, message
         // and position, so the same message always describes the same return.
         let id = Self.derivedUUID("\(sender) \(messageID) \(index)")
-        return .success(PaymentReturnInstruction(id: id, originalID: originalID, amountMinor: minor, uetr: id, reasonCode: reason, actor: .participant(sender)))
+        return .success(
+            PaymentReturnInstruction(
+                id: id, originalID: originalID, amountMinor: minor, uetr: id, reasonCode: reason,
+                actor: .participant(sender)))
     }
 
     /// A version-4-shaped UUID from text (two FNV-1a halves; not random, not secret).

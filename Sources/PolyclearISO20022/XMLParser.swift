@@ -23,7 +23,10 @@ public struct XMLElement: Sendable, Hashable {
     public var children: [XMLElement]
     public var text: String
 
-    public init(namespace: String, name: String, attributes: [String: String] = [:], children: [XMLElement] = [], text: String = "") {
+    public init(
+        namespace: String, name: String, attributes: [String: String] = [:], children: [XMLElement] = [],
+        text: String = ""
+    ) {
         self.namespace = namespace
         self.name = name
         self.attributes = attributes
@@ -87,9 +90,12 @@ public enum XMLParser {
         for (index, byte) in bytes.enumerated() {
             if byte == 0x0A { line += 1 }
             let isControl = byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
-            let isNonCharacter = byte == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
+            let isNonCharacter =
+                byte == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF
+                && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
             if isControl || isNonCharacter {
-                throw XMLParseError(code: .forbiddenCharacter, line: line, reason: "a character XML 1.0 forbids (byte \(index))")
+                throw XMLParseError(
+                    code: .forbiddenCharacter, line: line, reason: "a character XML 1.0 forbids (byte \(index))")
             }
         }
         var reader = XMLReader(bytes: bytes, limits: limits)
@@ -98,7 +104,8 @@ public enum XMLParser {
 
     /// XML 1.0's Char production.
     static func isXMLCharacter(_ value: UInt32) -> Bool {
-        value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0xD7FF).contains(value) || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
+        value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0xD7FF).contains(value)
+            || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
     }
 
     public static func parse(_ text: String, limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
@@ -120,7 +127,9 @@ private struct XMLReader {
         self.limits = limits
     }
 
-    func fail(_ code: XMLParseError.Code, _ reason: String) -> XMLParseError { XMLParseError(code: code, line: line, reason: reason) }
+    func fail(_ code: XMLParseError.Code, _ reason: String) -> XMLParseError {
+        XMLParseError(code: code, line: line, reason: reason)
+    }
 
     var isAtEnd: Bool { offset >= bytes.count }
     func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < bytes.count ? bytes[offset + ahead] : nil }
@@ -180,14 +189,19 @@ private struct XMLReader {
     /// `<?xml version="1.0" encoding="UTF-8"?>`: only UTF-8 (or no encoding) is accepted.
     func checkDeclaration(_ content: ArraySlice<UInt8>) throws(XMLParseError) {
         let text = String(decoding: content, as: UTF8.self)
-        guard text.hasPrefix("xml ") || text.hasPrefix("xml\t") || text.hasPrefix("xml\n") || text.hasPrefix("xml\r") else { return }
+        guard text.hasPrefix("xml ") || text.hasPrefix("xml\t") || text.hasPrefix("xml\n") || text.hasPrefix("xml\r")
+        else { return }
         let words = Array(text.utf8)
         let key = Array("encoding".utf8)
-        if let start = (0..<max(0, words.count - key.count + 1)).first(where: { words[$0..<$0 + key.count].elementsEqual(key) }) {
+        if let start = (0..<max(0, words.count - key.count + 1)).first(where: {
+            words[$0..<$0 + key.count].elementsEqual(key)
+        }) {
             let after = String(decoding: words[(start + key.count)...], as: UTF8.self)
             let rest = after.drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
             let encoding = rest.prefix { $0 != "\"" && $0 != "'" }.uppercased()
-            guard encoding == "UTF-8" || encoding == "UTF8" else { throw fail(.notUTF8, "encoding \(encoding) is not supported; send UTF-8") }
+            guard encoding == "UTF-8" || encoding == "UTF8" else {
+                throw fail(.notUTF8, "encoding \(encoding) is not supported; send UTF-8")
+            }
         }
     }
 
@@ -203,15 +217,19 @@ private struct XMLReader {
 
     static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || byte >= 0x80
+            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: ":") || byte >= 0x80
     }
 
     mutating func name() throws(XMLParseError) -> String {
         let start = offset
         while let byte = peek(), Self.isNameByte(byte) { advance() }
-        guard offset > start, let first = bytes[start...].first, !(first >= 48 && first <= 57), first != UInt8(ascii: "-"), first != UInt8(ascii: ".")
+        guard offset > start, let first = bytes[start...].first, !(first >= 48 && first <= 57),
+            first != UInt8(ascii: "-"), first != UInt8(ascii: ".")
         else { throw fail(.malformed, "expected a name") }
-        guard let text = String(validating: bytes[start..<offset], as: UTF8.self) else { throw fail(.notUTF8, "a name is not UTF-8") }
+        guard let text = String(validating: bytes[start..<offset], as: UTF8.self) else {
+            throw fail(.notUTF8, "a name is not UTF-8")
+        }
         return text
     }
 
@@ -229,7 +247,9 @@ private struct XMLReader {
     mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
         guard depth <= limits.maxDepth else { throw fail(.tooDeep, "elements nest deeper than \(limits.maxDepth)") }
         elementCount += 1
-        guard elementCount <= limits.maxElements else { throw fail(.tooManyElements, "more than \(limits.maxElements) elements") }
+        guard elementCount <= limits.maxElements else {
+            throw fail(.tooManyElements, "more than \(limits.maxElements) elements")
+        }
         advance()  // <
         let qualified = try name()
         var rawAttributes: [(String, String)] = []
@@ -261,9 +281,13 @@ private struct XMLReader {
             guard !isAtEnd else { throw fail(.malformed, "unterminated attribute \(attributeName)") }
             let value = try decodeText(bytes[start..<offset])
             advance()
-            guard !rawAttributes.contains(where: { $0.0 == attributeName }) else { throw fail(.malformed, "attribute \(attributeName) repeated") }
+            guard !rawAttributes.contains(where: { $0.0 == attributeName }) else {
+                throw fail(.malformed, "attribute \(attributeName) repeated")
+            }
             rawAttributes.append((attributeName, value))
-            guard rawAttributes.count <= limits.maxAttributesPerElement else { throw fail(.malformed, "too many attributes on <\(qualified)>") }
+            guard rawAttributes.count <= limits.maxAttributesPerElement else {
+                throw fail(.malformed, "too many attributes on <\(qualified)>")
+            }
         }
         // Namespace declarations first: they apply to this element and its attributes.
         let bindingsBefore = bindings.count
@@ -275,7 +299,8 @@ private struct XMLReader {
                 bindings.append((String(attributeName.dropFirst(6)), value))
             }
         }
-        for (attributeName, value) in rawAttributes where attributeName != "xmlns" && !attributeName.hasPrefix("xmlns:") {
+        for (attributeName, value) in rawAttributes where attributeName != "xmlns" && !attributeName.hasPrefix("xmlns:")
+        {
             let (prefix, local) = Self.split(attributeName)
             if !prefix.isEmpty { _ = try resolve(prefix) }
             attributes[local] = value
@@ -306,7 +331,9 @@ private struct XMLReader {
             } else if startsWith("<![CDATA[") {
                 advance(9)
                 let range = try skip(past: "]]>", what: "CDATA section")
-                guard let chunk = String(validating: bytes[range], as: UTF8.self) else { throw fail(.notUTF8, "CDATA is not UTF-8") }
+                guard let chunk = String(validating: bytes[range], as: UTF8.self) else {
+                    throw fail(.notUTF8, "CDATA is not UTF-8")
+                }
                 text += chunk
             } else if startsWith("<!") {
                 throw fail(.dtdForbidden, "markup declarations are not accepted")
@@ -347,11 +374,17 @@ private struct XMLReader {
             case "quot": output.append(UInt8(ascii: "\""))
             case "apos": output.append(UInt8(ascii: "'"))
             default:
-                let scalarValue: UInt32? = if entity.hasPrefix("#x") { UInt32(entity.dropFirst(2), radix: 16) }
-                    else if entity.hasPrefix("#") { UInt32(entity.dropFirst(1)) } else { nil }
+                let scalarValue: UInt32? =
+                    if entity.hasPrefix("#x") { UInt32(entity.dropFirst(2), radix: 16) } else if entity.hasPrefix("#") {
+                        UInt32(entity.dropFirst(1))
+                    } else { nil }
                 guard let scalarValue else { throw fail(.undeclaredEntity, "entity &\(entity); is not declared") }
-                guard let scalar = Unicode.Scalar(scalarValue) else { throw fail(.malformed, "bad character reference &\(entity);") }
-                guard XMLParser.isXMLCharacter(scalarValue) else { throw fail(.forbiddenCharacter, "&\(entity); is a character XML 1.0 forbids") }
+                guard let scalar = Unicode.Scalar(scalarValue) else {
+                    throw fail(.malformed, "bad character reference &\(entity);")
+                }
+                guard XMLParser.isXMLCharacter(scalarValue) else {
+                    throw fail(.forbiddenCharacter, "&\(entity); is a character XML 1.0 forbids")
+                }
                 output.append(contentsOf: Array(String(Character(scalar)).utf8))
             }
             index = semicolon + 1
@@ -365,7 +398,9 @@ extension StringProtocol {
     /// Without leading and trailing XML white space (space, tab, CR, LF).
     func trimmingXMLSpace() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
         return String(self[first...last])
     }
 }

@@ -56,7 +56,9 @@ public struct XMLWriter: Sendable {
     }
 
     /// `<name>…</name>` around whatever `body` writes.
-    public mutating func group(_ name: String, attributes: KeyValuePairs<String, String> = [:], _ body: (inout XMLWriter) -> Void) {
+    public mutating func group(
+        _ name: String, attributes: KeyValuePairs<String, String> = [:], _ body: (inout XMLWriter) -> Void
+    ) {
         open(name, attributes: attributes)
         body(&self)
         close(name)

@@ -6,14 +6,18 @@ import PostgresNIO
 public enum PostgresAdmin {
     /// Runs one statement on the database at `url`.
     public static func execute(_ sql: String, url: String) async throws {
-        try await withConnection(url) { connection in _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger) }
+        try await withConnection(url) { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger)
+        }
     }
 
     /// Runs a query and counts the rows it returns.
     public static func count(_ sql: String, url: String) async throws -> Int {
         try await withConnection(url) { connection in
             var rows = 0
-            for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger) { rows += 1 }
+            for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: connection.logger) {
+                rows += 1
+            }
             return rows
         }
     }
@@ -31,7 +35,9 @@ public enum PostgresAdmin {
     }
 
     /// One short connection for `body`, closed afterwards (no pool: nothing outlives the call).
-    static func withConnection<T: Sendable>(_ url: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    static func withConnection<T: Sendable>(
+        _ url: String, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         guard let configuration = PostgresURL.configuration(url) else { throw PostgresAdminError.badURL }
         var logger = Logger(label: "polyclear.postgres.admin")
         logger.logLevel = .critical

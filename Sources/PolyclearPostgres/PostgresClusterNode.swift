@@ -23,7 +23,6 @@ import Synchronization
 public final class PostgresClusterNode: HubAccess {
     public enum Role: String, Sendable { case starting, follower, writer }
 
-
     struct Replica { var hub: HubStateMachine; var lastSequence: Int64 }
 
     struct State {
@@ -54,12 +53,18 @@ public final class PostgresClusterNode: HubAccess {
     ///     writer blocks writes (failover takes this plus one poll).
     ///   - onCommit: the audit events of each commit (as the writer, or replayed as a follower).
     ///   - readPoolSize: the most connections statement reads hold at once.
-    public init(url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100, readPoolSize: Int = 4,
-                logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }) throws(StoreError) {
+    public init(
+        url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100,
+        readPoolSize: Int = 4,
+        logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }
+    ) throws(StoreError) {
         guard let servers = PostgresURL.servers(url) else {
-            throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
+            throw StoreError(
+                .ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
-        guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else { throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms") }
+        guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else {
+            throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms")
+        }
         self.nodeID = UUIDText.format(UInt128.random(in: 1...UInt128.max))
         self.url = url
         self.configuration = configuration
@@ -85,8 +90,10 @@ public final class PostgresClusterNode: HubAccess {
         return try await writer.read(body)
     }
 
-    public func submit<T: Sendable>(_ commands: [HubCommand],
-                                    answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws(WriterError) -> T {
+    public func submit<T: Sendable>(
+        _ commands: [HubCommand],
+        answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+    ) async throws(WriterError) -> T {
         guard let writer = state.withLock({ $0.writer }) else { throw .notWriter }
         return try await writer.submit(commands, answering: body)
     }
@@ -106,11 +113,11 @@ public final class PostgresClusterNode: HubAccess {
 
     public var nodeStatus: HubNodeStatus {
         state.withLock { state in
-            HubNodeStatus(role: state.role.rawValue, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
-                          appliedSequence: state.replica?.lastSequence)
+            HubNodeStatus(
+                role: state.role.rawValue, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
+                appliedSequence: state.replica?.lastSequence)
         }
     }
-
 
     // MARK: Running
 
@@ -165,8 +172,10 @@ public final class PostgresClusterNode: HubAccess {
     /// take over sooner, and the fencing epoch (taken with full synchronous commit) refuses the
     /// old writer's commits.
     func connect() async throws -> PostgresConnection {
-        try await PostgresDatabase.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger)
-            .configured("SET synchronous_commit = local", logger: pgLogger)
+        try await PostgresDatabase.connect(
+            servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger
+        )
+        .configured("SET synchronous_commit = local", logger: pgLogger)
     }
 
     /// As a follower: loads the replica and keeps it current; true once this node holds the
@@ -182,7 +191,9 @@ public final class PostgresClusterNode: HubAccess {
         let loaded = try await PostgresHubLog.replay(into: &hub, after: 0, on: connection, logger: pgLogger)
         if loaded > 0 {
             hub.outcomeCommitted()
-            try hub.verifyReplay(against: try await PostgresLedgerTables.restoreLedger(connection, logger: pgLogger), in: PostgresErrors.redacted(url))
+            try hub.verifyReplay(
+                against: try await PostgresLedgerTables.restoreLedger(connection, logger: pgLogger),
+                in: PostgresErrors.redacted(url))
         }
         state.withLock { state in
             state.replica = Replica(hub: hub, lastSequence: loaded)
@@ -218,10 +229,10 @@ public final class PostgresClusterNode: HubAccess {
         }
     }
 
-
     /// Takes (or renews) the lease if it is free, expired or ours; otherwise notes who holds it.
     func tryAcquireLease(endpoint: String, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             UPDATE writer_fence SET holder = \(nodeID), endpoint = \(endpoint),
                 lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
             WHERE id = 1 AND (holder IS NULL OR holder = \(nodeID) OR lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
@@ -229,7 +240,9 @@ public final class PostgresClusterNode: HubAccess {
             """, logger: pgLogger)
         for try await _ in rows.decode(Int64.self) { return true }
         for try await (holder, endpoint) in try await connection.query(
-            "SELECT holder, endpoint FROM writer_fence WHERE id = 1 AND lease_expires_at >= clock_timestamp()", logger: pgLogger).decode((String?, String?).self) {
+            "SELECT holder, endpoint FROM writer_fence WHERE id = 1 AND lease_expires_at >= clock_timestamp()",
+            logger: pgLogger
+        ).decode((String?, String?).self) {
             let parsed = endpoint.flatMap(Self.parseEndpoint)
             state.withLock { $0.writerEndpoint = holder == nil ? nil : parsed }
             return false
@@ -249,7 +262,8 @@ public final class PostgresClusterNode: HubAccess {
         // The default commit deadline (10 s): a shorter one would recover sooner after a
         // primary crash, but abandons slow, legitimate commits under load (debug builds in CI
         // take seconds per batch beside a synchronous standby).
-        let store = try PostgresHubStore(url: url, configuration: configuration, leaseHolder: nodeID, operations: logger)
+        let store = try PostgresHubStore(
+            url: url, configuration: configuration, leaseHolder: nodeID, operations: logger)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
@@ -261,7 +275,9 @@ public final class PostgresClusterNode: HubAccess {
             }
         }
         let (own, sequence) = try handOver(to: store, writer: writer)
-        logger.notice("cluster node \(nodeID): took the writer role at log sequence \(sequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")")
+        logger.notice(
+            "cluster node \(nodeID): took the writer role at log sequence \(sequence), serving writes at \(own.map { "\($0.host):\($0.port)" } ?? "?")"
+        )
         if isShuttingDown { writer.shutdown() }
         // On a thread of its own: the writer's work on the shared pool must not delay renewals.
         let renewal = Task(executorPreference: ThreadTaskExecutor.lease) { await self.keepLease(writer: writer) }
@@ -279,7 +295,9 @@ public final class PostgresClusterNode: HubAccess {
     /// replica moves into the store. A function of its own so that no reference to the replica
     /// outlives it: the store's must be the only one, or the writer's first change would copy
     /// the whole hub (and keep two of it in memory).
-    func handOver(to store: PostgresHubStore, writer: Writer<PostgresHubStore>) throws -> (own: (host: String, port: Int)?, sequence: Int64) {
+    func handOver(
+        to store: PostgresHubStore, writer: Writer<PostgresHubStore>
+    ) throws -> (own: (host: String, port: Int)?, sequence: Int64) {
         let (own, replica) = state.withLock { state -> ((host: String, port: Int)?, Replica?) in
             guard let replica = state.replica else { return (nil, nil) }
             state.replica = nil
@@ -305,10 +323,12 @@ public final class PostgresClusterNode: HubAccess {
             do {
                 if connection == nil || connection!.isClosed { connection = try await connect() }
                 var held = false
-                for try await _ in try await connection!.query("""
+                for try await _ in try await connection!.query(
+                    """
                     UPDATE writer_fence SET lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
                     WHERE id = 1 AND holder = \(nodeID) RETURNING epoch
-                    """, logger: pgLogger).decode(Int64.self) { held = true }
+                    """, logger: pgLogger
+                ).decode(Int64.self) { held = true }
                 if !held {
                     logger.warning("cluster node \(nodeID): another node took the writer lease; stepping down")
                     writer.shutdown()
@@ -321,7 +341,8 @@ public final class PostgresClusterNode: HubAccess {
                 // a connection to the same (crashed) server. Its retries read back and go on.
                 writer.store.abandonCommitAttempt()
                 if ContinuousClock.now - lastRenewed > .seconds(leaseSeconds * 0.8) {
-                    logger.warning("cluster node \(nodeID): cannot renew the writer lease (\(describe(error))); stepping down")
+                    logger.warning(
+                        "cluster node \(nodeID): cannot renew the writer lease (\(describe(error))); stepping down")
                     writer.shutdown()
                     return
                 }
@@ -332,7 +353,9 @@ public final class PostgresClusterNode: HubAccess {
     /// Gives the lease up (graceful shutdown), so another node need not wait for it to expire.
     func releaseLease() async {
         guard let connection = try? await connect() else { return }
-        _ = try? await connection.query("UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)", logger: pgLogger)
+        _ = try? await connection.query(
+            "UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)",
+            logger: pgLogger)
         try? await connection.close()
     }
 

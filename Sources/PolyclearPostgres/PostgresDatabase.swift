@@ -32,11 +32,17 @@ final class PostgresDatabase: Sendable {
     /// How long a commit or restore is retried after failures worth another attempt.
     let retryBudgetSeconds: Double
 
-    init(url: String, readPoolSize: Int, commitDeadlineSeconds: Double, restoreDeadlineSeconds: Double, retryBudgetSeconds: Double,
-         operations: Logger?) throws(StoreError) {
-        guard (1...100).contains(readPoolSize) else { throw StoreError(.ioFailure, "the read pool size must be 1...100") }
+    init(
+        url: String, readPoolSize: Int, commitDeadlineSeconds: Double, restoreDeadlineSeconds: Double,
+        retryBudgetSeconds: Double,
+        operations: Logger?
+    ) throws(StoreError) {
+        guard (1...100).contains(readPoolSize) else {
+            throw StoreError(.ioFailure, "the read pool size must be 1...100")
+        }
         guard let servers = PostgresURL.servers(url) else {
-            throw StoreError(.ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
+            throw StoreError(
+                .ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
         self.url = url
         self.servers = servers
@@ -45,7 +51,8 @@ final class PostgresDatabase: Sendable {
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
         self.retryBudgetSeconds = retryBudgetSeconds
         let logger = self.logger
-        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(servers, id: id, logger: logger) }
+        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(servers, id: id, logger: logger)
+        }
     }
 
     static func quietLogger() -> Logger {
@@ -76,7 +83,9 @@ final class PostgresDatabase: Sendable {
                 guard servers.requiresPrimary else { return connection }
                 var isStandby = true
                 do {
-                    for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) { isStandby = value }
+                    for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger)
+                        .decode(Bool.self)
+                    { isStandby = value }
                 } catch {
                     try? await connection.close()
                     throw error
@@ -91,8 +100,12 @@ final class PostgresDatabase: Sendable {
         throw lastError ?? PostgresErrors.NoPrimary(tried: 0)
     }
 
-    static func connect(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {
-        let connection = try await PostgresDeadline.withDeadline(seconds: 5, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }) {
+    static func connect(
+        _ configuration: PostgresConnection.Configuration, id: Int, logger: Logger
+    ) async throws -> PostgresConnection {
+        let connection = try await PostgresDeadline.withDeadline(
+            seconds: 5, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }
+        ) {
             try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
         // A writer paused inside its commit (SIGSTOP, a stalled VM) must not keep the fence row
@@ -135,7 +148,9 @@ final class PostgresDatabase: Sendable {
 
     /// Closes and forgets the writer's connection (the next attempt reconnects).
     func dropWriterConnection() {
-        if let connection = writerConnection.withLock({ current in defer { current = nil }; return current }) {
+        if let connection = writerConnection.withLock({ current in
+            defer { current = nil }; return current
+        }) {
             Task { try? await connection.close() }
         }
     }
@@ -154,8 +169,10 @@ final class PostgresDatabase: Sendable {
     /// committed: true ends the loop, false retries; it throws a `StoreError` to refuse (say,
     /// another writer's commit in its place), and any other error of its own counts as "not
     /// known yet". So a batch is never half-applied and never applied twice.
-    func commit(_ name: String, landed: @escaping () async throws -> Bool,
-                attempt: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+    func commit(
+        _ name: String, landed: @escaping () async throws -> Bool,
+        attempt: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async throws {
         func hasLanded() async throws -> Bool {
             do { return try await landed() } catch let refusal as StoreError { throw refusal } catch { return false }
         }
@@ -164,10 +181,14 @@ final class PostgresDatabase: Sendable {
             if retries.attempts > 0, try await hasLanded() { return }
             do {
                 defer { abandonAttempt.withLock { $0 = nil } }
-                try await PostgresDeadline.withDeadline(seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
-                                                        abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }) {
+                try await PostgresDeadline.withDeadline(
+                    seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
+                    abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }
+                ) {
                     try await self.onWriterConnection { connection in
-                        try await connection.withTransaction(logger: self.logger) { connection in try await attempt(connection) }
+                        try await connection.withTransaction(logger: self.logger) { connection in
+                            try await attempt(connection)
+                        }
                     }
                 }
                 return
@@ -178,9 +199,14 @@ final class PostgresDatabase: Sendable {
                 // disk or a synchronous standby) when the check above found nothing: the retry
                 // then meets its own rows (unique violation). Check again before giving up.
                 if retries.attempts > 0 || PostgresErrors.isUniqueViolation(error), try await hasLanded() { return }
-                guard PostgresErrors.isRetryable(error) else { throw StoreError(.ioFailure, "\(name) failed: \(PostgresErrors.describe(error))") }
+                guard PostgresErrors.isRetryable(error) else {
+                    throw StoreError(.ioFailure, "\(name) failed: \(PostgresErrors.describe(error))")
+                }
                 guard try await retries.pauseBeforeNextAttempt() else {
-                    throw StoreError(.ioFailure, "\(name) failed after \(retries.attempts) attempts in \(Int(retryBudgetSeconds)) s: \(PostgresErrors.describe(error))")
+                    throw StoreError(
+                        .ioFailure,
+                        "\(name) failed after \(retries.attempts) attempts in \(Int(retryBudgetSeconds)) s: \(PostgresErrors.describe(error))"
+                    )
                 }
             }
         }
@@ -192,14 +218,19 @@ final class PostgresDatabase: Sendable {
         var retries = RetryBudget(seconds: retryBudgetSeconds)
         while true {
             do {
-                return try await PostgresDeadline.withDeadline(seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }) {
+                return try await PostgresDeadline.withDeadline(
+                    seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }
+                ) {
                     try await self.onWriterConnection { connection in try await body(connection) }
                 }
             } catch let violation as LedgerInvariantViolation {
                 throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
             } catch {
                 guard PostgresErrors.isRetryable(error), try await retries.pauseBeforeNextAttempt() else {
-                    throw error as? StoreError ?? StoreError(.ioFailure, "PostgreSQL at \(PostgresErrors.redacted(url)): \(PostgresErrors.describe(error))")
+                    throw error as? StoreError
+                        ?? StoreError(
+                            .ioFailure,
+                            "PostgreSQL at \(PostgresErrors.redacted(url)): \(PostgresErrors.describe(error))")
                 }
             }
         }

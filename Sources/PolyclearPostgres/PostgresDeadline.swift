@@ -7,10 +7,12 @@ enum PostgresDeadline {
     /// the closure handed to `abandon` is called first; a body that ignores cancellation is
     /// left behind rather than waited for. `lateResult` gets a value the body produced after
     /// the deadline (to close a connection).
-    static func withDeadline<T: Sendable>(seconds: Double, onTimeout: @escaping @Sendable () -> Void,
-                                          lateResult: @escaping @Sendable (T) -> Void = { _ in },
-                                          abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
-                                          _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func withDeadline<T: Sendable>(
+        seconds: Double, onTimeout: @escaping @Sendable () -> Void,
+        lateResult: @escaping @Sendable (T) -> Void = { _ in },
+        abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let once = OnceFlag()
         return try await withCheckedThrowingContinuation { continuation in
             let work = Task {
@@ -43,5 +45,9 @@ struct DeadlineExceeded: Error {}
 /// True for the first caller of `claim()` only.
 final class OnceFlag: Sendable {
     private let done = Mutex(false)
-    func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+    func claim() -> Bool {
+        done.withLock { done in
+            defer { done = true }; return !done
+        }
+    }
 }

@@ -16,7 +16,9 @@ enum PostgresErrors {
     /// The store's own refusal inside a transaction (e.g. `fenced`), if that is what failed.
     static func storeError(in error: any Error) -> StoreError? {
         if let store = error as? StoreError { return store }
-        if let transaction = error as? PostgresTransactionError { return transaction.closureError.flatMap(storeError(in:)) }
+        if let transaction = error as? PostgresTransactionError {
+            return transaction.closureError.flatMap(storeError(in:))
+        }
         return nil
     }
 
@@ -55,7 +57,8 @@ enum PostgresErrors {
 
     static func describe(_ error: any Error) -> String {
         if let transaction = error as? PostgresTransactionError {
-            let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }.first
+            let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }
+                .first
             return inner.map(describe) ?? "transaction failed"
         }
         if let psql = error as? PSQLError {

@@ -40,10 +40,15 @@ public final class PostgresHubStore: HubStore {
     ///   - commitDeadlineSeconds: an attempt not finished by then is abandoned and retried.
     ///   - retryBudgetSeconds: how long a commit or restore is retried (`RetryBudget`).
     ///   - readPoolSize: the most connections reads (statements, checks) hold at once.
-    public init(url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-                retryBudgetSeconds: Double = 30, leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil) throws(StoreError) {
-        database = try PostgresDatabase(url: url, readPoolSize: readPoolSize, commitDeadlineSeconds: commitDeadlineSeconds,
-                                        restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds, operations: operations)
+    public init(
+        url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10,
+        restoreDeadlineSeconds: Double = 300,
+        retryBudgetSeconds: Double = 30, leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil
+    ) throws(StoreError) {
+        database = try PostgresDatabase(
+            url: url, readPoolSize: readPoolSize, commitDeadlineSeconds: commitDeadlineSeconds,
+            restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds,
+            operations: operations)
         self.configuration = configuration
         self.leaseHolder = leaseHolder
     }
@@ -54,7 +59,9 @@ public final class PostgresHubStore: HubStore {
 
     /// Applies the migrations not applied yet, in order, under an advisory lock.
     public func migrate() async throws {
-        try await database.onWriterConnection { connection in try await PostgresSchema.migrate(connection, logger: logger) }
+        try await database.onWriterConnection { connection in
+            try await PostgresSchema.migrate(connection, logger: logger)
+        }
     }
 
     /// Gives up the commit attempt in progress now, as its deadline would (its connection is
@@ -74,21 +81,31 @@ public final class PostgresHubStore: HubStore {
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
         let sequence = nextSequence.withLock { $0 }
         let logger = self.logger
-        try await database.commit("commit \(sequence)", landed: {
-            guard let stored = try await self.storedLog(sequence: sequence) else { return false }
-            guard stored == log else { throw StoreError(.fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role") }
-            return true
-        }, attempt: { connection in
-            try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
-            try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: logger)
-            if let events {
-                try await connection.query("INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))", logger: logger)
-            }
-            // Last, so that the fence row is locked only while the transaction commits: the
-            // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
-            // under load) would let the lease run out under a healthy writer.
-            try await self.checkFence(connection)
-        })
+        try await database.commit(
+            "commit \(sequence)",
+            landed: {
+                guard let stored = try await self.storedLog(sequence: sequence) else { return false }
+                guard stored == log else {
+                    throw StoreError(
+                        .fenced, "hub_log \(sequence) holds another writer's commit: this one lost the role")
+                }
+                return true
+            },
+            attempt: { connection in
+                try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
+                try await connection.query(
+                    "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
+                    logger: logger)
+                if let events {
+                    try await connection.query(
+                        "INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))",
+                        logger: logger)
+                }
+                // Last, so that the fence row is locked only while the transaction commits: the
+                // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
+                // under load) would let the lease run out under a healthy writer.
+                try await self.checkFence(connection)
+            })
         nextSequence.withLock { $0 = sequence + 1 }
     }
 
@@ -100,17 +117,21 @@ public final class PostgresHubStore: HubStore {
         let mine = fenceEpoch.load(ordering: .acquiring)
         guard mine != 0 else { return }
         var current: Int64 = -1
-        for try await value in try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR SHARE", logger: logger).decode(Int64.self) {
+        for try await value in try await connection.query(
+            "SELECT epoch FROM writer_fence WHERE id = 1 FOR SHARE", logger: logger
+        ).decode(Int64.self) {
             current = value
         }
         guard current == mine else {
-            throw StoreError(.fenced, "another writer took over (epoch \(current), this one \(mine)): this commit is refused")
+            throw StoreError(
+                .fenced, "another writer took over (epoch \(current), this one \(mine)): this commit is refused")
         }
     }
 
     func storedLog(sequence: Int64) async throws -> Data? {
         try await database.onReadConnection { connection in
-            let rows = try await connection.query("SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger)
+            let rows = try await connection.query(
+                "SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger)
             for try await buffer in rows.decode(ByteBuffer.self) { return Data(buffer.readableBytesView) }
             return nil
         }
@@ -127,14 +148,19 @@ public final class PostgresHubStore: HubStore {
         try await takeWriterRole(connection)
         // Moved out (`if var` binds the returned value itself): the replica must be the only
         // reference to its storage when it changes, or the change would copy all of it.
-        if var continued = continuation.withLock({ stored in defer { stored = nil }; return stored }) {
+        if var continued = continuation.withLock({ stored in
+            defer { stored = nil }; return stored
+        }) {
             // A follower taking over: its replica already holds the log through
             // `continued.lastSequence` (checked against the ledger tables when it loaded).
-            let lastSequence = try await PostgresHubLog.replay(into: &continued.hub, after: continued.lastSequence, on: connection, logger: logger)
+            let lastSequence = try await PostgresHubLog.replay(
+                into: &continued.hub, after: continued.lastSequence, on: connection, logger: logger)
             nextSequence.withLock { $0 = lastSequence + 1 }
             if lastSequence == 0 { return continued.hub }  // genesis is stored by the first commit
             continued.hub.outcomeCommitted()
-            if let violation = continued.hub.checkInvariants() { throw StoreError(.invariantViolated, violation.description) }
+            if let violation = continued.hub.checkInvariants() {
+                throw StoreError(.invariantViolated, violation.description)
+            }
             return continued.hub
         }
         var hub = HubStateMachine(configuration: configuration)
@@ -142,7 +168,9 @@ public final class PostgresHubStore: HubStore {
         nextSequence.withLock { $0 = lastSequence + 1 }
         if lastSequence == 0 { return hub }  // genesis is stored by the first commit
         hub.outcomeCommitted()
-        try hub.verifyReplay(against: try await PostgresLedgerTables.restoreLedger(connection, logger: logger), in: PostgresErrors.redacted(url))
+        try hub.verifyReplay(
+            against: try await PostgresLedgerTables.restoreLedger(connection, logger: logger),
+            in: PostgresErrors.redacted(url))
         return hub
     }
 
@@ -150,11 +178,12 @@ public final class PostgresHubStore: HubStore {
     /// either landed before this (and is read) or is refused by the fence.
     func takeWriterRole(_ connection: PostgresConnection) async throws {
         var epoch: Int64 = 0
-        let bump: PostgresQuery = if let leaseHolder {
-            "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 AND holder = \(leaseHolder) AND lease_expires_at > clock_timestamp() RETURNING epoch"
-        } else {
-            "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
-        }
+        let bump: PostgresQuery =
+            if let leaseHolder {
+                "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 AND holder = \(leaseHolder) AND lease_expires_at > clock_timestamp() RETURNING epoch"
+            } else {
+                "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
+            }
         for try await value in try await connection.query(bump, logger: logger).decode(Int64.self) { epoch = value }
         guard epoch != 0 else { throw StoreError(.fenced, "this node's writer lease expired before it took the role") }
         fenceEpoch.store(epoch, ordering: .releasing)
@@ -184,7 +213,9 @@ public final class PostgresHubStore: HubStore {
         } catch let error as StoreError {
             throw error
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {  // undefined table
-            throw StoreError(.notAPolyclearDatabase, "\(place) has no Polyclear tables (\(PostgresErrors.describe(error))): an empty or a foreign database")
+            throw StoreError(
+                .notAPolyclearDatabase,
+                "\(place) has no Polyclear tables (\(PostgresErrors.describe(error))): an empty or a foreign database")
         } catch {
             throw StoreError(.ioFailure, "PostgreSQL at \(place): \(PostgresErrors.describe(error))")
         }
@@ -198,7 +229,8 @@ public final class PostgresHubStore: HubStore {
         let logger = self.logger
         return try await database.onReadConnection { connection in
             try await PostgresLedgerTables.transfers(
-                where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3", binds: binds, limit: limit,
+                where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
+                binds: binds, limit: limit,
                 on: connection, logger: logger)
         }
     }
@@ -206,8 +238,12 @@ public final class PostgresHubStore: HubStore {
     public func events(limit: Int) async throws -> [HubEvent] {
         try await database.onReadConnection { connection in
             var found: [HubEvent] = []
-            for try await buffer in try await connection.query("SELECT events FROM hub_events ORDER BY sequence", logger: logger).decode(ByteBuffer.self) {
-                found.append(contentsOf: try HubLogCodec.decodeEvents(Data(buffer.readableBytesView)).prefix(limit - found.count))
+            for try await buffer in try await connection.query(
+                "SELECT events FROM hub_events ORDER BY sequence", logger: logger
+            ).decode(ByteBuffer.self) {
+                found.append(
+                    contentsOf: try HubLogCodec.decodeEvents(Data(buffer.readableBytesView)).prefix(limit - found.count)
+                )
                 if found.count >= limit { break }
             }
             return found

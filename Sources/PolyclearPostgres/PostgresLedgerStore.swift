@@ -10,10 +10,13 @@ import PostgresNIO
 public final class PostgresLedgerStore: LedgerStore {
     let database: PostgresDatabase
 
-    public init(url: String, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-                retryBudgetSeconds: Double = 30) throws(StoreError) {
-        database = try PostgresDatabase(url: url, readPoolSize: 4, commitDeadlineSeconds: commitDeadlineSeconds,
-                                        restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds, operations: nil)
+    public init(
+        url: String, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
+        retryBudgetSeconds: Double = 30
+    ) throws(StoreError) {
+        database = try PostgresDatabase(
+            url: url, readPoolSize: 4, commitDeadlineSeconds: commitDeadlineSeconds,
+            restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds, operations: nil)
     }
 
     deinit { close() }
@@ -24,11 +27,16 @@ public final class PostgresLedgerStore: LedgerStore {
         guard !outcome.isEmpty else { return }
         let (database, logger) = (self.database, database.logger)
         let clock = Int64(bitPattern: outcome.lastTimestamp)
-        try await database.commit("commit", landed: {
-            try await database.onReadConnection { connection in try await PostgresLedgerTables.lastTimestamp(connection, logger: logger) == clock }
-        }, attempt: { connection in
-            try await PostgresLedgerTables.write(outcome, connection, logger: logger)
-        })
+        try await database.commit(
+            "commit",
+            landed: {
+                try await database.onReadConnection { connection in
+                    try await PostgresLedgerTables.lastTimestamp(connection, logger: logger) == clock
+                }
+            },
+            attempt: { connection in
+                try await PostgresLedgerTables.write(outcome, connection, logger: logger)
+            })
     }
 
     public func restore() async throws -> LedgerStateMachine {
@@ -44,7 +52,8 @@ public final class PostgresLedgerStore: LedgerStore {
         binds.append(PostgresLedgerTables.bytes(id))
         let logger = database.logger
         return try await database.onReadConnection { connection in
-            try await PostgresLedgerTables.accounts(where: "id = $1", binds: binds, on: connection, logger: logger).first
+            try await PostgresLedgerTables.accounts(where: "id = $1", binds: binds, on: connection, logger: logger)
+                .first
         }
     }
 
@@ -59,7 +68,9 @@ public final class PostgresLedgerStore: LedgerStore {
         binds.append(PostgresLedgerTables.bytes(accountID))
         binds.append(Int64(bitPattern: timestamps.lowerBound))
         binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
-        return try await transfers(where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3", binds: binds, limit: limit)
+        return try await transfers(
+            where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
+            binds: binds, limit: limit)
     }
 
     public func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
@@ -72,7 +83,8 @@ public final class PostgresLedgerStore: LedgerStore {
     func transfers(where condition: String, binds: PostgresBindings, limit: Int) async throws -> [StoredTransfer] {
         let logger = database.logger
         return try await database.onReadConnection { connection in
-            try await PostgresLedgerTables.transfers(where: condition, binds: binds, limit: limit, on: connection, logger: logger)
+            try await PostgresLedgerTables.transfers(
+                where: condition, binds: binds, limit: limit, on: connection, logger: logger)
         }
     }
 }

@@ -16,7 +16,9 @@ enum PostgresLedgerTables {
 
     static func value(_ buffer: ByteBuffer) throws(StoreError) -> UInt128 {
         var copy = buffer
-        guard copy.readableBytes == 16, let high = copy.readInteger(as: UInt64.self), let low = copy.readInteger(as: UInt64.self) else {
+        guard copy.readableBytes == 16, let high = copy.readInteger(as: UInt64.self),
+            let low = copy.readInteger(as: UInt64.self)
+        else {
             throw StoreError(.corruptDatabase, "a 128-bit value is not 16 bytes")
         }
         return UInt128(high) << 64 | UInt128(low)
@@ -25,7 +27,8 @@ enum PostgresLedgerTables {
     static func write(_ outcome: LedgerOutcome, _ connection: PostgresConnection, logger: Logger) async throws {
         if !outcome.createdAccounts.isEmpty {
             let a = outcome.createdAccounts
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted)
                 SELECT * FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { bytes($0.id) })::bytea[],
                     \(a.map { Int64($0.ledger) })::bigint[], \(a.map { Int32($0.code) })::integer[], \(a.map { Int32($0.flags.rawValue) })::integer[],
@@ -38,7 +41,8 @@ enum PostgresLedgerTables {
             // (a fatal error in its state machine) when a commit's deadline closes the connection
             // while a COPY is streaming, which a loaded machine reaches (CI did).
             let t = outcome.createdTransfers
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO transfers (\(unescaped: transferColumns))
                 SELECT * FROM UNNEST(\(t.map { Int64(bitPattern: $0.transfer.timestamp) })::bigint[], \(t.map { bytes($0.transfer.id) })::bytea[],
                     \(t.map { bytes($0.transfer.debitAccountID) })::bytea[], \(t.map { bytes($0.transfer.creditAccountID) })::bytea[],
@@ -53,7 +57,8 @@ enum PostgresLedgerTables {
             // One statement for the batch: a pending transfer leaves `pending` once, so no id
             // appears twice (which would make UPDATE … FROM pick an arbitrary row).
             let c = outcome.statusChanges
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE transfers SET status = u.status
                 FROM UNNEST(\(c.map { bytes($0.transferID) })::bytea[], \(c.map { Int16($0.status.rawValue) })::smallint[]) AS u(id, status)
                 WHERE transfers.id = u.id
@@ -61,7 +66,8 @@ enum PostgresLedgerTables {
         }
         if !outcome.updatedAccounts.isEmpty {
             let a = outcome.updatedAccounts
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE accounts SET flags = u.flags, debits_pending = u.dp, debits_posted = u.dpo, credits_pending = u.cp, credits_posted = u.cpo
                 FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { Int32($0.flags.rawValue) })::integer[],
                     \(a.map { bytes($0.debitsPending) })::bytea[], \(a.map { bytes($0.debitsPosted) })::bytea[],
@@ -69,21 +75,36 @@ enum PostgresLedgerTables {
                 WHERE accounts.timestamp = u.timestamp
                 """, logger: logger)
         }
-        try await connection.query("UPDATE ledger_meta SET value = \(Int64(bitPattern: outcome.lastTimestamp)) WHERE key = 'last_timestamp'", logger: logger)
+        try await connection.query(
+            "UPDATE ledger_meta SET value = \(Int64(bitPattern: outcome.lastTimestamp)) WHERE key = 'last_timestamp'",
+            logger: logger)
     }
 
     /// The ledger as stored (accounts, transfer fingerprints, pending transfers), with every
     /// invariant checked by `LedgerRestorer`.
     static func restoreLedger(_ connection: PostgresConnection, logger: Logger) async throws -> LedgerStateMachine {
         var lastTimestamp: Int64 = 0
-        for try await value in try await connection.query("SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger).decode(Int64.self) { lastTimestamp = value }
-        var restorer = LedgerRestorer(expectedAccountCount: 1_024, expectedTransferCount: 1 << 16, lastTimestamp: UInt64(bitPattern: lastTimestamp))
-        for account in try await accounts(where: "TRUE", on: connection, logger: logger) { try restorer.restoreAccount(account) }
-        for try await (id, fingerprint, status) in try await connection.query("SELECT id, fingerprint, status FROM transfers", logger: logger).decode((ByteBuffer, Int64, Int16).self) {
-            guard let status = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
-            try restorer.restoreTransfer(id: try value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+        for try await value in try await connection.query(
+            "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger
+        ).decode(Int64.self) { lastTimestamp = value }
+        var restorer = LedgerRestorer(
+            expectedAccountCount: 1_024, expectedTransferCount: 1 << 16,
+            lastTimestamp: UInt64(bitPattern: lastTimestamp))
+        for account in try await accounts(where: "TRUE", on: connection, logger: logger) {
+            try restorer.restoreAccount(account)
         }
-        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger) { try restorer.restorePending(stored.transfer) }
+        for try await (id, fingerprint, status) in try await connection.query(
+            "SELECT id, fingerprint, status FROM transfers", logger: logger
+        ).decode((ByteBuffer, Int64, Int16).self) {
+            guard let status = TransferStatus(rawValue: UInt8(status)) else {
+                throw StoreError(.corruptDatabase, "a transfer has status \(status)")
+            }
+            try restorer.restoreTransfer(
+                id: try value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+        }
+        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger) {
+            try restorer.restorePending(stored.transfer)
+        }
         return try restorer.finish()
     }
 
@@ -91,14 +112,18 @@ enum PostgresLedgerTables {
     /// unknown is recognised by it.
     static func lastTimestamp(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         var value: Int64 = 0
-        for try await stored in try await connection.query("SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger).decode(Int64.self) {
+        for try await stored in try await connection.query(
+            "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger
+        ).decode(Int64.self) {
             value = stored
         }
         return value
     }
 
-    static func accounts(where condition: String, binds: PostgresBindings = PostgresBindings(), on connection: PostgresConnection,
-                         logger: Logger) async throws -> [Account] {
+    static func accounts(
+        where condition: String, binds: PostgresBindings = PostgresBindings(), on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [Account] {
         let sql = """
             SELECT timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted
             FROM accounts WHERE \(condition) ORDER BY timestamp
@@ -106,9 +131,13 @@ enum PostgresLedgerTables {
         var found: [Account] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
             let (timestamp, id, ledger, code, flags, reference, dp, dpo, cp, cpo) =
-                try row.decode((Int64, ByteBuffer, Int64, Int32, Int32, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
-            var account = Account(id: try Self.value(id), ledger: UInt32(ledger), code: UInt16(code), flags: AccountFlags(rawValue: UInt16(flags)),
-                                  userReference: try Self.value(reference))
+                try row.decode(
+                    (Int64, ByteBuffer, Int64, Int32, Int32, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer)
+                        .self)
+            var account = Account(
+                id: try Self.value(id), ledger: UInt32(ledger), code: UInt16(code),
+                flags: AccountFlags(rawValue: UInt16(flags)),
+                userReference: try Self.value(reference))
             account.debitsPending = try Self.value(dp); account.debitsPosted = try Self.value(dpo)
             account.creditsPending = try Self.value(cp); account.creditsPosted = try Self.value(cpo)
             account.timestamp = UInt64(bitPattern: timestamp)
@@ -117,21 +146,40 @@ enum PostgresLedgerTables {
         return found
     }
 
-    static let transferColumns = "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"
+    static let transferColumns =
+        "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"
 
-    static func transfers(where condition: String, binds: PostgresBindings = PostgresBindings(), limit: Int, on connection: PostgresConnection,
-                          logger: Logger) async throws -> [StoredTransfer] {
-        let sql = "SELECT \(transferColumns) FROM transfers WHERE \(condition) ORDER BY timestamp" + (limit == .max ? "" : " LIMIT \(limit)")
+    static func transfers(
+        where condition: String, binds: PostgresBindings = PostgresBindings(), limit: Int,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [StoredTransfer] {
+        let sql =
+            "SELECT \(transferColumns) FROM transfers WHERE \(condition) ORDER BY timestamp"
+            + (limit == .max ? "" : " LIMIT \(limit)")
         var found: [StoredTransfer] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
-            let (timestamp, id, debit, credit, amount, pending, reference, timeout, ledger, code, flags, status, fingerprint) =
-                try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int32, Int32, Int16, Int64).self)
-            var transfer = Transfer(id: try Self.value(id), debitAccountID: try Self.value(debit), creditAccountID: try Self.value(credit),
-                                    amount: try Self.value(amount), ledger: UInt32(ledger), code: UInt16(code), flags: TransferFlags(rawValue: UInt16(flags)),
-                                    pendingID: try Self.value(pending), timeoutSeconds: UInt32(timeout), userReference: try Self.value(reference))
+            let (
+                timestamp, id, debit, credit, amount, pending, reference, timeout, ledger, code, flags, status,
+                fingerprint
+            ) =
+                try row.decode(
+                    (
+                        Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64,
+                        Int32, Int32, Int16, Int64
+                    ).self)
+            var transfer = Transfer(
+                id: try Self.value(id), debitAccountID: try Self.value(debit), creditAccountID: try Self.value(credit),
+                amount: try Self.value(amount), ledger: UInt32(ledger), code: UInt16(code),
+                flags: TransferFlags(rawValue: UInt16(flags)),
+                pendingID: try Self.value(pending), timeoutSeconds: UInt32(timeout),
+                userReference: try Self.value(reference))
             transfer.timestamp = UInt64(bitPattern: timestamp)
-            guard let state = TransferStatus(rawValue: UInt8(status)) else { throw StoreError(.corruptDatabase, "a transfer has status \(status)") }
-            found.append(StoredTransfer(transfer: transfer, status: state, fingerprint: UInt64(bitPattern: fingerprint)))
+            guard let state = TransferStatus(rawValue: UInt8(status)) else {
+                throw StoreError(.corruptDatabase, "a transfer has status \(status)")
+            }
+            found.append(
+                StoredTransfer(transfer: transfer, status: state, fingerprint: UInt64(bitPattern: fingerprint)))
         }
         return found
     }

@@ -6,7 +6,9 @@ import PostgresNIO
 /// may start at once). 128-bit values are 16-byte big-endian `bytea`.
 enum PostgresSchema {
     static let migrations: [(String, String)] = [
-        ("v1-ledger-and-hub", """
+        (
+            "v1-ledger-and-hub",
+            """
             CREATE TABLE ledger_meta (key text PRIMARY KEY, value bigint NOT NULL);
             INSERT INTO ledger_meta (key, value) VALUES ('last_timestamp', 0);
             CREATE TABLE accounts (
@@ -21,40 +23,57 @@ enum PostgresSchema {
             CREATE INDEX transfers_by_credit_account ON transfers (credit_account_id, timestamp);
             CREATE TABLE hub_log (sequence bigint PRIMARY KEY, entries bytea NOT NULL);
             CREATE TABLE hub_events (sequence bigint PRIMARY KEY, events bytea NOT NULL);
-            """),
+            """
+        ),
         // The writer's fencing token: each restore takes the next epoch; each commit locks the
         // row (shared) and checks it still holds the epoch it took.
-        ("v2-writer-fence", """
+        (
+            "v2-writer-fence",
+            """
             CREATE TABLE writer_fence (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);
             INSERT INTO writer_fence (id, epoch) VALUES (1, 0);
-            """),
+            """
+        ),
         // The writer lease of a cluster of API nodes: who holds the role, where it answers,
         // and until when (by the database's clock, so the nodes' clocks do not matter).
-        ("v3-writer-lease", """
+        (
+            "v3-writer-lease",
+            """
             ALTER TABLE writer_fence ADD COLUMN holder text, ADD COLUMN endpoint text, ADD COLUMN lease_expires_at timestamptz
-            """),
+            """
+        ),
         // Every commit rewrites the balances of the accounts it touched: room on each page lets
         // PostgreSQL keep the new row version beside the old one without touching the indexes
         // (a "HOT" update).
-        ("v4-accounts-fillfactor", """
+        (
+            "v4-accounts-fillfactor",
+            """
             ALTER TABLE accounts SET (fillfactor = 50)
-            """),
+            """
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a
     /// database migrated by a newer version.
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(1346587730)", logger: logger)  // 0x50434C52, "PCLR"
-            try await connection.query("CREATE TABLE IF NOT EXISTS polyclear_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", logger: logger)
+            // 0x50434C52, "PCLR"
+            try await connection.query("SELECT pg_advisory_xact_lock(1346587730)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS polyclear_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                logger: logger)
             var applied = Set<String>()
-            for try await name in try await connection.query("SELECT name FROM polyclear_migrations", logger: logger).decode(String.self) { applied.insert(name) }
+            for try await name in try await connection.query("SELECT name FROM polyclear_migrations", logger: logger)
+                .decode(String.self)
+            { applied.insert(name) }
             let known = Set(migrations.map(\.0))
             if let unknown = applied.subtracting(known).first {
-                throw StoreError(.schemaTooNew, "the database has migration \(unknown), which this version does not know")
+                throw StoreError(
+                    .schemaTooNew, "the database has migration \(unknown), which this version does not know")
             }
             for (name, sql) in migrations where !applied.contains(name) {
-                for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+                where !statement.isEmpty {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query("INSERT INTO polyclear_migrations (name) VALUES (\(name))", logger: logger)

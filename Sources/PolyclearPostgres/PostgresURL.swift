@@ -8,7 +8,8 @@ import PostgresNIO
 /// trusted authority) or `verify-full` (and issued for this host name or IP address);
 /// `sslrootcert` is the authorities' PEM file (default: the system's trust store).
 enum PostgresURL {
-    static let hint = "postgres://user:password@host:port[,host2:port2…]/database[?sslmode=disable|require|verify-ca|verify-full&sslrootcert=FILE]"
+    static let hint =
+        "postgres://user:password@host:port[,host2:port2…]/database[?sslmode=disable|require|verify-ca|verify-full&sslrootcert=FILE]"
 
     /// Several hosts (`host1:port1,host2:port2`, as libpq takes them): each connection goes to
     /// the first that accepts writes — a primary, not a standby — so that after a standby is
@@ -31,12 +32,15 @@ enum PostgresURL {
     }
 
     static func configuration(_ url: String) -> PostgresConnection.Configuration? {
-        guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
-              let user = components.user, let host = components.host, !host.isEmpty
+        guard let components = URLComponents(string: url),
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let user = components.user, let host = components.host, !host.isEmpty
         else { return nil }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] {
-            guard let value = item.value, query[item.name] == nil, ["sslmode", "sslrootcert"].contains(item.name) else { return nil }
+            guard let value = item.value, query[item.name] == nil, ["sslmode", "sslrootcert"].contains(item.name) else {
+                return nil
+            }
             query[item.name] = value
         }
         let tls: PostgresConnection.Configuration.TLS
@@ -46,11 +50,12 @@ enum PostgresURL {
             tls = .disable
         case let mode where ["require", "verify-ca", "verify-full"].contains(mode):
             var settings = TLSConfiguration.makeClientConfiguration()
-            settings.certificateVerification = switch mode {
-            case "require": .none
-            case "verify-ca": .noHostnameVerification
-            default: .fullVerification
-            }
+            settings.certificateVerification =
+                switch mode {
+                case "require": .none
+                case "verify-ca": .noHostnameVerification
+                default: .fullVerification
+                }
             if let file = query["sslrootcert"] {
                 guard FileManager.default.isReadableFile(atPath: file) else { return nil }
                 settings.trustRoots = .file(file)
@@ -61,8 +66,9 @@ enum PostgresURL {
             return nil
         }
         let database = String(components.path.drop { $0 == "/" })
-        return PostgresConnection.Configuration(host: host, port: components.port ?? 5432, username: user, password: components.password,
-                                                database: database.isEmpty ? user : database, tls: tls)
+        return PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? user : database, tls: tls)
     }
 }
 

@@ -27,11 +27,13 @@ extension SQLiteLedgerStore {
 
     private static func insertAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
         guard !accounts.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference,
-                debits_pending, debits_posted, credits_pending, credits_posted)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).sqliteStatement
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference,
+                    debits_pending, debits_posted, credits_pending, credits_posted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).sqliteStatement
         for account in accounts {
             try step(statement, db) { s in
                 SQLiteValueCoding.bindInt(s, 1, Int64(bitPattern: account.timestamp))
@@ -50,11 +52,13 @@ extension SQLiteLedgerStore {
 
     private static func insertTransfers(_ transfers: ContiguousArray<StoredTransfer>, _ db: Database) throws {
         guard !transfers.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id,
-                user_reference, timeout_seconds, ledger, code, flags, status, fingerprint)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).sqliteStatement
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id,
+                    user_reference, timeout_seconds, ledger, code, flags, status, fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).sqliteStatement
         for stored in transfers {
             let t = stored.transfer
             try step(statement, db) { s in
@@ -76,11 +80,16 @@ extension SQLiteLedgerStore {
     }
 
     /// Two postings per transfer (debit side, credit side) into the bucketed account index.
-    private static func insertPostings(_ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database) throws {
+    private static func insertPostings(
+        _ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database
+    ) throws {
         guard !transfers.isEmpty else { return }
         var postingCount = try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'posting_count'") ?? 0
-        let posting = try db.cachedStatement(sql: "INSERT INTO account_postings (bucket, account_id, timestamp) VALUES (?, ?, ?)").sqliteStatement
-        let bucket = try db.cachedStatement(sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)").sqliteStatement
+        let posting = try db.cachedStatement(
+            sql: "INSERT INTO account_postings (bucket, account_id, timestamp) VALUES (?, ?, ?)"
+        ).sqliteStatement
+        let bucket = try db.cachedStatement(sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)")
+            .sqliteStatement
         func insert(_ accountID: UInt128, _ timestamp: UInt64) throws {
             if postingCount & ((1 << shift) - 1) == 0 {
                 try step(bucket, db) { s in
@@ -115,11 +124,13 @@ extension SQLiteLedgerStore {
 
     private static func updateAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
         guard !accounts.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            UPDATE accounts SET flags = ?, debits_pending = ?, debits_posted = ?,
-                credits_pending = ?, credits_posted = ?
-            WHERE timestamp = ?
-            """).sqliteStatement
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE accounts SET flags = ?, debits_pending = ?, debits_posted = ?,
+                    credits_pending = ?, credits_posted = ?
+                WHERE timestamp = ?
+                """
+        ).sqliteStatement
         for account in accounts {
             try step(statement, db, expectChanges: 1) { s in
                 SQLiteValueCoding.bindInt(s, 1, account.flags.rawValue)
@@ -141,7 +152,8 @@ extension SQLiteLedgerStore {
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
         if let expectChanges, sqlite3_changes(db.sqliteConnection) != expectChanges {
             throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "commit: expected row to update is missing")

@@ -18,11 +18,13 @@ extension SQLiteLedgerStore {
     public func restore() async throws -> LedgerStateMachine {
         do {
             return try await pool.read { db in
-                let lastTimestamp = try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
+                let lastTimestamp =
+                    try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
                 let accountCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") ?? 0
-                let transferCount = try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM transfers").map { _ in
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transfers") ?? 0
-                } ?? 0
+                let transferCount =
+                    try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM transfers").map { _ in
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transfers") ?? 0
+                    } ?? 0
                 var restorer = LedgerRestorer(
                     expectedAccountCount: accountCount, expectedTransferCount: transferCount,
                     lastTimestamp: UInt64(bitPattern: lastTimestamp))
@@ -36,7 +38,9 @@ extension SQLiteLedgerStore {
                         fingerprint: UInt64(bitPattern: try SQLiteValueCoding.readInt(s, 1, as: Int64.self)),
                         status: status)
                 }
-                try Self.forEachRow(db, "SELECT \(Self.transferColumns) FROM transfers WHERE status = 1 ORDER BY timestamp") { s in
+                try Self.forEachRow(
+                    db, "SELECT \(Self.transferColumns) FROM transfers WHERE status = 1 ORDER BY timestamp"
+                ) { s in
                     try restorer.restorePending(try Self.decodeTransfer(s).transfer)
                 }
                 return try restorer.finish()
@@ -45,7 +49,9 @@ extension SQLiteLedgerStore {
             throw StoreError(.invariantViolated, "ledger database \(path) breaks an invariant: \(violation)")
         } catch is SQLiteDecodingError {
             throw StoreError(.corruptDatabase, "ledger database \(path) holds a malformed value")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
             throw StoreError(.corruptDatabase, "ledger database \(path) is damaged: \(Self.describe(error))")
         }
     }
@@ -53,9 +59,12 @@ extension SQLiteLedgerStore {
     public func account(id: UInt128) async throws -> Account? {
         try await pool.read { db in
             var found: Account?
-            try Self.forEachRow(db, "SELECT \(Self.accountColumns) FROM accounts WHERE id = ?", bind: { s in
-                SQLiteValueCoding.bindID(s, 1, id)
-            }) { s in found = try Self.decodeAccount(s) }
+            try Self.forEachRow(
+                db, "SELECT \(Self.accountColumns) FROM accounts WHERE id = ?",
+                bind: { s in
+                    SQLiteValueCoding.bindID(s, 1, id)
+                }
+            ) { s in found = try Self.decodeAccount(s) }
             return found
         }
     }
@@ -63,9 +72,12 @@ extension SQLiteLedgerStore {
     public func transfer(id: UInt128) async throws -> StoredTransfer? {
         try await pool.read { db in
             var found: StoredTransfer?
-            try Self.forEachRow(db, "SELECT \(Self.transferColumns) FROM transfers WHERE id = ?", bind: { s in
-                SQLiteValueCoding.bindID(s, 1, id)
-            }) { s in found = try Self.decodeTransfer(s) }
+            try Self.forEachRow(
+                db, "SELECT \(Self.transferColumns) FROM transfers WHERE id = ?",
+                bind: { s in
+                    SQLiteValueCoding.bindID(s, 1, id)
+                }
+            ) { s in found = try Self.decodeTransfer(s) }
             return found
         }
     }
@@ -73,37 +85,48 @@ extension SQLiteLedgerStore {
     /// Seeks the bucketed account index once per bucket the range overlaps, oldest first.
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         let lower = Int64(clamping: timestamps.lowerBound), upper = Int64(clamping: timestamps.upperBound)
-        let columns = Self.transferColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let columns = Self.transferColumns.split(separator: ",").map {
+            "t." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let sql = """
             SELECT \(columns.joined(separator: ", ")) FROM account_postings p JOIN transfers t ON t.timestamp = p.timestamp
             WHERE p.bucket = ?1 AND p.account_id = ?2 AND p.timestamp >= ?3 AND p.timestamp < ?4
             ORDER BY p.timestamp LIMIT ?5
             """
         return try await pool.read { db in
-            let first = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp <= ?", arguments: [lower])
+            let first =
+                try Int64.fetchOne(
+                    db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp <= ?", arguments: [lower])
                 ?? Int64.fetchOne(db, sql: "SELECT MIN(bucket) FROM posting_buckets")
-            let last = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp < ?", arguments: [upper])
+            let last = try Int64.fetchOne(
+                db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp < ?", arguments: [upper])
             guard let first, let last, first <= last else { return [] }
             var found: [StoredTransfer] = []
             for bucket in first...last where found.count < limit {
-                try Self.forEachRow(db, sql, bind: { s in
-                    sqlite3_bind_int64(s, 1, bucket)
-                    SQLiteValueCoding.bindID(s, 2, accountID)
-                    sqlite3_bind_int64(s, 3, lower)
-                    sqlite3_bind_int64(s, 4, upper)
-                    sqlite3_bind_int64(s, 5, Int64(limit - found.count))
-                }) { s in found.append(try Self.decodeTransfer(s)) }
+                try Self.forEachRow(
+                    db, sql,
+                    bind: { s in
+                        sqlite3_bind_int64(s, 1, bucket)
+                        SQLiteValueCoding.bindID(s, 2, accountID)
+                        sqlite3_bind_int64(s, 3, lower)
+                        sqlite3_bind_int64(s, 4, upper)
+                        sqlite3_bind_int64(s, 5, Int64(limit - found.count))
+                    }
+                ) { s in found.append(try Self.decodeTransfer(s)) }
             }
             return found
         }
     }
 
     public func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        let sql = "SELECT \(Self.transferColumns) FROM transfers WHERE timestamp >= ?1 AND timestamp < ?2 ORDER BY timestamp LIMIT ?3"
+        let sql =
+            "SELECT \(Self.transferColumns) FROM transfers WHERE timestamp >= ?1 AND timestamp < ?2 ORDER BY timestamp LIMIT ?3"
         return try await fetchTransfers(sql) { s in Self.bindRange(s, timestamps, limit: limit, firstIndex: 1) }
     }
 
-    private func fetchTransfers(_ sql: String, bind: @escaping @Sendable (OpaquePointer) -> Void) async throws -> [StoredTransfer] {
+    private func fetchTransfers(
+        _ sql: String, bind: @escaping @Sendable (OpaquePointer) -> Void
+    ) async throws -> [StoredTransfer] {
         try await pool.read { db in
             var found: [StoredTransfer] = []
             try Self.forEachRow(db, sql, bind: bind) { s in found.append(try Self.decodeTransfer(s)) }
@@ -130,7 +153,9 @@ extension SQLiteLedgerStore {
             let code = sqlite3_step(s)
             if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             try body(s)
         }

@@ -49,11 +49,14 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO ledger_meta(key, value) VALUES ('postings_per_bucket_shift', ?)",
                     arguments: [postingsPerBucketShift])
-                return try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'")!
+                return try Int64.fetchOne(
+                    db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'")!
             }
             self.pool = pool
             self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
             throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
         } catch {
             throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")
@@ -76,9 +79,13 @@ public final class SQLiteLedgerStore: LedgerStore {
             configuration.busyMode = .timeout(10)
             configuration.label = "polyclear.ledger.readonly"
             let pool = try DatabasePool(path: path, configuration: configuration)
-            guard let shift = try pool.read({ db in
-                try db.tableExists("ledger_meta") ? try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'") : nil
-            }) else {
+            guard
+                let shift = try pool.read({ db in
+                    try db.tableExists("ledger_meta")
+                        ? try Int64.fetchOne(
+                            db, sql: "SELECT value FROM ledger_meta WHERE key = 'postings_per_bucket_shift'") : nil
+                })
+            else {
                 throw StoreError(.notAPolyclearDatabase, "\(path) holds no Polyclear ledger yet")
             }
             postingsPerBucketShift = shift
@@ -86,7 +93,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
         } catch let error as StoreError {
             throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
             throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
         } catch {
             throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")

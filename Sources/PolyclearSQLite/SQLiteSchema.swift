@@ -26,66 +26,68 @@ enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-ledger") { db in
-            try db.execute(sql: """
-                CREATE TABLE ledger_meta (
-                    key TEXT PRIMARY KEY NOT NULL,
-                    value INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                CREATE TABLE accounts (
-                    timestamp INTEGER PRIMARY KEY,
-                    id BLOB NOT NULL UNIQUE,
-                    ledger INTEGER NOT NULL,
-                    code INTEGER NOT NULL,
-                    flags INTEGER NOT NULL,
-                    user_reference ANY NOT NULL,
-                    debits_pending ANY NOT NULL,
-                    debits_posted ANY NOT NULL,
-                    credits_pending ANY NOT NULL,
-                    credits_posted ANY NOT NULL
-                );
-                CREATE TABLE transfers (
-                    timestamp INTEGER PRIMARY KEY,
-                    id BLOB NOT NULL,
-                    debit_account_id BLOB NOT NULL,
-                    credit_account_id BLOB NOT NULL,
-                    amount ANY NOT NULL,
-                    pending_id BLOB NOT NULL,
-                    user_reference ANY NOT NULL,
-                    timeout_seconds INTEGER NOT NULL,
-                    ledger INTEGER NOT NULL,
-                    code INTEGER NOT NULL,
-                    flags INTEGER NOT NULL,
-                    status INTEGER NOT NULL,
-                    fingerprint INTEGER NOT NULL
-                );
-                CREATE UNIQUE INDEX transfers_by_id ON transfers(id);
-                CREATE INDEX transfers_pending ON transfers(timestamp) WHERE status = 1;
-                CREATE TABLE account_postings (
-                    bucket INTEGER NOT NULL,
-                    account_id BLOB NOT NULL,
-                    timestamp INTEGER NOT NULL,
-                    PRIMARY KEY (bucket, account_id, timestamp)
-                ) WITHOUT ROWID;
-                CREATE TABLE posting_buckets (
-                    bucket INTEGER PRIMARY KEY,
-                    first_timestamp INTEGER NOT NULL
-                );
-                INSERT INTO ledger_meta(key, value) VALUES ('last_timestamp', 0), ('posting_count', 0);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE ledger_meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE accounts (
+                        timestamp INTEGER PRIMARY KEY,
+                        id BLOB NOT NULL UNIQUE,
+                        ledger INTEGER NOT NULL,
+                        code INTEGER NOT NULL,
+                        flags INTEGER NOT NULL,
+                        user_reference ANY NOT NULL,
+                        debits_pending ANY NOT NULL,
+                        debits_posted ANY NOT NULL,
+                        credits_pending ANY NOT NULL,
+                        credits_posted ANY NOT NULL
+                    );
+                    CREATE TABLE transfers (
+                        timestamp INTEGER PRIMARY KEY,
+                        id BLOB NOT NULL,
+                        debit_account_id BLOB NOT NULL,
+                        credit_account_id BLOB NOT NULL,
+                        amount ANY NOT NULL,
+                        pending_id BLOB NOT NULL,
+                        user_reference ANY NOT NULL,
+                        timeout_seconds INTEGER NOT NULL,
+                        ledger INTEGER NOT NULL,
+                        code INTEGER NOT NULL,
+                        flags INTEGER NOT NULL,
+                        status INTEGER NOT NULL,
+                        fingerprint INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX transfers_by_id ON transfers(id);
+                    CREATE INDEX transfers_pending ON transfers(timestamp) WHERE status = 1;
+                    CREATE TABLE account_postings (
+                        bucket INTEGER NOT NULL,
+                        account_id BLOB NOT NULL,
+                        timestamp INTEGER NOT NULL,
+                        PRIMARY KEY (bucket, account_id, timestamp)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE posting_buckets (
+                        bucket INTEGER PRIMARY KEY,
+                        first_timestamp INTEGER NOT NULL
+                    );
+                    INSERT INTO ledger_meta(key, value) VALUES ('last_timestamp', 0), ('posting_count', 0);
+                    """)
         }
         migrator.registerMigration("v2-hub-log") { db in
             // The hub's durable log (one row per commit: JSON of the entries applied) and its
             // audit events (one row per commit). A ledger-only file leaves both empty.
-            try db.execute(sql: """
-                CREATE TABLE hub_log (
-                    sequence INTEGER PRIMARY KEY,
-                    entries BLOB NOT NULL
-                );
-                CREATE TABLE hub_events (
-                    sequence INTEGER PRIMARY KEY,
-                    events BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_log (
+                        sequence INTEGER PRIMARY KEY,
+                        entries BLOB NOT NULL
+                    );
+                    CREATE TABLE hub_events (
+                        sequence INTEGER PRIMARY KEY,
+                        events BLOB NOT NULL
+                    );
+                    """)
         }
         return migrator
     }

@@ -37,7 +37,8 @@ enum SQLiteValueCoding {
             guard value >= 0 else { throw SQLiteDecodingError(column: column) }
             return UInt128(value)
         case SQLITE_BLOB:
-            guard sqlite3_column_bytes(statement, column) == 16, let bytes = sqlite3_column_blob(statement, column) else {
+            guard sqlite3_column_bytes(statement, column) == 16, let bytes = sqlite3_column_blob(statement, column)
+            else {
                 throw SQLiteDecodingError(column: column)
             }
             return UInt128(bigEndian: bytes.loadUnaligned(as: UInt128.self))
@@ -46,11 +47,13 @@ enum SQLiteValueCoding {
         }
     }
 
-    static func readInt<T: FixedWidthInteger>(_ statement: OpaquePointer, _ column: Int32, as type: T.Type)
+    static func readInt<T: FixedWidthInteger>(
+        _ statement: OpaquePointer, _ column: Int32, as type: T.Type
+    )
         throws(SQLiteDecodingError) -> T
     {
         guard sqlite3_column_type(statement, column) == SQLITE_INTEGER,
-              let value = T(exactly: sqlite3_column_int64(statement, column))
+            let value = T(exactly: sqlite3_column_int64(statement, column))
         else { throw SQLiteDecodingError(column: column) }
         return value
     }

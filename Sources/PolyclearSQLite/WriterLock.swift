@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import PolyclearStorage
 import Synchronization
@@ -29,7 +29,9 @@ final class WriterLock: Sendable {
             let error = errno
             close(descriptor)
             if error == EWOULDBLOCK {
-                throw StoreError(.databaseInUse, "\(database) is in use by another Polyclear process (or store): one database has one writer")
+                throw StoreError(
+                    .databaseInUse,
+                    "\(database) is in use by another Polyclear process (or store): one database has one writer")
             }
             throw StoreError(.ioFailure, "cannot lock \(path): \(String(cString: strerror(error)))")
         }

@@ -28,7 +28,7 @@ enum AccessPolicy {
         case (_, .operatorUser): operation.isOpenToOperator
         case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member): true
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
-             (.askQuote(let payer), .participant(let bic)):
+            (.askQuote(let payer), .participant(let bic)):
             payer == bic
         case (.sendISOMessage, .participant): true
         default: false

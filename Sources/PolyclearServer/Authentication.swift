@@ -58,7 +58,9 @@ public struct APIKeyStore: Sendable {
 
 public struct APIKeyError: Error, CustomStringConvertible {
     public let detail: String
-    static func malformed(_ detail: some StringProtocol) -> APIKeyError { APIKeyError(detail: "malformed API key: \(detail)") }
+    static func malformed(_ detail: some StringProtocol) -> APIKeyError {
+        APIKeyError(detail: "malformed API key: \(detail)")
+    }
     public var description: String { detail }
 }
 
@@ -81,7 +83,9 @@ public struct PolyclearRequestContext: RequestContext {
 
     /// The caller, or 401.
     func requireCaller() throws -> Caller {
-        guard let caller else { throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required") }
+        guard let caller else {
+            throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required")
+        }
         return caller
     }
 }
@@ -96,16 +100,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let limiter: RateLimiter<Caller>
     let failures: RateLimiter<String>
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let caller = Self.bearerSecret(request.headers[.authorization]).flatMap(keys.caller(presenting:)) else {
             guard failures.allow(context.sourceAddress) else {
-                throw APIError(.tooManyRequests, code: "rate_limited", "too many failed authentications from this address: retry later", retryAfterSeconds: 1)
+                throw APIError(
+                    .tooManyRequests, code: "rate_limited",
+                    "too many failed authentications from this address: retry later", retryAfterSeconds: 1)
             }
             throw APIError(.unauthorized, code: "unauthenticated", "a valid bearer API key is required")
         }
         guard limiter.allow(caller) else {
-            throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: retry in a second", retryAfterSeconds: 1)
+            throw APIError(
+                .tooManyRequests, code: "rate_limited", "too many requests: retry in a second", retryAfterSeconds: 1)
         }
         var context = context
         context.caller = caller

@@ -14,7 +14,9 @@ enum UUIDCoding {
 /// `malformed_<field>` naming the field and the values it takes — never a default (an
 /// unknown funds `direction` once booked a funds-in).
 enum WireChoice {
-    static func decode<T>(_ text: String?, field: String, _ choices: KeyValuePairs<String, T>, absent: T? = nil) throws -> T {
+    static func decode<T>(
+        _ text: String?, field: String, _ choices: KeyValuePairs<String, T>, absent: T? = nil
+    ) throws -> T {
         if let text, let match = choices.first(where: { $0.key == text }) { return match.value }
         if text == nil, let absent { return absent }
         let names = choices.map(\.key).joined(separator: ", ")
@@ -70,19 +72,28 @@ struct PaymentRequestDTO: Decodable {
             return byBank
         }
         return try requests.enumerated().map { index, request in
-            do { return try request.instruction(currencyOf: currencyByBank, currencies: currencies) } catch let error as APIError where requests.count > 1 {
+            do { return try request.instruction(currencyOf: currencyByBank, currencies: currencies) } catch let error
+                as APIError where requests.count > 1
+            {
                 throw error.forItem(index)  // a batch says which item and why
             }
         }
     }
 
-    func instruction(currencyOf currencyByBank: [BIC: CurrencyCode], currencies: CurrencyTable) throws -> PaymentInstruction {
+    func instruction(
+        currencyOf currencyByBank: [BIC: CurrencyCode], currencies: CurrencyTable
+    ) throws -> PaymentInstruction {
         func bad(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
         guard let id = UUIDCoding.decode(id) else { throw bad("malformed_id", "id must be a UUID") }
         guard let uetr = UUIDCoding.decode(uetr) else { throw bad("malformed_uetr", "uetr must be a UUID") }
-        guard let payer = BIC(payer), let payee = BIC(payee) else { throw bad("malformed_bic", "payer and payee must be BICs") }
-        let amountSide = try WireChoice.decode(side, field: "side", ["payer_debit": AmountSide.payerDebit, "payee_credit": .payeeCredit], absent: .payerDebit)
-        let priority = try WireChoice.decode(priority, field: "priority", ["normal": PaymentPriority.normal, "urgent": .urgent], absent: .normal)
+        guard let payer = BIC(payer), let payee = BIC(payee) else {
+            throw bad("malformed_bic", "payer and payee must be BICs")
+        }
+        let amountSide = try WireChoice.decode(
+            side, field: "side", ["payer_debit": AmountSide.payerDebit, "payee_credit": .payeeCredit],
+            absent: .payerDebit)
+        let priority = try WireChoice.decode(
+            priority, field: "priority", ["normal": PaymentPriority.normal, "urgent": .urgent], absent: .normal)
         let sideBIC = amountSide == .payerDebit ? payer : payee
         var quoteID: UInt128?
         if let quoteId {
@@ -90,14 +101,16 @@ struct PaymentRequestDTO: Decodable {
             quoteID = id
         }
         guard let currencyCode = currencyByBank[sideBIC], let currency = currencies[currencyCode] else {
-            throw APIError(.unprocessableContent, code: "unknown_participant", "the bank fixing the amount is not a participant")
+            throw APIError(
+                .unprocessableContent, code: "unknown_participant", "the bank fixing the amount is not a participant")
         }
         let money: Money
         do { money = try Money(parsing: amount, currency: currency, sign: .positive) } catch {
             throw bad("malformed_amount", "amount: \(error)")
         }
         return PaymentInstruction(
-            id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide, endToEndID: endToEndId,
+            id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide,
+            endToEndID: endToEndId,
             uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
             debtorName: debtorName, creditorName: creditorName, priority: priority, isTwoPhase: twoPhase ?? false,
             immediateOrReject: immediateOrReject ?? false, quoteID: quoteID)
@@ -124,7 +137,9 @@ struct PaymentDTO: ResponseCodable {
     }
 
     /// Many payments with one read of the hub for their currencies (not one per payment).
-    static func many<A: HubAccess>(_ states: [PaymentState], writer: A, currencies: CurrencyTable) async throws -> [PaymentDTO] {
+    static func many<A: HubAccess>(
+        _ states: [PaymentState], writer: A, currencies: CurrencyTable
+    ) async throws -> [PaymentDTO] {
         try await PolyclearAPI.read(writer) { hub in describe(states, in: hub, currencies: currencies) }
     }
 
@@ -136,8 +151,10 @@ struct PaymentDTO: ResponseCodable {
             let id = state.id
             var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
             if let p = hub.paymentParties(id) {
-                parties = (hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
-                           hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency })
+                parties = (
+                    hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
+                    hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }
+                )
             }
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
             if hasReturns {
@@ -160,7 +177,9 @@ struct PaymentDTO: ResponseCodable {
         }
         payerAmount = format(state.payerAmountMinor, parties.0)
         payeeAmount = format(state.payeeAmountMinor, parties.1)
-        unitAmount = state.unitAmountMinor == 0 ? nil : Money(minorUnits: state.unitAmountMinor, currency: currencies.unit).decimalString
+        unitAmount =
+            state.unitAmountMinor == 0
+            ? nil : Money(minorUnits: state.unitAmountMinor, currency: currencies.unit).decimalString
         fixingVersion = state.fixingVersion
         cycle = state.cycle
     }
@@ -200,7 +219,9 @@ struct CycleReportDTO: ResponseGenerator {
         }
         object["state"] = report.state.code
         let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 extension HubNodeStatus: ResponseEncodable {}
@@ -216,8 +237,9 @@ struct StatementDTO: ResponseCodable {
         cycle = statement.cycle; bic = statement.bic.description; currency = statement.currency.description
         openingMinor = statement.openingMinor; closingMinor = statement.closingMinor; reconciles = statement.reconciles
         entries = statement.entries.map {
-            Entry(transferId: String($0.transferID, radix: 16), timestamp: $0.timestamp, kind: $0.kind,
-                  reference: UUIDCoding.encode($0.reference), amountMinor: $0.amountMinor)
+            Entry(
+                transferId: String($0.transferID, radix: 16), timestamp: $0.timestamp, kind: $0.kind,
+                reference: UUIDCoding.encode($0.reference), amountMinor: $0.amountMinor)
         }
     }
 }
@@ -234,7 +256,8 @@ struct FixingDTO: ResponseCodable {
     init(_ fixing: Fixing, unit: Currency) {
         version = fixing.version; effectiveFrom = fixing.effectiveFrom; sourceDate = fixing.sourceDate.description
         self.unit = unit.code.description
-        ratesPerUnit = Dictionary(uniqueKeysWithValues: fixing.ratesPerUnit.map { ($0.key.description, $0.value.description) })
+        ratesPerUnit = Dictionary(
+            uniqueKeysWithValues: fixing.ratesPerUnit.map { ($0.key.description, $0.value.description) })
     }
 }
 
@@ -260,7 +283,9 @@ struct UnitRequestDTO: Decodable {
         var amounts: [CurrencyCode: DecimalNumber] = [:]
         for (code, text) in amountsPerUnit {
             guard let currency = CurrencyCode(code), let amount = DecimalNumber(text) else {
-                throw APIError(.badRequest, code: "malformed_amounts", "amountsPerUnit maps ISO 4217 codes to decimals: \(code.prefix(8))")
+                throw APIError(
+                    .badRequest, code: "malformed_amounts",
+                    "amountsPerUnit maps ISO 4217 codes to decimals: \(code.prefix(8))")
             }
             amounts[currency] = amount
         }
@@ -277,17 +302,24 @@ struct FixingRequestDTO: Decodable {
     var confirmLargeMove: Bool?
 
     func fixing(limits: ServerLimits) throws -> Fixing {
-        guard let date = CivilDate(sourceDate) else { throw APIError(.badRequest, code: "malformed_date", "sourceDate is YYYY-MM-DD") }
-        guard !ratesPerUnit.isEmpty else { throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit names at least one currency") }
+        guard let date = CivilDate(sourceDate) else {
+            throw APIError(.badRequest, code: "malformed_date", "sourceDate is YYYY-MM-DD")
+        }
+        guard !ratesPerUnit.isEmpty else {
+            throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit names at least one currency")
+        }
         var rates: [CurrencyCode: DecimalNumber] = [:]
         for (code, text) in ratesPerUnit {
             guard let currency = CurrencyCode(code), let rate = DecimalNumber(text), rate.significand > 0 else {
-                throw APIError(.badRequest, code: "malformed_rates", "ratesPerUnit maps ISO 4217 codes to positive decimals: \(code.prefix(8))")
+                throw APIError(
+                    .badRequest, code: "malformed_rates",
+                    "ratesPerUnit maps ISO 4217 codes to positive decimals: \(code.prefix(8))")
             }
             rates[currency] = rate
         }
-        return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates,
-                      checks: limits.rateChecks(confirmed: confirmLargeMove ?? false))
+        return Fixing(
+            version: version, effectiveFrom: effectiveFrom, sourceDate: date, ratesPerUnit: rates,
+            checks: limits.rateChecks(confirmed: confirmLargeMove ?? false))
     }
 }
 
@@ -315,7 +347,8 @@ struct SetOffRunRequestDTO: Decodable {
 struct SetOffRunDTO: ResponseCodable {
     var id: String, grossMinor: Int64, totalSetOffMinor: Int64, setOffMinor: [Int64], certificateProven: Bool
     init(_ outcome: SetOffRunOutcome) {
-        id = UUIDCoding.encode(outcome.runID); grossMinor = outcome.grossMinor; totalSetOffMinor = outcome.totalSetOffMinor
+        id = UUIDCoding.encode(outcome.runID); grossMinor = outcome.grossMinor;
+        totalSetOffMinor = outcome.totalSetOffMinor
         setOffMinor = outcome.setOffMinor; certificateProven = outcome.certificate.isProven
     }
 }
@@ -342,7 +375,10 @@ struct EventDTO: Encodable {
         case .cycleSettled(let number): cycle = number
         case .utilisationAlarm(let alarmSubject, let threshold, _):
             thresholdPercent = threshold
-            switch alarmSubject { case .participant(let bic): subject = bic.description; case .member(let id): subject = id.alpha3 }
+            switch alarmSubject {
+            case .participant(let bic): subject = bic.description;
+            case .member(let id): subject = id.alpha3
+            }
         case .audited(let record): audit = AuditRecordDTO(record)
         default: break
         }
@@ -378,12 +414,13 @@ struct AuditRecordDTO: ResponseCodable {
     var time: UInt64, actor: String, action: String, subject: String, outcome: String
     init(_ record: AuditRecord) {
         time = record.time; action = record.action; subject = record.subject; outcome = record.outcome
-        actor = switch record.actor {
-        case .system: "system"
-        case .operatorUser(let name): "operator:" + name
-        case .member(let id): "member:" + id.alpha3
-        case .participant(let bic): "participant:" + bic.description
-        }
+        actor =
+            switch record.actor {
+            case .system: "system"
+            case .operatorUser(let name): "operator:" + name
+            case .member(let id): "member:" + id.alpha3
+            case .participant(let bic): "participant:" + bic.description
+            }
     }
 }
 

@@ -20,7 +20,9 @@ final class RouteList: Sendable {
             var candidates = routes.filter { $0.path.count == segments.count }
             for (index, segment) in segments.enumerated() {
                 let literal = candidates.filter { $0.path[index] == segment }
-                candidates = literal.isEmpty ? candidates.filter { $0.path[index].hasPrefix(":") || $0.path[index].hasPrefix("{") } : literal
+                candidates =
+                    literal.isEmpty
+                    ? candidates.filter { $0.path[index].hasPrefix(":") || $0.path[index].hasPrefix("{") } : literal
             }
             return candidates.map(\.method.rawValue)
         }
@@ -36,7 +38,9 @@ struct ErrorAnswerMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     let routes: RouteList
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
@@ -44,7 +48,8 @@ struct ErrorAnswerMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             throw answer(status: error.status, message: error.body, request: request)
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, code: "body_too_large", "the body is larger than \(context.maxUploadSize) bytes")
+            throw APIError(
+                .contentTooLarge, code: "body_too_large", "the body is larger than \(context.maxUploadSize) bytes")
         } catch let error as any HTTPResponseError {
             throw answer(status: error.status, message: nil, request: request)
         }
@@ -55,14 +60,20 @@ struct ErrorAnswerMiddleware: RouterMiddleware {
         case .notFound:
             let allowed = routes.allowedMethods(for: request.uri.path)
             guard allowed.isEmpty else {
-                var error = APIError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))")
+                var error = APIError(
+                    .methodNotAllowed, code: "method_not_allowed",
+                    "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))")
                 error.allow = allowed.joined(separator: ", ")
                 return error
             }
             return APIError(.notFound, code: "not_found", message ?? "no such route")
-        case .badRequest: return APIError(.badRequest, code: "malformed_request", message ?? "the request cannot be read")
-        case .contentTooLarge: return APIError(.contentTooLarge, code: "body_too_large", message ?? "the body is too large")
-        case .unsupportedMediaType: return APIError(.unsupportedMediaType, code: "unsupported_media_type", message ?? "unsupported Content-Type")
+        case .badRequest:
+            return APIError(.badRequest, code: "malformed_request", message ?? "the request cannot be read")
+        case .contentTooLarge:
+            return APIError(.contentTooLarge, code: "body_too_large", message ?? "the body is too large")
+        case .unsupportedMediaType:
+            return APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", message ?? "unsupported Content-Type")
         default: return APIError(status, code: "http_\(status.code)", message ?? status.reasonPhrase)
         }
     }

@@ -30,7 +30,8 @@ public final class EventBroadcaster: Sendable {
     private let batchInput: AsyncStream<[HubEvent]>.Continuation
 
     public init() {
-        (batches, batchInput) = AsyncStream<[HubEvent]>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+        (batches, batchInput) = AsyncStream<[HubEvent]>.makeStream(
+            bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
     }
 
     /// Called by the writer after each commit; never waits.
@@ -90,11 +91,15 @@ public final class EventBroadcaster: Sendable {
 
     /// A new stream for `caller`, who may hold `streamsMax` at once — each element one event's
     /// server-sent-event lines; or why not.
-    func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<ByteBuffer>), Refusal> {
-        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+    func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<ByteBuffer>), Refusal>
+    {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(
+            bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
         let id: Result<UInt64, Refusal> = subscribers.withLock { subscribers in
             guard !subscribers.isClosed else { return .failure(.closed) }
-            guard subscribers.byCaller[caller, default: [:]].count < streamsMax else { return .failure(.tooManyStreams) }
+            guard subscribers.byCaller[caller, default: [:]].count < streamsMax else {
+                return .failure(.tooManyStreams)
+            }
             subscribers.nextID += 1
             subscribers.byCaller[caller, default: [:]][subscribers.nextID] = continuation
             return .success(subscribers.nextID)
@@ -158,7 +163,8 @@ struct EventAudience: Sendable, Equatable {
         { batch in
             (try? await hub.read { state in
                 batch.map { event in
-                    let parties: (payer: BIC, payee: BIC)? = if case .paymentStatus(let id, _, _, _) = event.kind { state.paymentParties(id) } else { nil }
+                    let parties: (payer: BIC, payee: BIC)? =
+                        if case .paymentStatus(let id, _, _, _) = event.kind { state.paymentParties(id) } else { nil }
                     return EventAudience(event, parties: parties, memberOf: { state.participant($0)?.memberID })
                 }
             }) ?? batch.map { _ in EventAudience() }  // no state (stopping): the operator alone

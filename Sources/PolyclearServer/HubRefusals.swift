@@ -10,17 +10,21 @@ extension HubCommandRejection {
         switch self {
         case .notAllowedForActor:
             .forbidden
-        case .malformedField, .currencyNotSupported, .participantCountryNotMemberCountry, .negativeLimit, .fixingMissingCurrency,
-             .fixingRateNotPositive, .amountNotPositive, .amountTooLarge, .invalidSchedule, .invalidImbalanceRules,
-             .obligationsMixCurrencies, .tooManyObligations, .invalidUnitDefinition, .fixingEffectiveTooFar, .fixingRateForUnit,
-             .rateImplausible:
+        case .malformedField, .currencyNotSupported, .participantCountryNotMemberCountry, .negativeLimit,
+            .fixingMissingCurrency,
+            .fixingRateNotPositive, .amountNotPositive, .amountTooLarge, .invalidSchedule, .invalidImbalanceRules,
+            .obligationsMixCurrencies, .tooManyObligations, .invalidUnitDefinition, .fixingEffectiveTooFar,
+            .fixingRateForUnit,
+            .rateImplausible:
             .unprocessableContent
         case .memberExists, .memberNotFound, .currencyAlreadyHasMember, .participantExists, .participantNotFound,
-             .fixingVersionNotIncreasing, .fixingEffectiveTimeGoesBack, .quoteExists, .paymentNotFound, .paymentStateForbidsThis,
-             .fundsTransferExists, .fundsTransferNotFound, .insufficientFunds, .participantSuspended, .noFixingInForce,
-             .cycleNotOpen, .cycleNotFound, .cycleNotSettling, .instructionNotFound, .instructionAlreadyConfirmed,
-             .instructionAmountDiffers, .excessSettlementNotFound, .setOffRunExists, .duplicateMessage, .returnExceedsPayment,
-             .rateMoveNotConfirmed:
+            .fixingVersionNotIncreasing, .fixingEffectiveTimeGoesBack, .quoteExists, .paymentNotFound,
+            .paymentStateForbidsThis,
+            .fundsTransferExists, .fundsTransferNotFound, .insufficientFunds, .participantSuspended, .noFixingInForce,
+            .cycleNotOpen, .cycleNotFound, .cycleNotSettling, .instructionNotFound, .instructionAlreadyConfirmed,
+            .instructionAmountDiffers, .excessSettlementNotFound, .setOffRunExists, .duplicateMessage,
+            .returnExceedsPayment,
+            .rateMoveNotConfirmed:
             .conflict
         }
     }

@@ -15,7 +15,9 @@ final class IdempotencyCache: Sendable {
     struct Answer {
         let status: HTTPResponse.Status; let headers: HTTPFields; let body: ByteBuffer
         /// What keeping it costs: body, headers and the entry itself.
-        var byteCount: Int { body.readableBytes + headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } + 256 }
+        var byteCount: Int {
+            body.readableBytes + headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } + 256
+        }
     }
     enum Lookup { case proceed, replay(Answer), conflict(String) }
 
@@ -48,8 +50,11 @@ final class IdempotencyCache: Sendable {
     let bytesPerCallerMax: Int
     let retentionSeconds: Int
 
-    init(bytesMax: Int = ServerLimits.default.idempotencyBytesMax, bytesPerCallerMax: Int = ServerLimits.default.idempotencyBytesPerCallerMax,
-         retentionSeconds: Int = ServerLimits.default.idempotencyRetentionSeconds) {
+    init(
+        bytesMax: Int = ServerLimits.default.idempotencyBytesMax,
+        bytesPerCallerMax: Int = ServerLimits.default.idempotencyBytesPerCallerMax,
+        retentionSeconds: Int = ServerLimits.default.idempotencyRetentionSeconds
+    ) {
         self.bytesMax = bytesMax
         self.bytesPerCallerMax = min(bytesPerCallerMax, bytesMax)
         self.retentionSeconds = retentionSeconds
@@ -66,7 +71,8 @@ final class IdempotencyCache: Sendable {
             switch state.entries[key] {
             case .running: return .conflict("a request with this Idempotency-Key is still running")
             case .done(let stored, let answer, _):
-                return stored == digest ? .replay(answer) : .conflict("this Idempotency-Key was used for a different request")
+                return stored == digest
+                    ? .replay(answer) : .conflict("this Idempotency-Key was used for a different request")
             case nil:
                 state.entries[key] = .running(digest: digest)
                 return .proceed
@@ -87,7 +93,9 @@ final class IdempotencyCache: Sendable {
             state.bytes += arrival.byteCount
             state.bytesByCaller[key.caller, default: 0] += arrival.byteCount
             state.keptCount += 1
-            while state.bytesByCaller[key.caller, default: 0] > bytesPerCallerMax, let oldest = popLive(&state, caller: key.caller) { drop(&state, oldest) }
+            while state.bytesByCaller[key.caller, default: 0] > bytesPerCallerMax,
+                let oldest = popLive(&state, caller: key.caller)
+            { drop(&state, oldest) }
             while state.bytes > bytesMax, let oldest = popLive(&state, caller: nil) { drop(&state, oldest) }
             compactIfStale(&state)
         }
@@ -154,12 +162,15 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let header = HTTPField.Name("Idempotency-Key")!
     let cache: IdempotencyCache
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard request.method == .post, let value = request.headers[Self.header], let caller = context.caller else {
             return try await next(request, context)
         }
         guard (1...255).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw APIError(.badRequest, code: "malformed_idempotency_key", "Idempotency-Key is 1 to 255 visible ASCII characters")
+            throw APIError(
+                .badRequest, code: "malformed_idempotency_key", "Idempotency-Key is 1 to 255 visible ASCII characters")
         }
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
@@ -169,7 +180,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let digest = Array(hasher.finalize())
         let key = IdempotencyCache.Key(caller: caller, key: value)
         switch cache.begin(key, digest: digest) {
-        case .replay(let answer): return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
+        case .replay(let answer):
+            return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
         case .conflict(let message): throw APIError(.conflict, code: "idempotency_key_reused", message)
         case .proceed: break
         }

@@ -13,15 +13,21 @@ struct JSONShapeMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
     static let depthMax = 32
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard request.method == .post || request.method == .put || request.method == .patch else {
+            return try await next(request, context)
+        }
         // ISO 20022 routes take XML, checked by their own parser.
         if request.uri.path.hasPrefix("/v1/iso20022/") { return try await next(request, context) }
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         guard body.readableBytes > 0 else { return try await next(request, context) }
         guard Self.isJSON(request.headers[.contentType]) else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send JSON bodies with Content-Type: application/json")
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                "send JSON bodies with Content-Type: application/json")
         }
         if let problem = JSONShapeCheck.problem(in: Array(body.readableBytesView), depthMax: Self.depthMax) {
             throw APIError(.badRequest, code: problem.code, problem.message)
@@ -32,7 +38,9 @@ struct JSONShapeMiddleware: RouterMiddleware {
     /// `application/json`, with parameters (`; charset=utf-8`) and in any case.
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
         return mediaType == "application/json"
     }
 }
@@ -111,7 +119,9 @@ struct JSONShapeCheck {
             guard current == UInt8(ascii: "\"") else { throw malformed("expected a key") }
             let key = try string()
             guard keys.insert(key).inserted else {
-                throw Problem(code: "duplicate_json_key", message: "the key \"\(String(decoding: key, as: UTF8.self))\" appears twice in one object")
+                throw Problem(
+                    code: "duplicate_json_key",
+                    message: "the key \"\(String(decoding: key, as: UTF8.self))\" appears twice in one object")
             }
             skipSpace()
             try expect(":")
@@ -163,7 +173,8 @@ struct JSONShapeCheck {
         position += 1
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): content.append(byte)
-        case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): throw controlCharacter()
+        case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            throw controlCharacter()
         case UInt8(ascii: "u"):
             var scalar = try hex4()
             if (0xD800...0xDBFF).contains(scalar) {
@@ -174,7 +185,9 @@ struct JSONShapeCheck {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw malformed("unpaired surrogate")
             }
-            guard scalar >= 0x20, !(0x7F...0x9F).contains(scalar), let unicode = Unicode.Scalar(scalar) else { throw controlCharacter() }
+            guard scalar >= 0x20, !(0x7F...0x9F).contains(scalar), let unicode = Unicode.Scalar(scalar) else {
+                throw controlCharacter()
+            }
             content.append(contentsOf: Array(String(Character(unicode)).utf8))
         default: throw malformed("unknown escape")
         }
@@ -201,7 +214,9 @@ struct JSONShapeCheck {
 
     private mutating func number() throws(Problem) {
         if current == UInt8(ascii: "-") { position += 1 }
-        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { throw malformed("bad number") }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            throw malformed("bad number")
+        }
         position += 1
         if first != UInt8(ascii: "0") { skipDigits() }
         if current == UInt8(ascii: ".") {

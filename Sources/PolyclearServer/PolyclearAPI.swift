@@ -18,7 +18,8 @@ public enum PolyclearAPI {
         metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .default
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
-        let limiter = RateLimiter<Caller>(ratePerSecond: Double(limits.requestsPerSecond), burst: Double(limits.requestBurst))
+        let limiter = RateLimiter<Caller>(
+            ratePerSecond: Double(limits.requestsPerSecond), burst: Double(limits.requestBurst))
         events.startDelivering(resolve: EventAudience.resolver(writer))
         // Method and path at debug level, each line with Hummingbird's request id; never
         // headers or bodies (keys, names and account details stay out of the logs).
@@ -27,13 +28,20 @@ public enum PolyclearAPI {
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
         router.add(middleware: WriteForwardingMiddleware(hub: writer, forwarder: HTTPForwarder()))
-        router.add(middleware: AuthenticationMiddleware(
-            keys: keys, limiter: limiter,
-            failures: RateLimiter(ratePerSecond: Double(limits.failedAuthenticationsPerSecond), burst: Double(limits.failedAuthenticationBurst))))
+        router.add(
+            middleware: AuthenticationMiddleware(
+                keys: keys, limiter: limiter,
+                failures: RateLimiter(
+                    ratePerSecond: Double(limits.failedAuthenticationsPerSecond),
+                    burst: Double(limits.failedAuthenticationBurst))))
         router.add(middleware: JSONShapeMiddleware())
-        router.add(middleware: IdempotencyMiddleware(cache: IdempotencyCache(
-            bytesMax: limits.idempotencyBytesMax, bytesPerCallerMax: limits.idempotencyBytesPerCallerMax, retentionSeconds: limits.idempotencyRetentionSeconds)))
-        let api = RouteDependencies(writer: writer, currencies: currencies, limits: limits, limiter: limiter, events: events, metrics: metrics)
+        router.add(
+            middleware: IdempotencyMiddleware(
+                cache: IdempotencyCache(
+                    bytesMax: limits.idempotencyBytesMax, bytesPerCallerMax: limits.idempotencyBytesPerCallerMax,
+                    retentionSeconds: limits.idempotencyRetentionSeconds)))
+        let api = RouteDependencies(
+            writer: writer, currencies: currencies, limits: limits, limiter: limiter, events: events, metrics: metrics)
         // One group per resource; each adds its own routes.
         OperatorRoutes.add(to: router, api)
         UnionRoutes.add(to: router, api)

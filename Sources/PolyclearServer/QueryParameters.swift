@@ -7,7 +7,8 @@ extension PolyclearAPI {
     static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let value = Int(String(text)), range.contains(value) else {
-            let bounds = range.upperBound == .max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            let bounds =
+                range.upperBound == .max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             throw APIError(.badRequest, code: "malformed_query", "\(name) must be an integer, \(bounds)")
         }
         return value
@@ -21,7 +22,9 @@ extension PolyclearAPI {
     static func choice<T>(_ request: Request, _ name: String, _ choices: [(String, T)]) throws -> T? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let match = choices.first(where: { $0.0 == text }) else {
-            throw APIError(.badRequest, code: "malformed_query", "\(name) must be one of: \(choices.map(\.0).joined(separator: ", "))")
+            throw APIError(
+                .badRequest, code: "malformed_query",
+                "\(name) must be one of: \(choices.map(\.0).joined(separator: ", "))")
         }
         return match.1
     }
@@ -30,7 +33,8 @@ extension PolyclearAPI {
     static func format(_ request: Request, allowed: [String]) throws -> String? {
         guard let text = request.uri.queryParameters["format"] else { return nil }
         guard allowed.contains(String(text)) else {
-            throw APIError(.badRequest, code: "malformed_query", "format must be one of: \(allowed.joined(separator: ", "))")
+            throw APIError(
+                .badRequest, code: "malformed_query", "format must be one of: \(allowed.joined(separator: ", "))")
         }
         return String(text)
     }

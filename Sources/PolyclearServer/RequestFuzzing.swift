@@ -11,16 +11,21 @@ public enum RequestFuzzing {
             return [problem.code]
         }
         let data = Data(body)
-        let banks: [BIC: CurrencyCode] = [BIC("BANKBRSP")!: CurrencyCode("BRL")!, BIC("BANKCNBJ")!: CurrencyCode("CNY")!]
+        let banks: [BIC: CurrencyCode] = [
+            BIC("BANKBRSP")!: CurrencyCode("BRL")!, BIC("BANKCNBJ")!: CurrencyCode("CNY")!,
+        ]
         return [
             read(PaymentRequestDTO.self, data) { try $0.instruction(currencyOf: banks, currencies: currencies) },
             read([PaymentRequestDTO].self, data) { items in
                 for (index, item) in items.enumerated() {
-                    do { _ = try item.instruction(currencyOf: banks, currencies: currencies) } catch let error as APIError { throw error.forItem(index) }
+                    do { _ = try item.instruction(currencyOf: banks, currencies: currencies) } catch let error
+                        as APIError
+                    { throw error.forItem(index) }
                 }
             },
             read(FundsRequestDTO.self, data) { body in
-                _ = try WireChoice.decode(body.direction, field: "direction", ["in": FundsDirection.into, "out": .outOf])
+                _ = try WireChoice.decode(
+                    body.direction, field: "direction", ["in": FundsDirection.into, "out": .outOf])
                 guard UUIDCoding.decode(body.id) != nil else { throw APIError(.badRequest, code: "malformed_id", "") }
             },
             read(FixingRequestDTO.self, data) { try $0.fixing(limits: .default) },

@@ -17,7 +17,8 @@ struct RouteDependencies<A: HubAccess>: Sendable {
     /// the table lacks is a fault of the server's configuration, answered 500.
     func currency(_ code: CurrencyCode) throws(APIError) -> Currency {
         guard let currency = currencies[code] else {
-            throw APIError(.internalServerError, code: "unknown_currency", "the hub names \(code), which its currency table lacks")
+            throw APIError(
+                .internalServerError, code: "unknown_currency", "the hub names \(code), which its currency table lacks")
         }
         return currency
     }
@@ -46,13 +47,17 @@ struct RouteDependencies<A: HubAccess>: Sendable {
 
 /// The hub behind the API: reads of the committed state, commands through the single writer.
 extension PolyclearAPI {
-    static func read<A: HubAccess, T: Sendable>(_ writer: A, _ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {
+    static func read<A: HubAccess, T: Sendable>(
+        _ writer: A, _ body: @escaping @Sendable (HubStateMachine) -> T
+    ) async throws -> T {
         do { return try await writer.read(body) } catch {
             throw APIError(.serviceUnavailable, code: "stopped", "the hub's state is not available on this node yet")
         }
     }
 
-    static func submit<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
+    static func submit<A: HubAccess>(
+        _ writer: A, _ commands: [HubCommand], by caller: Caller
+    ) async throws -> [HubResult] {
         try await submit(writer, commands, by: caller) { results, _ in results }
     }
 
@@ -64,10 +69,14 @@ extension PolyclearAPI {
 
     /// Submits payment commands; each answer describes its payment from the state it was
     /// committed in (not from a later read, which could fail after the commit).
-    static func submitPayments<A: HubAccess>(_ writer: A, _ commands: [HubCommand], by caller: Caller,
-                                             currencies: CurrencyTable) async throws -> [PaymentAnswer] {
+    static func submitPayments<A: HubAccess>(
+        _ writer: A, _ commands: [HubCommand], by caller: Caller,
+        currencies: CurrencyTable
+    ) async throws -> [PaymentAnswer] {
         try await submit(writer, commands, by: caller) { results, hub in
-            let states = results.compactMap { result -> PaymentState? in if case .payment(let state) = result { state } else { nil } }
+            let states = results.compactMap { result -> PaymentState? in
+                if case .payment(let state) = result { state } else { nil }
+            }
             var described = PaymentDTO.describe(states, in: hub, currencies: currencies).makeIterator()
             return results.map { result in
                 if case .payment = result, let payment = described.next() { .payment(payment) } else { .other(result) }
@@ -78,9 +87,12 @@ extension PolyclearAPI {
     /// Commands of the operator and of central banks go into the audit trail with who gave
     /// them (`HubCommand.attributed`); banks' own payment commands carry their actor already.
     /// The answer is built by `body` on the state the commands were committed in.
-    static func submit<A: HubAccess, T: Sendable>(_ writer: A, _ commands: [HubCommand], by caller: Caller,
-                                                  answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws -> T {
-        let attributed = caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
+    static func submit<A: HubAccess, T: Sendable>(
+        _ writer: A, _ commands: [HubCommand], by caller: Caller,
+        answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+    ) async throws -> T {
+        let attributed =
+            caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
         do {
             return try await writer.submit(attributed, answering: body)
         } catch .busy {
@@ -88,7 +100,9 @@ extension PolyclearAPI {
         } catch .batchTooLarge {
             throw APIError(.contentTooLarge, code: "batch_too_large", "too many items")
         } catch .notWriter {
-            throw APIError(.serviceUnavailable, code: "no_writer", "no node holds the writer role at the moment (failover): retry shortly")
+            throw APIError(
+                .serviceUnavailable, code: "no_writer",
+                "no node holds the writer role at the moment (failover): retry shortly")
         } catch {
             throw APIError(.serviceUnavailable, code: "stopped", "the writer is not running")
         }

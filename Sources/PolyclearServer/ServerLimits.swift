@@ -42,7 +42,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var rateMoveFactorMax = Int(RateChecks.moveFactorMaxDefault)
 
     func rateChecks(confirmed: Bool) -> RateChecks {
-        RateChecks(horizonSeconds: UInt64(max(0, fixingHorizonSeconds)), moveFactorMax: UInt32(clamping: max(1, rateMoveFactorMax)), largeMoveConfirmed: confirmed)
+        RateChecks(
+            horizonSeconds: UInt64(max(0, fixingHorizonSeconds)),
+            moveFactorMax: UInt32(clamping: max(1, rateMoveFactorMax)), largeMoveConfirmed: confirmed)
     }
 
     public init() {}

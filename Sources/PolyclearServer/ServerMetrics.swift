@@ -14,15 +14,21 @@ public final class ServerMetrics: Sendable {
         var byStatus: [PaymentStatus: Counter] = [:]
         for status in [PaymentStatus.received, .held, .queued, .reserved, .accepted, .rejected, .cancelled, .expired] {
             byStatus[status] = registry.makeCounter(
-                descriptor: .init(namespace: "polyclear", metricName: "payment_status_changes", unitName: "total", helpText: "Payment status changes committed"),
+                descriptor: .init(
+                    namespace: "polyclear", metricName: "payment_status_changes", unitName: "total",
+                    helpText: "Payment status changes committed"),
                 labels: [("status", String(describing: status))])
         }
         paymentStatus = byStatus
-        commits = registry.makeCounter(descriptor: .init(namespace: "polyclear", metricName: "commits", unitName: "total", helpText: "Durable commits of the writer"))
+        commits = registry.makeCounter(
+            descriptor: .init(
+                namespace: "polyclear", metricName: "commits", unitName: "total",
+                helpText: "Durable commits of the writer"))
         var byClass: [String: Counter] = [:]
         for statusClass in ["2xx", "3xx", "4xx", "5xx"] {
             byClass[statusClass] = registry.makeCounter(
-                descriptor: .init(namespace: "polyclear", metricName: "http_responses", unitName: "total", helpText: "HTTP responses"),
+                descriptor: .init(
+                    namespace: "polyclear", metricName: "http_responses", unitName: "total", helpText: "HTTP responses"),
                 labels: [("class", statusClass)])
         }
         httpByClass = byClass
@@ -47,7 +53,9 @@ public final class ServerMetrics: Sendable {
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             let response = try await next(request, context)
             metrics.record(httpStatus: response.status.code)

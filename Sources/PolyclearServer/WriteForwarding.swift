@@ -18,13 +18,17 @@ struct WriteForwardingMiddleware<Access: HubAccess>: RouterMiddleware {
     let hub: Access
     let forwarder: HTTPForwarder
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if request.method == .get || request.method == .head { return try await next(request, context) }
         switch hub.writeRoute {
         case .local:
             return try await next(request, context)
         case .unavailable:
-            throw APIError(.serviceUnavailable, code: "no_writer", "no node holds the writer role at the moment (failover): retry shortly")
+            throw APIError(
+                .serviceUnavailable, code: "no_writer",
+                "no node holds the writer role at the moment (failover): retry shortly")
         case .forward(let host, let port):
             if request.headers[Self.forwardedHeader] != nil {
                 throw APIError(.serviceUnavailable, code: "no_writer", "this node lost the writer role: retry shortly")
@@ -38,21 +42,27 @@ struct WriteForwardingMiddleware<Access: HubAccess>: RouterMiddleware {
             headers.add(name: Self.forwardedHeader.rawName, value: "1")
             let answer: HTTPForwarder.Answer
             do {
-                answer = try await forwarder.send(host: host, port: port, method: HTTPMethod(rawValue: request.method.rawValue),
-                                                  uri: request.uri.description, headers: headers, body: body)
+                answer = try await forwarder.send(
+                    host: host, port: port, method: HTTPMethod(rawValue: request.method.rawValue),
+                    uri: request.uri.description, headers: headers, body: body)
             } catch ForwardingError.unreachable {
                 // Nothing was sent: the outcome is certain (nothing happened).
-                throw APIError(.serviceUnavailable, code: "no_writer", "the writer node cannot be reached (failover under way?): retry shortly")
+                throw APIError(
+                    .serviceUnavailable, code: "no_writer",
+                    "the writer node cannot be reached (failover under way?): retry shortly")
             } catch {
-                throw APIError(.badGateway, code: "writer_unreachable",
-                               "the writer node did not answer; the outcome is unknown: retry with the same Idempotency-Key or payment id",
-                               retryAfterSeconds: 1)
+                throw APIError(
+                    .badGateway, code: "writer_unreachable",
+                    "the writer node did not answer; the outcome is unknown: retry with the same Idempotency-Key or payment id",
+                    retryAfterSeconds: 1)
             }
             var fields = HTTPFields()
-            for (name, value) in answer.headers where !HTTPForwarder.isHopByHop(name.lowercased()) && name.lowercased() != "content-length" {
+            for (name, value) in answer.headers
+            where !HTTPForwarder.isHopByHop(name.lowercased()) && name.lowercased() != "content-length" {
                 if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
             }
-            return Response(status: .init(code: Int(answer.status)), headers: fields, body: .init(byteBuffer: answer.body))
+            return Response(
+                status: .init(code: Int(answer.status)), headers: fields, body: .init(byteBuffer: answer.body))
         }
     }
 }
@@ -79,10 +89,15 @@ public final class HTTPForwarder: Sendable {
     }
 
     static func isHopByHop(_ name: String) -> Bool {
-        ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate", "host"].contains(name)
+        [
+            "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
+            "proxy-authenticate", "host",
+        ].contains(name)
     }
 
-    func send(host: String, port: Int, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) async throws -> Answer {
+    func send(
+        host: String, port: Int, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer
+    ) async throws -> Answer {
         let key = "\(host):\(port)"
         let reused = takeIdle(key)
         let channel: any Channel
@@ -100,11 +115,15 @@ public final class HTTPForwarder: Sendable {
             channel.close(promise: nil)
         }
         defer { timeout.cancel() }
-        let request = ForwardRequest(head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers), body: body, promise: promise)
+        let request = ForwardRequest(
+            head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers), body: body,
+            promise: promise)
         do {
             try await channel.writeAndFlush(request)
             let answer = try await promise.futureResult.get()
-            let keepAlive = !answer.headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
+            let keepAlive = !answer.headers.contains {
+                $0.0.lowercased() == "connection" && $0.1.lowercased() == "close"
+            }
             if keepAlive && channel.isActive {
                 idle.withLock { $0[key, default: []].append(Idle(channel: channel, since: .now)) }
             } else {
@@ -171,7 +190,9 @@ final class ForwardingClientHandler: ChannelDuplexHandler {
         head = nil
         body.clear()
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
-        if request.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil) }
+        if request.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil)
+        }
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
@@ -182,7 +203,9 @@ final class ForwardingClientHandler: ChannelDuplexHandler {
         case .end:
             guard let head, let pending else { return }
             self.pending = nil
-            pending.succeed(HTTPForwarder.Answer(status: head.status.code, headers: head.headers.map { ($0.name, $0.value) }, body: body))
+            pending.succeed(
+                HTTPForwarder.Answer(
+                    status: head.status.code, headers: head.headers.map { ($0.name, $0.value) }, body: body))
         }
     }
 

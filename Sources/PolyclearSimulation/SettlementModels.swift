@@ -55,7 +55,8 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     /// Fills peak/average/total from per-cycle, per-member needs.
     mutating func summarise(needs: [[Int64]], members: [CountryCode]) {
         let cycles = max(needs.count, 1)
-        var memberPeak = [Int64](repeating: 0, count: members.count), memberTotal = [Int64](repeating: 0, count: members.count)
+        var memberPeak = [Int64](repeating: 0, count: members.count),
+            memberTotal = [Int64](repeating: 0, count: members.count)
         for cycle in needs {
             let union = cycle.reduce(0, +)
             liquidityPeakUSDCents = max(liquidityPeakUSDCents, union)
@@ -70,7 +71,9 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
             memberLiquidityPeakUSDCents[member.alpha3] = memberPeak[index]
             memberLiquidityAverageUSDCents[member.alpha3] = memberTotal[index] / Int64(cycles)
         }
-        nettingEfficiencyPPM = grossUSDCents == 0 ? 0 : 1_000_000 - Int64((Double(liquidityTotalUSDCents) * 1e6 / Double(grossUSDCents)).rounded())
+        nettingEfficiencyPPM =
+            grossUSDCents == 0
+            ? 0 : 1_000_000 - Int64((Double(liquidityTotalUSDCents) * 1e6 / Double(grossUSDCents)).rounded())
     }
 }
 
@@ -103,7 +106,8 @@ public enum SettlementModels {
             for payment in stream.payments[range] {
                 balance[Int(payment.payerMember)] -= payment.amountUSDCents
                 balance[Int(payment.payeeMember)] += payment.amountUSDCents
-                deepest[Int(payment.payerMember)] = min(deepest[Int(payment.payerMember)], balance[Int(payment.payerMember)])
+                deepest[Int(payment.payerMember)] = min(
+                    deepest[Int(payment.payerMember)], balance[Int(payment.payerMember)])
                 metrics.grossUSDCents += payment.amountUSDCents
                 metrics.payments += 1
             }
@@ -149,7 +153,9 @@ public enum SettlementModels {
             needs.append(need)
         }
         metrics.trappedYearEndUSDCents = trapped.reduce(Int64(0)) { $0 + $1.reduce(0, +) }
-        for (index, member) in stream.members.enumerated() { metrics.memberTrappedYearEndUSDCents[member.alpha3] = trapped[index].reduce(0, +) }
+        for (index, member) in stream.members.enumerated() {
+            metrics.memberTrappedYearEndUSDCents[member.alpha3] = trapped[index].reduce(0, +)
+        }
         metrics.settledUSDCents = metrics.grossUSDCents
         metrics.summarise(needs: needs, members: stream.members)
         return metrics

@@ -26,19 +26,29 @@ public struct SimulationRules: Hashable, Sendable {
         if !(1...260).contains(cycleDays) { return ("cycle_days", "must be 1 to 260") }
         if !(0...10_000).contains(quotaPercentOfTrade) { return ("quota_percent_of_trade", "must be 0 to 10000") }
         for (member, quota) in quotaUnitMinor where quota < 0 { return ("quotas.\(member)", "must not be negative") }
-        if !(1...1_000_000).contains(bankCapBasisPointsOfTrade) { return ("bank_cap_basis_points_of_trade", "must be 1 to 1000000") }
+        if !(1...1_000_000).contains(bankCapBasisPointsOfTrade) {
+            return ("bank_cap_basis_points_of_trade", "must be 1 to 1000000")
+        }
         if !(1...26).contains(banksPerMember) { return ("banks_per_member", "must be 1 to 26") }
         if !(sizeSigma >= 0 && sizeSigma <= 5) { return ("size_sigma", "must be 0 to 5") }
         if !(bankExponent >= 0 && bankExponent <= 5) { return ("bank_exponent", "must be 0 to 5") }
         for (index, tier) in imbalanceRules.tiers.enumerated() {
-            if !(0...10_000).contains(tier.thresholdPercentOfQuota) { return ("charges[\(index)].threshold_percent_of_quota", "must be 0 to 10000") }
-            if !(0...10_000).contains(tier.annualRateBasisPoints) { return ("charges[\(index)].annual_rate_basis_points", "must be 0 to 10000") }
+            if !(0...10_000).contains(tier.thresholdPercentOfQuota) {
+                return ("charges[\(index)].threshold_percent_of_quota", "must be 0 to 10000")
+            }
+            if !(0...10_000).contains(tier.annualRateBasisPoints) {
+                return ("charges[\(index)].annual_rate_basis_points", "must be 0 to 10000")
+            }
             if index > 0 && tier.thresholdPercentOfQuota <= imbalanceRules.tiers[index - 1].thresholdPercentOfQuota {
                 return ("charges[\(index)].threshold_percent_of_quota", "thresholds must increase")
             }
         }
-        if !(0...1_000).contains(imbalanceRules.persistentImbalanceCycles) { return ("alarm_cycles", "must be 0 to 1000") }
-        if !(0...10_000).contains(imbalanceRules.persistentImbalancePercentOfQuota) { return ("alarm_percent_of_quota", "must be 0 to 10000") }
+        if !(0...1_000).contains(imbalanceRules.persistentImbalanceCycles) {
+            return ("alarm_cycles", "must be 0 to 1000")
+        }
+        if !(0...10_000).contains(imbalanceRules.persistentImbalancePercentOfQuota) {
+            return ("alarm_percent_of_quota", "must be 0 to 10000")
+        }
         return nil
     }
 }

@@ -12,39 +12,67 @@ public enum TradeFile {
             if line.allSatisfy(\.isWhitespace) { continue }
             let cells = line.split(separator: ",", maxSplits: 4, omittingEmptySubsequences: false).map { String($0) }
             if flows.isEmpty && year == nil && number == 1 {
-                guard cells.count >= 4, cells[0] == "year", cells[1] == "exporter_iso3", cells[2] == "importer_iso3", cells[3] == "value_usd" else {
-                    throw SimulationInputError(file: file, line: 1, field: "header", reason: "expected year,exporter_iso3,importer_iso3,value_usd[,source]")
+                guard cells.count >= 4, cells[0] == "year", cells[1] == "exporter_iso3", cells[2] == "importer_iso3",
+                    cells[3] == "value_usd"
+                else {
+                    throw SimulationInputError(
+                        file: file, line: 1, field: "header",
+                        reason: "expected year,exporter_iso3,importer_iso3,value_usd[,source]")
                 }
                 year = 0
                 continue
             }
-            guard cells.count >= 4 else { throw SimulationInputError(file: file, line: number, field: "line", reason: "needs at least 4 columns") }
+            guard cells.count >= 4 else {
+                throw SimulationInputError(file: file, line: number, field: "line", reason: "needs at least 4 columns")
+            }
             guard let lineYear = Int(cells[0]), (1900...2200).contains(lineYear) else {
-                throw SimulationInputError(file: file, line: number, field: "year", reason: "'\(cells[0].prefix(12))' is not a year")
+                throw SimulationInputError(
+                    file: file, line: number, field: "year", reason: "'\(cells[0].prefix(12))' is not a year")
             }
             if let first = flows.first?.year, first != lineYear {
-                throw SimulationInputError(file: file, line: number, field: "year", reason: "\(lineYear) differs from \(first): one year per file")
+                throw SimulationInputError(
+                    file: file, line: number, field: "year",
+                    reason: "\(lineYear) differs from \(first): one year per file")
             }
             guard let exporter = CountryCode(alpha3: cells[1]) else {
-                throw SimulationInputError(file: file, line: number, field: "exporter_iso3", reason: "unknown country code '\(cells[1].prefix(8))'")
+                throw SimulationInputError(
+                    file: file, line: number, field: "exporter_iso3",
+                    reason: "unknown country code '\(cells[1].prefix(8))'")
             }
             guard let importer = CountryCode(alpha3: cells[2]) else {
-                throw SimulationInputError(file: file, line: number, field: "importer_iso3", reason: "unknown country code '\(cells[2].prefix(8))'")
+                throw SimulationInputError(
+                    file: file, line: number, field: "importer_iso3",
+                    reason: "unknown country code '\(cells[2].prefix(8))'")
             }
-            guard exporter != importer else { throw SimulationInputError(file: file, line: number, field: "importer_iso3", reason: "a country does not trade with itself here") }
+            guard exporter != importer else {
+                throw SimulationInputError(
+                    file: file, line: number, field: "importer_iso3",
+                    reason: "a country does not trade with itself here")
+            }
             guard let value = Int64(cells[3]) else {
-                throw SimulationInputError(file: file, line: number, field: "value_usd", reason: "'\(cells[3].prefix(20))' is not a whole number of US dollars")
+                throw SimulationInputError(
+                    file: file, line: number, field: "value_usd",
+                    reason: "'\(cells[3].prefix(20))' is not a whole number of US dollars")
             }
-            guard value >= 0 else { throw SimulationInputError(file: file, line: number, field: "value_usd", reason: "must not be negative") }
-            guard value <= 100_000_000_000_000 else { throw SimulationInputError(file: file, line: number, field: "value_usd", reason: "larger than 10^14 dollars") }
+            guard value >= 0 else {
+                throw SimulationInputError(file: file, line: number, field: "value_usd", reason: "must not be negative")
+            }
+            guard value <= 100_000_000_000_000 else {
+                throw SimulationInputError(
+                    file: file, line: number, field: "value_usd", reason: "larger than 10^14 dollars")
+            }
             let pair = "\(exporter)>\(importer)"
             if let first = firstLineOfPair[pair] {
-                throw SimulationInputError(file: file, line: number, field: "exporter_iso3,importer_iso3", reason: "duplicate pair \(exporter) → \(importer) (first on line \(first))")
+                throw SimulationInputError(
+                    file: file, line: number, field: "exporter_iso3,importer_iso3",
+                    reason: "duplicate pair \(exporter) → \(importer) (first on line \(first))")
             }
             firstLineOfPair[pair] = number
             flows.append(TradeMatrix.Flow(year: lineYear, exporter: exporter, importer: importer, valueUSD: value))
         }
-        guard flows.contains(where: { $0.valueUSD > 0 }) else { throw SimulationInputError(file: file, field: "matrix", reason: "the matrix is empty: no trade to simulate") }
+        guard flows.contains(where: { $0.valueUSD > 0 }) else {
+            throw SimulationInputError(file: file, field: "matrix", reason: "the matrix is empty: no trade to simulate")
+        }
         return TradeMatrix(flows: flows)
     }
 }

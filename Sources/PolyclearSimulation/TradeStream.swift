@@ -17,7 +17,10 @@ import Foundation
 /// Everything is drawn from one `SeededRandom`: the same seed gives the same stream.
 public struct TradeStream: Sendable {
     public struct Payment: Hashable, Sendable {
-        public init(businessSecond: Int64, payerMember: Int32, payeeMember: Int32, payerBank: Int32 = 0, payeeBank: Int32 = 0, amountUSDCents: Int64) {
+        public init(
+            businessSecond: Int64, payerMember: Int32, payeeMember: Int32, payerBank: Int32 = 0, payeeBank: Int32 = 0,
+            amountUSDCents: Int64
+        ) {
             self.businessSecond = businessSecond
             self.payerMember = payerMember
             self.payeeMember = payeeMember
@@ -53,7 +56,10 @@ public struct TradeStream: Sendable {
         public var bankExponent: Double
         public var seed: UInt64
 
-        public init(paymentCount: Int = 1_000_000, banksPerMember: Int = 5, sizeSigma: Double = 1.5, bankExponent: Double = 1.0, seed: UInt64 = 1) {
+        public init(
+            paymentCount: Int = 1_000_000, banksPerMember: Int = 5, sizeSigma: Double = 1.5, bankExponent: Double = 1.0,
+            seed: UInt64 = 1
+        ) {
             self.paymentCount = paymentCount
             self.banksPerMember = banksPerMember
             self.sizeSigma = sizeSigma
@@ -132,11 +138,17 @@ public struct TradeStream: Sendable {
             let payer = memberIndex[flow.importer]!, payee = memberIndex[flow.exporter]!
             for amount in amounts {
                 let second = Int64(random.next() % UInt64(horizon))
-                payments.append(Payment(businessSecond: second, payerMember: payer, payeeMember: payee,
-                                        payerBank: bank(&random), payeeBank: bank(&random), amountUSDCents: amount))
+                payments.append(
+                    Payment(
+                        businessSecond: second, payerMember: payer, payeeMember: payee,
+                        payerBank: bank(&random), payeeBank: bank(&random), amountUSDCents: amount))
             }
         }
-        payments.sort { ($0.businessSecond, $0.payerMember, $0.payeeMember, $0.amountUSDCents) < ($1.businessSecond, $1.payerMember, $1.payeeMember, $1.amountUSDCents) }
+        payments.sort {
+            ($0.businessSecond, $0.payerMember, $0.payeeMember, $0.amountUSDCents) < (
+                $1.businessSecond, $1.payerMember, $1.payeeMember, $1.amountUSDCents
+            )
+        }
         self.payments = payments
     }
 

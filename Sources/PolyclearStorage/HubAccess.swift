@@ -11,8 +11,10 @@ public protocol HubAccess: Sendable {
     /// on the state they were committed in. An answer built by a later `read` could fail after
     /// the commit (this node may lose the writer role in between) and report a committed
     /// write as failed: what the answer shows must come from here.
-    func submit<T: Sendable>(_ commands: [HubCommand],
-                             answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T) async throws(WriterError) -> T
+    func submit<T: Sendable>(
+        _ commands: [HubCommand],
+        answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+    ) async throws(WriterError) -> T
     /// Committed transfers of one ledger account in a timestamp range (for statements).
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
     /// Where a write request should go now.
@@ -67,6 +69,8 @@ extension Writer: HubAccess where Store: HubStore {
 
     public var writeRoute: WriteRoute { .local }
 
-    public var nodeStatus: HubNodeStatus { HubNodeStatus(role: "single", nodeID: nil, writer: nil, appliedSequence: nil) }
+    public var nodeStatus: HubNodeStatus {
+        HubNodeStatus(role: "single", nodeID: nil, writer: nil, appliedSequence: nil)
+    }
 
 }

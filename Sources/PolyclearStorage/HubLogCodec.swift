@@ -124,7 +124,8 @@ struct BinaryWriter {
         case .decideHeldPayment(let id, let release, let actor):
             byte(HubLogTag.decideHeld.rawValue); integer(id); bool(release); self.actor(actor)
         case .requestFunds(let id, let bic, let amount, let direction):
-            byte(HubLogTag.requestFunds.rawValue); integer(id); integer(bic.packed); integer(amount); byte(direction.rawValue)
+            byte(HubLogTag.requestFunds.rawValue); integer(id); integer(bic.packed); integer(amount);
+            byte(direction.rawValue)
         case .confirmFunds(let id): byte(HubLogTag.confirmFunds.rawValue); integer(id)
         case .cancelFunds(let id): byte(HubLogTag.cancelFunds.rawValue); integer(id)
         default: try json(command)
@@ -249,7 +250,9 @@ struct BinaryReader {
         let id: UInt128 = try integer(), payer = try bic(), payee = try bic(), amount: Int64 = try integer()
         guard let side = AmountSide(rawValue: try byte()) else { throw .invalidValue }
         let endToEnd = try string(), uetr: UInt128 = try integer()
-        let trade = TradeReference(invoiceNumber: try string(), purposeCode: try string(), hsCode: try optionalString(), freeText: try optionalString())
+        let trade = TradeReference(
+            invoiceNumber: try string(), purposeCode: try string(), hsCode: try optionalString(),
+            freeText: try optionalString())
         let debtor = try optionalString(), creditor = try optionalString()
         guard let priority = PaymentPriority(rawValue: try byte()) else { throw .invalidValue }
         let twoPhase = try bool(), timeout: UInt32 = try integer(), immediate = try bool()
@@ -270,7 +273,9 @@ struct BinaryReader {
             let rejectionCode: UInt16 = try integer()
             let rejection = rejectionCode == 0 ? nil : PaymentRejection(rawValue: rejectionCode)
             if rejectionCode != 0 && rejection == nil { throw .invalidValue }
-            return HubEvent(timestamp: timestamp, kind: .paymentStatus(id: id, status: status, rejection: rejection, actor: try actor()))
+            return HubEvent(
+                timestamp: timestamp,
+                kind: .paymentStatus(id: id, status: status, rejection: rejection, actor: try actor()))
         case .json: return HubEvent(timestamp: timestamp, kind: try json(HubEvent.Kind.self))
         default: throw .unknownTag(tagByte)
         }

@@ -21,7 +21,9 @@ public actor InMemoryLedgerStore: LedgerStore {
         }
         for stored in outcome.createdTransfers {
             precondition(transferPositionByID[stored.transfer.id] == nil, "store: transfer created twice")
-            precondition(stored.transfer.timestamp > (transfers.last?.transfer.timestamp ?? 0), "store: timestamps must increase")
+            precondition(
+                stored.transfer.timestamp > (transfers.last?.transfer.timestamp ?? 0), "store: timestamps must increase"
+            )
             transferPositionByID[stored.transfer.id] = transfers.count
             transfers.append(stored)
         }
@@ -35,11 +37,13 @@ public actor InMemoryLedgerStore: LedgerStore {
 
     public func restore() async throws -> LedgerStateMachine {
         var restorer = LedgerRestorer(
-            expectedAccountCount: accountOrder.count, expectedTransferCount: transfers.count, lastTimestamp: lastTimestamp)
+            expectedAccountCount: accountOrder.count, expectedTransferCount: transfers.count,
+            lastTimestamp: lastTimestamp)
         do {
             for id in accountOrder { try restorer.restoreAccount(accountsByID[id]!) }
             for stored in transfers {
-                try restorer.restoreTransfer(id: stored.transfer.id, fingerprint: stored.fingerprint, status: stored.status)
+                try restorer.restoreTransfer(
+                    id: stored.transfer.id, fingerprint: stored.fingerprint, status: stored.status)
             }
             for stored in transfers where stored.status == .pending { try restorer.restorePending(stored.transfer) }
             return try restorer.finish()
@@ -55,10 +59,11 @@ public actor InMemoryLedgerStore: LedgerStore {
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        Array(transfers.lazy.filter {
-            timestamps.contains($0.transfer.timestamp)
-                && ($0.transfer.debitAccountID == accountID || $0.transfer.creditAccountID == accountID)
-        }.prefix(limit))
+        Array(
+            transfers.lazy.filter {
+                timestamps.contains($0.transfer.timestamp)
+                    && ($0.transfer.debitAccountID == accountID || $0.transfer.creditAccountID == accountID)
+            }.prefix(limit))
     }
 
     public func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

@@ -82,13 +82,16 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     /// the next batch). The answer to a committed batch thus needs no later read — which
     /// could fail if this process stopped writing in between, and turn a committed write into
     /// an error answer.
-    public func submit<T: Sendable>(_ events: [Machine.Command],
-                                    answering body: @escaping @Sendable ([Machine.CommandResult], Machine) -> T) async throws(WriterError) -> T {
+    public func submit<T: Sendable>(
+        _ events: [Machine.Command],
+        answering body: @escaping @Sendable ([Machine.CommandResult], Machine) -> T
+    ) async throws(WriterError) -> T {
         guard events.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
         let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
-            let submission = Submission(events: events,
-                                        succeed: { results, machine in reply.resume(returning: .success(body(results, machine))) },
-                                        fail: { reply.resume(returning: .failure($0)) })
+            let submission = Submission(
+                events: events,
+                succeed: { results, machine in reply.resume(returning: .success(body(results, machine))) },
+                fail: { reply.resume(returning: .failure($0)) })
             let refusal: WriterError? = inbox.withLock { inbox in
                 if inbox.isStopping || inbox.isStopped { return .stopped }
                 if inbox.queuedEventCount + events.count > inboxEventCountMax && !inbox.submissions.isEmpty {
@@ -110,9 +113,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
             let refused = inbox.withLock { inbox in
                 if inbox.isStopped { return true }
-                inbox.reads.append(ReadRequest(
-                    run: { machine in reply.resume(returning: .success(body(machine))) },
-                    refuse: { reply.resume(returning: .failure(.stopped)) }))
+                inbox.reads.append(
+                    ReadRequest(
+                        run: { machine in reply.resume(returning: .success(body(machine))) },
+                        refuse: { reply.resume(returning: .failure(.stopped)) }))
                 inbox.writerWaiting.take()?.resume()
                 return false
             }
@@ -202,7 +206,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 }
             }
             #if DEBUG
-            if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
+                if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
             #endif
             do {
                 try await commit(&ledger)
@@ -239,9 +243,9 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         while true {
             let taken: (taken: [Submission], isStopping: Bool)? = inbox.withLock { inbox in
                 guard !inbox.submissions.isEmpty else {
-                if inbox.isStopping { return ([], true) }
-                return inbox.reads.isEmpty ? nil : ([], false)
-            }
+                    if inbox.isStopping { return ([], true) }
+                    return inbox.reads.isEmpty ? nil : ([], false)
+                }
                 var eventCount = 0
                 var takeCount = 0
                 for submission in inbox.submissions {
@@ -287,4 +291,3 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         for read in reads { read.refuse() }
     }
 }
-

@@ -16,8 +16,9 @@ struct BenchCycleCommand: AsyncParsableCommand {
 
     func run() async throws {
         let setup = try BenchHubSetup(hub)
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; a cycle of \(hub.payments) payments, "
-            + "\(setup.union.memberDefinitions.count) members x \(hub.participantsPerMember) banks")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; a cycle of \(hub.payments) payments, "
+                + "\(setup.union.memberDefinitions.count) members x \(hub.participantsPerMember) banks")
         var hubState = setup.newHub()
         var workload = setup.workload(seed: hub.seed)
         var results = ContiguousArray<HubResult>()
@@ -39,9 +40,12 @@ struct BenchCycleCommand: AsyncParsableCommand {
         let outcome = hubState.sealOutcome()
         let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
         guard result == .ok, let report = hubState.cycles.last else { throw ValidationError("close failed: \(result)") }
-        printFlushed(String(format: "memory  close of %d payments: %.2f ms (%d instructions, %d ledger transfers, overall efficiency %.2f%%)",
-                            report.paymentCount, elapsed, report.instructions.count, outcome.ledger.createdTransfers.count,
-                            Double(report.overallEfficiency?.efficiencyPartsPerMillion ?? 0) / 10_000))
+        printFlushed(
+            String(
+                format:
+                    "memory  close of %d payments: %.2f ms (%d instructions, %d ledger transfers, overall efficiency %.2f%%)",
+                report.paymentCount, elapsed, report.instructions.count, outcome.ledger.createdTransfers.count,
+                Double(report.overallEfficiency?.efficiencyPartsPerMillion ?? 0) / 10_000))
         if durable { try await runDurable(setup) }
     }
 
@@ -61,7 +65,10 @@ struct BenchCycleCommand: AsyncParsableCommand {
             let start = ProcessMetrics.monotonicNanoseconds()
             let result = try await writer.submit([.closeCycle(number: 1)])
             let elapsed = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
-            printFlushed(String(format: "sqlite  close of the cycle, acknowledged after fsync: %.2f ms (%@)", elapsed, "\(result[0])"))
+            printFlushed(
+                String(
+                    format: "sqlite  close of the cycle, acknowledged after fsync: %.2f ms (%@)", elapsed,
+                    "\(result[0])"))
         }
     }
 }

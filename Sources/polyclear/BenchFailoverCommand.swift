@@ -14,19 +14,27 @@ import Synchronization
 /// (it follows), and the next round kills the new writer. Afterwards every acknowledged
 /// payment must be in the database, and the database must pass the ledger check.
 struct BenchFailoverCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "failover", abstract: "Measure writer failover between two API nodes on PostgreSQL.")
+    static let configuration = CommandConfiguration(
+        commandName: "failover", abstract: "Measure writer failover between two API nodes on PostgreSQL.")
 
-    @Option(help: "A PostgreSQL URL allowed to create databases (a fresh one is made and dropped afterwards).") var postgresURL: String
+    @Option(help: "A PostgreSQL URL allowed to create databases (a fresh one is made and dropped afterwards).")
+    var postgresURL: String
     @Option(help: "Kills of the writer.") var rounds = 3
     @Option(help: "The nodes' writer lease in seconds.") var leaseSeconds = 3
     @Option(help: "Client connections sending payments to the follower.") var connections = 4
     @Option(help: "First of the two ports the nodes bind.") var port = 28_081
 
     func validate() throws {
-        guard (1...20).contains(rounds), (1...60).contains(leaseSeconds), (1...64).contains(connections), (1...65_534).contains(port) else {
-            throw ValidationError("need 1 <= --rounds <= 20, 1 <= --lease-seconds <= 60, 1 <= --connections <= 64, a free --port and the next")
+        guard (1...20).contains(rounds), (1...60).contains(leaseSeconds), (1...64).contains(connections),
+            (1...65_534).contains(port)
+        else {
+            throw ValidationError(
+                "need 1 <= --rounds <= 20, 1 <= --lease-seconds <= 60, 1 <= --connections <= 64, a free --port and the next"
+            )
         }
-        guard postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else { throw ValidationError("--postgres-url postgres://…") }
+        guard postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
+            throw ValidationError("--postgres-url postgres://…")
+        }
     }
 
     /// One `serve` process.
@@ -47,29 +55,42 @@ struct BenchFailoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench failover")
+            printFlushed(
+                "warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench failover")
         #endif
         let currencies = try CurrencyTable()
         let (_, _, banks) = try BenchHTTPCommand.benchUnion(currencies)
         let name = "polyclear_bench_failover_\(getpid())"
         let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
         let operatorSecret = DemoCommand.secret()
-        let keyArguments = banks.flatMap { ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"] }
+        let keyArguments =
+            banks.flatMap { ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"] }
             + ["--api-key", "operator:bench:\(operatorSecret)", "--fx", BenchHTTPCommand.bundledRates.path]
         func start(_ index: Int, sampleUnion: Bool) throws -> Node {
-            try Node(arguments: ["serve", "--store", "postgres", "--postgres-url", url, "--port", "\(port + index)", "--lease-seconds", "\(leaseSeconds)",
-                                 "--log-level", "error"] + keyArguments + (sampleUnion ? ["--sample-union"] : []), port: port + index)
+            try Node(
+                arguments: [
+                    "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(port + index)",
+                    "--lease-seconds", "\(leaseSeconds)",
+                    "--log-level", "error",
+                ] + keyArguments + (sampleUnion ? ["--sample-union"] : []), port: port + index)
         }
         func role(_ node: Node) async -> String? {
-            guard let (status, body) = try? await HTTPLoadConnection.with(host: "127.0.0.1", port: node.port, {
-                try await $0.send(.GET, "/v1/node", authorization: "Bearer \(operatorSecret)", body: nil)
-            }), status == 200 else { return nil }
-            return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["role"] as? String
+            guard
+                let (status, body) = try? await HTTPLoadConnection.with(
+                    host: "127.0.0.1", port: node.port,
+                    {
+                        try await $0.send(.GET, "/v1/node", authorization: "Bearer \(operatorSecret)", body: nil)
+                    }), status == 200
+            else { return nil }
+            return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["role"]
+                as? String
         }
         func waitForRole(_ node: Node, _ wanted: String) async throws {
             let deadline = ContinuousClock.now + .seconds(60)
             while await role(node) != wanted {
-                guard ContinuousClock.now < deadline else { exitWithError("failover_failed", "node on port \(node.port) did not become \(wanted)") }
+                guard ContinuousClock.now < deadline else {
+                    exitWithError("failover_failed", "node on port \(node.port) did not become \(wanted)")
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -78,8 +99,9 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         try await waitForRole(nodes[0], "writer")
         nodes.append(try start(1, sampleUnion: false))
         try await waitForRole(nodes[1], "follower")
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 2 serve processes on PostgreSQL, lease \(leaseSeconds) s; "
-            + "\(connections) client connections to the follower")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 2 serve processes on PostgreSQL, lease \(leaseSeconds) s; "
+                + "\(connections) client connections to the follower")
         let acknowledged = Mutex<[UInt128]>([])
         var failoverSeconds: [Double] = []
         for round in 1...rounds {
@@ -92,20 +114,26 @@ struct BenchFailoverCommand: AsyncParsableCommand {
             load.killedAt.withLock { $0 = killedAt }
             nodes[writer].process.waitUntilExit()
             while load.firstAfterKill.withLock({ $0 }) == nil {
-                guard ContinuousClock.now - killedAt < .seconds(60) else { exitWithError("failover_failed", "no payment accepted within 60 s of the kill") }
+                guard ContinuousClock.now - killedAt < .seconds(60) else {
+                    exitWithError("failover_failed", "no payment accepted within 60 s of the kill")
+                }
                 try await Task.sleep(for: .milliseconds(5))
             }
             try await Task.sleep(for: .milliseconds(500))
             load.stop.store(true, ordering: .relaxed)
             await clients.value
-            let seconds = Double((load.firstAfterKill.withLock { $0! } - killedAt).components.attoseconds) / 1e18
+            let seconds =
+                Double((load.firstAfterKill.withLock { $0! } - killedAt).components.attoseconds) / 1e18
                 + Double((load.firstAfterKill.withLock { $0! } - killedAt).components.seconds)
             failoverSeconds.append(seconds)
             let counts = load.counts.withLock { $0 }
             acknowledged.withLock { $0 += load.acknowledged.withLock { $0 } }
-            printFlushed("round \(round): killed the writer (port \(nodes[writer].port)); first payment accepted by the new writer after "
-                + String(format: "%.3f s", seconds) + "; answers: "
-                + counts.sorted { $0.key < $1.key }.map { "\($0.key == -1 ? "connection failed" : "HTTP \($0.key)") × \($0.value)" }.joined(separator: ", "))
+            printFlushed(
+                "round \(round): killed the writer (port \(nodes[writer].port)); first payment accepted by the new writer after "
+                    + String(format: "%.3f s", seconds) + "; answers: "
+                    + counts.sorted { $0.key < $1.key }.map {
+                        "\($0.key == -1 ? "connection failed" : "HTTP \($0.key)") × \($0.value)"
+                    }.joined(separator: ", "))
             nodes[writer] = try start(writer, sampleUnion: false)
             try await waitForRole(nodes[writer], "follower")
         }
@@ -117,9 +145,13 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         let ids = acknowledged.withLock { $0 }
         let missing = ids.filter { hub.payment($0) == nil }.count
         let sorted = failoverSeconds.sorted()
-        printFlushed("failover (kill to first accepted payment): min " + String(format: "%.3f", sorted.first!) + " s, median "
-            + String(format: "%.3f", sorted[sorted.count / 2]) + " s, max " + String(format: "%.3f", sorted.last!) + " s over \(rounds) kills")
-        printFlushed("verify: \(ids.count) payments acknowledged, \(missing) missing; \(hub.paymentCount) stored; ledger check passed")
+        printFlushed(
+            "failover (kill to first accepted payment): min " + String(format: "%.3f", sorted.first!) + " s, median "
+                + String(format: "%.3f", sorted[sorted.count / 2]) + " s, max " + String(format: "%.3f", sorted.last!)
+                + " s over \(rounds) kills")
+        printFlushed(
+            "verify: \(ids.count) payments acknowledged, \(missing) missing; \(hub.paymentCount) stored; ledger check passed"
+        )
         try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: postgresURL)
         if missing > 0 { exitWithError("verify_failed", "\(missing) acknowledged payments are not in the database") }
     }
@@ -160,12 +192,15 @@ final class FailoverLoad: Sendable {
                         request += 1
                         let body = bodies.next(payer: payer, count: 1, asArray: false)
                         let sent = ContinuousClock.now
-                        let (status, answer) = try await http.send(.POST, "/v1/payments", authorization: banks[payer].authorization, body: body)
+                        let (status, answer) = try await http.send(
+                            .POST, "/v1/payments", authorization: banks[payer].authorization, body: body)
                         let now = ContinuousClock.now
                         counts.withLock { $0[Int(status), default: 0] += 1 }
                         if status == 201 {
-                            if let object = try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView)) as? [String: Any],
-                               let text = object["id"] as? String, let id = UUIDText.parse(text) {
+                            if let object = try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))
+                                as? [String: Any],
+                                let text = object["id"] as? String, let id = UUIDText.parse(text)
+                            {
                                 acknowledged.withLock { $0.append(id) }
                             }
                             // Sent after the kill: the new writer accepted it (an answer the

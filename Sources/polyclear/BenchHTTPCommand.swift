@@ -18,7 +18,8 @@ import ServiceLifecycle
 /// the database and checks that every acknowledged payment is there and the invariants hold.
 /// Run on a release build; `bench/http/run.sh` is the same measurement with wrk.
 struct BenchHTTPCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "http", abstract: "Benchmark the HTTP API (single and batch payments).")
+    static let configuration = CommandConfiguration(
+        commandName: "http", abstract: "Benchmark the HTTP API (single and batch payments).")
 
     enum Mode: String, ExpressibleByArgument { case single, batch, all }
 
@@ -30,11 +31,19 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     @Option(help: "Port for the server (0: any free port).") var port = 0
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
     var databaseDirectory = FileManager.default.temporaryDirectory.path
-    @Option(help: "PostgreSQL instead of SQLite: a URL allowed to create databases (a fresh one is made and dropped afterwards).")
+    @Option(
+        help:
+            "PostgreSQL instead of SQLite: a URL allowed to create databases (a fresh one is made and dropped afterwards)."
+    )
     var postgresURL: String?
-    @Option(help: "With --postgres-url: API nodes in this process on one database (one writer, the others forward writes); connections spread over them.")
+    @Option(
+        help:
+            "With --postgres-url: API nodes in this process on one database (one writer, the others forward writes); connections spread over them."
+    )
     var nodes = 1
-    @Option(help: "Live event streams (/v1/events) held open, read and discarded during the load (the cost of subscribers).")
+    @Option(
+        help: "Live event streams (/v1/events) held open, read and discarded during the load (the cost of subscribers)."
+    )
     var eventStreams = 0
     enum StreamCaller: String, ExpressibleByArgument { case bystander, `operator` }
     @Option(help: "Who holds them: bystander (a bank no payment involves: sees nothing) or operator (sees everything).")
@@ -42,22 +51,30 @@ struct BenchHTTPCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard seconds >= 1, (1...1_024).contains(singleConnections), (1...1_024).contains(batchConnections),
-              (1...1_000).contains(batchSize), (0...65_535).contains(port)
-        else { throw ValidationError("need --seconds >= 1, 1 <= connections <= 1024, 1 <= --batch-size <= 1000, 0 <= --port <= 65535") }
+            (1...1_000).contains(batchSize), (0...65_535).contains(port)
+        else {
+            throw ValidationError(
+                "need --seconds >= 1, 1 <= connections <= 1024, 1 <= --batch-size <= 1000, 0 <= --port <= 65535")
+        }
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be 1...16") }
         guard (0...10_000).contains(eventStreams) else { throw ValidationError("--event-streams must be 0...10000") }
-        guard eventStreams == 0 || postgresURL == nil else { throw ValidationError("--event-streams runs on SQLite (leave --postgres-url out)") }
+        guard eventStreams == 0 || postgresURL == nil else {
+            throw ValidationError("--event-streams runs on SQLite (leave --postgres-url out)")
+        }
         if nodes > 1 || postgresURL != nil {
             guard let postgresURL, postgresURL.hasPrefix("postgres://") || postgresURL.hasPrefix("postgresql://") else {
                 throw ValidationError("--nodes needs --postgres-url postgres://user@host:port/database")
             }
-            guard port == 0 else { throw ValidationError("with --postgres-url the nodes bind free ports (leave --port out)") }
+            guard port == 0 else {
+                throw ValidationError("with --postgres-url the nodes bind free ports (leave --port out)")
+            }
         }
     }
 
     func run() async throws {
         #if DEBUG
-        printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench http")
+            printFlushed(
+                "warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench http")
         #endif
         if let postgresURL {
             try await runOnPostgres(adminURL: postgresURL)
@@ -71,7 +88,9 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         var (union, keys, banks) = try Self.benchUnion(currencies)
         // Stream holders: one caller, allowed as many streams as asked for.
         let streamSecret = DemoCommand.secret()
-        keys.add(secret: streamSecret, for: eventStreamCaller == .operator ? .operatorUser("bench-streams") : .participant(BIC("BYSTDEFF")!))
+        keys.add(
+            secret: streamSecret,
+            for: eventStreamCaller == .operator ? .operatorUser("bench-streams") : .participant(BIC("BYSTDEFF")!))
         var limits = ServerLimits()
         limits.eventStreamsPerCaller = max(limits.eventStreamsPerCaller, eventStreams)
         var logger = Logger(label: "polyclear.bench")
@@ -79,26 +98,36 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         let bound = AsyncStream.makeStream(of: Int.self)
         let server: HubServer<Writer<SQLiteHubStore>>
         do {
-            server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, limits: limits, logger: logger,
-                                   onRunning: { bound.continuation.yield($0); bound.continuation.finish() })
+            server = try HubServer(
+                db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, limits: limits,
+                logger: logger,
+                onRunning: {
+                    bound.continuation.yield($0); bound.continuation.finish()
+                })
         } catch {
             exitWithError(error.code.name, error.description)
         }
         let serviceGroup = server.serviceGroup()
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; server and client in this process; SQLite, fsync before every answer; "
-            + "\(banks.count) banks, each its own key; \(eventStreams) event streams held by \(eventStreamCaller.rawValue)")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; server and client in this process; SQLite, fsync before every answer; "
+                + "\(banks.count) banks, each its own key; \(eventStreams) event streams held by \(eventStreamCaller.rawValue)"
+        )
         var acknowledged = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await serviceGroup.run() }
             var ports = bound.stream.makeAsyncIterator()
             guard let boundPort = await ports.next() else { exitWithError("bind_failed", "the server did not start") }
             _ = try await server.hub.submit(union.setupCommands)
-            let streams = Task { try await Self.holdEventStreams(eventStreams, port: boundPort, authorization: "Bearer " + streamSecret) }
+            let streams = Task {
+                try await Self.holdEventStreams(eventStreams, port: boundPort, authorization: "Bearer " + streamSecret)
+            }
             while server.events.streamCount < eventStreams { try await Task.sleep(for: .milliseconds(20)) }
             acknowledged = try await runLoad(HTTPLoad(ports: [boundPort], banks: banks, seconds: seconds))
             streams.cancel()
             let bytes = try await streams.value
-            if eventStreams > 0 { printFlushed("event streams: \(eventStreams) open through the load, \(bytes) bytes read") }
+            if eventStreams > 0 {
+                printFlushed("event streams: \(eventStreams) open through the load, \(bytes) bytes read")
+            }
             await serviceGroup.triggerGracefulShutdown()
             try await group.waitForAll()
         }
@@ -106,12 +135,19 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         // The stopped server's store lets go of the database first (one writer at a time).
         try? server.hub.store.close()
         let restored: HubStateMachine
-        do { restored = try await SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)).restore() } catch {
+        do {
+            restored = try await SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies))
+                .restore()
+        } catch {
             exitWithError("verify_failed", "reopening the database: \(error)")
         }
         let stored = restored.paymentCount
-        printFlushed("verify: stopped cleanly; reopened the database: \(stored) payments stored, \(acknowledged) acknowledged; invariants hold")
-        if stored != acknowledged { exitWithError("verify_failed", "\(acknowledged) payments acknowledged but \(stored) stored") }
+        printFlushed(
+            "verify: stopped cleanly; reopened the database: \(stored) payments stored, \(acknowledged) acknowledged; invariants hold"
+        )
+        if stored != acknowledged {
+            exitWithError("verify_failed", "\(acknowledged) payments acknowledged but \(stored) stored")
+        }
     }
 }
 
@@ -143,15 +179,19 @@ extension BenchHTTPCommand {
 
     static func benchUnion(_ currencies: CurrencyTable) throws -> (SampleUnion, APIKeyStore, [BenchBank]) {
         let fxURL = bundledRates
-        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
-                                    capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
+            capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0,
+            currencies: currencies)
         var keys = APIKeyStore()
         var banks: [BenchBank] = []
         for participant in union.participants {
             let secret = DemoCommand.secret()
             keys.add(secret: secret, for: .participant(participant.bic))
             let currency = union.memberDefinitions.first { $0.id == participant.memberID }!.currency
-            banks.append(BenchBank(bic: participant.bic, authorization: "Bearer " + secret, exponent: currencies[currency]!.exponent))
+            banks.append(
+                BenchBank(
+                    bic: participant.bic, authorization: "Bearer " + secret, exponent: currencies[currency]!.exponent))
         }
         return (union, keys, banks)
     }
@@ -189,29 +229,39 @@ extension BenchHTTPCommand {
         let bound = AsyncStream.makeStream(of: (Int, Int).self)
         for index in 0..<nodes {
             do {
-                servers.append(try HubServer(postgresURL: url, leaseSeconds: 3, advertiseHost: "127.0.0.1", host: "127.0.0.1", port: 0, keys: keys,
-                                             currencies: currencies, logger: logger, onRunning: { bound.continuation.yield((index, $0)) }))
+                servers.append(
+                    try HubServer(
+                        postgresURL: url, leaseSeconds: 3, advertiseHost: "127.0.0.1", host: "127.0.0.1", port: 0,
+                        keys: keys,
+                        currencies: currencies, logger: logger, onRunning: { bound.continuation.yield((index, $0)) }))
             } catch {
                 exitWithError(error.code.name, error.description)
             }
         }
         let serviceGroup = ServiceGroup(services: servers.map(\.application), logger: logger)
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(nodes) API node(s), PostgreSQL, server and client in this process; "
-            + "\(banks.count) banks, each its own key; connections spread over the nodes")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(nodes) API node(s), PostgreSQL, server and client in this process; "
+                + "\(banks.count) banks, each its own key; connections spread over the nodes")
         var acknowledged = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await serviceGroup.run() }
             var ports = [Int](repeating: 0, count: nodes)
             var boundPorts = bound.stream.makeAsyncIterator()
             for _ in 0..<nodes {
-                guard let (index, port) = await boundPorts.next() else { exitWithError("bind_failed", "a node did not start") }
+                guard let (index, port) = await boundPorts.next() else {
+                    exitWithError("bind_failed", "a node did not start")
+                }
                 ports[index] = port
             }
             // The first node to take the lease sets the union up; the others must follow it.
-            while !servers.contains(where: { $0.hub.nodeStatus.role == "writer" }) { try await Task.sleep(for: .milliseconds(20)) }
+            while !servers.contains(where: { $0.hub.nodeStatus.role == "writer" }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let writer = servers.first { $0.hub.nodeStatus.role == "writer" }!
             _ = try await writer.hub.submit(union.setupCommands)
-            while !servers.allSatisfy({ $0.hub.nodeStatus.role == "writer" || ($0.hub.nodeStatus.appliedSequence ?? 0) >= 1 }) {
+            while !servers.allSatisfy({
+                $0.hub.nodeStatus.role == "writer" || ($0.hub.nodeStatus.appliedSequence ?? 0) >= 1
+            }) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             acknowledged = try await runLoad(HTTPLoad(ports: ports, banks: banks, seconds: seconds))
@@ -223,9 +273,13 @@ extension BenchHTTPCommand {
             let (_, hub, _) = try await store.check()
             store.close()
             let stored = hub.paymentCount
-            printFlushed("verify: stopped cleanly; checked the database: \(stored) payments stored, \(acknowledged) acknowledged; invariants hold")
+            printFlushed(
+                "verify: stopped cleanly; checked the database: \(stored) payments stored, \(acknowledged) acknowledged; invariants hold"
+            )
             try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: adminURL)
-            if stored != acknowledged { exitWithError("verify_failed", "\(acknowledged) payments acknowledged but \(stored) stored") }
+            if stored != acknowledged {
+                exitWithError("verify_failed", "\(acknowledged) payments acknowledged but \(stored) stored")
+            }
         } catch {
             exitWithError("verify_failed", "checking the database: \(error)")
         }
@@ -264,10 +318,12 @@ struct HTTPLoad: Sendable {
             let sorted = latenciesNanoseconds.sorted()
             func milliseconds(_ p: Double) -> String {
                 guard !sorted.isEmpty else { return "-" }
-                return String(format: "%.2f", Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6)
+                return String(
+                    format: "%.2f", Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6)
             }
             let errors = errorsByStatusAndCode.values.reduce(0, +)
-            let errorText = errorsByStatusAndCode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            let errorText = errorsByStatusAndCode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(
+                separator: ", ")
             let statusText = statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "\(title), \(String(format: "%.1f", elapsedSeconds)) s: "
                 + "\(Int(Double(requests) / elapsedSeconds)) requests/s, \(Int(Double(acknowledgedPayments) / elapsedSeconds)) payments/s committed; "
@@ -282,9 +338,12 @@ struct HTTPLoad: Sendable {
         var total = try await withThrowingTaskGroup(of: Result.self) { group in
             for connection in 0..<connections {
                 group.addTask {
-                    try await HTTPLoadConnection.with(host: "127.0.0.1", port: ports[connection % ports.count]) { http in
+                    try await HTTPLoadConnection.with(host: "127.0.0.1", port: ports[connection % ports.count]) {
+                        http in
 
-                        try await drive(&http, connection: connection, paymentsPerRequest: paymentsPerRequest, phase: phase, until: deadline)
+                        try await drive(
+                            &http, connection: connection, paymentsPerRequest: paymentsPerRequest, phase: phase,
+                            until: deadline)
                     }
                 }
             }
@@ -303,8 +362,10 @@ struct HTTPLoad: Sendable {
         return (try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.readableBytesView)))?.code ?? "-"
     }
 
-    private func drive(_ http: inout HTTPLoadConnection, connection: Int, paymentsPerRequest: Int, phase: UInt64,
-                       until deadline: ContinuousClock.Instant) async throws -> Result {
+    private func drive(
+        _ http: inout HTTPLoadConnection, connection: Int, paymentsPerRequest: Int, phase: UInt64,
+        until deadline: ContinuousClock.Instant
+    ) async throws -> Result {
         var result = Result()
         var bodies = PaymentBodies(banks: banks, phase: phase, connection: UInt64(connection))
         var request = 0
@@ -315,9 +376,12 @@ struct HTTPLoad: Sendable {
             request += 1
             let body = bodies.next(payer: payer, count: paymentsPerRequest, asArray: paymentsPerRequest > 1)
             let sent = ContinuousClock.now
-            let (status, answer) = try await http.send(.POST, path, authorization: banks[payer].authorization, body: body)
+            let (status, answer) = try await http.send(
+                .POST, path, authorization: banks[payer].authorization, body: body)
             let latency = ContinuousClock.now - sent
-            result.latenciesNanoseconds.append(UInt64(latency.components.seconds) * 1_000_000_000 + UInt64(latency.components.attoseconds / 1_000_000_000))
+            result.latenciesNanoseconds.append(
+                UInt64(latency.components.seconds) * 1_000_000_000
+                    + UInt64(latency.components.attoseconds / 1_000_000_000))
             result.requests += 1
             guard status == 200 || status == 201 else {
                 result.errorsByStatusAndCode["\(status) \(Self.errorCode(answer))", default: 0] += 1
@@ -343,7 +407,8 @@ struct PaymentBodies {
         self.banks = banks
         let runNonce = UInt64(UInt32(truncatingIfNeeded: UInt64(Date().timeIntervalSince1970 * 1_000)))
         // run (32 bits) | phase (4) | connection (12) | UUID version 4 | ... | variant 10 | sequence
-        let run = UInt128(runNonce) << 96, phaseBits = UInt128(phase & 0xF) << 92, connectionBits = UInt128(connection & 0xFFF) << 80
+        let run = UInt128(runNonce) << 96, phaseBits = UInt128(phase & 0xF) << 92,
+            connectionBits = UInt128(connection & 0xFFF) << 80
         let version: UInt128 = 0x4 << 76, variant: UInt128 = 0x2 << 62
         idPrefix = run | phaseBits | connectionBits | version | variant
         random = SeededRandom(seed: phase << 32 | connection)
@@ -360,8 +425,11 @@ struct PaymentBodies {
             if payee >= payer { payee += 1 }
             let id = idPrefix | UInt128(sequence)
             let units = 100 + random.next() % 4_901  // 100 to 5,000: never zero after conversion, even from IDR
-            let amount = banks[payer].exponent == 0 ? "\(units)" : "\(units)." + String(repeating: "0", count: banks[payer].exponent)
-            buffer.writeString("""
+            let amount =
+                banks[payer].exponent == 0
+                ? "\(units)" : "\(units)." + String(repeating: "0", count: banks[payer].exponent)
+            buffer.writeString(
+                """
                 {"id":"\(UUIDText.format(id))","payer":"\(banks[payer].bic)","payee":"\(banks[payee].bic)","amount":"\(amount)",\
                 "endToEndId":"E2E-\(sequence)","uetr":"\(UUIDText.format(id ^ 1 << 61))","invoiceNumber":"INV-\(sequence)","purposeCode":"GDDS"}
                 """)
@@ -378,13 +446,17 @@ struct PaymentBodies {
         return found
     }
 
-    private static func count(key text: String, in answer: ByteBuffer, prefix: String, into tally: inout [String: Int]) -> Int {
+    private static func count(
+        key text: String, in answer: ByteBuffer, prefix: String, into tally: inout [String: Int]
+    ) -> Int {
         let key = Array(text.utf8)
         var found = 0
         answer.withUnsafeReadableBytes { bytes in
             var index = 0
             while index + key.count < bytes.count {
-                guard bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) else { index += 1; continue }
+                guard bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) else {
+                    index += 1; continue
+                }
                 let start = index + key.count
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += 1 }

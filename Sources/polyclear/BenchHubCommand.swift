@@ -14,9 +14,15 @@ struct BenchHubCommand: AsyncParsableCommand {
 
     enum Mode: String, ExpressibleByArgument { case memory, sqlite, postgres, all }
 
-    @Option(help: "memory: apply only; sqlite: through the writer with an fsync per batch; postgres: through the writer into PostgreSQL (--postgres-url); all: memory and sqlite (and postgres with a URL).")
+    @Option(
+        help:
+            "memory: apply only; sqlite: through the writer with an fsync per batch; postgres: through the writer into PostgreSQL (--postgres-url); all: memory and sqlite (and postgres with a URL)."
+    )
     var mode: Mode = .all
-    @Option(help: "A PostgreSQL URL with the right to create databases (postgres://user@host:port/db); the benchmark uses a new database and drops it.")
+    @Option(
+        help:
+            "A PostgreSQL URL with the right to create databases (postgres://user@host:port/db); the benchmark uses a new database and drops it."
+    )
     var postgresURL: String?
     @Option(help: "Payments per run.")
     var payments = 2_000_000
@@ -26,7 +32,10 @@ struct BenchHubCommand: AsyncParsableCommand {
     var batchSize = Limits.batchEventCountMax
     @Option(help: "Every bank's net debit cap, in units of account.")
     var capUnits: Int64 = 3_000_000
-    @Option(help: "Every member's quota, in units of account (default: large enough not to bind; quotas are exercised by the tests).")
+    @Option(
+        help:
+            "Every member's quota, in units of account (default: large enough not to bind; quotas are exercised by the tests)."
+    )
     var quotaUnits: Int64 = 100_000_000_000_000
     @Option(help: "ECB reference-rate history (CSV); its newest day makes the fixing.")
     var fx = "Data/fx/eurofxref-hist.csv"
@@ -39,12 +48,13 @@ struct BenchHubCommand: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench hub")
+            printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench hub")
         #endif
         let setup = try BenchHubSetup(self)
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(payments) payments, "
-            + "\(setup.union.memberDefinitions.count) members x \(participantsPerMember) banks, batches of \(batchSize), "
-            + "fixing from ECB \(setup.union.fixing.sourceDate)")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(payments) payments, "
+                + "\(setup.union.memberDefinitions.count) members x \(participantsPerMember) banks, batches of \(batchSize), "
+                + "fixing from ECB \(setup.union.fixing.sourceDate)")
         if mode == .memory || mode == .all { try runInMemory(setup) }
         if mode == .sqlite || mode == .all { try await runSQLite(setup) }
         if mode == .postgres || (mode == .all && postgresURL != nil) {
@@ -53,7 +63,9 @@ struct BenchHubCommand: AsyncParsableCommand {
             let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
             defer { Task { try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL) } }
             let store = try PostgresHubStore(url: url, configuration: setup.configuration)
-            try await setup.withDurableHub(store: store) { writer, store in try await runDurable("postgres", setup: setup, writer: writer, store: store) }
+            try await setup.withDurableHub(store: store) { writer, store in
+                try await runDurable("postgres", setup: setup, writer: writer, store: store)
+            }
             store.close()
             try await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL)
         }
@@ -72,7 +84,8 @@ struct BenchHubCommand: AsyncParsableCommand {
         var liquidity = BenchLiquidity(setup: setup)
         while nextID <= UInt128(payments) {
             batch.removeAll(keepingCapacity: true)
-            liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
+            liquidity.fillBatch(
+                &batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
             now += 10_000_000
             let start = ProcessMetrics.monotonicNanoseconds()
             try hub.apply(batch, now: now, results: &results)
@@ -94,7 +107,9 @@ struct BenchHubCommand: AsyncParsableCommand {
         }
     }
 
-    private func runDurable<S: HubStore>(_ label: String, setup: BenchHubSetup, writer: Writer<S>, store: S) async throws {
+    private func runDurable<S: HubStore>(
+        _ label: String, setup: BenchHubSetup, writer: Writer<S>, store: S
+    ) async throws {
         var workload = setup.workload(seed: seed)
         var latencies: [UInt64] = []
         var counts = BenchHubCounts()
@@ -104,7 +119,8 @@ struct BenchHubCommand: AsyncParsableCommand {
         while nextID <= UInt128(payments) {
             var batch: [HubCommand] = []
             batch.reserveCapacity(batchSize)
-            liquidity.fillBatch(&batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
+            liquidity.fillBatch(
+                &batch, size: batchSize, workload: &workload, nextID: &nextID, lastID: UInt128(payments))
             let submitted = ProcessMetrics.monotonicNanoseconds()
             let results = try await writer.submit(batch)
             latencies.append(ProcessMetrics.monotonicNanoseconds() - submitted)
@@ -118,12 +134,16 @@ struct BenchHubCommand: AsyncParsableCommand {
     private func report(_ label: String, payments: Int, seconds: Double, latencies: [UInt64], counts: BenchHubCounts) {
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> String {
-            String(format: "%.1f", Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]) / 1e6)
+            String(
+                format: "%.1f",
+                Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]) / 1e6)
         }
-        printFlushed("\(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
-            + "batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
-            + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
-            + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB")
+        printFlushed(
+            "\(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
+                + "batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
+                + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
+                + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB"
+        )
     }
 }
 
@@ -160,10 +180,14 @@ struct BenchLiquidity {
         capByBIC = Dictionary(uniqueKeysWithValues: setup.union.participants.map { ($0.bic, $0.netDebitCapMinor) })
     }
 
-    mutating func remember(_ payment: PaymentInstruction) { paymentByID[payment.id] = (payment.payer, payment.amountMinor) }
+    mutating func remember(_ payment: PaymentInstruction) {
+        paymentByID[payment.id] = (payment.payer, payment.amountMinor)
+    }
 
     /// The next batch: funds for the shortfalls observed so far, then payments up to `size`.
-    mutating func fillBatch(_ batch: inout [HubCommand], size: Int, workload: inout HubWorkload, nextID: inout UInt128, lastID: UInt128) {
+    mutating func fillBatch(
+        _ batch: inout [HubCommand], size: Int, workload: inout HubWorkload, nextID: inout UInt128, lastID: UInt128
+    ) {
         fundingCommands(into: &batch)
         while batch.count < size && nextID <= lastID {
             let payment = workload.nextPayment(id: nextID)
@@ -194,7 +218,11 @@ struct BenchLiquidity {
 final class BenchClock: Sendable {
     private let value: Mutex<UInt64>
     init(start: UInt64) { value = Mutex(start) }
-    func next() -> UInt64 { value.withLock { $0 += 1_000_000; return $0 } }
+    func next() -> UInt64 {
+        value.withLock {
+            $0 += 1_000_000; return $0
+        }
+    }
 }
 
 import Synchronization
@@ -212,8 +240,12 @@ struct BenchHubSetup {
         configuration.expectedPaymentCount = options.payments
         self.configuration = configuration
         guard let fxText = try? String(contentsOfFile: options.fx, encoding: .utf8),
-              let tradeText = try? String(contentsOfFile: options.trade, encoding: .utf8)
-        else { exitWithError("not_found", "cannot read \(options.fx) or \(options.trade) (run from the repository root, or pass --fx/--trade)") }
+            let tradeText = try? String(contentsOfFile: options.trade, encoding: .utf8)
+        else {
+            exitWithError(
+                "not_found",
+                "cannot read \(options.fx) or \(options.trade) (run from the repository root, or pass --fx/--trade)")
+        }
         let day = try ECBReferenceRates.parse(fxText)[0]
         union = try SampleUnion(
             ecbDay: day, participantsPerMember: options.participantsPerMember, capUnitMinor: options.capUnits * 10_000,
@@ -223,12 +255,16 @@ struct BenchHubSetup {
 
     func newHub() -> HubStateMachine {
         var hub = HubStateMachine(configuration: configuration)
-        for command in union.setupCommands { precondition(hub.apply(command, now: startTime) == .ok, "union setup failed: \(command)") }
+        for command in union.setupCommands {
+            precondition(hub.apply(command, now: startTime) == .ok, "union setup failed: \(command)")
+        }
         hub.outcomeCommitted()
         return hub
     }
 
-    func workload(seed: UInt64) -> HubWorkload { HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed) }
+    func workload(seed: UInt64) -> HubWorkload {
+        HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed)
+    }
 
     /// Runs `body` against a writer on a new SQLite hub (set up with the union) in `directory`;
     /// shuts the writer down and deletes the file afterwards.
@@ -245,7 +281,8 @@ struct BenchHubSetup {
     }
 
     /// The hub through the writer on `store`, set up with the union.
-    func withDurableHub<S: HubStore, T: Sendable>(store: S, _ body: (Writer<S>, S) async throws -> T) async throws -> T {
+    func withDurableHub<S: HubStore, T: Sendable>(store: S, _ body: (Writer<S>, S) async throws -> T) async throws -> T
+    {
         let clock = BenchClock(start: startTime)
         let writer = Writer(store: store, clock: { clock.next() })
         return try await withThrowingTaskGroup(of: Void.self) { group in

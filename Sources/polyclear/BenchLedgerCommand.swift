@@ -11,7 +11,8 @@ import PolyclearStorage
 struct BenchLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Benchmark the ledger: in-memory apply and durable commits (SQLite, or PostgreSQL with --store postgres)."
+        abstract:
+            "Benchmark the ledger: in-memory apply and durable commits (SQLite, or PostgreSQL with --store postgres)."
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case memory, sqlite, all }
@@ -20,7 +21,10 @@ struct BenchLedgerCommand: AsyncParsableCommand {
 
     @Option(help: "memory: apply only; sqlite (or the --store): through the writer, durable per batch; all: both.")
     var mode: Mode = .all
-    @Option(help: "The durable store: sqlite (fsync per batch) or postgres (--postgres-url; a fresh database, dropped afterwards).")
+    @Option(
+        help:
+            "The durable store: sqlite (fsync per batch) or postgres (--postgres-url; a fresh database, dropped afterwards)."
+    )
     var store: StoreChoice = .sqlite
     @Option(help: "A PostgreSQL URL with the right to create databases, for --store postgres.")
     var postgresURL: String?
@@ -48,17 +52,21 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             throw ValidationError("--batch-size must be 1...\(Limits.batchEventCountMax)")
         }
         guard accounts >= 2, (2...accounts).contains(hotAccounts), transfers > 0, (0...100).contains(twoPhasePercent),
-              (1...64).contains(clients)
-        else { throw ValidationError("need accounts >= 2, 2 <= hot-accounts <= accounts, transfers > 0, two-phase 0...100") }
+            (1...64).contains(clients)
+        else {
+            throw ValidationError("need accounts >= 2, 2 <= hot-accounts <= accounts, transfers > 0, two-phase 0...100")
+        }
     }
 
     func run() async throws {
         #if DEBUG
-        printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench ledger")
+            printFlushed(
+                "warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench ledger")
         #endif
-        printFlushed("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-            + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(transfers) transfers, \(accounts) accounts, "
-            + "batches of \(batchSize), \(twoPhasePercent)% two-phase")
+        printFlushed(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+                + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(transfers) transfers, \(accounts) accounts, "
+                + "batches of \(batchSize), \(twoPhasePercent)% two-phase")
         let scenarios: [Scenario] = scenario == .all ? [.uniform, .hot] : [scenario]
         if mode != .sqlite {
             for scenario in scenarios { report(try runInMemory(scenario)) }
@@ -204,6 +212,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                 + "\(perSecond) transfers/s  batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
                 + "peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB  "
                 + "\(bytesPerAccount) B/account  \(String(format: "%.1f", bytesPerTransfer)) B/transfer (index)  "
-                + "RSS growth \(String(format: "%.1f", Double(report.residentDeltaBytes) / Double(max(1, report.transferCount)))) B/transfer")
+                + "RSS growth \(String(format: "%.1f", Double(report.residentDeltaBytes) / Double(max(1, report.transferCount)))) B/transfer"
+        )
     }
 }

@@ -2,7 +2,7 @@ import PolyclearApp
 import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import Hummingbird
 import Logging
@@ -17,7 +17,8 @@ import ServiceLifecycle
 /// that HTTP API** (some two-phase, some queued, some held by screening); cycles close every
 /// few seconds; the terminal shows live progress and each cycle's netting. Ctrl-C stops it.
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run a clearing union on real trade flows, through the HTTP API.")
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Run a clearing union on real trade flows, through the HTTP API.")
 
     @Option(help: "Port for the API.") var port = 8080
     @Option(help: "Payments per second the load generator aims at.") var rate = 200
@@ -28,21 +29,29 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Directory for the database (default: a new temporary one).") var directory: String?
 
     func validate() throws {
-        guard (1...65_535).contains(port), (1...20_000).contains(rate), duration >= 0, (1...3_600).contains(cycleSeconds),
-              (1...26).contains(banksPerMember)
-        else { throw ValidationError("need 1 <= --rate <= 20000, --duration >= 0, 1 <= --cycle-seconds <= 3600, 1 <= --banks-per-member <= 26") }
+        guard (1...65_535).contains(port), (1...20_000).contains(rate), duration >= 0,
+            (1...3_600).contains(cycleSeconds),
+            (1...26).contains(banksPerMember)
+        else {
+            throw ValidationError(
+                "need 1 <= --rate <= 20000, --duration >= 0, 1 <= --cycle-seconds <= 3600, 1 <= --banks-per-member <= 26"
+            )
+        }
     }
 
     func run() async throws {
-        let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-demo-\(getpid())").path
+        let folder =
+            directory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let db = folder + "/polyclear.sqlite"
         let currencies = try CurrencyTable()
         guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv"),
-              let tradeURL = Bundle.module.url(forResource: "trade_matrix", withExtension: "csv")
+            let tradeURL = Bundle.module.url(forResource: "trade_matrix", withExtension: "csv")
         else { exitWithError("not_found", "the bundled demo data is missing") }
         let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: banksPerMember,
+            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0],
+            participantsPerMember: banksPerMember,
             capUnitMinor: 20_000_000_000, quotaUnitMinor: 100_000_000_000, effectiveFrom: 0, currencies: currencies)
         let trade = try TradeMatrix.parse(String(contentsOf: tradeURL, encoding: .utf8))
         // Credentials: the operator and one key per bank, random, printed only as a count.
@@ -58,20 +67,27 @@ struct DemoCommand: AsyncParsableCommand {
         var logger = Logger(label: "polyclear.demo")
         logger.logLevel = .warning
         let server: HubServer<Writer<SQLiteHubStore>>
-        do { server = try HubServer(db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger) } catch {
+        do {
+            server = try HubServer(
+                db: db, host: "127.0.0.1", port: port, keys: keys, currencies: currencies, logger: logger)
+        } catch {
             exitWithError(error.code.name, error.description)
         }
         let writer = server.hub
         let generator = DemoLoadGenerator(
-            writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate, duration: duration,
+            writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate,
+            duration: duration,
             cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)
-        printFlushed("""
+        printFlushed(
+            """
             Polyclear demo: \(union.memberDefinitions.count) members, \(union.participants.count) banks, fixing from ECB \(union.fixing.sourceDate)
               database  \(db)
               API       http://127.0.0.1:\(port)/v1   (OpenAPI: http://127.0.0.1:\(port)/openapi.yaml)
               stop      Ctrl-C\(duration > 0 ? " (or after \(duration) s)" : "")
             """)
-        try await server.serviceGroup(others: [.init(service: generator, successTerminationBehavior: .gracefullyShutdownGroup)]).run()
+        try await server.serviceGroup(others: [
+            .init(service: generator, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]).run()
         printFlushed("stopped; check the ledger with: polyclear ledger check --db \(db)")
     }
 

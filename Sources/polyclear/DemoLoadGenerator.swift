@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import PolyclearCore
 import PolyclearServer
@@ -29,10 +29,11 @@ struct DemoLoadGenerator: Service {
         try await waitUntilReady()
         var triggers = CycleTriggers()
         triggers.intervalSeconds = Int64(cycleSeconds)
-        _ = try await writer.submit(union.setupCommands + [
-            .setCycleTriggers(triggers), .setScreeningList(ScreeningList(names: ["Embargoed Trading"])),
-            .setGridlockPolicy(GridlockPolicy(beforeCycleClose: true)),
-        ])
+        _ = try await writer.submit(
+            union.setupCommands + [
+                .setCycleTriggers(triggers), .setScreeningList(ScreeningList(names: ["Embargoed Trading"])),
+                .setGridlockPolicy(GridlockPolicy(beforeCycleClose: true)),
+            ])
         var workload = HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed)
         var counts: [String: Int] = [:]
         let start = Date()
@@ -54,17 +55,23 @@ struct DemoLoadGenerator: Service {
             }
             try await withThrowingTaskGroup(of: (String, UInt128, BIC)?.self) { group in
                 for (index, item) in batch.enumerated() {
-                    if index >= 8, let result = try await group.next() { record(result, counts: &counts, reserved: &reserved) }
+                    if index >= 8, let result = try await group.next() {
+                        record(result, counts: &counts, reserved: &reserved)
+                    }
                     group.addTask { try await post(item.0, secret: item.1) }
                 }
                 for try await result in group { record(result, counts: &counts, reserved: &reserved) }
             }
             sentSinceReport += batch.count
             // Payees commit the two-phase payments reserved in earlier ticks.
-            for (id, payee) in reserved { _ = try? await call("/v1/payments/\(uuid(id))/commit", secret: bankSecrets[payee]!, body: nil) }
+            for (id, payee) in reserved {
+                _ = try? await call("/v1/payments/\(uuid(id))/commit", secret: bankSecrets[payee]!, body: nil)
+            }
             reserved.removeAll()
             if Date().timeIntervalSince(lastReport) >= 1 {
-                reportedCycles = try await report(counts: counts, perSecond: Double(sentSinceReport) / Date().timeIntervalSince(lastReport), reportedCycles: reportedCycles)
+                reportedCycles = try await report(
+                    counts: counts, perSecond: Double(sentSinceReport) / Date().timeIntervalSince(lastReport),
+                    reportedCycles: reportedCycles)
                 try await fundShortBanks()
                 lastReport = Date()
                 sentSinceReport = 0
@@ -75,23 +82,31 @@ struct DemoLoadGenerator: Service {
         printFlushed("")
     }
 
-    private func record(_ result: (String, UInt128, BIC)?, counts: inout [String: Int], reserved: inout [(UInt128, BIC)]) {
+    private func record(
+        _ result: (String, UInt128, BIC)?, counts: inout [String: Int], reserved: inout [(UInt128, BIC)]
+    ) {
         guard let (status, id, payee) = result else { return }
         counts[status, default: 0] += 1
         if status == "reserved" { reserved.append((id, payee)) }
     }
 
     private func post(_ payment: PaymentInstruction, secret: String) async throws -> (String, UInt128, BIC)? {
-        let currency = union.memberDefinitions.first { $0.id == union.participants.first { $0.bic == payment.payer }!.memberID }!.currency
+        let currency = union.memberDefinitions.first {
+            $0.id == union.participants.first { $0.bic == payment.payer }!.memberID
+        }!.currency
         let amount = Money(minorUnits: payment.amountMinor, currency: currencies[currency]!).decimalString
         var body: [String: Any] = [
-            "id": uuid(payment.id), "payer": payment.payer.description, "payee": payment.payee.description, "amount": amount,
+            "id": uuid(payment.id), "payer": payment.payer.description, "payee": payment.payee.description,
+            "amount": amount,
             "endToEndId": payment.endToEndID, "uetr": uuid(payment.uetr), "invoiceNumber": payment.trade.invoiceNumber,
             "purposeCode": payment.trade.purposeCode, "twoPhase": payment.isTwoPhase,
         ]
         if let name = payment.debtorName { body["debtorName"] = name }
-        guard let data = try await call("/v1/payments", secret: secret, body: try JSONSerialization.data(withJSONObject: body)),
-              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any], let status = json["status"] as? String
+        guard
+            let data = try await call(
+                "/v1/payments", secret: secret, body: try JSONSerialization.data(withJSONObject: body)),
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let status = json["status"] as? String
         else { return ("error", payment.id, payment.payee) }
         return (status, payment.id, payment.payee)
     }
@@ -126,16 +141,27 @@ struct DemoLoadGenerator: Service {
             }.count
             return (hub.cycles, hub.allPaymentStates.filter { $0.status == .queued }.count, beyond)
         }
-        let efficiency = cycles.last?.overallEfficiency.map { String(format: "%.1f%%", Double($0.efficiencyPartsPerMillion) / 10_000) } ?? "-"
-        FileHandle.standardOutput.write(Data(String(
-            format: "\r%6.0f payments/s | accepted %d | queued now %d | held %d | reserved %d | cycles %d, last efficiency %@ | members beyond 75%% of quota: %d   ",
-            perSecond, c["accepted"] ?? 0, queued, c["held"] ?? 0, c["reserved"] ?? 0, cycles.count, efficiency, beyond).utf8))
+        let efficiency =
+            cycles.last?.overallEfficiency.map {
+                String(format: "%.1f%%", Double($0.efficiencyPartsPerMillion) / 10_000)
+            } ?? "-"
+        FileHandle.standardOutput.write(
+            Data(
+                String(
+                    format:
+                        "\r%6.0f payments/s | accepted %d | queued now %d | held %d | reserved %d | cycles %d, last efficiency %@ | members beyond 75%% of quota: %d   ",
+                    perSecond, c["accepted"] ?? 0, queued, c["held"] ?? 0, c["reserved"] ?? 0, cycles.count, efficiency,
+                    beyond
+                ).utf8))
         for report in cycles.dropFirst(reportedCycles) {
-            printFlushed("\ncycle \(report.number): \(report.paymentCount) payments, \(report.instructions.count) settlement instructions")
+            printFlushed(
+                "\ncycle \(report.number): \(report.paymentCount) payments, \(report.instructions.count) settlement instructions"
+            )
             printFlushed("  member  unit net this cycle   union position")
             for member in report.members where member.unitNetMinor != 0 || member.closingUnionPositionMinor != 0 {
-                printFlushed("  \(member.id)     \(Money.format(minorUnits: member.unitNetMinor, exponent: 4).padding(toLength: 18, withPad: " ", startingAt: 0))"
-                    + "  \(Money.format(minorUnits: member.closingUnionPositionMinor, exponent: 4))")
+                printFlushed(
+                    "  \(member.id)     \(Money.format(minorUnits: member.unitNetMinor, exponent: 4).padding(toLength: 18, withPad: " ", startingAt: 0))"
+                        + "  \(Money.format(minorUnits: member.closingUnionPositionMinor, exponent: 4))")
             }
         }
         return cycles.count
@@ -149,7 +175,10 @@ struct DemoLoadGenerator: Service {
         var commands: [HubCommand] = []
         for (bic, cap) in short {
             let id = UInt128(UInt64.random(in: 1...UInt64.max)) << 64 | 0xF
-            commands += [.requestFunds(id: id, participant: bic, amountMinor: max(cap, 1) * 2, direction: .into), .confirmFunds(id: id)]
+            commands += [
+                .requestFunds(id: id, participant: bic, amountMinor: max(cap, 1) * 2, direction: .into),
+                .confirmFunds(id: id),
+            ]
         }
         if !commands.isEmpty { _ = try await writer.submit(commands) }
     }
@@ -157,10 +186,13 @@ struct DemoLoadGenerator: Service {
     private func uuid(_ value: UInt128) -> String {
         let hex = String(value, radix: 16).leftPadded(to: 32)
         let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
     }
 }
 
 extension String {
-    func leftPadded(to length: Int) -> String { count >= length ? self : String(repeating: "0", count: length - count) + self }
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
 }

@@ -11,16 +11,23 @@ struct FuzzCommand: ParsableCommand {
         subcommands: [Replay.self, Seeds.self])
 
     struct Replay: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "replay", abstract: "Run files through a fuzz target; exit 0 if every one keeps the invariant.")
-        @Argument(help: "The target: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")).") var target: String
+        static let configuration = CommandConfiguration(
+            commandName: "replay", abstract: "Run files through a fuzz target; exit 0 if every one keeps the invariant."
+        )
+        @Argument(help: "The target: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")).") var target:
+            String
         @Argument(help: "Files or directories of inputs.") var paths: [String]
 
         func run() throws {
-            guard let fuzzTarget = FuzzTarget(rawValue: target) else { throw ValidationError("unknown target \(target)") }
+            guard let fuzzTarget = FuzzTarget(rawValue: target) else {
+                throw ValidationError("unknown target \(target)")
+            }
             var files: [String] = []
             for path in paths {
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("no such file: \(path)") }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                    throw ValidationError("no such file: \(path)")
+                }
                 if isDirectory.boolValue {
                     files += try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { path + "/" + $0 }
                 } else {
@@ -36,12 +43,15 @@ struct FuzzCommand: ParsableCommand {
                 for code in outcome.compactMap({ $0 }) { refusals[code, default: 0] += 1 }
             }
             let codes = refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            printFlushed("\(target): \(files.count) inputs, \(accepted) accepted by some reader; refusals: \(codes.isEmpty ? "none" : codes)")
+            printFlushed(
+                "\(target): \(files.count) inputs, \(accepted) accepted by some reader; refusals: \(codes.isEmpty ? "none" : codes)"
+            )
         }
     }
 
     struct Seeds: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "seeds", abstract: "Write the generated seeds (binary hub log entries) under DIR/TARGET/.")
+        static let configuration = CommandConfiguration(
+            commandName: "seeds", abstract: "Write the generated seeds (binary hub log entries) under DIR/TARGET/.")
         @Argument(help: "The corpus directory.") var directory: String
 
         func run() throws {

@@ -40,14 +40,19 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .json:
             return RequestFuzzing.refusals(bytes, currencies: Self.currencies)
         case .tomlServe:
-            do { _ = try ServeSettings.resolve(flags: .init(), environment: [:], configText: text); return [nil] } catch { return ["invalid_configuration"] }
+            do { _ = try ServeSettings.resolve(flags: .init(), environment: [:], configText: text); return [nil] } catch
+            { return ["invalid_configuration"] }
         case .tomlRules:
-            do { _ = try SimulationRulesFile.parse(text, file: "rules.toml"); return [nil] } catch { return ["invalid_input"] }
+            do { _ = try SimulationRulesFile.parse(text, file: "rules.toml"); return [nil] } catch {
+                return ["invalid_input"]
+            }
         case .tradeCSV:
             do { _ = try TradeFile.parse(text, file: "trade.csv"); return [nil] } catch { return ["invalid_input"] }
         case .obligationCSV:
             return [false, true].map { decimal in
-                do { _ = try ObligationCSV(text, decimal: decimal, currencies: Self.currencies); return nil } catch { return "invalid_input" }
+                do { _ = try ObligationCSV(text, decimal: decimal, currencies: Self.currencies); return nil } catch {
+                    return "invalid_input"
+                }
             }
         case .hubLog:
             return [Self.hubLogRoundTrip(Data(bytes))]
@@ -76,17 +81,26 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func isStableCode(_ code: String) -> Bool {
         guard let first = code.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
-        return code.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
+        return code.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_")
+        }
     }
 
     /// Seeds that files cannot give (the hub log is binary): written by `polyclear fuzz seeds`.
     static func generatedSeeds() throws -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
         let currencies = Self.currencies
-        let text = try String(contentsOf: Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv")!, encoding: .utf8)
-        let union = try SampleUnion(ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 2, capUnitMinor: 1_000_000,
-                                    quotaUnitMinor: 1_000_000_000, effectiveFrom: 0, currencies: currencies)
-        let entries = union.setupCommands.enumerated().map { HubLogEntry(command: $0.element, time: UInt64($0.offset + 1) * 1_000_000_000) }
-        return [(.hubLog, "sample-union-setup", Array(try HubLogCodec.encode(entries))),
-                (.hubLog, "one-entry", Array(try HubLogCodec.encode(entries.prefix(1))))]
+        let text = try String(
+            contentsOf: Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv")!, encoding: .utf8)
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 2, capUnitMinor: 1_000_000,
+            quotaUnitMinor: 1_000_000_000, effectiveFrom: 0, currencies: currencies)
+        let entries = union.setupCommands.enumerated().map {
+            HubLogEntry(command: $0.element, time: UInt64($0.offset + 1) * 1_000_000_000)
+        }
+        return [
+            (.hubLog, "sample-union-setup", Array(try HubLogCodec.encode(entries))),
+            (.hubLog, "one-entry", Array(try HubLogCodec.encode(entries.prefix(1)))),
+        ]
     }
 }

@@ -10,23 +10,29 @@ struct HTTPLoadConnection {
     private let host: String
 
     /// Connects, runs `body` with the connection, closes it.
-    static func with<T: Sendable>(host: String, port: Int, _ body: (inout HTTPLoadConnection) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(
+        host: String, port: Int, _ body: (inout HTTPLoadConnection) async throws -> T
+    ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var connection = HTTPLoadConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound, host: "\(host):\(port)")
+            var connection = HTTPLoadConnection(
+                inbound: inbound.makeAsyncIterator(), outbound: outbound, host: "\(host):\(port)")
             return try await body(&connection)
         }
     }
 
     /// Sends a request and returns the status code and the whole body.
-    mutating func send(_ method: HTTPMethod, _ path: String, authorization: String?, body: ByteBuffer?) async throws -> (status: UInt, body: ByteBuffer) {
+    mutating func send(
+        _ method: HTTPMethod, _ path: String, authorization: String?, body: ByteBuffer?
+    ) async throws -> (status: UInt, body: ByteBuffer) {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         if let authorization { headers.add(name: "Authorization", value: authorization) }
@@ -34,7 +40,9 @@ struct HTTPLoadConnection {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(body.readableBytes))
         }
-        var parts: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))]
+        var parts: [HTTPClientRequestPart] = [
+            .head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))
+        ]
         if let body { parts.append(.body(.byteBuffer(body))) }
         parts.append(.end(nil))
         try await outbound.write(contentsOf: parts)
@@ -58,7 +66,9 @@ extension HTTPLoadConnection {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         headers.add(name: "Authorization", value: authorization)
-        try await outbound.write(contentsOf: [.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), .end(nil)])
+        try await outbound.write(contentsOf: [
+            .head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), .end(nil),
+        ])
         var bytes = 0
         while !Task.isCancelled, let part = try? await inbound.next() {
             switch part {

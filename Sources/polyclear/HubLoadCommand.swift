@@ -10,7 +10,8 @@ import PolyclearStorage
 /// crash test kills it with SIGKILL and checks what the database holds.
 struct HubLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "load", abstract: "Write payments, cycle closes and settlements into a hub database, acknowledging each batch.")
+        commandName: "load",
+        abstract: "Write payments, cycle closes and settlements into a hub database, acknowledging each batch.")
 
     @Option(help: "The hub database file (created if missing).") var db: String
     @Option(help: "Number of the first batch (resubmitting earlier ones is harmless).") var firstBatch = 1
@@ -22,20 +23,26 @@ struct HubLoadCommand: AsyncParsableCommand {
     @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
 
     func validate() throws {
-        guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1 else {
-            throw ValidationError("need --first-batch >= 1, --batches >= 0, 1 <= --batch-size < \(Limits.batchEventCountMax - 64), --close-every >= 1")
+        guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1
+        else {
+            throw ValidationError(
+                "need --first-batch >= 1, --batches >= 0, 1 <= --batch-size < \(Limits.batchEventCountMax - 64), --close-every >= 1"
+            )
         }
     }
 
     func run() async throws {
         let currencies = try CurrencyTable()
         let configuration = HubConfiguration(currencies: currencies)
-        guard let fxText = try? String(contentsOfFile: fx, encoding: .utf8), let tradeText = try? String(contentsOfFile: trade, encoding: .utf8) else {
+        guard let fxText = try? String(contentsOfFile: fx, encoding: .utf8),
+            let tradeText = try? String(contentsOfFile: trade, encoding: .utf8)
+        else {
             exitWithError("not_found", "cannot read \(fx) or \(trade)")
         }
         let union = try SampleUnion(
             ecbDay: ECBReferenceRates.parse(fxText)[0], participantsPerMember: participantsPerMember,
-            capUnitMinor: 1_000_000_000_000, quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+            capUnitMinor: 1_000_000_000_000, quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0,
+            currencies: currencies)
         let store: SQLiteHubStore
         do { store = try SQLiteHubStore(path: db, configuration: configuration) } catch {
             exitWithError(error.code.name, error.description)
@@ -49,7 +56,8 @@ struct HubLoadCommand: AsyncParsableCommand {
             let last = batches == 0 ? Int.max : firstBatch + batches - 1
             var batchNumber = firstBatch
             while batchNumber <= last {
-                _ = try await writer.submit(commands(batch: batchNumber, union: union, trade: trade, currencies: currencies))
+                _ = try await writer.submit(
+                    commands(batch: batchNumber, union: union, trade: trade, currencies: currencies))
                 printFlushed("ack \(batchNumber)")
                 batchNumber += 1
             }
@@ -61,15 +69,21 @@ struct HubLoadCommand: AsyncParsableCommand {
     /// Batch k: its payments (ids k·1,000,000 + i, the same on every run), then, every
     /// `closeEvery` batches, the close of cycle k / closeEvery and every member's confirmation
     /// of the cycle before it.
-    private func commands(batch: Int, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable) -> [HubCommand] {
+    private func commands(batch: Int, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable) -> [HubCommand]
+    {
         var workload = HubWorkload(union: union, trade: trade, currencies: currencies, seed: UInt64(batch))
-        var commands: [HubCommand] = (0..<batchSize).map { .submitPayment(workload.nextPayment(id: UInt128(batch) * 1_000_000 + UInt128($0))) }
+        var commands: [HubCommand] = (0..<batchSize).map {
+            .submitPayment(workload.nextPayment(id: UInt128(batch) * 1_000_000 + UInt128($0)))
+        }
         if batch % closeEvery == 0 {
             let cycle = UInt32(batch / closeEvery)
             commands.append(.closeCycle(number: cycle))
             if cycle > 1 {
                 for member in union.memberDefinitions {
-                    commands.append(.confirmSettlement(cycle: cycle - 1, member: member.id, instructionIndex: nil, amountMinor: nil, actor: .member(member.id)))
+                    commands.append(
+                        .confirmSettlement(
+                            cycle: cycle - 1, member: member.id, instructionIndex: nil, amountMinor: nil,
+                            actor: .member(member.id)))
                 }
             }
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import ArgumentParser
 import PolyclearCore
@@ -17,7 +17,10 @@ struct LedgerCheckCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The ledger database file (SQLite).")
     var db: String?
-    @Option(help: "Or a PostgreSQL database: postgres://user:password@host:port/database (read only: a running writer is not disturbed).")
+    @Option(
+        help:
+            "Or a PostgreSQL database: postgres://user:password@host:port/database (read only: a running writer is not disturbed)."
+    )
     var postgresURL: String?
 
     func validate() throws {
@@ -27,7 +30,8 @@ struct LedgerCheckCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             if let postgresURL {
-                let store = try PostgresHubStore(url: postgresURL, configuration: HubConfiguration(currencies: try CurrencyTable()))
+                let store = try PostgresHubStore(
+                    url: postgresURL, configuration: HubConfiguration(currencies: try CurrencyTable()))
                 defer { store.close() }
                 let (ledger, _, logRows) = try await store.check()
                 printFlushed(summary(ledger) + (logRows > 0 ? ", hub log of \(logRows) commits replays to it" : ""))
@@ -40,7 +44,8 @@ struct LedgerCheckCommand: AsyncParsableCommand {
             let store = try SQLiteLedgerStore(readingOnly: db)
             let problems = try await store.integrityCheck()
             guard problems == ["ok"] else {
-                exitWithError("corrupt_database", "SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))")
+                exitWithError(
+                    "corrupt_database", "SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))")
             }
             let ledger = try await store.restore()  // checks every invariant
             printFlushed(summary(ledger))

@@ -7,24 +7,33 @@ struct NetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "net",
         abstract: "Set off obligations optimally (min-cost flow, certified) and print the summary.",
-        discussion: "Columns: id,debtor,creditor,amount[,currency][,due]. Amounts are minor units, or decimals with --decimal.")
+        discussion:
+            "Columns: id,debtor,creditor,amount[,currency][,due]. Amounts are minor units, or decimals with --decimal.")
 
     @Argument(help: "The obligations CSV file.") var file: String
-    @Flag(help: "Amounts are decimals in the row's currency (exactly; too many decimals is an error).") var decimal = false
+    @Flag(help: "Amounts are decimals in the row's currency (exactly; too many decimals is an error).") var decimal =
+        false
     @Flag(help: "Solve each currency separately when the file mixes currencies.") var perCurrency = false
-    @Flag(help: "Set off across currencies in the unit of account (needs --rates); reports the FX legs.") var crossCurrency = false
+    @Flag(help: "Set off across currencies in the unit of account (needs --rates); reports the FX legs.")
+    var crossCurrency = false
     @Option(help: "With --cross-currency: currency,rate_per_unit (a fixing).") var rates: String?
     @Option(help: "Write id,set_off,remainder here (only if everything succeeded).") var out: String?
-    @Flag(help: "The file is a queue snapshot (id,payer,payee,amount in queue order); resolve gridlock instead.") var queue = false
+    @Flag(help: "The file is a queue snapshot (id,payer,payee,amount in queue order); resolve gridlock instead.")
+    var queue = false
     @Option(help: "With --queue: party,room (how much more each may pay out net).") var rooms: String?
-    @Flag(help: "With --queue: ignore queue order (LP-guided) instead of keeping FIFO per payer.") var ignoreQueueOrder = false
+    @Flag(help: "With --queue: ignore queue order (LP-guided) instead of keeping FIFO per payer.")
+    var ignoreQueueOrder = false
 
     func run() async throws {
         if queue { return try runQueue() }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { exitWithError("not_found", "cannot read \(file)") }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            exitWithError("not_found", "cannot read \(file)")
+        }
         let parseStart = ProcessMetrics.monotonicNanoseconds()
         let table: ObligationCSV
-        do { table = try ObligationCSV(text, decimal: decimal, currencies: try CurrencyTable()) } catch let error as ObligationCSV.ParseError {
+        do { table = try ObligationCSV(text, decimal: decimal, currencies: try CurrencyTable()) } catch let error
+            as ObligationCSV.ParseError
+        {
             exitWithError("malformed_obligations", error.description)
         }
         let parseMilliseconds = Double(ProcessMetrics.monotonicNanoseconds() - parseStart) / 1e6
@@ -32,25 +41,32 @@ struct NetCommand: AsyncParsableCommand {
         if crossCurrency { return try runCrossCurrency(table) }
         let groups = table.currencies.sorted { ($0?.description ?? "") < ($1?.description ?? "") }
         guard groups.count == 1 || perCurrency else {
-            exitWithError("mixed_currencies", "the file mixes \(groups.count) currencies; pass --per-currency to set off each separately")
+            exitWithError(
+                "mixed_currencies",
+                "the file mixes \(groups.count) currencies; pass --per-currency to set off each separately")
         }
         var setOffByRow = [Int64](repeating: 0, count: table.rows.count)
-        printFlushed(String(format: "parsed %d obligations among %d parties in %.1f ms", table.rows.count, table.parties.count, parseMilliseconds))
+        printFlushed(
+            String(
+                format: "parsed %d obligations among %d parties in %.1f ms", table.rows.count, table.parties.count,
+                parseMilliseconds))
         for currency in groups {
             let (obligations, rowIndices) = table.obligations(currency: .some(currency))
             let start = ProcessMetrics.monotonicNanoseconds()
             let result: SetOffResult
-            do { result = try ObligationSetOff.solve(partyCount: table.parties.count, obligations: obligations) } catch {
+            do { result = try ObligationSetOff.solve(partyCount: table.parties.count, obligations: obligations) } catch
+            {
                 exitWithError("set_off_failed", "\(error)")
             }
             let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
             for (position, row) in rowIndices.enumerated() { setOffByRow[row] = result.setOffMinor[position] }
             let share = result.grossMinor == 0 ? 0 : 100 * Double(result.totalSetOffMinor) / Double(result.grossMinor)
-            printFlushed("\(currency?.description ?? "-"): \(obligations.count) obligations; gross \(result.grossMinor), "
-                + "net liquidity need \(result.netLiquidityNeedMinor), optimal set-off \(result.totalSetOffMinor) "
-                + String(format: "(%.2f%%)", share) + ", residual \(result.remainderMinor); certificate "
-                + (result.certificate.isProven ? "proven (primal = dual = \(result.certificate.dual))" : "FAILED")
-                + String(format: "; solve + certify %.1f ms", milliseconds))
+            printFlushed(
+                "\(currency?.description ?? "-"): \(obligations.count) obligations; gross \(result.grossMinor), "
+                    + "net liquidity need \(result.netLiquidityNeedMinor), optimal set-off \(result.totalSetOffMinor) "
+                    + String(format: "(%.2f%%)", share) + ", residual \(result.remainderMinor); certificate "
+                    + (result.certificate.isProven ? "proven (primal = dual = \(result.certificate.dual))" : "FAILED")
+                    + String(format: "; solve + certify %.1f ms", milliseconds))
         }
         if let out { try write(table: table, setOff: setOffByRow, to: out) }
     }
@@ -63,8 +79,10 @@ struct NetCommand: AsyncParsableCommand {
         for (offset, line) in ratesText.split(separator: "\n").enumerated() {
             let cells = line.split(separator: ",").map { String($0) }
             if offset == 0 && cells.first == "currency" { continue }
-            guard cells.count == 2, let code = CurrencyCode(cells[0]), let rate = DecimalNumber(cells[1]), !rate.isZero else {
-                exitWithError("malformed_rates", "\(ratesPath) line \(offset + 1): expected currency,positive decimal rate")
+            guard cells.count == 2, let code = CurrencyCode(cells[0]), let rate = DecimalNumber(cells[1]), !rate.isZero
+            else {
+                exitWithError(
+                    "malformed_rates", "\(ratesPath) line \(offset + 1): expected currency,positive decimal rate")
             }
             ratesPerUnit[code] = rate
         }
@@ -75,15 +93,20 @@ struct NetCommand: AsyncParsableCommand {
         let start = ProcessMetrics.monotonicNanoseconds()
         let result: CrossCurrencySetOff
         do {
-            result = try CrossCurrencySetOff.solve(partyCount: table.parties.count, obligations: obligations,
-                                                   currencies: table.rows.map { $0.currency! }, ratesPerUnit: ratesPerUnit, table: try CurrencyTable())
+            result = try CrossCurrencySetOff.solve(
+                partyCount: table.parties.count, obligations: obligations,
+                currencies: table.rows.map { $0.currency! }, ratesPerUnit: ratesPerUnit, table: try CurrencyTable())
         } catch { exitWithError("set_off_failed", "\(error)") }
         let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
         let unit = result.unitResult
-        printFlushed("in the unit: gross \(unit.grossMinor), net liquidity need \(unit.netLiquidityNeedMinor), optimal set-off \(unit.totalSetOffMinor); "
-            + "certificate " + (unit.certificate.isProven ? "proven" : "FAILED") + String(format: "; %.1f ms", milliseconds))
+        printFlushed(
+            "in the unit: gross \(unit.grossMinor), net liquidity need \(unit.netLiquidityNeedMinor), optimal set-off \(unit.totalSetOffMinor); "
+                + "certificate " + (unit.certificate.isProven ? "proven" : "FAILED")
+                + String(format: "; %.1f ms", milliseconds))
         for leg in result.fxLegs {
-            printFlushed("fx leg: \(table.parties[Int(leg.party)]) \(leg.currency) \(leg.amountMinor > 0 ? "delivered" : "taken") \(leg.amountMinor.magnitude)")
+            printFlushed(
+                "fx leg: \(table.parties[Int(leg.party)]) \(leg.currency) \(leg.amountMinor > 0 ? "delivered" : "taken") \(leg.amountMinor.magnitude)"
+            )
         }
         if let out { try write(table: table, setOff: result.setOffMinor, to: out) }
     }
@@ -105,14 +128,15 @@ extension NetCommand {
     func runQueue() throws {
         guard let roomsPath = rooms else { exitWithError("missing_rooms", "--queue needs --rooms party,room") }
         guard let queueText = try? String(contentsOfFile: file, encoding: .utf8),
-              let roomsText = try? String(contentsOfFile: roomsPath, encoding: .utf8)
+            let roomsText = try? String(contentsOfFile: roomsPath, encoding: .utf8)
         else { exitWithError("not_found", "cannot read \(file) or \(roomsPath)") }
         var partyIndex: [String: Int32] = [:], room: [Int64] = []
         for (offset, line) in roomsText.split(separator: "\n").enumerated() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
             if offset == 0 && cells.first == "party" { continue }
             guard cells.count == 2, let value = Int64(cells[1]), partyIndex[cells[0]] == nil else {
-                exitWithError("malformed_rooms", "\(roomsPath) line \(offset + 1): expected a new party and a whole-number room")
+                exitWithError(
+                    "malformed_rooms", "\(roomsPath) line \(offset + 1): expected a new party and a whole-number room")
             }
             partyIndex[cells[0]] = Int32(room.count)
             room.append(value)
@@ -121,21 +145,32 @@ extension NetCommand {
         for (offset, line) in queueText.split(separator: "\n").enumerated() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
             if offset == 0 && cells.first == "id" { continue }
-            guard cells.count == 4, let amount = Int64(cells[3]), amount > 0, let payer = partyIndex[cells[1]], let payee = partyIndex[cells[2]],
-                  payer != payee, seen.insert(cells[0]).inserted
-            else { exitWithError("malformed_queue", "\(file) line \(offset + 1): expected a new id, two different known parties and a positive amount") }
+            guard cells.count == 4, let amount = Int64(cells[3]), amount > 0, let payer = partyIndex[cells[1]],
+                let payee = partyIndex[cells[2]],
+                payer != payee, seen.insert(cells[0]).inserted
+            else {
+                exitWithError(
+                    "malformed_queue",
+                    "\(file) line \(offset + 1): expected a new id, two different known parties and a positive amount")
+            }
             ids.append(cells[0])
-            payments.append(.init(payer: payer, payee: payee, payerAmount: amount, payeeAmount: amount, unitAmount: 0, value: amount))
+            payments.append(
+                .init(
+                    payer: payer, payee: payee, payerAmount: amount, payeeAmount: amount, unitAmount: 0, value: amount))
         }
-        let snapshot = QueueSnapshot(participantRoom: room, participantMember: room.map { _ in 0 }, memberRoom: [.max / 4], payments: payments)
+        let snapshot = QueueSnapshot(
+            participantRoom: room, participantMember: room.map { _ in 0 }, memberRoom: [.max / 4], payments: payments)
         let start = ProcessMetrics.monotonicNanoseconds()
-        let selected = ignoreQueueOrder ? GridlockResolver.resolveIgnoringQueueOrder(snapshot) : GridlockResolver.resolve(snapshot)
+        let selected =
+            ignoreQueueOrder ? GridlockResolver.resolveIgnoringQueueOrder(snapshot) : GridlockResolver.resolve(snapshot)
         let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
         let bound = GridlockResolver.divisibleUpperBound(snapshot)
         let released = zip(payments, selected).filter(\.1).map(\.0.value).reduce(0, +)
-        printFlushed(String(format: "%d queued, %d released, value %lld of divisible bound %lld (%.1f%%), %.1f ms",
-                            payments.count, selected.filter { $0 }.count, released, bound,
-                            100 * Double(released) / Double(max(1, bound)), milliseconds))
+        printFlushed(
+            String(
+                format: "%d queued, %d released, value %lld of divisible bound %lld (%.1f%%), %.1f ms",
+                payments.count, selected.filter { $0 }.count, released, bound,
+                100 * Double(released) / Double(max(1, bound)), milliseconds))
         if let out {
             let lines = ["id,released"] + zip(ids, selected).map { "\($0),\($1 ? 1 : 0)" }
             let temporary = out + ".partial-\(getpid())"

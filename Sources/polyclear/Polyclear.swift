@@ -5,8 +5,11 @@ struct Polyclear: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "polyclear",
         abstract: "A multilateral clearing and settlement hub for trade in national currencies.",
-        subcommands: [DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self, HubCommandGroup.self, NetCommand.self,
-                      FuzzCommand.self]
+        subcommands: [
+            DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self,
+            HubCommandGroup.self, NetCommand.self,
+            FuzzCommand.self,
+        ]
     )
 }
 
@@ -14,7 +17,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput, latency and memory (build with -c release).",
-        subcommands: [BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self, BenchHTTPCommand.self, BenchFailoverCommand.self, BenchISOCommand.self, BenchSimulateCommand.self]
+        subcommands: [
+            BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self,
+            BenchHTTPCommand.self, BenchFailoverCommand.self, BenchISOCommand.self, BenchSimulateCommand.self,
+        ]
     )
 }
 

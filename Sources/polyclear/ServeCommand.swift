@@ -11,37 +11,55 @@ import PolyclearStorage
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub's HTTP API.")
 
-    @Option(help: "A TOML configuration file (keys in the README); flags and POLYCLEAR_* environment variables override it.")
+    @Option(
+        help: "A TOML configuration file (keys in the README); flags and POLYCLEAR_* environment variables override it."
+    )
     var config: String?
     @Option(help: "The hub database, created if missing (default polyclear.sqlite).") var db: String?
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port to bind (default 8080).") var port: Int?
-    @Option(help: "An API key: operator:NAME:SECRET, member:ISO3:SECRET or participant:BIC:SECRET (repeatable; secrets ≥ 16 characters).")
+    @Option(
+        help:
+            "An API key: operator:NAME:SECRET, member:ISO3:SECRET or participant:BIC:SECRET (repeatable; secrets ≥ 16 characters)."
+    )
     var apiKey: [String] = []
     @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
     var sampleUnion = false
     @Option(help: "ECB rates for --sample-union (default Data/fx/eurofxref-latest.csv).") var fx: String?
     @Option(help: "Close a connection that sends nothing for this many seconds (default 60).")
     var idleTimeoutSeconds: Int?
-    @Option(help: "Log level: trace, debug (one line per request, with its id), info (default), notice, warning, error, critical.")
+    @Option(
+        help:
+            "Log level: trace, debug (one line per request, with its id), info (default), notice, warning, error, critical."
+    )
     var logLevel: String?
-    @Option(help: "Where the hub lives: sqlite (the file --db, default) or postgres (--postgres-url).") var store: String?
-    @Option(help: "PostgreSQL URL for --store postgres: postgres://user:password@host:port/database.") var postgresURL: String?
-    @Option(help: "With --store postgres: seconds of the writer lease among the nodes on one database (default 3).") var leaseSeconds: Int?
-    @Option(help: "With --store postgres: how the other nodes reach this one (default: --host, or 127.0.0.1 for 0.0.0.0).") var advertiseHost: String?
-    @Option(help: "With --store postgres: the most connections statement reads hold at once (default 4).") var postgresPoolSize: Int?
+    @Option(help: "Where the hub lives: sqlite (the file --db, default) or postgres (--postgres-url).") var store:
+        String?
+    @Option(help: "PostgreSQL URL for --store postgres: postgres://user:password@host:port/database.") var postgresURL:
+        String?
+    @Option(help: "With --store postgres: seconds of the writer lease among the nodes on one database (default 3).")
+    var leaseSeconds: Int?
+    @Option(
+        help: "With --store postgres: how the other nodes reach this one (default: --host, or 127.0.0.1 for 0.0.0.0).")
+    var advertiseHost: String?
+    @Option(help: "With --store postgres: the most connections statement reads hold at once (default 4).")
+    var postgresPoolSize: Int?
 
     func settings() throws(ValidationError) -> ServeSettings {
         var configText: String?
         if let config {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw ValidationError("cannot read the configuration file \(config)") }
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                throw ValidationError("cannot read the configuration file \(config)")
+            }
             configText = text
         }
-        let flags = ServeSettings.Flags(db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
-                                        idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
-                                        leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize)
+        let flags = ServeSettings.Flags(
+            db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
+            idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
+            leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize)
         do {
-            let settings = try ServeSettings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
+            let settings = try ServeSettings.resolve(
+                flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
             _ = try HubComposition.keys(settings)
             return settings
         } catch {
@@ -57,8 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let host = settings.host
         do {
-            try await HubComposition.serve(settings, currencies: try CurrencyTable(), logger: logger,
-                                           onRunning: { bound in printFlushed("serving http://\(host):\(bound)") }, say: { printFlushed($0) })
+            try await HubComposition.serve(
+                settings, currencies: try CurrencyTable(), logger: logger,
+                onRunning: { bound in printFlushed("serving http://\(host):\(bound)") }, say: { printFlushed($0) })
         } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
         } catch let error as SettingsError {

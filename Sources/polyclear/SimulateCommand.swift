@@ -6,19 +6,26 @@ import PolyclearSimulation
 /// `polyclear simulate`: how much liquidity a clearing union would save on real trade, under
 /// given rules — the same payment stream through five settlement models, side by side.
 struct SimulateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Simulate a year of trade under five settlement models.")
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Simulate a year of trade under five settlement models.")
 
-    @Option(help: "Bilateral trade (year,exporter_iso3,importer_iso3,value_usd[,source]); default: the bundled 2022 matrix.") var trade: String?
+    @Option(
+        help: "Bilateral trade (year,exporter_iso3,importer_iso3,value_usd[,source]); default: the bundled 2022 matrix."
+    ) var trade: String?
     @Option(help: "ECB reference rates (CSV); default: the bundled day.") var fx: String?
     @Option(help: "Union rules (TOML; keys in the README); default: the documented defaults.") var rules: String?
     @Option(help: "Payments in the year (the stream's size).") var scale = 1_000_000
     @Option(help: "Seed of the payment stream.") var seed: UInt64 = 1
     @Option(help: "Write metrics.json, CSVs and report.html here.") var out: String?
-    @Option(name: .customLong("compare"), parsing: .upToNextOption, help: "Two rules files run on the same stream, side by side.")
+    @Option(
+        name: .customLong("compare"), parsing: .upToNextOption,
+        help: "Two rules files run on the same stream, side by side.")
     var compare: [String] = []
 
     func validate() throws {
-        guard (1...50_000_000).contains(scale) else { throw ValidationError("--scale must be 1 to 50,000,000 payments") }
+        guard (1...50_000_000).contains(scale) else {
+            throw ValidationError("--scale must be 1 to 50,000,000 payments")
+        }
         guard compare.isEmpty || compare.count == 2 else { throw ValidationError("--compare takes two rules files") }
         guard compare.isEmpty || rules == nil else { throw ValidationError("use --rules or --compare, not both") }
     }
@@ -34,7 +41,9 @@ struct SimulateCommand: ParsableCommand {
 
     func read(_ path: String?, resource: String, what: String) throws(SimulationInputError) -> (String, String) {
         if let path {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationInputError(file: path, field: what, reason: "cannot read the file") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SimulationInputError(file: path, field: what, reason: "cannot read the file")
+            }
             return (text, path)
         }
         let url = Bundle.module.url(forResource: resource, withExtension: "csv")!
@@ -48,27 +57,40 @@ struct SimulateCommand: ParsableCommand {
         let matrix = try TradeFile.parse(tradeText, file: tradeName)
         let (fxText, fxName) = try read(fx, resource: "eurofxref-latest", what: "fx")
         let ecbDay: ECBReferenceRates.Day
-        do { ecbDay = try ECBReferenceRates.parse(fxText)[0] } catch { throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)") }
+        do { ecbDay = try ECBReferenceRates.parse(fxText)[0] } catch {
+            throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)")
+        }
         var runs: [(label: String, rules: SimulationRules, overrides: [String: Simulation.MemberOverride])] = []
         for path in compare.isEmpty ? [rules].compactMap({ $0 }) : compare {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationInputError(file: path, field: "rules", reason: "cannot read the file") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SimulationInputError(file: path, field: "rules", reason: "cannot read the file")
+            }
             let (parsed, overrides) = try SimulationRulesFile.parse(text, file: path)
             runs.append((path, parsed, overrides))
         }
         if runs.isEmpty { runs.append(("defaults", SimulationRules(), [:])) }
         var results: [(String, SimulationResult)] = []
         for run in runs {
-            let members = try Simulation.members(countries: matrix.countries, ecbDay: ecbDay, overrides: run.overrides, rulesFile: run.label, currencies: currencies)
-            let result = try Simulation.run(trade: matrix, members: members, rules: run.rules, paymentCount: scale, seed: seed, currencies: currencies) { stage, fraction in
+            let members = try Simulation.members(
+                countries: matrix.countries, ecbDay: ecbDay, overrides: run.overrides, rulesFile: run.label,
+                currencies: currencies)
+            let result = try Simulation.run(
+                trade: matrix, members: members, rules: run.rules, paymentCount: scale, seed: seed,
+                currencies: currencies
+            ) { stage, fraction in
                 let filled = Int(fraction * 30)
-                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(fraction * 100))% \(stage)        ".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(fraction * 100))% \(stage)        "
+                            .utf8))
             }
             FileHandle.standardError.write(Data("\n".utf8))
             results.append((run.label, result))
         }
         let first = results[0].1
-        print("Polyclear simulation: \(first.members.count) members, \(first.year), \(first.paymentCount) payments worth \(SimulationReport.dollars(first.totalUSDCents)) USD, "
-            + "\(first.cycleCount) cycles of \(first.cycleDays) business day(s), seed \(seed)")
+        print(
+            "Polyclear simulation: \(first.members.count) members, \(first.year), \(first.paymentCount) payments worth \(SimulationReport.dollars(first.totalUSDCents)) USD, "
+                + "\(first.cycleCount) cycles of \(first.cycleDays) business day(s), seed \(seed)")
         for (label, result) in results {
             if results.count > 1 { print("\n== rules: \(label)") }
             print(SimulationReport.table(result))
@@ -95,7 +117,8 @@ struct SimulateCommand: ParsableCommand {
             try csv.positions.write(toFile: staging + "/positions\(suffix).csv", atomically: true, encoding: .utf8)
             _ = label
         }
-        let html = SimulationReport.html(results[0].1, rulesDescription: results[0].0, comparison: results.count > 1 ? results[1] : nil)
+        let html = SimulationReport.html(
+            results[0].1, rulesDescription: results[0].0, comparison: results.count > 1 ? results[1] : nil)
         try html.write(toFile: staging + "/report.html", atomically: true, encoding: .utf8)
         if manager.fileExists(atPath: directory) {
             for name in try manager.contentsOfDirectory(atPath: staging) {

@@ -30,10 +30,24 @@ enum SimulationReport {
             ("union credit used: average (USD)", models.map { dollars($0.creditAverageUSDCents) }),
             ("set off before cycles (USD)", models.map { dollars($0.setOffUSDCents) }),
             ("payments that queued", models.map { String($0.paymentsQueued) }),
-            ("queue delay p50 / p99 / max (s)", models.map { "\($0.queueDelayP50Seconds) / \($0.queueDelayP99Seconds) / \($0.queueDelayMaxSeconds)" }),
-            ("quota alarms / persistent imbalance alarms", models.map { "\($0.quotaAlarms) / \($0.persistentImbalanceAlarms)" }),
-            ("charges paid by surplus / deficit members (USD)", models.map { "\(dollars($0.chargesPaidBySurplusUSDCents)) / \(dollars($0.chargesPaidByDeficitUSDCents))" }),
-            ("unsettled at year end: payments (USD)", models.map { "\($0.unsettledAtYearEnd) (\(dollars($0.unsettledAtYearEndUSDCents)))" }),
+            (
+                "queue delay p50 / p99 / max (s)",
+                models.map { "\($0.queueDelayP50Seconds) / \($0.queueDelayP99Seconds) / \($0.queueDelayMaxSeconds)" }
+            ),
+            (
+                "quota alarms / persistent imbalance alarms",
+                models.map { "\($0.quotaAlarms) / \($0.persistentImbalanceAlarms)" }
+            ),
+            (
+                "charges paid by surplus / deficit members (USD)",
+                models.map {
+                    "\(dollars($0.chargesPaidBySurplusUSDCents)) / \(dollars($0.chargesPaidByDeficitUSDCents))"
+                }
+            ),
+            (
+                "unsettled at year end: payments (USD)",
+                models.map { "\($0.unsettledAtYearEnd) (\(dollars($0.unsettledAtYearEndUSDCents)))" }
+            ),
         ]
     }
 
@@ -41,12 +55,14 @@ enum SimulationReport {
         let headers = titles ?? result.models.map(\.model)
         let rows = rows(result.models)
         let firstWidth = rows.map(\.0.count).max()!
-        let widths = headers.indices.map { column in max(headers[column].count, rows.map { $0.1[column].count }.max()!) }
+        let widths = headers.indices.map { column in max(headers[column].count, rows.map { $0.1[column].count }.max()!)
+        }
         func line(_ first: String, _ cells: [String]) -> String {
             first.padding(toLength: firstWidth, withPad: " ", startingAt: 0) + "  "
                 + zip(cells, widths).map { String(repeating: " ", count: $1 - $0.count) + $0 }.joined(separator: "  ")
         }
-        return ([line("", headers), String(repeating: "-", count: firstWidth + widths.reduce(0) { $0 + $1 + 2 })]
+        return
+            ([line("", headers), String(repeating: "-", count: firstWidth + widths.reduce(0) { $0 + $1 + 2 })]
             + rows.map { line($0.0, $0.1) }).joined(separator: "\n")
     }
 
@@ -54,30 +70,42 @@ enum SimulationReport {
         var models = "metric," + result.models.map(\.model).joined(separator: ",") + "\n"
         let numeric: [(String, (ModelMetrics) -> String)] = [
             ("gross_usd_cents", { String($0.grossUSDCents) }), ("payments", { String($0.payments) }),
-            ("liquidity_peak_usd_cents", { String($0.liquidityPeakUSDCents) }), ("liquidity_average_usd_cents", { String($0.liquidityAverageUSDCents) }),
-            ("liquidity_total_usd_cents", { String($0.liquidityTotalUSDCents) }), ("netting_efficiency_ppm", { String($0.nettingEfficiencyPPM) }),
-            ("trapped_peak_usd_cents", { String($0.trappedPeakUSDCents) }), ("trapped_year_end_usd_cents", { String($0.trappedYearEndUSDCents) }),
-            ("credit_peak_usd_cents", { String($0.creditPeakUSDCents) }), ("credit_average_usd_cents", { String($0.creditAverageUSDCents) }),
+            ("liquidity_peak_usd_cents", { String($0.liquidityPeakUSDCents) }),
+            ("liquidity_average_usd_cents", { String($0.liquidityAverageUSDCents) }),
+            ("liquidity_total_usd_cents", { String($0.liquidityTotalUSDCents) }),
+            ("netting_efficiency_ppm", { String($0.nettingEfficiencyPPM) }),
+            ("trapped_peak_usd_cents", { String($0.trappedPeakUSDCents) }),
+            ("trapped_year_end_usd_cents", { String($0.trappedYearEndUSDCents) }),
+            ("credit_peak_usd_cents", { String($0.creditPeakUSDCents) }),
+            ("credit_average_usd_cents", { String($0.creditAverageUSDCents) }),
             ("set_off_usd_cents", { String($0.setOffUSDCents) }), ("payments_queued", { String($0.paymentsQueued) }),
-            ("queue_delay_p50_s", { String($0.queueDelayP50Seconds) }), ("queue_delay_p99_s", { String($0.queueDelayP99Seconds) }),
+            ("queue_delay_p50_s", { String($0.queueDelayP50Seconds) }),
+            ("queue_delay_p99_s", { String($0.queueDelayP99Seconds) }),
             ("queue_delay_max_s", { String($0.queueDelayMaxSeconds) }), ("quota_alarms", { String($0.quotaAlarms) }),
             ("persistent_imbalance_alarms", { String($0.persistentImbalanceAlarms) }),
-            ("charges_surplus_usd_cents", { String($0.chargesPaidBySurplusUSDCents) }), ("charges_deficit_usd_cents", { String($0.chargesPaidByDeficitUSDCents) }),
-            ("settled_usd_cents", { String($0.settledUSDCents) }), ("rejected_usd_cents", { String($0.rejectedUSDCents) }),
-            ("unsettled_at_year_end", { String($0.unsettledAtYearEnd) }), ("unsettled_at_year_end_usd_cents", { String($0.unsettledAtYearEndUSDCents) }),
+            ("charges_surplus_usd_cents", { String($0.chargesPaidBySurplusUSDCents) }),
+            ("charges_deficit_usd_cents", { String($0.chargesPaidByDeficitUSDCents) }),
+            ("settled_usd_cents", { String($0.settledUSDCents) }),
+            ("rejected_usd_cents", { String($0.rejectedUSDCents) }),
+            ("unsettled_at_year_end", { String($0.unsettledAtYearEnd) }),
+            ("unsettled_at_year_end_usd_cents", { String($0.unsettledAtYearEndUSDCents) }),
         ]
         for (name, value) in numeric { models += name + "," + result.models.map(value).joined(separator: ",") + "\n" }
-        var members = "member,model,liquidity_peak_usd_cents,liquidity_average_usd_cents,trapped_year_end_usd_cents,quota_usd_cents\n"
+        var members =
+            "member,model,liquidity_peak_usd_cents,liquidity_average_usd_cents,trapped_year_end_usd_cents,quota_usd_cents\n"
         for member in result.members {
             for model in result.models {
-                members += "\(member),\(model.model),\(model.memberLiquidityPeakUSDCents[member] ?? 0),\(model.memberLiquidityAverageUSDCents[member] ?? 0),"
+                members +=
+                    "\(member),\(model.model),\(model.memberLiquidityPeakUSDCents[member] ?? 0),\(model.memberLiquidityAverageUSDCents[member] ?? 0),"
                     + "\(model.memberTrappedYearEndUSDCents[member] ?? 0),\(model.memberQuotaUSDCents[member].map(String.init) ?? "")\n"
             }
         }
         var positions = "model,member,cycle,union_position_usd_cents\n"
         for model in result.models where !model.memberPositionsUSDCents.isEmpty {
             for member in result.members {
-                for (cycle, value) in (model.memberPositionsUSDCents[member] ?? []).enumerated() { positions += "\(model.model),\(member),\(cycle + 1),\(value)\n" }
+                for (cycle, value) in (model.memberPositionsUSDCents[member] ?? []).enumerated() {
+                    positions += "\(model.model),\(member),\(cycle + 1),\(value)\n"
+                }
             }
         }
         return (models, members, positions)
@@ -85,17 +113,23 @@ enum SimulationReport {
 
     // MARK: HTML
 
-    static let palette = ["#1b6ca8", "#e07b39", "#3a9e5c", "#c0392b", "#8e44ad", "#16a085", "#d4ac0d", "#7f8c8d", "#2c3e50", "#e84393", "#6c5ce7", "#00b894"]
+    static let palette = [
+        "#1b6ca8", "#e07b39", "#3a9e5c", "#c0392b", "#8e44ad", "#16a085", "#d4ac0d", "#7f8c8d", "#2c3e50", "#e84393",
+        "#6c5ce7", "#00b894",
+    ]
 
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// Flows between members: members on a circle (arc length ∝ their trade), one chord per
     /// ordered pair, width ∝ value, coloured by the payer.
     static func chord(_ result: SimulationResult) -> String {
         let n = result.members.count, size = 520.0, center = size / 2, radius = 200.0
-        let totals = (0..<n).map { i in (0..<n).reduce(Int64(0)) { $0 + result.flowsUSDCents[i][$1] + result.flowsUSDCents[$1][i] } }
+        let totals = (0..<n).map { i in
+            (0..<n).reduce(Int64(0)) { $0 + result.flowsUSDCents[i][$1] + result.flowsUSDCents[$1][i] }
+        }
         let grand = Double(max(totals.reduce(0, +), 1))
         var angles: [(Double, Double)] = []
         var angle = 0.0
@@ -104,24 +138,34 @@ enum SimulationReport {
             angles.append((angle, angle + span))
             angle += span + 2 * Double.pi * 0.08 / Double(max(n, 1))
         }
-        func point(_ a: Double, _ r: Double) -> (Double, Double) { (center + r * cos(a - Double.pi / 2), center + r * sin(a - Double.pi / 2)) }
+        func point(_ a: Double, _ r: Double) -> (Double, Double) {
+            (center + r * cos(a - Double.pi / 2), center + r * sin(a - Double.pi / 2))
+        }
         let maxFlow = Double(max(result.flowsUSDCents.flatMap { $0 }.max() ?? 1, 1))
-        var svg = "<svg id=\"chart-flows\" class=\"chart\" viewBox=\"0 0 \(Int(size)) \(Int(size))\" width=\"\(Int(size))\" height=\"\(Int(size))\" role=\"img\" aria-label=\"Flows between members\">"
+        var svg =
+            "<svg id=\"chart-flows\" class=\"chart\" viewBox=\"0 0 \(Int(size)) \(Int(size))\" width=\"\(Int(size))\" height=\"\(Int(size))\" role=\"img\" aria-label=\"Flows between members\">"
         for i in 0..<n {
             for j in 0..<n where i != j && result.flowsUSDCents[i][j] > 0 {
                 let from = point((angles[i].0 + angles[i].1) / 2 + Double(j - n / 2) * 0.01, radius - 8)
                 let to = point((angles[j].0 + angles[j].1) / 2 + Double(i - n / 2) * 0.01, radius - 8)
                 let width = max(0.5, 14 * Double(result.flowsUSDCents[i][j]) / maxFlow)
-                svg += String(format: "<path d=\"M%.1f %.1f Q%.1f %.1f %.1f %.1f\" fill=\"none\" stroke=\"%@\" stroke-opacity=\"0.45\" stroke-width=\"%.2f\"><title>%@ → %@: %@ USD</title></path>",
-                              from.0, from.1, center, center, to.0, to.1, palette[i % palette.count], width, result.members[i], result.members[j], dollars(result.flowsUSDCents[i][j]))
+                svg += String(
+                    format:
+                        "<path d=\"M%.1f %.1f Q%.1f %.1f %.1f %.1f\" fill=\"none\" stroke=\"%@\" stroke-opacity=\"0.45\" stroke-width=\"%.2f\"><title>%@ → %@: %@ USD</title></path>",
+                    from.0, from.1, center, center, to.0, to.1, palette[i % palette.count], width, result.members[i],
+                    result.members[j], dollars(result.flowsUSDCents[i][j]))
             }
         }
         for i in 0..<n {
             let (a0, a1) = angles[i]
             let start = point(a0, radius), end = point(a1, radius), label = point((a0 + a1) / 2, radius + 22)
-            svg += String(format: "<path d=\"M%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f\" fill=\"none\" stroke=\"%@\" stroke-width=\"12\"/>",
-                          start.0, start.1, radius, radius, a1 - a0 > Double.pi ? 1 : 0, end.0, end.1, palette[i % palette.count])
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">%@</text>", label.0, label.1 + 4, result.members[i])
+            svg += String(
+                format:
+                    "<path d=\"M%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f\" fill=\"none\" stroke=\"%@\" stroke-width=\"12\"/>",
+                start.0, start.1, radius, radius, a1 - a0 > Double.pi ? 1 : 0, end.0, end.1, palette[i % palette.count])
+            svg += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">%@</text>", label.0,
+                label.1 + 4, result.members[i])
         }
         return svg + "</svg>"
     }
@@ -131,19 +175,28 @@ enum SimulationReport {
         let models = result.models
         let maxValue = Double(max(models.map(\.liquidityPeakUSDCents).max() ?? 1, 1))
         let rowHeight = 44.0, width = 760.0, labelWidth = 300.0
-        var svg = "<svg id=\"\(id)\" class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(models.count) + 30))\" width=\"\(Int(width))\" role=\"img\" aria-label=\"Liquidity needed per model\">"
+        var svg =
+            "<svg id=\"\(id)\" class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(models.count) + 30))\" width=\"\(Int(width))\" role=\"img\" aria-label=\"Liquidity needed per model\">"
         for (index, model) in models.enumerated() {
             let y = 10 + rowHeight * Double(index)
             svg += String(format: "<text x=\"0\" y=\"%.0f\" font-size=\"12\">%@</text>", y + 16, escape(model.title))
-            for (offset, (value, color)) in [(model.liquidityPeakUSDCents, "#c0392b"), (model.liquidityAverageUSDCents, "#1b6ca8")].enumerated() {
+            for (offset, (value, color)) in [
+                (model.liquidityPeakUSDCents, "#c0392b"), (model.liquidityAverageUSDCents, "#1b6ca8"),
+            ].enumerated() {
                 let w = (width - labelWidth - 90) * Double(value) / maxValue
-                svg += String(format: "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"14\" fill=\"%@\"><title>%@</title></rect><text x=\"%.1f\" y=\"%.0f\" font-size=\"11\">%@</text>",
-                              labelWidth, y + Double(offset) * 16, max(w, 1), color, offset == 0 ? "peak cycle" : "average cycle",
-                              labelWidth + max(w, 1) + 4, y + Double(offset) * 16 + 11, dollars(value))
+                svg += String(
+                    format:
+                        "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"14\" fill=\"%@\"><title>%@</title></rect><text x=\"%.1f\" y=\"%.0f\" font-size=\"11\">%@</text>",
+                    labelWidth, y + Double(offset) * 16, max(w, 1), color, offset == 0 ? "peak cycle" : "average cycle",
+                    labelWidth + max(w, 1) + 4, y + Double(offset) * 16 + 11, dollars(value))
             }
         }
-        return svg + String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#c0392b\">■ peak cycle</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#1b6ca8\">■ average cycle</text></svg>",
-                            labelWidth, rowHeight * Double(models.count) + 24, labelWidth + 110, rowHeight * Double(models.count) + 24)
+        return svg
+            + String(
+                format:
+                    "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#c0392b\">■ peak cycle</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#1b6ca8\">■ average cycle</text></svg>",
+                labelWidth, rowHeight * Double(models.count) + 24, labelWidth + 110,
+                rowHeight * Double(models.count) + 24)
     }
 
     /// Each member's union position at every cycle close (Polyclear), against −quota.
@@ -156,13 +209,23 @@ enum SimulationReport {
             let extent = Double(max(series.map { abs($0) }.max() ?? 1, quota, 1))
             let width = 240.0, height = 120.0
             func y(_ value: Int64) -> Double { height / 2 - Double(value) / extent * (height / 2 - 6) }
-            let points = series.enumerated().map { String(format: "%.1f,%.1f", Double($0) / Double(max(series.count - 1, 1)) * width, y($1)) }.joined(separator: " ")
-            svg += "<svg viewBox=\"0 0 \(Int(width)) \(Int(height) + 16)\" width=\"\(Int(width))\" role=\"img\" aria-label=\"\(member) union position\">"
-            svg += String(format: "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>", width, y(0), y(0))
-            svg += String(format: "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-dasharray=\"4 3\"><title>−quota %@ USD</title></line>", width, y(-quota), y(-quota), dollars(quota))
-            svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(palette[index % palette.count])\" stroke-width=\"1.5\"/>"
-            svg += String(format: "<text x=\"4\" y=\"%.0f\" font-size=\"11\">%@: year end %@, quota %@</text></svg>", height + 12, member,
-                          dollars(series.last ?? 0), dollars(quota))
+            let points = series.enumerated().map {
+                String(format: "%.1f,%.1f", Double($0) / Double(max(series.count - 1, 1)) * width, y($1))
+            }.joined(separator: " ")
+            svg +=
+                "<svg viewBox=\"0 0 \(Int(width)) \(Int(height) + 16)\" width=\"\(Int(width))\" role=\"img\" aria-label=\"\(member) union position\">"
+            svg += String(
+                format: "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>", width, y(0), y(0))
+            svg += String(
+                format:
+                    "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-dasharray=\"4 3\"><title>−quota %@ USD</title></line>",
+                width, y(-quota), y(-quota), dollars(quota))
+            svg +=
+                "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(palette[index % palette.count])\" stroke-width=\"1.5\"/>"
+            svg += String(
+                format: "<text x=\"4\" y=\"%.0f\" font-size=\"11\">%@: year end %@, quota %@</text></svg>", height + 12,
+                member,
+                dollars(series.last ?? 0), dollars(quota))
         }
         return svg + "</div>"
     }
@@ -172,23 +235,37 @@ enum SimulationReport {
         let model = result.models.first { $0.model == "bilateral" }
         let values = result.members.map { model?.memberTrappedYearEndUSDCents[$0] ?? 0 }
         let maxValue = Double(max(values.max() ?? 1, 1)), width = 760.0, row = 20.0
-        var svg = "<svg id=\"chart-trapped\" class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(row * Double(values.count) + 10))\" width=\"\(Int(width))\" role=\"img\" aria-label=\"Trapped balances\">"
+        var svg =
+            "<svg id=\"chart-trapped\" class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(row * Double(values.count) + 10))\" width=\"\(Int(width))\" role=\"img\" aria-label=\"Trapped balances\">"
         for (index, member) in result.members.enumerated() {
             let w = (width - 160) * Double(values[index]) / maxValue
-            svg += String(format: "<text x=\"0\" y=\"%.0f\" font-size=\"12\">%@</text><rect x=\"50\" y=\"%.0f\" width=\"%.1f\" height=\"14\" fill=\"%@\"/><text x=\"%.1f\" y=\"%.0f\" font-size=\"11\">%@</text>",
-                          row * Double(index) + 14, member, row * Double(index) + 3, max(w, 1), palette[index % palette.count], 54 + max(w, 1), row * Double(index) + 14, dollars(values[index]))
+            svg += String(
+                format:
+                    "<text x=\"0\" y=\"%.0f\" font-size=\"12\">%@</text><rect x=\"50\" y=\"%.0f\" width=\"%.1f\" height=\"14\" fill=\"%@\"/><text x=\"%.1f\" y=\"%.0f\" font-size=\"11\">%@</text>",
+                row * Double(index) + 14, member, row * Double(index) + 3, max(w, 1), palette[index % palette.count],
+                54 + max(w, 1), row * Double(index) + 14, dollars(values[index]))
         }
         return svg + "</svg>"
     }
 
-    static func html(_ result: SimulationResult, rulesDescription: String, comparison: (String, SimulationResult)? = nil) -> String {
-        var metricsTable = "<table id=\"table-metrics\"><thead><tr><th>metric</th>" + result.models.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead><tbody>"
-        for (name, values) in rows(result.models) { metricsTable += "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }
+    static func html(
+        _ result: SimulationResult, rulesDescription: String, comparison: (String, SimulationResult)? = nil
+    ) -> String {
+        var metricsTable =
+            "<table id=\"table-metrics\"><thead><tr><th>metric</th>"
+            + result.models.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead><tbody>"
+        for (name, values) in rows(result.models) {
+            metricsTable += "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
+        }
         metricsTable += "</tbody></table>"
         var compared = ""
         if let (label, other) = comparison {
-            compared = "<h2>Compared with \(escape(label))</h2>" + liquidityBars(other, id: "chart-liquidity-compare") + "<table id=\"table-metrics-compare\"><tbody>"
-                + rows(other.models).map { name, values in "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</tbody></table>"
+            compared =
+                "<h2>Compared with \(escape(label))</h2>" + liquidityBars(other, id: "chart-liquidity-compare")
+                + "<table id=\"table-metrics-compare\"><tbody>"
+                + rows(other.models).map { name, values in
+                    "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
+                }.joined() + "</tbody></table>"
         }
         return """
             <!DOCTYPE html>

@@ -12,18 +12,23 @@ enum SimulationRulesFile {
         "size_sigma", "bank_exponent", "alarm_percent_of_quota", "alarm_cycles", "charges", "quotas", "members",
     ]
 
-    static func parse(_ text: String, file: String) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
+    static func parse(
+        _ text: String, file: String
+    ) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
         if let problem = TOMLText.problem(in: text) {
             throw SimulationInputError(file: file, line: problem.line, field: "syntax", reason: problem.reason)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw SimulationInputError(file: file, line: error.source.begin.line, field: "syntax", reason: error.description)
+            throw SimulationInputError(
+                file: file, line: error.source.begin.line, field: "syntax", reason: error.description)
         } catch { throw SimulationInputError(file: file, field: "syntax", reason: "not TOML") }
         func fail(_ key: String, _ reason: String) -> SimulationInputError {
             SimulationInputError(file: file, line: line(of: key, in: text), field: key, reason: reason)
         }
-        for key in table.keys where !keys.contains(key) { throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))") }
+        for key in table.keys where !keys.contains(key) {
+            throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
+        }
         var rules = SimulationRules()
         func integer(_ key: String) throws(SimulationInputError) -> Int? {
             guard let value = table[key] else { return nil }
@@ -41,7 +46,9 @@ enum SimulationRulesFile {
         if let value = try integer("banks_per_member") { rules.banksPerMember = value }
         if let value = try double("size_sigma") { rules.sizeSigma = value }
         if let value = try double("bank_exponent") { rules.bankExponent = value }
-        if let value = try integer("alarm_percent_of_quota") { rules.imbalanceRules.persistentImbalancePercentOfQuota = value }
+        if let value = try integer("alarm_percent_of_quota") {
+            rules.imbalanceRules.persistentImbalancePercentOfQuota = value
+        }
         if let value = try integer("alarm_cycles") { rules.imbalanceRules.persistentImbalanceCycles = value }
         if let value = table["queue_policy"] {
             switch value.string {
@@ -54,14 +61,23 @@ enum SimulationRulesFile {
             guard let array = value.array else { throw fail("charges", "must be an array of tables [[charges]]") }
             rules.imbalanceRules.tiers = []
             for (index, item) in array.enumerated() {
-                guard let tier = item.table, let threshold = tier["threshold_percent_of_quota"]?.int, let rate = tier["annual_rate_basis_points"]?.int,
-                      tier.keys.count == 2
-                else { throw fail("charges", "item \(index + 1) needs exactly threshold_percent_of_quota and annual_rate_basis_points (integers)") }
-                rules.imbalanceRules.tiers.append(.init(thresholdPercentOfQuota: threshold, annualRateBasisPoints: rate))
+                guard let tier = item.table, let threshold = tier["threshold_percent_of_quota"]?.int,
+                    let rate = tier["annual_rate_basis_points"]?.int,
+                    tier.keys.count == 2
+                else {
+                    throw fail(
+                        "charges",
+                        "item \(index + 1) needs exactly threshold_percent_of_quota and annual_rate_basis_points (integers)"
+                    )
+                }
+                rules.imbalanceRules.tiers.append(
+                    .init(thresholdPercentOfQuota: threshold, annualRateBasisPoints: rate))
             }
         }
         if let value = table["quotas"] {
-            guard let quotas = value.table else { throw fail("quotas", "must be a table: [quotas] CHN = 200000000000 (US dollars)") }
+            guard let quotas = value.table else {
+                throw fail("quotas", "must be a table: [quotas] CHN = 200000000000 (US dollars)")
+            }
             for key in quotas.keys {
                 guard CountryCode(alpha3: key) != nil else { throw fail(key, "quotas: unknown country code") }
                 guard let dollars = quotas[key]?.int, dollars >= 0, dollars <= 100_000_000_000_000 else {
@@ -72,16 +88,22 @@ enum SimulationRulesFile {
         }
         var overrides: [String: Simulation.MemberOverride] = [:]
         if let value = table["members"] {
-            guard let members = value.table else { throw fail("members", "must be tables: [members.XXX] name/currency/rate_per_eur") }
+            guard let members = value.table else {
+                throw fail("members", "must be tables: [members.XXX] name/currency/rate_per_eur")
+            }
             for key in members.keys {
                 guard CountryCode(alpha3: key) != nil else { throw fail(key, "members: unknown country code") }
                 guard let member = members[key]?.table else { throw fail(key, "members.\(key) must be a table") }
-                for field in member.keys where !["name", "currency", "rate_per_eur"].contains(field) { throw fail(field, "members.\(key): unknown key") }
+                for field in member.keys where !["name", "currency", "rate_per_eur"].contains(field) {
+                    throw fail(field, "members.\(key): unknown key")
+                }
                 var override = Simulation.MemberOverride()
                 override.name = member["name"]?.string
                 override.currency = member["currency"]?.string
                 if let rate = member["rate_per_eur"] {
-                    guard let number = rate.double ?? rate.int.map(Double.init), number > 0 else { throw fail("rate_per_eur", "members.\(key).rate_per_eur must be a positive number") }
+                    guard let number = rate.double ?? rate.int.map(Double.init), number > 0 else {
+                        throw fail("rate_per_eur", "members.\(key).rate_per_eur must be a positive number")
+                    }
                     override.ratePerEUR = String(number)
                 }
                 overrides[key] = override
@@ -96,7 +118,9 @@ enum SimulationRulesFile {
         let bare = key.split(separator: "[").first.map(String.init) ?? key
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix(bare + " ") || trimmed.hasPrefix(bare + "=") || trimmed.hasPrefix("[[" + bare + "]]") || trimmed.hasPrefix("[" + bare + "]") {
+            if trimmed.hasPrefix(bare + " ") || trimmed.hasPrefix(bare + "=") || trimmed.hasPrefix("[[" + bare + "]]")
+                || trimmed.hasPrefix("[" + bare + "]")
+            {
                 return index + 1
             }
         }

@@ -8,24 +8,33 @@ import Testing
 @Suite struct BenchHTTPTests {
     @Test func theHTTPBenchmarkCommitsWhatItMeasuresAndVerifiesIt() throws {
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run(["bench", "http", "--seconds", "1", "--single-connections", "2", "--batch-connections", "1",
-                                        "--batch-size", "50", "--database-directory", directory.url.path])
+        let run = try ChildProcess.run([
+            "bench", "http", "--seconds", "1", "--single-connections", "2", "--batch-connections", "1",
+            "--batch-size", "50", "--database-directory", directory.url.path,
+        ])
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         let lines = run.output.split(separator: "\n")
-        let single = lines.first { $0.hasPrefix("single POST /v1/payments") }, batch = lines.first { $0.hasPrefix("POST /v1/payments/batch of 50") }
-        #expect(single?.contains("errors 0;") == true && single?.contains("statuses: accepted") == true, "\(run.output)")
+        let single = lines.first { $0.hasPrefix("single POST /v1/payments") },
+            batch = lines.first { $0.hasPrefix("POST /v1/payments/batch of 50") }
+        #expect(
+            single?.contains("errors 0;") == true && single?.contains("statuses: accepted") == true, "\(run.output)")
         #expect(batch?.contains("errors 0;") == true && batch?.contains("accepted") == true, "\(run.output)")
         #expect(!run.output.contains("rejected") && !run.output.contains("queued"), "\(run.output)")
         // The acknowledged count equals what the reopened database holds (the command exits
         // non-zero otherwise), and it is not zero.
         let verify = lines.first { $0.hasPrefix("verify:") }.map(String.init) ?? ""
-        let stored = verify.split(separator: " ").firstIndex(of: "payments").map { verify.split(separator: " ")[$0 - 1] }
+        let stored = verify.split(separator: " ").firstIndex(of: "payments").map {
+            verify.split(separator: " ")[$0 - 1]
+        }
         #expect(verify.contains("invariants hold") && (stored.flatMap { Int($0) } ?? 0) > 50, "\(verify)")
         // Its database is removed afterwards.
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
     }
 
-    @Test(arguments: [["--batch-size", "0"], ["--batch-size", "1001"], ["--seconds", "0"], ["--single-connections", "0"], ["--mode", "both"]])
+    @Test(arguments: [
+        ["--batch-size", "0"], ["--batch-size", "1001"], ["--seconds", "0"], ["--single-connections", "0"],
+        ["--mode", "both"],
+    ])
     func badOptionsAreRefused(arguments: [String]) throws {
         let run = try ChildProcess.run(["bench", "http"] + arguments)
         #expect(run.status == 64, "\(run.error)")
@@ -38,7 +47,8 @@ import Testing
     @Test func theISOBenchmarkParsesMapsAndGenerates() throws {
         let run = try ChildProcess.run(["bench", "iso", "--messages", "300", "--runs", "1"])
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
-        #expect(run.output.contains("parse+map pacs.008:") && run.output.contains("generate pacs.002:"), "\(run.output)")
+        #expect(
+            run.output.contains("parse+map pacs.008:") && run.output.contains("generate pacs.002:"), "\(run.output)")
         #expect(try ChildProcess.run(["bench", "iso", "--messages", "0"]).status == 64)
     }
 }
@@ -49,15 +59,22 @@ import Testing
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func theLedgerBenchmarkRunsOnPostgreSQL() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
-                                        "--scenario", "uniform", "--transfers", "20000", "--accounts", "100"])
+        let run = try ChildProcess.run([
+            "bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
+            "--scenario", "uniform", "--transfers", "20000", "--accounts", "100",
+        ])
         #expect(run.status == 0 && run.output.contains("postgres uniform"), "\(run.output)\(run.error)")
     }
 
     @Test func postgresWithoutAURLIsRefused() throws {
-        let run = try ChildProcess.run(["bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--transfers", "10"])
+        let run = try ChildProcess.run([
+            "bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--transfers", "10",
+        ])
         #expect(run.status != 0 && run.error.contains("--postgres-url"), "\(run.error)")
-        for options in [["--nodes", "2"], ["--nodes", "0", "--postgres-url", "postgres://x@127.0.0.1/x"], ["--postgres-url", "mysql://x"]] {
+        for options in [
+            ["--nodes", "2"], ["--nodes", "0", "--postgres-url", "postgres://x@127.0.0.1/x"],
+            ["--postgres-url", "mysql://x"],
+        ] {
             let http = try ChildProcess.run(["bench", "http", "--seconds", "1"] + options)
             #expect(http.status == 64, "\(options): \(http.error)")
         }
@@ -69,9 +86,12 @@ import Testing
     func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let port = freeConsecutiveLocalPorts(2)  // the command uses it and the next one
-        let run = try ChildProcess.run(["bench", "failover", "--postgres-url", url, "--rounds", "1", "--lease-seconds", "1", "--port", "\(port)"])
+        let run = try ChildProcess.run([
+            "bench", "failover", "--postgres-url", url, "--rounds", "1", "--lease-seconds", "1", "--port", "\(port)",
+        ])
         #expect(run.status == 0, "\(run.output)\(run.error)")
-        #expect(run.output.contains("round 1: killed the writer") && run.output.contains(", 0 missing;"), "\(run.output)")
+        #expect(
+            run.output.contains("round 1: killed the writer") && run.output.contains(", 0 missing;"), "\(run.output)")
         for options in [["--rounds", "0"], ["--postgres-url", "mysql://x"]] {
             let refused = try ChildProcess.run(["bench", "failover", "--postgres-url", url] + options)
             #expect(refused.status == 64, "\(options): \(refused.error)")
@@ -83,9 +103,13 @@ import Testing
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func theHTTPBenchmarkRunsOnTwoNodes() throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let run = try ChildProcess.run(["bench", "http", "--postgres-url", url, "--nodes", "2", "--seconds", "1", "--single-connections", "4"])
+        let run = try ChildProcess.run([
+            "bench", "http", "--postgres-url", url, "--nodes", "2", "--seconds", "1", "--single-connections", "4",
+        ])
         #expect(run.status == 0, "\(run.output)\(run.error)")
-        #expect(run.output.contains("2 API node(s)") && run.output.contains("errors 0;") && !run.output.contains("rejected"), "\(run.output)")
+        #expect(
+            run.output.contains("2 API node(s)") && run.output.contains("errors 0;")
+                && !run.output.contains("rejected"), "\(run.output)")
         #expect(run.output.contains("verify: stopped cleanly"), "\(run.output)")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import PolyclearPostgres
 import PolyclearTestSupport
@@ -17,7 +17,9 @@ struct ClusterTests {
 
     typealias Cluster = ClusterNodes
 
-    static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
+    static func call(
+        _ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30
+    ) async throws -> (Int, String) {
         try await ServeTests.call(method, port: port, path: path, secret: secret, body: body, timeout: timeout)
     }
 
@@ -33,10 +35,13 @@ struct ClusterTests {
         var ids: [String] = []
         var cursor = "0"
         while true {
-            let (code, body) = try await call("GET", port: port, path: "/v1/payments?limit=1000&cursor=\(cursor)", secret: operatorSecret)
+            let (code, body) = try await call(
+                "GET", port: port, path: "/v1/payments?limit=1000&cursor=\(cursor)", secret: operatorSecret)
             #expect(code == 200, "\(body)")
             let page = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-            for item in page?["items"] as? [[String: Any]] ?? [] { if let id = item["id"] as? String { ids.append(id) } }
+            for item in page?["items"] as? [[String: Any]] ?? [] {
+                if let id = item["id"] as? String { ids.append(id) }
+            }
             guard let next = page?["nextCursor"] as? String else { return ids }
             cursor = next
         }
@@ -60,8 +65,10 @@ struct ClusterTests {
                         let sequence = outcomes.sent.add(1, ordering: .relaxed).newValue
                         let id = UUID().uuidString.lowercased()
                         let sent = ContinuousClock.now
-                        let code = (try? await call("POST", port: port, path: "/v1/payments", secret: bankSecret,
-                                                    body: payment(id, sequence: sequence), timeout: 10))?.0 ?? -1
+                        let code =
+                            (try? await call(
+                                "POST", port: port, path: "/v1/payments", secret: bankSecret,
+                                body: payment(id, sequence: sequence), timeout: 10))?.0 ?? -1
                         if code == 201 {
                             outcomes.acknowledged.withLock { $0[id] = sent }
                         } else {
@@ -88,12 +95,16 @@ struct ClusterTests {
         // A write through the follower is forwarded; the follower's own replica shows it a
         // poll later (reads are local).
         let viaFollower = UUID().uuidString.lowercased()
-        let (code, body) = try await Self.call("POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
-                                               body: Self.payment(viaFollower, sequence: 0))
+        let (code, body) = try await Self.call(
+            "POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
+            body: Self.payment(viaFollower, sequence: 0))
         #expect(code == 201, "\(body)")
         var seenOnFollower = false
         for _ in 0..<100 where !seenOnFollower {
-            seenOnFollower = (try? await Self.call("GET", port: cluster.ports[1], path: "/v1/payments/\(viaFollower)", secret: Self.operatorSecret))?.0 == 200
+            seenOnFollower =
+                (try? await Self.call(
+                    "GET", port: cluster.ports[1], path: "/v1/payments/\(viaFollower)", secret: Self.operatorSecret))?.0
+                == 200
             if !seenOnFollower { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(seenOnFollower, "the follower's replica never showed a committed payment")
@@ -113,7 +124,9 @@ struct ClusterTests {
         #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
         // Until the new writer has acknowledged payments (at most 30 s), then a little more.
         let tookOver = ContinuousClock.now
-        while outcomes.acknowledged.withLock({ $0.values.filter { $0 > killedAt }.count }) < 10, ContinuousClock.now - tookOver < .seconds(30) {
+        while outcomes.acknowledged.withLock({ $0.values.filter { $0 > killedAt }.count }) < 10,
+            ContinuousClock.now - tookOver < .seconds(30)
+        {
             try await Task.sleep(for: .milliseconds(50))
         }
         outcomes.stop.store(true, ordering: .relaxed)
@@ -124,8 +137,9 @@ struct ClusterTests {
         #expect(beforeKill > 0, "nothing was acknowledged through the forwarding follower")
         #expect(firstAfterKill != nil, "nothing was acknowledged by the new writer")
         if let firstAfterKill {
-            print("cluster failover: kill to first accepted payment on the new writer \(firstAfterKill - killedAt) (lease \(cluster.leaseSeconds) s); "
-                  + "\(acknowledged.count) acknowledged, others by status \(outcomes.others.withLock { $0 })")
+            print(
+                "cluster failover: kill to first accepted payment on the new writer \(firstAfterKill - killedAt) (lease \(cluster.leaseSeconds) s); "
+                    + "\(acknowledged.count) acknowledged, others by status \(outcomes.others.withLock { $0 })")
         }
         let stored = try await Self.storedPaymentIDs(port: cluster.ports[1])
         #expect(Set(stored).count == stored.count, "a payment is stored twice")
@@ -139,7 +153,9 @@ struct ClusterTests {
         second.kill(signal: SIGTERM)
         #expect(second.waitForExit() == 0, "\(second.standardError)")
         let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
-        #expect(check.status == 0 && check.output.hasPrefix("ok: ") && check.output.contains("hub log"), "\(check.output)\(check.error)")
+        #expect(
+            check.status == 0 && check.output.hasPrefix("ok: ") && check.output.contains("hub log"),
+            "\(check.output)\(check.error)")
         // The writer gave its lease up on SIGTERM: the restarted node takes over at once.
         #expect(await cluster.waitForRole(0, "writer", seconds: 5), "\(again.standardError)")
     }
@@ -159,15 +175,18 @@ struct ClusterTests {
         let stale = (0..<4).map { index in
             Task { () -> (id: String, code: Int) in
                 let id = UUID().uuidString.lowercased()
-                let code = (try? await Self.call("POST", port: cluster.ports[0], path: "/v1/payments", secret: Self.bankSecret,
-                                                 body: Self.payment(id, sequence: 900 + index), timeout: 40))?.0 ?? -1
+                let code =
+                    (try? await Self.call(
+                        "POST", port: cluster.ports[0], path: "/v1/payments", secret: Self.bankSecret,
+                        body: Self.payment(id, sequence: 900 + index), timeout: 40))?.0 ?? -1
                 return (id, code)
             }
         }
         #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
         let fresh = UUID().uuidString.lowercased()
-        let (freshCode, freshBody) = try await Self.call("POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
-                                                         body: Self.payment(fresh, sequence: 1))
+        let (freshCode, freshBody) = try await Self.call(
+            "POST", port: cluster.ports[1], path: "/v1/payments", secret: Self.bankSecret,
+            body: Self.payment(fresh, sequence: 1))
         #expect(freshCode == 201, "\(freshBody)")
         first.kill(signal: SIGCONT)
 
@@ -178,13 +197,19 @@ struct ClusterTests {
         #expect(stored.contains(fresh))
         for answer in answers {
             // Acknowledged only if stored; refused (503) only if not.
-            if answer.code == 201 { #expect(stored.contains(answer.id), "acknowledged by the old writer but not stored") }
-            else { #expect(answer.code == 503 && !stored.contains(answer.id), "\(answer)") }
+            if answer.code == 201 {
+                #expect(stored.contains(answer.id), "acknowledged by the old writer but not stored")
+            } else {
+                #expect(answer.code == 503 && !stored.contains(answer.id), "\(answer)")
+            }
         }
         let log = first.standardError
-        #expect(log.contains("writer") && (log.contains("fence") || log.contains("another writer") || log.contains("stepping down")), "\(log)")
-        print("paused writer: stale requests answered \(answers.map(\.code)); old writer's log: "
-              + "\(log.split(separator: "\n").filter { $0.contains("notice") }.suffix(2).joined(separator: " | "))")
+        #expect(
+            log.contains("writer")
+                && (log.contains("fence") || log.contains("another writer") || log.contains("stepping down")), "\(log)")
+        print(
+            "paused writer: stale requests answered \(answers.map(\.code)); old writer's log: "
+                + "\(log.split(separator: "\n").filter { $0.contains("notice") }.suffix(2).joined(separator: " | "))")
         let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
     }
@@ -210,32 +235,47 @@ struct ClusterNodes {
     /// On a new database of the test server.
     static func create(name: String, nodes: Int = 2) async throws -> ClusterNodes {
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let url = try await PostgresAdmin.createDatabase("polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+        let url = try await PostgresAdmin.createDatabase(
+            "polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
         return ClusterNodes(url: url, nodes: nodes)
     }
 
     func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {
-        let node = try ChildProcess(["serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
-                                     "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
-                                     "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
-                                     "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)"] + (sampleUnion ? ["--sample-union"] : []))
+        let node = try ChildProcess(
+            [
+                "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
+                "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
+                "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
+                "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)",
+            ] + (sampleUnion ? ["--sample-union"] : []))
         #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
-        if sampleUnion { #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(node.standardError)") }
+        if sampleUnion {
+            #expect(
+                node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
+                "\(node.standardError)")
+        }
         return node
     }
 
     /// The node's role ("writer", "follower", ...) and the writer it knows of.
     static func status(port: Int) async -> (role: String, writer: String?)? {
-        guard let (code, body) = try? await ClusterTests.call("GET", port: port, path: "/v1/node", secret: ClusterTests.operatorSecret),
-              code == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let role = object["role"] as? String else { return nil }
+        guard
+            let (code, body) = try? await ClusterTests.call(
+                "GET", port: port, path: "/v1/node", secret: ClusterTests.operatorSecret),
+            code == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+            let role = object["role"] as? String
+        else { return nil }
         return (role, object["writer"] as? String)
     }
 
     static func waitForRole(port: Int, _ role: String, writerPort: Int? = nil, seconds: Double = 20) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let status = await status(port: port), status.role == role, writerPort.map({ status.writer == "127.0.0.1:\($0)" }) ?? true { return true }
+            if let status = await status(port: port), status.role == role,
+                writerPort.map({ status.writer == "127.0.0.1:\($0)" }) ?? true
+            {
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false

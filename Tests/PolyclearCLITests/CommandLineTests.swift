@@ -15,11 +15,14 @@ import Testing
     @Test func ledgerCheckSummarisesAHealthyLedger() throws {
         let directory = TemporaryDirectory()
         let db = directory.path("ledger.sqlite")
-        let load = try ChildProcess.run(["ledger", "load", "--db", db, "--accounts", "10", "--batches", "3", "--batch-size", "50"])
+        let load = try ChildProcess.run([
+            "ledger", "load", "--db", db, "--accounts", "10", "--batches", "3", "--batch-size", "50",
+        ])
         #expect(load.status == 0, "\(load.error)")
         let check = try ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0)
-        #expect(check.output.hasPrefix("ok: 10 accounts, 150 transfers (0 pending), 1 ledgers balanced"), "\(check.output)")
+        #expect(
+            check.output.hasPrefix("ok: 10 accounts, 150 transfers (0 pending), 1 ledgers balanced"), "\(check.output)")
     }
 
     @Test func ledgerCheckRefusesAForeignFileWithoutTouchingIt() throws {
@@ -52,24 +55,38 @@ import Testing
     @Test func ledgerCheckOnPostgreSQLRefusesBadTargetsClearly() async throws {
         let neither = try ChildProcess.run(["ledger", "check"])
         #expect(neither.status == 64 && neither.error.contains("either --db or --postgres-url"))
-        let both = try ChildProcess.run(["ledger", "check", "--db", "x.sqlite", "--postgres-url", "postgres://a@127.0.0.1/b"])
+        let both = try ChildProcess.run([
+            "ledger", "check", "--db", "x.sqlite", "--postgres-url", "postgres://a@127.0.0.1/b",
+        ])
         #expect(both.status == 64)
-        for url in ["mysql://a@127.0.0.1/b", "postgres://a@127.0.0.1:5432,/b", "postgres://a@127.0.0.1/b?sslmode=sometimes"] {
+        for url in [
+            "mysql://a@127.0.0.1/b", "postgres://a@127.0.0.1:5432,/b", "postgres://a@127.0.0.1/b?sslmode=sometimes",
+        ] {
             let malformed = try ChildProcess.run(["ledger", "check", "--postgres-url", url])
-            #expect(malformed.status == 2 && malformed.error.contains("[io_failure]") && malformed.error.contains("not a usable PostgreSQL URL"), "\(url)")
+            #expect(
+                malformed.status == 2 && malformed.error.contains("[io_failure]")
+                    && malformed.error.contains("not a usable PostgreSQL URL"), "\(url)")
         }
         // Nobody listens on port 1: the reason names the connection, and no password is shown.
-        let unreachable = try ChildProcess.run(["ledger", "check", "--postgres-url", "postgres://a:hunter2@127.0.0.1:1/b"])
-        #expect(unreachable.status == 2 && unreachable.error.contains("[io_failure]") && unreachable.error.contains("no answer from the server"),
-                "\(unreachable.error)")
+        let unreachable = try ChildProcess.run([
+            "ledger", "check", "--postgres-url", "postgres://a:hunter2@127.0.0.1:1/b",
+        ])
+        #expect(
+            unreachable.status == 2 && unreachable.error.contains("[io_failure]")
+                && unreachable.error.contains("no answer from the server"),
+            "\(unreachable.error)")
         #expect(!unreachable.error.contains("hunter2"))
 
         guard let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] else { return }
-        let empty = try await PostgresAdmin.createDatabase("polyclear_empty_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+        let empty = try await PostgresAdmin.createDatabase(
+            "polyclear_empty_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
         let foreign = try ChildProcess.run(["ledger", "check", "--postgres-url", empty])
         #expect(foreign.status == 2 && foreign.error.contains("[not_a_polyclear_database]"), "\(foreign.error)")
-        #expect(try await PostgresAdmin.count("SELECT 1 FROM pg_tables WHERE schemaname = 'public'", url: empty) == 0)  // nothing created
-        let missing = try ChildProcess.run(["ledger", "check", "--postgres-url", ReplicationTests.url(admin, database: "no_such_database")])
+        // nothing created
+        #expect(try await PostgresAdmin.count("SELECT 1 FROM pg_tables WHERE schemaname = 'public'", url: empty) == 0)
+        let missing = try ChildProcess.run([
+            "ledger", "check", "--postgres-url", ReplicationTests.url(admin, database: "no_such_database"),
+        ])
         #expect(missing.status == 2 && missing.error.contains("does not exist"), "\(missing.error)")
     }
 }

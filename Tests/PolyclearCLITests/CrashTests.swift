@@ -12,7 +12,8 @@ import Testing
     static let batchSize = 300
 
     @Test(arguments: [(UInt64(1), 0), (2, 1), (3, 7), (4, 20), (5, 45), (6, 80)])
-    func sigkillLosesNothingAcknowledgedAndLeavesNoHalfBatch(seed: UInt64, acknowledgementsBeforeKill: Int) async throws {
+    func sigkillLosesNothingAcknowledgedAndLeavesNoHalfBatch(seed: UInt64, acknowledgementsBeforeKill: Int) async throws
+    {
         let directory = TemporaryDirectory()
         let db = directory.path("ledger.sqlite")
         var random = SeededRandom(seed: seed)
@@ -34,9 +35,13 @@ import Testing
         #expect(ledger.checkInvariants() == nil)
         let stored = try await store.transfers(timestamps: 0..<UInt64.max, limit: Int.max)
         var countsByBatch: [Int: Int] = [:]
-        for transfer in stored { countsByBatch[LedgerWorkload.batchNumber(ofTransferID: transfer.transfer.id), default: 0] += 1 }
+        for transfer in stored {
+            countsByBatch[LedgerWorkload.batchNumber(ofTransferID: transfer.transfer.id), default: 0] += 1
+        }
         for batch in acknowledged {
-            #expect(countsByBatch[batch] == Self.batchSize, "acknowledged batch \(batch) is missing or partial (seed \(seed))")
+            #expect(
+                countsByBatch[batch] == Self.batchSize,
+                "acknowledged batch \(batch) is missing or partial (seed \(seed))")
         }
         for (batch, count) in countsByBatch {
             #expect(count == Self.batchSize, "batch \(batch) is half-present: \(count) transfers (seed \(seed))")

@@ -8,15 +8,19 @@ import Testing
     @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let demo = try ChildProcess.run(["demo", "--duration", "4", "--cycle-seconds", "2", "--rate", "100",
-                                         "--port", "\(port)", "--directory", directory.path("demo")])
+        let demo = try ChildProcess.run([
+            "demo", "--duration", "4", "--cycle-seconds", "2", "--rate", "100",
+            "--port", "\(port)", "--directory", directory.path("demo"),
+        ])
         #expect(demo.status == 0, "\(demo.error)")
         #expect(demo.output.contains("API       http://127.0.0.1:\(port)/v1"))
         #expect(demo.output.contains("cycle 1:"), "no cycle closed: \(demo.output.suffix(400))")
         let check = try ChildProcess.run(["ledger", "check", "--db", directory.path("demo/polyclear.sqlite")])
         #expect(check.status == 0, "\(check.error)")
         #expect(check.output.hasPrefix("ok: "))
-        let transfers = check.output.split(separator: " ").firstIndex(of: "transfers").map { check.output.split(separator: " ")[$0 - 1] }
+        let transfers = check.output.split(separator: " ").firstIndex(of: "transfers").map {
+            check.output.split(separator: " ")[$0 - 1]
+        }
         #expect((transfers.flatMap { Int($0) } ?? 0) > 100, "\(check.output)")
     }
 }

@@ -6,7 +6,8 @@ import Testing
 /// crash the fuzzer ever found (kept in Tests/Fuzz/seeds/TARGET) — in a normal build, so the
 /// targets compile and a fixed crash stays fixed. Fuzzing itself: scripts/fuzz.sh.
 @Suite struct FuzzCorpusTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let seeds = root.appendingPathComponent("Tests/Fuzz/seeds").path
     static let isoSamples = root.appendingPathComponent("Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples").path
 
@@ -27,7 +28,10 @@ import Testing
         let original = try Data(contentsOf: directory.url.appendingPathComponent("hub_log/sample-union-setup"))
         var flipped = original
         flipped[flipped.count / 2] ^= 0xFF
-        for (name, bytes) in [("truncated", original.prefix(original.count / 3)), ("flipped", flipped), ("trailing", original + Data([1, 2, 3]))] {
+        for (name, bytes) in [
+            ("truncated", original.prefix(original.count / 3)), ("flipped", flipped),
+            ("trailing", original + Data([1, 2, 3])),
+        ] {
             try Data(bytes).write(to: directory.url.appendingPathComponent("hub_log/\(name)"))
         }
         let run = try ChildProcess.run(["fuzz", "replay", "hub_log", directory.url.path + "/hub_log"])

@@ -11,19 +11,27 @@ import Testing
 /// or not at all, and no payment is counted in two cycles.
 @Suite(.serialized) struct HubCrashTests {
     static let batchSize = 300
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static var dataArguments: [String] {
-        ["--fx", root.appendingPathComponent("Data/fx/eurofxref-latest.csv").path,
-         "--trade", root.appendingPathComponent("Data/trade/trade_matrix.csv").path]
+        [
+            "--fx", root.appendingPathComponent("Data/fx/eurofxref-latest.csv").path,
+            "--trade", root.appendingPathComponent("Data/trade/trade_matrix.csv").path,
+        ]
     }
 
     @Test(arguments: [(UInt64(1), 0), (2, 2), (3, 5), (4, 9), (5, 14)])
-    func sigkillDuringPaymentsClosesAndSettlementsLeavesOneConsistentState(seed: UInt64, acknowledgementsBeforeKill: Int) async throws {
+    func sigkillDuringPaymentsClosesAndSettlementsLeavesOneConsistentState(
+        seed: UInt64, acknowledgementsBeforeKill: Int
+    ) async throws {
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite")
         var random = SeededRandom(seed: seed)
-        let child = try ChildProcess(["hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2"] + Self.dataArguments)
-        let reached = child.waitUntil(seconds: 120) { $0.lines.first == "ready" && $0.lines.count - 1 >= acknowledgementsBeforeKill }
+        let child = try ChildProcess(
+            ["hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2"] + Self.dataArguments)
+        let reached = child.waitUntil(seconds: 120) {
+            $0.lines.first == "ready" && $0.lines.count - 1 >= acknowledgementsBeforeKill
+        }
         #expect(reached, "the hub writer never got going: \(child.standardError)")
         try await Task.sleep(for: .milliseconds(random.next() % 40))
         child.kill()
@@ -49,8 +57,11 @@ import Testing
         try store.close()
 
         // A restart carries on from the same file; resubmitting the last batches is harmless.
-        let restart = try ChildProcess.run(["hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2",
-                                            "--first-batch", "\(max(1, lastBatch - 1))", "--batches", "4"] + Self.dataArguments)
+        let restart = try ChildProcess.run(
+            [
+                "hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2",
+                "--first-batch", "\(max(1, lastBatch - 1))", "--batches", "4",
+            ] + Self.dataArguments)
         #expect(restart.status == 0, "restart failed: \(restart.error)")
         #expect(restart.output.split(separator: "\n").filter { $0.hasPrefix("ack ") }.count == 4)
     }

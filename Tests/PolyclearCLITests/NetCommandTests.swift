@@ -3,7 +3,9 @@ import PolyclearTestSupport
 import Testing
 
 @Suite struct NetCommandTests {
-    static func write(_ text: String, in directory: TemporaryDirectory, name: String = "obligations.csv") throws -> String {
+    static func write(
+        _ text: String, in directory: TemporaryDirectory, name: String = "obligations.csv"
+    ) throws -> String {
         let path = directory.path(name)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
@@ -11,8 +13,9 @@ import Testing
 
     @Test func setsOffOptimallyAndWritesTheSplit() throws {
         let directory = TemporaryDirectory()
-        let input = try Self.write("id,debtor,creditor,amount,currency,due\n1,A,B,100,EUR,2026-12-01\n2,B,E,70,EUR,\n3,E,A,100,EUR,\n"
-            + "4,C,D,100,EUR,\n5,D,E,100,EUR,\n6,E,C,70,EUR,\n7,B,C,100,EUR,\n", in: directory)
+        let input = try Self.write(
+            "id,debtor,creditor,amount,currency,due\n1,A,B,100,EUR,2026-12-01\n2,B,E,70,EUR,\n3,E,A,100,EUR,\n"
+                + "4,C,D,100,EUR,\n5,D,E,100,EUR,\n6,E,C,70,EUR,\n7,B,C,100,EUR,\n", in: directory)
         let out = directory.path("split.csv")
         let run = try ChildProcess.run(["net", input, "--out", out])
         #expect(run.status == 0, "\(run.error)")
@@ -64,20 +67,26 @@ import Testing
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.hasPrefix("3 queued, 3 released, value 300 of divisible bound 300"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,released\np1,1\np2,1\np3,1\n")
-        let bad = try ChildProcess.run(["net", try Self.write("id,payer,payee,amount\np1,A,Z,5\n", in: directory, name: "q2.csv"), "--queue", "--rooms", rooms])
+        let bad = try ChildProcess.run([
+            "net", try Self.write("id,payer,payee,amount\np1,A,Z,5\n", in: directory, name: "q2.csv"), "--queue",
+            "--rooms", rooms,
+        ])
         #expect(bad.status == 2 && bad.error.contains("line 2"))
     }
 
     @Test func crossCurrencySetOffReportsTheFXLegs() throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,100000,BRL\n2,B,A,100000,CNY\n", in: directory)
-        let rates = try Self.write("currency,rate_per_unit\nBRL,4.0752\nCNY,4.99066\n", in: directory, name: "rates.csv")
+        let rates = try Self.write(
+            "currency,rate_per_unit\nBRL,4.0752\nCNY,4.99066\n", in: directory, name: "rates.csv")
         let out = directory.path("split.csv")
         let run = try ChildProcess.run(["net", input, "--cross-currency", "--rates", rates, "--out", out])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("optimal set-off 4007486") && run.output.contains("fx leg: A BRL delivered 81657"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,set_off,remainder\n1,81657,18343\n2,100000,0\n")
-        let missing = try ChildProcess.run(["net", input, "--cross-currency", "--rates", try Self.write("BRL,4.0752\n", in: directory, name: "r2.csv")])
+        let missing = try ChildProcess.run([
+            "net", input, "--cross-currency", "--rates", try Self.write("BRL,4.0752\n", in: directory, name: "r2.csv"),
+        ])
         #expect(missing.status == 2 && missing.error.contains("noRate"))
     }
 }

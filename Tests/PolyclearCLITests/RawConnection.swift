@@ -18,11 +18,15 @@ final class RawConnection: Sendable {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard connected else { close(descriptor); throw POSIXError(.ECONNREFUSED) }
         let bytes = Array(request.utf8)
-        guard bytes.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+        guard bytes.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+            throw POSIXError(.EIO)
+        }
         let thread = Thread { [self] in
             var chunk = [UInt8](repeating: 0, count: 4_096)
             while true {
@@ -50,7 +54,9 @@ final class RawConnection: Sendable {
     }
 
     private func closeOnce() {
-        let wasClosed = isClosed.withLock { closed in defer { closed = true }; return closed }
+        let wasClosed = isClosed.withLock { closed in
+            defer { closed = true }; return closed
+        }
         if !wasClosed { close(descriptor) }
     }
 
@@ -69,6 +75,10 @@ final class RawConnection: Sendable {
 extension RawConnection {
     /// `GET /v1/events` with a bearer key.
     static func eventStream(port: Int, secret: String) throws -> RawConnection {
-        try RawConnection(port: port, request: "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nAccept: text/event-stream\r\n\r\n")
+        try RawConnection(
+            port: port,
+            request:
+                "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nAccept: text/event-stream\r\n\r\n"
+        )
     }
 }

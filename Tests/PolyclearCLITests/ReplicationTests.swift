@@ -22,9 +22,12 @@ import Testing
     /// Runs the cluster script to completion. Through `system` (fork, exec, waitpid): a
     /// Foundation `Process` whose child starts daemons was seen never to notice its exit.
     static func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("polyclear-script-\(UUID().uuidString).log").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "polyclear-script-\(UUID().uuidString).log"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(
+            separator: " ")
         let status = system("/bin/bash \(quoted) >'\(log)' 2>&1")
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return (status == -1 ? -1 : (status >> 8) & 0xff, output)
@@ -34,12 +37,19 @@ import Testing
     /// `POLYCLEAR_TEST_POSTGRES_STANDBY_URL`): the primary really waits for the standby, and the
     /// moment a payment is acknowledged the standby holds it (same log, same ledger).
     @Test func anAcknowledgedPaymentIsOnTheStandbyTheMomentItIsAcknowledged() async throws {
-        guard let primary = Self.environment["POLYCLEAR_TEST_POSTGRES_URL"], let standby = Self.environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"] else {
-            #expect(!Self.requirePostgres, "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL)")
+        guard let primary = Self.environment["POLYCLEAR_TEST_POSTGRES_URL"],
+            let standby = Self.environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"]
+        else {
+            #expect(
+                !Self.requirePostgres, "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL)")
             return
         }
-        #expect(try await PostgresAdmin.count("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'", url: primary) == 1)
-        #expect(try await PostgresAdmin.count("SELECT 1 WHERE current_setting('synchronous_commit') = 'remote_apply'", url: primary) == 1)
+        #expect(
+            try await PostgresAdmin.count("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'", url: primary)
+                == 1)
+        #expect(
+            try await PostgresAdmin.count(
+                "SELECT 1 WHERE current_setting('synchronous_commit') = 'remote_apply'", url: primary) == 1)
         #expect(try await PostgresAdmin.count("SELECT 1 WHERE pg_is_in_recovery()", url: standby) == 1)
 
         let name = "polyclear_replica_\(getpid())_\(Int.random(in: 0..<1_000_000))"
@@ -49,18 +59,22 @@ import Testing
         defer { node.kill() }
         for sequence in 0..<5 {
             let id = UUID().uuidString.lowercased()
-            let (code, body) = try await ClusterTests.call("POST", port: cluster.ports[0], path: "/v1/payments", secret: ClusterTests.bankSecret,
-                                                           body: ClusterTests.payment(id, sequence: sequence))
+            let (code, body) = try await ClusterTests.call(
+                "POST", port: cluster.ports[0], path: "/v1/payments", secret: ClusterTests.bankSecret,
+                body: ClusterTests.payment(id, sequence: sequence))
             #expect(code == 201, "\(body)")
             // No waiting: remote_apply means the standby applied the commit before the ack.
-            let onStandby = try await PostgresAdmin.count("SELECT 1 FROM hub_log", url: Self.url(standby, database: name))
+            let onStandby = try await PostgresAdmin.count(
+                "SELECT 1 FROM hub_log", url: Self.url(standby, database: name))
             let onPrimary = try await PostgresAdmin.count("SELECT 1 FROM hub_log", url: database)
             #expect(onStandby == onPrimary && onPrimary == sequence + 2)
         }
         node.kill(signal: SIGTERM)
         #expect(node.waitForExit() == 0)
         let checkPrimary = try ChildProcess.run(["ledger", "check", "--postgres-url", database])
-        let checkStandby = try ChildProcess.run(["ledger", "check", "--postgres-url", Self.url(standby, database: name)])
+        let checkStandby = try ChildProcess.run([
+            "ledger", "check", "--postgres-url", Self.url(standby, database: name),
+        ])
         #expect(checkPrimary.status == 0 && checkPrimary.output.hasPrefix("ok: "), "\(checkPrimary.error)")
         #expect(checkStandby.output == checkPrimary.output, "\(checkStandby.output)\(checkStandby.error)")
     }
@@ -108,7 +122,9 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         outcomes.stop.store(true, ordering: .relaxed)
         await clients.value
-        #expect(recovered != nil, "the node never accepted a payment on the promoted standby: \(node.standardError.suffix(2_000))")
+        #expect(
+            recovered != nil,
+            "the node never accepted a payment on the promoted standby: \(node.standardError.suffix(2_000))")
 
         let acknowledged = outcomes.acknowledged.withLock { $0 }
         let beforeCrash = acknowledged.values.filter { $0 < crashedAt }.count
@@ -116,12 +132,16 @@ import Testing
         let stored = try await ClusterTests.storedPaymentIDs(port: cluster.ports[0])
         #expect(Set(stored).count == stored.count)
         let missing = Set(acknowledged.keys).subtracting(stored)
-        #expect(missing.isEmpty, "acknowledged but not on the promoted standby: \(missing.count) of \(acknowledged.count)")
-        let afterCrash = node.standardError.split(separator: "\n").filter { $0.contains("cluster node") || $0.contains("commit ") }.suffix(8).joined(separator: " | ")
+        #expect(
+            missing.isEmpty, "acknowledged but not on the promoted standby: \(missing.count) of \(acknowledged.count)")
+        let afterCrash = node.standardError.split(separator: "\n").filter {
+            $0.contains("cluster node") || $0.contains("commit ")
+        }.suffix(8).joined(separator: " | ")
         print("promotion: node's log \(afterCrash)")
-        print("promotion: \(beforeCrash) payments acknowledged before the primary crashed, \(acknowledged.count) in all, every one on the promoted "
-              + "standby (\(stored.count) stored); the same node accepted payments again \(recovered.map { $0 - promotedAt }.map { "\($0)" } ?? "never") "
-              + "after the promotion; others by status \(outcomes.others.withLock { $0 })")
+        print(
+            "promotion: \(beforeCrash) payments acknowledged before the primary crashed, \(acknowledged.count) in all, every one on the promoted "
+                + "standby (\(stored.count) stored); the same node accepted payments again \(recovered.map { $0 - promotedAt }.map { "\($0)" } ?? "never") "
+                + "after the promotion; others by status \(outcomes.others.withLock { $0 })")
         node.kill(signal: SIGTERM)
         #expect(node.waitForExit() == 0, "\(node.standardError.suffix(2_000))")
         let check = try ChildProcess.run(["ledger", "check", "--postgres-url", Self.url(urls[1], database: name)])

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import PolyclearPostgres
 import PolyclearTestSupport
@@ -12,10 +12,16 @@ import Testing
     static let operatorKey = "operator:ops:serve-test-operator-secret"
     static let bankKey = "participant:BKAABR22:serve-test-bank-secret"
 
-    static func start(db: String, port: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
-        let server = try ChildProcess(["serve", "--db", db, "--port", "\(port)", "--sample-union", "--fx", fxPath,
-                                       "--api-key", operatorKey, "--api-key", bankKey] + extra, environment: environment)
-        #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
+    static func start(
+        db: String, port: Int, extra: [String] = [], environment: [String: String] = [:]
+    ) throws -> ChildProcess {
+        let server = try ChildProcess(
+            [
+                "serve", "--db", db, "--port", "\(port)", "--sample-union", "--fx", fxPath,
+                "--api-key", operatorKey, "--api-key", bankKey,
+            ] + extra, environment: environment)
+        #expect(
+            server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
         return server
     }
 
@@ -29,7 +35,9 @@ import Testing
         return false
     }
 
-    static func call(_ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30) async throws -> (Int, String) {
+    static func call(
+        _ method: String, port: Int, path: String, secret: String, body: String? = nil, timeout: Double = 30
+    ) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
@@ -53,14 +61,16 @@ import Testing
              "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
             """
         let first = try Self.start(db: db, port: port)
-        let (status, body) = try await Self.call("POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
+        let (status, body) = try await Self.call(
+            "POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
         #expect(status == 201, "\(body)")
         #expect(body.contains("\"status\":\"accepted\""), "\(body)")
         first.kill(signal: SIGTERM)
         #expect(first.waitForExit() == 0, "\(first.standardError)")
 
         let second = try Self.start(db: db, port: port)
-        let (getStatus, got) = try await Self.call("GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
+        let (getStatus, got) = try await Self.call(
+            "GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
         #expect(getStatus == 200 && got.contains("\"status\":\"accepted\""), "\(got)")
         second.kill(signal: SIGTERM)
         #expect(second.waitForExit() == 0, "\(second.standardError)")
@@ -102,8 +112,9 @@ import Testing
     @Test func aVanishedStreamClientFreesItsSlot() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let server = try Self.start(db: directory.path("hub.sqlite"), port: port, extra: [],
-                                    environment: ["POLYCLEAR_EVENT_STREAMS_PER_CALLER": "1", "POLYCLEAR_EVENT_HEARTBEAT_SECONDS": "1"])
+        let server = try Self.start(
+            db: directory.path("hub.sqlite"), port: port, extra: [],
+            environment: ["POLYCLEAR_EVENT_STREAMS_PER_CALLER": "1", "POLYCLEAR_EVENT_HEARTBEAT_SECONDS": "1"])
         defer { server.kill(signal: SIGTERM); _ = server.waitForExit(seconds: 30) }
         let first = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
         #expect(first.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") })
@@ -132,14 +143,17 @@ import Testing
         let db = directory.path("hub.sqlite")
         let port = freeLocalPort()
         let first = try Self.start(db: db, port: port)
-        let second = try ChildProcess(["serve", "--db", db, "--port", "\(freeLocalPort())", "--api-key", Self.operatorKey])
+        let second = try ChildProcess([
+            "serve", "--db", db, "--port", "\(freeLocalPort())", "--api-key", Self.operatorKey,
+        ])
         let status = second.waitForExit(seconds: 30)
         #expect(status != 0 && second.standardError.contains("database_in_use"), "\(status) \(second.standardError)")
         #expect(!second.standardOutput.contains("serving"))
 
         let check = try ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
-        let (health, _) = try await Self.call("GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret")
+        let (health, _) = try await Self.call(
+            "GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret")
         #expect(health == 200)
 
         first.kill(signal: SIGTERM)
@@ -154,7 +168,8 @@ import Testing
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
     func anAcknowledgedPaymentSurvivesARestartOnPostgreSQL() async throws {
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let url = try await PostgresAdmin.createDatabase("polyclear_serve_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
+        let url = try await PostgresAdmin.createDatabase(
+            "polyclear_serve_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
         let extra = ["--store", "postgres", "--postgres-url", url]
@@ -164,14 +179,19 @@ import Testing
              "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
             """
         let first = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
-        #expect(first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(first.standardError)")
-        let (status, body) = try await Self.call("POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
+        #expect(
+            first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(first.standardError)")
+        let (status, body) = try await Self.call(
+            "POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
         #expect(status == 201 && body.contains("\"status\":\"accepted\""), "\(body)")
         first.kill(signal: SIGTERM)
         #expect(first.waitForExit() == 0, "\(first.standardError)")
         let second = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
-        #expect(second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(second.standardError)")
-        let (getStatus, got) = try await Self.call("GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
+        #expect(
+            second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
+            "\(second.standardError)")
+        let (getStatus, got) = try await Self.call(
+            "GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
         #expect(getStatus == 200 && got.contains("\"status\":\"accepted\""), "\(got)")
         second.kill(signal: SIGTERM)
         #expect(second.waitForExit() == 0, "\(second.standardError)")
@@ -179,7 +199,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ["--log-level", "loud"], ["--idle-timeout-seconds", "0"], ["--port", "0"], ["--api-key", "participant:BKAABR22:short"],
+        ["--log-level", "loud"], ["--idle-timeout-seconds", "0"], ["--port", "0"],
+        ["--api-key", "participant:BKAABR22:short"],
         ["--lease-seconds", "61"], ["--postgres-pool-size", "0"], ["--store", "postgres"],
     ])
     func badServeOptionsAreRefusedBeforeAnythingStarts(_ extra: [String]) throws {
@@ -194,10 +215,15 @@ import Testing
     @Test func aTakenPortStopsTheServerWithTheReason() throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let first = try ChildProcess(["serve", "--db", directory.path("a.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
+        let first = try ChildProcess([
+            "serve", "--db", directory.path("a.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey,
+        ])
         #expect(Self.waitUntilReady(port: port))
-        let second = try ChildProcess.run(["serve", "--db", directory.path("b.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey])
-        #expect(second.status != 0 && second.error.contains("Address already in use"), "\(second.status) \(second.error)")
+        let second = try ChildProcess.run([
+            "serve", "--db", directory.path("b.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey,
+        ])
+        #expect(
+            second.status != 0 && second.error.contains("Address already in use"), "\(second.status) \(second.error)")
         first.kill(signal: SIGTERM)
         #expect(first.waitForExit() == 0)
     }
@@ -208,17 +234,22 @@ import Testing
         let ports = freeLocalPorts(3)  // file, environment, flag
         let config = directory.path("polyclear.toml")
         try """
-            # polyclear serve configuration
-            db = "\(directory.path("from-file.sqlite"))"
-            port = \(ports[0])
-            api_keys = ["\(Self.operatorKey)"]
-            idle_timeout_seconds = 30
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        for (environment, flags, expectedPort) in [([String: String](), [String](), ports[0]), (["POLYCLEAR_PORT": "\(ports[1])"], [], ports[1]),
-                                                   (["POLYCLEAR_PORT": "\(ports[1])"], ["--port", "\(ports[2])"], ports[2])] {
+        # polyclear serve configuration
+        db = "\(directory.path("from-file.sqlite"))"
+        port = \(ports[0])
+        api_keys = ["\(Self.operatorKey)"]
+        idle_timeout_seconds = 30
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        for (environment, flags, expectedPort) in [
+            ([String: String](), [String](), ports[0]), (["POLYCLEAR_PORT": "\(ports[1])"], [], ports[1]),
+            (["POLYCLEAR_PORT": "\(ports[1])"], ["--port", "\(ports[2])"], ports[2]),
+        ] {
             let server = try ChildProcess(["serve", "--config", config] + flags, environment: environment)
-            #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
-            #expect(server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
+            #expect(
+                server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
+                "\(server.standardError)")
+            #expect(
+                server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
             // "serving" is printed once the server listens; it answers at once.
             #expect(Self.waitUntilReady(port: expectedPort), "not answering on \(expectedPort)")
             server.kill(signal: SIGTERM)
@@ -234,19 +265,35 @@ import Testing
         let directory = TemporaryDirectory()
         let config = directory.path("limits.toml")
         try "rate_limit_per_second = 1\nrate_limit_burst = 2\n".write(toFile: config, atomically: true, encoding: .utf8)
-        for (flags, environment) in [(["--config", config], [String: String]()),
-                                     ([], ["POLYCLEAR_RATE_LIMIT_PER_SECOND": "1", "POLYCLEAR_RATE_LIMIT_BURST": "2"])] {
+        for (flags, environment) in [
+            (["--config", config], [String: String]()),
+            ([], ["POLYCLEAR_RATE_LIMIT_PER_SECOND": "1", "POLYCLEAR_RATE_LIMIT_BURST": "2"]),
+        ] {
             let port = freeLocalPort()
-            let server = try ChildProcess(["serve", "--db", directory.path("hub-\(port).sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey] + flags,
-                                          environment: environment)
-            #expect(server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
+            let server = try ChildProcess(
+                [
+                    "serve", "--db", directory.path("hub-\(port).sqlite"), "--port", "\(port)", "--api-key",
+                    Self.operatorKey,
+                ] + flags,
+                environment: environment)
+            #expect(
+                server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
+                "\(server.standardError)")
             let started = Date()
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<10 { group.addTask { try await Self.call("GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret").0 } }
+                for _ in 0..<10 {
+                    group.addTask {
+                        try await Self.call(
+                            "GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret"
+                        ).0
+                    }
+                }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             let seconds = Int(Date().timeIntervalSince(started).rounded(.up))
-            #expect(statuses.filter { $0 == 200 }.count <= 2 + seconds && statuses.contains(429), "\(statuses) in \(seconds) s")
+            #expect(
+                statuses.filter { $0 == 200 }.count <= 2 + seconds && statuses.contains(429),
+                "\(statuses) in \(seconds) s")
             #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 }, "\(statuses)")
             server.kill(signal: SIGTERM)
             #expect(server.waitForExit(seconds: 30) == 0, "\(server.standardError)")
@@ -255,28 +302,40 @@ import Testing
 
     @Test(arguments: [
         ("prot = 1", "unknown key 'prot'"), ("port = \"8080\"", "port must be an integer"), ("port = = 1", "line 2"),
-        ("api_keys = \"operator:ops:serve-test-operator-secret\"", "api_keys must be an array"), ("sample_union = 1", "sample_union must be true or false"),
+        ("api_keys = \"operator:ops:serve-test-operator-secret\"", "api_keys must be an array"),
+        ("sample_union = 1", "sample_union must be true or false"),
         ("log_level = \"loud\"", "log_level must be"), ("port = 70000", "port must be 1...65535"),
         ("store = \"oracle\"", "store must be"), ("store = \"postgres\"", "needs postgres_url"),
         ("store = \"postgres\"\npostgres_url = \"mysql://x\"", "needs postgres_url"),
-        ("lease_seconds = 0", "lease_seconds must be 1...60"), ("postgres_pool_size = 101", "postgres_pool_size must be 1...100"),
-        ("advertise_host = \"\"", "advertise_host must be"), ("lease_seconds = \"3\"", "lease_seconds must be an integer"),
-        ("rate_limit_per_second = 0", "rate_limit_per_second must be at least 1"), ("event_streams_per_caller = -1", "event_streams_per_caller must be at least 0"),
-        ("shutdown_grace_seconds = 0", "shutdown_grace_seconds must be 1...600"), (" [\u{0C}lo", "a control character TOML does not allow (line 2)"),
-        ("[# a comment where the table's key belongs", "a table header must name a key after its '[' (line 2)"), ("[[ =x]]", "must name a key"),
-        ("api_keys = [ }", "a bracket closes what it did not open (line 2)"), ("fx = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"), ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
+        ("lease_seconds = 0", "lease_seconds must be 1...60"),
+        ("postgres_pool_size = 101", "postgres_pool_size must be 1...100"),
+        ("advertise_host = \"\"", "advertise_host must be"),
+        ("lease_seconds = \"3\"", "lease_seconds must be an integer"),
+        ("rate_limit_per_second = 0", "rate_limit_per_second must be at least 1"),
+        ("event_streams_per_caller = -1", "event_streams_per_caller must be at least 0"),
+        ("shutdown_grace_seconds = 0", "shutdown_grace_seconds must be 1...600"),
+        (" [\u{0C}lo", "a control character TOML does not allow (line 2)"),
+        ("[# a comment where the table's key belongs", "a table header must name a key after its '[' (line 2)"),
+        ("[[ =x]]", "must name a key"),
+        ("api_keys = [ }", "a bracket closes what it did not open (line 2)"),
+        ("fx = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"),
+        ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
         let directory = TemporaryDirectory()
         let config = directory.path("bad.toml")
-        try "db = \"\(directory.path("hub.sqlite"))\"\n\(line)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "db = \"\(directory.path("hub.sqlite"))\"\n\(line)\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let result = try ChildProcess.run(["serve", "--config", config, "--api-key", Self.operatorKey])
         #expect(result.status == 64 && result.error.contains(reason), "\(result.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
-        let missing = try ChildProcess.run(["serve", "--config", directory.path("none.toml"), "--api-key", Self.operatorKey])
+        let missing = try ChildProcess.run([
+            "serve", "--config", directory.path("none.toml"), "--api-key", Self.operatorKey,
+        ])
         #expect(missing.status == 64 && missing.error.contains("cannot read the configuration file"))
-        let environment = try ChildProcess.run(["serve", "--api-key", Self.operatorKey, "--db", directory.path("hub.sqlite")],
-                                               environment: ["POLYCLEAR_PORT": "eighty"])
+        let environment = try ChildProcess.run(
+            ["serve", "--api-key", Self.operatorKey, "--db", directory.path("hub.sqlite")],
+            environment: ["POLYCLEAR_PORT": "eighty"])
         #expect(environment.status == 64 && environment.error.contains("POLYCLEAR_PORT must be an integer"))
     }
 }
@@ -292,7 +351,9 @@ enum ChildProcessReadiness {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 }

@@ -9,9 +9,13 @@ import Testing
         let directory = TemporaryDirectory()
         var metrics: [Data] = []
         for name in ["one", "two"] {
-            let run = try ChildProcess.run(["simulate", "--scale", "20000", "--seed", "3", "--out", directory.path(name)])
+            let run = try ChildProcess.run([
+                "simulate", "--scale", "20000", "--seed", "3", "--out", directory.path(name),
+            ])
             #expect(run.status == 0, "\(run.error)")
-            #expect(run.output.contains("liquidity needed: peak cycle") && run.output.contains("polyclear_setoff"), "\(run.output)")
+            #expect(
+                run.output.contains("liquidity needed: peak cycle") && run.output.contains("polyclear_setoff"),
+                "\(run.output)")
             for file in ["metrics.json", "models.csv", "members.csv", "positions.csv", "report.html"] {
                 #expect(FileManager.default.fileExists(atPath: directory.path("\(name)/\(file)")), "\(file)")
             }
@@ -22,35 +26,59 @@ import Testing
 
     @Test func twoRuleSetsRunOnTheSameStream() throws {
         let directory = TemporaryDirectory()
-        try "cycle_days = 1\nquota_percent_of_trade = 20\n".write(toFile: directory.path("a.toml"), atomically: true, encoding: .utf8)
-        try "cycle_days = 5\nquota_percent_of_trade = 100\n[[charges]]\nthreshold_percent_of_quota = 10\nannual_rate_basis_points = 200\n"
+        try "cycle_days = 1\nquota_percent_of_trade = 20\n".write(
+            toFile: directory.path("a.toml"), atomically: true, encoding: .utf8)
+        try
+            "cycle_days = 5\nquota_percent_of_trade = 100\n[[charges]]\nthreshold_percent_of_quota = 10\nannual_rate_basis_points = 200\n"
             .write(toFile: directory.path("b.toml"), atomically: true, encoding: .utf8)
-        let run = try ChildProcess.run(["simulate", "--scale", "10000", "--compare", directory.path("a.toml"), directory.path("b.toml"), "--out", directory.path("out")])
+        let run = try ChildProcess.run([
+            "simulate", "--scale", "10000", "--compare", directory.path("a.toml"), directory.path("b.toml"), "--out",
+            directory.path("out"),
+        ])
         #expect(run.status == 0, "\(run.error)")
-        #expect(run.output.contains("== rules: \(directory.path("a.toml"))") && run.output.contains("== rules: \(directory.path("b.toml"))"))
+        #expect(
+            run.output.contains("== rules: \(directory.path("a.toml"))")
+                && run.output.contains("== rules: \(directory.path("b.toml"))"))
         let a = try String(contentsOfFile: directory.path("out/metrics-a.json"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("out/metrics-b.json"), encoding: .utf8)
         #expect(a.contains("\"cycleDays\" : 1") && b.contains("\"cycleDays\" : 5"))
         // The same stream: the same flows.
-        let flows = { (text: String) in text.components(separatedBy: "\"flowsUSDCents\"")[1].components(separatedBy: "]\n  ],")[0] }
+        let flows = { (text: String) in
+            text.components(separatedBy: "\"flowsUSDCents\"")[1].components(separatedBy: "]\n  ],")[0]
+        }
         #expect(flows(a) == flows(b))
     }
 
-    @Test(arguments: [
-        ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,BRA,XXQ,7\n", nil as String?, "trade.csv:3: importer_iso3"),
-        ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,-5\n", nil, "trade.csv:2: value_usd"),
-        ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,BRA,CHN,6\n", nil, "trade.csv:3: exporter_iso3,importer_iso3"),
-        ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n", nil, "trade.csv: matrix"),
-        ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,NOR,5\n", nil, "members.NOR.currency"),
-        ("rules.toml", nil, "cycle_days = 0\n", "rules.toml:1: cycle_days"),
-        ("rules.toml", nil, "quota_percent_of_trade = \"lots\"\n", "rules.toml:1: quota_percent_of_trade"),
-        ("rules.toml", nil, "# the union\ncycle_dayz = 2\n", "rules.toml:2: cycle_dayz"),
-        // A form feed where a key is expected aborted the process inside toml++ (found by fuzzing).
-        ("rules.toml", nil, "cycle_days = 2\n [\u{0C}lo", "rules.toml:2: syntax"),
-        ("rules.toml", nil, "[members.NOR]\ncurrency = \"NOK\"\n[members.BRA]\nrate_per_eur = -2\n", "rate_per_eur"),
-        ("rules.toml", nil, "cycle_days = = 1\n", "rules.toml:1: syntax"),
-    ] as [(String, String?, String?, String)])
-    func badInputExitsWithTwoNamingTheFaultAndWritesNothing(file: String, trade: String?, rules: String?, expected: String) throws {
+    @Test(
+        arguments: [
+            (
+                "trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,BRA,XXQ,7\n",
+                nil as String?, "trade.csv:3: importer_iso3"
+            ),
+            (
+                "trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,-5\n", nil,
+                "trade.csv:2: value_usd"
+            ),
+            (
+                "trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,BRA,CHN,6\n", nil,
+                "trade.csv:3: exporter_iso3,importer_iso3"
+            ),
+            ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n", nil, "trade.csv: matrix"),
+            ("trade.csv", "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,NOR,5\n", nil, "members.NOR.currency"),
+            ("rules.toml", nil, "cycle_days = 0\n", "rules.toml:1: cycle_days"),
+            ("rules.toml", nil, "quota_percent_of_trade = \"lots\"\n", "rules.toml:1: quota_percent_of_trade"),
+            ("rules.toml", nil, "# the union\ncycle_dayz = 2\n", "rules.toml:2: cycle_dayz"),
+            // A form feed where a key is expected aborted the process inside toml++ (found by fuzzing).
+            ("rules.toml", nil, "cycle_days = 2\n [\u{0C}lo", "rules.toml:2: syntax"),
+            (
+                "rules.toml", nil, "[members.NOR]\ncurrency = \"NOK\"\n[members.BRA]\nrate_per_eur = -2\n",
+                "rate_per_eur"
+            ),
+            ("rules.toml", nil, "cycle_days = = 1\n", "rules.toml:1: syntax"),
+        ] as [(String, String?, String?, String)])
+    func badInputExitsWithTwoNamingTheFaultAndWritesNothing(
+        file: String, trade: String?, rules: String?, expected: String
+    ) throws {
         let directory = TemporaryDirectory()
         var arguments = ["simulate", "--scale", "1000", "--out", directory.path("report")]
         if let trade {
@@ -65,7 +93,10 @@ import Testing
         #expect(run.status == 2, "\(run.error)")
         #expect(run.error.contains("invalid_input") && run.error.contains(expected), "\(run.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("report")))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).allSatisfy { !$0.contains("partial") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.url.path).allSatisfy {
+                !$0.contains("partial")
+            })
     }
 
     /// The report opens in headless Chromium (CI installs it; skipped without it unless
@@ -77,13 +108,17 @@ import Testing
         let run = try ChildProcess.run(["simulate", "--scale", "5000", "--out", directory.path("out")])
         #expect(run.status == 0, "\(run.error)")
         let page = "file://" + directory.path("out/report.html")
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + directory.path("profile")]
+        let flags = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--user-data-dir=" + directory.path("profile"),
+        ]
         let dom = try Self.run(chromium, flags + ["--dump-dom", page])
         for id in ["chart-flows", "chart-liquidity", "chart-positions", "chart-trapped", "table-metrics"] {
             #expect(dom.contains("id=\"\(id)\""), "\(id) missing from the rendered page")
         }
         #expect(dom.components(separatedBy: "<svg").count > 12 && dom.contains("</html>"))
-        _ = try Self.run(chromium, flags + ["--window-size=1200,2400", "--screenshot=" + directory.path("shot.png"), page])
+        _ = try Self.run(
+            chromium, flags + ["--window-size=1200,2400", "--screenshot=" + directory.path("shot.png"), page])
         let png = try Data(contentsOf: URL(fileURLWithPath: directory.path("shot.png")))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // A blank 1200×2400 page compresses to a few kilobytes; charts and text do not.
@@ -92,7 +127,9 @@ import Testing
 
     @Test func theSimulationBenchmarkRunsAllModels() throws {
         let run = try ChildProcess.run(["bench", "simulate", "--payments", "3000"])
-        #expect(run.status == 0 && run.output.contains("5 models") && run.output.contains("peak memory"), "\(run.output)\(run.error)")
+        #expect(
+            run.status == 0 && run.output.contains("5 models") && run.output.contains("peak memory"),
+            "\(run.output)\(run.error)")
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {

@@ -7,8 +7,10 @@ import Testing
 @Suite struct AllocationTests {
     @Test(arguments: [(0, 0), (10, 0), (0, 30), (10, 30)])
     func applyingABatchOfTransfersAllocatesNothing(hotAccounts: Int, twoPhasePercent: Int) throws {
-        var workload = LedgerWorkload(accountCount: 1_000, hotAccountCount: hotAccounts, twoPhasePercent: twoPhasePercent, seed: 3)
-        var ledger = LedgerStateMachine(expectedAccountCount: 1_000, expectedTransferCount: 200_000, expectedPendingCount: 50_000)
+        var workload = LedgerWorkload(
+            accountCount: 1_000, hotAccountCount: hotAccounts, twoPhasePercent: twoPhasePercent, seed: 3)
+        var ledger = LedgerStateMachine(
+            expectedAccountCount: 1_000, expectedTransferCount: 200_000, expectedPendingCount: 50_000)
         var results = ContiguousArray<EventResult>()
         results.reserveCapacity(Limits.batchEventCountMax)
         var now: UInt64 = 1_000_000_000

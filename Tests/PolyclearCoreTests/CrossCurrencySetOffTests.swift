@@ -14,22 +14,30 @@ import Testing
     @Test func oppositeObligationsInTwoCurrenciesSetOffThroughTheUnit() throws {
         let result = try CrossCurrencySetOff.solve(
             partyCount: 2,
-            obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: 100_000), Obligation(debtor: 1, creditor: 0, amountMinor: 100_000)],
+            obligations: [
+                Obligation(debtor: 0, creditor: 1, amountMinor: 100_000),
+                Obligation(debtor: 1, creditor: 0, amountMinor: 100_000),
+            ],
             currencies: [CurrencyCode("BRL")!, CurrencyCode("CNY")!], ratesPerUnit: Self.rates, table: Self.table)
         #expect(result.setOffUnitMinor == [2_003_743, 2_003_743])
         #expect(result.setOffMinor == [81_657, 100_000])
         #expect(result.unitResult.certificate.isProven)
         let brl = CurrencyCode("BRL")!, cny = CurrencyCode("CNY")!
-        #expect(Set(result.fxLegs) == Set([
-            .init(party: 0, currency: brl, amountMinor: 81_657), .init(party: 0, currency: cny, amountMinor: -100_000),
-            .init(party: 1, currency: brl, amountMinor: -81_657), .init(party: 1, currency: cny, amountMinor: 100_000),
-        ]))
+        #expect(
+            Set(result.fxLegs)
+                == Set([
+                    .init(party: 0, currency: brl, amountMinor: 81_657),
+                    .init(party: 0, currency: cny, amountMinor: -100_000),
+                    .init(party: 1, currency: brl, amountMinor: -81_657),
+                    .init(party: 1, currency: cny, amountMinor: 100_000),
+                ]))
     }
 
     @Test func aCurrencyWithoutARateIsRefused() {
         #expect(throws: CrossCurrencyError.noRate(CurrencyCode("INR")!)) {
-            try CrossCurrencySetOff.solve(partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: 5)],
-                                          currencies: [CurrencyCode("INR")!], ratesPerUnit: Self.rates, table: Self.table)
+            try CrossCurrencySetOff.solve(
+                partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: 5)],
+                currencies: [CurrencyCode("INR")!], ratesPerUnit: Self.rates, table: Self.table)
         }
     }
 }

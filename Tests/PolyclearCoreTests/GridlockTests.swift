@@ -5,8 +5,11 @@ import Testing
     typealias F = HubFixture
 
     static func singleCurrency(rooms: [Int64], _ payments: [(Int32, Int32, Int64)]) -> QueueSnapshot {
-        QueueSnapshot(participantRoom: rooms, participantMember: rooms.map { _ in 0 }, memberRoom: [.max / 4],
-                      payments: payments.map { .init(payer: $0.0, payee: $0.1, payerAmount: $0.2, payeeAmount: $0.2, unitAmount: 0, value: $0.2) })
+        QueueSnapshot(
+            participantRoom: rooms, participantMember: rooms.map { _ in 0 }, memberRoom: [.max / 4],
+            payments: payments.map {
+                .init(payer: $0.0, payee: $0.1, payerAmount: $0.2, payeeAmount: $0.2, unitAmount: 0, value: $0.2)
+            })
     }
 
     @Test func aRingThatBlocksItselfSettlesTogether() {
@@ -42,7 +45,9 @@ import Testing
         let selected = GridlockResolver.resolve(snapshot)
         func feasible(_ chosen: [Bool]) -> Bool {
             var net = rooms
-            for (payment, take) in zip(payments, chosen) where take { net[Int(payment.0)] -= payment.2; net[Int(payment.1)] += payment.2 }
+            for (payment, take) in zip(payments, chosen) where take {
+                net[Int(payment.0)] -= payment.2; net[Int(payment.1)] += payment.2
+            }
             return net.allSatisfy { $0 >= 0 }
         }
         func isPrefixPerPayer(_ chosen: [Bool]) -> Bool {

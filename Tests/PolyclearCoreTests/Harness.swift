@@ -30,9 +30,13 @@ struct Harness {
 
     /// A funding transfer from account 1 (an unconstrained source) so limited accounts have credit.
     mutating func fund(_ id: UInt128, amount: UInt128, from source: UInt128 = 1, transferID: UInt128) {
-        #expect(applyOne(.createTransfer(.init(
-            id: transferID, debitAccountID: source, creditAccountID: id, amount: amount, ledger: Harness.eur, code: 1)))
-            == .transfer(.ok))
+        #expect(
+            applyOne(
+                .createTransfer(
+                    .init(
+                        id: transferID, debitAccountID: source, creditAccountID: id, amount: amount,
+                        ledger: Harness.eur, code: 1)))
+                == .transfer(.ok))
     }
 
     func balances(_ id: UInt128) -> (dp: UInt128, dP: UInt128, cp: UInt128, cP: UInt128) {
@@ -45,19 +49,22 @@ func transfer(
     _ id: UInt128, _ debit: UInt128, _ credit: UInt128, _ amount: UInt128, ledger: UInt32 = Harness.eur,
     flags: TransferFlags = [], pendingID: UInt128 = 0, timeout: UInt32 = 0, code: UInt16 = 1
 ) -> LedgerEvent {
-    .createTransfer(Transfer(
-        id: id, debitAccountID: debit, creditAccountID: credit, amount: amount, ledger: ledger, code: code,
-        flags: flags, pendingID: pendingID, timeoutSeconds: timeout))
+    .createTransfer(
+        Transfer(
+            id: id, debitAccountID: debit, creditAccountID: credit, amount: amount, ledger: ledger, code: code,
+            flags: flags, pendingID: pendingID, timeoutSeconds: timeout))
 }
 
 func post(_ id: UInt128, pending: UInt128, amount: UInt128 = 0, flags: TransferFlags = []) -> LedgerEvent {
-    .createTransfer(Transfer(
-        id: id, debitAccountID: 0, creditAccountID: 0, amount: amount, ledger: 0, code: 0,
-        flags: flags.union(.postPendingTransfer), pendingID: pending))
+    .createTransfer(
+        Transfer(
+            id: id, debitAccountID: 0, creditAccountID: 0, amount: amount, ledger: 0, code: 0,
+            flags: flags.union(.postPendingTransfer), pendingID: pending))
 }
 
 func void(_ id: UInt128, pending: UInt128, amount: UInt128 = 0) -> LedgerEvent {
-    .createTransfer(Transfer(
-        id: id, debitAccountID: 0, creditAccountID: 0, amount: amount, ledger: 0, code: 0,
-        flags: .voidPendingTransfer, pendingID: pending))
+    .createTransfer(
+        Transfer(
+            id: id, debitAccountID: 0, creditAccountID: 0, amount: amount, ledger: 0, code: 0,
+            flags: .voidPendingTransfer, pendingID: pending))
 }

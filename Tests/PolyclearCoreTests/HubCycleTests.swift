@@ -24,25 +24,58 @@ import Testing
         #expect(chn.participantsNetMinor == 122_464 && chn.unitNetMinor == 2_453_867)
         #expect(report.bilateralUnitMinor[0][1] == 2_453_867)  // members in registration order: BRA, CHN, ...
         let brl = try #require(report.efficiencyByCurrency.first { $0.currency == CurrencyCode("BRL") })
-        #expect(brl.grossValueMinor == 101_400 && brl.liquidityNeededMinor == 100_600 && brl.efficiencyPartsPerMillion == 7_890)
+        #expect(
+            brl.grossValueMinor == 101_400 && brl.liquidityNeededMinor == 100_600
+                && brl.efficiencyPartsPerMillion == 7_890)
         #expect(report.instructions.map(\.amountMinor) == [100_600, 600, 122_464])
         #expect(report.instructions.map(\.direction) == [.payIn, .payOut, .payOut])
 
         // Bad confirmations change nothing.
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: 122_465, actor: .member(F.chn))) == .refused(.instructionAmountDiffers))
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: 0, amountMinor: nil, actor: .member(F.chn))) == .refused(.instructionNotFound))
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: 9, amountMinor: nil, actor: .member(F.chn))) == .refused(.instructionNotFound))
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: nil, actor: .member(F.bra))) == .refused(.notAllowedForActor))
-        #expect(f.apply(.confirmSettlement(cycle: 7, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn))) == .refused(.cycleNotFound))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: 122_465, actor: .member(F.chn)))
+                == .refused(.instructionAmountDiffers))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: 0, amountMinor: nil, actor: .member(F.chn)))
+                == .refused(.instructionNotFound))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: 9, amountMinor: nil, actor: .member(F.chn)))
+                == .refused(.instructionNotFound))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: nil, actor: .member(F.bra)))
+                == .refused(.notAllowedForActor))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 7, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
+                == .refused(.cycleNotFound))
 
-        f.expectOK(.confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
+        f.expectOK(
+            .confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
         #expect(f.position(F.brBank1) == 0 && f.position(F.brBank2) == 0)
         #expect(f.hub.cycles[0].state == .settling)
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.bra, instructionIndex: 0, amountMinor: nil, actor: .member(F.bra))) == .refused(.instructionAlreadyConfirmed))
-        f.expectOK(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: 122_464, actor: .member(F.chn)))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.bra, instructionIndex: 0, amountMinor: nil, actor: .member(F.bra)))
+                == .refused(.instructionAlreadyConfirmed))
+        f.expectOK(
+            .confirmSettlement(
+                cycle: 1, member: F.chn, instructionIndex: 2, amountMinor: 122_464, actor: .member(F.chn)))
         #expect(f.position(F.cnBank1) == 0)
         #expect(f.hub.cycles[0].state == .settled)
-        #expect(f.apply(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn))) == .refused(.cycleNotSettling))
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
+                == .refused(.cycleNotSettling))
         // The union positions carry forward: they are not settled in money each cycle.
         #expect(f.union(F.bra) == -2_453_867 && f.union(F.chn) == 2_453_867)
     }
@@ -86,7 +119,9 @@ import Testing
         triggers.utcOffsetSeconds = 3 * 3_600
         let midnightUTC: UInt64 = 1_800_000_000 / 86_400 * 86_400 * 1_000_000_000
         #expect(triggers.dueTime(openedAt: midnightUTC) == midnightUTC + 14 * 3_600 * 1_000_000_000)
-        #expect(triggers.dueTime(openedAt: midnightUTC + 15 * 3_600 * 1_000_000_000) == midnightUTC + 38 * 3_600 * 1_000_000_000)
+        #expect(
+            triggers.dueTime(openedAt: midnightUTC + 15 * 3_600 * 1_000_000_000) == midnightUTC + 38 * 3_600
+                * 1_000_000_000)
         triggers.utcOffsetSeconds = -5 * 3_600  // 17:00 in UTC-05:00 is 22:00 UTC
         #expect(triggers.dueTime(openedAt: midnightUTC) == midnightUTC + 22 * 3_600 * 1_000_000_000)
         triggers.dailySecondOfDay = 86_400
@@ -114,7 +149,8 @@ import Testing
         f.expectOK(.setCycleTriggers(triggers))
         _ = f.pay(1, F.brBank1, F.cnBank1, 100_000)
         f.expectOK(.closeCycle(number: 1))
-        f.expectOK(.confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
+        f.expectOK(
+            .confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
         f.now += 3_601 * 1_000_000_000
         f.hub.tick(now: f.now)
         #expect(f.hub.cycles[0].state == .failed)
@@ -124,7 +160,8 @@ import Testing
         #expect(missed == [[F.chn]])
         f.hub.outcomeCommitted()
         // A late confirmation still settles it.
-        f.expectOK(.confirmSettlement(cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
+        f.expectOK(
+            .confirmSettlement(cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
         #expect(f.hub.cycles[0].state == .settled)
     }
 

@@ -20,20 +20,30 @@ struct HubFixture {
 
     /// Caps of 10,000.00 (in each currency's minor units) and quotas of 1,000.0000 units unless given.
     init(capMinor: Int64 = 1_000_000, quotaUnitMinor: Int64 = 10_000_000) {
-        for (id, name, currency) in [(Self.bra, "Banco Central do Brasil", "BRL"), (Self.chn, "People's Bank of China", "CNY"),
-                                     (Self.ind, "Reserve Bank of India", "INR"), (Self.idn, "Bank Indonesia", "IDR")] {
-            expectOK(.registerMember(Member(id: id, name: name, currency: CurrencyCode(currency)!, quotaUnitMinor: quotaUnitMinor)))
+        for (id, name, currency) in [
+            (Self.bra, "Banco Central do Brasil", "BRL"), (Self.chn, "People's Bank of China", "CNY"),
+            (Self.ind, "Reserve Bank of India", "INR"), (Self.idn, "Bank Indonesia", "IDR"),
+        ] {
+            expectOK(
+                .registerMember(
+                    Member(id: id, name: name, currency: CurrencyCode(currency)!, quotaUnitMinor: quotaUnitMinor)))
         }
-        for (bic, member) in [(Self.brBank1, Self.bra), (Self.brBank2, Self.bra), (Self.cnBank1, Self.chn), (Self.cnBank2, Self.chn),
-                              (Self.inBank1, Self.ind), (Self.idBank1, Self.idn)] {
-            expectOK(.registerParticipant(Participant(bic: bic, name: "Bank \(bic)", memberID: member, netDebitCapMinor: capMinor)))
+        for (bic, member) in [
+            (Self.brBank1, Self.bra), (Self.brBank2, Self.bra), (Self.cnBank1, Self.chn), (Self.cnBank2, Self.chn),
+            (Self.inBank1, Self.ind), (Self.idBank1, Self.idn),
+        ] {
+            expectOK(
+                .registerParticipant(
+                    Participant(bic: bic, name: "Bank \(bic)", memberID: member, netDebitCapMinor: capMinor)))
         }
         expectOK(.publishFixing(Self.fixing(version: 1, effectiveFrom: now)))
     }
 
     static func fixing(version: UInt32, effectiveFrom: UInt64, rates: [String: String] = rates) -> Fixing {
-        Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: CivilDate("2026-10-30")!,
-               ratesPerUnit: Dictionary(uniqueKeysWithValues: rates.map { (CurrencyCode($0.key)!, DecimalNumber($0.value)!) }))
+        Fixing(
+            version: version, effectiveFrom: effectiveFrom, sourceDate: CivilDate("2026-10-30")!,
+            ratesPerUnit: Dictionary(
+                uniqueKeysWithValues: rates.map { (CurrencyCode($0.key)!, DecimalNumber($0.value)!) }))
     }
 
     mutating func expectOK(_ command: HubCommand, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -65,17 +75,29 @@ struct HubFixture {
         priority: PaymentPriority = .normal, twoPhase: Bool = false, immediateOrReject: Bool = false,
         quote: UInt128? = nil, debtorName: String? = nil, invoice: String = "INV-1", purpose: String = "GDDS"
     ) -> HubCommand {
-        .submitPayment(PaymentInstruction(
-            id: id, payer: payer, payee: payee, amountMinor: amountMinor, amountSide: side, endToEndID: "E2E-\(id)",
-            uetr: 0x1234_5678_9ABC_4DEF_8123_4567_89AB_CDEF, trade: TradeReference(invoiceNumber: invoice, purposeCode: purpose, hsCode: "850440"),
-            debtorName: debtorName, priority: priority, isTwoPhase: twoPhase, immediateOrReject: immediateOrReject, quoteID: quote))
+        .submitPayment(
+            PaymentInstruction(
+                id: id, payer: payer, payee: payee, amountMinor: amountMinor, amountSide: side, endToEndID: "E2E-\(id)",
+                uetr: 0x1234_5678_9ABC_4DEF_8123_4567_89AB_CDEF,
+                trade: TradeReference(invoiceNumber: invoice, purposeCode: purpose, hsCode: "850440"),
+                debtorName: debtorName, priority: priority, isTwoPhase: twoPhase, immediateOrReject: immediateOrReject,
+                quoteID: quote))
     }
 
-    mutating func pay(_ id: UInt128, _ payer: BIC, _ payee: BIC, _ amountMinor: Int64, side: AmountSide = .payerDebit,
-                      priority: PaymentPriority = .normal, twoPhase: Bool = false, immediateOrReject: Bool = false) -> PaymentState {
-        let result = apply(Self.payment(id, from: payer, to: payee, amountMinor: amountMinor, side: side, priority: priority,
-                                        twoPhase: twoPhase, immediateOrReject: immediateOrReject))
-        guard case .payment(let state) = result else { Issue.record("not a payment result: \(result)"); return PaymentState(id: id, status: .received, rejection: nil, payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0, fixingVersion: 0) }
+    mutating func pay(
+        _ id: UInt128, _ payer: BIC, _ payee: BIC, _ amountMinor: Int64, side: AmountSide = .payerDebit,
+        priority: PaymentPriority = .normal, twoPhase: Bool = false, immediateOrReject: Bool = false
+    ) -> PaymentState {
+        let result = apply(
+            Self.payment(
+                id, from: payer, to: payee, amountMinor: amountMinor, side: side, priority: priority,
+                twoPhase: twoPhase, immediateOrReject: immediateOrReject))
+        guard case .payment(let state) = result else {
+            Issue.record("not a payment result: \(result)");
+            return PaymentState(
+                id: id, status: .received, rejection: nil, payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0,
+                fixingVersion: 0)
+        }
         return state
     }
 

@@ -73,11 +73,18 @@ import Testing
         (F.payment(1, from: F.brBank1, to: F.brBank1, amountMinor: 5), .payerIsPayee),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 0), .amountNotPositive),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: -5), .amountNotPositive),
-        (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: String(repeating: "X", count: 36)), .malformedField),
+        (
+            F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: String(repeating: "X", count: 36)),
+            .malformedField
+        ),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: ""), .malformedField),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, purpose: "GOODS"), .malformedField),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, purpose: "gdds"), .malformedField),
-        (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, debtorName: String(repeating: "a", count: 141)), .malformedField),
+        (
+            F.payment(
+                1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, debtorName: String(repeating: "a", count: 141)),
+            .malformedField
+        ),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: .max), .amountTooLarge),
         (F.payment(1, from: F.idBank1, to: F.brBank1, amountMinor: 1, side: .payerDebit), .amountZeroAfterConversion),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, quote: 99), .quoteNotFound),
@@ -103,11 +110,18 @@ import Testing
 
     @Test func noFixingMeansNoCrossCurrencyPayment() {
         var hub = HubStateMachine(configuration: HubConfiguration(currencies: try! CurrencyTable()))
-        _ = hub.apply(.registerMember(Member(id: F.bra, name: "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1)), now: 1)
-        _ = hub.apply(.registerMember(Member(id: F.chn, name: "PBoC", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1)), now: 2)
-        _ = hub.apply(.registerParticipant(Participant(bic: F.brBank1, name: "A", memberID: F.bra, netDebitCapMinor: 100)), now: 3)
-        _ = hub.apply(.registerParticipant(Participant(bic: F.cnBank1, name: "B", memberID: F.chn, netDebitCapMinor: 100)), now: 4)
-        guard case .payment(let state) = hub.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5), now: 5) else { return }
+        _ = hub.apply(
+            .registerMember(Member(id: F.bra, name: "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1)), now: 1)
+        _ = hub.apply(
+            .registerMember(Member(id: F.chn, name: "PBoC", currency: CurrencyCode("CNY")!, quotaUnitMinor: 1)), now: 2)
+        _ = hub.apply(
+            .registerParticipant(Participant(bic: F.brBank1, name: "A", memberID: F.bra, netDebitCapMinor: 100)), now: 3
+        )
+        _ = hub.apply(
+            .registerParticipant(Participant(bic: F.cnBank1, name: "B", memberID: F.chn, netDebitCapMinor: 100)), now: 4
+        )
+        guard case .payment(let state) = hub.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5), now: 5)
+        else { return }
         #expect(state.rejection == .noFixingForCurrency)
     }
 
@@ -115,11 +129,17 @@ import Testing
         var f = F()
         var partial = F.rates
         partial["IDR"] = nil
-        #expect(f.apply(.publishFixing(F.fixing(version: 2, effectiveFrom: f.now, rates: partial))) == .refused(.fixingMissingCurrency))
-        #expect(f.apply(.publishFixing(F.fixing(version: 1, effectiveFrom: f.now))) == .refused(.fixingVersionNotIncreasing))
+        #expect(
+            f.apply(.publishFixing(F.fixing(version: 2, effectiveFrom: f.now, rates: partial)))
+                == .refused(.fixingMissingCurrency))
+        #expect(
+            f.apply(.publishFixing(F.fixing(version: 1, effectiveFrom: f.now))) == .refused(.fixingVersionNotIncreasing)
+        )
         var zero = F.rates
         zero["BRL"] = "0"
-        #expect(f.apply(.publishFixing(F.fixing(version: 2, effectiveFrom: f.now, rates: zero))) == .refused(.fixingRateNotPositive))
+        #expect(
+            f.apply(.publishFixing(F.fixing(version: 2, effectiveFrom: f.now, rates: zero)))
+                == .refused(.fixingRateNotPositive))
         #expect(f.hub.currentFixing?.version == 1)
         // A later fixing applies from its effective time on, not before.
         var doubled = F.rates
@@ -132,7 +152,10 @@ import Testing
 
     @Test func quotesLockAFixingForOnePaymentBetweenTheQuotedParties() {
         var f = F()
-        guard case .quote(let quote) = f.apply(.issueQuote(id: 7, payer: F.brBank1, payee: F.cnBank1, validitySeconds: 60)) else {
+        guard
+            case .quote(let quote) = f.apply(
+                .issueQuote(id: 7, payer: F.brBank1, payee: F.cnBank1, validitySeconds: 60))
+        else {
             Issue.record("no quote"); return
         }
         #expect(quote.fixingVersion == 1 && quote.payerRatePerUnit == DecimalNumber("4.0752"))
@@ -141,17 +164,31 @@ import Testing
         f.expectOK(.publishFixing(F.fixing(version: 2, effectiveFrom: f.now)))
         f.expectOK(.publishFixing(F.fixing(version: 3, effectiveFrom: f.now + 1, rates: newRates)))
         f.advance(seconds: 1)
-        guard case .payment(let paid) = f.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 100_000, quote: 7)) else { return }
+        guard
+            case .payment(let paid) = f.apply(
+                F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 100_000, quote: 7))
+        else { return }
         #expect(paid.status == .accepted && paid.fixingVersion == 1 && paid.payeeAmountMinor == 122_464)
-        guard case .payment(let reused) = f.apply(F.payment(2, from: F.brBank1, to: F.cnBank1, amountMinor: 100_000, quote: 7)) else { return }
+        guard
+            case .payment(let reused) = f.apply(
+                F.payment(2, from: F.brBank1, to: F.cnBank1, amountMinor: 100_000, quote: 7))
+        else { return }
         #expect(reused.rejection == .quoteAlreadyUsed)
         _ = f.apply(.issueQuote(id: 8, payer: F.brBank1, payee: F.cnBank1, validitySeconds: 5))
-        guard case .payment(let other) = f.apply(F.payment(3, from: F.brBank2, to: F.cnBank1, amountMinor: 1_000, quote: 8)) else { return }
+        guard
+            case .payment(let other) = f.apply(
+                F.payment(3, from: F.brBank2, to: F.cnBank1, amountMinor: 1_000, quote: 8))
+        else { return }
         #expect(other.rejection == .quoteForOtherParties)
         f.advance(seconds: 6)
-        guard case .payment(let late) = f.apply(F.payment(4, from: F.brBank1, to: F.cnBank1, amountMinor: 1_000, quote: 8)) else { return }
+        guard
+            case .payment(let late) = f.apply(
+                F.payment(4, from: F.brBank1, to: F.cnBank1, amountMinor: 1_000, quote: 8))
+        else { return }
         #expect(late.rejection == .quoteExpired)
-        #expect(f.apply(.issueQuote(id: 8, payer: F.brBank1, payee: F.cnBank1, validitySeconds: 5)) == .refused(.quoteExists))
+        #expect(
+            f.apply(.issueQuote(id: 8, payer: F.brBank1, payee: F.cnBank1, validitySeconds: 5))
+                == .refused(.quoteExists))
     }
 
     @Test func referenceDataIsValidated() {
@@ -164,21 +201,49 @@ import Testing
         #expect(LEI("5493001KJTIIGC8Y1R13") == nil)
         #expect(LEI("5493001KJTIIGC8Y1R1") == nil)
         #expect(CountryCode(alpha3: "XYZ") == nil)
-        #expect(f.apply(.registerParticipant(Participant(bic: BIC("NEWBCNSH")!, name: "Wrong", memberID: F.bra, netDebitCapMinor: 0)))
+        #expect(
+            f.apply(
+                .registerParticipant(
+                    Participant(bic: BIC("NEWBCNSH")!, name: "Wrong", memberID: F.bra, netDebitCapMinor: 0)))
                 == .refused(.participantCountryNotMemberCountry))
-        #expect(f.apply(.registerParticipant(Participant(bic: F.brBank1, name: "Again", memberID: F.bra, netDebitCapMinor: 0)))
+        #expect(
+            f.apply(
+                .registerParticipant(Participant(bic: F.brBank1, name: "Again", memberID: F.bra, netDebitCapMinor: 0)))
                 == .refused(.participantExists))
-        #expect(f.apply(.registerParticipant(Participant(bic: BIC("NEWBBRSP")!, name: "X", memberID: CountryCode(alpha3: "ARG")!, netDebitCapMinor: 0)))
+        #expect(
+            f.apply(
+                .registerParticipant(
+                    Participant(
+                        bic: BIC("NEWBBRSP")!, name: "X", memberID: CountryCode(alpha3: "ARG")!, netDebitCapMinor: 0)))
                 == .refused(.memberNotFound))
-        #expect(f.apply(.registerParticipant(Participant(bic: BIC("NEWBBRSP")!, name: "X", memberID: F.bra, netDebitCapMinor: -1)))
+        #expect(
+            f.apply(
+                .registerParticipant(
+                    Participant(bic: BIC("NEWBBRSP")!, name: "X", memberID: F.bra, netDebitCapMinor: -1)))
                 == .refused(.negativeLimit))
-        #expect(f.apply(.registerMember(Member(id: CountryCode(alpha3: "ARG")!, name: "BCRA", currency: CurrencyCode("BRL")!, quotaUnitMinor: 0)))
+        #expect(
+            f.apply(
+                .registerMember(
+                    Member(
+                        id: CountryCode(alpha3: "ARG")!, name: "BCRA", currency: CurrencyCode("BRL")!, quotaUnitMinor: 0
+                    )))
                 == .refused(.currencyAlreadyHasMember))
-        #expect(f.apply(.registerMember(Member(id: CountryCode(alpha3: "ARG")!, name: "BCRA", currency: CurrencyCode("XCU")!, quotaUnitMinor: 0)))
+        #expect(
+            f.apply(
+                .registerMember(
+                    Member(
+                        id: CountryCode(alpha3: "ARG")!, name: "BCRA", currency: CurrencyCode("XCU")!, quotaUnitMinor: 0
+                    )))
                 == .refused(.currencyNotSupported))
-        #expect(f.apply(.registerMember(Member(id: F.bra, name: "Again", currency: CurrencyCode("ARS")!, quotaUnitMinor: 0)))
+        #expect(
+            f.apply(
+                .registerMember(Member(id: F.bra, name: "Again", currency: CurrencyCode("ARS")!, quotaUnitMinor: 0)))
                 == .refused(.memberExists))
-        #expect(f.apply(.registerMember(Member(id: CountryCode(alpha3: "ARG")!, name: "", currency: CurrencyCode("ARS")!, quotaUnitMinor: 0)))
+        #expect(
+            f.apply(
+                .registerMember(
+                    Member(id: CountryCode(alpha3: "ARG")!, name: "", currency: CurrencyCode("ARS")!, quotaUnitMinor: 0)
+                ))
                 == .refused(.malformedField))
     }
 }

@@ -11,14 +11,17 @@ import Testing
 
     /// A random command, or (about two in `cycleEventsOneIn`) a cycle close or a member's
     /// confirmation of a closed cycle.
-    static func randomCommandWithCycles(_ random: inout SeededRandom, nextID: inout UInt128, hub: HubStateMachine, cycleEventsOneIn: UInt64) -> HubCommand {
+    static func randomCommandWithCycles(
+        _ random: inout SeededRandom, nextID: inout UInt128, hub: HubStateMachine, cycleEventsOneIn: UInt64
+    ) -> HubCommand {
         let command = randomCommand(&random, nextID: &nextID, hub: hub)
         switch random.next() % cycleEventsOneIn {
         case 0: return .closeCycle(number: hub.openCycleNumber)
         case 1 where !hub.cycles.isEmpty:
             let cycle = hub.cycles[Int(random.next() % UInt64(hub.cycles.count))]
             let member = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
-            return .confirmSettlement(cycle: cycle.number, member: member, instructionIndex: nil, amountMinor: nil, actor: .member(member))
+            return .confirmSettlement(
+                cycle: cycle.number, member: member, instructionIndex: nil, amountMinor: nil, actor: .member(member))
         default: return command
         }
     }
@@ -33,25 +36,30 @@ import Testing
         case 2: return .cancelPayment(id: UInt128(1 + random.next() % nextID), actor: .operatorUser("ops"))
         case 3:
             nextID += 1
-            return .requestFunds(id: nextID, participant: bank(&random), amountMinor: Int64(1 + random.next() % 2_000_000),
-                                 direction: random.next() % 3 == 0 ? .outOf : .into)
+            return .requestFunds(
+                id: nextID, participant: bank(&random), amountMinor: Int64(1 + random.next() % 2_000_000),
+                direction: random.next() % 3 == 0 ? .outOf : .into)
         case 4: return .confirmFunds(id: UInt128(1 + random.next() % nextID))
         case 5:
             let bic = bank(&random)
-            return .updateParticipant(bic: bic, netDebitCapMinor: hub.participant(bic)!.netDebitCapMinor + Int64(random.next() % 1_000_000), status: nil)
+            return .updateParticipant(
+                bic: bic, netDebitCapMinor: hub.participant(bic)!.netDebitCapMinor + Int64(random.next() % 1_000_000),
+                status: nil)
         case 6:
             let id = [F.bra, F.chn, F.ind, F.idn][Int(random.next() % 4)]
-            return .updateMember(id: id, quotaUnitMinor: hub.member(id)!.quotaUnitMinor + Int64(random.next() % 5_000_000), status: nil)
+            return .updateMember(
+                id: id, quotaUnitMinor: hub.member(id)!.quotaUnitMinor + Int64(random.next() % 5_000_000), status: nil)
         case 7: return .resolveGridlock
         default:
             nextID += 1
             let payer = bank(&random)
             var payee = bank(&random)
             if random.next() % 10 == 0 { payee = payer }
-            return F.payment(nextID, from: payer, to: payee, amountMinor: Int64(1 + random.next() % 3_000_000),
-                             side: random.next() % 3 == 0 ? .payeeCredit : .payerDebit,
-                             priority: random.next() % 4 == 0 ? .urgent : .normal, twoPhase: random.next() % 5 == 0,
-                             immediateOrReject: random.next() % 10 == 0)
+            return F.payment(
+                nextID, from: payer, to: payee, amountMinor: Int64(1 + random.next() % 3_000_000),
+                side: random.next() % 3 == 0 ? .payeeCredit : .payerDebit,
+                priority: random.next() % 4 == 0 ? .urgent : .normal, twoPhase: random.next() % 5 == 0,
+                immediateOrReject: random.next() % 10 == 0)
         }
     }
 
@@ -60,7 +68,9 @@ import Testing
         for participant in hub.allParticipants {
             positions[participant.bic.description] = (hub.position(of: participant.bic)!, participant.netDebitCapMinor)
         }
-        for member in hub.allMembers { positions[member.id.alpha3] = (hub.unionPosition(of: member.id)!, member.quotaUnitMinor) }
+        for member in hub.allMembers {
+            positions[member.id.alpha3] = (hub.unionPosition(of: member.id)!, member.quotaUnitMinor)
+        }
         return positions
     }
 
@@ -84,12 +94,16 @@ import Testing
             #expect(f.hub.releasableQueueHeads().isEmpty, "a queued payment could go (seed \(seed))")
             // No booking takes a position past its limit (positions start within them, and
             // limits only rise here).
-            for (key, after) in Self.positions(f.hub) where after.balance < -after.limit && !(withCharges && key.count == 3) {
-                Issue.record("\(key) is past its limit after \(command) (seed \(seed)); before: \(before[key]!.balance)")
+            for (key, after) in Self.positions(f.hub)
+            where after.balance < -after.limit && !(withCharges && key.count == 3) {
+                Issue.record(
+                    "\(key) is past its limit after \(command) (seed \(seed)); before: \(before[key]!.balance)")
             }
         }
         for payment in f.hub.payments {
-            let legIDs = (UInt8(0)..<4).map { HubStateMachine.transferID(payment: f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0) }
+            let legIDs = (UInt8(0)..<4).map {
+                HubStateMachine.transferID(payment: f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0)
+            }
             let booked = legIDs.compactMap { f.hub.ledgerState.transferStatus(id: $0) }
             switch payment.status {
             case .accepted:
@@ -98,23 +112,30 @@ import Testing
             case .reserved:
                 #expect(booked.count == payment.legs.rawValue.nonzeroBitCount && booked.allSatisfy { $0 == .pending })
             default:
-                #expect(booked.allSatisfy { $0 == .pendingVoided }, "payment \(payment.id) \(payment.status) left legs (seed \(seed))")
+                #expect(
+                    booked.allSatisfy { $0 == .pendingVoided },
+                    "payment \(payment.id) \(payment.status) left legs (seed \(seed))")
             }
         }
         // Cycles: every accepted payment is in exactly one; each closed cycle nets to zero in
         // the unit; a member's instructions settle exactly its participants' net.
         let accepted = f.hub.payments.filter { $0.status == .accepted }
         #expect(accepted.allSatisfy { (1...f.hub.openCycleNumber).contains($0.cycle) })
-        #expect(f.hub.cycles.map(\.paymentCount).reduce(0, +) + f.hub.cycle.paymentCount == accepted.count, "seed \(seed)")
+        #expect(
+            f.hub.cycles.map(\.paymentCount).reduce(0, +) + f.hub.cycle.paymentCount == accepted.count, "seed \(seed)")
         for report in f.hub.cycles {
             #expect(report.members.map(\.unitNetMinor).reduce(0, +) == 0)
             #expect(report.paymentCount == accepted.filter { $0.cycle == report.number }.count)
             for participant in report.participants {
                 let instruction = report.instructions.first { $0.participant == participant.bic }
                 if participant.netMinor < 0 {
-                    #expect(instruction?.direction == .payIn && instruction?.amountMinor == -participant.netMinor, "seed \(seed)")
+                    #expect(
+                        instruction?.direction == .payIn && instruction?.amountMinor == -participant.netMinor,
+                        "seed \(seed)")
                 } else {
-                    #expect((instruction?.amountMinor ?? 0) <= participant.netMinor && instruction?.direction != .payIn, "seed \(seed)")
+                    #expect(
+                        (instruction?.amountMinor ?? 0) <= participant.netMinor && instruction?.direction != .payIn,
+                        "seed \(seed)")
                 }
             }
         }

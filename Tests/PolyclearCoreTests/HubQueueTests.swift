@@ -34,7 +34,8 @@ import Testing
         #expect(f.hub.payment(1)?.status == .queued && f.hub.payment(2)?.status == .queued)
         // A normal payment that would fit still queues behind earlier ones.
         #expect(f.pay(4, F.brBank1, F.brBank2, 1).status == .queued)
-        f.expectOK(.updateParticipant(bic: F.brBank1, netDebitCapMinor: 1_000, status: nil))  // a limit change frees them
+        // a limit change frees them
+        f.expectOK(.updateParticipant(bic: F.brBank1, netDebitCapMinor: 1_000, status: nil))
         #expect([1, 2, 4].allSatisfy { f.hub.payment(UInt128($0))?.status == .accepted })
         #expect(f.hub.releasableQueueHeads().isEmpty)
     }
@@ -85,7 +86,9 @@ import Testing
         var f = F(capMinor: 0)
         #expect(f.pay(1, F.brBank1, F.brBank2, 100).status == .queued)
         #expect(f.apply(.cancelPayment(id: 1, actor: .participant(F.brBank2))) == .refused(.notAllowedForActor))
-        guard case .payment(let cancelled) = f.apply(.cancelPayment(id: 1, actor: .participant(F.brBank1))) else { return }
+        guard case .payment(let cancelled) = f.apply(.cancelPayment(id: 1, actor: .participant(F.brBank1))) else {
+            return
+        }
         #expect(cancelled.status == .cancelled)
         #expect(f.hub.queuedPayments(of: F.brBank1).isEmpty)
         #expect(f.pay(2, F.brBank1, F.brBank2, 100).status == .queued)
@@ -100,9 +103,11 @@ import Testing
         let reserved = f.pay(1, F.brBank1, F.cnBank1, 100_000, twoPhase: true)
         #expect(reserved.status == .reserved)
         #expect(f.position(F.brBank1) == -100_000)  // pending debits count
-        #expect(f.position(F.cnBank1) == 0)          // pending credits are not money yet
+        #expect(f.position(F.cnBank1) == 0)  // pending credits are not money yet
         #expect(f.apply(.commitPayment(id: 1, actor: .participant(F.brBank2))) == .refused(.notAllowedForActor))
-        guard case .payment(let committed) = f.apply(.commitPayment(id: 1, actor: .participant(F.cnBank1))) else { return }
+        guard case .payment(let committed) = f.apply(.commitPayment(id: 1, actor: .participant(F.cnBank1))) else {
+            return
+        }
         #expect(committed.status == .accepted)
         #expect(f.position(F.cnBank1) == 122_464)
         #expect(f.apply(.rejectPayment(id: 1, actor: .operatorUser("ops"))) == .refused(.paymentStateForbidsThis))
@@ -128,18 +133,31 @@ import Testing
     @Test func screeningHitIsHeldForTheOperator() {
         var f = F()
         f.expectOK(.setScreeningList(ScreeningList(names: ["Acme Arms"], bics: [F.idBank1], countriesAlpha2: ["IN"])))
-        guard case .payment(let held) = f.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 100, debtorName: "ACME ARMS, Ltd.")) else { return }
+        guard
+            case .payment(let held) = f.apply(
+                F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 100, debtorName: "ACME ARMS, Ltd."))
+        else { return }
         #expect(held.status == .held)
         #expect(f.position(F.brBank1) == 0)
-        #expect(f.pay(2, F.brBank1, F.inBank1, 100).status == .held)   // country
-        #expect(f.pay(3, F.idBank1, F.brBank1, 100).status == .held)   // BIC
+        #expect(f.pay(2, F.brBank1, F.inBank1, 100).status == .held)  // country
+        #expect(f.pay(3, F.idBank1, F.brBank1, 100).status == .held)  // BIC
         #expect(f.pay(4, F.brBank1, F.cnBank1, 100).status == .accepted)
-        #expect(f.apply(.decideHeldPayment(id: 1, release: true, actor: .participant(F.brBank1))) == .refused(.notAllowedForActor))
-        guard case .payment(let released) = f.apply(.decideHeldPayment(id: 1, release: true, actor: .operatorUser("ops-7"))) else { return }
+        #expect(
+            f.apply(.decideHeldPayment(id: 1, release: true, actor: .participant(F.brBank1)))
+                == .refused(.notAllowedForActor))
+        guard
+            case .payment(let released) = f.apply(
+                .decideHeldPayment(id: 1, release: true, actor: .operatorUser("ops-7")))
+        else { return }
         #expect(released.status == .accepted)
-        guard case .payment(let refused) = f.apply(.decideHeldPayment(id: 2, release: false, actor: .operatorUser("ops-7"))) else { return }
+        guard
+            case .payment(let refused) = f.apply(
+                .decideHeldPayment(id: 2, release: false, actor: .operatorUser("ops-7")))
+        else { return }
         #expect(refused.status == .rejected && refused.rejection == .screeningRejected)
-        #expect(f.apply(.decideHeldPayment(id: 2, release: true, actor: .operatorUser("ops-7"))) == .refused(.paymentStateForbidsThis))
+        #expect(
+            f.apply(.decideHeldPayment(id: 2, release: true, actor: .operatorUser("ops-7")))
+                == .refused(.paymentStateForbidsThis))
     }
 
     @Test func utilisationAlarmsFireOncePerCrossing() {
@@ -149,15 +167,17 @@ import Testing
             f.now += 1_000
             _ = f.hub.apply(F.payment(id, from: F.brBank1, to: F.brBank2, amountMinor: amount), now: f.now)
             for event in f.hub.sealOutcome().events {
-                if case .utilisationAlarm(.participant(F.brBank1), let threshold, _) = event.kind { alarms.append(threshold) }
+                if case .utilisationAlarm(.participant(F.brBank1), let threshold, _) = event.kind {
+                    alarms.append(threshold)
+                }
             }
             f.hub.outcomeCommitted()
         }
         pay(1, 700)
         #expect(alarms.isEmpty)
-        pay(2, 100)   // 80%
+        pay(2, 100)  // 80%
         #expect(alarms == [75])
-        pay(3, 150)   // 95%
+        pay(3, 150)  // 95%
         #expect(alarms == [75, 90])
         pay(4, 10)
         #expect(alarms == [75, 90])
@@ -165,7 +185,9 @@ import Testing
 
     @Test func fundsOutNeedsTheMoneyAndIsTwoPhase() {
         var f = F(capMinor: 1_000)
-        #expect(f.apply(.requestFunds(id: 1, participant: F.brBank1, amountMinor: 1, direction: .outOf)) == .refused(.insufficientFunds))
+        #expect(
+            f.apply(.requestFunds(id: 1, participant: F.brBank1, amountMinor: 1, direction: .outOf))
+                == .refused(.insufficientFunds))
         f.expectOK(.requestFunds(id: 2, participant: F.brBank1, amountMinor: 500, direction: .into))
         #expect(f.position(F.brBank1) == 0)
         f.expectOK(.confirmFunds(id: 2))
@@ -175,8 +197,12 @@ import Testing
         f.expectOK(.cancelFunds(id: 3))
         #expect(f.position(F.brBank1) == 500)
         #expect(f.apply(.confirmFunds(id: 3)) == .refused(.paymentStateForbidsThis))
-        #expect(f.apply(.requestFunds(id: 2, participant: F.brBank1, amountMinor: 5, direction: .into)) == .refused(.fundsTransferExists))
-        #expect(f.apply(.requestFunds(id: 4, participant: F.brBank1, amountMinor: 0, direction: .into)) == .refused(.amountNotPositive))
+        #expect(
+            f.apply(.requestFunds(id: 2, participant: F.brBank1, amountMinor: 5, direction: .into))
+                == .refused(.fundsTransferExists))
+        #expect(
+            f.apply(.requestFunds(id: 4, participant: F.brBank1, amountMinor: 0, direction: .into))
+                == .refused(.amountNotPositive))
         #expect(f.apply(.confirmFunds(id: 99)) == .refused(.fundsTransferNotFound))
     }
 }

@@ -9,18 +9,27 @@ import Testing
     /// so 0.0123 (123 minor units, half-even).
     @Test func chargeFormulaMatchesTheWorkedExample() {
         let rules = ImbalanceRules.standard
-        #expect(rules.charge(averagePositionMinor: -6_000_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 123)
+        #expect(
+            rules.charge(averagePositionMinor: -6_000_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 123
+        )
         // Creditors pay the same as debtors.
-        #expect(rules.charge(averagePositionMinor: 6_000_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 123)
+        #expect(
+            rules.charge(averagePositionMinor: 6_000_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 123)
         // Below the first threshold: nothing.
-        #expect(rules.charge(averagePositionMinor: -2_500_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 0)
+        #expect(
+            rules.charge(averagePositionMinor: -2_500_000, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000) == 0)
         // Between thresholds: only the first tier. 100 units × 1% / 365 × 365 days = 1 unit.
-        #expect(rules.charge(averagePositionMinor: 3_500_000, quotaMinor: 10_000_000, cycleMilliseconds: 365 * 86_400_000) == 10_000)
+        #expect(
+            rules.charge(averagePositionMinor: 3_500_000, quotaMinor: 10_000_000, cycleMilliseconds: 365 * 86_400_000)
+                == 10_000)
     }
 
     @Test func badRulesAreRefused() {
         var f = F()
-        let outOfOrder = ImbalanceRules(tiers: [.init(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100), .init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100)])
+        let outOfOrder = ImbalanceRules(tiers: [
+            .init(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100),
+            .init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100),
+        ])
         #expect(f.apply(.setImbalanceRules(outOfOrder)) == .refused(.invalidImbalanceRules))
         let negative = ImbalanceRules(tiers: [.init(thresholdPercentOfQuota: 25, annualRateBasisPoints: -1)])
         #expect(f.apply(.setImbalanceRules(negative)) == .refused(.invalidImbalanceRules))
@@ -41,7 +50,8 @@ import Testing
         f.now += 86_400_000_000_000
         f.expectOK(.closeCycle(number: 2))
         let report = f.hub.cycles[1]
-        let expected = ImbalanceRules.standard.charge(averagePositionMinor: -units, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000)
+        let expected = ImbalanceRules.standard.charge(
+            averagePositionMinor: -units, quotaMinor: 10_000_000, cycleMilliseconds: 86_400_000)
         #expect(expected > 0)
         #expect(report.charges.map(\.member) == [F.bra, F.chn])
         #expect(report.charges.map(\.averagePositionMinor) == [-units, units])
@@ -74,17 +84,31 @@ extension ImbalanceRuleTests {
         f.expectOK(.closeCycle(number: 1))
         let due = try #require(f.hub.cycles[0].excessSettlements.first)
         #expect(f.hub.cycles[0].excessSettlements.count == 1)
-        #expect(due.member == F.bra && due.amountUnitMinor == units - 4_000_000 && due.settlementAsset == "XAU" && !due.isConfirmed)
-        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .member(F.bra)))
+        #expect(
+            due.member == F.bra && due.amountUnitMinor == units - 4_000_000 && due.settlementAsset == "XAU"
+                && !due.isConfirmed)
+        #expect(
+            f.apply(
+                .confirmExcessSettlement(
+                    cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .member(F.bra)))
                 == .refused(.notAllowedForActor))
-        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor + 1, actor: .operatorUser("ops")))
+        #expect(
+            f.apply(
+                .confirmExcessSettlement(
+                    cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor + 1, actor: .operatorUser("ops")))
                 == .refused(.instructionAmountDiffers))
-        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.chn, amountUnitMinor: 1, actor: .operatorUser("ops")))
+        #expect(
+            f.apply(.confirmExcessSettlement(cycle: 1, member: F.chn, amountUnitMinor: 1, actor: .operatorUser("ops")))
                 == .refused(.excessSettlementNotFound))
-        f.expectOK(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
+        f.expectOK(
+            .confirmExcessSettlement(
+                cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
         #expect(f.union(F.bra) == -4_000_000)
         #expect(f.hub.cycles[0].excessSettlements[0].isConfirmed)
-        #expect(f.apply(.confirmExcessSettlement(cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
+        #expect(
+            f.apply(
+                .confirmExcessSettlement(
+                    cycle: 1, member: F.bra, amountUnitMinor: due.amountUnitMinor, actor: .operatorUser("ops")))
                 == .refused(.instructionAlreadyConfirmed))
     }
 }

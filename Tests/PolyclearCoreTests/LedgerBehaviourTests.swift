@@ -85,15 +85,18 @@ import Testing
             transfer(13, 1, 2, 5),
             transfer(14, 1, 2, 7),  // after the chain: independent
         ])
-        #expect(results == [
-            .transfer(.linkedEventFailed), .account(.linkedEventFailed), .transfer(.linkedEventFailed),
-            .transfer(.creditAccountNotFound), .transfer(.linkedEventFailed), .transfer(.ok),
-        ])
+        #expect(
+            results == [
+                .transfer(.linkedEventFailed), .account(.linkedEventFailed), .transfer(.linkedEventFailed),
+                .transfer(.creditAccountNotFound), .transfer(.linkedEventFailed), .transfer(.ok),
+            ])
         #expect(h.ledger.account(id: 3) == nil)
         #expect(h.ledger.transferStatus(id: 10) == nil)
         #expect(h.ledger.transferStatus(id: 11) == nil)
         #expect(h.ledger.transferStatus(id: 13) == nil)
-        #expect(h.ledger.makeSnapshot().accounts.map(\.debitsPosted) == before.map(\.debitsPosted).enumerated().map { $0.offset == 0 ? 7 : $0.element })
+        #expect(
+            h.ledger.makeSnapshot().accounts.map(\.debitsPosted)
+                == before.map(\.debitsPosted).enumerated().map { $0.offset == 0 ? 7 : $0.element })
     }
 
     @Test func failedChainUndoesPostsAndPendingInserts() {
@@ -116,7 +119,9 @@ import Testing
     @Test func chainOpenAtTheEndOfABatchFailsWhole() {
         var h = Harness()
         h.createAccounts(1...2)
-        let results = h.apply([transfer(9, 1, 2, 1), transfer(10, 1, 2, 5, flags: .linked), transfer(11, 1, 2, 5, flags: .linked)])
+        let results = h.apply([
+            transfer(9, 1, 2, 1), transfer(10, 1, 2, 5, flags: .linked), transfer(11, 1, 2, 5, flags: .linked),
+        ])
         #expect(results == [.transfer(.ok), .transfer(.linkedEventFailed), .transfer(.linkedEventChainOpen)])
         #expect(h.ledger.transferStatus(id: 10) == nil && h.ledger.transferStatus(id: 11) == nil)
         #expect(h.balances(2).cP == 1)
@@ -136,7 +141,9 @@ import Testing
     @Test func oversizedBatchIsRefusedWhole() {
         var ledger = LedgerStateMachine()
         var results = ContiguousArray<EventResult>()
-        let events = (1...UInt128(Limits.batchEventCountMax + 1)).map { LedgerEvent.createAccount(Account(id: $0, ledger: 1, code: 1)) }
+        let events = (1...UInt128(Limits.batchEventCountMax + 1)).map {
+            LedgerEvent.createAccount(Account(id: $0, ledger: 1, code: 1))
+        }
         #expect(throws: BatchRejection.batchTooLarge) { try ledger.apply(events, now: 1, results: &results) }
         #expect(ledger.accountCount == 0)
         try! ledger.apply(Array(events.dropLast()), now: 1, results: &results)
@@ -146,10 +153,11 @@ import Testing
     @Test func outcomeCarriesEveryChangeForTheStore() {
         var ledger = LedgerStateMachine()
         var results = ContiguousArray<EventResult>()
-        try! ledger.apply([
-            .createAccount(Account(id: 1, ledger: 1, code: 1)), .createAccount(Account(id: 2, ledger: 1, code: 1)),
-            transfer(10, 1, 2, 5, ledger: 1, flags: .pending), post(11, pending: 10),
-        ], now: 100, results: &results)
+        try! ledger.apply(
+            [
+                .createAccount(Account(id: 1, ledger: 1, code: 1)), .createAccount(Account(id: 2, ledger: 1, code: 1)),
+                transfer(10, 1, 2, 5, ledger: 1, flags: .pending), post(11, pending: 10),
+            ], now: 100, results: &results)
         let outcome = ledger.sealOutcome()
         #expect(outcome.createdAccounts.map(\.id) == [1, 2])
         #expect(outcome.createdTransfers.map(\.transfer.id) == [10, 11])

@@ -6,7 +6,8 @@ import Testing
 enum RandomBatches {
     static func accounts() -> [LedgerEvent] {
         (1...12).map { id in
-            let flags: AccountFlags = id % 4 == 0 ? .debitsMustNotExceedCredits : id % 5 == 0 ? .creditsMustNotExceedDebits : []
+            let flags: AccountFlags =
+                id % 4 == 0 ? .debitsMustNotExceedCredits : id % 5 == 0 ? .creditsMustNotExceedDebits : []
             return .createAccount(Account(id: UInt128(id), ledger: id <= 10 ? 1 : 2, code: 1, flags: flags))
         }
     }
@@ -17,16 +18,25 @@ enum RandomBatches {
             let id = UInt128(1 + random.next() % 400)
             let debit = UInt128(random.next() % 13), credit = UInt128(random.next() % 13)
             switch random.next() % 10 {
-            case 0: return post(id, pending: UInt128(1 + random.next() % 400), amount: UInt128(random.next() % 3) * 50,
-                                flags: linked ? .linked : [])
-            case 1: return .createTransfer(Transfer(id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-                                                    flags: linked ? [.voidPendingTransfer, .linked] : .voidPendingTransfer,
-                                                    pendingID: UInt128(1 + random.next() % 400)))
-            case 2, 3: return transfer(id, debit, credit, UInt128(1 + random.next() % 200), ledger: 1,
-                                       flags: linked ? [.pending, .linked] : .pending, timeout: UInt32(random.next() % 3))
+            case 0:
+                return post(
+                    id, pending: UInt128(1 + random.next() % 400), amount: UInt128(random.next() % 3) * 50,
+                    flags: linked ? .linked : [])
+            case 1:
+                return .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                        flags: linked ? [.voidPendingTransfer, .linked] : .voidPendingTransfer,
+                        pendingID: UInt128(1 + random.next() % 400)))
+            case 2, 3:
+                return transfer(
+                    id, debit, credit, UInt128(1 + random.next() % 200), ledger: 1,
+                    flags: linked ? [.pending, .linked] : .pending, timeout: UInt32(random.next() % 3))
             case 4: return .closeAccount(id: UInt128(random.next() % 14), linked: linked)
-            default: return transfer(id, debit, credit, UInt128(1 + random.next() % 300), ledger: debit > 10 ? 2 : 1,
-                                     flags: linked ? .linked : [])
+            default:
+                return transfer(
+                    id, debit, credit, UInt128(1 + random.next() % 300), ledger: debit > 10 ? 2 : 1,
+                    flags: linked ? .linked : [])
             }
         }
     }
@@ -100,7 +110,9 @@ enum RandomBatches {
         #expect(table.count == model.count)
         for (key, value) in model { #expect(table.value(for: key) == value) }
         var seen = 0
-        table.forEach { key, value in seen += 1; #expect(model[key] == value) }
+        table.forEach { key, value in
+            seen += 1; #expect(model[key] == value)
+        }
         #expect(seen == model.count)
     }
 }

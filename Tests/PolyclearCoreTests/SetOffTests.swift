@@ -15,9 +15,9 @@ import Testing
     static let handChecked: [(String, Int64)] = [
         ("U>V:10 V>U:5 V>W:10 W>U:10", 30),
         ("A>B:100 B>E:70 E>A:100 C>D:100 D>E:100 E>C:70 B>C:100", 570),
-        ("A>B:30 A>B:20 B>A:10 B>A:5", 30),          // several obligations on the same pairs
-        ("A>B:70 B>A:40", 80),                        // opposite pairs: 2 × 40
-        ("A>B:10 B>C:10 A>C:5 C>D:7", 0),             // a DAG
+        ("A>B:30 A>B:20 B>A:10 B>A:5", 30),  // several obligations on the same pairs
+        ("A>B:70 B>A:40", 80),  // opposite pairs: 2 × 40
+        ("A>B:10 B>C:10 A>C:5 C>D:7", 0),  // a DAG
     ]
 
     static func edges(_ text: String) -> [(String, String, Int64)] {
@@ -50,7 +50,12 @@ import Testing
 
     @Test func badObligationsAreRefused() {
         #expect(throws: SetOffError.selfObligation(index: 1)) {
-            try ObligationSetOff.solve(partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: 5), Obligation(debtor: 1, creditor: 1, amountMinor: 5)])
+            try ObligationSetOff.solve(
+                partyCount: 2,
+                obligations: [
+                    Obligation(debtor: 0, creditor: 1, amountMinor: 5),
+                    Obligation(debtor: 1, creditor: 1, amountMinor: 5),
+                ])
         }
         #expect(throws: SetOffError.nonPositiveAmount(index: 0)) {
             try ObligationSetOff.solve(partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: 0)])
@@ -59,7 +64,12 @@ import Testing
             try ObligationSetOff.solve(partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 2, amountMinor: 5)])
         }
         #expect(throws: SetOffError.totalOverflow) {
-            try ObligationSetOff.solve(partyCount: 2, obligations: [Obligation(debtor: 0, creditor: 1, amountMinor: .max), Obligation(debtor: 1, creditor: 0, amountMinor: 1)])
+            try ObligationSetOff.solve(
+                partyCount: 2,
+                obligations: [
+                    Obligation(debtor: 0, creditor: 1, amountMinor: .max),
+                    Obligation(debtor: 1, creditor: 0, amountMinor: 1),
+                ])
         }
     }
 
@@ -72,10 +82,12 @@ import Testing
         while true {
             // Residual: u->v with weight −1 if flow < amount; v->u with +1 if flow > 0.
             var arcs: [(Int, Int, Int64, Bool, Int, Int)] = []  // from, to, weight, isForward, pair u, pair v
-            for u in 0..<partyCount { for v in 0..<partyCount where amount[u][v] > 0 {
-                if flow[u][v] < amount[u][v] { arcs.append((u, v, -1, true, u, v)) }
-                if flow[u][v] > 0 { arcs.append((v, u, 1, false, u, v)) }
-            } }
+            for u in 0..<partyCount {
+                for v in 0..<partyCount where amount[u][v] > 0 {
+                    if flow[u][v] < amount[u][v] { arcs.append((u, v, -1, true, u, v)) }
+                    if flow[u][v] > 0 { arcs.append((v, u, 1, false, u, v)) }
+                }
+            }
             var distance = [Int64](repeating: 0, count: partyCount)
             var parent = [Int](repeating: -1, count: partyCount)
             var last = -1
@@ -114,12 +126,15 @@ import Testing
         let obligations: [Obligation] = (0..<Int(1 + random.next() % 25)).compactMap { _ in
             let debtor = Int32(random.next() % UInt64(partyCount)), creditor = Int32(random.next() % UInt64(partyCount))
             guard debtor != creditor else { return nil }
-            return Obligation(debtor: debtor, creditor: creditor, amountMinor: Int64(1 + random.next() % 100),
-                              dueDay: random.next() % 3 == 0 ? nil : Int32(random.next() % 30))
+            return Obligation(
+                debtor: debtor, creditor: creditor, amountMinor: Int64(1 + random.next() % 100),
+                dueDay: random.next() % 3 == 0 ? nil : Int32(random.next() % 30))
         }
         guard !obligations.isEmpty else { return }
         let result = try ObligationSetOff.solve(partyCount: partyCount, obligations: obligations)
-        #expect(result.totalSetOffMinor == Self.referenceOptimum(partyCount: partyCount, obligations: obligations), "seed \(seed)")
+        #expect(
+            result.totalSetOffMinor == Self.referenceOptimum(partyCount: partyCount, obligations: obligations),
+            "seed \(seed)")
         #expect(result.certificate.isProven)
         var netBefore = [Int64](repeating: 0, count: partyCount), netAfter = netBefore
         for (o, setOff) in zip(obligations, result.setOffMinor) {
@@ -133,8 +148,9 @@ import Testing
     @Test func aWrongResultFailsItsCertificate() {
         // U->V 10, V->U 5, V->W 10, W->U 10: claiming only the 2-cycle (10) is not optimal.
         #expect(throws: SetOffError.self) {
-            try ObligationSetOff.certify(partyCount: 3, debtors: [0, 1, 1, 2], creditors: [1, 0, 2, 0],
-                                         amounts: [10, 5, 10, 10], setOff: [5, 5, 0, 0], candidate: [0, 0, 0])
+            try ObligationSetOff.certify(
+                partyCount: 3, debtors: [0, 1, 1, 2], creditors: [1, 0, 2, 0],
+                amounts: [10, 5, 10, 10], setOff: [5, 5, 0, 0], candidate: [0, 0, 0])
         }
     }
 }
@@ -148,11 +164,13 @@ import Testing
         f.expectOK(.registerParticipant(Participant(bic: third, name: "Third", memberID: F.bra, netDebitCapMinor: 0)))
         let before = [F.brBank1, F.brBank2, third].map { f.position($0) }
         let transfersBefore = f.hub.ledgerState.transferCount
-        let run: HubCommand = .setOffObligations(runID: 1, obligations: [
-            SetOffObligation(id: 11, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 100),
-            SetOffObligation(id: 12, debtor: F.brBank2, creditor: third, amountMinor: 120),
-            SetOffObligation(id: 13, debtor: third, creditor: F.brBank1, amountMinor: 100),
-        ])
+        let run: HubCommand = .setOffObligations(
+            runID: 1,
+            obligations: [
+                SetOffObligation(id: 11, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 100),
+                SetOffObligation(id: 12, debtor: F.brBank2, creditor: third, amountMinor: 120),
+                SetOffObligation(id: 13, debtor: third, creditor: F.brBank1, amountMinor: 100),
+            ])
         guard case .setOff(let outcome) = f.apply(run) else { Issue.record("no set-off outcome"); return }
         #expect(outcome.totalSetOffMinor == 300 && outcome.grossMinor == 320 && outcome.certificate.isProven)
         #expect(outcome.setOffMinor == [100, 100, 100])
@@ -164,13 +182,27 @@ import Testing
     @Test func badRunsAreRefused() {
         var f = F()
         #expect(f.apply(.setOffObligations(runID: 2, obligations: [])) == .refused(.malformedField))
-        #expect(f.apply(.setOffObligations(runID: 2, obligations: [SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.cnBank1, amountMinor: 5)]))
+        #expect(
+            f.apply(
+                .setOffObligations(
+                    runID: 2,
+                    obligations: [SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.cnBank1, amountMinor: 5)]))
                 == .refused(.obligationsMixCurrencies))
-        #expect(f.apply(.setOffObligations(runID: 2, obligations: [SetOffObligation(id: 1, debtor: F.brBank1, creditor: BIC("NOPEBRSP")!, amountMinor: 5)]))
+        #expect(
+            f.apply(
+                .setOffObligations(
+                    runID: 2,
+                    obligations: [
+                        SetOffObligation(id: 1, debtor: F.brBank1, creditor: BIC("NOPEBRSP")!, amountMinor: 5)
+                    ]))
                 == .refused(.participantNotFound))
-        #expect(f.apply(.setOffObligations(runID: 2, obligations: [
-            SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 5),
-            SetOffObligation(id: 1, debtor: F.brBank2, creditor: F.brBank1, amountMinor: 5),
-        ])) == .refused(.malformedField))
+        #expect(
+            f.apply(
+                .setOffObligations(
+                    runID: 2,
+                    obligations: [
+                        SetOffObligation(id: 1, debtor: F.brBank1, creditor: F.brBank2, amountMinor: 5),
+                        SetOffObligation(id: 1, debtor: F.brBank2, creditor: F.brBank1, amountMinor: 5),
+                    ])) == .refused(.malformedField))
     }
 }

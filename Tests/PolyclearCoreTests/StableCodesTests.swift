@@ -38,7 +38,9 @@ import Testing
         (0, "open"), (1, "settling"), (2, "settled"), (3, "failed"),
     ]
 
-    static func check<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ pinned: [(E.RawValue, String)], code: (E) -> String)
+    static func check<E: RawRepresentable & CaseIterable>(
+        _ type: E.Type, _ pinned: [(E.RawValue, String)], code: (E) -> String
+    )
     where E.RawValue: Equatable {
         #expect(E.allCases.count == pinned.count, "\(E.self): \(E.allCases.count) cases, \(pinned.count) pinned")
         for (raw, text) in pinned {

@@ -8,45 +8,77 @@ import Testing
 @Suite struct GeneratedMessageTests {
     static let now: UInt64 = 1_796_000_000_123_456_789
     static let uetr = "3f2a6b1c-9d4e-4f60-8a7b-0c1d2e3f4a5b"
-    static let bra = Member(id: CountryCode(alpha3: "BRA")!, name: "Banco Central do Brasil & Co <test>", currency: CurrencyCode("BRL")!, quotaUnitMinor: 1)
+    static let bra = Member(
+        id: CountryCode(alpha3: "BRA")!, name: "Banco Central do Brasil & Co <test>", currency: CurrencyCode("BRL")!,
+        quotaUnitMinor: 1)
 
-    static let header = BusinessApplicationHeader(fromBIC: "BANKBRSP", toBIC: "POLYXXXX", businessMessageID: "MSG-1", messageDefinitionID: "",
-                                                  businessService: "polyclear.01", creationDate: ISODateTime.format(nanoseconds: now))
+    static let header = BusinessApplicationHeader(
+        fromBIC: "BANKBRSP", toBIC: "POLYXXXX", businessMessageID: "MSG-1", messageDefinitionID: "",
+        businessService: "polyclear.01", creationDate: ISODateTime.format(nanoseconds: now))
 
     static func messages() -> [(String, ISODocument)] {
-        let transfer = CustomerCreditTransfer(messageID: "MSG-1", creationDateTime: ISODateTime.format(nanoseconds: now), interbankSettlementDate: "2026-11-29", transactions: [
-            .init(instructionID: "I-1", endToEndID: "E2E-1", transactionID: "T-1", uetr: uetr, interbankSettlementAmount: ISOAmount(value: "1250.75", currency: "BRL"),
-                  interbankSettlementDate: "2026-11-29", instructedAmount: ISOAmount(value: "1250.75", currency: "BRL"), chargeBearer: "SHAR",
-                  instructingAgentBIC: "BANKBRSP", instructedAgentBIC: "POLYXXXX", debtorName: "Exportadora Ltda & Filhos", debtorAgentBIC: "BANKBRSP",
-                  creditorAgentBIC: "BANKCNBJ", creditorName: "Importer <Co>", purposeCode: "GDDS", unstructuredRemittance: ["soy beans"],
-                  referredDocumentNumbers: ["INV-2026-001"]),
-            .init(endToEndID: "E2E-2", interbankSettlementAmount: ISOAmount(value: "10", currency: "CNY"), debtorAgentBIC: "BANKBRSP", creditorAgentBIC: nil),
-        ])
-        let status = PaymentStatusReport(messageID: "ST-1", creationDateTime: ISODateTime.format(nanoseconds: now), originalMessageID: "MSG-1",
-                                         originalMessageNameID: "pacs.008.001.08", groupStatus: "PART", groupReason: .init(code: "NARR", additionalInformation: "mixed"),
-                                         transactions: [
-                                            .init(originalInstructionID: "I-1", originalEndToEndID: "E2E-1", originalTransactionID: "T-1", originalUETR: uetr,
-                                                  status: "ACSC", acceptanceDateTime: ISODateTime.format(nanoseconds: now)),
-                                            .init(originalEndToEndID: "E2E-2", originalUETR: "NOT-A-UUID", status: "RJCT",
-                                                  reason: .init(code: "AM04", additionalInformation: String(repeating: "x", count: 200))),
-                                         ])
-        let returned = PaymentReturn(messageID: "RT-1", creationDateTime: ISODateTime.format(nanoseconds: now), transactions: [
-            .init(returnID: "R-1", originalMessageID: "MSG-1", originalMessageNameID: "pacs.008.001.08", originalInstructionID: "I-1",
-                  originalEndToEndID: "E2E-1", originalTransactionID: "T-1", originalUETR: uetr, returnedAmount: ISOAmount(value: "100.00", currency: "CNY"),
-                  interbankSettlementDate: "2026-11-30", chargeBearer: "SHAR", instructingAgentBIC: "BANKCNBJ", instructedAgentBIC: "POLYXXXX", reasonCode: "AC04"),
-        ])
+        let transfer = CustomerCreditTransfer(
+            messageID: "MSG-1", creationDateTime: ISODateTime.format(nanoseconds: now),
+            interbankSettlementDate: "2026-11-29",
+            transactions: [
+                .init(
+                    instructionID: "I-1", endToEndID: "E2E-1", transactionID: "T-1", uetr: uetr,
+                    interbankSettlementAmount: ISOAmount(value: "1250.75", currency: "BRL"),
+                    interbankSettlementDate: "2026-11-29",
+                    instructedAmount: ISOAmount(value: "1250.75", currency: "BRL"), chargeBearer: "SHAR",
+                    instructingAgentBIC: "BANKBRSP", instructedAgentBIC: "POLYXXXX",
+                    debtorName: "Exportadora Ltda & Filhos", debtorAgentBIC: "BANKBRSP",
+                    creditorAgentBIC: "BANKCNBJ", creditorName: "Importer <Co>", purposeCode: "GDDS",
+                    unstructuredRemittance: ["soy beans"],
+                    referredDocumentNumbers: ["INV-2026-001"]),
+                .init(
+                    endToEndID: "E2E-2", interbankSettlementAmount: ISOAmount(value: "10", currency: "CNY"),
+                    debtorAgentBIC: "BANKBRSP", creditorAgentBIC: nil),
+            ])
+        let status = PaymentStatusReport(
+            messageID: "ST-1", creationDateTime: ISODateTime.format(nanoseconds: now), originalMessageID: "MSG-1",
+            originalMessageNameID: "pacs.008.001.08", groupStatus: "PART",
+            groupReason: .init(code: "NARR", additionalInformation: "mixed"),
+            transactions: [
+                .init(
+                    originalInstructionID: "I-1", originalEndToEndID: "E2E-1", originalTransactionID: "T-1",
+                    originalUETR: uetr,
+                    status: "ACSC", acceptanceDateTime: ISODateTime.format(nanoseconds: now)),
+                .init(
+                    originalEndToEndID: "E2E-2", originalUETR: "NOT-A-UUID", status: "RJCT",
+                    reason: .init(code: "AM04", additionalInformation: String(repeating: "x", count: 200))),
+            ])
+        let returned = PaymentReturn(
+            messageID: "RT-1", creationDateTime: ISODateTime.format(nanoseconds: now),
+            transactions: [
+                .init(
+                    returnID: "R-1", originalMessageID: "MSG-1", originalMessageNameID: "pacs.008.001.08",
+                    originalInstructionID: "I-1",
+                    originalEndToEndID: "E2E-1", originalTransactionID: "T-1", originalUETR: uetr,
+                    returnedAmount: ISOAmount(value: "100.00", currency: "CNY"),
+                    interbankSettlementDate: "2026-11-30", chargeBearer: "SHAR", instructingAgentBIC: "BANKCNBJ",
+                    instructedAgentBIC: "POLYXXXX", reasonCode: "AC04")
+            ])
         let report = CycleReport.sample(closedAt: now)
         let instructions = ISOReports.instructions(report, member: bra, exponent: 2)
         let statement = ISOReports.statement(ParticipantStatement.sample(), closedAt: now, exponent: 2)
-        let state = PaymentState(id: UETR.parse(uetr)!, status: .accepted, rejection: nil, payerAmountMinor: 125_075, payeeAmountMinor: 153_000,
-                                 unitAmountMinor: 300_000, fixingVersion: 1, cycle: 1)
-        let notification = ISOReports.notification(state, uetr: state.id, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2, now: now)
-        return [("pacs.008.001.08", .customerCreditTransfer(transfer)), ("pacs.002.001.10", .paymentStatusReport(status)),
-                ("pacs.004.001.09", .paymentReturn(returned)), ("pacs.009.001.08", .institutionCreditTransfer(instructions)),
-                ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification))]
+        let state = PaymentState(
+            id: UETR.parse(uetr)!, status: .accepted, rejection: nil, payerAmountMinor: 125_075,
+            payeeAmountMinor: 153_000,
+            unitAmountMinor: 300_000, fixingVersion: 1, cycle: 1)
+        let notification = ISOReports.notification(
+            state, uetr: state.id, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2,
+            now: now)
+        return [
+            ("pacs.008.001.08", .customerCreditTransfer(transfer)), ("pacs.002.001.10", .paymentStatusReport(status)),
+            ("pacs.004.001.09", .paymentReturn(returned)),
+            ("pacs.009.001.08", .institutionCreditTransfer(instructions)),
+            ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification)),
+        ]
     }
 
-    @Test(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)")) func everyGeneratedMessageIsSchemaValidAndReadsBack() throws {
+    @Test(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)"))
+    func everyGeneratedMessageIsSchemaValidAndReadsBack() throws {
         for (schema, document) in Self.messages() {
             var header = Self.header
             header.messageDefinitionID = schema
@@ -59,8 +91,12 @@ import Testing
             #expect(back.header == header)
             if schema == "pacs.002.001.10" {
                 // Echoes are made schema-valid on the way out: a bad UETR is dropped, long text cut.
-                guard case .paymentStatusReport(let report) = back.document else { Issue.record("not a pacs.002"); continue }
-                #expect(report.transactions[1].originalUETR == nil && report.transactions[1].reason?.additionalInformation?.count == 105)
+                guard case .paymentStatusReport(let report) = back.document else {
+                    Issue.record("not a pacs.002"); continue
+                }
+                #expect(
+                    report.transactions[1].originalUETR == nil
+                        && report.transactions[1].reason?.additionalInformation?.count == 105)
             } else {
                 #expect(back.document == document, "\(schema)")
             }
@@ -85,15 +121,23 @@ import Testing
 
 extension CycleReport {
     static func sample(closedAt: UInt64) -> CycleReport {
-        var report = CycleReport(number: 3, openedAt: closedAt - 1_000, closedAt: closedAt, state: .settling, paymentCount: 2,
-                                 participants: [], members: [], bilateralUnitMinor: [], efficiencyByCurrency: [], overallEfficiency: nil, instructions: [])
+        var report = CycleReport(
+            number: 3, openedAt: closedAt - 1_000, closedAt: closedAt, state: .settling, paymentCount: 2,
+            participants: [], members: [], bilateralUnitMinor: [], efficiencyByCurrency: [], overallEfficiency: nil,
+            instructions: [])
         report.instructions = [
-            SettlementInstruction(cycle: 3, index: 0, member: CountryCode(alpha3: "BRA")!, participant: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!,
-                                  direction: .payIn, amountMinor: 125_075, isConfirmed: false),
-            SettlementInstruction(cycle: 3, index: 1, member: CountryCode(alpha3: "BRA")!, participant: BIC("SECOBRSP")!, currency: CurrencyCode("BRL")!,
-                                  direction: .payOut, amountMinor: 99, isConfirmed: false),
-            SettlementInstruction(cycle: 3, index: 2, member: CountryCode(alpha3: "CHN")!, participant: BIC("BANKCNBJ")!, currency: CurrencyCode("CNY")!,
-                                  direction: .payOut, amountMinor: 5, isConfirmed: false),
+            SettlementInstruction(
+                cycle: 3, index: 0, member: CountryCode(alpha3: "BRA")!, participant: BIC("BANKBRSP")!,
+                currency: CurrencyCode("BRL")!,
+                direction: .payIn, amountMinor: 125_075, isConfirmed: false),
+            SettlementInstruction(
+                cycle: 3, index: 1, member: CountryCode(alpha3: "BRA")!, participant: BIC("SECOBRSP")!,
+                currency: CurrencyCode("BRL")!,
+                direction: .payOut, amountMinor: 99, isConfirmed: false),
+            SettlementInstruction(
+                cycle: 3, index: 2, member: CountryCode(alpha3: "CHN")!, participant: BIC("BANKCNBJ")!,
+                currency: CurrencyCode("CNY")!,
+                direction: .payOut, amountMinor: 5, isConfirmed: false),
         ]
         return report
     }
@@ -101,9 +145,15 @@ extension CycleReport {
 
 extension ParticipantStatement {
     static func sample() -> ParticipantStatement {
-        ParticipantStatement(cycle: 3, bic: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, openingMinor: -5_000, entries: [
-            Entry(transferID: 11, timestamp: GeneratedMessageTests.now - 500, kind: "payment_out", reference: UETR.parse(GeneratedMessageTests.uetr)!, amountMinor: -125_075),
-            Entry(transferID: 12, timestamp: GeneratedMessageTests.now - 400, kind: "funds_in", reference: 7, amountMinor: 200_000),
-        ], closingMinor: 69_925)
+        ParticipantStatement(
+            cycle: 3, bic: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, openingMinor: -5_000,
+            entries: [
+                Entry(
+                    transferID: 11, timestamp: GeneratedMessageTests.now - 500, kind: "payment_out",
+                    reference: UETR.parse(GeneratedMessageTests.uetr)!, amountMinor: -125_075),
+                Entry(
+                    transferID: 12, timestamp: GeneratedMessageTests.now - 400, kind: "funds_in", reference: 7,
+                    amountMinor: 200_000),
+            ], closingMinor: 69_925)
     }
 }

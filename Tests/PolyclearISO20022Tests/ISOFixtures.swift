@@ -5,7 +5,8 @@ import Testing
 
 /// The copied ISO 20022 samples and schemas (see Fixtures/iso20022/README.md), and xmllint.
 enum ISOFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/iso20022")
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/iso20022")
 
     struct Sample: CustomTestStringConvertible, Sendable {
         let file: String
@@ -14,7 +15,10 @@ enum ISOFixtures {
         let headerMatchesDocument: Bool
         var testDescription: String { file }
         var bytes: [UInt8] { Array(try! Data(contentsOf: root.appendingPathComponent("samples/" + file))) }
-        var isSupported: Bool { ISODocument.supported.contains(documentMessage) && (headerMessageDefinition.isEmpty || headerMatchesDocument) }
+        var isSupported: Bool {
+            ISODocument.supported.contains(documentMessage)
+                && (headerMessageDefinition.isEmpty || headerMatchesDocument)
+        }
     }
 
     /// Every sample in MANIFEST.csv.
@@ -22,7 +26,9 @@ enum ISOFixtures {
         let text = try! String(contentsOf: root.appendingPathComponent("samples/MANIFEST.csv"), encoding: .utf8)
         return text.split(whereSeparator: \.isNewline).dropFirst().map { line in  // CRLF lines
             let fields = csvFields(String(line))
-            return Sample(file: fields[0], documentMessage: fields[1], headerMessageDefinition: fields[3], headerMatchesDocument: fields[4].lowercased() == "yes")
+            return Sample(
+                file: fields[0], documentMessage: fields[1], headerMessageDefinition: fields[3],
+                headerMatchesDocument: fields[4].lowercased() == "yes")
         }
     }()
 
@@ -32,7 +38,8 @@ enum ISOFixtures {
         var characters = Array(line)[...]
         while let character = characters.popFirst() {
             switch character {
-            case "\"" where quoted && characters.first == "\"": current.append("\""); characters = characters.dropFirst()
+            case "\"" where quoted && characters.first == "\"":
+                current.append("\""); characters = characters.dropFirst()
             case "\"": quoted.toggle()
             case "," where !quoted: fields.append(current); current = ""
             default: current.append(character)

@@ -11,7 +11,9 @@ import Testing
     static let unsupported = ISOFixtures.samples.filter { !$0.isSupported }
 
     @Test func theFixturesHaveBothKinds() {
-        #expect(Self.supported.count >= 20 && Self.unsupported.count >= 25, "\(Self.supported.count) / \(Self.unsupported.count)")
+        #expect(
+            Self.supported.count >= 20 && Self.unsupported.count >= 25,
+            "\(Self.supported.count) / \(Self.unsupported.count)")
         #expect(Self.unsupported.contains { !$0.headerMatchesDocument && !$0.headerMessageDefinition.isEmpty })
     }
 

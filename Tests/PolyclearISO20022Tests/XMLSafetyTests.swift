@@ -3,7 +3,8 @@ import Testing
 
 /// What the parser refuses, each with its stable code — before building anything past a limit.
 @Suite struct XMLSafetyTests {
-    static let document = #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>"#
+    static let document =
+        #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>"#
 
     @Test func aPlainDocumentParses() throws {
         let message = try ISOMessage.parse(Self.document)
@@ -12,7 +13,10 @@ import Testing
 
     @Test(arguments: [
         // Entity expansion in every form: refused because there is no DTD at all.
-        (#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Document>&b;</Document>"#, XMLParseError.Code.dtdForbidden),
+        (
+            #"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Document>&b;</Document>"#,
+            XMLParseError.Code.dtdForbidden
+        ),
         (#"<?xml version="1.0"?><!DOCTYPE d SYSTEM "file:///etc/passwd"><Document/>"#, .dtdForbidden),
         (#"<Document><x><!ENTITY e "v"></x></Document>"#, .dtdForbidden),
         (#"<Document>&xxe;</Document>"#, .undeclaredEntity),
@@ -39,9 +43,14 @@ import Testing
 
     /// Characters XML 1.0 forbids — raw or by reference — are refused with their own code
     /// (a raw NUL or `&#x1F;` in a name used to pass into the hub and its reports).
-    @Test(arguments: ["<r>a\u{0}b</r>", "<r>&#x1F;</r>", "<r>&#0;</r>", "<r>&#xFFFE;</r>", "<r a=\"\u{1}\"/>", "<r>\u{FFFF}</r>", "<r>&#27;</r>"])
+    @Test(arguments: [
+        "<r>a\u{0}b</r>", "<r>&#x1F;</r>", "<r>&#0;</r>", "<r>&#xFFFE;</r>", "<r a=\"\u{1}\"/>", "<r>\u{FFFF}</r>",
+        "<r>&#27;</r>",
+    ])
     func charactersXMLForbidsAreRefused(xml: String) {
-        do { _ = try XMLParser.parse(xml); Issue.record("accepted \(xml.debugDescription)") } catch { #expect(error.code == .forbiddenCharacter, "\(xml.debugDescription)") }
+        do { _ = try XMLParser.parse(xml); Issue.record("accepted \(xml.debugDescription)") } catch {
+            #expect(error.code == .forbiddenCharacter, "\(xml.debugDescription)")
+        }
     }
 
     @Test func whiteSpaceAndOtherCharactersPass() throws {
@@ -58,7 +67,9 @@ import Testing
         var limits = XMLLimits()
         limits.maxBytes = 1_000
         let big = "<Document>" + String(repeating: "x", count: 2_000) + "</Document>"
-        do { _ = try XMLParser.parse(big, limits: limits); Issue.record("accepted") } catch { #expect(error.code == .tooLarge) }
+        do { _ = try XMLParser.parse(big, limits: limits); Issue.record("accepted") } catch {
+            #expect(error.code == .tooLarge)
+        }
         let deep = String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100)
         do { _ = try XMLParser.parse(deep); Issue.record("accepted") } catch { #expect(error.code == .tooDeep) }
         let elementsMax = XMLLimits().maxElements
@@ -87,16 +98,22 @@ import Testing
         (#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.12"/>"#, .unsupportedMessage),
         (#"<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/>"#, .noDocument),
         (#"<Envelope><Other/></Envelope>"#, .noDocument),
-        (#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId></GrpHdr></FIToFICstmrCdtTrf></Document>"#, .missingElement),
+        (
+            #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId></GrpHdr></FIToFICstmrCdtTrf></Document>"#,
+            .missingElement
+        ),
     ])
     func wrongNamespacesAndMissingPartsAreRefused(xml: String, code: ISOMessageError.Code) {
         do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch { #expect(error.code == code, "\(error)") }
     }
 
     @Test func aMissingMandatoryElementIsNamedByItsPath() {
-        let xml = #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr><CdtTrfTxInf><PmtId><InstrId>I</InstrId></PmtId></CdtTrfTxInf></FIToFICstmrCdtTrf></Document>"#
+        let xml =
+            #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm><NbOfTxs>1</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr><CdtTrfTxInf><PmtId><InstrId>I</InstrId></PmtId></CdtTrfTxInf></FIToFICstmrCdtTrf></Document>"#
         do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch {
-            #expect(error.code == .missingElement && error.path == "Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId", "\(error)")
+            #expect(
+                error.code == .missingElement
+                    && error.path == "Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId", "\(error)")
         }
     }
 }

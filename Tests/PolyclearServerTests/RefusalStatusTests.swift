@@ -9,26 +9,29 @@ import Testing
 @Suite struct RefusalStatusTests {
     static let unprocessable: Set<String> = [
         "malformed_field", "currency_not_supported", "participant_country_not_member_country", "negative_limit",
-        "fixing_missing_currency", "fixing_rate_not_positive", "amount_not_positive", "amount_too_large", "invalid_schedule",
+        "fixing_missing_currency", "fixing_rate_not_positive", "amount_not_positive", "amount_too_large",
+        "invalid_schedule",
         "invalid_imbalance_rules", "obligations_mix_currencies", "too_many_obligations", "invalid_unit_definition",
         "fixing_effective_too_far", "fixing_rate_for_unit", "rate_implausible",
     ]
     static let conflict: Set<String> = [
-        "member_exists", "member_not_found", "currency_already_has_member", "participant_exists", "participant_not_found",
+        "member_exists", "member_not_found", "currency_already_has_member", "participant_exists",
+        "participant_not_found",
         "fixing_version_not_increasing", "fixing_effective_time_goes_back", "quote_exists", "payment_not_found",
         "payment_state_forbids_this", "funds_transfer_exists", "funds_transfer_not_found", "insufficient_funds",
         "participant_suspended", "no_fixing_in_force", "cycle_not_open", "cycle_not_found", "cycle_not_settling",
-        "instruction_not_found", "instruction_already_confirmed", "instruction_amount_differs", "excess_settlement_not_found",
+        "instruction_not_found", "instruction_already_confirmed", "instruction_amount_differs",
+        "excess_settlement_not_found",
         "set_off_run_exists", "duplicate_message", "return_exceeds_payment", "rate_move_not_confirmed",
     ]
 
     @Test func everyRefusalHasOneStatus() {
         #expect(HubCommandRejection.allCases.count == Self.unprocessable.count + Self.conflict.count + 1)
         for rejection in HubCommandRejection.allCases {
-            let expected: HTTPResponse.Status = if rejection == .notAllowedForActor { .forbidden }
-                else if Self.unprocessable.contains(rejection.code) { .unprocessableContent }
-                else if Self.conflict.contains(rejection.code) { .conflict }
-                else { .internalServerError }
+            let expected: HTTPResponse.Status =
+                if rejection == .notAllowedForActor { .forbidden } else if Self.unprocessable.contains(rejection.code) {
+                    .unprocessableContent
+                } else if Self.conflict.contains(rejection.code) { .conflict } else { .internalServerError }
             #expect(rejection.httpStatus == expected, "\(rejection.code)")
             let error = APIError.refused(rejection, "x")
             #expect(error.status == expected && error.code == rejection.code)

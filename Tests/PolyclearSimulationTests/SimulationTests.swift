@@ -7,7 +7,9 @@ import Testing
     static let currencies = try! CurrencyTable()
     static let countries = ["BRA", "CHN", "IND"].map { CountryCode(alpha3: $0)! }
     static let members = [("BRA", "BRL", "5"), ("CHN", "CNY", "7"), ("IND", "INR", "80")].map {
-        SimulationMember(id: CountryCode(alpha3: $0.0)!, name: $0.0, currency: CurrencyCode($0.1)!, unitsPerUSD: DecimalNumber($0.2)!)
+        SimulationMember(
+            id: CountryCode(alpha3: $0.0)!, name: $0.0, currency: CurrencyCode($0.1)!, unitsPerUSD: DecimalNumber($0.2)!
+        )
     }
 
     static func payment(_ second: Int64, _ payer: Int32, _ payee: Int32, _ cents: Int64) -> TradeStream.Payment {
@@ -17,11 +19,14 @@ import Testing
     /// A ring A → B → C → A of 100 each, in one cycle: gross needs A's 100 (it pays first);
     /// bilateral needs all three 100 and leaves 300 trapped; multilateral and Polyclear need 0.
     @Test func aRingOfTradeHasKnownNeedsInEveryModel() throws {
-        let stream = TradeStream(members: Self.countries, businessDays: 1, banksPerMember: 1,
-                                 payments: [Self.payment(10, 0, 1, 100_00), Self.payment(20, 1, 2, 100_00), Self.payment(30, 2, 0, 100_00)])
+        let stream = TradeStream(
+            members: Self.countries, businessDays: 1, banksPerMember: 1,
+            payments: [Self.payment(10, 0, 1, 100_00), Self.payment(20, 1, 2, 100_00), Self.payment(30, 2, 0, 100_00)])
         let cycles = SettlementModels.cycles(stream, cycleDays: 1)
         let gross = SettlementModels.gross(stream, cycles: cycles)
-        #expect(gross.liquidityTotalUSDCents == 100_00 && gross.memberLiquidityPeakUSDCents == ["BRA": 100_00, "CHN": 0, "IND": 0])
+        #expect(
+            gross.liquidityTotalUSDCents == 100_00
+                && gross.memberLiquidityPeakUSDCents == ["BRA": 100_00, "CHN": 0, "IND": 0])
         let bilateral = SettlementModels.bilateral(stream, cycles: cycles)
         #expect(bilateral.liquidityTotalUSDCents == 300_00 && bilateral.trappedYearEndUSDCents == 300_00)
         let multilateral = SettlementModels.multilateral(stream, cycles: cycles)
@@ -30,39 +35,54 @@ import Testing
         let hub = HubSimulation(members: Self.members, rules: SimulationRules(), currencies: Self.currencies)
         for setOff in [false, true] {
             let polyclear = try hub.run(stream, year: 2022, cycles: cycles, setOff: setOff)
-            #expect(polyclear.liquidityTotalUSDCents == 0 && polyclear.creditPeakUSDCents == 0 && polyclear.unsettledAtYearEnd == 0)
+            #expect(
+                polyclear.liquidityTotalUSDCents == 0 && polyclear.creditPeakUSDCents == 0
+                    && polyclear.unsettledAtYearEnd == 0)
             #expect(polyclear.memberPositionsUSDCents.values.allSatisfy { $0 == [0] })
             // With set-off the ring cancels entirely before the cycle: nothing needs paying.
-            #expect(setOff ? (polyclear.setOffUSDCents == 300_00 && polyclear.payments == 0) : (polyclear.settledUSDCents == 300_00 && polyclear.payments == 3))
+            #expect(
+                setOff
+                    ? (polyclear.setOffUSDCents == 300_00 && polyclear.payments == 0)
+                    : (polyclear.settledUSDCents == 300_00 && polyclear.payments == 3))
         }
     }
 
     /// Trapped balances are spent first: B earns 100 of A's currency, then owes A 60.
     @Test func bilateralSurplusesPileUpAndAreSpentFirst() {
         let day = TradeStream.businessSecondsPerDay
-        let stream = TradeStream(members: Self.countries, businessDays: 2, banksPerMember: 1,
-                                 payments: [Self.payment(10, 0, 1, 100_00), Self.payment(day + 10, 1, 0, 60_00)])
+        let stream = TradeStream(
+            members: Self.countries, businessDays: 2, banksPerMember: 1,
+            payments: [Self.payment(10, 0, 1, 100_00), Self.payment(day + 10, 1, 0, 60_00)])
         let bilateral = SettlementModels.bilateral(stream, cycles: SettlementModels.cycles(stream, cycleDays: 1))
-        #expect(bilateral.liquidityTotalUSDCents == 100_00 && bilateral.trappedYearEndUSDCents == 40_00 && bilateral.trappedPeakUSDCents == 100_00)
+        #expect(
+            bilateral.liquidityTotalUSDCents == 100_00 && bilateral.trappedYearEndUSDCents == 40_00
+                && bilateral.trappedPeakUSDCents == 100_00)
         #expect(bilateral.memberLiquidityPeakUSDCents == ["BRA": 100_00, "CHN": 0, "IND": 0])
         // Multilateral per cycle: A −100 on day 1, B −60 on day 2.
         let multilateral = SettlementModels.multilateral(stream, cycles: SettlementModels.cycles(stream, cycleDays: 1))
-        #expect(multilateral.liquidityTotalUSDCents == 160_00 && multilateral.liquidityPeakUSDCents == 100_00 && multilateral.liquidityAverageUSDCents == 80_00)
+        #expect(
+            multilateral.liquidityTotalUSDCents == 160_00 && multilateral.liquidityPeakUSDCents == 100_00
+                && multilateral.liquidityAverageUSDCents == 80_00)
         // One two-day cycle nets them: 40 for A.
-        #expect(SettlementModels.multilateral(stream, cycles: SettlementModels.cycles(stream, cycleDays: 2)).liquidityTotalUSDCents == 40_00)
+        #expect(
+            SettlementModels.multilateral(stream, cycles: SettlementModels.cycles(stream, cycleDays: 2))
+                .liquidityTotalUSDCents == 40_00)
     }
 
     static let trade: TradeMatrix = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Data/trade/trade_matrix.csv")
         return try! TradeFile.parse(String(contentsOf: url, encoding: .utf8), file: "trade_matrix.csv")
     }()
 
     static func unionMembers() throws -> [SimulationMember] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Data/fx/eurofxref-latest.csv")
         let day = try ECBReferenceRates.parse(String(contentsOf: url, encoding: .utf8))[0]
-        return try Simulation.members(countries: trade.countries, ecbDay: day, overrides: [:], rulesFile: "rules", currencies: currencies)
+        return try Simulation.members(
+            countries: trade.countries, ecbDay: day, overrides: [:], rulesFile: "rules", currencies: currencies)
     }
 
     /// Conservation on the real matrix: the stream adds up to the matrix exactly; in every
@@ -71,13 +91,17 @@ import Testing
     func everyModelAccountsForEveryCent(seed: UInt64) throws {
         var rules = SimulationRules()
         rules.cycleDays = 5
-        let result = try Simulation.run(trade: Self.trade, members: try Self.unionMembers(), rules: rules, paymentCount: 20_000, seed: seed, currencies: Self.currencies)
+        let result = try Simulation.run(
+            trade: Self.trade, members: try Self.unionMembers(), rules: rules, paymentCount: 20_000, seed: seed,
+            currencies: Self.currencies)
         let matrixCents = Self.trade.flows.reduce(Int64(0)) { $0 + $1.valueUSD * 100 }
         #expect(result.totalUSDCents == matrixCents && result.flowsUSDCents.flatMap { $0 }.reduce(0, +) == matrixCents)
         #expect(result.models.map(\.model) == ["gross", "bilateral", "multilateral", "polyclear", "polyclear_setoff"])
         for model in result.models {
             #expect(model.grossUSDCents == matrixCents, "\(model.model)")
-            #expect(model.settledUSDCents + model.setOffUSDCents + model.rejectedUSDCents + model.unsettledAtYearEndUSDCents == matrixCents, "\(model.model)")
+            #expect(
+                model.settledUSDCents + model.setOffUSDCents + model.rejectedUSDCents + model.unsettledAtYearEndUSDCents
+                    == matrixCents, "\(model.model)")
         }
         // Netting can only lower the need: gross ≥ multilateral, bilateral ≥ multilateral.
         let need = Dictionary(uniqueKeysWithValues: result.models.map { ($0.model, $0.liquidityTotalUSDCents) })
@@ -89,26 +113,32 @@ import Testing
         func run(_ seed: UInt64) throws -> Data {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            return try encoder.encode(Simulation.run(trade: Self.trade, members: try Self.unionMembers(), rules: SimulationRules(),
-                                                     paymentCount: 5_000, seed: seed, currencies: Self.currencies))
+            return try encoder.encode(
+                Simulation.run(
+                    trade: Self.trade, members: try Self.unionMembers(), rules: SimulationRules(),
+                    paymentCount: 5_000, seed: seed, currencies: Self.currencies))
         }
         #expect(try run(7) == run(7))
         #expect(try run(7) != run(8))
     }
 
-    @Test(arguments: [
-        ("", nil, "matrix"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n", nil, "matrix"),
-        ("year,exporter,importer,value_usd\n2022,BRA,CHN,5\n", 1, "header"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,XYZ,CHN,5\n", 2, "exporter_iso3"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,QQQ,5\n", 2, "importer_iso3"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,-5\n", 2, "value_usd"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,lots\n", 2, "value_usd"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,RUS,CHN,1\n2022,BRA,CHN,7\n", 4, "exporter_iso3,importer_iso3"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2023,RUS,CHN,1\n", 3, "year"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,BRA,5\n", 2, "importer_iso3"),
-        ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,0\n", nil, "matrix"),
-    ] as [(String, Int?, String)])
+    @Test(
+        arguments: [
+            ("", nil, "matrix"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n", nil, "matrix"),
+            ("year,exporter,importer,value_usd\n2022,BRA,CHN,5\n", 1, "header"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,XYZ,CHN,5\n", 2, "exporter_iso3"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,QQQ,5\n", 2, "importer_iso3"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,-5\n", 2, "value_usd"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,lots\n", 2, "value_usd"),
+            (
+                "year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2022,RUS,CHN,1\n2022,BRA,CHN,7\n", 4,
+                "exporter_iso3,importer_iso3"
+            ),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2023,RUS,CHN,1\n", 3, "year"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,BRA,5\n", 2, "importer_iso3"),
+            ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,0\n", nil, "matrix"),
+        ] as [(String, Int?, String)])
     func badTradeFilesNameTheLineAndField(text: String, line: Int?, field: String) {
         do { _ = try TradeFile.parse(text, file: "t.csv"); Issue.record("accepted") } catch {
             #expect(error.file == "t.csv" && error.line == line && error.field == field, "\(error)")
@@ -116,19 +146,33 @@ import Testing
     }
 
     @Test func membersNeedACurrencyAndARate() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Data/fx/eurofxref-latest.csv")
         let day = try ECBReferenceRates.parse(String(contentsOf: url, encoding: .utf8))[0]
         let norway = CountryCode(alpha3: "NOR")!
-        do { _ = try Simulation.members(countries: [norway], ecbDay: day, overrides: [:], rulesFile: "r.toml", currencies: Self.currencies); Issue.record("accepted") }
-        catch { #expect(error.field == "members.NOR.currency" && error.file == "r.toml") }
+        do {
+            _ = try Simulation.members(
+                countries: [norway], ecbDay: day, overrides: [:], rulesFile: "r.toml", currencies: Self.currencies);
+            Issue.record("accepted")
+        } catch { #expect(error.field == "members.NOR.currency" && error.file == "r.toml") }
         // With a currency the ECB publishes, the ECB rate is used; one it does not needs a rate.
-        let nok = try Simulation.members(countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "NOK")], rulesFile: "r.toml", currencies: Self.currencies)
+        let nok = try Simulation.members(
+            countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "NOK")], rulesFile: "r.toml",
+            currencies: Self.currencies)
         #expect(nok[0].currency == CurrencyCode("NOK")! && !nok[0].unitsPerUSD.isZero)
-        do { _ = try Simulation.members(countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "MNT")], rulesFile: "r.toml", currencies: Self.currencies); Issue.record("accepted") }
-        catch { #expect(error.field == "members.NOR.rate_per_eur") }
-        do { _ = try Simulation.members(countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "NOK", ratePerEUR: "-3")], rulesFile: "r.toml", currencies: Self.currencies); Issue.record("accepted") }
-        catch { #expect(error.field == "members.NOR.rate_per_eur") }
+        do {
+            _ = try Simulation.members(
+                countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "MNT")], rulesFile: "r.toml",
+                currencies: Self.currencies);
+            Issue.record("accepted")
+        } catch { #expect(error.field == "members.NOR.rate_per_eur") }
+        do {
+            _ = try Simulation.members(
+                countries: [norway], ecbDay: day, overrides: ["NOR": .init(currency: "NOK", ratePerEUR: "-3")],
+                rulesFile: "r.toml", currencies: Self.currencies);
+            Issue.record("accepted")
+        } catch { #expect(error.field == "members.NOR.rate_per_eur") }
     }
 
     @Test func impossibleRulesAreNamed() {
@@ -137,7 +181,10 @@ import Testing
         rules.cycleDays = 0
         #expect(rules.validationError()?.key == "cycle_days")
         rules = SimulationRules()
-        rules.imbalanceRules.tiers = [.init(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100), .init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100)]
+        rules.imbalanceRules.tiers = [
+            .init(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100),
+            .init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100),
+        ]
         #expect(rules.validationError()?.key == "charges[1].threshold_percent_of_quota")
         rules = SimulationRules()
         rules.banksPerMember = 27

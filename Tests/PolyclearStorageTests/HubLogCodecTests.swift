@@ -8,29 +8,56 @@ import Testing
 
     static func randomEntry(_ random: inout SeededRandom) -> HubLogEntry {
         let id = UInt128(random.next()) << 64 | UInt128(random.next())
-        let actors: [Actor] = [.system, .operatorUser("ops-ü"), .member(CountryCode(alpha3: "BRA")!), .participant(other)]
+        let actors: [Actor] = [
+            .system, .operatorUser("ops-ü"), .member(CountryCode(alpha3: "BRA")!), .participant(other),
+        ]
         let actor = actors[Int(random.next() % 4)]
         let text: String? = random.next() % 2 == 0 ? nil : "Grüße \(random.next())"
-        let command: HubCommand? = switch random.next() % 10 {
-        case 0: nil
-        case 1: .commitPayment(id: id, actor: actor)
-        case 2: .rejectPayment(id: id, actor: actor)
-        case 3: .cancelPayment(id: id, actor: actor)
-        case 4: .decideHeldPayment(id: id, release: random.next() % 2 == 0, actor: actor)
-        case 5: .requestFunds(id: id, participant: bic, amountMinor: Int64(bitPattern: random.next()), direction: random.next() % 2 == 0 ? .into : .outOf)
-        case 6: random.next() % 2 == 0 ? .confirmFunds(id: id) : .cancelFunds(id: id)
-        case 7: .registerMember(Member(id: CountryCode(alpha3: "BRA")!, name: text ?? "BCB", currency: CurrencyCode("BRL")!, quotaUnitMinor: 5))
-        case 8: random.next() % 2 == 0 ? .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
-            : random.next() % 2 == 0 ? .attributed(actor: actor, command: random.next() % 2 == 0 ? .closeCycle(number: 3) : .confirmFunds(id: id))
-            : random.next() % 2 == 0 ? .message(sender: bic, messageID: "MSG-\(random.next())", commands: [.cancelFunds(id: id), .confirmFunds(id: id &+ 1)])
-            : .returnPayment(PaymentReturnInstruction(id: id, originalID: id &+ 1, amountMinor: 5, uetr: id, reasonCode: "AC04", actor: actor))
-        default: .submitPayment(PaymentInstruction(
-            id: id, payer: bic, payee: other, amountMinor: Int64(bitPattern: random.next()), amountSide: random.next() % 2 == 0 ? .payerDebit : .payeeCredit,
-            endToEndID: "E2E", uetr: id, trade: TradeReference(invoiceNumber: "INV", purposeCode: "GDDS", hsCode: text, freeText: text),
-            debtorName: text, creditorName: nil, priority: random.next() % 2 == 0 ? .urgent : .normal, isTwoPhase: random.next() % 2 == 0,
-            timeoutSeconds: UInt32(truncatingIfNeeded: random.next()), immediateOrReject: random.next() % 2 == 0,
-            quoteID: random.next() % 2 == 0 ? nil : id &+ 1))
-        }
+        let command: HubCommand? =
+            switch random.next() % 10 {
+            case 0: nil
+            case 1: .commitPayment(id: id, actor: actor)
+            case 2: .rejectPayment(id: id, actor: actor)
+            case 3: .cancelPayment(id: id, actor: actor)
+            case 4: .decideHeldPayment(id: id, release: random.next() % 2 == 0, actor: actor)
+            case 5:
+                .requestFunds(
+                    id: id, participant: bic, amountMinor: Int64(bitPattern: random.next()),
+                    direction: random.next() % 2 == 0 ? .into : .outOf)
+            case 6: random.next() % 2 == 0 ? .confirmFunds(id: id) : .cancelFunds(id: id)
+            case 7:
+                .registerMember(
+                    Member(
+                        id: CountryCode(alpha3: "BRA")!, name: text ?? "BCB", currency: CurrencyCode("BRL")!,
+                        quotaUnitMinor: 5))
+            case 8:
+                random.next() % 2 == 0
+                    ? .setScreeningList(ScreeningList(names: [text ?? "x"], bics: [bic], countriesAlpha2: ["IR"]))
+                    : random.next() % 2 == 0
+                        ? .attributed(
+                            actor: actor,
+                            command: random.next() % 2 == 0 ? .closeCycle(number: 3) : .confirmFunds(id: id))
+                        : random.next() % 2 == 0
+                            ? .message(
+                                sender: bic, messageID: "MSG-\(random.next())",
+                                commands: [.cancelFunds(id: id), .confirmFunds(id: id &+ 1)])
+                            : .returnPayment(
+                                PaymentReturnInstruction(
+                                    id: id, originalID: id &+ 1, amountMinor: 5, uetr: id, reasonCode: "AC04",
+                                    actor: actor))
+            default:
+                .submitPayment(
+                    PaymentInstruction(
+                        id: id, payer: bic, payee: other, amountMinor: Int64(bitPattern: random.next()),
+                        amountSide: random.next() % 2 == 0 ? .payerDebit : .payeeCredit,
+                        endToEndID: "E2E", uetr: id,
+                        trade: TradeReference(invoiceNumber: "INV", purposeCode: "GDDS", hsCode: text, freeText: text),
+                        debtorName: text, creditorName: nil, priority: random.next() % 2 == 0 ? .urgent : .normal,
+                        isTwoPhase: random.next() % 2 == 0,
+                        timeoutSeconds: UInt32(truncatingIfNeeded: random.next()),
+                        immediateOrReject: random.next() % 2 == 0,
+                        quoteID: random.next() % 2 == 0 ? nil : id &+ 1))
+            }
         return HubLogEntry(command: command, time: random.next())
     }
 
@@ -44,11 +71,22 @@ import Testing
 
     @Test func eventsRoundTrip() throws {
         let events = [
-            HubEvent(timestamp: 1, kind: .paymentStatus(id: 9, status: .rejected, rejection: .screeningRejected, actor: .operatorUser("o"))),
+            HubEvent(
+                timestamp: 1,
+                kind: .paymentStatus(id: 9, status: .rejected, rejection: .screeningRejected, actor: .operatorUser("o"))
+            ),
             HubEvent(timestamp: 2, kind: .paymentStatus(id: 9, status: .accepted, rejection: nil, actor: .system)),
-            HubEvent(timestamp: 3, kind: .utilisationAlarm(subject: .participant(Self.bic), thresholdPercent: 75, utilisationPerMille: 812)),
+            HubEvent(
+                timestamp: 3,
+                kind: .utilisationAlarm(subject: .participant(Self.bic), thresholdPercent: 75, utilisationPerMille: 812)
+            ),
             HubEvent(timestamp: 4, kind: .fundsStatus(id: 3, status: .confirmed)),
-            HubEvent(timestamp: 5, kind: .audited(AuditRecord(time: 5, actor: .member(CountryCode(alpha3: "BRA")!), action: "close_cycle", subject: "cycle 1", outcome: "ok"))),
+            HubEvent(
+                timestamp: 5,
+                kind: .audited(
+                    AuditRecord(
+                        time: 5, actor: .member(CountryCode(alpha3: "BRA")!), action: "close_cycle", subject: "cycle 1",
+                        outcome: "ok"))),
         ]
         #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
     }

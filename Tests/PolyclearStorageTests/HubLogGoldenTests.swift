@@ -31,7 +31,8 @@ import Testing
         let bra = CountryCode(alpha3: "BRA")!, bic = HubLogCodecTests.bic, other = HubLogCodecTests.other
         var triggers = CycleTriggers()
         triggers.intervalSeconds = 3_600; triggers.settlementDeadlineSeconds = 7_200
-        var rules = ImbalanceRules(tiers: [.init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100)], persistentImbalanceCycles: 3)
+        var rules = ImbalanceRules(
+            tiers: [.init(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100)], persistentImbalanceCycles: 3)
         rules.excessSettlementAsset = "XAU"
         let rare: [HubCommand] = [
             .updateMember(id: bra, quotaUnitMinor: 7, status: .suspended),
@@ -41,11 +42,18 @@ import Testing
             .setAlarmThresholds([50, 75, 90]), .applyCycleEndQueuePolicy, .closeCycle(number: 4),
             .setCycleTriggers(triggers),
             .confirmSettlement(cycle: 4, member: bra, instructionIndex: 1, amountMinor: 500, actor: .member(bra)),
-            .setImbalanceRules(rules), .resolveGridlock, .setGridlockPolicy(GridlockPolicy(beforeCycleClose: true, queueLengthThreshold: 9)),
-            .setOffObligations(runID: 5, obligations: [SetOffObligation(id: 6, debtor: bic, creditor: other, amountMinor: 100, dueDay: 3)]),
+            .setImbalanceRules(rules), .resolveGridlock,
+            .setGridlockPolicy(GridlockPolicy(beforeCycleClose: true, queueLengthThreshold: 9)),
+            .setOffObligations(
+                runID: 5,
+                obligations: [SetOffObligation(id: 6, debtor: bic, creditor: other, amountMinor: 100, dueDay: 3)]),
             .confirmExcessSettlement(cycle: 4, member: bra, amountUnitMinor: 12, actor: .operatorUser("ops")),
-            .attributed(actor: .operatorUser("ops"), command: .defineUnit(amountsPerUnit: [CurrencyCode("EUR")!: DecimalNumber("0.5")!,
-                                                                                          CurrencyCode("CNY")!: DecimalNumber("3.1")!])),
+            .attributed(
+                actor: .operatorUser("ops"),
+                command: .defineUnit(amountsPerUnit: [
+                    CurrencyCode("EUR")!: DecimalNumber("0.5")!,
+                    CurrencyCode("CNY")!: DecimalNumber("3.1")!,
+                ])),
         ]
         entries += rare.enumerated().map { HubLogEntry(command: $1, time: time + UInt64($0)) }
         return entries
@@ -73,7 +81,9 @@ import Testing
 
     static func golden(_ name: String, fresh: () throws -> Data) throws -> Data {
         let url = directory.appendingPathComponent(name)
-        if !FileManager.default.fileExists(atPath: url.path), ProcessInfo.processInfo.environment["POLYCLEAR_WRITE_GOLDEN"] == "1" {
+        if !FileManager.default.fileExists(atPath: url.path),
+            ProcessInfo.processInfo.environment["POLYCLEAR_WRITE_GOLDEN"] == "1"
+        {
             let hex = try fresh().map { String(format: "%02x", $0) }.joined()
             let lines = stride(from: 0, to: hex.count, by: 100).map { offset in
                 let start = hex.index(hex.startIndex, offsetBy: offset)
@@ -97,7 +107,8 @@ import Testing
         let entries = try HubLogCodec.decodeEntries(stored)
         #expect(entries == (try Self.entries()), "the golden entries decode to other values")
         #expect(try HubLogCodec.encode(entries) == stored, "the same entries now encode to other bytes")
-        let commands = Set(entries.compactMap { $0.command.map { String(String(describing: $0).prefix { $0 != "(" }) } })
+        let commands = Set(
+            entries.compactMap { $0.command.map { String(String(describing: $0).prefix { $0 != "(" }) } })
         // Every case of `HubCommand` (29): a new command must be added to the golden log.
         #expect(commands.count == 29, "the golden log covers \(commands.count) kinds of command: \(commands.sorted())")
     }

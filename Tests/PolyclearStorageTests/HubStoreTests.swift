@@ -22,7 +22,9 @@ import Testing
 
     /// A new store of this kind; `reopen` gives another store on the same data (SQLite: after
     /// closing the first, as a restart does — one database has one writer).
-    static func makeStore(_ kind: Kind, directory: TemporaryDirectory) async throws -> (any HubStore, @Sendable () throws -> any HubStore) {
+    static func makeStore(
+        _ kind: Kind, directory: TemporaryDirectory
+    ) async throws -> (any HubStore, @Sendable () throws -> any HubStore) {
         switch kind {
         case .inMemory:
             let store = InMemoryHubStore(configuration: configuration)
@@ -30,13 +32,19 @@ import Testing
         case .sqlite:
             let path = directory.path("hub.sqlite")
             let store = try SQLiteHubStore(path: path, configuration: configuration)
-            return (store, {
-                try store.close()
-                return try SQLiteHubStore(path: path, configuration: configuration)
-            })
+            return (
+                store,
+                {
+                    try store.close()
+                    return try SQLiteHubStore(path: path, configuration: configuration)
+                }
+            )
         case .postgres:
             let url = try await PostgresTestServer.newDatabase()
-            return (try PostgresHubStore(url: url, configuration: configuration), { try PostgresHubStore(url: url, configuration: configuration) })
+            return (
+                try PostgresHubStore(url: url, configuration: configuration),
+                { try PostgresHubStore(url: url, configuration: configuration) }
+            )
         }
     }
 
@@ -44,12 +52,14 @@ import Testing
 
     static func union() throws -> SampleUnion {
         let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
-        return try SampleUnion(ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: 20_000_000,
-                               quotaUnitMinor: 500_000_000, effectiveFrom: 0, currencies: configuration.currencies)
+        return try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: 20_000_000,
+            quotaUnitMinor: 500_000_000, effectiveFrom: 0, currencies: configuration.currencies)
     }
 
     static func dataURL(_ path: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Data/\(path)")
     }
 
@@ -97,15 +107,22 @@ import Testing
         #expect(restored.paymentCount == 8 * 150)
         // The audit trail (who closed each cycle) and the unit definition are rebuilt too.
         #expect(restored.auditRecords == expected.auditRecords && restored.auditRecords.count == 8)
-        #expect(restored.auditRecords.allSatisfy { $0.actor == .operatorUser("ops") && $0.action == "close_cycle" && $0.outcome == "ok" })
+        #expect(
+            restored.auditRecords.allSatisfy {
+                $0.actor == .operatorUser("ops") && $0.action == "close_cycle" && $0.outcome == "ok"
+            })
         #expect(restored.unitDefinition == union.unitAmountsPerUnit && !restored.unitDefinition.isEmpty)
     }
 
     /// Submits each batch at its own second, through the writer, and returns the replies.
-    static func write<S: HubStore>(_ batches: [[HubCommand]], to store: S, clock: ManualClock) async throws -> [[HubResult]] {
+    static func write<S: HubStore>(
+        _ batches: [[HubCommand]], to store: S, clock: ManualClock
+    ) async throws -> [[HubResult]] {
         let writer = Writer(store: store, clock: { clock.now() })
         return try await withThrowingTaskGroup(of: [[HubResult]].self) { group in
-            group.addTask { try await writer.run(); return [] }
+            group.addTask {
+                try await writer.run(); return []
+            }
             var replies: [[HubResult]] = []
             for batch in batches {
                 clock.advance(seconds: 1)
@@ -150,7 +167,9 @@ import Testing
             func commit(_ outcome: HubOutcome) async throws {}
             func restore() async throws -> HubStateMachine { throw StoreError(.corruptDatabase, "broken on purpose") }
             func events(limit: Int) async throws -> [HubEvent] { [] }
-            func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] { [] }
+            func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+                []
+            }
         }
         let writer = Writer(store: BrokenStore())
         await #expect(throws: StoreError.self) { try await writer.run() }
@@ -165,17 +184,20 @@ extension HubStoreTests {
         let store = InMemoryHubStore(configuration: Self.configuration)
         let union = try Self.union()
         let writer = Writer(store: store)
-        let trade = try TradeMatrix.parse(try String(contentsOf: Self.dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        let trade = try TradeMatrix.parse(
+            try String(contentsOf: Self.dataURL("trade/trade_matrix.csv"), encoding: .utf8))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             _ = try await writer.submit(union.setupCommands)
             try await withThrowingTaskGroup(of: Void.self) { clients in
                 for client in 0..<4 {
                     clients.addTask {
-                        var workload = HubWorkload(union: union, trade: trade, currencies: Self.configuration.currencies, seed: UInt64(client))
+                        var workload = HubWorkload(
+                            union: union, trade: trade, currencies: Self.configuration.currencies, seed: UInt64(client))
                         for round in 0..<25 {
                             let base = UInt128(client) * 1_000_000 + UInt128(round) * 1_000
-                            _ = try await writer.submit((0..<20).map { .submitPayment(workload.nextPayment(id: base + UInt128($0) + 1)) })
+                            _ = try await writer.submit(
+                                (0..<20).map { .submitPayment(workload.nextPayment(id: base + UInt128($0) + 1)) })
                         }
                     }
                 }

@@ -18,7 +18,8 @@ import Testing
         ledger.outcomeCommitted()
         for batchIndex in 0..<batches {
             now += random.next() % 1_500_000_000
-            let batch = Traffic.batch(&random, size: Int(1 + random.next() % 60), idBase: UInt128(1_000 + batchIndex * 100))
+            let batch = Traffic.batch(
+                &random, size: Int(1 + random.next() % 60), idBase: UInt128(1_000 + batchIndex * 100))
             try ledger.apply(batch, now: now, results: &results)
             #expect(ledger.checkInvariants() == nil)
             try await store.commit(ledger.sealOutcome())
@@ -44,11 +45,19 @@ import Testing
         var ledger = LedgerStateMachine()
         var results = ContiguousArray<EventResult>()
         let big = UInt128(Int64.max) * 3  // needs the 16-byte encoding
-        try ledger.apply(Traffic.accounts(3) + [
-            .createTransfer(Transfer(id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1, userReference: 77)),
-            .createTransfer(Transfer(id: 11, debitAccountID: 2, creditAccountID: 3, amount: big, ledger: 1, code: 1)),
-            .createTransfer(Transfer(id: 12, debitAccountID: 3, creditAccountID: 1, amount: 7, ledger: 1, code: 1, flags: .pending, timeoutSeconds: 60)),
-        ], now: 1_000, results: &results)
+        try ledger.apply(
+            Traffic.accounts(3) + [
+                .createTransfer(
+                    Transfer(
+                        id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1, userReference: 77)
+                ),
+                .createTransfer(
+                    Transfer(id: 11, debitAccountID: 2, creditAccountID: 3, amount: big, ledger: 1, code: 1)),
+                .createTransfer(
+                    Transfer(
+                        id: 12, debitAccountID: 3, creditAccountID: 1, amount: 7, ledger: 1, code: 1, flags: .pending,
+                        timeoutSeconds: 60)),
+            ], now: 1_000, results: &results)
         let outcome = ledger.sealOutcome()
         try await store.commit(outcome)
 
@@ -88,9 +97,11 @@ import Testing
             #expect(results == [.transfer(.ok), .transfer(.creditAccountNotFound)])
             #expect(try await writer.store.transfer(id: 10) != nil)  // committed before the reply
             #expect(try await writer.store.transfer(id: 11) == nil)
-            #expect(try await writer.submit([
-                .createTransfer(Transfer(id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1)),
-            ]) == [.transfer(.exists)])
+            #expect(
+                try await writer.submit([
+                    .createTransfer(
+                        Transfer(id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1))
+                ]) == [.transfer(.exists)])
         }
     }
 
@@ -104,8 +115,12 @@ import Testing
         let clock = ManualClock()
         try await Self.withWriter(store, clock: clock) { writer in
             _ = try await writer.submit(Traffic.accounts(2))
-            _ = try await writer.submit([.createTransfer(Transfer(
-                id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1, flags: .pending, timeoutSeconds: 1))])
+            _ = try await writer.submit([
+                .createTransfer(
+                    Transfer(
+                        id: 10, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1, flags: .pending,
+                        timeoutSeconds: 1))
+            ])
             clock.advance(seconds: 2)
             var status = try await writer.store.transfer(id: 10)?.status
             for _ in 0..<100 where status != .pendingExpired {
@@ -120,14 +135,17 @@ import Testing
     @Test func fullInboxAnswersBusyAndOversizedBatchIsRefused() async throws {
         let writer = LedgerWriter(store: InMemoryLedgerStore(), inboxEventCountMax: 10)
         await #expect(throws: WriterError.batchTooLarge) {
-            try await writer.submit(Array(repeating: .closeAccount(id: 1, linked: false), count: Limits.batchEventCountMax + 1))
+            try await writer.submit(
+                Array(repeating: .closeAccount(id: 1, linked: false), count: Limits.batchEventCountMax + 1))
         }
         try await withThrowingTaskGroup(of: [EventResult].self) { group in
             // The writer is not running yet, so this submission waits in the inbox.
             group.addTask { try await writer.submit(Traffic.accounts(8)) }
             while writer.queuedEventCount < 8 { await Task.yield() }
             await #expect(throws: WriterError.busy) { try await writer.submit(Traffic.accounts(3)) }
-            group.addTask { try await writer.run(); return [] }
+            group.addTask {
+                try await writer.run(); return []
+            }
             let first = try await group.next()!
             #expect(first.count == 8)
             writer.shutdown()
@@ -155,8 +173,11 @@ import Testing
                 for client in 0..<20 {
                     group.addTask {
                         let id = UInt128(100 + client)
-                        let results = try await writer.submit([.createTransfer(Transfer(
-                            id: id, debitAccountID: 1, creditAccountID: 2, amount: 1, ledger: 1, code: 1))])
+                        let results = try await writer.submit([
+                            .createTransfer(
+                                Transfer(
+                                    id: id, debitAccountID: 1, creditAccountID: 2, amount: 1, ledger: 1, code: 1))
+                        ])
                         #expect(results == [.transfer(.ok)])
                     }
                 }
@@ -170,9 +191,10 @@ import Testing
     static func withWriter<S: LedgerStore>(
         _ store: S, clock: ManualClock? = nil, _ body: @Sendable (LedgerWriter<S>) async throws -> Void
     ) async throws {
-        let writer = clock.map { clock in
-            LedgerWriter(store: store, clock: { clock.now() }, expiryPollMilliseconds: 10)
-        } ?? LedgerWriter(store: store)
+        let writer =
+            clock.map { clock in
+                LedgerWriter(store: store, clock: { clock.now() }, expiryPollMilliseconds: 10)
+            } ?? LedgerWriter(store: store)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             do { try await body(writer) } catch { writer.shutdown(); throw error }

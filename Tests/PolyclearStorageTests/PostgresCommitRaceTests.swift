@@ -41,8 +41,12 @@ import Testing
                 try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)
                     try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
-                    try await connection.query("INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))", logger: logger)
-                    try await connection.query("INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
+                        logger: logger)
+                    try await connection.query(
+                        "INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))",
+                        logger: logger)
                     signal.yield()  // it holds the fence row and its rows are written, not committed
                     try await connection.query("SELECT pg_sleep(0.4)", logger: logger)
                 }

@@ -6,7 +6,8 @@ import PolyclearTestSupport
 import Testing
 
 /// Faults on a real PostgreSQL server (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
-@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"), .timeLimit(.minutes(2))) struct PostgresFaultTests {
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"), .timeLimit(.minutes(2)))
+struct PostgresFaultTests {
     /// Every connection of the store is killed (`pg_terminate_backend`) again and again while
     /// the writer restores and commits: each batch is retried until it commits (an attempt
     /// stuck on a killed connection is abandoned at its deadline) — the stored state is
@@ -14,8 +15,9 @@ import Testing
     @Test func droppedConnectionsMidCommitAreRetriedNeverHalfApplied() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let database = String(url.split(separator: "/").last!)
-        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60,
-                                     retryBudgetSeconds: 120)
+        let store = try PostgresHubStore(
+            url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60,
+            retryBudgetSeconds: 120)
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         let clock = ManualClock()
         let writer = Writer(store: store, clock: { clock.now() })
@@ -49,11 +51,14 @@ import Testing
         let writerError: String? = if case .failure(let error) = await running.result { "\(error)" } else { nil }
         #expect(killed > 0, "no connection was killed: the test proved nothing")
         // The retries carried every batch through the kills.
-        #expect(acknowledged.count == batches.count,
-                "\(acknowledged.count) of \(batches.count) batches acknowledged; the writer stopped with: \(writerError ?? "nothing")")
+        #expect(
+            acknowledged.count == batches.count,
+            "\(acknowledged.count) of \(batches.count) batches acknowledged; the writer stopped with: \(writerError ?? "nothing")"
+        )
         store.close()
         // Restoring replays the log and requires the stored ledger to match it exactly.
-        let verifier = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, restoreDeadlineSeconds: 30)
+        let verifier = try PostgresHubStore(
+            url: url, configuration: HubStoreTests.configuration, restoreDeadlineSeconds: 30)
         defer { verifier.close() }
         let restored = try await verifier.restore()
         var expected = HubStateMachine(configuration: HubStoreTests.configuration)
@@ -63,7 +68,9 @@ import Testing
             times.advance(seconds: 1)
             try expected.apply(batch, now: times.now(), results: &results)
         }
-        #expect(restored.paymentCount == expected.paymentCount && restored.cycles == expected.cycles, "\(acknowledged.count) batches acknowledged")
+        #expect(
+            restored.paymentCount == expected.paymentCount && restored.cycles == expected.cycles,
+            "\(acknowledged.count) batches acknowledged")
         #expect(restored.ledgerState.makeSnapshot() == expected.ledgerState.makeSnapshot())
     }
 
@@ -82,7 +89,9 @@ import Testing
         ledger.outcomeCommitted()
         setup.close()
         for part in 0..<25 {  // one outcome of about 20,000 transfers
-            try ledger.apply(Traffic.batch(&random, size: 800, idBase: UInt128(10_000 + part * 1_000)), now: 2_000, results: &results)
+            try ledger.apply(
+                Traffic.batch(&random, size: 800, idBase: UInt128(10_000 + part * 1_000)), now: 2_000, results: &results
+            )
         }
         let outcome = ledger.sealOutcome()
         let hurried = try PostgresLedgerStore(url: url, commitDeadlineSeconds: deadlineSeconds, retryBudgetSeconds: 1)
@@ -94,8 +103,10 @@ import Testing
         var before = LedgerStateMachine()
         try before.apply(Traffic.accounts(), now: 1_000, results: &results)
         let snapshot = restored.makeSnapshot()
-        #expect(snapshot == ledger.makeSnapshot() || (!landed && snapshot == before.makeSnapshot()),
-                "deadline \(deadlineSeconds) s: \(restored.transferCount) transfers stored, commit \(landed ? "acknowledged" : "refused")")
+        #expect(
+            snapshot == ledger.makeSnapshot() || (!landed && snapshot == before.makeSnapshot()),
+            "deadline \(deadlineSeconds) s: \(restored.transferCount) transfers stored, commit \(landed ? "acknowledged" : "refused")"
+        )
     }
 
     /// Two writers on one database: once the new one has restored (taking the next fencing

@@ -23,7 +23,9 @@ import Testing
     static func holdingTheLog<T>(url: String, _ body: () async throws -> T) async throws -> T {
         let logger = PostgresDatabase.quietLogger()
         // A plain connection: the store's end a session idle in a transaction after 5 s.
-        return try await PostgresConnection.connect(configuration: PostgresURL.configuration(url)!, id: 99, logger: logger).closing { blocker in
+        return try await PostgresConnection.connect(
+            configuration: PostgresURL.configuration(url)!, id: 99, logger: logger
+        ).closing { blocker in
             try await blocker.query("BEGIN", logger: logger)
             try await blocker.query("LOCK TABLE hub_log IN EXCLUSIVE MODE", logger: logger)
             let value = try await body()
@@ -46,7 +48,9 @@ import Testing
         var logger = Logger(label: "polyclear.test")
         logger.logLevel = .critical
         let nodes = try (0..<2).map { _ in
-            try PostgresClusterNode(url: url, configuration: HubStoreTests.configuration, leaseSeconds: 1, pollMilliseconds: 20, logger: logger)
+            try PostgresClusterNode(
+                url: url, configuration: HubStoreTests.configuration, leaseSeconds: 1, pollMilliseconds: 20,
+                logger: logger)
         }
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -71,7 +75,9 @@ import Testing
             try await Task.sleep(for: .seconds(1.5))
             #expect(nodes[0].nodeStatus.role == "writer", "\(nodes[0].nodeStatus)")
             #expect(nodes[1].nodeStatus.role == "follower", "\(nodes[1].nodeStatus)")
-            try await Self.waitFor("the follower to replay the slow commit") { nodes[1].nodeStatus.appliedSequence == 2 }
+            try await Self.waitFor("the follower to replay the slow commit") {
+                nodes[1].nodeStatus.appliedSequence == 2
+            }
             for node in nodes { node.shutdown() }
             try await group.waitForAll()
         }
@@ -84,8 +90,9 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let warnings = CapturedLog()
-        let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 120,
-                                         operations: Logger(label: "polyclear.test") { _ in warnings })
+        let store = try PostgresHubStore(
+            url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 120,
+            operations: Logger(label: "polyclear.test") { _ in warnings })
         defer { store.close() }
         var hub = try await store.restore()
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
@@ -98,7 +105,9 @@ import Testing
             let commit = Task { try await store.commit(outcome) }
             try await Task.sleep(for: .milliseconds(500))
             store.abandonCommitAttempt()
-            try await Self.waitFor("the first attempt to be given up", seconds: 10) { warnings.lines.contains { $0.contains("attempt 1: DeadlineExceeded") } }
+            try await Self.waitFor("the first attempt to be given up", seconds: 10) {
+                warnings.lines.contains { $0.contains("attempt 1: DeadlineExceeded") }
+            }
             return commit
         }
         try await commit.value

@@ -49,8 +49,9 @@ import Testing
         #expect(gauge.peak.load(ordering: .relaxed) == 3)  // saturated, never beyond
         #expect(ContinuousClock.now - started >= .milliseconds(200))  // 12 sleeps of 50 ms, 3 at a time
         #expect(opened.load(ordering: .relaxed) == 3)  // reused, not reopened
-        let open = try await PostgresAdmin.count("SELECT 1 FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()",
-                                                 url: PostgresTestServer.url!)
+        let open = try await PostgresAdmin.count(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()",
+            url: PostgresTestServer.url!)
         #expect(open == 3)
         pool.close()
     }
@@ -60,13 +61,16 @@ import Testing
         let configuration = PostgresURL.configuration(url)!
         let attempts = Atomic<Int>(0)
         let pool = PostgresReadPool(size: 1) { id in
-            if attempts.add(1, ordering: .relaxed).newValue == 1 { throw PostgresAdminError.badURL }  // the first attempt fails
+            // the first attempt fails
+            if attempts.add(1, ordering: .relaxed).newValue == 1 { throw PostgresAdminError.badURL }
             return try await PostgresDatabase.connect(configuration, id: id, logger: PostgresDatabase.quietLogger())
         }
         await #expect(throws: PostgresAdminError.self) { try await pool.withConnection { _ in 0 } }
         let value = try await pool.withConnection { connection in
             var one = 0
-            for try await value in try await connection.query("SELECT 1", logger: PostgresDatabase.quietLogger()).decode(Int.self) { one = value }
+            for try await value in try await connection.query("SELECT 1", logger: PostgresDatabase.quietLogger())
+                .decode(Int.self)
+            { one = value }
             return one
         }
         #expect(value == 1)

@@ -20,7 +20,9 @@ import Testing
     @Test func theURLChoosesTLSAndVerifiesTheServer() async throws {
         let url = try await PostgresTestServer.newDatabase()
         guard let certificate = Self.certificate else {
-            #expect(ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_POSTGRES"] != "1", "CI must give the servers' certificate")
+            #expect(
+                ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_POSTGRES"] != "1",
+                "CI must give the servers' certificate")
             return
         }
         #expect(try await Self.isEncrypted(url) == false)  // sslmode=disable is the default
@@ -29,7 +31,9 @@ import Testing
         let verified = Self.with(url, "sslmode=verify-full&sslrootcert=\(certificate)")
         #expect(try await Self.isEncrypted(verified))
         // Not trusted: the system's authorities did not sign the test certificate.
-        await #expect(throws: (any Error).self) { _ = try await Self.isEncrypted(Self.with(url, "sslmode=verify-full")) }
+        await #expect(throws: (any Error).self) {
+            _ = try await Self.isEncrypted(Self.with(url, "sslmode=verify-full"))
+        }
 
         // The hub store over verified TLS: a commit, a restore, a check.
         let configuration = HubStoreTests.configuration
@@ -47,11 +51,16 @@ import Testing
         #expect(logRows == 3 && ledger.transferCount > 0)
     }
 
-    @Test(arguments: ["sslmode=allow", "sslmode=verify-full&sslrootcert=/no/such/file.crt", "sslmode=disable&sslrootcert=/etc/hostname",
-                      "sslmode=require&sslmode=disable", "sslcert=client.crt"])
+    @Test(arguments: [
+        "sslmode=allow", "sslmode=verify-full&sslrootcert=/no/such/file.crt",
+        "sslmode=disable&sslrootcert=/etc/hostname",
+        "sslmode=require&sslmode=disable", "sslcert=client.crt",
+    ])
     func aURLWithBadTLSOptionsIsRefused(_ query: String) throws {
         #expect(throws: StoreError.self) {
-            _ = try PostgresHubStore(url: Self.with("postgres://polyclear@127.0.0.1:5432/polyclear", query), configuration: HubStoreTests.configuration)
+            _ = try PostgresHubStore(
+                url: Self.with("postgres://polyclear@127.0.0.1:5432/polyclear", query),
+                configuration: HubStoreTests.configuration)
         }
     }
 }

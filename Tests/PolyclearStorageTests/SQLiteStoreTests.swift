@@ -97,7 +97,9 @@ import Testing
         let path = directory.path("ledger.sqlite")
         try SQLiteLedgerStore(path: path).close()
         let queue = try DatabaseQueue(path: path)
-        try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        }
         try queue.close()
         try await Self.expectRefusedAndUntouched(path, .schemaTooNew)
     }
@@ -121,7 +123,8 @@ extension SQLiteStoreTests {
             try await reference.commit(outcome)
             ledger.outcomeCommitted()
             now += 1_000_000
-            try ledger.apply(Traffic.batch(&random, size: 15, idBase: UInt128(1_000 + batch * 100)), now: now, results: &results)
+            try ledger.apply(
+                Traffic.batch(&random, size: 15, idBase: UInt128(1_000 + batch * 100)), now: now, results: &results)
         }
         let all = try await reference.transfers(timestamps: 0..<UInt64.max, limit: .max)
         #expect(all.count > 100)

@@ -37,8 +37,10 @@ import Synchronization
 enum Traffic {
     static func accounts(_ count: Int = 8) -> [LedgerEvent] {
         (1...count).map { id in
-            .createAccount(Account(id: UInt128(id), ledger: 1, code: 1,
-                                   flags: id % 4 == 0 ? .debitsMustNotExceedCredits : [], userReference: UInt128(id) << 70))
+            .createAccount(
+                Account(
+                    id: UInt128(id), ledger: 1, code: 1,
+                    flags: id % 4 == 0 ? .debitsMustNotExceedCredits : [], userReference: UInt128(id) << 70))
         }
     }
 
@@ -46,17 +48,30 @@ enum Traffic {
         (0..<size).map { i in
             let id = idBase + UInt128(i)
             let debit = UInt128(1 + random.next() % 8), credit = UInt128(1 + random.next() % 8)
-            let amount = random.next() % 20 == 0 ? UInt128(Int64.max) + UInt128(random.next()) : UInt128(1 + random.next() % 500)
+            let amount =
+                random.next() % 20 == 0 ? UInt128(Int64.max) + UInt128(random.next()) : UInt128(1 + random.next() % 500)
             switch random.next() % 6 {
-            case 0: return .createTransfer(Transfer(id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
-                                                    ledger: 1, code: 2, flags: .pending, timeoutSeconds: UInt32(random.next() % 3)))
-            case 1: return .createTransfer(Transfer(id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-                                                    flags: .postPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
-            case 2: return .createTransfer(Transfer(id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-                                                    flags: .voidPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
-            default: return .createTransfer(Transfer(id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
-                                                     ledger: 1, code: 3, flags: random.next() % 5 == 0 ? .linked : [],
-                                                     userReference: UInt128(random.next())))
+            case 0:
+                return .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
+                        ledger: 1, code: 2, flags: .pending, timeoutSeconds: UInt32(random.next() % 3)))
+            case 1:
+                return .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                        flags: .postPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
+            case 2:
+                return .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                        flags: .voidPendingTransfer, pendingID: idBase - 1 - UInt128(random.next() % 30)))
+            default:
+                return .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: debit, creditAccountID: credit, amount: amount,
+                        ledger: 1, code: 3, flags: random.next() % 5 == 0 ? .linked : [],
+                        userReference: UInt128(random.next())))
             }
         }
     }
@@ -70,7 +85,9 @@ enum PostgresTestServer {
     static var isConfigured: Bool { ExternalTool.postgres.runs }
 
     struct NotConfigured: Error, CustomStringConvertible {
-        var description: String { "POLYCLEAR_REQUIRE_POSTGRES=1 but POLYCLEAR_TEST_POSTGRES_URL is not set (scripts/postgres-cluster.sh start DIR PORT)" }
+        var description: String {
+            "POLYCLEAR_REQUIRE_POSTGRES=1 but POLYCLEAR_TEST_POSTGRES_URL is not set (scripts/postgres-cluster.sh start DIR PORT)"
+        }
     }
 
     static func newDatabase() async throws -> String {

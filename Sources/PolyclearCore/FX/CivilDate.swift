@@ -6,15 +6,17 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
-              day <= CivilDate.daysInMonth(year: year, month: month)
+            day <= CivilDate.daysInMonth(year: year, month: month)
         else { return nil }
         self.year = year
         self.month = month
         self.day = day
     }
 
-    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
-                             "September", "October", "November", "December"]
+    static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ]
 
     /// Parses `2026-10-30` or the ECB's single-day form `30 October 2026`.
     public init?(_ text: some StringProtocol) {
@@ -22,11 +24,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         if trimmed.count == 1 {
             let parts = trimmed[0].split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-                  let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+                let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
             else { return nil }
             self.init(year: year, month: month, day: day)
         } else if trimmed.count == 3, let day = Int(trimmed[0]), let year = Int(trimmed[2]),
-                  let monthIndex = CivilDate.monthNames.firstIndex(where: { $0 == trimmed[1] }) {
+            let monthIndex = CivilDate.monthNames.firstIndex(where: { $0 == trimmed[1] })
+        {
             self.init(year: year, month: monthIndex + 1, day: day)
         } else {
             return nil

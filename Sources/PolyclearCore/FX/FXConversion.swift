@@ -26,13 +26,18 @@ public enum FXConversion {
     }
 
     /// round(value × 10^shift / divisor), half to even.
-    private static func scaledDivide(_ value: UInt128, multiplierShift shift: Int, divisor: UInt128) throws(ConversionError) -> Int64 {
+    private static func scaledDivide(
+        _ value: UInt128, multiplierShift shift: Int, divisor: UInt128
+    ) throws(ConversionError) -> Int64 {
         var numerator = value, denominator = divisor
         if shift >= 0 {
-            guard let power = DecimalMath.powerOfTen(shift), let scaled = DecimalMath.multiply(numerator, power) else { throw .overflow }
+            guard let power = DecimalMath.powerOfTen(shift), let scaled = DecimalMath.multiply(numerator, power) else {
+                throw .overflow
+            }
             numerator = scaled
         } else {
-            guard let power = DecimalMath.powerOfTen(-shift), let scaled = DecimalMath.multiply(denominator, power) else { throw .overflow }
+            guard let power = DecimalMath.powerOfTen(-shift), let scaled = DecimalMath.multiply(denominator, power)
+            else { throw .overflow }
             denominator = scaled
         }
         let result = DecimalMath.divideHalfEven(numerator, denominator)

@@ -38,7 +38,9 @@ public struct FixingCalculator: Sendable {
         source: [CurrencyCode: ECBReferenceRates.Value], overrides: [CurrencyCode: DecimalNumber] = [:],
         currencies: Set<CurrencyCode> = []
     ) throws(FixingError) -> Fixing {
-        if sourceDate > effectiveDate { throw .sourceFromTheFuture(sourceDate: sourceDate, effectiveDate: effectiveDate) }
+        if sourceDate > effectiveDate {
+            throw .sourceFromTheFuture(sourceDate: sourceDate, effectiveDate: effectiveDate)
+        }
         if effectiveDate.daysSinceEpoch - sourceDate.daysSinceEpoch > sourceAgeDaysMax {
             throw .staleSource(sourceDate: sourceDate, effectiveDate: effectiveDate)
         }
@@ -50,13 +52,15 @@ public struct FixingCalculator: Sendable {
         var ratesPerUnit: [CurrencyCode: DecimalNumber] = [:]
         for (code, marketRate) in marketRates {
             // V × rate_j: both exact decimals, the product fits in 128 bits.
-            guard let product = DecimalMath.multiply(UInt128(unitValue.significand), UInt128(marketRate.significand)) else {
+            guard let product = DecimalMath.multiply(UInt128(unitValue.significand), UInt128(marketRate.significand))
+            else {
                 throw .outOfRange(code)
             }
             ratesPerUnit[code] = try Self.roundToSignificantDigits(
                 product, scaleExponent: unitValue.exponent + marketRate.exponent, inexact: false, termCount: 1)
         }
-        return Fixing(version: version, effectiveFrom: effectiveFrom, sourceDate: sourceDate, ratesPerUnit: ratesPerUnit)
+        return Fixing(
+            version: version, effectiveFrom: effectiveFrom, sourceDate: sourceDate, ratesPerUnit: ratesPerUnit)
     }
 
     private func rate(
@@ -85,12 +89,14 @@ public struct FixingCalculator: Sendable {
             var numerator = UInt128(amount.significand)
             var denominator = UInt128(rate.significand)
             if shift >= 0 {
-                guard let power = DecimalMath.powerOfTen(shift), let scaled = DecimalMath.multiply(numerator, power) else {
+                guard let power = DecimalMath.powerOfTen(shift), let scaled = DecimalMath.multiply(numerator, power)
+                else {
                     throw .outOfRange(code)
                 }
                 numerator = scaled
             } else {
-                guard let power = DecimalMath.powerOfTen(-shift), let scaled = DecimalMath.multiply(denominator, power) else {
+                guard let power = DecimalMath.powerOfTen(-shift), let scaled = DecimalMath.multiply(denominator, power)
+                else {
                     throw .outOfRange(code)
                 }
                 denominator = scaled

@@ -16,7 +16,10 @@ public struct RateChecks: Hashable, Sendable, Codable {
     public static let horizonSecondsDefault: UInt64 = 7 * 86_400
     public static let moveFactorMaxDefault: UInt32 = 2
 
-    public init(horizonSeconds: UInt64 = horizonSecondsDefault, moveFactorMax: UInt32 = moveFactorMaxDefault, largeMoveConfirmed: Bool = false) {
+    public init(
+        horizonSeconds: UInt64 = horizonSecondsDefault, moveFactorMax: UInt32 = moveFactorMaxDefault,
+        largeMoveConfirmed: Bool = false
+    ) {
         self.horizonSeconds = horizonSeconds
         self.moveFactorMax = moveFactorMax
         self.largeMoveConfirmed = largeMoveConfirmed
@@ -33,7 +36,8 @@ public struct RateChecks: Hashable, Sendable, Codable {
 
     /// Whether `new` is within the factor of `old` (both positive).
     public func isSmallMove(from old: DecimalNumber, to new: DecimalNumber) -> Bool {
-        !DecimalNumber.isLess(old.scaled(by: UInt64(moveFactorMax)), than: new) && !DecimalNumber.isLess(new.scaled(by: UInt64(moveFactorMax)), than: old)
+        !DecimalNumber.isLess(old.scaled(by: UInt64(moveFactorMax)), than: new)
+            && !DecimalNumber.isLess(new.scaled(by: UInt64(moveFactorMax)), than: old)
     }
 }
 
@@ -56,8 +60,10 @@ extension DecimalNumber {
         if magnitudeA != magnitudeB { return magnitudeA < magnitudeB }
         // Same magnitude: both significands have at most 20 digits once aligned to the larger exponent's scale.
         let common = min(a.exponent, b.exponent)
-        guard let scaleA = DecimalMath.powerOfTen(a.exponent - common), let scaleB = DecimalMath.powerOfTen(b.exponent - common),
-              let alignedA = DecimalMath.multiply(UInt128(a.significand), scaleA), let alignedB = DecimalMath.multiply(UInt128(b.significand), scaleB)
+        guard let scaleA = DecimalMath.powerOfTen(a.exponent - common),
+            let scaleB = DecimalMath.powerOfTen(b.exponent - common),
+            let alignedA = DecimalMath.multiply(UInt128(a.significand), scaleA),
+            let alignedB = DecimalMath.multiply(UInt128(b.significand), scaleB)
         else { return false }  // unreachable for equal magnitudes (≤ 20 digits each)
         return alignedA < alignedB
     }

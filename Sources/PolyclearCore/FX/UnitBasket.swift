@@ -26,7 +26,10 @@ public struct Fixing: Hashable, Sendable, Codable {
     /// What the hub checks it against (nil: not checked — older logs, direct use of Core).
     public var checks: RateChecks?
 
-    public init(version: UInt32, effectiveFrom: UInt64, sourceDate: CivilDate, ratesPerUnit: [CurrencyCode: DecimalNumber], checks: RateChecks? = nil) {
+    public init(
+        version: UInt32, effectiveFrom: UInt64, sourceDate: CivilDate, ratesPerUnit: [CurrencyCode: DecimalNumber],
+        checks: RateChecks? = nil
+    ) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.sourceDate = sourceDate

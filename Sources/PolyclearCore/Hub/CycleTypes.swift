@@ -30,9 +30,11 @@ public struct CycleTriggers: Hashable, Sendable, Codable {
     public init() {}
 
     var isValid: Bool {
-        (intervalSeconds.map { (1...31 * 86_400).contains($0) } ?? true) && (dailySecondOfDay.map { (0..<86_400).contains($0) } ?? true)
+        (intervalSeconds.map { (1...31 * 86_400).contains($0) } ?? true)
+            && (dailySecondOfDay.map { (0..<86_400).contains($0) } ?? true)
             && (-14 * 3_600...14 * 3_600).contains(utcOffsetSeconds) && (grossUnitMinorMax.map { $0 > 0 } ?? true)
-            && (memberExposureUnitMinorMax.map { $0 > 0 } ?? true) && (0...31 * 86_400).contains(settlementDeadlineSeconds)
+            && (memberExposureUnitMinorMax.map { $0 > 0 } ?? true)
+            && (0...31 * 86_400).contains(settlementDeadlineSeconds)
     }
 
     /// The next scheduled close after `openedAt` (nanoseconds), if any.
@@ -97,7 +99,9 @@ public struct NettingEfficiency: Hashable, Sendable, Codable {
         self.currency = currency
         grossValueMinor = Int64(clamping: gross)
         liquidityNeededMinor = Int64(clamping: needed)
-        efficiencyPartsPerMillion = gross == 0 ? 0
+        efficiencyPartsPerMillion =
+            gross == 0
+            ? 0
             : 1_000_000 - Int64(DecimalMath.divideHalfEven(UInt128(needed) * 1_000_000, UInt128(gross)))
     }
 }
@@ -182,7 +186,9 @@ struct CycleAccumulator: Sendable {
         while participantSent.count < participants { participantSent.append(0); participantReceived.append(0) }
         if members > memberCount {
             var grown = ContiguousArray<Int128>(repeating: 0, count: members * members)
-            for row in 0..<memberCount { for column in 0..<memberCount { grown[row * members + column] = bilateral[row * memberCount + column] } }
+            for row in 0..<memberCount {
+                for column in 0..<memberCount { grown[row * members + column] = bilateral[row * memberCount + column] }
+            }
             bilateral = grown
             while memberUnitSent.count < members {
                 memberUnitSent.append(0); memberUnitReceived.append(0)

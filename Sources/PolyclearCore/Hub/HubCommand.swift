@@ -39,7 +39,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case setCycleTriggers(CycleTriggers)
     /// A member's central bank confirms settlement instructions of a closed cycle: one (by
     /// index, with its amount as a check) or all of its open ones (index nil).
-    case confirmSettlement(cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
+    case confirmSettlement(
+        cycle: UInt32, member: CountryCode, instructionIndex: Int?, amountMinor: Int64?, actor: Actor)
     /// Imbalance charges and alarms applied from the next cycle close on.
     case setImbalanceRules(ImbalanceRules)
     /// Settles, simultaneously, the largest set of queued payments the gridlock algorithm

@@ -9,7 +9,9 @@ struct MemberRecord: Sendable {
     var unionAccountID: UInt128
     /// The ledger side, copied freely on the payment path (no strings or arrays: no retains).
     var accounts: MemberAccounts {
-        MemberAccounts(ledger: ledger, hubAccountID: hubAccountID, roundingAccountID: roundingAccountID, unionAccountID: unionAccountID)
+        MemberAccounts(
+            ledger: ledger, hubAccountID: hubAccountID, roundingAccountID: roundingAccountID,
+            unionAccountID: unionAccountID)
     }
 
     /// Participants of this member with a non-empty queue (their heads wait on the quota too).
@@ -89,8 +91,10 @@ struct PaymentRecord: Sendable {
     var cycle: UInt32 = 0
 
     var state: PaymentState {
-        PaymentState(id: id, status: status, rejection: rejection, payerAmountMinor: payerAmountMinor,
-                     payeeAmountMinor: payeeAmountMinor, unitAmountMinor: unitAmountMinor, fixingVersion: fixingVersion, cycle: cycle)
+        PaymentState(
+            id: id, status: status, rejection: rejection, payerAmountMinor: payerAmountMinor,
+            payeeAmountMinor: payeeAmountMinor, unitAmountMinor: unitAmountMinor, fixingVersion: fixingVersion,
+            cycle: cycle)
     }
 }
 

@@ -43,20 +43,31 @@ extension HubCommand {
         case .registerParticipant(let participant): ("register_participant", participant.bic.description)
         case .updateParticipant(let bic, _, _): ("update_participant", bic.description)
         case .publishFixing(let fixing):
-            ("publish_fixing", "version \(fixing.version)" + (fixing.checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
+            (
+                "publish_fixing",
+                "version \(fixing.version)"
+                    + (fixing.checks?.largeMoveConfirmed == true ? ", large move confirmed" : "")
+            )
         case .defineUnit(let amounts, let checks):
-            ("define_unit", amounts.byCurrency.keys.map(\.description).sorted().joined(separator: ",") + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : ""))
+            (
+                "define_unit",
+                amounts.byCurrency.keys.map(\.description).sorted().joined(separator: ",")
+                    + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : "")
+            )
         case .issueQuote(let id, _, _, _): ("issue_quote", UUIDText.format(id))
         case .submitPayment(let instruction): ("submit_payment", UUIDText.format(instruction.id))
         case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))
         case .rejectPayment(let id, _): ("reject_payment", UUIDText.format(id))
         case .cancelPayment(let id, _): ("cancel_payment", UUIDText.format(id))
-        case .decideHeldPayment(let id, let release, _): (release ? "release_held_payment" : "reject_held_payment", UUIDText.format(id))
-        case .requestFunds(let id, let bic, _, let direction): (direction == .into ? "request_funds_in" : "request_funds_out", "\(UUIDText.format(id)) \(bic)")
+        case .decideHeldPayment(let id, let release, _):
+            (release ? "release_held_payment" : "reject_held_payment", UUIDText.format(id))
+        case .requestFunds(let id, let bic, _, let direction):
+            (direction == .into ? "request_funds_in" : "request_funds_out", "\(UUIDText.format(id)) \(bic)")
         case .confirmFunds(let id): ("confirm_funds", UUIDText.format(id))
         case .cancelFunds(let id): ("cancel_funds", UUIDText.format(id))
         case .setScreeningList: ("set_screening_list", "")
-        case .setAlarmThresholds(let thresholds): ("set_alarm_thresholds", thresholds.map(String.init).joined(separator: ","))
+        case .setAlarmThresholds(let thresholds):
+            ("set_alarm_thresholds", thresholds.map(String.init).joined(separator: ","))
         case .applyCycleEndQueuePolicy: ("apply_cycle_end_queue_policy", "")
         case .closeCycle(let number): ("close_cycle", "cycle \(number)")
         case .setCycleTriggers: ("set_cycle_triggers", "")
@@ -65,11 +76,15 @@ extension HubCommand {
         case .setImbalanceRules: ("set_imbalance_rules", "")
         case .resolveGridlock: ("resolve_gridlock", "")
         case .setGridlockPolicy: ("set_gridlock_policy", "")
-        case .setOffObligations(let runID, let obligations): ("set_off_obligations", "\(UUIDText.format(runID)) \(obligations.count) obligations")
-        case .confirmExcessSettlement(let cycle, let member, _, _): ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
+        case .setOffObligations(let runID, let obligations):
+            ("set_off_obligations", "\(UUIDText.format(runID)) \(obligations.count) obligations")
+        case .confirmExcessSettlement(let cycle, let member, _, _):
+            ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
         case .attributed(_, let command): command.auditDescription
-        case .message(let sender, let messageID, let commands): ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
-        case .returnPayment(let instruction): ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
+        case .message(let sender, let messageID, let commands):
+            ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
+        case .returnPayment(let instruction):
+            ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
         }
     }
 }

@@ -4,7 +4,9 @@ extension HubStateMachine: BatchStateMachine {
     public typealias Command = HubCommand
     public typealias CommandResult = HubResult
 
-    public mutating func apply(_ commands: [HubCommand], now: UInt64, results: inout ContiguousArray<HubResult>) throws(BatchRejection) {
+    public mutating func apply(
+        _ commands: [HubCommand], now: UInt64, results: inout ContiguousArray<HubResult>
+    ) throws(BatchRejection) {
         guard commands.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
         results.removeAll(keepingCapacity: true)
         for command in commands { results.append(apply(command, now: now)) }

@@ -11,7 +11,8 @@ extension HubStateMachine {
     mutating func checkAlarm(participant index: UInt32) {
         let level = raiseAlarms(
             balance: positionBalance(participant: index), limit: participants[Int(index)].participant.netDebitCapMinor,
-            previousLevel: participants[Int(index)].alarmLevel, subject: .participant(participants[Int(index)].participant.bic))
+            previousLevel: participants[Int(index)].alarmLevel,
+            subject: .participant(participants[Int(index)].participant.bic))
         participants[Int(index)].alarmLevel = level
     }
 
@@ -36,11 +37,15 @@ extension HubStateMachine {
 
     private func alarmLevel(_ perMille: Int64) -> Int {
         var level = 0
-        while level < alarmThresholdsPercent.count && Int64(alarmThresholdsPercent[level]) * 10 <= perMille { level += 1 }
+        while level < alarmThresholdsPercent.count && Int64(alarmThresholdsPercent[level]) * 10 <= perMille {
+            level += 1
+        }
         return level
     }
 
-    static func fundsTransferID(_ index: UInt32, leg: UInt8) -> UInt128 { UInt128(2) << 120 | UInt128(index) << 2 | UInt128(leg) }
+    static func fundsTransferID(_ index: UInt32, leg: UInt8) -> UInt128 {
+        UInt128(2) << 120 | UInt128(index) << 2 | UInt128(leg)
+    }
 
     /// Reserves a funds-in (member central bank -> participant) or funds-out (participant ->
     /// member central bank). A funds-out needs the money itself: the cap is credit for
@@ -48,26 +53,38 @@ extension HubStateMachine {
     mutating func requestFunds(id: UInt128, bic: BIC, amountMinor: Int64, direction: FundsDirection) -> HubResult {
         guard id != 0 else { return .refused(.malformedField) }
         guard fundsIndexByID.value(for: id) == nil else { return .refused(.fundsTransferExists) }
-        guard let participantIndex = participantIndexByBIC.value(for: UInt128(bic.packed)) else { return .refused(.participantNotFound) }
+        guard let participantIndex = participantIndexByBIC.value(for: UInt128(bic.packed)) else {
+            return .refused(.participantNotFound)
+        }
         guard amountMinor > 0 else { return .refused(.amountNotPositive) }
         let participant = participants[Int(participantIndex)]
         let member = members[Int(participant.memberIndex)]
         if direction == .outOf {
             guard participant.participant.status == .active else { return .refused(.participantSuspended) }
-            guard amountMinor <= positionBalance(participant: participantIndex) else { return .refused(.insufficientFunds) }
+            guard amountMinor <= positionBalance(participant: participantIndex) else {
+                return .refused(.insufficientFunds)
+            }
         }
         let index = UInt32(funds.count)
         let transferID = Self.fundsTransferID(index, leg: 0)
-        let (debit, credit) = direction == .into
-            ? (member.fundingAccountID, participant.positionAccountID) : (participant.positionAccountID, member.fundingAccountID)
+        let (debit, credit) =
+            direction == .into
+            ? (member.fundingAccountID, participant.positionAccountID)
+            : (participant.positionAccountID, member.fundingAccountID)
         ledgerEvents.removeAll(keepingCapacity: true)
-        ledgerEvents.append(.createTransfer(Transfer(
-            id: transferID, debitAccountID: debit, creditAccountID: credit, amount: UInt128(amountMinor), ledger: member.ledger,
-            code: (direction == .into ? HubTransferCode.fundsIn : .fundsOut).rawValue, flags: .pending, userReference: id)))
+        ledgerEvents.append(
+            .createTransfer(
+                Transfer(
+                    id: transferID, debitAccountID: debit, creditAccountID: credit, amount: UInt128(amountMinor),
+                    ledger: member.ledger,
+                    code: (direction == .into ? HubTransferCode.fundsIn : .fundsOut).rawValue, flags: .pending,
+                    userReference: id)))
         guard applyLedgerChain() else { return .refused(.amountTooLarge) }
         fundsIndexByID.insertNew(id, index)
-        funds.append(FundsRecord(id: id, participantIndex: participantIndex, amountMinor: amountMinor, direction: direction,
-                                 status: .reserved, transferID: transferID))
+        funds.append(
+            FundsRecord(
+                id: id, participantIndex: participantIndex, amountMinor: amountMinor, direction: direction,
+                status: .reserved, transferID: transferID))
         record(.fundsStatus(id: id, status: .reserved))
         return .ok
     }
@@ -78,9 +95,13 @@ extension HubStateMachine {
         let request = funds[Int(index)]
         guard request.status == .reserved else { return .refused(.paymentStateForbidsThis) }
         ledgerEvents.removeAll(keepingCapacity: true)
-        ledgerEvents.append(.createTransfer(Transfer(
-            id: Self.fundsTransferID(index, leg: 1), debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-            flags: confirm ? .postPendingTransfer : .voidPendingTransfer, pendingID: request.transferID, userReference: id)))
+        ledgerEvents.append(
+            .createTransfer(
+                Transfer(
+                    id: Self.fundsTransferID(index, leg: 1), debitAccountID: 0, creditAccountID: 0, amount: 0,
+                    ledger: 0, code: 0,
+                    flags: confirm ? .postPendingTransfer : .voidPendingTransfer, pendingID: request.transferID,
+                    userReference: id)))
         precondition(applyLedgerChain(), "a funds reservation could not be resolved")
         funds[Int(index)].status = confirm ? .confirmed : .cancelled
         record(.fundsStatus(id: id, status: funds[Int(index)].status))

@@ -30,7 +30,7 @@ extension HubStateMachine {
     var cycleDueAt: UInt64? {
         let scheduled = cycleTriggers.dueTime(openedAt: cycle.openedAt)
         guard cycleTriggers.settlementDeadlineSeconds > 0,
-              let settling = closedCycles.first(where: { $0.state == .settling })
+            let settling = closedCycles.first(where: { $0.state == .settling })
         else { return scheduled }
         let deadline = settling.closedAt + UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
         return min(scheduled ?? deadline, deadline)
@@ -61,10 +61,13 @@ extension HubStateMachine {
     private mutating func markMissedDeadlines() {
         guard cycleTriggers.settlementDeadlineSeconds > 0 else { return }
         let allowed = UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
-        for index in closedCycles.indices where closedCycles[index].state == .settling && now >= closedCycles[index].closedAt + allowed {
+        for index in closedCycles.indices
+        where closedCycles[index].state == .settling && now >= closedCycles[index].closedAt + allowed {
             closedCycles[index].state = .failed
             let late = Set(closedCycles[index].instructions.filter { !$0.isConfirmed }.map(\.member))
-            record(.settlementDeadlineMissed(cycle: closedCycles[index].number, members: late.sorted { $0.alpha3 < $1.alpha3 }))
+            record(
+                .settlementDeadlineMissed(
+                    cycle: closedCycles[index].number, members: late.sorted { $0.alpha3 < $1.alpha3 }))
         }
     }
 
@@ -100,35 +103,56 @@ extension HubStateMachine {
             if net < 0 { neededByMember[member] += -net }
             participantsNetByMember[member] += net
             let position = ledger.account(id: record.positionAccountID)!
-            participantNets.append(ParticipantNet(
-                bic: record.participant.bic, currency: currency, grossSentMinor: Int64(clamping: sent),
-                grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net),
-                closingPostedMinor: Int64(truncatingIfNeeded: Int128(position.creditsPosted) - Int128(position.debitsPosted))))
+            participantNets.append(
+                ParticipantNet(
+                    bic: record.participant.bic, currency: currency, grossSentMinor: Int64(clamping: sent),
+                    grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net),
+                    closingPostedMinor: Int64(
+                        truncatingIfNeeded: Int128(position.creditsPosted) - Int128(position.debitsPosted))))
             // A pay-out never takes the position past its cap (receipts already committed to
             // reserved payments stay); what is not paid out stays in the hub as balance.
-            let amount = net < 0 ? -net : min(net, max(0, Int128(positionBalance(participant: UInt32(index))) + Int128(record.participant.netDebitCapMinor)))
+            let amount =
+                net < 0
+                ? -net
+                : min(
+                    net,
+                    max(
+                        0,
+                        Int128(positionBalance(participant: UInt32(index)))
+                            + Int128(record.participant.netDebitCapMinor)))
             if amount != 0 {
-                instructions.append(SettlementInstruction(
-                    cycle: cycle.number, index: instructions.count, member: members[member].member.id, participant: record.participant.bic,
-                    currency: currency, direction: net < 0 ? .payIn : .payOut, amountMinor: Int64(clamping: amount), isConfirmed: false))
+                instructions.append(
+                    SettlementInstruction(
+                        cycle: cycle.number, index: instructions.count, member: members[member].member.id,
+                        participant: record.participant.bic,
+                        currency: currency, direction: net < 0 ? .payIn : .payOut, amountMinor: Int64(clamping: amount),
+                        isConfirmed: false))
             }
         }
         let memberNets = members.indices.map { index in
             MemberNet(
                 id: members[index].member.id, currency: members[index].member.currency,
                 participantsNetMinor: Int64(clamping: participantsNetByMember[index]),
-                unitSentMinor: Int64(clamping: cycle.memberUnitSent[index]), unitReceivedMinor: Int64(clamping: cycle.memberUnitReceived[index]),
+                unitSentMinor: Int64(clamping: cycle.memberUnitSent[index]),
+                unitReceivedMinor: Int64(clamping: cycle.memberUnitReceived[index]),
                 unitNetMinor: Int64(clamping: cycle.memberUnitReceived[index] - cycle.memberUnitSent[index]))
         }
         let n = cycle.memberCount
-        let bilateral = (0..<n).map { row in (0..<n).map { column in Int64(clamping: cycle.bilateral[row * n + column]) } }
-        let efficiency = members.indices.map { NettingEfficiency(currency: members[$0].member.currency, gross: grossByMember[$0], needed: neededByMember[$0]) }
+        let bilateral = (0..<n).map { row in
+            (0..<n).map { column in Int64(clamping: cycle.bilateral[row * n + column]) }
+        }
+        let efficiency = members.indices.map {
+            NettingEfficiency(
+                currency: members[$0].member.currency, gross: grossByMember[$0], needed: neededByMember[$0])
+        }
         let report = CycleReport(
             number: cycle.number, openedAt: cycle.openedAt, closedAt: now,
             firstLedgerTimestamp: cycle.ledgerTimestampAtOpen + 1, lastLedgerTimestamp: ledger.lastTimestamp,
             state: instructions.isEmpty ? .settled : .settling,
-            paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets, bilateralUnitMinor: bilateral,
-            efficiencyByCurrency: efficiency, overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
+            paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets,
+            bilateralUnitMinor: bilateral,
+            efficiencyByCurrency: efficiency,
+            overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
             instructions: instructions)
         var closed = report
         closed.charges = applyImbalanceRules(cycleNumber: report.number)
@@ -136,8 +160,9 @@ extension HubStateMachine {
             closed.excessSettlements = members.indices.compactMap { index in
                 let excess = -Int128(unionBalance(member: UInt32(index))) - Int128(members[index].member.quotaUnitMinor)
                 guard excess > 0 else { return nil }
-                return ExcessSettlement(member: members[index].member.id, amountUnitMinor: Int64(excess),
-                                        settlementAsset: imbalanceRules.excessSettlementAsset, isConfirmed: false)
+                return ExcessSettlement(
+                    member: members[index].member.id, amountUnitMinor: Int64(excess),
+                    settlementAsset: imbalanceRules.excessSettlementAsset, isConfirmed: false)
             }
         }
         reservePayouts(closed.instructions)
@@ -146,7 +171,8 @@ extension HubStateMachine {
         for index in closed.members.indices {
             let union = ledger.account(id: members[index].unionAccountID)!
             closed.members[index].closingUnionPositionMinor = unionBalance(member: UInt32(index))
-            closed.members[index].closingUnionPostedMinor = Int64(truncatingIfNeeded: Int128(union.creditsPosted) - Int128(union.debitsPosted))
+            closed.members[index].closingUnionPostedMinor = Int64(
+                truncatingIfNeeded: Int128(union.creditsPosted) - Int128(union.debitsPosted))
         }
         closedCycles.append(closed)
         record(.cycleClosed(closed))
@@ -174,23 +200,39 @@ extension HubStateMachine {
         for index in members.indices {
             accrueUnionPosition(member: index)
             let integral = cycle.positionIntegral[index]
-            let average = durationNanoseconds == 0 ? Int64(unionBalance(member: UInt32(index)))
-                : Int64(integral.signum()) * Int64(DecimalMath.divideHalfEven(UInt128(integral.magnitude), UInt128(durationNanoseconds)))
+            let average =
+                durationNanoseconds == 0
+                ? Int64(unionBalance(member: UInt32(index)))
+                : Int64(integral.signum())
+                    * Int64(DecimalMath.divideHalfEven(UInt128(integral.magnitude), UInt128(durationNanoseconds)))
             let quota = members[index].member.quotaUnitMinor
-            let charge = imbalanceRules.charge(averagePositionMinor: average, quotaMinor: quota, cycleMilliseconds: Int64(durationNanoseconds / 1_000_000))
+            let charge = imbalanceRules.charge(
+                averagePositionMinor: average, quotaMinor: quota,
+                cycleMilliseconds: Int64(durationNanoseconds / 1_000_000))
             if charge > 0 {
                 ledgerEvents.removeAll(keepingCapacity: true)
-                ledgerEvents.append(.createTransfer(Transfer(
-                    id: UInt128(4) << 120 | UInt128(cycleNumber) << 32 | UInt128(index), debitAccountID: members[index].unionAccountID,
-                    creditAccountID: unionReserveAccountID, amount: UInt128(charge), ledger: unitLedger, code: HubTransferCode.imbalanceCharge.rawValue)))
+                ledgerEvents.append(
+                    .createTransfer(
+                        Transfer(
+                            id: UInt128(4) << 120 | UInt128(cycleNumber) << 32 | UInt128(index),
+                            debitAccountID: members[index].unionAccountID,
+                            creditAccountID: unionReserveAccountID, amount: UInt128(charge), ledger: unitLedger,
+                            code: HubTransferCode.imbalanceCharge.rawValue)))
                 precondition(applyLedgerChain(), "an imbalance charge could not be booked")
-                charges.append(MemberCharge(member: members[index].member.id, averagePositionMinor: average, chargeMinor: charge))
+                charges.append(
+                    MemberCharge(member: members[index].member.id, averagePositionMinor: average, chargeMinor: charge))
             }
             let position = unionBalance(member: UInt32(index))
-            let beyond = Int128(position.magnitude) * 100 > Int128(imbalanceRules.persistentImbalancePercentOfQuota) * Int128(quota)
+            let beyond =
+                Int128(position.magnitude) * 100 > Int128(imbalanceRules.persistentImbalancePercentOfQuota)
+                * Int128(quota)
             imbalanceStreaks[index] = beyond ? imbalanceStreaks[index] + 1 : 0
-            if imbalanceRules.persistentImbalanceCycles > 0 && imbalanceStreaks[index] >= imbalanceRules.persistentImbalanceCycles {
-                record(.persistentImbalance(member: members[index].member.id, cycles: imbalanceStreaks[index], positionMinor: position))
+            if imbalanceRules.persistentImbalanceCycles > 0
+                && imbalanceStreaks[index] >= imbalanceRules.persistentImbalanceCycles
+            {
+                record(
+                    .persistentImbalance(
+                        member: members[index].member.id, cycles: imbalanceStreaks[index], positionMinor: position))
             }
         }
         return charges
@@ -203,10 +245,14 @@ extension HubStateMachine {
         for instruction in instructions where instruction.direction == .payOut {
             let (participantIndex, member) = settlementParties(instruction)
             ledgerEvents.removeAll(keepingCapacity: true)
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index),
-                debitAccountID: participants[Int(participantIndex)].positionAccountID, creditAccountID: member.fundingAccountID,
-                amount: UInt128(instruction.amountMinor), ledger: member.ledger, code: HubTransferCode.settlement.rawValue, flags: .pending)))
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index),
+                        debitAccountID: participants[Int(participantIndex)].positionAccountID,
+                        creditAccountID: member.fundingAccountID,
+                        amount: UInt128(instruction.amountMinor), ledger: member.ledger,
+                        code: HubTransferCode.settlement.rawValue, flags: .pending)))
             precondition(applyLedgerChain(), "a pay-out could not be reserved")
             checkAlarm(participant: participantIndex)
         }
@@ -224,8 +270,13 @@ extension HubStateMachine {
         var grossUnit: Int128 = 0, neededUnit: Int128 = 0
         for index in members.indices {
             guard let rate = fixings[fixingIndex].ratesByMember[index],
-                  let g = try? FXConversion.unitMinor(fromCurrencyMinor: Int64(clamping: gross[index]), currencyExponent: members[index].currencyExponent, rate: rate, unitExponent: configuration.unit.exponent),
-                  let d = try? FXConversion.unitMinor(fromCurrencyMinor: Int64(clamping: needed[index]), currencyExponent: members[index].currencyExponent, rate: rate, unitExponent: configuration.unit.exponent)
+                let g = try? FXConversion.unitMinor(
+                    fromCurrencyMinor: Int64(clamping: gross[index]), currencyExponent: members[index].currencyExponent,
+                    rate: rate, unitExponent: configuration.unit.exponent),
+                let d = try? FXConversion.unitMinor(
+                    fromCurrencyMinor: Int64(clamping: needed[index]),
+                    currencyExponent: members[index].currencyExponent, rate: rate,
+                    unitExponent: configuration.unit.exponent)
             else { return nil }
             grossUnit += Int128(g)
             neededUnit += Int128(d)
@@ -237,8 +288,12 @@ extension HubStateMachine {
     /// nil) all of its open ones in the cycle. A pay-in is booked (funding -> position); a
     /// pay-out, reserved at close, is posted (position -> funding). Together they bring each
     /// participant's position back to its prefunded balance. All confirmed: the cycle is settled.
-    mutating func confirmSettlement(cycle number: UInt32, member: CountryCode, index: Int?, amountMinor: Int64?, actor: Actor) -> HubResult {
-        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else { return .refused(.cycleNotFound) }
+    mutating func confirmSettlement(
+        cycle number: UInt32, member: CountryCode, index: Int?, amountMinor: Int64?, actor: Actor
+    ) -> HubResult {
+        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else {
+            return .refused(.cycleNotFound)
+        }
         guard closedCycles[cycleIndex].state == .settling || closedCycles[cycleIndex].state == .failed else {
             return .refused(.cycleNotSettling)
         }
@@ -250,15 +305,18 @@ extension HubStateMachine {
         let targets: [Int]
         if let index {
             guard closedCycles[cycleIndex].instructions.indices.contains(index),
-                  closedCycles[cycleIndex].instructions[index].member == member
+                closedCycles[cycleIndex].instructions[index].member == member
             else { return .refused(.instructionNotFound) }
             let instruction = closedCycles[cycleIndex].instructions[index]
             guard !instruction.isConfirmed else { return .refused(.instructionAlreadyConfirmed) }
-            guard amountMinor == nil || amountMinor == instruction.amountMinor else { return .refused(.instructionAmountDiffers) }
+            guard amountMinor == nil || amountMinor == instruction.amountMinor else {
+                return .refused(.instructionAmountDiffers)
+            }
             targets = [index]
         } else {
             targets = closedCycles[cycleIndex].instructions.indices.filter {
-                closedCycles[cycleIndex].instructions[$0].member == member && !closedCycles[cycleIndex].instructions[$0].isConfirmed
+                closedCycles[cycleIndex].instructions[$0].member == member
+                    && !closedCycles[cycleIndex].instructions[$0].isConfirmed
             }
             guard !targets.isEmpty else { return .refused(.instructionNotFound) }
         }
@@ -276,13 +334,20 @@ extension HubStateMachine {
         let transferID = Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index)
         ledgerEvents.removeAll(keepingCapacity: true)
         if instruction.direction == .payIn {
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: transferID, debitAccountID: member.fundingAccountID, creditAccountID: participants[Int(participantIndex)].positionAccountID,
-                amount: UInt128(instruction.amountMinor), ledger: member.ledger, code: HubTransferCode.settlement.rawValue)))
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: transferID, debitAccountID: member.fundingAccountID,
+                        creditAccountID: participants[Int(participantIndex)].positionAccountID,
+                        amount: UInt128(instruction.amountMinor), ledger: member.ledger,
+                        code: HubTransferCode.settlement.rawValue)))
         } else {
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: transferID | UInt128(1) << 119, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-                flags: .postPendingTransfer, pendingID: transferID)))
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: transferID | UInt128(1) << 119, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0,
+                        code: 0,
+                        flags: .postPendingTransfer, pendingID: transferID)))
         }
         precondition(applyLedgerChain(), "a settlement transfer could not be booked")
         closedCycles[cycleIndex].instructions[instructionIndex].isConfirmed = true
@@ -291,10 +356,16 @@ extension HubStateMachine {
 
     /// The union confirms it received a member's excess settlement: the member's union debt
     /// falls by the amount (settlement assets -> member union account).
-    mutating func confirmExcessSettlement(cycle number: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor) -> HubResult {
+    mutating func confirmExcessSettlement(
+        cycle number: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor
+    ) -> HubResult {
         guard case .operatorUser = actor else { return .refused(.notAllowedForActor) }
-        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else { return .refused(.cycleNotFound) }
-        guard let settlementIndex = closedCycles[cycleIndex].excessSettlements.firstIndex(where: { $0.member == member }) else {
+        guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else {
+            return .refused(.cycleNotFound)
+        }
+        guard
+            let settlementIndex = closedCycles[cycleIndex].excessSettlements.firstIndex(where: { $0.member == member })
+        else {
             return .refused(.excessSettlementNotFound)
         }
         let settlement = closedCycles[cycleIndex].excessSettlements[settlementIndex]
@@ -303,10 +374,14 @@ extension HubStateMachine {
         let memberIndex = memberIndexByID[member.alpha3]!
         accrueUnionPosition(member: Int(memberIndex))
         ledgerEvents.removeAll(keepingCapacity: true)
-        ledgerEvents.append(.createTransfer(Transfer(
-            id: UInt128(5) << 120 | UInt128(number) << 32 | UInt128(memberIndex), debitAccountID: unionSettlementAssetsAccountID,
-            creditAccountID: members[Int(memberIndex)].unionAccountID, amount: UInt128(amountUnitMinor), ledger: unitLedger,
-            code: HubTransferCode.excessSettlement.rawValue)))
+        ledgerEvents.append(
+            .createTransfer(
+                Transfer(
+                    id: UInt128(5) << 120 | UInt128(number) << 32 | UInt128(memberIndex),
+                    debitAccountID: unionSettlementAssetsAccountID,
+                    creditAccountID: members[Int(memberIndex)].unionAccountID, amount: UInt128(amountUnitMinor),
+                    ledger: unitLedger,
+                    code: HubTransferCode.excessSettlement.rawValue)))
         precondition(applyLedgerChain(), "an excess settlement could not be booked")
         closedCycles[cycleIndex].excessSettlements[settlementIndex].isConfirmed = true
         checkAlarm(member: memberIndex)

@@ -17,7 +17,8 @@ extension HubStateMachine {
             let payment = payments[Int(index)]
             afterInflow(payee: payment.payeeIndex, crossMember: payment.unitAmountMinor != 0)
         } else {
-            let rejection: PaymentRejection = if case .operatorUser = actor { .rejectedByOperator } else { .rejectedByPayee }
+            let rejection: PaymentRejection =
+                if case .operatorUser = actor { .rejectedByOperator } else { .rejectedByPayee }
             finish(index, .rejected, rejection, actor: actor)
             releaseFreedReservation(index)
         }
@@ -29,10 +30,13 @@ extension HubStateMachine {
         let legs = payments[Int(index)].legs
         ledgerEvents.removeAll(keepingCapacity: true)
         for leg in UInt8(0)..<4 where legs.contains(PaymentLegs(rawValue: 1 << leg)) {
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: Self.transferID(payment: index, leg: leg + 8), debitAccountID: 0, creditAccountID: 0, amount: 0,
-                ledger: 0, code: 0, flags: [post ? .postPendingTransfer : .voidPendingTransfer, .linked],
-                pendingID: Self.transferID(payment: index, leg: leg), userReference: payments[Int(index)].id)))
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: Self.transferID(payment: index, leg: leg + 8), debitAccountID: 0, creditAccountID: 0,
+                        amount: 0,
+                        ledger: 0, code: 0, flags: [post ? .postPendingTransfer : .voidPendingTransfer, .linked],
+                        pendingID: Self.transferID(payment: index, leg: leg), userReference: payments[Int(index)].id)))
         }
         ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
         if legs.contains(.unit) {
@@ -53,7 +57,8 @@ extension HubStateMachine {
     mutating func expireReservations() {
         while let earliest = reservationExpiries.earliest, earliest.expiresAt <= now {
             _ = reservationExpiries.removeEarliest()
-            guard let index = paymentIndexByID.value(for: earliest.pendingID), payments[Int(index)].status == .reserved else { continue }
+            guard let index = paymentIndexByID.value(for: earliest.pendingID), payments[Int(index)].status == .reserved
+            else { continue }
             resolveReservation(index, post: false)
             finish(index, .expired, .reservationExpired, actor: .system)
             releaseFreedReservation(index)
@@ -80,7 +85,9 @@ extension HubStateMachine {
         guard !screening.isEmpty else { return false }
         let payer = participants[Int(payerIndex)].participant, payee = participants[Int(payeeIndex)].participant
         if screening.bics.contains(payer.bic) || screening.bics.contains(payee.bic) { return true }
-        if screening.countriesAlpha2.contains(payer.bic.countryAlpha2) || screening.countriesAlpha2.contains(payee.bic.countryAlpha2) {
+        if screening.countriesAlpha2.contains(payer.bic.countryAlpha2)
+            || screening.countriesAlpha2.contains(payee.bic.countryAlpha2)
+        {
             return true
         }
         return screening.matchesName(p.debtorName) || screening.matchesName(p.creditorName)

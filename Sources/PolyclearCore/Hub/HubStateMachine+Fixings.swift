@@ -4,14 +4,19 @@ extension HubStateMachine {
     mutating func publishFixing(_ fixing: Fixing) -> HubResult {
         if let last = fixings.last {
             guard fixing.version > last.fixing.version else { return .refused(.fixingVersionNotIncreasing) }
-            guard fixing.effectiveFrom >= last.fixing.effectiveFrom else { return .refused(.fixingEffectiveTimeGoesBack) }
+            guard fixing.effectiveFrom >= last.fixing.effectiveFrom else {
+                return .refused(.fixingEffectiveTimeGoesBack)
+            }
         }
         for rate in fixing.ratesPerUnit.values where rate.isZero { return .refused(.fixingRateNotPositive) }
         for record in members where fixing.ratesPerUnit[record.member.currency] == nil {
             return .refused(.fixingMissingCurrency)
         }
         if let checks = fixing.checks, let refusal = check(fixing, against: checks) { return .refused(refusal) }
-        fixings.append(FixingRecord(fixing: fixing, ratesByMember: ContiguousArray(members.map { fixing.ratesPerUnit[$0.member.currency] })))
+        fixings.append(
+            FixingRecord(
+                fixing: fixing, ratesByMember: ContiguousArray(members.map { fixing.ratesPerUnit[$0.member.currency] }))
+        )
         // New rates change what queued payments need: try them all again.
         releaseQueued(participants: [], members: Array(members.indices.map(UInt32.init)))
         return .ok
@@ -27,7 +32,9 @@ extension HubStateMachine {
         guard fixing.ratesPerUnit.values.allSatisfy(RateChecks.isPlausible) else { return .rateImplausible }
         guard !checks.largeMoveConfirmed, let latest = fixings.last?.fixing else { return nil }
         for (currency, rate) in fixing.ratesPerUnit {
-            if let previous = latest.ratesPerUnit[currency], !checks.isSmallMove(from: previous, to: rate) { return .rateMoveNotConfirmed }
+            if let previous = latest.ratesPerUnit[currency], !checks.isSmallMove(from: previous, to: rate) {
+                return .rateMoveNotConfirmed
+            }
         }
         return nil
     }
@@ -52,7 +59,9 @@ extension HubStateMachine {
             guard amounts.values.allSatisfy(RateChecks.isPlausible) else { return .refused(.rateImplausible) }
             if !checks.largeMoveConfirmed {
                 for (code, amount) in amounts {
-                    if let previous = unitAmountsPerUnit[code], !checks.isSmallMove(from: previous, to: amount) { return .refused(.rateMoveNotConfirmed) }
+                    if let previous = unitAmountsPerUnit[code], !checks.isSmallMove(from: previous, to: amount) {
+                        return .refused(.rateMoveNotConfirmed)
+                    }
                 }
             }
         }
@@ -66,20 +75,25 @@ extension HubStateMachine {
     public var currentFixing: Fixing? { fixingIndex(at: now).map { fixings[$0].fixing } }
 
     mutating func issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32) -> HubResult {
-        guard id != 0, validitySeconds > 0, validitySeconds <= Limits.quoteValiditySecondsMax else { return .refused(.malformedField) }
+        guard id != 0, validitySeconds > 0, validitySeconds <= Limits.quoteValiditySecondsMax else {
+            return .refused(.malformedField)
+        }
         guard quotes.value(for: id) == nil else { return .refused(.quoteExists) }
         guard let payerIndex = participantIndexByBIC.value(for: UInt128(payer.packed)),
-              let payeeIndex = participantIndexByBIC.value(for: UInt128(payee.packed))
+            let payeeIndex = participantIndexByBIC.value(for: UInt128(payee.packed))
         else { return .refused(.participantNotFound) }
         guard let fixingIndex = fixingIndex(at: now),
-              let payerRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payerIndex)].memberIndex)],
-              let payeeRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payeeIndex)].memberIndex)]
+            let payerRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payerIndex)].memberIndex)],
+            let payeeRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payeeIndex)].memberIndex)]
         else { return .refused(.noFixingInForce) }
         let expiresAt = now + UInt64(validitySeconds) * 1_000_000_000
         quotes.insertNew(id, UInt32(quoteRecords.count))
-        quoteRecords.append(QuoteRecord(id: id, fixingIndex: fixingIndex, payerIndex: payerIndex, payeeIndex: payeeIndex, expiresAt: expiresAt))
-        return .quote(QuoteState(
-            id: id, fixingVersion: fixings[fixingIndex].fixing.version, expiresAt: expiresAt,
-            payerRatePerUnit: payerRate, payeeRatePerUnit: payeeRate))
+        quoteRecords.append(
+            QuoteRecord(
+                id: id, fixingIndex: fixingIndex, payerIndex: payerIndex, payeeIndex: payeeIndex, expiresAt: expiresAt))
+        return .quote(
+            QuoteState(
+                id: id, fixingVersion: fixings[fixingIndex].fixing.version, expiresAt: expiresAt,
+                payerRatePerUnit: payerRate, payeeRatePerUnit: payeeRate))
     }
 }

@@ -13,21 +13,29 @@ extension HubStateMachine {
             for index in record.urgentQueue[record.urgentHead...] + record.normalQueue[record.normalHead...]
             where payments[Int(index)].status == .queued && !blocked {
                 if payments[Int(index)].isTwoPhase { blocked = true; continue }
-                guard case .success(let converted) = convert(index) else { blocked = true; continue }  // rejected when released
+                // rejected when released
+                guard case .success(let converted) = convert(index) else { blocked = true; continue }
                 indices.append(index)
                 amounts.append(converted)
-                snapshotPayments.append(.init(
-                    payer: Int32(payments[Int(index)].payerIndex), payee: Int32(payments[Int(index)].payeeIndex),
-                    payerAmount: converted.payer, payeeAmount: converted.payee, unitAmount: converted.unit,
-                    value: converted.unit != 0 ? converted.unit : converted.payer))
+                snapshotPayments.append(
+                    .init(
+                        payer: Int32(payments[Int(index)].payerIndex), payee: Int32(payments[Int(index)].payeeIndex),
+                        payerAmount: converted.payer, payeeAmount: converted.payee, unitAmount: converted.unit,
+                        value: converted.unit != 0 ? converted.unit : converted.payer))
             }
         }
         let queuedBefore = queuedCount
-        guard !indices.isEmpty else { return GridlockOutcome(queuedBefore: queuedBefore, released: 0, releasedValue: 0) }
+        guard !indices.isEmpty else {
+            return GridlockOutcome(queuedBefore: queuedBefore, released: 0, releasedValue: 0)
+        }
         let snapshot = QueueSnapshot(
-            participantRoom: participants.indices.map { Int64(positionBalance(participant: UInt32($0))) &+ participants[$0].participant.netDebitCapMinor },
+            participantRoom: participants.indices.map {
+                Int64(positionBalance(participant: UInt32($0))) &+ participants[$0].participant.netDebitCapMinor
+            },
             participantMember: participants.map { Int32($0.memberIndex) },
-            memberRoom: members.indices.map { Int64(unionBalance(member: UInt32($0))) &+ members[$0].member.quotaUnitMinor },
+            memberRoom: members.indices.map {
+                Int64(unionBalance(member: UInt32($0))) &+ members[$0].member.quotaUnitMinor
+            },
             payments: snapshotPayments)
         let selected = GridlockResolver.resolve(snapshot)
         var released = 0, value: Int64 = 0
@@ -38,8 +46,11 @@ extension HubStateMachine {
             value += snapshotPayments[position].value
             if payments[Int(index)].isTwoPhase {
                 let timeout = payments[Int(index)].timeoutSeconds
-                payments[Int(index)].expiresAt = now + UInt64(timeout == 0 ? configuration.defaultReservationTimeoutSeconds : timeout) * 1_000_000_000
-                reservationExpiries.insert(.init(expiresAt: payments[Int(index)].expiresAt, pendingID: payments[Int(index)].id))
+                payments[Int(index)].expiresAt =
+                    now + UInt64(timeout == 0 ? configuration.defaultReservationTimeoutSeconds : timeout)
+                    * 1_000_000_000
+                reservationExpiries.insert(
+                    .init(expiresAt: payments[Int(index)].expiresAt, pendingID: payments[Int(index)].id))
                 setStatus(index, .reserved, actor: .system)
             } else {
                 finish(index, .accepted, nil, actor: .system)
@@ -54,7 +65,9 @@ extension HubStateMachine {
 
     /// Runs gridlock resolution when the policy says so (called after a payment queues).
     mutating func resolveGridlockIfQueueIsLong() {
-        guard let threshold = gridlockPolicy.queueLengthThreshold, queuedCount >= threshold, !isResolvingGridlock else { return }
+        guard let threshold = gridlockPolicy.queueLengthThreshold, queuedCount >= threshold, !isResolvingGridlock else {
+            return
+        }
         isResolvingGridlock = true
         defer { isResolvingGridlock = false }
         let outcome = resolveGridlock()

@@ -13,7 +13,8 @@ extension HubStateMachine {
             pending += Int128(account.creditsPending) - Int128(account.debitsPending)
         }
         if posted != 0 || pending != 0 {
-            return LedgerInvariantViolation(description: "members' union positions sum to \(posted) posted, \(pending) pending")
+            return LedgerInvariantViolation(
+                description: "members' union positions sum to \(posted) posted, \(pending) pending")
         }
         return nil
     }

@@ -1,7 +1,9 @@
 /// Inbound messages applied once per sender and message id, and payment returns.
 extension HubStateMachine {
     mutating func applyMessage(sender: BIC, messageID: String, commands: [HubCommand]) -> HubResult {
-        guard !messageID.isEmpty, messageID.utf8.count <= 35, !commands.isEmpty, commands.count <= Limits.batchEventCountMax else {
+        guard !messageID.isEmpty, messageID.utf8.count <= 35, !commands.isEmpty,
+            commands.count <= Limits.batchEventCountMax
+        else {
             return .refused(.malformedField)
         }
         for command in commands {
@@ -24,24 +26,31 @@ extension HubStateMachine {
         guard let originalIndex = paymentIndexByID.value(for: r.originalID) else { return .refused(.paymentNotFound) }
         let original = payments[Int(originalIndex)]
         guard original.payerIndex != .max, original.payeeIndex != .max else { return .refused(.paymentNotFound) }
-        let payer = participants[Int(original.payerIndex)].participant, payee = participants[Int(original.payeeIndex)].participant
+        let payer = participants[Int(original.payerIndex)].participant,
+            payee = participants[Int(original.payeeIndex)].participant
         switch r.actor {
         case .participant(let bic) where bic == payee.bic: break
         case .member(let id) where id == payee.memberID: break
         case .operatorUser, .system: break
         default: return .refused(.notAllowedForActor)
         }
-        guard original.status == .accepted, returnOf[r.originalID] == nil else { return .refused(.paymentStateForbidsThis) }
+        guard original.status == .accepted, returnOf[r.originalID] == nil else {
+            return .refused(.paymentStateForbidsThis)
+        }
         guard r.amountMinor > 0 else { return .refused(.amountNotPositive) }
         let already = returns[r.originalID]?.returnedMinor ?? 0
         guard r.amountMinor <= original.state.payeeAmountMinor - already else { return .refused(.returnExceedsPayment) }
         let reason = r.reasonCode.utf8
-        guard reason.count == 4, reason.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else { return .refused(.malformedField) }
+        guard reason.count == 4, reason.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else {
+            return .refused(.malformedField)
+        }
         // The reverse payment: the original payee pays back, in the currency it was credited.
         let reverse = PaymentInstruction(
             id: r.id, payer: payee.bic, payee: payer.bic, amountMinor: r.amountMinor, amountSide: .payerDebit,
             endToEndID: "RETURN-" + r.reasonCode, uetr: r.uetr,
-            trade: TradeReference(invoiceNumber: "RETURN", purposeCode: "RETN", freeText: "return of \(UUIDText.format(r.originalID)), reason \(r.reasonCode)"))
+            trade: TradeReference(
+                invoiceNumber: "RETURN", purposeCode: "RETN",
+                freeText: "return of \(UUIDText.format(r.originalID)), reason \(r.reasonCode)"))
         let result = submitPayment(reverse)
         if case .payment(let state) = result, state.status != .rejected, state.id == r.id {
             returnOf[r.id] = r.originalID

@@ -31,23 +31,31 @@ extension HubStateMachine {
         if let existing = paymentIndexByID.value(for: instruction.id) {
             // Idempotency: the same instruction gets the original's outcome; another one is refused.
             if payments[Int(existing)].fingerprint == fingerprint { return .payment(payments[Int(existing)].state) }
-            return .payment(PaymentState(id: instruction.id, status: .rejected, rejection: .duplicatePaymentID,
-                                         payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0, fixingVersion: 0))
+            return .payment(
+                PaymentState(
+                    id: instruction.id, status: .rejected, rejection: .duplicatePaymentID,
+                    payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0, fixingVersion: 0))
         }
         guard instruction.id != 0 else {
-            return .payment(PaymentState(id: 0, status: .rejected, rejection: .malformedField,
-                                         payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0, fixingVersion: 0))
+            return .payment(
+                PaymentState(
+                    id: 0, status: .rejected, rejection: .malformedField,
+                    payerAmountMinor: 0, payeeAmountMinor: 0, unitAmountMinor: 0, fixingVersion: 0))
         }
         let payerIndex = participantIndexByBIC.value(for: UInt128(instruction.payer.packed))
         let payeeIndex = participantIndexByBIC.value(for: UInt128(instruction.payee.packed))
         let index = UInt32(payments.count)
         paymentIndexByID.insertNew(instruction.id, index)
-        payments.append(PaymentRecord(
-            id: instruction.id, uetr: instruction.uetr, fingerprint: fingerprint, status: .received, payerIndex: payerIndex ?? .max,
-            payeeIndex: payeeIndex ?? .max, priority: instruction.priority, amountMinor: instruction.amountMinor,
-            amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
-            immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
-        record(.paymentStatus(id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
+        payments.append(
+            PaymentRecord(
+                id: instruction.id, uetr: instruction.uetr, fingerprint: fingerprint, status: .received,
+                payerIndex: payerIndex ?? .max,
+                payeeIndex: payeeIndex ?? .max, priority: instruction.priority, amountMinor: instruction.amountMinor,
+                amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
+                immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
+        record(
+            .paymentStatus(
+                id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
 
         if let rejection = admissionRejection(instruction, payerIndex: payerIndex, payeeIndex: payeeIndex) {
             finish(index, .rejected, rejection, actor: .system)
@@ -66,7 +74,9 @@ extension HubStateMachine {
     mutating func afterBooking(_ index: UInt32) {
         let payment = payments[Int(index)]
         afterOutflow(payer: payment.payerIndex)
-        if payment.status == .accepted { afterInflow(payee: payment.payeeIndex, crossMember: payment.unitAmountMinor != 0) }
+        if payment.status == .accepted {
+            afterInflow(payee: payment.payeeIndex, crossMember: payment.unitAmountMinor != 0)
+        }
     }
 
     /// Checks in order; the first failure is the payment's rejection reason.
@@ -80,8 +90,12 @@ extension HubStateMachine {
         guard payerIndex != payeeIndex else { return .payerIsPayee }
         guard participants[Int(payerIndex)].participant.status == .active else { return .payerSuspended }
         guard participants[Int(payeeIndex)].participant.status == .active else { return .payeeSuspended }
-        guard members[Int(participants[Int(payerIndex)].memberIndex)].member.status == .active else { return .payerMemberSuspended }
-        guard members[Int(participants[Int(payeeIndex)].memberIndex)].member.status == .active else { return .payeeMemberSuspended }
+        guard members[Int(participants[Int(payerIndex)].memberIndex)].member.status == .active else {
+            return .payerMemberSuspended
+        }
+        guard members[Int(participants[Int(payeeIndex)].memberIndex)].member.status == .active else {
+            return .payeeMemberSuspended
+        }
         if let quoteID = p.quoteID {
             guard let quoteIndex = quotes.value(for: quoteID) else { return .quoteNotFound }
             let quote = quoteRecords[Int(quoteIndex)]
@@ -106,7 +120,8 @@ extension HubStateMachine {
             finish(index, .rejected, rejection, actor: .system)
             return false
         }
-        let blockedByQueue = mayQueue && hasQueueAhead(payer: payments[Int(index)].payerIndex, priority: payments[Int(index)].priority)
+        let blockedByQueue =
+            mayQueue && hasQueueAhead(payer: payments[Int(index)].payerIndex, priority: payments[Int(index)].priority)
         if blockedByQueue || !fitsLimits(index, amounts) {
             if payments[Int(index)].immediateOrReject {
                 finish(index, .rejected, .insufficientLiquidity, actor: .system)
@@ -123,7 +138,8 @@ extension HubStateMachine {
             let timeout = payments[Int(index)].timeoutSeconds
             let seconds = timeout == 0 ? configuration.defaultReservationTimeoutSeconds : timeout
             payments[Int(index)].expiresAt = now + UInt64(seconds) * 1_000_000_000
-            reservationExpiries.insert(.init(expiresAt: payments[Int(index)].expiresAt, pendingID: payments[Int(index)].id))
+            reservationExpiries.insert(
+                .init(expiresAt: payments[Int(index)].expiresAt, pendingID: payments[Int(index)].id))
             setStatus(index, .reserved, actor: .system)
         } else {
             finish(index, .accepted, nil, actor: .system)
@@ -144,27 +160,35 @@ extension HubStateMachine {
         var lockedFixing: Int? = nil
         if let quoteIndex = payments[Int(index)].quoteIndex { lockedFixing = quoteRecords[quoteIndex].fixingIndex }
         guard let fixingIndex = lockedFixing ?? Self.fixingIndex(in: fixings, at: now),
-              let payerRate = fixings[fixingIndex].ratesByMember[Int(payerMember)],
-              let payeeRate = fixings[fixingIndex].ratesByMember[Int(payeeMember)]
+            let payerRate = fixings[fixingIndex].ratesByMember[Int(payerMember)],
+            let payeeRate = fixings[fixingIndex].ratesByMember[Int(payeeMember)]
         else { return .failure(.noFixingForCurrency) }
         let unitExponent = configuration.unit.exponent
         let specifiedIsPayer = payments[Int(index)].amountSide == .payerDebit
         let (specifiedRate, otherRate) = specifiedIsPayer ? (payerRate, payeeRate) : (payeeRate, payerRate)
-        let (specifiedExponent, otherExponent) = specifiedIsPayer
+        let (specifiedExponent, otherExponent) =
+            specifiedIsPayer
             ? (members[Int(payerMember)].currencyExponent, members[Int(payeeMember)].currencyExponent)
             : (members[Int(payeeMember)].currencyExponent, members[Int(payerMember)].currencyExponent)
         do {
             let unit = try FXConversion.unitMinor(
-                fromCurrencyMinor: amountMinor, currencyExponent: specifiedExponent, rate: specifiedRate, unitExponent: unitExponent)
+                fromCurrencyMinor: amountMinor, currencyExponent: specifiedExponent, rate: specifiedRate,
+                unitExponent: unitExponent)
             let specifiedValue = try FXConversion.currencyMinor(
-                fromUnitMinor: unit, currencyExponent: specifiedExponent, rate: specifiedRate, unitExponent: unitExponent)
+                fromUnitMinor: unit, currencyExponent: specifiedExponent, rate: specifiedRate,
+                unitExponent: unitExponent)
             let other = try FXConversion.currencyMinor(
                 fromUnitMinor: unit, currencyExponent: otherExponent, rate: otherRate, unitExponent: unitExponent)
             guard unit > 0, other > 0, specifiedValue > 0 else { return .failure(.amountZeroAfterConversion) }
             let residue = specifiedValue - amountMinor
-            return .success(specifiedIsPayer
-                ? Amounts(payer: amountMinor, payee: other, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version)
-                : Amounts(payer: other, payee: amountMinor, unit: unit, residue: residue, fixingVersion: fixings[fixingIndex].fixing.version))
+            return .success(
+                specifiedIsPayer
+                    ? Amounts(
+                        payer: amountMinor, payee: other, unit: unit, residue: residue,
+                        fixingVersion: fixings[fixingIndex].fixing.version)
+                    : Amounts(
+                        payer: other, payee: amountMinor, unit: unit, residue: residue,
+                        fixingVersion: fixings[fixingIndex].fixing.version))
         } catch {
             return .failure(.amountTooLarge)
         }
@@ -174,11 +198,14 @@ extension HubStateMachine {
     /// not below minus its quota. Pending debits count as spent.
     mutating func fitsLimits(_ index: UInt32, _ amounts: Amounts) -> Bool {  // mutating: see `convert`
         let payerIndex = payments[Int(index)].payerIndex
-        let available = Int128(positionBalance(participant: payerIndex)) + Int128(participants[Int(payerIndex)].participant.netDebitCapMinor)
+        let available =
+            Int128(positionBalance(participant: payerIndex))
+            + Int128(participants[Int(payerIndex)].participant.netDebitCapMinor)
         guard Int128(amounts.payer) <= available else { return false }
         guard amounts.unit != 0 else { return true }
         let memberIndex = participants[Int(payerIndex)].memberIndex
-        return Int128(amounts.unit) <= Int128(unionBalance(member: memberIndex)) + Int128(members[Int(memberIndex)].member.quotaUnitMinor)
+        return Int128(amounts.unit) <= Int128(unionBalance(member: memberIndex))
+            + Int128(members[Int(memberIndex)].member.quotaUnitMinor)
     }
 
     /// Books every leg as one linked ledger chain (pending legs for a two-phase payment).
@@ -187,16 +214,23 @@ extension HubStateMachine {
         let isTwoPhase = payments[Int(index)].isTwoPhase
         let specifiedIsPayer = payments[Int(index)].amountSide == .payerDebit
         let payerIndex = Int(payments[Int(index)].payerIndex), payeeIndex = Int(payments[Int(index)].payeeIndex)
-        let payerPosition = participants[payerIndex].positionAccountID, payeePosition = participants[payeeIndex].positionAccountID
+        let payerPosition = participants[payerIndex].positionAccountID,
+            payeePosition = participants[payeeIndex].positionAccountID
         let payerMember = members[Int(participants[payerIndex].memberIndex)].accounts
         let payeeMember = members[Int(participants[payeeIndex].memberIndex)].accounts
         ledgerEvents.removeAll(keepingCapacity: true)
         var legs: PaymentLegs = []
-        func leg(_ number: UInt8, _ debit: UInt128, _ credit: UInt128, _ amount: Int64, _ ledgerID: UInt32, _ code: HubTransferCode) {
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: Self.transferID(payment: index, leg: number), debitAccountID: debit, creditAccountID: credit,
-                amount: UInt128(amount), ledger: ledgerID, code: code.rawValue,
-                flags: isTwoPhase ? Self.pendingLinked : .linked, userReference: paymentID)))
+        func leg(
+            _ number: UInt8, _ debit: UInt128, _ credit: UInt128, _ amount: Int64, _ ledgerID: UInt32,
+            _ code: HubTransferCode
+        ) {
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: Self.transferID(payment: index, leg: number), debitAccountID: debit,
+                        creditAccountID: credit,
+                        amount: UInt128(amount), ledger: ledgerID, code: code.rawValue,
+                        flags: isTwoPhase ? Self.pendingLinked : .linked, userReference: paymentID)))
         }
         if amounts.unit == 0 {
             leg(0, payerPosition, payeePosition, amounts.payer, payerMember.ledger, .payerLeg)
@@ -210,7 +244,9 @@ extension HubStateMachine {
                 // Specified side's hub account ends at exactly the value of `unit`.
                 let side = specifiedIsPayer ? payerMember : payeeMember
                 let hubGetsMore = (amounts.residue > 0) == specifiedIsPayer
-                let (debit, credit) = hubGetsMore ? (side.roundingAccountID, side.hubAccountID) : (side.hubAccountID, side.roundingAccountID)
+                let (debit, credit) =
+                    hubGetsMore
+                    ? (side.roundingAccountID, side.hubAccountID) : (side.hubAccountID, side.roundingAccountID)
                 leg(3, debit, credit, Int64(amounts.residue.magnitude), side.ledger, .roundingResidue)
                 legs.insert(.residue)
             }
@@ -266,7 +302,9 @@ extension HubStateMachine {
     /// at most `limit`, reading at most `scanMax` payments, so that a page costs the page and
     /// never the whole history (a page may come back short; continue from `next`, nil at
     /// the end).
-    public func paymentPage(from cursor: Int, limit: Int, scanMax: Int, filter: PaymentFilter) -> (states: [PaymentState], next: Int?) {
+    public func paymentPage(
+        from cursor: Int, limit: Int, scanMax: Int, filter: PaymentFilter
+    ) -> (states: [PaymentState], next: Int?) {
         var found: [PaymentState] = []
         found.reserveCapacity(min(limit, 1_024))
         var position = max(0, cursor)
@@ -277,7 +315,8 @@ extension HubStateMachine {
             if let status = filter.status, payment.status != status { continue }
             if filter.party != nil || filter.member != nil {
                 guard payment.payerIndex != .max, payment.payeeIndex != .max else { continue }
-                let payer = participants[Int(payment.payerIndex)].participant, payee = participants[Int(payment.payeeIndex)].participant
+                let payer = participants[Int(payment.payerIndex)].participant,
+                    payee = participants[Int(payment.payeeIndex)].participant
                 if let party = filter.party, payer.bic != party && payee.bic != party { continue }
                 if let member = filter.member, payer.memberID != member && payee.memberID != member { continue }
             }
@@ -312,6 +351,8 @@ extension HubStateMachine {
         guard let index = paymentIndexByID.value(for: id) else { return nil }
         let payment = payments[Int(index)]
         guard payment.payerIndex != .max, payment.payeeIndex != .max else { return nil }
-        return (participants[Int(payment.payerIndex)].participant.bic, participants[Int(payment.payeeIndex)].participant.bic)
+        return (
+            participants[Int(payment.payerIndex)].participant.bic, participants[Int(payment.payeeIndex)].participant.bic
+        )
     }
 }

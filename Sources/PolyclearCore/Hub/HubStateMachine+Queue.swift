@@ -71,7 +71,9 @@ extension HubStateMachine {
         checkAlarm(participant: payee)
         let member = participants[Int(payee)].memberIndex
         if crossMember { checkAlarm(member: member) }
-        guard participants[Int(payee)].hasQueue || (crossMember && !members[Int(member)].queuedPayers.isEmpty) else { return }
+        guard participants[Int(payee)].hasQueue || (crossMember && !members[Int(member)].queuedPayers.isEmpty) else {
+            return
+        }
         releaseWorklist.removeAll(keepingCapacity: true)
         if crossMember { releaseWorklist.append(contentsOf: members[Int(member)].queuedPayers) }
         releaseWorklist.append(payee)  // popped first: entry-disposition offsetting
@@ -125,7 +127,8 @@ extension HubStateMachine {
         guard payment.status == .queued || payment.status == .held else { return .refused(.paymentStateForbidsThis) }
         switch actor {
         case .operatorUser: break
-        case .participant(let bic) where bic.packed == participants[Int(payment.payerIndex)].participant.bic.packed: break
+        case .participant(let bic) where bic.packed == participants[Int(payment.payerIndex)].participant.bic.packed:
+            break
         default: return .refused(.notAllowedForActor)
         }
         let wasQueued = payment.status == .queued

@@ -5,7 +5,8 @@ extension HubStateMachine {
         guard (1...Self.nameLengthMax).contains(member.name.count) else { return .refused(.malformedField) }
         guard member.quotaUnitMinor >= 0 else { return .refused(.negativeLimit) }
         guard memberIndexByID[member.id.alpha3] == nil else { return .refused(.memberExists) }
-        guard let currency = configuration.currencies[member.currency], member.currency != configuration.unit.code else {
+        guard let currency = configuration.currencies[member.currency], member.currency != configuration.unit.code
+        else {
             return .refused(.currencyNotSupported)
         }
         guard memberIndexByCurrency[member.currency] == nil else { return .refused(.currencyAlreadyHasMember) }
@@ -16,10 +17,24 @@ extension HubStateMachine {
             member: member, currencyExponent: currency.exponent, ledger: ledgerID, hubAccountID: first,
             fundingAccountID: first + 1, roundingAccountID: first + 2, unionAccountID: first + 3)
         ledgerEvents.removeAll(keepingCapacity: true)
-        ledgerEvents.append(.createAccount(Account(id: record.hubAccountID, ledger: ledgerID, code: HubAccountCode.memberHub.rawValue, flags: .linked)))
-        ledgerEvents.append(.createAccount(Account(id: record.fundingAccountID, ledger: ledgerID, code: HubAccountCode.memberFunding.rawValue, flags: .linked)))
-        ledgerEvents.append(.createAccount(Account(id: record.roundingAccountID, ledger: ledgerID, code: HubAccountCode.unionRounding.rawValue, flags: .linked)))
-        ledgerEvents.append(.createAccount(Account(id: record.unionAccountID, ledger: unitLedger, code: HubAccountCode.memberUnion.rawValue)))
+        ledgerEvents.append(
+            .createAccount(
+                Account(
+                    id: record.hubAccountID, ledger: ledgerID, code: HubAccountCode.memberHub.rawValue, flags: .linked))
+        )
+        ledgerEvents.append(
+            .createAccount(
+                Account(
+                    id: record.fundingAccountID, ledger: ledgerID, code: HubAccountCode.memberFunding.rawValue,
+                    flags: .linked)))
+        ledgerEvents.append(
+            .createAccount(
+                Account(
+                    id: record.roundingAccountID, ledger: ledgerID, code: HubAccountCode.unionRounding.rawValue,
+                    flags: .linked)))
+        ledgerEvents.append(
+            .createAccount(
+                Account(id: record.unionAccountID, ledger: unitLedger, code: HubAccountCode.memberUnion.rawValue)))
         precondition(applyLedgerChain(), "member accounts could not be created")
 
         let index = UInt32(members.count)
@@ -56,16 +71,22 @@ extension HubStateMachine {
         }
         let accountID = allocateAccountIDs(1)
         ledgerEvents.removeAll(keepingCapacity: true)
-        ledgerEvents.append(.createAccount(Account(
-            id: accountID, ledger: members[Int(memberIndex)].ledger, code: HubAccountCode.participantPosition.rawValue)))
+        ledgerEvents.append(
+            .createAccount(
+                Account(
+                    id: accountID, ledger: members[Int(memberIndex)].ledger,
+                    code: HubAccountCode.participantPosition.rawValue)))
         precondition(applyLedgerChain(), "participant account could not be created")
         participantIndexByBIC.insertNew(UInt128(participant.bic.packed), UInt32(participants.count))
-        participants.append(ParticipantRecord(participant: participant, memberIndex: memberIndex, positionAccountID: accountID))
+        participants.append(
+            ParticipantRecord(participant: participant, memberIndex: memberIndex, positionAccountID: accountID))
         return .ok
     }
 
     mutating func updateParticipant(bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?) -> HubResult {
-        guard let index = participantIndexByBIC.value(for: UInt128(bic.packed)) else { return .refused(.participantNotFound) }
+        guard let index = participantIndexByBIC.value(for: UInt128(bic.packed)) else {
+            return .refused(.participantNotFound)
+        }
         if let netDebitCapMinor {
             guard netDebitCapMinor >= 0 else { return .refused(.negativeLimit) }
             participants[Int(index)].participant.netDebitCapMinor = netDebitCapMinor
@@ -98,7 +119,9 @@ extension HubStateMachine {
     func balance(_ accountID: UInt128) -> Int64 {
         let account = ledger.account(id: accountID)!
         // Signed: credits − debits − pending debits; pending credits are not yet available.
-        return Int64(truncatingIfNeeded: Int128(account.creditsPosted) - Int128(account.debitsPosted) - Int128(account.debitsPending))
+        return Int64(
+            truncatingIfNeeded: Int128(account.creditsPosted) - Int128(account.debitsPosted)
+                - Int128(account.debitsPending))
     }
 
     func positionBalance(participant index: UInt32) -> Int64 { balance(participants[Int(index)].positionAccountID) }

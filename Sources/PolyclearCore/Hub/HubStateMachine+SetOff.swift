@@ -10,14 +10,18 @@ extension HubStateMachine {
         var engineInput: [Obligation] = []
         var ledgerID: UInt32? = nil
         for obligation in obligations {
-            guard ids.insert(obligation.id).inserted, obligation.amountMinor > 0, obligation.debtor != obligation.creditor else {
+            guard ids.insert(obligation.id).inserted, obligation.amountMinor > 0,
+                obligation.debtor != obligation.creditor
+            else {
                 return .refused(.malformedField)
             }
             guard let debtor = participantIndexByBIC.value(for: UInt128(obligation.debtor.packed)),
-                  let creditor = participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))
+                let creditor = participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))
             else { return .refused(.participantNotFound) }
             let debtorLedger = members[Int(participants[Int(debtor)].memberIndex)].ledger
-            guard debtorLedger == members[Int(participants[Int(creditor)].memberIndex)].ledger, ledgerID == nil || ledgerID == debtorLedger else {
+            guard debtorLedger == members[Int(participants[Int(creditor)].memberIndex)].ledger,
+                ledgerID == nil || ledgerID == debtorLedger
+            else {
                 return .refused(.obligationsMixCurrencies)
             }
             ledgerID = debtorLedger
@@ -25,28 +29,39 @@ extension HubStateMachine {
                 partyByParticipant[participant] = Int32(participantsInRun.count)
                 participantsInRun.append(participant)
             }
-            engineInput.append(Obligation(debtor: partyByParticipant[debtor]!, creditor: partyByParticipant[creditor]!,
-                                          amountMinor: obligation.amountMinor, dueDay: obligation.dueDay))
+            engineInput.append(
+                Obligation(
+                    debtor: partyByParticipant[debtor]!, creditor: partyByParticipant[creditor]!,
+                    amountMinor: obligation.amountMinor, dueDay: obligation.dueDay))
         }
         let result: SetOffResult
-        do { result = try ObligationSetOff.solve(partyCount: participantsInRun.count, obligations: engineInput) } catch {
+        do { result = try ObligationSetOff.solve(partyCount: participantsInRun.count, obligations: engineInput) } catch
+        {
             return .refused(.amountTooLarge)  // the only input failure left: totals overflow
         }
         ledgerEvents.removeAll(keepingCapacity: true)
         for (position, obligation) in obligations.enumerated() where result.setOffMinor[position] > 0 {
-            ledgerEvents.append(.createTransfer(Transfer(
-                id: UInt128(6) << 120 | (runID & ((UInt128(1) << 100) - 1)) << 14 | UInt128(position),
-                debitAccountID: participants[Int(participantIndexByBIC.value(for: UInt128(obligation.debtor.packed))!)].positionAccountID,
-                creditAccountID: participants[Int(participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))!)].positionAccountID,
-                amount: UInt128(result.setOffMinor[position]), ledger: ledgerID!, code: HubTransferCode.obligationSetOff.rawValue,
-                flags: .linked, userReference: obligation.id)))
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: UInt128(6) << 120 | (runID & ((UInt128(1) << 100) - 1)) << 14 | UInt128(position),
+                        debitAccountID: participants[
+                            Int(participantIndexByBIC.value(for: UInt128(obligation.debtor.packed))!)
+                        ].positionAccountID,
+                        creditAccountID: participants[
+                            Int(participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))!)
+                        ].positionAccountID,
+                        amount: UInt128(result.setOffMinor[position]), ledger: ledgerID!,
+                        code: HubTransferCode.obligationSetOff.rawValue,
+                        flags: .linked, userReference: obligation.id)))
         }
         if !ledgerEvents.isEmpty {
             ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
             guard applyLedgerChain() else { return .refused(.amountTooLarge) }
         }
-        let outcome = SetOffRunOutcome(runID: runID, grossMinor: result.grossMinor, totalSetOffMinor: result.totalSetOffMinor,
-                                       setOffMinor: result.setOffMinor, certificate: result.certificate)
+        let outcome = SetOffRunOutcome(
+            runID: runID, grossMinor: result.grossMinor, totalSetOffMinor: result.totalSetOffMinor,
+            setOffMinor: result.setOffMinor, certificate: result.certificate)
         setOffRuns[runID] = outcome
         record(.setOffRun(outcome))
         return .setOff(outcome)

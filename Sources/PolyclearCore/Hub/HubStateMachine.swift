@@ -66,7 +66,8 @@ public struct HubStateMachine {
     public init(configuration: HubConfiguration) {
         self.configuration = configuration
         let expectedPayments = configuration.expectedPaymentCount
-        ledger = LedgerStateMachine(expectedAccountCount: 1_024, expectedTransferCount: max(1 << 16, expectedPayments * 4))
+        ledger = LedgerStateMachine(
+            expectedAccountCount: 1_024, expectedTransferCount: max(1 << 16, expectedPayments * 4))
         participantIndexByBIC = IDTable(emptyValue: 0)
         quotes = IDTable(emptyValue: 0)
         paymentIndexByID = IDTable(emptyValue: 0, minimumCapacity: expectedPayments)
@@ -83,10 +84,22 @@ public struct HubStateMachine {
         unionSettlementAssetsAccountID = nextAccountID + 3
         nextAccountID += 4
         let genesis: [LedgerEvent] = [
-            .createAccount(Account(id: unionRoundingUnitAccountID, ledger: unitLedger, code: HubAccountCode.unionRounding.rawValue, flags: .linked)),
-            .createAccount(Account(id: unionChargesAccountID, ledger: unitLedger, code: HubAccountCode.unionCharges.rawValue, flags: .linked)),
-            .createAccount(Account(id: unionReserveAccountID, ledger: unitLedger, code: HubAccountCode.unionReserve.rawValue, flags: .linked)),
-            .createAccount(Account(id: unionSettlementAssetsAccountID, ledger: unitLedger, code: HubAccountCode.unionSettlementAssets.rawValue)),
+            .createAccount(
+                Account(
+                    id: unionRoundingUnitAccountID, ledger: unitLedger, code: HubAccountCode.unionRounding.rawValue,
+                    flags: .linked)),
+            .createAccount(
+                Account(
+                    id: unionChargesAccountID, ledger: unitLedger, code: HubAccountCode.unionCharges.rawValue,
+                    flags: .linked)),
+            .createAccount(
+                Account(
+                    id: unionReserveAccountID, ledger: unitLedger, code: HubAccountCode.unionReserve.rawValue,
+                    flags: .linked)),
+            .createAccount(
+                Account(
+                    id: unionSettlementAssetsAccountID, ledger: unitLedger,
+                    code: HubAccountCode.unionSettlementAssets.rawValue)),
         ]
         try! ledger.apply(genesis, now: 0, results: &ledgerResults)
         precondition(ledgerResults.allSatisfy { $0.isOK }, "hub genesis failed")
@@ -139,18 +152,23 @@ public struct HubStateMachine {
         case .confirmSettlement(let number, let member, let index, let amount, let actor):
             return confirmSettlement(cycle: number, member: member, index: index, amountMinor: amount, actor: actor)
         case .registerMember(let member): return registerMember(member)
-        case .updateMember(let id, let quota, let status): return updateMember(id: id, quotaUnitMinor: quota, status: status)
+        case .updateMember(let id, let quota, let status):
+            return updateMember(id: id, quotaUnitMinor: quota, status: status)
         case .registerParticipant(let participant): return registerParticipant(participant)
-        case .updateParticipant(let bic, let cap, let status): return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status)
+        case .updateParticipant(let bic, let cap, let status):
+            return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status)
         case .publishFixing(let fixing): return publishFixing(fixing)
         case .defineUnit(let amounts, let checks): return defineUnit(amountsPerUnit: amounts.byCurrency, checks: checks)
-        case .issueQuote(let id, let payer, let payee, let validity): return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
+        case .issueQuote(let id, let payer, let payee, let validity):
+            return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
         case .submitPayment(let instruction): return submitPayment(instruction)
         case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)
         case .rejectPayment(let id, let actor): return decideReserved(id: id, commit: false, actor: actor)
         case .cancelPayment(let id, let actor): return cancelPayment(id: id, actor: actor)
-        case .decideHeldPayment(let id, let release, let actor): return decideHeld(id: id, release: release, actor: actor)
-        case .requestFunds(let id, let bic, let amount, let direction): return requestFunds(id: id, bic: bic, amountMinor: amount, direction: direction)
+        case .decideHeldPayment(let id, let release, let actor):
+            return decideHeld(id: id, release: release, actor: actor)
+        case .requestFunds(let id, let bic, let amount, let direction):
+            return requestFunds(id: id, bic: bic, amountMinor: amount, direction: direction)
         case .confirmFunds(let id): return resolveFunds(id: id, confirm: true)
         case .cancelFunds(let id): return resolveFunds(id: id, confirm: false)
         case .setScreeningList(let list):
@@ -174,7 +192,9 @@ public struct HubStateMachine {
         closeDueCycle()
     }
 
-    public mutating func sealOutcome() -> HubOutcome { HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events) }
+    public mutating func sealOutcome() -> HubOutcome {
+        HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events)
+    }
 
     public mutating func outcomeCommitted() {
         ledger.outcomeCommitted()

@@ -13,7 +13,9 @@ public struct Member: Hashable, Sendable, Codable {
     public var quotaUnitMinor: Int64
     public var status: ReferenceStatus
 
-    public init(id: CountryCode, name: String, currency: CurrencyCode, quotaUnitMinor: Int64, status: ReferenceStatus = .active) {
+    public init(
+        id: CountryCode, name: String, currency: CurrencyCode, quotaUnitMinor: Int64, status: ReferenceStatus = .active
+    ) {
         self.id = id
         self.name = name
         self.currency = currency
@@ -32,7 +34,10 @@ public struct Participant: Hashable, Sendable, Codable {
     public var netDebitCapMinor: Int64
     public var status: ReferenceStatus
 
-    public init(bic: BIC, lei: LEI? = nil, name: String, memberID: CountryCode, netDebitCapMinor: Int64, status: ReferenceStatus = .active) {
+    public init(
+        bic: BIC, lei: LEI? = nil, name: String, memberID: CountryCode, netDebitCapMinor: Int64,
+        status: ReferenceStatus = .active
+    ) {
         self.bic = bic
         self.lei = lei
         self.name = name
@@ -100,7 +105,8 @@ public struct PaymentInstruction: Hashable, Sendable, Codable {
 
     public init(
         id: UInt128, payer: BIC, payee: BIC, amountMinor: Int64, amountSide: AmountSide = .payerDebit,
-        endToEndID: String, uetr: UInt128, trade: TradeReference, debtorName: String? = nil, creditorName: String? = nil,
+        endToEndID: String, uetr: UInt128, trade: TradeReference, debtorName: String? = nil,
+        creditorName: String? = nil,
         priority: PaymentPriority = .normal, isTwoPhase: Bool = false, timeoutSeconds: UInt32 = 0,
         immediateOrReject: Bool = false, quoteID: UInt128? = nil
     ) {

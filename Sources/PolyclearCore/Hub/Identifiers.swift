@@ -3,7 +3,8 @@ public struct CountryCode: Hashable, Sendable, TextCodable {
     public let alpha3: String
     public let alpha2: String
 
-    static let byAlpha3: [String: String] = Dictionary(uniqueKeysWithValues: ISO3166.countries.map { ($0.alpha3, $0.alpha2) })
+    static let byAlpha3: [String: String] = Dictionary(
+        uniqueKeysWithValues: ISO3166.countries.map { ($0.alpha3, $0.alpha2) })
     static let alpha2Codes: Set<String> = Set(ISO3166.countries.map(\.alpha2))
 
     public init?(alpha3: String) {
@@ -34,8 +35,8 @@ public struct BIC: Hashable, Sendable, TextCodable {
         func isLetter(_ b: UInt8) -> Bool { b >= 65 && b <= 90 }
         func isAlphanumeric(_ b: UInt8) -> Bool { isLetter(b) || (b >= 48 && b <= 57) }
         guard bytes[0..<4].allSatisfy(isAlphanumeric), bytes[4..<6].allSatisfy(isLetter),
-              bytes[6..<8].allSatisfy(isAlphanumeric), bytes[8...].allSatisfy(isAlphanumeric),
-              CountryCode.alpha2Codes.contains(String(decoding: bytes[4..<6], as: UTF8.self))
+            bytes[6..<8].allSatisfy(isAlphanumeric), bytes[8...].allSatisfy(isAlphanumeric),
+            CountryCode.alpha2Codes.contains(String(decoding: bytes[4..<6], as: UTF8.self))
         else { return nil }
         var packed: UInt64 = 0
         for index in 0..<11 {

@@ -34,15 +34,21 @@ public struct ImbalanceRules: Hashable, Sendable, Codable {
     /// Keynes-like defaults: 1% a year beyond 25% of quota, another 1% beyond 50%; an alarm
     /// after 3 cycles beyond 50%.
     public static let standard = ImbalanceRules(
-        tiers: [Tier(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100), Tier(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100)],
+        tiers: [
+            Tier(thresholdPercentOfQuota: 25, annualRateBasisPoints: 100),
+            Tier(thresholdPercentOfQuota: 50, annualRateBasisPoints: 100),
+        ],
         persistentImbalancePercentOfQuota: 50, persistentImbalanceCycles: 3)
 
     public static let none = ImbalanceRules(tiers: [])
 
     var isValid: Bool {
         zip(tiers, tiers.dropFirst()).allSatisfy { $0.thresholdPercentOfQuota < $1.thresholdPercentOfQuota }
-            && tiers.allSatisfy { (0...10_000).contains($0.thresholdPercentOfQuota) && (0...10_000).contains($0.annualRateBasisPoints) }
-            && (0...10_000).contains(persistentImbalancePercentOfQuota) && (0...1_000).contains(persistentImbalanceCycles)
+            && tiers.allSatisfy {
+                (0...10_000).contains($0.thresholdPercentOfQuota) && (0...10_000).contains($0.annualRateBasisPoints)
+            }
+            && (0...10_000).contains(persistentImbalancePercentOfQuota)
+            && (0...1_000).contains(persistentImbalanceCycles)
     }
 
     static let millisecondsPerYear: Int128 = 365 * 86_400 * 1_000

@@ -7,10 +7,12 @@ enum PaymentValidation {
     static func isWellFormed(_ p: PaymentInstruction) -> Bool {
         guard p.id != 0, isUUIDv4(p.uetr) else { return false }
         guard (1...max35TextLength).contains(p.endToEndID.utf8.count),
-              (1...max35TextLength).contains(p.trade.invoiceNumber.utf8.count)
+            (1...max35TextLength).contains(p.trade.invoiceNumber.utf8.count)
         else { return false }
         let purpose = p.trade.purposeCode.utf8
-        guard purpose.count == 4, purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else { return false }
+        guard purpose.count == 4, purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else {
+            return false
+        }
         if let hs = p.trade.hsCode?.utf8 {
             guard (6...10).contains(hs.count), hs.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         }
@@ -36,8 +38,9 @@ enum PaymentValidation {
         hasher.add(UInt128(UInt64(bitPattern: p.amountMinor)) << 8 | UInt128(p.amountSide.rawValue))
         hasher.add(p.uetr)
         hasher.add(p.quoteID ?? 0)
-        hasher.add(UInt128(p.timeoutSeconds) << 24 | UInt128(p.priority.rawValue) << 16
-            | UInt128(p.isTwoPhase ? 1 : 0) << 8 | UInt128(p.immediateOrReject ? 1 : 0))
+        hasher.add(
+            UInt128(p.timeoutSeconds) << 24 | UInt128(p.priority.rawValue) << 16
+                | UInt128(p.isTwoPhase ? 1 : 0) << 8 | UInt128(p.immediateOrReject ? 1 : 0))
         hasher.add(p.endToEndID)
         hasher.add(p.trade.invoiceNumber)
         hasher.add(p.trade.purposeCode)

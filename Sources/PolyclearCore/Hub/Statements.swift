@@ -21,7 +21,9 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
 
     public var reconciles: Bool { openingMinor + entries.map(\.amountMinor).reduce(0, +) == closingMinor }
 
-    public init(cycle: UInt32, bic: BIC, currency: CurrencyCode, openingMinor: Int64, entries: [Entry], closingMinor: Int64) {
+    public init(
+        cycle: UInt32, bic: BIC, currency: CurrencyCode, openingMinor: Int64, entries: [Entry], closingMinor: Int64
+    ) {
         self.cycle = cycle
         self.bic = bic
         self.currency = currency
@@ -32,7 +34,10 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
 
     /// Builds the statement from the transfers of the participant's position account (any
     /// order, any superset: only posted movements inside the cycle's window count).
-    public init(cycle report: CycleReport, previous: CycleReport?, bic: BIC, positionAccountID: UInt128, transfers: [StoredTransfer]) {
+    public init(
+        cycle report: CycleReport, previous: CycleReport?, bic: BIC, positionAccountID: UInt128,
+        transfers: [StoredTransfer]
+    ) {
         cycle = report.number
         self.bic = bic
         let net = report.participants.first { $0.bic == bic }
@@ -65,8 +70,9 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         let prefix = "\(cycle),\(bic),\(currency)"
         lines.append("\(prefix),opening,,,,,\(Money.format(minorUnits: openingMinor, exponent: exponent))")
         for entry in entries {
-            lines.append("\(prefix),entry,\(entry.timestamp),\(String(entry.transferID, radix: 16)),\(entry.kind),\(UUIDText.format(entry.reference)),"
-                + Money.format(minorUnits: entry.amountMinor, exponent: exponent))
+            lines.append(
+                "\(prefix),entry,\(entry.timestamp),\(String(entry.transferID, radix: 16)),\(entry.kind),\(UUIDText.format(entry.reference)),"
+                    + Money.format(minorUnits: entry.amountMinor, exponent: exponent))
         }
         lines.append("\(prefix),closing,,,,,\(Money.format(minorUnits: closingMinor, exponent: exponent))")
         return lines.joined(separator: "\n") + "\n"
@@ -85,7 +91,10 @@ public struct MemberStatement: Hashable, Sendable, Codable {
 
     public var reconciles: Bool { openingMinor + entries.map(\.amountMinor).reduce(0, +) == closingMinor }
 
-    public init(cycle report: CycleReport, previous: CycleReport?, member: CountryCode, unionAccountID: UInt128, transfers: [StoredTransfer]) {
+    public init(
+        cycle report: CycleReport, previous: CycleReport?, member: CountryCode, unionAccountID: UInt128,
+        transfers: [StoredTransfer]
+    ) {
         cycle = report.number
         self.member = member
         openingMinor = previous?.members.first { $0.id == member }?.closingUnionPostedMinor ?? 0
@@ -105,8 +114,9 @@ extension ParticipantStatement {
         }.sorted { $0.transfer.timestamp < $1.transfer.timestamp }.map { stored in
             let t = stored.transfer
             let amount = Int64(truncatingIfNeeded: t.amount)
-            return Entry(transferID: t.id, timestamp: t.timestamp, kind: kind(of: t.code), reference: t.userReference,
-                         amountMinor: t.creditAccountID == accountID ? amount : -amount)
+            return Entry(
+                transferID: t.id, timestamp: t.timestamp, kind: kind(of: t.code), reference: t.userReference,
+                amountMinor: t.creditAccountID == accountID ? amount : -amount)
         }
     }
 }
@@ -115,12 +125,18 @@ extension CycleReport {
     /// The union overview of a cycle as CSV: per member its participants' net, union flows,
     /// union position after the close, and the charge.
     public func unionOverviewCSV(unitExponent: Int) -> String {
-        var lines = ["cycle,member,currency,participants_net_minor,unit_sent,unit_received,unit_net,union_position,charge"]
+        var lines = [
+            "cycle,member,currency,participants_net_minor,unit_sent,unit_received,unit_net,union_position,charge"
+        ]
         for member in members {
             let charge = charges.first { $0.member == member.id }?.chargeMinor ?? 0
-            let fields = [member.unitSentMinor, member.unitReceivedMinor, member.unitNetMinor, member.closingUnionPositionMinor, charge]
-            lines.append("\(number),\(member.id),\(member.currency),\(member.participantsNetMinor),"
-                + fields.map { Money.format(minorUnits: $0, exponent: unitExponent) }.joined(separator: ","))
+            let fields = [
+                member.unitSentMinor, member.unitReceivedMinor, member.unitNetMinor, member.closingUnionPositionMinor,
+                charge,
+            ]
+            lines.append(
+                "\(number),\(member.id),\(member.currency),\(member.participantsNetMinor),"
+                    + fields.map { Money.format(minorUnits: $0, exponent: unitExponent) }.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -41,17 +41,22 @@ public struct CrossCurrencySetOff: Sendable {
         var legs: [Int64: Int64] = [:]  // (party << 32 | currency) -> amount
         for index in obligations.indices {
             let code = obligationCurrencies[index]
-            let converted = (try? FXConversion.currencyMinor(
-                fromUnitMinor: unitResult.setOffMinor[index], currencyExponent: table[code]!.exponent, rate: ratesPerUnit[code]!,
-                unitExponent: table.unit.exponent)) ?? 0
+            let converted =
+                (try? FXConversion.currencyMinor(
+                    fromUnitMinor: unitResult.setOffMinor[index], currencyExponent: table[code]!.exponent,
+                    rate: ratesPerUnit[code]!,
+                    unitExponent: table.unit.exponent)) ?? 0
             setOff[index] = min(converted, obligations[index].amountMinor)
             legs[Int64(obligations[index].debtor) << 32 | Int64(code.packedASCII), default: 0] += setOff[index]
             legs[Int64(obligations[index].creditor) << 32 | Int64(code.packedASCII), default: 0] -= setOff[index]
         }
         let fxLegs = legs.filter { $0.value != 0 }.map { key, amount in
-            FXLeg(party: Int32(key >> 32), currency: CurrencyCode(packedASCII: UInt32(key & 0xFFFF_FFFF))!, amountMinor: amount)
+            FXLeg(
+                party: Int32(key >> 32), currency: CurrencyCode(packedASCII: UInt32(key & 0xFFFF_FFFF))!,
+                amountMinor: amount)
         }.sorted { ($0.party, $0.currency) < ($1.party, $1.currency) }
-        return CrossCurrencySetOff(setOffMinor: setOff, setOffUnitMinor: unitResult.setOffMinor, fxLegs: fxLegs, unitResult: unitResult)
+        return CrossCurrencySetOff(
+            setOffMinor: setOff, setOffUnitMinor: unitResult.setOffMinor, fxLegs: fxLegs, unitResult: unitResult)
     }
 }
 

@@ -10,7 +10,8 @@ public struct QueueSnapshot: Sendable {
         /// What releasing it is worth, for the objective (the unit value across members).
         public var value: Int64
 
-        public init(payer: Int32, payee: Int32, payerAmount: Int64, payeeAmount: Int64, unitAmount: Int64, value: Int64) {
+        public init(payer: Int32, payee: Int32, payerAmount: Int64, payeeAmount: Int64, unitAmount: Int64, value: Int64)
+        {
             self.payer = payer
             self.payee = payee
             self.payerAmount = payerAmount
@@ -74,15 +75,19 @@ public enum GridlockResolver {
         var changed = true
         while changed {
             changed = false
-            for payer in 0..<participantCount where snapshot.participantRoom[payer] + net[payer] < 0 && selectedCount[payer] > 0 {
-                while selectedCount[payer] > 0 && snapshot.participantRoom[payer] + net[payer] < 0 { unselectLast(of: payer) }
+            for payer in 0..<participantCount
+            where snapshot.participantRoom[payer] + net[payer] < 0 && selectedCount[payer] > 0 {
+                while selectedCount[payer] > 0 && snapshot.participantRoom[payer] + net[payer] < 0 {
+                    unselectLast(of: payer)
+                }
                 changed = true
             }
             for member in snapshot.memberRoom.indices where snapshot.memberRoom[member] + memberNet[member] < 0 {
                 // Cut the member's payers' latest cross-member payments until it fits.
                 for payer in 0..<participantCount where snapshot.participantMember[payer] == Int32(member) {
                     while snapshot.memberRoom[member] + memberNet[member] < 0, selectedCount[payer] > 0,
-                          queues[payer][..<selectedCount[payer]].contains(where: { payments[Int($0)].unitAmount != 0 }) {
+                        queues[payer][..<selectedCount[payer]].contains(where: { payments[Int($0)].unitAmount != 0 })
+                    {
                         unselectLast(of: payer)
                         changed = true
                     }
@@ -90,7 +95,9 @@ public enum GridlockResolver {
             }
         }
         var selected = [Bool](repeating: false, count: payments.count)
-        for payer in 0..<participantCount { for position in 0..<selectedCount[payer] { selected[Int(queues[payer][position])] = true } }
+        for payer in 0..<participantCount {
+            for position in 0..<selectedCount[payer] { selected[Int(queues[payer][position])] = true }
+        }
         return selected
     }
 
@@ -105,7 +112,8 @@ public enum GridlockResolver {
         let payments = snapshot.payments
         var room = snapshot.participantRoom
         var selected = [Bool](repeating: false, count: payments.count)
-        for index in payments.indices where undone[index] * 2 < payments[index].value {  // mostly settled in the optimum
+        // mostly settled in the optimum
+        for index in payments.indices where undone[index] * 2 < payments[index].value {
             selected[index] = true
             room[Int(payments[index].payer)] -= payments[index].value
             room[Int(payments[index].payee)] += payments[index].value
@@ -118,7 +126,9 @@ public enum GridlockResolver {
                 let chosen = outgoing[payer].filter { selected[$0] }
                 guard !chosen.isEmpty else { break }
                 let shortfall = -room[payer]
-                let covering = chosen.filter { payments[$0].value >= shortfall }.min { payments[$0].value < payments[$1].value }
+                let covering = chosen.filter { payments[$0].value >= shortfall }.min {
+                    payments[$0].value < payments[$1].value
+                }
                 let drop = covering ?? chosen.max { payments[$0].value < payments[$1].value }!
                 selected[drop] = false
                 room[payer] += payments[drop].value
@@ -195,12 +205,14 @@ public enum GridlockResolver {
             excess[Int(payment.payee)] += payment.value
             excess[Int(payment.payer)] -= payment.value
             total += payment.value
-            undoArcs.append(network.addArc(from: Int(payment.payee), to: Int(payment.payer), capacity: payment.value, cost: 1))
+            undoArcs.append(
+                network.addArc(from: Int(payment.payee), to: Int(payment.payer), capacity: payment.value, cost: 1))
         }
         var supply: Int64 = 0
         for participant in 0..<n {
             network.addArc(from: participant, to: hub, capacity: total, cost: 0)  // spare inflow
-            network.addArc(from: hub, to: participant, capacity: max(0, snapshot.participantRoom[participant]), cost: 0)  // room
+            // room
+            network.addArc(from: hub, to: participant, capacity: max(0, snapshot.participantRoom[participant]), cost: 0)
             if excess[participant] > 0 {
                 network.addArc(from: source, to: participant, capacity: excess[participant], cost: 0)
                 supply += excess[participant]

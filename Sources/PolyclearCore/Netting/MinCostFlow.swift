@@ -66,7 +66,8 @@ struct MinCostFlow {
             while totalFlow < limit, buildLevels(source: source, sink: sink, level: &level, queue: &queue) {
                 for node in 0..<nodeCount { current[node] = adjacencyStart[node] }
                 while totalFlow < limit {
-                    let pushed = augment(from: source, to: sink, limit: limit - totalFlow, level: level, current: &current)
+                    let pushed = augment(
+                        from: source, to: sink, limit: limit - totalFlow, level: level, current: &current)
                     if pushed == 0 { break }
                     totalFlow += pushed
                 }
@@ -123,7 +124,9 @@ struct MinCostFlow {
     }
 
     /// One augmenting path in the level graph, found iteratively (no recursion: paths can be long).
-    private mutating func augment(from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32]) -> Int64 {
+    private mutating func augment(
+        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32]
+    ) -> Int64 {
         var path: [Int32] = []  // arcs
         var node = source
         while true {

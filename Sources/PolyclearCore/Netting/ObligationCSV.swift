@@ -23,7 +23,9 @@ public struct ObligationCSV: Sendable {
 
     /// - Parameter decimalExponent: nil for minor units; otherwise the currency's exponent
     ///   (or, per row, the exponent of its currency column via `currencies`).
-    public init(_ text: String, decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2) throws(ParseError) {
+    public init(
+        _ text: String, decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2
+    ) throws(ParseError) {
         rows = []
         parties = []
         var partyIndex: [String: Int] = [:]
@@ -34,11 +36,17 @@ public struct ObligationCSV: Sendable {
             if line.trimmingSpaces.isEmpty { continue }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) }
             if offset == 0 && cells.first == "id" { continue }
-            guard (4...6).contains(cells.count) else { throw ParseError(line: lineNumber, problem: "expected 4 to 6 columns, found \(cells.count)") }
+            guard (4...6).contains(cells.count) else {
+                throw ParseError(line: lineNumber, problem: "expected 4 to 6 columns, found \(cells.count)")
+            }
             let (id, debtor, creditor) = (cells[0], cells[1], cells[2])
-            guard !id.isEmpty, !debtor.isEmpty, !creditor.isEmpty else { throw ParseError(line: lineNumber, problem: "id, debtor and creditor must not be empty") }
+            guard !id.isEmpty, !debtor.isEmpty, !creditor.isEmpty else {
+                throw ParseError(line: lineNumber, problem: "id, debtor and creditor must not be empty")
+            }
             guard seenIDs.insert(id).inserted else { throw ParseError(line: lineNumber, problem: "duplicate id \(id)") }
-            guard debtor != creditor else { throw ParseError(line: lineNumber, problem: "debtor and creditor are the same party") }
+            guard debtor != creditor else {
+                throw ParseError(line: lineNumber, problem: "debtor and creditor are the same party")
+            }
             var currency: CurrencyCode? = nil
             if cells.count >= 5 && !cells[4].isEmpty {
                 guard let code = CurrencyCode(cells[4]), currencies.map({ $0[code] != nil }) ?? true else {
@@ -50,25 +58,35 @@ public struct ObligationCSV: Sendable {
             if decimal {
                 let exponent = currency.flatMap { currencies?[$0]?.exponent } ?? defaultExponent
                 do {
-                    amount = try Money(parsing: cells[3], currency: Currency(code: currency ?? CurrencyCode("XXX")!, exponent: exponent), sign: .positive).minorUnits
+                    amount = try Money(
+                        parsing: cells[3],
+                        currency: Currency(code: currency ?? CurrencyCode("XXX")!, exponent: exponent), sign: .positive
+                    ).minorUnits
                 } catch {
                     throw ParseError(line: lineNumber, problem: "amount \(cells[3]): \(error)")
                 }
             } else {
-                guard let value = Int64(cells[3]) else { throw ParseError(line: lineNumber, problem: "amount \(cells[3]) is not a whole number of minor units") }
+                guard let value = Int64(cells[3]) else {
+                    throw ParseError(
+                        line: lineNumber, problem: "amount \(cells[3]) is not a whole number of minor units")
+                }
                 guard value > 0 else { throw ParseError(line: lineNumber, problem: "amount must be positive") }
                 amount = value
             }
             var dueDay: Int32? = nil
             if cells.count == 6 && !cells[5].isEmpty {
-                guard let date = CivilDate(cells[5]) else { throw ParseError(line: lineNumber, problem: "due date \(cells[5]) is not YYYY-MM-DD") }
+                guard let date = CivilDate(cells[5]) else {
+                    throw ParseError(line: lineNumber, problem: "due date \(cells[5]) is not YYYY-MM-DD")
+                }
                 dueDay = Int32(date.daysSinceEpoch)
             }
             for party in [debtor, creditor] where partyIndex[party] == nil {
                 partyIndex[party] = parties.count
                 parties.append(party)
             }
-            rows.append(Row(id: id, debtor: debtor, creditor: creditor, amountMinor: amount, currency: currency, dueDay: dueDay))
+            rows.append(
+                Row(id: id, debtor: debtor, creditor: creditor, amountMinor: amount, currency: currency, dueDay: dueDay)
+            )
         }
         self.partyIndex = partyIndex
     }
@@ -83,8 +101,10 @@ public struct ObligationCSV: Sendable {
         var obligations: [Obligation] = [], indices: [Int] = []
         for (index, row) in rows.enumerated() {
             if case .some(let wanted) = currency, row.currency != wanted { continue }
-            obligations.append(Obligation(debtor: Int32(partyIndex[row.debtor]!), creditor: Int32(partyIndex[row.creditor]!),
-                                          amountMinor: row.amountMinor, dueDay: row.dueDay))
+            obligations.append(
+                Obligation(
+                    debtor: Int32(partyIndex[row.debtor]!), creditor: Int32(partyIndex[row.creditor]!),
+                    amountMinor: row.amountMinor, dueDay: row.dueDay))
             indices.append(index)
         }
         return (obligations, indices)

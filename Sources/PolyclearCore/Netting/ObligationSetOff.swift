@@ -94,7 +94,8 @@ public enum ObligationSetOff {
         let source = partyCount, sink = partyCount + 1
         var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: pairDebtor.count + partyCount)
         for pair in pairDebtor.indices {
-            network.addArc(from: Int(pairDebtor[pair]), to: Int(pairCreditor[pair]), capacity: pairAmount[pair], cost: 1)
+            network.addArc(
+                from: Int(pairDebtor[pair]), to: Int(pairCreditor[pair]), capacity: pairAmount[pair], cost: 1)
         }
         var need: Int64 = 0
         for party in 0..<partyCount where balance[party] != 0 {
@@ -111,11 +112,13 @@ public enum ObligationSetOff {
         for pair in pairDebtor.indices { pairSetOff[pair] = pairAmount[pair] - network.flow(onArc: 2 * pair) }
 
         let certificate = try certify(
-            partyCount: partyCount, debtors: pairDebtor, creditors: pairCreditor, amounts: pairAmount, setOff: pairSetOff,
+            partyCount: partyCount, debtors: pairDebtor, creditors: pairCreditor, amounts: pairAmount,
+            setOff: pairSetOff,
             candidate: (0..<partyCount).map { -network.potentials[$0] })
         let perObligation = split(obligations: obligations, pairOf: pairOf, pairSetOff: pairSetOff)
-        return SetOffResult(setOffMinor: perObligation, grossMinor: gross, netLiquidityNeedMinor: need,
-                            totalSetOffMinor: certificate.primal, certificate: certificate)
+        return SetOffResult(
+            setOffMinor: perObligation, grossMinor: gross, netLiquidityNeedMinor: need,
+            totalSetOffMinor: certificate.primal, certificate: certificate)
     }
 
     /// Finds potentials d with d[debtor] − d[creditor] ≥ 1 on every arc with room to set off
@@ -130,8 +133,9 @@ public enum ObligationSetOff {
             var changed = false
             for pair in debtors.indices {
                 let u = Int(debtors[pair]), v = Int(creditors[pair])
-                if setOff[pair] < amounts[pair] && d[v] > d[u] - 1 { d[v] = d[u] - 1; changed = true }  // forward, weight −1
-                if setOff[pair] > 0 && d[u] > d[v] + 1 { d[u] = d[v] + 1; changed = true }              // backward, weight +1
+                // forward, weight −1
+                if setOff[pair] < amounts[pair] && d[v] > d[u] - 1 { d[v] = d[u] - 1; changed = true }
+                if setOff[pair] > 0 && d[u] > d[v] + 1 { d[u] = d[v] + 1; changed = true }  // backward, weight +1
             }
             if !changed { break }
             rounds += 1

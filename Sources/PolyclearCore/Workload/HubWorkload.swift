@@ -13,17 +13,22 @@ public struct HubWorkload: Sendable {
     private var random: SeededRandom
 
     public init(union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable, seed: UInt64) {
-        let memberIndex = Dictionary(uniqueKeysWithValues: union.memberDefinitions.enumerated().map { ($1.id.alpha3, $0) })
+        let memberIndex = Dictionary(
+            uniqueKeysWithValues: union.memberDefinitions.enumerated().map { ($1.id.alpha3, $0) })
         var weights: [Int64] = [], pairs: [(Int, Int)] = [], total: Int64 = 0
         for flow in trade.flows {
-            guard let importer = memberIndex[flow.importer.alpha3], let exporter = memberIndex[flow.exporter.alpha3], flow.valueUSD > 0 else { continue }
+            guard let importer = memberIndex[flow.importer.alpha3], let exporter = memberIndex[flow.exporter.alpha3],
+                flow.valueUSD > 0
+            else { continue }
             total += flow.valueUSD
             weights.append(total)
             pairs.append((importer, exporter))
         }
         flowCumulativeWeights = weights
         flowPairs = pairs
-        participantsByMember = union.memberDefinitions.map { member in union.participants.filter { $0.memberID == member.id }.map(\.bic) }
+        participantsByMember = union.memberDefinitions.map { member in
+            union.participants.filter { $0.memberID == member.id }.map(\.bic)
+        }
         let bankCount = participantsByMember.map(\.count).max() ?? 1
         var cumulative: [Int] = [], running = 0
         for k in 0..<bankCount { running += 1_000_000 / (k + 1); cumulative.append(running) }
@@ -43,9 +48,11 @@ public struct HubWorkload: Sendable {
         let decade = Int(random.next() % 5)
         var unitValue = Int64(1 + random.next() % 9) * 10_000
         for _ in 0..<decade { unitValue *= 10 }
-        let amount = (try? FXConversion.currencyMinor(
-            fromUnitMinor: unitValue, currencyExponent: payerExponents[importer], rate: payerCurrencyRates[importer],
-            unitExponent: unitExponent)) ?? 1
+        let amount =
+            (try? FXConversion.currencyMinor(
+                fromUnitMinor: unitValue, currencyExponent: payerExponents[importer],
+                rate: payerCurrencyRates[importer],
+                unitExponent: unitExponent)) ?? 1
         let uetrBits = UInt128(random.next()) << 64 | UInt128(random.next())
         let uetr = (uetrBits & ~(UInt128(0xF) << 76) & ~(UInt128(0b11) << 62)) | UInt128(4) << 76 | UInt128(0b10) << 62
         return PaymentInstruction(

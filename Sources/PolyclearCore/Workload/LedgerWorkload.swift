@@ -55,17 +55,21 @@ public struct LedgerWorkload: Sendable {
             if twoPhasePercent > 0, !unresolvedPendingIDs.isEmpty, random.next() % 100 < UInt64(twoPhasePercent) {
                 let pendingID = unresolvedPendingIDs.removeLast()
                 let flags: TransferFlags = random.next() % 10 == 0 ? .voidPendingTransfer : .postPendingTransfer
-                events.append(.createTransfer(Transfer(
-                    id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
-                    flags: flags, pendingID: pendingID)))
+                events.append(
+                    .createTransfer(
+                        Transfer(
+                            id: id, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0, code: 0,
+                            flags: flags, pendingID: pendingID)))
                 continue
             }
             let isPending = twoPhasePercent > 0 && random.next() % 100 < UInt64(twoPhasePercent)
             let (debit, credit) = nextAccountPair()
-            events.append(.createTransfer(Transfer(
-                id: id, debitAccountID: debit, creditAccountID: credit,
-                amount: UInt128(1 + random.next() % 1_000_000), ledger: Self.ledger, code: Self.transferCode,
-                flags: isPending ? .pending : [], timeoutSeconds: isPending ? 3_600 : 0)))
+            events.append(
+                .createTransfer(
+                    Transfer(
+                        id: id, debitAccountID: debit, creditAccountID: credit,
+                        amount: UInt128(1 + random.next() % 1_000_000), ledger: Self.ledger, code: Self.transferCode,
+                        flags: isPending ? .pending : [], timeoutSeconds: isPending ? 3_600 : 0)))
             if isPending { unresolvedPendingIDs.append(id) }
         }
     }

@@ -44,13 +44,19 @@ public struct SampleUnion: Sendable {
     ) throws(FixingError) {
         var members: [Member] = []
         for (country, name, currencyCode) in Self.members {
-            members.append(Member(id: CountryCode(alpha3: country)!, name: name, currency: CurrencyCode(currencyCode)!, quotaUnitMinor: quotaUnitMinor))
+            members.append(
+                Member(
+                    id: CountryCode(alpha3: country)!, name: name, currency: CurrencyCode(currencyCode)!,
+                    quotaUnitMinor: quotaUnitMinor))
         }
         var overrides: [CurrencyCode: DecimalNumber] = [:]
         for (code, rate) in Self.illustrativeRatesPerEUR { overrides[CurrencyCode(code)!] = DecimalNumber(rate)! }
         if case .rate(let usdPerEUR) = ecbDay.values[CurrencyCode("USD")!] {
             // Pegs: AED 3.6725 per USD, SAR 3.75 per USD (exact products of two decimals).
-            for (code, peg) in [("AED", DecimalNumber(significand: 36_725, exponent: -4)), ("SAR", DecimalNumber(significand: 375, exponent: -2))] {
+            for (code, peg) in [
+                ("AED", DecimalNumber(significand: 36_725, exponent: -4)),
+                ("SAR", DecimalNumber(significand: 375, exponent: -2)),
+            ] {
                 overrides[CurrencyCode(code)!] = DecimalNumber(
                     significand: usdPerEUR.significand * peg.significand, exponent: usdPerEUR.exponent + peg.exponent)
             }
@@ -65,12 +71,16 @@ public struct SampleUnion: Sendable {
         var participants: [Participant] = []
         for member in members {
             let currency = currencies[member.currency]!
-            let cap = (try? FXConversion.currencyMinor(
-                fromUnitMinor: capUnitMinor, currencyExponent: currency.exponent, rate: fixing.ratesPerUnit[member.currency]!,
-                unitExponent: currencies.unit.exponent)) ?? Int64.max / 4
+            let cap =
+                (try? FXConversion.currencyMinor(
+                    fromUnitMinor: capUnitMinor, currencyExponent: currency.exponent,
+                    rate: fixing.ratesPerUnit[member.currency]!,
+                    unitExponent: currencies.unit.exponent)) ?? Int64.max / 4
             for bank in 0..<participantsPerMember {
                 let bic = BIC(Self.bicPrefix(bank) + member.id.alpha2 + "22")!
-                participants.append(Participant(bic: bic, name: "\(member.id) Bank \(bank + 1)", memberID: member.id, netDebitCapMinor: cap))
+                participants.append(
+                    Participant(
+                        bic: bic, name: "\(member.id) Bank \(bank + 1)", memberID: member.id, netDebitCapMinor: cap))
             }
         }
         self.memberDefinitions = members

@@ -30,11 +30,13 @@ public struct TradeMatrix: Sendable {
             let cells = line.split(separator: ",", maxSplits: 4, omittingEmptySubsequences: false)
             if offset == 0 {
                 guard cells.count >= 4, cells[0] == "year", cells[1] == "exporter_iso3", cells[2] == "importer_iso3",
-                      cells[3] == "value_usd" else { throw .malformedHeader }
+                    cells[3] == "value_usd"
+                else { throw .malformedHeader }
                 continue
             }
             guard cells.count >= 4, let year = Int(cells[0]), let exporter = CountryCode(alpha3: String(cells[1])),
-                  let importer = CountryCode(alpha3: String(cells[2])), let value = Int64(cells[3]), value >= 0, exporter != importer
+                let importer = CountryCode(alpha3: String(cells[2])), let value = Int64(cells[3]), value >= 0,
+                exporter != importer
             else { throw .malformedLine(offset + 1) }
             flows.append(Flow(year: year, exporter: exporter, importer: importer, valueUSD: value))
         }

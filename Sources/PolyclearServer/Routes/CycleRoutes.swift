@@ -8,7 +8,9 @@ enum CycleRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             try AccessPolicy.require(try context.requireCaller(), .readCycles)
-            return try await api.read { hub in hub.cycles.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)] }
+            return try await api.read { hub in
+                hub.cycles.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)]
+            }
         }
         router.get("/v1/cycles/:number") { _, context -> CycleReportDTO in
             let caller = try context.requireCaller()
@@ -19,7 +21,9 @@ enum CycleRoutes {
             }
             if case .member(let id) = caller {
                 // A member sees its own banks and instructions; the union-level figures stay.
-                report.participants = report.participants.filter { $0.currency == report.members.first { $0.id == id }?.currency }
+                report.participants = report.participants.filter {
+                    $0.currency == report.members.first { $0.id == id }?.currency
+                }
                 report.instructions = report.instructions.filter { $0.member == id }
             }
             return CycleReportDTO(report: report)
@@ -28,7 +32,8 @@ enum CycleRoutes {
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .closeCycle)
             let number = try context.parameters.require("number", as: UInt32.self)
-            let (result, cycle) = try await PolyclearAPI.submit(api.writer, [.closeCycle(number: number)], by: caller) { results, hub in
+            let (result, cycle) = try await PolyclearAPI.submit(api.writer, [.closeCycle(number: number)], by: caller) {
+                results, hub in
                 (results.first, hub.cycles.last.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber))
             }
             if case .refused(let rejection) = result { throw APIError.refused(rejection, "the cycle cannot be closed") }
@@ -39,23 +44,31 @@ enum CycleRoutes {
             try AccessPolicy.require(caller, .confirmSettlement)
             guard case .member(let id) = caller else { throw APIError.unexpectedResult }
             let number = try context.parameters.require("number", as: UInt32.self)
-            let command = HubCommand.confirmSettlement(cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))
+            let command = HubCommand.confirmSettlement(
+                cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))
             let (result, cycle) = try await PolyclearAPI.submit(api.writer, [command], by: caller) { results, hub in
-                (results.first, hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber))
+                (
+                    results.first,
+                    hub.cycles.first { $0.number == number }.map(CycleDTO.init)
+                        ?? CycleDTO(openNumber: hub.openCycleNumber)
+                )
             }
             if case .refused(let rejection) = result { throw APIError.refused(rejection, "nothing to confirm") }
             return cycle
         }
         router.get("/v1/statements/:bic/cycles/:number") { request, context -> Response in
             let caller = try context.requireCaller()
-            guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
+            guard let bic = BIC(try context.parameters.require("bic")) else {
+                throw APIError(.badRequest, code: "malformed_bic", "not a BIC")
+            }
             let number = try context.parameters.require("number", as: UInt32.self)
             let asked = try PolyclearAPI.format(request, allowed: ["json", "csv"])
             let statement = try await statement(of: bic, cycle: number, caller: caller, api).statement
             if asked == "csv" {
                 let exponent = try api.currency(statement.currency).exponent
-                return Response(status: .ok, headers: [.contentType: "text/csv"],
-                                body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/csv"],
+                    body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
             }
             return try StatementDTO(statement).response(from: request, context: context)
         }
@@ -63,17 +76,28 @@ enum CycleRoutes {
 
     /// A bank's statement for a closed cycle, if the caller may see it (the bank, its central
     /// bank, the operator; others get the same 404 as a missing one), and the cycle's close time.
-    static func statement<A: HubAccess>(of bic: BIC, cycle number: UInt32, caller: Caller,
-                                        _ api: RouteDependencies<A>) async throws -> (statement: ParticipantStatement, closedAt: UInt64) {
+    static func statement<A: HubAccess>(
+        of bic: BIC, cycle number: UInt32, caller: Caller,
+        _ api: RouteDependencies<A>
+    ) async throws -> (statement: ParticipantStatement, closedAt: UInt64) {
         let found = try await api.read { hub -> (CycleReport, CycleReport?, UInt128)? in
-            guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let participant = hub.participant(bic),
-                  AccessPolicy.maySeeBank(caller, bic, of: participant.memberID), let account = hub.positionAccountID(of: bic)
+            guard let index = hub.cycles.firstIndex(where: { $0.number == number }),
+                let participant = hub.participant(bic),
+                AccessPolicy.maySeeBank(caller, bic, of: participant.memberID),
+                let account = hub.positionAccountID(of: bic)
             else { return nil }
             return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account)
         }
-        guard let (report, previous, account) = found else { throw APIError(.notFound, code: "not_found", "no such statement") }
+        guard let (report, previous, account) = found else {
+            throw APIError(.notFound, code: "not_found", "no such statement")
+        }
         let transfers = try await api.writer.transfers(
-            accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1), limit: api.limits.statementEntryCountMax)
-        return (ParticipantStatement(cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers), report.closedAt)
+            accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1),
+            limit: api.limits.statementEntryCountMax)
+        return (
+            ParticipantStatement(
+                cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers),
+            report.closedAt
+        )
     }
 }

@@ -15,8 +15,11 @@ enum EventRoutes {
             switch events.subscribe(caller, streamsMax: limits.eventStreamsPerCaller) {
             case .success(let subscription): (id, stream) = subscription
             case .failure(.tooManyStreams):
-                throw APIError(.tooManyRequests, code: "too_many_streams", "at most \(limits.eventStreamsPerCaller) event streams per caller", retryAfterSeconds: 5)
-            case .failure(.closed): throw APIError(.serviceUnavailable, code: "shutting_down", "the server is shutting down")
+                throw APIError(
+                    .tooManyRequests, code: "too_many_streams",
+                    "at most \(limits.eventStreamsPerCaller) event streams per caller", retryAfterSeconds: 5)
+            case .failure(.closed):
+                throw APIError(.serviceUnavailable, code: "shutting_down", "the server is shutting down")
             }
             let lines = AsyncStream<ByteBuffer> { continuation in
                 let task = Task {
@@ -27,7 +30,11 @@ enum EventRoutes {
                         sent += 1
                         if sent >= maxEvents { break }
                     }
-                    if events.isClosed { continuation.yield(ByteBuffer(string: "event: shutdown\ndata: {\"reason\":\"the server is shutting down\"}\n\n")) }
+                    if events.isClosed {
+                        continuation.yield(
+                            ByteBuffer(
+                                string: "event: shutdown\ndata: {\"reason\":\"the server is shutting down\"}\n\n"))
+                    }
                     events.unsubscribe(id, of: caller)
                     continuation.finish()
                 }
@@ -39,9 +46,13 @@ enum EventRoutes {
                         if !Task.isCancelled { continuation.yield(ByteBuffer(string: ": keep-alive\n\n")) }
                     }
                 }
-                continuation.onTermination = { _ in task.cancel(); heartbeat.cancel(); events.unsubscribe(id, of: caller) }
+                continuation.onTermination = { _ in
+                    task.cancel(); heartbeat.cancel(); events.unsubscribe(id, of: caller)
+                }
             }
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody(asyncSequence: lines))
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody(asyncSequence: lines))
         }
     }
 }

@@ -11,7 +11,9 @@ enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
     static let hubBIC = "POLYXXXX"
     /// The messages a bank may send in: payments (pacs.008) and returns (pacs.004).
-    static let inboundDefinitions = ISODocument.supported.filter { $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.") }.sorted()
+    static let inboundDefinitions = ISODocument.supported.filter {
+        $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.")
+    }.sorted()
 
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         let limits = api.limits
@@ -19,14 +21,20 @@ enum ISO20022Routes {
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .sendISOMessage)
             guard case .participant(let sender) = caller else { throw APIError.unexpectedResult }
-            guard request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") }) ?? false else {
-                throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
+            guard
+                request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") })
+                    ?? false
+            else {
+                throw APIError(
+                    .unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
             }
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             let message: ISOMessage
             do throws(ISOMessageError) { message = try ISOMessage.parse(Array(body.readableBytesView)) } catch {
                 // Say what the hub does take in (the parser also reads what it only sends).
-                let accepted = error.code == .unsupportedMessage ? "; the hub accepts inbound: \(inboundDefinitions.joined(separator: ", "))" : ""
+                let accepted =
+                    error.code == .unsupportedMessage
+                    ? "; the hub accepts inbound: \(inboundDefinitions.joined(separator: ", "))" : ""
                 throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)) + accepted)
             }
             // The header's sender must be the caller: a bank speaks only for itself.
@@ -34,32 +42,48 @@ enum ISO20022Routes {
                 throw APIError(.forbidden, code: "sender_mismatch", "AppHdr/Fr names another bank than the caller")
             }
             // A message costs one request per transaction, like a JSON batch, and holds at most as many.
-            let transactionCount = switch message.document {
-            case .customerCreditTransfer(let transfer): transfer.transactions.count
-            case .paymentReturn(let returned): returned.transactions.count
-            default: 1
-            }
+            let transactionCount =
+                switch message.document {
+                case .customerCreditTransfer(let transfer): transfer.transactions.count
+                case .paymentReturn(let returned): returned.transactions.count
+                default: 1
+                }
             guard transactionCount <= limits.batchPaymentCountMax else {
-                throw APIError(.contentTooLarge, code: "batch_too_large", "a message holds at most \(limits.batchPaymentCountMax) transactions")
+                throw APIError(
+                    .contentTooLarge, code: "batch_too_large",
+                    "a message holds at most \(limits.batchPaymentCountMax) transactions")
             }
             guard api.limiter.allow(caller, cost: transactionCount - 1) else {
-                throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction", retryAfterSeconds: 1)
+                throw APIError(
+                    .tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction",
+                    retryAfterSeconds: 1)
             }
-            let (report, duplicate) = switch message.document {
-            case .customerCreditTransfer(let transfer): try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
-            case .paymentReturn(let returned): try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
-            default: throw APIError(.unprocessableContent, code: "message_not_accepted",
-                                    "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))")
-            }
+            let (report, duplicate) =
+                switch message.document {
+                case .customerCreditTransfer(let transfer):
+                    try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
+                case .paymentReturn(let returned):
+                    try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
+                default:
+                    throw APIError(
+                        .unprocessableContent, code: "message_not_accepted",
+                        "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))"
+                    )
+                }
             return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
         }
         router.get("/v1/iso20022/statements/:bic/cycles/:number") { _, context -> Response in
             let caller = try context.requireCaller()
-            guard let bic = BIC(try context.parameters.require("bic")) else { throw APIError(.badRequest, code: "malformed_bic", "not a BIC") }
+            guard let bic = BIC(try context.parameters.require("bic")) else {
+                throw APIError(.badRequest, code: "malformed_bic", "not a BIC")
+            }
             let number = try context.parameters.require("number", as: UInt32.self)
             let (statement, closedAt) = try await CycleRoutes.statement(of: bic, cycle: number, caller: caller, api)
             let exponent = try api.currency(statement.currency).exponent
-            return xmlResponse(ISOMessage(header: nil, document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
+            return xmlResponse(
+                ISOMessage(
+                    header: nil,
+                    document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
         }
         router.get("/v1/iso20022/cycles/:number/instructions/:member") { _, context -> Response in
             let caller = try context.requireCaller()
@@ -67,35 +91,55 @@ enum ISO20022Routes {
             guard let member = CountryCode(alpha3: try context.parameters.require("member")) else {
                 throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
             }
-            guard AccessPolicy.maySeeMember(caller, member) else { throw APIError(.notFound, code: "not_found", "no such instructions") }
+            guard AccessPolicy.maySeeMember(caller, member) else {
+                throw APIError(.notFound, code: "not_found", "no such instructions")
+            }
             let found = try await api.read { hub -> (CycleReport, Member)? in
-                guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member) else { return nil }
+                guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member)
+                else { return nil }
                 return (report, record)
             }
             guard let (report, record) = found, report.instructions.contains(where: { $0.member == member }) else {
                 throw APIError(.notFound, code: "not_found", "no settlement instructions for this member in this cycle")
             }
             let exponent = try api.currency(record.currency).exponent
-            return xmlResponse(ISOMessage(header: nil, document: .institutionCreditTransfer(ISOReports.instructions(report, member: record, exponent: exponent))))
+            return xmlResponse(
+                ISOMessage(
+                    header: nil,
+                    document: .institutionCreditTransfer(
+                        ISOReports.instructions(report, member: record, exponent: exponent))))
         }
         router.get("/v1/iso20022/payments/:id/notification") { request, context -> Response in
             let caller = try context.requireCaller()
-            guard let id = UUIDText.parse(try context.parameters.require("id")) else { throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs") }
-            let asked = try WireChoice.decode(request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false], absent: true)
-            let found = try await api.read { hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
+            guard let id = UUIDText.parse(try context.parameters.require("id")) else {
+                throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs")
+            }
+            let asked = try WireChoice.decode(
+                request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false],
+                absent: true)
+            let found = try await api.read {
+                hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
                 guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
-                      let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
-                      let payerCurrency = hub.member(payer.memberID)?.currency, let payeeCurrency = hub.member(payee.memberID)?.currency
+                    let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
+                    let payerCurrency = hub.member(payer.memberID)?.currency,
+                    let payeeCurrency = hub.member(payee.memberID)?.currency
                 else { return nil }
                 return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr)
             }
-            guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else {
+                throw APIError(.notFound, code: "not_found", "no such payment")
+            }
             // The payer bank is notified of its debit, the payee bank of its credit; the
             // operator picks a side (default the payer's).
-            guard let isPayer = AccessPolicy.notificationSide(caller, payer: payer, payee: payee, asked: asked) else { throw APIError(.notFound, code: "not_found", "no such payment") }
-            guard state.status == .accepted else { throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification") }
+            guard let isPayer = AccessPolicy.notificationSide(caller, payer: payer, payee: payee, asked: asked) else {
+                throw APIError(.notFound, code: "not_found", "no such payment")
+            }
+            guard state.status == .accepted else {
+                throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification")
+            }
             let notification = ISOReports.notification(
-                state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency, debit: isPayer,
+                state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency,
+                debit: isPayer,
                 exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now)
             return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
         }
@@ -103,64 +147,85 @@ enum ISO20022Routes {
 
     /// pacs.008: each transaction mapped (or refused with its ISO reason), the mapped ones
     /// submitted as one message command — all applied, or none if the message id was seen.
-    static func payments<A: HubAccess>(_ transfer: CustomerCreditTransfer, sender: BIC, writer: A,
-                                      currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
+    static func payments<A: HubAccess>(
+        _ transfer: CustomerCreditTransfer, sender: BIC, writer: A,
+        currencies: CurrencyTable
+    ) async throws -> (PaymentStatusReport, Bool) {
         let currencyByBIC = try await PolyclearAPI.read(writer) { hub in
-            Dictionary(uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
-                hub.member(participant.memberID).map { (participant.bic, $0.currency) }
-            })
+            Dictionary(
+                uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
+                    hub.member(participant.memberID).map { (participant.bic, $0.currency) }
+                })
         }
         let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { currencyByBIC[$0] })
         // A UETR names one payment: a second transaction with it in the same message is refused
         // (it used to get its own ACSC for the one booking).
         var seen: Set<String> = []
-        let repeated = Set(transfer.transactions.indices.filter { index in
-            guard let uetr = transfer.transactions[index].uetr?.lowercased() else { return false }
-            return !seen.insert(uetr).inserted
-        })
-        return try await answer(transfer.transactions, messageID: transfer.messageID, name: CustomerCreditTransfer.messageDefinition,
-                                sender: sender, writer: writer) { tx, index in
-            if repeated.contains(index) { return .failure(ISORefusal("AM05", "the UETR appears twice in this message")) }
+        let repeated = Set(
+            transfer.transactions.indices.filter { index in
+                guard let uetr = transfer.transactions[index].uetr?.lowercased() else { return false }
+                return !seen.insert(uetr).inserted
+            })
+        return try await answer(
+            transfer.transactions, messageID: transfer.messageID, name: CustomerCreditTransfer.messageDefinition,
+            sender: sender, writer: writer
+        ) { tx, index in
+            if repeated.contains(index) {
+                return .failure(ISORefusal("AM05", "the UETR appears twice in this message"))
+            }
             return switch mapper.instruction(tx) {
-            case .success(let instruction) where instruction.payer != sender: .failure(ISORefusal("AG01", "the debtor agent is not the sending bank"))
+            case .success(let instruction) where instruction.payer != sender:
+                .failure(ISORefusal("AG01", "the debtor agent is not the sending bank"))
             case .success(let instruction): .success(.submitPayment(instruction))
             case .failure(let refusal): .failure(refusal)
             }
         } echo: { tx in
-            PaymentStatusReport.Transaction(originalInstructionID: tx.instructionID, originalEndToEndID: tx.endToEndID,
-                                            originalTransactionID: tx.transactionID, originalUETR: tx.uetr, status: "RJCT")
+            PaymentStatusReport.Transaction(
+                originalInstructionID: tx.instructionID, originalEndToEndID: tx.endToEndID,
+                originalTransactionID: tx.transactionID, originalUETR: tx.uetr, status: "RJCT")
         }
     }
 
     /// pacs.004: each return mapped against the payment it names, then submitted like payments.
-    static func returns<A: HubAccess>(_ returned: PaymentReturn, sender: BIC, writer: A,
-                                     currencies: CurrencyTable) async throws -> (PaymentStatusReport, Bool) {
+    static func returns<A: HubAccess>(
+        _ returned: PaymentReturn, sender: BIC, writer: A,
+        currencies: CurrencyTable
+    ) async throws -> (PaymentStatusReport, Bool) {
         let ids = returned.transactions.compactMap { $0.originalUETR.flatMap(UETR.parse) }
         let payeeCurrencies = try await PolyclearAPI.read(writer) { hub -> [UInt128: CurrencyCode] in
             var found: [UInt128: CurrencyCode] = [:]
             for id in ids {
                 guard let parties = hub.paymentParties(id), let payee = hub.participant(parties.payee),
-                      let currency = hub.member(payee.memberID)?.currency else { continue }
+                    let currency = hub.member(payee.memberID)?.currency
+                else { continue }
                 found[id] = currency
             }
             return found
         }
         let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { _ in nil })
-        return try await answer(returned.transactions, messageID: returned.messageID, name: PaymentReturn.messageDefinition,
-                                sender: sender, writer: writer) { tx, index in
-            mapper.returnInstruction(tx, sender: sender, messageID: returned.messageID, index: index, originalPayeeCurrency: { payeeCurrencies[$0] })
-                .map { .returnPayment($0) }
+        return try await answer(
+            returned.transactions, messageID: returned.messageID, name: PaymentReturn.messageDefinition,
+            sender: sender, writer: writer
+        ) { tx, index in
+            mapper.returnInstruction(
+                tx, sender: sender, messageID: returned.messageID, index: index,
+                originalPayeeCurrency: { payeeCurrencies[$0] }
+            )
+            .map { .returnPayment($0) }
         } echo: { tx in
-            PaymentStatusReport.Transaction(originalInstructionID: tx.returnID, originalEndToEndID: tx.originalEndToEndID,
-                                            originalTransactionID: tx.originalTransactionID, originalUETR: tx.originalUETR, status: "RJCT")
+            PaymentStatusReport.Transaction(
+                originalInstructionID: tx.returnID, originalEndToEndID: tx.originalEndToEndID,
+                originalTransactionID: tx.originalTransactionID, originalUETR: tx.originalUETR, status: "RJCT")
         }
     }
 
     /// The shared path of inbound messages: map each transaction to a hub command (or an ISO
     /// refusal), submit the commands as one message, and report every transaction's status.
-    static func answer<A: HubAccess, T>(_ transactions: [T], messageID: String, name: String, sender: BIC, writer: A,
-                                       map: (T, Int) -> Result<HubCommand, ISORefusal>,
-                                       echo: (T) -> PaymentStatusReport.Transaction) async throws -> (PaymentStatusReport, Bool) {
+    static func answer<A: HubAccess, T>(
+        _ transactions: [T], messageID: String, name: String, sender: BIC, writer: A,
+        map: (T, Int) -> Result<HubCommand, ISORefusal>,
+        echo: (T) -> PaymentStatusReport.Transaction
+    ) async throws -> (PaymentStatusReport, Bool) {
         var outcomes: [Result<Int, ISORefusal>] = []  // index into commands, or the refusal
         var commands: [HubCommand] = []
         for (index, tx) in transactions.enumerated() {
@@ -171,18 +236,24 @@ enum ISO20022Routes {
             case .failure(let refusal): outcomes.append(.failure(refusal))
             }
         }
-        let (results, duplicate) = try await submitMessage(commands, sender: sender, messageID: messageID, writer: writer)
+        let (results, duplicate) = try await submitMessage(
+            commands, sender: sender, messageID: messageID, writer: writer)
         let now = ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9))
-        let statuses = zip(transactions, outcomes).map { tx, outcome in echo(tx).with(outcome: outcome, results: results, duplicate: duplicate, now: now) }
+        let statuses = zip(transactions, outcomes).map { tx, outcome in
+            echo(tx).with(outcome: outcome, results: results, duplicate: duplicate, now: now)
+        }
         return (report(original: messageID, name: name, transactions: statuses, duplicate: duplicate), duplicate)
     }
 
     /// One writer submission for the whole message; a message nothing of which could be
     /// mapped books nothing (and is not remembered, so a corrected one may reuse its id).
-    static func submitMessage<A: HubAccess>(_ commands: [HubCommand], sender: BIC, messageID: String,
-                                           writer: A) async throws -> (results: [HubResult], duplicate: Bool) {
+    static func submitMessage<A: HubAccess>(
+        _ commands: [HubCommand], sender: BIC, messageID: String,
+        writer: A
+    ) async throws -> (results: [HubResult], duplicate: Bool) {
         guard !commands.isEmpty else { return ([], false) }
-        let answer = try await PolyclearAPI.submit(writer, [.message(sender: sender, messageID: messageID, commands: commands)], by: .participant(sender))
+        let answer = try await PolyclearAPI.submit(
+            writer, [.message(sender: sender, messageID: messageID, commands: commands)], by: .participant(sender))
         switch answer.first {
         case .message(let results): return (results, false)
         case .refused(.duplicateMessage): return ([], true)
@@ -191,32 +262,44 @@ enum ISO20022Routes {
         }
     }
 
-    static func report(original: String, name: String, transactions: [PaymentStatusReport.Transaction], duplicate: Bool) -> PaymentStatusReport {
+    static func report(
+        original: String, name: String, transactions: [PaymentStatusReport.Transaction], duplicate: Bool
+    ) -> PaymentStatusReport {
         let statuses = Set(transactions.compactMap(\.status))
         let groupStatus = duplicate ? "RJCT" : (statuses.count == 1 ? statuses.first : "PART")
         return PaymentStatusReport(
-            messageID: newMessageID(), creationDateTime: ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9)),
+            messageID: newMessageID(),
+            creationDateTime: ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9)),
             originalMessageID: original, originalMessageNameID: name, groupStatus: groupStatus,
-            groupReason: duplicate ? .init(code: "AM05", additionalInformation: "this message id was already received from this bank; nothing in it was booked again") : nil,
+            groupReason: duplicate
+                ? .init(
+                    code: "AM05",
+                    additionalInformation:
+                        "this message id was already received from this bank; nothing in it was booked again") : nil,
             transactions: duplicate ? [] : transactions)
     }
 
     /// The reply: with a header addressed back to the sender when the request had one.
     static func reply(to message: ISOMessage, with report: PaymentStatusReport) -> ISOMessage {
         let header = message.header.map { received in
-            BusinessApplicationHeader(fromBIC: hubBIC, toBIC: received.fromBIC, businessMessageID: report.messageID,
-                                      messageDefinitionID: PaymentStatusReport.messageDefinition, creationDate: report.creationDateTime)
+            BusinessApplicationHeader(
+                fromBIC: hubBIC, toBIC: received.fromBIC, businessMessageID: report.messageID,
+                messageDefinitionID: PaymentStatusReport.messageDefinition, creationDate: report.creationDateTime)
         }
         return ISOMessage(header: header, document: .paymentStatusReport(report))
     }
 
     static func newMessageID() -> String {
         var random = SystemRandomNumberGenerator()
-        return "PLC" + String(UUIDText.format(UInt128(random.next()) << 64 | UInt128(random.next())).filter { $0 != "-" }.prefix(32))
+        return "PLC"
+            + String(
+                UUIDText.format(UInt128(random.next()) << 64 | UInt128(random.next())).filter { $0 != "-" }.prefix(32))
     }
 
     static func xmlResponse(_ message: ISOMessage, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message.xml())))
+        Response(
+            status: status, headers: [.contentType: "application/xml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: message.xml())))
     }
 }
 

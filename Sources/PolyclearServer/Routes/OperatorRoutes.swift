@@ -13,12 +13,15 @@ enum OperatorRoutes {
             }
         }
         router.get("/openapi.yaml") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
         router.get("/metrics") { _, context -> Response in
             try AccessPolicy.require(try context.requireCaller(), .readMetrics)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: api.metrics.text)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: api.metrics.text)))
         }
         router.get("/v1/node") { _, context -> HubNodeStatus in
             try AccessPolicy.require(try context.requireCaller(), .readNodeStatus)

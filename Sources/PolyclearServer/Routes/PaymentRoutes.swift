@@ -8,9 +8,13 @@ enum PaymentRoutes {
         router.post("/v1/payments") { request, context -> EditedResponse<PaymentDTO> in
             let caller = try context.requireCaller()
             let body = try await request.decode(as: PaymentRequestDTO.self, context: context)
-            let instruction = try await PaymentRequestDTO.instructions([body], writer: api.writer, currencies: api.currencies)[0]
+            let instruction = try await PaymentRequestDTO.instructions(
+                [body], writer: api.writer, currencies: api.currencies)[0]
             try AccessPolicy.require(caller, .submitPayment(payer: instruction.payer))
-            guard case .payment(let payment) = try await api.submitPayments([.submitPayment(instruction)], by: caller).first else {
+            guard
+                case .payment(let payment) = try await api.submitPayments([.submitPayment(instruction)], by: caller)
+                    .first
+            else {
                 throw APIError.unexpectedResult
             }
             return EditedResponse(status: .created, response: payment)
@@ -23,7 +27,8 @@ enum PaymentRoutes {
             let paymentID = try paymentID(context)
             let visible = try await api.read { hub -> PaymentState? in
                 guard let state = hub.payment(paymentID), let parties = hub.paymentParties(paymentID),
-                      AccessPolicy.maySeePayment(caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
+                    AccessPolicy.maySeePayment(
+                        caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
                 else { return nil }
                 return state
             }
@@ -44,11 +49,14 @@ enum PaymentRoutes {
             let caller = try context.requireCaller()
             let id = try paymentID(context)
             // Those who may read the payment learn why they may not cancel it; others get 404.
-            guard let payer = try await visiblePayer(id, to: caller, api) else { throw APIError(.notFound, code: "not_found", "no such payment") }
+            guard let payer = try await visiblePayer(id, to: caller, api) else {
+                throw APIError(.notFound, code: "not_found", "no such payment")
+            }
             try AccessPolicy.require(caller, .cancelPayment(payer: payer))
             switch try await api.submitPayments([.cancelPayment(id: id, actor: caller.actor)], by: caller).first {
             case .payment(let payment): return payment
-            case .other(.refused(let rejection)): throw APIError.refused(rejection, "only a queued or held payment can be cancelled")
+            case .other(.refused(let rejection)):
+                throw APIError.refused(rejection, "only a queued or held payment can be cancelled")
             default: throw APIError.unexpectedResult
             }
         }
@@ -61,19 +69,30 @@ enum PaymentRoutes {
         return id
     }
 
-    static func batch<A: HubAccess>(_ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>) async throws -> [PaymentDTO] {
+    static func batch<A: HubAccess>(
+        _ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> [PaymentDTO] {
         let caller = try context.requireCaller()
         let items = try await request.decode(as: [PaymentRequestDTO].self, context: context)
         let countMax = api.limits.batchPaymentCountMax
-        guard !items.isEmpty else { throw APIError(.badRequest, code: "empty_batch", "a batch holds 1 to \(countMax) payments") }
-        guard items.count <= countMax else { throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(countMax) payments") }
+        guard !items.isEmpty else {
+            throw APIError(.badRequest, code: "empty_batch", "a batch holds 1 to \(countMax) payments")
+        }
+        guard items.count <= countMax else {
+            throw APIError(.contentTooLarge, code: "batch_too_large", "a batch holds 1 to \(countMax) payments")
+        }
         // A batch costs one request per item (the request itself paid for one).
         guard api.limiter.allow(caller, cost: items.count - 1) else {
-            throw APIError(.tooManyRequests, code: "rate_limited", "too many requests: a batch counts each payment", retryAfterSeconds: 1)
+            throw APIError(
+                .tooManyRequests, code: "rate_limited", "too many requests: a batch counts each payment",
+                retryAfterSeconds: 1)
         }
-        let instructions = try await PaymentRequestDTO.instructions(items, writer: api.writer, currencies: api.currencies)
-        for (index, instruction) in instructions.enumerated() where !AccessPolicy.allows(caller, .submitPayment(payer: instruction.payer)) {
-            throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own").forItem(index)
+        let instructions = try await PaymentRequestDTO.instructions(
+            items, writer: api.writer, currencies: api.currencies)
+        for (index, instruction) in instructions.enumerated()
+        where !AccessPolicy.allows(caller, .submitPayment(payer: instruction.payer)) {
+            throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own").forItem(
+                index)
         }
         return try await api.submitPayments(instructions.map { .submitPayment($0) }, by: caller).map { answer in
             guard case .payment(let payment) = answer else { throw APIError.unexpectedResult }
@@ -82,28 +101,38 @@ enum PaymentRoutes {
     }
 
     /// A page of the payments the caller may see, in submission order, after a cursor.
-    static func page<A: HubAccess>(_ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>) async throws -> PaymentPageDTO {
+    static func page<A: HubAccess>(
+        _ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> PaymentPageDTO {
         let caller = try context.requireCaller()
         let limit = try PolyclearAPI.integer(request, "limit", in: 1...api.limits.pageSizeMax) ?? 100
         let cursor = try PolyclearAPI.integer(request, "cursor", in: 0...Int.max) ?? 0
         let status = try PolyclearAPI.choice(request, "status", PaymentStatus.allCases.map { ($0.code, $0) })
         let filter = AccessPolicy.paymentFilter(caller, status: status)
         let scanMax = api.limits.paymentPageScanMax
-        let page = try await api.read { hub in hub.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter) }
+        let page = try await api.read { hub in
+            hub.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter)
+        }
         let items = try await PaymentDTO.many(page.states, writer: api.writer, currencies: api.currencies)
         return PaymentPageDTO(items: items, nextCursor: page.next.map(String.init))
     }
 
     /// Commit or reject a reserved (two-phase) payment: its payee bank, the payee's member, or
     /// the operator (the hub decides who may); others get 404 (no existence leak) or 409.
-    static func decide<A: HubAccess>(_ context: PolyclearRequestContext, commit: Bool, _ api: RouteDependencies<A>) async throws -> PaymentDTO {
+    static func decide<A: HubAccess>(
+        _ context: PolyclearRequestContext, commit: Bool, _ api: RouteDependencies<A>
+    ) async throws -> PaymentDTO {
         let caller = try context.requireCaller()
         let id = try paymentID(context)
-        guard try await visiblePayer(id, to: caller, api) != nil else { throw APIError(.notFound, code: "not_found", "no such payment") }
-        let command: HubCommand = commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
+        guard try await visiblePayer(id, to: caller, api) != nil else {
+            throw APIError(.notFound, code: "not_found", "no such payment")
+        }
+        let command: HubCommand =
+            commit ? .commitPayment(id: id, actor: caller.actor) : .rejectPayment(id: id, actor: caller.actor)
         switch try await api.submitPayments([command], by: caller).first {
         case .payment(let payment): return payment
-        case .other(.refused(.notAllowedForActor)): throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
+        case .other(.refused(.notAllowedForActor)):
+            throw APIError(.forbidden, code: "forbidden", "only the payee side or the operator decides")
         case .other(.refused(let rejection)): throw APIError.refused(rejection, "the payment is not reserved")
         default: throw APIError.unexpectedResult
         }
@@ -111,10 +140,13 @@ enum PaymentRoutes {
 
     /// The payment's payer bank, if `caller` may read the payment; nil for a payment it may
     /// not see or that does not exist.
-    static func visiblePayer<A: HubAccess>(_ id: UInt128, to caller: Caller, _ api: RouteDependencies<A>) async throws -> BIC? {
+    static func visiblePayer<A: HubAccess>(
+        _ id: UInt128, to caller: Caller, _ api: RouteDependencies<A>
+    ) async throws -> BIC? {
         try await api.read { hub -> BIC? in
             guard let parties = hub.paymentParties(id),
-                  AccessPolicy.maySeePayment(caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
+                AccessPolicy.maySeePayment(
+                    caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
             else { return nil }
             return parties.payer
         }

@@ -12,7 +12,8 @@ enum UnionRoutes {
         router.get("/v1/participants") { _, context -> [ParticipantDTO] in
             let caller = try context.requireCaller()
             return try await api.read { hub in
-                hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }.map(ParticipantDTO.init)
+                hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }.map(
+                    ParticipantDTO.init)
             }
         }
         router.get("/v1/queue") { _, context -> [String] in
@@ -25,24 +26,35 @@ enum UnionRoutes {
         router.get("/v1/positions") { _, context -> [PositionDTO] in
             let caller = try context.requireCaller()
             let (banks, members) = try await api.read { hub in
-                let banks = hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }.compactMap { participant in
-                    hub.member(participant.memberID).map { (participant, $0.currency, hub.position(of: participant.bic) ?? 0) }
+                let banks = hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }
+                    .compactMap { participant in
+                        hub.member(participant.memberID).map {
+                            (participant, $0.currency, hub.position(of: participant.bic) ?? 0)
+                        }
+                    }
+                let members = hub.allMembers.filter { AccessPolicy.maySeeMember(caller, $0.id) }.map {
+                    ($0, hub.unionPosition(of: $0.id) ?? 0)
                 }
-                let members = hub.allMembers.filter { AccessPolicy.maySeeMember(caller, $0.id) }.map { ($0, hub.unionPosition(of: $0.id) ?? 0) }
                 return (banks, members)
             }
             var positions: [PositionDTO] = []
             for (participant, code, positionMinor) in banks {
                 let currency = try api.currency(code)
-                positions.append(PositionDTO(
-                    holder: participant.bic.description, kind: "participant", amount: Money(minorUnits: positionMinor, currency: currency).decimalString,
-                    currency: code.description, limit: Money(minorUnits: participant.netDebitCapMinor, currency: currency).decimalString))
+                positions.append(
+                    PositionDTO(
+                        holder: participant.bic.description, kind: "participant",
+                        amount: Money(minorUnits: positionMinor, currency: currency).decimalString,
+                        currency: code.description,
+                        limit: Money(minorUnits: participant.netDebitCapMinor, currency: currency).decimalString))
             }
             let unit = api.currencies.unit
             for (member, positionMinor) in members {
-                positions.append(PositionDTO(
-                    holder: member.id.alpha3, kind: "member_union", amount: Money(minorUnits: positionMinor, currency: unit).decimalString,
-                    currency: unit.code.description, limit: Money(minorUnits: member.quotaUnitMinor, currency: unit).decimalString))
+                positions.append(
+                    PositionDTO(
+                        holder: member.id.alpha3, kind: "member_union",
+                        amount: Money(minorUnits: positionMinor, currency: unit).decimalString,
+                        currency: unit.code.description,
+                        limit: Money(minorUnits: member.quotaUnitMinor, currency: unit).decimalString))
             }
             return positions
         }

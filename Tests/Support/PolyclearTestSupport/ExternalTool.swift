@@ -22,18 +22,23 @@ public struct ExternalTool: Sendable {
     public static var areRequired: Bool { ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_TOOLS"] == "1" }
 
     static func program(_ candidates: [String], skipReason: String) -> ExternalTool {
-        ExternalTool(location: candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, skipReason: skipReason)
+        ExternalTool(
+            location: candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, skipReason: skipReason)
     }
 
-    public static let xmllint = program(["/usr/bin/xmllint", "/bin/xmllint", "/usr/local/bin/xmllint"],
-                                        skipReason: "xmllint is missing (apt-get install libxml2-utils): schema validation skipped")
-    public static let chromium = program(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
-                                         skipReason: "Chromium is missing (apt-get install chromium): browser test skipped")
+    public static let xmllint = program(
+        ["/usr/bin/xmllint", "/bin/xmllint", "/usr/local/bin/xmllint"],
+        skipReason: "xmllint is missing (apt-get install libxml2-utils): schema validation skipped")
+    public static let chromium = program(
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
+        skipReason: "Chromium is missing (apt-get install chromium): browser test skipped")
     /// A PostgreSQL superuser URL (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts a server).
     public static let postgres: ExternalTool = {
         let environment = ProcessInfo.processInfo.environment
-        return ExternalTool(location: environment["POLYCLEAR_TEST_POSTGRES_URL"],
-                            skipReason: "no PostgreSQL server (POLYCLEAR_TEST_POSTGRES_URL unset; .ci/run starts one): PostgreSQL test skipped",
-                            isRequired: areRequired || environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1")
+        return ExternalTool(
+            location: environment["POLYCLEAR_TEST_POSTGRES_URL"],
+            skipReason:
+                "no PostgreSQL server (POLYCLEAR_TEST_POSTGRES_URL unset; .ci/run starts one): PostgreSQL test skipped",
+            isRequired: areRequired || environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1")
     }()
 }
