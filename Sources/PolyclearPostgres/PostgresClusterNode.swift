@@ -21,7 +21,17 @@ import Synchronization
 /// - On graceful shutdown the writer drains its queue and gives the lease up at once, so a
 ///   rolling restart does not wait for the lease to run out.
 public final class PostgresClusterNode: HubAccess {
-    public enum Role: String, Sendable { case starting, follower, writer }
+    public enum Role: String, Sendable {
+        case starting, follower, writer
+
+        var status: HubNodeStatus.Role {
+            switch self {
+            case .starting: .starting
+            case .follower: .follower
+            case .writer: .writer
+            }
+        }
+    }
 
     struct Replica { var hub: HubStateMachine; var lastSequence: Int64 }
 
@@ -114,7 +124,7 @@ public final class PostgresClusterNode: HubAccess {
     public var nodeStatus: HubNodeStatus {
         state.withLock { state in
             HubNodeStatus(
-                role: state.role.rawValue, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
+                role: state.role.status, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
                 appliedSequence: state.replica?.lastSequence)
         }
     }

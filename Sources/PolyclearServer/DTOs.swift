@@ -1,5 +1,5 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 import PolyclearCore
 import PolyclearISO20022
 import PolyclearStorage
@@ -224,7 +224,14 @@ struct CycleReportDTO: ResponseGenerator {
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
-extension HubNodeStatus: ResponseEncodable {}
+/// `GET /v1/node`: the node's part in a cluster.
+struct NodeStatusDTO: ResponseEncodable {
+    var role: String, nodeId: String?, writer: String?, appliedSequence: Int64?
+    init(_ status: HubNodeStatus) {
+        role = status.role.rawValue; nodeId = status.nodeID; writer = status.writer;
+        appliedSequence = status.appliedSequence
+    }
+}
 
 struct StatementDTO: ResponseCodable {
     struct Entry: Codable {

@@ -4,27 +4,25 @@ import PolyclearCore
 /// The one mapping from the hub's refusals to HTTP statuses, whichever route met them:
 /// 403 when the actor may not, 422 when what was sent can never be accepted (whatever the
 /// hub's state), 409 when the hub's current state refuses it (it may succeed later, or
-/// after another command). The body carries the refusal's stable code.
+/// after another command: a fixing lacking a member's currency depends on the members, one
+/// too far ahead on the hub's clock). The body carries the refusal's stable code.
 extension HubCommandRejection {
     var httpStatus: HTTPResponse.Status {
         switch self {
         case .notAllowedForActor:
             .forbidden
         case .malformedField, .currencyNotSupported, .participantCountryNotMemberCountry, .negativeLimit,
-            .fixingMissingCurrency,
             .fixingRateNotPositive, .amountNotPositive, .amountTooLarge, .invalidSchedule, .invalidImbalanceRules,
-            .obligationsMixCurrencies, .tooManyObligations, .invalidUnitDefinition, .fixingEffectiveTooFar,
-            .fixingRateForUnit,
+            .obligationsMixCurrencies, .tooManyObligations, .invalidUnitDefinition, .fixingRateForUnit,
             .rateImplausible:
             .unprocessableContent
         case .memberExists, .memberNotFound, .currencyAlreadyHasMember, .participantExists, .participantNotFound,
-            .fixingVersionNotIncreasing, .fixingEffectiveTimeGoesBack, .quoteExists, .paymentNotFound,
-            .paymentStateForbidsThis,
-            .fundsTransferExists, .fundsTransferNotFound, .insufficientFunds, .participantSuspended, .noFixingInForce,
-            .cycleNotOpen, .cycleNotFound, .cycleNotSettling, .instructionNotFound, .instructionAlreadyConfirmed,
-            .instructionAmountDiffers, .excessSettlementNotFound, .setOffRunExists, .duplicateMessage,
-            .returnExceedsPayment,
-            .rateMoveNotConfirmed:
+            .fixingVersionNotIncreasing, .fixingEffectiveTimeGoesBack, .fixingMissingCurrency, .fixingEffectiveTooFar,
+            .quoteExists, .paymentNotFound, .paymentStateForbidsThis, .fundsTransferExists, .fundsTransferNotFound,
+            .insufficientFunds, .participantSuspended, .noFixingInForce, .cycleNotOpen, .cycleNotFound,
+            .cycleNotSettling,
+            .instructionNotFound, .instructionAlreadyConfirmed, .instructionAmountDiffers, .excessSettlementNotFound,
+            .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed:
             .conflict
         }
     }

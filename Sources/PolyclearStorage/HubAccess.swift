@@ -30,27 +30,30 @@ extension HubAccess {
     }
 }
 
-/// A node's role and progress, for operators and failover drills.
-public struct HubNodeStatus: Sendable, Codable, Equatable {
-    /// "single" (the only writer, no cluster), "writer", "follower" or "starting".
-    public let role: String
+/// A node's role and progress, for operators and failover drills (the API says it in its own
+/// form: `NodeStatusDTO`).
+public struct HubNodeStatus: Sendable, Equatable {
+    public enum Role: String, Sendable, CaseIterable {
+        /// The only writer, no cluster.
+        case single
+        case writer
+        /// Reads a replica of the log and forwards writes to the writer.
+        case follower
+        case starting
+    }
+
+    public let role: Role
     public let nodeID: String?
     /// host:port of the node holding the writer role, if known.
     public let writer: String?
     /// The last hub log sequence this node's state includes (followers; nil for a writer).
     public let appliedSequence: Int64?
 
-    public init(role: String, nodeID: String?, writer: String?, appliedSequence: Int64?) {
+    public init(role: Role, nodeID: String?, writer: String?, appliedSequence: Int64?) {
         self.role = role
         self.nodeID = nodeID
         self.writer = writer
         self.appliedSequence = appliedSequence
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case role, writer
-        case nodeID = "node_id"
-        case appliedSequence = "applied_sequence"
     }
 }
 
@@ -70,7 +73,7 @@ extension Writer: HubAccess where Store: HubStore {
     public var writeRoute: WriteRoute { .local }
 
     public var nodeStatus: HubNodeStatus {
-        HubNodeStatus(role: "single", nodeID: nil, writer: nil, appliedSequence: nil)
+        HubNodeStatus(role: .single, nodeID: nil, writer: nil, appliedSequence: nil)
     }
 
 }

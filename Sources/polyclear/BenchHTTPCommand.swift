@@ -254,13 +254,13 @@ extension BenchHTTPCommand {
                 ports[index] = port
             }
             // The first node to take the lease sets the union up; the others must follow it.
-            while !servers.contains(where: { $0.hub.nodeStatus.role == "writer" }) {
+            while !servers.contains(where: { $0.hub.nodeStatus.role == .writer }) {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let writer = servers.first { $0.hub.nodeStatus.role == "writer" }!
+            let writer = servers.first { $0.hub.nodeStatus.role == .writer }!
             _ = try await writer.hub.submit(union.setupCommands)
             while !servers.allSatisfy({
-                $0.hub.nodeStatus.role == "writer" || ($0.hub.nodeStatus.appliedSequence ?? 0) >= 1
+                $0.hub.nodeStatus.role == .writer || ($0.hub.nodeStatus.appliedSequence ?? 0) >= 1
             }) {
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -375,7 +375,7 @@ import Testing
                 uri: "/v1/fixings", method: .post, headers: Self.headers("bra"), body: fixing(2, both)
             ) { #expect($0.status == .forbidden) }
             for (body, status, code) in [
-                (fixing(2, #""BRL":"4.1""#), HTTPResponse.Status.unprocessableContent, "fixing_missing_currency"),
+                (fixing(2, #""BRL":"4.1""#), HTTPResponse.Status.conflict, "fixing_missing_currency"),
                 (fixing(1, both), .conflict, "fixing_version_not_increasing"),
                 (fixing(2, #""BRL":"-4.1","CNY":"5""#), .badRequest, "malformed_rates"),
                 (fixing(2, #""BRLX":"4.1","CNY":"5""#), .badRequest, "malformed_rates"),

@@ -256,7 +256,7 @@ import Testing
             let year: UInt64 = 365 * 86_400 * 1_000_000_000
             try await Self.expect(
                 client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now + 300 * year),
-                status: .unprocessableContent, code: "fixing_effective_too_far")
+                status: .conflict, code: "fixing_effective_too_far")
             try await Self.expect(
                 client, .post, "/v1/fixings", role: "operator", body: fixing(2, at: now, extra: #","XCU":"1""#),
                 status: .unprocessableContent, code: "fixing_rate_for_unit")

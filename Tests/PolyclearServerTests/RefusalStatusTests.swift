@@ -9,10 +9,10 @@ import Testing
 @Suite struct RefusalStatusTests {
     static let unprocessable: Set<String> = [
         "malformed_field", "currency_not_supported", "participant_country_not_member_country", "negative_limit",
-        "fixing_missing_currency", "fixing_rate_not_positive", "amount_not_positive", "amount_too_large",
+        "fixing_rate_not_positive", "amount_not_positive", "amount_too_large",
         "invalid_schedule",
         "invalid_imbalance_rules", "obligations_mix_currencies", "too_many_obligations", "invalid_unit_definition",
-        "fixing_effective_too_far", "fixing_rate_for_unit", "rate_implausible",
+        "fixing_rate_for_unit", "rate_implausible",
     ]
     static let conflict: Set<String> = [
         "member_exists", "member_not_found", "currency_already_has_member", "participant_exists",
@@ -23,6 +23,7 @@ import Testing
         "instruction_not_found", "instruction_already_confirmed", "instruction_amount_differs",
         "excess_settlement_not_found",
         "set_off_run_exists", "duplicate_message", "return_exceeds_payment", "rate_move_not_confirmed",
+        "fixing_missing_currency", "fixing_effective_too_far",
     ]
 
     @Test func everyRefusalHasOneStatus() {

@@ -35,7 +35,7 @@ import Testing
         var writeRoute: WriteRoute { route.withLock { $0 } }
         var nodeStatus: HubNodeStatus {
             HubNodeStatus(
-                role: writeRoute == .local ? "writer" : "follower", nodeID: "test", writer: nil, appliedSequence: nil)
+                role: writeRoute == .local ? .writer : .follower, nodeID: "test", writer: nil, appliedSequence: nil)
         }
     }
 
@@ -184,7 +184,7 @@ import Testing
         }
         var writeRoute: WriteRoute { .local }
         var nodeStatus: HubNodeStatus {
-            HubNodeStatus(role: "writer", nodeID: "test", writer: nil, appliedSequence: nil)
+            HubNodeStatus(role: .writer, nodeID: "test", writer: nil, appliedSequence: nil)
         }
     }
 

@@ -16,133 +16,75 @@ enum ISO20022Routes {
     }.sorted()
 
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
-        let limits = api.limits
-        router.post("/v1/iso20022/messages") { request, context -> Response in
-            let caller = try context.requireCaller()
-            try AccessPolicy.require(caller, .sendISOMessage)
-            guard case .participant(let sender) = caller else { throw APIError.unexpectedResult }
-            guard
-                request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") })
-                    ?? false
-            else {
+        router.post("/v1/iso20022/messages") { request, context in try await receive(request, context: context, api) }
+        router.get("/v1/iso20022/statements/:bic/cycles/:number") { _, context in
+            try await statement(context: context, api)
+        }
+        router.get("/v1/iso20022/cycles/:number/instructions/:member") { _, context in
+            try await instructions(context: context, api)
+        }
+        router.get("/v1/iso20022/payments/:id/notification") { request, context in
+            try await notification(request, context: context, api)
+        }
+    }
+
+    /// A pacs.008 or pacs.004 from a bank, answered with a pacs.002.
+    static func receive<A: HubAccess>(
+        _ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> Response {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(caller, .sendISOMessage)
+        guard case .participant(let sender) = caller else { throw APIError.unexpectedResult }
+        guard
+            request.headers[.contentType].map({ $0.hasPrefix("application/xml") || $0.hasPrefix("text/xml") })
+                ?? false
+        else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
+        }
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let message: ISOMessage
+        do throws(ISOMessageError) { message = try ISOMessage.parse(Array(body.readableBytesView)) } catch {
+            // Say what the hub does take in (the parser also reads what it only sends).
+            let accepted =
+                error.code == .unsupportedMessage
+                ? "; the hub accepts inbound: \(inboundDefinitions.joined(separator: ", "))" : ""
+            throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)) + accepted)
+        }
+        // The header's sender must be the caller: a bank speaks only for itself.
+        if let header = message.header, BIC(header.fromBIC) != sender {
+            throw APIError(.forbidden, code: "sender_mismatch", "AppHdr/Fr names another bank than the caller")
+        }
+        // A message costs one request per transaction, like a JSON batch, and holds at most as many.
+        let transactionCount =
+            switch message.document {
+            case .customerCreditTransfer(let transfer): transfer.transactions.count
+            case .paymentReturn(let returned): returned.transactions.count
+            default: 1
+            }
+        guard transactionCount <= api.limits.batchPaymentCountMax else {
+            throw APIError(
+                .contentTooLarge, code: "batch_too_large",
+                "a message holds at most \(api.limits.batchPaymentCountMax) transactions")
+        }
+        guard api.limiter.allow(caller, cost: transactionCount - 1) else {
+            throw APIError(
+                .tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction",
+                retryAfterSeconds: 1)
+        }
+        let (report, duplicate) =
+            switch message.document {
+            case .customerCreditTransfer(let transfer):
+                try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
+            case .paymentReturn(let returned):
+                try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
+            default:
                 throw APIError(
-                    .unsupportedMediaType, code: "unsupported_media_type", "send Content-Type: application/xml")
+                    .unprocessableContent, code: "message_not_accepted",
+                    "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))"
+                )
             }
-            let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let message: ISOMessage
-            do throws(ISOMessageError) { message = try ISOMessage.parse(Array(body.readableBytesView)) } catch {
-                // Say what the hub does take in (the parser also reads what it only sends).
-                let accepted =
-                    error.code == .unsupportedMessage
-                    ? "; the hub accepts inbound: \(inboundDefinitions.joined(separator: ", "))" : ""
-                throw APIError(.badRequest, code: error.code.rawValue, String(error.description.prefix(300)) + accepted)
-            }
-            // The header's sender must be the caller: a bank speaks only for itself.
-            if let header = message.header, BIC(header.fromBIC) != sender {
-                throw APIError(.forbidden, code: "sender_mismatch", "AppHdr/Fr names another bank than the caller")
-            }
-            // A message costs one request per transaction, like a JSON batch, and holds at most as many.
-            let transactionCount =
-                switch message.document {
-                case .customerCreditTransfer(let transfer): transfer.transactions.count
-                case .paymentReturn(let returned): returned.transactions.count
-                default: 1
-                }
-            guard transactionCount <= limits.batchPaymentCountMax else {
-                throw APIError(
-                    .contentTooLarge, code: "batch_too_large",
-                    "a message holds at most \(limits.batchPaymentCountMax) transactions")
-            }
-            guard api.limiter.allow(caller, cost: transactionCount - 1) else {
-                throw APIError(
-                    .tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction",
-                    retryAfterSeconds: 1)
-            }
-            let (report, duplicate) =
-                switch message.document {
-                case .customerCreditTransfer(let transfer):
-                    try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
-                case .paymentReturn(let returned):
-                    try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
-                default:
-                    throw APIError(
-                        .unprocessableContent, code: "message_not_accepted",
-                        "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))"
-                    )
-                }
-            return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
-        }
-        router.get("/v1/iso20022/statements/:bic/cycles/:number") { _, context -> Response in
-            let caller = try context.requireCaller()
-            guard let bic = BIC(try context.parameters.require("bic")) else {
-                throw APIError(.badRequest, code: "malformed_bic", "not a BIC")
-            }
-            let number = try context.parameters.require("number", as: UInt32.self)
-            let (statement, closedAt) = try await CycleRoutes.statement(of: bic, cycle: number, caller: caller, api)
-            let exponent = try api.currency(statement.currency).exponent
-            return xmlResponse(
-                ISOMessage(
-                    header: nil,
-                    document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
-        }
-        router.get("/v1/iso20022/cycles/:number/instructions/:member") { _, context -> Response in
-            let caller = try context.requireCaller()
-            let number = try context.parameters.require("number", as: UInt32.self)
-            guard let member = CountryCode(alpha3: try context.parameters.require("member")) else {
-                throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
-            }
-            guard AccessPolicy.maySeeMember(caller, member) else {
-                throw APIError(.notFound, code: "not_found", "no such instructions")
-            }
-            let found = try await api.read { hub -> (CycleReport, Member)? in
-                guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member)
-                else { return nil }
-                return (report, record)
-            }
-            guard let (report, record) = found, report.instructions.contains(where: { $0.member == member }) else {
-                throw APIError(.notFound, code: "not_found", "no settlement instructions for this member in this cycle")
-            }
-            let exponent = try api.currency(record.currency).exponent
-            return xmlResponse(
-                ISOMessage(
-                    header: nil,
-                    document: .institutionCreditTransfer(
-                        ISOReports.instructions(report, member: record, exponent: exponent))))
-        }
-        router.get("/v1/iso20022/payments/:id/notification") { request, context -> Response in
-            let caller = try context.requireCaller()
-            guard let id = UUIDText.parse(try context.parameters.require("id")) else {
-                throw APIError(.badRequest, code: "malformed_id", "payment ids are UUIDs")
-            }
-            let asked = try WireChoice.decode(
-                request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false],
-                absent: true)
-            let found = try await api.read {
-                hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
-                guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
-                    let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
-                    let payerCurrency = hub.member(payer.memberID)?.currency,
-                    let payeeCurrency = hub.member(payee.memberID)?.currency
-                else { return nil }
-                return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr)
-            }
-            guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else {
-                throw APIError(.notFound, code: "not_found", "no such payment")
-            }
-            // The payer bank is notified of its debit, the payee bank of its credit; the
-            // operator picks a side (default the payer's).
-            guard let isPayer = AccessPolicy.notificationSide(caller, payer: payer, payee: payee, asked: asked) else {
-                throw APIError(.notFound, code: "not_found", "no such payment")
-            }
-            guard state.status == .accepted else {
-                throw APIError(.conflict, code: "not_booked", "only a booked payment has a notification")
-            }
-            let notification = ISOReports.notification(
-                state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency,
-                debit: isPayer,
-                exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now)
-            return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
-        }
+        return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
     }
 
     /// pacs.008: each transaction mapped (or refused with its ISO reason), the mapped ones

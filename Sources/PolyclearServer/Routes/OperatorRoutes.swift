@@ -23,9 +23,9 @@ enum OperatorRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: api.metrics.text)))
         }
-        router.get("/v1/node") { _, context -> HubNodeStatus in
+        router.get("/v1/node") { _, context -> NodeStatusDTO in
             try AccessPolicy.require(try context.requireCaller(), .readNodeStatus)
-            return api.writer.nodeStatus
+            return NodeStatusDTO(api.writer.nodeStatus)
         }
         router.get("/v1/audit") { request, context -> AuditPageDTO in
             try AccessPolicy.require(try context.requireCaller(), .readAuditTrail)
