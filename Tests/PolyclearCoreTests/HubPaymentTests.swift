@@ -37,7 +37,7 @@ import Testing
         let state = f.pay(1, payer, payee, 100_000_000, side: side)
         #expect(state.status == .accepted)
         #expect(state.unitAmountMinor == 734_543)
-        let idrHub = f.hub.members[Int(f.hub.memberIndexByID["IDN"]!)]
+        let idrHub = f.hub.members[f.hub.memberIndexByID["IDN"]!]
         let rounding = f.hub.ledgerState.account(id: idrHub.roundingAccountID)!
         let hub = f.hub.ledgerState.account(id: idrHub.hubAccountID)!
         #expect(rounding.creditsPosted + rounding.debitsPosted == 51)

@@ -102,7 +102,7 @@ import Testing
         }
         for payment in f.hub.payments {
             let legIDs = (UInt8(0)..<4).map {
-                HubStateMachine.transferID(payment: f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0)
+                HubTransferID.paymentLeg(f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0)
             }
             let booked = legIDs.compactMap { f.hub.ledgerState.transferStatus(id: $0) }
             switch payment.status {

@@ -1,4 +1,4 @@
-/// The hub's per-entity state. Indices (`UInt32`) are dense and never reused.
+/// The hub's per-entity state, addressed by the typed indices of `HubIndices`.
 struct MemberRecord: Sendable {
     var member: Member
     var currencyExponent: Int
@@ -15,7 +15,7 @@ struct MemberRecord: Sendable {
     }
 
     /// Participants of this member with a non-empty queue (their heads wait on the quota too).
-    var queuedPayers: ContiguousArray<UInt32> = []
+    var queuedPayers: ContiguousArray<ParticipantIndex> = []
     var alarmLevel = 0
 }
 
@@ -28,12 +28,12 @@ struct MemberAccounts {
 
 struct ParticipantRecord: Sendable {
     var participant: Participant
-    var memberIndex: UInt32
+    var memberIndex: MemberIndex
     var positionAccountID: UInt128
     /// FIFO queues of payment indices, urgent before normal; `…Head` is the first live slot.
-    var urgentQueue = ContiguousArray<UInt32>()
+    var urgentQueue = ContiguousArray<PaymentIndex>()
     var urgentHead = 0
-    var normalQueue = ContiguousArray<UInt32>()
+    var normalQueue = ContiguousArray<PaymentIndex>()
     var normalHead = 0
     var isListedAsQueuedPayer = false
     var alarmLevel = 0
@@ -45,13 +45,15 @@ struct FixingRecord: Sendable {
     var fixing: Fixing
     /// The rate of each member's currency, by member index (nil: not quoted).
     var ratesByMember: ContiguousArray<DecimalNumber?>
+
+    func rate(of member: MemberIndex) -> DecimalNumber? { ratesByMember[member.int] }
 }
 
 struct QuoteRecord: Sendable {
     var id: UInt128
     var fixingIndex: Int
-    var payerIndex: UInt32
-    var payeeIndex: UInt32
+    var payerIndex: ParticipantIndex
+    var payeeIndex: ParticipantIndex
     var expiresAt: UInt64
     var isUsed = false
 }
@@ -72,8 +74,8 @@ struct PaymentRecord: Sendable {
     var fingerprint: UInt64
     var status: PaymentStatus
     var rejection: PaymentRejection?
-    var payerIndex: UInt32
-    var payeeIndex: UInt32
+    var payerIndex: ParticipantIndex
+    var payeeIndex: ParticipantIndex
     var priority: PaymentPriority
     // What later processing needs of the instruction (no strings: records stay small).
     var amountMinor: Int64
@@ -81,7 +83,7 @@ struct PaymentRecord: Sendable {
     var isTwoPhase: Bool
     var immediateOrReject: Bool
     var timeoutSeconds: UInt32
-    var quoteIndex: Int?
+    var quoteIndex: QuoteIndex?
     var payerAmountMinor: Int64 = 0
     var payeeAmountMinor: Int64 = 0
     var unitAmountMinor: Int64 = 0
@@ -100,7 +102,7 @@ struct PaymentRecord: Sendable {
 
 struct FundsRecord: Sendable {
     var id: UInt128
-    var participantIndex: UInt32
+    var participantIndex: ParticipantIndex
     var amountMinor: Int64
     var direction: FundsDirection
     var status: FundsStatus

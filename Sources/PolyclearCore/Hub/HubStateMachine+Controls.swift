@@ -8,19 +8,19 @@ extension HubStateMachine {
     }
 
     /// Emits an alarm for each threshold newly crossed upwards; falling back re-arms them.
-    mutating func checkAlarm(participant index: UInt32) {
+    mutating func checkAlarm(participant index: ParticipantIndex) {
         let level = raiseAlarms(
-            balance: positionBalance(participant: index), limit: participants[Int(index)].participant.netDebitCapMinor,
-            previousLevel: participants[Int(index)].alarmLevel,
-            subject: .participant(participants[Int(index)].participant.bic))
-        participants[Int(index)].alarmLevel = level
+            balance: positionBalance(participant: index), limit: participants[index].participant.netDebitCapMinor,
+            previousLevel: participants[index].alarmLevel,
+            subject: .participant(participants[index].participant.bic))
+        participants[index].alarmLevel = level
     }
 
-    mutating func checkAlarm(member index: UInt32) {
+    mutating func checkAlarm(member index: MemberIndex) {
         let level = raiseAlarms(
-            balance: unionBalance(member: index), limit: members[Int(index)].member.quotaUnitMinor,
-            previousLevel: members[Int(index)].alarmLevel, subject: .member(members[Int(index)].member.id))
-        members[Int(index)].alarmLevel = level
+            balance: unionBalance(member: index), limit: members[index].member.quotaUnitMinor,
+            previousLevel: members[index].alarmLevel, subject: .member(members[index].member.id))
+        members[index].alarmLevel = level
     }
 
     /// Records an alarm per threshold crossed since `previousLevel`; returns the new level.
@@ -43,10 +43,6 @@ extension HubStateMachine {
         return level
     }
 
-    static func fundsTransferID(_ index: UInt32, leg: UInt8) -> UInt128 {
-        UInt128(2) << 120 | UInt128(index) << 2 | UInt128(leg)
-    }
-
     /// Reserves a funds-in (member central bank -> participant) or funds-out (participant ->
     /// member central bank). A funds-out needs the money itself: the cap is credit for
     /// payments, not for withdrawal.
@@ -57,16 +53,16 @@ extension HubStateMachine {
             return .refused(.participantNotFound)
         }
         guard amountMinor > 0 else { return .refused(.amountNotPositive) }
-        let participant = participants[Int(participantIndex)]
-        let member = members[Int(participant.memberIndex)]
+        let participant = participants[participantIndex]
+        let member = members[participant.memberIndex]
         if direction == .outOf {
             guard participant.participant.status == .active else { return .refused(.participantSuspended) }
             guard amountMinor <= positionBalance(participant: participantIndex) else {
                 return .refused(.insufficientFunds)
             }
         }
-        let index = UInt32(funds.count)
-        let transferID = Self.fundsTransferID(index, leg: 0)
+        let index = funds.nextIndex
+        let transferID = HubTransferID.funds(index, leg: 0)
         let (debit, credit) =
             direction == .into
             ? (member.fundingAccountID, participant.positionAccountID)
@@ -92,19 +88,19 @@ extension HubStateMachine {
     /// The central bank confirms (post) or the request is withdrawn (void).
     mutating func resolveFunds(id: UInt128, confirm: Bool) -> HubResult {
         guard let index = fundsIndexByID.value(for: id) else { return .refused(.fundsTransferNotFound) }
-        let request = funds[Int(index)]
+        let request = funds[index]
         guard request.status == .reserved else { return .refused(.paymentStateForbidsThis) }
         ledgerEvents.removeAll(keepingCapacity: true)
         ledgerEvents.append(
             .createTransfer(
                 Transfer(
-                    id: Self.fundsTransferID(index, leg: 1), debitAccountID: 0, creditAccountID: 0, amount: 0,
+                    id: HubTransferID.funds(index, leg: 1), debitAccountID: 0, creditAccountID: 0, amount: 0,
                     ledger: 0, code: 0,
                     flags: confirm ? .postPendingTransfer : .voidPendingTransfer, pendingID: request.transferID,
                     userReference: id)))
         precondition(applyLedgerChain(), "a funds reservation could not be resolved")
-        funds[Int(index)].status = confirm ? .confirmed : .cancelled
-        record(.fundsStatus(id: id, status: funds[Int(index)].status))
+        funds[index].status = confirm ? .confirmed : .cancelled
+        record(.fundsStatus(id: id, status: funds[index].status))
         // Money in, or a withdrawal's reservation released: the participant may release queued payments.
         if (confirm && request.direction == .into) || (!confirm && request.direction == .outOf) {
             afterInflow(payee: request.participantIndex, crossMember: false)
@@ -116,6 +112,6 @@ extension HubStateMachine {
 extension HubStateMachine {
     /// The bank a funds request is for.
     public func fundsParticipant(_ id: UInt128) -> BIC? {
-        fundsIndexByID.value(for: id).map { participants[Int(funds[Int($0)].participantIndex)].participant.bic }
+        fundsIndexByID.value(for: id).map { participants[funds[$0].participantIndex].participant.bic }
     }
 }

@@ -5,21 +5,17 @@
 /// command is in the closing cycle and one accepted after it in the next: never both, never
 /// neither.
 extension HubStateMachine {
-    static func settlementTransferID(cycle: UInt32, index: Int) -> UInt128 {
-        UInt128(3) << 120 | UInt128(cycle) << 32 | UInt128(index)
-    }
-
     /// Adds an accepted payment to the open cycle's totals.
-    mutating func recordInOpenCycle(_ index: UInt32) {
+    mutating func recordInOpenCycle(_ index: PaymentIndex) {
         cycle.fit(participants: participants.count, members: members.count)
-        let payment = payments[Int(index)]
-        payments[Int(index)].cycle = cycle.number
+        let payment = payments[index]
+        payments[index].cycle = cycle.number
         cycle.paymentCount += 1
-        cycle.participantSent[Int(payment.payerIndex)] += Int128(payment.payerAmountMinor)
-        cycle.participantReceived[Int(payment.payeeIndex)] += Int128(payment.payeeAmountMinor)
+        cycle.participantSent[payment.payerIndex.int] += Int128(payment.payerAmountMinor)
+        cycle.participantReceived[payment.payeeIndex.int] += Int128(payment.payeeAmountMinor)
         guard payment.unitAmountMinor != 0 else { return }
-        let payerMember = Int(participants[Int(payment.payerIndex)].memberIndex)
-        let payeeMember = Int(participants[Int(payment.payeeIndex)].memberIndex)
+        let payerMember = participants[payment.payerIndex].memberIndex.int
+        let payeeMember = participants[payment.payeeIndex].memberIndex.int
         cycle.memberUnitSent[payerMember] += Int128(payment.unitAmountMinor)
         cycle.memberUnitReceived[payeeMember] += Int128(payment.unitAmountMinor)
         cycle.bilateral[payerMember * cycle.memberCount + payeeMember] += Int128(payment.unitAmountMinor)
@@ -83,95 +79,40 @@ extension HubStateMachine {
         closeOpenCycleNow()
     }
 
-    /// Nets the open cycle, issues its instructions and opens the next one. A net payer gets a
-    /// pay-in instruction for its net; a net receiver a pay-out of its net, reserved at once,
-    /// but never more than keeps its position within its cap (its receipts may already back
-    /// reserved payments): the rest carries over as its balance in the hub.
+    /// Nets the open cycle (`CycleClose`), books what the close implies (imbalance charges,
+    /// pay-out reservations), records the closing positions and opens the next cycle.
     private mutating func closeOpenCycleNow() {
         cycle.fit(participants: participants.count, members: members.count)
-        var participantNets: [ParticipantNet] = []
-        var instructions: [SettlementInstruction] = []
-        var grossByMember = [Int128](repeating: 0, count: members.count)
-        var neededByMember = [Int128](repeating: 0, count: members.count)
-        var participantsNetByMember = [Int128](repeating: 0, count: members.count)
-        for (index, record) in participants.enumerated() {
-            let sent = cycle.participantSent[index], received = cycle.participantReceived[index]
-            let net = received - sent
-            let member = Int(record.memberIndex)
-            let currency = members[member].member.currency
-            grossByMember[member] += sent
-            if net < 0 { neededByMember[member] += -net }
-            participantsNetByMember[member] += net
-            let position = ledger.account(id: record.positionAccountID)!
-            participantNets.append(
-                ParticipantNet(
-                    bic: record.participant.bic, currency: currency, grossSentMinor: Int64(clamping: sent),
-                    grossReceivedMinor: Int64(clamping: received), netMinor: Int64(clamping: net),
-                    closingPostedMinor: Int64(
-                        truncatingIfNeeded: Int128(position.creditsPosted) - Int128(position.debitsPosted))))
-            // A pay-out never takes the position past its cap (receipts already committed to
-            // reserved payments stay); what is not paid out stays in the hub as balance.
-            let amount =
-                net < 0
-                ? -net
-                : min(
-                    net,
-                    max(
-                        0,
-                        Int128(positionBalance(participant: UInt32(index)))
-                            + Int128(record.participant.netDebitCapMinor)))
-            if amount != 0 {
-                instructions.append(
-                    SettlementInstruction(
-                        cycle: cycle.number, index: instructions.count, member: members[member].member.id,
-                        participant: record.participant.bic,
-                        currency: currency, direction: net < 0 ? .payIn : .payOut, amountMinor: Int64(clamping: amount),
-                        isConfirmed: false))
-            }
-        }
-        let memberNets = members.indices.map { index in
-            MemberNet(
+        let fixing = fixingIndex(at: now)
+        let closingMembers = members.hubIndices.map { index in
+            CycleClose.Member(
                 id: members[index].member.id, currency: members[index].member.currency,
-                participantsNetMinor: Int64(clamping: participantsNetByMember[index]),
-                unitSentMinor: Int64(clamping: cycle.memberUnitSent[index]),
-                unitReceivedMinor: Int64(clamping: cycle.memberUnitReceived[index]),
-                unitNetMinor: Int64(clamping: cycle.memberUnitReceived[index] - cycle.memberUnitSent[index]))
+                currencyExponent: members[index].currencyExponent,
+                ratePerUnit: fixing.flatMap { fixings[$0].rate(of: index) })
         }
-        let n = cycle.memberCount
-        let bilateral = (0..<n).map { row in
-            (0..<n).map { column in Int64(clamping: cycle.bilateral[row * n + column]) }
+        let banks = participants.hubIndices.map { index in
+            let position = ledger.account(id: participants[index].positionAccountID)!
+            return CycleClose.Bank(
+                bic: participants[index].participant.bic, member: participants[index].memberIndex.int,
+                netDebitCapMinor: participants[index].participant.netDebitCapMinor,
+                availableMinor: positionBalance(participant: index),
+                postedMinor: Int64(truncatingIfNeeded: Int128(position.creditsPosted) - Int128(position.debitsPosted)))
         }
-        let efficiency = members.indices.map {
-            NettingEfficiency(
-                currency: members[$0].member.currency, gross: grossByMember[$0], needed: neededByMember[$0])
-        }
-        let report = CycleReport(
-            number: cycle.number, openedAt: cycle.openedAt, closedAt: now,
-            firstLedgerTimestamp: cycle.ledgerTimestampAtOpen + 1, lastLedgerTimestamp: ledger.lastTimestamp,
-            state: instructions.isEmpty ? .settled : .settling,
-            paymentCount: cycle.paymentCount, participants: participantNets, members: memberNets,
-            bilateralUnitMinor: bilateral,
-            efficiencyByCurrency: efficiency,
-            overallEfficiency: overallEfficiency(gross: grossByMember, needed: neededByMember),
-            instructions: instructions)
-        var closed = report
-        closed.charges = applyImbalanceRules(cycleNumber: report.number)
-        if !imbalanceRules.excessSettlementAsset.isEmpty {
-            closed.excessSettlements = members.indices.compactMap { index in
-                let excess = -Int128(unionBalance(member: UInt32(index))) - Int128(members[index].member.quotaUnitMinor)
-                guard excess > 0 else { return nil }
-                return ExcessSettlement(
-                    member: members[index].member.id, amountUnitMinor: Int64(excess),
-                    settlementAsset: imbalanceRules.excessSettlementAsset, isConfirmed: false)
-            }
-        }
+        var closed = CycleClose.report(
+            totals: cycle, banks: banks, members: closingMembers, unit: configuration.unit,
+            fixingInForce: fixing != nil,
+            closedAt: now, lastLedgerTimestamp: ledger.lastTimestamp)
+        closed.charges = applyImbalanceRules(cycleNumber: closed.number)
+        closed.excessSettlements = CycleClose.excessSettlements(
+            members: closingMembers, unionPositionsMinor: members.hubIndices.map { unionBalance(member: $0) },
+            quotasUnitMinor: members.map(\.member.quotaUnitMinor), asset: imbalanceRules.excessSettlementAsset)
         reservePayouts(closed.instructions)
         // The window ends after what the close itself booked (charges, pay-out reservations).
         closed.lastLedgerTimestamp = ledger.lastTimestamp
-        for index in closed.members.indices {
+        for index in members.hubIndices {
             let union = ledger.account(id: members[index].unionAccountID)!
-            closed.members[index].closingUnionPositionMinor = unionBalance(member: UInt32(index))
-            closed.members[index].closingUnionPostedMinor = Int64(
+            closed.members[index.int].closingUnionPositionMinor = unionBalance(member: index)
+            closed.members[index.int].closingUnionPostedMinor = Int64(
                 truncatingIfNeeded: Int128(union.creditsPosted) - Int128(union.debitsPosted))
         }
         closedCycles.append(closed)
@@ -181,12 +122,12 @@ extension HubStateMachine {
     }
 
     /// Brings a member's ∫ position dt up to now; call before its union position changes.
-    mutating func accrueUnionPosition(member index: Int) {
+    mutating func accrueUnionPosition(member: MemberIndex) {
         cycle.fit(participants: participants.count, members: members.count)
-        let elapsed = now - cycle.integratedUntil[index]
+        let elapsed = now - cycle.integratedUntil[member.int]
         if elapsed > 0 {
-            cycle.positionIntegral[index] += Int128(unionBalance(member: UInt32(index))) * Int128(elapsed)
-            cycle.integratedUntil[index] = now
+            cycle.positionIntegral[member.int] += Int128(unionBalance(member: member)) * Int128(elapsed)
+            cycle.integratedUntil[member.int] = now
         }
     }
 
@@ -197,12 +138,13 @@ extension HubStateMachine {
         let durationNanoseconds = now - cycle.openedAt
         var charges: [MemberCharge] = []
         while imbalanceStreaks.count < members.count { imbalanceStreaks.append(0) }
-        for index in members.indices {
-            accrueUnionPosition(member: index)
+        for member in members.hubIndices {
+            let index = member.int
+            accrueUnionPosition(member: member)
             let integral = cycle.positionIntegral[index]
             let average =
                 durationNanoseconds == 0
-                ? Int64(unionBalance(member: UInt32(index)))
+                ? Int64(unionBalance(member: member))
                 : Int64(integral.signum())
                     * Int64(DecimalMath.divideHalfEven(UInt128(integral.magnitude), UInt128(durationNanoseconds)))
             let quota = members[index].member.quotaUnitMinor
@@ -214,7 +156,7 @@ extension HubStateMachine {
                 ledgerEvents.append(
                     .createTransfer(
                         Transfer(
-                            id: UInt128(4) << 120 | UInt128(cycleNumber) << 32 | UInt128(index),
+                            id: HubTransferID.imbalanceCharge(cycle: cycleNumber, member: member),
                             debitAccountID: members[index].unionAccountID,
                             creditAccountID: unionReserveAccountID, amount: UInt128(charge), ledger: unitLedger,
                             code: HubTransferCode.imbalanceCharge.rawValue)))
@@ -222,7 +164,7 @@ extension HubStateMachine {
                 charges.append(
                     MemberCharge(member: members[index].member.id, averagePositionMinor: average, chargeMinor: charge))
             }
-            let position = unionBalance(member: UInt32(index))
+            let position = unionBalance(member: member)
             let beyond =
                 Int128(position.magnitude) * 100 > Int128(imbalanceRules.persistentImbalancePercentOfQuota)
                 * Int128(quota)
@@ -248,8 +190,8 @@ extension HubStateMachine {
             ledgerEvents.append(
                 .createTransfer(
                     Transfer(
-                        id: Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index),
-                        debitAccountID: participants[Int(participantIndex)].positionAccountID,
+                        id: HubTransferID.settlement(cycle: instruction.cycle, instruction: instruction.index),
+                        debitAccountID: participants[participantIndex].positionAccountID,
                         creditAccountID: member.fundingAccountID,
                         amount: UInt128(instruction.amountMinor), ledger: member.ledger,
                         code: HubTransferCode.settlement.rawValue, flags: .pending)))
@@ -258,30 +200,9 @@ extension HubStateMachine {
         }
     }
 
-    private func settlementParties(_ instruction: SettlementInstruction) -> (UInt32, MemberRecord) {
+    private func settlementParties(_ instruction: SettlementInstruction) -> (ParticipantIndex, MemberRecord) {
         let participantIndex = participantIndexByBIC.value(for: UInt128(instruction.participant.packed))!
-        return (participantIndex, members[Int(participants[Int(participantIndex)].memberIndex)])
-    }
-
-    /// Gross and needed of every currency valued in the unit at the fixing in force (nil
-    /// without one, or if a value does not convert).
-    private func overallEfficiency(gross: [Int128], needed: [Int128]) -> NettingEfficiency? {
-        guard let fixingIndex = fixingIndex(at: now) else { return nil }
-        var grossUnit: Int128 = 0, neededUnit: Int128 = 0
-        for index in members.indices {
-            guard let rate = fixings[fixingIndex].ratesByMember[index],
-                let g = try? FXConversion.unitMinor(
-                    fromCurrencyMinor: Int64(clamping: gross[index]), currencyExponent: members[index].currencyExponent,
-                    rate: rate, unitExponent: configuration.unit.exponent),
-                let d = try? FXConversion.unitMinor(
-                    fromCurrencyMinor: Int64(clamping: needed[index]),
-                    currencyExponent: members[index].currencyExponent, rate: rate,
-                    unitExponent: configuration.unit.exponent)
-            else { return nil }
-            grossUnit += Int128(g)
-            neededUnit += Int128(d)
-        }
-        return NettingEfficiency(currency: configuration.unit.code, gross: grossUnit, needed: neededUnit)
+        return (participantIndex, members[participants[participantIndex].memberIndex])
     }
 
     /// A member's central bank confirms it executed instructions in its RTGS: one, or (index
@@ -331,21 +252,22 @@ extension HubStateMachine {
     private mutating func bookSettlement(cycleIndex: Int, instructionIndex: Int) {
         let instruction = closedCycles[cycleIndex].instructions[instructionIndex]
         let (participantIndex, member) = settlementParties(instruction)
-        let transferID = Self.settlementTransferID(cycle: instruction.cycle, index: instruction.index)
+        let transferID = HubTransferID.settlement(cycle: instruction.cycle, instruction: instruction.index)
         ledgerEvents.removeAll(keepingCapacity: true)
         if instruction.direction == .payIn {
             ledgerEvents.append(
                 .createTransfer(
                     Transfer(
                         id: transferID, debitAccountID: member.fundingAccountID,
-                        creditAccountID: participants[Int(participantIndex)].positionAccountID,
+                        creditAccountID: participants[participantIndex].positionAccountID,
                         amount: UInt128(instruction.amountMinor), ledger: member.ledger,
                         code: HubTransferCode.settlement.rawValue)))
         } else {
             ledgerEvents.append(
                 .createTransfer(
                     Transfer(
-                        id: transferID | UInt128(1) << 119, debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0,
+                        id: HubTransferID.settlementPost(cycle: instruction.cycle, instruction: instruction.index),
+                        debitAccountID: 0, creditAccountID: 0, amount: 0, ledger: 0,
                         code: 0,
                         flags: .postPendingTransfer, pendingID: transferID)))
         }
@@ -372,14 +294,14 @@ extension HubStateMachine {
         guard !settlement.isConfirmed else { return .refused(.instructionAlreadyConfirmed) }
         guard settlement.amountUnitMinor == amountUnitMinor else { return .refused(.instructionAmountDiffers) }
         let memberIndex = memberIndexByID[member.alpha3]!
-        accrueUnionPosition(member: Int(memberIndex))
+        accrueUnionPosition(member: memberIndex)
         ledgerEvents.removeAll(keepingCapacity: true)
         ledgerEvents.append(
             .createTransfer(
                 Transfer(
-                    id: UInt128(5) << 120 | UInt128(number) << 32 | UInt128(memberIndex),
+                    id: HubTransferID.excessSettlement(cycle: number, member: memberIndex),
                     debitAccountID: unionSettlementAssetsAccountID,
-                    creditAccountID: members[Int(memberIndex)].unionAccountID, amount: UInt128(amountUnitMinor),
+                    creditAccountID: members[memberIndex].unionAccountID, amount: UInt128(amountUnitMinor),
                     ledger: unitLedger,
                     code: HubTransferCode.excessSettlement.rawValue)))
         precondition(applyLedgerChain(), "an excess settlement could not be booked")

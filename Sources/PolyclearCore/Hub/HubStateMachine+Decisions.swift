@@ -3,64 +3,64 @@ extension HubStateMachine {
     /// Commit or reject a reserved payment: the payee, the payee's member or the operator.
     mutating func decideReserved(id: UInt128, commit: Bool, actor: Actor) -> HubResult {
         guard let index = paymentIndexByID.value(for: id) else { return .refused(.paymentNotFound) }
-        guard payments[Int(index)].status == .reserved else { return .refused(.paymentStateForbidsThis) }
-        let payee = participants[Int(payments[Int(index)].payeeIndex)]
+        guard payments[index].status == .reserved else { return .refused(.paymentStateForbidsThis) }
+        let payee = participants[payments[index].payeeIndex]
         switch actor {
         case .operatorUser: break
         case .participant(let bic) where bic.packed == payee.participant.bic.packed: break
-        case .member(let member) where member == members[Int(payee.memberIndex)].member.id: break
+        case .member(let member) where member == members[payee.memberIndex].member.id: break
         default: return .refused(.notAllowedForActor)
         }
         resolveReservation(index, post: commit)
         if commit {
-            finish(index, .accepted, nil, actor: actor)
-            let payment = payments[Int(index)]
+            transition(index, to: .accepted, actor: actor)
+            let payment = payments[index]
             afterInflow(payee: payment.payeeIndex, crossMember: payment.unitAmountMinor != 0)
         } else {
             let rejection: PaymentRejection =
                 if case .operatorUser = actor { .rejectedByOperator } else { .rejectedByPayee }
-            finish(index, .rejected, rejection, actor: actor)
+            transition(index, to: .rejected, rejection, actor: actor)
             releaseFreedReservation(index)
         }
-        return .payment(payments[Int(index)].state)
+        return .payment(payments[index].state)
     }
 
     /// Posts or voids every pending leg of a reserved payment, as one chain.
-    private mutating func resolveReservation(_ index: UInt32, post: Bool) {
-        let legs = payments[Int(index)].legs
+    private mutating func resolveReservation(_ index: PaymentIndex, post: Bool) {
+        let legs = payments[index].legs
         ledgerEvents.removeAll(keepingCapacity: true)
         for leg in UInt8(0)..<4 where legs.contains(PaymentLegs(rawValue: 1 << leg)) {
             ledgerEvents.append(
                 .createTransfer(
                     Transfer(
-                        id: Self.transferID(payment: index, leg: leg + 8), debitAccountID: 0, creditAccountID: 0,
+                        id: HubTransferID.paymentLegResolution(index, leg: leg), debitAccountID: 0, creditAccountID: 0,
                         amount: 0,
                         ledger: 0, code: 0, flags: [post ? .postPendingTransfer : .voidPendingTransfer, .linked],
-                        pendingID: Self.transferID(payment: index, leg: leg), userReference: payments[Int(index)].id)))
+                        pendingID: HubTransferID.paymentLeg(index, leg: leg), userReference: payments[index].id)))
         }
         ledgerEvents[ledgerEvents.count - 1] = Self.unlinked(ledgerEvents[ledgerEvents.count - 1])
         if legs.contains(.unit) {
-            accrueUnionPosition(member: Int(participants[Int(payments[Int(index)].payerIndex)].memberIndex))
-            accrueUnionPosition(member: Int(participants[Int(payments[Int(index)].payeeIndex)].memberIndex))
+            accrueUnionPosition(member: participants[payments[index].payerIndex].memberIndex)
+            accrueUnionPosition(member: participants[payments[index].payeeIndex].memberIndex)
         }
         precondition(applyLedgerChain(), "a reserved payment's legs could not be resolved")
     }
 
     /// A released reservation gives the payer (and its member) room again.
-    private mutating func releaseFreedReservation(_ index: UInt32) {
-        let payer = payments[Int(index)].payerIndex
+    private mutating func releaseFreedReservation(_ index: PaymentIndex) {
+        let payer = payments[index].payerIndex
         checkAlarm(participant: payer)
-        releaseQueued(participants: [payer], members: [participants[Int(payer)].memberIndex])
+        releaseQueued(participants: [payer], members: [participants[payer].memberIndex])
     }
 
     /// Reserved payments past their deadline are voided; driven by `now` only.
     mutating func expireReservations() {
         while let earliest = reservationExpiries.earliest, earliest.expiresAt <= now {
             _ = reservationExpiries.removeEarliest()
-            guard let index = paymentIndexByID.value(for: earliest.pendingID), payments[Int(index)].status == .reserved
+            guard let index = paymentIndexByID.value(for: earliest.pendingID), payments[index].status == .reserved
             else { continue }
             resolveReservation(index, post: false)
-            finish(index, .expired, .reservationExpired, actor: .system)
+            transition(index, to: .expired, .reservationExpired, actor: .system)
             releaseFreedReservation(index)
         }
     }
@@ -69,21 +69,20 @@ extension HubStateMachine {
     /// queue included) or rejects it.
     mutating func decideHeld(id: UInt128, release: Bool, actor: Actor) -> HubResult {
         guard let index = paymentIndexByID.value(for: id) else { return .refused(.paymentNotFound) }
-        guard payments[Int(index)].status == .held else { return .refused(.paymentStateForbidsThis) }
+        guard payments[index].status == .held else { return .refused(.paymentStateForbidsThis) }
         guard case .operatorUser = actor else { return .refused(.notAllowedForActor) }
         if release {
-            record(.paymentStatus(id: id, status: .received, rejection: nil, actor: actor))
-            payments[Int(index)].status = .received
+            transition(index, to: .received, actor: actor)
             if process(index, mayQueue: true) { afterBooking(index) }
         } else {
-            finish(index, .rejected, .screeningRejected, actor: actor)
+            transition(index, to: .rejected, .screeningRejected, actor: actor)
         }
-        return .payment(payments[Int(index)].state)
+        return .payment(payments[index].state)
     }
 
-    func isScreeningHit(_ p: PaymentInstruction, payerIndex: UInt32, payeeIndex: UInt32) -> Bool {
+    func isScreeningHit(_ p: PaymentInstruction, payerIndex: ParticipantIndex, payeeIndex: ParticipantIndex) -> Bool {
         guard !screening.isEmpty else { return false }
-        let payer = participants[Int(payerIndex)].participant, payee = participants[Int(payeeIndex)].participant
+        let payer = participants[payerIndex].participant, payee = participants[payeeIndex].participant
         if screening.bics.contains(payer.bic) || screening.bics.contains(payee.bic) { return true }
         if screening.countriesAlpha2.contains(payer.bic.countryAlpha2)
             || screening.countriesAlpha2.contains(payee.bic.countryAlpha2)

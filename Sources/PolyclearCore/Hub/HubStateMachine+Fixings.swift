@@ -18,7 +18,7 @@ extension HubStateMachine {
                 fixing: fixing, ratesByMember: ContiguousArray(members.map { fixing.ratesPerUnit[$0.member.currency] }))
         )
         // New rates change what queued payments need: try them all again.
-        releaseQueued(participants: [], members: Array(members.indices.map(UInt32.init)))
+        releaseQueued(participants: [], members: Array(members.hubIndices))
         return .ok
     }
 
@@ -83,11 +83,11 @@ extension HubStateMachine {
             let payeeIndex = participantIndexByBIC.value(for: UInt128(payee.packed))
         else { return .refused(.participantNotFound) }
         guard let fixingIndex = fixingIndex(at: now),
-            let payerRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payerIndex)].memberIndex)],
-            let payeeRate = fixings[fixingIndex].ratesByMember[Int(participants[Int(payeeIndex)].memberIndex)]
+            let payerRate = fixings[fixingIndex].rate(of: participants[payerIndex].memberIndex),
+            let payeeRate = fixings[fixingIndex].rate(of: participants[payeeIndex].memberIndex)
         else { return .refused(.noFixingInForce) }
         let expiresAt = now + UInt64(validitySeconds) * 1_000_000_000
-        quotes.insertNew(id, UInt32(quoteRecords.count))
+        quotes.insertNew(id, quoteRecords.nextIndex)
         quoteRecords.append(
             QuoteRecord(
                 id: id, fixingIndex: fixingIndex, payerIndex: payerIndex, payeeIndex: payeeIndex, expiresAt: expiresAt))

@@ -22,11 +22,11 @@ extension HubStateMachine {
     /// For tests: the queue head of every payer that could go now under its limits.
     public func releasableQueueHeads() -> [UInt128] {
         var releasable: [UInt128] = []
-        for payer in participants.indices {
+        for payer in participants.hubIndices {
             var copy = self
-            guard let head = copy.queueHead(UInt32(payer)) else { continue }
+            guard let head = copy.queueHead(payer) else { continue }
             if case .success(let amounts) = copy.convert(head), copy.fitsLimits(head, amounts) {
-                releasable.append(payments[Int(head)].id)
+                releasable.append(payments[head].id)
             }
         }
         return releasable

@@ -24,10 +24,10 @@ extension HubStateMachine {
 
     mutating func returnPayment(_ r: PaymentReturnInstruction) -> HubResult {
         guard let originalIndex = paymentIndexByID.value(for: r.originalID) else { return .refused(.paymentNotFound) }
-        let original = payments[Int(originalIndex)]
-        guard original.payerIndex != .max, original.payeeIndex != .max else { return .refused(.paymentNotFound) }
-        let payer = participants[Int(original.payerIndex)].participant,
-            payee = participants[Int(original.payeeIndex)].participant
+        let original = payments[originalIndex]
+        guard original.payerIndex.isKnown, original.payeeIndex.isKnown else { return .refused(.paymentNotFound) }
+        let payer = participants[original.payerIndex].participant,
+            payee = participants[original.payeeIndex].participant
         switch r.actor {
         case .participant(let bic) where bic == payee.bic: break
         case .member(let id) where id == payee.memberID: break

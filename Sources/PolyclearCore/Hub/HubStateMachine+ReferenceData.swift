@@ -37,7 +37,7 @@ extension HubStateMachine {
                 Account(id: record.unionAccountID, ledger: unitLedger, code: HubAccountCode.memberUnion.rawValue)))
         precondition(applyLedgerChain(), "member accounts could not be created")
 
-        let index = UInt32(members.count)
+        let index = members.nextIndex
         members.append(record)
         memberIndexByID[member.id.alpha3] = index
         memberIndexByCurrency[member.currency] = index
@@ -51,9 +51,9 @@ extension HubStateMachine {
         guard let index = memberIndexByID[id.alpha3] else { return .refused(.memberNotFound) }
         if let quotaUnitMinor {
             guard quotaUnitMinor >= 0 else { return .refused(.negativeLimit) }
-            members[Int(index)].member.quotaUnitMinor = quotaUnitMinor
+            members[index].member.quotaUnitMinor = quotaUnitMinor
         }
-        if let status { members[Int(index)].member.status = status }
+        if let status { members[index].member.status = status }
         checkAlarm(member: index)
         releaseQueued(participants: [], members: [index])
         return .ok
@@ -74,10 +74,10 @@ extension HubStateMachine {
         ledgerEvents.append(
             .createAccount(
                 Account(
-                    id: accountID, ledger: members[Int(memberIndex)].ledger,
+                    id: accountID, ledger: members[memberIndex].ledger,
                     code: HubAccountCode.participantPosition.rawValue)))
         precondition(applyLedgerChain(), "participant account could not be created")
-        participantIndexByBIC.insertNew(UInt128(participant.bic.packed), UInt32(participants.count))
+        participantIndexByBIC.insertNew(UInt128(participant.bic.packed), participants.nextIndex)
         participants.append(
             ParticipantRecord(participant: participant, memberIndex: memberIndex, positionAccountID: accountID))
         return .ok
@@ -89,18 +89,18 @@ extension HubStateMachine {
         }
         if let netDebitCapMinor {
             guard netDebitCapMinor >= 0 else { return .refused(.negativeLimit) }
-            participants[Int(index)].participant.netDebitCapMinor = netDebitCapMinor
+            participants[index].participant.netDebitCapMinor = netDebitCapMinor
         }
-        if let status { participants[Int(index)].participant.status = status }
+        if let status { participants[index].participant.status = status }
         checkAlarm(participant: index)
         releaseQueued(participants: [index], members: [])
         return .ok
     }
 
-    public func member(_ id: CountryCode) -> Member? { memberIndexByID[id.alpha3].map { members[Int($0)].member } }
+    public func member(_ id: CountryCode) -> Member? { memberIndexByID[id.alpha3].map { members[$0].member } }
 
     public func participant(_ bic: BIC) -> Participant? {
-        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[Int($0)].participant }
+        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[$0].participant }
     }
 
     public var allMembers: [Member] { members.map(\.member) }
@@ -124,6 +124,8 @@ extension HubStateMachine {
                 - Int128(account.debitsPending))
     }
 
-    func positionBalance(participant index: UInt32) -> Int64 { balance(participants[Int(index)].positionAccountID) }
-    func unionBalance(member index: UInt32) -> Int64 { balance(members[Int(index)].unionAccountID) }
+    func positionBalance(participant index: ParticipantIndex) -> Int64 {
+        balance(participants[index].positionAccountID)
+    }
+    func unionBalance(member index: MemberIndex) -> Int64 { balance(members[index].unionAccountID) }
 }

@@ -6,7 +6,8 @@ extension HubStateMachine {
         guard runID != 0, !obligations.isEmpty else { return .refused(.malformedField) }
         guard obligations.count <= Limits.batchEventCountMax else { return .refused(.tooManyObligations) }
         guard setOffRuns[runID] == nil else { return .refused(.setOffRunExists) }
-        var partyByParticipant: [UInt32: Int32] = [:], participantsInRun: [UInt32] = [], ids = Set<UInt128>()
+        var partyByParticipant: [ParticipantIndex: Int32] = [:], participantsInRun: [ParticipantIndex] = [],
+            ids = Set<UInt128>()
         var engineInput: [Obligation] = []
         var ledgerID: UInt32? = nil
         for obligation in obligations {
@@ -18,8 +19,8 @@ extension HubStateMachine {
             guard let debtor = participantIndexByBIC.value(for: UInt128(obligation.debtor.packed)),
                 let creditor = participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))
             else { return .refused(.participantNotFound) }
-            let debtorLedger = members[Int(participants[Int(debtor)].memberIndex)].ledger
-            guard debtorLedger == members[Int(participants[Int(creditor)].memberIndex)].ledger,
+            let debtorLedger = members[participants[debtor].memberIndex].ledger
+            guard debtorLedger == members[participants[creditor].memberIndex].ledger,
                 ledgerID == nil || ledgerID == debtorLedger
             else {
                 return .refused(.obligationsMixCurrencies)
@@ -44,12 +45,12 @@ extension HubStateMachine {
             ledgerEvents.append(
                 .createTransfer(
                     Transfer(
-                        id: UInt128(6) << 120 | (runID & ((UInt128(1) << 100) - 1)) << 14 | UInt128(position),
+                        id: HubTransferID.setOff(runID: runID, obligation: position),
                         debitAccountID: participants[
-                            Int(participantIndexByBIC.value(for: UInt128(obligation.debtor.packed))!)
+                            participantIndexByBIC.value(for: UInt128(obligation.debtor.packed))!
                         ].positionAccountID,
                         creditAccountID: participants[
-                            Int(participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))!)
+                            participantIndexByBIC.value(for: UInt128(obligation.creditor.packed))!
                         ].positionAccountID,
                         amount: UInt128(result.setOffMinor[position]), ledger: ledgerID!,
                         code: HubTransferCode.obligationSetOff.rawValue,

@@ -10,19 +10,19 @@ public struct HubStateMachine {
     var ledger: LedgerStateMachine
 
     var members: ContiguousArray<MemberRecord> = []
-    var memberIndexByID: [String: UInt32] = [:]
-    var memberIndexByCurrency: [CurrencyCode: UInt32] = [:]
+    var memberIndexByID: [String: MemberIndex] = [:]
+    var memberIndexByCurrency: [CurrencyCode: MemberIndex] = [:]
     var participants: ContiguousArray<ParticipantRecord> = []
-    var participantIndexByBIC: IDTable<UInt32>
+    var participantIndexByBIC: IDTable<ParticipantIndex>
     var fixings: [FixingRecord] = []
     /// The unit's basket as last defined (empty until the union defines it).
     var unitAmountsPerUnit: [CurrencyCode: DecimalNumber] = [:]
-    var quotes: IDTable<UInt32>
+    var quotes: IDTable<QuoteIndex>
     var quoteRecords: ContiguousArray<QuoteRecord> = []
-    var paymentIndexByID: IDTable<UInt32>
+    var paymentIndexByID: IDTable<PaymentIndex>
     var payments: ContiguousArray<PaymentRecord> = []
     var reservationExpiries = ExpiryHeap()
-    var fundsIndexByID: IDTable<UInt32>
+    var fundsIndexByID: IDTable<FundsIndex>
     var funds: ContiguousArray<FundsRecord> = []
     var screening = NormalisedScreeningList(.empty)
     var alarmThresholdsPercent: [Int]
@@ -61,18 +61,18 @@ public struct HubStateMachine {
     /// Reused buffers: the payment path allocates nothing per payment once warm.
     var ledgerEvents: [LedgerEvent] = []
     var ledgerResults = ContiguousArray<EventResult>()
-    var releaseWorklist = ContiguousArray<UInt32>()
+    var releaseWorklist = ContiguousArray<ParticipantIndex>()
 
     public init(configuration: HubConfiguration) {
         self.configuration = configuration
         let expectedPayments = configuration.expectedPaymentCount
         ledger = LedgerStateMachine(
             expectedAccountCount: 1_024, expectedTransferCount: max(1 << 16, expectedPayments * 4))
-        participantIndexByBIC = IDTable(emptyValue: 0)
-        quotes = IDTable(emptyValue: 0)
-        paymentIndexByID = IDTable(emptyValue: 0, minimumCapacity: expectedPayments)
+        participantIndexByBIC = IDTable(emptyValue: .unknown)
+        quotes = IDTable(emptyValue: QuoteIndex(raw: 0))
+        paymentIndexByID = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
         payments.reserveCapacity(expectedPayments)
-        fundsIndexByID = IDTable(emptyValue: 0)
+        fundsIndexByID = IDTable(emptyValue: FundsIndex(raw: 0))
         alarmThresholdsPercent = configuration.alarmThresholdsPercent
         unitLedger = configuration.unit.code.packedASCII
         ledgerEvents.reserveCapacity(8)

@@ -145,26 +145,35 @@ public enum PaymentStatus: UInt8, Hashable, Sendable, Codable, CaseIterable {
 }
 
 /// Why a payment ended rejected. Raw values are wire codes: append only, never renumber.
-/// Each maps to one ISO 20022 status reason code (PolyclearISO20022, one exhaustive switch).
+///
+/// Cases are listed in check order, like the ledger's results: a payment gets the first
+/// check it fails (`PaymentCheckOrderTests`), and a check that fails changes nothing (the
+/// quote stays usable). First the admission checks, then conversion and liquidity, then the
+/// decisions taken later (by a person, the clock or the cycle end).
 public enum PaymentRejection: UInt16, Error, Hashable, Sendable, Codable, CaseIterable {
+    // Before the payment is recorded.
+    case duplicatePaymentID = 17
+    // Admission, on the instruction and the parties.
     case malformedField = 1
+    case amountNotPositive = 9
     case unknownPayer = 2
     case unknownPayee = 3
+    case payerIsPayee = 8
     case payerSuspended = 4
     case payeeSuspended = 5
     case payerMemberSuspended = 6
     case payeeMemberSuspended = 7
-    case payerIsPayee = 8
-    case amountNotPositive = 9
-    case amountZeroAfterConversion = 10
-    case amountTooLarge = 11
-    case noFixingForCurrency = 12
     case quoteNotFound = 13
-    case quoteExpired = 14
-    case quoteAlreadyUsed = 15
     case quoteForOtherParties = 16
-    case duplicatePaymentID = 17
+    case quoteAlreadyUsed = 15
+    case quoteExpired = 14
+    // (A screening hit holds the payment here, for an operator's decision.)
+    // Conversion at the fixing, then liquidity, then booking.
+    case noFixingForCurrency = 12
+    case amountTooLarge = 11
+    case amountZeroAfterConversion = 10
     case insufficientLiquidity = 18
+    // Decisions after admission.
     case screeningRejected = 19
     case rejectedByPayee = 20
     case rejectedByOperator = 21

@@ -145,11 +145,11 @@ extension CycleReport {
 extension HubStateMachine {
     /// The ledger account of a member's union position (for statement queries).
     public func unionAccountID(of member: CountryCode) -> UInt128? {
-        memberIndexByID[member.alpha3].map { members[Int($0)].unionAccountID }
+        memberIndexByID[member.alpha3].map { members[$0].unionAccountID }
     }
 
     /// The ledger account of a participant's position (for statement queries).
     public func positionAccountID(of bic: BIC) -> UInt128? {
-        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[Int($0)].positionAccountID }
+        participantIndexByBIC.value(for: UInt128(bic.packed)).map { participants[$0].positionAccountID }
     }
 }
