@@ -1,6 +1,7 @@
 /// The payment queue: FIFO per payer, urgent before normal, released by inflows.
 extension HubStateMachine {
-    mutating func hasQueueAhead(payer: ParticipantIndex, priority: PaymentPriority) -> Bool {  // mutating: see `convert`
+    // `mutating`: see `convert`.
+    mutating func hasQueueAhead(payer: ParticipantIndex, priority: PaymentPriority) -> Bool {
         let urgentWaiting = participants[payer].urgentHead < participants[payer].urgentQueue.count
         return priority == .urgent ? urgentWaiting : participants[payer].hasQueue
     }
