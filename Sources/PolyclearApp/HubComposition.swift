@@ -30,8 +30,9 @@ public enum HubComposition {
         if settings.store == "postgres", let url = settings.postgresURL {
             try await run(
                 HubServer(
-                    postgresURL: url, leaseSeconds: Double(settings.leaseSeconds),
-                    readPoolSize: settings.postgresPoolSize,
+                    postgresURL: url,
+                    storeLimits: StoreLimits(
+                        readConnectionCountMax: settings.postgresPoolSize, leaseSeconds: Double(settings.leaseSeconds)),
                     advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
                     currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
                     logger: logger, onRunning: onRunning),

@@ -66,7 +66,7 @@ public struct HubServer<Access: HubAccess>: HubServing {
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
         logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) where Access == Writer<Store> {
-        let events = EventBroadcaster()
+        let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
         let metrics = ServerMetrics()
         let writer = Writer(
             store: store,
@@ -101,16 +101,16 @@ extension HubServer where Access == PostgresClusterNode {
     /// otherwise a follower that forwards writes. `advertiseHost` is how the other nodes reach
     /// this one (with the bound port).
     public init(
-        postgresURL: String, leaseSeconds: Double, readPoolSize: Int = 4, advertiseHost: String, host: String,
+        postgresURL: String, storeLimits: StoreLimits = .default, advertiseHost: String, host: String,
         port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger,
         onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StoreError) {
-        let events = EventBroadcaster()
+        let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
         let metrics = ServerMetrics()
         let node = try PostgresClusterNode(
-            url: postgresURL, configuration: HubConfiguration(currencies: currencies), leaseSeconds: leaseSeconds,
-            readPoolSize: readPoolSize, logger: logger,
+            url: postgresURL, configuration: HubConfiguration(currencies: currencies), limits: storeLimits,
+            logger: logger,
             onCommit: { committed in
                 events.publish(committed); metrics.record(committed: committed)
             })

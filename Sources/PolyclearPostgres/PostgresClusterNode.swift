@@ -48,8 +48,9 @@ public final class PostgresClusterNode: HubAccess {
     let url: String
     let configuration: HubConfiguration
     let servers: PostgresServers
-    let leaseSeconds: Double
-    let pollMilliseconds: Int
+    let limits: StoreLimits
+    var leaseSeconds: Double { limits.leaseSeconds }
+    var pollMilliseconds: Int { limits.leasePollMilliseconds }
     let onCommit: @Sendable ([HubEvent]) -> Void
     let logger: Logger
     let pgLogger: Logger
@@ -59,32 +60,31 @@ public final class PostgresClusterNode: HubAccess {
     let reads: PostgresHubStore
 
     /// - Parameters:
-    ///   - leaseSeconds: how long the writer's lease lasts without renewal: the longest a dead
-    ///     writer blocks writes (failover takes this plus one poll).
+    ///   - limits: the lease (how long it lasts without renewal: the longest a dead writer
+    ///     blocks writes; failover takes this plus one poll), the poll, the catch-up batch,
+    ///     the store's deadlines and read connections.
     ///   - onCommit: the audit events of each commit (as the writer, or replayed as a follower).
-    ///   - readPoolSize: the most connections statement reads hold at once.
     public init(
-        url: String, configuration: HubConfiguration, leaseSeconds: Double = 3, pollMilliseconds: Int = 100,
-        readPoolSize: Int = 4,
-        logger: Logger, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }
+        url: String, configuration: HubConfiguration, limits: StoreLimits = .default, logger: Logger,
+        onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }
     ) throws(StoreError) {
         guard let servers = PostgresURL.servers(url) else {
             throw StoreError(
                 .ioFailure, "not a usable PostgreSQL URL (\(PostgresURL.hint)); a sslrootcert file must be readable")
         }
-        guard leaseSeconds >= 0.5, pollMilliseconds >= 10 else {
+        guard limits.leaseSeconds >= 0.5, limits.leasePollMilliseconds >= 10, limits.catchUpBatchEntryCountMax > 0
+        else {
             throw StoreError(.ioFailure, "lease of at least 0.5 s and poll of at least 10 ms")
         }
         self.nodeID = UUIDText.format(UInt128.random(in: 1...UInt128.max))
         self.url = url
         self.configuration = configuration
         self.servers = servers
-        self.leaseSeconds = leaseSeconds
-        self.pollMilliseconds = pollMilliseconds
+        self.limits = limits
         self.onCommit = onCommit
         self.logger = logger
         self.pgLogger = PostgresDatabase.quietLogger()
-        self.reads = try PostgresHubStore(url: url, configuration: configuration, readPoolSize: readPoolSize)
+        self.reads = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
     }
 
     // MARK: HubAccess
@@ -183,7 +183,8 @@ public final class PostgresClusterNode: HubAccess {
     /// old writer's commits.
     func connect() async throws -> PostgresConnection {
         try await PostgresDatabase.connect(
-            servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: pgLogger
+            servers, id: connectionCounter.add(1, ordering: .relaxed).newValue,
+            deadlineSeconds: limits.connectDeadlineSeconds, logger: pgLogger
         )
         .configured("SET synchronous_commit = local", logger: pgLogger)
     }
@@ -193,7 +194,7 @@ public final class PostgresClusterNode: HubAccess {
     func follow(advertising endpoint: String) async throws -> Bool {
         let connection = try await connect()
         defer { Task { try? await connection.close() } }
-        let store = try PostgresHubStore(url: url, configuration: configuration)
+        let store = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
         defer { store.close() }
         try await store.migrate()
         // A cold load checks the log against the ledger tables, as every restore does.
@@ -225,7 +226,8 @@ public final class PostgresClusterNode: HubAccess {
     func catchUp(on connection: PostgresConnection) async throws {
         while let before = state.withLock({ $0.replica?.lastSequence }) {
             // Fetched first, applied under the lock: reads keep going meanwhile.
-            let rows = try await PostgresHubLog.rows(after: before, limit: 1_000, on: connection, logger: pgLogger)
+            let batch = limits.catchUpBatchEntryCountMax
+            let rows = try await PostgresHubLog.rows(after: before, limit: batch, on: connection, logger: pgLogger)
             guard !rows.isEmpty else { return }
             state.withLock { state in
                 guard state.replica?.lastSequence == before else { return }
@@ -235,7 +237,7 @@ public final class PostgresClusterNode: HubAccess {
             }
             let events = rows.flatMap(\.events)
             if !events.isEmpty { onCommit(events) }
-            if rows.count < 1_000 { return }
+            if rows.count < batch { return }
         }
     }
 
@@ -273,7 +275,7 @@ public final class PostgresClusterNode: HubAccess {
         // primary crash, but abandons slow, legitimate commits under load (debug builds in CI
         // take seconds per batch beside a synchronous standby).
         let store = try PostgresHubStore(
-            url: url, configuration: configuration, leaseHolder: nodeID, operations: logger)
+            url: url, configuration: configuration, limits: limits, leaseHolder: nodeID, operations: logger)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })

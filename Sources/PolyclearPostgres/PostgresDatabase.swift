@@ -25,19 +25,13 @@ final class PostgresDatabase: Sendable {
     let migrated = Atomic<Bool>(false)
     /// Gives up the commit attempt in progress (see `abandonCommitAttempt`).
     let abandonAttempt = Mutex<(@Sendable () -> Void)?>(nil)
-    /// An attempt that has not finished by then is abandoned (its connection closed) and
-    /// retried: a connection killed at the wrong moment must not hang the writer.
-    let commitDeadlineSeconds: Double
-    let restoreDeadlineSeconds: Double
-    /// How long a commit or restore is retried after failures worth another attempt.
-    let retryBudgetSeconds: Double
+    /// Deadlines (an attempt not finished by its deadline is abandoned, its connection
+    /// closed, and retried: a connection killed at the wrong moment must not hang the
+    /// writer), the retry budget and the read pool's size.
+    let limits: StoreLimits
 
-    init(
-        url: String, readPoolSize: Int, commitDeadlineSeconds: Double, restoreDeadlineSeconds: Double,
-        retryBudgetSeconds: Double,
-        operations: Logger?
-    ) throws(StoreError) {
-        guard (1...100).contains(readPoolSize) else {
+    init(url: String, limits: StoreLimits, operations: Logger?) throws(StoreError) {
+        guard (1...100).contains(limits.readConnectionCountMax) else {
             throw StoreError(.ioFailure, "the read pool size must be 1...100")
         }
         guard let servers = PostgresURL.servers(url) else {
@@ -47,11 +41,10 @@ final class PostgresDatabase: Sendable {
         self.url = url
         self.servers = servers
         self.operations = operations
-        self.commitDeadlineSeconds = commitDeadlineSeconds
-        self.restoreDeadlineSeconds = restoreDeadlineSeconds
-        self.retryBudgetSeconds = retryBudgetSeconds
+        self.limits = limits
         let logger = self.logger
-        readPool = PostgresReadPool(size: readPoolSize) { id in try await Self.connect(servers, id: id, logger: logger)
+        readPool = PostgresReadPool(size: limits.readConnectionCountMax) { id in
+            try await Self.connect(servers, id: id, deadlineSeconds: limits.connectDeadlineSeconds, logger: logger)
         }
     }
 
@@ -71,15 +64,19 @@ final class PostgresDatabase: Sendable {
     /// Connecting has its own short deadline: a backend killed during the handshake can
     /// leave the attempt waiting for ever.
     func connect() async throws -> PostgresConnection {
-        try await Self.connect(servers, id: connectionCounter.add(1, ordering: .relaxed).newValue, logger: logger)
+        try await Self.connect(
+            servers, id: connectionCounter.add(1, ordering: .relaxed).newValue,
+            deadlineSeconds: limits.connectDeadlineSeconds, logger: logger)
     }
 
     /// The first of `servers` that answers — and, when the URL names several, accepts writes.
-    static func connect(_ servers: PostgresServers, id: Int, logger: Logger) async throws -> PostgresConnection {
+    static func connect(
+        _ servers: PostgresServers, id: Int, deadlineSeconds: Double, logger: Logger
+    ) async throws -> PostgresConnection {
         var lastError: (any Error)?
         for candidate in servers.candidates {
             do {
-                let connection = try await connect(candidate, id: id, logger: logger)
+                let connection = try await connect(candidate, id: id, deadlineSeconds: deadlineSeconds, logger: logger)
                 guard servers.requiresPrimary else { return connection }
                 var isStandby = true
                 do {
@@ -101,10 +98,10 @@ final class PostgresDatabase: Sendable {
     }
 
     static func connect(
-        _ configuration: PostgresConnection.Configuration, id: Int, logger: Logger
+        _ configuration: PostgresConnection.Configuration, id: Int, deadlineSeconds: Double, logger: Logger
     ) async throws -> PostgresConnection {
         let connection = try await PostgresDeadline.withDeadline(
-            seconds: 5, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }
+            seconds: deadlineSeconds, onTimeout: {}, lateResult: { late in Task { try? await late.close() } }
         ) {
             try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
@@ -176,13 +173,13 @@ final class PostgresDatabase: Sendable {
         func hasLanded() async throws -> Bool {
             do { return try await landed() } catch let refusal as StoreError { throw refusal } catch { return false }
         }
-        var retries = RetryBudget(seconds: retryBudgetSeconds)
+        var retries = RetryBudget(seconds: limits.retryBudgetSeconds)
         while true {
             if retries.attempts > 0, try await hasLanded() { return }
             do {
                 defer { abandonAttempt.withLock { $0 = nil } }
                 try await PostgresDeadline.withDeadline(
-                    seconds: commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
+                    seconds: limits.commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
                     abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }
                 ) {
                     try await self.onWriterConnection { connection in
@@ -205,7 +202,7 @@ final class PostgresDatabase: Sendable {
                 guard try await retries.pauseBeforeNextAttempt() else {
                     throw StoreError(
                         .ioFailure,
-                        "\(name) failed after \(retries.attempts) attempts in \(Int(retryBudgetSeconds)) s: \(PostgresErrors.describe(error))"
+                        "\(name) failed after \(retries.attempts) attempts in \(Int(limits.retryBudgetSeconds)) s: \(PostgresErrors.describe(error))"
                     )
                 }
             }
@@ -215,11 +212,11 @@ final class PostgresDatabase: Sendable {
     /// Runs `body` on the writer's connection under the restore deadline, retrying failures
     /// worth another attempt within the retry budget.
     func restore<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        var retries = RetryBudget(seconds: retryBudgetSeconds)
+        var retries = RetryBudget(seconds: limits.retryBudgetSeconds)
         while true {
             do {
                 return try await PostgresDeadline.withDeadline(
-                    seconds: restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }
+                    seconds: limits.restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }
                 ) {
                     try await self.onWriterConnection { connection in try await body(connection) }
                 }

@@ -37,18 +37,12 @@ public final class PostgresHubStore: HubStore {
 
     /// - Parameters:
     ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
-    ///   - commitDeadlineSeconds: an attempt not finished by then is abandoned and retried.
-    ///   - retryBudgetSeconds: how long a commit or restore is retried (`RetryBudget`).
-    ///   - readPoolSize: the most connections reads (statements, checks) hold at once.
+    ///   - limits: deadlines, retry budget, read connections (`StoreLimits`).
     public init(
-        url: String, configuration: HubConfiguration, commitDeadlineSeconds: Double = 10,
-        restoreDeadlineSeconds: Double = 300,
-        retryBudgetSeconds: Double = 30, leaseHolder: String? = nil, readPoolSize: Int = 4, operations: Logger? = nil
+        url: String, configuration: HubConfiguration, limits: StoreLimits = .default, leaseHolder: String? = nil,
+        operations: Logger? = nil
     ) throws(StoreError) {
-        database = try PostgresDatabase(
-            url: url, readPoolSize: readPoolSize, commitDeadlineSeconds: commitDeadlineSeconds,
-            restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds,
-            operations: operations)
+        database = try PostgresDatabase(url: url, limits: limits, operations: operations)
         self.configuration = configuration
         self.leaseHolder = leaseHolder
     }

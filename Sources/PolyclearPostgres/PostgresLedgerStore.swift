@@ -10,13 +10,8 @@ import PostgresNIO
 public final class PostgresLedgerStore: LedgerStore {
     let database: PostgresDatabase
 
-    public init(
-        url: String, commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300,
-        retryBudgetSeconds: Double = 30
-    ) throws(StoreError) {
-        database = try PostgresDatabase(
-            url: url, readPoolSize: 4, commitDeadlineSeconds: commitDeadlineSeconds,
-            restoreDeadlineSeconds: restoreDeadlineSeconds, retryBudgetSeconds: retryBudgetSeconds, operations: nil)
+    public init(url: String, limits: StoreLimits = .default) throws(StoreError) {
+        database = try PostgresDatabase(url: url, limits: limits, operations: nil)
     }
 
     deinit { close() }

@@ -14,7 +14,8 @@ import Synchronization
 /// buffer: a client too slow to keep up loses its oldest events rather than growing the
 /// server's memory. A caller holds a bounded number of streams at once (`subscribe`).
 public final class EventBroadcaster: Sendable {
-    public static let bufferedEventCountMax = 10_000
+    /// Events one subscriber's buffer (and the batch queue) holds (`ServerLimits`).
+    let bufferedEventCountMax: Int
 
     /// Why a stream was not opened.
     enum Refusal: Error { case closed, tooManyStreams }
@@ -29,9 +30,10 @@ public final class EventBroadcaster: Sendable {
     private let batches: AsyncStream<[HubEvent]>
     private let batchInput: AsyncStream<[HubEvent]>.Continuation
 
-    public init() {
+    public init(bufferedEventCountMax: Int = ServerLimits.default.eventBufferEventCountMax) {
+        self.bufferedEventCountMax = bufferedEventCountMax
         (batches, batchInput) = AsyncStream<[HubEvent]>.makeStream(
-            bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+            bufferingPolicy: .bufferingNewest(bufferedEventCountMax))
     }
 
     /// Called by the writer after each commit; never waits.
@@ -94,7 +96,7 @@ public final class EventBroadcaster: Sendable {
     func subscribe(_ caller: Caller, streamsMax: Int) -> Result<(id: UInt64, events: AsyncStream<ByteBuffer>), Refusal>
     {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(
-            bufferingPolicy: .bufferingNewest(Self.bufferedEventCountMax))
+            bufferingPolicy: .bufferingNewest(bufferedEventCountMax))
         let id: Result<UInt64, Refusal> = subscribers.withLock { subscribers in
             guard !subscribers.isClosed else { return .failure(.closed) }
             guard subscribers.byCaller[caller, default: [:]].count < streamsMax else {

@@ -2,7 +2,7 @@ import Hummingbird
 
 /// Checks every JSON request body before any decoder sees it, and refuses with a stable code:
 /// - `unsupported_media_type` (415): a body whose `Content-Type` is not `application/json`;
-/// - `json_too_deep`: nested deeper than `depthMax` (our documents nest three levels at most,
+/// - `json_too_deep`: nested deeper than `ServerLimits.jsonDepthMax` (our documents nest three levels at most,
 ///   and a deep one costs the decoder stack and time for nothing);
 /// - `duplicate_json_key`: an object naming a key twice (decoders silently keep one of them —
 ///   which one differs between decoders, so a proxy and the hub could read different values);
@@ -11,7 +11,7 @@ import Hummingbird
 /// - `malformed_json`: anything that is not one JSON value.
 struct JSONShapeMiddleware: RouterMiddleware {
     typealias Context = PolyclearRequestContext
-    static let depthMax = 32
+    let depthMax: Int
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -29,7 +29,7 @@ struct JSONShapeMiddleware: RouterMiddleware {
                 .unsupportedMediaType, code: "unsupported_media_type",
                 "send JSON bodies with Content-Type: application/json")
         }
-        if let problem = JSONShapeCheck.problem(in: Array(body.readableBytesView), depthMax: Self.depthMax) {
+        if let problem = JSONShapeCheck.problem(in: Array(body.readableBytesView), depthMax: depthMax) {
             throw APIError(.badRequest, code: problem.code, problem.message)
         }
         return try await next(request, context)

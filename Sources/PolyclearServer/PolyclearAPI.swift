@@ -27,14 +27,18 @@ public enum PolyclearAPI {
         let routes = RouteList()
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
-        router.add(middleware: WriteForwardingMiddleware(hub: writer, forwarder: HTTPForwarder()))
+        router.add(
+            middleware: WriteForwardingMiddleware(
+                hub: writer,
+                forwarder: HTTPForwarder(
+                    timeoutSeconds: Int64(limits.forwardTimeoutSeconds), idleSecondsMax: limits.forwardIdleSecondsMax)))
         router.add(
             middleware: AuthenticationMiddleware(
                 keys: keys, limiter: limiter,
                 failures: RateLimiter(
                     ratePerSecond: Double(limits.failedAuthenticationsPerSecond),
                     burst: Double(limits.failedAuthenticationBurst))))
-        router.add(middleware: JSONShapeMiddleware())
+        router.add(middleware: JSONShapeMiddleware(depthMax: limits.jsonDepthMax))
         router.add(
             middleware: IdempotencyMiddleware(
                 cache: IdempotencyCache(

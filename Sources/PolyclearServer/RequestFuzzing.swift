@@ -7,7 +7,7 @@ public import PolyclearCore
 public enum RequestFuzzing {
     /// The refusal codes for `body` as each JSON route would read it (nil: that route accepts it).
     public static func refusals(_ body: [UInt8], currencies: CurrencyTable) -> [String?] {
-        if let problem = JSONShapeCheck.problem(in: body, depthMax: JSONShapeMiddleware.depthMax) {
+        if let problem = JSONShapeCheck.problem(in: body, depthMax: ServerLimits.default.jsonDepthMax) {
             return [problem.code]
         }
         let data = Data(body)

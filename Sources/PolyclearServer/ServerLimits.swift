@@ -22,6 +22,19 @@ public struct ServerLimits: Sendable, Equatable {
     /// oldest answers are dropped first when either is full).
     public var idempotencyBytesMax = 256 << 20
     public var idempotencyBytesPerCallerMax = 32 << 20
+    /// Events waiting for one `/v1/events` subscriber (and committed batches waiting for the
+    /// dispatcher): a client too slow to read loses its oldest events beyond this, rather
+    /// than growing the server's memory.
+    public var eventBufferEventCountMax = 10_000
+    /// Arrays and objects a JSON body may nest (ours nest three levels at most).
+    public var jsonDepthMax = 32
+    /// How long a quote locks its fixing when the request does not say (at most
+    /// `Limits.quoteValiditySecondsMax`).
+    public var quoteValiditySecondsDefault: UInt32 = 60
+    /// How long a follower waits for the writer's answer to a forwarded write, and how long
+    /// it keeps an idle connection to the writer for the next one.
+    public var forwardTimeoutSeconds = 30
+    public var forwardIdleSecondsMax = 20
     /// How long a kept idempotent answer is replayed.
     public var idempotencyRetentionSeconds = 86_400
     /// Request bodies above this are refused (413) before they are read in full.

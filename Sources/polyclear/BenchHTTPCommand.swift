@@ -231,7 +231,7 @@ extension BenchHTTPCommand {
             do {
                 servers.append(
                     try HubServer(
-                        postgresURL: url, leaseSeconds: 3, advertiseHost: "127.0.0.1", host: "127.0.0.1", port: 0,
+                        postgresURL: url, advertiseHost: "127.0.0.1", host: "127.0.0.1", port: 0,
                         keys: keys,
                         currencies: currencies, logger: logger, onRunning: { bound.continuation.yield((index, $0)) }))
             } catch {

@@ -36,7 +36,8 @@ import Testing
         let (holding, signal) = AsyncStream.makeStream(of: Void.self)
         let late = Task {
             defer { signal.finish() }  // a failure before the signal must not leave the test waiting
-            let connection = try await PostgresDatabase.connect(configuration, id: 7, logger: logger)
+            let connection = try await PostgresDatabase.connect(
+                configuration, id: 7, deadlineSeconds: 5, logger: logger)
             try await connection.closing { connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)

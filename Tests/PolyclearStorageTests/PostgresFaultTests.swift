@@ -16,8 +16,8 @@ struct PostgresFaultTests {
         let url = try await PostgresTestServer.newDatabase()
         let database = String(url.split(separator: "/").last!)
         let store = try PostgresHubStore(
-            url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60,
-            retryBudgetSeconds: 120)
+            url: url, configuration: HubStoreTests.configuration,
+            limits: StoreLimits(commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60, retryBudgetSeconds: 120))
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         let clock = ManualClock()
         let writer = Writer(store: store, clock: { clock.now() })
@@ -58,7 +58,7 @@ struct PostgresFaultTests {
         store.close()
         // Restoring replays the log and requires the stored ledger to match it exactly.
         let verifier = try PostgresHubStore(
-            url: url, configuration: HubStoreTests.configuration, restoreDeadlineSeconds: 30)
+            url: url, configuration: HubStoreTests.configuration, limits: StoreLimits(restoreDeadlineSeconds: 30))
         defer { verifier.close() }
         let restored = try await verifier.restore()
         var expected = HubStateMachine(configuration: HubStoreTests.configuration)
@@ -94,7 +94,8 @@ struct PostgresFaultTests {
             )
         }
         let outcome = ledger.sealOutcome()
-        let hurried = try PostgresLedgerStore(url: url, commitDeadlineSeconds: deadlineSeconds, retryBudgetSeconds: 1)
+        let hurried = try PostgresLedgerStore(
+            url: url, limits: StoreLimits(commitDeadlineSeconds: deadlineSeconds, retryBudgetSeconds: 1))
         let landed: Bool
         do { try await hurried.commit(outcome); landed = true } catch { landed = false }
         hurried.close()

@@ -49,7 +49,8 @@ import Testing
         logger.logLevel = .critical
         let nodes = try (0..<2).map { _ in
             try PostgresClusterNode(
-                url: url, configuration: HubStoreTests.configuration, leaseSeconds: 1, pollMilliseconds: 20,
+                url: url, configuration: HubStoreTests.configuration,
+                limits: StoreLimits(leaseSeconds: 1, leasePollMilliseconds: 20),
                 logger: logger)
         }
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
@@ -91,7 +92,7 @@ import Testing
         let url = try await PostgresTestServer.newDatabase()
         let warnings = CapturedLog()
         let store = try PostgresHubStore(
-            url: url, configuration: HubStoreTests.configuration, commitDeadlineSeconds: 120,
+            url: url, configuration: HubStoreTests.configuration, limits: StoreLimits(commitDeadlineSeconds: 120),
             operations: Logger(label: "polyclear.test") { _ in warnings })
         defer { store.close() }
         var hub = try await store.restore()

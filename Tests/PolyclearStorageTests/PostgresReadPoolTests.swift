@@ -30,7 +30,8 @@ import Testing
         let opened = Atomic<Int>(0)
         let pool = PostgresReadPool(size: 3) { id in
             opened.add(1, ordering: .relaxed)
-            return try await PostgresDatabase.connect(configuration, id: id, logger: PostgresDatabase.quietLogger())
+            return try await PostgresDatabase.connect(
+                configuration, id: id, deadlineSeconds: 5, logger: PostgresDatabase.quietLogger())
         }
         let gauge = Gauge()
         let started = ContinuousClock.now
@@ -63,7 +64,8 @@ import Testing
         let pool = PostgresReadPool(size: 1) { id in
             // the first attempt fails
             if attempts.add(1, ordering: .relaxed).newValue == 1 { throw PostgresAdminError.badURL }
-            return try await PostgresDatabase.connect(configuration, id: id, logger: PostgresDatabase.quietLogger())
+            return try await PostgresDatabase.connect(
+                configuration, id: id, deadlineSeconds: 5, logger: PostgresDatabase.quietLogger())
         }
         await #expect(throws: PostgresAdminError.self) { try await pool.withConnection { _ in 0 } }
         let value = try await pool.withConnection { connection in

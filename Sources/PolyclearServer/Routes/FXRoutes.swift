@@ -52,7 +52,7 @@ enum FXRoutes {
             guard let payer = BIC(body.payer), let payee = BIC(body.payee) else {
                 throw APIError(.badRequest, code: "malformed_bic", "payer and payee must be BICs")
             }
-            let validitySeconds = body.validitySeconds ?? 60
+            let validitySeconds = body.validitySeconds ?? api.limits.quoteValiditySecondsDefault
             guard (1...Limits.quoteValiditySecondsMax).contains(validitySeconds) else {
                 throw APIError(
                     .badRequest, code: "malformed_validity", "validitySeconds is 1 to \(Limits.quoteValiditySecondsMax)"
