@@ -44,8 +44,14 @@ let package = Package(
         ),
         // ISO 20022 codecs and code mappings.
         .target(name: "PolyclearISO20022", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
-        // The policy simulator: payment streams from trade flows, settlement models side by side.
-        .target(name: "PolyclearSimulation", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        // Sample and workload data: the sample union, trade matrices, seeded payment and
+        // transfer streams for benchmarks, demos and tests (kept out of Core, which is the hub).
+        .target(name: "PolyclearWorkload", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        // The policy simulator: payment streams from trade flows, settlement models side by
+        // side, and its reports (table, CSV, self-contained HTML).
+        .target(
+            name: "PolyclearSimulation", dependencies: ["PolyclearCore", "PolyclearWorkload"],
+            swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
         .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // The embedded SQLite store (GRDB).
@@ -89,6 +95,7 @@ let package = Package(
             name: "PolyclearApp",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearPostgres",
+                "PolyclearWorkload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -100,7 +107,7 @@ let package = Package(
             name: "polyclear",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
-                "PolyclearSimulation", "PolyclearPostgres",
+                "PolyclearSimulation", "PolyclearPostgres", "PolyclearWorkload",
                 "PolyclearApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -122,11 +129,13 @@ let package = Package(
         .target(
             name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
         .testTarget(
-            name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "MallocCounter"], swiftSettings: strictSettings),
+            name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "PolyclearWorkload", "MallocCounter"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearStorageTests",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport",
+                "PolyclearWorkload",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -147,14 +156,15 @@ let package = Package(
             dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
-            name: "PolyclearSimulationTests", dependencies: ["PolyclearCore", "PolyclearSimulation"],
+            name: "PolyclearSimulationTests",
+            dependencies: ["PolyclearCore", "PolyclearSimulation", "PolyclearWorkload"],
             swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(
             name: "PolyclearCLITests",
             dependencies: [
                 "polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres",
-                "PolyclearTestSupport",
+                "PolyclearTestSupport", "PolyclearWorkload",
             ],
             swiftSettings: strictSettings
         ),

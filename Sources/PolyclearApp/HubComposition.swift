@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import PolyclearCore
+import PolyclearWorkload
 import PolyclearPostgres
 public import PolyclearServer
 import PolyclearStorage

@@ -1,4 +1,5 @@
 public import PolyclearCore
+public import PolyclearWorkload
 import Foundation
 
 /// Everything a run produced: the stream's summary, the flows, and each model's metrics.

@@ -1,4 +1,5 @@
-public import PolyclearCore
+import PolyclearCore
+public import PolyclearWorkload
 
 /// The trade file of a simulation: `year,exporter_iso3,importer_iso3,value_usd[,source]`,
 /// read strictly — every refusal names the file, the line and the field.

@@ -1,4 +1,5 @@
 public import PolyclearCore
+public import PolyclearWorkload
 import Foundation
 
 /// A year of trade payments generated from annual bilateral flows — the stream every

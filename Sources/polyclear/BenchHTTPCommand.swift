@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearServer

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage

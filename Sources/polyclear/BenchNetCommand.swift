@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 
 /// `polyclear bench net`: certified set-off on generated instances — power-law party sizes,
 /// lognormal amounts, seeded; `--hierarchy` makes most debt flow down a chain (mostly acyclic).

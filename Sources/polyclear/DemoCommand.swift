@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearSQLite
 import PolyclearServer
 import PolyclearStorage

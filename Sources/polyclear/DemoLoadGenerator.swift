@@ -3,6 +3,7 @@ import Foundation
     import FoundationNetworking
 #endif
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearServer
 import PolyclearStorage
 import PolyclearSQLite

@@ -1,6 +1,7 @@
 import PolyclearApp
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearISO20022
 import PolyclearServer
 import PolyclearSimulation

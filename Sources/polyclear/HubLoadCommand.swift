@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearSQLite
 import PolyclearStorage
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearSQLite
 import PolyclearStorage
 

@@ -1,5 +1,6 @@
 import MallocCounter
 @testable import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 /// The apply loop must not touch the heap once its buffers are warm: measured by counting

@@ -1,4 +1,5 @@
 @testable import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 /// Random payment streams over the test union. After every command: the hub invariants hold

@@ -1,4 +1,5 @@
 @testable import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 /// Seeded random batches over a small world of accounts, so that collisions, limits,

@@ -1,4 +1,5 @@
 @testable import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 /// A payment that fails several checks gets the first one in `PaymentRejection`'s declared

@@ -1,4 +1,5 @@
 import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 /// Paging payments: walking the pages gives exactly the payments the filter keeps, in

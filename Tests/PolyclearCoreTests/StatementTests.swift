@@ -1,4 +1,5 @@
 @testable import PolyclearCore
+import PolyclearWorkload
 import Testing
 
 @Suite struct StatementTests {

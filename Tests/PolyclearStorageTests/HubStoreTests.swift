@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearPostgres
 @testable import PolyclearSQLite
 import PolyclearStorage

@@ -1,5 +1,6 @@
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearSQLite
 import PolyclearStorage
 import PolyclearTestSupport

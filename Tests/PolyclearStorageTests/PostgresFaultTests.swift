@@ -1,5 +1,6 @@
 import Foundation
 import PolyclearCore
+import PolyclearWorkload
 import PolyclearPostgres
 import PolyclearStorage
 import PolyclearTestSupport

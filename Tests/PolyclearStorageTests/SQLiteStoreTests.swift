@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PolyclearCore
+import PolyclearWorkload
 @testable import PolyclearSQLite
 import PolyclearStorage
 import PolyclearTestSupport

@@ -1,10 +1,10 @@
 import Foundation
-import PolyclearSimulation
+import PolyclearCore
 
 /// The simulator's outputs: a terminal table, CSVs for analysts, and a self-contained HTML
 /// report (inline SVG, no script, no network) for policy makers.
-enum SimulationReport {
-    static func dollars(_ cents: Int64) -> String {
+public enum SimulationReport {
+    public static func dollars(_ cents: Int64) -> String {
         let value = Double(cents) / 100
         switch abs(value) {
         case 1e9...: return String(format: "%.1f bn", value / 1e9)
@@ -13,7 +13,7 @@ enum SimulationReport {
         }
     }
 
-    static func percent(_ ppm: Int64) -> String { String(format: "%.1f%%", Double(ppm) / 10_000) }
+    public static func percent(_ ppm: Int64) -> String { String(format: "%.1f%%", Double(ppm) / 10_000) }
 
     /// Metric name and its value per model, as shown everywhere.
     static func rows(_ models: [ModelMetrics]) -> [(String, [String])] {
@@ -51,7 +51,7 @@ enum SimulationReport {
         ]
     }
 
-    static func table(_ result: SimulationResult, titles: [String]? = nil) -> String {
+    public static func table(_ result: SimulationResult, titles: [String]? = nil) -> String {
         let headers = titles ?? result.models.map(\.model)
         let rows = rows(result.models)
         let firstWidth = rows.map(\.0.count).max()!
@@ -66,7 +66,7 @@ enum SimulationReport {
             + rows.map { line($0.0, $0.1) }).joined(separator: "\n")
     }
 
-    static func csv(_ result: SimulationResult) -> (models: String, members: String, positions: String) {
+    public static func csv(_ result: SimulationResult) -> (models: String, members: String, positions: String) {
         var models = "metric," + result.models.map(\.model).joined(separator: ",") + "\n"
         let numeric: [(String, (ModelMetrics) -> String)] = [
             ("gross_usd_cents", { String($0.grossUSDCents) }), ("payments", { String($0.payments) }),
@@ -248,7 +248,7 @@ enum SimulationReport {
         return svg + "</svg>"
     }
 
-    static func html(
+    public static func html(
         _ result: SimulationResult, rulesDescription: String, comparison: (String, SimulationResult)? = nil
     ) -> String {
         var metricsTable =

@@ -1,3 +1,5 @@
+public import PolyclearCore
+
 /// A ready-made union for benchmarks, tests and the demo: the twelve countries of the bundled
 /// trade matrix, their central banks and currencies, `participantsPerMember` banks each, and a
 /// fixing computed the IMF way from one ECB day.

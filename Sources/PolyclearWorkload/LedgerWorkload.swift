@@ -1,3 +1,5 @@
+public import PolyclearCore
+
 /// A reproducible stream of ledger batches, for `polyclear bench ledger`, the load
 /// generator behind the crash test, and tests.
 ///

@@ -1,3 +1,5 @@
+public import PolyclearCore
+
 /// Annual bilateral trade flows: `year,exporter_iso3,importer_iso3,value_usd[,source]`.
 /// The exporter is paid; the importer pays.
 public struct TradeMatrix: Sendable {

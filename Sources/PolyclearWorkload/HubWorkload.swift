@@ -1,3 +1,5 @@
+public import PolyclearCore
+
 /// A reproducible stream of payments over a `SampleUnion`, drawn in proportion to a trade
 /// matrix: the importer's banks pay the exporter's banks. Banks within a country are picked by
 /// a power law (bank k has weight 1/(k+1)), amounts are heavy-tailed (1 to 100,000 units of
