@@ -74,6 +74,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A cluster of API nodes on one PostgreSQL database: the writer lease, the follower's
+        // replica of the log, the node that is writer or follower (`PostgresClusterNode`).
+        .target(
+            name: "PolyclearCluster",
+            dependencies: [
+                "PolyclearStorage", "PolyclearCore", "PolyclearPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The HTTP API (Hummingbird 2): authentication, routes, the OpenAPI document.
         .target(
             name: "PolyclearServer",
@@ -95,7 +105,7 @@ let package = Package(
             name: "PolyclearApp",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearPostgres",
-                "PolyclearWorkload",
+                "PolyclearCluster", "PolyclearWorkload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -107,7 +117,7 @@ let package = Package(
             name: "polyclear",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
-                "PolyclearSimulation", "PolyclearPostgres", "PolyclearWorkload",
+                "PolyclearSimulation", "PolyclearPostgres", "PolyclearCluster", "PolyclearWorkload",
                 "PolyclearApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -134,8 +144,8 @@ let package = Package(
         .testTarget(
             name: "PolyclearStorageTests",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearTestSupport",
-                "PolyclearWorkload",
+                "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres", "PolyclearCluster",
+                "PolyclearTestSupport", "PolyclearWorkload",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -2,7 +2,8 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import PolyclearCore
-public import PolyclearPostgres
+public import PolyclearCluster
+import PolyclearPostgres
 public import PolyclearSQLite
 public import PolyclearServer
 public import PolyclearStorage

@@ -1,13 +1,13 @@
-import Logging
+package import Logging
 import PolyclearCore
 import PolyclearStorage
-import PostgresNIO
+package import PostgresNIO
 import Synchronization
 
 /// One PostgreSQL database as a store uses it: the servers its URL names (the primary found
 /// among them), the single writer's connection, a pool of read connections, the migrations
 /// (once, before first use), deadlines, and the commit loop both stores share.
-final class PostgresDatabase: Sendable {
+package final class PostgresDatabase: Sendable {
     /// Where it stores (for administration, drills and messages: say it `redacted`).
     let url: String
     let servers: PostgresServers
@@ -48,7 +48,7 @@ final class PostgresDatabase: Sendable {
         }
     }
 
-    static func quietLogger() -> Logger {
+    package static func quietLogger() -> Logger {
         var logger = Logger(label: "polyclear.postgres")
         logger.logLevel = .critical
         return logger
@@ -70,7 +70,7 @@ final class PostgresDatabase: Sendable {
     }
 
     /// The first of `servers` that answers — and, when the URL names several, accepts writes.
-    static func connect(
+    package static func connect(
         _ servers: PostgresServers, id: Int, deadlineSeconds: Double, logger: Logger
     ) async throws -> PostgresConnection {
         var lastError: (any Error)?
@@ -97,7 +97,7 @@ final class PostgresDatabase: Sendable {
         throw lastError ?? PostgresErrors.NoPrimary(tried: 0)
     }
 
-    static func connect(
+    package static func connect(
         _ configuration: PostgresConnection.Configuration, id: Int, deadlineSeconds: Double, logger: Logger
     ) async throws -> PostgresConnection {
         let connection = try await PostgresDeadline.withDeadline(
@@ -237,7 +237,7 @@ final class PostgresDatabase: Sendable {
 extension PostgresConnection {
     /// Applies a session setting and returns the connection; if the setting fails, closes it
     /// (postgres-nio requires a close before release) and throws.
-    func configured(_ setting: PostgresQuery, logger: Logger) async throws -> PostgresConnection {
+    package func configured(_ setting: PostgresQuery, logger: Logger) async throws -> PostgresConnection {
         do {
             try await query(setting, logger: logger)
         } catch {

@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// How the stores read PostgreSQL's failures: which are worth another attempt, which are the
 /// store's own refusals, and how each is said (never with a password or a query's values).
-enum PostgresErrors {
+package enum PostgresErrors {
     struct NoPrimary: Error, CustomStringConvertible {
         let tried: Int
         var description: String { "none of the \(tried) servers accepts writes (all standbys, or unreachable)" }
@@ -49,13 +49,13 @@ enum PostgresErrors {
     }
 
     /// The URL without its password, for messages and logs.
-    static func redacted(_ url: String) -> String {
+    package static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url) else { return "(unparsable URL)" }
         if components.password != nil { components.password = "***" }
         return components.string ?? "(unparsable URL)"
     }
 
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         if let transaction = error as? PostgresTransactionError {
             let inner = [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }
                 .first

@@ -1,15 +1,15 @@
 import Foundation
-import Logging
-import PolyclearCore
+package import Logging
+package import PolyclearCore
 import PolyclearStorage
-import PostgresNIO
+package import PostgresNIO
 
 /// The hub's command log in PostgreSQL (`hub_log`, one row per commit, and `hub_events`):
 /// replayed by a restoring writer, followed by the cluster's followers.
-enum PostgresHubLog {
+package enum PostgresHubLog {
     /// Replays the log rows after `sequence` into `hub`, in order, as they arrive, and returns
     /// the last sequence replayed (`sequence` if none).
-    static func replay(
+    package static func replay(
         into hub: inout HubStateMachine, after sequence: Int64, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int64 {
         var lastSequence = sequence
@@ -31,7 +31,7 @@ enum PostgresHubLog {
 
     /// The log rows after `sequence` (at most `limit`), in order, with their audit events —
     /// what a follower replays into its replica.
-    static func rows(
+    package static func rows(
         after sequence: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
     )
         async throws -> [(sequence: Int64, entries: [HubLogEntry], events: [HubEvent])]

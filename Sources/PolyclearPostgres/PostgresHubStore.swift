@@ -13,11 +13,22 @@ import Synchronization
 /// - Commit: the log row's sequence number is the commit's identity: after an error whose
 ///   outcome is unknown, the store reads that row back — the same bytes mean it committed, no
 ///   row means it did not and it is retried, other bytes mean another writer.
-/// - The writer role: each restore takes the next fencing epoch (in a cluster, only while
-///   `leaseHolder`'s lease is held), and each commit requires it, so a paused old writer
-///   cannot commit after a new one took over.
+/// - The writer role: each restore takes the next fencing epoch (on the terms of its
+///   `WriterRoleClaim`: in a cluster, only while the node's lease is held), and each commit
+///   requires it, so a paused old writer cannot commit after a new one took over. The store
+///   knows nothing else of the cluster (`PolyclearCluster` holds the lease and the replica).
 /// - Restore: the log is replayed into a new hub and must give exactly the stored ledger.
 public final class PostgresHubStore: HubStore {
+    /// The hook a cluster uses: on what terms a restoring store takes the writer role (the
+    /// fencing epoch). The check is in the same statement as the epoch's increment, so the
+    /// lease cannot lapse between the check and the take.
+    public enum WriterRoleClaim: Sendable, Equatable {
+        /// A single writer (`serve` on one node, tools): takes the role at once.
+        case unconditional
+        /// A cluster node: takes it only while this node holds the lease (`writer_fence`).
+        case whileLeaseHeld(by: String)
+    }
+
     public let configuration: HubConfiguration
     let database: PostgresDatabase
     /// Where it stores (for administration and drills).
@@ -28,9 +39,8 @@ public final class PostgresHubStore: HubStore {
     let fenceEpoch = Atomic<Int64>(0)
     /// The next hub_log sequence (known after `restore`).
     let nextSequence = Mutex<Int64>(1)
-    /// In a cluster: the node whose lease entitles this store to write (`restore` takes the
-    /// fencing epoch only while that lease is held). Nil: it takes the role unconditionally.
-    let leaseHolder: String?
+    /// On what terms `restore` takes the writer role.
+    let writerRole: WriterRoleClaim
     /// A replica of the log up to a sequence, which `restore` continues from instead of
     /// replaying the log from the start (a follower taking over).
     let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
@@ -39,12 +49,13 @@ public final class PostgresHubStore: HubStore {
     ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
     ///   - limits: deadlines, retry budget, read connections (`StoreLimits`).
     public init(
-        url: String, configuration: HubConfiguration, limits: StoreLimits = .default, leaseHolder: String? = nil,
+        url: String, configuration: HubConfiguration, limits: StoreLimits = .default,
+        writerRole: WriterRoleClaim = .unconditional,
         operations: Logger? = nil
     ) throws(StoreError) {
         database = try PostgresDatabase(url: url, limits: limits, operations: operations)
         self.configuration = configuration
-        self.leaseHolder = leaseHolder
+        self.writerRole = writerRole
     }
 
     deinit { close() }
@@ -173,9 +184,10 @@ public final class PostgresHubStore: HubStore {
     func takeWriterRole(_ connection: PostgresConnection) async throws {
         var epoch: Int64 = 0
         let bump: PostgresQuery =
-            if let leaseHolder {
-                "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 AND holder = \(leaseHolder) AND lease_expires_at > clock_timestamp() RETURNING epoch"
-            } else {
+            switch writerRole {
+            case .whileLeaseHeld(let node):
+                "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 AND holder = \(node) AND lease_expires_at > clock_timestamp() RETURNING epoch"
+            case .unconditional:
                 "UPDATE writer_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
             }
         for try await value in try await connection.query(bump, logger: logger).decode(Int64.self) { epoch = value }

@@ -1,12 +1,12 @@
 import Foundation
-import Logging
-import PolyclearCore
+package import Logging
+package import PolyclearCore
 import PolyclearStorage
-import PostgresNIO
+package import PostgresNIO
 
 /// The ledger's tables (accounts, transfers, the ledger clock) and their encoding: rows in as
 /// arrays (`UNNEST`, one statement per table per commit), rows out as Core's values.
-enum PostgresLedgerTables {
+package enum PostgresLedgerTables {
     static func bytes(_ value: UInt128) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeInteger(UInt64(truncatingIfNeeded: value >> 64))
@@ -82,7 +82,9 @@ enum PostgresLedgerTables {
 
     /// The ledger as stored (accounts, transfer fingerprints, pending transfers), with every
     /// invariant checked by `LedgerRestorer`.
-    static func restoreLedger(_ connection: PostgresConnection, logger: Logger) async throws -> LedgerStateMachine {
+    package static func restoreLedger(
+        _ connection: PostgresConnection, logger: Logger
+    ) async throws -> LedgerStateMachine {
         var lastTimestamp: Int64 = 0
         for try await value in try await connection.query(
             "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger

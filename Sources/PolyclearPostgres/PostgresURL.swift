@@ -1,20 +1,20 @@
 import Foundation
 import NIOSSL
-import PostgresNIO
+package import PostgresNIO
 
 /// `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=FILE]` → a
 /// connection configuration. TLS as libpq names it: `sslmode=disable` (the default here),
 /// `require` (encrypted, the server's certificate not checked), `verify-ca` (signed by a
 /// trusted authority) or `verify-full` (and issued for this host name or IP address);
 /// `sslrootcert` is the authorities' PEM file (default: the system's trust store).
-enum PostgresURL {
-    static let hint =
+package enum PostgresURL {
+    package static let hint =
         "postgres://user:password@host:port[,host2:port2…]/database[?sslmode=disable|require|verify-ca|verify-full&sslrootcert=FILE]"
 
     /// Several hosts (`host1:port1,host2:port2`, as libpq takes them): each connection goes to
     /// the first that accepts writes — a primary, not a standby — so that after a standby is
     /// promoted the nodes find it without being repointed. One host: that server, as it is.
-    static func servers(_ url: String) -> PostgresServers? {
+    package static func servers(_ url: String) -> PostgresServers? {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
@@ -73,10 +73,10 @@ enum PostgresURL {
 }
 
 /// The servers a URL names, in order (see `PostgresURL.servers`).
-struct PostgresServers: Sendable {
-    let candidates: [PostgresConnection.Configuration]
+package struct PostgresServers: Sendable {
+    package let candidates: [PostgresConnection.Configuration]
     /// Several hosts: only a server that accepts writes will do.
-    var requiresPrimary: Bool { candidates.count > 1 }
+    package var requiresPrimary: Bool { candidates.count > 1 }
 }
 
 extension PostgresConnection {

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import PolyclearCore
 import PolyclearWorkload
+import PolyclearCluster
 import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearServer

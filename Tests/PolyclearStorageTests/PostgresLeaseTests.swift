@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PolyclearCore
+@testable import PolyclearCluster
 @testable import PolyclearPostgres
 import PolyclearStorage
 import PostgresNIO

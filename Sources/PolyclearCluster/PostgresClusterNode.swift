@@ -2,6 +2,7 @@ public import PolyclearCore
 public import PolyclearStorage
 import Foundation
 public import Logging
+import PolyclearPostgres
 import PostgresNIO
 import Synchronization
 
@@ -83,7 +84,7 @@ public final class PostgresClusterNode: HubAccess {
         self.limits = limits
         self.onCommit = onCommit
         self.logger = logger
-        self.pgLogger = PostgresDatabase.quietLogger()
+        self.pgLogger = PolyclearPostgres.PostgresDatabase.quietLogger()
         self.reads = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
     }
 
@@ -182,7 +183,7 @@ public final class PostgresClusterNode: HubAccess {
     /// take over sooner, and the fencing epoch (taken with full synchronous commit) refuses the
     /// old writer's commits.
     func connect() async throws -> PostgresConnection {
-        try await PostgresDatabase.connect(
+        try await PolyclearPostgres.PostgresDatabase.connect(
             servers, id: connectionCounter.add(1, ordering: .relaxed).newValue,
             deadlineSeconds: limits.connectDeadlineSeconds, logger: pgLogger
         )
@@ -275,7 +276,8 @@ public final class PostgresClusterNode: HubAccess {
         // primary crash, but abandons slow, legitimate commits under load (debug builds in CI
         // take seconds per batch beside a synchronous standby).
         let store = try PostgresHubStore(
-            url: url, configuration: configuration, limits: limits, leaseHolder: nodeID, operations: logger)
+            url: url, configuration: configuration, limits: limits, writerRole: .whileLeaseHeld(by: nodeID),
+            operations: logger)
         defer { store.close() }
         let onCommit = self.onCommit
         let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
