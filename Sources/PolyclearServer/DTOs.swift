@@ -24,19 +24,22 @@ enum WireChoice {
     }
 }
 
+/// A member: its quota in the unit of account (a decimal string).
 struct MemberDTO: ResponseCodable {
-    var id: String, name: String, currency: String, quotaUnitMinor: Int64, status: String
-    init(_ member: Member) {
+    var id: String, name: String, currency: String, quota: String, status: String
+    init(_ member: Member, money: WireMoney) {
         id = member.id.alpha3; name = member.name; currency = member.currency.description
-        quotaUnitMinor = member.quotaUnitMinor; status = member.status == .active ? "active" : "suspended"
+        quota = money.unitText(member.quotaUnitMinor); status = member.status == .active ? "active" : "suspended"
     }
 }
 
+/// A participant bank: its net debit cap in its member's currency (a decimal string).
 struct ParticipantDTO: ResponseCodable {
-    var bic: String, name: String, member: String, netDebitCapMinor: Int64, status: String
-    init(_ participant: Participant) {
+    var bic: String, name: String, member: String, currency: String, netDebitCap: String, status: String
+    init(_ participant: Participant, currency code: CurrencyCode, money: WireMoney) throws(APIError) {
         bic = participant.bic.description; name = participant.name; member = participant.memberID.alpha3
-        netDebitCapMinor = participant.netDebitCapMinor; status = participant.status == .active ? "active" : "suspended"
+        currency = code.description; netDebitCap = try money.text(participant.netDebitCapMinor, code)
+        status = participant.status == .active ? "active" : "suspended"
     }
 }
 
@@ -207,47 +210,12 @@ struct PositionDTO: ResponseCodable {
     var limit: String
 }
 
-/// A closed cycle's full report, its `state` spelled as `/v1/cycles` spells it ("settling",
-/// not the stored code 1).
-struct CycleReportDTO: ResponseGenerator {
-    let report: CycleReport
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoded = try JSONEncoder().encode(report)
-        guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
-            throw APIError(.internalServerError, code: "internal", "the report did not encode as an object")
-        }
-        object["state"] = report.state.code
-        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
 /// `GET /v1/node`: the node's part in a cluster.
 struct NodeStatusDTO: ResponseEncodable {
     var role: String, nodeId: String?, writer: String?, appliedSequence: Int64?
     init(_ status: HubNodeStatus) {
         role = status.role.rawValue; nodeId = status.nodeID; writer = status.writer;
         appliedSequence = status.appliedSequence
-    }
-}
-
-struct StatementDTO: ResponseCodable {
-    struct Entry: Codable {
-        var transferId: String, timestamp: UInt64, kind: String, reference: String, amountMinor: Int64
-    }
-    var cycle: UInt32, bic: String, currency: String, openingMinor: Int64, closingMinor: Int64, reconciles: Bool
-    var entries: [Entry]
-
-    init(_ statement: ParticipantStatement) {
-        cycle = statement.cycle; bic = statement.bic.description; currency = statement.currency.description
-        openingMinor = statement.openingMinor; closingMinor = statement.closingMinor; reconciles = statement.reconciles
-        entries = statement.entries.map {
-            Entry(
-                transferId: String($0.transferID, radix: 16), timestamp: $0.timestamp, kind: $0.kind,
-                reference: UUIDCoding.encode($0.reference), amountMinor: $0.amountMinor)
-        }
     }
 }
 
@@ -345,18 +313,24 @@ struct QuoteDTO: ResponseCodable {
 struct FundsRequestDTO: Decodable { var id: String, amount: String, direction: String }
 struct FundsDTO: ResponseCodable { var id: String, status: String }
 
+/// `POST /v1/setoff-runs`: each obligation's amount a positive decimal string in its banks'
+/// currency (one currency per run).
 struct SetOffRunRequestDTO: Decodable {
-    struct Item: Decodable { var id: String, debtor: String, creditor: String, amountMinor: Int64 }
+    struct Item: Decodable { var id: String, debtor: String, creditor: String, amount: String }
     var id: String
     var obligations: [Item]
 }
 
+/// A set-off run's result, amounts as decimal strings in the run's currency.
 struct SetOffRunDTO: ResponseCodable {
-    var id: String, grossMinor: Int64, totalSetOffMinor: Int64, setOffMinor: [Int64], certificateProven: Bool
-    init(_ outcome: SetOffRunOutcome) {
-        id = UUIDCoding.encode(outcome.runID); grossMinor = outcome.grossMinor;
-        totalSetOffMinor = outcome.totalSetOffMinor
-        setOffMinor = outcome.setOffMinor; certificateProven = outcome.certificate.isProven
+    var id: String, currency: String, gross: String, totalSetOff: String, setOff: [String]
+    var certificateProven: Bool
+    init(_ outcome: SetOffRunOutcome, currency code: CurrencyCode, money: WireMoney) throws(APIError) {
+        let currency = try money.currency(code)
+        func text(_ minor: Int64) -> String { Money(minorUnits: minor, currency: currency).decimalString }
+        id = UUIDCoding.encode(outcome.runID); self.currency = code.description; gross = text(outcome.grossMinor)
+        totalSetOff = text(outcome.totalSetOffMinor); setOff = outcome.setOffMinor.map(text)
+        certificateProven = outcome.certificate.isProven
     }
 }
 

@@ -31,7 +31,11 @@ public enum RequestFuzzing {
             read(FixingRequestDTO.self, data) { try $0.fixing(limits: .default) },
             read(UnitRequestDTO.self, data) { try $0.amounts() },
             read(QuoteRequestDTO.self, data) { _ in },
-            read(SetOffRunRequestDTO.self, data) { _ in },
+            read(SetOffRunRequestDTO.self, data) { run in
+                for item in run.obligations {
+                    _ = try SetOffRoutes.amountMinor(item.amount, in: currencies[CurrencyCode("BRL")!]!)
+                }
+            },
         ]
     }
 

@@ -13,15 +13,11 @@ struct RouteDependencies<A: HubAccess>: Sendable {
     let events: EventBroadcaster
     let metrics: ServerMetrics
 
-    /// A currency the hub names. Money is never formatted with a guessed exponent: a code
-    /// the table lacks is a fault of the server's configuration, answered 500.
-    func currency(_ code: CurrencyCode) throws(APIError) -> Currency {
-        guard let currency = currencies[code] else {
-            throw APIError(
-                .internalServerError, code: "unknown_currency", "the hub names \(code), which its currency table lacks")
-        }
-        return currency
-    }
+    /// Money on the wire (`WireMoney`): decimal strings, never a guessed exponent.
+    var money: WireMoney { WireMoney(currencies: currencies) }
+
+    /// A currency the hub names (500 `unknown_currency` if the table lacks it).
+    func currency(_ code: CurrencyCode) throws(APIError) -> Currency { try money.currency(code) }
 
     /// Reads the committed state (between batches).
     func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws -> T {

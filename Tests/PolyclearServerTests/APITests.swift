@@ -440,13 +440,13 @@ import Testing
             // A set-off run by the operator.
             let run = ByteBuffer(
                 string:
-                    #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e1","obligations":[{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e2","debtor":"BANKBRSP","creditor":"SECOBRSP","amountMinor":100},{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e3","debtor":"SECOBRSP","creditor":"BANKBRSP","amountMinor":60}]}"#
+                    #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e1","obligations":[{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e2","debtor":"BANKBRSP","creditor":"SECOBRSP","amount":"1.00"},{"id":"0d9e2b6c-1f00-4a00-8000-0000000000e3","debtor":"SECOBRSP","creditor":"BANKBRSP","amount":"0.60"}]}"#
             )
             try await client.execute(
                 uri: "/v1/setoff-runs", method: .post, headers: Self.headers("operator"), body: run
             ) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("\"totalSetOffMinor\":120"))
+                #expect(String(buffer: response.body).contains("\"totalSetOff\":\"1.20\""))
             }
             // Its result stays readable by the operator only; unknown runs are 404.
             try await client.execute(
@@ -454,7 +454,7 @@ import Testing
                 headers: Self.headers("operator")
             ) { response in
                 #expect(
-                    response.status == .ok && String(buffer: response.body).contains("\"setOffMinor\":[60,60]"),
+                    response.status == .ok && String(buffer: response.body).contains("\"setOff\":[\"0.60\",\"0.60\"]"),
                     "\(String(buffer: response.body))")
             }
             for (uri, role, status) in [
@@ -473,7 +473,7 @@ import Testing
             ) { response in
                 let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(json?["reconciles"] as? Bool == true)
-                #expect(json?["closingMinor"] as? Int == -100_000)
+                #expect(json?["closing"] as? String == "-1000.00")
                 #expect((json?["entries"] as? [Any])?.count == 1)
             }
             try await client.execute(

@@ -64,6 +64,7 @@ extension HubStateMachine {
             runID: runID, grossMinor: result.grossMinor, totalSetOffMinor: result.totalSetOffMinor,
             setOffMinor: result.setOffMinor, certificate: result.certificate)
         setOffRuns[runID] = outcome
+        setOffRunCurrencies[runID] = members[participants[participantsInRun[0]].memberIndex].member.currency
         record(.setOffRun(outcome))
         return .setOff(outcome)
     }
@@ -72,4 +73,7 @@ extension HubStateMachine {
 extension HubStateMachine {
     /// A set-off run's outcome, if the run was booked.
     public func setOffRun(_ runID: UInt128) -> SetOffRunOutcome? { setOffRuns[runID] }
+
+    /// The currency a booked set-off run's amounts are in.
+    public func setOffRunCurrency(_ runID: UInt128) -> CurrencyCode? { setOffRunCurrencies[runID] }
 }

@@ -51,6 +51,8 @@ public struct HubStateMachine {
     var returns: [UInt128: (returnedMinor: Int64, ids: [UInt128])] = [:]
     /// Every set-off run's outcome by run id (ids are never reused).
     var setOffRuns: [UInt128: SetOffRunOutcome] = [:]
+    /// The currency of each run (its events do not carry it; replay rebuilds this).
+    var setOffRunCurrencies: [UInt128: CurrencyCode] = [:]
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
     var events: ContiguousArray<HubEvent> = []

@@ -26,7 +26,7 @@ enum CycleRoutes {
                 }
                 report.instructions = report.instructions.filter { $0.member == id }
             }
-            return CycleReportDTO(report: report)
+            return try CycleReportDTO(report, money: api.money)
         }
         router.post("/v1/cycles/:number/close") { _, context -> CycleDTO in
             let caller = try context.requireCaller()
@@ -70,7 +70,7 @@ enum CycleRoutes {
                     status: .ok, headers: [.contentType: "text/csv"],
                     body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
             }
-            return try StatementDTO(statement).response(from: request, context: context)
+            return try StatementDTO(statement, money: api.money).response(from: request, context: context)
         }
     }
 

@@ -7,13 +7,18 @@ enum UnionRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/v1/members") { _, context -> [MemberDTO] in
             _ = try context.requireCaller()
-            return try await api.read { hub in hub.allMembers.map(MemberDTO.init) }
+            let money = api.money
+            return try await api.read { hub in hub.allMembers.map { MemberDTO($0, money: money) } }
         }
         router.get("/v1/participants") { _, context -> [ParticipantDTO] in
             let caller = try context.requireCaller()
-            return try await api.read { hub in
-                hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }.map(
-                    ParticipantDTO.init)
+            let visible = try await api.read { hub in
+                hub.allParticipants.filter { AccessPolicy.maySeeBank(caller, $0.bic, of: $0.memberID) }.compactMap {
+                    participant in hub.member(participant.memberID).map { (participant, $0.currency) }
+                }
+            }
+            return try visible.map { (participant, currency) throws(APIError) in
+                try ParticipantDTO(participant, currency: currency, money: api.money)
             }
         }
         router.get("/v1/queue") { _, context -> [String] in
