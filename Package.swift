@@ -113,12 +113,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Load generators and benchmark helpers: one latency summary (one percentile
+        // definition), the HTTP load client, a scratch PostgreSQL database, process metrics.
+        .target(
+            name: "PolyclearBench",
+            dependencies: [
+                "PolyclearCore", "PolyclearPostgres", "PolyclearWorkload",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "polyclear",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
                 "PolyclearSimulation", "PolyclearPostgres", "PolyclearCluster", "PolyclearWorkload",
-                "PolyclearApp",
+                "PolyclearApp", "PolyclearBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,7 +186,7 @@ let package = Package(
             name: "PolyclearCLITests",
             dependencies: [
                 "polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres",
-                "PolyclearTestSupport", "PolyclearWorkload",
+                "PolyclearTestSupport", "PolyclearWorkload", "PolyclearBench",
             ],
             swiftSettings: strictSettings
         ),

@@ -1,3 +1,4 @@
+import PolyclearBench
 import PolyclearApp
 import ArgumentParser
 import Foundation
@@ -60,8 +61,16 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         #endif
         let currencies = try CurrencyTable()
         let (_, _, banks) = try BenchHTTPCommand.benchUnion(currencies)
-        let name = "polyclear_bench_failover_\(getpid())"
-        let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
+        let missing = try await ScratchPostgres.withDatabase(
+            prefix: "polyclear_bench_failover", adminURL: postgresURL
+        ) { url in
+            try await run(on: url, currencies: currencies, banks: banks)
+        }
+        if missing > 0 { exitWithError("verify_failed", "\(missing) acknowledged payments are not in the database") }
+    }
+
+    /// The drill on database `url`; returns how many acknowledged payments are missing.
+    private func run(on url: String, currencies: CurrencyTable, banks: [BenchBank]) async throws -> Int {
         let operatorSecret = DemoCommand.secret()
         let keyArguments =
             banks.flatMap { ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"] }
@@ -152,71 +161,6 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         printFlushed(
             "verify: \(ids.count) payments acknowledged, \(missing) missing; \(hub.paymentCount) stored; ledger check passed"
         )
-        try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: postgresURL)
-        if missing > 0 { exitWithError("verify_failed", "\(missing) acknowledged payments are not in the database") }
-    }
-}
-
-/// Payments to one node, one at a time per connection, reconnecting after failures; notes
-/// the first one accepted after `killedAt`.
-final class FailoverLoad: Sendable {
-    let port: Int
-    let banks: [BenchBank]
-    let round: UInt64
-    let stop = Atomic<Bool>(false)
-    let killedAt = Mutex<ContinuousClock.Instant?>(nil)
-    let firstAfterKill = Mutex<ContinuousClock.Instant?>(nil)
-    let acknowledged = Mutex<[UInt128]>([])
-    let counts = Mutex<[Int: Int]>([:])
-
-    init(port: Int, banks: [BenchBank], round: UInt64) {
-        self.port = port
-        self.banks = banks
-        self.round = round
-    }
-
-    func run(connections: Int) async {
-        await withTaskGroup(of: Void.self) { group in
-            for connection in 0..<connections { group.addTask { await self.drive(connection: connection) } }
-        }
-    }
-
-    private func drive(connection: Int) async {
-        var bodies = PaymentBodies(banks: banks, phase: round, connection: UInt64(connection))
-        var request = 0
-        while !stop.load(ordering: .relaxed) {
-            do {
-                try await HTTPLoadConnection.with(host: "127.0.0.1", port: port) { http in
-                    while !stop.load(ordering: .relaxed) {
-                        let payer = (connection + request * 7) % banks.count
-                        request += 1
-                        let body = bodies.next(payer: payer, count: 1, asArray: false)
-                        let sent = ContinuousClock.now
-                        let (status, answer) = try await http.send(
-                            .POST, "/v1/payments", authorization: banks[payer].authorization, body: body)
-                        let now = ContinuousClock.now
-                        counts.withLock { $0[Int(status), default: 0] += 1 }
-                        if status == 201 {
-                            if let object = try? JSONSerialization.jsonObject(with: Data(answer.readableBytesView))
-                                as? [String: Any],
-                                let text = object["id"] as? String, let id = UUIDText.parse(text)
-                            {
-                                acknowledged.withLock { $0.append(id) }
-                            }
-                            // Sent after the kill: the new writer accepted it (an answer the
-                            // old writer gave just before dying may arrive after the kill).
-                            if let killed = killedAt.withLock({ $0 }), sent > killed {
-                                firstAfterKill.withLock { if $0 == nil { $0 = now } }
-                            }
-                        } else {
-                            try await Task.sleep(for: .milliseconds(5))
-                        }
-                    }
-                }
-            } catch {
-                counts.withLock { $0[-1, default: 0] += 1 }  // the connection failed
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-        }
+        return missing
     }
 }

@@ -1,3 +1,4 @@
+import PolyclearBench
 import ArgumentParser
 import Foundation
 import PolyclearCore
@@ -60,15 +61,13 @@ struct BenchHubCommand: AsyncParsableCommand {
         if mode == .sqlite || mode == .all { try await runSQLite(setup) }
         if mode == .postgres || (mode == .all && postgresURL != nil) {
             guard let postgresURL else { throw ValidationError("--mode postgres needs --postgres-url") }
-            let name = "polyclear_bench_\(getpid())"
-            let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
-            defer { Task { try? await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL) } }
-            let store = try PostgresHubStore(url: url, configuration: setup.configuration)
-            try await setup.withDurableHub(store: store) { writer, store in
-                try await runDurable("postgres", setup: setup, writer: writer, store: store)
+            try await ScratchPostgres.withDatabase(prefix: "polyclear_bench_hub", adminURL: postgresURL) { url in
+                let store = try PostgresHubStore(url: url, configuration: setup.configuration)
+                defer { store.close() }
+                try await setup.withDurableHub(store: store) { writer, store in
+                    try await runDurable("postgres", setup: setup, writer: writer, store: store)
+                }
             }
-            store.close()
-            try await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name)", url: postgresURL)
         }
     }
 
@@ -133,15 +132,10 @@ struct BenchHubCommand: AsyncParsableCommand {
     }
 
     private func report(_ label: String, payments: Int, seconds: Double, latencies: [UInt64], counts: BenchHubCounts) {
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> String {
-            String(
-                format: "%.1f",
-                Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]) / 1e6)
-        }
+        let latency = LatencySummary(nanoseconds: latencies)
         printFlushed(
             "\(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(Int(Double(payments) / seconds)) payments/s  "
-                + "batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
+                + "batch \(latency.text())  "
                 + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
                 + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB"
         )
@@ -286,13 +280,9 @@ struct BenchHubSetup {
     {
         let clock = BenchClock(start: startTime)
         let writer = Writer(store: store, clock: { clock.next() })
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
+        return try await writer.whileRunning {
             _ = try await writer.submit(union.setupCommands)
-            let result = try await body(writer, store)
-            writer.shutdown()
-            try await group.waitForAll()
-            return result
+            return try await body(writer, store)
         }
     }
 }

@@ -1,3 +1,4 @@
+import PolyclearBench
 import ArgumentParser
 import Foundation
 import PolyclearCore
@@ -76,12 +77,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             for scenario in scenarios {
                 if store == .postgres {
                     guard let postgresURL else { throw ValidationError("--store postgres needs --postgres-url") }
-                    let name = "polyclear_bench_ledger_\(getpid())_\(scenario.rawValue)"
-                    let url = try await PostgresAdmin.createDatabase(name, adminURL: postgresURL)
-                    let postgres = try PostgresLedgerStore(url: url)
-                    let result = try await runDurable(scenario, label: "postgres", store: postgres)
-                    postgres.close()
-                    try await PostgresAdmin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", url: postgresURL)
+                    let result = try await ScratchPostgres.withDatabase(
+                        prefix: "polyclear_bench_ledger", adminURL: postgresURL
+                    ) { url in
+                        let postgres = try PostgresLedgerStore(url: url)
+                        defer { postgres.close() }
+                        return try await runDurable(scenario, label: "postgres", store: postgres)
+                    }
                     report(result)
                 } else {
                     report(try await runSQLite(scenario))
@@ -160,8 +162,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     private func runDurable<S: LedgerStore>(_ scenario: Scenario, label: String, store: S) async throws -> Report {
         let writer = Writer(store: store)
         let batchesPerClient = (transfers + batchSize * clients - 1) / (batchSize * clients)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
+        return try await writer.whileRunning {
             for batch in workload(scenario, seed: seed).accountBatches() { _ = try await writer.submit(batch) }
             let residentBefore = ProcessMetrics.residentBytes()
             let start = ProcessMetrics.monotonicNanoseconds()
@@ -188,8 +189,6 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             }
             let elapsed = ProcessMetrics.monotonicNanoseconds() - start
             let stats = writer.stats
-            writer.shutdown()
-            try await group.waitForAll()
             return Report(
                 label: "\(label) \(scenario.rawValue)", transferCount: perClient.reduce(0) { $0 + $1.0 },
                 seconds: Double(elapsed) / 1e9, batchLatenciesNanoseconds: perClient.flatMap(\.1),
@@ -199,18 +198,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     }
 
     private func report(_ report: Report) {
-        let sorted = report.batchLatenciesNanoseconds.sorted()
-        func percentile(_ p: Double) -> String {
-            guard !sorted.isEmpty else { return "-" }
-            let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
-            return String(format: "%.1f", Double(sorted[max(0, index)]) / 1e6)
-        }
+        let latency = LatencySummary(nanoseconds: report.batchLatenciesNanoseconds)
         let perSecond = Int(Double(report.transferCount) / report.seconds)
         let bytesPerAccount = report.memory.accountBytes / max(1, accounts)
         let bytesPerTransfer = Double(report.memory.transferIndexBytes) / Double(max(1, report.ledgerTransferCount))
         printFlushed(
             "\(report.label.padding(toLength: 17, withPad: " ", startingAt: 0)) "
-                + "\(perSecond) transfers/s  batch p50 \(percentile(0.5)) ms  p99 \(percentile(0.99)) ms  max \(percentile(1.0)) ms  "
+                + "\(perSecond) transfers/s  batch \(latency.text())  "
                 + "peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB  "
                 + "\(bytesPerAccount) B/account  \(String(format: "%.1f", bytesPerTransfer)) B/transfer (index)  "
                 + "RSS growth \(String(format: "%.1f", Double(report.residentDeltaBytes) / Double(max(1, report.transferCount)))) B/transfer"

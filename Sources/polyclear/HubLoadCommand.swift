@@ -50,8 +50,7 @@ struct HubLoadCommand: AsyncParsableCommand {
         }
         let writer = Writer(store: store)
         let trade = try TradeMatrix.parse(tradeText)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
+        try await writer.whileRunning {
             _ = try await writer.submit(union.setupCommands)  // refused as existing after a restart: harmless
             printFlushed("ready")
             let last = batches == 0 ? Int.max : firstBatch + batches - 1
@@ -62,8 +61,6 @@ struct HubLoadCommand: AsyncParsableCommand {
                 printFlushed("ack \(batchNumber)")
                 batchNumber += 1
             }
-            writer.shutdown()
-            try await group.waitForAll()
         }
     }
 

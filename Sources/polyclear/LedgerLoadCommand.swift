@@ -51,8 +51,7 @@ struct LedgerLoadCommand: AsyncParsableCommand {
         }
         let writer = LedgerWriter(store: store)
         let workload = LedgerWorkload(accountCount: accounts, seed: seed)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
+        try await writer.whileRunning {
             for batch in workload.accountBatches() {
                 let results = try await writer.submit(batch)
                 guard results.allSatisfy({ $0 == .account(.ok) || $0 == .account(.exists) }) else {
@@ -61,8 +60,6 @@ struct LedgerLoadCommand: AsyncParsableCommand {
             }
             printFlushed("ready")
             try await submitBatches(writer)
-            writer.shutdown()
-            try await group.waitForAll()
         }
     }
 

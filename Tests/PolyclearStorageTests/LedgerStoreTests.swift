@@ -196,11 +196,6 @@ import Testing
             clock.map { clock in
                 LedgerWriter(store: store, clock: { clock.now() }, expiryPollMilliseconds: 10)
             } ?? LedgerWriter(store: store)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            do { try await body(writer) } catch { writer.shutdown(); throw error }
-            writer.shutdown()
-            try await group.waitForAll()
-        }
+        try await writer.whileRunning { try await body(writer) }
     }
 }

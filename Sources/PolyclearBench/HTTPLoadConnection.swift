@@ -1,16 +1,16 @@
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
 
 /// One keep-alive HTTP/1.1 connection of a load generator: one request at a time (no
 /// pipelining), as a bank's client sends them; each answer is read whole.
-struct HTTPLoadConnection {
+public struct HTTPLoadConnection {
     private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
     private let host: String
 
     /// Connects, runs `body` with the connection, closes it.
-    static func with<T: Sendable>(
+    public static func with<T: Sendable>(
         host: String, port: Int, _ body: (inout HTTPLoadConnection) async throws -> T
     ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -30,7 +30,7 @@ struct HTTPLoadConnection {
     }
 
     /// Sends a request and returns the status code and the whole body.
-    mutating func send(
+    public mutating func send(
         _ method: HTTPMethod, _ path: String, authorization: String?, body: ByteBuffer?
     ) async throws -> (status: UInt, body: ByteBuffer) {
         var headers = HTTPHeaders()
@@ -62,7 +62,7 @@ struct HTTPLoadConnection {
 extension HTTPLoadConnection {
     /// Sends a GET and reads its answer as it comes, discarding it, until the server ends it or
     /// the task is cancelled (an event-stream subscriber); the bytes read.
-    mutating func drain(_ path: String, authorization: String) async throws -> Int {
+    public mutating func drain(_ path: String, authorization: String) async throws -> Int {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         headers.add(name: "Authorization", value: authorization)
@@ -80,4 +80,4 @@ extension HTTPLoadConnection {
     }
 }
 
-enum HTTPLoadError: Error { case closedByServer }
+public enum HTTPLoadError: Error { case closedByServer }
