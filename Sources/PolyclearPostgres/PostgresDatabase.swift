@@ -138,9 +138,12 @@ package final class PostgresDatabase: Sendable {
         }
     }
 
-    /// A read on a connection of the read pool (never the writer's).
-    func onReadConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await readPool.withConnection(body)
+    /// A read on a connection of the read pool (never the writer's), abandoned after
+    /// `deadlineSeconds` (default: the restore deadline, for reads of whole tables).
+    func onReadConnection<T: Sendable>(
+        deadlineSeconds: Double? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await readPool.withConnection(deadlineSeconds: deadlineSeconds ?? limits.restoreDeadlineSeconds, body)
     }
 
     /// Closes and forgets the writer's connection (the next attempt reconnects).

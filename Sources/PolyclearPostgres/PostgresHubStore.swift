@@ -134,7 +134,10 @@ public final class PostgresHubStore: HubStore {
     }
 
     func storedLog(sequence: Int64) async throws -> Data? {
-        try await database.onReadConnection { connection in
+        let logger = self.logger
+        // Part of a commit (its read-back): it gets the commit's deadline.
+        return try await database.onReadConnection(deadlineSeconds: database.limits.commitDeadlineSeconds) {
+            connection in
             let rows = try await connection.query(
                 "SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger)
             for try await buffer in rows.decode(ByteBuffer.self) { return Data(buffer.readableBytesView) }
@@ -232,17 +235,18 @@ public final class PostgresHubStore: HubStore {
         binds.append(PostgresLedgerTables.bytes(accountID))
         binds.append(Int64(bitPattern: timestamps.lowerBound))
         binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
-        let logger = self.logger
+        let (logger, frozen) = (self.logger, binds)
         return try await database.onReadConnection { connection in
             try await PostgresLedgerTables.transfers(
                 where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
-                binds: binds, limit: limit,
+                binds: frozen, limit: limit,
                 on: connection, logger: logger)
         }
     }
 
     public func events(limit: Int) async throws -> [HubEvent] {
-        try await database.onReadConnection { connection in
+        let logger = self.logger
+        return try await database.onReadConnection { connection in
             var found: [HubEvent] = []
             for try await buffer in try await connection.query(
                 "SELECT events FROM hub_events ORDER BY sequence", logger: logger

@@ -25,7 +25,8 @@ public final class PostgresLedgerStore: LedgerStore {
         try await database.commit(
             "commit",
             landed: {
-                try await database.onReadConnection { connection in
+                try await database.onReadConnection(deadlineSeconds: database.limits.commitDeadlineSeconds) {
+                    connection in
                     try await PostgresLedgerTables.lastTimestamp(connection, logger: logger) == clock
                 }
             },
@@ -45,9 +46,9 @@ public final class PostgresLedgerStore: LedgerStore {
     public func account(id: UInt128) async throws -> Account? {
         var binds = PostgresBindings()
         binds.append(PostgresLedgerTables.bytes(id))
-        let logger = database.logger
+        let (logger, frozen) = (database.logger, binds)
         return try await database.onReadConnection { connection in
-            try await PostgresLedgerTables.accounts(where: "id = $1", binds: binds, on: connection, logger: logger)
+            try await PostgresLedgerTables.accounts(where: "id = $1", binds: frozen, on: connection, logger: logger)
                 .first
         }
     }

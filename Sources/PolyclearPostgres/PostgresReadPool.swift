@@ -26,14 +26,24 @@ final class PostgresReadPool: Sendable {
     }
 
     /// Runs `body` on a pooled connection; a connection that failed is closed, not reused.
-    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// A read that has not finished after `deadlineSeconds` is abandoned: its connection is
+    /// closed and leaves the pool at once, so that a read stuck on a connection the server
+    /// killed (postgres-nio may never answer a query sent as the connection closes) neither
+    /// hangs its caller nor holds a pool slot for ever.
+    func withConnection<T: Sendable>(
+        deadlineSeconds: Double = 300, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let connection = try await acquire()
+        let settled = OnceFlag()  // the read's end or its deadline, whichever comes first, releases
         do {
-            let result = try await body(connection)
-            release(connection, reusable: true)
+            let result = try await PostgresDeadline.withDeadline(
+                seconds: deadlineSeconds,
+                onTimeout: { if settled.claim() { self.release(connection, reusable: false) } }
+            ) { try await body(connection) }
+            if settled.claim() { release(connection, reusable: true) }
             return result
         } catch {
-            release(connection, reusable: false)
+            if settled.claim() { release(connection, reusable: false) }
             throw error
         }
     }

@@ -30,8 +30,7 @@ public enum PolyclearAPI {
         router.add(
             middleware: WriteForwardingMiddleware(
                 hub: writer,
-                forwarder: HTTPForwarder(
-                    timeoutSeconds: Int64(limits.forwardTimeoutSeconds), idleSecondsMax: limits.forwardIdleSecondsMax)))
+                forwarder: HTTPForwarder(timeoutSeconds: Int64(limits.forwardTimeoutSeconds))))
         router.add(
             middleware: AuthenticationMiddleware(
                 keys: keys, limiter: limiter,

@@ -32,7 +32,8 @@ public struct ServerLimits: Sendable, Equatable {
     /// `Limits.quoteValiditySecondsMax`).
     public var quoteValiditySecondsDefault: UInt32 = 60
     /// How long a follower waits for the writer's answer to a forwarded write, and how long
-    /// it keeps an idle connection to the writer for the next one.
+    /// it keeps an idle connection to the writer for the next one (process-wide: the
+    /// forwarding client is one per process, built with the defaults).
     public var forwardTimeoutSeconds = 30
     public var forwardIdleSecondsMax = 20
     /// How long a kept idempotent answer is replayed.

@@ -1,10 +1,11 @@
+import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PolyclearStorage
-import Synchronization
 
 /// On a node that does not hold the writer role, sends every write request (any method but
 /// GET/HEAD) to the node that does, and relays its answer unchanged: clients may talk to any
@@ -58,7 +59,7 @@ struct WriteForwardingMiddleware<Access: HubAccess>: RouterMiddleware {
             }
             var fields = HTTPFields()
             for (name, value) in answer.headers
-            where !HTTPForwarder.isHopByHop(name.lowercased()) && name.lowercased() != "content-length" {
+            where !HTTPForwarder.isHopByHop(name.lowercased()) {
                 if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
             }
             return Response(
@@ -67,9 +68,10 @@ struct WriteForwardingMiddleware<Access: HubAccess>: RouterMiddleware {
     }
 }
 
-/// A small HTTP/1.1 client for forwarding: keep-alive connections per target, one request at
-/// a time each; idle connections are reused for up to `idleSecondsMax` (shorter than the
-/// servers' idle timeout, so a reused connection is not one the server is closing).
+/// Forwards with AsyncHTTPClient, the ecosystem's client (one client for forwarding and the
+/// load generators): keep-alive connections per writer in its pool, a deadline per request,
+/// and no retried connection attempts — a writer that cannot be reached is answered at once
+/// (503 `no_writer`), so clients retry while the cluster fails over instead of waiting.
 public final class HTTPForwarder: Sendable {
     struct Answer: Sendable {
         let status: UInt
@@ -77,147 +79,62 @@ public final class HTTPForwarder: Sendable {
         let body: ByteBuffer
     }
 
-    struct Idle { let channel: any Channel; let since: ContinuousClock.Instant }
+    /// The process's forwarding client. It lives as long as the process: a client must be
+    /// shut down before it is freed, and a global never is. Idle connections are closed after
+    /// `forwardIdleSecondsMax`, below the servers' idle timeout, so a reused connection is not
+    /// one the writer is closing.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: .seconds(2))
+        configuration.connectionPool.idleTimeout = .seconds(Int64(ServerLimits.default.forwardIdleSecondsMax))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
-    private let idle = Mutex<[String: [Idle]]>([:])
+    /// The most a forwarded request may take, answer included.
     let timeoutSeconds: Int64
-    let idleSecondsMax: Int
+    /// The largest answer relayed (a batch of 1,000 payment results is far below it).
+    static let answerBytesMax = 64 << 20
 
-    public init(timeoutSeconds: Int64 = 30, idleSecondsMax: Int = 20) {
-        self.timeoutSeconds = timeoutSeconds
-        self.idleSecondsMax = idleSecondsMax
-    }
+    public init(timeoutSeconds: Int64 = 30) { self.timeoutSeconds = timeoutSeconds }
 
     static func isHopByHop(_ name: String) -> Bool {
         [
             "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
-            "proxy-authenticate", "host",
+            "proxy-authenticate", "host", "content-length",
         ].contains(name)
     }
 
     func send(
         host: String, port: Int, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer
     ) async throws -> Answer {
-        let key = "\(host):\(port)"
-        let reused = takeIdle(key)
-        let channel: any Channel
-        if let reused {
-            channel = reused
-        } else {
-            do { channel = try await connect(host: host, port: port) } catch { throw ForwardingError.unreachable }
+        var request = HTTPClientRequest(url: "http://\(host):\(port)\(uri)")
+        request.method = method
+        request.headers = headers
+        request.body = .bytes(body)
+        let response: HTTPClientResponse
+        do { response = try await Self.client.execute(request, timeout: .seconds(timeoutSeconds)) } catch {
+            throw Self.isUnreachable(error) ? ForwardingError.unreachable : error
         }
-        var headers = headers
-        headers.replaceOrAdd(name: "Host", value: key)
-        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
-        let promise = channel.eventLoop.makePromise(of: Answer.self)
-        let timeout = channel.eventLoop.scheduleTask(in: .seconds(timeoutSeconds)) {
-            promise.fail(ForwardingError.timedOut)
-            channel.close(promise: nil)
-        }
-        defer { timeout.cancel() }
-        let request = ForwardRequest(
-            head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers), body: body,
-            promise: promise)
-        do {
-            try await channel.writeAndFlush(request)
-            let answer = try await promise.futureResult.get()
-            let keepAlive = !answer.headers.contains {
-                $0.0.lowercased() == "connection" && $0.1.lowercased() == "close"
-            }
-            if keepAlive && channel.isActive {
-                idle.withLock { $0[key, default: []].append(Idle(channel: channel, since: .now)) }
-            } else {
-                channel.close(promise: nil)
-            }
-            return answer
-        } catch {
-            promise.fail(error)
-            channel.close(promise: nil)
-            throw error
-        }
+        let answer = try await response.body.collect(upTo: Self.answerBytesMax)
+        return Answer(
+            status: response.status.code, headers: response.headers.map { ($0.name, $0.value) }, body: answer)
     }
 
-    private func takeIdle(_ key: String) -> (any Channel)? {
-        let now = ContinuousClock.now
-        let (found, stale): ((any Channel)?, [any Channel]) = idle.withLock { idle in
-            var stale: [any Channel] = []
-            while var list = idle[key], let last = list.popLast() {
-                idle[key] = list
-                if now - last.since < .seconds(idleSecondsMax) && last.channel.isActive { return (last.channel, stale) }
-                stale.append(last.channel)
-            }
-            return (nil, stale)
+    /// Whether the request certainly never reached the writer: the connection could not be
+    /// made. Anything else (reset, timeout after sending) leaves the outcome unknown.
+    static func isUnreachable(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        if let error = error as? IOError {
+            return [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL].contains(error.errnoCode)
         }
-        for channel in stale { channel.close(promise: nil) }
-        return found
-    }
-
-    private func connect(host: String, port: Int) async throws -> any Channel {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(2))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ForwardingClientHandler())
-                }
-            }
-            .connect(host: host, port: port).get()
+        return false
     }
 }
 
-enum ForwardingError: Error { case timedOut, closed, unreachable }
-
-struct ForwardRequest: Sendable {
-    let head: HTTPRequestHead
-    let body: ByteBuffer
-    let promise: EventLoopPromise<HTTPForwarder.Answer>
-}
-
-/// Writes one request and completes its promise with the whole answer (or the failure).
-final class ForwardingClientHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = ForwardRequest
-    typealias OutboundOut = HTTPClientRequestPart
-
-    private var pending: EventLoopPromise<HTTPForwarder.Answer>?
-    private var head: HTTPResponseHead?
-    private var body = ByteBuffer()
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        pending = request.promise
-        head = nil
-        body.clear()
-        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
-        if request.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil)
-        }
-        context.write(wrapOutboundOut(.end(nil)), promise: promise)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let received): head = received
-        case .body(var chunk): body.writeBuffer(&chunk)
-        case .end:
-            guard let head, let pending else { return }
-            self.pending = nil
-            pending.succeed(
-                HTTPForwarder.Answer(
-                    status: head.status.code, headers: head.headers.map { ($0.name, $0.value) }, body: body))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        pending?.fail(ForwardingError.closed)
-        pending = nil
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        pending?.fail(error)
-        pending = nil
-        context.close(promise: nil)
-    }
-}
+enum ForwardingError: Error { case unreachable }

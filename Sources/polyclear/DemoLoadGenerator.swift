@@ -1,7 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOFoundationCompat
 import PolyclearCore
 import PolyclearWorkload
 import PolyclearServer
@@ -113,16 +113,14 @@ struct DemoLoadGenerator: Service {
     }
 
     private func call(_ path: String, secret: String, body: Data?) async throws -> Data? {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = body == nil && !path.hasSuffix("/commit") ? "GET" : "POST"
-        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
-        return try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, _, error in
-                if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: data) }
-            }.resume()
-        }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = body == nil && !path.hasSuffix("/commit") ? .GET : .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        // The shared client (AsyncHTTPClient's singleton: nothing to shut down), a deadline per call.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return Data(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
     private func waitUntilReady() async throws {

@@ -18,7 +18,9 @@ struct PostgresFaultTests {
         let database = String(url.split(separator: "/").last!)
         let store = try PostgresHubStore(
             url: url, configuration: HubStoreTests.configuration,
-            limits: StoreLimits(commitDeadlineSeconds: 3, restoreDeadlineSeconds: 60, retryBudgetSeconds: 120))
+            // A restore of this small database takes milliseconds; a read stuck on a killed
+            // connection is given up at the deadline and retried.
+            limits: StoreLimits(commitDeadlineSeconds: 3, restoreDeadlineSeconds: 10, retryBudgetSeconds: 120))
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         let clock = ManualClock()
         let writer = Writer(store: store, clock: { clock.now() })

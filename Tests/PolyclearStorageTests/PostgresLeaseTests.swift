@@ -48,10 +48,13 @@ import Testing
         let url = try await PostgresTestServer.newDatabase()
         var logger = Logger(label: "polyclear.test")
         logger.logLevel = .critical
+        // Two seconds: a one-second lease was lost to scheduling alone when the whole suite ran
+        // on two busy cores (renewals every third of it), which is not what this test is about.
+        let leaseSeconds = 2.0
         let nodes = try (0..<2).map { _ in
             try PostgresClusterNode(
                 url: url, configuration: HubStoreTests.configuration,
-                limits: StoreLimits(leaseSeconds: 1, leasePollMilliseconds: 20),
+                limits: StoreLimits(leaseSeconds: leaseSeconds, leasePollMilliseconds: 20),
                 logger: logger)
         }
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
@@ -68,13 +71,13 @@ import Testing
             // Hold the next commit up for three lease lengths: its log row cannot be written.
             let slow = try await Self.holdingTheLog(url: url) {
                 let slow = Task { try await nodes[0].submit(batches[1]) }
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(3 * leaseSeconds))
                 return slow
             }
             let results = try await slow.value
             #expect(results.count == batches[1].count)
             // Long enough for a follower that had taken the lease to show it.
-            try await Task.sleep(for: .seconds(1.5))
+            try await Task.sleep(for: .seconds(1.5 * leaseSeconds))
             #expect(nodes[0].nodeStatus.role == .writer, "\(nodes[0].nodeStatus)")
             #expect(nodes[1].nodeStatus.role == .follower, "\(nodes[1].nodeStatus)")
             try await Self.waitFor("the follower to replay the slow commit") {

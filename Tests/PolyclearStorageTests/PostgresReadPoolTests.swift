@@ -78,4 +78,37 @@ import Testing
         #expect(value == 1)
         pool.close()
     }
+
+    /// A read that never ends (as a query on a connection the server killed may not, in
+    /// postgres-nio) is abandoned at its deadline: the caller gets an error, the connection
+    /// leaves the pool, and the pool's only place is free for the next read.
+    @Test(.timeLimit(.minutes(1))) func aStuckReadIsAbandonedAtItsDeadlineAndFreesItsPlace() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let configuration = PostgresURL.configuration(url)!
+        let pool = PostgresReadPool(size: 1) { id in
+            try await PostgresDatabase.connect(
+                configuration, id: id, deadlineSeconds: 5, logger: PostgresDatabase.quietLogger())
+        }
+        let stuck = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        await #expect(throws: DeadlineExceeded.self) {
+            try await pool.withConnection(deadlineSeconds: 0.2) { _ in
+                // Ignores cancellation: only the deadline can end the caller's wait.
+                await withCheckedContinuation { continuation in stuck.withLock { $0 = continuation } }
+                return 0
+            }
+        }
+        let value = try await pool.withConnection(deadlineSeconds: 5) { connection in
+            var value = 0
+            for try await number in try await connection.query("SELECT 7", logger: connection.logger).decode(Int.self) {
+                value = number
+            }
+            return value
+        }
+        #expect(value == 7)
+        stuck.withLock { $0 }?.resume()  // let the abandoned read end; the pool must not take it back
+        try await Task.sleep(for: .milliseconds(50))
+        let again = try await pool.withConnection(deadlineSeconds: 5) { _ in 1 }
+        #expect(again == 1)
+        pool.close()
+    }
 }
