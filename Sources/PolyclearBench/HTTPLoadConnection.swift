@@ -6,6 +6,9 @@ public import NIOHTTP1
 /// pipelining), as a bank's client sends them; each answer is read whole. Built on
 /// AsyncHTTPClient (the project's one HTTP client) with a pool of exactly one connection, so
 /// a load of N connections is N connections, as before with a hand-written NIO client.
+/// Measured cost (2 cores, client and server sharing them): `bench http` reads 0.86–0.87× of
+/// wrk's throughput in the same session, against about 0.97× with the hand-written client;
+/// kept for one client in the project, and wrk is the peer for the server's own figure.
 public struct HTTPLoadConnection {
     private let client: HTTPClient
     private let base: String
