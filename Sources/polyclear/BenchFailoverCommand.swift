@@ -69,20 +69,18 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         if missing > 0 { exitWithError("verify_failed", "\(missing) acknowledged payments are not in the database") }
     }
 
-    /// The drill on database `url`; returns how many acknowledged payments are missing.
-    private func run(on url: String, currencies: CurrencyTable, banks: [BenchBank]) async throws -> Int {
-        let operatorSecret = DemoCommand.secret()
-        let keyArguments =
-            banks.flatMap { ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"] }
-            + ["--api-key", "operator:bench:\(operatorSecret)", "--fx", BenchHTTPCommand.bundledRates.path]
+    /// The two serve processes of a drill: how to start one and ask its role.
+    struct Drill {
+        let url: String, port: Int, leaseSeconds: Int, operatorSecret: String, keyArguments: [String]
+
         func start(_ index: Int, sampleUnion: Bool) throws -> Node {
             try Node(
                 arguments: [
                     "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(port + index)",
-                    "--lease-seconds", "\(leaseSeconds)",
-                    "--log-level", "error",
+                    "--lease-seconds", "\(leaseSeconds)", "--log-level", "error",
                 ] + keyArguments + (sampleUnion ? ["--sample-union"] : []), port: port + index)
         }
+
         func role(_ node: Node) async -> String? {
             guard
                 let (status, body) = try? await HTTPLoadConnection.with(
@@ -94,6 +92,7 @@ struct BenchFailoverCommand: AsyncParsableCommand {
             return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["role"]
                 as? String
         }
+
         func waitForRole(_ node: Node, _ wanted: String) async throws {
             let deadline = ContinuousClock.now + .seconds(60)
             while await role(node) != wanted {
@@ -103,64 +102,80 @@ struct BenchFailoverCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+    }
 
-        var nodes = [try start(0, sampleUnion: true)]
-        try await waitForRole(nodes[0], "writer")
-        nodes.append(try start(1, sampleUnion: false))
-        try await waitForRole(nodes[1], "follower")
+    /// The drill on database `url`; returns how many acknowledged payments are missing.
+    private func run(on url: String, currencies: CurrencyTable, banks: [BenchBank]) async throws -> Int {
+        let operatorSecret = DemoCommand.secret()
+        let drill = Drill(
+            url: url, port: port, leaseSeconds: leaseSeconds, operatorSecret: operatorSecret,
+            keyArguments: banks.flatMap {
+                ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"]
+            } + ["--api-key", "operator:bench:\(operatorSecret)", "--fx", BenchHTTPCommand.bundledRates.path])
+        var nodes = [try drill.start(0, sampleUnion: true)]
+        try await drill.waitForRole(nodes[0], "writer")
+        nodes.append(try drill.start(1, sampleUnion: false))
+        try await drill.waitForRole(nodes[1], "follower")
         printFlushed(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 2 serve processes on PostgreSQL, lease \(leaseSeconds) s; "
                 + "\(connections) client connections to the follower")
-        let acknowledged = Mutex<[UInt128]>([])
+        var acknowledged: [UInt128] = []
         var failoverSeconds: [Double] = []
         for round in 1...rounds {
-            let (writer, follower) = await role(nodes[0]) == "writer" ? (0, 1) : (1, 0)
-            let load = FailoverLoad(port: nodes[follower].port, banks: banks, round: UInt64(round))
-            let clients = Task { await load.run(connections: connections) }
-            try await Task.sleep(for: .seconds(1))
-            nodes[writer].kill(SIGKILL)
-            let killedAt = ContinuousClock.now
-            load.killedAt.withLock { $0 = killedAt }
-            nodes[writer].process.waitUntilExit()
-            while load.firstAfterKill.withLock({ $0 }) == nil {
-                guard ContinuousClock.now - killedAt < .seconds(60) else {
-                    exitWithError("failover_failed", "no payment accepted within 60 s of the kill")
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            load.stop.store(true, ordering: .relaxed)
-            await clients.value
-            let seconds =
-                Double((load.firstAfterKill.withLock { $0! } - killedAt).components.attoseconds) / 1e18
-                + Double((load.firstAfterKill.withLock { $0! } - killedAt).components.seconds)
+            let (seconds, ids) = try await killRound(round, nodes: &nodes, drill: drill, banks: banks)
             failoverSeconds.append(seconds)
-            let counts = load.counts.withLock { $0 }
-            acknowledged.withLock { $0 += load.acknowledged.withLock { $0 } }
-            printFlushed(
-                "round \(round): killed the writer (port \(nodes[writer].port)); first payment accepted by the new writer after "
-                    + String(format: "%.3f s", seconds) + "; answers: "
-                    + counts.sorted { $0.key < $1.key }.map {
-                        "\($0.key == -1 ? "connection failed" : "HTTP \($0.key)") × \($0.value)"
-                    }.joined(separator: ", "))
-            nodes[writer] = try start(writer, sampleUnion: false)
-            try await waitForRole(nodes[writer], "follower")
+            acknowledged += ids
         }
         for node in nodes { node.kill(SIGTERM); node.process.waitUntilExit() }
 
         let store = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: currencies))
         let (_, hub, _) = try await store.check()
         store.close()
-        let ids = acknowledged.withLock { $0 }
-        let missing = ids.filter { hub.payment($0) == nil }.count
+        let missing = acknowledged.filter { hub.payment($0) == nil }.count
         let sorted = failoverSeconds.sorted()
         printFlushed(
             "failover (kill to first accepted payment): min " + String(format: "%.3f", sorted.first!) + " s, median "
                 + String(format: "%.3f", sorted[sorted.count / 2]) + " s, max " + String(format: "%.3f", sorted.last!)
                 + " s over \(rounds) kills")
         printFlushed(
-            "verify: \(ids.count) payments acknowledged, \(missing) missing; \(hub.paymentCount) stored; ledger check passed"
+            "verify: \(acknowledged.count) payments acknowledged, \(missing) missing; \(hub.paymentCount) stored; ledger check passed"
         )
         return missing
+    }
+
+    /// One round: load on the follower, SIGKILL the writer, time until the new writer accepts a
+    /// payment, restart the killed node as a follower. Returns the seconds and the ids acknowledged.
+    private func killRound(
+        _ round: Int, nodes: inout [Node], drill: Drill, banks: [BenchBank]
+    ) async throws -> (seconds: Double, acknowledged: [UInt128]) {
+        let (writer, follower) = await drill.role(nodes[0]) == "writer" ? (0, 1) : (1, 0)
+        let load = FailoverLoad(port: nodes[follower].port, banks: banks, round: UInt64(round))
+        let clients = Task { await load.run(connections: connections) }
+        try await Task.sleep(for: .seconds(1))
+        nodes[writer].kill(SIGKILL)
+        let killedAt = ContinuousClock.now
+        load.killedAt.withLock { $0 = killedAt }
+        nodes[writer].process.waitUntilExit()
+        while load.firstAfterKill.withLock({ $0 }) == nil {
+            guard ContinuousClock.now - killedAt < .seconds(60) else {
+                exitWithError("failover_failed", "no payment accepted within 60 s of the kill")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        load.stop.store(true, ordering: .relaxed)
+        await clients.value
+        let elapsed = (load.firstAfterKill.withLock { $0! } - killedAt).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let counts = load.counts.withLock { $0 }
+        printFlushed(
+            "round \(round): killed the writer (port \(nodes[writer].port)); first payment accepted by the new writer after "
+                + String(format: "%.3f s", seconds) + "; answers: "
+                + counts.sorted { $0.key < $1.key }.map {
+                    "\($0.key == -1 ? "connection failed" : "HTTP \($0.key)") × \($0.value)"
+                }.joined(separator: ", "))
+        nodes[writer] = try drill.start(writer, sampleUnion: false)
+        try await drill.waitForRole(nodes[writer], "follower")
+        return (seconds, load.acknowledged.withLock { $0 })
     }
 }

@@ -23,41 +23,65 @@ enum SimulationRulesFile {
             throw SimulationInputError(
                 file: file, line: error.source.begin.line, field: "syntax", reason: error.description)
         } catch { throw SimulationInputError(file: file, field: "syntax", reason: "not TOML") }
-        func fail(_ key: String, _ reason: String) -> SimulationInputError {
-            SimulationInputError(file: file, line: line(of: key, in: text), field: key, reason: reason)
-        }
+        let reader = Reader(table: table, text: text, file: file)
         for key in table.keys where !keys.contains(key) {
-            throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
+            throw reader.fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
         }
         var rules = SimulationRules()
+        try reader.readScalars(into: &rules)
+        try reader.readCharges(into: &rules)
+        try reader.readQuotas(into: &rules)
+        let overrides = try reader.readMembers()
+        if let (key, reason) = rules.validationError() { throw reader.fail(key, reason) }
+        return (rules, overrides)
+    }
+
+    /// One rules file being read: its table, and errors that name the file, line and key.
+    struct Reader {
+        let table: TOMLTable
+        let text: String
+        let file: String
+
+        func fail(_ key: String, _ reason: String) -> SimulationInputError {
+            SimulationInputError(
+                file: file, line: SimulationRulesFile.line(of: key, in: text), field: key, reason: reason)
+        }
+
         func integer(_ key: String) throws(SimulationInputError) -> Int? {
             guard let value = table[key] else { return nil }
             guard let number = value.int else { throw fail(key, "must be an integer") }
             return number
         }
+
         func double(_ key: String) throws(SimulationInputError) -> Double? {
             guard let value = table[key] else { return nil }
             guard let number = value.double ?? value.int.map(Double.init) else { throw fail(key, "must be a number") }
             return number
         }
-        if let value = try integer("cycle_days") { rules.cycleDays = value }
-        if let value = try integer("quota_percent_of_trade") { rules.quotaPercentOfTrade = value }
-        if let value = try integer("bank_cap_basis_points_of_trade") { rules.bankCapBasisPointsOfTrade = value }
-        if let value = try integer("banks_per_member") { rules.banksPerMember = value }
-        if let value = try double("size_sigma") { rules.sizeSigma = value }
-        if let value = try double("bank_exponent") { rules.bankExponent = value }
-        if let value = try integer("alarm_percent_of_quota") {
-            rules.imbalanceRules.persistentImbalancePercentOfQuota = value
-        }
-        if let value = try integer("alarm_cycles") { rules.imbalanceRules.persistentImbalanceCycles = value }
-        if let value = table["queue_policy"] {
-            switch value.string {
-            case "carry_over": rules.queuePolicy = .carryOver
-            case "return_to_payer": rules.queuePolicy = .returnToPayer
-            default: throw fail("queue_policy", "must be \"carry_over\" or \"return_to_payer\"")
+
+        func readScalars(into rules: inout SimulationRules) throws(SimulationInputError) {
+            if let value = try integer("cycle_days") { rules.cycleDays = value }
+            if let value = try integer("quota_percent_of_trade") { rules.quotaPercentOfTrade = value }
+            if let value = try integer("bank_cap_basis_points_of_trade") { rules.bankCapBasisPointsOfTrade = value }
+            if let value = try integer("banks_per_member") { rules.banksPerMember = value }
+            if let value = try double("size_sigma") { rules.sizeSigma = value }
+            if let value = try double("bank_exponent") { rules.bankExponent = value }
+            if let value = try integer("alarm_percent_of_quota") {
+                rules.imbalanceRules.persistentImbalancePercentOfQuota = value
+            }
+            if let value = try integer("alarm_cycles") { rules.imbalanceRules.persistentImbalanceCycles = value }
+            if let value = table["queue_policy"] {
+                switch value.string {
+                case "carry_over": rules.queuePolicy = .carryOver
+                case "return_to_payer": rules.queuePolicy = .returnToPayer
+                default: throw fail("queue_policy", "must be \"carry_over\" or \"return_to_payer\"")
+                }
             }
         }
-        if let value = table["charges"] {
+
+        /// `[[charges]]`: each tier exactly a threshold (percent of quota) and an annual rate.
+        func readCharges(into rules: inout SimulationRules) throws(SimulationInputError) {
+            guard let value = table["charges"] else { return }
             guard let array = value.array else { throw fail("charges", "must be an array of tables [[charges]]") }
             rules.imbalanceRules.tiers = []
             for (index, item) in array.enumerated() {
@@ -74,7 +98,10 @@ enum SimulationRulesFile {
                     .init(thresholdPercentOfQuota: threshold, annualRateBasisPoints: rate))
             }
         }
-        if let value = table["quotas"] {
+
+        /// `[quotas]`: a member's quota in whole US dollars (stored in unit minor units).
+        func readQuotas(into rules: inout SimulationRules) throws(SimulationInputError) {
+            guard let value = table["quotas"] else { return }
             guard let quotas = value.table else {
                 throw fail("quotas", "must be a table: [quotas] CHN = 200000000000 (US dollars)")
             }
@@ -86,11 +113,14 @@ enum SimulationRulesFile {
                 rules.quotaUnitMinor[key] = Int64(dollars) * 10_000
             }
         }
-        var overrides: [String: Simulation.MemberOverride] = [:]
-        if let value = table["members"] {
+
+        /// `[members.XXX]`: a member's name, currency and rate per euro, overriding the bundled ones.
+        func readMembers() throws(SimulationInputError) -> [String: Simulation.MemberOverride] {
+            guard let value = table["members"] else { return [:] }
             guard let members = value.table else {
                 throw fail("members", "must be tables: [members.XXX] name/currency/rate_per_eur")
             }
+            var overrides: [String: Simulation.MemberOverride] = [:]
             for key in members.keys {
                 guard CountryCode(alpha3: key) != nil else { throw fail(key, "members: unknown country code") }
                 guard let member = members[key]?.table else { throw fail(key, "members.\(key) must be a table") }
@@ -108,9 +138,8 @@ enum SimulationRulesFile {
                 }
                 overrides[key] = override
             }
+            return overrides
         }
-        if let (key, reason) = rules.validationError() { throw fail(key, reason) }
-        return (rules, overrides)
     }
 
     /// The first line that assigns `key` (for error messages; nil if it cannot be found).

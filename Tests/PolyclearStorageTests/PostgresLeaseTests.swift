@@ -92,11 +92,11 @@ import Testing
     /// crash: a connection that never answers) is given up at once when the cluster node asks
     /// (`abandonCommitAttempt`, on a failed lease renewal) instead of at its deadline; the
     /// retry commits, once.
-    @Test(.timeLimit(.minutes(1))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
+    @Test(.timeLimit(.minutes(3))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let warnings = CapturedLog()
         let store = try PostgresHubStore(
-            url: url, configuration: HubStoreTests.configuration, limits: StoreLimits(commitDeadlineSeconds: 120),
+            url: url, configuration: HubStoreTests.configuration, limits: StoreLimits(commitDeadlineSeconds: 300),
             operations: Logger(label: "polyclear.test") { _ in warnings })
         defer { store.close() }
         var hub = try await store.restore()
@@ -115,8 +115,15 @@ import Testing
             }
             return commit
         }
-        try await commit.value
-        #expect(ContinuousClock.now - started < .seconds(60), "the commit waited for its deadline")
+        do { try await commit.value } catch {
+            // Seen once in a loaded full run (a retry met a duplicate account and found no log
+            // row): the store's warnings say what each attempt met.
+            Issue.record("the commit failed: \(error); the store's warnings: \(warnings.lines)")
+            return
+        }
+        // Far below the 300 s deadline even when the whole suite shares two cores with it (a
+        // full run has taken this test 70 s of wall time, most of it waiting for a thread).
+        #expect(ContinuousClock.now - started < .seconds(150), "the commit waited for its deadline")
         hub.outcomeCommitted()
         let (_, _, logRows) = try await store.check()
         #expect(logRows == 1, "stored once")

@@ -82,7 +82,7 @@ import Testing
     /// A read that never ends (as a query on a connection the server killed may not, in
     /// postgres-nio) is abandoned at its deadline: the caller gets an error, the connection
     /// leaves the pool, and the pool's only place is free for the next read.
-    @Test(.timeLimit(.minutes(1))) func aStuckReadIsAbandonedAtItsDeadlineAndFreesItsPlace() async throws {
+    @Test(.timeLimit(.minutes(2))) func aStuckReadIsAbandonedAtItsDeadlineAndFreesItsPlace() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let configuration = PostgresURL.configuration(url)!
         let pool = PostgresReadPool(size: 1) { id in
