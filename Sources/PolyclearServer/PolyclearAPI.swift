@@ -30,7 +30,7 @@ public enum PolyclearAPI {
         router.add(
             middleware: WriteForwardingMiddleware(
                 hub: writer,
-                forwarder: HTTPForwarder(timeoutSeconds: Int64(limits.forwardTimeoutSeconds))))
+                forwarder: HTTPForwarder(limits: limits)))
         router.add(
             middleware: AuthenticationMiddleware(
                 keys: keys, limiter: limiter,

@@ -36,6 +36,8 @@ public struct ServerLimits: Sendable, Equatable {
     /// forwarding client is one per process, built with the defaults).
     public var forwardTimeoutSeconds = 30
     public var forwardIdleSecondsMax = 20
+    /// The largest writer's answer a follower relays (a batch of 1,000 results is far below).
+    public var forwardAnswerBytesMax = 64 << 20
     /// How long a kept idempotent answer is replayed.
     public var idempotencyRetentionSeconds = 86_400
     /// Request bodies above this are refused (413) before they are read in full.

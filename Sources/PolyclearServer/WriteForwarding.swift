@@ -94,12 +94,14 @@ public final class HTTPForwarder: Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// The most a forwarded request may take, answer included.
+    /// The most a forwarded request may take, answer included, and the largest answer relayed.
     let timeoutSeconds: Int64
-    /// The largest answer relayed (a batch of 1,000 payment results is far below it).
-    static let answerBytesMax = 64 << 20
+    let answerBytesMax: Int
 
-    public init(timeoutSeconds: Int64 = 30) { self.timeoutSeconds = timeoutSeconds }
+    public init(limits: ServerLimits = .default) {
+        timeoutSeconds = Int64(limits.forwardTimeoutSeconds)
+        answerBytesMax = limits.forwardAnswerBytesMax
+    }
 
     static func isHopByHop(_ name: String) -> Bool {
         [
@@ -119,7 +121,7 @@ public final class HTTPForwarder: Sendable {
         do { response = try await Self.client.execute(request, timeout: .seconds(timeoutSeconds)) } catch {
             throw Self.isUnreachable(error) ? ForwardingError.unreachable : error
         }
-        let answer = try await response.body.collect(upTo: Self.answerBytesMax)
+        let answer = try await response.body.collect(upTo: answerBytesMax)
         return Answer(
             status: response.status.code, headers: response.headers.map { ($0.name, $0.value) }, body: answer)
     }

@@ -81,12 +81,26 @@ import Testing
             let run =
                 #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000f5","obligations":["#
                 + #"{"id":"0d9e2b6c-1f00-4a00-8000-0000000000f6","debtor":"BANKBRSP","creditor":"SECOBRSP","amount":"1.255"}]}"#
-            try await client.execute(
-                uri: "/v1/setoff-runs", method: .post, headers: APITests.headers("operator"),
-                body: ByteBuffer(string: run)
-            ) { response in
-                #expect(response.status == .badRequest && String(buffer: response.body).contains("malformed_amount"))
+            // Hostile amounts: each refused with its stable code, and the run is not booked.
+            for (amount, code) in [
+                (#""1.255""#, "malformed_amount"), (#""0""#, "malformed_amount"), (#""-1.00""#, "malformed_amount"),
+                (#""1e3""#, "malformed_amount"), (#""""#, "malformed_amount"), (#"" 1.00""#, "malformed_amount"),
+                (#""99999999999999999999""#, "malformed_amount"), ("125", "malformed_request"),
+                ("null", "malformed_request"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/setoff-runs", method: .post, headers: APITests.headers("operator"),
+                    body: ByteBuffer(string: run.replacingOccurrences(of: #""1.255""#, with: amount))
+                ) { response in
+                    #expect(
+                        response.status == .badRequest && String(buffer: response.body).contains(code),
+                        "\(amount): \(String(buffer: response.body))")
+                }
             }
+            try await client.execute(
+                uri: "/v1/setoff-runs/0d9e2b6c-1f00-4a00-8000-0000000000f5", method: .get,
+                headers: APITests.headers("operator")
+            ) { #expect($0.status == .notFound, "a refused run was booked") }
             let unknown = run.replacingOccurrences(of: "BANKBRSP", with: "NONEBRSP").replacingOccurrences(
                 of: "1.255", with: "1.25")
             try await client.execute(
