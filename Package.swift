@@ -48,11 +48,22 @@ let package = Package(
         .target(name: "PolyclearISO20022", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
         // Sample and workload data: the sample union, trade matrices, seeded payment and
         // transfer streams for benchmarks, demos and tests (kept out of Core, which is the hub).
-        .target(name: "PolyclearWorkload", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
-        // The policy simulator: payment streams from trade flows, settlement models side by
-        // side, and its reports (table, CSV, self-contained HTML).
         .target(
-            name: "PolyclearSimulation", dependencies: ["PolyclearCore", "PolyclearWorkload"],
+            name: "PolyclearWorkload", dependencies: ["PolyclearCore"],
+            resources: [
+                .copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"),
+                .copy("Resources/README.md"),
+            ],
+            swiftSettings: strictSettings),
+        // TOML read safely: the check every file passes before TOMLKit (toml++) reads it.
+        .target(name: "PolyclearTOML", swiftSettings: strictSettings),
+        // The policy simulator: payment streams from trade flows, settlement models side by
+        // side, its rules file, and its reports (table, CSV, self-contained HTML).
+        .target(
+            name: "PolyclearSimulation",
+            dependencies: [
+                "PolyclearCore", "PolyclearWorkload", "PolyclearTOML", .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
         .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
@@ -108,7 +119,7 @@ let package = Package(
             name: "PolyclearApp",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearPostgres",
-                "PolyclearCluster", "PolyclearWorkload",
+                "PolyclearCluster", "PolyclearWorkload", "PolyclearTOML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -116,12 +127,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Load generators and benchmark helpers: one latency summary (one percentile
-        // definition), the HTTP load client, a scratch PostgreSQL database, process metrics.
+        // Harnesses: load generators (the demo's traffic, the HTTP load client), benchmark
+        // helpers (one latency summary with one percentile definition, the hub benchmark's
+        // setup, a scratch PostgreSQL database, process metrics) and the fuzz targets.
         .target(
             name: "PolyclearBench",
             dependencies: [
-                "PolyclearCore", "PolyclearPostgres", "PolyclearWorkload",
+                "PolyclearCore", "PolyclearPostgres", "PolyclearWorkload", "PolyclearStorage", "PolyclearSQLite",
+                "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearApp",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -137,16 +152,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            resources: [
-                .copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"),
-                .copy("Resources/README.md"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import PolyclearTOML
 import Logging
 public import PolyclearServer
 import TOMLKit

@@ -21,17 +21,19 @@ import Synchronization
 ///   the fence (another epoch) and is refused.
 /// - On graceful shutdown the writer drains its queue and gives the lease up at once, so a
 ///   rolling restart does not wait for the lease to run out.
-public final class PostgresClusterNode: HubAccess {
+public final class PostgresClusterNode: Sendable {
     public enum Role: String, Sendable {
         case starting, follower, writer
+    }
 
-        var status: HubNodeStatus.Role {
-            switch self {
-            case .starting: .starting
-            case .follower: .follower
-            case .writer: .writer
-            }
-        }
+    /// Where writes go now, as this node knows it from the lease.
+    public enum WriterLocation: Sendable, Equatable {
+        /// This node holds the writer role.
+        case here
+        /// Another node holds it; its API answers at this endpoint (advertised in the lease).
+        case node(host: String, port: Int)
+        /// No node is known to hold it (a failover is under way), or the lease is our own stale one.
+        case unknown
     }
 
     struct Replica { var hub: HubStateMachine; var lastSequence: Int64 }
@@ -88,7 +90,7 @@ public final class PostgresClusterNode: HubAccess {
         self.reads = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
     }
 
-    // MARK: HubAccess
+    // MARK: Reads and writes (what the API needs; the app declares the conformance)
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
         let (writer, value): (Writer<PostgresHubStore>?, T?) = state.withLock { state in
@@ -109,24 +111,29 @@ public final class PostgresClusterNode: HubAccess {
         return try await writer.submit(commands, answering: body)
     }
 
+    /// Applies commands and waits until they are durably committed.
+    public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
+        try await submit(commands) { results, _ in results }
+    }
+
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         try await reads.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
     }
 
-    public var writeRoute: WriteRoute {
+    public var writerLocation: WriterLocation {
         state.withLock { state in
-            if state.writer != nil { return .local }
-            guard let endpoint = state.writerEndpoint else { return .unavailable }
-            if let own = state.ownEndpoint, own == endpoint { return .unavailable }  // our own stale lease
-            return .forward(host: endpoint.host, port: endpoint.port)
+            if state.writer != nil { return .here }
+            guard let endpoint = state.writerEndpoint else { return .unknown }
+            if let own = state.ownEndpoint, own == endpoint { return .unknown }  // our own stale lease
+            return .node(host: endpoint.host, port: endpoint.port)
         }
     }
 
-    public var nodeStatus: HubNodeStatus {
+    /// This node's role, the writer's endpoint as `host:port` if known, and the last log
+    /// sequence its replica includes (nil while it is the writer or before its first replay).
+    public var progress: (role: Role, writerEndpoint: String?, appliedSequence: Int64?) {
         state.withLock { state in
-            HubNodeStatus(
-                role: state.role.status, nodeID: nodeID, writer: state.writerEndpoint.map { "\($0.host):\($0.port)" },
-                appliedSequence: state.replica?.lastSequence)
+            (state.role, state.writerEndpoint.map { "\($0.host):\($0.port)" }, state.replica?.lastSequence)
         }
     }
 

@@ -2,7 +2,7 @@ public import Hummingbird
 import Foundation
 public import PolyclearCore
 import PolyclearISO20022
-public import PolyclearStorage
+import PolyclearStorage
 
 /// The JSON API, version 1. Reads go through the writer between batches (committed state);
 /// writes are hub commands submitted to the single writer.

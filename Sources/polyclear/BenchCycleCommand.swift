@@ -16,7 +16,7 @@ struct BenchCycleCommand: AsyncParsableCommand {
     var durable = false
 
     func run() async throws {
-        let setup = try BenchHubSetup(hub)
+        let setup = BenchHubCommand.setup(hub.setupOptions)
         printFlushed(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; a cycle of \(hub.payments) payments, "
                 + "\(setup.union.memberDefinitions.count) members x \(hub.participantsPerMember) banks")

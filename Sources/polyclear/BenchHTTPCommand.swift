@@ -172,18 +172,9 @@ extension BenchHTTPCommand {
     /// The sample union with caps and quotas too large to bind (every payment is booked on
     /// the ledger: a queued payment costs the hub far less, and would flatter the figure), and
     /// a key for each of its banks.
-    /// The bundled ECB reference rates the benchmarks' union is fixed with.
-    static var bundledRates: URL {
-        guard let url = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv") else {
-            exitWithError("not_found", "the bundled ECB rates are missing")
-        }
-        return url
-    }
-
     static func benchUnion(_ currencies: CurrencyTable) throws -> (SampleUnion, APIKeyStore, [BenchBank]) {
-        let fxURL = bundledRates
         let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0], participantsPerMember: 3,
+            ecbDay: ECBReferenceRates.parse(BundledData.text(.ecbReferenceRates))[0], participantsPerMember: 3,
             capUnitMinor: 100_000_000_000_000, quotaUnitMinor: 10_000_000_000_000_000, effectiveFrom: 0,
             currencies: currencies)
         var keys = APIKeyStore()

@@ -48,11 +48,24 @@ struct BenchHubCommand: AsyncParsableCommand {
     @Option(help: "Workload seed.")
     var seed: UInt64 = 7
 
+    var setupOptions: BenchHubSetup.Options {
+        BenchHubSetup.Options(
+            payments: payments, participantsPerMember: participantsPerMember, capUnits: capUnits,
+            quotaUnits: quotaUnits, fx: fx, trade: trade)
+    }
+
+    /// The union and workload, or the reason the files cannot give them (with a stable code).
+    static func setup(_ options: BenchHubSetup.Options) -> BenchHubSetup {
+        do { return try BenchHubSetup(options) } catch let error as BenchHubSetup.UnreadableFile {
+            exitWithError("not_found", error.description)
+        } catch { exitWithError("invalid_input", "\(error)") }
+    }
+
     func run() async throws {
         #if DEBUG
             printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench hub")
         #endif
-        let setup = try BenchHubSetup(self)
+        let setup = Self.setup(setupOptions)
         printFlushed(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(payments) payments, "
                 + "\(setup.union.memberDefinitions.count) members x \(participantsPerMember) banks, batches of \(batchSize), "
@@ -139,150 +152,5 @@ struct BenchHubCommand: AsyncParsableCommand {
                 + "queued \(counts.queued) (\(String(format: "%.1f", 100 * Double(counts.queued) / Double(payments)))%), "
                 + "released \(counts.released), rejected \(counts.rejected)  peak RSS \(ProcessMetrics.peakResidentBytes() >> 20) MiB"
         )
-    }
-}
-
-/// What the benchmark counts from the hub's audit events.
-struct BenchHubCounts {
-    var queued = 0, released = 0, rejected = 0
-    private var waiting = Set<UInt128>()
-
-    mutating func add(_ events: ContiguousArray<HubEvent>) {
-        for event in events {
-            guard case .paymentStatus(let id, let status, _, _) = event.kind else { continue }
-            switch status {
-            case .queued: queued += 1; waiting.insert(id)
-            case .accepted: if waiting.remove(id) != nil { released += 1 }
-            case .rejected: rejected += 1
-            default: break
-            }
-        }
-    }
-
-}
-
-/// The banks' liquidity management in the benchmark: a bank whose payments queued gets a
-/// prefunding from its central bank (funds in, confirmed) in the next batch, worth what
-/// queued plus its cap. Real banks do this intraday; without it, net importers' banks would
-/// sit at their caps and every later payment of theirs would queue.
-struct BenchLiquidity {
-    private let capByBIC: [BIC: Int64]
-    private var paymentByID: [UInt128: (payer: BIC, amountMinor: Int64)] = [:]
-    private var shortfallByBIC: [BIC: Int64] = [:]
-    private var nextFundsID: UInt128 = UInt128(1) << 100
-
-    init(setup: BenchHubSetup) {
-        capByBIC = Dictionary(uniqueKeysWithValues: setup.union.participants.map { ($0.bic, $0.netDebitCapMinor) })
-    }
-
-    mutating func remember(_ payment: PaymentInstruction) {
-        paymentByID[payment.id] = (payment.payer, payment.amountMinor)
-    }
-
-    /// The next batch: funds for the shortfalls observed so far, then payments up to `size`.
-    mutating func fillBatch(
-        _ batch: inout [HubCommand], size: Int, workload: inout HubWorkload, nextID: inout UInt128, lastID: UInt128
-    ) {
-        fundingCommands(into: &batch)
-        while batch.count < size && nextID <= lastID {
-            let payment = workload.nextPayment(id: nextID)
-            remember(payment)
-            batch.append(.submitPayment(payment))
-            nextID += 1
-        }
-    }
-
-    mutating func observe(_ results: ContiguousArray<HubResult>) {
-        for case .payment(let state) in results {
-            guard let payment = paymentByID.removeValue(forKey: state.id), state.status == .queued else { continue }
-            shortfallByBIC[payment.payer, default: capByBIC[payment.payer]!] += payment.amountMinor
-        }
-    }
-
-    mutating func fundingCommands(into batch: inout [HubCommand]) {
-        for (bic, amount) in shortfallByBIC.sorted(by: { $0.key.packed < $1.key.packed }) {
-            nextFundsID += 1
-            batch.append(.requestFunds(id: nextFundsID, participant: bic, amountMinor: amount, direction: .into))
-            batch.append(.confirmFunds(id: nextFundsID))
-        }
-        shortfallByBIC.removeAll()
-    }
-}
-
-/// Time for the SQLite run: strictly increasing, a millisecond per batch.
-final class BenchClock: Sendable {
-    private let value: Mutex<UInt64>
-    init(start: UInt64) { value = Mutex(start) }
-    func next() -> UInt64 {
-        value.withLock {
-            $0 += 1_000_000; return $0
-        }
-    }
-}
-
-import Synchronization
-
-struct BenchHubSetup {
-    let configuration: HubConfiguration
-    let currencies: CurrencyTable
-    let union: SampleUnion
-    let trade: TradeMatrix
-    let startTime: UInt64 = 1_798_000_000_000_000_000
-
-    init(_ options: BenchHubCommand) throws {
-        currencies = try CurrencyTable()
-        var configuration = HubConfiguration(currencies: currencies)
-        configuration.expectedPaymentCount = options.payments
-        self.configuration = configuration
-        guard let fxText = try? String(contentsOfFile: options.fx, encoding: .utf8),
-            let tradeText = try? String(contentsOfFile: options.trade, encoding: .utf8)
-        else {
-            exitWithError(
-                "not_found",
-                "cannot read \(options.fx) or \(options.trade) (run from the repository root, or pass --fx/--trade)")
-        }
-        let day = try ECBReferenceRates.parse(fxText)[0]
-        union = try SampleUnion(
-            ecbDay: day, participantsPerMember: options.participantsPerMember, capUnitMinor: options.capUnits * 10_000,
-            quotaUnitMinor: options.quotaUnits * 10_000, effectiveFrom: startTime - 1, currencies: currencies)
-        trade = try TradeMatrix.parse(tradeText)
-    }
-
-    func newHub() -> HubStateMachine {
-        var hub = HubStateMachine(configuration: configuration)
-        for command in union.setupCommands {
-            precondition(hub.apply(command, now: startTime) == .ok, "union setup failed: \(command)")
-        }
-        hub.outcomeCommitted()
-        return hub
-    }
-
-    func workload(seed: UInt64) -> HubWorkload {
-        HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed)
-    }
-
-    /// Runs `body` against a writer on a new SQLite hub (set up with the union) in `directory`;
-    /// shuts the writer down and deletes the file afterwards.
-    func withDurableHub<T: Sendable>(
-        in directory: String, name: String, _ body: (Writer<SQLiteHubStore>, SQLiteHubStore) async throws -> T
-    ) async throws -> T {
-        let path = directory + "/polyclear-bench-\(name)-\(getpid()).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: path, configuration: configuration) } catch {
-            exitWithError(error.code.name, error.description)
-        }
-        return try await withDurableHub(store: store, body)
-    }
-
-    /// The hub through the writer on `store`, set up with the union.
-    func withDurableHub<S: HubStore, T: Sendable>(store: S, _ body: (Writer<S>, S) async throws -> T) async throws -> T
-    {
-        let clock = BenchClock(start: startTime)
-        let writer = Writer(store: store, clock: { clock.next() })
-        return try await writer.whileRunning {
-            _ = try await writer.submit(union.setupCommands)
-            return try await body(writer, store)
-        }
     }
 }

@@ -1,3 +1,4 @@
+import PolyclearWorkload
 import PolyclearBench
 import ArgumentParser
 import Foundation
@@ -19,13 +20,8 @@ struct BenchSimulateCommand: ParsableCommand {
                 "warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench simulate")
         #endif
         let currencies = try CurrencyTable()
-        let trade = try TradeFile.parse(
-            String(contentsOf: Bundle.module.url(forResource: "trade_matrix", withExtension: "csv")!, encoding: .utf8),
-            file: "trade_matrix.csv")
-        let day = try ECBReferenceRates.parse(
-            String(
-                contentsOf: Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv")!, encoding: .utf8))[
-                0]
+        let trade = try TradeFile.parse(BundledData.text(.tradeMatrix), file: BundledData.Resource.tradeMatrix.fileName)
+        let day = try ECBReferenceRates.parse(BundledData.text(.ecbReferenceRates))[0]
         let members = try Simulation.members(
             countries: trade.countries, ecbDay: day, overrides: [:], rulesFile: "defaults", currencies: currencies)
         let start = ProcessMetrics.monotonicNanoseconds()

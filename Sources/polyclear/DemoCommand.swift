@@ -1,4 +1,5 @@
 import PolyclearApp
+import PolyclearBench
 import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)
@@ -47,14 +48,11 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let db = folder + "/polyclear.sqlite"
         let currencies = try CurrencyTable()
-        guard let fxURL = Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv"),
-            let tradeURL = Bundle.module.url(forResource: "trade_matrix", withExtension: "csv")
-        else { exitWithError("not_found", "the bundled demo data is missing") }
         let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(String(contentsOf: fxURL, encoding: .utf8))[0],
+            ecbDay: ECBReferenceRates.parse(BundledData.text(.ecbReferenceRates))[0],
             participantsPerMember: banksPerMember,
             capUnitMinor: 20_000_000_000, quotaUnitMinor: 100_000_000_000, effectiveFrom: 0, currencies: currencies)
-        let trade = try TradeMatrix.parse(String(contentsOf: tradeURL, encoding: .utf8))
+        let trade = try TradeMatrix.parse(BundledData.text(.tradeMatrix))
         // Credentials: the operator and one key per bank, random, printed only as a count.
         var keys = APIKeyStore()
         let operatorSecret = Self.secret()
@@ -78,7 +76,8 @@ struct DemoCommand: AsyncParsableCommand {
         let generator = DemoLoadGenerator(
             writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate,
             duration: duration,
-            cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets)
+            cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets,
+            show: printFlushed)
         printFlushed(
             """
             Polyclear demo: \(union.memberDefinitions.count) members, \(union.participants.count) banks, fixing from ECB \(union.fixing.sourceDate)

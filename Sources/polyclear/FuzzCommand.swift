@@ -1,3 +1,4 @@
+import PolyclearBench
 import ArgumentParser
 import Foundation
 

@@ -1,3 +1,4 @@
+import PolyclearBench
 #if FUZZING
     import Foundation
 

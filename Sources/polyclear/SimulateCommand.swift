@@ -1,3 +1,4 @@
+import PolyclearWorkload
 import ArgumentParser
 import Foundation
 import PolyclearCore
@@ -39,23 +40,24 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    func read(_ path: String?, resource: String, what: String) throws(SimulationInputError) -> (String, String) {
+    func read(
+        _ path: String?, resource: BundledData.Resource, what: String
+    ) throws(SimulationInputError) -> (String, String) {
         if let path {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw SimulationInputError(file: path, field: what, reason: "cannot read the file")
             }
             return (text, path)
         }
-        let url = Bundle.module.url(forResource: resource, withExtension: "csv")!
-        return ((try? String(contentsOf: url, encoding: .utf8)) ?? "", "bundled " + resource + ".csv")
+        return (BundledData.text(resource), "bundled " + resource.fileName)
     }
 
     func simulate() throws {
         let started = Date()
         let currencies = try CurrencyTable()
-        let (tradeText, tradeName) = try read(trade, resource: "trade_matrix", what: "trade")
+        let (tradeText, tradeName) = try read(trade, resource: .tradeMatrix, what: "trade")
         let matrix = try TradeFile.parse(tradeText, file: tradeName)
-        let (fxText, fxName) = try read(fx, resource: "eurofxref-latest", what: "fx")
+        let (fxText, fxName) = try read(fx, resource: .ecbReferenceRates, what: "fx")
         let ecbDay: ECBReferenceRates.Day
         do { ecbDay = try ECBReferenceRates.parse(fxText)[0] } catch {
             throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)")

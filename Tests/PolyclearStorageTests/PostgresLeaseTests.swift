@@ -62,10 +62,10 @@ import Testing
             defer { for node in nodes { node.shutdown() } }
             nodes[0].serving(host: "127.0.0.1", port: 1)
             group.addTask { try await nodes[0].run() }
-            try await Self.waitFor("the first node to write") { nodes[0].nodeStatus.role == .writer }
+            try await Self.waitFor("the first node to write") { nodes[0].progress.role == .writer }
             nodes[1].serving(host: "127.0.0.1", port: 2)
             group.addTask { try await nodes[1].run() }
-            try await Self.waitFor("the second node to follow") { nodes[1].nodeStatus.role == .follower }
+            try await Self.waitFor("the second node to follow") { nodes[1].progress.role == .follower }
             _ = try await nodes[0].submit(batches[0])
 
             // Hold the next commit up for three lease lengths: its log row cannot be written.
@@ -78,10 +78,10 @@ import Testing
             #expect(results.count == batches[1].count)
             // Long enough for a follower that had taken the lease to show it.
             try await Task.sleep(for: .seconds(1.5 * leaseSeconds))
-            #expect(nodes[0].nodeStatus.role == .writer, "\(nodes[0].nodeStatus)")
-            #expect(nodes[1].nodeStatus.role == .follower, "\(nodes[1].nodeStatus)")
+            #expect(nodes[0].progress.role == .writer, "\(nodes[0].progress)")
+            #expect(nodes[1].progress.role == .follower, "\(nodes[1].progress)")
             try await Self.waitFor("the follower to replay the slow commit") {
-                nodes[1].nodeStatus.appliedSequence == 2
+                nodes[1].progress.appliedSequence == 2
             }
             for node in nodes { node.shutdown() }
             try await group.waitForAll()

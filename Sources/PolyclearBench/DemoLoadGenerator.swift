@@ -2,18 +2,18 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
-import PolyclearCore
-import PolyclearWorkload
+public import PolyclearCore
+public import PolyclearWorkload
 import PolyclearServer
-import PolyclearStorage
-import PolyclearSQLite
-import ServiceLifecycle
+public import PolyclearStorage
+public import PolyclearSQLite
+public import ServiceLifecycle
 
 /// The demo's traffic: trade-weighted payments POSTed to the real API with each payer bank's
 /// own key; about 5% two-phase (committed by the payee bank through the API a moment later),
 /// 1% naming a screened party (held for the operator); banks short of liquidity are prefunded
 /// by their central bank each cycle (as banks do), so queues form and clear.
-struct DemoLoadGenerator: Service {
+public struct DemoLoadGenerator: Service {
     let writer: Writer<SQLiteHubStore>
     let union: SampleUnion
     let trade: TradeMatrix
@@ -25,8 +25,29 @@ struct DemoLoadGenerator: Service {
     let seed: UInt64
     let operatorSecret: String
     let bankSecrets: [BIC: String]
+    /// Shows a line on the terminal at once.
+    let show: @Sendable (String) -> Void
 
-    func run() async throws {
+    public init(
+        writer: Writer<SQLiteHubStore>, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable, port: Int,
+        rate: Int, duration: Int, cycleSeconds: Int, seed: UInt64, operatorSecret: String, bankSecrets: [BIC: String],
+        show: @escaping @Sendable (String) -> Void
+    ) {
+        self.show = show
+        self.writer = writer
+        self.union = union
+        self.trade = trade
+        self.currencies = currencies
+        self.port = port
+        self.rate = rate
+        self.duration = duration
+        self.cycleSeconds = cycleSeconds
+        self.seed = seed
+        self.operatorSecret = operatorSecret
+        self.bankSecrets = bankSecrets
+    }
+
+    public func run() async throws {
         try await waitUntilReady()
         var triggers = CycleTriggers()
         triggers.intervalSeconds = Int64(cycleSeconds)
@@ -80,7 +101,7 @@ struct DemoLoadGenerator: Service {
             let spent = Date().timeIntervalSince(tickStart)
             if spent < 0.1 { try? await Task.sleep(for: .milliseconds(Int((0.1 - spent) * 1_000))) }
         }
-        printFlushed("")
+        show("")
     }
 
     private func record(
@@ -153,12 +174,12 @@ struct DemoLoadGenerator: Service {
                     beyond
                 ).utf8))
         for report in cycles.dropFirst(reportedCycles) {
-            printFlushed(
+            show(
                 "\ncycle \(report.number): \(report.paymentCount) payments, \(report.instructions.count) settlement instructions"
             )
-            printFlushed("  member  unit net this cycle   union position")
+            show("  member  unit net this cycle   union position")
             for member in report.members where member.unitNetMinor != 0 || member.closingUnionPositionMinor != 0 {
-                printFlushed(
+                show(
                     "  \(member.id)     \(Money.format(minorUnits: member.unitNetMinor, exponent: 4).padding(toLength: 18, withPad: " ", startingAt: 0))"
                         + "  \(Money.format(minorUnits: member.closingUnionPositionMinor, exponent: 4))")
             }

@@ -1,6 +1,6 @@
-import PolyclearApp
 import Foundation
-import PolyclearCore
+import PolyclearApp
+public import PolyclearCore
 import PolyclearWorkload
 import PolyclearISO20022
 import PolyclearServer
@@ -12,7 +12,7 @@ import PolyclearStorage
 /// crash; a hang is caught by the fuzzer's per-input timeout. `scripts/fuzz.sh TARGET SECONDS`
 /// runs one under libFuzzer; `polyclear fuzz replay` runs inputs through one in a normal build
 /// (the seed corpus test does).
-enum FuzzTarget: String, CaseIterable, Sendable {
+public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The XML parser (any XML, not only ISO 20022).
     case xml
     /// Every ISO 20022 reader (pacs.008/002/004/009, camt.053/054, head.001), by namespace.
@@ -31,7 +31,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case hubLog = "hub_log"
 
     /// The outcome for one input: nil when accepted, else the refusal's code.
-    func run(_ bytes: [UInt8]) -> [String?] {
+    public func run(_ bytes: [UInt8]) -> [String?] {
         let text = String(decoding: bytes, as: UTF8.self)
         switch self {
         case .xml:
@@ -70,17 +70,17 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         return nil
     }
 
-    static let currencies = try! CurrencyTable()
+    public static let currencies = try! CurrencyTable()
 
     /// Runs one input and checks the invariant (a crash is what the fuzzer reports).
-    func check(_ bytes: [UInt8]) {
+    public func check(_ bytes: [UInt8]) {
         for code in run(bytes) {
             guard let code else { continue }
             precondition(Self.isStableCode(code), "\(rawValue): refusal without a stable code: \(code)")
         }
     }
 
-    static func isStableCode(_ code: String) -> Bool {
+    public static func isStableCode(_ code: String) -> Bool {
         guard let first = code.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
         return code.utf8.allSatisfy {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
@@ -89,10 +89,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// Seeds that files cannot give (the hub log is binary): written by `polyclear fuzz seeds`.
-    static func generatedSeeds() throws -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
+    public static func generatedSeeds() throws -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
         let currencies = Self.currencies
-        let text = try String(
-            contentsOf: Bundle.module.url(forResource: "eurofxref-latest", withExtension: "csv")!, encoding: .utf8)
+        let text = BundledData.text(.ecbReferenceRates)
         let union = try SampleUnion(
             ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 2, capUnitMinor: 1_000_000,
             quotaUnitMinor: 1_000_000_000, effectiveFrom: 0, currencies: currencies)

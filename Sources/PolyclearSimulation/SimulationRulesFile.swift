@@ -1,18 +1,17 @@
-import PolyclearApp
 import PolyclearCore
-import PolyclearSimulation
+import PolyclearTOML
 import TOMLKit
 
 /// `--rules rules.toml` for `polyclear simulate`. Every key is optional (defaults in the
 /// README); unknown keys, wrong types and impossible values are refused with the file, the
 /// line (where the key is written) and the key.
-enum SimulationRulesFile {
-    static let keys: Set<String> = [
+public enum SimulationRulesFile {
+    public static let keys: Set<String> = [
         "cycle_days", "quota_percent_of_trade", "bank_cap_basis_points_of_trade", "banks_per_member", "queue_policy",
         "size_sigma", "bank_exponent", "alarm_percent_of_quota", "alarm_cycles", "charges", "quotas", "members",
     ]
 
-    static func parse(
+    public static func parse(
         _ text: String, file: String
     ) throws(SimulationInputError) -> (SimulationRules, [String: Simulation.MemberOverride]) {
         if let problem = TOMLText.problem(in: text) {

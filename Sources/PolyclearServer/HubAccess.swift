@@ -1,6 +1,8 @@
 public import PolyclearCore
+public import PolyclearStorage
 
-/// What the API needs of the hub: reads of committed state, writes through the single writer,
+/// What the API needs of the hub (the API's view, kept here so that storage knows nothing of
+/// routes or nodes): reads of committed state, writes through the single writer,
 /// and stored transfers. `Writer` is one (this process is the only writer); a cluster node of
 /// several API processes on one database is another (it writes while it holds the writer
 /// lease, and otherwise reads a replica of the log and sends writes to the node that holds it).
