@@ -21,8 +21,12 @@ struct CycleReportDTO: ResponseCodable {
         var cycle: UInt32, index: Int, member: String, participant: String, currency: String, direction: String
         var amount: String, isConfirmed: Bool
     }
-    struct Charge: Codable { var member: String, averagePosition: String, charge: String }
-    struct Excess: Codable { var member: String, amount: String, settlementAsset: String, isConfirmed: Bool }
+    /// `received`: its share of the other side's charges (rules that redistribute them).
+    struct Charge: Codable { var member: String, averagePosition: String, charge: String, received: String }
+    /// `direction`: `member_pays` (the member pays the union in the asset) or `union_pays`.
+    struct Excess: Codable {
+        var member: String, direction: String, amount: String, settlementAsset: String, isConfirmed: Bool
+    }
 
     var number: UInt32, openedAt: UInt64, closedAt: UInt64, firstLedgerTimestamp: UInt64, lastLedgerTimestamp: UInt64
     var state: String, paymentCount: Int, unit: String
@@ -70,12 +74,13 @@ struct CycleReportDTO: ResponseCodable {
         }
         charges = report.charges.map {
             Charge(
-                member: $0.member.alpha3, averagePosition: unit($0.averagePositionMinor), charge: unit($0.chargeMinor))
+                member: $0.member.alpha3, averagePosition: unit($0.averagePositionMinor), charge: unit($0.chargeMinor),
+                received: unit($0.receivedMinor))
         }
         excessSettlements = report.excessSettlements.map {
             Excess(
-                member: $0.member.alpha3, amount: unit($0.amountUnitMinor), settlementAsset: $0.settlementAsset,
-                isConfirmed: $0.isConfirmed)
+                member: $0.member.alpha3, direction: $0.direction.rawValue, amount: unit($0.amountUnitMinor),
+                settlementAsset: $0.settlementAsset, isConfirmed: $0.isConfirmed)
         }
     }
 

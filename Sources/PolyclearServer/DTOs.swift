@@ -354,6 +354,7 @@ struct EventDTO: Encodable {
             payment = UUIDCoding.encode(id); self.status = status.code; self.rejection = rejection?.code
         case .cycleClosed(let report): cycle = report.number
         case .cycleSettled(let number): cycle = number
+        case .excessSettlementOverdue(let number, let member, _): cycle = number; subject = member.alpha3
         case .utilisationAlarm(let alarmSubject, let threshold, _):
             thresholdPercent = threshold
             switch alarmSubject {
@@ -383,6 +384,7 @@ extension HubEvent.Kind {
         case .cycleSettled: "cycle_settled"
         case .settlementDeadlineMissed: "settlement_deadline_missed"
         case .persistentImbalance: "persistent_imbalance"
+        case .excessSettlementOverdue: "excess_settlement_overdue"
         case .gridlockResolved: "gridlock_resolved"
         case .setOffRun: "set_off_run"
         case .audited: "audit"

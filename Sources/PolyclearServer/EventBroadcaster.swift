@@ -151,7 +151,7 @@ struct EventAudience: Sendable, Equatable {
         case .utilisationAlarm(.participant(let bic), _, _):
             participants = [bic]
             members = memberOf(bic).map { [$0] } ?? []
-        case .utilisationAlarm(.member(let member), _, _):
+        case .utilisationAlarm(.member(let member), _, _), .excessSettlementOverdue(_, let member, _):
             members = [member]
         case .cycleClosed, .cycleSettled:
             allMembers = true

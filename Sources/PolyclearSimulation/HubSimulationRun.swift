@@ -159,12 +159,16 @@ struct HubSimulationRun {
                 now: closeTime)
         }
         var need = [Int64](repeating: 0, count: members.count)
+        // The union confirms every excess settlement at once; what members pay in is the hard
+        // currency they need (what the union pays out is not a need).
         for excess in report.excessSettlements {
-            _ = hub.apply(
+            let confirmed = hub.apply(
                 .confirmExcessSettlement(
-                    cycle: number, member: excess.member, amountUnitMinor: excess.amountUnitMinor, actor: .system),
+                    cycle: number, member: excess.member, amountUnitMinor: excess.amountUnitMinor,
+                    actor: .operatorUser("simulator")),
                 now: closeTime)
-            if let index = members.firstIndex(where: { $0.id == excess.member }) {
+            guard confirmed == .ok else { throw SimulationError.setupRefused("excess settlement: \(confirmed)") }
+            if excess.direction == .memberPays, let index = members.firstIndex(where: { $0.id == excess.member }) {
                 need[index] += excess.amountUnitMinor / 100
             }
         }

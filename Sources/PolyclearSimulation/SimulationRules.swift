@@ -49,6 +49,27 @@ public struct SimulationRules: Hashable, Sendable {
         if !(0...10_000).contains(imbalanceRules.persistentImbalancePercentOfQuota) {
             return ("alarm_percent_of_quota", "must be 0 to 10000")
         }
+        for (key, tranches) in [
+            ("debtor_tranches", imbalanceRules.debtorTranches), ("creditor_tranches", imbalanceRules.creditorTranches),
+        ] {
+            for (index, tranche) in tranches.enumerated() {
+                if !(1...100).contains(tranche.upToPercentOfQuota) {
+                    return ("\(key)[\(index)].up_to_percent_of_quota", "must be 1 to 100")
+                }
+                if !(0...100).contains(tranche.settledPercent) {
+                    return ("\(key)[\(index)].settled_percent", "must be 0 to 100")
+                }
+                if index > 0 && tranche.upToPercentOfQuota <= tranches[index - 1].upToPercentOfQuota {
+                    return ("\(key)[\(index)].up_to_percent_of_quota", "bands must increase")
+                }
+            }
+        }
+        let settles =
+            imbalanceRules.quotaMode == .settle || !imbalanceRules.debtorTranches.isEmpty
+            || !imbalanceRules.creditorTranches.isEmpty
+        if settles && imbalanceRules.excessSettlementAsset.isEmpty {
+            return ("settlement_asset", "quota_mode = \"settle\" and tranches need a settlement asset")
+        }
         return nil
     }
 }

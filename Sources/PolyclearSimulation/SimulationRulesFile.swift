@@ -9,6 +9,7 @@ public enum SimulationRulesFile {
     public static let keys: Set<String> = [
         "cycle_days", "quota_percent_of_trade", "bank_cap_basis_points_of_trade", "banks_per_member", "queue_policy",
         "size_sigma", "bank_exponent", "alarm_percent_of_quota", "alarm_cycles", "charges", "quotas", "members",
+        "quota_mode", "settlement_asset", "debtor_tranches", "creditor_tranches", "charge_disposition",
     ]
 
     public static func parse(
@@ -29,6 +30,7 @@ public enum SimulationRulesFile {
         var rules = SimulationRules()
         try reader.readScalars(into: &rules)
         try reader.readCharges(into: &rules)
+        try reader.readSettlement(into: &rules)
         try reader.readQuotas(into: &rules)
         let overrides = try reader.readMembers()
         if let (key, reason) = rules.validationError() { throw reader.fail(key, reason) }
@@ -96,6 +98,48 @@ public enum SimulationRulesFile {
                 rules.imbalanceRules.tiers.append(
                     .init(thresholdPercentOfQuota: threshold, annualRateBasisPoints: rate))
             }
+        }
+
+        /// How positions beyond quota settle: `quota_mode`, `settlement_asset`,
+        /// `charge_disposition`, and `[[debtor_tranches]]` / `[[creditor_tranches]]`, each exactly
+        /// `up_to_percent_of_quota` and `settled_percent` (integers).
+        func readSettlement(into rules: inout SimulationRules) throws(SimulationInputError) {
+            if let value = table["quota_mode"] {
+                guard let mode = value.string.flatMap(QuotaMode.init(rawValue:)) else {
+                    throw fail("quota_mode", "must be \"hard\" or \"settle\"")
+                }
+                rules.imbalanceRules.quotaMode = mode
+            }
+            if let value = table["settlement_asset"] {
+                guard let asset = value.string, (1...35).contains(asset.utf8.count) else {
+                    throw fail("settlement_asset", "must be a name of 1 to 35 characters (e.g. \"XAU\", \"USD\")")
+                }
+                rules.imbalanceRules.excessSettlementAsset = asset
+            }
+            if let value = table["charge_disposition"] {
+                guard let disposition = value.string.flatMap(ChargeDisposition.init(rawValue:)) else {
+                    throw fail("charge_disposition", "must be \"reserve\" or \"redistribute\"")
+                }
+                rules.imbalanceRules.chargeDisposition = disposition
+            }
+            rules.imbalanceRules.debtorTranches = try tranches("debtor_tranches") ?? []
+            rules.imbalanceRules.creditorTranches = try tranches("creditor_tranches") ?? []
+        }
+
+        func tranches(_ key: String) throws(SimulationInputError) -> [Tranche]? {
+            guard let value = table[key] else { return nil }
+            guard let array = value.array else { throw fail(key, "must be an array of tables [[\(key)]]") }
+            var tranches: [Tranche] = []
+            for (index, item) in array.enumerated() {
+                guard let band = item.table, let upTo = band["up_to_percent_of_quota"]?.int,
+                    let share = band["settled_percent"]?.int, band.keys.count == 2
+                else {
+                    throw fail(
+                        key, "item \(index + 1) needs exactly up_to_percent_of_quota and settled_percent (integers)")
+                }
+                tranches.append(Tranche(upToPercentOfQuota: upTo, settledPercent: share))
+            }
+            return tranches
         }
 
         /// `[quotas]`: a member's quota in whole US dollars (stored in unit minor units).

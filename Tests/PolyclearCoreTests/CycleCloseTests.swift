@@ -85,15 +85,38 @@ import Testing
 
     @Test func excessSettlementIsTheDebtBeyondQuotaWhenTheRulesNameAnAsset() {
         let members = Self.members(rates: true)
+        var rules = ImbalanceRules.none
+        rules.excessSettlementAsset = "XAU"
         let due = CycleClose.excessSettlements(
-            members: members, unionPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000], asset: "XAU")
+            members: members, grossPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000],
+            issuedMinor: [0, 0], rules: rules)
+        // Hard quota: the creditor beyond quota is not paid out (charged and alarmed instead).
         #expect(
             due == [
                 ExcessSettlement(member: Self.bra, amountUnitMinor: 500, settlementAsset: "XAU", isConfirmed: false)
             ])
+        // What was already asked for is not asked again.
         #expect(
             CycleClose.excessSettlements(
-                members: members, unionPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000], asset: ""
+                members: members, grossPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000],
+                issuedMinor: [500, 0], rules: rules
+            ).isEmpty)
+        // Settle mode: the creditor beyond quota is paid out.
+        rules.quotaMode = .settle
+        #expect(
+            CycleClose.excessSettlements(
+                members: members, grossPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000],
+                issuedMinor: [500, 0], rules: rules)
+                == [
+                    ExcessSettlement(
+                        member: Self.chn, amountUnitMinor: 500, settlementAsset: "XAU", isConfirmed: false,
+                        direction: .unionPays)
+                ])
+        rules.excessSettlementAsset = ""
+        #expect(
+            CycleClose.excessSettlements(
+                members: members, grossPositionsMinor: [-1_500, 1_500], quotasUnitMinor: [1_000, 1_000],
+                issuedMinor: [0, 0], rules: rules
             ).isEmpty)
     }
 

@@ -192,3 +192,76 @@ import Testing
         #expect(rules.validationError()?.key == "banks_per_member")
     }
 }
+
+/// Rules that never block trade, run through the real hub on the real matrix.
+extension SimulationTests {
+    @Test func settlingBeyondQuotaUnblocksTradeAndCountsTheHardCurrencyItNeeds() throws {
+        var hard = SimulationRules()
+        hard.cycleDays = 5
+        var settle = hard
+        settle.imbalanceRules.quotaMode = .settle
+        settle.imbalanceRules.excessSettlementAsset = "USD"
+        var results: [ModelMetrics] = []
+        for rules in [hard, settle] {
+            let result = try Simulation.run(
+                trade: Self.trade, members: try Self.unionMembers(), rules: rules, paymentCount: 20_000, seed: 1,
+                currencies: Self.currencies)
+            let model = try #require(result.models.first { $0.model == "polyclear" })
+            let matrixCents = Self.trade.flows.reduce(Int64(0)) { $0 + $1.valueUSD * 100 }
+            #expect(
+                model.settledUSDCents + model.setOffUSDCents + model.rejectedUSDCents + model.unsettledAtYearEndUSDCents
+                    == matrixCents)
+            results.append(model)
+        }
+        // The hard quota leaves trade unsettled at year end and needs no hard currency; settling
+        // beyond quota leaves none unsettled for the quota and names what it costs.
+        #expect(results[0].unsettledAtYearEndUSDCents > 0 && results[0].liquidityTotalUSDCents == 0)
+        #expect(results[1].unsettledAtYearEndUSDCents < results[0].unsettledAtYearEndUSDCents)
+        #expect(results[1].liquidityTotalUSDCents > 0)
+    }
+
+    @Test func theRulesFileReadsHowPositionsSettle() throws {
+        let (rules, _) = try SimulationRulesFile.parse(
+            """
+            quota_mode = "settle"
+            settlement_asset = "XAU"
+            charge_disposition = "redistribute"
+            [[debtor_tranches]]
+            up_to_percent_of_quota = 20
+            settled_percent = 0
+            [[debtor_tranches]]
+            up_to_percent_of_quota = 100
+            settled_percent = 50
+            [[creditor_tranches]]
+            up_to_percent_of_quota = 100
+            settled_percent = 25
+            """, file: "rules.toml")
+        #expect(rules.imbalanceRules.quotaMode == .settle && rules.imbalanceRules.excessSettlementAsset == "XAU")
+        #expect(rules.imbalanceRules.chargeDisposition == .redistribute)
+        #expect(
+            rules.imbalanceRules.debtorTranches == [
+                Tranche(upToPercentOfQuota: 20, settledPercent: 0),
+                Tranche(upToPercentOfQuota: 100, settledPercent: 50),
+            ])
+        #expect(rules.imbalanceRules.creditorTranches == [Tranche(upToPercentOfQuota: 100, settledPercent: 25)])
+        for (text, field) in [
+            ("quota_mode = \"soft\"", "quota_mode"), ("quota_mode = \"settle\"", "settlement_asset"),
+            ("settlement_asset = \"\"", "settlement_asset"), ("charge_disposition = 3", "charge_disposition"),
+            (
+                "settlement_asset = \"XAU\"\n[[debtor_tranches]]\nup_to_percent_of_quota = 120\nsettled_percent = 5",
+                "debtor_tranches[0].up_to_percent_of_quota"
+            ),
+            (
+                "settlement_asset = \"XAU\"\n[[creditor_tranches]]\nup_to_percent_of_quota = 50\nsettled_percent = 101",
+                "creditor_tranches[0].settled_percent"
+            ),
+            ("[[debtor_tranches]]\nup_to_percent_of_quota = 50", "debtor_tranches"),
+            ("[[debtor_tranches]]\nup_to_percent_of_quota = 50\nsettled_percent = 5", "settlement_asset"),
+        ] {
+            do {
+                _ = try SimulationRulesFile.parse(text, file: "rules.toml")
+                Issue.record("accepted: \(text)")
+            } catch { #expect(error.field == field, "\(text): \(error)") }
+        }
+    }
+}

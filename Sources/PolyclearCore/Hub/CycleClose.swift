@@ -111,18 +111,25 @@ enum CycleClose {
         return NettingEfficiency(currency: unit.code, gross: grossUnit, needed: neededUnit)
     }
 
-    /// Each member's debt beyond its quota (union position below minus the quota), due in
-    /// the settlement asset; none when the rules name no asset.
+    /// What each member settles in the asset at this close: what the schedule asks of its
+    /// gross position (its union position as if nothing had been settled in the asset; see
+    /// `SettlementSchedule`) minus what it was already asked for. With no tranches and a hard
+    /// quota this is the debt beyond the quota, as before tranches existed. None when the rules
+    /// name no asset.
     static func excessSettlements(
-        members: [Member], unionPositionsMinor: [Int64], quotasUnitMinor: [Int64], asset: String
+        members: [Member], grossPositionsMinor: [Int64], quotasUnitMinor: [Int64], issuedMinor: [Int64],
+        rules: ImbalanceRules
     ) -> [ExcessSettlement] {
-        guard !asset.isEmpty else { return [] }
+        guard !rules.excessSettlementAsset.isEmpty else { return [] }
         return members.indices.compactMap { index in
-            let excess = -Int128(unionPositionsMinor[index]) - Int128(quotasUnitMinor[index])
-            guard excess > 0 else { return nil }
+            let target = SettlementSchedule.targetPaidInMinor(
+                grossMinor: grossPositionsMinor[index], quotaMinor: quotasUnitMinor[index], rules: rules)
+            let due = Int128(target) - Int128(issuedMinor[index])
+            guard due != 0 else { return nil }
             return ExcessSettlement(
-                member: members[index].id, amountUnitMinor: Int64(clamping: excess), settlementAsset: asset,
-                isConfirmed: false)
+                member: members[index].id, amountUnitMinor: Int64(clamping: due.magnitude),
+                settlementAsset: rules.excessSettlementAsset, isConfirmed: false,
+                direction: due > 0 ? .memberPays : .unionPays)
         }
     }
 }

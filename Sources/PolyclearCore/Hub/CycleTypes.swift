@@ -143,18 +143,52 @@ public struct CycleReport: Hashable, Sendable, Codable {
     public var instructions: [SettlementInstruction]
     /// Imbalance charges booked at close (members with a charge only).
     public var charges: [MemberCharge] = []
-    /// Debts beyond quota due in the settlement asset, tracked to confirmation.
+    /// Positions settled in the settlement asset (beyond quota, or by the tranches), tracked
+    /// to confirmation.
     public var excessSettlements: [ExcessSettlement] = []
 }
 
-/// A member's union debt beyond its quota at a close: due in the union's agreed settlement
-/// asset (gold, a reserve currency, ...), booked when the union confirms receipt.
-public struct ExcessSettlement: Hashable, Sendable, Codable {
+/// What a close settles of a member's position in the union's agreed settlement asset (gold,
+/// a reserve currency, ...): the debt beyond what the rules leave as union credit (the member
+/// pays in), or a creditor's share paid out; booked when the union confirms it.
+public struct ExcessSettlement: Hashable, Sendable {
+    public enum Direction: String, Hashable, Sendable, Codable {
+        /// The member pays the union: its union debt falls by the amount.
+        case memberPays = "member_pays"
+        /// The union pays the member: its union claim falls by the amount.
+        case unionPays = "union_pays"
+    }
+
     public var member: CountryCode
-    /// In unit minor units: how far the position was beyond minus the quota.
+    /// In unit minor units: the change in what the member has settled in the asset in all.
     public var amountUnitMinor: Int64
     public var settlementAsset: String
     public var isConfirmed: Bool
+    public var direction = Direction.memberPays
+}
+
+extension ExcessSettlement: Codable {
+    enum CodingKeys: String, CodingKey { case member, amountUnitMinor, settlementAsset, isConfirmed, direction }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        member = try container.decode(CountryCode.self, forKey: .member)
+        amountUnitMinor = try container.decode(Int64.self, forKey: .amountUnitMinor)
+        settlementAsset = try container.decode(String.self, forKey: .settlementAsset)
+        isConfirmed = try container.decode(Bool.self, forKey: .isConfirmed)
+        direction = try container.decodeIfPresent(Direction.self, forKey: .direction) ?? .memberPays
+    }
+
+    /// `direction` came later: written only when the union pays, so older reports encode to
+    /// the same bytes.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(member, forKey: .member)
+        try container.encode(amountUnitMinor, forKey: .amountUnitMinor)
+        try container.encode(settlementAsset, forKey: .settlementAsset)
+        try container.encode(isConfirmed, forKey: .isConfirmed)
+        if direction != .memberPays { try container.encode(direction, forKey: .direction) }
+    }
 }
 
 /// Per-cycle running totals, updated as payments are accepted, so closing is O(banks + members²).

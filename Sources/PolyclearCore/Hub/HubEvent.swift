@@ -24,6 +24,9 @@ public struct HubEvent: Hashable, Sendable, Codable {
         /// A member's union position stayed beyond the rules' share of quota for `cycles` closes:
         /// the "trapped currency" signal.
         case persistentImbalance(member: CountryCode, cycles: Int, positionMinor: Int64)
+        /// A member had not paid its excess settlement by the settlement deadline: until it
+        /// does, its quota stops its payments (`hard` for that member only).
+        case excessSettlementOverdue(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64)
         /// An operator's or central bank's action (see `HubCommand.attributed`).
         case audited(AuditRecord)
     }
@@ -62,4 +65,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case imbalanceCharge = 8
     case excessSettlement = 9
     case obligationSetOff = 10
+    case chargeRedistribution = 11
 }

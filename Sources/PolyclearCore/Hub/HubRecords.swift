@@ -17,6 +17,13 @@ struct MemberRecord: Sendable {
     /// Participants of this member with a non-empty queue (their heads wait on the quota too).
     var queuedPayers: ContiguousArray<ParticipantIndex> = []
     var alarmLevel = 0
+    /// What the member has been asked to pay into the union in the settlement asset in all
+    /// (negative: to be paid out), and what of it is confirmed (unit minor units).
+    var assetIssuedMinor: Int64 = 0
+    var assetConfirmedMinor: Int64 = 0
+    /// Pay-ins of the asset past the settlement deadline: while any is, the quota stops the
+    /// member's payments even in `settle` mode.
+    var overdueExcessCount = 0
 }
 
 struct MemberAccounts {

@@ -68,7 +68,8 @@ extension HubStateMachine {
     }
 
     /// The payer's position may not fall below minus its cap; its member's union position
-    /// not below minus its quota. Pending debits count as spent.
+    /// not below minus its quota where the rules make the quota stop payments (`hard` mode, or
+    /// a member late with an excess settlement). Pending debits count as spent.
     mutating func fitsLimits(_ index: PaymentIndex, _ amounts: Amounts) -> Bool {  // mutating: see `convert`
         let payerIndex = payments[index].payerIndex
         let available =
@@ -77,6 +78,9 @@ extension HubStateMachine {
         guard Int128(amounts.payer) <= available else { return false }
         guard amounts.unit != 0 else { return true }
         let memberIndex = participants[payerIndex].memberIndex
+        guard imbalanceRules.enforcesQuota(isInDefault: members[memberIndex].overdueExcessCount > 0) else {
+            return true
+        }
         return Int128(amounts.unit) <= Int128(unionBalance(member: memberIndex))
             + Int128(members[memberIndex].member.quotaUnitMinor)
     }

@@ -22,14 +22,24 @@ extension HubStateMachine {
         cycle.grossUnit += Int128(payment.unitAmountMinor)
     }
 
-    /// When the schedule closes the open cycle next, or the next settlement deadline falls.
+    /// When the schedule closes the open cycle next, or the next settlement deadline falls
+    /// (of a cycle's instructions or of an excess settlement's pay-in).
     var cycleDueAt: UInt64? {
         let scheduled = cycleTriggers.dueTime(openedAt: cycle.openedAt)
-        guard cycleTriggers.settlementDeadlineSeconds > 0,
-            let settling = closedCycles.first(where: { $0.state == .settling })
-        else { return scheduled }
-        let deadline = settling.closedAt + UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
-        return min(scheduled ?? deadline, deadline)
+        guard cycleTriggers.settlementDeadlineSeconds > 0 else { return scheduled }
+        let allowed = UInt64(cycleTriggers.settlementDeadlineSeconds) * 1_000_000_000
+        var earliest = scheduled
+        if let settling = closedCycles.first(where: { $0.state == .settling }) {
+            earliest = min(earliest ?? .max, settling.closedAt + allowed)
+        }
+        if let first = excessPayInsDue.first, let closedAt = closedCycle(number: first.cycle)?.closedAt {
+            earliest = min(earliest ?? .max, closedAt + allowed)
+        }
+        return earliest
+    }
+
+    func closedCycle(number: UInt32) -> CycleReport? {
+        closedCycles.firstIndex { $0.number == number }.map { closedCycles[$0] }
     }
 
     /// Runs before every command and tick: schedule, thresholds, deadlines.
@@ -64,6 +74,27 @@ extension HubStateMachine {
             record(
                 .settlementDeadlineMissed(
                     cycle: closedCycles[index].number, members: late.sorted { $0.alpha3 < $1.alpha3 }))
+        }
+        markOverdueExcessSettlements(allowedNanoseconds: allowed)
+    }
+
+    /// An excess pay-in unconfirmed at the deadline puts its member in default: from now until
+    /// it pays, the quota stops the member's payments (`hard` for that member only). Pay-ins
+    /// are due in close order, so only the front of the list can be late.
+    private mutating func markOverdueExcessSettlements(allowedNanoseconds allowed: UInt64) {
+        while let first = excessPayInsDue.first {
+            guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == first.cycle }),
+                now >= closedCycles[cycleIndex].closedAt + allowed
+            else { return }
+            excessPayInsDue.removeFirst()
+            let id = members[first.member].member.id
+            guard let settlement = closedCycles[cycleIndex].excessSettlements.first(where: { $0.member == id }),
+                !settlement.isConfirmed
+            else { continue }
+            members[first.member].overdueExcessCount += 1
+            overdueExcessSettlements.insert(OverdueExcess(cycle: first.cycle, member: first.member))
+            record(
+                .excessSettlementOverdue(cycle: first.cycle, member: id, amountUnitMinor: settlement.amountUnitMinor))
         }
     }
 
@@ -104,8 +135,16 @@ extension HubStateMachine {
             closedAt: now, lastLedgerTimestamp: ledger.lastTimestamp)
         closed.charges = applyImbalanceRules(cycleNumber: closed.number)
         closed.excessSettlements = CycleClose.excessSettlements(
-            members: closingMembers, unionPositionsMinor: members.hubIndices.map { unionBalance(member: $0) },
-            quotasUnitMinor: members.map(\.member.quotaUnitMinor), asset: imbalanceRules.excessSettlementAsset)
+            members: closingMembers,
+            grossPositionsMinor: members.hubIndices.map { unionBalance(member: $0) &- members[$0].assetConfirmedMinor },
+            quotasUnitMinor: members.map(\.member.quotaUnitMinor), issuedMinor: members.map(\.assetIssuedMinor),
+            rules: imbalanceRules)
+        for settlement in closed.excessSettlements {
+            let member = memberIndexByID[settlement.member.alpha3]!
+            members[member].assetIssuedMinor +=
+                settlement.direction == .memberPays ? settlement.amountUnitMinor : -settlement.amountUnitMinor
+            if settlement.direction == .memberPays { excessPayInsDue.append((closed.number, member)) }
+        }
         reservePayouts(closed.instructions)
         // The window ends after what the close itself booked (charges, pay-out reservations).
         closed.lastLedgerTimestamp = ledger.lastTimestamp
@@ -137,6 +176,7 @@ extension HubStateMachine {
     mutating func applyImbalanceRules(cycleNumber: UInt32) -> [MemberCharge] {
         let durationNanoseconds = now - cycle.openedAt
         var charges: [MemberCharge] = []
+        var averages: [Int64] = []
         while imbalanceStreaks.count < members.count { imbalanceStreaks.append(0) }
         for member in members.hubIndices {
             let index = member.int
@@ -147,6 +187,7 @@ extension HubStateMachine {
                 ? Int64(unionBalance(member: member))
                 : Int64(integral.signum())
                     * Int64(DecimalMath.divideHalfEven(UInt128(integral.magnitude), UInt128(durationNanoseconds)))
+            averages.append(average)
             let quota = members[index].member.quotaUnitMinor
             let charge = imbalanceRules.charge(
                 averagePositionMinor: average, quotaMinor: quota,
@@ -177,7 +218,48 @@ extension HubStateMachine {
                         member: members[index].member.id, cycles: imbalanceStreaks[index], positionMinor: position))
             }
         }
+        if imbalanceRules.chargeDisposition == .redistribute {
+            redistributeCharges(cycleNumber: cycleNumber, charges: &charges, averages: averages)
+        }
         return charges
+    }
+
+    /// Pays what each side was charged to the members on the other side, in proportion to
+    /// their average positions (exact: largest remainders), union reserve -> member union
+    /// account. A side with nobody opposite keeps its charges in the reserve.
+    private mutating func redistributeCharges(cycleNumber: UInt32, charges: inout [MemberCharge], averages: [Int64]) {
+        var received = [Int64](repeating: 0, count: members.count)
+        for debtorsPay in [true, false] {
+            let collected = charges.reduce(Int64(0)) { total, charge in
+                (charge.averagePositionMinor < 0) == debtorsPay ? total + charge.chargeMinor : total
+            }
+            let weights = averages.map { average in
+                (debtorsPay ? average > 0 : average < 0) ? average.magnitude : 0
+            }
+            guard let shares = SettlementSchedule.proportionalShares(of: collected, weights: weights) else { continue }
+            for (index, share) in shares.enumerated() where share > 0 { received[index] += share }
+        }
+        for member in members.hubIndices where received[member.int] > 0 {
+            ledgerEvents.removeAll(keepingCapacity: true)
+            ledgerEvents.append(
+                .createTransfer(
+                    Transfer(
+                        id: HubTransferID.chargeRedistribution(cycle: cycleNumber, member: member),
+                        debitAccountID: unionReserveAccountID, creditAccountID: members[member].unionAccountID,
+                        amount: UInt128(received[member.int]), ledger: unitLedger,
+                        code: HubTransferCode.chargeRedistribution.rawValue)))
+            precondition(applyLedgerChain(), "a charge redistribution could not be booked")
+            let id = members[member].member.id
+            if let charged = charges.firstIndex(where: { $0.member == id }) {
+                charges[charged].receivedMinor = received[member.int]
+            } else {
+                charges.append(
+                    MemberCharge(
+                        member: id, averagePositionMinor: averages[member.int], chargeMinor: 0,
+                        receivedMinor: received[member.int]))
+            }
+        }
+        charges.sort { memberIndexByID[$0.member.alpha3]!.raw < memberIndexByID[$1.member.alpha3]!.raw }
     }
 
     /// Pay-outs are reserved at close (pending: they count as spent at once), so receipts of
@@ -295,17 +377,26 @@ extension HubStateMachine {
         guard settlement.amountUnitMinor == amountUnitMinor else { return .refused(.instructionAmountDiffers) }
         let memberIndex = memberIndexByID[member.alpha3]!
         accrueUnionPosition(member: memberIndex)
+        // The member pays: assets in, its union debt falls. The union pays: assets out, its
+        // union claim falls.
+        let memberPays = settlement.direction == .memberPays
+        let (debit, credit) =
+            memberPays
+            ? (unionSettlementAssetsAccountID, members[memberIndex].unionAccountID)
+            : (members[memberIndex].unionAccountID, unionSettlementAssetsAccountID)
         ledgerEvents.removeAll(keepingCapacity: true)
         ledgerEvents.append(
             .createTransfer(
                 Transfer(
-                    id: HubTransferID.excessSettlement(cycle: number, member: memberIndex),
-                    debitAccountID: unionSettlementAssetsAccountID,
-                    creditAccountID: members[memberIndex].unionAccountID, amount: UInt128(amountUnitMinor),
-                    ledger: unitLedger,
+                    id: HubTransferID.excessSettlement(cycle: number, member: memberIndex), debitAccountID: debit,
+                    creditAccountID: credit, amount: UInt128(amountUnitMinor), ledger: unitLedger,
                     code: HubTransferCode.excessSettlement.rawValue)))
         precondition(applyLedgerChain(), "an excess settlement could not be booked")
         closedCycles[cycleIndex].excessSettlements[settlementIndex].isConfirmed = true
+        members[memberIndex].assetConfirmedMinor += memberPays ? amountUnitMinor : -amountUnitMinor
+        if overdueExcessSettlements.remove(OverdueExcess(cycle: number, member: memberIndex)) != nil {
+            members[memberIndex].overdueExcessCount -= 1
+        }
         checkAlarm(member: memberIndex)
         releaseQueued(participants: [], members: [memberIndex])
         return .ok

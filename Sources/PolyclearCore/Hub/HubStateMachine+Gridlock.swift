@@ -34,7 +34,9 @@ extension HubStateMachine {
             },
             participantMember: participants.map { Int32($0.memberIndex.raw) },
             memberRoom: members.hubIndices.map {
-                Int64(unionBalance(member: $0)) &+ members[$0].member.quotaUnitMinor
+                // A quota that does not stop payments leaves room for any amount.
+                imbalanceRules.enforcesQuota(isInDefault: members[$0].overdueExcessCount > 0)
+                    ? Int64(unionBalance(member: $0)) &+ members[$0].member.quotaUnitMinor : Int64.max / 4
             },
             payments: snapshotPayments)
         let selected = GridlockResolver.resolve(snapshot)

@@ -16,6 +16,13 @@ extension HubStateMachine {
             return LedgerInvariantViolation(
                 description: "members' union positions sum to \(posted) posted, \(pending) pending")
         }
+        // What members settled in the asset is exactly what the settlement-assets account holds.
+        let assets = ledger.account(id: unionSettlementAssetsAccountID)!
+        let confirmed = members.reduce(Int128(0)) { $0 + Int128($1.assetConfirmedMinor) }
+        if confirmed != Int128(assets.debitsPosted) - Int128(assets.creditsPosted) {
+            return LedgerInvariantViolation(
+                description: "members settled \(confirmed) in the asset; the union's assets account differs")
+        }
         return nil
     }
 

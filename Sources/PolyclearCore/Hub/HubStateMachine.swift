@@ -55,6 +55,10 @@ public struct HubStateMachine {
     var setOffRunCurrencies: [UInt128: CurrencyCode] = [:]
     /// Per member: consecutive closes with the position beyond the alarm threshold.
     var imbalanceStreaks: [Int] = []
+    /// Excess pay-ins not yet past their deadline, in close order (members may pay before).
+    var excessPayInsDue: [(cycle: UInt32, member: MemberIndex)] = []
+    /// Excess pay-ins past their deadline and still unpaid: their members are in default.
+    var overdueExcessSettlements: Set<OverdueExcess> = []
     var events: ContiguousArray<HubEvent> = []
     /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
     var auditTrail: ContiguousArray<AuditRecord> = []

@@ -11,6 +11,7 @@ enum HubTransferID {
         case imbalanceCharge = 4
         case excessSettlement = 5
         case setOff = 6
+        case chargeRedistribution = 7
     }
 
     /// The kind of a transfer the hub booked (nil: not one of the hub's layouts).
@@ -51,6 +52,12 @@ enum HubTransferID {
     /// A member's imbalance charge at a cycle's close: cycle in bits 32–63, member in 0–31.
     static func imbalanceCharge(cycle: UInt32, member: MemberIndex) -> UInt128 {
         prefix(.imbalanceCharge) | UInt128(cycle) << 32 | UInt128(member.raw)
+    }
+
+    /// A member's share of the charges paid by the other side at a close
+    /// (`ChargeDisposition.redistribute`): cycle in bits 32–63, member in 0–31.
+    static func chargeRedistribution(cycle: UInt32, member: MemberIndex) -> UInt128 {
+        prefix(.chargeRedistribution) | UInt128(cycle) << 32 | UInt128(member.raw)
     }
 
     /// A member's confirmed excess settlement for a cycle: cycle in bits 32–63, member in 0–31.

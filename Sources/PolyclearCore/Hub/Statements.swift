@@ -57,6 +57,7 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         case .unitLeg: "unit_leg"
         case .imbalanceCharge: "imbalance_charge"
         case .excessSettlement: "excess_settlement"
+        case .chargeRedistribution: "charge_redistribution"
         case .obligationSetOff: "obligation_set_off"
         case .roundingResidue, nil: "other"
         }
