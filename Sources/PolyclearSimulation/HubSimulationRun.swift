@@ -18,6 +18,9 @@ struct HubSimulationRun {
     var delays: [Int64] = []
     var needs: [[Int64]] = []
     var creditTotal: Int64 = 0
+    /// Each member's banks' net debit cap, in its currency's minor units.
+    var capMinorByMember: [Int64] = []
+    var nextFundsID: UInt128 = UInt128(1) << 100
 
     var members: [SimulationMember] { simulation.members }
     var currencies: CurrencyTable { simulation.currencies }
@@ -54,6 +57,7 @@ struct HubSimulationRun {
                     Member(id: member.id, name: member.name, currency: member.currency, quotaUnitMinor: quota)))
             rates[member.currency] = member.unitsPerUSD
         }
+        var capMinorByMember: [Int64] = []
         for (index, member) in members.enumerated() {
             let capUnitMinor = trade[index] / 2 * 100 / 10_000 * Int64(rules.bankCapBasisPointsOfTrade)
             let capMinor = try FXConversion.currencyMinor(
@@ -67,6 +71,7 @@ struct HubSimulationRun {
                             name: "\(member.id) bank \(bank + 1)",
                             memberID: member.id, netDebitCapMinor: capMinor)))
             }
+            capMinorByMember.append(capMinor)
         }
         let epochs = HubSimulation.businessDayEpochs(year: year)
         let start = HubSimulation.hubTime(epochs, businessSecond: 0) - 3_600_000_000_000
@@ -86,6 +91,7 @@ struct HubSimulationRun {
         _ = hub.sealOutcome(); hub.outcomeCommitted()
 
         self.epochs = epochs
+        self.capMinorByMember = capMinorByMember
         self.hub = hub
         self.metrics = metrics
         submittedAt = [UInt64](repeating: 0, count: stream.payments.count + 1)
@@ -135,9 +141,31 @@ struct HubSimulationRun {
                 trade: TradeReference(invoiceNumber: "INV-\(index)", purposeCode: "GDDS"))
             if case .payment(let state) = hub.apply(.submitPayment(instruction), now: now) {
                 metrics.payments += 1
-                if state.status == .queued { wasQueued[index + 1] = true; metrics.paymentsQueued += 1 }
+                if state.status == .queued {
+                    wasQueued[index + 1] = true
+                    metrics.paymentsQueued += 1
+                    prefundIfCapBinds(instruction, member: Int(payment.payerMember), now: now)
+                }
             }
         }
+    }
+
+    /// Banks manage their liquidity: a payment held by its bank's net debit cap (not by the
+    /// member's quota) is funded at once by the bank's central bank, in its own currency, for
+    /// the shortfall (funds in, confirmed), which releases the bank's queue. Without this one
+    /// payment larger than a cap would block its bank's queue for the year, and the simulator
+    /// would report bank liquidity as union rules. What was funded is reported.
+    mutating func prefundIfCapBinds(_ payment: PaymentInstruction, member: Int, now: UInt64) {
+        let bic = payment.payer
+        guard let position = hub.position(of: bic) else { return }
+        // The payer's amount (the simulator's payments name the payer's side).
+        let shortfall = Int128(payment.amountMinor) - (Int128(position) + Int128(capMinorByMember[member]))
+        guard shortfall > 0, let amount = Int64(exactly: shortfall) else { return }
+        nextFundsID += 1
+        _ = hub.apply(.requestFunds(id: nextFundsID, participant: bic, amountMinor: amount, direction: .into), now: now)
+        _ = hub.apply(.confirmFunds(id: nextFundsID), now: now)
+        let cents = Int128(submittedCents[Int(payment.id)]) * shortfall / Int128(max(payment.amountMinor, 1))
+        metrics.bankPrefundingUSDCents += Int64(clamping: cents)
     }
 
     /// Closes the cycle, confirms its settlement and excess settlements, and records its

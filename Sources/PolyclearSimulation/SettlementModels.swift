@@ -42,6 +42,10 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     public var unsettledAtYearEndUSDCents: Int64 = 0
     /// Value cancelled by obligation set-off before the cycles (model 5).
     public var setOffUSDCents: Int64 = 0
+    /// Domestic liquidity: what banks prefunded from their own central banks, in their own
+    /// currencies, when a payment would have breached their net debit cap (Polyclear models;
+    /// valued in USD). Not hard currency: banks fund positions in central bank money.
+    public var bankPrefundingUSDCents: Int64 = 0
     /// Per member, its union position at each cycle's close (USD cents; Polyclear models).
     public var memberPositionsUSDCents: [String: [Int64]] = [:]
     /// Per member, its quota (USD cents; Polyclear models).
