@@ -20,6 +20,8 @@ struct HubSimulationRun {
     var creditTotal: Int64 = 0
     /// Each member's banks' net debit cap, in its currency's minor units.
     var capMinorByMember: [Int64] = []
+    /// When the last cycle closed (the year end follows it).
+    var lastCloseTime: UInt64 = 0
     var nextFundsID: UInt128 = UInt128(1) << 100
 
     var members: [SimulationMember] { simulation.members }
@@ -176,6 +178,7 @@ struct HubSimulationRun {
             epochs,
             businessSecond: Int64((cycleIndex + 1) * rules.cycleDays) * TradeStream.businessSecondsPerDay - 1)
         let number = hub.openCycleNumber
+        lastCloseTime = closeTime
         _ = hub.apply(.closeCycle(number: number), now: closeTime)
         guard let report = hub.cycles.last, report.number == number else {
             throw SimulationError.cycleDidNotClose(number)
@@ -198,6 +201,8 @@ struct HubSimulationRun {
             guard confirmed == .ok else { throw SimulationError.setupRefused("excess settlement: \(confirmed)") }
             if excess.direction == .memberPays, let index = members.firstIndex(where: { $0.id == excess.member }) {
                 need[index] += excess.amountUnitMinor / 100
+            } else {
+                metrics.memberAssetReceivedUSDCents[excess.member.alpha3, default: 0] += excess.amountUnitMinor / 100
             }
         }
         needs.append(need)
@@ -232,6 +237,13 @@ struct HubSimulationRun {
 
     /// The year's metrics: what settled, what is still queued, delays, credit, efficiency.
     mutating func finish(cycleCount: Int) throws -> ModelMetrics {
+        // The union's year ends after its last close (Keynes' rule moves creditor excess then).
+        _ = hub.apply(.endYear, now: lastCloseTime)
+        _ = hub.sealOutcome()
+        hub.outcomeCommitted()
+        for member in members {
+            metrics.memberYearEndPositionUSDCents[member.id.alpha3] = (hub.unionPosition(of: member.id) ?? 0) / 100
+        }
         for state in hub.allPaymentStates {
             let cents = submittedCents[Int(state.id)]
             switch state.status {
@@ -239,6 +251,8 @@ struct HubSimulationRun {
             case .queued, .held, .received, .reserved:
                 metrics.unsettledAtYearEnd += 1
                 metrics.unsettledAtYearEndUSDCents += cents
+                let payer = members[Int(stream.payments[Int(state.id) - 1].payerMember)].id.alpha3
+                metrics.memberUnsettledUSDCents[payer, default: 0] += cents
             case .rejected, .cancelled, .expired: metrics.rejectedUSDCents += cents
             }
         }

@@ -18,6 +18,11 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     public var nettingEfficiencyPPM: Int64 = 0
     public var memberLiquidityPeakUSDCents: [String: Int64] = [:]
     public var memberLiquidityAverageUSDCents: [String: Int64] = [:]
+    public var memberLiquidityTotalUSDCents: [String: Int64] = [:]
+    /// Per member: settlement asset the union paid it out (creditors' settled share; USD).
+    public var memberAssetReceivedUSDCents: [String: Int64] = [:]
+    /// Per payer member: the value of its payments still unsettled at year end (blocked).
+    public var memberUnsettledUSDCents: [String: Int64] = [:]
     /// Balances held in partner currencies that cannot be used (bilateral settlement).
     public var trappedPeakUSDCents: Int64 = 0
     public var trappedYearEndUSDCents: Int64 = 0
@@ -48,6 +53,9 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     public var bankPrefundingUSDCents: Int64 = 0
     /// Per member, its union position at each cycle's close (USD cents; Polyclear models).
     public var memberPositionsUSDCents: [String: [Int64]] = [:]
+    /// Per member, its union position after the last settlement and the year end (USD cents;
+    /// Polyclear models): the credit still open.
+    public var memberYearEndPositionUSDCents: [String: Int64] = [:]
     /// Per member, its quota (USD cents; Polyclear models).
     public var memberQuotaUSDCents: [String: Int64] = [:]
 
@@ -74,6 +82,7 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
         for (index, member) in members.enumerated() {
             memberLiquidityPeakUSDCents[member.alpha3] = memberPeak[index]
             memberLiquidityAverageUSDCents[member.alpha3] = memberTotal[index] / Int64(cycles)
+            memberLiquidityTotalUSDCents[member.alpha3] = memberTotal[index]
         }
         nettingEfficiencyPPM =
             grossUSDCents == 0

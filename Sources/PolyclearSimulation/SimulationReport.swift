@@ -15,20 +15,36 @@ public enum SimulationReport {
 
     public static func percent(_ ppm: Int64) -> String { String(format: "%.1f%%", Double(ppm) / 10_000) }
 
+    /// What a model needed, with what it left blocked in the same cell: a model that blocks
+    /// trade must not read as a saving.
+    static func need(_ cents: Int64, _ model: ModelMetrics) -> String {
+        model.unsettledAtYearEndUSDCents > 0
+            ? "\(dollars(cents)) + BLOCKED \(dollars(model.unsettledAtYearEndUSDCents))" : dollars(cents)
+    }
+
     /// Metric name and its value per model, as shown everywhere.
     static func rows(_ models: [ModelMetrics]) -> [(String, [String])] {
         [
             ("gross value (USD)", models.map { dollars($0.grossUSDCents) }),
+            (
+                "trade blocked at year end (USD)",
+                models.map {
+                    $0.unsettledAtYearEndUSDCents > 0
+                        ? "FAILED: \(dollars($0.unsettledAtYearEndUSDCents)) (\($0.unsettledAtYearEnd) payments)"
+                        : "none"
+                }
+            ),
             ("payments settled through the model", models.map { String($0.payments) }),
-            ("liquidity needed: peak cycle (USD)", models.map { dollars($0.liquidityPeakUSDCents) }),
-            ("liquidity needed: average cycle (USD)", models.map { dollars($0.liquidityAverageUSDCents) }),
-            ("liquidity needed: year total (USD)", models.map { dollars($0.liquidityTotalUSDCents) }),
+            ("hard currency / money needed: peak cycle (USD)", models.map { need($0.liquidityPeakUSDCents, $0) }),
+            ("hard currency / money needed: average cycle (USD)", models.map { need($0.liquidityAverageUSDCents, $0) }),
+            ("hard currency / money needed: year total (USD)", models.map { need($0.liquidityTotalUSDCents, $0) }),
             ("netting efficiency", models.map { percent($0.nettingEfficiencyPPM) }),
             ("trapped in partner currencies: peak (USD)", models.map { dollars($0.trappedPeakUSDCents) }),
             ("trapped in partner currencies: year end (USD)", models.map { dollars($0.trappedYearEndUSDCents) }),
             ("union credit used: peak (USD)", models.map { dollars($0.creditPeakUSDCents) }),
             ("union credit used: average (USD)", models.map { dollars($0.creditAverageUSDCents) }),
             ("set off before cycles (USD)", models.map { dollars($0.setOffUSDCents) }),
+            ("bank prefunding, domestic currency (USD)", models.map { dollars($0.bankPrefundingUSDCents) }),
             ("payments that queued", models.map { String($0.paymentsQueued) }),
             (
                 "queue delay p50 / p99 / max (s)",
@@ -52,18 +68,12 @@ public enum SimulationReport {
     }
 
     public static func table(_ result: SimulationResult, titles: [String]? = nil) -> String {
-        let headers = titles ?? result.models.map(\.model)
-        let rows = rows(result.models)
-        let firstWidth = rows.map(\.0.count).max()!
-        let widths = headers.indices.map { column in max(headers[column].count, rows.map { $0.1[column].count }.max()!)
-        }
-        func line(_ first: String, _ cells: [String]) -> String {
-            first.padding(toLength: firstWidth, withPad: " ", startingAt: 0) + "  "
-                + zip(cells, widths).map { String(repeating: " ", count: $1 - $0.count) + $0 }.joined(separator: "  ")
-        }
-        return
-            ([line("", headers), String(repeating: "-", count: firstWidth + widths.reduce(0) { $0 + $1 + 2 })]
-            + rows.map { line($0.0, $0.1) }).joined(separator: "\n")
+        textTable(headers: titles ?? result.models.map(\.model), rows: rows(result.models))
+    }
+
+    /// Columns of any models (`comparisonColumns`), one metric a row.
+    public static func table(_ columns: [(label: String, model: ModelMetrics)]) -> String {
+        textTable(headers: columns.map(\.label), rows: rows(columns.map(\.model)))
     }
 
     public static func csv(_ result: SimulationResult) -> (models: String, members: String, positions: String) {
@@ -79,6 +89,7 @@ public enum SimulationReport {
             ("credit_peak_usd_cents", { String($0.creditPeakUSDCents) }),
             ("credit_average_usd_cents", { String($0.creditAverageUSDCents) }),
             ("set_off_usd_cents", { String($0.setOffUSDCents) }), ("payments_queued", { String($0.paymentsQueued) }),
+            ("bank_prefunding_usd_cents", { String($0.bankPrefundingUSDCents) }),
             ("queue_delay_p50_s", { String($0.queueDelayP50Seconds) }),
             ("queue_delay_p99_s", { String($0.queueDelayP99Seconds) }),
             ("queue_delay_max_s", { String($0.queueDelayMaxSeconds) }), ("quota_alarms", { String($0.quotaAlarms) }),

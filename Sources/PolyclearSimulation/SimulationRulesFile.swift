@@ -10,6 +10,7 @@ public enum SimulationRulesFile {
         "cycle_days", "quota_percent_of_trade", "bank_cap_basis_points_of_trade", "banks_per_member", "queue_policy",
         "size_sigma", "bank_exponent", "alarm_percent_of_quota", "alarm_cycles", "charges", "quotas", "members",
         "quota_mode", "settlement_asset", "debtor_tranches", "creditor_tranches", "charge_disposition",
+        "charged_sides", "creditor_excess_at_year_end", "preset",
     ]
 
     public static func parse(
@@ -27,7 +28,7 @@ public enum SimulationRulesFile {
         for key in table.keys where !keys.contains(key) {
             throw reader.fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
         }
-        var rules = SimulationRules()
+        var rules = try reader.preset().rules
         try reader.readScalars(into: &rules)
         try reader.readCharges(into: &rules)
         try reader.readSettlement(into: &rules)
@@ -103,6 +104,15 @@ public enum SimulationRulesFile {
         /// How positions beyond quota settle: `quota_mode`, `settlement_asset`,
         /// `charge_disposition`, and `[[debtor_tranches]]` / `[[creditor_tranches]]`, each exactly
         /// `up_to_percent_of_quota` and `settled_percent` (integers).
+        /// `preset = "epu-1950"`: the rule set the file starts from (default: `RulePreset.default`).
+        func preset() throws(SimulationInputError) -> RulePreset {
+            guard let value = table["preset"] else { return .default }
+            guard let preset = value.string.flatMap(RulePreset.init(rawValue:)) else {
+                throw fail("preset", "must be one of: \(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return preset
+        }
+
         func readSettlement(into rules: inout SimulationRules) throws(SimulationInputError) {
             if let value = table["quota_mode"] {
                 guard let mode = value.string.flatMap(QuotaMode.init(rawValue:)) else {
@@ -122,8 +132,20 @@ public enum SimulationRulesFile {
                 }
                 rules.imbalanceRules.chargeDisposition = disposition
             }
-            rules.imbalanceRules.debtorTranches = try tranches("debtor_tranches") ?? []
-            rules.imbalanceRules.creditorTranches = try tranches("creditor_tranches") ?? []
+            if let bands = try tranches("debtor_tranches") { rules.imbalanceRules.debtorTranches = bands }
+            if let bands = try tranches("creditor_tranches") { rules.imbalanceRules.creditorTranches = bands }
+            if let value = table["charged_sides"] {
+                guard let sides = value.string.flatMap(ChargedSides.init(rawValue:)) else {
+                    throw fail("charged_sides", "must be \"both\", \"debtors\" or \"creditors\"")
+                }
+                rules.imbalanceRules.chargedSides = sides
+            }
+            if let value = table["creditor_excess_at_year_end"] {
+                guard let rule = value.string.flatMap(CreditorExcessAtYearEnd.init(rawValue:)) else {
+                    throw fail("creditor_excess_at_year_end", "must be \"kept\" or \"to_reserve\"")
+                }
+                rules.imbalanceRules.creditorExcessAtYearEnd = rule
+            }
         }
 
         func tranches(_ key: String) throws(SimulationInputError) -> [Tranche]? {

@@ -14,20 +14,28 @@ struct SimulateCommand: ParsableCommand {
         help: "Bilateral trade (year,exporter_iso3,importer_iso3,value_usd[,source]); default: the bundled 2022 matrix."
     ) var trade: String?
     @Option(help: "ECB reference rates (CSV); default: the bundled day.") var fx: String?
-    @Option(help: "Union rules (TOML; keys in the README); default: the documented defaults.") var rules: String?
+    @Option(
+        help: ArgumentHelp(
+            "Union rules: a preset (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))) or a TOML file (keys in the README).",
+            discussion:
+                "Default: the \(RulePreset.default.rawValue) preset. A file may start from a preset: preset = \"epu-1950\"."
+        ))
+    var rules: String?
     @Option(help: "Payments in the year (the stream's size).") var scale = 1_000_000
     @Option(help: "Seed of the payment stream.") var seed: UInt64 = 1
     @Option(help: "Write metrics.json, CSVs and report.html here.") var out: String?
     @Option(
         name: .customLong("compare"), parsing: .upToNextOption,
-        help: "Two rules files run on the same stream, side by side.")
+        help: "Two or more rule sets (presets or files) run on the same stream, one column each.")
     var compare: [String] = []
 
     func validate() throws {
         guard (1...50_000_000).contains(scale) else {
             throw ValidationError("--scale must be 1 to 50,000,000 payments")
         }
-        guard compare.isEmpty || compare.count == 2 else { throw ValidationError("--compare takes two rules files") }
+        guard compare.isEmpty || (2...8).contains(compare.count) else {
+            throw ValidationError("--compare takes 2 to 8 rule sets (presets or files)")
+        }
         guard compare.isEmpty || rules == nil else { throw ValidationError("use --rules or --compare, not both") }
     }
 
@@ -63,14 +71,20 @@ struct SimulateCommand: ParsableCommand {
             throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)")
         }
         var runs: [(label: String, rules: SimulationRules, overrides: [String: Simulation.MemberOverride])] = []
-        for path in compare.isEmpty ? [rules].compactMap({ $0 }) : compare {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SimulationInputError(file: path, field: "rules", reason: "cannot read the file")
+        for spec in compare.isEmpty ? [rules ?? RulePreset.default.rawValue] : compare {
+            if let preset = RulePreset(rawValue: spec) {
+                runs.append((spec, preset.rules, [:]))
+                continue
             }
-            let (parsed, overrides) = try SimulationRulesFile.parse(text, file: path)
-            runs.append((path, parsed, overrides))
+            guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
+                throw SimulationInputError(
+                    file: spec, field: "rules",
+                    reason: "neither a preset (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))) "
+                        + "nor a readable file")
+            }
+            let (parsed, overrides) = try SimulationRulesFile.parse(text, file: spec)
+            runs.append((spec, parsed, overrides))
         }
-        if runs.isEmpty { runs.append(("defaults", SimulationRules(), [:])) }
         var results: [(String, SimulationResult)] = []
         for run in runs {
             let members = try Simulation.members(
@@ -95,8 +109,14 @@ struct SimulateCommand: ParsableCommand {
                 + "\(first.cycleCount) cycles of \(first.cycleDays) business day(s), seed \(seed)")
         for (label, result) in results {
             if results.count > 1 { print("\n== rules: \(label)") }
+            if let preset = RulePreset(rawValue: label) { print("rules: \(label): \(preset.summary)") }
             print(SimulationReport.table(result))
         }
+        let columns = SimulationReport.comparisonColumns(results.map { (label: $0.0, result: $0.1) })
+        if results.count > 1 {
+            print("\n== the rule sets side by side (same stream)\n" + SimulationReport.table(columns))
+        }
+        print("\n" + SimulationReport.settlementSharesTable(columns, result: first))
         if let out { try write(results, to: out) }
         print(String(format: "\ndone in %.1f s", Date().timeIntervalSince(started)))
     }
@@ -111,7 +131,7 @@ struct SimulateCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         for (index, (label, result)) in results.enumerated() {
-            let suffix = results.count > 1 ? (index == 0 ? "-a" : "-b") : ""
+            let suffix = results.count > 1 ? "-" + String(UnicodeScalar(UInt8(97 + index))) : ""
             try encoder.encode(result).write(to: URL(fileURLWithPath: staging + "/metrics\(suffix).json"))
             let csv = SimulationReport.csv(result)
             try csv.models.write(toFile: staging + "/models\(suffix).csv", atomically: true, encoding: .utf8)

@@ -14,7 +14,8 @@ import Testing
             ])
             #expect(run.status == 0, "\(run.error)")
             #expect(
-                run.output.contains("liquidity needed: peak cycle") && run.output.contains("polyclear_setoff"),
+                run.output.contains("hard currency / money needed: peak cycle")
+                    && run.output.contains("polyclear_setoff"),
                 "\(run.output)")
             for file in ["metrics.json", "models.csv", "members.csv", "positions.csv", "report.html"] {
                 #expect(FileManager.default.fileExists(atPath: directory.path("\(name)/\(file)")), "\(file)")
@@ -24,7 +25,7 @@ import Testing
         #expect(metrics[0] == metrics[1])
     }
 
-    @Test func twoRuleSetsRunOnTheSameStream() throws {
+    @Test func severalRuleSetsRunOnTheSameStream() throws {
         let directory = TemporaryDirectory()
         try "cycle_days = 1\nquota_percent_of_trade = 20\n".write(
             toFile: directory.path("a.toml"), atomically: true, encoding: .utf8)
@@ -32,13 +33,16 @@ import Testing
             "cycle_days = 5\nquota_percent_of_trade = 100\n[[charges]]\nthreshold_percent_of_quota = 10\nannual_rate_basis_points = 200\n"
             .write(toFile: directory.path("b.toml"), atomically: true, encoding: .utf8)
         let run = try ChildProcess.run([
-            "simulate", "--scale", "10000", "--compare", directory.path("a.toml"), directory.path("b.toml"), "--out",
-            directory.path("out"),
+            "simulate", "--scale", "10000", "--compare", directory.path("a.toml"), directory.path("b.toml"), "acu",
+            "--out", directory.path("out"),
         ])
         #expect(run.status == 0, "\(run.error)")
         #expect(
             run.output.contains("== rules: \(directory.path("a.toml"))")
-                && run.output.contains("== rules: \(directory.path("b.toml"))"))
+                && run.output.contains("== rules: \(directory.path("b.toml"))") && run.output.contains("== rules: acu"))
+        // One column per rule set, and the shares of gross trade for each.
+        #expect(run.output.contains("polyclear: acu") && run.output.contains("Settled by: offsetting / union credit"))
+        #expect(FileManager.default.fileExists(atPath: directory.path("out/metrics-c.json")))
         let a = try String(contentsOfFile: directory.path("out/metrics-a.json"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("out/metrics-b.json"), encoding: .utf8)
         #expect(a.contains("\"cycleDays\" : 1") && b.contains("\"cycleDays\" : 5"))

@@ -136,4 +136,52 @@ import Testing
             }
         }
     }
+
+    /// The Asian Clearing Union's way: every net position settled in full at each close,
+    /// debtors paying interest that goes to the creditors.
+    @Test func fullSettlementEachPeriodLeavesNoPositionAndDebtorsInterestGoesToCreditors() throws {
+        var f = F(capMinor: 100_000_000, quotaUnitMinor: Self.quota)
+        var rules = SettleModeTests.settleRules(
+            debtor: [Tranche(upToPercentOfQuota: 100, settledPercent: 100)],
+            creditor: [Tranche(upToPercentOfQuota: 100, settledPercent: 100)])
+        rules.tiers = [ImbalanceRules.Tier(thresholdPercentOfQuota: 0, annualRateBasisPoints: 400)]
+        rules.chargedSides = .debtors
+        rules.chargeDisposition = .redistribute
+        f.expectOK(.setImbalanceRules(rules))
+        f.expectOK(.closeCycle(number: 1))
+        let units = f.pay(1, F.brBank1, F.cnBank1, 244_500).unitAmountMinor
+        f.now += 30 * 86_400_000_000_000
+        f.expectOK(.closeCycle(number: 2))
+        let report = f.hub.cycles[1]
+        // 4% a year on Brazil's average debt for 30 days, half-even: paid by Brazil only, to China.
+        let brazil = try #require(report.charges.first { $0.member == F.bra })
+        let china = try #require(report.charges.first { $0.member == F.chn })
+        let expected = (Int128(units) * 400 * 30 * 2 + 365 * 10_000) / (365 * 10_000 * 2)  // units × 4% × 30/365
+        #expect(Int128(brazil.chargeMinor) == expected && china.chargeMinor == 0)
+        #expect(china.receivedMinor == brazil.chargeMinor && brazil.receivedMinor == 0)
+        // Everything settles: Brazil pays its debt and the interest in, China is paid out.
+        #expect(
+            report.excessSettlements.map(\.amountUnitMinor) == [units + brazil.chargeMinor, units + brazil.chargeMinor])
+        #expect(report.excessSettlements.map(\.direction) == [.memberPays, .unionPays])
+        for settlement in report.excessSettlements { Self.confirm(&f, cycle: 2, settlement) }
+        #expect(f.union(F.bra) == 0 && f.union(F.chn) == 0)
+    }
+
+    /// Keynes' year end: a creditor's balance beyond its quota passes to the union reserve.
+    @Test func atTheYearEndACreditorsBalanceBeyondQuotaGoesToTheReserve() throws {
+        var f = F(capMinor: 100_000_000, quotaUnitMinor: 2_000_000)
+        var rules = ImbalanceRules.none
+        rules.creditorExcessAtYearEnd = .toReserve
+        f.expectOK(.setImbalanceRules(rules))
+        f.expectOK(.updateMember(id: F.bra, quotaUnitMinor: 100_000_000, status: nil))
+        let units = f.pay(1, F.brBank1, F.cnBank1, 244_500).unitAmountMinor
+        #expect(units > 2_000_000)
+        f.expectOK(.endYear)
+        #expect(f.union(F.chn) == 2_000_000 && f.union(F.bra) == -units)
+        let reserve = f.hub.ledgerState.account(id: f.hub.unionReserveAccountID)!
+        #expect(reserve.creditsPosted == UInt128(units - 2_000_000))
+        // A second year end finds nothing beyond the quota; the rule off, nothing moves.
+        f.expectOK(.endYear)
+        #expect(f.hub.ledgerState.account(id: f.hub.unionReserveAccountID)!.creditsPosted == reserve.creditsPosted)
+    }
 }

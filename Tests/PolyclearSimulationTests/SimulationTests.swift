@@ -245,7 +245,8 @@ extension SimulationTests {
             ])
         #expect(rules.imbalanceRules.creditorTranches == [Tranche(upToPercentOfQuota: 100, settledPercent: 25)])
         for (text, field) in [
-            ("quota_mode = \"soft\"", "quota_mode"), ("quota_mode = \"settle\"", "settlement_asset"),
+            ("quota_mode = \"soft\"", "quota_mode"),
+            ("preset = \"icu-1943\"\nquota_mode = \"settle\"", "settlement_asset"),
             ("settlement_asset = \"\"", "settlement_asset"), ("charge_disposition = 3", "charge_disposition"),
             (
                 "settlement_asset = \"XAU\"\n[[debtor_tranches]]\nup_to_percent_of_quota = 120\nsettled_percent = 5",
@@ -256,12 +257,64 @@ extension SimulationTests {
                 "creditor_tranches[0].settled_percent"
             ),
             ("[[debtor_tranches]]\nup_to_percent_of_quota = 50", "debtor_tranches"),
-            ("[[debtor_tranches]]\nup_to_percent_of_quota = 50\nsettled_percent = 5", "settlement_asset"),
+            (
+                "preset = \"icu-1943\"\n[[debtor_tranches]]\nup_to_percent_of_quota = 50\nsettled_percent = 5",
+                "settlement_asset"
+            ),
         ] {
             do {
                 _ = try SimulationRulesFile.parse(text, file: "rules.toml")
                 Issue.record("accepted: \(text)")
             } catch { #expect(error.field == field, "\(text): \(error)") }
         }
+    }
+}
+
+/// The presets on the real matrix: every cent accounted for, the recommended one blocks
+/// nothing, and each does what its history says.
+extension SimulationTests {
+    @Test func everyPresetAccountsForEveryCentAndThePolyclearPresetBlocksNothing() throws {
+        let matrixCents = Self.trade.flows.reduce(Int64(0)) { $0 + $1.valueUSD * 100 }
+        var byPreset: [RulePreset: SimulationResult] = [:]
+        for preset in RulePreset.allCases {
+            #expect(preset.rules.validationError() == nil, "\(preset)")
+            let result = try Simulation.run(
+                trade: Self.trade, members: try Self.unionMembers(), rules: preset.rules, paymentCount: 20_000,
+                seed: 1, currencies: Self.currencies)
+            for model in result.models {
+                #expect(
+                    model.settledUSDCents + model.setOffUSDCents + model.rejectedUSDCents
+                        + model.unsettledAtYearEndUSDCents == matrixCents, "\(preset) \(model.model)")
+                let shares = SettlementShares(model)
+                #expect(
+                    shares.offsetUSDCents + shares.creditUSDCents + shares.assetUSDCents + shares.blockedUSDCents
+                        == model.grossUSDCents && shares.offsetUSDCents >= 0, "\(preset) \(model.model)")
+            }
+            byPreset[preset] = result
+        }
+        let polyclear = try #require(byPreset[.polyclear]?.models.first { $0.model == "polyclear" })
+        #expect(polyclear.unsettledAtYearEnd == 0 && polyclear.liquidityTotalUSDCents > 0)
+        // Full settlement every two months: nothing is left on credit after the last close.
+        let acu = try #require(byPreset[.acu]?.models.first { $0.model == "polyclear" })
+        #expect(acu.memberYearEndPositionUSDCents.values.allSatisfy { abs($0) <= 1 })
+        // Keynes: no settlement asset at all; creditors' balances beyond quota end in the reserve.
+        let icu = try #require(byPreset[.icu1943]?.models.first { $0.model == "polyclear" })
+        #expect(icu.liquidityTotalUSDCents == 0)
+        #expect(icu.memberYearEndPositionUSDCents.count == 12)
+        for (member, position) in icu.memberYearEndPositionUSDCents {
+            #expect(position <= icu.memberQuotaUSDCents[member]! + 1, "\(member)")
+        }
+    }
+
+    @Test func aRulesFileStartsFromAPresetAndOverridesIt() throws {
+        let (rules, _) = try SimulationRulesFile.parse("preset = \"epu-1950\"\ncycle_days = 5\n", file: "r.toml")
+        #expect(rules.cycleDays == 5)
+        #expect(rules.imbalanceRules.debtorTranches == RulePreset.epu1950.rules.imbalanceRules.debtorTranches)
+        let (plain, _) = try SimulationRulesFile.parse("cycle_days = 2\n", file: "r.toml")
+        #expect(plain.imbalanceRules == RulePreset.default.rules.imbalanceRules)
+        do {
+            _ = try SimulationRulesFile.parse("preset = \"bretton-woods\"\n", file: "r.toml")
+            Issue.record("accepted")
+        } catch { #expect(error.field == "preset" && error.line == 1) }
     }
 }

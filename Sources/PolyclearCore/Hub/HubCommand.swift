@@ -52,6 +52,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// optimal certified set-off is booked as one linked chain of transfers, so every bank's
     /// position is unchanged and the cancelled amounts are on the ledger.
     case setOffObligations(runID: UInt128, obligations: [SetOffObligation])
+    /// The union's year ends: the year-end rules apply (`ImbalanceRules.creditorExcessAtYearEnd`).
+    case endYear
     /// The union received a member's excess settlement (the amount must match).
     case confirmExcessSettlement(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor)
     /// A command given by someone (the operator, a central bank) whose action must be in the

@@ -66,4 +66,5 @@ public enum HubTransferCode: UInt16, Sendable {
     case excessSettlement = 9
     case obligationSetOff = 10
     case chargeRedistribution = 11
+    case yearEndToReserve = 12
 }

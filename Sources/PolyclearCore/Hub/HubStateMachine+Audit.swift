@@ -69,6 +69,7 @@ extension HubCommand {
         case .setAlarmThresholds(let thresholds):
             ("set_alarm_thresholds", thresholds.map(String.init).joined(separator: ","))
         case .applyCycleEndQueuePolicy: ("apply_cycle_end_queue_policy", "")
+        case .endYear: ("end_year", "")
         case .closeCycle(let number): ("close_cycle", "cycle \(number)")
         case .setCycleTriggers: ("set_cycle_triggers", "")
         case .confirmSettlement(let cycle, let member, let index, _, _):

@@ -59,6 +59,8 @@ public struct HubStateMachine {
     var excessPayInsDue: [(cycle: UInt32, member: MemberIndex)] = []
     /// Excess pay-ins past their deadline and still unpaid: their members are in default.
     var overdueExcessSettlements: Set<OverdueExcess> = []
+    /// Year ends applied so far (numbers the year-end bookings).
+    var yearsEnded: UInt32 = 0
     var events: ContiguousArray<HubEvent> = []
     /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
     var auditTrail: ContiguousArray<AuditRecord> = []
@@ -182,6 +184,9 @@ public struct HubStateMachine {
             return .ok
         case .applyCycleEndQueuePolicy:
             if configuration.queuedPaymentsAtCycleEnd == .returnToPayer { returnAllQueued() }
+            return .ok
+        case .endYear:
+            endYear()
             return .ok
         case .setAlarmThresholds(let thresholds):
             guard thresholds.allSatisfy({ (1...100).contains($0) }) else { return .refused(.malformedField) }

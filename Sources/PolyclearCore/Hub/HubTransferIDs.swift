@@ -12,6 +12,7 @@ enum HubTransferID {
         case excessSettlement = 5
         case setOff = 6
         case chargeRedistribution = 7
+        case yearEnd = 8
     }
 
     /// The kind of a transfer the hub booked (nil: not one of the hub's layouts).
@@ -58,6 +59,12 @@ enum HubTransferID {
     /// (`ChargeDisposition.redistribute`): cycle in bits 32–63, member in 0–31.
     static func chargeRedistribution(cycle: UInt32, member: MemberIndex) -> UInt128 {
         prefix(.chargeRedistribution) | UInt128(cycle) << 32 | UInt128(member.raw)
+    }
+
+    /// A creditor's position beyond quota moved to the reserve at a year end: the year end's
+    /// number (1, 2, ...) in bits 32–63, member in 0–31.
+    static func yearEnd(_ number: UInt32, member: MemberIndex) -> UInt128 {
+        prefix(.yearEnd) | UInt128(number) << 32 | UInt128(member.raw)
     }
 
     /// A member's confirmed excess settlement for a cycle: cycle in bits 32–63, member in 0–31.

@@ -34,6 +34,11 @@ public struct ImbalanceRules: Hashable, Sendable {
     public var creditorTranches: [Tranche] = []
     /// What becomes of the charges collected at a close.
     public var chargeDisposition = ChargeDisposition.reserve
+    /// Who pays the charges: both sides (Keynes), or only debtors (interest, as the ACU and
+    /// EPU charged) or only creditors.
+    public var chargedSides = ChargedSides.both
+    /// What the year end does to a creditor's position beyond its quota (`HubCommand.endYear`).
+    public var creditorExcessAtYearEnd = CreditorExcessAtYearEnd.kept
 
     public init(tiers: [Tier], persistentImbalancePercentOfQuota: Int = 50, persistentImbalanceCycles: Int = 0) {
         self.tiers = tiers
@@ -76,6 +81,7 @@ public struct ImbalanceRules: Hashable, Sendable {
     /// Σ over tiers of max(0, |average| − threshold% × quota) × rate_bp / 10,000 × cycle_ms / year_ms.
     /// Computed as one exact fraction, rounded once.
     public func charge(averagePositionMinor: Int64, quotaMinor: Int64, cycleMilliseconds: Int64) -> Int64 {
+        guard chargedSides.includes(averagePositionMinor: averagePositionMinor) else { return 0 }
         let position = Int128(averagePositionMinor.magnitude) * 100
         var numerator: Int128 = 0
         for tier in tiers {

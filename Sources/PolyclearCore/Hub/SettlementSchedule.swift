@@ -37,6 +37,28 @@ struct OverdueExcess: Hashable, Sendable {
     var member: MemberIndex
 }
 
+/// Which side of the union pays the imbalance charges.
+public enum ChargedSides: String, Hashable, Sendable, Codable, CaseIterable {
+    case both, debtors, creditors
+
+    func includes(averagePositionMinor: Int64) -> Bool {
+        switch self {
+        case .both: true
+        case .debtors: averagePositionMinor < 0
+        case .creditors: averagePositionMinor > 0
+        }
+    }
+}
+
+/// What the union's year end does to a creditor's position beyond its quota.
+public enum CreditorExcessAtYearEnd: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Nothing: it stays (or settles by the tranches).
+    case kept
+    /// Moved to the union reserve (Keynes' International Clearing Union: a creditor balance
+    /// beyond quota at the end of a year passes to the union's reserve fund).
+    case toReserve = "to_reserve"
+}
+
 /// What becomes of the imbalance charges collected at a close.
 public enum ChargeDisposition: String, Hashable, Sendable, Codable, CaseIterable {
     /// Kept in the union reserve.
@@ -113,7 +135,7 @@ enum SettlementSchedule {
 extension ImbalanceRules: Codable {
     enum CodingKeys: String, CodingKey {
         case tiers, persistentImbalancePercentOfQuota, persistentImbalanceCycles, excessSettlementAsset
-        case quotaMode, debtorTranches, creditorTranches, chargeDisposition
+        case quotaMode, debtorTranches, creditorTranches, chargeDisposition, chargedSides, creditorExcessAtYearEnd
     }
 
     public init(from decoder: any Decoder) throws {
@@ -128,6 +150,9 @@ extension ImbalanceRules: Codable {
         creditorTranches = try container.decodeIfPresent([Tranche].self, forKey: .creditorTranches) ?? []
         chargeDisposition =
             try container.decodeIfPresent(ChargeDisposition.self, forKey: .chargeDisposition) ?? .reserve
+        chargedSides = try container.decodeIfPresent(ChargedSides.self, forKey: .chargedSides) ?? .both
+        creditorExcessAtYearEnd =
+            try container.decodeIfPresent(CreditorExcessAtYearEnd.self, forKey: .creditorExcessAtYearEnd) ?? .kept
     }
 
     /// The later keys are written only when they differ from the old behaviour, so rules logged
@@ -142,5 +167,9 @@ extension ImbalanceRules: Codable {
         if !debtorTranches.isEmpty { try container.encode(debtorTranches, forKey: .debtorTranches) }
         if !creditorTranches.isEmpty { try container.encode(creditorTranches, forKey: .creditorTranches) }
         if chargeDisposition != .reserve { try container.encode(chargeDisposition, forKey: .chargeDisposition) }
+        if chargedSides != .both { try container.encode(chargedSides, forKey: .chargedSides) }
+        if creditorExcessAtYearEnd != .kept {
+            try container.encode(creditorExcessAtYearEnd, forKey: .creditorExcessAtYearEnd)
+        }
     }
 }

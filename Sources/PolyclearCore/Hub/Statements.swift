@@ -58,6 +58,7 @@ public struct ParticipantStatement: Hashable, Sendable, Codable {
         case .imbalanceCharge: "imbalance_charge"
         case .excessSettlement: "excess_settlement"
         case .chargeRedistribution: "charge_redistribution"
+        case .yearEndToReserve: "year_end_to_reserve"
         case .obligationSetOff: "obligation_set_off"
         case .roundingResidue, nil: "other"
         }
