@@ -61,6 +61,13 @@ extension SimulationReport {
     public static func settlementSharesTable(
         _ columns: [(label: String, model: ModelMetrics)], result: SimulationResult
     ) -> String {
+        "Settled by: offsetting / union credit / settlement asset / blocked (% of gross)\n"
+            + textTable(headers: columns.map(\.label), rows: settlementShareRows(columns, result: result))
+    }
+
+    static func settlementShareRows(
+        _ columns: [(label: String, model: ModelMetrics)], result: SimulationResult
+    ) -> [(String, [String])] {
         var rows: [(String, [String])] = [("union", columns.map { SettlementShares($0.model).summary })]
         for (index, member) in result.members.enumerated() {
             let gross =
@@ -68,8 +75,7 @@ extension SimulationReport {
             rows.append(
                 (member, columns.map { SettlementShares($0.model, member: member, grossUSDCents: gross).summary }))
         }
-        return "Settled by: offsetting / union credit / settlement asset / blocked (% of gross)\n"
-            + textTable(headers: columns.map(\.label), rows: rows)
+        return rows
     }
 
     /// Reference models from the first run, then Polyclear under each rule set: one column per

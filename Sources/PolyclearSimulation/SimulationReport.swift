@@ -259,25 +259,31 @@ public enum SimulationReport {
         return svg + "</svg>"
     }
 
+    static func htmlTable(id: String, headers: [String], rows: [(String, [String])]) -> String {
+        "<table id=\"\(id)\"><thead><tr><th></th>" + headers.map { "<th>\(escape($0))</th>" }.joined()
+            + "</tr></thead><tbody>"
+            + rows.map { name, values in
+                "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
+            }.joined() + "</tbody></table>"
+    }
+
+    /// The report of the first run; with more runs (`--compare`), every rule set side by side.
     public static func html(
-        _ result: SimulationResult, rulesDescription: String, comparison: (String, SimulationResult)? = nil
+        _ runs: [(label: String, result: SimulationResult)], rulesDescription: String, extra: String = ""
     ) -> String {
-        var metricsTable =
-            "<table id=\"table-metrics\"><thead><tr><th>metric</th>"
-            + result.models.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead><tbody>"
-        for (name, values) in rows(result.models) {
-            metricsTable += "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
-        }
-        metricsTable += "</tbody></table>"
+        let result = runs[0].result
+        let metricsTable = htmlTable(
+            id: "table-metrics", headers: result.models.map(\.title), rows: rows(result.models))
+        let columns = comparisonColumns(runs)
         var compared = ""
-        if let (label, other) = comparison {
+        if runs.count > 1 {
             compared =
-                "<h2>Compared with \(escape(label))</h2>" + liquidityBars(other, id: "chart-liquidity-compare")
-                + "<table id=\"table-metrics-compare\"><tbody>"
-                + rows(other.models).map { name, values in
-                    "<tr><td>\(escape(name))</td>" + values.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
-                }.joined() + "</tbody></table>"
+                "<h2>The rule sets side by side (same stream)</h2>"
+                + htmlTable(
+                    id: "table-metrics-compare", headers: columns.map(\.label), rows: rows(columns.map(\.model)))
         }
+        let shares = htmlTable(
+            id: "table-shares", headers: columns.map(\.label), rows: settlementShareRows(columns, result: result))
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Polyclear simulation \(result.year)</title>
@@ -291,12 +297,18 @@ public enum SimulationReport {
             <h2>Flows between members</h2>\(chord(result))
             <h2>Liquidity needed per settlement model</h2>\(liquidityBars(result))
             <p class="note">Gross: US dollars bought for every payment as it happens (receipts reused within a cycle). Bilateral: each pair settles its net in \
-            national currency. Multilateral: each member's net per cycle, bought in the market. Polyclear: members' nets carried in the unit within quotas; only \
-            debts beyond quota are settled.</p>
+            national currency. Multilateral: each member's net per cycle, bought in the market. Polyclear: members' nets carried in the unit as union credit; what \
+            the rules settle (tranches, and everything beyond quota) is delivered in the settlement asset; under a hard quota, payments \
+            beyond it wait instead — shown as blocked.</p>
             <h2>Union positions over the year (Polyclear), against each quota</h2>\(positions(result))
             <h2>Balances trapped in partner currencies (bilateral settlement, year end)</h2>\(trapped(result))
             <h2>All metrics</h2>\(metricsTable)
             \(compared)
+            <h2>How gross trade was settled</h2>
+            <p class="note">Per model or rule set: offsetting / union credit still open at year end (balances trapped in \
+            partner currencies, for bilateral settlement) / settlement asset or money delivered / blocked, in percent of gross \
+            trade — the European Payments Union's own way of reporting. Blocked trade is a failure, never a saving.</p>\(shares)
+            \(extra)
             </body></html>
             """
     }

@@ -28,6 +28,11 @@ struct SimulateCommand: ParsableCommand {
         name: .customLong("compare"), parsing: .upToNextOption,
         help: "Two or more rule sets (presets or files) run on the same stream, one column each.")
     var compare: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Run the --rules across a range of one numeric key: KEY=FROM:TO:STEP (e.g. quota_percent_of_trade=5:100:5).",
+            discussion: "Keys: \(RulesSweep.keys.joined(separator: ", ")). Writes sweep.csv with --out."))
+    var sweep: String?
 
     func validate() throws {
         guard (1...50_000_000).contains(scale) else {
@@ -37,6 +42,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--compare takes 2 to 8 rule sets (presets or files)")
         }
         guard compare.isEmpty || rules == nil else { throw ValidationError("use --rules or --compare, not both") }
+        guard compare.isEmpty || sweep == nil else { throw ValidationError("use --sweep or --compare, not both") }
     }
 
     func run() throws {
@@ -60,6 +66,38 @@ struct SimulateCommand: ParsableCommand {
         return (BundledData.text(resource), "bundled " + resource.fileName)
     }
 
+    typealias RuleSet = (label: String, rules: SimulationRules, overrides: [String: Simulation.MemberOverride])
+
+    /// A preset by name, or a rules file.
+    func ruleSet(_ spec: String) throws(SimulationInputError) -> RuleSet {
+        if let preset = RulePreset(rawValue: spec) { return (spec, preset.rules, [:]) }
+        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
+            throw SimulationInputError(
+                file: spec, field: "rules",
+                reason: "neither a preset (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))) "
+                    + "nor a readable file")
+        }
+        let (parsed, overrides) = try SimulationRulesFile.parse(text, file: spec)
+        return (spec, parsed, overrides)
+    }
+
+    /// The rule sets to run: `--compare`'s, or `--rules` (default preset) swept or alone.
+    func ruleSets() throws(SimulationInputError) -> (sets: [RuleSet], sweep: RulesSweep?) {
+        if !compare.isEmpty {
+            var sets: [RuleSet] = []
+            for spec in compare { sets.append(try ruleSet(spec)) }
+            return (sets, nil)
+        }
+        let base = try ruleSet(rules ?? RulePreset.default.rawValue)
+        guard let sweepText = sweep else { return ([base], nil) }
+        let sweep = try RulesSweep(sweepText)
+        var sets: [RuleSet] = []
+        for value in sweep.values {
+            sets.append(("\(sweep.key)=\(value)", try sweep.rules(base.rules, value: value), base.overrides))
+        }
+        return (sets, sweep)
+    }
+
     func simulate() throws {
         let started = Date()
         let currencies = try CurrencyTable()
@@ -70,28 +108,14 @@ struct SimulateCommand: ParsableCommand {
         do { ecbDay = try ECBReferenceRates.parse(fxText)[0] } catch {
             throw SimulationInputError(file: fxName, field: "rates", reason: "not ECB reference rates: \(error)")
         }
-        var runs: [(label: String, rules: SimulationRules, overrides: [String: Simulation.MemberOverride])] = []
-        for spec in compare.isEmpty ? [rules ?? RulePreset.default.rawValue] : compare {
-            if let preset = RulePreset(rawValue: spec) {
-                runs.append((spec, preset.rules, [:]))
-                continue
-            }
-            guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
-                throw SimulationInputError(
-                    file: spec, field: "rules",
-                    reason: "neither a preset (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))) "
-                        + "nor a readable file")
-            }
-            let (parsed, overrides) = try SimulationRulesFile.parse(text, file: spec)
-            runs.append((spec, parsed, overrides))
-        }
-        var results: [(String, SimulationResult)] = []
-        for run in runs {
+        let (sets, sweep) = try ruleSets()
+        var results: [(label: String, result: SimulationResult)] = []
+        for set in sets {
             let members = try Simulation.members(
-                countries: matrix.countries, ecbDay: ecbDay, overrides: run.overrides, rulesFile: run.label,
+                countries: matrix.countries, ecbDay: ecbDay, overrides: set.overrides, rulesFile: set.label,
                 currencies: currencies)
             let result = try Simulation.run(
-                trade: matrix, members: members, rules: run.rules, paymentCount: scale, seed: seed,
+                trade: matrix, members: members, rules: set.rules, paymentCount: scale, seed: seed,
                 currencies: currencies
             ) { stage, fraction in
                 let filled = Int(fraction * 30)
@@ -101,46 +125,73 @@ struct SimulateCommand: ParsableCommand {
                             .utf8))
             }
             FileHandle.standardError.write(Data("\n".utf8))
-            results.append((run.label, result))
+            results.append((set.label, result))
         }
-        let first = results[0].1
+        let first = results[0].result
         print(
             "Polyclear simulation: \(first.members.count) members, \(first.year), \(first.paymentCount) payments worth \(SimulationReport.dollars(first.totalUSDCents)) USD, "
                 + "\(first.cycleCount) cycles of \(first.cycleDays) business day(s), seed \(seed)")
+        var points: [RulesSweep.Point] = []
+        if let sweep {
+            points = zip(sweep.values, results).compactMap { value, run in
+                run.result.models.first { $0.model == "polyclear" }.map { RulesSweep.Point(value: value, model: $0) }
+            }
+            print("\nPolyclear across \(sweep.key) (rules: \(rules ?? RulePreset.default.rawValue))")
+            print(RulesSweep.table(key: sweep.key, points))
+        } else {
+            report(results)
+        }
+        if let out { try write(results, sweep: sweep.map { ($0.key, points) }, to: out) }
+        print(String(format: "\ndone in %.1f s", Date().timeIntervalSince(started)))
+    }
+
+    /// Each rule set's table, then the rule sets side by side, then the EPU table.
+    func report(_ results: [(label: String, result: SimulationResult)]) {
         for (label, result) in results {
             if results.count > 1 { print("\n== rules: \(label)") }
             if let preset = RulePreset(rawValue: label) { print("rules: \(label): \(preset.summary)") }
             print(SimulationReport.table(result))
         }
-        let columns = SimulationReport.comparisonColumns(results.map { (label: $0.0, result: $0.1) })
+        let columns = SimulationReport.comparisonColumns(results)
         if results.count > 1 {
             print("\n== the rule sets side by side (same stream)\n" + SimulationReport.table(columns))
         }
-        print("\n" + SimulationReport.settlementSharesTable(columns, result: first))
-        if let out { try write(results, to: out) }
-        print(String(format: "\ndone in %.1f s", Date().timeIntervalSince(started)))
+        print("\n" + SimulationReport.settlementSharesTable(columns, result: results[0].result))
     }
 
     /// Everything is written to a temporary folder first and moved into place at the end:
     /// a failed run leaves no partial report.
-    func write(_ results: [(String, SimulationResult)], to directory: String) throws {
+    func write(
+        _ results: [(label: String, result: SimulationResult)], sweep: (key: String, points: [RulesSweep.Point])?,
+        to directory: String
+    ) throws {
         let manager = FileManager.default
         let staging = directory + ".partial-\(getpid())"
         try? manager.removeItem(atPath: staging)
         try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        for (index, (label, result)) in results.enumerated() {
-            let suffix = results.count > 1 ? "-" + String(UnicodeScalar(UInt8(97 + index))) : ""
+        for (index, (_, result)) in results.enumerated() {
+            // -a, -b, ... per rule set (then -27, -28, ... for a long sweep).
+            let suffix =
+                results.count == 1 ? "" : index < 26 ? "-" + String(UnicodeScalar(UInt8(97 + index))) : "-\(index + 1)"
             try encoder.encode(result).write(to: URL(fileURLWithPath: staging + "/metrics\(suffix).json"))
             let csv = SimulationReport.csv(result)
             try csv.models.write(toFile: staging + "/models\(suffix).csv", atomically: true, encoding: .utf8)
             try csv.members.write(toFile: staging + "/members\(suffix).csv", atomically: true, encoding: .utf8)
             try csv.positions.write(toFile: staging + "/positions\(suffix).csv", atomically: true, encoding: .utf8)
-            _ = label
         }
-        let html = SimulationReport.html(
-            results[0].1, rulesDescription: results[0].0, comparison: results.count > 1 ? results[1] : nil)
+        let description = RulePreset(rawValue: results[0].0).map { "\($0.rawValue): \($0.summary)" } ?? results[0].0
+        var html: String
+        if let sweep {
+            try RulesSweep.csv(key: sweep.key, sweep.points).write(
+                toFile: staging + "/sweep.csv", atomically: true, encoding: .utf8)
+            html = SimulationReport.html(
+                [results[0]], rulesDescription: description,
+                extra: "<h2>Across \(sweep.key)</h2>" + RulesSweep.svg(key: sweep.key, sweep.points))
+        } else {
+            html = SimulationReport.html(results, rulesDescription: description)
+        }
         try html.write(toFile: staging + "/report.html", atomically: true, encoding: .utf8)
         if manager.fileExists(atPath: directory) {
             for name in try manager.contentsOfDirectory(atPath: staging) {

@@ -43,6 +43,8 @@ import Testing
         // One column per rule set, and the shares of gross trade for each.
         #expect(run.output.contains("polyclear: acu") && run.output.contains("Settled by: offsetting / union credit"))
         #expect(FileManager.default.fileExists(atPath: directory.path("out/metrics-c.json")))
+        let html = try String(contentsOfFile: directory.path("out/report.html"), encoding: .utf8)
+        #expect(html.contains("id=\"table-metrics-compare\"") && html.contains("polyclear: acu"))
         let a = try String(contentsOfFile: directory.path("out/metrics-a.json"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("out/metrics-b.json"), encoding: .utf8)
         #expect(a.contains("\"cycleDays\" : 1") && b.contains("\"cycleDays\" : 5"))
@@ -51,6 +53,33 @@ import Testing
             text.components(separatedBy: "\"flowsUSDCents\"")[1].components(separatedBy: "]\n  ],")[0]
         }
         #expect(flows(a) == flows(b))
+    }
+
+    @Test func aSweepRunsTheSameStreamAcrossARangeAndWritesTheTradeOffs() throws {
+        let directory = TemporaryDirectory()
+        let run = try ChildProcess.run([
+            "simulate", "--scale", "5000", "--rules", "epu-1950", "--sweep", "quota_percent_of_trade=10:50:20", "--out",
+            directory.path("out"),
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("quota_percent_of_trade = 30") && run.output.contains("largest position / quota"))
+        let csv = try String(contentsOfFile: directory.path("out/sweep.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].hasPrefix("quota_percent_of_trade,hard_currency_usd_cents"))
+        #expect(lines.dropFirst().map { $0.split(separator: ",")[0] } == ["10", "30", "50"])
+        // More quota, more union credit and less hard currency.
+        let hardCurrency = lines.dropFirst().map { Int64($0.split(separator: ",")[1])! }
+        #expect(hardCurrency[0] > hardCurrency[2])
+        let html = try String(contentsOfFile: directory.path("out/report.html"), encoding: .utf8)
+        #expect(html.contains("id=\"chart-sweep\""))
+        for (sweep, expected) in [
+            ("quota_percent_of_trade=10:5:1", "FROM <= TO"), ("quota=1:2:1", "KEY=FROM:TO:STEP"),
+            ("cycle_days=0:2:1", "cycle_days: 0"), ("cycle_days=1:1000:1", "at most 100 points"),
+        ] {
+            let bad = try ChildProcess.run(["simulate", "--scale", "1000", "--sweep", sweep])
+            #expect(
+                bad.status != 0 && bad.error.contains("invalid_input") && bad.error.contains(expected), "\(bad.error)")
+        }
     }
 
     @Test(
@@ -117,7 +146,9 @@ import Testing
             "--user-data-dir=" + directory.path("profile"),
         ]
         let dom = try Self.run(chromium, flags + ["--dump-dom", page])
-        for id in ["chart-flows", "chart-liquidity", "chart-positions", "chart-trapped", "table-metrics"] {
+        for id in [
+            "chart-flows", "chart-liquidity", "chart-positions", "chart-trapped", "table-metrics", "table-shares",
+        ] {
             #expect(dom.contains("id=\"\(id)\""), "\(id) missing from the rendered page")
         }
         #expect(dom.components(separatedBy: "<svg").count > 12 && dom.contains("</html>"))
