@@ -78,6 +78,35 @@ extension SimulationReport {
         return rows
     }
 
+    /// What each member must deliver in the year under each column: US dollars (gross,
+    /// multilateral), its own currency to partners (bilateral), the settlement asset
+    /// (Polyclear), with what it left blocked beside it.
+    static func memberNeedRows(
+        _ columns: [(label: String, model: ModelMetrics)], members: [String]
+    ) -> [(
+        String, [String]
+    )] {
+        members.map { member in
+            (
+                member,
+                columns.map { column in
+                    let need = dollars(column.model.memberLiquidityTotalUSDCents[member] ?? 0)
+                    let blocked = column.model.memberUnsettledUSDCents[member] ?? 0
+                    return blocked > 0 ? need + " + BLOCKED " + dollars(blocked) : need
+                }
+            )
+        }
+    }
+
+    public static func memberNeedTable(
+        _ columns: [(label: String, model: ModelMetrics)], result: SimulationResult
+    )
+        -> String
+    {
+        "Hard currency / money each member needs in the year (USD)\n"
+            + textTable(headers: columns.map(\.label), rows: memberNeedRows(columns, members: result.members))
+    }
+
     /// Reference models from the first run, then Polyclear under each rule set: one column per
     /// rule set, on the same stream.
     public static func comparisonColumns(

@@ -284,6 +284,9 @@ public enum SimulationReport {
         }
         let shares = htmlTable(
             id: "table-shares", headers: columns.map(\.label), rows: settlementShareRows(columns, result: result))
+        let needs = htmlTable(
+            id: "table-member-needs", headers: columns.map(\.label),
+            rows: memberNeedRows(columns, members: result.members))
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Polyclear simulation \(result.year)</title>
@@ -308,6 +311,9 @@ public enum SimulationReport {
             <p class="note">Per model or rule set: offsetting / union credit still open at year end (balances trapped in \
             partner currencies, for bilateral settlement) / settlement asset or money delivered / blocked, in percent of gross \
             trade — the European Payments Union's own way of reporting. Blocked trade is a failure, never a saving.</p>\(shares)
+            <h2>What each member needs in the year</h2>
+            <p class="note">US dollars bought (gross, multilateral), its own currency paid to partners (bilateral), the \
+            settlement asset (Polyclear), in USD; trade it could not pay is shown beside it as blocked.</p>\(needs)
             \(extra)
             </body></html>
             """

@@ -101,51 +101,44 @@ public enum SimulationRulesFile {
             }
         }
 
-        /// How positions beyond quota settle: `quota_mode`, `settlement_asset`,
-        /// `charge_disposition`, and `[[debtor_tranches]]` / `[[creditor_tranches]]`, each exactly
-        /// `up_to_percent_of_quota` and `settled_percent` (integers).
         /// `preset = "epu-1950"`: the rule set the file starts from (default: `RulePreset.default`).
         func preset() throws(SimulationInputError) -> RulePreset {
-            guard let value = table["preset"] else { return .default }
-            guard let preset = value.string.flatMap(RulePreset.init(rawValue:)) else {
-                throw fail("preset", "must be one of: \(RulePreset.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return preset
+            try choice("preset", RulePreset.self) ?? .default
         }
 
+        /// How positions beyond quota settle and what charges do: `quota_mode`,
+        /// `settlement_asset`, `charge_disposition`, `charged_sides`,
+        /// `creditor_excess_at_year_end`, and `[[debtor_tranches]]` / `[[creditor_tranches]]`,
+        /// each exactly `up_to_percent_of_quota` and `settled_percent` (integers).
         func readSettlement(into rules: inout SimulationRules) throws(SimulationInputError) {
-            if let value = table["quota_mode"] {
-                guard let mode = value.string.flatMap(QuotaMode.init(rawValue:)) else {
-                    throw fail("quota_mode", "must be \"hard\" or \"settle\"")
-                }
-                rules.imbalanceRules.quotaMode = mode
-            }
+            if let mode = try choice("quota_mode", QuotaMode.self) { rules.imbalanceRules.quotaMode = mode }
             if let value = table["settlement_asset"] {
                 guard let asset = value.string, (1...35).contains(asset.utf8.count) else {
                     throw fail("settlement_asset", "must be a name of 1 to 35 characters (e.g. \"XAU\", \"USD\")")
                 }
                 rules.imbalanceRules.excessSettlementAsset = asset
             }
-            if let value = table["charge_disposition"] {
-                guard let disposition = value.string.flatMap(ChargeDisposition.init(rawValue:)) else {
-                    throw fail("charge_disposition", "must be \"reserve\" or \"redistribute\"")
-                }
+            if let disposition = try choice("charge_disposition", ChargeDisposition.self) {
                 rules.imbalanceRules.chargeDisposition = disposition
             }
             if let bands = try tranches("debtor_tranches") { rules.imbalanceRules.debtorTranches = bands }
             if let bands = try tranches("creditor_tranches") { rules.imbalanceRules.creditorTranches = bands }
-            if let value = table["charged_sides"] {
-                guard let sides = value.string.flatMap(ChargedSides.init(rawValue:)) else {
-                    throw fail("charged_sides", "must be \"both\", \"debtors\" or \"creditors\"")
-                }
-                rules.imbalanceRules.chargedSides = sides
-            }
-            if let value = table["creditor_excess_at_year_end"] {
-                guard let rule = value.string.flatMap(CreditorExcessAtYearEnd.init(rawValue:)) else {
-                    throw fail("creditor_excess_at_year_end", "must be \"kept\" or \"to_reserve\"")
-                }
+            if let sides = try choice("charged_sides", ChargedSides.self) { rules.imbalanceRules.chargedSides = sides }
+            if let rule = try choice("creditor_excess_at_year_end", CreditorExcessAtYearEnd.self) {
                 rules.imbalanceRules.creditorExcessAtYearEnd = rule
             }
+        }
+
+        /// A key whose value is one of a list of names.
+        func choice<Choice: RawRepresentable & CaseIterable>(
+            _ key: String, _: Choice.Type
+        ) throws(SimulationInputError) -> Choice? where Choice.RawValue == String {
+            guard let value = table[key] else { return nil }
+            guard let choice = value.string.flatMap(Choice.init(rawValue:)) else {
+                throw fail(
+                    key, "must be one of: " + Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+            }
+            return choice
         }
 
         func tranches(_ key: String) throws(SimulationInputError) -> [Tranche]? {

@@ -48,7 +48,7 @@ struct BenchSimulateCommand: ParsableCommand {
                 stageStart = now
             }
             let now = ProcessMetrics.monotonicNanoseconds()
-            stages.append((lastStage, Double(now - stageStart) / 1e9))
+            if lastStage != "done" { stages.append((lastStage, Double(now - stageStart) / 1e9)) }
             printFlushed(
                 "\(preset.rawValue): \(result.paymentCount) payments, \(result.members.count) members, "
                     + "\(result.cycleCount) cycles, \(result.models.count) models: "

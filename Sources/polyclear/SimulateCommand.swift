@@ -157,6 +157,7 @@ struct SimulateCommand: ParsableCommand {
             print("\n== the rule sets side by side (same stream)\n" + SimulationReport.table(columns))
         }
         print("\n" + SimulationReport.settlementSharesTable(columns, result: results[0].result))
+        print("\n" + SimulationReport.memberNeedTable(columns, result: results[0].result))
     }
 
     /// Everything is written to a temporary folder first and moved into place at the end:

@@ -148,6 +148,7 @@ import Testing
         let dom = try Self.run(chromium, flags + ["--dump-dom", page])
         for id in [
             "chart-flows", "chart-liquidity", "chart-positions", "chart-trapped", "table-metrics", "table-shares",
+            "table-member-needs",
         ] {
             #expect(dom.contains("id=\"\(id)\""), "\(id) missing from the rendered page")
         }
