@@ -1,3 +1,4 @@
+import Foundation
 @testable import PolyclearCore
 import PolyclearWorkload
 import Testing
@@ -109,5 +110,21 @@ import Testing
         noAsset.excessSettlementAsset = ""
         #expect(f.apply(.setImbalanceRules(noAsset)) == .refused(.invalidImbalanceRules))
         f.expectOK(.setImbalanceRules(Self.settleRules(debtor: Self.epuDebtor)))
+    }
+
+    /// The report's new fields survive JSON (the audit trail stores reports), and are left
+    /// out when they say nothing, so older reports keep their bytes.
+    @Test func reportFieldsRoundTripAndAreOmittedWhenDefault() throws {
+        let bra = CycleCloseTests.bra
+        let excess = ExcessSettlement(
+            member: bra, amountUnitMinor: 5, settlementAsset: "XAU", isConfirmed: false, direction: .unionPays)
+        let charge = MemberCharge(member: bra, averagePositionMinor: -9, chargeMinor: 1, receivedMinor: 2)
+        #expect(try JSONDecoder().decode(ExcessSettlement.self, from: JSONEncoder().encode(excess)) == excess)
+        #expect(try JSONDecoder().decode(MemberCharge.self, from: JSONEncoder().encode(charge)) == charge)
+        var plain = excess
+        plain.direction = .memberPays
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("direction"))
+        #expect(
+            !String(decoding: try JSONEncoder().encode(ImbalanceRules.standard), as: UTF8.self).contains("quotaMode"))
     }
 }

@@ -92,6 +92,29 @@ import Testing
         #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
     }
 
+    /// Rules that settle beyond quota, and the year end, survive the log; so does the event
+    /// of a late pay-in.
+    @Test func settleModeRulesAndTheirOutcomesRoundTrip() throws {
+        var rules = ImbalanceRules.standard
+        rules.quotaMode = .settle
+        rules.excessSettlementAsset = "XAU"
+        rules.debtorTranches = [Tranche(upToPercentOfQuota: 20, settledPercent: 0)]
+        rules.creditorTranches = [Tranche(upToPercentOfQuota: 100, settledPercent: 50)]
+        rules.chargeDisposition = .redistribute
+        rules.chargedSides = .debtors
+        rules.creditorExcessAtYearEnd = .toReserve
+        let entries = [
+            HubLogEntry(command: .setImbalanceRules(rules), time: 1), HubLogEntry(command: .endYear, time: 2),
+            HubLogEntry(command: .setImbalanceRules(.standard), time: 3),
+        ]
+        #expect(try HubLogCodec.decodeEntries(HubLogCodec.encode(entries)) == entries)
+        let bra = CountryCode(alpha3: "BRA")!
+        let events = [
+            HubEvent(timestamp: 4, kind: .excessSettlementOverdue(cycle: 3, member: bra, amountUnitMinor: 12_345))
+        ]
+        #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
+    }
+
     @Test func damagedBlobsAreRefusedNotMisread() throws {
         var random = SeededRandom(seed: 1)
         let data = try HubLogCodec.encode((0..<20).map { _ in Self.randomEntry(&random) })
