@@ -217,10 +217,14 @@ struct HubSimulationRun {
         for charge in report.charges {
             if charge.averagePositionMinor >= 0 {
                 metrics.chargesPaidBySurplusUSDCents += charge.chargeMinor / 100
+                metrics.chargesReceivedBySurplusUSDCents += charge.receivedMinor / 100
             } else {
                 metrics.chargesPaidByDeficitUSDCents += charge.chargeMinor / 100
+                metrics.chargesReceivedByDeficitUSDCents += charge.receivedMinor / 100
             }
         }
+        // Union positions, reserve and settlement assets sum to zero; every ledger balances.
+        if let violation = hub.checkInvariants() { throw SimulationError.invariantViolated(violation.description) }
         // Events of the cycle: delays of payments that waited, alarms.
         for event in hub.sealOutcome().events {
             switch event.kind {

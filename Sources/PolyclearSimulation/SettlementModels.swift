@@ -39,6 +39,9 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     public var persistentImbalanceAlarms: Int = 0
     public var chargesPaidBySurplusUSDCents: Int64 = 0
     public var chargesPaidByDeficitUSDCents: Int64 = 0
+    /// Charges paid to them from the other side (rules that redistribute charges).
+    public var chargesReceivedBySurplusUSDCents: Int64 = 0
+    public var chargesReceivedByDeficitUSDCents: Int64 = 0
     /// Value booked by year end, and refused (Polyclear models): with set-off and the
     /// unsettled value they add up to the gross.
     public var settledUSDCents: Int64 = 0

@@ -61,6 +61,12 @@ public enum SimulationReport {
                 }
             ),
             (
+                "charges received by surplus / deficit members (USD)",
+                models.map {
+                    "\(dollars($0.chargesReceivedBySurplusUSDCents)) / \(dollars($0.chargesReceivedByDeficitUSDCents))"
+                }
+            ),
+            (
                 "unsettled at year end: payments (USD)",
                 models.map { "\($0.unsettledAtYearEnd) (\(dollars($0.unsettledAtYearEndUSDCents)))" }
             ),
@@ -96,6 +102,8 @@ public enum SimulationReport {
             ("persistent_imbalance_alarms", { String($0.persistentImbalanceAlarms) }),
             ("charges_surplus_usd_cents", { String($0.chargesPaidBySurplusUSDCents) }),
             ("charges_deficit_usd_cents", { String($0.chargesPaidByDeficitUSDCents) }),
+            ("charges_received_surplus_usd_cents", { String($0.chargesReceivedBySurplusUSDCents) }),
+            ("charges_received_deficit_usd_cents", { String($0.chargesReceivedByDeficitUSDCents) }),
             ("settled_usd_cents", { String($0.settledUSDCents) }),
             ("rejected_usd_cents", { String($0.rejectedUSDCents) }),
             ("unsettled_at_year_end", { String($0.unsettledAtYearEnd) }),
