@@ -57,12 +57,25 @@ let package = Package(
             swiftSettings: strictSettings),
         // TOML read safely: the check every file passes before TOMLKit (toml++) reads it.
         .target(name: "PolyclearTOML", swiftSettings: strictSettings),
+        // The union's rules as people write them: named presets from history, and the TOML keys
+        // that set imbalance rules (shared by the simulator's rules file and the union file).
+        .target(
+            name: "PolyclearRules",
+            dependencies: ["PolyclearCore", "PolyclearTOML", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strictSettings),
+        // A union's definition: union.toml read and checked, the hub commands that set it up, and
+        // how a database started from it differs from another file.
+        .target(
+            name: "PolyclearUnion",
+            dependencies: ["PolyclearCore", "PolyclearRules", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strictSettings),
         // The policy simulator: payment streams from trade flows, settlement models side by
         // side, its rules file, and its reports (table, CSV, self-contained HTML).
         .target(
             name: "PolyclearSimulation",
             dependencies: [
-                "PolyclearCore", "PolyclearWorkload", "PolyclearTOML", .product(name: "TOMLKit", package: "TOMLKit"),
+                "PolyclearCore", "PolyclearWorkload", "PolyclearRules",
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
@@ -119,7 +132,7 @@ let package = Package(
             name: "PolyclearApp",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearPostgres",
-                "PolyclearCluster", "PolyclearWorkload", "PolyclearTOML",
+                "PolyclearCluster", "PolyclearWorkload", "PolyclearTOML", "PolyclearUnion", "PolyclearRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -148,7 +161,7 @@ let package = Package(
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearServer", "PolyclearISO20022",
                 "PolyclearSimulation", "PolyclearPostgres", "PolyclearCluster", "PolyclearWorkload",
-                "PolyclearApp", "PolyclearBench",
+                "PolyclearApp", "PolyclearBench", "PolyclearRules", "PolyclearUnion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -191,7 +204,11 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearSimulationTests",
-            dependencies: ["PolyclearCore", "PolyclearSimulation", "PolyclearWorkload"],
+            dependencies: ["PolyclearCore", "PolyclearSimulation", "PolyclearWorkload", "PolyclearRules"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "PolyclearUnionTests",
+            dependencies: ["PolyclearCore", "PolyclearUnion", "PolyclearApp", "PolyclearRules"],
             swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(

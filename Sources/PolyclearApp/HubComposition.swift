@@ -52,6 +52,13 @@ public enum HubComposition {
         _ server: some HubServing, settings: ServeSettings, currencies: CurrencyTable,
         say: @escaping @Sendable (String) -> Void
     ) async throws {
+        if let path = settings.union {
+            let (definition, fixing) = try UnionStart.load(path: path, currencies: currencies)
+            try await serve(server, settings: settings) { hub in
+                try await UnionStart.apply(definition, fixing: fixing, unionFile: path, on: hub, say: say)
+            }
+            return
+        }
         guard settings.sampleUnion else {
             try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
             return
@@ -62,12 +69,23 @@ public enum HubComposition {
         let union = try SampleUnion(
             ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
             quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        try await serve(server, settings: settings) { hub in try await setUp(union, on: hub, say: say) }
+    }
+
+    /// Serves, and runs `setUp` on the hub once it is serving; if `setUp` throws, the server
+    /// stops and the error is what `serve` throws.
+    static func serve<Server: HubServing>(
+        _ server: Server, settings: ServeSettings, setUp: @escaping @Sendable (Server.Access) async throws -> Void
+    ) async throws {
         let hub = server.hub
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
             }
-            try await setUp(union, on: hub, say: say)
+            do { try await setUp(hub) } catch {
+                group.cancelAll()
+                throw error
+            }
             try await group.waitForAll()
         }
     }

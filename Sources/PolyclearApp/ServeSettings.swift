@@ -13,6 +13,8 @@ public struct ServeSettings: Equatable, Sendable {
     public var port = 8080
     public var apiKeys: [String] = []
     public var sampleUnion = false
+    /// A union file (`union.toml`): the union this database is (or was) started from.
+    public var union: String?
     public var fx = "Data/fx/eurofxref-latest.csv"
     public var idleTimeoutSeconds = 60
     public var logLevel = "info"
@@ -56,7 +58,8 @@ public struct ServeSettings: Equatable, Sendable {
     /// The file's keys (snake_case), documented in the README with their defaults.
     public static let keys = Set(
         [
-            "db", "host", "port", "api_keys", "sample_union", "fx", "idle_timeout_seconds", "log_level", "store",
+            "db", "host", "port", "api_keys", "sample_union", "union", "fx", "idle_timeout_seconds", "log_level",
+            "store",
             "postgres_url",
             "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds",
         ] + limitKeys.map(\.key))
@@ -66,12 +69,14 @@ public struct ServeSettings: Equatable, Sendable {
         public var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
         public var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
         public var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
+        public var union: String?
         public init(
             db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
             fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil,
             postgresURL: String? = nil,
-            leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil
+            leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil, union: String? = nil
         ) {
+            self.union = union
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
             (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (
                 fx, idleTimeoutSeconds, logLevel, store, postgresURL
@@ -93,6 +98,7 @@ public struct ServeSettings: Equatable, Sendable {
         if let port = flags.port { settings.port = port }
         if !flags.apiKeys.isEmpty { settings.apiKeys = flags.apiKeys }
         if flags.sampleUnion { settings.sampleUnion = true }
+        if let union = flags.union { settings.union = union }
         if let fx = flags.fx { settings.fx = fx }
         if let seconds = flags.idleTimeoutSeconds { settings.idleTimeoutSeconds = seconds }
         if let level = flags.logLevel { settings.logLevel = level }
@@ -112,6 +118,7 @@ public struct ServeSettings: Equatable, Sendable {
             )
         }
         guard (1...65_535).contains(port) else { throw SettingsError("port must be 1...65535") }
+        guard union == nil || !sampleUnion else { throw SettingsError("use union or sample_union, not both") }
         guard idleTimeoutSeconds > 0 else { throw SettingsError("idle_timeout_seconds must be positive") }
         guard (1...60).contains(leaseSeconds) else { throw SettingsError("lease_seconds must be 1...60") }
         guard (1...100).contains(postgresPoolSize) else { throw SettingsError("postgres_pool_size must be 1...100") }
@@ -175,6 +182,7 @@ public struct ServeSettings: Equatable, Sendable {
             sampleUnion = flag
         }
         if let value = try string("fx") { fx = value }
+        if let value = try string("union") { union = value }
         if let value = try integer("idle_timeout_seconds") { idleTimeoutSeconds = value }
         if let value = try string("log_level") { logLevel = value }
         if let value = try string("store") { store = value }
@@ -206,6 +214,7 @@ public struct ServeSettings: Equatable, Sendable {
             sampleUnion = flag
         }
         if let value = environment["POLYCLEAR_FX"] { fx = value }
+        if let value = environment["POLYCLEAR_UNION"] { union = value }
         if let value = try integer("POLYCLEAR_IDLE_TIMEOUT_SECONDS") { idleTimeoutSeconds = value }
         if let value = environment["POLYCLEAR_LOG_LEVEL"] { logLevel = value }
         if let value = environment["POLYCLEAR_STORE"] { store = value }

@@ -22,7 +22,7 @@ extension HubCommandRejection {
             .insufficientFunds, .participantSuspended, .noFixingInForce, .cycleNotOpen, .cycleNotFound,
             .cycleNotSettling,
             .instructionNotFound, .instructionAlreadyConfirmed, .instructionAmountDiffers, .excessSettlementNotFound,
-            .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed:
+            .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined:
             .conflict
         }
     }

@@ -1,3 +1,4 @@
+public import PolyclearRules
 public import PolyclearCore
 public import PolyclearWorkload
 import Foundation
@@ -17,21 +18,7 @@ public struct SimulationResult: Hashable, Sendable, Codable {
 }
 
 /// Why the inputs cannot be simulated: the file, line and field at fault.
-public struct SimulationInputError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var field: String
-    public var reason: String
-
-    public init(file: String, line: Int? = nil, field: String, reason: String) {
-        self.file = file
-        self.line = line
-        self.field = field
-        self.reason = reason
-    }
-
-    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(field): \(reason)" }
-}
+public typealias SimulationInputError = FileInputError
 
 public enum Simulation {
     /// Runs the five models on one stream.

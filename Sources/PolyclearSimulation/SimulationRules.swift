@@ -1,4 +1,5 @@
 public import PolyclearCore
+import PolyclearRules
 
 /// The union's rules for a simulation run (a TOML file; every key optional, defaults below).
 public struct SimulationRules: Hashable, Sendable {
@@ -32,44 +33,6 @@ public struct SimulationRules: Hashable, Sendable {
         if !(1...26).contains(banksPerMember) { return ("banks_per_member", "must be 1 to 26") }
         if !(sizeSigma >= 0 && sizeSigma <= 5) { return ("size_sigma", "must be 0 to 5") }
         if !(bankExponent >= 0 && bankExponent <= 5) { return ("bank_exponent", "must be 0 to 5") }
-        for (index, tier) in imbalanceRules.tiers.enumerated() {
-            if !(0...10_000).contains(tier.thresholdPercentOfQuota) {
-                return ("charges[\(index)].threshold_percent_of_quota", "must be 0 to 10000")
-            }
-            if !(0...10_000).contains(tier.annualRateBasisPoints) {
-                return ("charges[\(index)].annual_rate_basis_points", "must be 0 to 10000")
-            }
-            if index > 0 && tier.thresholdPercentOfQuota <= imbalanceRules.tiers[index - 1].thresholdPercentOfQuota {
-                return ("charges[\(index)].threshold_percent_of_quota", "thresholds must increase")
-            }
-        }
-        if !(0...1_000).contains(imbalanceRules.persistentImbalanceCycles) {
-            return ("alarm_cycles", "must be 0 to 1000")
-        }
-        if !(0...10_000).contains(imbalanceRules.persistentImbalancePercentOfQuota) {
-            return ("alarm_percent_of_quota", "must be 0 to 10000")
-        }
-        for (key, tranches) in [
-            ("debtor_tranches", imbalanceRules.debtorTranches), ("creditor_tranches", imbalanceRules.creditorTranches),
-        ] {
-            for (index, tranche) in tranches.enumerated() {
-                if !(1...100).contains(tranche.upToPercentOfQuota) {
-                    return ("\(key)[\(index)].up_to_percent_of_quota", "must be 1 to 100")
-                }
-                if !(0...100).contains(tranche.settledPercent) {
-                    return ("\(key)[\(index)].settled_percent", "must be 0 to 100")
-                }
-                if index > 0 && tranche.upToPercentOfQuota <= tranches[index - 1].upToPercentOfQuota {
-                    return ("\(key)[\(index)].up_to_percent_of_quota", "bands must increase")
-                }
-            }
-        }
-        let settles =
-            imbalanceRules.quotaMode == .settle || !imbalanceRules.debtorTranches.isEmpty
-            || !imbalanceRules.creditorTranches.isEmpty
-        if settles && imbalanceRules.excessSettlementAsset.isEmpty {
-            return ("settlement_asset", "quota_mode = \"settle\" and tranches need a settlement asset")
-        }
-        return nil
+        return TOMLFile.validationError(imbalanceRules)
     }
 }

@@ -3,6 +3,7 @@ import PolyclearBench
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearRules
 import PolyclearSimulation
 
 /// `polyclear bench simulate`: a full simulated year — the bundled 12-member matrix, at least

@@ -26,6 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
     var sampleUnion = false
     @Option(help: "ECB rates for --sample-union (default Data/fx/eurofxref-latest.csv).") var fx: String?
+    @Option(
+        help:
+            "A union file (union.toml): sets the union up on a new database; the same file again changes nothing; another is refused."
+    )
+    var union: String?
     @Option(help: "Close a connection that sends nothing for this many seconds (default 60).")
     var idleTimeoutSeconds: Int?
     @Option(
@@ -56,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let flags = ServeSettings.Flags(
             db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
             idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
-            leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize)
+            leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize, union: union)
         do {
             let settings = try ServeSettings.resolve(
                 flags: flags, environment: ProcessInfo.processInfo.environment, configText: configText)
@@ -82,6 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
             exitWithError(error.code.name, error.description)
         } catch let error as SettingsError {
             exitWithError("not_found", error.description)
+        } catch let error as UnionStartError {
+            exitWithError(error.code, error.description)
         }
     }
 }

@@ -2,6 +2,7 @@ import PolyclearWorkload
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import PolyclearRules
 import PolyclearSimulation
 
 /// `polyclear simulate`: how much liquidity a clearing union would save on real trade, under

@@ -32,7 +32,7 @@ import Testing
         (33, "excess_settlement_not_found"), (34, "set_off_run_exists"), (35, "obligations_mix_currencies"),
         (36, "too_many_obligations"), (37, "invalid_unit_definition"), (38, "duplicate_message"),
         (39, "return_exceeds_payment"), (40, "fixing_effective_too_far"), (41, "fixing_rate_for_unit"),
-        (42, "rate_implausible"), (43, "rate_move_not_confirmed"),
+        (42, "rate_implausible"), (43, "rate_move_not_confirmed"), (44, "union_already_defined"),
     ]
     static let cycleStates: [(UInt8, String)] = [
         (0, "open"), (1, "settling"), (2, "settled"), (3, "failed"),

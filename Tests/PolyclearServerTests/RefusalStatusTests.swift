@@ -23,7 +23,7 @@ import Testing
         "instruction_not_found", "instruction_already_confirmed", "instruction_amount_differs",
         "excess_settlement_not_found",
         "set_off_run_exists", "duplicate_message", "return_exceeds_payment", "rate_move_not_confirmed",
-        "fixing_missing_currency", "fixing_effective_too_far",
+        "fixing_missing_currency", "fixing_effective_too_far", "union_already_defined",
     ]
 
     @Test func everyRefusalHasOneStatus() {

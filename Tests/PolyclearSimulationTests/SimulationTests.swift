@@ -1,6 +1,7 @@
 import Foundation
 import PolyclearCore
 import PolyclearWorkload
+import PolyclearRules
 import PolyclearSimulation
 import Testing
 

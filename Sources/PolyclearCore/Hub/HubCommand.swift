@@ -52,6 +52,10 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// optimal certified set-off is booked as one linked chain of transfers, so every bank's
     /// position is unchanged and the cancelled amounts are on the ledger.
     case setOffObligations(runID: UInt128, obligations: [SetOffObligation])
+    /// The union's definition as its union file declared it (canonical text), recorded once,
+    /// before anything else, when a database is started from the file: a later start with a
+    /// different file is refused by comparing with it.
+    case recordUnionDefinition(String)
     /// The union's year ends: the year-end rules apply (`ImbalanceRules.creditorExcessAtYearEnd`).
     case endYear
     /// The union received a member's excess settlement (the amount must match).

@@ -70,6 +70,7 @@ extension HubCommand {
             ("set_alarm_thresholds", thresholds.map(String.init).joined(separator: ","))
         case .applyCycleEndQueuePolicy: ("apply_cycle_end_queue_policy", "")
         case .endYear: ("end_year", "")
+        case .recordUnionDefinition: ("record_union_definition", "")
         case .closeCycle(let number): ("close_cycle", "cycle \(number)")
         case .setCycleTriggers: ("set_cycle_triggers", "")
         case .confirmSettlement(let cycle, let member, let index, _, _):

@@ -61,6 +61,8 @@ public struct HubStateMachine {
     var overdueExcessSettlements: Set<OverdueExcess> = []
     /// Year ends applied so far (numbers the year-end bookings).
     var yearsEnded: UInt32 = 0
+    /// The union file's definition this database was started from (canonical text), if any.
+    public private(set) var unionDefinitionText: String?
     var events: ContiguousArray<HubEvent> = []
     /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
     var auditTrail: ContiguousArray<AuditRecord> = []
@@ -184,6 +186,12 @@ public struct HubStateMachine {
             return .ok
         case .applyCycleEndQueuePolicy:
             if configuration.queuedPaymentsAtCycleEnd == .returnToPayer { returnAllQueued() }
+            return .ok
+        case .recordUnionDefinition(let text):
+            guard unionDefinitionText == nil, members.isEmpty, participants.isEmpty else {
+                return .refused(.unionAlreadyDefined)
+            }
+            unionDefinitionText = text
             return .ok
         case .endYear:
             endYear()

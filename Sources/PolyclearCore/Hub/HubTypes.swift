@@ -238,6 +238,9 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     /// A rate or basket amount moves further than the checks' factor from the one in force,
     /// and the move was not confirmed.
     case rateMoveNotConfirmed = 43
+    /// The hub already holds a union (members, or a recorded union definition): a union file
+    /// defines a new database only.
+    case unionAlreadyDefined = 44
 }
 
 /// The result of one hub command.

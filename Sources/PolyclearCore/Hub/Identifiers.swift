@@ -16,6 +16,9 @@ public struct CountryCode: Hashable, Sendable, TextCodable {
     public var description: String { alpha3 }
 
     public init?(text: String) { self.init(alpha3: text) }
+
+    /// Whether `code` is an ISO 3166-1 alpha-2 code ("BR").
+    public static func isAlpha2(_ code: String) -> Bool { alpha2Codes.contains(code) }
 }
 
 /// A Business Identifier Code (ISO 9362): 4-character party prefix, 2-letter ISO 3166

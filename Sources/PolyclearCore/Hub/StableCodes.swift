@@ -97,6 +97,7 @@ extension HubCommandRejection {
         case .fixingRateForUnit: "fixing_rate_for_unit"
         case .rateImplausible: "rate_implausible"
         case .rateMoveNotConfirmed: "rate_move_not_confirmed"
+        case .unionAlreadyDefined: "union_already_defined"
         }
     }
 }

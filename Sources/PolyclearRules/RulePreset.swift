@@ -1,4 +1,4 @@
-import PolyclearCore
+public import PolyclearCore
 
 /// Named rule sets from the history of clearing unions, and the project's recommendation. Each
 /// says where it comes from and where it simplifies history. `--rules NAME` runs one; a rules
@@ -40,17 +40,13 @@ public enum RulePreset: String, CaseIterable, Sendable {
         }
     }
 
-    public var rules: SimulationRules {
-        var rules = SimulationRules()
+    /// The imbalance rules: quota mode, tranches, charges and what becomes of them.
+    public var imbalanceRules: ImbalanceRules {
         var imbalance = ImbalanceRules.standard
         switch self {
         case .icu1943:
-            // 75% of (exports + imports) is 150% of the simulator's base, (exports + imports) / 2.
-            rules.quotaPercentOfTrade = 150
             imbalance.creditorExcessAtYearEnd = .toReserve
         case .epu1950:
-            rules.cycleDays = 21
-            rules.quotaPercentOfTrade = 30  // 15% of exports + imports
             imbalance.quotaMode = .settle
             imbalance.excessSettlementAsset = "XAU"
             imbalance.debtorTranches = Self.bands([(20, 0), (40, 20), (60, 40), (80, 60), (100, 80)])
@@ -59,7 +55,6 @@ public enum RulePreset: String, CaseIterable, Sendable {
             imbalance.chargedSides = .debtors
             imbalance.chargeDisposition = .redistribute
         case .acu:
-            rules.cycleDays = 43
             imbalance.quotaMode = .settle
             imbalance.excessSettlementAsset = "USD"
             imbalance.debtorTranches = Self.bands([(100, 100)])
@@ -74,8 +69,26 @@ public enum RulePreset: String, CaseIterable, Sendable {
             imbalance.creditorTranches = Self.bands([(50, 0), (100, 50)])
             imbalance.chargeDisposition = .redistribute
         }
-        rules.imbalanceRules = imbalance
-        return rules
+        return imbalance
+    }
+
+    /// Each member's quota as a share of its average annual trade, (exports + imports) / 2:
+    /// Keynes' 75% of exports plus imports is 150% of it, the EPU's 15% is 30%.
+    public var quotaPercentOfTrade: Int {
+        switch self {
+        case .icu1943: 150
+        case .epu1950: 30
+        case .acu, .polyclear: 50
+        }
+    }
+
+    /// Business days between settlements: monthly for the EPU, two-monthly for the ACU.
+    public var cycleDays: Int {
+        switch self {
+        case .icu1943, .polyclear: 1
+        case .epu1950: 21
+        case .acu: 43
+        }
     }
 
     static func bands(_ pairs: [(upTo: Int, settled: Int)]) -> [Tranche] {
