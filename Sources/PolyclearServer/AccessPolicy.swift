@@ -21,12 +21,18 @@ enum AccessPolicy {
         case submitPayment(payer: BIC), cancelPayment(payer: BIC), askQuote(payer: BIC)
         /// ISO 20022 messages in: a bank, with its own key.
         case sendISOMessage
+        /// The union's settings: read by members and the operator, changed by the operator.
+        case readSettings, changeSettings
+        /// Gridlock resolution on demand; decisions on payments held by screening; confirming
+        /// that the union received or paid an excess settlement: the operator.
+        case resolveGridlock, decideHeldPayment, confirmExcessSettlement
     }
 
     static func allows(_ caller: Caller, _ operation: Operation) -> Bool {
         switch (operation, caller) {
         case (_, .operatorUser): operation.isOpenToOperator
-        case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member): true
+        case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member), (.readSettings, .member):
+            true
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
             (.askQuote(let payer), .participant(let bic)):
             payer == bic
@@ -120,6 +126,11 @@ extension AccessPolicy.Operation {
         case .cancelPayment: "only the payer bank or the operator cancels a payment"
         case .askQuote: "only the payer or the operator asks for a quote"
         case .sendISOMessage: "banks send ISO 20022 payment messages with their own key"
+        case .readSettings: "the union's settings are for members and the operator"
+        case .changeSettings: "the operator changes the union's settings"
+        case .resolveGridlock: "the operator resolves gridlock"
+        case .decideHeldPayment: "the operator decides payments held by screening"
+        case .confirmExcessSettlement: "the operator confirms excess settlements"
         }
     }
 }

@@ -51,6 +51,7 @@ public enum PolyclearAPI {
         PaymentRoutes.add(to: router, api)
         FXRoutes.add(to: router, api)
         CycleRoutes.add(to: router, api)
+        ControlRoutes.add(to: router, api)
         FundsRoutes.add(to: router, api)
         SetOffRoutes.add(to: router, api)
         EventRoutes.add(to: router, api)

@@ -118,12 +118,15 @@ struct FundsRecord: Sendable {
 
 /// The screening list, upper-cased once so that each payment's check is cheap.
 struct NormalisedScreeningList: Sendable {
+    /// The list as it was set (for reads).
+    var list: ScreeningList
     var names: [String]
     var bics: Set<BIC>
     var countriesAlpha2: Set<String>
     var isEmpty: Bool { names.isEmpty && bics.isEmpty && countriesAlpha2.isEmpty }
 
     init(_ list: ScreeningList) {
+        self.list = list
         names = list.names.map { " " + Self.normalise($0) + " " }.filter { $0.count > 2 }
         bics = Set(list.bics)
         countriesAlpha2 = Set(list.countriesAlpha2)

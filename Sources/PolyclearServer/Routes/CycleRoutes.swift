@@ -56,6 +56,12 @@ enum CycleRoutes {
             if case .refused(let rejection) = result { throw APIError.refused(rejection, "nothing to confirm") }
             return cycle
         }
+        router.post("/v1/cycles/:number/instructions/:index/confirm") { request, context -> CycleDTO in
+            try await confirmInstruction(request, context, api)
+        }
+        router.post("/v1/cycles/:number/excess-settlements/:member/confirm") { request, context -> CycleDTO in
+            try await confirmExcess(request, context, api)
+        }
         router.get("/v1/statements/:bic/cycles/:number") { request, context -> Response in
             let caller = try context.requireCaller()
             guard let bic = BIC(try context.parameters.require("bic")) else {
@@ -99,5 +105,70 @@ enum CycleRoutes {
                 cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers),
             report.closedAt
         )
+    }
+
+    /// A member's central bank confirms one of its instructions, with the amount it moved (in
+    /// the instruction's currency) as a check. Another member's instruction answers 404.
+    static func confirmInstruction<A: HubAccess>(
+        _ request: Request, _ context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> CycleDTO {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(caller, .confirmSettlement)
+        guard case .member(let id) = caller else { throw APIError.unexpectedResult }
+        let number = try context.parameters.require("number", as: UInt32.self)
+        let index = try context.parameters.require("index", as: Int.self)
+        let body = try await request.decode(as: ConfirmationDTO.self, context: context)
+        let currency = try await api.read { hub -> CurrencyCode? in
+            guard let report = hub.cycles.first(where: { $0.number == number }),
+                report.instructions.indices.contains(index), report.instructions[index].member == id
+            else { return nil }
+            return report.instructions[index].currency
+        }
+        guard let currency else { throw APIError(.notFound, code: "not_found", "no such instruction of yours") }
+        let amount = try amountMinor(body.amount, try api.currency(currency))
+        let command = HubCommand.confirmSettlement(
+            cycle: number, member: id, instructionIndex: index, amountMinor: amount, actor: .member(id))
+        return try await confirm(
+            command, cycle: number, by: caller, refusal: "the instruction cannot be confirmed", api)
+    }
+
+    /// The operator confirms that the union received a member's excess settlement, or paid it
+    /// out, with the amount in the unit as a check.
+    static func confirmExcess<A: HubAccess>(
+        _ request: Request, _ context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> CycleDTO {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(caller, .confirmExcessSettlement)
+        let number = try context.parameters.require("number", as: UInt32.self)
+        guard let member = CountryCode(alpha3: try context.parameters.require("member")) else {
+            throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
+        }
+        let body = try await request.decode(as: ConfirmationDTO.self, context: context)
+        let amount = try amountMinor(body.amount, api.currencies.unit)
+        let command = HubCommand.confirmExcessSettlement(
+            cycle: number, member: member, amountUnitMinor: amount, actor: caller.actor)
+        return try await confirm(command, cycle: number, by: caller, refusal: "nothing to confirm", api)
+    }
+
+    static func amountMinor(_ text: String, _ currency: Currency) throws(APIError) -> Int64 {
+        guard let money = try? Money(parsing: text, currency: currency, sign: .positive) else {
+            throw APIError(
+                .badRequest, code: "malformed_amount",
+                "amount is a positive decimal in \(currency.code) with at most \(currency.exponent) decimals")
+        }
+        return money.minorUnits
+    }
+
+    static func confirm<A: HubAccess>(
+        _ command: HubCommand, cycle number: UInt32, by caller: Caller, refusal: String, _ api: RouteDependencies<A>
+    ) async throws -> CycleDTO {
+        let (result, cycle) = try await PolyclearAPI.submit(api.writer, [command], by: caller) { results, hub in
+            (
+                results.first,
+                hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber)
+            )
+        }
+        if case .refused(let rejection) = result { throw APIError.refused(rejection, refusal) }
+        return cycle
     }
 }

@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import PolyclearCore
+
+/// The union's settings in force (`GET /v1/settings`): members see all but the screening list.
+struct SettingsDTO: ResponseCodable {
+    struct Tier: Codable { var thresholdPercentOfQuota: Int, annualRateBasisPoints: Int }
+    struct Band: Codable { var upToPercentOfQuota: Int, settledPercent: Int }
+    struct Rules: Codable {
+        var quotaMode: String, settlementAsset: String, chargeDisposition: String, chargedSides: String
+        var creditorExcessAtYearEnd: String, charges: [Tier], debtorTranches: [Band], creditorTranches: [Band]
+        var alarmPercentOfQuota: Int, alarmCycles: Int
+    }
+    var alarmThresholdsPercent: [Int]
+    var cycleTriggers: CycleTriggersDTO
+    var gridlockPolicy: GridlockPolicyDTO
+    var imbalanceRules: Rules
+    /// The operator's only.
+    var screeningList: ScreeningListDTO?
+
+    init(_ settings: HubSettings, unit: Currency, showScreening: Bool) {
+        alarmThresholdsPercent = settings.alarmThresholdsPercent
+        cycleTriggers = CycleTriggersDTO(settings.cycleTriggers, unit: unit)
+        gridlockPolicy = GridlockPolicyDTO(
+            beforeCycleClose: settings.gridlockPolicy.beforeCycleClose,
+            queueLengthThreshold: settings.gridlockPolicy.queueLengthThreshold)
+        let rules = settings.imbalanceRules
+        let bands = { (tranches: [Tranche]) in
+            tranches.map { Band(upToPercentOfQuota: $0.upToPercentOfQuota, settledPercent: $0.settledPercent) }
+        }
+        imbalanceRules = Rules(
+            quotaMode: rules.quotaMode.rawValue, settlementAsset: rules.excessSettlementAsset,
+            chargeDisposition: rules.chargeDisposition.rawValue, chargedSides: rules.chargedSides.rawValue,
+            creditorExcessAtYearEnd: rules.creditorExcessAtYearEnd.rawValue,
+            charges: rules.tiers.map {
+                Tier(
+                    thresholdPercentOfQuota: $0.thresholdPercentOfQuota, annualRateBasisPoints: $0.annualRateBasisPoints
+                )
+            }, debtorTranches: bands(rules.debtorTranches), creditorTranches: bands(rules.creditorTranches),
+            alarmPercentOfQuota: rules.persistentImbalancePercentOfQuota, alarmCycles: rules.persistentImbalanceCycles)
+        screeningList =
+            showScreening
+            ? ScreeningListDTO(
+                names: settings.screeningList.names, bics: settings.screeningList.bics.map(\.description),
+                countries: settings.screeningList.countriesAlpha2) : nil
+    }
+}
+
+/// When cycles close: every `intervalSeconds`, daily at `dailyAt` ("HH:MM", at
+/// `utcOffsetSeconds` east of UTC), or when a threshold in the unit is reached; members
+/// confirm within `settlementDeadlineSeconds` (0: no deadline).
+struct CycleTriggersDTO: ResponseCodable {
+    var intervalSeconds: Int64?
+    var dailyAt: String?
+    var utcOffsetSeconds: Int?
+    var grossUnitMax: String?
+    var memberExposureUnitMax: String?
+    var settlementDeadlineSeconds: Int64?
+
+    init(_ triggers: CycleTriggers, unit: Currency) {
+        intervalSeconds = triggers.intervalSeconds
+        dailyAt = triggers.dailySecondOfDay.map { String(format: "%02d:%02d", $0 / 3_600, $0 % 3_600 / 60) }
+        utcOffsetSeconds = triggers.utcOffsetSeconds
+        grossUnitMax = triggers.grossUnitMinorMax.map { Money(minorUnits: $0, currency: unit).decimalString }
+        memberExposureUnitMax = triggers.memberExposureUnitMinorMax.map {
+            Money(minorUnits: $0, currency: unit).decimalString
+        }
+        settlementDeadlineSeconds = triggers.settlementDeadlineSeconds
+    }
+
+    /// The hub's triggers, or 400 with the field at fault (the hub checks the ranges: 422).
+    func triggers(unit: Currency) throws(APIError) -> CycleTriggers {
+        var triggers = CycleTriggers()
+        triggers.intervalSeconds = intervalSeconds
+        if let dailyAt {
+            let parts = dailyAt.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard dailyAt.utf8.count == 5, parts.count == 2, let hour = parts[0], let minute = parts[1],
+                (0..<24).contains(hour), (0..<60).contains(minute)
+            else { throw APIError(.badRequest, code: "malformed_daily_at", "dailyAt is a time of day \"HH:MM\"") }
+            triggers.dailySecondOfDay = hour * 3_600 + minute * 60
+        }
+        triggers.utcOffsetSeconds = utcOffsetSeconds ?? 0
+        triggers.grossUnitMinorMax = try grossUnitMax.map { (text) throws(APIError) in
+            try Self.unitAmount(text, "grossUnitMax", unit)
+        }
+        triggers.memberExposureUnitMinorMax = try memberExposureUnitMax.map { (text) throws(APIError) in
+            try Self.unitAmount(text, "memberExposureUnitMax", unit)
+        }
+        triggers.settlementDeadlineSeconds = settlementDeadlineSeconds ?? 0
+        return triggers
+    }
+
+    static func unitAmount(_ text: String, _ field: String, _ unit: Currency) throws(APIError) -> Int64 {
+        guard let money = try? Money(parsing: text, currency: unit, sign: .positive) else {
+            throw APIError(.badRequest, code: "malformed_amount", "\(field) is a positive decimal in the unit")
+        }
+        return money.minorUnits
+    }
+}
+
+struct GridlockPolicyDTO: ResponseCodable {
+    var beforeCycleClose: Bool
+    var queueLengthThreshold: Int?
+}
+
+struct AlarmThresholdsDTO: Decodable { var thresholdsPercent: [Int] }
+
+struct ScreeningListDTO: ResponseCodable {
+    var names: [String], bics: [String], countries: [String]
+
+    /// The hub's list, or 400 naming what is wrong (a bad BIC or country, an empty or long
+    /// name, too many entries).
+    func list(limits: ServerLimits) throws(APIError) -> ScreeningList {
+        guard names.count + bics.count + countries.count <= limits.screeningEntryCountMax else {
+            throw APIError(
+                .badRequest, code: "screening_list_too_large",
+                "a screening list holds at most \(limits.screeningEntryCountMax) entries")
+        }
+        for name in names where name.isEmpty || name.utf8.count > limits.screeningNameBytesMax {
+            throw APIError(
+                .badRequest, code: "malformed_name", "names are 1 to \(limits.screeningNameBytesMax) bytes")
+        }
+        var parsed: [BIC] = []
+        for text in bics {
+            guard let bic = BIC(text) else {
+                throw APIError(.badRequest, code: "malformed_bic", "\(text) is not a BIC")
+            }
+            parsed.append(bic)
+        }
+        for country in countries where !CountryCode.isAlpha2(country) {
+            throw APIError(.badRequest, code: "malformed_country", "countries are ISO 3166 alpha-2 codes")
+        }
+        return ScreeningList(names: names, bics: parsed, countriesAlpha2: countries)
+    }
+}
+
+struct GridlockOutcomeDTO: ResponseCodable {
+    var queuedBefore: Int
+    var released: Int
+}
+
+/// A confirmation's amount, checked against the instruction's (a decimal string).
+struct ConfirmationDTO: Decodable { var amount: String }
