@@ -48,7 +48,7 @@ for secret in schemathesis-operator-secret schemathesis-member-secret schemathes
         else
             failed=1
             echo "schemathesis ${secret%-secret} $phase FAILED:" >&2
-            tail -80 "$work/run.txt" >&2
+            cat "$work/run.txt" >&2
         fi
     done
 done

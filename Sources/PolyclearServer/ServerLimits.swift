@@ -38,10 +38,10 @@ public struct ServerLimits: Sendable, Equatable {
     public var forwardIdleSecondsMax = 20
     /// The largest writer's answer a follower relays (a batch of 1,000 results is far below).
     public var forwardAnswerBytesMax = 64 << 20
-    /// Entries (names, BICs and countries together) a screening list may hold, and the
-    /// longest name.
+    /// Names, BICs and countries a screening list may hold (each), and the longest name in
+    /// characters (Unicode code points).
     public var screeningEntryCountMax = 10_000
-    public var screeningNameBytesMax = 140
+    public var screeningNameLengthMax = 140
     /// How long a kept idempotent answer is replayed.
     public var idempotencyRetentionSeconds = 86_400
     /// Request bodies above this are refused (413) before they are read in full.

@@ -57,6 +57,26 @@ struct CycleTriggersDTO: ResponseCodable {
     var memberExposureUnitMax: String?
     var settlementDeadlineSeconds: Int64?
 
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(
+            decoder,
+            [
+                "intervalSeconds", "dailyAt", "utcOffsetSeconds", "grossUnitMax", "memberExposureUnitMax",
+                "settlementDeadlineSeconds",
+            ])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        intervalSeconds = try container.decodeIfPresent(Int64.self, forKey: .intervalSeconds)
+        dailyAt = try container.decodeIfPresent(String.self, forKey: .dailyAt)
+        utcOffsetSeconds = try container.decodeIfPresent(Int.self, forKey: .utcOffsetSeconds)
+        grossUnitMax = try container.decodeIfPresent(String.self, forKey: .grossUnitMax)
+        memberExposureUnitMax = try container.decodeIfPresent(String.self, forKey: .memberExposureUnitMax)
+        settlementDeadlineSeconds = try container.decodeIfPresent(Int64.self, forKey: .settlementDeadlineSeconds)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case intervalSeconds, dailyAt, utcOffsetSeconds, grossUnitMax, memberExposureUnitMax, settlementDeadlineSeconds
+    }
+
     init(_ triggers: CycleTriggers, unit: Currency) {
         intervalSeconds = triggers.intervalSeconds
         dailyAt = triggers.dailySecondOfDay.map { String(format: "%02d:%02d", $0 / 3_600, $0 % 3_600 / 60) }
@@ -91,7 +111,7 @@ struct CycleTriggersDTO: ResponseCodable {
     }
 
     static func unitAmount(_ text: String, _ field: String, _ unit: Currency) throws(APIError) -> Int64 {
-        guard let money = try? Money(parsing: text, currency: unit, sign: .positive) else {
+        guard text.utf8.count <= 19, let money = try? Money(parsing: text, currency: unit, sign: .positive) else {
             throw APIError(.badRequest, code: "malformed_amount", "\(field) is a positive decimal in the unit")
         }
         return money.minorUnits
@@ -101,24 +121,82 @@ struct CycleTriggersDTO: ResponseCodable {
 struct GridlockPolicyDTO: ResponseCodable {
     var beforeCycleClose: Bool
     var queueLengthThreshold: Int?
+
+    init(beforeCycleClose: Bool, queueLengthThreshold: Int?) {
+        self.beforeCycleClose = beforeCycleClose
+        self.queueLengthThreshold = queueLengthThreshold
+    }
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["beforeCycleClose", "queueLengthThreshold"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        beforeCycleClose = try container.decode(Bool.self, forKey: .beforeCycleClose)
+        queueLengthThreshold = try container.decodeIfPresent(Int.self, forKey: .queueLengthThreshold)
+    }
 }
 
-struct AlarmThresholdsDTO: Decodable { var thresholdsPercent: [Int] }
+struct AlarmThresholdsDTO: Decodable {
+    var thresholdsPercent: [Int]
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["thresholdsPercent"])
+        thresholdsPercent = try decoder.container(keyedBy: CodingKeys.self).decode(
+            [Int].self, forKey: .thresholdsPercent)
+    }
+
+    enum CodingKeys: String, CodingKey { case thresholdsPercent }
+}
+
+/// Settings bodies are strict: a key the route does not know is refused (400
+/// `unknown_field`), so a misspelt setting never silently keeps its old value.
+enum StrictBody {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func rejectUnknownKeys(_ decoder: any Decoder, _ known: Set<String>) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
+            throw APIError(
+                .badRequest, code: "unknown_field",
+                "unknown field \"\(unknown.stringValue.prefix(64))\" (known: \(known.sorted().joined(separator: ", ")))"
+            )
+        }
+    }
+}
 
 struct ScreeningListDTO: ResponseCodable {
     var names: [String], bics: [String], countries: [String]
 
+    init(names: [String], bics: [String], countries: [String]) {
+        (self.names, self.bics, self.countries) = (names, bics, countries)
+    }
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["names", "bics", "countries"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        names = try container.decode([String].self, forKey: .names)
+        bics = try container.decode([String].self, forKey: .bics)
+        countries = try container.decode([String].self, forKey: .countries)
+    }
+
+    enum CodingKeys: String, CodingKey { case names, bics, countries }
+
     /// The hub's list, or 400 naming what is wrong (a bad BIC or country, an empty or long
     /// name, too many entries).
     func list(limits: ServerLimits) throws(APIError) -> ScreeningList {
-        guard names.count + bics.count + countries.count <= limits.screeningEntryCountMax else {
+        guard max(names.count, bics.count, countries.count) <= limits.screeningEntryCountMax else {
             throw APIError(
                 .badRequest, code: "screening_list_too_large",
-                "a screening list holds at most \(limits.screeningEntryCountMax) entries")
+                "a screening list holds at most \(limits.screeningEntryCountMax) names, BICs and countries each")
         }
-        for name in names where name.isEmpty || name.utf8.count > limits.screeningNameBytesMax {
+        // Characters as JSON Schema counts them (code points).
+        for name in names where name.isEmpty || name.unicodeScalars.count > limits.screeningNameLengthMax {
             throw APIError(
-                .badRequest, code: "malformed_name", "names are 1 to \(limits.screeningNameBytesMax) bytes")
+                .badRequest, code: "malformed_name", "names are 1 to \(limits.screeningNameLengthMax) characters")
         }
         var parsed: [BIC] = []
         for text in bics {

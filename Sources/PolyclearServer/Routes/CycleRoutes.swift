@@ -144,14 +144,17 @@ enum CycleRoutes {
             throw APIError(.badRequest, code: "malformed_member", "members are ISO 3166 alpha-3 codes")
         }
         let body = try await request.decode(as: ConfirmationDTO.self, context: context)
-        let amount = try amountMinor(body.amount, api.currencies.unit)
+        let amount = try amountMinor(body.amount, api.currencies.unit, lengthMax: 19)
         let command = HubCommand.confirmExcessSettlement(
             cycle: number, member: member, amountUnitMinor: amount, actor: caller.actor)
         return try await confirm(command, cycle: number, by: caller, refusal: "nothing to confirm", api)
     }
 
-    static func amountMinor(_ text: String, _ currency: Currency) throws(APIError) -> Int64 {
-        guard let money = try? Money(parsing: text, currency: currency, sign: .positive) else {
+    /// A positive decimal of at most `lengthMax` characters, as the OpenAPI document says
+    /// (`Amount`: 14; `UnitAmount`: 19, 14 digits and 4 decimals).
+    static func amountMinor(_ text: String, _ currency: Currency, lengthMax: Int = 14) throws(APIError) -> Int64 {
+        guard text.utf8.count <= lengthMax, let money = try? Money(parsing: text, currency: currency, sign: .positive)
+        else {
             throw APIError(
                 .badRequest, code: "malformed_amount",
                 "amount is a positive decimal in \(currency.code) with at most \(currency.exponent) decimals")
