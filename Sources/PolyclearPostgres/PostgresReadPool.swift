@@ -48,11 +48,18 @@ final class PostgresReadPool: Sendable {
         }
     }
 
-    private enum Next { case use(PostgresConnection), open, wait }
+    private enum Next { case use(PostgresConnection), open, wait, closed }
+
+    /// A read asked of a pool that is closed (its store is closing): refused at once, never
+    /// left waiting for a connection that no one will release.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the store is closed: no more reads" }
+    }
 
     private func acquire() async throws -> PostgresConnection {
         while true {
             let next: Next = state.withLock { state in
+                if state.isClosed { return .closed }
                 while let connection = state.idle.popLast() {
                     if !connection.isClosed { return .use(connection) }
                     state.openCount -= 1
@@ -64,6 +71,7 @@ final class PostgresReadPool: Sendable {
                 return .wait
             }
             switch next {
+            case .closed: throw Closed()
             case .use(let connection): return connection
             case .open:
                 do { return try await connect(connectionCounter.add(1, ordering: .relaxed).newValue) } catch {
@@ -74,7 +82,7 @@ final class PostgresReadPool: Sendable {
             case .wait:
                 await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state in
-                        if !state.idle.isEmpty || state.openCount < size { return true }
+                        if state.isClosed || !state.idle.isEmpty || state.openCount < size { return true }
                         state.waiters.append(waiter)
                         return false
                     }
@@ -101,14 +109,20 @@ final class PostgresReadPool: Sendable {
         state.withLock { $0.waiters.isEmpty ? nil : $0.waiters.removeFirst() }?.resume()
     }
 
-    /// Closes the idle connections; busy ones close when they are released.
+    /// Closes the idle connections; busy ones close when they are released. Reads waiting for
+    /// a connection are woken and refused (`Closed`): before, they waited for ever, and so did
+    /// whatever awaited them.
     func close() {
-        let idle = state.withLock { state in
+        let (idle, waiters) = state.withLock { state in
             state.isClosed = true
             state.openCount -= state.idle.count
-            defer { state.idle.removeAll() }
-            return state.idle
+            defer {
+                state.idle.removeAll()
+                state.waiters.removeAll()
+            }
+            return (state.idle, state.waiters)
         }
         for connection in idle { Task { try? await connection.close() } }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -111,4 +111,30 @@ import Testing
         #expect(again == 1)
         pool.close()
     }
+
+    /// A read waiting for a connection when the pool closes (its store is closing) is refused
+    /// at once; before, it waited for ever, and so did whatever awaited it.
+    @Test(.timeLimit(.minutes(2))) func aReadWaitingForAConnectionIsRefusedWhenThePoolCloses() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let configuration = PostgresURL.configuration(url)!
+        let pool = PostgresReadPool(size: 1) { id in
+            try await PostgresDatabase.connect(
+                configuration, id: id, deadlineSeconds: 5, logger: PostgresDatabase.quietLogger())
+        }
+        let holding = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let holder = Task {
+            try await pool.withConnection(deadlineSeconds: 60) { _ in
+                await withCheckedContinuation { continuation in holding.withLock { $0 = continuation } }
+                return 0
+            }
+        }
+        while holding.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+        let waiter = Task { try await pool.withConnection(deadlineSeconds: 60) { _ in 1 } }
+        try await Task.sleep(for: .milliseconds(100))  // the waiter is now queued for the only place
+        pool.close()
+        await #expect(throws: PostgresReadPool.Closed.self) { _ = try await waiter.value }
+        await #expect(throws: PostgresReadPool.Closed.self) { _ = try await pool.withConnection { _ in 2 } }
+        holding.withLock { $0 }?.resume()
+        #expect(try await holder.value == 0)
+    }
 }
