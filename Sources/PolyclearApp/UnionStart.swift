@@ -25,6 +25,12 @@ public enum UnionStart {
     public static func load(
         path: String, currencies: CurrencyTable
     ) throws(UnionStartError) -> (definition: UnionDefinition, fixing: Fixing) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if let size, size > UnionFile.fileBytesMax {
+            throw UnionStartError(
+                code: "invalid_input",
+                description: "\(path): the union file is larger than \(UnionFile.fileBytesMax) bytes")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw UnionStartError(code: "not_found", description: "cannot read the union file \(path)")
         }

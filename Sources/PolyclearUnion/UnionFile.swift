@@ -19,6 +19,11 @@ public import PolyclearRules
 /// [fixing]                     # ecb_rates = "bundled" or a file; [fixing.rates_per_eur]
 /// ```
 public enum UnionFile {
+    /// Setup commands other than members and participants (see `UnionDefinition.setupCommands`).
+    static let setupCommandCountBesides = 8
+    /// The largest union file read (a real union's file is a few hundred kilobytes).
+    public static let fileBytesMax = 16 << 20
+
     static let keys: Set<String> = [
         "unit", "members", "participants", "rules", "cycles", "gridlock", "screening", "fixing",
     ]
@@ -74,6 +79,10 @@ public enum UnionFile {
         guard let tables = try root.arrayOfTables("members"), !tables.isEmpty else {
             throw root.fail("members", "missing: at least one [[members]]")
         }
+        // One currency each: there cannot be more members than currencies in the basket.
+        guard tables.count <= unit.basket.count else {
+            throw root.fail("members", "at most one member per basket currency (\(unit.basket.count))")
+        }
         var members: [Member] = []
         for table in tables {
             try table.rejectUnknownKeys(["id", "name", "currency", "quota"])
@@ -103,14 +112,22 @@ public enum UnionFile {
         _ root: TOMLFile, members: [Member], currencies: CurrencyTable
     ) throws(FileInputError) -> [Participant] {
         var participants: [Participant] = []
-        for table in try root.arrayOfTables("participants") ?? [] {
+        var seen = Set<BIC>()
+        let tables = try root.arrayOfTables("participants") ?? []
+        // The union is set up in one durable batch: the definition, the unit, the fixing and
+        // five rules besides one command per member and participant. Checked before reading
+        // them, so a huge file costs little.
+        guard members.count + tables.count + setupCommandCountBesides <= Limits.batchEventCountMax else {
+            throw root.fail(
+                "participants",
+                "at most \(Limits.batchEventCountMax - setupCommandCountBesides) members and participants in all")
+        }
+        for table in tables {
             try table.rejectUnknownKeys(["bic", "lei", "name", "member", "net_debit_cap"])
             guard let bic = try table.string("bic").flatMap({ BIC($0) }) else {
                 throw table.fail("bic", "must be a BIC (8 or 11 characters)")
             }
-            guard !participants.contains(where: { $0.bic == bic }) else {
-                throw table.fail("bic", "\(bic) is listed twice")
-            }
+            guard seen.insert(bic).inserted else { throw table.fail("bic", "\(bic) is listed twice") }
             var lei: LEI?
             if let text = try table.string("lei") {
                 guard let parsed = LEI(text) else { throw table.fail("lei", "not a valid LEI (ISO 17442)") }

@@ -113,4 +113,22 @@ import Testing
             Issue.record("accepted")
         } catch { #expect(error.code == "invalid_input" && error.description.contains("missing.csv")) }
     }
+
+    /// A union too large for the one durable setup batch is refused with the key, before
+    /// anything starts (it would otherwise fail at setup with a writer error).
+    @Test func aUnionTooLargeForOneSetupBatchIsRefused() {
+        var text = Self.sampleText
+        for index in 0..<Limits.batchEventCountMax {
+            let bic = String(format: "ZZ%02d", index / 26 / 26 % 100)
+            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            let code = String(letters[index / 26 % 26]) + String(letters[index % 26])
+            text +=
+                "\n[[participants]]\nbic = \"\(bic.prefix(2))\(code)BR\(String(format: "%02d", index / 676))\"\n"
+                + "name = \"Bank \(index)\"\nmember = \"BRA\"\nnet_debit_cap = \"1\"\n"
+        }
+        do {
+            _ = try UnionFile.parse(text, file: "u.toml", currencies: Self.currencies)
+            Issue.record("accepted")
+        } catch { #expect(error.field == "participants" && error.reason.hasPrefix("at most"), "\(error)") }
+    }
 }
