@@ -1,3 +1,4 @@
+import PolyclearCore
 import Foundation
 public import PolyclearUnion
 
@@ -30,7 +31,15 @@ public struct UnionDefinitionSummary: Sendable {
             "  rules     \(ruleText)",
             "  cycles    \(cycleText)\(deadline)",
             "  fixing    ECB rates: \(definition.fixing.ecbRates)",
+            "  governs   " + Self.governanceText(definition.governance),
         ]
         text = lines.joined(separator: "\n")
+    }
+
+    static func governanceText(_ rules: GovernanceRules?) -> String {
+        guard let rules else { return "the operator alone (no [governance])" }
+        let approvals = rules.approvalRequired.isEmpty ? "none" : "\(rules.approvalRequired.count) kinds of action"
+        return "members' vote: yes ≥ \(rules.yesQuotaPercentMin) % of quota and > \(rules.yesMembersPercentAbove) % "
+            + "of members; second operator: \(approvals)"
     }
 }

@@ -9,12 +9,12 @@ import PolyclearCore
 extension HubCommandRejection {
     var httpStatus: HTTPResponse.Status {
         switch self {
-        case .notAllowedForActor:
+        case .notAllowedForActor, .proposalRequired, .voterNotEligible, .approvalBySameOperator:
             .forbidden
         case .malformedField, .currencyNotSupported, .participantCountryNotMemberCountry, .negativeLimit,
             .fixingRateNotPositive, .amountNotPositive, .amountTooLarge, .invalidSchedule, .invalidImbalanceRules,
             .obligationsMixCurrencies, .tooManyObligations, .invalidUnitDefinition, .fixingRateForUnit,
-            .rateImplausible:
+            .rateImplausible, .invalidGovernanceRules, .invalidProposalTimes:
             .unprocessableContent
         case .memberExists, .memberNotFound, .currencyAlreadyHasMember, .participantExists, .participantNotFound,
             .fixingVersionNotIncreasing, .fixingEffectiveTimeGoesBack, .fixingMissingCurrency, .fixingEffectiveTooFar,
@@ -22,7 +22,9 @@ extension HubCommandRejection {
             .insufficientFunds, .participantSuspended, .noFixingInForce, .cycleNotOpen, .cycleNotFound,
             .cycleNotSettling,
             .instructionNotFound, .instructionAlreadyConfirmed, .instructionAmountDiffers, .excessSettlementNotFound,
-            .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined:
+            .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined,
+            .proposalNotFound, .votingClosed, .voteUnchanged, .approvalNotFound, .approvalAlreadyDecided,
+            .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked:
             .conflict
         }
     }

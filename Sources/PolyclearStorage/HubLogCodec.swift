@@ -56,6 +56,8 @@ public enum HubLogCodecError: Error, Hashable, Sendable {
 enum HubLogTag: UInt8 {
     case tick = 0, submitPayment = 1, commitPayment = 2, rejectPayment = 3, cancelPayment = 4, decideHeld = 5
     case requestFunds = 6, confirmFunds = 7, cancelFunds = 8
+    /// A held-payment decision with a reason (tag 5 is one without).
+    case decideHeldWithReason = 9
     case paymentStatusEvent = 100
     case json = 255
 }
@@ -121,8 +123,10 @@ struct BinaryWriter {
         case .commitPayment(let id, let actor): byte(HubLogTag.commitPayment.rawValue); integer(id); self.actor(actor)
         case .rejectPayment(let id, let actor): byte(HubLogTag.rejectPayment.rawValue); integer(id); self.actor(actor)
         case .cancelPayment(let id, let actor): byte(HubLogTag.cancelPayment.rawValue); integer(id); self.actor(actor)
-        case .decideHeldPayment(let id, let release, let actor):
-            byte(HubLogTag.decideHeld.rawValue); integer(id); bool(release); self.actor(actor)
+        case .decideHeldPayment(let id, let release, let actor, let reason):
+            byte((reason == nil ? HubLogTag.decideHeld : .decideHeldWithReason).rawValue)
+            integer(id); bool(release); self.actor(actor)
+            if let reason { string(reason) }
         case .requestFunds(let id, let bic, let amount, let direction):
             byte(HubLogTag.requestFunds.rawValue); integer(id); integer(bic.packed); integer(amount);
             byte(direction.rawValue)
@@ -234,6 +238,9 @@ struct BinaryReader {
         case .rejectPayment: command = .rejectPayment(id: try integer(), actor: try actor())
         case .cancelPayment: command = .cancelPayment(id: try integer(), actor: try actor())
         case .decideHeld: command = .decideHeldPayment(id: try integer(), release: try bool(), actor: try actor())
+        case .decideHeldWithReason:
+            command = .decideHeldPayment(
+                id: try integer(), release: try bool(), actor: try actor(), reason: try string())
         case .requestFunds:
             let id: UInt128 = try integer(), bic = try bic(), amount: Int64 = try integer()
             guard let direction = FundsDirection(rawValue: try byte()) else { throw .invalidValue }

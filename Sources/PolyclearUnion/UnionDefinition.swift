@@ -30,6 +30,10 @@ public struct UnionDefinition: Hashable, Sendable, Codable {
     public var gridlockPolicy: GridlockPolicy
     public var screening: ScreeningList
     public var fixing: FixingSource
+    /// Absent from the file: queued payments carry over (the hub's default).
+    public var queuePolicy: CycleEndQueuePolicy?
+    /// Absent from the file: no governance, the operator decides alone.
+    public var governance: GovernanceRules?
 
     /// Sorted keys, so the same definition always gives the same text.
     public var canonicalJSON: String {
@@ -61,7 +65,10 @@ public struct UnionDefinition: Hashable, Sendable, Codable {
         commands += [
             .publishFixing(fixing), .setImbalanceRules(imbalanceRules), .setAlarmThresholds(alarmThresholdsPercent),
             .setCycleTriggers(cycleTriggers), .setGridlockPolicy(gridlockPolicy), .setScreeningList(screening),
+            .setQueuePolicy(queuePolicy ?? .carryOver),
         ]
+        // Last: once the union is governed, its rules change only by the members' vote.
+        if let governance { commands.append(.setGovernanceRules(governance)) }
         return [.recordUnionDefinition(canonicalJSON)] + commands.map { .attributed(actor: actor, command: $0) }
     }
 

@@ -23,7 +23,7 @@ extension UnionFile {
         guard let cycles = try root.subtable("cycles") else { return triggers }
         try cycles.rejectUnknownKeys([
             "interval_seconds", "daily_at", "utc_offset_seconds", "gross_unit_max", "member_exposure_unit_max",
-            "settlement_deadline_seconds",
+            "settlement_deadline_seconds", "queued_at_cycle_end",
         ])
         let month = 31 * 86_400
         if let seconds = try cycles.integer("interval_seconds") {

@@ -13,19 +13,21 @@ public import PolyclearRules
 /// [[members]]                  # id (ISO 3166 alpha-3), name, currency, quota in units
 /// [[participants]]             # bic, lei (optional), name, member, net_debit_cap in its currency
 /// [rules]                      # a preset and imbalance-rule keys (as the simulator's), alarm thresholds
-/// [cycles]                     # interval_seconds or daily_at = "17:00", utc_offset_seconds, deadline
+/// [cycles]                     # interval_seconds or daily_at = "17:00", utc_offset_seconds, deadline,
+///                              # queued_at_cycle_end = "carry_over" or "return_to_payer"
 /// [gridlock]                   # before_cycle_close, queue_length_threshold
 /// [screening]                  # names, bics, countries (alpha-2)
 /// [fixing]                     # ecb_rates = "bundled" or a file; [fixing.rates_per_eur]
+/// [governance]                 # quorum, proposers, voting periods, maker–checker (see +Governance)
 /// ```
 public enum UnionFile {
     /// Setup commands other than members and participants (see `UnionDefinition.setupCommands`).
-    static let setupCommandCountBesides = 8
+    static let setupCommandCountBesides = 10
     /// The largest union file read (a real union's file is a few hundred kilobytes).
     public static let fileBytesMax = 16 << 20
 
     static let keys: Set<String> = [
-        "unit", "members", "participants", "rules", "cycles", "gridlock", "screening", "fixing",
+        "unit", "members", "participants", "rules", "cycles", "gridlock", "screening", "fixing", "governance",
     ]
 
     /// Reads and checks a union file against the hub's currency table (its unit must be the
@@ -45,7 +47,8 @@ public enum UnionFile {
         return UnionDefinition(
             unit: unit, members: members, participants: participants, imbalanceRules: imbalanceRules,
             alarmThresholdsPercent: alarms, cycleTriggers: try readCycles(root, currencies: currencies),
-            gridlockPolicy: try readGridlock(root), screening: try readScreening(root), fixing: try readFixing(root))
+            gridlockPolicy: try readGridlock(root), screening: try readScreening(root), fixing: try readFixing(root),
+            queuePolicy: try readQueuePolicy(root), governance: try readGovernance(root, currencies: currencies))
     }
 
     static func readUnit(_ root: TOMLFile, currencies: CurrencyTable) throws(FileInputError) -> UnionDefinition.Unit {

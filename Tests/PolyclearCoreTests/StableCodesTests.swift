@@ -33,6 +33,10 @@ import Testing
         (36, "too_many_obligations"), (37, "invalid_unit_definition"), (38, "duplicate_message"),
         (39, "return_exceeds_payment"), (40, "fixing_effective_too_far"), (41, "fixing_rate_for_unit"),
         (42, "rate_implausible"), (43, "rate_move_not_confirmed"), (44, "union_already_defined"),
+        (45, "proposal_required"), (46, "proposal_not_found"), (47, "voting_closed"), (48, "vote_unchanged"),
+        (49, "voter_not_eligible"), (50, "invalid_governance_rules"), (51, "invalid_proposal_times"),
+        (52, "approval_not_found"), (53, "approval_already_decided"), (54, "approval_by_same_operator"),
+        (55, "cap_above_ceiling"), (56, "api_key_exists"), (57, "api_key_not_found"), (58, "api_key_revoked"),
     ]
     static let cycleStates: [(UInt8, String)] = [
         (0, "open"), (1, "settling"), (2, "settled"), (3, "failed"),

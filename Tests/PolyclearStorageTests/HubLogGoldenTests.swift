@@ -60,6 +60,45 @@ import Testing
         return entries
     }
 
+    /// The commands of the union's administration and governance (added after the first
+    /// golden log, so pinned by their own file).
+    static func governanceEntries() -> [HubLogEntry] {
+        let bra = CountryCode(alpha3: "BRA")!, bic = HubLogCodecTests.bic
+        var rules = GovernanceRules()
+        rules.approvalRequired = [.participantCap, .heldPaymentRelease]
+        rules.heldReleaseApprovalAboveUnitMinor = 1_000
+        let digest = String(repeating: "ab", count: 32)
+        let commands: [HubCommand] = [
+            .decideHeldPayment(id: 9, release: true, actor: .operatorUser("ops"), reason: "name match, not the party"),
+            .decideHeldPayment(id: 10, release: false, actor: .operatorUser("ops")),
+            .setQueuePolicy(.returnToPayer), .setGovernanceRules(rules),
+            .propose(
+                change: .setQuota(bra, quotaUnitMinor: 12), deadline: 5_000, effectiveAt: 6_000, actor: .member(bra)),
+            .propose(
+                change: .admitMember(
+                    Member(
+                        id: CountryCode(alpha3: "ZAF")!, name: "SARB", currency: CurrencyCode("ZAR")!, quotaUnitMinor: 3
+                    )),
+                deadline: 5_000, effectiveAt: 0, actor: .operatorUser("ops")),
+            .vote(proposal: 1, member: bra, choice: .abstain, actor: .member(bra)),
+            .decideApproval(number: 2, approve: false, actor: .operatorUser("ops-2")),
+            .issueAPIKey(
+                APIKeyGrant(id: 3, holder: .participant(bic), digestHex: digest, expiresAt: 9), actor: .member(bra)),
+            .rotateAPIKey(
+                oldID: 3, new: APIKeyGrant(id: 4, holder: .participant(bic), digestHex: digest), overlapSeconds: 60,
+                actor: .operatorUser("ops")),
+            .revokeAPIKey(id: 4, actor: .operatorUser("ops")),
+        ]
+        return commands.enumerated().map { HubLogEntry(command: $1, time: 1_800_000_000_000_000_000 + UInt64($0)) }
+    }
+
+    @Test func governanceEntriesReadBackAndEncodeTheSame() throws {
+        let stored = try Self.golden("hub-log-governance-v1.hex") { try HubLogCodec.encode(Self.governanceEntries()) }
+        let entries = try HubLogCodec.decodeEntries(stored)
+        #expect(entries == Self.governanceEntries(), "the golden entries decode to other values")
+        #expect(try HubLogCodec.encode(entries) == stored, "the same entries now encode to other bytes")
+    }
+
     /// Events as a real hub emits them (payments, funds, alarms, cycle reports, audit records).
     static func events() throws -> [HubEvent] {
         let union = try HubStoreTests.union()

@@ -25,6 +25,15 @@ import Testing
         #expect(hub.member(CountryCode(alpha3: "BRA")!)?.quotaUnitMinor == 1_000_000_000_000)
         #expect(hub.participant(BIC("BKACZA22")!)?.netDebitCapMinor == 1_800_000_000)
         #expect(hub.unionDefinitionText == definition.canonicalJSON)
+        // Governed from the start: the operator alone can no longer change a quota.
+        #expect(hub.settings.governance?.approvalRequired.count == 3)
+        #expect(
+            hub.apply(
+                .attributed(
+                    actor: .operatorUser("ops"),
+                    command: .updateMember(id: CountryCode(alpha3: "BRA")!, quotaUnitMinor: 1, status: nil)), now: 1_500
+            )
+                == .refused(.proposalRequired))
         #expect(hub.checkInvariants() == nil)
         // Recorded once: a second definition, or one on a hub that already has members, is refused.
         #expect(hub.apply(.recordUnionDefinition("{}"), now: 2_000) == .refused(.unionAlreadyDefined))
@@ -80,6 +89,26 @@ import Testing
             ),
             ("names = []", "names = []\ncountries = [\"ZZ\"]", "screening.countries"),
             ("RUB = \"94.5\"", "RUB = \"lots\"", "fixing.rates_per_eur.RUB"),
+            (
+                "queued_at_cycle_end = \"carry_over\"", "queued_at_cycle_end = \"drop\"",
+                "cycles.queued_at_cycle_end"
+            ),
+            ("yes_quota_percent_min = 67", "yes_quota_percent_min = 0", "governance.yes_quota_percent_min"),
+            (
+                "yes_members_percent_above = 50", "yes_members_percent_above = 100",
+                "governance.yes_members_percent_above"
+            ),
+            ("proposers = \"members_and_operator\"", "proposers = \"anyone\"", "governance.proposers"),
+            ("voting_seconds_max = 2592000", "voting_seconds_max = 30", "governance.voting_seconds_max"),
+            (
+                "approval_required = [\"participant_cap\",", "approval_required = [\"launch\",",
+                "governance.approval_required"
+            ),
+            (
+                "held_release_approval_above_unit = \"100000\"", "held_release_approval_above_unit = \"-1\"",
+                "governance.held_release_approval_above_unit"
+            ),
+            ("[governance]", "[governance]\nveto = true", "governance.veto"),
         ] as [(String, String, String)])
     func aMistakeIsNamedWithItsLineAndKey(from: String, to: String, field: String) {
         let text = Self.sampleText.replacingOccurrences(of: from, with: to)

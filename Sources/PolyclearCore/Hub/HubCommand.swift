@@ -19,8 +19,9 @@ public enum HubCommand: Hashable, Sendable, Codable {
     case rejectPayment(id: UInt128, actor: Actor)
     /// The payer withdraws a queued (or held) payment.
     case cancelPayment(id: UInt128, actor: Actor)
-    /// The operator releases or rejects a payment held by screening.
-    case decideHeldPayment(id: UInt128, release: Bool, actor: Actor)
+    /// The operator releases or rejects a payment held by screening, with a reason for the
+    /// audit trail (nil in older logs).
+    case decideHeldPayment(id: UInt128, release: Bool, actor: Actor, reason: String? = nil)
     /// Prefunding from (in) or withdrawal to (out) the member central bank: reserve, then
     /// `confirmFunds` once the central bank has moved the money, or `cancelFunds`.
     case requestFunds(id: UInt128, participant: BIC, amountMinor: Int64, direction: FundsDirection)
@@ -30,7 +31,7 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// Utilisation alarm thresholds, in percent of cap or quota (e.g. [75, 90]).
     case setAlarmThresholds([Int])
     /// A settlement cycle ends: queued payments are carried over to the next cycle or
-    /// returned to their payers, as `HubConfiguration.queuedPaymentsAtCycleEnd` says.
+    /// returned to their payers, as the queue policy in force says (`setQueuePolicy`).
     case applyCycleEndQueuePolicy
     /// Closes the open cycle (it must be the one with this number): nets it, issues its
     /// settlement instructions, opens the next.
@@ -69,6 +70,29 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// as a whole (`duplicateMessage`), nothing in it applied. Answers `.message` with one
     /// result per command. Message commands do not nest.
     indirect case message(sender: BIC, messageID: String, commands: [HubCommand])
+    /// What becomes of payments still queued when a cycle ends (the configuration's policy
+    /// until this is given).
+    case setQueuePolicy(CycleEndQueuePolicy)
+    /// How the members govern the union. Once set, admitting or changing members, quotas,
+    /// imbalance rules, the basket and these rules are refused to the operator alone
+    /// (`proposalRequired`): they change by a proposal that passes.
+    case setGovernanceRules(GovernanceRules)
+    /// A member or the operator proposes a change; votes are open until `deadline`, and a
+    /// proposal that passes is applied at `effectiveAt` (or when it passes, if later) — in
+    /// the log, with the first command or tick at or after that time. The voting period must
+    /// lie within the rules' bounds, and the effective time at most `votingSecondsMax` after
+    /// the deadline. Answers `.proposal(number)`.
+    case propose(change: ProposalChange, deadline: UInt64, effectiveAt: UInt64, actor: Actor)
+    /// A member's vote (it may change it until the proposal is decided).
+    case vote(proposal: UInt32, member: CountryCode, choice: VoteChoice, actor: Actor)
+    /// A second operator approves (applies) or declines an action waiting for approval.
+    case decideApproval(number: UInt32, approve: Bool, actor: Actor)
+    /// API keys the hub manages (configuration keys aside): only the secret's SHA-256 digest
+    /// is ever given to the hub.
+    case issueAPIKey(APIKeyGrant, actor: Actor)
+    /// Issues `new` for the same holder and lets the old key work `overlapSeconds` longer.
+    case rotateAPIKey(oldID: UInt128, new: APIKeyGrant, overlapSeconds: UInt32, actor: Actor)
+    case revokeAPIKey(id: UInt128, actor: Actor)
     /// The payee side sends (part of) an accepted payment back: books a reverse payment from
     /// the original payee to the original payer and links the two.
     case returnPayment(PaymentReturnInstruction)

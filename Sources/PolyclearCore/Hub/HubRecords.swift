@@ -37,6 +37,8 @@ struct ParticipantRecord: Sendable {
     var participant: Participant
     var memberIndex: MemberIndex
     var positionAccountID: UInt128
+    /// The cap the union last set: the most the member's central bank may set it to.
+    var capCeilingMinor: Int64
     /// FIFO queues of payment indices, urgent before normal; `…Head` is the first live slot.
     var urgentQueue = ContiguousArray<PaymentIndex>()
     var urgentHead = 0

@@ -6,6 +6,9 @@ public struct HubSettings: Hashable, Sendable {
     public var gridlockPolicy: GridlockPolicy
     public var imbalanceRules: ImbalanceRules
     public var screeningList: ScreeningList
+    public var queuePolicy: CycleEndQueuePolicy
+    /// nil: the union has no governance rules (the operator decides alone).
+    public var governance: GovernanceRules?
 }
 
 extension HubStateMachine {
@@ -13,6 +16,49 @@ extension HubStateMachine {
         HubSettings(
             alarmThresholdsPercent: alarmThresholdsPercent, cycleTriggers: cycleTriggers,
             gridlockPolicy: gridlockPolicy,
-            imbalanceRules: imbalanceRules, screeningList: screening.list)
+            imbalanceRules: imbalanceRules, screeningList: screening.list, queuePolicy: queuePolicy,
+            governance: governance)
+    }
+
+    /// The union's settings and definition, and its year end.
+    mutating func performSettingsCommand(_ command: HubCommand) -> HubResult {
+        switch command {
+        case .setCycleTriggers(let triggers):
+            guard triggers.isValid else { return .refused(.invalidSchedule) }
+            cycleTriggers = triggers
+            return .ok
+        case .setGridlockPolicy(let policy):
+            guard policy.queueLengthThreshold.map({ $0 > 0 }) ?? true else { return .refused(.malformedField) }
+            gridlockPolicy = policy
+            return .ok
+        case .setImbalanceRules(let rules):
+            guard rules.isValid else { return .refused(.invalidImbalanceRules) }
+            imbalanceRules = rules
+            return .ok
+        case .setScreeningList(let list):
+            screening = NormalisedScreeningList(list)
+            return .ok
+        case .applyCycleEndQueuePolicy:
+            if queuePolicy == .returnToPayer { returnAllQueued() }
+            return .ok
+        case .setQueuePolicy(let policy):
+            queuePolicy = policy
+            return .ok
+        case .recordUnionDefinition(let text):
+            guard unionDefinitionText == nil, members.isEmpty, participants.isEmpty else {
+                return .refused(.unionAlreadyDefined)
+            }
+            unionDefinitionText = text
+            return .ok
+        case .endYear:
+            endYear()
+            return .ok
+        case .setAlarmThresholds(let thresholds):
+            guard thresholds.allSatisfy({ (1...100).contains($0) }) else { return .refused(.malformedField) }
+            alarmThresholdsPercent = thresholds.sorted()
+            return .ok
+        default:
+            preconditionFailure("perform sends only settings commands here")
+        }
     }
 }

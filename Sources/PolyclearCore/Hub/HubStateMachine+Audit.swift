@@ -26,7 +26,12 @@ extension HubStateMachine {
     public var auditRecords: ContiguousArray<AuditRecord> { auditTrail }
 
     mutating func recordAudit(actor: Actor, command: HubCommand, result: HubResult) {
-        let outcome = if case .refused(let rejection) = result { rejection.code } else { "ok" }
+        let outcome =
+            switch result {
+            case .refused(let rejection): rejection.code
+            case .approvalPending(let number): "approval_pending \(number)"
+            default: "ok"
+            }
         let (action, subject) = command.auditDescription
         let record = AuditRecord(time: now, actor: actor, action: action, subject: subject, outcome: outcome)
         auditTrail.append(record)
@@ -59,8 +64,11 @@ extension HubCommand {
         case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))
         case .rejectPayment(let id, _): ("reject_payment", UUIDText.format(id))
         case .cancelPayment(let id, _): ("cancel_payment", UUIDText.format(id))
-        case .decideHeldPayment(let id, let release, _):
-            (release ? "release_held_payment" : "reject_held_payment", UUIDText.format(id))
+        case .decideHeldPayment(let id, let release, _, let reason):
+            (
+                release ? "release_held_payment" : "reject_held_payment",
+                UUIDText.format(id) + (reason.map { ": \($0)" } ?? "")
+            )
         case .requestFunds(let id, let bic, _, let direction):
             (direction == .into ? "request_funds_in" : "request_funds_out", "\(UUIDText.format(id)) \(bic)")
         case .confirmFunds(let id): ("confirm_funds", UUIDText.format(id))
@@ -82,11 +90,34 @@ extension HubCommand {
             ("set_off_obligations", "\(UUIDText.format(runID)) \(obligations.count) obligations")
         case .confirmExcessSettlement(let cycle, let member, _, _):
             ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
+        case .setQueuePolicy(let policy): ("set_queue_policy", policy == .carryOver ? "carry_over" : "return_to_payer")
+        case .setGovernanceRules: ("set_governance_rules", "")
+        case .propose(let change, _, _, _):
+            ("propose", change.kind + (change.subject.map { " \($0.alpha3)" } ?? ""))
+        case .vote(let number, let member, let choice, _):
+            ("vote", "proposal \(number) \(member.alpha3) \(choice.code)")
+        case .decideApproval(let number, let approve, _): (approve ? "approve" : "decline", "approval \(number)")
+        case .issueAPIKey(let grant, _): ("issue_api_key", "\(UUIDText.format(grant.id)) \(grant.holder.auditName)")
+        case .rotateAPIKey(let oldID, let grant, let overlap, _):
+            ("rotate_api_key", "\(UUIDText.format(oldID)) to \(UUIDText.format(grant.id)) overlap \(overlap)s")
+        case .revokeAPIKey(let id, _): ("revoke_api_key", UUIDText.format(id))
         case .attributed(_, let command): command.auditDescription
         case .message(let sender, let messageID, let commands):
             ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
         case .returnPayment(let instruction):
             ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
+        }
+    }
+}
+
+extension Actor {
+    /// How the audit trail names an actor in a subject.
+    var auditName: String {
+        switch self {
+        case .system: "system"
+        case .operatorUser(let name): "operator \(name)"
+        case .member(let id): "member \(id.alpha3)"
+        case .participant(let bic): "participant \(bic)"
         }
     }
 }

@@ -67,7 +67,13 @@ extension HubStateMachine {
 
     /// The operator releases a payment held by screening (it then runs as if just received,
     /// queue included) or rejects it.
-    mutating func decideHeld(id: UInt128, release: Bool, actor: Actor) -> HubResult {
+    /// `reason`: for the audit trail; at most 140 characters, no control characters.
+    mutating func decideHeld(id: UInt128, release: Bool, actor: Actor, reason: String?) -> HubResult {
+        if let reason {
+            guard reason.count <= Self.nameLengthMax,
+                !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else { return .refused(.malformedField) }
+        }
         guard let index = paymentIndexByID.value(for: id) else { return .refused(.paymentNotFound) }
         guard payments[index].status == .held else { return .refused(.paymentStateForbidsThis) }
         guard case .operatorUser = actor else { return .refused(.notAllowedForActor) }

@@ -49,24 +49,30 @@ extension HubStateMachine {
     }
 
     mutating func defineUnit(amountsPerUnit amounts: [CurrencyCode: DecimalNumber], checks: RateChecks?) -> HubResult {
-        guard !amounts.isEmpty else { return .refused(.invalidUnitDefinition) }
+        if let rejection = unitDefinitionRejection(amounts, checks: checks) { return .refused(rejection) }
+        unitAmountsPerUnit = amounts
+        return .ok
+    }
+
+    /// Why a unit definition could not be taken now (nil: it can).
+    func unitDefinitionRejection(_ amounts: [CurrencyCode: DecimalNumber], checks: RateChecks?) -> HubCommandRejection?
+    {
+        guard !amounts.isEmpty else { return .invalidUnitDefinition }
         for (code, amount) in amounts {
             guard !amount.isZero, code != configuration.unit.code, configuration.currencies[code] != nil else {
-                return .refused(.invalidUnitDefinition)
+                return .invalidUnitDefinition
             }
         }
-        if let checks {
-            guard amounts.values.allSatisfy(RateChecks.isPlausible) else { return .refused(.rateImplausible) }
-            if !checks.largeMoveConfirmed {
-                for (code, amount) in amounts {
-                    if let previous = unitAmountsPerUnit[code], !checks.isSmallMove(from: previous, to: amount) {
-                        return .refused(.rateMoveNotConfirmed)
-                    }
+        guard let checks else { return nil }
+        guard amounts.values.allSatisfy(RateChecks.isPlausible) else { return .rateImplausible }
+        if !checks.largeMoveConfirmed {
+            for (code, amount) in amounts {
+                if let previous = unitAmountsPerUnit[code], !checks.isSmallMove(from: previous, to: amount) {
+                    return .rateMoveNotConfirmed
                 }
             }
         }
-        unitAmountsPerUnit = amounts
-        return .ok
+        return nil
     }
 
     /// The unit's definition: currency amounts per one unit (empty if never defined).

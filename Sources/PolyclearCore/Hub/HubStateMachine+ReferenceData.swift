@@ -1,15 +1,20 @@
 extension HubStateMachine {
     static let nameLengthMax = 140
 
-    mutating func registerMember(_ member: Member) -> HubResult {
-        guard (1...Self.nameLengthMax).contains(member.name.count) else { return .refused(.malformedField) }
-        guard member.quotaUnitMinor >= 0 else { return .refused(.negativeLimit) }
-        guard memberIndexByID[member.id.alpha3] == nil else { return .refused(.memberExists) }
-        guard let currency = configuration.currencies[member.currency], member.currency != configuration.unit.code
-        else {
-            return .refused(.currencyNotSupported)
+    /// Why `member` could not be registered now (nil: it can).
+    func memberRejection(_ member: Member) -> HubCommandRejection? {
+        guard (1...Self.nameLengthMax).contains(member.name.count) else { return .malformedField }
+        guard member.quotaUnitMinor >= 0 else { return .negativeLimit }
+        guard memberIndexByID[member.id.alpha3] == nil else { return .memberExists }
+        guard configuration.currencies[member.currency] != nil, member.currency != configuration.unit.code else {
+            return .currencyNotSupported
         }
-        guard memberIndexByCurrency[member.currency] == nil else { return .refused(.currencyAlreadyHasMember) }
+        return memberIndexByCurrency[member.currency] == nil ? nil : .currencyAlreadyHasMember
+    }
+
+    mutating func registerMember(_ member: Member) -> HubResult {
+        if let rejection = memberRejection(member) { return .refused(rejection) }
+        let currency = configuration.currencies[member.currency]!
 
         let first = allocateAccountIDs(4)
         let ledgerID = member.currency.packedASCII
@@ -79,17 +84,24 @@ extension HubStateMachine {
         precondition(applyLedgerChain(), "participant account could not be created")
         participantIndexByBIC.insertNew(UInt128(participant.bic.packed), participants.nextIndex)
         participants.append(
-            ParticipantRecord(participant: participant, memberIndex: memberIndex, positionAccountID: accountID))
+            ParticipantRecord(
+                participant: participant, memberIndex: memberIndex, positionAccountID: accountID,
+                capCeilingMinor: participant.netDebitCapMinor))
         return .ok
     }
 
-    mutating func updateParticipant(bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?) -> HubResult {
+    /// `setsCeiling`: a cap the union sets (operator, union file) is also the most the bank's
+    /// central bank may set it to later; a cap the central bank sets is not.
+    mutating func updateParticipant(
+        bic: BIC, netDebitCapMinor: Int64?, status: ReferenceStatus?, setsCeiling: Bool = true
+    ) -> HubResult {
         guard let index = participantIndexByBIC.value(for: UInt128(bic.packed)) else {
             return .refused(.participantNotFound)
         }
         if let netDebitCapMinor {
             guard netDebitCapMinor >= 0 else { return .refused(.negativeLimit) }
             participants[index].participant.netDebitCapMinor = netDebitCapMinor
+            if setsCeiling { participants[index].capCeilingMinor = netDebitCapMinor }
         }
         if let status { participants[index].participant.status = status }
         checkAlarm(participant: index)

@@ -61,8 +61,21 @@ public struct HubStateMachine {
     var overdueExcessSettlements: Set<OverdueExcess> = []
     /// Year ends applied so far (numbers the year-end bookings).
     var yearsEnded: UInt32 = 0
+    /// What becomes of queued payments at cycle end (the configuration's until set).
+    var queuePolicy: CycleEndQueuePolicy
+    /// How the members govern the union (nil: no governance, the operator decides alone).
+    var governance: GovernanceRules? = nil
+    /// Every proposal, by number − 1; the earliest time one is due (deadline or effect).
+    var proposals: [Proposal] = []
+    var governanceDueAt = UInt64.max
+    /// Every maker–checker request, by number − 1.
+    var approvals: [Approval] = []
+    /// API keys the hub manages, in issue order, indexed by id and by digest.
+    var apiKeys: [APIKeyRecord] = []
+    var apiKeyIndexByID: [UInt128: Int] = [:]
+    var apiKeyIndexByDigest: [String: Int] = [:]
     /// The union file's definition this database was started from (canonical text), if any.
-    public private(set) var unionDefinitionText: String?
+    public internal(set) var unionDefinitionText: String?
     var events: ContiguousArray<HubEvent> = []
     /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
     var auditTrail: ContiguousArray<AuditRecord> = []
@@ -84,6 +97,7 @@ public struct HubStateMachine {
         payments.reserveCapacity(expectedPayments)
         fundsIndexByID = IDTable(emptyValue: FundsIndex(raw: 0))
         alarmThresholdsPercent = configuration.alarmThresholdsPercent
+        queuePolicy = configuration.queuedPaymentsAtCycleEnd
         unitLedger = configuration.unit.code.packedASCII
         ledgerEvents.reserveCapacity(8)
         ledgerResults.reserveCapacity(Limits.batchEventCountMax)
@@ -126,6 +140,7 @@ public struct HubStateMachine {
         if cycle.openedAt == 0 { cycle.openedAt = self.now }  // the first cycle opens with the first command
         expireReservations()
         closeDueCycle()
+        decideDueProposals()
         return perform(command)
     }
 
@@ -133,7 +148,7 @@ public struct HubStateMachine {
         switch command {
         case .attributed(let actor, let inner):
             if case .attributed = inner { return .refused(.malformedField) }
-            let result = perform(inner)
+            let result = performAttributed(actor: actor, inner)
             recordAudit(actor: actor, command: inner, result: result)
             return result
         case .message(let sender, let messageID, let commands):
@@ -141,24 +156,12 @@ public struct HubStateMachine {
         case .returnPayment(let instruction):
             return returnPayment(instruction)
         case .closeCycle(let number): return closeCycle(number: number)
-        case .setCycleTriggers(let triggers):
-            guard triggers.isValid else { return .refused(.invalidSchedule) }
-            cycleTriggers = triggers
-            return .ok
         case .confirmExcessSettlement(let number, let member, let amount, let actor):
             return confirmExcessSettlement(cycle: number, member: member, amountUnitMinor: amount, actor: actor)
         case .setOffObligations(let runID, let obligations):
             return setOffObligations(runID: runID, obligations: obligations)
         case .resolveGridlock:
             return .gridlock(resolveGridlock())
-        case .setGridlockPolicy(let policy):
-            guard policy.queueLengthThreshold.map({ $0 > 0 }) ?? true else { return .refused(.malformedField) }
-            gridlockPolicy = policy
-            return .ok
-        case .setImbalanceRules(let rules):
-            guard rules.isValid else { return .refused(.invalidImbalanceRules) }
-            imbalanceRules = rules
-            return .ok
         case .confirmSettlement(let number, let member, let index, let amount, let actor):
             return confirmSettlement(cycle: number, member: member, index: index, amountMinor: amount, actor: actor)
         case .registerMember(let member): return registerMember(member)
@@ -175,31 +178,17 @@ public struct HubStateMachine {
         case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)
         case .rejectPayment(let id, let actor): return decideReserved(id: id, commit: false, actor: actor)
         case .cancelPayment(let id, let actor): return cancelPayment(id: id, actor: actor)
-        case .decideHeldPayment(let id, let release, let actor):
-            return decideHeld(id: id, release: release, actor: actor)
+        case .decideHeldPayment(let id, let release, let actor, let reason):
+            return decideHeld(id: id, release: release, actor: actor, reason: reason)
         case .requestFunds(let id, let bic, let amount, let direction):
             return requestFunds(id: id, bic: bic, amountMinor: amount, direction: direction)
         case .confirmFunds(let id): return resolveFunds(id: id, confirm: true)
         case .cancelFunds(let id): return resolveFunds(id: id, confirm: false)
-        case .setScreeningList(let list):
-            screening = NormalisedScreeningList(list)
-            return .ok
-        case .applyCycleEndQueuePolicy:
-            if configuration.queuedPaymentsAtCycleEnd == .returnToPayer { returnAllQueued() }
-            return .ok
-        case .recordUnionDefinition(let text):
-            guard unionDefinitionText == nil, members.isEmpty, participants.isEmpty else {
-                return .refused(.unionAlreadyDefined)
-            }
-            unionDefinitionText = text
-            return .ok
-        case .endYear:
-            endYear()
-            return .ok
-        case .setAlarmThresholds(let thresholds):
-            guard thresholds.allSatisfy({ (1...100).contains($0) }) else { return .refused(.malformedField) }
-            alarmThresholdsPercent = thresholds.sorted()
-            return .ok
+        case .setCycleTriggers, .setGridlockPolicy, .setImbalanceRules, .setScreeningList, .applyCycleEndQueuePolicy,
+            .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds:
+            return performSettingsCommand(command)
+        case .setGovernanceRules, .propose, .vote, .decideApproval, .issueAPIKey, .rotateAPIKey, .revokeAPIKey:
+            return performUnionCommand(command)
         }
     }
 
@@ -209,6 +198,7 @@ public struct HubStateMachine {
         self.now = max(now, self.now)
         expireReservations()
         closeDueCycle()
+        decideDueProposals()
     }
 
     public mutating func sealOutcome() -> HubOutcome {

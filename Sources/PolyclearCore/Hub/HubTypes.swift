@@ -241,6 +241,29 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     /// The hub already holds a union (members, or a recorded union definition): a union file
     /// defines a new database only.
     case unionAlreadyDefined = 44
+    /// Under governance rules this change is the members' to make: propose it.
+    case proposalRequired = 45
+    case proposalNotFound = 46
+    /// The proposal is decided, or its deadline has passed.
+    case votingClosed = 47
+    /// The member already voted this way.
+    case voteUnchanged = 48
+    /// Not a member who may vote on this proposal (suspended, the proposal's subject, not
+    /// the voting member itself) or not allowed to propose under the rules.
+    case voterNotEligible = 49
+    /// Governance rules that could never pass a proposal or never decide one.
+    case invalidGovernanceRules = 50
+    /// A deadline outside the voting period the rules allow, or an effective time before now.
+    case invalidProposalTimes = 51
+    case approvalNotFound = 52
+    case approvalAlreadyDecided = 53
+    /// The operator who made a change cannot approve it.
+    case approvalBySameOperator = 54
+    /// A member may set its banks' caps only up to the cap the union last set.
+    case capAboveCeiling = 55
+    case apiKeyExists = 56
+    case apiKeyNotFound = 57
+    case apiKeyRevoked = 58
 }
 
 /// The result of one hub command.
@@ -254,6 +277,10 @@ public enum HubResult: Hashable, Sendable {
     case refused(HubCommandRejection)
     /// A message's commands: one result each, in order.
     case message([HubResult])
+    /// A proposal was recorded under this number.
+    case proposal(UInt32)
+    /// The operator's action waits for a second operator's approval, under this number.
+    case approvalPending(UInt32)
 }
 
 /// What a set-off run cancelled.

@@ -98,6 +98,20 @@ extension HubCommandRejection {
         case .rateImplausible: "rate_implausible"
         case .rateMoveNotConfirmed: "rate_move_not_confirmed"
         case .unionAlreadyDefined: "union_already_defined"
+        case .proposalRequired: "proposal_required"
+        case .proposalNotFound: "proposal_not_found"
+        case .votingClosed: "voting_closed"
+        case .voteUnchanged: "vote_unchanged"
+        case .voterNotEligible: "voter_not_eligible"
+        case .invalidGovernanceRules: "invalid_governance_rules"
+        case .invalidProposalTimes: "invalid_proposal_times"
+        case .approvalNotFound: "approval_not_found"
+        case .approvalAlreadyDecided: "approval_already_decided"
+        case .approvalBySameOperator: "approval_by_same_operator"
+        case .capAboveCeiling: "cap_above_ceiling"
+        case .apiKeyExists: "api_key_exists"
+        case .apiKeyNotFound: "api_key_not_found"
+        case .apiKeyRevoked: "api_key_revoked"
         }
     }
 }
