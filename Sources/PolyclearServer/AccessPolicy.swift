@@ -26,12 +26,27 @@ enum AccessPolicy {
         /// Gridlock resolution on demand; decisions on payments held by screening; confirming
         /// that the union received or paid an excess settlement: the operator.
         case resolveGridlock, decideHeldPayment, confirmExcessSettlement
+        /// Registering and changing members and participants: the operator.
+        case administerReference
+        /// A bank's cap and status: the operator, or the bank's own central bank.
+        case updateParticipant
+        /// Maker–checker approvals: operators (a second one decides).
+        case readApprovals, decideApproval
+        /// Proposals: read and made by members and the operator (as the rules allow); votes
+        /// by members.
+        case readProposals, propose, vote
+        /// Hub-managed API keys: the operator (members' and banks'), a central bank (its banks').
+        case manageAPIKeys
+        /// The union overview and member statements: members and the operator.
+        case readUnionOverview
     }
 
     static func allows(_ caller: Caller, _ operation: Operation) -> Bool {
         switch (operation, caller) {
         case (_, .operatorUser): operation.isOpenToOperator
-        case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member), (.readSettings, .member):
+        case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member), (.readSettings, .member),
+            (.updateParticipant, .member), (.readProposals, .member), (.propose, .member), (.vote, .member),
+            (.manageAPIKeys, .member), (.readUnionOverview, .member):
             true
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
             (.askQuote(let payer), .participant(let bic)):
@@ -103,7 +118,7 @@ extension AccessPolicy.Operation {
     /// The operator may do everything but act as a member or speak ISO 20022 for a bank.
     var isOpenToOperator: Bool {
         switch self {
-        case .confirmSettlement, .sendISOMessage: false
+        case .confirmSettlement, .sendISOMessage, .vote: false
         default: true
         }
     }
@@ -131,6 +146,15 @@ extension AccessPolicy.Operation {
         case .resolveGridlock: "the operator resolves gridlock"
         case .decideHeldPayment: "the operator decides payments held by screening"
         case .confirmExcessSettlement: "the operator confirms excess settlements"
+        case .administerReference: "the operator registers and changes members and participants"
+        case .updateParticipant: "the operator or the bank's central bank changes a bank's cap or status"
+        case .readApprovals: "approvals are for operators"
+        case .decideApproval: "a second operator decides approvals"
+        case .readProposals: "proposals are for members and the operator"
+        case .propose: "members and the operator propose rule changes"
+        case .vote: "members' central banks vote"
+        case .manageAPIKeys: "the operator and central banks manage API keys"
+        case .readUnionOverview: "the union overview is for members and the operator"
         }
     }
 }

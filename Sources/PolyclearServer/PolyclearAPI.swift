@@ -33,7 +33,12 @@ public enum PolyclearAPI {
                 forwarder: HTTPForwarder(limits: limits)))
         router.add(
             middleware: AuthenticationMiddleware(
-                keys: keys, limiter: limiter,
+                keys: keys,
+                hubKeys: { digest in
+                    let now = SystemClock.nanosecondsSinceEpoch()
+                    let actor = try? await writer.read { hub in hub.apiKeyHolder(digestHex: digest, at: now) }
+                    return actor.flatMap { Caller(actor: $0) }
+                }, limiter: limiter,
                 failures: RateLimiter(
                     ratePerSecond: Double(limits.failedAuthenticationsPerSecond),
                     burst: Double(limits.failedAuthenticationBurst))))
@@ -52,6 +57,10 @@ public enum PolyclearAPI {
         FXRoutes.add(to: router, api)
         CycleRoutes.add(to: router, api)
         ControlRoutes.add(to: router, api)
+        AdminRoutes.add(to: router, api)
+        GovernanceRoutes.add(to: router, api)
+        OverviewRoutes.add(to: router, api)
+        APIKeyRoutes.add(to: router, api)
         FundsRoutes.add(to: router, api)
         SetOffRoutes.add(to: router, api)
         EventRoutes.add(to: router, api)

@@ -41,6 +41,12 @@ public struct ServerLimits: Sendable, Equatable {
     /// Names, BICs and countries a screening list may hold (each), and the longest name in
     /// characters (Unicode code points).
     public var screeningEntryCountMax = 10_000
+    /// Hub-managed API keys that may work at once for one holder (rotation overlaps count).
+    public var apiKeysPerHolderMax = 16
+    /// The longest a rotated key may keep working next to its successor, and the longest
+    /// lifetime a key may be given, in seconds.
+    public var apiKeyOverlapSecondsMax = 30 * 86_400
+    public var apiKeyLifetimeSecondsMax = 2 * 366 * 86_400
     public var screeningNameLengthMax = 140
     /// How long a kept idempotent answer is replayed.
     public var idempotencyRetentionSeconds = 86_400

@@ -17,6 +17,10 @@ struct SettingsDTO: ResponseCodable {
     var imbalanceRules: Rules
     /// The operator's only.
     var screeningList: ScreeningListDTO?
+    /// What becomes of queued payments at cycle end: `carry_over` or `return_to_payer`.
+    var queuePolicy: String
+    /// Absent: no governance rules (the operator decides alone).
+    var governance: GovernanceRulesDTO?
 
     init(_ settings: HubSettings, unit: Currency, showScreening: Bool) {
         alarmThresholdsPercent = settings.alarmThresholdsPercent
@@ -24,20 +28,9 @@ struct SettingsDTO: ResponseCodable {
         gridlockPolicy = GridlockPolicyDTO(
             beforeCycleClose: settings.gridlockPolicy.beforeCycleClose,
             queueLengthThreshold: settings.gridlockPolicy.queueLengthThreshold)
-        let rules = settings.imbalanceRules
-        let bands = { (tranches: [Tranche]) in
-            tranches.map { Band(upToPercentOfQuota: $0.upToPercentOfQuota, settledPercent: $0.settledPercent) }
-        }
-        imbalanceRules = Rules(
-            quotaMode: rules.quotaMode.rawValue, settlementAsset: rules.excessSettlementAsset,
-            chargeDisposition: rules.chargeDisposition.rawValue, chargedSides: rules.chargedSides.rawValue,
-            creditorExcessAtYearEnd: rules.creditorExcessAtYearEnd.rawValue,
-            charges: rules.tiers.map {
-                Tier(
-                    thresholdPercentOfQuota: $0.thresholdPercentOfQuota, annualRateBasisPoints: $0.annualRateBasisPoints
-                )
-            }, debtorTranches: bands(rules.debtorTranches), creditorTranches: bands(rules.creditorTranches),
-            alarmPercentOfQuota: rules.persistentImbalancePercentOfQuota, alarmCycles: rules.persistentImbalanceCycles)
+        imbalanceRules = Rules(settings.imbalanceRules)
+        queuePolicy = settings.queuePolicy == .carryOver ? "carry_over" : "return_to_payer"
+        governance = settings.governance.map { GovernanceRulesDTO($0, unit: unit) }
         screeningList =
             showScreening
             ? ScreeningListDTO(
@@ -219,3 +212,57 @@ struct GridlockOutcomeDTO: ResponseCodable {
 
 /// A confirmation's amount, checked against the instruction's (a decimal string).
 struct ConfirmationDTO: Decodable { var amount: String }
+
+extension SettingsDTO.Rules {
+    init(_ rules: ImbalanceRules) {
+        let bands = { (tranches: [Tranche]) in
+            tranches.map {
+                SettingsDTO.Band(upToPercentOfQuota: $0.upToPercentOfQuota, settledPercent: $0.settledPercent)
+            }
+        }
+        self.init(
+            quotaMode: rules.quotaMode.rawValue, settlementAsset: rules.excessSettlementAsset,
+            chargeDisposition: rules.chargeDisposition.rawValue, chargedSides: rules.chargedSides.rawValue,
+            creditorExcessAtYearEnd: rules.creditorExcessAtYearEnd.rawValue,
+            charges: rules.tiers.map {
+                SettingsDTO.Tier(
+                    thresholdPercentOfQuota: $0.thresholdPercentOfQuota, annualRateBasisPoints: $0.annualRateBasisPoints
+                )
+            }, debtorTranches: bands(rules.debtorTranches), creditorTranches: bands(rules.creditorTranches),
+            alarmPercentOfQuota: rules.persistentImbalancePercentOfQuota, alarmCycles: rules.persistentImbalanceCycles)
+    }
+
+    /// The rules as proposed (the hub checks them as a whole: `invalid_imbalance_rules`).
+    func rules() throws(APIError) -> ImbalanceRules {
+        func choice<E: RawRepresentable & CaseIterable>(_ text: String, _ field: String) throws(APIError) -> E
+        where E.RawValue == String {
+            guard let value = E(rawValue: text) else {
+                throw APIError(
+                    .badRequest, code: "malformed_rules",
+                    "\(field) is one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return value
+        }
+        guard charges.count <= 16, debtorTranches.count <= 16, creditorTranches.count <= 16,
+            settlementAsset.utf8.count <= 35
+        else { throw APIError(.badRequest, code: "malformed_rules", "at most 16 tiers or tranches each") }
+        var rules = ImbalanceRules(
+            tiers: charges.map {
+                ImbalanceRules.Tier(
+                    thresholdPercentOfQuota: $0.thresholdPercentOfQuota, annualRateBasisPoints: $0.annualRateBasisPoints
+                )
+            }, persistentImbalancePercentOfQuota: alarmPercentOfQuota, persistentImbalanceCycles: alarmCycles)
+        rules.quotaMode = try choice(quotaMode, "quotaMode")
+        rules.excessSettlementAsset = settlementAsset
+        rules.chargeDisposition = try choice(chargeDisposition, "chargeDisposition")
+        rules.chargedSides = try choice(chargedSides, "chargedSides")
+        rules.creditorExcessAtYearEnd = try choice(creditorExcessAtYearEnd, "creditorExcessAtYearEnd")
+        rules.debtorTranches = debtorTranches.map {
+            Tranche(upToPercentOfQuota: $0.upToPercentOfQuota, settledPercent: $0.settledPercent)
+        }
+        rules.creditorTranches = creditorTranches.map {
+            Tranche(upToPercentOfQuota: $0.upToPercentOfQuota, settledPercent: $0.settledPercent)
+        }
+        return rules
+    }
+}

@@ -25,8 +25,8 @@ import Testing
             .attributed(
                 actor: actor,
                 command: .propose(
-                    change: change, deadline: f.now + votingSeconds * second,
-                    effectiveAt: f.now + effectiveAfter * second, actor: actor)))
+                    change: change, votingSeconds: UInt32(votingSeconds), effectiveAfterSeconds: UInt32(effectiveAfter),
+                    actor: actor)))
     }
 
     static func vote(_ f: inout HubFixture, _ number: UInt32, _ member: CountryCode, _ choice: VoteChoice) -> HubResult

@@ -17,13 +17,15 @@ import Testing
     static let bra = CountryCode(alpha3: "BRA")!, chn = CountryCode(alpha3: "CHN")!
     static let brBank = BIC("BANKBRSP")!, brOther = BIC("SECOBRSP")!, cnBank = BIC("BANKCNBJ")!
     static let keys: [String: String] = [
-        "operator": "operator-secret-0001", "bra": "bra-central-bank-01", "chn": "chn-central-bank-01",
+        "operator": "operator-secret-0001", "operator2": "operator-secret-0002", "bra": "bra-central-bank-01",
+        "chn": "chn-central-bank-01",
         "brBank": "bank-brsp-secret-01", "brOther": "seco-brsp-secret-01", "cnBank": "bank-cnbj-secret-01",
     ]
 
     static func keyStore() throws -> APIKeyStore {
         var store = APIKeyStore()
         try store.add(specification: "operator:ops:\(keys["operator"]!)")
+        try store.add(specification: "operator:ops2:\(keys["operator2"]!)")
         try store.add(specification: "member:BRA:\(keys["bra"]!)")
         try store.add(specification: "member:CHN:\(keys["chn"]!)")
         try store.add(specification: "participant:BANKBRSP:\(keys["brBank"]!)")
@@ -33,7 +35,7 @@ import Testing
     }
 
     static func withAPI(
-        limits: ServerLimits = .default,
+        limits: ServerLimits = .default, extraSetup: [HubCommand] = [],
         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void
     ) async throws {
         // Composed as `serve` composes it (router, middleware, events, metrics, the service
@@ -66,7 +68,7 @@ import Testing
                     ])),
         ]
         try await server.application.test(.router) { client in
-            _ = try await server.hub.submit(setup)
+            _ = try await server.hub.submit(setup + extraSetup)
             try await body(client, server.routes)
         }
     }
@@ -307,7 +309,7 @@ import Testing
                 ("/v1/payments/\(paymentID)/cancel", .post, "cnBank", .forbidden),
                 ("/v1/payments/\(paymentID)/cancel", .post, "chn", .forbidden),
                 ("/v1/payments/\(paymentID)/cancel", .post, "brOther", .notFound),
-                ("/v1/members", .post, "operator", .methodNotAllowed),
+                ("/v1/members", .delete, "operator", .methodNotAllowed),
                 ("/v1/payments/\(paymentID)", .delete, "brBank", .methodNotAllowed),
                 ("/v1/no-such-route", .get, "operator", .notFound),
                 ("/v1/fixings/current", .get, "brBank", .ok),

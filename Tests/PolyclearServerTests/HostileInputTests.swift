@@ -302,7 +302,7 @@ import Testing
                 ),
                 (.get, "/v1/cycles/99999999999", .badRequest, "malformed_request", nil),
                 (.get, "/v1/nothing-here", .notFound, "not_found", nil),
-                (.delete, "/v1/members", .methodNotAllowed, "method_not_allowed", "GET"),
+                (.delete, "/v1/members", .methodNotAllowed, "method_not_allowed", "GET, POST"),
                 // The batch path is not a payment id: only POST is allowed there.
                 (.get, "/v1/payments/batch", .methodNotAllowed, "method_not_allowed", "POST"),
                 (.put, "/v1/payments", .methodNotAllowed, "method_not_allowed", "GET, POST"),

@@ -12,7 +12,7 @@ import Testing
         "fixing_rate_not_positive", "amount_not_positive", "amount_too_large",
         "invalid_schedule",
         "invalid_imbalance_rules", "obligations_mix_currencies", "too_many_obligations", "invalid_unit_definition",
-        "fixing_rate_for_unit", "rate_implausible",
+        "fixing_rate_for_unit", "rate_implausible", "invalid_governance_rules", "invalid_proposal_times",
     ]
     static let conflict: Set<String> = [
         "member_exists", "member_not_found", "currency_already_has_member", "participant_exists",
@@ -23,14 +23,24 @@ import Testing
         "instruction_not_found", "instruction_already_confirmed", "instruction_amount_differs",
         "excess_settlement_not_found",
         "set_off_run_exists", "duplicate_message", "return_exceeds_payment", "rate_move_not_confirmed",
-        "fixing_missing_currency", "fixing_effective_too_far", "union_already_defined",
+        "fixing_missing_currency", "fixing_effective_too_far", "union_already_defined", "proposal_not_found",
+        "voting_closed", "vote_unchanged", "approval_not_found", "approval_already_decided", "cap_above_ceiling",
+        "api_key_exists", "api_key_not_found", "api_key_revoked",
+    ]
+
+    static let forbidden: Set<String> = [
+        "not_allowed_for_actor", "proposal_required", "voter_not_eligible", "approval_by_same_operator",
     ]
 
     @Test func everyRefusalHasOneStatus() {
-        #expect(HubCommandRejection.allCases.count == Self.unprocessable.count + Self.conflict.count + 1)
+        #expect(
+            HubCommandRejection.allCases.count
+                == Self.unprocessable.count + Self.conflict.count + Self.forbidden.count)
         for rejection in HubCommandRejection.allCases {
             let expected: HTTPResponse.Status =
-                if rejection == .notAllowedForActor { .forbidden } else if Self.unprocessable.contains(rejection.code) {
+                if Self.forbidden.contains(rejection.code) {
+                    .forbidden
+                } else if Self.unprocessable.contains(rejection.code) {
                     .unprocessableContent
                 } else if Self.conflict.contains(rejection.code) { .conflict } else { .internalServerError }
             #expect(rejection.httpStatus == expected, "\(rejection.code)")

@@ -73,13 +73,14 @@ import Testing
             .decideHeldPayment(id: 10, release: false, actor: .operatorUser("ops")),
             .setQueuePolicy(.returnToPayer), .setGovernanceRules(rules),
             .propose(
-                change: .setQuota(bra, quotaUnitMinor: 12), deadline: 5_000, effectiveAt: 6_000, actor: .member(bra)),
+                change: .setQuota(bra, quotaUnitMinor: 12), votingSeconds: 5_000, effectiveAfterSeconds: 6_000,
+                actor: .member(bra)),
             .propose(
                 change: .admitMember(
                     Member(
                         id: CountryCode(alpha3: "ZAF")!, name: "SARB", currency: CurrencyCode("ZAR")!, quotaUnitMinor: 3
                     )),
-                deadline: 5_000, effectiveAt: 0, actor: .operatorUser("ops")),
+                votingSeconds: 5_000, effectiveAfterSeconds: 0, actor: .operatorUser("ops")),
             .vote(proposal: 1, member: bra, choice: .abstain, actor: .member(bra)),
             .decideApproval(number: 2, approve: false, actor: .operatorUser("ops-2")),
             .issueAPIKey(

@@ -77,12 +77,13 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// imbalance rules, the basket and these rules are refused to the operator alone
     /// (`proposalRequired`): they change by a proposal that passes.
     case setGovernanceRules(GovernanceRules)
-    /// A member or the operator proposes a change; votes are open until `deadline`, and a
-    /// proposal that passes is applied at `effectiveAt` (or when it passes, if later) — in
-    /// the log, with the first command or tick at or after that time. The voting period must
-    /// lie within the rules' bounds, and the effective time at most `votingSecondsMax` after
-    /// the deadline. Answers `.proposal(number)`.
-    case propose(change: ProposalChange, deadline: UInt64, effectiveAt: UInt64, actor: Actor)
+    /// A member or the operator proposes a change; votes are open for `votingSeconds` from
+    /// the command's time, and a proposal that passes is applied `effectiveAfterSeconds` after
+    /// it was proposed (or when it passes, if later) — in the log, with the first command or
+    /// tick at or after that time. The voting period must lie within the rules' bounds, the
+    /// effective time at most `votingSecondsMax` after the deadline. Relative times, so the
+    /// hub's clock (not the caller's) fixes them. Answers `.proposal(number)`.
+    case propose(change: ProposalChange, votingSeconds: UInt32, effectiveAfterSeconds: UInt32, actor: Actor)
     /// A member's vote (it may change it until the proposal is decided).
     case vote(proposal: UInt32, member: CountryCode, choice: VoteChoice, actor: Actor)
     /// A second operator approves (applies) or declines an action waiting for approval.

@@ -41,7 +41,7 @@ extension HubStateMachine {
 
 extension HubCommand {
     /// (action, subject) for the audit trail.
-    var auditDescription: (String, String) {
+    public var auditDescription: (String, String) {
         switch self {
         case .registerMember(let member): ("register_member", member.id.alpha3)
         case .updateMember(let id, _, _): ("update_member", id.alpha3)

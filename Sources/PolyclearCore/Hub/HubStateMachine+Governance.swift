@@ -26,7 +26,9 @@ extension HubStateMachine {
         }
     }
 
-    mutating func propose(change: ProposalChange, deadline: UInt64, effectiveAt: UInt64, actor: Actor) -> HubResult {
+    mutating func propose(
+        change: ProposalChange, votingSeconds: UInt32, effectiveAfterSeconds: UInt32, actor: Actor
+    ) -> HubResult {
         guard let rules = governance else { return .refused(.proposalRequired) }
         switch (actor, rules.proposers) {
         case (.member(let id), .membersAndOperator), (.member(let id), .members):
@@ -36,11 +38,11 @@ extension HubStateMachine {
         case (.operatorUser, .membersAndOperator), (.operatorUser, .operatorOnly): break
         default: return .refused(.voterNotEligible)
         }
-        let period = deadline > now ? deadline - now : 0
-        guard period >= UInt64(rules.votingSecondsMin) * 1_000_000_000,
-            period <= UInt64(rules.votingSecondsMax) * 1_000_000_000,
-            effectiveAt <= deadline + UInt64(rules.votingSecondsMax) * 1_000_000_000
+        guard Int64(votingSeconds) >= rules.votingSecondsMin, Int64(votingSeconds) <= rules.votingSecondsMax,
+            Int64(effectiveAfterSeconds) <= Int64(votingSeconds) + rules.votingSecondsMax
         else { return .refused(.invalidProposalTimes) }
+        let deadline = now + UInt64(votingSeconds) * 1_000_000_000
+        let effectiveAt = now + UInt64(effectiveAfterSeconds) * 1_000_000_000
         if let rejection = rejection(of: change) { return .refused(rejection) }
         let number = UInt32(proposals.count + 1)
         proposals.append(
@@ -171,8 +173,9 @@ extension HubStateMachine {
     mutating func performUnionCommand(_ command: HubCommand) -> HubResult {
         switch command {
         case .setGovernanceRules(let rules): return setGovernanceRules(rules)
-        case .propose(let change, let deadline, let effectiveAt, let actor):
-            return propose(change: change, deadline: deadline, effectiveAt: effectiveAt, actor: actor)
+        case .propose(let change, let votingSeconds, let effectiveAfter, let actor):
+            return propose(
+                change: change, votingSeconds: votingSeconds, effectiveAfterSeconds: effectiveAfter, actor: actor)
         case .vote(let number, let member, let choice, let actor):
             return vote(proposal: number, member: member, choice: choice, actor: actor)
         case .decideApproval(let number, let approve, let actor):

@@ -38,11 +38,20 @@ enum ControlRoutes {
             let body = try await request.decode(as: CycleTriggersDTO.self, context: context)
             return try await change(.setCycleTriggers(try body.triggers(unit: api.currencies.unit)), by: caller, api)
         }
-        router.put("/v1/settings/screening-list") { request, context -> SettingsDTO in
+        router.put("/v1/settings/screening-list") { request, context -> EditedResponse<ChangeAnswer<SettingsDTO>> in
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .changeSettings)
             let body = try await request.decode(as: ScreeningListDTO.self, context: context)
-            return try await change(.setScreeningList(try body.list(limits: api.limits)), by: caller, api)
+            let unit = api.currencies.unit
+            return try await AdminRoutes.change(
+                .setScreeningList(try body.list(limits: api.limits)), by: caller, refusal: "the list was refused", api
+            ) { hub in SettingsDTO(hub.settings, unit: unit, showScreening: true) }.map { $0 }.edited
+        }
+        router.put("/v1/settings/queue-policy") { request, context -> SettingsDTO in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .changeSettings)
+            let body = try await request.decode(as: QueuePolicyDTO.self, context: context)
+            return try await change(.setQueuePolicy(try body.policy), by: caller, api)
         }
         router.post("/v1/gridlock/resolve") { _, context -> GridlockOutcomeDTO in
             let caller = try context.requireCaller()
@@ -51,11 +60,11 @@ enum ControlRoutes {
             else { throw APIError.unexpectedResult }
             return GridlockOutcomeDTO(queuedBefore: outcome.queuedBefore, released: outcome.released)
         }
-        router.post("/v1/payments/:id/release") { _, context -> PaymentDTO in
-            try await decideHeld(context, release: true, api)
+        router.post("/v1/payments/:id/release") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
+            try await decideHeld(request, context, release: true, api)
         }
-        router.post("/v1/payments/:id/refuse") { _, context -> PaymentDTO in
-            try await decideHeld(context, release: false, api)
+        router.post("/v1/payments/:id/refuse") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
+            try await decideHeld(request, context, release: false, api)
         }
     }
 
@@ -71,26 +80,70 @@ enum ControlRoutes {
         return settings
     }
 
-    /// Release or refuse a payment held by screening: the operator only. Those who may read
-    /// the payment learn they may not decide; others get 404.
+    /// Release or refuse a payment held by screening, with an optional reason for the audit
+    /// trail: the operator only. Those who may read the payment learn they may not decide;
+    /// others get 404. A release under maker–checker answers 202 with its approval.
     static func decideHeld<A: HubAccess>(
-        _ context: PolyclearRequestContext, release: Bool, _ api: RouteDependencies<A>
-    ) async throws -> PaymentDTO {
+        _ request: Request, _ context: PolyclearRequestContext, release: Bool, _ api: RouteDependencies<A>
+    ) async throws -> EditedResponse<ChangeAnswer<PaymentDTO>> {
         let caller = try context.requireCaller()
         let id = try PaymentRoutes.paymentID(context)
         guard try await PaymentRoutes.visiblePayer(id, to: caller, api) != nil else {
             throw APIError(.notFound, code: "not_found", "no such payment")
         }
         try AccessPolicy.require(caller, .decideHeldPayment)
-        switch try await api.submitPayments(
-            [.decideHeldPayment(id: id, release: release, actor: caller.actor)], by: caller
-        )
-        .first
-        {
-        case .payment(let payment): return payment
-        case .other(.refused(let rejection)):
-            throw APIError.refused(rejection, "only a payment held by screening can be released or refused")
-        default: throw APIError.unexpectedResult
+        let reason = try await DecisionDTO.reason(request, context)
+        let currencies = api.currencies
+        let changed = try await AdminRoutes.change(
+            .decideHeldPayment(id: id, release: release, actor: caller.actor, reason: reason), by: caller,
+            refusal: "only a payment held by screening can be released or refused", api
+        ) { hub in hub.payment(id).flatMap { PaymentDTO.describe([$0], in: hub, currencies: currencies).first } }
+        return try changed.map { try AdminRoutes.required($0) }.edited
+    }
+}
+
+/// `PUT /v1/settings/queue-policy`.
+struct QueuePolicyDTO: Decodable {
+    var queuedAtCycleEnd: String
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["queuedAtCycleEnd"])
+        queuedAtCycleEnd = try decoder.container(keyedBy: CodingKeys.self).decode(
+            String.self, forKey: .queuedAtCycleEnd)
+    }
+
+    enum CodingKeys: String, CodingKey { case queuedAtCycleEnd }
+
+    var policy: CycleEndQueuePolicy {
+        get throws(APIError) {
+            switch queuedAtCycleEnd {
+            case "carry_over": return .carryOver
+            case "return_to_payer": return .returnToPayer
+            default:
+                throw APIError(
+                    .badRequest, code: "malformed_policy", "queuedAtCycleEnd is carry_over or return_to_payer")
+            }
         }
+    }
+}
+
+/// The optional body of a decision on a held payment: `{"reason": "..."}` (at most 140
+/// characters, for the audit trail).
+struct DecisionDTO: Decodable {
+    var reason: String?
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["reason"])
+        reason = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey { case reason }
+
+    static func reason(_ request: Request, _ context: PolyclearRequestContext) async throws -> String? {
+        guard request.headers[.contentLength].map({ $0 != "0" }) ?? (request.headers[.transferEncoding] != nil) else {
+            return nil
+        }
+        guard let reason = try await request.decode(as: DecisionDTO.self, context: context).reason else { return nil }
+        return try WireAmount.name(reason, field: "reason")
     }
 }

@@ -1,0 +1,304 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PolyclearCore
+import Testing
+
+/// Administering and governing the union over the API: members and participants, members'
+/// caps, proposals and votes, maker–checker, hub-managed API keys, the overview and member
+/// statements — each by its role only.
+@Suite struct GovernanceRoutesTests {
+    typealias T = APITests
+
+    static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+    }
+
+    static func governed(approvals: [ApprovalAction] = [.screeningList]) -> [HubCommand] {
+        var rules = GovernanceRules()
+        rules.approvalRequired = approvals
+        return [.setGovernanceRules(rules)]
+    }
+
+    @Test func everyNewRouteAnswersEveryRoleAsAgreed() async throws {
+        try await T.withAPI(extraSetup: Self.governed()) { client, _ in
+            let key = "0d9e2b6c-1f00-4a00-8000-0000000000e1"
+            let table: [(String, HTTPRequest.Method, String?, HTTPResponse.Status)] = [
+                ("/v1/members", .post, "bra", .forbidden), ("/v1/members", .post, "brBank", .forbidden),
+                ("/v1/members", .post, "operator", .badRequest), ("/v1/members", .post, nil, .unauthorized),
+                ("/v1/members/BRA", .patch, "bra", .forbidden), ("/v1/members/BRA", .patch, "operator", .badRequest),
+                ("/v1/participants", .post, "chn", .forbidden), ("/v1/participants", .post, "operator", .badRequest),
+                ("/v1/participants/BANKBRSP", .patch, "brBank", .forbidden),
+                ("/v1/participants/BANKBRSP", .patch, "chn", .notFound),
+                ("/v1/participants/BANKBRSP", .patch, "bra", .badRequest),
+                ("/v1/participants/BANKBRSP", .patch, "operator", .badRequest),
+                ("/v1/proposals", .get, "operator", .ok), ("/v1/proposals", .get, "chn", .ok),
+                ("/v1/proposals", .get, "brBank", .forbidden), ("/v1/proposals", .post, "brBank", .forbidden),
+                ("/v1/proposals", .post, "bra", .badRequest), ("/v1/proposals/1", .get, "bra", .notFound),
+                ("/v1/proposals/1/votes", .post, "operator", .forbidden),
+                ("/v1/proposals/1/votes", .post, "cnBank", .forbidden),
+                ("/v1/proposals/1/votes", .post, "bra", .badRequest),
+                ("/v1/approvals", .get, "operator", .ok), ("/v1/approvals", .get, "bra", .forbidden),
+                ("/v1/approvals/1/approve", .post, "bra", .forbidden),
+                ("/v1/approvals/1/approve", .post, "operator", .notFound),
+                ("/v1/approvals/1/decline", .post, "brBank", .forbidden),
+                ("/v1/api-keys", .get, "operator", .ok), ("/v1/api-keys", .get, "bra", .ok),
+                ("/v1/api-keys", .get, "brBank", .forbidden), ("/v1/api-keys", .post, "cnBank", .forbidden),
+                ("/v1/api-keys", .post, "operator", .badRequest),
+                ("/v1/api-keys/\(key)/rotate", .post, "brBank", .forbidden),
+                ("/v1/api-keys/\(key)", .delete, "operator", .notFound),
+                ("/v1/api-keys/not-a-uuid", .delete, "operator", .badRequest),
+                ("/v1/union/overview", .get, "operator", .ok), ("/v1/union/overview", .get, "chn", .ok),
+                ("/v1/union/overview", .get, "brBank", .forbidden),
+                ("/v1/cycles/1/union-overview", .get, "operator", .notFound),
+                ("/v1/cycles/1/union-overview", .get, "cnBank", .forbidden),
+                ("/v1/members/BRA/statements/1", .get, "brBank", .forbidden),
+                ("/v1/members/BRA/statements/1", .get, "bra", .notFound),
+                ("/v1/settings/queue-policy", .put, "bra", .forbidden),
+                ("/v1/settings/queue-policy", .put, "operator", .badRequest),
+            ]
+            for (uri, method, role, expected) in table {
+                try await client.execute(uri: uri, method: method, headers: T.headers(role)) { response in
+                    #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
+                }
+            }
+        }
+    }
+
+    @Test func theOperatorOnboardsAndAMemberSetsItsOwnBanksCaps() async throws {
+        try await T.withAPI { client, _ in
+            for (uri, method, role, text, status, contains) in [
+                (
+                    "/v1/members", HTTPRequest.Method.post, "operator",
+                    #"{"id":"IND","name":"Reserve Bank of India","currency":"INR","quota":"5000.0000"}"#,
+                    HTTPResponse.Status.created, #""quota":"5000.0000""#
+                ),
+                (
+                    "/v1/members", .post, "operator", #"{"id":"IND","name":"Again","currency":"INR","quota":"1"}"#,
+                    .conflict, "member_exists"
+                ),
+                (
+                    "/v1/members", .post, "operator", #"{"id":"IDN","name":"BI","currency":"IDR","quota":"1","x":1}"#,
+                    .badRequest, "unknown_field"
+                ),
+                ("/v1/members/IND", .patch, "operator", #"{"quota":"-1"}"#, .badRequest, "malformed_amount"),
+                ("/v1/members/IND", .patch, "operator", #"{"status":"suspended"}"#, .ok, #""status":"suspended""#),
+                ("/v1/members/FRA", .patch, "operator", #"{"quota":"1"}"#, .conflict, "member_not_found"),
+                (
+                    "/v1/participants", .post, "operator",
+                    #"{"bic":"BANKINBB","name":"Bank IN","member":"IND","netDebitCap":"1000.00"}"#, .created,
+                    #""netDebitCap":"1000.00""#
+                ),
+                (
+                    "/v1/participants", .post, "operator",
+                    #"{"bic":"BANKCNBX","name":"Bank","member":"IND","netDebitCap":"1"}"#, .unprocessableContent,
+                    "participant_country_not_member_country"
+                ),
+                ("/v1/participants/BANKBRSP", .patch, "bra", #"{"netDebitCap":"500.00"}"#, .ok, #""500.00""#),
+                (
+                    "/v1/participants/BANKBRSP", .patch, "bra", #"{"netDebitCap":"1000000.01"}"#, .conflict,
+                    "cap_above_ceiling"
+                ),
+                ("/v1/participants/BANKBRSP", .patch, "chn", #"{"netDebitCap":"1"}"#, .notFound, "not_found"),
+                ("/v1/participants/SECOBRSP", .patch, "bra", #"{"status":"suspended"}"#, .ok, #""suspended""#),
+                (
+                    "/v1/settings/queue-policy", .put, "operator", #"{"queuedAtCycleEnd":"return_to_payer"}"#, .ok,
+                    #""queuePolicy":"return_to_payer""#
+                ),
+            ] {
+                try await client.execute(uri: uri, method: method, headers: T.headers(role), body: Self.body(text)) {
+                    response in
+                    let answer = String(buffer: response.body)
+                    #expect(response.status == status && answer.contains(contains), "\(method) \(uri): \(answer)")
+                }
+            }
+            try await client.execute(uri: "/v1/audit", method: .get, headers: T.headers("operator")) { response in
+                let audit = String(buffer: response.body)
+                let records = Self.json(response)["records"] as? [[String: Any]] ?? []
+                #expect(
+                    records.contains {
+                        $0["actor"] as? String == "member:BRA" && $0["action"] as? String == "update_participant"
+                            && $0["outcome"] as? String == "cap_above_ceiling"
+                    }, "\(audit)")
+            }
+        }
+    }
+
+    @Test func membersProposeAndVoteAndTheOperatorAloneCannotChangeAQuota() async throws {
+        try await T.withAPI(extraSetup: Self.governed()) { client, _ in
+            try await client.execute(
+                uri: "/v1/members/CHN", method: .patch, headers: T.headers("operator"),
+                body: Self.body(#"{"quota":"1"}"#)
+            ) { #expect($0.status == .forbidden && String(buffer: $0.body).contains("proposal_required")) }
+            let proposal = #"{"change":{"kind":"set_quota","member":"CHN","quota":"123456.0000"},"votingSeconds":3600}"#
+            try await client.execute(
+                uri: "/v1/proposals", method: .post, headers: T.headers("bra"), body: Self.body(proposal)
+            ) { response in
+                #expect(response.status == .created, "\(String(buffer: response.body))")
+                #expect(Self.json(response)["number"] as? Int == 1)
+                #expect(Self.json(response)["status"] as? String == "open")
+            }
+            for (role, vote, status, contains) in [
+                ("chn", "yes", HTTPResponse.Status.forbidden, "voter_not_eligible"),  // the subject
+                ("bra", "maybe", .badRequest, "malformed_vote"),
+                ("bra", "yes", .ok, #""status":"applied""#),  // the only eligible member: passes, applied now
+                ("bra", "no", .conflict, "voting_closed"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/proposals/1/votes", method: .post, headers: T.headers(role),
+                    body: Self.body(#"{"vote":"\#(vote)"}"#)
+                ) { response in
+                    #expect(
+                        response.status == status && String(buffer: response.body).contains(contains),
+                        "\(role) \(vote): \(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/proposals/9/votes", method: .post, headers: T.headers("bra"),
+                body: Self.body(#"{"vote":"yes"}"#)
+            ) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/members", method: .get, headers: T.headers("brBank")) { response in
+                #expect(String(buffer: response.body).contains(#""quota":"123456.0000""#))
+            }
+            for (text, code) in [
+                (
+                    #"{"change":{"kind":"set_quota","member":"FRA","quota":"1"},"votingSeconds":3600}"#,
+                    "member_not_found"
+                ),
+                (
+                    #"{"change":{"kind":"set_quota","member":"CHN","quota":"1"},"votingSeconds":5}"#,
+                    "invalid_proposal_times"
+                ),
+                (#"{"change":{"kind":"raise_taxes"},"votingSeconds":3600}"#, "malformed_change"),
+                (#"{"change":{"kind":"set_quota","member":"CHN"},"votingSeconds":3600}"#, "missing_field"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/proposals", method: .post, headers: T.headers("operator"), body: Self.body(text)
+                ) { #expect(String(buffer: $0.body).contains(code), "\(String(buffer: $0.body))") }
+            }
+        }
+    }
+
+    @Test func aScreeningListChangeWaitsForASecondOperator() async throws {
+        try await T.withAPI(extraSetup: Self.governed()) { client, _ in
+            let list = #"{"names":["Other"],"bics":[],"countries":[]}"#
+            try await client.execute(
+                uri: "/v1/settings/screening-list", method: .put, headers: T.headers("operator"), body: Self.body(list)
+            ) { response in
+                #expect(response.status == .accepted)
+                #expect(Self.json(response)["status"] as? String == "pending")
+                #expect(Self.json(response)["maker"] as? String == "ops")
+            }
+            try await client.execute(uri: "/v1/approvals/1/approve", method: .post, headers: T.headers("operator")) {
+                #expect($0.status == .forbidden && String(buffer: $0.body).contains("approval_by_same_operator"))
+            }
+            try await client.execute(uri: "/v1/approvals/1/approve", method: .post, headers: T.headers("operator2")) {
+                response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response)["outcome"] as? String == "ok")
+            }
+            try await client.execute(uri: "/v1/approvals/1/decline", method: .post, headers: T.headers("operator2")) {
+                #expect($0.status == .conflict)
+            }
+            try await client.execute(uri: "/v1/settings", method: .get, headers: T.headers("operator")) { response in
+                #expect(String(buffer: response.body).contains(#""names":["Other"]"#))
+            }
+            // A payment of the listed bank is held; refused with a reason that the trail keeps.
+            let id = "0d9e2b6c-1f00-4a00-8000-0000000000e7"
+            try await client.execute(
+                uri: "/v1/payments", method: .post, headers: T.headers("brOther"),
+                body: T.paymentBody(id: id, payer: "SECOBRSP")
+            ) { #expect(String(buffer: $0.body).contains(#""status":"held""#)) }
+            try await client.execute(
+                uri: "/v1/payments/\(id)/refuse", method: .post, headers: T.headers("operator"),
+                body: Self.body(#"{"reason":"sanctions match confirmed\u0007"}"#)
+            ) { #expect($0.status == .badRequest) }
+            try await client.execute(
+                uri: "/v1/payments/\(id)/refuse", method: .post, headers: T.headers("operator"),
+                body: Self.body(#"{"reason":"sanctions match confirmed"}"#)
+            ) { #expect(String(buffer: $0.body).contains(#""status":"rejected""#)) }
+            try await client.execute(uri: "/v1/audit", method: .get, headers: T.headers("operator")) { response in
+                #expect(String(buffer: response.body).contains(": sanctions match confirmed"))
+            }
+        }
+    }
+
+    @Test func keysAreIssuedRotatedAndRevokedAndWorkOnlyWhileValid() async throws {
+        try await T.withAPI { client, _ in
+            func issue(_ role: String, _ holder: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/api-keys", method: .post, headers: T.headers(role),
+                    body: Self.body(#"{"holder":"\#(holder)"}"#)
+                ) { ($0.status, Self.json($0)) }
+            }
+            func status(_ secret: String) async throws -> HTTPResponse.Status {
+                try await client.execute(
+                    uri: "/v1/payments", method: .get, headers: [.authorization: "Bearer \(secret)"]
+                ) { $0.status }
+            }
+            #expect(try await issue("bra", "participant:BANKCNBJ").0 == .forbidden)
+            #expect(try await issue("bra", "member:BRA").0 == .forbidden)
+            #expect(try await issue("operator", "operator:eve").0 == .badRequest)
+            let (issued, first) = try await issue("bra", "participant:BANKBRSP")
+            #expect(issued == .created)
+            let secret = try #require(first["secret"] as? String), id = try #require(first["id"] as? String)
+            #expect(try await status(secret) == .ok)
+            try await client.execute(uri: "/v1/api-keys", method: .get, headers: T.headers("chn")) { response in
+                #expect(!String(buffer: response.body).contains(id))  // another member's bank
+            }
+            try await client.execute(uri: "/v1/api-keys", method: .get, headers: T.headers("bra")) { response in
+                #expect(String(buffer: response.body).contains(id) && !String(buffer: response.body).contains(secret))
+            }
+            let rotated = try await client.execute(
+                uri: "/v1/api-keys/\(id)/rotate", method: .post, headers: T.headers("bra"),
+                body: Self.body(#"{"overlapSeconds":0}"#)
+            ) { Self.json($0) }
+            let newSecret = try #require(rotated["secret"] as? String), newID = try #require(rotated["id"] as? String)
+            #expect(try await status(secret) == .unauthorized)  // no overlap: the old key stops at once
+            #expect(try await status(newSecret) == .ok)
+            try await client.execute(uri: "/v1/api-keys/\(newID)", method: .delete, headers: T.headers("chn")) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/api-keys/\(newID)", method: .delete, headers: T.headers("operator")) {
+                #expect($0.status == .ok && String(buffer: $0.body).contains(#""valid":false"#))
+            }
+            #expect(try await status(newSecret) == .unauthorized)
+        }
+    }
+
+    @Test func membersReadTheOverviewAndTheirOwnStatements() async throws {
+        try await T.withAPI { client, _ in
+            try await client.execute(
+                uri: "/v1/payments", method: .post, headers: T.headers("brBank"),
+                body: T.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000e9")
+            ) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/union/overview", method: .get, headers: T.headers("chn")) { response in
+                let rows = Self.json(response)["members"] as? [[String: Any]] ?? []
+                #expect(rows.count == 2)
+                let bra = rows.first { $0["member"] as? String == "BRA" }
+                #expect((bra?["position"] as? String)?.hasPrefix("-") == true)
+            }
+            try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: T.headers("operator")) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/members/BRA/statements/1", method: .get, headers: T.headers("bra")) {
+                response in
+                let statement = Self.json(response)
+                #expect(statement["reconciles"] as? Bool == true)
+                #expect((statement["entries"] as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/v1/members/BRA/statements/1", method: .get, headers: T.headers("chn")) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(
+                uri: "/v1/members/BRA/statements/1?format=csv", method: .get, headers: T.headers("operator")
+            ) { #expect(String(buffer: $0.body).hasPrefix("cycle,member,timestamp,kind,reference,amount\n1,BRA,")) }
+            try await client.execute(uri: "/v1/cycles/1/union-overview", method: .get, headers: T.headers("bra")) {
+                #expect(String(buffer: $0.body).contains("\n1,BRA,BRL,"))
+            }
+        }
+    }
+}
