@@ -52,7 +52,7 @@ let package = Package(
             name: "PolyclearWorkload", dependencies: ["PolyclearCore"],
             resources: [
                 .copy("Resources/eurofxref-latest.csv"), .copy("Resources/trade_matrix.csv"),
-                .copy("Resources/README.md"),
+                .copy("Resources/README.md"), .copy("Resources/sample-union.toml"),
             ],
             swiftSettings: strictSettings),
         // TOML read safely: the check every file passes before TOMLKit (toml++) reads it.

@@ -63,13 +63,15 @@ public enum HubComposition {
             try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
             return
         }
-        guard let text = try? String(contentsOfFile: settings.fx, encoding: .utf8) else {
-            throw SettingsError("cannot read \(settings.fx)")
+        // The bundled sample union file, applied as any union file is.
+        let (definition, fixing) = try UnionStart.loadSample(currencies: currencies)
+        try await serve(server, settings: settings) { hub in
+            try await setUp(on: hub, say: say) {
+                try await UnionStart.apply(
+                    definition, fixing: fixing, unionFile: "sample-union.toml", on: hub, say: say)
+            }
+            say("sample union ready (\(definition.participants.count) banks)")
         }
-        let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(text)[0], participantsPerMember: 3, capUnitMinor: 10_000_000_000,
-            quotaUnitMinor: 1_000_000_000_000, effectiveFrom: 0, currencies: currencies)
-        try await serve(server, settings: settings) { hub in try await setUp(union, on: hub, say: say) }
     }
 
     /// Serves, and runs `setUp` on the hub once it is serving; if `setUp` throws, the server
@@ -90,15 +92,15 @@ public enum HubComposition {
         }
     }
 
-    /// Submits the union's setup (refused as existing after the first start: harmless). A
-    /// cluster node waits (up to a minute) until it knows the writer; if that is another
-    /// node, the union is set up there.
-    static func setUp(_ union: SampleUnion, on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
+    /// Runs the sample union's setup. A cluster node waits (up to a minute) until it knows the
+    /// writer; if that is another node, the union is set up there.
+    static func setUp(
+        on hub: some HubAccess, say: @Sendable (String) -> Void, apply: () async throws -> Void
+    ) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
-                _ = try await hub.submit(union.setupCommands)
-                say("sample union ready (\(union.participants.count) banks)")
+                try await apply()
                 return
             } catch WriterError.notWriter {
                 if case .forward = hub.writeRoute { say("sample union: another node holds the writer role"); return }

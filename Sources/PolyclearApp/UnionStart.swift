@@ -34,6 +34,20 @@ public enum UnionStart {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw UnionStartError(code: "not_found", description: "cannot read the union file \(path)")
         }
+        return try load(text: text, path: path, currencies: currencies)
+    }
+
+    /// The bundled twelve-member sample union (`--sample-union`, the demo).
+    public static func loadSample(
+        currencies: CurrencyTable
+    ) throws(UnionStartError) -> (definition: UnionDefinition, fixing: Fixing) {
+        try load(
+            text: BundledData.text(.sampleUnion), path: BundledData.url(.sampleUnion).path, currencies: currencies)
+    }
+
+    static func load(
+        text: String, path: String, currencies: CurrencyTable
+    ) throws(UnionStartError) -> (definition: UnionDefinition, fixing: Fixing) {
         let definition: UnionDefinition
         do { definition = try UnionFile.parse(text, file: path, currencies: currencies) } catch {
             throw UnionStartError(code: "invalid_input", description: error.description)

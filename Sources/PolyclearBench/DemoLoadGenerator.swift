@@ -12,7 +12,8 @@ public import ServiceLifecycle
 /// The demo's traffic: trade-weighted payments POSTed to the real API with each payer bank's
 /// own key; about 5% two-phase (committed by the payee bank through the API a moment later),
 /// 1% naming a screened party (held for the operator); banks short of liquidity are prefunded
-/// by their central bank each cycle (as banks do), so queues form and clear.
+/// by their central bank each cycle (as banks do), so queues form and clear. The union's own
+/// life — confirmations, held-payment decisions, a quota vote — runs beside it (`DemoUnionLife`).
 public struct DemoLoadGenerator: Service {
     let writer: Writer<SQLiteHubStore>
     let union: SampleUnion
@@ -25,14 +26,19 @@ public struct DemoLoadGenerator: Service {
     let seed: UInt64
     let operatorSecret: String
     let bankSecrets: [BIC: String]
+    /// The union file's setup commands (applied first, as `serve --union` applies them).
+    let setupCommands: [HubCommand]
+    let life: DemoUnionLife
     /// Shows a line on the terminal at once.
     let show: @Sendable (String) -> Void
 
     public init(
         writer: Writer<SQLiteHubStore>, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable, port: Int,
         rate: Int, duration: Int, cycleSeconds: Int, seed: UInt64, operatorSecret: String, bankSecrets: [BIC: String],
-        show: @escaping @Sendable (String) -> Void
+        setupCommands: [HubCommand], life: DemoUnionLife, show: @escaping @Sendable (String) -> Void
     ) {
+        self.setupCommands = setupCommands
+        self.life = life
         self.show = show
         self.writer = writer
         self.union = union
@@ -49,13 +55,8 @@ public struct DemoLoadGenerator: Service {
 
     public func run() async throws {
         try await waitUntilReady()
-        var triggers = CycleTriggers()
-        triggers.intervalSeconds = Int64(cycleSeconds)
-        _ = try await writer.submit(
-            union.setupCommands + [
-                .setCycleTriggers(triggers), .setScreeningList(ScreeningList(names: ["Embargoed Trading"])),
-                .setGridlockPolicy(GridlockPolicy(beforeCycleClose: true)),
-            ])
+        _ = try await writer.submit(setupCommands)
+        try await life.configure(cycleSeconds: cycleSeconds)
         var workload = HubWorkload(union: union, trade: trade, currencies: currencies, seed: seed)
         var counts: [String: Int] = [:]
         let start = Date()
@@ -95,6 +96,7 @@ public struct DemoLoadGenerator: Service {
                     counts: counts, perSecond: Double(sentSinceReport) / Date().timeIntervalSince(lastReport),
                     reportedCycles: reportedCycles)
                 try await fundShortBanks()
+                await life.step(closedCycles: reportedCycles)
                 lastReport = Date()
                 sentSinceReport = 0
             }

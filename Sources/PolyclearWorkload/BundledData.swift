@@ -7,15 +7,19 @@ public enum BundledData {
     public enum Resource: String, Sendable {
         case ecbReferenceRates = "eurofxref-latest"
         case tradeMatrix = "trade_matrix"
+        /// The twelve-member sample union's definition (a union file).
+        case sampleUnion = "sample-union"
+
+        var fileExtension: String { self == .sampleUnion ? "toml" : "csv" }
 
         /// The file name, for messages.
-        public var fileName: String { rawValue + ".csv" }
+        public var fileName: String { rawValue + "." + fileExtension }
     }
 
     /// The resource's file (for a child process given a path). A missing resource is a
     /// broken installation.
     public static func url(_ resource: Resource) -> URL {
-        guard let url = Bundle.module.url(forResource: resource.rawValue, withExtension: "csv") else {
+        guard let url = Bundle.module.url(forResource: resource.rawValue, withExtension: resource.fileExtension) else {
             preconditionFailure("the bundled \(resource.fileName) is missing from this build")
         }
         return url

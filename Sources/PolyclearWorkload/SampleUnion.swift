@@ -89,6 +89,18 @@ public struct SampleUnion: Sendable {
         self.participants = participants
     }
 
+    /// A union as a union file defines it (members, banks, basket, first fixing), for the
+    /// workload to pay between its banks.
+    public init(
+        members: [Member], participants: [Participant], fixing: Fixing,
+        unitAmountsPerUnit: [CurrencyCode: DecimalNumber]
+    ) {
+        memberDefinitions = members
+        self.participants = participants
+        self.fixing = fixing
+        self.unitAmountsPerUnit = unitAmountsPerUnit
+    }
+
     /// "BKAA", "BKAB", ...: distinct 4-letter party prefixes.
     static func bicPrefix(_ index: Int) -> String {
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -26,19 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Payments per second the load generator aims at.") var rate = 200
     @Option(help: "Stop after this many seconds (0: run until Ctrl-C).") var duration = 0
     @Option(help: "Close a cycle every N seconds.") var cycleSeconds = 10
-    @Option(help: "Banks per member.") var banksPerMember = 3
     @Option(help: "Seed of the payment stream.") var seed: UInt64 = 1
     @Option(help: "Directory for the database (default: a new temporary one).") var directory: String?
 
     func validate() throws {
         guard (1...65_535).contains(port), (1...20_000).contains(rate), duration >= 0,
-            (1...3_600).contains(cycleSeconds),
-            (1...26).contains(banksPerMember)
-        else {
-            throw ValidationError(
-                "need 1 <= --rate <= 20000, --duration >= 0, 1 <= --cycle-seconds <= 3600, 1 <= --banks-per-member <= 26"
-            )
-        }
+            (1...3_600).contains(cycleSeconds)
+        else { throw ValidationError("need 1 <= --rate <= 20000, --duration >= 0, 1 <= --cycle-seconds <= 3600") }
     }
 
     func run() async throws {
@@ -48,15 +42,23 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let db = folder + "/polyclear.sqlite"
         let currencies = try CurrencyTable()
-        let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(BundledData.text(.ecbReferenceRates))[0],
-            participantsPerMember: banksPerMember,
-            capUnitMinor: 20_000_000_000, quotaUnitMinor: 100_000_000_000, effectiveFrom: 0, currencies: currencies)
+        // The bundled sample union file: its members, banks, rules and governance.
+        let (definition, fixing) = try UnionStart.loadSample(currencies: currencies)
+        let union = SampleUnion(
+            members: definition.members, participants: definition.participants, fixing: fixing,
+            unitAmountsPerUnit: definition.basketAmounts)
         let trade = try TradeMatrix.parse(BundledData.text(.tradeMatrix))
-        // Credentials: the operator and one key per bank, random, printed only as a count.
+        // Credentials: two operators (maker and checker), each central bank, each bank; random,
+        // never printed.
         var keys = APIKeyStore()
-        let operatorSecret = Self.secret()
+        let operatorSecret = Self.secret(), checkerSecret = Self.secret()
         keys.add(secret: operatorSecret, for: .operatorUser("demo"))
+        keys.add(secret: checkerSecret, for: .operatorUser("demo-checker"))
+        var memberSecrets: [CountryCode: String] = [:]
+        for member in definition.members {
+            memberSecrets[member.id] = Self.secret()
+            keys.add(secret: memberSecrets[member.id]!, for: .member(member.id))
+        }
         var bankSecrets: [BIC: String] = [:]
         for participant in union.participants {
             let secret = Self.secret()
@@ -77,6 +79,11 @@ struct DemoCommand: AsyncParsableCommand {
             writer: writer, union: union, trade: trade, currencies: currencies, port: port, rate: rate,
             duration: duration,
             cycleSeconds: cycleSeconds, seed: seed, operatorSecret: operatorSecret, bankSecrets: bankSecrets,
+            setupCommands: definition.setupCommands(
+                fixing: fixing, actor: .operatorUser("union-file:sample-union.toml")),
+            life: DemoUnionLife(
+                port: port, operatorSecret: operatorSecret, checkerSecret: checkerSecret, memberSecrets: memberSecrets,
+                show: printFlushed),
             show: printFlushed)
         printFlushed(
             """

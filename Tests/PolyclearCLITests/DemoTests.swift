@@ -3,18 +3,25 @@ import PolyclearTestSupport
 import Testing
 
 @Suite struct DemoTests {
-    /// The README's first command, for a few seconds: payments flow through the HTTP API, a
-    /// cycle closes, it stops by itself, and the database it leaves passes `ledger check`.
+    /// The README's first command, for a few seconds: the sample union file is loaded,
+    /// payments flow through the HTTP API, a cycle closes and its central banks confirm their
+    /// instructions, a second operator approves the screening list, a member proposes a quota
+    /// change; it stops by itself, and the database it leaves passes `ledger check`.
     @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
         let demo = try ChildProcess.run([
-            "demo", "--duration", "4", "--cycle-seconds", "2", "--rate", "100",
+            "demo", "--duration", "8", "--cycle-seconds", "2", "--rate", "100",
             "--port", "\(port)", "--directory", directory.path("demo"),
         ])
         #expect(demo.status == 0, "\(demo.error)")
         #expect(demo.output.contains("API       http://127.0.0.1:\(port)/v1"))
         #expect(demo.output.contains("cycle 1:"), "no cycle closed: \(demo.output.suffix(400))")
+        #expect(demo.output.contains("screening list: proposed by one operator, approved by a second (200)"))
+        #expect(
+            demo.output.contains("instructions confirmed by their central banks"),
+            "no confirmations: \(demo.output.suffix(600))")
+        #expect(demo.output.contains("proposal 1: BRA proposes"), "no proposal: \(demo.output.suffix(600))")
         let check = try ChildProcess.run(["ledger", "check", "--db", directory.path("demo/polyclear.sqlite")])
         #expect(check.status == 0, "\(check.error)")
         #expect(check.output.hasPrefix("ok: "))

@@ -302,3 +302,65 @@ import Testing
         }
     }
 }
+
+/// A fixing the hub computes from the unit's basket and a day of ECB reference rates.
+@Suite struct ComputedFixingTests {
+    typealias T = APITests
+
+    /// The lines of an ECB `eurofxref` file.
+    static let ecbDay = #"["Date, USD, BRL, CNY, ","30 October 2026, 1.1172, 6.0692, 7.9519, "]"#
+
+    static func request(version: Int, rates: String = ecbDay, extra: String = "") -> ByteBuffer {
+        ByteBuffer(string: #"{"version":\#(version),"effectiveFrom":1,"referenceRates":\#(rates)\#(extra)}"#)
+    }
+
+    @Test func theHubComputesTheFixingFromTheBasketTheIMFWay() async throws {
+        try await T.withAPI { client, _ in
+            // No basket yet: nothing to compute from.
+            try await client.execute(
+                uri: "/v1/fixings/computed", method: .post, headers: T.headers("operator"),
+                body: Self.request(version: 2)
+            ) {
+                #expect(
+                    $0.status == .conflict && String(buffer: $0.body).contains("no_unit_definition"),
+                    "\(String(buffer: $0.body))")
+            }
+        }
+        let basket: CurrencyAmounts = [
+            CurrencyCode("BRL")!: DecimalNumber("0.5")!, CurrencyCode("CNY")!: DecimalNumber("2.5")!,
+        ]
+        try await T.withAPI(extraSetup: [.defineUnit(amountsPerUnit: basket)]) { client, _ in
+            try await client.execute(
+                uri: "/v1/fixings/computed", method: .post, headers: T.headers("bra"), body: Self.request(version: 2)
+            ) { #expect($0.status == .forbidden) }
+            for (body, status, code) in [
+                (
+                    Self.request(version: 2, rates: #"["not rates"]"#), HTTPResponse.Status.badRequest,
+                    "malformed_reference_rates"
+                ),
+                (
+                    Self.request(version: 2, extra: #","effectiveDate":"2026-11-30""#), .unprocessableContent,
+                    "fixing_not_computable"
+                ),
+                (Self.request(version: 2, extra: #","colour":"red""#), .badRequest, "unknown_field"),
+                (Self.request(version: 1), .conflict, "fixing_version_not_increasing"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/fixings/computed", method: .post, headers: T.headers("operator"), body: body
+                ) {
+                    #expect($0.status == status && String(buffer: $0.body).contains(code), "\(String(buffer: $0.body))")
+                }
+            }
+            // V = 0.5/6.0692 + 2.5/7.9519 EUR = 0.3967734… → 0.396773; BRL per unit = V × 6.0692 =
+            // 2.4080946… → 2.40809 (six significant digits, half-even), CNY: 3.1550992… → 3.15510.
+            try await client.execute(
+                uri: "/v1/fixings/computed", method: .post, headers: T.headers("operator"),
+                body: Self.request(version: 2)
+            ) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .created, "\(text)")
+                #expect(text.contains(#""BRL":"2.40809""#) && text.contains(#""CNY":"3.1551""#), "\(text)")
+            }
+        }
+    }
+}
