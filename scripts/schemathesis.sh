@@ -20,7 +20,7 @@ examples="${2:-5}"
 schemathesis="${POLYCLEAR_SCHEMATHESIS:-$(command -v schemathesis)}"
 work="$(mktemp -d /tmp/polyclear-schemathesis.XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-"$binary" serve --db "$work/hub.sqlite" --port "$port" --sample-union --fx Data/fx/eurofxref-latest.csv \
+"$binary" serve --db "$work/hub.sqlite" --port "$port" --sample-union \
     --api-key operator:ops:schemathesis-operator-secret --api-key member:BRA:schemathesis-member-secret \
     --api-key participant:BKAABR22:schemathesis-bank-secret > "$work/server.log" 2>&1 &
 server=$!
@@ -32,7 +32,7 @@ grep -q "sample union ready" "$work/server.log" || { cat "$work/server.log" >&2;
 stateful=("POST /v1/payments" "POST /v1/participants/{bic}/funds" "POST /v1/setoff-runs" "POST /v1/unit" "POST /v1/fixings"
           "POST /v1/iso20022/messages" "POST /v1/members" "PATCH /v1/members/{member}" "POST /v1/participants"
           "PATCH /v1/participants/{bic}" "POST /v1/proposals" "POST /v1/proposals/{number}/votes" "POST /v1/api-keys"
-          "POST /v1/api-keys/{id}/rotate" "POST /v1/fixings/computed")
+          "POST /v1/api-keys/{id}/rotate" "POST /v1/fixings/computed" "PUT /v1/settings/imbalance-rules")
 batch="POST /v1/payments/batch"
 exclude=(--exclude-name "$batch"); include=()
 for operation in "${stateful[@]}"; do exclude+=(--exclude-name "$operation"); include+=(--include-name "$operation"); done

@@ -55,7 +55,9 @@ public enum HubComposition {
         if let path = settings.union {
             let (definition, fixing) = try UnionStart.load(path: path, currencies: currencies)
             try await serve(server, settings: settings) { hub in
-                try await UnionStart.apply(definition, fixing: fixing, unionFile: path, on: hub, say: say)
+                try await setUp(on: hub, say: say) {
+                    try await UnionStart.apply(definition, fixing: fixing, unionFile: path, on: hub, say: say)
+                }
             }
             return
         }
@@ -92,8 +94,8 @@ public enum HubComposition {
         }
     }
 
-    /// Runs the sample union's setup. A cluster node waits (up to a minute) until it knows the
-    /// writer; if that is another node, the union is set up there.
+    /// Runs a union's setup. A cluster node waits (up to a minute) until it has state to read
+    /// and knows the writer; if that is another node, the union is set up there.
     static func setUp(
         on hub: some HubAccess, say: @Sendable (String) -> Void, apply: () async throws -> Void
     ) async throws {
@@ -102,9 +104,10 @@ public enum HubComposition {
             do {
                 try await apply()
                 return
-            } catch WriterError.notWriter {
-                if case .forward = hub.writeRoute { say("sample union: another node holds the writer role"); return }
-                if ContinuousClock.now > deadline { say("sample union: no writer within a minute; not set up"); return }
+            } catch let error as WriterError where error == .notWriter || error == .stopped {
+                // Starting: no writer role yet, or no state yet to read.
+                if case .forward = hub.writeRoute { say("union: another node holds the writer role"); return }
+                if ContinuousClock.now > deadline { say("union: no writer within a minute; not set up"); return }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

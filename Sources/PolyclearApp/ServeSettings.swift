@@ -15,7 +15,6 @@ public struct ServeSettings: Equatable, Sendable {
     public var sampleUnion = false
     /// A union file (`union.toml`): the union this database is (or was) started from.
     public var union: String?
-    public var fx = "Data/fx/eurofxref-latest.csv"
     public var idleTimeoutSeconds = 60
     public var logLevel = "info"
     /// "sqlite" (the file `db`) or "postgres" (the server at `postgres_url`).
@@ -58,7 +57,7 @@ public struct ServeSettings: Equatable, Sendable {
     /// The file's keys (snake_case), documented in the README with their defaults.
     public static let keys = Set(
         [
-            "db", "host", "port", "api_keys", "sample_union", "union", "fx", "idle_timeout_seconds", "log_level",
+            "db", "host", "port", "api_keys", "sample_union", "union", "idle_timeout_seconds", "log_level",
             "store",
             "postgres_url",
             "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds",
@@ -67,19 +66,19 @@ public struct ServeSettings: Equatable, Sendable {
     /// Settings given on the command line (nil: not given).
     public struct Flags: Sendable {
         public var db: String?, host: String?, port: Int?, apiKeys: [String] = [], sampleUnion = false
-        public var fx: String?, idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
+        public var idleTimeoutSeconds: Int?, logLevel: String?, store: String?, postgresURL: String?
         public var leaseSeconds: Int?, advertiseHost: String?, postgresPoolSize: Int?
         public var union: String?
         public init(
             db: String? = nil, host: String? = nil, port: Int? = nil, apiKeys: [String] = [], sampleUnion: Bool = false,
-            fx: String? = nil, idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil,
+            idleTimeoutSeconds: Int? = nil, logLevel: String? = nil, store: String? = nil,
             postgresURL: String? = nil,
             leaseSeconds: Int? = nil, advertiseHost: String? = nil, postgresPoolSize: Int? = nil, union: String? = nil
         ) {
             self.union = union
             (self.db, self.host, self.port, self.apiKeys, self.sampleUnion) = (db, host, port, apiKeys, sampleUnion)
-            (self.fx, self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (
-                fx, idleTimeoutSeconds, logLevel, store, postgresURL
+            (self.idleTimeoutSeconds, self.logLevel, self.store, self.postgresURL) = (
+                idleTimeoutSeconds, logLevel, store, postgresURL
             )
             (self.leaseSeconds, self.advertiseHost, self.postgresPoolSize) = (
                 leaseSeconds, advertiseHost, postgresPoolSize
@@ -99,7 +98,6 @@ public struct ServeSettings: Equatable, Sendable {
         if !flags.apiKeys.isEmpty { settings.apiKeys = flags.apiKeys }
         if flags.sampleUnion { settings.sampleUnion = true }
         if let union = flags.union { settings.union = union }
-        if let fx = flags.fx { settings.fx = fx }
         if let seconds = flags.idleTimeoutSeconds { settings.idleTimeoutSeconds = seconds }
         if let level = flags.logLevel { settings.logLevel = level }
         if let store = flags.store { settings.store = store }
@@ -181,7 +179,6 @@ public struct ServeSettings: Equatable, Sendable {
             guard let flag = value.bool else { throw SettingsError("config: sample_union must be true or false") }
             sampleUnion = flag
         }
-        if let value = try string("fx") { fx = value }
         if let value = try string("union") { union = value }
         if let value = try integer("idle_timeout_seconds") { idleTimeoutSeconds = value }
         if let value = try string("log_level") { logLevel = value }
@@ -213,7 +210,6 @@ public struct ServeSettings: Equatable, Sendable {
             }
             sampleUnion = flag
         }
-        if let value = environment["POLYCLEAR_FX"] { fx = value }
         if let value = environment["POLYCLEAR_UNION"] { union = value }
         if let value = try integer("POLYCLEAR_IDLE_TIMEOUT_SECONDS") { idleTimeoutSeconds = value }
         if let value = environment["POLYCLEAR_LOG_LEVEL"] { logLevel = value }

@@ -117,7 +117,8 @@ public enum UnionStart {
                 code: "union_already_defined",
                 description: "this database already holds a union that was not started from a union file")
         }
-        guard case .local = hub.writeRoute else {
+        // A node that is not (yet) the writer: submit throws notWriter, and the caller retries.
+        if case .forward = hub.writeRoute {
             say("union: another node holds the writer role; it sets the union up")
             return
         }

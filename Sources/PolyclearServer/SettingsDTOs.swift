@@ -214,6 +214,33 @@ struct GridlockOutcomeDTO: ResponseCodable {
 struct ConfirmationDTO: Decodable { var amount: String }
 
 extension SettingsDTO.Rules {
+    enum CodingKeys: String, CodingKey {
+        case quotaMode, settlementAsset, chargeDisposition, chargedSides, creditorExcessAtYearEnd, charges
+        case debtorTranches, creditorTranches, alarmPercentOfQuota, alarmCycles
+    }
+
+    /// Strict, as every body: an unknown key is refused (`unknown_field`).
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(
+            decoder,
+            [
+                "quotaMode", "settlementAsset", "chargeDisposition", "chargedSides", "creditorExcessAtYearEnd",
+                "charges", "debtorTranches", "creditorTranches", "alarmPercentOfQuota", "alarmCycles",
+            ])
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            quotaMode: try c.decode(String.self, forKey: .quotaMode),
+            settlementAsset: try c.decode(String.self, forKey: .settlementAsset),
+            chargeDisposition: try c.decode(String.self, forKey: .chargeDisposition),
+            chargedSides: try c.decode(String.self, forKey: .chargedSides),
+            creditorExcessAtYearEnd: try c.decode(String.self, forKey: .creditorExcessAtYearEnd),
+            charges: try c.decode([SettingsDTO.Tier].self, forKey: .charges),
+            debtorTranches: try c.decode([SettingsDTO.Band].self, forKey: .debtorTranches),
+            creditorTranches: try c.decode([SettingsDTO.Band].self, forKey: .creditorTranches),
+            alarmPercentOfQuota: try c.decode(Int.self, forKey: .alarmPercentOfQuota),
+            alarmCycles: try c.decode(Int.self, forKey: .alarmCycles))
+    }
+
     init(_ rules: ImbalanceRules) {
         let bands = { (tranches: [Tranche]) in
             tranches.map {

@@ -112,7 +112,7 @@ struct BenchFailoverCommand: AsyncParsableCommand {
             url: url, port: port, leaseSeconds: leaseSeconds, operatorSecret: operatorSecret,
             keyArguments: banks.flatMap {
                 ["--api-key", "participant:\($0.bic):\($0.authorization.dropFirst("Bearer ".count))"]
-            } + ["--api-key", "operator:bench:\(operatorSecret)", "--fx", BundledData.url(.ecbReferenceRates).path])
+            } + ["--api-key", "operator:bench:\(operatorSecret)"])
         var nodes = [try drill.start(0, sampleUnion: true)]
         try await drill.waitForRole(nodes[0], "writer")
         nodes.append(try drill.start(1, sampleUnion: false))

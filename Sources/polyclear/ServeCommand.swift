@@ -25,7 +25,6 @@ struct ServeCommand: AsyncParsableCommand {
     var apiKey: [String] = []
     @Flag(help: "Set up the bundled 12-member sample union (members, 3 banks each, fixing) if it is not there yet.")
     var sampleUnion = false
-    @Option(help: "ECB rates for --sample-union (default Data/fx/eurofxref-latest.csv).") var fx: String?
     @Option(
         help:
             "A union file (union.toml): sets the union up on a new database; the same file again changes nothing; another is refused."
@@ -59,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             configText = text
         }
         let flags = ServeSettings.Flags(
-            db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion, fx: fx,
+            db: db, host: host, port: port, apiKeys: apiKey, sampleUnion: sampleUnion,
             idleTimeoutSeconds: idleTimeoutSeconds, logLevel: logLevel, store: store, postgresURL: postgresURL,
             leaseSeconds: leaseSeconds, advertiseHost: advertiseHost, postgresPoolSize: postgresPoolSize, union: union)
         do {

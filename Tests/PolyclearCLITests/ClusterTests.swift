@@ -244,7 +244,7 @@ struct ClusterNodes {
         let node = try ChildProcess(
             [
                 "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
-                "--lease-seconds", "\(leaseSeconds)", "--fx", ServeTests.fxPath,
+                "--lease-seconds", "\(leaseSeconds)",
                 "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
                 "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)",
             ] + (sampleUnion ? ["--sample-union"] : []))

@@ -7,8 +7,6 @@ import PolyclearTestSupport
 import Testing
 
 @Suite struct ServeTests {
-    static let fxPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Data/fx/eurofxref-latest.csv").path
     static let operatorKey = "operator:ops:serve-test-operator-secret"
     static let bankKey = "participant:BKAABR22:serve-test-bank-secret"
 
@@ -17,7 +15,7 @@ import Testing
     ) throws -> ChildProcess {
         let server = try ChildProcess(
             [
-                "serve", "--db", db, "--port", "\(port)", "--sample-union", "--fx", fxPath,
+                "serve", "--db", db, "--port", "\(port)", "--sample-union",
                 "--api-key", operatorKey, "--api-key", bankKey,
             ] + extra, environment: environment)
         #expect(
@@ -318,7 +316,7 @@ import Testing
         ("[# a comment where the table's key belongs", "a table header must name a key after its '[' (line 2)"),
         ("[[ =x]]", "must name a key"),
         ("api_keys = [ }", "a bracket closes what it did not open (line 2)"),
-        ("fx = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"),
+        ("log_level = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"),
         ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
     ])
     func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {

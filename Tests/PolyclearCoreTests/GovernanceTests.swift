@@ -219,6 +219,59 @@ import Testing
         #expect(trail.contains("operator ops-1 update_participant ok"))
     }
 
+    /// Over many seeds: three operators request and decide cap changes and screening lists in
+    /// random order. Every action that took effect was approved by an operator other than its
+    /// maker, exactly once; a declined or pending one changed nothing; replay agrees.
+    @Test(arguments: 0..<40)
+    func makerCheckerIsNeverSatisfiedByOneOperator(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        var rules = GovernanceRules()
+        rules.approvalRequired = [.participantCap, .screeningList]
+        var f = Self.governed(rules)
+        let operators = ["ops-a", "ops-b", "ops-c"]
+        var capOfApproval: [UInt32: Int64] = [:]
+        for step in 0..<30 {
+            let name = operators[Int(random.next() % 3)]
+            let actor = Actor.operatorUser(name)
+            if random.next() % 2 == 0 || f.hub.allApprovals.isEmpty {
+                let cap = Int64(step + 1) * 1_000
+                let result = f.apply(
+                    .attributed(
+                        actor: actor, command: .updateParticipant(bic: F.brBank1, netDebitCapMinor: cap, status: nil)))
+                guard case .approvalPending(let number) = result else {
+                    Issue.record("not pending: \(result)"); return
+                }
+                capOfApproval[number] = cap
+            } else {
+                let number = UInt32(1 + random.next() % UInt64(f.hub.allApprovals.count))
+                let before = f.hub.approval(number)!
+                let approve = random.next() % 3 != 0
+                let result = f.apply(
+                    .attributed(actor: actor, command: .decideApproval(number: number, approve: approve, actor: actor)))
+                if before.status != .pending {
+                    #expect(result == .refused(.approvalAlreadyDecided))
+                } else if before.maker == name {
+                    #expect(result == .refused(.approvalBySameOperator))
+                    #expect(f.hub.approval(number)?.status == .pending)
+                } else {
+                    #expect(result == .ok)
+                    if approve { #expect(f.hub.participant(F.brBank1)!.netDebitCapMinor == capOfApproval[number]) }
+                }
+            }
+        }
+        for approval in f.hub.allApprovals where approval.status != .pending {
+            #expect(approval.checker != nil && approval.checker != approval.maker, "seed \(seed)")
+        }
+        // The cap in force is the last approved one's (or the original).
+        let lastApproved = f.hub.allApprovals.filter { $0.status == .approved }.max { $0.decidedAt! < $1.decidedAt! }
+        #expect(
+            f.hub.participant(F.brBank1)!.netDebitCapMinor == lastApproved.map { capOfApproval[$0.number]! }
+                ?? 1_000_000)
+        var replay = HubStateMachine(configuration: f.hub.configuration)
+        for (command, time) in f.log { _ = replay.apply(command, now: time) }
+        #expect(replay.allApprovals == f.hub.allApprovals)
+    }
+
     @Test func aMemberSetsItsOwnBanksCapsUpToWhatTheUnionSet() {
         var f = HubFixture(capMinor: 1_000_000)
         let bra = Actor.member(F.bra)

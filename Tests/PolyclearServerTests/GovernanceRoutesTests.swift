@@ -57,6 +57,11 @@ import Testing
                 ("/v1/cycles/1/union-overview", .get, "cnBank", .forbidden),
                 ("/v1/members/BRA/statements/1", .get, "brBank", .forbidden),
                 ("/v1/members/BRA/statements/1", .get, "bra", .notFound),
+                ("/v1/settings/imbalance-rules", .put, "bra", .forbidden),
+                ("/v1/settings/imbalance-rules", .put, "operator", .badRequest),
+                ("/v1/year-end", .post, "brBank", .forbidden), ("/v1/year-end", .post, "chn", .forbidden),
+                ("/v1/year-end", .post, "operator", .ok),
+                ("/v1/fixings/computed", .post, "bra", .forbidden),
                 ("/v1/settings/queue-policy", .put, "bra", .forbidden),
                 ("/v1/settings/queue-policy", .put, "operator", .badRequest),
             ]
@@ -64,6 +69,57 @@ import Testing
                 try await client.execute(uri: uri, method: method, headers: T.headers(role)) { response in
                     #expect(response.status == expected, "\(method) \(uri) as \(role ?? "nobody")")
                 }
+            }
+        }
+    }
+
+    static let rules = #"""
+        {"quotaMode":"settle","settlementAsset":"XDR","chargeDisposition":"redistribute","chargedSides":"both",
+         "creditorExcessAtYearEnd":"kept","charges":[{"thresholdPercentOfQuota":25,"annualRateBasisPoints":100}],
+         "debtorTranches":[{"upToPercentOfQuota":100,"settledPercent":40}],"creditorTranches":[],
+         "alarmPercentOfQuota":50,"alarmCycles":3}
+        """#
+
+    @Test func imbalanceRulesAreTheOperatorsOnlyWithoutGovernance() async throws {
+        try await T.withAPI { client, _ in
+            try await client.execute(
+                uri: "/v1/settings/imbalance-rules", method: .put, headers: T.headers("operator"),
+                body: Self.body(Self.rules)
+            ) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                #expect(String(buffer: response.body).contains(#""settlementAsset":"XDR""#))
+            }
+            try await client.execute(
+                uri: "/v1/settings/imbalance-rules", method: .put, headers: T.headers("operator"),
+                body: Self.body(
+                    Self.rules.replacingOccurrences(of: "\"alarmCycles\":3", with: "\"alarmCycles\":3,\"x\":1"))
+            ) { #expect($0.status == .badRequest && String(buffer: $0.body).contains("unknown_field")) }
+            try await client.execute(
+                uri: "/v1/settings/imbalance-rules", method: .put, headers: T.headers("operator"),
+                body: Self.body(
+                    Self.rules.replacingOccurrences(of: "\"settledPercent\":40", with: "\"settledPercent\":400"))
+            ) {
+                #expect(
+                    $0.status == .unprocessableContent && String(buffer: $0.body).contains("invalid_imbalance_rules"))
+            }
+            // Without governance rules there is nothing to propose.
+            try await client.execute(
+                uri: "/v1/proposals", method: .post, headers: T.headers("bra"),
+                body: Self.body(#"{"change":{"kind":"set_quota","member":"CHN","quota":"1"},"votingSeconds":3600}"#)
+            ) { #expect($0.status == .conflict && String(buffer: $0.body).contains("no_governance_rules")) }
+        }
+        try await T.withAPI(extraSetup: Self.governed()) { client, _ in
+            try await client.execute(
+                uri: "/v1/settings/imbalance-rules", method: .put, headers: T.headers("operator"),
+                body: Self.body(Self.rules)
+            ) { #expect($0.status == .forbidden && String(buffer: $0.body).contains("proposal_required")) }
+            let proposal =
+                #"{"change":{"kind":"set_imbalance_rules","imbalanceRules":\#(Self.rules)},"votingSeconds":60}"#
+            try await client.execute(
+                uri: "/v1/proposals", method: .post, headers: T.headers("operator"), body: Self.body(proposal)
+            ) { response in
+                #expect(response.status == .created, "\(String(buffer: response.body))")
+                #expect(String(buffer: response.body).contains(#""kind":"set_imbalance_rules""#))
             }
         }
     }

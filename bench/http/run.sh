@@ -19,7 +19,7 @@ for country in AE BY BR CN EG ID IN KZ PK RU SA ZA; do
     keys+=(--api-key "participant:$bic:bench-secret-$bic")
   done
 done
-"$bin" serve --db "$dir/polyclear.sqlite" --port "$port" --sample-union --fx Data/fx/eurofxref-latest.csv "${keys[@]}" >"$dir/serve.log" 2>&1 &
+"$bin" serve --db "$dir/polyclear.sqlite" --port "$port" --sample-union "${keys[@]}" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 until curl -sf "localhost:$port/readyz" >/dev/null; do sleep 0.2; done

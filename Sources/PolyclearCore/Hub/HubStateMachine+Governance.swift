@@ -29,7 +29,7 @@ extension HubStateMachine {
     mutating func propose(
         change: ProposalChange, votingSeconds: UInt32, effectiveAfterSeconds: UInt32, actor: Actor
     ) -> HubResult {
-        guard let rules = governance else { return .refused(.proposalRequired) }
+        guard let rules = governance else { return .refused(.noGovernanceRules) }
         switch (actor, rules.proposers) {
         case (.member(let id), .membersAndOperator), (.member(let id), .members):
             guard let index = memberIndexByID[id.alpha3], members[index].member.status == .active else {

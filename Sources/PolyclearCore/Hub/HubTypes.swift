@@ -264,6 +264,8 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case apiKeyExists = 56
     case apiKeyNotFound = 57
     case apiKeyRevoked = 58
+    /// The union has no governance rules: nothing is decided by proposals.
+    case noGovernanceRules = 59
 }
 
 /// The result of one hub command.

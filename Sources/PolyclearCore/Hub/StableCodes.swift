@@ -112,6 +112,7 @@ extension HubCommandRejection {
         case .apiKeyExists: "api_key_exists"
         case .apiKeyNotFound: "api_key_not_found"
         case .apiKeyRevoked: "api_key_revoked"
+        case .noGovernanceRules: "no_governance_rules"
         }
     }
 }

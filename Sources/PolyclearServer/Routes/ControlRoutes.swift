@@ -3,9 +3,10 @@ import PolyclearCore
 import PolyclearStorage
 
 /// Running the union day to day: its settings (alarm thresholds, gridlock policy, cycle
-/// triggers, the screening list), gridlock resolution on demand, and the operator's decision
-/// on payments held by screening. Rules that members govern (quotas, imbalance rules, the
-/// basket) are not here.
+/// triggers, the screening list, the queue policy), gridlock resolution on demand, the year
+/// end, and the operator's decision on payments held by screening. The imbalance rules are
+/// the operator's only in a union without governance rules; under them, 403
+/// `proposal_required` (members vote on them, with quotas and the basket).
 enum ControlRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/v1/settings") { _, context -> SettingsDTO in
@@ -46,6 +47,17 @@ enum ControlRoutes {
             return try await AdminRoutes.change(
                 .setScreeningList(try body.list(limits: api.limits)), by: caller, refusal: "the list was refused", api
             ) { hub in SettingsDTO(hub.settings, unit: unit, showScreening: true) }.map { $0 }.edited
+        }
+        router.put("/v1/settings/imbalance-rules") { request, context -> SettingsDTO in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .changeSettings)
+            let rules = try await request.decode(as: SettingsDTO.Rules.self, context: context).rules()
+            return try await change(.setImbalanceRules(rules), by: caller, api)
+        }
+        router.post("/v1/year-end") { _, context -> SettingsDTO in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .changeSettings)
+            return try await change(.endYear, by: caller, api)
         }
         router.put("/v1/settings/queue-policy") { request, context -> SettingsDTO in
             let caller = try context.requireCaller()
