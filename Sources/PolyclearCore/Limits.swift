@@ -9,4 +9,9 @@ public enum Limits {
     public static let pendingTimeoutSecondsMax: UInt32 = 366 * 24 * 3_600
     /// The longest a quote locks a fixing for its payment: a day.
     public static let quoteValiditySecondsMax: UInt32 = 86_400
+    /// Proposals one proposer may have open at once (votes are a union's slow business; a
+    /// member flooding the agenda is refused).
+    public static let openProposalsPerProposerMax = 16
+    /// Operator actions that may wait for approval at once.
+    public static let pendingApprovalsMax = 1_024
 }

@@ -24,7 +24,7 @@ extension HubCommandRejection {
             .instructionNotFound, .instructionAlreadyConfirmed, .instructionAmountDiffers, .excessSettlementNotFound,
             .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined,
             .proposalNotFound, .votingClosed, .voteUnchanged, .approvalNotFound, .approvalAlreadyDecided,
-            .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked, .noGovernanceRules:
+            .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked, .noGovernanceRules, .tooManyPending:
             .conflict
         }
     }

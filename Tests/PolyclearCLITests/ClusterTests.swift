@@ -163,6 +163,42 @@ struct ClusterTests {
     /// SIGSTOP the writer past its lease, let the follower take over, resume the old one:
     /// what it still tries to write is refused (by the fence, or because it stepped down and
     /// forwards), it becomes a follower, and only payments acknowledged to a client are stored.
+    /// A key the hub issues (through a follower, forwarded) works on every node once its log
+    /// entry is replayed there, and its revocation reaches the follower within one lease.
+    @Test func aRevokedKeyIsRefusedOnEveryNodeWithinALease() async throws {
+        let cluster = try await Cluster.create(name: "keys")
+        let first = try cluster.start(0, sampleUnion: true)
+        let second = try cluster.start(1)
+        defer { first.kill(); second.kill() }
+        #expect(await cluster.waitForRole(1, "follower", writer: 0))
+        let (code, body) = try await Self.call(
+            "POST", port: cluster.ports[1], path: "/v1/api-keys", secret: Self.operatorSecret,
+            body: #"{"holder":"participant:BKAACN22"}"#)
+        #expect(code == 201, "\(body)")
+        let issued = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let secret = try #require(issued?["secret"] as? String), id = try #require(issued?["id"] as? String)
+        // Polled four times a second: under the failed-authentication limit (5/s per address).
+        func status(_ port: Int) async -> Int {
+            (try? await Self.call("GET", port: port, path: "/v1/payments?limit=1", secret: secret))?.0 ?? -1
+        }
+        func within(_ seconds: Double, _ port: Int, answers expected: Int) async -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if await status(port) == expected { return true }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            return false
+        }
+        let lease = Double(cluster.leaseSeconds)
+        #expect(await within(lease, cluster.ports[0], answers: 200))
+        #expect(await within(lease, cluster.ports[1], answers: 200))
+        let (revoked, answer) = try await Self.call(
+            "DELETE", port: cluster.ports[0], path: "/v1/api-keys/\(id)", secret: Self.operatorSecret)
+        #expect(revoked == 200, "\(answer)")
+        #expect(await status(cluster.ports[0]) == 401)  // the writer: at once
+        #expect(await within(lease, cluster.ports[1], answers: 401), "the follower still takes a revoked key")
+    }
+
     @Test func aPausedWriterCannotCommitAfterLosingItsLease() async throws {
         let cluster = try await Cluster.create(name: "paused")
         let first = try cluster.start(0, sampleUnion: true)

@@ -160,6 +160,15 @@ import Testing
         #expect(f.hub.proposal(second)!.status == .failed)
         #expect(Self.vote(&f, second, F.ind, .yes) == .refused(.votingClosed))
         #expect(f.hub.member(F.bra)!.quotaUnitMinor == 10_000_000)
+        // One proposer may keep at most 16 proposals open.
+        for quota in 0..<Int64(Limits.openProposalsPerProposerMax) {
+            guard case .proposal = Self.propose(&f, .setQuota(F.chn, quotaUnitMinor: quota), by: .member(F.bra)) else {
+                Issue.record("refused early")
+                return
+            }
+        }
+        #expect(Self.propose(&f, .setQuota(F.chn, quotaUnitMinor: 99), by: .member(F.bra)) == .refused(.tooManyPending))
+        #expect(Self.propose(&f, .setQuota(F.chn, quotaUnitMinor: 99), by: .member(F.ind)) != .refused(.tooManyPending))
     }
 
     @Test func underGovernanceTheOperatorAloneCannotChangeTheRules() {
@@ -291,6 +300,10 @@ import Testing
                     actor: bra, command: .updateParticipant(bic: F.brBank2, netDebitCapMinor: nil, status: .suspended)))
                 == .ok)
         #expect(f.hub.participant(F.brBank2)!.status == .suspended)
+        // Reinstating is the union's.
+        let reinstate = HubCommand.updateParticipant(bic: F.brBank2, netDebitCapMinor: nil, status: .active)
+        #expect(f.apply(.attributed(actor: bra, command: reinstate)) == .refused(.notAllowedForActor))
+        #expect(f.apply(.attributed(actor: .operatorUser("ops-1"), command: reinstate)) == .ok)
     }
 
     @Test func apiKeysAreIssuedRotatedAndRevokedByWhoMayManageThem() {

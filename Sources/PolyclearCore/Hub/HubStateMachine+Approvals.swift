@@ -1,6 +1,7 @@
 /// Who may give an attributed command, and maker–checker: under governance rules, operator
 /// actions that change limits wait for a second operator (`decideApproval`), and a member's
-/// central bank may set its own banks' caps only up to the cap the union last set.
+/// central bank may set its own banks' caps only up to the cap the union last set, and may
+/// suspend its banks but not reinstate them.
 extension HubStateMachine {
     public var allApprovals: [Approval] { approvals }
 
@@ -22,6 +23,10 @@ extension HubStateMachine {
             }
             guard members[participants[index].memberIndex].member.id == id else { return .refused(.notAllowedForActor) }
             if let cap, cap > participants[index].capCeilingMinor { return .refused(.capAboveCeiling) }
+            // A central bank suspends its banks; reinstating one is the union's (the operator's).
+            if status == .active, participants[index].participant.status == .suspended {
+                return .refused(.notAllowedForActor)
+            }
             return updateParticipant(bic: bic, netDebitCapMinor: cap, status: status, setsCeiling: false)
         case .participant, .system:
             return perform(command)
@@ -64,6 +69,8 @@ extension HubStateMachine {
             guard payments[index].status == .held else { return .refused(.paymentStateForbidsThis) }
         default: break
         }
+        guard pendingApprovalCount < Limits.pendingApprovalsMax else { return .refused(.tooManyPending) }
+        pendingApprovalCount += 1
         let number = UInt32(approvals.count + 1)
         approvals.append(Approval(number: number, action: action, command: command, maker: maker, requestedAt: now))
         return .approvalPending(number)
@@ -75,6 +82,7 @@ extension HubStateMachine {
         guard approval.status == .pending else { return .refused(.approvalAlreadyDecided) }
         guard approval.maker != checker else { return .refused(.approvalBySameOperator) }
         let index = Int(number) - 1
+        pendingApprovalCount -= 1
         approvals[index].checker = checker
         approvals[index].decidedAt = now
         guard approve else {

@@ -44,6 +44,8 @@ extension HubStateMachine {
         let deadline = now + UInt64(votingSeconds) * 1_000_000_000
         let effectiveAt = now + UInt64(effectiveAfterSeconds) * 1_000_000_000
         if let rejection = rejection(of: change) { return .refused(rejection) }
+        let open = proposals.reduce(0) { $0 + ($1.proposer == actor && $1.status == .open ? 1 : 0) }
+        guard open < Limits.openProposalsPerProposerMax else { return .refused(.tooManyPending) }
         let number = UInt32(proposals.count + 1)
         proposals.append(
             Proposal(

@@ -70,6 +70,7 @@ public struct HubStateMachine {
     var governanceDueAt = UInt64.max
     /// Every maker–checker request, by number − 1.
     var approvals: [Approval] = []
+    var pendingApprovalCount = 0
     /// API keys the hub manages, in issue order, indexed by id and by digest.
     var apiKeys: [APIKeyRecord] = []
     var apiKeyIndexByID: [UInt128: Int] = [:]

@@ -266,6 +266,8 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case apiKeyRevoked = 58
     /// The union has no governance rules: nothing is decided by proposals.
     case noGovernanceRules = 59
+    /// Too many open proposals by this proposer, or actions waiting for approval (`Limits`).
+    case tooManyPending = 60
 }
 
 /// The result of one hub command.

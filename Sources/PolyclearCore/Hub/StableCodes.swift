@@ -113,6 +113,7 @@ extension HubCommandRejection {
         case .apiKeyNotFound: "api_key_not_found"
         case .apiKeyRevoked: "api_key_revoked"
         case .noGovernanceRules: "no_governance_rules"
+        case .tooManyPending: "too_many_pending"
         }
     }
 }

@@ -48,6 +48,24 @@ enum ControlRoutes {
                 .setScreeningList(try body.list(limits: api.limits)), by: caller, refusal: "the list was refused", api
             ) { hub in SettingsDTO(hub.settings, unit: unit, showScreening: true) }.map { $0 }.edited
         }
+        addRules(to: router, api)
+        router.post("/v1/gridlock/resolve") { _, context -> GridlockOutcomeDTO in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .resolveGridlock)
+            guard case .gridlock(let outcome) = try await api.submitOne(.resolveGridlock, by: caller, refusal: "")
+            else { throw APIError.unexpectedResult }
+            return GridlockOutcomeDTO(queuedBefore: outcome.queuedBefore, released: outcome.released)
+        }
+        router.post("/v1/payments/:id/release") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
+            try await decideHeld(request, context, release: true, api)
+        }
+        router.post("/v1/payments/:id/refuse") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
+            try await decideHeld(request, context, release: false, api)
+        }
+    }
+
+    /// The imbalance rules, the year end and the queue policy.
+    static func addRules<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.put("/v1/settings/imbalance-rules") { request, context -> SettingsDTO in
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .changeSettings)
@@ -64,19 +82,6 @@ enum ControlRoutes {
             try AccessPolicy.require(caller, .changeSettings)
             let body = try await request.decode(as: QueuePolicyDTO.self, context: context)
             return try await change(.setQueuePolicy(try body.policy), by: caller, api)
-        }
-        router.post("/v1/gridlock/resolve") { _, context -> GridlockOutcomeDTO in
-            let caller = try context.requireCaller()
-            try AccessPolicy.require(caller, .resolveGridlock)
-            guard case .gridlock(let outcome) = try await api.submitOne(.resolveGridlock, by: caller, refusal: "")
-            else { throw APIError.unexpectedResult }
-            return GridlockOutcomeDTO(queuedBefore: outcome.queuedBefore, released: outcome.released)
-        }
-        router.post("/v1/payments/:id/release") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
-            try await decideHeld(request, context, release: true, api)
-        }
-        router.post("/v1/payments/:id/refuse") { request, context -> EditedResponse<ChangeAnswer<PaymentDTO>> in
-            try await decideHeld(request, context, release: false, api)
         }
     }
 

@@ -86,25 +86,37 @@ enum CycleRoutes {
         of bic: BIC, cycle number: UInt32, caller: Caller,
         _ api: RouteDependencies<A>
     ) async throws -> (statement: ParticipantStatement, closedAt: UInt64) {
-        let found = try await api.read { hub -> (CycleReport, CycleReport?, UInt128)? in
-            guard let index = hub.cycles.firstIndex(where: { $0.number == number }),
-                let participant = hub.participant(bic),
-                AccessPolicy.maySeeBank(caller, bic, of: participant.memberID),
-                let account = hub.positionAccountID(of: bic)
+        let (report, previous, account, transfers) = try await statementInputs(cycle: number, api) { hub in
+            guard let participant = hub.participant(bic), AccessPolicy.maySeeBank(caller, bic, of: participant.memberID)
             else { return nil }
-            return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account)
+            return hub.positionAccountID(of: bic)
         }
-        guard let (report, previous, account) = found else {
-            throw APIError(.notFound, code: "not_found", "no such statement")
-        }
-        let transfers = try await api.writer.transfers(
-            accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1),
-            limit: api.limits.statementEntryCountMax)
         return (
             ParticipantStatement(
                 cycle: report, previous: previous, bic: bic, positionAccountID: account, transfers: transfers),
             report.closedAt
         )
+    }
+
+    /// What a statement is made of: the closed cycle, the one before, the account `account`
+    /// names (nil: 404, whether missing or not the caller's) and its transfers in the cycle.
+    static func statementInputs<A: HubAccess>(
+        cycle number: UInt32, _ api: RouteDependencies<A>,
+        account: @escaping @Sendable (HubStateMachine) -> UInt128?
+    ) async throws -> (CycleReport, CycleReport?, UInt128, [StoredTransfer]) {
+        let found = try await api.read { hub -> (CycleReport, CycleReport?, UInt128)? in
+            guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let id = account(hub) else {
+                return nil
+            }
+            return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, id)
+        }
+        guard let (report, previous, id) = found else {
+            throw APIError(.notFound, code: "not_found", "no such statement")
+        }
+        let transfers = try await api.writer.transfers(
+            accountID: id, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1),
+            limit: api.limits.statementEntryCountMax)
+        return (report, previous, id, transfers)
     }
 
     /// A member's central bank confirms one of its instructions, with the amount it moved (in

@@ -20,17 +20,7 @@ enum FXRoutes {
             _ = try await api.submitOne(.publishFixing(fixing), by: caller, refusal: "the fixing was refused")
             return EditedResponse(status: .created, response: FixingDTO(fixing, unit: api.currencies.unit))
         }
-        router.post("/v1/fixings/computed") { request, context -> EditedResponse<FixingDTO> in
-            let caller = try context.requireCaller()
-            try AccessPolicy.require(caller, .publishFixing)
-            let body = try await request.decode(as: ComputedFixingRequestDTO.self, context: context)
-            let (basket, currencies) = try await api.read { hub in
-                (hub.unitDefinition, Set(hub.allMembers.map(\.currency)))
-            }
-            let fixing = try body.fixing(basket: basket, memberCurrencies: currencies, api.currencies, api.limits)
-            _ = try await api.submitOne(.publishFixing(fixing), by: caller, refusal: "the fixing was refused")
-            return EditedResponse(status: .created, response: FixingDTO(fixing, unit: api.currencies.unit))
-        }
+        addComputedFixing(to: router, api)
         router.get("/v1/unit") { _, context -> UnitDTO in
             _ = try context.requireCaller()
             let unit = api.currencies.unit
@@ -75,6 +65,22 @@ enum FXRoutes {
                 throw APIError.unexpectedResult
             }
             return EditedResponse(status: .created, response: QuoteDTO(quote))
+        }
+    }
+
+    /// A fixing the hub computes itself (`ComputedFixingRequestDTO`).
+    static func addComputedFixing<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>)
+    {
+        router.post("/v1/fixings/computed") { request, context -> EditedResponse<FixingDTO> in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .publishFixing)
+            let body = try await request.decode(as: ComputedFixingRequestDTO.self, context: context)
+            let (basket, currencies) = try await api.read { hub in
+                (hub.unitDefinition, Set(hub.allMembers.map(\.currency)))
+            }
+            let fixing = try body.fixing(basket: basket, memberCurrencies: currencies, api.currencies, api.limits)
+            _ = try await api.submitOne(.publishFixing(fixing), by: caller, refusal: "the fixing was refused")
+            return EditedResponse(status: .created, response: FixingDTO(fixing, unit: api.currencies.unit))
         }
     }
 }

@@ -52,19 +52,9 @@ enum OverviewRoutes {
     static func memberStatement<A: HubAccess>(
         _ member: CountryCode, cycle number: UInt32, caller: Caller, _ api: RouteDependencies<A>
     ) async throws -> MemberStatement {
-        let found = try await api.read { hub -> (CycleReport, CycleReport?, UInt128)? in
-            guard AccessPolicy.maySeeMember(caller, member),
-                let index = hub.cycles.firstIndex(where: { $0.number == number }),
-                let account = hub.unionAccountID(of: member)
-            else { return nil }
-            return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, account)
+        let (report, previous, account, transfers) = try await CycleRoutes.statementInputs(cycle: number, api) {
+            hub in AccessPolicy.maySeeMember(caller, member) ? hub.unionAccountID(of: member) : nil
         }
-        guard let (report, previous, account) = found else {
-            throw APIError(.notFound, code: "not_found", "no such statement")
-        }
-        let transfers = try await api.writer.transfers(
-            accountID: account, timestamps: report.firstLedgerTimestamp..<(report.lastLedgerTimestamp + 1),
-            limit: api.limits.statementEntryCountMax)
         return MemberStatement(
             cycle: report, previous: previous, member: member, unionAccountID: account, transfers: transfers)
     }
