@@ -195,6 +195,7 @@ let package = Package(
                 "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport",
                 "PolyclearISO20022",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

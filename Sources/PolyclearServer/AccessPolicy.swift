@@ -39,6 +39,9 @@ enum AccessPolicy {
         case manageAPIKeys
         /// The union overview and member statements: members and the operator.
         case readUnionOverview
+        /// Presenting the document of a trade-conditional payment: a bank (the payee, which
+        /// the hub checks).
+        case fulfilCondition
     }
 
     static func allows(_ caller: Caller, _ operation: Operation) -> Bool {
@@ -51,7 +54,7 @@ enum AccessPolicy {
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
             (.askQuote(let payer), .participant(let bic)):
             payer == bic
-        case (.sendISOMessage, .participant): true
+        case (.sendISOMessage, .participant), (.fulfilCondition, .participant): true
         default: false
         }
     }
@@ -118,7 +121,7 @@ extension AccessPolicy.Operation {
     /// The operator may do everything but act as a member or speak ISO 20022 for a bank.
     var isOpenToOperator: Bool {
         switch self {
-        case .confirmSettlement, .sendISOMessage, .vote: false
+        case .confirmSettlement, .sendISOMessage, .vote, .fulfilCondition: false
         default: true
         }
     }
@@ -155,6 +158,7 @@ extension AccessPolicy.Operation {
         case .vote: "members' central banks vote"
         case .manageAPIKeys: "the operator and central banks manage API keys"
         case .readUnionOverview: "the union overview is for members and the operator"
+        case .fulfilCondition: "only the payee bank presents the document"
         }
     }
 }

@@ -62,6 +62,14 @@ struct PaymentRequestDTO: Decodable {
     var creditorName: String?
     /// A quote from `POST /v1/quotes`: the payment converts at its rates if used in time.
     var quoteId: String?
+    /// Trade-conditional: booked only when the payee bank presents the document with this
+    /// SHA-256 (`POST /v1/payments/{id}/fulfil`) within `expiresInSeconds`; reserved till then.
+    var condition: ConditionRequestDTO?
+
+    struct ConditionRequestDTO: Decodable {
+        var sha256: String
+        var expiresInSeconds: UInt32
+    }
 
     /// The instructions of a batch, with one read of the hub for every bank's currency (not one
     /// per item: reads queue behind the writer's batches).
@@ -111,12 +119,26 @@ struct PaymentRequestDTO: Decodable {
         do { money = try Money(parsing: amount, currency: currency, sign: .positive) } catch {
             throw bad("malformed_amount", "amount: \(error)")
         }
+        let condition = try condition.map { (condition) throws(APIError) -> PaymentCondition in
+            let digest = condition.sha256.lowercased()
+            guard digest.utf8.count == 64,
+                digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+                (1...Limits.pendingTimeoutSecondsMax).contains(condition.expiresInSeconds)
+            else {
+                throw bad(
+                    "malformed_condition",
+                    "condition: sha256 is 64 hexadecimal digits, expiresInSeconds 1 to \(Limits.pendingTimeoutSecondsMax)"
+                )
+            }
+            return PaymentCondition(sha256Hex: digest)
+        }
         return PaymentInstruction(
             id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide,
             endToEndID: endToEndId,
             uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
-            debtorName: debtorName, creditorName: creditorName, priority: priority, isTwoPhase: twoPhase ?? false,
-            immediateOrReject: immediateOrReject ?? false, quoteID: quoteID)
+            debtorName: debtorName, creditorName: creditorName, priority: priority,
+            isTwoPhase: condition != nil || (twoPhase ?? false), timeoutSeconds: self.condition?.expiresInSeconds ?? 0,
+            immediateOrReject: immediateOrReject ?? false, quoteID: quoteID, condition: condition)
     }
 }
 
@@ -134,6 +156,10 @@ struct PaymentDTO: ResponseCodable {
     var returnOf: String?
     /// For a returned payment: its returns, oldest first.
     var returns: [String]?
+    /// A trade-conditional payment's condition, and when the payee bank fulfilled it.
+    var condition: ConditionDTO?
+
+    struct ConditionDTO: Codable { var sha256: String, fulfilledAt: UInt64? }
 
     init<A: HubAccess>(_ state: PaymentState, writer: A, currencies: CurrencyTable) async throws {
         self = try await Self.many([state], writer: writer, currencies: currencies)[0]
@@ -149,7 +175,7 @@ struct PaymentDTO: ResponseCodable {
     /// The payments as `hub` shows them: the parties' currencies and the return links.
     static func describe(_ states: [PaymentState], in hub: HubStateMachine, currencies: CurrencyTable) -> [PaymentDTO] {
         // Return links cost two lookups per payment: skipped while there are no returns.
-        let hasReturns = hub.hasReturns
+        let hasReturns = hub.hasReturns, hasConditions = hub.hasConditions
         return states.map { state in
             let id = state.id
             var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
@@ -160,6 +186,9 @@ struct PaymentDTO: ResponseCodable {
                 )
             }
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
+            if hasConditions, let condition = hub.condition(of: id) {
+                dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
+            }
             if hasReturns {
                 dto.returnOf = hub.originalOfReturn(id).map(UUIDCoding.encode)
                 let returns = hub.returnsOf(id).ids

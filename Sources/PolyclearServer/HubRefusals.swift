@@ -24,7 +24,8 @@ extension HubCommandRejection {
             .instructionNotFound, .instructionAlreadyConfirmed, .instructionAmountDiffers, .excessSettlementNotFound,
             .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined,
             .proposalNotFound, .votingClosed, .voteUnchanged, .approvalNotFound, .approvalAlreadyDecided,
-            .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked, .noGovernanceRules, .tooManyPending:
+            .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked, .noGovernanceRules, .tooManyPending,
+            .conditionNotMet:
             .conflict
         }
     }

@@ -112,7 +112,8 @@ struct BinaryWriter {
         integer(entry.time)
         guard let command = entry.command else { byte(HubLogTag.tick.rawValue); return }
         switch command {
-        case .submitPayment(let p):
+        // A trade-conditional payment (rare) goes as JSON: the binary layout has no condition.
+        case .submitPayment(let p) where p.condition == nil:
             byte(HubLogTag.submitPayment.rawValue)
             integer(p.id); integer(p.payer.packed); integer(p.payee.packed); integer(p.amountMinor)
             byte(p.amountSide.rawValue); string(p.endToEndID); integer(p.uetr)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Crypto
 import PolyclearCore
 import Testing
 
@@ -416,6 +417,79 @@ import Testing
                 let text = String(buffer: response.body)
                 #expect(response.status == .created, "\(text)")
                 #expect(text.contains(#""BRL":"2.40809""#) && text.contains(#""CNY":"3.1551""#), "\(text)")
+            }
+        }
+    }
+}
+
+/// A trade-conditional payment over the JSON API: reserved on submission, booked only when the
+/// payee bank presents the document whose SHA-256 it names.
+@Suite struct ConditionalPaymentRoutesTests {
+    typealias T = APITests
+
+    @Test func onlyThePayeeBanksMatchingDocumentBooksIt() async throws {
+        let document = Data("BILL OF LADING No. 7 — 40 containers, Santos to Shanghai".utf8)
+        let sha256 = SHA256.hash(data: document).map { String(format: "%02x", $0) }.joined()
+        let id = "0d9e2b6c-1f00-4a00-8000-0000000000c7"
+        try await T.withAPI { client, _ in
+            for (condition, status) in [
+                (#"{"sha256":"abc","expiresInSeconds":600}"#, HTTPResponse.Status.badRequest),
+                (#"{"sha256":"\#(sha256)","expiresInSeconds":0}"#, .badRequest),
+            ] {
+                let body = String(buffer: T.paymentBody(id: id)).dropLast() + #","condition":\#(condition)}"#
+                try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: T.headers("brBank"),
+                    body: ByteBuffer(string: String(body))
+                ) { #expect($0.status == status && String(buffer: $0.body).contains("malformed_condition")) }
+            }
+            let body =
+                String(buffer: T.paymentBody(id: id)).dropLast()
+                + #","condition":{"sha256":"\#(sha256.uppercased())","expiresInSeconds":600}}"#
+            try await client.execute(
+                uri: "/v1/payments", method: .post, headers: T.headers("brBank"), body: ByteBuffer(string: String(body))
+            ) { response in
+                #expect(response.status == .created)
+                #expect(
+                    String(buffer: response.body).contains(#""status":"reserved""#), "\(String(buffer: response.body))")
+                #expect(String(buffer: response.body).contains(sha256))
+            }
+            func fulfil(_ role: String, _ bytes: Data) -> (String, HTTPFields, ByteBuffer) {
+                (
+                    "/v1/payments/\(id)/fulfil", T.headers(role),
+                    ByteBuffer(string: #"{"document":"\#(bytes.base64EncodedString())"}"#)
+                )
+            }
+            for (role, bytes, status, code) in [
+                ("cnBank", Data("a forged bill".utf8), HTTPResponse.Status.conflict, "condition_not_met"),
+                ("brBank", document, .forbidden, "forbidden"),  // the payer cannot fulfil
+                ("brOther", document, .notFound, "not_found"),  // nor a bank that cannot see it
+                ("operator", document, .forbidden, "forbidden"),
+            ] {
+                let (uri, headers, body) = fulfil(role, bytes)
+                try await client.execute(uri: uri, method: .post, headers: headers, body: body) {
+                    #expect(
+                        $0.status == status && String(buffer: $0.body).contains(code),
+                        "\(role): \(String(buffer: $0.body))")
+                }
+            }
+            try await client.execute(uri: "/v1/payments/\(id)/commit", method: .post, headers: T.headers("cnBank")) {
+                #expect($0.status == .conflict && String(buffer: $0.body).contains("condition_not_met"))
+            }
+            try await client.execute(
+                uri: "/v1/payments/\(id)/fulfil", method: .post, headers: T.headers("cnBank"),
+                body: ByteBuffer(string: #"{"document":"not base64!"}"#)
+            ) { #expect($0.status == .badRequest && String(buffer: $0.body).contains("malformed_document")) }
+            let (uri, headers, presented) = fulfil("cnBank", document)
+            try await client.execute(uri: uri, method: .post, headers: headers, body: presented) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#""status":"accepted""#))
+                #expect(String(buffer: response.body).contains(#""fulfilledAt":"#))
+            }
+            try await client.execute(uri: "/v1/audit", method: .get, headers: T.headers("operator")) { response in
+                let audit = String(buffer: response.body)
+                #expect(audit.components(separatedBy: "fulfil_condition").count - 1 == 3, "\(audit)")  // forged, payer, met
+                #expect(audit.contains(#""outcome":"condition_not_met""#))
+                #expect(audit.contains("on condition sha256 \(sha256)"))
             }
         }
     }

@@ -89,6 +89,13 @@ import Testing
                 oldID: 3, new: APIKeyGrant(id: 4, holder: .participant(bic), digestHex: digest), overlapSeconds: 60,
                 actor: .operatorUser("ops")),
             .revokeAPIKey(id: 4, actor: .operatorUser("ops")),
+            .submitPayment(
+                PaymentInstruction(
+                    id: 11, payer: bic, payee: HubLogCodecTests.other, amountMinor: 5_000, endToEndID: "E2E-11",
+                    uetr: 0x1234_5678_9ABC_4DEF_8123_4567_89AB_CDEF,
+                    trade: TradeReference(invoiceNumber: "INV-11", purposeCode: "GDDS", hsCode: "850440"),
+                    isTwoPhase: true, timeoutSeconds: 600, condition: PaymentCondition(sha256Hex: digest))),
+            .fulfilCondition(id: 11, presentedSHA256Hex: digest, actor: .participant(HubLogCodecTests.other)),
         ]
         return commands.enumerated().map { HubLogEntry(command: $1, time: 1_800_000_000_000_000_000 + UInt64($0)) }
     }

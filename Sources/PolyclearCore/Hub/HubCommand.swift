@@ -13,8 +13,12 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// Locks the fixing in force for `validitySeconds`, for one payment between these parties.
     case issueQuote(id: UInt128, payer: BIC, payee: BIC, validitySeconds: UInt32)
     case submitPayment(PaymentInstruction)
-    /// Two-phase: the payee side (or the operator) commits a reserved payment.
+    /// Two-phase: the payee side (or the operator) commits a reserved payment (not a
+    /// trade-conditional one: `fulfilCondition`).
     case commitPayment(id: UInt128, actor: Actor)
+    /// The payee bank presents the SHA-256 of the document a trade-conditional payment waits
+    /// for (the edge hashes the document): it is booked if it matches, refused otherwise.
+    case fulfilCondition(id: UInt128, presentedSHA256Hex: String, actor: Actor)
     /// Two-phase: the payee side (or the operator) rejects a reserved payment.
     case rejectPayment(id: UInt128, actor: Actor)
     /// The payer withdraws a queued (or held) payment.

@@ -60,8 +60,15 @@ extension HubCommand {
                     + (checks?.largeMoveConfirmed == true ? ", large move confirmed" : "")
             )
         case .issueQuote(let id, _, _, _): ("issue_quote", UUIDText.format(id))
-        case .submitPayment(let instruction): ("submit_payment", UUIDText.format(instruction.id))
+        case .submitPayment(let instruction):
+            (
+                "submit_payment",
+                UUIDText.format(instruction.id)
+                    + (instruction.condition.map { " on condition sha256 \($0.sha256Hex)" } ?? "")
+            )
         case .commitPayment(let id, _): ("commit_payment", UUIDText.format(id))
+        case .fulfilCondition(let id, let digest, _):
+            ("fulfil_condition", "\(UUIDText.format(id)) sha256 \(digest.prefix(64))")
         case .rejectPayment(let id, _): ("reject_payment", UUIDText.format(id))
         case .cancelPayment(let id, _): ("cancel_payment", UUIDText.format(id))
         case .decideHeldPayment(let id, let release, _, let reason):

@@ -1,9 +1,12 @@
 /// Two-phase decisions, screening holds and reservation expiry.
 extension HubStateMachine {
     /// Commit or reject a reserved payment: the payee, the payee's member or the operator.
-    mutating func decideReserved(id: UInt128, commit: Bool, actor: Actor) -> HubResult {
+    /// `fulfilled`: a trade-conditional payment's condition was met (only `fulfilCondition`
+    /// commits one).
+    mutating func decideReserved(id: UInt128, commit: Bool, actor: Actor, fulfilled: Bool = false) -> HubResult {
         guard let index = paymentIndexByID.value(for: id) else { return .refused(.paymentNotFound) }
         guard payments[index].status == .reserved else { return .refused(.paymentStateForbidsThis) }
+        if commit, !fulfilled, conditions[id] != nil { return .refused(.conditionNotMet) }
         let payee = participants[payments[index].payeeIndex]
         switch actor {
         case .operatorUser: break

@@ -24,6 +24,10 @@ extension HubStateMachine {
         record(
             .paymentStatus(
                 id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
+        if let condition = instruction.condition, condition.isWellFormed {
+            conditions[instruction.id] = (condition.sha256Hex, nil)
+            recordAudit(actor: .participant(instruction.payer), command: .submitPayment(instruction), result: .ok)
+        }
 
         switch admission(instruction, payer: payerIndex, payee: payeeIndex) {
         case .failure(let rejection):

@@ -75,6 +75,8 @@ public struct HubStateMachine {
     var apiKeys: [APIKeyRecord] = []
     var apiKeyIndexByID: [UInt128: Int] = [:]
     var apiKeyIndexByDigest: [String: Int] = [:]
+    /// Trade-conditional payments' conditions by payment id, and when each was fulfilled.
+    var conditions: [UInt128: (sha256Hex: String, fulfilledAt: UInt64?)] = [:]
     /// The union file's definition this database was started from (canonical text), if any.
     public internal(set) var unionDefinitionText: String?
     var events: ContiguousArray<HubEvent> = []
@@ -177,6 +179,8 @@ public struct HubStateMachine {
             return issueQuote(id: id, payer: payer, payee: payee, validitySeconds: validity)
         case .submitPayment(let instruction): return submitPayment(instruction)
         case .commitPayment(let id, let actor): return decideReserved(id: id, commit: true, actor: actor)
+        case .fulfilCondition(let id, let digest, let actor):
+            return fulfilCondition(id: id, presentedSHA256Hex: digest, actor: actor)
         case .rejectPayment(let id, let actor): return decideReserved(id: id, commit: false, actor: actor)
         case .cancelPayment(let id, let actor): return cancelPayment(id: id, actor: actor)
         case .decideHeldPayment(let id, let release, let actor, let reason):

@@ -102,14 +102,18 @@ public struct PaymentInstruction: Hashable, Sendable, Codable {
     /// Reject instead of queueing when liquidity is short.
     public var immediateOrReject: Bool
     public var quoteID: UInt128?
+    /// Trade-conditional: the payment is reserved (two-phase, `timeoutSeconds` its expiry) and
+    /// booked only when the payee's bank presents the document whose SHA-256 this is.
+    public var condition: PaymentCondition? = nil
 
     public init(
         id: UInt128, payer: BIC, payee: BIC, amountMinor: Int64, amountSide: AmountSide = .payerDebit,
         endToEndID: String, uetr: UInt128, trade: TradeReference, debtorName: String? = nil,
         creditorName: String? = nil,
         priority: PaymentPriority = .normal, isTwoPhase: Bool = false, timeoutSeconds: UInt32 = 0,
-        immediateOrReject: Bool = false, quoteID: UInt128? = nil
+        immediateOrReject: Bool = false, quoteID: UInt128? = nil, condition: PaymentCondition? = nil
     ) {
+        self.condition = condition
         self.id = id
         self.payer = payer
         self.payee = payee
@@ -268,6 +272,9 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case noGovernanceRules = 59
     /// Too many open proposals by this proposer, or actions waiting for approval (`Limits`).
     case tooManyPending = 60
+    /// A trade-conditional payment is booked only by its payee bank presenting the document
+    /// whose hash is its condition; this was not that document, or not a fulfilment.
+    case conditionNotMet = 61
 }
 
 /// The result of one hub command.
@@ -325,4 +332,18 @@ public struct QuoteState: Hashable, Sendable, Codable {
     public var expiresAt: UInt64
     public var payerRatePerUnit: DecimalNumber
     public var payeeRatePerUnit: DecimalNumber
+}
+
+/// The condition of a trade-conditional payment: the SHA-256 of a shipping document (e.g. the
+/// bill of lading) or of a secret the parties agreed, as 64 lowercase hexadecimal digits. The
+/// hub's edge hashes what the payee's bank presents; Core compares digests, so replay needs no
+/// document.
+public struct PaymentCondition: Hashable, Sendable, Codable {
+    public var sha256Hex: String
+
+    public init(sha256Hex: String) { self.sha256Hex = sha256Hex }
+
+    var isWellFormed: Bool {
+        sha256Hex.utf8.count == 64 && sha256Hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
 }

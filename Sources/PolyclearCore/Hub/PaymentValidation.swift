@@ -22,6 +22,10 @@ enum PaymentValidation {
         {
             return false
         }
+        // A condition needs a reservation to hold the money and an expiry to release it.
+        if let condition = p.condition, !condition.isWellFormed || !p.isTwoPhase || p.timeoutSeconds == 0 {
+            return false
+        }
         return p.timeoutSeconds <= Limits.pendingTimeoutSecondsMax
     }
 
@@ -48,6 +52,8 @@ enum PaymentValidation {
         hasher.add(p.trade.freeText)
         hasher.add(p.debtorName)
         hasher.add(p.creditorName)
+        // Only when present: the fingerprints of unconditional payments stay as they were.
+        if let condition = p.condition { hasher.add(condition.sha256Hex) }
         return hasher.value
     }
 }

@@ -114,6 +114,7 @@ extension HubCommandRejection {
         case .apiKeyRevoked: "api_key_revoked"
         case .noGovernanceRules: "no_governance_rules"
         case .tooManyPending: "too_many_pending"
+        case .conditionNotMet: "condition_not_met"
         }
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import Hummingbird
 import PolyclearCore
 import PolyclearStorage
@@ -38,6 +40,9 @@ enum PaymentRoutes {
         }
         router.get("/v1/payments") { request, context -> PaymentPageDTO in
             try await page(request, context: context, api)
+        }
+        router.post("/v1/payments/:id/fulfil") { request, context -> PaymentDTO in
+            try await fulfil(request, context, api)
         }
         router.post("/v1/payments/:id/commit") { _, context -> PaymentDTO in
             try await decide(context, commit: true, api)
@@ -138,6 +143,33 @@ enum PaymentRoutes {
         }
     }
 
+    /// The payee bank presents the document a trade-conditional payment waits for (base64,
+    /// at most 3 MiB); the hub hashes it and books the payment if the SHA-256 matches.
+    static func fulfil<A: HubAccess>(
+        _ request: Request, _ context: PolyclearRequestContext, _ api: RouteDependencies<A>
+    ) async throws -> PaymentDTO {
+        let caller = try context.requireCaller()
+        let id = try paymentID(context)
+        guard try await visiblePayer(id, to: caller, api) != nil else {
+            throw APIError(.notFound, code: "not_found", "no such payment")
+        }
+        try AccessPolicy.require(caller, .fulfilCondition)
+        let body = try await request.decode(as: FulfilmentDTO.self, context: context)
+        guard body.document.utf8.count <= 4 << 20, let document = Data(base64Encoded: body.document), !document.isEmpty
+        else { throw APIError(.badRequest, code: "malformed_document", "document is the document's bytes in base64") }
+        let digest = SHA256.hash(data: document).map { String(format: "%02x", $0) }.joined()
+        switch try await api.submitPayments(
+            [.fulfilCondition(id: id, presentedSHA256Hex: digest, actor: caller.actor)], by: caller
+        ).first {
+        case .payment(let payment): return payment
+        case .other(.refused(.notAllowedForActor)):
+            throw APIError(.forbidden, code: "forbidden", "only the payee bank presents the document")
+        case .other(.refused(let rejection)):
+            throw APIError.refused(rejection, "the document does not fulfil the payment's condition")
+        default: throw APIError.unexpectedResult
+        }
+    }
+
     /// The payment's payer bank, if `caller` may read the payment; nil for a payment it may
     /// not see or that does not exist.
     static func visiblePayer<A: HubAccess>(
@@ -151,4 +183,16 @@ enum PaymentRoutes {
             return parties.payer
         }
     }
+}
+
+/// `POST /v1/payments/{id}/fulfil`: the document whose SHA-256 the payment's condition is.
+struct FulfilmentDTO: Decodable {
+    var document: String
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, ["document"])
+        document = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .document)
+    }
+
+    enum CodingKeys: String, CodingKey { case document }
 }
