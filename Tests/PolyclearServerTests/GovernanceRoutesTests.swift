@@ -487,7 +487,8 @@ import Testing
             }
             try await client.execute(uri: "/v1/audit", method: .get, headers: T.headers("operator")) { response in
                 let audit = String(buffer: response.body)
-                #expect(audit.components(separatedBy: "fulfil_condition").count - 1 == 3, "\(audit)")  // forged, payer, met
+                // Three presentations: the forged one, the payer's, the payee's real one.
+                #expect(audit.components(separatedBy: "fulfil_condition").count - 1 == 3, "\(audit)")
                 #expect(audit.contains(#""outcome":"condition_not_met""#))
                 #expect(audit.contains("on condition sha256 \(sha256)"))
             }
