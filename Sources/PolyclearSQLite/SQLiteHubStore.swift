@@ -18,6 +18,13 @@ public final class SQLiteHubStore: HubStore {
         self.configuration = configuration
     }
 
+    /// An existing hub database opened to read only (`polyclear stats`): beside a running hub,
+    /// it replays the last committed log and writes nothing.
+    public init(readingOnly path: String, configuration: HubConfiguration) throws(StoreError) {
+        ledgerStore = try SQLiteLedgerStore(readingOnly: path)
+        self.configuration = configuration
+    }
+
     public func commit(_ outcome: HubOutcome) async throws {
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)

@@ -39,6 +39,8 @@ enum AccessPolicy {
         case manageAPIKeys
         /// The union overview and member statements: members and the operator.
         case readUnionOverview
+        /// Trade statistics: members (their own flows) and the operator.
+        case readTradeStatistics
         /// Presenting the document of a trade-conditional payment: a bank (the payee, which
         /// the hub checks).
         case fulfilCondition
@@ -49,7 +51,7 @@ enum AccessPolicy {
         case (_, .operatorUser): operation.isOpenToOperator
         case (.readCycles, .member), (.decideFunds, .member), (.confirmSettlement, .member), (.readSettings, .member),
             (.updateParticipant, .member), (.readProposals, .member), (.propose, .member), (.vote, .member),
-            (.manageAPIKeys, .member), (.readUnionOverview, .member):
+            (.manageAPIKeys, .member), (.readUnionOverview, .member), (.readTradeStatistics, .member):
             true
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
             (.askQuote(let payer), .participant(let bic)):
@@ -159,6 +161,7 @@ extension AccessPolicy.Operation {
         case .manageAPIKeys: "the operator and central banks manage API keys"
         case .readUnionOverview: "the union overview is for members and the operator"
         case .fulfilCondition: "only the payee bank presents the document"
+        case .readTradeStatistics: "trade statistics are for members and the operator"
         }
     }
 }

@@ -61,6 +61,7 @@ public enum PolyclearAPI {
         GovernanceRoutes.add(to: router, api)
         OverviewRoutes.add(to: router, api)
         APIKeyRoutes.add(to: router, api)
+        TradeStatisticsRoutes.add(to: router, api)
         FundsRoutes.add(to: router, api)
         SetOffRoutes.add(to: router, api)
         EventRoutes.add(to: router, api)

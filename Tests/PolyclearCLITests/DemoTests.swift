@@ -29,5 +29,13 @@ import Testing
             check.output.split(separator: " ")[$0 - 1]
         }
         #expect((transfers.flatMap { Int($0) } ?? 0) > 100, "\(check.output)")
+        // The trade statistics of what it booked, offline and read only.
+        let stats = try ChildProcess.run(["stats", "--db", directory.path("demo/polyclear.sqlite"), "--by", "purpose"])
+        #expect(stats.status == 0, "\(stats.error)")
+        let lines = stats.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("period,payer_member,payee_member,purpose_code,") == true)
+        #expect(
+            lines.count > 5 && lines.dropFirst().allSatisfy { $0.hasPrefix("all,") && $0.contains(",GDDS,") },
+            "\(stats.output)")
     }
 }

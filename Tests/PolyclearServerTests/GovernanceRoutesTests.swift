@@ -63,6 +63,10 @@ import Testing
                 ("/v1/year-end", .post, "brBank", .forbidden), ("/v1/year-end", .post, "chn", .forbidden),
                 ("/v1/year-end", .post, "operator", .ok),
                 ("/v1/fixings/computed", .post, "bra", .forbidden),
+                ("/v1/trade-statistics", .get, "operator", .ok), ("/v1/trade-statistics", .get, "chn", .ok),
+                ("/v1/trade-statistics", .get, "cnBank", .forbidden),
+                ("/v1/trade-statistics", .get, nil, .unauthorized),
+                ("/v1/payments/\(key)/fulfil", .post, "operator", .notFound),
                 ("/v1/settings/queue-policy", .put, "bra", .forbidden),
                 ("/v1/settings/queue-policy", .put, "operator", .badRequest),
             ]
@@ -492,6 +496,58 @@ import Testing
                 #expect(audit.contains(#""outcome":"condition_not_met""#))
                 #expect(audit.contains("on condition sha256 \(sha256)"))
             }
+        }
+    }
+}
+
+/// Trade statistics over the API: flows by purpose and HS code, per period, by role.
+@Suite struct TradeStatisticsRoutesTests {
+    typealias T = APITests
+
+    @Test func centralBanksDownloadTheirTradeFlows() async throws {
+        try await T.withAPI { client, _ in
+            for (index, hs) in ["850440", "850490", "100630", nil].enumerated() {
+                var text = String(buffer: T.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000001a\(index)"))
+                if let hs { text = String(text.dropLast()) + #","hsCode":"\#(hs)"}"# }
+                try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: T.headers("brBank"), body: ByteBuffer(string: text)
+                ) { #expect(String(buffer: $0.body).contains(#""status":"accepted""#)) }
+            }
+            try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: T.headers("operator")) {
+                #expect($0.status == .ok)
+            }
+            func get(_ query: String, _ role: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: "/v1/trade-statistics\(query)", method: .get, headers: T.headers(role)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            let (status, body) = try await get("?cycle=1", "chn")  // the payee's central bank sees it too
+            #expect(status == .ok)
+            let rows =
+                (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["rows"] as? [[String: Any]]
+            // 850440 and 850490 share heading 8504; 100630 is 1006; one payment named no code.
+            #expect(rows?.count == 3, "\(body)")
+            #expect(rows?.first { $0["hsHeading"] as? String == "8504" }?["count"] as? Int == 2)
+            #expect(rows?.first { $0["hsHeading"] as? String == "1006" }?["payerAmount"] as? String == "1000.00")
+            #expect(rows?.filter { $0["hsHeading"] == nil }.count == 1)
+            #expect(
+                rows?.allSatisfy { $0["payerMember"] as? String == "BRA" && $0["payeeMember"] as? String == "CHN" }
+                    == true)
+            let (_, chapters) = try await get("?cycle=1&by=chapter&format=csv", "bra")
+            #expect(chapters.hasPrefix("period,payer_member,payee_member,purpose_code,hs_chapter,hs_heading,count,"))
+            #expect(chapters.contains("cycle 1,BRA,CHN,GDDS,85,,2,2000.00,BRL,"), "\(chapters)")
+            #expect(chapters.contains("cycle 1,BRA,CHN,GDDS,10,,1,1000.00,BRL,"), "\(chapters)")
+            let (_, purposes) = try await get("?by=purpose&format=csv", "operator")
+            #expect(purposes.contains("all,BRA,CHN,GDDS,,,4,4000.00,BRL,"), "\(purposes)")
+            for (query, role, expected) in [
+                ("", "brBank", HTTPResponse.Status.forbidden), ("?cycle=1&month=2026-12", "operator", .badRequest),
+                ("?month=2026-13", "operator", .badRequest), ("?year=26", "operator", .badRequest),
+                ("?by=country", "operator", .badRequest), ("?cycle=0", "operator", .badRequest),
+            ] {
+                #expect(try await get(query, role).0 == expected, "\(query) as \(role)")
+            }
+            let (_, later) = try await get("?year=1999", "operator")
+            #expect(later.contains(#""rows":[]"#))
         }
     }
 }

@@ -86,6 +86,10 @@ struct PaymentRecord: Sendable {
     var payerIndex: ParticipantIndex
     var payeeIndex: ParticipantIndex
     var priority: PaymentPriority
+    /// The trade reference as the statistics need it (`TradeCodes`): purpose code packed,
+    /// HS heading as a number.
+    var purpose: UInt32 = 0
+    var hsHeading = PackedTradeFlowKey.noHeading
     // What later processing needs of the instruction (no strings: records stay small).
     var amountMinor: Int64
     var amountSide: AmountSide

@@ -20,6 +20,7 @@ extension HubStateMachine {
         cycle.memberUnitReceived[payeeMember] += Int128(payment.unitAmountMinor)
         cycle.bilateral[payerMember * cycle.memberCount + payeeMember] += Int128(payment.unitAmountMinor)
         cycle.grossUnit += Int128(payment.unitAmountMinor)
+        recordTradeFlow(index, cycle: cycle.number, payerMember: payerMember, payeeMember: payeeMember)
     }
 
     /// When the schedule closes the open cycle next, or the next settlement deadline falls

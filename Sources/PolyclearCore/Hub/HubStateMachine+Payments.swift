@@ -18,9 +18,10 @@ extension HubStateMachine {
             PaymentRecord(
                 id: instruction.id, uetr: instruction.uetr, fingerprint: fingerprint, status: .received,
                 payerIndex: payerIndex, payeeIndex: payeeIndex, priority: instruction.priority,
-                amountMinor: instruction.amountMinor, amountSide: instruction.amountSide,
-                isTwoPhase: instruction.isTwoPhase, immediateOrReject: instruction.immediateOrReject,
-                timeoutSeconds: instruction.timeoutSeconds))
+                purpose: TradeCodes.packPurpose(instruction.trade.purposeCode),
+                hsHeading: TradeCodes.heading(instruction.trade.hsCode), amountMinor: instruction.amountMinor,
+                amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
+                immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
         record(
             .paymentStatus(
                 id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
