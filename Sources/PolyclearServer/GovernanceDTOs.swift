@@ -228,15 +228,11 @@ struct ProposalDTO: ResponseCodable {
 }
 
 /// `POST /v1/proposals/{n}/votes`.
-struct VoteDTO: Decodable {
+struct VoteDTO: OneFieldBody {
+    static let key = "vote"
     var vote: String
 
-    init(from decoder: any Decoder) throws {
-        try StrictBody.rejectUnknownKeys(decoder, ["vote"])
-        vote = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .vote)
-    }
-
-    enum CodingKeys: String, CodingKey { case vote }
+    init(_ vote: String) { self.vote = vote }
 
     var choice: VoteChoice {
         get throws(APIError) {

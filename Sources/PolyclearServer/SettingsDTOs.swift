@@ -293,3 +293,19 @@ extension SettingsDTO.Rules {
         return rules
     }
 }
+
+/// A strict body of one required key, `{"<key>": value}`: the key is named once, the
+/// decoding (and the refusal of any other key) written once.
+protocol OneFieldBody: Decodable {
+    associatedtype Value: Decodable
+    static var key: String { get }
+    init(_ value: Value)
+}
+
+extension OneFieldBody {
+    init(from decoder: any Decoder) throws {
+        try StrictBody.rejectUnknownKeys(decoder, [Self.key])
+        let container = try decoder.container(keyedBy: StrictBody.AnyKey.self)
+        self.init(try container.decode(Value.self, forKey: StrictBody.AnyKey(stringValue: Self.key)))
+    }
+}

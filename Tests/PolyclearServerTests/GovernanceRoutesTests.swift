@@ -202,6 +202,16 @@ import Testing
                 #expect(Self.json(response)["number"] as? Int == 1)
                 #expect(Self.json(response)["status"] as? String == "open")
             }
+            // Strict one-field bodies: another key is refused, the vote not counted.
+            for (uri, method, text) in [
+                ("/v1/proposals/1/votes", HTTPRequest.Method.post, #"{"vote":"yes","weight":100}"#),
+                ("/v1/settings/queue-policy", .put, #"{"queuedAtCycleEnd":"carry_over","now":true}"#),
+            ] {
+                let role = method == .put ? "operator" : "bra"
+                try await client.execute(uri: uri, method: method, headers: T.headers(role), body: Self.body(text)) {
+                    #expect($0.status == .badRequest && String(buffer: $0.body).contains("unknown_field"))
+                }
+            }
             for (role, vote, status, contains) in [
                 ("chn", "yes", HTTPResponse.Status.forbidden, "voter_not_eligible"),  // the subject
                 ("bra", "maybe", .badRequest, "malformed_vote"),

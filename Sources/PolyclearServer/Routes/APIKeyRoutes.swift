@@ -148,15 +148,11 @@ struct APIKeyRequestDTO: Decodable {
     }
 }
 
-struct RotationDTO: Decodable {
+struct RotationDTO: OneFieldBody {
+    static let key = "overlapSeconds"
     var overlapSeconds: Int
 
-    init(from decoder: any Decoder) throws {
-        try StrictBody.rejectUnknownKeys(decoder, ["overlapSeconds"])
-        overlapSeconds = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .overlapSeconds)
-    }
-
-    enum CodingKeys: String, CodingKey { case overlapSeconds }
+    init(_ overlapSeconds: Int) { self.overlapSeconds = overlapSeconds }
 }
 
 /// A key as listed: never its secret or digest.

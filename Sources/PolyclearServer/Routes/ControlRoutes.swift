@@ -120,16 +120,11 @@ enum ControlRoutes {
 }
 
 /// `PUT /v1/settings/queue-policy`.
-struct QueuePolicyDTO: Decodable {
+struct QueuePolicyDTO: OneFieldBody {
+    static let key = "queuedAtCycleEnd"
     var queuedAtCycleEnd: String
 
-    init(from decoder: any Decoder) throws {
-        try StrictBody.rejectUnknownKeys(decoder, ["queuedAtCycleEnd"])
-        queuedAtCycleEnd = try decoder.container(keyedBy: CodingKeys.self).decode(
-            String.self, forKey: .queuedAtCycleEnd)
-    }
-
-    enum CodingKeys: String, CodingKey { case queuedAtCycleEnd }
+    init(_ queuedAtCycleEnd: String) { self.queuedAtCycleEnd = queuedAtCycleEnd }
 
     var policy: CycleEndQueuePolicy {
         get throws(APIError) {

@@ -186,13 +186,9 @@ enum PaymentRoutes {
 }
 
 /// `POST /v1/payments/{id}/fulfil`: the document whose SHA-256 the payment's condition is.
-struct FulfilmentDTO: Decodable {
+struct FulfilmentDTO: OneFieldBody {
+    static let key = "document"
     var document: String
 
-    init(from decoder: any Decoder) throws {
-        try StrictBody.rejectUnknownKeys(decoder, ["document"])
-        document = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .document)
-    }
-
-    enum CodingKeys: String, CodingKey { case document }
+    init(_ document: String) { self.document = document }
 }
