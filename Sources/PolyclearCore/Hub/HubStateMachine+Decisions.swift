@@ -6,7 +6,8 @@ extension HubStateMachine {
     mutating func decideReserved(id: UInt128, commit: Bool, actor: Actor, fulfilled: Bool = false) -> HubResult {
         guard let index = paymentIndexByID.value(for: id) else { return .refused(.paymentNotFound) }
         guard payments[index].status == .reserved else { return .refused(.paymentStateForbidsThis) }
-        if commit, !fulfilled, conditions[id] != nil { return .refused(.conditionNotMet) }
+        // No dictionary lookup on the commit path unless some payment ever carried a condition.
+        if commit, !fulfilled, !conditions.isEmpty, conditions[id] != nil { return .refused(.conditionNotMet) }
         let payee = participants[payments[index].payeeIndex]
         switch actor {
         case .operatorUser: break

@@ -75,8 +75,11 @@ public struct HubStateMachine {
     var apiKeys: [APIKeyRecord] = []
     var apiKeyIndexByID: [UInt128: Int] = [:]
     var apiKeyIndexByDigest: [String: Int] = [:]
-    /// Booked cross-member payments by cycle, members, purpose and HS heading (`TradeFlows`).
-    var tradeFlows: [PackedTradeFlowKey: TradeFlowTotals] = [:]
+    /// Booked cross-member payments by cycle, members, purpose and HS heading (`TradeFlows`):
+    /// keys and totals in flat arrays, found through an `IDTable` by the packed key.
+    var tradeFlowSlots = IDTable<Int>(emptyValue: -1)
+    var tradeFlowKeys = ContiguousArray<PackedTradeFlowKey>()
+    var tradeFlowTotals = ContiguousArray<TradeFlowTotals>()
     /// Trade-conditional payments' conditions by payment id, and when each was fulfilled.
     var conditions: [UInt128: (sha256Hex: String, fulfilledAt: UInt64?)] = [:]
     /// The union file's definition this database was started from (canonical text), if any.

@@ -32,7 +32,9 @@ public struct TradeFlowTotals: Hashable, Sendable {
     }
 }
 
-/// The compact key the payment path adds to (no strings: nothing allocated per payment).
+/// The compact key the payment path adds to, packed into 128 bits for an `IDTable` (no
+/// strings, no `Dictionary` on the apply path): cycle (32 bits, never 0, so the key is
+/// never 0), payer and payee member (16 each), purpose (32), HS heading (16).
 struct PackedTradeFlowKey: Hashable, Sendable {
     var cycle: UInt32
     var payerMember: MemberIndex
@@ -42,6 +44,11 @@ struct PackedTradeFlowKey: Hashable, Sendable {
     var hsHeading: UInt16
 
     static let noHeading = UInt16.max
+
+    var packed: UInt128 {
+        UInt128(cycle) << 96 | UInt128(UInt16(truncatingIfNeeded: payerMember.raw)) << 80
+            | UInt128(UInt16(truncatingIfNeeded: payeeMember.raw)) << 64 | UInt128(purpose) << 32 | UInt128(hsHeading)
+    }
 }
 
 enum TradeCodes {
@@ -83,7 +90,15 @@ extension HubStateMachine {
             cycle: number, payerMember: MemberIndex(raw: UInt32(payerMember)),
             payeeMember: MemberIndex(raw: UInt32(payeeMember)), purpose: payment.purpose,
             hsHeading: payment.hsHeading)
-        tradeFlows[key, default: TradeFlowTotals()].add(
+        let packed = key.packed
+        var slot = tradeFlowSlots.value(for: packed) ?? -1
+        if slot < 0 {
+            slot = tradeFlowKeys.count
+            tradeFlowSlots.insertNew(packed, slot)
+            tradeFlowKeys.append(key)
+            tradeFlowTotals.append(TradeFlowTotals())
+        }
+        tradeFlowTotals[slot].add(
             TradeFlowTotals(
                 count: 1, payerAmountMinor: payment.payerAmountMinor, payeeAmountMinor: payment.payeeAmountMinor,
                 unitAmountMinor: payment.unitAmountMinor))
@@ -95,7 +110,7 @@ extension HubStateMachine {
         cycles: ClosedRange<UInt32>, member: CountryCode? = nil, byCycle: Bool = false
     ) -> [(TradeFlowKey, TradeFlowTotals)] {
         var rows: [TradeFlowKey: TradeFlowTotals] = [:]
-        for (packed, totals) in tradeFlows where cycles.contains(packed.cycle) {
+        for (packed, totals) in zip(tradeFlowKeys, tradeFlowTotals) where cycles.contains(packed.cycle) {
             let payer = members[packed.payerMember].member.id, payee = members[packed.payeeMember].member.id
             if let member, payer != member, payee != member { continue }
             let key = TradeFlowKey(
