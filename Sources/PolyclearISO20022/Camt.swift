@@ -56,6 +56,8 @@ public struct AccountReport: Hashable, Sendable {
         public var transactionCodeIssuer: String?
         public var endToEndID: String?
         public var uetr: String?
+        /// The payment's parties, agents, purpose and remittance (TxDtls), when known.
+        public var details: EntryDetails?
 
         public init(
             reference: String?, amount: ISOAmount, creditDebit: String, status: String = "BOOK",
@@ -152,6 +154,9 @@ public struct AccountReport: Hashable, Sendable {
                     servicerReference: entry.text("AcctSvcrRef"), transactionCode: entry.text("BkTxCd/Prtry/Cd"),
                     transactionCodeIssuer: entry.text("BkTxCd/Prtry/Issr"),
                     endToEndID: details?.text("Refs/EndToEndId"), uetr: details?.text("Refs/UETR")))
+            if let details, case let read = EntryDetails(details), read != EntryDetails() {
+                entries[entries.count - 1].details = read
+            }
         }
         self.entries = entries
     }
@@ -209,13 +214,14 @@ public struct AccountReport: Hashable, Sendable {
                                     }
                                 }
                             }
-                            if entry.endToEndID != nil || entry.uetr != nil {
+                            if entry.endToEndID != nil || entry.uetr != nil || entry.details != nil {
                                 xml.group("NtryDtls") { xml in
                                     xml.group("TxDtls") { xml in
                                         xml.group("Refs") { xml in
                                             xml.optional("EndToEndId", entry.endToEndID)
                                             xml.optional("UETR", entry.uetr)
                                         }
+                                        entry.details?.write(&xml)
                                     }
                                 }
                             }

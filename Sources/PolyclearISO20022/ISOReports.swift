@@ -37,20 +37,23 @@ public enum ISOReports {
             currency: statement.currency.description, balances: balances, entries: entries)
     }
 
-    /// - Parameter uetr: the UETR the payment's instruction carried (not its id).
+    /// - Parameters:
+    ///   - uetr: the UETR the payment's instruction carried (not its id).
+    ///   - details: the payment's parties, purpose and remittance (TxDtls).
     public static func notification(
         _ state: PaymentState, uetr: UInt128, account: BIC, currency: CurrencyCode, debit: Bool, exponent: Int,
-        now: UInt64
+        now: UInt64, details: EntryDetails? = nil
     ) -> AccountReport {
         let minor = debit ? state.payerAmountMinor : state.payeeAmountMinor
         let id = "NTFN-\(hex(state.id).prefix(24))-\(debit ? "D" : "C")"
-        let entry = AccountReport.Entry(
+        var entry = AccountReport.Entry(
             reference: hex(state.id), amount: amount(minor, currency, exponent: exponent),
             creditDebit: debit ? "DBIT" : "CRDT",
             bookingDateTime: ISODateTime.format(nanoseconds: now), valueDate: ISODateTime.date(nanoseconds: now),
             servicerReference: nil,
             transactionCode: debit ? "payment_out" : "payment_in",
             uetr: UETR.parse(UUIDText.format(uetr)) != nil ? UUIDText.format(uetr) : nil)
+        entry.details = details
         return AccountReport(
             kind: .notification, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: now), reportID: id,
             accountID: account.description, currency: currency.description, entries: [entry])

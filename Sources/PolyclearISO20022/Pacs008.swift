@@ -1,3 +1,5 @@
+public import PolyclearCore
+
 /// pacs.008.001.08, FI-to-FI customer credit transfer: the fields the hub uses, and the
 /// group header. Unknown optional elements are skipped; missing mandatory ones are errors
 /// naming their path.
@@ -22,14 +24,40 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         public var chargeBearer: String
         public var instructingAgentBIC: String?
         public var instructedAgentBIC: String?
-        public var debtorName: String?
+        /// The debtor and creditor with their accounts (DbtrAcct, CdtrAcct), names included.
+        public var debtor: Party?
         public var debtorAgentBIC: String?
         public var creditorAgentBIC: String?
-        public var creditorName: String?
+        public var creditor: Party?
+        public var ultimateDebtor: Party?
+        public var ultimateCreditor: Party?
+        /// IntrmyAgt1…3: carried through; the hub does not route by them.
+        public var intermediaryAgentBICs: [String] = []
+        public var categoryPurposeCode: String?
         public var purposeCode: String?
+        public var regulatoryReporting: [RegulatoryDetail] = []
         public var unstructuredRemittance: [String]
-        /// Structured remittance: numbers of the referred documents (invoices).
-        public var referredDocumentNumbers: [String]
+        /// Structured remittance: the referred documents (invoices, bills of lading).
+        public var referredDocuments: [ReferredDocument]
+        public var creditorReferences: [String] = []
+        public var additionalRemittance: [String] = []
+
+        public var debtorName: String? {
+            get { debtor?.name }
+            set { debtor = Self.named(debtor, newValue) }
+        }
+        public var creditorName: String? {
+            get { creditor?.name }
+            set { creditor = Self.named(creditor, newValue) }
+        }
+        /// The numbers of the referred documents, in order.
+        public var referredDocumentNumbers: [String] { referredDocuments.map(\.number) }
+
+        static func named(_ party: Party?, _ name: String?) -> Party? {
+            var party = party ?? Party()
+            party.name = name
+            return party == Party() ? nil : party
+        }
 
         public init(
             instructionID: String? = nil, endToEndID: String, transactionID: String? = nil, uetr: String? = nil,
@@ -49,13 +77,13 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
             self.chargeBearer = chargeBearer
             self.instructingAgentBIC = instructingAgentBIC
             self.instructedAgentBIC = instructedAgentBIC
-            self.debtorName = debtorName
+            self.debtor = Self.named(nil, debtorName)
             self.debtorAgentBIC = debtorAgentBIC
             self.creditorAgentBIC = creditorAgentBIC
-            self.creditorName = creditorName
+            self.creditor = Self.named(nil, creditorName)
             self.purposeCode = purposeCode
             self.unstructuredRemittance = unstructuredRemittance
-            self.referredDocumentNumbers = referredDocumentNumbers
+            self.referredDocuments = referredDocumentNumbers.map { ReferredDocument(number: $0) }
         }
     }
 
@@ -90,23 +118,16 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
             _ = try item.required("DbtrAgt").required("FinInstnId")
             _ = try item.required("CdtrAgt").required("FinInstnId")
             _ = try item.required("Cdtr")
-            let remittance = item.child("RmtInf")
-            transactions.append(
-                Transaction(
-                    instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID,
-                    transactionID: item.text("PmtId/TxId"),
-                    uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
-                    interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
-                    chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"),
-                    instructedAgentBIC: item.bic("InstdAgt"),
-                    debtorName: item.text("Dbtr/Nm"), debtorAgentBIC: item.bic("DbtrAgt"),
-                    creditorAgentBIC: item.bic("CdtrAgt"),
-                    creditorName: item.text("Cdtr/Nm"), purposeCode: item.text("Purp/Cd"),
-                    unstructuredRemittance: remittance?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() }
-                        ?? [],
-                    referredDocumentNumbers: remittance?.element.children("Strd").flatMap { strd in
-                        strd.children("RfrdDocInf").compactMap { $0.value("Nb") }
-                    } ?? []))
+            var transaction = Transaction(
+                instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID,
+                transactionID: item.text("PmtId/TxId"),
+                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
+                interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
+                chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"),
+                instructedAgentBIC: item.bic("InstdAgt"), debtorAgentBIC: item.bic("DbtrAgt"),
+                creditorAgentBIC: item.bic("CdtrAgt"), purposeCode: item.text("Purp/Cd"))
+            transaction.readDetails(item)
+            transactions.append(transaction)
         }
         self.transactions = transactions
     }
@@ -125,25 +146,16 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
                             xml.optional("TxId", tx.transactionID)
                             xml.optional("UETR", tx.uetr)
                         }
+                        if let category = tx.categoryPurposeCode {
+                            xml.group("PmtTpInf") { $0.group("CtgyPurp") { $0.element("Cd", category) } }
+                        }
                         xml.amount("IntrBkSttlmAmt", tx.interbankSettlementAmount)
                         xml.optional("IntrBkSttlmDt", tx.interbankSettlementDate)
                         if let instructed = tx.instructedAmount { xml.amount("InstdAmt", instructed) }
                         xml.element("ChrgBr", tx.chargeBearer)
                         if let bic = tx.instructingAgentBIC { xml.agent("InstgAgt", bic: bic) }
                         if let bic = tx.instructedAgentBIC { xml.agent("InstdAgt", bic: bic) }
-                        xml.group("Dbtr") { $0.optional("Nm", tx.debtorName) }
-                        xml.group("DbtrAgt") { $0.group("FinInstnId") { $0.optional("BICFI", tx.debtorAgentBIC) } }
-                        xml.group("CdtrAgt") { $0.group("FinInstnId") { $0.optional("BICFI", tx.creditorAgentBIC) } }
-                        xml.group("Cdtr") { $0.optional("Nm", tx.creditorName) }
-                        if let purpose = tx.purposeCode { xml.group("Purp") { $0.element("Cd", purpose) } }
-                        if !tx.unstructuredRemittance.isEmpty || !tx.referredDocumentNumbers.isEmpty {
-                            xml.group("RmtInf") { xml in
-                                for line in tx.unstructuredRemittance { xml.element("Ustrd", line) }
-                                for number in tx.referredDocumentNumbers {
-                                    xml.group("Strd") { $0.group("RfrdDocInf") { $0.element("Nb", number) } }
-                                }
-                            }
-                        }
+                        tx.writeParties(&xml)
                     }
                 }
             }

@@ -19,16 +19,23 @@ public struct ISORefusal: Error, Hashable, Sendable {
 /// bank's, the instructed amount) fixes the payer's debit when it is in the payer bank's
 /// currency and the payee's credit when it is in the payee bank's; the UETR (mandatory, a
 /// version-4 UUID) is also the hub payment's id, so a payment sent twice is booked once;
-/// the first referred document number is the trade's invoice and `Purp/Cd` its purpose
-/// (both mandatory for trade clearing); names and the first unstructured remittance line
-/// are kept; the charge bearer is checked (the hub charges no fees per payment).
+/// the trade reference, parties and remittance are taken as `TradeReferenceSources` says
+/// (invoice number and purpose mandatory when the union's rule says so); the charge bearer
+/// is checked (the hub charges no fees per payment).
 public struct ISOPaymentMapper: Sendable {
     public let currencies: CurrencyTable
     /// The currency of a participant's account at the hub (nil: not a participant).
     public let currencyOf: @Sendable (BIC) -> CurrencyCode?
+    /// The union's rule (`PaymentRules.tradeReferenceRequired`): refuse a transaction without
+    /// an invoice number or purpose code, naming where the hub looked.
+    public let tradeReferenceRequired: Bool
 
-    public init(currencies: CurrencyTable, currencyOf: @escaping @Sendable (BIC) -> CurrencyCode?) {
+    public init(
+        currencies: CurrencyTable, tradeReferenceRequired: Bool = true,
+        currencyOf: @escaping @Sendable (BIC) -> CurrencyCode?
+    ) {
         self.currencies = currencies
+        self.tradeReferenceRequired = tradeReferenceRequired
         self.currencyOf = currencyOf
     }
 
@@ -76,21 +83,15 @@ public struct ISOPaymentMapper: Sendable {
         do { minor = try Money(parsing: amount.value, currency: currency, sign: .positive).minorUnits } catch {
             return .failure(ISORefusal("AM12", "amount \(amount.value.prefix(30)) \(amount.currency): \(error)"))
         }
-        guard let invoice = tx.referredDocumentNumbers.first else {
-            return .failure(ISORefusal("RR07", "a trade payment needs RmtInf/Strd/RfrdDocInf/Nb (the invoice number)"))
-        }
-        guard let purpose = tx.purposeCode else {
-            return .failure(ISORefusal("RR07", "a trade payment needs Purp/Cd (e.g. GDDS)"))
+        let trade: TradeReference, debtorName: String?, creditorName: String?, details: PaymentDetails?
+        switch tradeAndDetails(tx) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let found): (trade, debtorName, creditorName, details) = found
         }
         return .success(
             PaymentInstruction(
                 id: uetr, payer: payer, payee: payee, amountMinor: minor, amountSide: side, endToEndID: tx.endToEndID,
-                uetr: uetr,
-                trade: TradeReference(
-                    invoiceNumber: invoice, purposeCode: purpose,
-                    freeText: tx.unstructuredRemittance.first.map { String($0.prefix(140)) }),
-                debtorName: tx.debtorName.map { String($0.prefix(140)) },
-                creditorName: tx.creditorName.map { String($0.prefix(140)) }))
+                uetr: uetr, trade: trade, debtorName: debtorName, creditorName: creditorName, details: details))
     }
 
     /// pacs.004: `originalPayee` and its currency come from the hub (the original payment);

@@ -29,6 +29,7 @@ extension PaymentRejection {
         case .reservationExpired: "AB05"  // TimeoutCreditorAgent
         case .cancelledByPayer: "DS02"  // OrderCancelled
         case .returnedAtCycleEnd: "AB03"  // AbortedSettlementTimeout
+        case .tradeReferenceMissing: "RR07"  // RemittanceInformationInvalid
         }
     }
 }

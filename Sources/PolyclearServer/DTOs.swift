@@ -52,9 +52,20 @@ struct PaymentRequestDTO: Decodable {
     var side: String?
     var endToEndId: String
     var uetr: String
-    var invoiceNumber: String
-    var purposeCode: String
+    /// The trade reference: mandatory or not as the union's payment rules say.
+    var invoiceNumber: String?
+    var purposeCode: String?
     var hsCode: String?
+    /// All HS codes of the goods (instead of `hsCode`), the first one counted in statistics.
+    var hsCodes: [String]?
+    var invoiceDate: String?
+    var incoterm: String?
+    var shipmentReference: String?
+    var debtor: PartyDTO?
+    var creditor: PartyDTO?
+    var ultimateDebtor: PartyDTO?
+    var ultimateCreditor: PartyDTO?
+    var remittance: RemittanceDTO?
     var priority: String?
     var twoPhase: Bool?
     var immediateOrReject: Bool?
@@ -132,13 +143,15 @@ struct PaymentRequestDTO: Decodable {
             }
             return PaymentCondition(sha256Hex: digest)
         }
+        let (details, debtorName, creditorName) = try detailsAndNames()
         return PaymentInstruction(
             id: id, payer: payer, payee: payee, amountMinor: money.minorUnits, amountSide: amountSide,
-            endToEndID: endToEndId,
-            uetr: uetr, trade: TradeReference(invoiceNumber: invoiceNumber, purposeCode: purposeCode, hsCode: hsCode),
+            endToEndID: endToEndId, uetr: uetr,
+            trade: TradeReference(
+                invoiceNumber: invoiceNumber ?? "", purposeCode: purposeCode ?? "", hsCode: hsCode ?? hsCodes?.first),
             debtorName: debtorName, creditorName: creditorName, priority: priority,
             isTwoPhase: condition != nil || (twoPhase ?? false), timeoutSeconds: self.condition?.expiresInSeconds ?? 0,
-            immediateOrReject: immediateOrReject ?? false, quoteID: quoteID, condition: condition)
+            immediateOrReject: immediateOrReject ?? false, quoteID: quoteID, condition: condition, details: details)
     }
 }
 
@@ -158,6 +171,8 @@ struct PaymentDTO: ResponseCodable {
     var returns: [String]?
     /// A trade-conditional payment's condition, and when the payee bank fulfilled it.
     var condition: ConditionDTO?
+    /// What the payment said: references, trade reference, parties and remittance.
+    var details: PaymentDataDTO?
 
     struct ConditionDTO: Codable { var sha256: String, fulfilledAt: UInt64? }
 
@@ -186,6 +201,7 @@ struct PaymentDTO: ResponseCodable {
                 )
             }
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
+            dto.details = hub.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
             if hasConditions, let condition = hub.condition(of: id) {
                 dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
             }

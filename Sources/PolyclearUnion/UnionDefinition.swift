@@ -34,6 +34,8 @@ public struct UnionDefinition: Hashable, Sendable, Codable {
     public var queuePolicy: CycleEndQueuePolicy?
     /// Absent from the file: no governance, the operator decides alone.
     public var governance: GovernanceRules?
+    /// Absent from the file: trade references required, personal data kept.
+    public var paymentRules: PaymentRules? = nil
 
     /// Sorted keys, so the same definition always gives the same text.
     public var canonicalJSON: String {
@@ -65,7 +67,7 @@ public struct UnionDefinition: Hashable, Sendable, Codable {
         commands += [
             .publishFixing(fixing), .setImbalanceRules(imbalanceRules), .setAlarmThresholds(alarmThresholdsPercent),
             .setCycleTriggers(cycleTriggers), .setGridlockPolicy(gridlockPolicy), .setScreeningList(screening),
-            .setQueuePolicy(queuePolicy ?? .carryOver),
+            .setQueuePolicy(queuePolicy ?? .carryOver), .setPaymentRules(paymentRules ?? PaymentRules()),
         ]
         // Last: once the union is governed, its rules change only by the members' vote.
         if let governance { commands.append(.setGovernanceRules(governance)) }

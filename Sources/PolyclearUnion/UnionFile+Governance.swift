@@ -101,4 +101,17 @@ extension UnionFile {
         case .returnToPayer: .returnToPayer
         }
     }
+
+    enum TradeReferenceRule: String, CaseIterable { case required, optional }
+
+    /// `[payments]`: whether trade references are mandatory (absent: required).
+    static func readPaymentRules(_ root: TOMLFile) throws(FileInputError) -> PaymentRules? {
+        guard let table = try root.subtable("payments") else { return nil }
+        try table.rejectUnknownKeys(["trade_reference"])
+        var rules = PaymentRules()
+        if let rule = try table.choice("trade_reference", TradeReferenceRule.self) {
+            rules.tradeReferenceRequired = rule == .required
+        }
+        return rules
+    }
 }

@@ -22,12 +22,13 @@ public import PolyclearRules
 /// ```
 public enum UnionFile {
     /// Setup commands other than members and participants (see `UnionDefinition.setupCommands`).
-    static let setupCommandCountBesides = 10
+    static let setupCommandCountBesides = 11
     /// The largest union file read (a real union's file is a few hundred kilobytes).
     public static let fileBytesMax = 16 << 20
 
     static let keys: Set<String> = [
         "unit", "members", "participants", "rules", "cycles", "gridlock", "screening", "fixing", "governance",
+        "payments",
     ]
 
     /// Reads and checks a union file against the hub's currency table (its unit must be the
@@ -48,7 +49,8 @@ public enum UnionFile {
             unit: unit, members: members, participants: participants, imbalanceRules: imbalanceRules,
             alarmThresholdsPercent: alarms, cycleTriggers: try readCycles(root, currencies: currencies),
             gridlockPolicy: try readGridlock(root), screening: try readScreening(root), fixing: try readFixing(root),
-            queuePolicy: try readQueuePolicy(root), governance: try readGovernance(root, currencies: currencies))
+            queuePolicy: try readQueuePolicy(root), governance: try readGovernance(root, currencies: currencies),
+            paymentRules: try readPaymentRules(root))
     }
 
     static func readUnit(_ root: TOMLFile, currencies: CurrencyTable) throws(FileInputError) -> UnionDefinition.Unit {

@@ -77,7 +77,9 @@ import Testing
             F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: String(repeating: "X", count: 36)),
             .malformedField
         ),
-        (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: ""), .malformedField),
+        // Without an invoice number or purpose code: the union's payment rules require them by default.
+        (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, invoice: ""), .tradeReferenceMissing),
+        (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, purpose: ""), .tradeReferenceMissing),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, purpose: "GOODS"), .malformedField),
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, purpose: "gdds"), .malformedField),
         (
@@ -90,6 +92,12 @@ import Testing
         (F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 5, quote: 99), .quoteNotFound),
     ])
     func badPaymentsAreRejectedWithAReason(command: HubCommand, expected: PaymentRejection) {
+        // Checked with the trade reference optional too: only the rule's own rejection changes.
+        var optional = F(capMinor: .max / 2)
+        _ = optional.apply(.setPaymentRules(PaymentRules(tradeReferenceRequired: false)))
+        if case .payment(let state) = optional.apply(command) {
+            #expect(expected == .tradeReferenceMissing ? state.status == .accepted : state.rejection == expected)
+        }
         var f = F(capMinor: .max / 2)
         let before = f.hub.ledgerState.makeSnapshot().accounts
         guard case .payment(let state) = f.apply(command) else { Issue.record("not a payment result"); return }

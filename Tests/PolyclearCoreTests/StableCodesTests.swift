@@ -17,6 +17,7 @@ import Testing
         (16, "quote_for_other_parties"), (17, "duplicate_payment_id"), (18, "insufficient_liquidity"),
         (19, "screening_rejected"), (20, "rejected_by_payee"), (21, "rejected_by_operator"),
         (22, "reservation_expired"), (23, "cancelled_by_payer"), (24, "returned_at_cycle_end"),
+        (25, "trade_reference_missing"),
     ]
     static let commandRejections: [(UInt16, String)] = [
         (1, "malformed_field"), (2, "member_exists"), (3, "member_not_found"), (4, "currency_already_has_member"),

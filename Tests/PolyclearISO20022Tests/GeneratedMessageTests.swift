@@ -17,7 +17,7 @@ import Testing
         businessService: "polyclear.01", creationDate: ISODateTime.format(nanoseconds: now))
 
     static func messages() -> [(String, ISODocument)] {
-        let transfer = CustomerCreditTransfer(
+        var transfer = CustomerCreditTransfer(
             messageID: "MSG-1", creationDateTime: ISODateTime.format(nanoseconds: now),
             interbankSettlementDate: "2026-11-29",
             transactions: [
@@ -35,6 +35,7 @@ import Testing
                     endToEndID: "E2E-2", interbankSettlementAmount: ISOAmount(value: "10", currency: "CNY"),
                     debtorAgentBIC: "BANKBRSP", creditorAgentBIC: nil),
             ])
+        transfer.transactions.append(Self.fullTransaction)
         let status = PaymentStatusReport(
             messageID: "ST-1", creationDateTime: ISODateTime.format(nanoseconds: now), originalMessageID: "MSG-1",
             originalMessageNameID: "pacs.008.001.08", groupStatus: "PART",
@@ -66,16 +67,64 @@ import Testing
             id: UETR.parse(uetr)!, status: .accepted, rejection: nil, payerAmountMinor: 125_075,
             payeeAmountMinor: 153_000,
             unitAmountMinor: 300_000, fixingVersion: 1, cycle: 1)
+        // The payee bank's view: the payment as the hub keeps it, with every party and reference.
+        let mapped = try! ISOPaymentMapper(
+            currencies: try! CurrencyTable(), tradeReferenceRequired: true,
+            currencyOf: { ["BANKBRSP": CurrencyCode("BRL")!, "BANKCNBJ": CurrencyCode("CNY")!][$0.description] }
+        ).instruction(fullTransaction).get()
+        let entryDetails = EntryDetails(
+            texts: PaymentTexts(mapped), details: mapped.details, payer: mapped.payer, payee: mapped.payee)
         let notification = ISOReports.notification(
             state, uetr: state.id, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2,
-            now: now)
+            now: now, details: entryDetails)
+        let forwarded = ISOReports.forwardedTransfer(
+            id: mapped.id, uetr: mapped.uetr, texts: PaymentTexts(mapped), details: mapped.details, payer: mapped.payer,
+            payee: mapped.payee, payeeAmount: ISOAmount(value: "120000.00", currency: "CNY"),
+            payerAmount: ISOAmount(value: "98000.00", currency: "BRL"), bookedAt: now)
         return [
             ("pacs.008.001.08", .customerCreditTransfer(transfer)), ("pacs.002.001.10", .paymentStatusReport(status)),
             ("pacs.004.001.09", .paymentReturn(returned)),
             ("pacs.009.001.08", .institutionCreditTransfer(instructions)),
             ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification)),
+            ("pacs.008.001.08", .customerCreditTransfer(forwarded)),
         ]
     }
+
+    /// A CBPR+-shaped customer transfer with every party, account, address, identifier and
+    /// remittance element the hub reads and writes.
+    static let fullTransaction: CustomerCreditTransfer.Transaction = {
+        var tx = CustomerCreditTransfer.Transaction(
+            instructionID: "I-3", endToEndID: "E2E-3", transactionID: "T-3",
+            uetr: "8c7a1f20-5b3e-4d71-9e2a-6f0b1c2d3e4f",
+            interbankSettlementAmount: ISOAmount(value: "98000.00", currency: "BRL"),
+            interbankSettlementDate: "2026-11-29",
+            chargeBearer: "DEBT", instructingAgentBIC: "BANKBRSP", instructedAgentBIC: "POLYXXXX",
+            debtorName: "Exportadora Ltda", debtorAgentBIC: "BANKBRSP", creditorAgentBIC: "BANKCNBJ",
+            creditorName: "Importer Co", purposeCode: "GDDS", unstructuredRemittance: ["/INCO/FOB", "soy beans"])
+        tx.debtor?.account = PartyAccount(iban: "BR1800360305000010009795493C1")
+        tx.debtor?.address = PostalAddress(
+            streetName: "Rua Augusta", buildingNumber: "1500", postCode: "01304-001", townName: "Sao Paulo",
+            country: "BR")
+        tx.debtor?.lei = "5493001KJTIIGC8Y1R12"
+        tx.creditor?.account = PartyAccount(other: "6228480010001234567", scheme: "BBAN")
+        tx.creditor?.address = PostalAddress(country: "CN", lines: ["88 Century Avenue", "Pudong, Shanghai"])
+        tx.creditor?.organisationID = "91310000MA1FL1234X"
+        tx.creditor?.organisationIDScheme = "TXID"
+        tx.ultimateDebtor = Party(
+            name: "Cooperativa Agricola", address: PostalAddress(townName: "Londrina", country: "BR"))
+        tx.ultimateCreditor = Party(
+            name: "Feed Mills Group", organisationID: "FMG-7", organisationIDScheme: "Group registry")
+        tx.intermediaryAgentBICs = ["DEUTDEFF"]
+        tx.categoryPurposeCode = "SUPP"
+        tx.regulatoryReporting = [RegulatoryDetail(type: "HS", code: "120190", information: ["120110"])]
+        tx.referredDocuments = [
+            ReferredDocument(typeCode: "CINV", number: "INV-2026-0042", date: "2026-11-20"),
+            ReferredDocument(typeCode: "BOLD", number: "MAEU123456789"),
+        ]
+        tx.creditorReferences = ["RF18539007547034", "PO-7781"]
+        tx.additionalRemittance = ["/SHIP/MAEU123456789"]
+        return tx
+    }()
 
     @Test(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)"))
     func everyGeneratedMessageIsSchemaValidAndReadsBack() throws {
@@ -101,6 +150,23 @@ import Testing
                 #expect(back.document == document, "\(schema)")
             }
         }
+    }
+
+    /// What the payee bank receives holds everything the payer's instruction said: mapping the
+    /// forwarded pacs.008 again gives the same payment data.
+    @Test func theForwardedTransferCarriesThePaymentDataUnchanged() throws {
+        guard case .customerCreditTransfer(let forwarded) = Self.messages().last!.1 else {
+            Issue.record("not a pacs.008"); return
+        }
+        let mapper = ISOPaymentMapper(
+            currencies: try CurrencyTable(), tradeReferenceRequired: true,
+            currencyOf: { ["BANKBRSP": CurrencyCode("BRL")!, "BANKCNBJ": CurrencyCode("CNY")!][$0.description] })
+        let original = try mapper.instruction(Self.fullTransaction).get()
+        let again = try mapper.instruction(forwarded.transactions[0]).get()
+        #expect(again.details == original.details)
+        #expect(again.trade == original.trade && again.debtorName == original.debtorName)
+        #expect(forwarded.transactions[0].instructingAgentBIC == "POLYXXXX")
+        #expect(forwarded.transactions[0].instructedAmount?.value == "98000.00")
     }
 
     @Test func aStatementReconcilesInItsXML() throws {

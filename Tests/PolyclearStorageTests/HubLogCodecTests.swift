@@ -115,6 +115,30 @@ import Testing
         #expect(try HubLogCodec.decodeEvents(HubLogCodec.encode(events)) == events)
     }
 
+    /// A payment with every detail, and the payment rules, survive the log (as JSON).
+    @Test func paymentDetailsAndPaymentRulesRoundTrip() throws {
+        let details = PaymentDetails(
+            debtor: Party(
+                account: PartyAccount(iban: "GB82WEST12345698765432"),
+                address: PostalAddress(
+                    streetName: "S", buildingNumber: "1", postCode: "P", townName: "T", country: "GB", lines: ["L"]),
+                lei: "5493001KJTIIGC8Y1R12", organisationID: "O", organisationIDScheme: "TXID"),
+            creditor: Party(account: PartyAccount(other: "123", scheme: "BBAN")),
+            ultimateDebtor: Party(name: "U"), ultimateCreditor: Party(name: "V"),
+            remittance: Remittance(lines: ["a", "b"], creditorReferences: ["RF18539007547034"]),
+            trade: TradeDetails(
+                invoiceDate: "2026-11-20", moreHSCodes: ["120110"], incoterm: "FOB", shipmentReference: "BL"))
+        let payment = PaymentInstruction(
+            id: 7, payer: Self.bic, payee: Self.bic, amountMinor: 1, endToEndID: "E", uetr: 8,
+            trade: TradeReference(invoiceNumber: "", purposeCode: "", hsCode: "120190"), debtorName: "D",
+            details: details)
+        let entries = [
+            HubLogEntry(command: .submitPayment(payment), time: 1),
+            HubLogEntry(command: .setPaymentRules(PaymentRules(tradeReferenceRequired: false)), time: 2),
+        ]
+        #expect(try HubLogCodec.decodeEntries(HubLogCodec.encode(entries)) == entries)
+    }
+
     @Test func damagedBlobsAreRefusedNotMisread() throws {
         var random = SeededRandom(seed: 1)
         let data = try HubLogCodec.encode((0..<20).map { _ in Self.randomEntry(&random) })

@@ -77,6 +77,8 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// What becomes of payments still queued when a cycle ends (the configuration's policy
     /// until this is given).
     case setQueuePolicy(CycleEndQueuePolicy)
+    /// Whether trade references are mandatory, and how long personal data is kept.
+    case setPaymentRules(PaymentRules)
     /// How the members govern the union. Once set, admitting or changing members, quotas,
     /// imbalance rules, the basket and these rules are refused to the operator alone
     /// (`proposalRequired`): they change by a proposal that passes.

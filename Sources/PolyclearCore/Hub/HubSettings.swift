@@ -9,6 +9,20 @@ public struct HubSettings: Hashable, Sendable {
     public var queuePolicy: CycleEndQueuePolicy
     /// nil: the union has no governance rules (the operator decides alone).
     public var governance: GovernanceRules?
+    public var paymentRules: PaymentRules
+}
+
+/// The union's rules on what a payment must say.
+public struct PaymentRules: Hashable, Sendable, Codable {
+    /// Every payment must carry an invoice number and a purpose code (the union file's
+    /// `payments.trade_reference = "required"`); otherwise they are optional.
+    public var tradeReferenceRequired: Bool
+
+    public init(tradeReferenceRequired: Bool = true) {
+        self.tradeReferenceRequired = tradeReferenceRequired
+    }
+
+    public var isValid: Bool { true }
 }
 
 extension HubStateMachine {
@@ -17,7 +31,7 @@ extension HubStateMachine {
             alarmThresholdsPercent: alarmThresholdsPercent, cycleTriggers: cycleTriggers,
             gridlockPolicy: gridlockPolicy,
             imbalanceRules: imbalanceRules, screeningList: screening.list, queuePolicy: queuePolicy,
-            governance: governance)
+            governance: governance, paymentRules: paymentRules)
     }
 
     /// The union's settings and definition, and its year end.
@@ -43,6 +57,10 @@ extension HubStateMachine {
             return .ok
         case .setQueuePolicy(let policy):
             queuePolicy = policy
+            return .ok
+        case .setPaymentRules(let rules):
+            guard rules.isValid else { return .refused(.malformedField) }
+            paymentRules = rules
             return .ok
         case .recordUnionDefinition(let text):
             guard unionDefinitionText == nil, members.isEmpty, participants.isEmpty else {

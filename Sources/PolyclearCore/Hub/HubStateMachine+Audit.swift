@@ -99,6 +99,8 @@ extension HubCommand {
             ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
         case .setQueuePolicy(let policy): ("set_queue_policy", policy == .carryOver ? "carry_over" : "return_to_payer")
         case .setGovernanceRules: ("set_governance_rules", "")
+        case .setPaymentRules(let rules):
+            ("set_payment_rules", "trade reference \(rules.tradeReferenceRequired ? "required" : "optional")")
         case .propose(let change, _, _, _):
             ("propose", change.kind + (change.subject.map { " \($0.alpha3)" } ?? ""))
         case .vote(let number, let member, let choice, _):

@@ -66,4 +66,12 @@ extension HubStateMachine {
             participants[payment.payerIndex].participant.bic, participants[payment.payeeIndex].participant.bic
         )
     }
+
+    /// What the payment said beyond the numbers: references, names, trade reference, and
+    /// the details (parties, remittance) if it carried any. Personal data is gone once the
+    /// retention rule erased it (`texts.isErased`).
+    public func paymentData(_ id: UInt128) -> (texts: PaymentTexts, details: PaymentDetails?)? {
+        guard let index = paymentIndexByID.value(for: id) else { return nil }
+        return (paymentTexts[index.int], paymentDetails[index])
+    }
 }

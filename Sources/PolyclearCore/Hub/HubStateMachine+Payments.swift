@@ -22,6 +22,8 @@ extension HubStateMachine {
                 hsHeading: TradeCodes.heading(instruction.trade.hsCode), amountMinor: instruction.amountMinor,
                 amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
                 immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
+        paymentTexts.append(PaymentTexts(instruction))
+        if let details = instruction.details { paymentDetails[index] = details }
         record(
             .paymentStatus(
                 id: instruction.id, status: .received, rejection: nil, actor: .participant(instruction.payer)))
@@ -53,6 +55,9 @@ extension HubStateMachine {
         _ p: PaymentInstruction, payer: ParticipantIndex, payee: ParticipantIndex
     ) -> Result<QuoteIndex?, PaymentRejection> {
         guard PaymentValidation.isWellFormed(p) else { return .failure(.malformedField) }
+        if paymentRules.tradeReferenceRequired && (p.trade.invoiceNumber.isEmpty || p.trade.purposeCode.isEmpty) {
+            return .failure(.tradeReferenceMissing)
+        }
         guard p.amountMinor > 0 else { return .failure(.amountNotPositive) }
         guard payer.isKnown else { return .failure(.unknownPayer) }
         guard payee.isKnown else { return .failure(.unknownPayee) }

@@ -63,6 +63,11 @@ public struct HubStateMachine {
     var yearsEnded: UInt32 = 0
     /// What becomes of queued payments at cycle end (the configuration's until set).
     var queuePolicy: CycleEndQueuePolicy
+    var paymentRules = PaymentRules()
+    /// What each payment said beyond the numbers, by payment index (reads, messages).
+    var paymentTexts = ContiguousArray<PaymentTexts>()
+    /// The details of the payments that carried any (parties, remittance, trade details).
+    var paymentDetails: [PaymentIndex: PaymentDetails] = [:]
     /// How the members govern the union (nil: no governance, the operator decides alone).
     var governance: GovernanceRules? = nil
     /// Every proposal, by number − 1; the earliest time one is due (deadline or effect).
@@ -103,6 +108,7 @@ public struct HubStateMachine {
         quotes = IDTable(emptyValue: QuoteIndex(raw: 0))
         paymentIndexByID = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
         payments.reserveCapacity(expectedPayments)
+        paymentTexts.reserveCapacity(expectedPayments)
         fundsIndexByID = IDTable(emptyValue: FundsIndex(raw: 0))
         alarmThresholdsPercent = configuration.alarmThresholdsPercent
         queuePolicy = configuration.queuedPaymentsAtCycleEnd
@@ -195,7 +201,7 @@ public struct HubStateMachine {
         case .confirmFunds(let id): return resolveFunds(id: id, confirm: true)
         case .cancelFunds(let id): return resolveFunds(id: id, confirm: false)
         case .setCycleTriggers, .setGridlockPolicy, .setImbalanceRules, .setScreeningList, .applyCycleEndQueuePolicy,
-            .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds:
+            .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds, .setPaymentRules:
             return performSettingsCommand(command)
         case .setGovernanceRules, .propose, .vote, .decideApproval, .issueAPIKey, .rotateAPIKey, .revokeAPIKey:
             return performUnionCommand(command)

@@ -105,15 +105,20 @@ public struct PaymentInstruction: Hashable, Sendable, Codable {
     /// Trade-conditional: the payment is reserved (two-phase, `timeoutSeconds` its expiry) and
     /// booked only when the payee's bank presents the document whose SHA-256 this is.
     public var condition: PaymentCondition? = nil
+    /// The parties' accounts, addresses and identifiers, remittance information and the
+    /// rest of the trade reference (nil: none given).
+    public var details: PaymentDetails? = nil
 
     public init(
         id: UInt128, payer: BIC, payee: BIC, amountMinor: Int64, amountSide: AmountSide = .payerDebit,
         endToEndID: String, uetr: UInt128, trade: TradeReference, debtorName: String? = nil,
         creditorName: String? = nil,
         priority: PaymentPriority = .normal, isTwoPhase: Bool = false, timeoutSeconds: UInt32 = 0,
-        immediateOrReject: Bool = false, quoteID: UInt128? = nil, condition: PaymentCondition? = nil
+        immediateOrReject: Bool = false, quoteID: UInt128? = nil, condition: PaymentCondition? = nil,
+        details: PaymentDetails? = nil
     ) {
         self.condition = condition
+        self.details = details
         self.id = id
         self.payer = payer
         self.payee = payee
@@ -184,6 +189,9 @@ public enum PaymentRejection: UInt16, Error, Hashable, Sendable, Codable, CaseIt
     case reservationExpired = 22
     case cancelledByPayer = 23
     case returnedAtCycleEnd = 24
+    /// The union's payment rules make the trade reference (invoice number and purpose code)
+    /// mandatory and the instruction has none (`PaymentRules.tradeReferenceRequired`).
+    case tradeReferenceMissing = 25
 }
 
 /// Why a command other than a payment was refused. Stable codes: append only.

@@ -6,13 +6,15 @@ enum PaymentValidation {
     /// The first malformed field, if any (ISO 20022 text limits: Max35Text, Max140Text).
     static func isWellFormed(_ p: PaymentInstruction) -> Bool {
         guard p.id != 0, isUUIDv4(p.uetr) else { return false }
+        // An empty invoice number or purpose code is "not given" (whether that is allowed is
+        // the union's rule, checked in admission: `tradeReferenceMissing`).
         guard (1...max35TextLength).contains(p.endToEndID.utf8.count),
-            (1...max35TextLength).contains(p.trade.invoiceNumber.utf8.count)
+            p.trade.invoiceNumber.utf8.count <= max35TextLength
         else { return false }
         let purpose = p.trade.purposeCode.utf8
-        guard purpose.count == 4, purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else {
-            return false
-        }
+        guard purpose.isEmpty || purpose.count == 4,
+            purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) })
+        else { return false }
         if let hs = p.trade.hsCode?.utf8 {
             guard (6...10).contains(hs.count), hs.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         }
@@ -26,6 +28,7 @@ enum PaymentValidation {
         if let condition = p.condition, !condition.isWellFormed || !p.isTwoPhase || p.timeoutSeconds == 0 {
             return false
         }
+        if let details = p.details, PaymentDetailsCheck.firstProblem(details) != nil { return false }
         return p.timeoutSeconds <= Limits.pendingTimeoutSecondsMax
     }
 
@@ -54,7 +57,32 @@ enum PaymentValidation {
         hasher.add(p.creditorName)
         // Only when present: the fingerprints of unconditional payments stay as they were.
         if let condition = p.condition { hasher.add(condition.sha256Hex) }
+        if let details = p.details { hasher.add(details) }
         return hasher.value
+    }
+}
+
+extension FNV1a {
+    /// Every field in a fixed order, absent ones marked (so moving a value changes the hash).
+    mutating func add(_ d: PaymentDetails) {
+        for party in [d.debtor, d.creditor, d.ultimateDebtor, d.ultimateCreditor] {
+            guard let party else { add(nil); continue }
+            for text in [
+                party.name, party.account?.iban, party.account?.other, party.account?.scheme, party.address?.streetName,
+                party.address?.buildingNumber, party.address?.postCode, party.address?.townName, party.address?.country,
+                party.lei, party.organisationID, party.organisationIDScheme,
+            ] { add(text) }
+            add(lines: party.address?.lines)
+        }
+        add(lines: d.remittance?.lines)
+        add(lines: d.remittance?.creditorReferences)
+        for text in [d.trade?.invoiceDate, d.trade?.incoterm, d.trade?.shipmentReference] { add(text) }
+        add(lines: d.trade?.moreHSCodes)
+    }
+
+    mutating func add(lines: [String]?) {
+        add(UInt128(lines.map { $0.count + 1 } ?? 0))
+        for line in lines ?? [] { add(line) }
     }
 }
 

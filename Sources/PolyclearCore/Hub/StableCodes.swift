@@ -46,6 +46,7 @@ extension PaymentRejection {
         case .reservationExpired: "reservation_expired"
         case .cancelledByPayer: "cancelled_by_payer"
         case .returnedAtCycleEnd: "returned_at_cycle_end"
+        case .tradeReferenceMissing: "trade_reference_missing"
         }
     }
 }

@@ -60,15 +60,18 @@ extension ISO20022Routes {
             request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false],
             absent: true)
         let found = try await api.read {
-            hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128)? in
+            hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128, EntryDetails?)? in
             guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
                 let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
                 let payerCurrency = hub.member(payer.memberID)?.currency,
                 let payeeCurrency = hub.member(payee.memberID)?.currency
             else { return nil }
-            return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr)
+            let details = hub.paymentData(id).map {
+                EntryDetails(texts: $0.texts, details: $0.details, payer: parties.payer, payee: parties.payee)
+            }
+            return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr, details)
         }
-        guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr) = found else {
+        guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr, details) = found else {
             throw APIError(.notFound, code: "not_found", "no such payment")
         }
         // The payer bank is notified of its debit, the payee bank of its credit; the
@@ -82,7 +85,7 @@ extension ISO20022Routes {
         let notification = ISOReports.notification(
             state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency,
             debit: isPayer,
-            exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now)
+            exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now, details: details)
         return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
     }
 }

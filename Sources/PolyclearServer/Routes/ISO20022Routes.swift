@@ -9,7 +9,7 @@ import PolyclearStorage
 /// instructions (pacs.009) out. Same keys and roles as the JSON API.
 enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
-    static let hubBIC = "POLYXXXX"
+    static let hubBIC = ISOReports.hubBIC
     /// The messages a bank may send in: payments (pacs.008) and returns (pacs.004).
     static let inboundDefinitions = ISODocument.supported.filter {
         $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.")
@@ -93,13 +93,17 @@ enum ISO20022Routes {
         _ transfer: CustomerCreditTransfer, sender: BIC, writer: A,
         currencies: CurrencyTable
     ) async throws -> (PaymentStatusReport, Bool) {
-        let currencyByBIC = try await PolyclearAPI.read(writer) { hub in
-            Dictionary(
-                uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
-                    hub.member(participant.memberID).map { (participant.bic, $0.currency) }
-                })
+        let (currencyByBIC, tradeReferenceRequired) = try await PolyclearAPI.read(writer) { hub in
+            (
+                Dictionary(
+                    uniqueKeysWithValues: hub.allParticipants.compactMap { participant in
+                        hub.member(participant.memberID).map { (participant.bic, $0.currency) }
+                    }), hub.settings.paymentRules.tradeReferenceRequired
+            )
         }
-        let mapper = ISOPaymentMapper(currencies: currencies, currencyOf: { currencyByBIC[$0] })
+        let mapper = ISOPaymentMapper(
+            currencies: currencies, tradeReferenceRequired: tradeReferenceRequired,
+            currencyOf: { currencyByBIC[$0] })
         // A UETR names one payment: a second transaction with it in the same message is refused
         // (it used to get its own ACSC for the one booking).
         var seen: Set<String> = []
