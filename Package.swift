@@ -175,6 +175,10 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, ...).
         .target(
             name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
+        // A bank's push endpoint on loopback, for the delivery tests (server and real process).
+        .target(
+            name: "PolyclearTestInbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/Support/PolyclearTestInbox", swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "PolyclearWorkload", "MallocCounter"],
             swiftSettings: strictSettings),
@@ -193,7 +197,7 @@ let package = Package(
             name: "PolyclearServerTests",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport",
-                "PolyclearISO20022",
+                "PolyclearISO20022", "PolyclearTestInbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -216,7 +220,7 @@ let package = Package(
             name: "PolyclearCLITests",
             dependencies: [
                 "polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres",
-                "PolyclearTestSupport", "PolyclearWorkload", "PolyclearBench",
+                "PolyclearTestSupport", "PolyclearWorkload", "PolyclearBench", "PolyclearTestInbox",
             ],
             swiftSettings: strictSettings
         ),

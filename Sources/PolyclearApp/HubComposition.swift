@@ -36,15 +36,29 @@ public enum HubComposition {
                         readConnectionCountMax: settings.postgresPoolSize, leaseSeconds: Double(settings.leaseSeconds)),
                     advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
                     currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
-                    logger: logger, onRunning: onRunning),
+                    logger: logger, deliverySigning: try signing(settings.deliveryKey, logger: logger),
+                    onRunning: onRunning),
                 settings: settings, currencies: currencies, say: say)
         } else {
             try await run(
                 HubServer(
                     db: settings.db, host: settings.host, port: settings.port, keys: keys, currencies: currencies,
                     limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger,
+                    deliverySigning: try signing(settings.deliveryKey ?? settings.db + ".delivery-key", logger: logger),
                     onRunning: onRunning),
                 settings: settings, currencies: currencies, say: say)
+        }
+    }
+
+    /// The key that signs pushed deliveries: the file's (created if missing), or without a
+    /// file (a cluster node not given one) a key of this process, said in the log.
+    static func signing(_ path: String?, logger: Logger) throws -> DeliverySigning {
+        guard let path else {
+            logger.warning("no delivery_key: pushed deliveries are signed with a key of this process only")
+            return .ephemeral()
+        }
+        do { return try DeliverySigning.load(path: path) } catch {
+            throw SettingsError("delivery_key \(path): cannot read or create the key file (\(error))")
         }
     }
 

@@ -45,18 +45,21 @@ public struct HubServer<Access: HubAccess>: HubServing {
         hub: Access, service: some Service, events: EventBroadcaster, metrics: ServerMetrics, host: String, port: Int,
         keys: APIKeyStore,
         currencies: CurrencyTable, limits: ServerLimits = .default, idleTimeoutSeconds: Int, logger: Logger,
-        onRunning: @escaping @Sendable (Int) -> Void
+        deliverySigning: DeliverySigning, onRunning: @escaping @Sendable (Int) -> Void
     ) {
         self.hub = hub
         self.events = events
         self.logger = logger
         let router = PolyclearAPI.router(
-            writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits)
+            writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits,
+            deliverySigning: deliverySigning)
+        let pusher = PolyclearAPI.deliveryPusher(
+            writer: hub, currencies: currencies, limits: limits, signing: deliverySigning, logger: logger)
         routes = Set(router.routes.map { "\($0.method) \($0.path)" })
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
-            services: [service],
+            services: [service, pusher],
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -65,7 +68,8 @@ public struct HubServer<Access: HubAccess>: HubServing {
     public init<Store: HubStore>(
         store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
-        logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+        logger: Logger, deliverySigning: DeliverySigning = .ephemeral(),
+        onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) where Access == Writer<Store> {
         let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
         let metrics = ServerMetrics()
@@ -78,7 +82,7 @@ public struct HubServer<Access: HubAccess>: HubServing {
             hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host,
             port: port, keys: keys,
             currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
-            onRunning: onRunning)
+            deliverySigning: deliverySigning, onRunning: onRunning)
     }
 }
 
@@ -87,13 +91,14 @@ extension HubServer where Access == Writer<SQLiteHubStore> {
     public init(
         db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
-        logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+        logger: Logger, deliverySigning: DeliverySigning = .ephemeral(),
+        onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StoreError) {
         self.init(
             store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host,
             port: port, keys: keys,
             currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
-            onRunning: onRunning)
+            deliverySigning: deliverySigning, onRunning: onRunning)
     }
 }
 
@@ -105,7 +110,7 @@ extension HubServer where Access == PostgresClusterNode {
         postgresURL: String, storeLimits: StoreLimits = .default, advertiseHost: String, host: String,
         port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger,
-        onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+        deliverySigning: DeliverySigning = .ephemeral(), onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StoreError) {
         let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
         let metrics = ServerMetrics()
@@ -119,6 +124,7 @@ extension HubServer where Access == PostgresClusterNode {
             hub: node, service: DrainingService(run: { try await node.run() }, stop: { node.shutdown() }),
             events: events, metrics: metrics, host: host, port: port, keys: keys,
             currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
+            deliverySigning: deliverySigning,
             onRunning: { bound in
                 node.serving(host: advertiseHost, port: bound); onRunning(bound)
             })

@@ -32,6 +32,10 @@ public struct ServeSettings: Equatable, Sendable {
     public var limits = ServerLimits()
     /// How long SIGTERM waits for connections before cutting them.
     public var shutdownGraceSeconds = 10
+    /// The file holding the Ed25519 key that signs pushed deliveries (created if missing).
+    /// Default: `<db>.delivery-key` beside the SQLite file; a PostgreSQL cluster's nodes must
+    /// share one file (without it each node signs with a key of its own process).
+    public var deliveryKey: String?
 
     /// The defaults (what `resolve` starts from).
     public init() {}
@@ -48,6 +52,8 @@ public struct ServeSettings: Equatable, Sendable {
             ("idempotency_cache_bytes_per_caller", \.idempotencyBytesPerCallerMax, 1 << 16),
             ("fixing_horizon_seconds", \.fixingHorizonSeconds, 0),
             ("rate_move_factor_max", \.rateMoveFactorMax, 1),
+            ("push_batch_deliveries", \.pushBatchDeliveryCountMax, 1),
+            ("push_timeout_seconds", \.pushTimeoutSeconds, 1), ("push_retry_seconds_max", \.pushRetrySecondsMax, 1),
         ]
     }
 
@@ -60,7 +66,7 @@ public struct ServeSettings: Equatable, Sendable {
             "db", "host", "port", "api_keys", "sample_union", "union", "idle_timeout_seconds", "log_level",
             "store",
             "postgres_url",
-            "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds",
+            "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds", "delivery_key",
         ] + limitKeys.map(\.key))
 
     /// Settings given on the command line (nil: not given).
@@ -188,6 +194,7 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = try string("advertise_host") { advertiseHost = value }
         if let value = try integer("postgres_pool_size") { postgresPoolSize = value }
         if let value = try integer("shutdown_grace_seconds") { shutdownGraceSeconds = value }
+        if let value = try string("delivery_key") { deliveryKey = value }
         for (key, path, _) in Self.limitKeys { if let value = try integer(key) { limits[keyPath: path] = value } }
     }
 
@@ -219,6 +226,7 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = environment["POLYCLEAR_ADVERTISE_HOST"] { advertiseHost = value }
         if let value = try integer("POLYCLEAR_POSTGRES_POOL_SIZE") { postgresPoolSize = value }
         if let value = try integer("POLYCLEAR_SHUTDOWN_GRACE_SECONDS") { shutdownGraceSeconds = value }
+        if let value = environment["POLYCLEAR_DELIVERY_KEY"] { deliveryKey = value }
         for (key, path, _) in Self.limitKeys {
             if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value }
         }

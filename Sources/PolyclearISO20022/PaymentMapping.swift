@@ -142,11 +142,17 @@ public struct ISOPaymentMapper: Sendable {
 
     /// A payment's status as ISO 20022 reports it, with the reason code of a rejection.
     public static func status(of state: PaymentState) -> (status: String, reason: String?) {
-        switch state.status {
+        status(state.status, rejection: state.rejection)
+    }
+
+    public static func status(
+        _ status: PaymentStatus, rejection: PaymentRejection?
+    ) -> (status: String, reason: String?) {
+        switch status {
         case .accepted: ("ACSC", nil)
         case .reserved: ("ACCP", nil)
         case .queued, .held, .received: ("PDNG", nil)
-        case .rejected, .cancelled, .expired: ("RJCT", state.rejection?.statusReasonCode ?? "NARR")
+        case .rejected, .cancelled, .expired: ("RJCT", rejection?.statusReasonCode ?? "NARR")
         }
     }
 }

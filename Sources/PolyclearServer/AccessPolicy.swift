@@ -44,6 +44,8 @@ enum AccessPolicy {
         /// Presenting the document of a trade-conditional payment: a bank (the payee, which
         /// the hub checks).
         case fulfilCondition
+        /// A bank's outbox and its push endpoint: the bank itself (its own key).
+        case receiveDeliveries
     }
 
     static func allows(_ caller: Caller, _ operation: Operation) -> Bool {
@@ -56,7 +58,7 @@ enum AccessPolicy {
         case (.submitPayment(let payer), .participant(let bic)), (.cancelPayment(let payer), .participant(let bic)),
             (.askQuote(let payer), .participant(let bic)):
             payer == bic
-        case (.sendISOMessage, .participant), (.fulfilCondition, .participant): true
+        case (.sendISOMessage, .participant), (.fulfilCondition, .participant), (.receiveDeliveries, .participant): true
         default: false
         }
     }
@@ -123,7 +125,7 @@ extension AccessPolicy.Operation {
     /// The operator may do everything but act as a member or speak ISO 20022 for a bank.
     var isOpenToOperator: Bool {
         switch self {
-        case .confirmSettlement, .sendISOMessage, .vote, .fulfilCondition: false
+        case .confirmSettlement, .sendISOMessage, .vote, .fulfilCondition, .receiveDeliveries: false
         default: true
         }
     }
@@ -162,6 +164,7 @@ extension AccessPolicy.Operation {
         case .readUnionOverview: "the union overview is for members and the operator"
         case .fulfilCondition: "only the payee bank presents the document"
         case .readTradeStatistics: "trade statistics are for members and the operator"
+        case .receiveDeliveries: "a bank receives its own deliveries, with its own key"
         }
     }
 }

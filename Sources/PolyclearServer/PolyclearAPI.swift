@@ -1,7 +1,9 @@
 public import Hummingbird
 import Foundation
+public import Logging
 public import PolyclearCore
 import PolyclearISO20022
+public import ServiceLifecycle
 import PolyclearStorage
 
 /// The JSON API, version 1. Reads go through the writer between batches (committed state);
@@ -15,7 +17,8 @@ public enum PolyclearAPI {
     /// - Parameters: limits: rates, streams, cache sizes (`ServerLimits`).
     public static func router<A: HubAccess>(
         writer: A, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
-        metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .default
+        metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .default,
+        deliverySigning: DeliverySigning = .ephemeral()
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
         let limiter = RateLimiter<Caller>(
@@ -66,7 +69,21 @@ public enum PolyclearAPI {
         SetOffRoutes.add(to: router, api)
         EventRoutes.add(to: router, api)
         ISO20022Routes.add(to: router, api)
+        DeliveryRoutes.add(to: router, api, signing: deliverySigning)
         routes.set(router.routes.map { ($0.method, $0.path.description) })
         return router
+    }
+
+    /// The service that pushes banks' deliveries to their endpoints (`DeliveryPusher`),
+    /// signed with `signing`; it acts only while this process holds the writer role.
+    public static func deliveryPusher<A: HubAccess>(
+        writer: A, currencies: CurrencyTable, limits: ServerLimits = .default, signing: DeliverySigning,
+        logger: Logger
+    ) -> some Service {
+        let api = RouteDependencies(
+            writer: writer, currencies: currencies, limits: limits,
+            limiter: RateLimiter<Caller>(ratePerSecond: 1, burst: 1), events: EventBroadcaster(),
+            metrics: ServerMetrics())
+        return DeliveryPusher(api: api, signing: signing, logger: logger)
     }
 }

@@ -58,6 +58,12 @@ public struct ServerLimits: Sendable, Equatable {
     public var statementEntryCountMax = 100_000
     /// The largest page of a list (`limit`).
     public var pageSizeMax = 1_000
+    /// The most deliveries one push carries (the bank acknowledges them together).
+    public var pushBatchDeliveryCountMax = 100
+    /// How long the hub waits for a bank's push endpoint, and the longest pause between
+    /// retries (they back off from one second, doubling).
+    public var pushTimeoutSeconds = 10
+    public var pushRetrySecondsMax = 60
     /// The most payments one page of `GET /v1/payments` reads to fill itself: a page costs at
     /// most this, whatever the history (a caller who sees few payments gets short pages and
     /// continues from `nextCursor`).

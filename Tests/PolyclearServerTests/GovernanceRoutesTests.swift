@@ -69,6 +69,16 @@ import Testing
                 ("/v1/payments/\(key)/fulfil", .post, "operator", .notFound),
                 ("/v1/settings/queue-policy", .put, "bra", .forbidden),
                 ("/v1/settings/queue-policy", .put, "operator", .badRequest),
+                // Deliveries: the bank itself only.
+                ("/v1/outbox", .get, "brBank", .ok), ("/v1/outbox", .get, "operator", .forbidden),
+                ("/v1/outbox", .get, "bra", .forbidden), ("/v1/outbox", .get, nil, .unauthorized),
+                ("/v1/outbox/acknowledge", .post, "brBank", .badRequest),
+                ("/v1/outbox/acknowledge", .post, "operator", .forbidden),
+                ("/v1/delivery-endpoint", .get, "cnBank", .ok), ("/v1/delivery-endpoint", .get, "chn", .forbidden),
+                ("/v1/delivery-endpoint", .put, "cnBank", .badRequest),
+                ("/v1/delivery-endpoint", .put, "operator", .forbidden),
+                ("/v1/delivery-endpoint", .delete, "cnBank", .ok),
+                ("/v1/delivery-endpoint", .delete, "bra", .forbidden),
             ]
             for (uri, method, role, expected) in table {
                 try await client.execute(uri: uri, method: method, headers: T.headers(role)) { response in

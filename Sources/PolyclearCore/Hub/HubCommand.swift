@@ -77,8 +77,13 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// What becomes of payments still queued when a cycle ends (the configuration's policy
     /// until this is given).
     case setQueuePolicy(CycleEndQueuePolicy)
-    /// Whether trade references are mandatory, and how long personal data is kept.
+    /// Whether trade references are mandatory.
     case setPaymentRules(PaymentRules)
+    /// A bank acknowledges its deliveries up to `through` (its cursor); the hub's pusher does
+    /// it as `.system` once the bank's endpoint answered 2xx.
+    case acknowledgeDeliveries(participant: BIC, through: UInt64, actor: Actor)
+    /// A bank registers (or, nil, removes) the endpoint its deliveries are pushed to.
+    case setDeliveryEndpoint(participant: BIC, endpoint: DeliveryEndpoint?, actor: Actor)
     /// How the members govern the union. Once set, admitting or changing members, quotas,
     /// imbalance rules, the basket and these rules are refused to the operator alone
     /// (`proposalRequired`): they change by a proposal that passes.

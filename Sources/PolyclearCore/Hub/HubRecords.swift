@@ -46,6 +46,8 @@ struct ParticipantRecord: Sendable {
     var normalHead = 0
     var isListedAsQueuedPayer = false
     var alarmLevel = 0
+    /// What the hub owes this bank (`HubStateMachine+Deliveries`).
+    var outbox = Outbox()
 
     var hasQueue: Bool { urgentHead < urgentQueue.count || normalHead < normalQueue.count }
 }
@@ -104,6 +106,8 @@ struct PaymentRecord: Sendable {
     var legs: PaymentLegs = []
     var expiresAt: UInt64 = 0
     var cycle: UInt32 = 0
+    /// When it was booked (accepted), for the messages that report it.
+    var bookedAt: UInt64 = 0
 
     var state: PaymentState {
         PaymentState(

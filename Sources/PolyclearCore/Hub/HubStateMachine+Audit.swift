@@ -99,6 +99,12 @@ extension HubCommand {
             ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
         case .setQueuePolicy(let policy): ("set_queue_policy", policy == .carryOver ? "carry_over" : "return_to_payer")
         case .setGovernanceRules: ("set_governance_rules", "")
+        case .acknowledgeDeliveries(let bic, let through, _): ("acknowledge_deliveries", "\(bic) through \(through)")
+        case .setDeliveryEndpoint(let bic, let endpoint, _):
+            (
+                "set_delivery_endpoint",
+                "\(bic) " + (endpoint.map { "\($0.format.rawValue) \($0.url.prefix(100))" } ?? "none")
+            )
         case .setPaymentRules(let rules):
             ("set_payment_rules", "trade reference \(rules.tradeReferenceRequired ? "required" : "optional")")
         case .propose(let change, _, _, _):

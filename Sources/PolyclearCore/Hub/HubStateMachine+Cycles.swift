@@ -137,6 +137,7 @@ extension HubStateMachine {
         }
         closedCycles.append(closed)
         record(.cycleClosed(closed))
+        deliverCycleClosed(closed.number)
         cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
         cycle.ledgerTimestampAtOpen = closed.lastLedgerTimestamp
     }

@@ -148,7 +148,9 @@ extension HubStateMachine {
         payments[index].status = next
         if effects.contains(.setReason) { payments[index].rejection = reason }
         if effects.contains(.joinOpenCycle) { recordInOpenCycle(index) }
+        if next == .accepted { payments[index].bookedAt = now }
         record(.paymentStatus(id: payments[index].id, status: next, rejection: reason, actor: actor))
+        deliverStatus(index, next)
     }
 }
 

@@ -203,6 +203,10 @@ public struct HubStateMachine {
         case .setCycleTriggers, .setGridlockPolicy, .setImbalanceRules, .setScreeningList, .applyCycleEndQueuePolicy,
             .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds, .setPaymentRules:
             return performSettingsCommand(command)
+        case .acknowledgeDeliveries(let bic, let through, let actor):
+            return acknowledgeDeliveries(bic: bic, through: through, actor: actor)
+        case .setDeliveryEndpoint(let bic, let endpoint, let actor):
+            return setDeliveryEndpoint(bic: bic, endpoint: endpoint, actor: actor)
         case .setGovernanceRules, .propose, .vote, .decideApproval, .issueAPIKey, .rotateAPIKey, .revokeAPIKey:
             return performUnionCommand(command)
         }
