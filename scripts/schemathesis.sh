@@ -34,7 +34,8 @@ stateful=("POST /v1/payments" "POST /v1/participants/{bic}/funds" "POST /v1/seto
           "POST /v1/iso20022/messages" "POST /v1/members" "PATCH /v1/members/{member}" "POST /v1/participants"
           "PATCH /v1/participants/{bic}" "POST /v1/proposals" "POST /v1/proposals/{number}/votes" "POST /v1/api-keys"
           "POST /v1/api-keys/{id}/rotate" "POST /v1/fixings/computed" "PUT /v1/settings/imbalance-rules" "POST /v1/payments/{id}/fulfil"
-          "GET /v1/trade-statistics" "POST /v1/outbox/acknowledge" "PUT /v1/delivery-endpoint" "DELETE /v1/delivery-endpoint")
+          "GET /v1/trade-statistics" "POST /v1/outbox/acknowledge" "PUT /v1/delivery-endpoint" "DELETE /v1/delivery-endpoint"
+          "POST /v1/payments/{id}/recall" "POST /v1/recalls/{id}/accept" "POST /v1/recalls/{id}/reject")
 batch="POST /v1/payments/batch"
 exclude=(--exclude-name "$batch"); include=()
 for operation in "${stateful[@]}"; do exclude+=(--exclude-name "$operation"); include+=(--include-name "$operation"); done

@@ -6,13 +6,17 @@ public enum ISODocument: Hashable, Sendable {
     case institutionCreditTransfer(FinancialInstitutionCreditTransfer)
     case statement(AccountReport)
     case notification(AccountReport)
+    case cancellationRequest(PaymentCancellationRequest)
+    case investigationResolution(InvestigationResolution)
+    case statusRequest(PaymentStatusRequest)
 
     /// The supported versions, by their message definition id.
     public static let supported: [String] = [
         CustomerCreditTransfer.messageDefinition, PaymentStatusReport.messageDefinition,
         PaymentReturn.messageDefinition,
         FinancialInstitutionCreditTransfer.messageDefinition, AccountReport.Kind.statement.messageDefinition,
-        AccountReport.Kind.notification.messageDefinition,
+        AccountReport.Kind.notification.messageDefinition, PaymentCancellationRequest.messageDefinition,
+        InvestigationResolution.messageDefinition, PaymentStatusRequest.messageDefinition,
     ]
 
     public var messageDefinition: String {
@@ -22,6 +26,9 @@ public enum ISODocument: Hashable, Sendable {
         case .paymentReturn: PaymentReturn.messageDefinition
         case .institutionCreditTransfer: FinancialInstitutionCreditTransfer.messageDefinition
         case .statement(let report), .notification(let report): report.kind.messageDefinition
+        case .cancellationRequest: PaymentCancellationRequest.messageDefinition
+        case .investigationResolution: InvestigationResolution.messageDefinition
+        case .statusRequest: PaymentStatusRequest.messageDefinition
         }
     }
 
@@ -32,6 +39,9 @@ public enum ISODocument: Hashable, Sendable {
         case .paymentReturn(let message): message.messageID
         case .institutionCreditTransfer(let message): message.messageID
         case .statement(let report), .notification(let report): report.messageID
+        case .cancellationRequest(let message): message.messageID
+        case .investigationResolution(let message): message.messageID
+        case .statusRequest(let message): message.messageID
         }
     }
 
@@ -56,6 +66,12 @@ public enum ISODocument: Hashable, Sendable {
             self = .statement(try AccountReport(document: element, kind: .statement))
         case AccountReport.Kind.notification.messageDefinition:
             self = .notification(try AccountReport(document: element, kind: .notification))
+        case PaymentCancellationRequest.messageDefinition:
+            self = .cancellationRequest(try PaymentCancellationRequest(document: element))
+        case InvestigationResolution.messageDefinition:
+            self = .investigationResolution(try InvestigationResolution(document: element))
+        case PaymentStatusRequest.messageDefinition:
+            self = .statusRequest(try PaymentStatusRequest(document: element))
         default:
             throw ISOMessageError(
                 .unsupportedMessage, path: "Document",
@@ -70,6 +86,9 @@ public enum ISODocument: Hashable, Sendable {
         case .paymentReturn(let message): message.write(&xml)
         case .institutionCreditTransfer(let message): message.write(&xml)
         case .statement(let report), .notification(let report): report.write(&xml)
+        case .cancellationRequest(let message): message.write(&xml)
+        case .investigationResolution(let message): message.write(&xml)
+        case .statusRequest(let message): message.write(&xml)
         }
     }
 }

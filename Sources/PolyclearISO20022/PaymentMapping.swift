@@ -128,7 +128,7 @@ public struct ISOPaymentMapper: Sendable {
     }
 
     /// A version-4-shaped UUID from text (two FNV-1a halves; not random, not secret).
-    static func derivedUUID(_ text: String) -> UInt128 {
+    public static func derivedUUID(_ text: String) -> UInt128 {
         func fnv(_ seed: UInt64) -> UInt64 {
             var hash = seed
             for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }

@@ -19,6 +19,8 @@ struct DeliveryDTO: ResponseCodable {
     var cycle: UInt32?
     /// format=json: the payment as `GET /v1/payments/{id}` shows it (as it was then).
     var payment: PaymentDTO?
+    /// recall_requested, recall_answered (format=json): the recall as it was then.
+    var recall: RecallDTO?
     /// format=iso20022: pacs.008 (credited), pacs.002 (final_status, awaiting_decision) or
     /// camt.053 (cycle_closed).
     var message: String?
@@ -31,6 +33,10 @@ struct OutboxDTO: ResponseCodable {
     var last: UInt64
 }
 
+extension Delivery {
+    var isAboutRecall: Bool { kind == .recallRequested || kind == .recallAnswered }
+}
+
 extension DeliveryKind {
     var code: String {
         switch self {
@@ -38,6 +44,8 @@ extension DeliveryKind {
         case .finalStatus: "final_status"
         case .awaitingDecision: "awaiting_decision"
         case .cycleClosed: "cycle_closed"
+        case .recallRequested: "recall_requested"
+        case .recallAnswered: "recall_answered"
         }
     }
 }
@@ -61,12 +69,17 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
     func render(
         _ deliveries: [Delivery], for bic: BIC, format: DeliveryEndpoint.Format
     ) async throws -> [DeliveryDTO] {
-        let ids = deliveries.filter { $0.kind != .cycleClosed }.map(\.subject)
+        let recallIDs = deliveries.filter(\.isAboutRecall).map(\.subject)
+        let paymentIDs = deliveries.filter { $0.kind != .cycleClosed && !$0.isAboutRecall }.map(\.subject)
         let currencies = api.currencies
-        let facts = try await api.read { hub in
+        let (facts, recalls) = try await api.read { hub in
+            var recalls: [UInt128: Recall] = [:]
+            for id in recallIDs { recalls[id] = hub.recall(id) }
             var byID: [UInt128: PaymentFacts] = [:]
-            for id in ids where byID[id] == nil { byID[id] = Self.facts(of: id, in: hub, currencies: currencies) }
-            return byID
+            for id in paymentIDs + recalls.values.map(\.request.paymentID) where byID[id] == nil {
+                byID[id] = Self.facts(of: id, in: hub, currencies: currencies)
+            }
+            return (byID, recalls)
         }
         var items: [DeliveryDTO] = []
         items.reserveCapacity(deliveries.count)
@@ -77,6 +90,19 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
             if delivery.kind == .cycleClosed {
                 item.cycle = UInt32(truncatingIfNeeded: delivery.subject)
                 if format == .iso20022 { item.message = try await statement(of: bic, cycle: item.cycle!) }
+            } else if delivery.isAboutRecall {
+                guard let recall = recalls[delivery.subject], let fact = facts[recall.request.paymentID] else {
+                    continue
+                }
+                // What the delivery reports: the request as made, or the answer as given.
+                let shown = delivery.kind == .recallRequested ? recall.asRequested : recall
+                item.paymentId = UUIDCoding.encode(recall.request.paymentID)
+                item.status = shown.status.code
+                if format == .json {
+                    item.recall = RecallDTO(shown)
+                } else {
+                    item.message = Self.recallMessage(shown, fact, delivery: delivery)
+                }
             } else if let fact = facts[delivery.subject] {
                 item.paymentId = UUIDCoding.encode(delivery.subject)
                 item.status = delivery.status.code
@@ -142,8 +168,46 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
                                 ? .init(code: reason, additionalInformation: note) : nil,
                             acceptanceDateTime: delivery.status == .accepted ? time : nil)
                     ]))
-        case .cycleClosed:
+        case .cycleClosed, .recallRequested, .recallAnswered:
             return nil
+        }
+        return ISOMessage(header: nil, document: document).xml()
+    }
+
+    /// camt.056 to the payee's bank (a recall), camt.029 to the payer's (its answer).
+    static func recallMessage(_ recall: Recall, _ fact: PaymentFacts, delivery: Delivery) -> String {
+        let caseID = UUIDText.format(recall.request.id).filter { $0 != "-" }
+        let time = ISODateTime.format(nanoseconds: delivery.time)
+        let document: ISODocument
+        if delivery.kind == .recallRequested {
+            document = .cancellationRequest(
+                PaymentCancellationRequest(
+                    assignment: CaseAssignment(
+                        id: "PLCR" + caseID.prefix(31), assignerBIC: fact.payer.description,
+                        assigneeBIC: fact.payee.description, creationDateTime: time),
+                    caseID: caseID,
+                    transactions: [
+                        .init(
+                            cancellationID: caseID, originalEndToEndID: fact.texts.endToEndID,
+                            originalUETR: UUIDText.format(fact.uetr), originalAmount: fact.payeeAmount,
+                            reasonCode: recall.request.reasonCode)
+                    ]))
+        } else {
+            let accepted = recall.status == .accepted
+            document = .investigationResolution(
+                InvestigationResolution(
+                    assignment: CaseAssignment(
+                        id: "PLCA" + caseID.prefix(31), assignerBIC: fact.payee.description,
+                        assigneeBIC: fact.payer.description, creationDateTime: time),
+                    resolvedCaseID: caseID, confirmation: accepted ? "CNCL" : "RJCR",
+                    transactions: [
+                        .init(
+                            cancellationStatusID: caseID, originalEndToEndID: fact.texts.endToEndID,
+                            originalUETR: UUIDText.format(fact.uetr), status: accepted ? "ACCR" : "RJCR",
+                            reasonCode: recall.status == .expired ? "NOAS" : recall.answerReasonCode,
+                            additionalInformation: recall.status == .expired
+                                ? ["no answer before the recall's deadline"] : [])
+                    ]))
         }
         return ISOMessage(header: nil, document: document).xml()
     }

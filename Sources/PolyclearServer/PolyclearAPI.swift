@@ -70,6 +70,7 @@ public enum PolyclearAPI {
         EventRoutes.add(to: router, api)
         ISO20022Routes.add(to: router, api)
         DeliveryRoutes.add(to: router, api, signing: deliverySigning)
+        RecallRoutes.add(to: router, api)
         routes.set(router.routes.map { ($0.method, $0.path.description) })
         return router
     }

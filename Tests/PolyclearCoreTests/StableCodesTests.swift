@@ -39,7 +39,8 @@ import Testing
         (52, "approval_not_found"), (53, "approval_already_decided"), (54, "approval_by_same_operator"),
         (55, "cap_above_ceiling"), (56, "api_key_exists"), (57, "api_key_not_found"), (58, "api_key_revoked"),
         (59, "no_governance_rules"), (60, "too_many_pending"),
-        (61, "condition_not_met"),
+        (61, "condition_not_met"), (62, "recall_exists"), (63, "recall_not_found"), (64, "recall_not_open"),
+        (65, "recall_expired"),
     ]
     static let cycleStates: [(UInt8, String)] = [
         (0, "open"), (1, "settling"), (2, "settled"), (3, "failed"),

@@ -77,6 +77,27 @@ import Testing
         let notification = ISOReports.notification(
             state, uetr: state.id, account: BIC("BANKBRSP")!, currency: CurrencyCode("BRL")!, debit: true, exponent: 2,
             now: now, details: entryDetails)
+        let assignment = CaseAssignment(
+            id: "CASE-1", assignerBIC: "BANKBRSP", assigneeBIC: "POLYXXXX",
+            creationDateTime: ISODateTime.format(nanoseconds: now))
+        let recall = PaymentCancellationRequest(
+            assignment: assignment, caseID: "CASE-1",
+            transactions: [
+                .init(
+                    cancellationID: "CXL-1", originalEndToEndID: "E2E-1", originalUETR: uetr,
+                    originalAmount: ISOAmount(value: "1250.75", currency: "BRL"), reasonCode: "DUPL",
+                    additionalInformation: ["sent twice"])
+            ])
+        let answer = InvestigationResolution(
+            assignment: assignment, resolvedCaseID: "CASE-1", confirmation: "RJCR",
+            transactions: [
+                .init(
+                    cancellationStatusID: "CXL-1", originalEndToEndID: "E2E-1", originalUETR: uetr, status: "RJCR",
+                    reasonCode: "NOOR", additionalInformation: ["never received"])
+            ])
+        let enquiry = PaymentStatusRequest(
+            messageID: "STSREQ-1", creationDateTime: ISODateTime.format(nanoseconds: now),
+            transactions: [.init(statusRequestID: "SR-1", originalEndToEndID: "E2E-1", originalUETR: uetr)])
         let forwarded = ISOReports.forwardedTransfer(
             id: mapped.id, uetr: mapped.uetr, texts: PaymentTexts(mapped), details: mapped.details, payer: mapped.payer,
             payee: mapped.payee, payeeAmount: ISOAmount(value: "120000.00", currency: "CNY"),
@@ -87,6 +108,8 @@ import Testing
             ("pacs.009.001.08", .institutionCreditTransfer(instructions)),
             ("camt.053.001.08", .statement(statement)), ("camt.054.001.08", .notification(notification)),
             ("pacs.008.001.08", .customerCreditTransfer(forwarded)),
+            ("camt.056.001.08", .cancellationRequest(recall)), ("camt.029.001.09", .investigationResolution(answer)),
+            ("pacs.028.001.03", .statusRequest(enquiry)),
         ]
     }
 
@@ -155,7 +178,9 @@ import Testing
     /// What the payee bank receives holds everything the payer's instruction said: mapping the
     /// forwarded pacs.008 again gives the same payment data.
     @Test func theForwardedTransferCarriesThePaymentDataUnchanged() throws {
-        guard case .customerCreditTransfer(let forwarded) = Self.messages().last!.1 else {
+        guard
+            case .customerCreditTransfer(let forwarded) = Self.messages().last(where: { $0.0 == "pacs.008.001.08" })!.1
+        else {
             Issue.record("not a pacs.008"); return
         }
         let mapper = ISOPaymentMapper(

@@ -79,6 +79,14 @@ import Testing
                 ("/v1/delivery-endpoint", .put, "operator", .forbidden),
                 ("/v1/delivery-endpoint", .delete, "cnBank", .ok),
                 ("/v1/delivery-endpoint", .delete, "bra", .forbidden),
+                // Recalls: the payer's bank asks, the payee's answers; unknown ones are 404.
+                ("/v1/payments/\(key)/recall", .post, "brBank", .notFound),
+                ("/v1/payments/\(key)/recalls", .get, "operator", .notFound),
+                ("/v1/recalls/\(key)", .get, "operator", .notFound),
+                ("/v1/recalls/not-a-uuid", .get, "operator", .badRequest),
+                ("/v1/recalls/\(key)/accept", .post, "cnBank", .notFound),
+                ("/v1/recalls/\(key)/reject", .post, "cnBank", .badRequest),
+                ("/v1/recalls/\(key)", .get, nil, .unauthorized),
             ]
             for (uri, method, role, expected) in table {
                 try await client.execute(uri: uri, method: method, headers: T.headers(role)) { response in

@@ -383,7 +383,7 @@ import Testing
                 #expect(String(buffer: response.body).contains(#""state":"settling""#))
             }
             let pacs002 =
-                #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq/></Document>"#
+                #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.060.001.05"><AcctRptgReq/></Document>"#
             try await client.execute(
                 uri: "/v1/iso20022/messages", method: .post,
                 headers: [.authorization: "Bearer \(APITests.keys["brBank"]!)", .contentType: "application/xml"],
@@ -391,6 +391,7 @@ import Testing
             ) { response in
                 let text = String(buffer: response.body)
                 #expect(text.contains("pacs.008.001.08") && text.contains("pacs.004.001.09"), "\(text)")
+                #expect(text.contains("camt.056.001.08") && text.contains("pacs.028.001.03"), "\(text)")
             }
         }
     }

@@ -82,6 +82,12 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// A bank acknowledges its deliveries up to `through` (its cursor); the hub's pusher does
     /// it as `.system` once the bank's endpoint answered 2xx.
     case acknowledgeDeliveries(participant: BIC, through: UInt64, actor: Actor)
+    /// The payer's bank asks for a booked payment back (ISO 20022 camt.056): the payee's bank
+    /// answers within `RecallRequest.answerSeconds`, or the recall expires.
+    case requestRecall(RecallRequest)
+    /// The payee's bank answers a recall (camt.029): accepting books the return (as
+    /// `returnPayment` does, reason FOCR), rejecting records its reason.
+    case answerRecall(id: UInt128, accept: Bool, reasonCode: String, actor: Actor)
     /// A bank registers (or, nil, removes) the endpoint its deliveries are pushed to.
     case setDeliveryEndpoint(participant: BIC, endpoint: DeliveryEndpoint?, actor: Actor)
     /// How the members govern the union. Once set, admitting or changing members, quotas,

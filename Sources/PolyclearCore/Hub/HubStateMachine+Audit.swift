@@ -99,6 +99,16 @@ extension HubCommand {
             ("confirm_excess_settlement", "cycle \(cycle) \(member.alpha3)")
         case .setQueuePolicy(let policy): ("set_queue_policy", policy == .carryOver ? "carry_over" : "return_to_payer")
         case .setGovernanceRules: ("set_governance_rules", "")
+        case .requestRecall(let r):
+            (
+                "request_recall",
+                "\(UUIDText.format(r.id)) payment \(UUIDText.format(r.paymentID)) reason \(r.reasonCode)"
+            )
+        case .answerRecall(let id, let accept, let reason, _):
+            (
+                (accept ? "accept_recall" : "reject_recall"),
+                "\(UUIDText.format(id))" + (reason.isEmpty ? "" : " reason \(reason)")
+            )
         case .acknowledgeDeliveries(let bic, let through, _): ("acknowledge_deliveries", "\(bic) through \(through)")
         case .setDeliveryEndpoint(let bic, let endpoint, _):
             (

@@ -14,13 +14,17 @@ public enum DeliveryKind: UInt8, Hashable, Sendable, Codable {
     case awaitingDecision = 2
     /// A cycle closed: the bank's statement for it is ready.
     case cycleClosed = 3
+    /// The payer's bank asks for a payment to this bank back (subject: the recall's id).
+    case recallRequested = 4
+    /// The payee's bank answered this bank's recall, or it expired (subject: the recall's id).
+    case recallAnswered = 5
 }
 
 public struct Delivery: Hashable, Sendable {
     /// The bank's own sequence (1, 2, …): with its BIC, the delivery's id.
     public var cursor: UInt64
     public var kind: DeliveryKind
-    /// A payment id, or a cycle number for `cycleClosed`.
+    /// A payment id, a cycle number (`cycleClosed`) or a recall id (`recall…`).
     public var subject: UInt128
     /// `finalStatus`: the status it reports.
     public var status: PaymentStatus

@@ -73,6 +73,9 @@ public struct HubStateMachine {
     /// Every proposal, by number − 1; the earliest time one is due (deadline or effect).
     var proposals: [Proposal] = []
     var governanceDueAt = UInt64.max
+    /// Recalls by id, and the earliest deadline of an open one.
+    var recalls: [UInt128: Recall] = [:]
+    var recallsDueAt = UInt64.max
     /// Every maker–checker request, by number − 1.
     var approvals: [Approval] = []
     var pendingApprovalCount = 0
@@ -155,6 +158,7 @@ public struct HubStateMachine {
         expireReservations()
         closeDueCycle()
         decideDueProposals()
+        expireDueRecalls()
         return perform(command)
     }
 
@@ -203,6 +207,9 @@ public struct HubStateMachine {
         case .setCycleTriggers, .setGridlockPolicy, .setImbalanceRules, .setScreeningList, .applyCycleEndQueuePolicy,
             .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds, .setPaymentRules:
             return performSettingsCommand(command)
+        case .requestRecall(let request): return requestRecall(request)
+        case .answerRecall(let id, let accept, let reason, let actor):
+            return answerRecall(id: id, accept: accept, reasonCode: reason, actor: actor)
         case .acknowledgeDeliveries(let bic, let through, let actor):
             return acknowledgeDeliveries(bic: bic, through: through, actor: actor)
         case .setDeliveryEndpoint(let bic, let endpoint, let actor):
@@ -219,6 +226,7 @@ public struct HubStateMachine {
         expireReservations()
         closeDueCycle()
         decideDueProposals()
+        expireDueRecalls()
     }
 
     public mutating func sealOutcome() -> HubOutcome {

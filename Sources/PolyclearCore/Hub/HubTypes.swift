@@ -283,6 +283,13 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     /// A trade-conditional payment is booked only by its payee bank presenting the document
     /// whose hash is its condition; this was not that document, or not a fulfilment.
     case conditionNotMet = 61
+    /// The payment has an open recall already (one at a time), or the recall id is taken.
+    case recallExists = 62
+    case recallNotFound = 63
+    /// The recall was answered already, or expired.
+    case recallNotOpen = 64
+    /// The answer came after the recall's deadline (it expired unanswered).
+    case recallExpired = 65
 }
 
 /// The result of one hub command.
@@ -298,6 +305,9 @@ public enum HubResult: Hashable, Sendable {
     case message([HubResult])
     /// A proposal was recorded under this number.
     case proposal(UInt32)
+    /// A recall was answered: accepted with the return it booked (its payment state), or
+    /// rejected (nil).
+    case recallAnswered(PaymentState?)
     /// The operator's action waits for a second operator's approval, under this number.
     case approvalPending(UInt32)
 }

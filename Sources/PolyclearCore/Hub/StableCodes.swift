@@ -116,6 +116,10 @@ extension HubCommandRejection {
         case .noGovernanceRules: "no_governance_rules"
         case .tooManyPending: "too_many_pending"
         case .conditionNotMet: "condition_not_met"
+        case .recallExists: "recall_exists"
+        case .recallNotFound: "recall_not_found"
+        case .recallNotOpen: "recall_not_open"
+        case .recallExpired: "recall_expired"
         }
     }
 }

@@ -10,9 +10,10 @@ import PolyclearStorage
 enum ISO20022Routes {
     /// The hub's own identifier in the headers it writes (BIC-shaped; not a registered BIC).
     static let hubBIC = ISOReports.hubBIC
-    /// The messages a bank may send in: payments (pacs.008) and returns (pacs.004).
-    static let inboundDefinitions = ISODocument.supported.filter {
-        $0.hasPrefix("pacs.008.") || $0.hasPrefix("pacs.004.")
+    /// The messages a bank may send in: payments (pacs.008), returns (pacs.004), recalls
+    /// (camt.056) and their answers (camt.029), status enquiries (pacs.028).
+    static let inboundDefinitions = ISODocument.supported.filter { definition in
+        ["pacs.008.", "pacs.004.", "camt.056.", "camt.029.", "pacs.028."].contains { definition.hasPrefix($0) }
     }.sorted()
 
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
@@ -72,19 +73,37 @@ enum ISO20022Routes {
                 .tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction",
                 retryAfterSeconds: 1)
         }
-        let (report, duplicate) =
-            switch message.document {
-            case .customerCreditTransfer(let transfer):
-                try await payments(transfer, sender: sender, writer: api.writer, currencies: api.currencies)
-            case .paymentReturn(let returned):
-                try await returns(returned, sender: sender, writer: api.writer, currencies: api.currencies)
-            default:
-                throw APIError(
-                    .unprocessableContent, code: "message_not_accepted",
-                    "\(message.document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))"
-                )
-            }
-        return xmlResponse(reply(to: message, with: report), status: duplicate ? .conflict : .ok)
+        let (answer, duplicate) = try await answer(message.document, sender: sender, api)
+        return xmlResponse(reply(to: message, with: answer), status: duplicate ? .conflict : .ok)
+    }
+
+    /// What the hub answers an inbound document with, and whether its id was seen before.
+    static func answer<A: HubAccess>(
+        _ document: ISODocument, sender: BIC, _ api: RouteDependencies<A>
+    ) async throws -> (ISODocument, Bool) {
+        switch document {
+        case .customerCreditTransfer(let transfer):
+            let (report, duplicate) = try await payments(
+                transfer, sender: sender, writer: api.writer, currencies: api.currencies)
+            return (.paymentStatusReport(report), duplicate)
+        case .paymentReturn(let returned):
+            let (report, duplicate) = try await returns(
+                returned, sender: sender, writer: api.writer, currencies: api.currencies)
+            return (.paymentStatusReport(report), duplicate)
+        case .cancellationRequest(let request):
+            let (resolution, duplicate) = try await recalls(request, sender: sender, writer: api.writer)
+            return (.investigationResolution(resolution), duplicate)
+        case .investigationResolution(let resolution):
+            let (report, duplicate) = try await resolutions(resolution, sender: sender, writer: api.writer)
+            return (.paymentStatusReport(report), duplicate)
+        case .statusRequest(let request):
+            return (.paymentStatusReport(try await statusEnquiry(request, sender: sender, writer: api.writer)), false)
+        default:
+            throw APIError(
+                .unprocessableContent, code: "message_not_accepted",
+                "\(document.messageDefinition) is not accepted inbound; the hub accepts: \(inboundDefinitions.joined(separator: ", "))"
+            )
+        }
     }
 
     /// pacs.008: each transaction mapped (or refused with its ISO reason), the mapped ones
@@ -226,13 +245,14 @@ enum ISO20022Routes {
     }
 
     /// The reply: with a header addressed back to the sender when the request had one.
-    static func reply(to message: ISOMessage, with report: PaymentStatusReport) -> ISOMessage {
+    static func reply(to message: ISOMessage, with answer: ISODocument) -> ISOMessage {
         let header = message.header.map { received in
             BusinessApplicationHeader(
-                fromBIC: hubBIC, toBIC: received.fromBIC, businessMessageID: report.messageID,
-                messageDefinitionID: PaymentStatusReport.messageDefinition, creationDate: report.creationDateTime)
+                fromBIC: hubBIC, toBIC: received.fromBIC, businessMessageID: answer.messageID,
+                messageDefinitionID: answer.messageDefinition,
+                creationDate: ISODateTime.format(nanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9)))
         }
-        return ISOMessage(header: header, document: .paymentStatusReport(report))
+        return ISOMessage(header: header, document: answer)
     }
 
     static func newMessageID() -> String {
@@ -267,6 +287,9 @@ extension PaymentStatusReport.Transaction {
                 copy.status = status
                 copy.reason = reason.map { .init(code: $0, additionalInformation: state.rejection?.code) }
                 if status == "ACSC" || status == "ACCP" { copy.acceptanceDateTime = now }
+            case .ok, .recallAnswered:
+                copy.status = "ACSC"
+                copy.acceptanceDateTime = now
             case .refused(let rejection):
                 copy.status = "RJCT"
                 copy.reason = .init(code: Self.reasonCode(rejection), additionalInformation: rejection.code)
