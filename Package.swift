@@ -205,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PolyclearISO20022Tests",
-            dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport"],
+            dependencies: ["PolyclearCore", "PolyclearISO20022", "PolyclearTestSupport", "PolyclearWorkload"],
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearSimulationTests",

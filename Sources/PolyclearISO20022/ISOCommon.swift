@@ -132,6 +132,58 @@ public enum ISODateTime {
     }
 
     static func two(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
+
+    /// Nanoseconds since 1970 of `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)` (ISODateTime with
+    /// a zone; a time without one is refused: it would mean different instants to different
+    /// banks). nil: not such a time, or before 1970.
+    public static func nanoseconds(of text: String) -> UInt64? {
+        let b = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= b.count else { return nil }
+            var value = 0
+            for byte in b[start..<(start + count)] {
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58,
+            PaymentDetailsCheck.isValidDate(String(decoding: b[0..<10], as: UTF8.self)),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+            let minute = number(14, 2), let second = number(17, 2), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var index = 19
+        var fraction: UInt64 = 0, scale: UInt64 = 1_000_000_000
+        if b[index] == 46 {  // "."
+            index += 1
+            while index < b.count, b[index] >= 48 && b[index] <= 57 {
+                if scale > 1 {
+                    scale /= 10
+                    fraction += UInt64(b[index] - 48) * scale
+                }
+                index += 1
+            }
+        }
+        var offsetSeconds = 0
+        if index == b.count - 1 && b[index] == 90 {  // "Z"
+        } else if index == b.count - 6, b[index] == 43 || b[index] == 45, b[index + 3] == 58,
+            let hours = number(index + 1, 2), let minutes = number(index + 4, 2), hours < 24, minutes < 60
+        {
+            offsetSeconds = (hours * 3_600 + minutes * 60) * (b[index] == 43 ? 1 : -1)
+        } else {
+            return nil
+        }
+        // Days since 1970 of the civil date (Howard Hinnant's algorithm, inverse of `date`).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offsetSeconds
+        guard seconds >= 0 else { return nil }
+        return UInt64(seconds) * 1_000_000_000 + fraction
+    }
 }
 
 /// Namespaces of the messages the hub reads and writes.

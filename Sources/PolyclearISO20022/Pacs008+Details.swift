@@ -34,6 +34,22 @@ public struct RegulatoryDetail: Hashable, Sendable {
     }
 }
 
+/// A trade condition as pacs.008 carries it: in `SplmtryData` (place and name
+/// `PolyclearCondition`), an element `Cond` of the hub's namespace with the document's SHA-256
+/// (64 hexadecimal digits) and the expiry (ISODateTime with a zone).
+public struct TransferCondition: Hashable, Sendable {
+    public static let placeAndName = "PolyclearCondition"
+    public static let namespace = "urn:polyclear:xsd:condition.01"
+
+    public var sha256Hex: String
+    public var expiry: String
+
+    public init(sha256Hex: String, expiry: String) {
+        self.sha256Hex = sha256Hex
+        self.expiry = expiry
+    }
+}
+
 extension CustomerCreditTransfer.Transaction {
     /// Parties, intermediary agents, purposes, regulatory reporting and remittance of one
     /// CdtTrfTxInf (everything but the references, amounts and the agents the hub routes by).
@@ -48,6 +64,12 @@ extension CustomerCreditTransfer.Transaction {
             RegulatoryDetail(
                 type: detail.text("Tp"), code: detail.text("Cd"),
                 information: detail.element.children("Inf").map { $0.text.trimmingXMLSpace() })
+        }
+        for supplement in item.children("SplmtryData")
+        where supplement.text("PlcAndNm") == TransferCondition.placeAndName {
+            condition = TransferCondition(
+                sha256Hex: supplement.text("Envlp/Cond/Sha256") ?? "",
+                expiry: supplement.text("Envlp/Cond/XpryDtTm") ?? "")
         }
         guard let remittance = item.child("RmtInf") else { return }
         unstructuredRemittance = remittance.element.children("Ustrd").map { $0.text.trimmingXMLSpace() }
@@ -90,6 +112,17 @@ extension CustomerCreditTransfer.Transaction {
             }
         }
         writeRemittance(&xml)
+        if let condition {
+            xml.group("SplmtryData") { xml in
+                xml.element("PlcAndNm", TransferCondition.placeAndName)
+                xml.group("Envlp") { xml in
+                    xml.group("Cond", attributes: ["xmlns": TransferCondition.namespace]) { xml in
+                        xml.element("Sha256", condition.sha256Hex)
+                        xml.element("XpryDtTm", condition.expiry)
+                    }
+                }
+            }
+        }
     }
 
     func writeRemittance(_ xml: inout XMLWriter) {

@@ -41,6 +41,10 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         public var referredDocuments: [ReferredDocument]
         public var creditorReferences: [String] = []
         public var additionalRemittance: [String] = []
+        /// Trade-conditional (the hub's supplementary data, `SplmtryData` named
+        /// PolyclearCondition): booked only when the payee's bank presents the document with
+        /// this SHA-256 before the expiry.
+        public var condition: TransferCondition?
 
         public var debtorName: String? {
             get { debtor?.name }

@@ -81,7 +81,8 @@ extension ISOPaymentMapper {
             return .failure(ISORefusal("FF01", "Purp/Cd: four capitals or digits (ExternalPurpose1Code)"))
         }
         if let bad = sources.hsCodes.first(where: { !PaymentDetailsCheck.isValidHSCode($0) }) {
-            return .failure(ISORefusal("FF01", "RgltryRptg/Dtls/Cd: HS code \(bad.prefix(12)) is not 6 to 10 digits"))
+            return .failure(
+                ISORefusal("FF01", "RgltryRptg/Dtls/Cd: HS code \(bad.prefix(12)) is not 2, 4 or 6 to 10 digits"))
         }
         for (path, name) in [("Dbtr/Nm", tx.debtorName), ("Cdtr/Nm", tx.creditorName)] {
             if let name, !(1...140).contains(name.count) {

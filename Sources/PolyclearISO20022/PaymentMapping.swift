@@ -29,13 +29,17 @@ public struct ISOPaymentMapper: Sendable {
     /// The union's rule (`PaymentRules.tradeReferenceRequired`): refuse a transaction without
     /// an invoice number or purpose code, naming where the hub looked.
     public let tradeReferenceRequired: Bool
+    /// The hub's time (nanoseconds since 1970): a condition's expiry becomes a reservation
+    /// timeout counted from it.
+    public let now: UInt64
 
     public init(
-        currencies: CurrencyTable, tradeReferenceRequired: Bool = true,
+        currencies: CurrencyTable, tradeReferenceRequired: Bool = true, now: UInt64 = 0,
         currencyOf: @escaping @Sendable (BIC) -> CurrencyCode?
     ) {
         self.currencies = currencies
         self.tradeReferenceRequired = tradeReferenceRequired
+        self.now = now
         self.currencyOf = currencyOf
     }
 
@@ -88,10 +92,40 @@ public struct ISOPaymentMapper: Sendable {
         case .failure(let refusal): return .failure(refusal)
         case .success(let found): (trade, debtorName, creditorName, details) = found
         }
-        return .success(
-            PaymentInstruction(
-                id: uetr, payer: payer, payee: payee, amountMinor: minor, amountSide: side, endToEndID: tx.endToEndID,
-                uetr: uetr, trade: trade, debtorName: debtorName, creditorName: creditorName, details: details))
+        var instruction = PaymentInstruction(
+            id: uetr, payer: payer, payee: payee, amountMinor: minor, amountSide: side, endToEndID: tx.endToEndID,
+            uetr: uetr, trade: trade, debtorName: debtorName, creditorName: creditorName, details: details)
+        if let condition = tx.condition {
+            switch conditionTerms(condition) {
+            case .failure(let refusal): return .failure(refusal)
+            case .success(let (digest, seconds)):
+                instruction.condition = PaymentCondition(sha256Hex: digest)
+                instruction.isTwoPhase = true
+                instruction.timeoutSeconds = seconds
+            }
+        }
+        return .success(instruction)
+    }
+
+    /// A condition's digest (lower case) and the seconds from now to its expiry.
+    func conditionTerms(_ condition: TransferCondition) -> Result<(String, UInt32), ISORefusal> {
+        let digest = condition.sha256Hex.lowercased()
+        guard digest.utf8.count == 64, digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else {
+            return .failure(ISORefusal("FF01", "SplmtryData/Envlp/Cond/Sha256: 64 hexadecimal digits"))
+        }
+        guard let expiry = ISODateTime.nanoseconds(of: condition.expiry) else {
+            return .failure(ISORefusal("FF01", "SplmtryData/Envlp/Cond/XpryDtTm: an ISODateTime with a zone"))
+        }
+        let seconds = expiry > now ? (expiry - now) / 1_000_000_000 : 0
+        guard (1...UInt64(Limits.pendingTimeoutSecondsMax)).contains(seconds) else {
+            return .failure(
+                ISORefusal(
+                    "FF01",
+                    "SplmtryData/Envlp/Cond/XpryDtTm: in the future, at most \(Limits.pendingTimeoutSecondsMax / 86_400) days ahead"
+                ))
+        }
+        return .success((digest, UInt32(seconds)))
     }
 
     /// pacs.004: `originalPayee` and its currency come from the hub (the original payment);

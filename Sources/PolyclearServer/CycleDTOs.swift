@@ -97,20 +97,48 @@ struct CycleReportDTO: ResponseCodable {
 struct StatementDTO: ResponseCodable {
     struct Entry: Codable {
         var transferId: String, timestamp: UInt64, kind: String, reference: String, amount: String
+        /// For a payment: its end-to-end id and invoice number, and a trade-conditional
+        /// payment's condition with when its document was presented.
+        var endToEndId: String?
+        var invoiceNumber: String?
+        var condition: PaymentDTO.ConditionDTO?
     }
     var cycle: UInt32, bic: String, currency: String, opening: String, closing: String, reconciles: Bool
     var entries: [Entry]
 
-    init(_ statement: ParticipantStatement, money: WireMoney) throws(APIError) {
+    /// What each entry's payment said (looked up once for the statement).
+    struct PaymentNotes: Sendable {
+        var endToEndID: String
+        var invoiceNumber: String
+        var condition: (sha256Hex: String, fulfilledAt: UInt64?)?
+    }
+
+    static func notes(_ statement: ParticipantStatement, in hub: HubStateMachine) -> [UInt128: PaymentNotes] {
+        var notes: [UInt128: PaymentNotes] = [:]
+        for entry in statement.entries where notes[entry.reference] == nil {
+            guard let data = hub.paymentData(entry.reference) else { continue }
+            notes[entry.reference] = PaymentNotes(
+                endToEndID: data.texts.endToEndID, invoiceNumber: data.texts.trade.invoiceNumber,
+                condition: hub.hasConditions ? hub.condition(of: entry.reference) : nil)
+        }
+        return notes
+    }
+
+    init(_ statement: ParticipantStatement, money: WireMoney, notes: [UInt128: PaymentNotes] = [:]) throws(APIError) {
         let currency = try money.currency(statement.currency)
         func text(_ minor: Int64) -> String { Money(minorUnits: minor, currency: currency).decimalString }
         cycle = statement.cycle; bic = statement.bic.description; self.currency = statement.currency.description
         opening = text(statement.openingMinor); closing = text(statement.closingMinor)
         reconciles = statement.reconciles
         entries = statement.entries.map {
-            Entry(
+            let note = notes[$0.reference]
+            return Entry(
                 transferId: String($0.transferID, radix: 16), timestamp: $0.timestamp, kind: $0.kind,
-                reference: UUIDCoding.encode($0.reference), amount: text($0.amountMinor))
+                reference: UUIDCoding.encode($0.reference), amount: text($0.amountMinor), endToEndId: note?.endToEndID,
+                invoiceNumber: note.flatMap { $0.invoiceNumber.isEmpty ? nil : $0.invoiceNumber },
+                condition: note?.condition.map {
+                    PaymentDTO.ConditionDTO(sha256: $0.sha256Hex, fulfilledAt: $0.fulfilledAt)
+                })
         }
     }
 }

@@ -64,6 +64,8 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         var uetr: UInt128
         var bookedAt: UInt64?
         var rejection: PaymentRejection?
+        /// A trade-conditional payment's condition (the document's SHA-256).
+        var conditionSHA256: String?
     }
 
     func render(
@@ -136,7 +138,8 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
             details: data.details, payer: parties.payer, payee: parties.payee,
             payerAmount: amount(state.payerAmountMinor, of: parties.payer),
             payeeAmount: amount(state.payeeAmountMinor, of: parties.payee), uetr: uetr,
-            bookedAt: hub.bookingTime(of: id), rejection: state.rejection)
+            bookedAt: hub.bookingTime(of: id), rejection: state.rejection,
+            conditionSHA256: hub.hasConditions ? hub.condition(of: id)?.sha256Hex : nil)
     }
 
     static func message(_ delivery: Delivery, _ fact: PaymentFacts) -> String? {
@@ -152,7 +155,11 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         case .finalStatus, .awaitingDecision:
             let (status, reason) = ISOPaymentMapper.status(
                 delivery.status, rejection: delivery.status == .accepted ? nil : fact.rejection)
-            let note = delivery.kind == .awaitingDecision ? "reserved: awaiting the payee's decision" : nil
+            let note =
+                delivery.kind != .awaitingDecision
+                ? nil
+                : fact.conditionSHA256.map { "present the document with SHA-256 \($0)" }
+                    ?? "reserved: awaiting the payee's decision"
             let time = ISODateTime.format(nanoseconds: delivery.time)
             let hexID = UUIDText.format(delivery.subject).filter { $0 != "-" }
             document = .paymentStatusReport(

@@ -189,7 +189,7 @@ extension PaymentRequestDTO {
         if details?.isEmpty == true { details = nil }
         if let details, let problem = PaymentDetailsCheck.firstProblem(details) { throw bad(problem) }
         if let codes = hsCodes, codes.isEmpty || !codes.allSatisfy(PaymentDetailsCheck.isValidHSCode) {
-            throw bad("hsCodes: 1 to 10 codes of 6 to 10 digits")
+            throw bad("hsCodes: 1 to 10 codes of 2, 4 or 6 to 10 digits")
         }
         return (details, debtorName ?? debtor?.name, creditorName ?? creditor?.name)
     }

@@ -126,6 +126,10 @@ struct HubSimulationRun {
         for (offset, index) in range.enumerated() {
             let payment = stream.payments[index]
             metrics.grossUSDCents += payment.amountUSDCents
+            if payment.hsChapter != 0 {
+                let chapter = (payment.hsChapter < 10 ? "0" : "") + String(payment.hsChapter)
+                metrics.goodsUSDCents[chapter, default: 0] += payment.amountUSDCents
+            }
             guard residual[offset] > 0 else { continue }
             let payer = members[Int(payment.payerMember)]
             let id = UInt128(index + 1)
@@ -140,7 +144,10 @@ struct HubSimulationRun {
                 payee: HubSimulation.bic(member: members[Int(payment.payeeMember)].id, bank: Int(payment.payeeBank)),
                 amountMinor: max(amount, 1), amountSide: .payerDebit, endToEndID: "SIM-\(index)",
                 uetr: id | 0x4 << 76 | 0x2 << 62,
-                trade: TradeReference(invoiceNumber: "INV-\(index)", purposeCode: "GDDS"))
+                trade: TradeReference(
+                    invoiceNumber: "INV-\(index)", purposeCode: "GDDS",
+                    hsCode: payment.hsChapter == 0
+                        ? nil : (payment.hsChapter < 10 ? "0" : "") + String(payment.hsChapter)))
             if case .payment(let state) = hub.apply(.submitPayment(instruction), now: now) {
                 metrics.payments += 1
                 if state.status == .queued {

@@ -11,6 +11,8 @@ public struct ModelMetrics: Hashable, Sendable, Codable {
     public var title: String
     public var grossUSDCents: Int64 = 0
     public var payments: Int = 0
+    /// Trade by goods: gross value per HS chapter (when the trade file gives chapters).
+    public var goodsUSDCents: [String: Int64] = [:]
     public var liquidityPeakUSDCents: Int64 = 0
     public var liquidityAverageUSDCents: Int64 = 0
     public var liquidityTotalUSDCents: Int64 = 0

@@ -24,6 +24,19 @@ public enum SimulationReport {
 
     /// Metric name and its value per model, as shown everywhere.
     static func rows(_ models: [ModelMetrics]) -> [(String, [String])] {
+        metricRows(models) + goodsRows(models)
+    }
+
+    /// Trade by goods: the ten largest HS chapters by gross value (when the trade file gave chapters).
+    static func goodsRows(_ models: [ModelMetrics]) -> [(String, [String])] {
+        var totals: [String: Int64] = [:]
+        for model in models { for (chapter, cents) in model.goodsUSDCents { totals[chapter, default: 0] += cents } }
+        return totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { chapter, _ in
+            ("goods: HS chapter \(chapter) (USD)", models.map { dollars($0.goodsUSDCents[chapter] ?? 0) })
+        }
+    }
+
+    static func metricRows(_ models: [ModelMetrics]) -> [(String, [String])] {
         [
             ("gross value (USD)", models.map { dollars($0.grossUSDCents) }),
             (

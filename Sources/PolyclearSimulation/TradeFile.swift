@@ -1,13 +1,17 @@
 import PolyclearCore
 public import PolyclearWorkload
 
-/// The trade file of a simulation: `year,exporter_iso3,importer_iso3,value_usd[,source]`,
-/// read strictly — every refusal names the file, the line and the field.
+/// The trade file of a simulation: `year,exporter_iso3,importer_iso3,value_usd[,source]`, or
+/// with the goods' HS chapter `year,exporter_iso3,importer_iso3,value_usd,hs_chapter[,source]`
+/// (a pair then appears once per chapter; the simulated payments carry it, so the hub's trade
+/// statistics and the report show flows by goods), read strictly — every refusal names the
+/// file, the line and the field.
 public enum TradeFile {
     public static func parse(_ text: String, file: String) throws(SimulationInputError) -> TradeMatrix {
         var flows: [TradeMatrix.Flow] = []
         var firstLineOfPair: [String: Int] = [:]
         var year: Int?
+        var hasChapters = false
         for (offset, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = offset + 1
             if line.allSatisfy(\.isWhitespace) { continue }
@@ -21,6 +25,7 @@ public enum TradeFile {
                         reason: "expected year,exporter_iso3,importer_iso3,value_usd[,source]")
                 }
                 year = 0
+                hasChapters = cells.count >= 5 && cells[4].hasPrefix("hs_chapter")
                 continue
             }
             guard cells.count >= 4 else {
@@ -62,14 +67,26 @@ public enum TradeFile {
                 throw SimulationInputError(
                     file: file, line: number, field: "value_usd", reason: "larger than 10^14 dollars")
             }
-            let pair = "\(exporter)>\(importer)"
+            var chapter: UInt8 = 0
+            if hasChapters {
+                let text = cells.count > 4 ? String(cells[4].prefix { $0 != "," }) : ""
+                guard text.utf8.count == 2, let number = UInt8(text), (1...99).contains(number) else {
+                    throw SimulationInputError(
+                        file: file, line: number, field: "hs_chapter",
+                        reason: "'\(text.prefix(8))' is not a two-digit HS chapter (01–99)")
+                }
+                chapter = number
+            }
+            let pair = "\(exporter)>\(importer)" + (hasChapters ? " chapter \(chapter)" : "")
             if let first = firstLineOfPair[pair] {
                 throw SimulationInputError(
                     file: file, line: number, field: "exporter_iso3,importer_iso3",
-                    reason: "duplicate pair \(exporter) → \(importer) (first on line \(first))")
+                    reason: "duplicate pair \(pair) (first on line \(first))")
             }
             firstLineOfPair[pair] = number
-            flows.append(TradeMatrix.Flow(year: lineYear, exporter: exporter, importer: importer, valueUSD: value))
+            flows.append(
+                TradeMatrix.Flow(
+                    year: lineYear, exporter: exporter, importer: importer, valueUSD: value, hsChapter: chapter))
         }
         guard flows.contains(where: { $0.valueUSD > 0 }) else {
             throw SimulationInputError(file: file, field: "matrix", reason: "the matrix is empty: no trade to simulate")

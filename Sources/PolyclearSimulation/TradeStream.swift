@@ -20,8 +20,9 @@ public struct TradeStream: Sendable {
     public struct Payment: Hashable, Sendable {
         public init(
             businessSecond: Int64, payerMember: Int32, payeeMember: Int32, payerBank: Int32 = 0, payeeBank: Int32 = 0,
-            amountUSDCents: Int64
+            amountUSDCents: Int64, hsChapter: UInt8 = 0
         ) {
+            self.hsChapter = hsChapter
             self.businessSecond = businessSecond
             self.payerMember = payerMember
             self.payeeMember = payeeMember
@@ -37,6 +38,8 @@ public struct TradeStream: Sendable {
         public var payerBank: Int32
         public var payeeBank: Int32
         public var amountUSDCents: Int64
+        /// The goods' HS chapter (0: not known).
+        public var hsChapter: UInt8
     }
 
     public static let businessSecondsPerDay: Int64 = 8 * 3_600
@@ -142,7 +145,8 @@ public struct TradeStream: Sendable {
                 payments.append(
                     Payment(
                         businessSecond: second, payerMember: payer, payeeMember: payee,
-                        payerBank: bank(&random), payeeBank: bank(&random), amountUSDCents: amount))
+                        payerBank: bank(&random), payeeBank: bank(&random), amountUSDCents: amount,
+                        hsChapter: flow.hsChapter))
             }
         }
         payments.sort {

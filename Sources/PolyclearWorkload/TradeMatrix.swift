@@ -8,12 +8,15 @@ public struct TradeMatrix: Sendable {
         public let exporter: CountryCode
         public let importer: CountryCode
         public let valueUSD: Int64
+        /// The goods' HS chapter (1–99), 0 when the file does not say.
+        public let hsChapter: UInt8
 
-        public init(year: Int, exporter: CountryCode, importer: CountryCode, valueUSD: Int64) {
+        public init(year: Int, exporter: CountryCode, importer: CountryCode, valueUSD: Int64, hsChapter: UInt8 = 0) {
             self.year = year
             self.exporter = exporter
             self.importer = importer
             self.valueUSD = valueUSD
+            self.hsChapter = hsChapter
         }
     }
 

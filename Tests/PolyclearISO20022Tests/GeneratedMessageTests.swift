@@ -1,6 +1,7 @@
 @testable import PolyclearCore
 import PolyclearISO20022
 import PolyclearTestSupport
+import PolyclearWorkload
 import Testing
 
 /// Every message kind the hub generates, filled with every field it writes, is valid against
@@ -36,6 +37,11 @@ import Testing
                     debtorAgentBIC: "BANKBRSP", creditorAgentBIC: nil),
             ])
         transfer.transactions.append(Self.fullTransaction)
+        var conditional = transfer.transactions[0]
+        conditional.uetr = "1f2a6b1c-9d4e-4f60-8a7b-0c1d2e3f4a5c"
+        conditional.condition = TransferCondition(
+            sha256Hex: String(repeating: "ab", count: 32), expiry: "2026-12-31T17:00:00+08:00")
+        transfer.transactions.append(conditional)
         let status = PaymentStatusReport(
             messageID: "ST-1", creationDateTime: ISODateTime.format(nanoseconds: now), originalMessageID: "MSG-1",
             originalMessageNameID: "pacs.008.001.08", groupStatus: "PART",
@@ -192,6 +198,27 @@ import Testing
         #expect(again.trade == original.trade && again.debtorName == original.debtorName)
         #expect(forwarded.transactions[0].instructingAgentBIC == "POLYXXXX")
         #expect(forwarded.transactions[0].instructedAmount?.value == "98000.00")
+    }
+
+    /// ISODateTime → nanoseconds inverts `format` and honours zones; anything else is nil.
+    @Test func dateTimesParseWithTheirZones() {
+        var random = SeededRandom(seed: 5)
+        for _ in 0..<500 {
+            let seconds = random.next() % 4_000_000_000
+            #expect(
+                ISODateTime.nanoseconds(of: ISODateTime.format(nanoseconds: seconds * 1_000_000_000)) == seconds
+                    * 1_000_000_000)
+        }
+        #expect(
+            ISODateTime.nanoseconds(of: "2026-12-31T17:00:00+08:00")
+                == ISODateTime.nanoseconds(of: "2026-12-31T09:00:00Z"))
+        #expect(ISODateTime.nanoseconds(of: "1970-01-01T00:00:00.25Z") == 250_000_000)
+        for bad in [
+            "2026-12-31T17:00:00", "2026-02-30T00:00:00Z", "2026-12-31 17:00:00Z", "2026-12-31T24:00:00Z",
+            "1969-12-31T23:59:59Z", "2026-12-31T17:00:00+8:00", "",
+        ] {
+            #expect(ISODateTime.nanoseconds(of: bad) == nil, "\(bad)")
+        }
     }
 
     @Test func aStatementReconcilesInItsXML() throws {

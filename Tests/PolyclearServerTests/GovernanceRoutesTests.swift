@@ -524,6 +524,18 @@ import Testing
                 #expect(audit.contains(#""outcome":"condition_not_met""#))
                 #expect(audit.contains("on condition sha256 \(sha256)"))
             }
+            // The payee bank's statement shows the condition and when it was met.
+            try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: T.headers("operator")) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(
+                uri: "/v1/statements/BANKCNBJ/cycles/1", method: .get, headers: T.headers("cnBank")
+            ) {
+                response in
+                let statement = String(buffer: response.body)
+                #expect(statement.contains(#""condition":{"#) && statement.contains(sha256), "\(statement)")
+                #expect(statement.contains(#""invoiceNumber":"INV-1""#))
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PolyclearCore
 import PolyclearISO20022
+import PolyclearStorage
 import PolyclearTestSupport
 import Testing
 
@@ -212,6 +214,82 @@ import Testing
                     #expect(report.transactions.map(\.status) == statuses, "\(role)")
                     #expect(report.originalMessageNameID == "pacs.028.001.03")
                 }
+            }
+        }
+    }
+}
+
+/// A trade-conditional payment over ISO 20022: the condition travels in the pacs.008's
+/// supplementary data; the payment is reserved (ACCP); the payee bank is told which document
+/// to present; presenting it books the payment and the payer bank is told. A malformed
+/// condition is refused naming the element.
+@Suite(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)")) struct ConditionalISOTests {
+    typealias ISO = ISO20022APITests
+    static let uetr = "3c562c67-ca16-48ba-b074-65581be6f003"
+
+    static func message(_ id: String, sha256: String, expiry: String) -> ByteBuffer {
+        var transfer = CustomerCreditTransfer(
+            messageID: id, creationDateTime: "2026-11-29T10:00:00Z",
+            transactions: [
+                .init(
+                    endToEndID: "E2E-C", uetr: uetr,
+                    interbankSettlementAmount: ISOAmount(value: "50.00", currency: "BRL"),
+                    debtorName: "Exporter", debtorAgentBIC: "BANKBRSP", creditorAgentBIC: "BANKCNBJ",
+                    creditorName: "Importer", purposeCode: "GDDS", referredDocumentNumbers: ["INV-C"])
+            ])
+        transfer.transactions[0].condition = TransferCondition(sha256Hex: sha256, expiry: expiry)
+        return InvestigationAPITests.xml(.customerCreditTransfer(transfer), from: "BANKBRSP")
+    }
+
+    @Test func aConditionArrivingByPacs008IsFulfilledByTheDocument() async throws {
+        let document = Data("bill of lading MAEU123456789".utf8)
+        let digest = SHA256.hash(data: document).map { String(format: "%02x", $0) }.joined()
+        let expiry = ISODateTime.format(nanoseconds: SystemClock.nanosecondsSinceEpoch() + 86_400_000_000_000)
+        try await APITests.withAPI { client, _ in
+            for (id, sha, time, reason) in [
+                ("C-BAD-1", "xyz", expiry, "SplmtryData/Envlp/Cond/Sha256"),
+                ("C-BAD-2", digest, "2020-01-01T00:00:00Z", "SplmtryData/Envlp/Cond/XpryDtTm"),
+                ("C-BAD-3", digest, "tomorrow", "SplmtryData/Envlp/Cond/XpryDtTm"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
+                    body: Self.message(id, sha256: sha, expiry: time)
+                ) { response in
+                    let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                    #expect(report.transactions.first?.status == "RJCT")
+                    #expect(report.transactions.first?.reason?.additionalInformation?.hasPrefix(reason) == true)
+                }
+            }
+            try await client.execute(
+                uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
+                body: Self.message("C-1", sha256: digest.uppercased(), expiry: expiry)
+            ) { response in
+                let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                #expect(report.transactions.map(\.status) == ["ACCP"])
+            }
+            try await client.execute(
+                uri: "/v1/outbox?format=iso20022", method: .get, headers: APITests.headers("cnBank")
+            ) {
+                response in
+                let items = InvestigationAPITests.json(response.body)["items"] as? [[String: Any]] ?? []
+                let waiting = try #require(items.first { $0["kind"] as? String == "awaiting_decision" })
+                let message = try ISO.validMessage(
+                    ByteBuffer(string: waiting["message"] as? String ?? ""), schema: "pacs.002.001.10")
+                #expect(
+                    try ISO.statusReport(message).transactions.first?.reason?.additionalInformation?.contains(digest)
+                        == true)
+            }
+            try await client.execute(
+                uri: "/v1/payments/\(Self.uetr)/fulfil", method: .post, headers: APITests.headers("cnBank"),
+                body: ByteBuffer(string: #"{"document":"\#(document.base64EncodedString())"}"#)
+            ) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                #expect(String(buffer: response.body).contains(#""status":"accepted""#))
+            }
+            try await client.execute(uri: "/v1/outbox", method: .get, headers: APITests.headers("brBank")) { response in
+                let items = InvestigationAPITests.json(response.body)["items"] as? [[String: Any]] ?? []
+                #expect(
+                    items.contains { $0["kind"] as? String == "final_status" && $0["status"] as? String == "accepted" })
             }
         }
     }

@@ -140,11 +140,43 @@ import Testing
             ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,5\n2023,RUS,CHN,1\n", 3, "year"),
             ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,BRA,5\n", 2, "importer_iso3"),
             ("year,exporter_iso3,importer_iso3,value_usd\n2022,BRA,CHN,0\n", nil, "matrix"),
+            ("year,exporter_iso3,importer_iso3,value_usd,hs_chapter\n2022,BRA,CHN,5,1\n", 2, "hs_chapter"),
+            ("year,exporter_iso3,importer_iso3,value_usd,hs_chapter\n2022,BRA,CHN,5,\n", 2, "hs_chapter"),
+            ("year,exporter_iso3,importer_iso3,value_usd,hs_chapter\n2022,BRA,CHN,5,00\n", 2, "hs_chapter"),
+            (
+                "year,exporter_iso3,importer_iso3,value_usd,hs_chapter\n2022,BRA,CHN,5,12\n2022,BRA,CHN,7,12\n", 3,
+                "exporter_iso3,importer_iso3"
+            ),
         ] as [(String, Int?, String)])
     func badTradeFilesNameTheLineAndField(text: String, line: Int?, field: String) {
         do { _ = try TradeFile.parse(text, file: "t.csv"); Issue.record("accepted") } catch {
             #expect(error.file == "t.csv" && error.line == line && error.field == field, "\(error)")
         }
+    }
+
+    /// A trade file with HS chapters: a pair once per chapter; the payments carry their chapter
+    /// to the hub (its trade statistics count them by chapter) and the report shows flows by goods.
+    @Test func hsChaptersTravelFromTheTradeFileToTheHubAndTheReport() throws {
+        let text = """
+            year,exporter_iso3,importer_iso3,value_usd,hs_chapter,source
+            2022,BRA,CHN,9000,12,"soybeans"
+            2022,BRA,CHN,1000,26,"ores"
+            2022,CHN,IND,4000,85,"machinery"
+            2022,IND,BRA,2000,30
+            """
+        let matrix = try TradeFile.parse(text, file: "t.csv")
+        #expect(matrix.flows.map(\.hsChapter) == [12, 26, 85, 30])
+        let stream = TradeStream(
+            trade: matrix,
+            settings: .init(paymentCount: 40, banksPerMember: 1, sizeSigma: 0.5, bankExponent: 1, seed: 9))
+        #expect(stream.members == Self.countries)
+        #expect(Set(stream.payments.map(\.hsChapter)) == [12, 26, 85, 30])
+        let cycles = SettlementModels.cycles(stream, cycleDays: 30)
+        let hub = HubSimulation(members: Self.members, rules: SimulationRules(), currencies: Self.currencies)
+        let metrics = try hub.run(stream, year: 2022, cycles: cycles, setOff: false)
+        #expect(metrics.goodsUSDCents == ["12": 9_000_00, "26": 1_000_00, "85": 4_000_00, "30": 2_000_00])
+        let table = SimulationReport.table([("polyclear", metrics)])
+        #expect(table.contains("goods: HS chapter 12 (USD)") && table.contains("goods: HS chapter 85 (USD)"))
     }
 
     @Test func membersNeedACurrencyAndARate() throws {

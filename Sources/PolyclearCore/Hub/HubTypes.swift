@@ -52,7 +52,7 @@ public struct TradeReference: Hashable, Sendable, Codable {
     public var invoiceNumber: String
     /// ISO 20022 ExternalPurpose1Code: four capital letters or digits (e.g. "GDDS", "SUPP").
     public var purposeCode: String
-    /// Harmonized System goods code: 6 to 10 digits.
+    /// Harmonized System goods code: the chapter (2 digits), heading (4) or 6 to 10 digits.
     public var hsCode: String?
     public var freeText: String?
 

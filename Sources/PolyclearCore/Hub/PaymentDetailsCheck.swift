@@ -71,15 +71,18 @@ public enum PaymentDetailsCheck {
         if let date = t.invoiceDate, !isValidDate(date) { return "invoiceDate: a date YYYY-MM-DD" }
         if let codes = t.moreHSCodes {
             guard codes.count <= moreHSCodesMax else { return "hsCodes: at most \(moreHSCodesMax + 1)" }
-            for code in codes where !isValidHSCode(code) { return "hsCodes: 6 to 10 digits each" }
+            for code in codes where !isValidHSCode(code) { return "hsCodes: 2, 4 or 6 to 10 digits each" }
         }
         if let term = t.incoterm, !incoterms.contains(term) { return "incoterm: an Incoterms 2020 rule (e.g. FOB)" }
         if let problem = text(t.shipmentReference, length: 35) { return "shipmentReference" + problem }
         return nil
     }
 
+    /// An HS code: the chapter (2 digits), the heading (4) or a subheading or national code
+    /// (6 to 10), digits only.
     public static func isValidHSCode(_ code: String) -> Bool {
-        (6...10).contains(code.utf8.count) && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        let count = code.utf8.count
+        return (count == 2 || count == 4 || (6...10).contains(count)) && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     /// Text of 1...length characters without control characters (what ISO's MaxNText allow).

@@ -15,9 +15,7 @@ enum PaymentValidation {
         guard purpose.isEmpty || purpose.count == 4,
             purpose.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) })
         else { return false }
-        if let hs = p.trade.hsCode?.utf8 {
-            guard (6...10).contains(hs.count), hs.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
-        }
+        if let hs = p.trade.hsCode, !PaymentDetailsCheck.isValidHSCode(hs) { return false }
         // Checked one by one: an array literal here would allocate for every payment.
         if (p.trade.freeText?.utf8.count ?? 0) > max140TextLength || (p.debtorName?.utf8.count ?? 0) > max140TextLength
             || (p.creditorName?.utf8.count ?? 0) > max140TextLength

@@ -68,9 +68,12 @@ enum TradeCodes {
         String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: packed >> (24 - 8 * $0)) }, as: UTF8.self)
     }
 
-    /// The first four digits of an HS code as a number, or `noHeading`.
+    /// The first four digits of an HS code as a number, or `noHeading`; a chapter alone
+    /// ("12") counts as heading "1200" (HS numbers no heading 00: it means "chapter, heading
+    /// not given").
     static func heading(_ hsCode: String?) -> UInt16 {
         guard let hsCode else { return PackedTradeFlowKey.noHeading }
+        if hsCode.utf8.count == 2, let chapter = UInt16(hsCode) { return chapter * 100 }
         var value: UInt16 = 0, count = 0
         for byte in hsCode.utf8 {
             guard (48...57).contains(byte) else { return PackedTradeFlowKey.noHeading }

@@ -76,7 +76,8 @@ enum CycleRoutes {
                     status: .ok, headers: [.contentType: "text/csv"],
                     body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
             }
-            return try StatementDTO(statement, money: api.money).response(from: request, context: context)
+            let notes = try await api.read { hub in StatementDTO.notes(statement, in: hub) }
+            return try StatementDTO(statement, money: api.money, notes: notes).response(from: request, context: context)
         }
     }
 

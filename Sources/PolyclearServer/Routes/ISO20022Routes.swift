@@ -122,7 +122,7 @@ enum ISO20022Routes {
         }
         let mapper = ISOPaymentMapper(
             currencies: currencies, tradeReferenceRequired: tradeReferenceRequired,
-            currencyOf: { currencyByBIC[$0] })
+            now: SystemClock.nanosecondsSinceEpoch(), currencyOf: { currencyByBIC[$0] })
         // A UETR names one payment: a second transaction with it in the same message is refused
         // (it used to get its own ACSC for the one booking).
         var seen: Set<String> = []
