@@ -59,7 +59,9 @@ public struct HubServer<Access: HubAccess>: HubServing {
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),
-            services: [service, pusher],
+            services: [
+                service, pusher, PolyclearAPI.retentionScheduler(writer: hub, limits: limits, logger: logger),
+            ],
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

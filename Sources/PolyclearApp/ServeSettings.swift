@@ -54,6 +54,7 @@ public struct ServeSettings: Equatable, Sendable {
             ("rate_move_factor_max", \.rateMoveFactorMax, 1),
             ("push_batch_deliveries", \.pushBatchDeliveryCountMax, 1),
             ("push_timeout_seconds", \.pushTimeoutSeconds, 1), ("push_retry_seconds_max", \.pushRetrySecondsMax, 1),
+            ("retention_run_seconds", \.retentionRunSeconds, 1),
         ]
     }
 

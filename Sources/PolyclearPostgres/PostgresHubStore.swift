@@ -84,6 +84,7 @@ public final class PostgresHubStore: HubStore {
     public func commit(_ outcome: HubOutcome) async throws {
         let log = try HubLogCodec.encode(outcome.log)
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
+        let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
         let sequence = nextSequence.withLock { $0 }
         let logger = self.logger
         try await database.commit(
@@ -98,6 +99,8 @@ public final class PostgresHubStore: HubStore {
             },
             attempt: { connection in
                 try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
+                // A retention run: the erased payments' logged instructions lose their personal data.
+                if !erased.isEmpty { try await Self.redactLog(erased, connection, logger: logger) }
                 try await connection.query(
                     "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
                     logger: logger)
@@ -112,6 +115,23 @@ public final class PostgresHubStore: HubStore {
                 try await self.checkFence(connection)
             })
         nextSequence.withLock { $0 = sequence + 1 }
+    }
+
+    static func redactLog(
+        _ erased: [UInt128: Redaction], _ connection: PostgresConnection, logger: Logger
+    ) async throws {
+        var rewritten: [(Int64, Data)] = []
+        for try await (sequence, entries) in try await connection.query(
+            "SELECT sequence, entries FROM hub_log ORDER BY sequence", logger: logger
+        ).decode((Int64, ByteBuffer).self) {
+            if let redacted = try HubLogRedaction.rewrite(blob: Data(buffer: entries), erased: erased) {
+                rewritten.append((sequence, redacted))
+            }
+        }
+        for (sequence, blob) in rewritten {
+            try await connection.query(
+                "UPDATE hub_log SET entries = \(ByteBuffer(bytes: blob)) WHERE sequence = \(sequence)", logger: logger)
+        }
     }
 
     /// Inside a commit's transaction, after its writes: lock the fence row (shared, until the
@@ -142,6 +162,20 @@ public final class PostgresHubStore: HubStore {
                 "SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger)
             for try await buffer in rows.decode(ByteBuffer.self) { return Data(buffer.readableBytesView) }
             return nil
+        }
+    }
+
+    /// Every logged entry as stored now (tests look for what a retention run must have erased).
+    public func logEntries() async throws -> [HubLogEntry] {
+        let logger = self.logger
+        return try await database.onReadConnection(deadlineSeconds: database.limits.commitDeadlineSeconds) {
+            connection in
+            var entries: [HubLogEntry] = []
+            let rows = try await connection.query("SELECT entries FROM hub_log ORDER BY sequence", logger: logger)
+            for try await buffer in rows.decode(ByteBuffer.self) {
+                entries += try HubLogCodec.decodeEntries(Data(buffer.readableBytesView))
+            }
+            return entries
         }
     }
 

@@ -28,12 +28,39 @@ public final class SQLiteHubStore: HubStore {
     public func commit(_ outcome: HubOutcome) async throws {
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)
+        let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
         try await ledgerStore.pool.write { [shift = ledgerStore.postingsPerBucketShift] db in
             try SQLiteLedgerStore.write(outcome.ledger, postingsPerBucketShift: shift, db)
+            // A retention run: the erased payments' logged instructions lose their personal data
+            // in the same transaction (secure_delete zeroes the replaced pages).
+            if !erased.isEmpty { try Self.redactLog(erased, db) }
             try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
             if !outcome.events.isEmpty {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
             }
+        }
+        // The WAL still holds the replaced rows until a checkpoint copies the new ones back.
+        if !erased.isEmpty {
+            try await ledgerStore.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+    }
+
+    static func redactLog(_ erased: [UInt128: Redaction], _ db: Database) throws {
+        var rewritten: [(Int64, Data)] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT sequence, entries FROM hub_log ORDER BY sequence")
+        while let row = try rows.next() {
+            let blob: Data = row[1]
+            if let redacted = try HubLogRedaction.rewrite(blob: blob, erased: erased) {
+                rewritten.append((row[0], redacted))
+            }
+        }
+        // Freed pages (the old blobs' overflow pages) are zeroed, not left in the file.
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+        defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+        for (sequence, blob) in rewritten {
+            try db.execute(sql: "UPDATE hub_log SET entries = ? WHERE sequence = ?", arguments: [blob, sequence])
         }
     }
 

@@ -433,6 +433,7 @@ extension HubEvent.Kind {
         case .gridlockResolved: "gridlock_resolved"
         case .setOffRun: "set_off_run"
         case .audited: "audit"
+        case .personalDataErased: "personal_data_erased"
         }
     }
 }

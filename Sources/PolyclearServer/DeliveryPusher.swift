@@ -77,7 +77,7 @@ struct DeliveryPusher<A: HubAccess>: Service {
                         }
                     }
                 }
-                try? await Task.sleep(for: .milliseconds(pollMilliseconds))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(pollMilliseconds)) }
             }
         }
         try? await client.shutdown()
@@ -124,4 +124,28 @@ struct DeliveryPusher<A: HubAccess>: Service {
 struct PushDTO: Encodable {
     var bank: String
     var deliveries: [DeliveryDTO]
+}
+
+/// Applies the union's personal-data retention rule every `retentionRunSeconds` (a logged
+/// command, `erasePersonalData`), where the writer runs and only when the rule sets a period.
+struct RetentionScheduler<A: HubAccess>: Service {
+    let writer: A
+    let intervalSeconds: Int
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // A day's sleep must not hold a shutdown: graceful shutdown cancels it.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(intervalSeconds)) }
+            guard !Task.isCancelled, !Task.isShuttingDownGracefully, writer.writeRoute == .local,
+                (try? await writer.read { hub in hub.settings.paymentRules.personalDataRetentionDays }) != nil
+            else { continue }
+            let results = try? await writer.submit([
+                .attributed(actor: .operatorUser("retention schedule"), command: .erasePersonalData)
+            ])
+            if case .personalDataErased(let count) = results?.first, count > 0 {
+                logger.info("retention run", metadata: ["erased_payments": "\(count)"])
+            }
+        }
+    }
 }

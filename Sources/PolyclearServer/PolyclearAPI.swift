@@ -87,4 +87,11 @@ public enum PolyclearAPI {
             metrics: ServerMetrics())
         return DeliveryPusher(api: api, signing: signing, logger: logger)
     }
+
+    /// The service that applies the union's retention rule on a schedule (`RetentionScheduler`).
+    public static func retentionScheduler<A: HubAccess>(
+        writer: A, limits: ServerLimits = .default, logger: Logger
+    ) -> some Service {
+        RetentionScheduler(writer: writer, intervalSeconds: limits.retentionRunSeconds, logger: logger)
+    }
 }

@@ -64,6 +64,9 @@ public struct ServerLimits: Sendable, Equatable {
     /// retries (they back off from one second, doubling).
     public var pushTimeoutSeconds = 10
     public var pushRetrySecondsMax = 60
+    /// How often `serve` applies the union's personal-data retention rule (a logged command,
+    /// only when the rule sets a period and this process holds the writer role).
+    public var retentionRunSeconds = 86_400
     /// The most payments one page of `GET /v1/payments` reads to fill itself: a page costs at
     /// most this, whatever the history (a caller who sees few payments gets short pages and
     /// continues from `nextCursor`).

@@ -112,8 +112,8 @@ struct BinaryWriter {
         integer(entry.time)
         guard let command = entry.command else { byte(HubLogTag.tick.rawValue); return }
         switch command {
-        // A trade-conditional payment or one with details (rare) goes as JSON: the binary layout has neither.
-        case .submitPayment(let p) where p.condition == nil && p.details == nil:
+        // A trade-conditional payment, one with details or a redacted one goes as JSON (the binary layout has none).
+        case .submitPayment(let p) where p.condition == nil && p.details == nil && p.redaction == nil:
             byte(HubLogTag.submitPayment.rawValue)
             integer(p.id); integer(p.payer.packed); integer(p.payee.packed); integer(p.amountMinor)
             byte(p.amountSide.rawValue); string(p.endToEndID); integer(p.uetr)

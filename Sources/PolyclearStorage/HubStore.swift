@@ -22,6 +22,8 @@ public actor InMemoryHubStore: HubStore {
 
     public func commit(_ outcome: HubOutcome) async throws {
         try await ledger.commit(outcome.ledger)
+        let erased = HubLogRedaction.erased(in: outcome.events)
+        if !erased.isEmpty, let rewritten = HubLogRedaction.rewrite(log, erased: erased) { log = rewritten }
         log.append(contentsOf: outcome.log)
         committedEvents.append(contentsOf: outcome.events)
     }
@@ -37,6 +39,9 @@ public actor InMemoryHubStore: HubStore {
     }
 
     public func events(limit: Int) async throws -> [HubEvent] { Array(committedEvents.prefix(limit)) }
+
+    /// The stored log (tests look for what a retention run must have erased).
+    public var storedLog: [HubLogEntry] { log }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         try await ledger.transfers(accountID: accountID, timestamps: timestamps, limit: limit)

@@ -104,13 +104,20 @@ extension UnionFile {
 
     enum TradeReferenceRule: String, CaseIterable { case required, optional }
 
-    /// `[payments]`: whether trade references are mandatory (absent: required).
+    /// `[payments]`: whether trade references are mandatory (absent: required), and how many
+    /// days after settlement personal data is kept (absent: kept).
     static func readPaymentRules(_ root: TOMLFile) throws(FileInputError) -> PaymentRules? {
         guard let table = try root.subtable("payments") else { return nil }
-        try table.rejectUnknownKeys(["trade_reference"])
+        try table.rejectUnknownKeys(["trade_reference", "personal_data_retention_days"])
         var rules = PaymentRules()
         if let rule = try table.choice("trade_reference", TradeReferenceRule.self) {
             rules.tradeReferenceRequired = rule == .required
+        }
+        if let days = try table.integer("personal_data_retention_days") {
+            guard (1...36_525).contains(days) else {
+                throw table.fail("personal_data_retention_days", "1 to 36525 days")
+            }
+            rules.personalDataRetentionDays = UInt32(days)
         }
         return rules
     }

@@ -7,7 +7,7 @@ struct Polyclear: AsyncParsableCommand {
         abstract: "A multilateral clearing and settlement hub for trade in national currencies.",
         subcommands: [
             DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self,
-            HubCommandGroup.self, NetCommand.self, UnionCommand.self, StatsCommand.self,
+            HubCommandGroup.self, NetCommand.self, UnionCommand.self, StatsCommand.self, RetentionCommand.self,
             FuzzCommand.self,
         ]
     )

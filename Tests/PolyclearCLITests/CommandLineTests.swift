@@ -90,3 +90,21 @@ import Testing
         #expect(missing.status == 2 && missing.error.contains("does not exist"), "\(missing.error)")
     }
 }
+
+/// `polyclear retention run`: applies the union's rule as a logged command on a database no
+/// server holds; says so when the rule keeps personal data; a missing file is an error.
+@Suite struct RetentionCommandTests {
+    @Test func aRetentionRunOnADatabaseWithoutARetentionPeriodErasesNothing() throws {
+        let directory = TemporaryDirectory()
+        let db = directory.path("hub.sqlite")
+        let load = try ChildProcess.run(
+            ["hub", "load", "--db", db, "--batches", "1", "--batch-size", "10"] + HubCrashTests.dataArguments)
+        #expect(load.status == 0, "\(load.error)")
+        let run = try ChildProcess.run(["retention", "run", "--db", db])
+        #expect(run.status == 0 && run.output.contains("nothing erased"), "\(run.output) \(run.error)")
+        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        #expect(check.status == 0, "\(check.error)")
+        let missing = try ChildProcess.run(["retention", "run", "--db", directory.path("none.sqlite")])
+        #expect(missing.status != 0 && missing.error.contains("not_found"))
+    }
+}

@@ -87,6 +87,8 @@ import Testing
                 ("/v1/recalls/\(key)/accept", .post, "cnBank", .notFound),
                 ("/v1/recalls/\(key)/reject", .post, "cnBank", .badRequest),
                 ("/v1/recalls/\(key)", .get, nil, .unauthorized),
+                ("/v1/retention/run", .post, "operator", .ok), ("/v1/retention/run", .post, "bra", .forbidden),
+                ("/v1/retention/run", .post, "brBank", .forbidden),
             ]
             for (uri, method, role, expected) in table {
                 try await client.execute(uri: uri, method: method, headers: T.headers(role)) { response in

@@ -77,8 +77,11 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// What becomes of payments still queued when a cycle ends (the configuration's policy
     /// until this is given).
     case setQueuePolicy(CycleEndQueuePolicy)
-    /// Whether trade references are mandatory.
+    /// Whether trade references are mandatory, and how long personal data is kept.
     case setPaymentRules(PaymentRules)
+    /// A retention run: erases the personal data of every payment settled longer ago than
+    /// the payment rules keep it (and whose deliveries its banks acknowledged).
+    case erasePersonalData
     /// A bank acknowledges its deliveries up to `through` (its cursor); the hub's pusher does
     /// it as `.system` once the bank's endpoint answered 2xx.
     case acknowledgeDeliveries(participant: BIC, through: UInt64, actor: Actor)

@@ -29,6 +29,9 @@ public struct HubEvent: Hashable, Sendable, Codable {
         case excessSettlementOverdue(cycle: UInt32, member: CountryCode, amountUnitMinor: Int64)
         /// An operator's or central bank's action (see `HubCommand.attributed`).
         case audited(AuditRecord)
+        /// A retention run erased these payments' personal data: the store rewrites their
+        /// logged instructions without it (`PaymentInstruction.redacted`).
+        case personalDataErased([ErasedPayment])
     }
 }
 

@@ -108,6 +108,10 @@ struct PaymentRecord: Sendable {
     var cycle: UInt32 = 0
     /// When it was booked (accepted), for the messages that report it.
     var bookedAt: UInt64 = 0
+    /// When it reached its final status (accepted, rejected, cancelled, expired); 0 before.
+    var finalAt: UInt64 = 0
+    /// Screening held it (what replay needs once the names it matched are erased).
+    var wasHeldByScreening = false
 
     var state: PaymentState {
         PaymentState(

@@ -12,17 +12,22 @@ public struct HubSettings: Hashable, Sendable {
     public var paymentRules: PaymentRules
 }
 
-/// The union's rules on what a payment must say.
+/// The union's rules on what a payment must say and how long personal data is kept.
 public struct PaymentRules: Hashable, Sendable, Codable {
     /// Every payment must carry an invoice number and a purpose code (the union file's
     /// `payments.trade_reference = "required"`); otherwise they are optional.
     public var tradeReferenceRequired: Bool
+    /// Days after its settlement that a payment's personal data (names, accounts, addresses,
+    /// identifiers, free remittance lines) is kept; then a retention run erases it. nil: kept.
+    public var personalDataRetentionDays: UInt32?
 
-    public init(tradeReferenceRequired: Bool = true) {
+    public init(tradeReferenceRequired: Bool = true, personalDataRetentionDays: UInt32? = nil) {
         self.tradeReferenceRequired = tradeReferenceRequired
+        self.personalDataRetentionDays = personalDataRetentionDays
     }
 
-    public var isValid: Bool { true }
+    /// A retention of 1 day to 100 years.
+    public var isValid: Bool { personalDataRetentionDays.map { (1...36_525).contains($0) } ?? true }
 }
 
 extension HubStateMachine {
@@ -62,6 +67,8 @@ extension HubStateMachine {
             guard rules.isValid else { return .refused(.malformedField) }
             paymentRules = rules
             return .ok
+        case .erasePersonalData:
+            return .personalDataErased(erasePersonalData())
         case .recordUnionDefinition(let text):
             guard unionDefinitionText == nil, members.isEmpty, participants.isEmpty else {
                 return .refused(.unionAlreadyDefined)

@@ -116,7 +116,12 @@ extension HubCommand {
                 "\(bic) " + (endpoint.map { "\($0.format.rawValue) \($0.url.prefix(100))" } ?? "none")
             )
         case .setPaymentRules(let rules):
-            ("set_payment_rules", "trade reference \(rules.tradeReferenceRequired ? "required" : "optional")")
+            (
+                "set_payment_rules",
+                "trade reference \(rules.tradeReferenceRequired ? "required" : "optional")"
+                    + (rules.personalDataRetentionDays.map { ", personal data kept \($0) days" } ?? "")
+            )
+        case .erasePersonalData: ("erase_personal_data", "")
         case .propose(let change, _, _, _):
             ("propose", change.kind + (change.subject.map { " \($0.alpha3)" } ?? ""))
         case .vote(let number, let member, let choice, _):

@@ -3,7 +3,8 @@
 /// through `transition`, which does what `PaymentLifecycle` says a change implies.
 extension HubStateMachine {
     mutating func submitPayment(_ instruction: PaymentInstruction) -> HubResult {
-        let fingerprint = PaymentValidation.fingerprint(instruction)
+        // An instruction rewritten after its personal data was erased keeps the original's fingerprint.
+        let fingerprint = instruction.redaction?.fingerprint ?? PaymentValidation.fingerprint(instruction)
         if let existing = paymentIndexByID.value(for: instruction.id) {
             // Idempotency: the same instruction gets the original's outcome; another one is refused.
             if payments[existing].fingerprint == fingerprint { return .payment(payments[existing].state) }
@@ -37,7 +38,10 @@ extension HubStateMachine {
             transition(index, to: .rejected, rejection, actor: .system)
         case .success(let quote):
             payments[index].quoteIndex = quote
-            if isScreeningHit(instruction, payerIndex: payerIndex, payeeIndex: payeeIndex) {
+            let held =
+                instruction.redaction?.heldByScreening
+                ?? isScreeningHit(instruction, payerIndex: payerIndex, payeeIndex: payeeIndex)
+            if held {
                 transition(index, to: .held, actor: .system)
             } else if process(index, mayQueue: true) {
                 afterBooking(index)
@@ -149,6 +153,8 @@ extension HubStateMachine {
         if effects.contains(.setReason) { payments[index].rejection = reason }
         if effects.contains(.joinOpenCycle) { recordInOpenCycle(index) }
         if next == .accepted { payments[index].bookedAt = now }
+        if next == .held { payments[index].wasHeldByScreening = true }
+        if PaymentLifecycle.isFinal(next) { payments[index].finalAt = now }
         record(.paymentStatus(id: payments[index].id, status: next, rejection: reason, actor: actor))
         deliverStatus(index, next)
     }

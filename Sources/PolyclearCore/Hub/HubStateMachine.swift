@@ -205,7 +205,8 @@ public struct HubStateMachine {
         case .confirmFunds(let id): return resolveFunds(id: id, confirm: true)
         case .cancelFunds(let id): return resolveFunds(id: id, confirm: false)
         case .setCycleTriggers, .setGridlockPolicy, .setImbalanceRules, .setScreeningList, .applyCycleEndQueuePolicy,
-            .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds, .setPaymentRules:
+            .setQueuePolicy, .recordUnionDefinition, .endYear, .setAlarmThresholds, .setPaymentRules,
+            .erasePersonalData:
             return performSettingsCommand(command)
         case .requestRecall(let request): return requestRecall(request)
         case .answerRecall(let id, let accept, let reason, let actor):

@@ -108,6 +108,9 @@ public struct PaymentInstruction: Hashable, Sendable, Codable {
     /// The parties' accounts, addresses and identifiers, remittance information and the
     /// rest of the trade reference (nil: none given).
     public var details: PaymentDetails? = nil
+    /// Set only when the store rewrote this logged instruction after the retention rule
+    /// erased its personal data: what replay needs that the erased data decided.
+    public var redaction: Redaction? = nil
 
     public init(
         id: UInt128, payer: BIC, payee: BIC, amountMinor: Int64, amountSide: AmountSide = .payerDebit,
@@ -310,6 +313,8 @@ public enum HubResult: Hashable, Sendable {
     case recallAnswered(PaymentState?)
     /// The operator's action waits for a second operator's approval, under this number.
     case approvalPending(UInt32)
+    /// The retention rule erased the personal data of this many payments.
+    case personalDataErased(Int)
 }
 
 /// What a set-off run cancelled.

@@ -9,6 +9,15 @@ import PolyclearStorage
 /// `proposal_required` (members vote on them, with quotas and the basket).
 enum ControlRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
+        // The union's personal-data retention rule, applied now (also on `serve`'s schedule).
+        router.post("/v1/retention/run") { _, context -> RetentionRunDTO in
+            let caller = try context.requireCaller()
+            try AccessPolicy.require(caller, .changeSettings)
+            let result = try await api.submitOne(
+                .erasePersonalData, by: caller, refusal: "the retention run was refused")
+            guard case .personalDataErased(let count) = result else { throw APIError.unexpectedResult }
+            return RetentionRunDTO(erasedPayments: count)
+        }
         router.get("/v1/settings") { _, context -> SettingsDTO in
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .readSettings)
@@ -158,4 +167,9 @@ struct DecisionDTO: Decodable {
         guard let reason = try await request.decode(as: DecisionDTO.self, context: context).reason else { return nil }
         return try WireAmount.name(reason, field: "reason")
     }
+}
+
+struct RetentionRunDTO: ResponseCodable {
+    /// How many payments' personal data this run erased.
+    var erasedPayments: Int
 }
