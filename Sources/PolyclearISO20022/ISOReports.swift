@@ -14,7 +14,11 @@ public enum ISOReports {
     /// 32 hexadecimal digits: fits Max35Text, unlike the 36-character UUID form.
     static func hex(_ value: UInt128) -> String { UUIDText.format(value).filter { $0 != "-" } }
 
-    public static func statement(_ statement: ParticipantStatement, closedAt: UInt64, exponent: Int) -> AccountReport {
+    /// - Parameter details: each payment's parties, purpose and remittance, by its id (the
+    ///   entries' `TxDtls`).
+    public static func statement(
+        _ statement: ParticipantStatement, closedAt: UInt64, exponent: Int, details: [UInt128: EntryDetails] = [:]
+    ) -> AccountReport {
         let date = ISODateTime.date(nanoseconds: closedAt)
         let balances = [("OPBD", statement.openingMinor), ("CLBD", statement.closingMinor)].map { type, minor in
             AccountReport.Balance(
@@ -22,13 +26,15 @@ public enum ISOReports {
                 creditDebit: minor < 0 ? "DBIT" : "CRDT", date: date)
         }
         let entries = statement.entries.map { entry in
-            AccountReport.Entry(
+            var reported = AccountReport.Entry(
                 reference: hex(entry.reference),
                 amount: amount(entry.amountMinor, statement.currency, exponent: exponent),
                 creditDebit: entry.amountMinor < 0 ? "DBIT" : "CRDT",
                 bookingDateTime: ISODateTime.format(nanoseconds: entry.timestamp),
                 valueDate: date, servicerReference: hex(entry.transferID), transactionCode: entry.kind,
                 uetr: UETR.parse(UUIDText.format(entry.reference)) != nil ? UUIDText.format(entry.reference) : nil)
+            reported.details = details[entry.reference]
+            return reported
         }
         let id = "STMT-\(statement.bic)-\(statement.cycle)"
         return AccountReport(

@@ -222,8 +222,7 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
     func statement(of bic: BIC, cycle: UInt32) async throws -> String? {
         let (statement, closedAt) = try await CycleRoutes.statement(
             of: bic, cycle: cycle, caller: .participant(bic), api)
-        let exponent = try api.currency(statement.currency).exponent
-        let report = ISOReports.statement(statement, closedAt: closedAt, exponent: exponent)
+        let report = try await ISO20022Routes.report(statement, closedAt, api)
         return ISOMessage(header: nil, document: .statement(report)).xml()
     }
 }

@@ -172,6 +172,9 @@ import Testing
                 #expect(
                     entry?.creditDebit == "DBIT" && entry?.amount == ISOAmount(value: "1000.00", currency: "BRL"),
                     "\(statement.entries)")
+                // The entry says whom the payment was for (camt.053 TxDtls).
+                #expect(entry?.details?.creditor?.name == "Importer" && entry?.details?.purposeCode == "GDDS")
+                #expect(entry?.details?.creditorAgentBIC == "BANKCNBJ")
                 #expect(
                     statement.balances.map(\.type) == ["OPBD", "CLBD"] && statement.balances[1].creditDebit == "DBIT")
             }

@@ -57,15 +57,24 @@ extension HubStateMachine {
         guard now > keepNanoseconds else { return 0 }
         let cutoff = now - keepNanoseconds
         // What a bank has not acknowledged yet is not changed under it.
-        var undelivered = Set<UInt128>()
+        // (A cycle's statement shows its payments' parties: its payments wait for it too.)
+        var undelivered = Set<UInt128>(), undeliveredCycles = Set<UInt32>()
         for participant in participants {
             let outbox = participant.outbox
-            for item in outbox.items where item.cursor > outbox.acknowledged { undelivered.insert(item.subject) }
+            for item in outbox.items where item.cursor > outbox.acknowledged {
+                if item.kind == .cycleClosed {
+                    undeliveredCycles.insert(UInt32(truncatingIfNeeded: item.subject))
+                } else {
+                    undelivered.insert(item.subject)
+                }
+            }
         }
         var erased: [ErasedPayment] = []
         for position in payments.indices where !paymentTexts[position].isErased {
             let index = PaymentIndex(position)
-            guard !undelivered.contains(payments[index].id), isDueForErasure(index, cutoff: cutoff) else { continue }
+            guard !undelivered.contains(payments[index].id), !undeliveredCycles.contains(payments[index].cycle),
+                isDueForErasure(index, cutoff: cutoff)
+            else { continue }
             let payment = payments[index]
             erased.append(
                 ErasedPayment(

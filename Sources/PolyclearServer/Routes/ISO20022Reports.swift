@@ -15,11 +15,24 @@ extension ISO20022Routes {
         }
         let number = try context.parameters.require("number", as: UInt32.self)
         let (statement, closedAt) = try await CycleRoutes.statement(of: bic, cycle: number, caller: caller, api)
+        return xmlResponse(ISOMessage(header: nil, document: .statement(try await report(statement, closedAt, api))))
+    }
+
+    /// A bank's camt.053, each payment's entry with its parties, purpose and remittance.
+    static func report<A: HubAccess>(
+        _ statement: ParticipantStatement, _ closedAt: UInt64, _ api: RouteDependencies<A>
+    ) async throws -> AccountReport {
         let exponent = try api.currency(statement.currency).exponent
-        return xmlResponse(
-            ISOMessage(
-                header: nil,
-                document: .statement(ISOReports.statement(statement, closedAt: closedAt, exponent: exponent))))
+        let references = Set(statement.entries.map(\.reference))
+        let details = try await api.read { hub in
+            var found: [UInt128: EntryDetails] = [:]
+            for id in references {
+                guard let data = hub.paymentData(id), let parties = hub.paymentParties(id) else { continue }
+                found[id] = EntryDetails(texts: data.texts, details: data.details, payer: parties.payer, payee: parties.payee)
+            }
+            return found
+        }
+        return ISOReports.statement(statement, closedAt: closedAt, exponent: exponent, details: details)
     }
 
     static func instructions<A: HubAccess>(
