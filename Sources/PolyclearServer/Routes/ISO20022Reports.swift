@@ -28,7 +28,8 @@ extension ISO20022Routes {
             var found: [UInt128: EntryDetails] = [:]
             for id in references {
                 guard let data = hub.paymentData(id), let parties = hub.paymentParties(id) else { continue }
-                found[id] = EntryDetails(texts: data.texts, details: data.details, payer: parties.payer, payee: parties.payee)
+                found[id] = EntryDetails(
+                    texts: data.texts, details: data.details, payer: parties.payer, payee: parties.payee)
             }
             return found
         }
