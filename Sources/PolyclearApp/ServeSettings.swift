@@ -55,6 +55,7 @@ public struct ServeSettings: Equatable, Sendable {
             ("push_batch_deliveries", \.pushBatchDeliveryCountMax, 1),
             ("push_timeout_seconds", \.pushTimeoutSeconds, 1), ("push_retry_seconds_max", \.pushRetrySecondsMax, 1),
             ("retention_run_seconds", \.retentionRunSeconds, 1),
+            ("push_allow_private_network", \.pushAllowPrivateNetwork, 0),
         ]
     }
 

@@ -85,6 +85,13 @@ struct DeliveryPusher<A: HubAccess>: Service {
 
     /// One batch to one bank; true if the bank took it (and it is acknowledged).
     func push(_ bic: BIC, _ endpoint: DeliveryEndpoint, after cursor: UInt64, client: HTTPClient) async -> Bool {
+        // Checked again at each push: the operator may have closed private networks since.
+        if let problem = DeliveryEndpointPolicy.problem(
+            endpoint, allowPrivateNetwork: api.limits.pushAllowPrivateNetwork != 0)
+        {
+            logger.info("push endpoint not allowed", metadata: ["bank": "\(bic)", "why": "\(problem)"])
+            return false
+        }
         do {
             let limit = api.limits.pushBatchDeliveryCountMax
             guard

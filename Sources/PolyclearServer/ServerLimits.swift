@@ -64,6 +64,10 @@ public struct ServerLimits: Sendable, Equatable {
     /// retries (they back off from one second, doubling).
     public var pushTimeoutSeconds = 10
     public var pushRetrySecondsMax = 60
+    /// 1: banks may register push endpoints on loopback or private networks (tests, a gateway
+    /// beside the hub). 0 (the default): only https to public hosts, so no bank's key can make
+    /// the hub call services on its own network.
+    public var pushAllowPrivateNetwork = 0
     /// How often `serve` applies the union's personal-data retention rule (a logged command,
     /// only when the rule sets a period and this process holds the writer role).
     public var retentionRunSeconds = 86_400

@@ -89,11 +89,23 @@ import Testing
 
     @Test func badEndpointsAreRefused() async throws {
         try await APITests.withAPI { client, _ in
+            try await client.execute(
+                uri: "/v1/delivery-endpoint", method: .put, headers: APITests.headers("cnBank"),
+                body: ByteBuffer(string: #"{"url":"https://bank.example/polyclear","format":"iso20022"}"#)
+            ) { #expect($0.status == .ok, "a public https endpoint is taken") }
             for (body, marker) in [
                 (#"{"url":"http://bank.example/in"}"#, "malformed_url"),
                 (#"{"url":"https://bank.example/in","format":"xml"}"#, "malformed_format"),
                 (#"{"url":"https://bank.example/in","secret":"x"}"#, "unknown_field"),
                 (#"{"url":"https://user:pw@bank.example/in"}"#, "malformed_url"),
+                // No bank may point the hub at its own network (SSRF), by address or by name.
+                (#"{"url":"http://127.0.0.1:8080/in"}"#, "https"), (#"{"url":"https://127.0.0.1/in"}"#, "public host"),
+                (#"{"url":"https://10.1.2.3/in"}"#, "public host"), (#"{"url":"https://172.20.0.1/in"}"#, "public host"),
+                (#"{"url":"https://192.168.1.1/in"}"#, "public host"),
+                (#"{"url":"https://169.254.169.254/latest"}"#, "public host"),
+                (#"{"url":"https://localhost/in"}"#, "public host"), (#"{"url":"https://intranet/in"}"#, "public host"),
+                (#"{"url":"https://[::1]/in"}"#, "public host"), (#"{"url":"https://[fd00::1]/in"}"#, "public host"),
+                (#"{"url":"https://2130706433/in"}"#, "public host"), (#"{"url":"https://db.internal/in"}"#, "public host"),
             ] {
                 try await client.execute(
                     uri: "/v1/delivery-endpoint", method: .put, headers: APITests.headers("cnBank"),
@@ -116,7 +128,10 @@ import Testing
     @Test func pushIsSignedRetriedUntilTakenAndAcknowledged() async throws {
         let inbox = Inbox(refusals: 2)
         try await Inbox.serving(inbox) { port in
-            try await APITests.withAPI { client, _ in
+            // The bank's endpoint is on loopback here: the operator allows private networks.
+            var limits = ServerLimits.default
+            limits.pushAllowPrivateNetwork = 1
+            try await APITests.withAPI(limits: limits) { client, _ in
                 try await Self.pay(client, count: 3)
                 var publicKey = ""
                 try await client.execute(

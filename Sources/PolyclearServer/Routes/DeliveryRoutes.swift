@@ -44,11 +44,10 @@ enum DeliveryRoutes {
             let bic = try bank(context)
             let body = try await request.decode(as: DeliveryEndpointRequestDTO.self, context: context)
             let endpoint = DeliveryEndpoint(url: body.url, format: try body.endpointFormat)
-            guard endpoint.isValid else {
-                throw APIError(
-                    .badRequest, code: "malformed_url",
-                    "url is https://host/path (http only to 127.0.0.1, localhost or [::1]), at most \(DeliveryEndpoint.urlLengthMax) characters"
-                )
+            if let problem = DeliveryEndpointPolicy.problem(
+                endpoint, allowPrivateNetwork: api.limits.pushAllowPrivateNetwork != 0)
+            {
+                throw APIError(.badRequest, code: "malformed_url", problem)
             }
             return try await setEndpoint(endpoint, bic: bic, api, signing: signing)
         }
