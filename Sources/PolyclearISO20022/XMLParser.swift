@@ -50,7 +50,9 @@ public struct XMLElement: Sendable, Hashable {
             let step = bytes[start..<stop]
             let count = step.count
             guard
-                let next = current.children.first(where: { $0.name.utf8.count == count && $0.name.utf8.elementsEqual(step) })
+                let next = current.children.first(where: {
+                    $0.name.utf8.count == count && $0.name.utf8.elementsEqual(step)
+                })
             else { return nil }
             current = next
             start = stop == bytes.endIndex ? stop : bytes.index(after: stop)

@@ -8,7 +8,8 @@ enum DeliveryEndpointPolicy {
     /// nil, or why the URL may not be used.
     static func problem(_ endpoint: DeliveryEndpoint, allowPrivateNetwork: Bool) -> String? {
         guard endpoint.isValid else {
-            return "url is https://host/path (http only to a loopback address), at most \(DeliveryEndpoint.urlLengthMax) characters"
+            return
+                "url is https://host/path (http only to a loopback address), at most \(DeliveryEndpoint.urlLengthMax) characters"
         }
         if allowPrivateNetwork { return nil }
         guard endpoint.url.hasPrefix("https://") else { return "url must be https" }

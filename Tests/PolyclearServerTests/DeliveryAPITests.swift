@@ -100,12 +100,14 @@ import Testing
                 (#"{"url":"https://user:pw@bank.example/in"}"#, "malformed_url"),
                 // No bank may point the hub at its own network (SSRF), by address or by name.
                 (#"{"url":"http://127.0.0.1:8080/in"}"#, "https"), (#"{"url":"https://127.0.0.1/in"}"#, "public host"),
-                (#"{"url":"https://10.1.2.3/in"}"#, "public host"), (#"{"url":"https://172.20.0.1/in"}"#, "public host"),
+                (#"{"url":"https://10.1.2.3/in"}"#, "public host"),
+                (#"{"url":"https://172.20.0.1/in"}"#, "public host"),
                 (#"{"url":"https://192.168.1.1/in"}"#, "public host"),
                 (#"{"url":"https://169.254.169.254/latest"}"#, "public host"),
                 (#"{"url":"https://localhost/in"}"#, "public host"), (#"{"url":"https://intranet/in"}"#, "public host"),
                 (#"{"url":"https://[::1]/in"}"#, "public host"), (#"{"url":"https://[fd00::1]/in"}"#, "public host"),
-                (#"{"url":"https://2130706433/in"}"#, "public host"), (#"{"url":"https://db.internal/in"}"#, "public host"),
+                (#"{"url":"https://2130706433/in"}"#, "public host"),
+                (#"{"url":"https://db.internal/in"}"#, "public host"),
             ] {
                 try await client.execute(
                     uri: "/v1/delivery-endpoint", method: .put, headers: APITests.headers("cnBank"),
