@@ -45,6 +45,55 @@ public struct EntryDetails: Hashable, Sendable {
             creditorReferences: transfer.creditorReferences)
     }
 
+    /// pacs.002's OrgnlTxRef (OriginalTransactionReference28): parties directly in it.
+    init(originalReference node: ElementReader) {
+        func party(_ name: String, account: String? = nil) -> Party? {
+            var found = node.child(name)?.party("Pty")
+            if let account, let identification = node.account(account) {
+                found = found ?? Party()
+                found?.account = identification
+            }
+            return found
+        }
+        self.init(
+            debtor: party("Dbtr", account: "DbtrAcct"), creditor: party("Cdtr", account: "CdtrAcct"),
+            ultimateDebtor: party("UltmtDbtr"), ultimateCreditor: party("UltmtCdtr"),
+            debtorAgentBIC: node.bic("DbtrAgt"), creditorAgentBIC: node.bic("CdtrAgt"),
+            purposeCode: node.text("Purp/Cd"),
+            remittanceLines: node.child("RmtInf")?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [])
+        var transaction = CustomerCreditTransfer.Transaction(
+            endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
+            creditorAgentBIC: nil)
+        transaction.readDetails(node)
+        referredDocuments = transaction.referredDocuments
+        creditorReferences = transaction.creditorReferences
+    }
+
+    /// In OriginalTransactionReference28's order (after the amount): RmtInf, UltmtDbtr, Dbtr,
+    /// DbtrAcct, DbtrAgt, CdtrAgt, Cdtr, CdtrAcct, UltmtCdtr, Purp.
+    func writeOriginalReference(_ xml: inout XMLWriter) {
+        remittance.writeRemittance(&xml)
+        if let ultimateDebtor { xml.partyChoice("UltmtDbtr", ultimateDebtor) }
+        if let debtor { xml.partyChoice("Dbtr", debtor) }
+        xml.account("DbtrAcct", debtor?.account)
+        if let bic = debtorAgentBIC { xml.agent("DbtrAgt", bic: bic) }
+        if let bic = creditorAgentBIC { xml.agent("CdtrAgt", bic: bic) }
+        if let creditor { xml.partyChoice("Cdtr", creditor) }
+        xml.account("CdtrAcct", creditor?.account)
+        if let ultimateCreditor { xml.partyChoice("UltmtCdtr", ultimateCreditor) }
+        if let purposeCode { xml.group("Purp") { $0.element("Cd", purposeCode) } }
+    }
+
+    /// The remittance as a transaction writes it (RmtInf).
+    var remittance: CustomerCreditTransfer.Transaction {
+        var remittance = CustomerCreditTransfer.Transaction(
+            endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
+            creditorAgentBIC: nil, unstructuredRemittance: remittanceLines)
+        remittance.referredDocuments = referredDocuments
+        remittance.creditorReferences = creditorReferences
+        return remittance
+    }
+
     init(_ tx: ElementReader) {
         let parties = tx.child("RltdPties")
         // Party40Choice wraps the party in Pty; the account sits beside it.
@@ -90,11 +139,6 @@ public struct EntryDetails: Hashable, Sendable {
             }
         }
         if let purposeCode { xml.group("Purp") { $0.element("Cd", purposeCode) } }
-        var remittance = CustomerCreditTransfer.Transaction(
-            endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
-            creditorAgentBIC: nil, unstructuredRemittance: remittanceLines)
-        remittance.referredDocuments = referredDocuments
-        remittance.creditorReferences = creditorReferences
         remittance.writeRemittance(&xml)
     }
 }

@@ -33,11 +33,18 @@ public struct PaymentStatusReport: Hashable, Sendable {
         public var status: String?
         public var reason: Reason?
         public var acceptanceDateTime: String?
+        /// OrgnlTxRef: the payment reported on — its amount, parties, agents, purpose and
+        /// remittance (the hub's status deliveries carry it).
+        public var originalAmount: ISOAmount?
+        public var originalReference: EntryDetails?
 
         public init(
             originalInstructionID: String? = nil, originalEndToEndID: String?, originalTransactionID: String? = nil,
-            originalUETR: String?, status: String?, reason: Reason? = nil, acceptanceDateTime: String? = nil
+            originalUETR: String?, status: String?, reason: Reason? = nil, acceptanceDateTime: String? = nil,
+            originalAmount: ISOAmount? = nil, originalReference: EntryDetails? = nil
         ) {
+            self.originalAmount = originalAmount
+            self.originalReference = originalReference
             self.originalInstructionID = originalInstructionID
             self.originalEndToEndID = originalEndToEndID
             self.originalTransactionID = originalTransactionID
@@ -77,6 +84,11 @@ public struct PaymentStatusReport: Hashable, Sendable {
                 originalTransactionID: item.text("OrgnlTxId"), originalUETR: item.text("OrgnlUETR"),
                 status: item.text("TxSts"),
                 reason: item.child("StsRsnInf").map(Self.reason), acceptanceDateTime: item.text("AccptncDtTm"))
+        }
+        for (index, item) in root.children("TxInfAndSts").enumerated() {
+            guard let reference = item.child("OrgnlTxRef") else { continue }
+            transactions[index].originalAmount = try reference.amount("IntrBkSttlmAmt")
+            transactions[index].originalReference = EntryDetails(originalReference: reference)
         }
     }
 
@@ -121,6 +133,12 @@ public struct PaymentStatusReport: Hashable, Sendable {
                         xml.optional("TxSts", tx.status)
                         if let reason = tx.reason { write(reason, &xml) }
                         xml.optional("AccptncDtTm", tx.acceptanceDateTime)
+                        if tx.originalAmount != nil || tx.originalReference != nil {
+                            xml.group("OrgnlTxRef") { xml in
+                                if let amount = tx.originalAmount { xml.amount("IntrBkSttlmAmt", amount) }
+                                tx.originalReference?.writeOriginalReference(&xml)
+                            }
+                        }
                     }
                 }
             }

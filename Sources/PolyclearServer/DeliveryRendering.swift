@@ -173,7 +173,10 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
                             status: status,
                             reason: reason != nil || note != nil
                                 ? .init(code: reason, additionalInformation: note) : nil,
-                            acceptanceDateTime: delivery.status == .accepted ? time : nil)
+                            acceptanceDateTime: delivery.status == .accepted ? time : nil,
+                            originalAmount: delivery.status == .accepted ? fact.payerAmount : nil,
+                            originalReference: EntryDetails(
+                                texts: fact.texts, details: fact.details, payer: fact.payer, payee: fact.payee))
                     ]))
         case .cycleClosed, .recallRequested, .recallAnswered:
             return nil

@@ -17,6 +17,16 @@ import Testing
         fromBIC: "BANKBRSP", toBIC: "POLYXXXX", businessMessageID: "MSG-1", messageDefinitionID: "",
         businessService: "polyclear.01", creationDate: ISODateTime.format(nanoseconds: now))
 
+    /// The full transaction's data as the hub keeps it: what a status report's OrgnlTxRef says.
+    static var fullReference: EntryDetails {
+        let mapped = try! ISOPaymentMapper(
+            currencies: try! CurrencyTable(), tradeReferenceRequired: true,
+            currencyOf: { ["BANKBRSP": CurrencyCode("BRL")!, "BANKCNBJ": CurrencyCode("CNY")!][$0.description] }
+        ).instruction(fullTransaction).get()
+        return EntryDetails(
+            texts: PaymentTexts(mapped), details: mapped.details, payer: mapped.payer, payee: mapped.payee)
+    }
+
     static func messages() -> [(String, ISODocument)] {
         var transfer = CustomerCreditTransfer(
             messageID: "MSG-1", creationDateTime: ISODateTime.format(nanoseconds: now),
@@ -50,7 +60,9 @@ import Testing
                 .init(
                     originalInstructionID: "I-1", originalEndToEndID: "E2E-1", originalTransactionID: "T-1",
                     originalUETR: uetr,
-                    status: "ACSC", acceptanceDateTime: ISODateTime.format(nanoseconds: now)),
+                    status: "ACSC", acceptanceDateTime: ISODateTime.format(nanoseconds: now),
+                    originalAmount: ISOAmount(value: "98000.00", currency: "BRL"),
+                    originalReference: fullReference),
                 .init(
                     originalEndToEndID: "E2E-2", originalUETR: "NOT-A-UUID", status: "RJCT",
                     reason: .init(code: "AM04", additionalInformation: String(repeating: "x", count: 200))),
@@ -175,6 +187,9 @@ import Testing
                 #expect(
                     report.transactions[1].originalUETR == nil
                         && report.transactions[1].reason?.additionalInformation?.count == 105)
+                // The payment reported on reads back whole (OrgnlTxRef).
+                #expect(report.transactions[0].originalReference == Self.fullReference)
+                #expect(report.transactions[0].originalAmount == ISOAmount(value: "98000.00", currency: "BRL"))
             } else {
                 #expect(back.document == document, "\(schema)")
             }

@@ -45,6 +45,10 @@ import Testing
                 #expect(items.count == 1 && items[0]["cursor"] as? Int == 2)
                 let message = items[0]["message"] as? String ?? ""
                 #expect(message.contains("pacs.002.001.10") && message.contains("<TxSts>ACSC</TxSts>"), "\(message)")
+                // The payment reported on: amount, references, agents, purpose (OrgnlTxRef).
+                #expect(
+                    message.contains("<OrgnlTxRef><IntrBkSttlmAmt Ccy=\"BRL\">1000.00</IntrBkSttlmAmt>"), "\(message)")
+                #expect(message.contains("<Nb>INV-1</Nb>") && message.contains("<BICFI>BANKCNBJ</BICFI>"))
             }
             // The payee bank: each booked payment forwarded as a pacs.008, the hub instructing.
             try await client.execute(
