@@ -45,11 +45,19 @@ public struct EntryDetails: Hashable, Sendable {
             creditorReferences: transfer.creditorReferences)
     }
 
-    /// pacs.002's OrgnlTxRef (OriginalTransactionReference28): parties directly in it.
-    init(originalReference node: ElementReader) {
+    /// pacs.002's OrgnlTxRef (OriginalTransactionReference28): parties and agents directly in it.
+    init(originalReference node: ElementReader) { self.init(parties: node, agents: node, rest: node) }
+
+    /// camt.05x's TxDtls (EntryTransaction10): parties in RltdPties, agents in RltdAgts.
+    init(_ tx: ElementReader) { self.init(parties: tx.child("RltdPties"), agents: tx.child("RltdAgts"), rest: tx) }
+
+    /// Parties as Party40Choice (the party in Pty, its account beside it) under `parties`, the
+    /// agents under `agents`, purpose and remittance under `rest`.
+    private init(parties: ElementReader?, agents: ElementReader?, rest tx: ElementReader) {
         func party(_ name: String, account: String? = nil) -> Party? {
-            var found = node.child(name)?.party("Pty")
-            if let account, let identification = node.account(account) {
+            guard let parties else { return nil }
+            var found = parties.child(name)?.party("Pty")
+            if let account, let identification = parties.account(account) {
                 found = found ?? Party()
                 found?.account = identification
             }
@@ -58,13 +66,13 @@ public struct EntryDetails: Hashable, Sendable {
         self.init(
             debtor: party("Dbtr", account: "DbtrAcct"), creditor: party("Cdtr", account: "CdtrAcct"),
             ultimateDebtor: party("UltmtDbtr"), ultimateCreditor: party("UltmtCdtr"),
-            debtorAgentBIC: node.bic("DbtrAgt"), creditorAgentBIC: node.bic("CdtrAgt"),
-            purposeCode: node.text("Purp/Cd"),
-            remittanceLines: node.child("RmtInf")?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [])
+            debtorAgentBIC: agents?.bic("DbtrAgt"), creditorAgentBIC: agents?.bic("CdtrAgt"),
+            purposeCode: tx.text("Purp/Cd"),
+            remittanceLines: tx.child("RmtInf")?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [])
         var transaction = CustomerCreditTransfer.Transaction(
             endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
             creditorAgentBIC: nil)
-        transaction.readDetails(node)
+        transaction.readDetails(tx)
         referredDocuments = transaction.referredDocuments
         creditorReferences = transaction.creditorReferences
     }
@@ -92,32 +100,6 @@ public struct EntryDetails: Hashable, Sendable {
         remittance.referredDocuments = referredDocuments
         remittance.creditorReferences = creditorReferences
         return remittance
-    }
-
-    init(_ tx: ElementReader) {
-        let parties = tx.child("RltdPties")
-        // Party40Choice wraps the party in Pty; the account sits beside it.
-        func party(_ name: String, account: String? = nil) -> Party? {
-            guard let parties else { return nil }
-            var found = parties.child(name)?.party("Pty")
-            if let account, let identification = parties.account(account) {
-                found = found ?? Party()
-                found?.account = identification
-            }
-            return found
-        }
-        self.init(
-            debtor: party("Dbtr", account: "DbtrAcct"), creditor: party("Cdtr", account: "CdtrAcct"),
-            ultimateDebtor: party("UltmtDbtr"), ultimateCreditor: party("UltmtCdtr"),
-            debtorAgentBIC: tx.bic("RltdAgts/DbtrAgt"), creditorAgentBIC: tx.bic("RltdAgts/CdtrAgt"),
-            purposeCode: tx.text("Purp/Cd"),
-            remittanceLines: tx.child("RmtInf")?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [])
-        var transaction = CustomerCreditTransfer.Transaction(
-            endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
-            creditorAgentBIC: nil)
-        transaction.readDetails(tx)
-        referredDocuments = transaction.referredDocuments
-        creditorReferences = transaction.creditorReferences
     }
 
     /// In EntryTransaction10's order: RltdPties, RltdAgts, Purp, RmtInf.
