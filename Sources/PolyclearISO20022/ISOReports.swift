@@ -65,6 +65,26 @@ public enum ISOReports {
             accountID: account.description, currency: currency.description, entries: [entry])
     }
 
+    /// A bank's settlement instruction, executed by its central bank and booked at the hub: a
+    /// camt.054 on the bank's position (a pay-in credits it, a pay-out debits it). Its
+    /// EndToEndId is the one the member's pacs.009 instruction carries.
+    public static func settlementNotification(
+        _ instruction: SettlementInstruction, bookedAt: UInt64, exponent: Int
+    ) -> AccountReport {
+        let name = "C\(instruction.cycle)-I\(instruction.index)"
+        let payIn = instruction.direction == .payIn
+        let entry = AccountReport.Entry(
+            reference: name, amount: amount(instruction.amountMinor, instruction.currency, exponent: exponent),
+            creditDebit: payIn ? "CRDT" : "DBIT", bookingDateTime: ISODateTime.format(nanoseconds: bookedAt),
+            valueDate: ISODateTime.date(nanoseconds: bookedAt), servicerReference: nil,
+            transactionCode: payIn ? "settlement_pay_in" : "settlement_pay_out", endToEndID: "POLYCLEAR-\(name)")
+        let id = "NTFN-SETL-\(name)-\(instruction.participant)"
+        return AccountReport(
+            kind: .notification, messageID: id, creationDateTime: ISODateTime.format(nanoseconds: bookedAt),
+            reportID: id, accountID: instruction.participant.description, currency: instruction.currency.description,
+            entries: [entry])
+    }
+
     /// A member's settlement instructions of a cycle: pay-ins from its banks to its central
     /// bank, pay-outs from the central bank to its banks, in its currency.
     public static func instructions(

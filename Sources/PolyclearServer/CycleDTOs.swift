@@ -20,6 +20,14 @@ struct CycleReportDTO: ResponseCodable {
     struct Instruction: Codable {
         var cycle: UInt32, index: Int, member: String, participant: String, currency: String, direction: String
         var amount: String, isConfirmed: Bool
+
+        init(_ instruction: SettlementInstruction, money: WireMoney) throws(APIError) {
+            cycle = instruction.cycle; index = instruction.index; member = instruction.member.alpha3
+            participant = instruction.participant.description; currency = instruction.currency.description
+            direction = instruction.direction == .payIn ? "pay_in" : "pay_out"
+            amount = try money.text(instruction.amountMinor, instruction.currency)
+            isConfirmed = instruction.isConfirmed
+        }
     }
     /// `received`: its share of the other side's charges (rules that redistribute them).
     struct Charge: Codable { var member: String, averagePosition: String, charge: String, received: String }
@@ -65,12 +73,7 @@ struct CycleReportDTO: ResponseCodable {
             try Self.efficiency(value, money)
         }
         instructions = try report.instructions.map { (instruction) throws(APIError) in
-            Instruction(
-                cycle: instruction.cycle, index: instruction.index, member: instruction.member.alpha3,
-                participant: instruction.participant.description, currency: instruction.currency.description,
-                direction: instruction.direction == .payIn ? "pay_in" : "pay_out",
-                amount: try money.text(instruction.amountMinor, instruction.currency),
-                isConfirmed: instruction.isConfirmed)
+            try Instruction(instruction, money: money)
         }
         charges = report.charges.map {
             Charge(

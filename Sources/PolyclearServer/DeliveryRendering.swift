@@ -10,7 +10,8 @@ import PolyclearISO20022
 struct DeliveryDTO: ResponseCodable {
     var deliveryId: String
     var cursor: UInt64
-    /// credited, final_status, awaiting_decision or cycle_closed.
+    /// credited, final_status, awaiting_decision, cycle_closed, recall_requested,
+    /// recall_answered or settlement_booked.
     var kind: String
     /// When it happened, nanoseconds since 1970.
     var time: UInt64
@@ -21,8 +22,11 @@ struct DeliveryDTO: ResponseCodable {
     var payment: PaymentDTO?
     /// recall_requested, recall_answered (format=json): the recall as it was then.
     var recall: RecallDTO?
-    /// format=iso20022: pacs.008 (credited), pacs.002 (final_status, awaiting_decision) or
-    /// camt.053 (cycle_closed).
+    /// settlement_booked (format=json): the executed instruction (always confirmed).
+    var settlement: CycleReportDTO.Instruction?
+    /// format=iso20022: pacs.008 (credited), pacs.002 (final_status, awaiting_decision),
+    /// camt.053 (cycle_closed), camt.056 (recall_requested), camt.029 (recall_answered) or
+    /// camt.054 (settlement_booked).
     var message: String?
 }
 
@@ -35,6 +39,13 @@ struct OutboxDTO: ResponseCodable {
 
 extension Delivery {
     var isAboutRecall: Bool { kind == .recallRequested || kind == .recallAnswered }
+    /// Its subject is a payment id.
+    var isAboutPayment: Bool {
+        switch kind {
+        case .credited, .finalStatus, .awaitingDecision: true
+        case .cycleClosed, .recallRequested, .recallAnswered, .settlementBooked: false
+        }
+    }
 }
 
 extension DeliveryKind {
@@ -46,6 +57,7 @@ extension DeliveryKind {
         case .cycleClosed: "cycle_closed"
         case .recallRequested: "recall_requested"
         case .recallAnswered: "recall_answered"
+        case .settlementBooked: "settlement_booked"
         }
     }
 }
@@ -72,16 +84,18 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         _ deliveries: [Delivery], for bic: BIC, format: DeliveryEndpoint.Format
     ) async throws -> [DeliveryDTO] {
         let recallIDs = deliveries.filter(\.isAboutRecall).map(\.subject)
-        let paymentIDs = deliveries.filter { $0.kind != .cycleClosed && !$0.isAboutRecall }.map(\.subject)
+        let paymentIDs = deliveries.filter(\.isAboutPayment).map(\.subject)
+        let settlementNames = deliveries.compactMap(\.settlementInstruction)
         let currencies = api.currencies
-        let (facts, recalls) = try await api.read { hub in
+        let (facts, recalls, instructions) = try await api.read { hub in
             var recalls: [UInt128: Recall] = [:]
             for id in recallIDs { recalls[id] = hub.recall(id) }
+            let instructions = Self.instructions(settlementNames, in: hub)
             var byID: [UInt128: PaymentFacts] = [:]
             for id in paymentIDs + recalls.values.map(\.request.paymentID) where byID[id] == nil {
                 byID[id] = Self.facts(of: id, in: hub, currencies: currencies)
             }
-            return (byID, recalls)
+            return (byID, recalls, instructions)
         }
         var items: [DeliveryDTO] = []
         items.reserveCapacity(deliveries.count)
@@ -92,6 +106,17 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
             if delivery.kind == .cycleClosed {
                 item.cycle = UInt32(truncatingIfNeeded: delivery.subject)
                 if format == .iso20022 { item.message = try await statement(of: bic, cycle: item.cycle!) }
+            } else if let name = delivery.settlementInstruction {
+                guard let instruction = instructions[delivery.subject] else { continue }
+                item.cycle = name.cycle
+                if format == .json {
+                    item.settlement = try CycleReportDTO.Instruction(instruction, money: api.money)
+                } else {
+                    let exponent = currencies[instruction.currency]?.exponent ?? 2
+                    let report = ISOReports.settlementNotification(
+                        instruction, bookedAt: delivery.time, exponent: exponent)
+                    item.message = ISOMessage(header: nil, document: .notification(report)).xml()
+                }
             } else if delivery.isAboutRecall {
                 guard let recall = recalls[delivery.subject], let fact = facts[recall.request.paymentID] else {
                     continue
@@ -120,6 +145,20 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
             items.append(item)
         }
         return items
+    }
+
+    /// The settlement instructions named, by their delivery subject.
+    static func instructions(
+        _ names: [(cycle: UInt32, index: Int)], in hub: HubStateMachine
+    ) -> [UInt128: SettlementInstruction] {
+        var found: [UInt128: SettlementInstruction] = [:]
+        for name in names {
+            guard let cycle = hub.cycles.first(where: { $0.number == name.cycle }),
+                cycle.instructions.indices.contains(name.index)
+            else { continue }
+            found[Delivery.settlementSubject(cycle: name.cycle, index: name.index)] = cycle.instructions[name.index]
+        }
+        return found
     }
 
     static func facts(of id: UInt128, in hub: HubStateMachine, currencies: CurrencyTable) -> PaymentFacts? {
@@ -178,7 +217,7 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
                             originalReference: EntryDetails(
                                 texts: fact.texts, details: fact.details, payer: fact.payer, payee: fact.payee))
                     ]))
-        case .cycleClosed, .recallRequested, .recallAnswered:
+        case .cycleClosed, .recallRequested, .recallAnswered, .settlementBooked:
             return nil
         }
         return ISOMessage(header: nil, document: document).xml()

@@ -71,6 +71,43 @@ import Testing
         for bic in Self.banks { #expect(Self.all(again, bic) == Self.all(f.hub, bic)) }
     }
 
+    /// Each executed settlement instruction is delivered once, to its bank, naming it; a
+    /// refused confirmation delivers nothing; an unconfirmed one is not delivered.
+    @Test func everyExecutedSettlementInstructionIsDeliveredToItsBank() throws {
+        var f = F(capMinor: 10_000_000)
+        _ = f.pay(1, F.brBank1, F.brBank2, 1_000)
+        _ = f.pay(2, F.brBank1, F.cnBank1, 100_000)
+        f.expectOK(.closeCycle(number: 1))
+        let instructions = try #require(f.hub.cycles.first).instructions
+        func settlements(_ bic: BIC) -> [(cycle: UInt32, index: Int)] {
+            Self.all(f.hub, bic).compactMap(\.settlementInstruction)
+        }
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
+                == .refused(.notAllowedForActor))
+        f.expectOK(
+            .confirmSettlement(cycle: 1, member: F.bra, instructionIndex: nil, amountMinor: nil, actor: .member(F.bra)))
+        #expect(settlements(F.cnBank1).isEmpty)
+        // A second confirmation of a confirmed instruction is refused and delivers nothing.
+        let before = Self.all(f.hub, F.brBank1).count
+        #expect(
+            f.apply(
+                .confirmSettlement(
+                    cycle: 1, member: F.bra, instructionIndex: 0, amountMinor: nil, actor: .member(F.bra)))
+                == .refused(.instructionAlreadyConfirmed))
+        #expect(Self.all(f.hub, F.brBank1).count == before)
+        f.expectOK(
+            .confirmSettlement(cycle: 1, member: F.chn, instructionIndex: nil, amountMinor: nil, actor: .member(F.chn)))
+        for bic in Self.banks {
+            let expected = instructions.filter { $0.participant == bic }.map(\.index)
+            #expect(settlements(bic).map(\.index) == expected, "\(bic)")
+            #expect(settlements(bic).allSatisfy { $0.cycle == 1 })
+        }
+        #expect(!settlements(F.brBank1).isEmpty && !settlements(F.cnBank1).isEmpty)
+    }
+
     @Test func onlyTheBankOrThePusherAcknowledgesAndNeverBeyondTheLastDelivery() {
         var f = F()
         for id in 1...UInt128(6) { _ = f.pay(id, F.brBank1, F.cnBank1, 1_000) }

@@ -4,7 +4,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PolyclearCore
+import PolyclearISO20022
 import PolyclearTestInbox
+import PolyclearTestSupport
 import Testing
 
 @testable import PolyclearServer
@@ -179,6 +181,50 @@ import Testing
                 }
                 #expect(acknowledged == 3)
             }
+        }
+    }
+}
+
+/// A cycle's settlement reaches each bank: once its central bank executed the bank's
+/// instruction, the bank gets `settlement_booked` — the instruction as JSON, or a camt.054
+/// on its position (pay-in credited, pay-out debited) that passes the official schema.
+@Suite(.enabled(if: ExternalTool.xmllint.runs, "\(ExternalTool.xmllint.skipReason)"))
+struct SettlementDeliveryTests {
+    @Test func executedInstructionsAreDeliveredToTheirBanks() async throws {
+        try await APITests.withAPI { client, _ in
+            try await DeliveryAPITests.pay(client, count: 1)
+            let post = { (uri: String, role: String) in
+                try await client.execute(uri: uri, method: .post, headers: APITests.headers(role)) {
+                    #expect($0.status == .ok, "\(uri): \(String(buffer: $0.body))")
+                }
+            }
+            try await post("/v1/cycles/1/close", "operator")
+            try await post("/v1/cycles/1/confirm", "bra")
+            func settlements(_ role: String, _ format: String) async throws -> [[String: Any]] {
+                let response = try await client.execute(
+                    uri: "/v1/outbox?format=\(format)", method: .get, headers: APITests.headers(role))
+                let items = DeliveryAPITests.json(response.body)["items"] as? [[String: Any]] ?? []
+                return items.filter { $0["kind"] as? String == "settlement_booked" }
+            }
+            // Brazil executed its bank's pay-in; China has not executed its bank's pay-out yet.
+            let payIn = try await settlements("brBank", "json")
+            #expect(payIn.count == 1 && payIn.first?["cycle"] as? Int == 1)
+            let instruction = payIn.first?["settlement"] as? [String: Any] ?? [:]
+            #expect(instruction["direction"] as? String == "pay_in" && instruction["amount"] as? String == "1000.00")
+            #expect(instruction["participant"] as? String == "BANKBRSP" && instruction["isConfirmed"] as? Bool == true)
+            #expect(try await settlements("cnBank", "json").isEmpty)
+            try await post("/v1/cycles/1/confirm", "chn")
+            let payOut = try await settlements("cnBank", "iso20022")
+            #expect(payOut.count == 1)
+            let xml = payOut.first?["message"] as? String ?? ""
+            let message = try ISO20022APITests.validMessage(ByteBuffer(string: xml), schema: "camt.054.001.08")
+            guard case .notification(let report) = message.document else {
+                Issue.record("not a camt.054: \(xml)")
+                return
+            }
+            #expect(report.accountID == "BANKCNBJ" && report.entries.count == 1)
+            #expect(report.entries.first?.creditDebit == "DBIT")
+            #expect(report.entries.first?.endToEndID == "POLYCLEAR-C1-I1", "\(xml)")
         }
     }
 }

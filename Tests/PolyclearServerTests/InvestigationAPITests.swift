@@ -6,6 +6,7 @@ import HummingbirdTesting
 import PolyclearCore
 import PolyclearISO20022
 import PolyclearStorage
+import PolyclearServer
 import PolyclearTestSupport
 import Testing
 
@@ -213,6 +214,58 @@ import Testing
                     let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                     #expect(report.transactions.map(\.status) == statuses, "\(role)")
                     #expect(report.originalMessageNameID == "pacs.028.001.03")
+                }
+            }
+        }
+    }
+}
+
+extension InvestigationAPITests {
+    /// A JSON payment names its UETR apart from its id: an enquiry finds it by the UETR (the
+    /// latest payment carrying it), and a message naming more payments than a batch may hold is
+    /// refused whole, before any lookup — each named payment costs what a batch entry costs.
+    @Test func enquiriesFindJSONPaymentsByUETRAndCountEveryTransaction() async throws {
+        try await APITests.withAPI { client, _ in
+            for id in ["0d9e2b6c-1f00-4a00-8000-000000000081", "0d9e2b6c-1f00-4a00-8000-000000000082"] {
+                try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"),
+                    body: APITests.paymentBody(id: id)
+                ) { #expect($0.status == .created, "\(String(buffer: $0.body))") }
+            }
+            let enquiry = PaymentStatusRequest(
+                messageID: "SR-J", creationDateTime: "2026-11-29T11:00:00Z",
+                transactions: [.init(statusRequestID: "Q-1", originalUETR: "12345678-9abc-4def-8123-456789abcdef")])
+            try await client.execute(
+                uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
+                body: Self.xml(.statusRequest(enquiry), from: "BANKBRSP")
+            ) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                #expect(report.transactions.map(\.status) == ["ACSC"])
+            }
+            let countMax = PolyclearAPI.batchPaymentCountMax
+            let uetrs = (0...countMax).map { String(format: "0a562c67-ca16-48ba-b074-%012x", $0 + 1) }
+            for document: ISODocument in [
+                .statusRequest(
+                    PaymentStatusRequest(
+                        messageID: "SR-BIG", creationDateTime: "2026-11-29T11:00:00Z",
+                        transactions: uetrs.enumerated().map { .init(statusRequestID: "Q-\($0)", originalUETR: $1) })),
+                .cancellationRequest(
+                    PaymentCancellationRequest(
+                        assignment: CaseAssignment(
+                            id: "CX-BIG", assignerBIC: "BANKBRSP", assigneeBIC: "POLYXXXX",
+                            creationDateTime: "2026-11-29T11:00:00Z"),
+                        caseID: "CASE-BIG",
+                        transactions: uetrs.enumerated().map {
+                            .init(cancellationID: "C-\($0)", originalUETR: $1, reasonCode: "DUPL")
+                        })),
+            ] {
+                try await client.execute(
+                    uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
+                    body: Self.xml(document, from: "BANKBRSP")
+                ) { response in
+                    #expect(response.status == .contentTooLarge, "\(document.messageDefinition)")
+                    #expect(String(buffer: response.body).contains("batch_too_large"))
                 }
             }
         }

@@ -245,6 +245,9 @@ extension HubStateMachine {
         }
         precondition(applyLedgerChain(), "a settlement transfer could not be booked")
         closedCycles[cycleIndex].instructions[instructionIndex].isConfirmed = true
+        deliver(
+            .settlementBooked, to: participantIndex,
+            subject: Delivery.settlementSubject(cycle: instruction.cycle, index: instruction.index), status: .accepted)
         if instruction.direction == .payIn { afterInflow(payee: participantIndex, crossMember: false) }
     }
 

@@ -18,6 +18,10 @@ public enum DeliveryKind: UInt8, Hashable, Sendable, Codable {
     case recallRequested = 4
     /// The payee's bank answered this bank's recall, or it expired (subject: the recall's id).
     case recallAnswered = 5
+    /// The bank's central bank executed one of its settlement instructions of a closed cycle:
+    /// a pay-in credited, or a pay-out debited, its position at the hub (subject: the cycle
+    /// and the instruction's index, `Delivery.settlementInstruction`).
+    case settlementBooked = 6
 }
 
 public struct Delivery: Hashable, Sendable {
@@ -30,6 +34,17 @@ public struct Delivery: Hashable, Sendable {
     public var status: PaymentStatus
     /// When it happened (nanoseconds since 1970).
     public var time: UInt64
+
+    /// `settlementBooked`: the cycle in the high bits, the instruction's index in the low 32.
+    public static func settlementSubject(cycle: UInt32, index: Int) -> UInt128 {
+        UInt128(cycle) << 32 | UInt128(UInt32(truncatingIfNeeded: index))
+    }
+
+    /// The settlement instruction a `settlementBooked` delivery reports.
+    public var settlementInstruction: (cycle: UInt32, index: Int)? {
+        guard kind == .settlementBooked else { return nil }
+        return (UInt32(truncatingIfNeeded: subject >> 32), Int(UInt32(truncatingIfNeeded: subject)))
+    }
 }
 
 /// One bank's outbox: the deliveries not yet acknowledged (and some acknowledged ones, pruned

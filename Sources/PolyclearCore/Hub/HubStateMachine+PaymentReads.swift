@@ -76,10 +76,9 @@ extension HubStateMachine {
     }
 
     /// The payment an ISO 20022 message names by UETR: the one whose id it is (payments sent
-    /// as pacs.008 are), else the latest payment that carried it (a linear scan: investigations
-    /// are rare).
+    /// as pacs.008 are), else the latest payment that carried it. Two table lookups.
     public func paymentID(forUETR uetr: UInt128) -> UInt128? {
         if let index = paymentIndexByID.value(for: uetr), payments[index].uetr == uetr { return uetr }
-        return payments.last { $0.uetr == uetr }?.id
+        return paymentIndexByUETR.value(for: uetr).map { payments[$0].id }
     }
 }

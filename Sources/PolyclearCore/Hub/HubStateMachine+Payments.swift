@@ -15,6 +15,13 @@ extension HubStateMachine {
         let payeeIndex = participantIndexByBIC.value(for: UInt128(instruction.payee.packed)) ?? .unknown
         let index = payments.nextIndex
         paymentIndexByID.insertNew(instruction.id, index)
+        if instruction.uetr != instruction.id, instruction.uetr != 0 {
+            if let slot = paymentIndexByUETR.slot(of: instruction.uetr) {
+                paymentIndexByUETR[slot: slot] = index
+            } else {
+                paymentIndexByUETR.insertNew(instruction.uetr, index)
+            }
+        }
         payments.append(
             PaymentRecord(
                 id: instruction.id, uetr: instruction.uetr, fingerprint: fingerprint, status: .received,

@@ -64,6 +64,8 @@ extension HubStateMachine {
             for item in outbox.items where item.cursor > outbox.acknowledged {
                 if item.kind == .cycleClosed {
                     undeliveredCycles.insert(UInt32(truncatingIfNeeded: item.subject))
+                } else if item.kind == .settlementBooked {
+                    continue  // names no payment and shows no party
                 } else {
                     undelivered.insert(item.subject)
                 }

@@ -20,6 +20,10 @@ public struct HubStateMachine {
     var quotes: IDTable<QuoteIndex>
     var quoteRecords: ContiguousArray<QuoteRecord> = []
     var paymentIndexByID: IDTable<PaymentIndex>
+    /// The latest payment carrying each UETR that is not its own id (JSON payments name their
+    /// UETR apart; pacs.008 ones use it as id): investigations name payments by UETR, and a
+    /// message may name thousands, so no lookup scans.
+    var paymentIndexByUETR: IDTable<PaymentIndex>
     var payments: ContiguousArray<PaymentRecord> = []
     var reservationExpiries = ExpiryHeap()
     var fundsIndexByID: IDTable<FundsIndex>
@@ -110,6 +114,7 @@ public struct HubStateMachine {
         participantIndexByBIC = IDTable(emptyValue: .unknown)
         quotes = IDTable(emptyValue: QuoteIndex(raw: 0))
         paymentIndexByID = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
+        paymentIndexByUETR = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
         payments.reserveCapacity(expectedPayments)
         paymentTexts.reserveCapacity(expectedPayments)
         fundsIndexByID = IDTable(emptyValue: FundsIndex(raw: 0))

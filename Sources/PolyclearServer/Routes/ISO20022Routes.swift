@@ -61,6 +61,9 @@ enum ISO20022Routes {
             switch message.document {
             case .customerCreditTransfer(let transfer): transfer.transactions.count
             case .paymentReturn(let returned): returned.transactions.count
+            case .cancellationRequest(let request): request.transactions.count
+            case .investigationResolution(let resolution): resolution.transactions.count
+            case .statusRequest(let request): request.transactions.count
             default: 1
             }
         guard transactionCount <= api.limits.batchPaymentCountMax else {
@@ -68,7 +71,7 @@ enum ISO20022Routes {
                 .contentTooLarge, code: "batch_too_large",
                 "a message holds at most \(api.limits.batchPaymentCountMax) transactions")
         }
-        guard api.limiter.allow(caller, cost: transactionCount - 1) else {
+        guard api.limiter.allow(caller, cost: max(transactionCount, 1) - 1) else {
             throw APIError(
                 .tooManyRequests, code: "rate_limited", "too many requests: a message counts each transaction",
                 retryAfterSeconds: 1)
