@@ -39,21 +39,18 @@ public struct XMLElement: Sendable, Hashable {
 
     public func children(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
 
-    /// Follows a `/`-separated path of local names (compared as bytes: splitting the path into
-    /// `Character`s cost a quarter of reading a pacs.008).
+    /// Follows a `/`-separated path of local names. Each step is cut from the path by bytes
+    /// (splitting into `Character`s cost a quarter of reading a pacs.008) into a String of at
+    /// most 15 bytes, stored inline, so that comparing it with a name is one comparison of
+    /// raw bits rather than a walk over two UTF-8 views.
     public func descendant(_ path: String) -> XMLElement? {
         var current = self
         let bytes = path.utf8
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let stop = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            let step = bytes[start..<stop]
-            let count = step.count
-            guard
-                let next = current.children.first(where: {
-                    $0.name.utf8.count == count && $0.name.utf8.elementsEqual(step)
-                })
-            else { return nil }
+            let step = String(path[start..<stop])
+            guard let next = current.children.first(where: { $0.name == step }) else { return nil }
             current = next
             start = stop == bytes.endIndex ? stop : bytes.index(after: stop)
         }
@@ -97,16 +94,18 @@ public enum XMLParser {
         }
         // XML 1.0's Char production, for the raw bytes: no C0 control but tab, LF and CR
         // (UTF-8 encodes no other character with these bytes), and no U+FFFE or U+FFFF.
-        var line = 1
-        for (index, byte) in bytes.enumerated() {
-            if byte == 0x0A { line += 1 }
+        for index in bytes.indices {
+            let byte = bytes[index]
+            // Most bytes are printable ASCII: one comparison clears them.
+            guard byte < 0x20 || byte == 0xEF else { continue }
             let isControl = byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
             let isNonCharacter =
                 byte == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF
                 && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
             if isControl || isNonCharacter {
                 throw XMLParseError(
-                    code: .forbiddenCharacter, line: line, reason: "a character XML 1.0 forbids (byte \(index))")
+                    code: .forbiddenCharacter, line: XMLReader.line(of: index, in: bytes),
+                    reason: "a character XML 1.0 forbids (byte \(index))")
             }
         }
         var reader = XMLReader(bytes: bytes, limits: limits)
@@ -128,7 +127,6 @@ private struct XMLReader {
     let bytes: [UInt8]
     let limits: XMLLimits
     var offset = 0
-    var line = 1
     var elementCount = 0
     /// Namespace bindings in scope, innermost last: (prefix, uri); "" is the default namespace.
     var bindings: [(prefix: String, uri: String)] = [("xml", "http://www.w3.org/XML/1998/namespace")]
@@ -138,8 +136,14 @@ private struct XMLReader {
         self.limits = limits
     }
 
+    /// The line is counted only when there is an error to report: counting while reading
+    /// cost a test per byte.
     func fail(_ code: XMLParseError.Code, _ reason: String) -> XMLParseError {
-        XMLParseError(code: code, line: line, reason: reason)
+        XMLParseError(code: code, line: Self.line(of: offset, in: bytes), reason: reason)
+    }
+
+    static func line(of offset: Int, in bytes: [UInt8]) -> Int {
+        bytes[..<min(offset, bytes.count)].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
     }
 
     var isAtEnd: Bool { offset >= bytes.count }
@@ -154,10 +158,7 @@ private struct XMLReader {
         }
     }
 
-    mutating func advance(_ count: Int = 1) {
-        for index in offset..<min(offset + count, bytes.count) where bytes[index] == 10 { line += 1 }
-        offset += count
-    }
+    mutating func advance(_ count: Int = 1) { offset += count }
 
     mutating func skipSpace() {
         while let byte = peek(), byte == 32 || byte == 9 || byte == 10 || byte == 13 { advance() }
@@ -233,14 +234,34 @@ private struct XMLReader {
     }
 
     mutating func name() throws(XMLParseError) -> String {
+        let range = try nameRange()
+        return try string(range, what: "a name")
+    }
+
+    /// The bytes of the name at the reading position, which it passes.
+    mutating func nameRange() throws(XMLParseError) -> Range<Int> {
         let start = offset
-        while let byte = peek(), Self.isNameByte(byte) { advance() }
-        guard offset > start, let first = bytes[start...].first, !(first >= 48 && first <= 57),
+        while offset < bytes.count, Self.isNameByte(bytes[offset]) { offset += 1 }
+        guard offset > start, case let first = bytes[start], !(first >= 48 && first <= 57),
             first != UInt8(ascii: "-"), first != UInt8(ascii: ".")
         else { throw fail(.malformed, "expected a name") }
-        guard let text = String(validating: bytes[start..<offset], as: UTF8.self) else {
-            throw fail(.notUTF8, "a name is not UTF-8")
+        return start..<offset
+    }
+
+    /// The bytes as a String, refused unless they are UTF-8. ASCII (nearly every name and
+    /// value in a payment message) takes the direct path: generic validation of a slice was
+    /// a tenth of reading a message.
+    func string(_ range: Range<Int>, what: String) throws(XMLParseError) -> String {
+        let text: String? = bytes.withUnsafeBufferPointer { buffer in
+            let slice = UnsafeBufferPointer(rebasing: buffer[range])
+            var isASCII = true
+            for byte in slice where byte >= 0x80 {
+                isASCII = false
+                break
+            }
+            return isASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
         }
+        guard let text else { throw fail(.notUTF8, "\(what) is not UTF-8") }
         return text
     }
 
@@ -250,9 +271,12 @@ private struct XMLReader {
         throw fail(.undeclaredPrefix, "namespace prefix '\(prefix)' is not declared")
     }
 
+    /// Prefix and local name, split at the colon (by bytes: a Character search here was a
+    /// tenth of reading a message).
     static func split(_ qualified: String) -> (prefix: String, local: String) {
-        guard let colon = qualified.firstIndex(of: ":") else { return ("", qualified) }
-        return (String(qualified[..<colon]), String(qualified[qualified.index(after: colon)...]))
+        let utf8 = qualified.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return ("", qualified) }
+        return (String(qualified[..<colon]), String(qualified[utf8.index(after: colon)...]))
     }
 
     mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
@@ -262,7 +286,9 @@ private struct XMLReader {
             throw fail(.tooManyElements, "more than \(limits.maxElements) elements")
         }
         advance()  // <
+        let nameStart = offset
         let qualified = try name()
+        let nameBytes = nameStart..<offset
         var rawAttributes: [(String, String)] = []
         var selfClosing = false
         while true {
@@ -318,45 +344,58 @@ private struct XMLReader {
         }
         let (prefix, local) = Self.split(qualified)
         var result = XMLElement(namespace: try resolve(prefix), name: local, attributes: attributes)
-        if !selfClosing { try content(of: &result, qualified: qualified, depth: depth) }
+        if !selfClosing { try content(of: &result, qualified: qualified, nameBytes: nameBytes, depth: depth) }
         bindings.removeSubrange(bindingsBefore...)
         return result
     }
 
-    mutating func content(of element: inout XMLElement, qualified: String, depth: Int) throws(XMLParseError) {
+    mutating func content(
+        of element: inout XMLElement, qualified: String, nameBytes: Range<Int>, depth: Int
+    ) throws(XMLParseError) {
         var text = ""
         while true {
-            guard !isAtEnd else { throw fail(.malformed, "<\(qualified)> is not closed") }
-            if startsWith("</") {
+            guard offset < bytes.count else { throw fail(.malformed, "<\(qualified)> is not closed") }
+            guard bytes[offset] == UInt8(ascii: "<") else {
+                let start = offset
+                while offset < bytes.count, bytes[offset] != UInt8(ascii: "<") { offset += 1 }
+                let chunk = try decodeText(bytes[start..<offset])
+                if text.isEmpty { text = chunk } else { text += chunk }
+                continue
+            }
+            // One test of the byte after `<` picks the kind of markup.
+            switch peek(1) {
+            case UInt8(ascii: "/"):
                 advance(2)
-                let closing = try name()
-                guard closing == qualified else { throw fail(.malformed, "</\(closing)> closes <\(qualified)>") }
+                // The closing name compared as bytes with the opening one (no String for it).
+                let end = offset + nameBytes.count
+                guard end < bytes.count, bytes[offset..<end].elementsEqual(bytes[nameBytes]),
+                    !Self.isNameByte(bytes[end])
+                else {
+                    let closing = try name()
+                    throw fail(.malformed, "</\(closing)> closes <\(qualified)>")
+                }
+                offset = end
                 skipSpace()
-                guard peek() == UInt8(ascii: ">") else { throw fail(.malformed, "expected > after </\(closing)") }
+                guard peek() == UInt8(ascii: ">") else { throw fail(.malformed, "expected > after </\(qualified)") }
                 advance()
                 element.text = text
                 return
-            } else if startsWith("<!--") {
-                advance(4)
-                _ = try skip(past: "-->", what: "comment")
-            } else if startsWith("<![CDATA[") {
-                advance(9)
-                let range = try skip(past: "]]>", what: "CDATA section")
-                guard let chunk = String(validating: bytes[range], as: UTF8.self) else {
-                    throw fail(.notUTF8, "CDATA is not UTF-8")
+            case UInt8(ascii: "!"):
+                if startsWith("<!--") {
+                    advance(4)
+                    _ = try skip(past: "-->", what: "comment")
+                } else if startsWith("<![CDATA[") {
+                    advance(9)
+                    let range = try skip(past: "]]>", what: "CDATA section")
+                    text += try string(range, what: "CDATA")
+                } else {
+                    throw fail(.dtdForbidden, "markup declarations are not accepted")
                 }
-                text += chunk
-            } else if startsWith("<!") {
-                throw fail(.dtdForbidden, "markup declarations are not accepted")
-            } else if startsWith("<?") {
+            case UInt8(ascii: "?"):
                 advance(2)
                 _ = try skip(past: "?>", what: "processing instruction")
-            } else if peek() == UInt8(ascii: "<") {
+            default:
                 element.children.append(try self.element(depth: depth + 1))
-            } else {
-                let start = offset
-                while let byte = peek(), byte != UInt8(ascii: "<") { advance() }
-                text += try decodeText(bytes[start..<offset])
             }
         }
     }
@@ -364,10 +403,7 @@ private struct XMLReader {
     /// Character data with the five predefined entities and character references; any other
     /// entity is undeclared (there is no DTD to declare it).
     func decodeText(_ raw: ArraySlice<UInt8>) throws(XMLParseError) -> String {
-        guard raw.contains(UInt8(ascii: "&")) else {
-            guard let text = String(validating: raw, as: UTF8.self) else { throw fail(.notUTF8, "text is not UTF-8") }
-            return text
-        }
+        guard raw.contains(UInt8(ascii: "&")) else { return try string(raw.indices, what: "text") }
         var output: [UInt8] = []
         output.reserveCapacity(raw.count)
         var index = raw.startIndex

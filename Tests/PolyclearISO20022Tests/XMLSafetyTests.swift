@@ -53,6 +53,21 @@ import Testing
         }
     }
 
+    /// A refusal names the line it happened on; a closing tag must repeat the opening name
+    /// exactly (not a prefix of it, not a longer one).
+    @Test func refusalsNameTheLineAndClosingNamesMatchExactly() throws {
+        for (xml, line) in [
+            ("<r>\n<a>\n</b>\n</r>", 3), ("<r>\n\n<ab></a></r>", 3), ("<r><a></ab>\n</r>", 1),
+            ("<r>\n\n\n<a>\u{1}</a></r>", 4), ("<r>\n&bad;</r>", 2),
+        ] {
+            do { _ = try XMLParser.parse(xml); Issue.record("accepted \(xml.debugDescription)") } catch {
+                #expect(error.line == line, "\(xml.debugDescription): \(error)")
+            }
+        }
+        let parsed = try XMLParser.parse("<p:r xmlns:p=\"urn:x\"><p:a>1</p:a ></p:r>")
+        #expect(parsed.name == "r" && parsed.namespace == "urn:x" && parsed.child("a")?.text == "1")
+    }
+
     @Test func whiteSpaceAndOtherCharactersPass() throws {
         let parsed = try XMLParser.parse("<r>\t&#x9;&#xA;&#13; é \u{10FFFF} &#xD7FF;</r>")
         #expect(parsed.text.unicodeScalars.first == "\t")
