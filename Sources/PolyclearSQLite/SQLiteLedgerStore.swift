@@ -103,7 +103,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Refuses a foreign, damaged or too-new file before anything writes to it.
-    private static func validateExistingFile(at path: String) throws(StoreError) {
+    static func validateExistingFile(at path: String) throws(StoreError) {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
         guard (attributes[.size] as? NSNumber)?.intValue ?? 0 > 0 else { return }
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -137,8 +137,15 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// SQLite's own consistency check of every page and index (slow on big files).
+    /// A file too damaged to check at all is `corrupt_database`, like one the check faults.
     public func integrityCheck() async throws -> [String] {
-        try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        do {
+            return try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
+            throw StoreError(.corruptDatabase, "\(path) is damaged: \(Self.describe(error))")
+        }
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL), for tests that guard durability.

@@ -48,6 +48,10 @@ public enum StoreErrorCode: UInt16, Sendable {
     case fenced = 6
     /// Another process (or store in this process) writes this database: one database has one writer.
     case databaseInUse = 7
+    /// A backup or restore would overwrite a file that exists (or the file it copies).
+    case destinationExists = 8
+    /// The file named does not exist.
+    case notFound = 9
 
     /// The stable name used in messages and JSON: `not_a_polyclear_database`.
     public var name: String {
@@ -59,6 +63,8 @@ public enum StoreErrorCode: UInt16, Sendable {
         case .ioFailure: "io_failure"
         case .fenced: "fenced"
         case .databaseInUse: "database_in_use"
+        case .destinationExists: "destination_exists"
+        case .notFound: "not_found"
         }
     }
 }

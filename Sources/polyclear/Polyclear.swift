@@ -8,7 +8,7 @@ struct Polyclear: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ServeCommand.self, SimulateCommand.self, BenchCommand.self, LedgerCommand.self,
             HubCommandGroup.self, NetCommand.self, UnionCommand.self, StatsCommand.self, RetentionCommand.self,
-            FuzzCommand.self,
+            BackupCommand.self, RestoreCommand.self, FuzzCommand.self,
         ]
     )
 }
