@@ -104,16 +104,28 @@ public final class PostgresClusterNode: Sendable {
     }
 
     public func submit<T: Sendable>(
-        _ commands: [HubCommand],
+        _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>? = nil,
         answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
     ) async throws(WriterError) -> T {
         guard let writer = state.withLock({ $0.writer }) else { throw .notWriter }
-        return try await writer.submit(commands, answering: body)
+        return try await writer.submit(commands, idempotency: mark, answering: body)
     }
 
     /// Applies commands and waits until they are durably committed.
     public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
         try await submit(commands) { results, _ in results }
+    }
+
+    /// Idempotency records live in the shared database: any node reads them, so a node that
+    /// took the writer role over answers a retry as its predecessor did.
+    public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+        try await reads.idempotencyRecord(caller: caller, key: key)
+    }
+
+    public func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+    ) async throws {
+        try await reads.storeIdempotencyAnswer(caller: caller, key: key, answer: answer, expiringBefore: expiringBefore)
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

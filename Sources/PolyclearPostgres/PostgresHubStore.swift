@@ -81,7 +81,9 @@ public final class PostgresHubStore: HubStore {
 
     // MARK: Commit
 
-    public func commit(_ outcome: HubOutcome) async throws {
+    public func commit(_ outcome: HubOutcome) async throws { try await commit(outcome, idempotency: []) }
+
+    public func commit(_ outcome: HubOutcome, idempotency records: [IdempotencyRecord]) async throws {
         let log = try HubLogCodec.encode(outcome.log)
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
@@ -109,6 +111,7 @@ public final class PostgresHubStore: HubStore {
                         "INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))",
                         logger: logger)
                 }
+                for record in records { try await Self.insert(record, connection, logger: logger) }
                 // Last, so that the fence row is locked only while the transaction commits: the
                 // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
                 // under load) would let the lease run out under a healthy writer.
@@ -291,6 +294,65 @@ public final class PostgresHubStore: HubStore {
                 if found.count >= limit { break }
             }
             return found
+        }
+    }
+}
+
+/// Idempotency-Key records (`IdempotencyStore`): inserted in the commit that executed the
+/// request; the answer added by a statement of its own (on a pool connection: the writer's
+/// connection belongs to the commit loop), durable when it returns (`synchronous_commit`).
+extension PostgresHubStore {
+    static func insert(_ record: IdempotencyRecord, _ connection: PostgresConnection, logger: Logger) async throws {
+        let createdAt = Int64(bitPattern: record.createdAt)
+        try await connection.query(
+            """
+            INSERT INTO hub_idempotency (caller, key, digest, created_at, results)
+            VALUES (\(record.caller), \(record.key), \(ByteBuffer(bytes: record.digest)), \(createdAt),
+                    \(ByteBuffer(bytes: record.results)))
+            ON CONFLICT (caller, key) DO UPDATE SET digest = EXCLUDED.digest, created_at = EXCLUDED.created_at,
+                results = EXCLUDED.results, status = NULL, headers = NULL, body = NULL
+            """, logger: logger)
+    }
+
+    public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+        let logger = self.logger
+        return try await database.onReadConnection(deadlineSeconds: database.limits.commitDeadlineSeconds) {
+            connection in
+            let rows = try await connection.query(
+                """
+                SELECT digest, created_at, results, status, headers, body FROM hub_idempotency
+                WHERE caller = \(caller) AND key = \(key)
+                """, logger: logger)
+            for try await (digest, createdAt, results, status, headers, body) in rows.decode(
+                (ByteBuffer, Int64, ByteBuffer, Int32?, ByteBuffer?, ByteBuffer?).self)
+            {
+                return IdempotencyRecord(
+                    caller: caller, key: key, digest: Array(digest.readableBytesView),
+                    createdAt: UInt64(bitPattern: createdAt), results: Data(buffer: results),
+                    answer: status.map {
+                        IdempotencyAnswer(
+                            status: Int($0), headersData: headers.map { Data(buffer: $0) } ?? Data(),
+                            body: body.map { Data(buffer: $0) } ?? Data())
+                    })
+            }
+            return nil
+        }
+    }
+
+    public func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+    ) async throws {
+        let logger = self.logger
+        let status = Int32(clamping: answer.status)
+        let cutoff = Int64(bitPattern: min(expiringBefore, UInt64(Int64.max)))
+        try await database.onReadConnection(deadlineSeconds: database.limits.commitDeadlineSeconds) { connection in
+            try await connection.query(
+                """
+                UPDATE hub_idempotency SET status = \(status), headers = \(ByteBuffer(bytes: answer.headersData)),
+                    body = \(ByteBuffer(bytes: answer.body))
+                WHERE caller = \(caller) AND key = \(key)
+                """, logger: logger)
+            try await connection.query("DELETE FROM hub_idempotency WHERE created_at < \(cutoff)", logger: logger)
         }
     }
 }

@@ -51,6 +51,17 @@ enum PostgresSchema {
             ALTER TABLE accounts SET (fillfactor = 50)
             """
         ),
+        // Idempotency-Key records: written in the commit that executed the request, the
+        // answer added once made, dropped by age (`IdempotencyRecord`).
+        (
+            "v5-idempotency",
+            """
+            CREATE TABLE hub_idempotency (
+                caller text NOT NULL, key text NOT NULL, digest bytea NOT NULL, created_at bigint NOT NULL,
+                results bytea NOT NULL, status integer, headers bytea, body bytea, PRIMARY KEY (caller, key));
+            CREATE INDEX hub_idempotency_by_age ON hub_idempotency (created_at)
+            """
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

@@ -25,7 +25,9 @@ public final class SQLiteHubStore: HubStore {
         self.configuration = configuration
     }
 
-    public func commit(_ outcome: HubOutcome) async throws {
+    public func commit(_ outcome: HubOutcome) async throws { try await commit(outcome, idempotency: []) }
+
+    public func commit(_ outcome: HubOutcome, idempotency records: [IdempotencyRecord]) async throws {
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
@@ -37,6 +39,17 @@ public final class SQLiteHubStore: HubStore {
             try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
             if !outcome.events.isEmpty {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
+            }
+            for record in records {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO hub_idempotency (caller, key, digest, created_at, results)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.caller, record.key, Data(record.digest), Int64(bitPattern: record.createdAt),
+                        record.results,
+                    ])
             }
         }
         // The WAL still holds the replaced rows until a checkpoint copies the new ones back.
@@ -104,6 +117,40 @@ public final class SQLiteHubStore: HubStore {
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         try await ledgerStore.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
+    }
+
+    public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+        try await ledgerStore.pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT digest, created_at, results, status, headers, body FROM hub_idempotency
+                        WHERE caller = ? AND key = ?
+                        """, arguments: [caller, key])
+            else { return nil }
+            let digest: Data = row[0], createdAt: Int64 = row[1], results: Data = row[2]
+            let status: Int? = row[3]
+            return IdempotencyRecord(
+                caller: caller, key: key, digest: Array(digest), createdAt: UInt64(bitPattern: createdAt),
+                results: results,
+                answer: status.map {
+                    IdempotencyAnswer(status: $0, headersData: row[4] ?? Data(), body: row[5] ?? Data())
+                })
+        }
+    }
+
+    public func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+    ) async throws {
+        try await ledgerStore.pool.write { db in
+            try db.execute(
+                sql: "UPDATE hub_idempotency SET status = ?, headers = ?, body = ? WHERE caller = ? AND key = ?",
+                arguments: [answer.status, answer.headersData, answer.body, caller, key])
+            try db.execute(
+                sql: "DELETE FROM hub_idempotency WHERE created_at < ?",
+                arguments: [Int64(bitPattern: min(expiringBefore, UInt64(Int64.max)))])
+        }
     }
 
     public func performMaintenance() async throws { try await ledgerStore.performMaintenance() }

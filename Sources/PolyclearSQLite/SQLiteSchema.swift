@@ -89,6 +89,25 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v3-idempotency") { db in
+            // Idempotency-Key records (`IdempotencyRecord`): written in the commit that executed
+            // the request; the answer (status, headers, body) once it is made; dropped by age.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_idempotency (
+                        caller TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        digest BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        results BLOB NOT NULL,
+                        status INTEGER,
+                        headers BLOB,
+                        body BLOB,
+                        PRIMARY KEY (caller, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hub_idempotency_by_age ON hub_idempotency (created_at);
+                    """)
+        }
         return migrator
     }
 }

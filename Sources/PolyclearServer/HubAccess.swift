@@ -13,10 +13,17 @@ public protocol HubAccess: Sendable {
     /// on the state they were committed in. An answer built by a later `read` could fail after
     /// the commit (this node may lose the writer role in between) and report a committed
     /// write as failed: what the answer shows must come from here.
+    ///
+    /// - Parameter mark: an `Idempotency-Key` to record with the commit, with the results.
     func submit<T: Sendable>(
-        _ commands: [HubCommand],
+        _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>?,
         answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
     ) async throws(WriterError) -> T
+    /// The durable record of a caller's `Idempotency-Key`, if the store keeps one.
+    func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord?
+    /// Stores the answer of a recorded key durably; drops records older than the cut-off.
+    func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64) async throws
     /// Committed transfers of one ledger account in a timestamp range (for statements).
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
     /// Where a write request should go now.
@@ -28,7 +35,13 @@ public protocol HubAccess: Sendable {
 extension HubAccess {
     /// Applies commands and waits until they are durably committed.
     public func submit(_ commands: [HubCommand]) async throws(WriterError) -> [HubResult] {
-        try await submit(commands) { results, _ in results }
+        try await submit(commands, idempotency: nil) { results, _ in results }
+    }
+
+    public func submit<T: Sendable>(
+        _ commands: [HubCommand], answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+    ) async throws(WriterError) -> T {
+        try await submit(commands, idempotency: nil, answering: body)
     }
 }
 
@@ -73,6 +86,16 @@ extension Writer: HubAccess where Store: HubStore {
     }
 
     public var writeRoute: WriteRoute { .local }
+
+    public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+        try await store.idempotencyRecord(caller: caller, key: key)
+    }
+
+    public func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+    ) async throws {
+        try await store.storeIdempotencyAnswer(caller: caller, key: key, answer: answer, expiringBefore: expiringBefore)
+    }
 
     public var nodeStatus: HubNodeStatus {
         HubNodeStatus(role: .single, nodeID: nil, writer: nil, appliedSequence: nil)

@@ -1,6 +1,8 @@
 import Crypto
+import Foundation
 import HTTPTypes
 import Hummingbird
+import PolyclearStorage
 import Synchronization
 
 /// `Idempotency-Key` on POSTs. The same caller, key, path and body get the first answer again
@@ -8,8 +10,8 @@ import Synchronization
 /// while the first is still running. Only answers below 500 are kept: after a 5xx (busy,
 /// stopped) the retry runs. Answers live in memory for `retentionSeconds`, bounded by bytes —
 /// overall and per caller, so that one bank caching large batch answers cannot crowd out the
-/// others or grow the process — oldest dropped first; a restart forgets them, and then the
-/// hub's own idempotency (payment ids, run ids) still refuses a second execution.
+/// others or grow the process — oldest dropped first. What survives a restart or a takeover
+/// is the store's (`IdempotencyMiddleware`).
 final class IdempotencyCache: Sendable {
     struct Key: Hashable { let caller: Caller; let key: String }
     struct Answer {
@@ -157,10 +159,15 @@ final class IdempotencyCache: Sendable {
     }
 }
 
-struct IdempotencyMiddleware: RouterMiddleware {
+/// The first answer is kept twice: in memory (`IdempotencyCache`, fast, this node) and in
+/// the hub's store (`IdempotencyRecord`: the key and results in the commit that executed the
+/// request, the answer stored before it is sent), so a retry after a restart, or on the node
+/// that took the writer role over, gets the same answer and never a second execution.
+struct IdempotencyMiddleware<Hub: HubAccess>: RouterMiddleware {
     typealias Context = PolyclearRequestContext
-    static let header = HTTPField.Name("Idempotency-Key")!
+    static var header: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
     let cache: IdempotencyCache
+    let hub: Hub
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -180,14 +187,29 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let digest = Array(hasher.finalize())
         let key = IdempotencyCache.Key(caller: caller, key: value)
         switch cache.begin(key, digest: digest) {
-        case .replay(let answer):
-            return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
+        case .replay(let answer): return answer.response
         case .conflict(let message): throw APIError(.conflict, code: "idempotency_key_reused", message)
         case .proceed: break
         }
+        let callerID = IdempotencyScope.callerID(caller)
+        let scope: IdempotencyScope
+        do {
+            switch try await durableLookup(callerID: callerID, key: value, digest: digest) {
+            case .answered(let answer):
+                cache.finish(key, digest: digest, answer: answer)
+                return answer.response
+            case .executing(let scopeMode): scope = IdempotencyScope(scopeMode)
+            }
+        } catch {
+            cache.finish(key, digest: digest, answer: nil)
+            throw error
+        }
         let response: Response
-        do { response = try await next(request, context) } catch {
-            // A refusal answers the same on every retry; it is not kept, so the retry is checked afresh.
+        do {
+            response = try await IdempotencyScope.$current.withValue(scope) { try await next(request, context) }
+        } catch {
+            // A refusal is not kept as an answer: the retry is answered afresh (from the recorded
+            // results if the refusal came after a commit, so it is the same refusal).
             cache.finish(key, digest: digest, answer: nil)
             throw error
         }
@@ -196,11 +218,60 @@ struct IdempotencyMiddleware: RouterMiddleware {
             return response
         }
         let collector = CollectingBodyWriter()
-        let responseBody = response.body
-        try await responseBody.write(collector)
+        try await response.body.write(collector)
         let answer = IdempotencyCache.Answer(status: response.status, headers: response.headers, body: collector.buffer)
+        if scope.wasTaken {
+            Failpoint.afterCommit.hit(key: value)
+            // Stored before it is sent: a client that got this answer gets it again anywhere.
+            let cutoff = SystemClock.nanosecondsSinceEpoch() &- UInt64(cache.retentionSeconds) * 1_000_000_000
+            try? await hub.storeIdempotencyAnswer(
+                caller: callerID, key: value, answer: answer.stored, expiringBefore: cutoff)
+            Failpoint.afterAnswerStored.hit(key: value)
+        }
         cache.finish(key, digest: digest, answer: answer)
-        return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
+        return answer.response
+    }
+
+    enum DurableState { case answered(IdempotencyCache.Answer), executing(IdempotencyScope.Mode) }
+
+    /// What the store says of the key: answered before, executed without a kept answer, or
+    /// new (or expired). Another request under the same key is refused.
+    func durableLookup(callerID: String, key: String, digest: [UInt8]) async throws -> DurableState {
+        let fresh = DurableState.executing(
+            .record(
+                IdempotencyMark(caller: callerID, key: key, digest: digest, encode: IdempotencyScope.encode)))
+        let record: IdempotencyRecord?
+        do { record = try await hub.idempotencyRecord(caller: callerID, key: key) } catch {
+            throw APIError(.serviceUnavailable, code: "stopped", "the hub's store cannot be read: retry shortly")
+        }
+        let oldest = SystemClock.nanosecondsSinceEpoch() &- UInt64(cache.retentionSeconds) * 1_000_000_000
+        guard let record, record.createdAt >= oldest else { return fresh }
+        guard record.digest == digest else {
+            throw APIError(
+                .conflict, code: "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+        }
+        if let stored = record.answer { return .answered(IdempotencyCache.Answer(stored)) }
+        guard let results = IdempotencyScope.decode(record.results) else { throw APIError.unexpectedResult }
+        return .executing(.recover(results: results))
+    }
+}
+
+extension IdempotencyCache.Answer {
+    var response: Response { Response(status: status, headers: headers, body: .init(byteBuffer: body)) }
+
+    var stored: IdempotencyAnswer {
+        IdempotencyAnswer(
+            status: Int(status.code), headers: headers.map { [$0.name.rawName, $0.value] },
+            body: Data(body.readableBytesView))
+    }
+
+    init(_ stored: IdempotencyAnswer) {
+        var fields = HTTPFields()
+        for pair in stored.headers where pair.count == 2 {
+            if let name = HTTPField.Name(pair[0]) { fields.append(HTTPField(name: name, value: pair[1])) }
+        }
+        self.init(
+            status: HTTPResponse.Status(code: stored.status), headers: fields, body: ByteBuffer(bytes: stored.body))
     }
 }
 

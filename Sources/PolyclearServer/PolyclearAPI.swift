@@ -50,7 +50,7 @@ public enum PolyclearAPI {
             middleware: IdempotencyMiddleware(
                 cache: IdempotencyCache(
                     bytesMax: limits.idempotencyBytesMax, bytesPerCallerMax: limits.idempotencyBytesPerCallerMax,
-                    retentionSeconds: limits.idempotencyRetentionSeconds)))
+                    retentionSeconds: limits.idempotencyRetentionSeconds), hub: writer))
         let api = RouteDependencies(
             writer: writer, currencies: currencies, limits: limits, limiter: limiter, events: events, metrics: metrics)
         // One group per resource; each adds its own routes.

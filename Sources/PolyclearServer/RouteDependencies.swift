@@ -89,8 +89,16 @@ extension PolyclearAPI {
     ) async throws -> T {
         let attributed =
             caller.isParticipant ? commands : commands.map { .attributed(actor: caller.actor, command: $0) }
+        var mark: IdempotencyMark<HubResult>?
+        switch IdempotencyScope.current?.take() {
+        case .recover(let results):
+            // Executed and committed before: answered from its recorded results, not run again.
+            return try await read(writer) { hub in body(results, hub) }
+        case .record(let recording): mark = recording
+        case nil: break
+        }
         do {
-            return try await writer.submit(attributed, answering: body)
+            return try await writer.submit(attributed, idempotency: mark, answering: body)
         } catch .busy {
             throw APIError(.serviceUnavailable, code: "busy", "the hub is busy: retry shortly")
         } catch .batchTooLarge {

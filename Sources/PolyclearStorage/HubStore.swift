@@ -3,7 +3,7 @@ public import PolyclearCore
 /// Where the hub's committed state lives: its command log (the source of truth: replaying it
 /// rebuilds the hub), the ledger's tables (for queries, checked against the replay on start)
 /// and the audit events.
-public protocol HubStore: StateMachineStore where Machine == HubStateMachine {
+public protocol HubStore: StateMachineStore, IdempotencyStore where Machine == HubStateMachine {
     /// Every audit event committed, in order (status history, alarms, funds).
     func events(limit: Int) async throws -> [HubEvent]
 
@@ -19,6 +19,24 @@ public actor InMemoryHubStore: HubStore {
     private let ledger = InMemoryLedgerStore()
 
     public init(configuration: HubConfiguration) { self.configuration = configuration }
+
+    private var idempotency: [String: IdempotencyRecord] = [:]
+
+    public func commit(_ outcome: HubOutcome, idempotency records: [IdempotencyRecord]) async throws {
+        try await commit(outcome)
+        for record in records { idempotency[record.caller + "\u{0}" + record.key] = record }
+    }
+
+    public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+        idempotency[caller + "\u{0}" + key]
+    }
+
+    public func storeIdempotencyAnswer(
+        caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+    ) async throws {
+        idempotency[caller + "\u{0}" + key]?.answer = answer
+        idempotency = idempotency.filter { $0.value.createdAt >= expiringBefore }
+    }
 
     public func commit(_ outcome: HubOutcome) async throws {
         try await ledger.commit(outcome.ledger)

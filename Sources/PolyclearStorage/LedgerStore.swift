@@ -8,6 +8,10 @@ public protocol StateMachineStore: Sendable {
     /// A throw means the outcome may not be stored: the writer stops rather than guess.
     func commit(_ outcome: Machine.Outcome) async throws
 
+    /// Commits an outcome with the idempotency records of the requests it executed, in the
+    /// same transaction. Stores without durable idempotency take none.
+    func commit(_ outcome: Machine.Outcome, idempotency: [IdempotencyRecord]) async throws
+
     /// Rebuilds the state machine from committed state, checking its invariants.
     func restore() async throws -> Machine
 
@@ -18,6 +22,11 @@ public protocol StateMachineStore: Sendable {
 
 extension StateMachineStore {
     public func performMaintenance() async throws {}
+
+    public func commit(_ outcome: Machine.Outcome, idempotency: [IdempotencyRecord]) async throws {
+        precondition(idempotency.isEmpty, "\(Self.self) keeps no idempotency records")
+        try await commit(outcome)
+    }
 }
 
 /// Where the ledger's committed state lives. SQLite (the default), PostgreSQL and the

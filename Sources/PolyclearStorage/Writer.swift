@@ -28,6 +28,8 @@ public final class Writer<Store: StateMachineStore>: Sendable {
 
     struct Submission: Sendable {
         var events: [Machine.Command]
+        /// Recorded with the commit that executes it (`IdempotencyRecord`).
+        var mark: IdempotencyMark<Machine.CommandResult>? = nil
         /// Answers the caller with the results and the state they were committed in.
         let succeed: @Sendable ([Machine.CommandResult], Machine) -> Void
         let fail: @Sendable (WriterError) -> Void
@@ -82,14 +84,17 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     /// the next batch). The answer to a committed batch thus needs no later read — which
     /// could fail if this process stopped writing in between, and turn a committed write into
     /// an error answer.
+    ///
+    /// - Parameter mark: an idempotency key to record with the commit (the store must keep
+    ///   idempotency records: the hub stores do).
     public func submit<T: Sendable>(
-        _ events: [Machine.Command],
+        _ events: [Machine.Command], idempotency mark: IdempotencyMark<Machine.CommandResult>? = nil,
         answering body: @escaping @Sendable ([Machine.CommandResult], Machine) -> T
     ) async throws(WriterError) -> T {
         guard events.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
         let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
             let submission = Submission(
-                events: events,
+                events: events, mark: mark,
                 succeed: { results, machine in reply.resume(returning: .success(body(results, machine))) },
                 fail: { reply.resume(returning: .failure($0)) })
             let refusal: WriterError? = inbox.withLock { inbox in
@@ -192,6 +197,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             if taken.isEmpty && isStopping { break }
             var replies: [Result<[Machine.CommandResult], WriterError>] = []  // per submission
             replies.reserveCapacity(taken.count)
+            var marks: [IdempotencyRecord] = []
             if taken.isEmpty {
                 let now = clock()
                 guard let due = ledger.nextDeadline, due <= now else { continue }
@@ -199,8 +205,15 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             }
             for submission in taken {
                 do {
-                    try ledger.apply(submission.events, now: clock(), results: &results)
+                    let now = clock()
+                    try ledger.apply(submission.events, now: now, results: &results)
                     replies.append(.success(Array(results)))
+                    if let mark = submission.mark {
+                        marks.append(
+                            IdempotencyRecord(
+                                caller: mark.caller, key: mark.key, digest: mark.digest, createdAt: now,
+                                results: mark.encode(Array(results))))
+                    }
                 } catch {
                     replies.append(.failure(.batchTooLarge))
                 }
@@ -209,7 +222,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
             #endif
             do {
-                try await commit(&ledger)
+                try await commit(&ledger, idempotency: marks)
             } catch {
                 markStopped()
                 for submission in taken { submission.fail(.stopped) }
@@ -230,10 +243,16 @@ public final class Writer<Store: StateMachineStore>: Sendable {
 
     /// Seals, commits and clears the outcome. Kept in its own scope so that the sealed copy is
     /// released before the buffers are cleared (otherwise clearing would copy them).
-    private func commit(_ ledger: inout Machine) async throws {
+    /// An outcome with nothing in it executed nothing: its idempotency records need no keeping
+    /// (a retry runs again, to the same refusal).
+    private func commit(_ ledger: inout Machine, idempotency: [IdempotencyRecord]) async throws {
         let outcome = ledger.sealOutcome()
         if !outcome.isEmpty {
-            try await store.commit(outcome)
+            if idempotency.isEmpty {
+                try await store.commit(outcome)
+            } else {
+                try await store.commit(outcome, idempotency: idempotency)
+            }
             onCommit(outcome)  // committed: safe to publish (live event feeds)
         }
         ledger.outcomeCommitted()

@@ -24,10 +24,20 @@ import Testing
             try await writer.read(body)
         }
         func submit<T: Sendable>(
-            _ commands: [HubCommand], answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+            _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>?,
+            answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
         ) async throws(WriterError) -> T {
             guard route.withLock({ $0 }) == .local else { throw .notWriter }
-            return try await writer.submit(commands, answering: body)
+            return try await writer.submit(commands, idempotency: mark, answering: body)
+        }
+        func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
+            try await writer.idempotencyRecord(caller: caller, key: key)
+        }
+        func storeIdempotencyAnswer(
+            caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+        ) async throws {
+            try await writer.storeIdempotencyAnswer(
+                caller: caller, key: key, answer: answer, expiringBefore: expiringBefore)
         }
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             try await writer.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
@@ -173,12 +183,17 @@ import Testing
             return try await writer.read(body)
         }
         func submit<T: Sendable>(
-            _ commands: [HubCommand], answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
+            _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>?,
+            answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
         ) async throws(WriterError) -> T {
             if deposed.load(ordering: .acquiring) { throw .notWriter }
             defer { deposed.store(true, ordering: .releasing) }
-            return try await writer.submit(commands, answering: body)
+            return try await writer.submit(commands, idempotency: mark, answering: body)
         }
+        func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? { nil }
+        func storeIdempotencyAnswer(
+            caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+        ) async throws {}
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             []
         }

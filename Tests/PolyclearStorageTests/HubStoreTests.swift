@@ -171,6 +171,10 @@ import Testing
             func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
                 []
             }
+            func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? { nil }
+            func storeIdempotencyAnswer(
+                caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
+            ) async throws {}
         }
         let writer = Writer(store: BrokenStore())
         await #expect(throws: StoreError.self) { try await writer.run() }

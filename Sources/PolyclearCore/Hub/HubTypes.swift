@@ -296,7 +296,7 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
 }
 
 /// The result of one hub command.
-public enum HubResult: Hashable, Sendable {
+public enum HubResult: Hashable, Sendable, Codable {
     case ok
     /// A payment command: where the payment now stands.
     case payment(PaymentState)
