@@ -276,14 +276,14 @@ struct ClusterNodes {
         return ClusterNodes(url: url, nodes: nodes)
     }
 
-    func start(_ index: Int, sampleUnion: Bool = false) throws -> ChildProcess {
+    func start(_ index: Int, sampleUnion: Bool = false, environment: [String: String] = [:]) throws -> ChildProcess {
         let node = try ChildProcess(
             [
                 "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
                 "--lease-seconds", "\(leaseSeconds)",
                 "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
                 "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)",
-            ] + (sampleUnion ? ["--sample-union"] : []))
+            ] + (sampleUnion ? ["--sample-union"] : []), environment: environment)
         #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
         if sampleUnion {
             #expect(

@@ -13,11 +13,11 @@ import Testing
 /// close retried is answered as closed (not "already closed"), and one cycle is closed.
 @Suite(.serialized) struct IdempotencyCrashTests {
     static func post(
-        port: Int, path: String, key: String, body: String? = nil
+        port: Int, path: String, key: String, body: String? = nil, secret: String = "serve-test-operator-secret"
     ) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 30)
         request.httpMethod = "POST"
-        request.setValue("Bearer serve-test-operator-secret", forHTTPHeaderField: "Authorization")
+        request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
         request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
         if let body {
             request.httpBody = Data(body.utf8)
@@ -64,5 +64,34 @@ import Testing
         // The same key for another request is refused, from the durable record.
         let (reused, refusal) = try await Self.post(port: port, path: "/v1/cycles/2/close", key: "close-1")
         #expect(reused == 409 && refusal.contains("idempotency_key_reused"), "\(refusal)")
+    }
+}
+
+/// The same on a PostgreSQL cluster: the writer dies right after the commit of a request that
+/// a follower forwarded to it; the follower takes the writer role over and answers the retry
+/// as the first execution would have, from the record in the shared database.
+@Suite(.serialized, .enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
+struct IdempotencyTakeoverTests {
+    @Test func aRetryOnTheNodeThatTookOverGetsTheFirstAnswer() async throws {
+        let cluster = try await ClusterNodes.create(name: "idempotency")
+        let first = try cluster.start(
+            0, sampleUnion: true, environment: ["POLYCLEAR_FAILPOINT": "idempotency-after-commit:close-1"])
+        let second = try cluster.start(1)
+        defer { first.kill(); second.kill() }
+        #expect(await cluster.waitForRole(0, "writer"))
+        #expect(await cluster.waitForRole(1, "follower", writer: 0))
+        let secret = ClusterTests.operatorSecret
+        let (lost, _) =
+            (try? await IdempotencyCrashTests.post(
+                port: cluster.ports[1], path: "/v1/cycles/1/close", key: "close-1", secret: secret)) ?? (-1, "")
+        #expect(lost != 200, "the writer answered although it died at the failpoint")
+        #expect(first.waitForExit(seconds: 30) == SIGKILL)
+        #expect(await cluster.waitForRole(1, "writer", seconds: 30))
+        let (status, answer) = try await IdempotencyCrashTests.post(
+            port: cluster.ports[1], path: "/v1/cycles/1/close", key: "close-1", secret: secret)
+        #expect(status == 200 && answer.contains("\"number\":1"), "\(answer)")
+        let (_, cycles) = try await ClusterTests.call("GET", port: cluster.ports[1], path: "/v1/cycles", secret: secret)
+        let list = (try? JSONSerialization.jsonObject(with: Data(cycles.utf8))) as? [[String: Any]] ?? []
+        #expect(list.map { $0["number"] as? Int } == [1, 2], "\(cycles)")
     }
 }
