@@ -32,6 +32,15 @@ public struct ExternalTool: Sendable {
     public static let chromium = program(
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
         skipReason: "Chromium is missing (apt-get install chromium): browser test skipped")
+    /// PostgreSQL's own programs (initdb, pg_basebackup: the point-in-time recovery recipe
+    /// starts servers of its own).
+    public static let postgresPrograms: ExternalTool = {
+        let bins = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()
+        return program(
+            bins.reversed().map { "/usr/lib/postgresql/\($0)/bin/pg_basebackup" },
+            skipReason: "PostgreSQL's programs are missing (apt-get install postgresql): recovery recipe test skipped")
+    }()
+
     /// A PostgreSQL superuser URL (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts a server).
     public static let postgres: ExternalTool = {
         let environment = ProcessInfo.processInfo.environment
