@@ -49,44 +49,22 @@ struct HubLoadCommand: AsyncParsableCommand {
             exitWithError(error.code.name, error.description)
         }
         let writer = Writer(store: store)
-        let trade = try TradeMatrix.parse(tradeText)
+        let history = HubHistory(
+            union: union, trade: try TradeMatrix.parse(tradeText), currencies: currencies, batchSize: batchSize,
+            closeEvery: closeEvery)
         try await writer.whileRunning {
             _ = try await writer.submit(union.setupCommands)  // refused as existing after a restart: harmless
             printFlushed("ready")
             let last = batches == 0 ? Int.max : firstBatch + batches - 1
             var batchNumber = firstBatch
             while batchNumber <= last {
-                _ = try await writer.submit(
-                    commands(batch: batchNumber, union: union, trade: trade, currencies: currencies))
+                _ = try await writer.submit(history.batch(batchNumber))
                 printFlushed("ack \(batchNumber)")
                 batchNumber += 1
             }
         }
     }
 
-    /// Batch k: its payments (ids k·1,000,000 + i, the same on every run), then, every
-    /// `closeEvery` batches, the close of cycle k / closeEvery and every member's confirmation
-    /// of the cycle before it.
-    private func commands(batch: Int, union: SampleUnion, trade: TradeMatrix, currencies: CurrencyTable) -> [HubCommand]
-    {
-        var workload = HubWorkload(union: union, trade: trade, currencies: currencies, seed: UInt64(batch))
-        var commands: [HubCommand] = (0..<batchSize).map {
-            .submitPayment(workload.nextPayment(id: UInt128(batch) * 1_000_000 + UInt128($0)))
-        }
-        if batch % closeEvery == 0 {
-            let cycle = UInt32(batch / closeEvery)
-            commands.append(.closeCycle(number: cycle))
-            if cycle > 1 {
-                for member in union.memberDefinitions {
-                    commands.append(
-                        .confirmSettlement(
-                            cycle: cycle - 1, member: member.id, instructionIndex: nil, amountMinor: nil,
-                            actor: .member(member.id)))
-                }
-            }
-        }
-        return commands
-    }
 }
 
 struct HubCommandGroup: AsyncParsableCommand {

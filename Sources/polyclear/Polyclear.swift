@@ -20,6 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchLedgerCommand.self, BenchHubCommand.self, BenchCycleCommand.self, BenchNetCommand.self,
             BenchHTTPCommand.self, BenchFailoverCommand.self, BenchISOCommand.self, BenchSimulateCommand.self,
+            BenchRestoreCommand.self,
         ]
     )
 }

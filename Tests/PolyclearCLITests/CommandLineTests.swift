@@ -108,3 +108,22 @@ import Testing
         #expect(missing.status != 0 && missing.error.contains("not_found"))
     }
 }
+
+extension CommandLineTests {
+    /// `bench restore` writes each history, restores it in a fresh process and reports what
+    /// it restored (the whole history: nothing skipped to look fast).
+    @Test func benchRestoreRestoresTheWholeHistoryItWrote() throws {
+        let directory = TemporaryDirectory()
+        let run = try ChildProcess.run(
+            [
+                "bench", "restore", "--payments", "3000,6000", "--batch-size", "1500", "--close-every", "2",
+                "--database-directory", directory.path(""),
+            ] + HubCrashTests.dataArguments)
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n").filter { $0.contains("payments of history") }
+        #expect(lines.count == 2, "\(run.output)")
+        #expect(lines.first?.hasPrefix("3000 payments of history") == true && lines.last?.hasPrefix("6000 ") == true)
+        #expect(lines.allSatisfy { $0.contains("restored in") && $0.contains("peak") })
+        #expect(!FileManager.default.fileExists(atPath: directory.path("restore-3000.sqlite")), "not kept")
+    }
+}
