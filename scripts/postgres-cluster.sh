@@ -17,19 +17,7 @@
 set -euo pipefail
 command="${1:?start|start-replicated|promote|stop}"
 dir="${2:?directory}"
-bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-[ -n "$bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
-as_owner() {
-  # From /: the postgres user may not be able to enter the caller's working directory.
-  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
-}
-prepare() {  # DIR: a directory the server's user owns and can reach
-  mkdir -p "$1"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres:postgres "$1"
-    chmod a+x "$(dirname "$1")"  # the postgres user must reach it (mktemp makes 0700 folders)
-  fi
-}
+source "$(dirname "$0")/postgres-lib.sh"
 make_certificate() {  # DIR: a self-signed certificate for 127.0.0.1 (TLS), its public part also in DIR/ca.crt
   command -v openssl >/dev/null 2>&1 || return 0
   openssl req -new -x509 -days 30 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -44,9 +32,6 @@ run_server() {  # DIR PORT [extra -c settings]: starts the server whose data is 
   as_owner "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $tls $*" start >/dev/null \
     || { echo "PostgreSQL did not start; see $d/server.log:" >&2; tail -5 "$d/server.log" >&2; exit 1; }
-}
-psql_on() {  # PORT SQL
-  as_owner "$bin/psql" -h 127.0.0.1 -p "$1" -U polyclear -d polyclear -v ON_ERROR_STOP=1 -qAtc "$2"
 }
 start_primary() {  # DIR PORT
   prepare "$1"

@@ -19,25 +19,11 @@
 set -euo pipefail
 command="${1:?start-archiving|base-backup|switch-wal|restore|stop}"
 dir="${2:?directory}"
-bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-[ -n "$bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
-as_owner() {
-  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
-}
-prepare() {
-  mkdir -p "$1"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres:postgres "$1"
-    chmod a+x "$(dirname "$1")"
-  fi
-}
+source "$(dirname "$0")/postgres-lib.sh"
 run_server() {  # DIR PORT
   as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 \
     -o "-c listen_addresses=127.0.0.1 -c port=$2 -c unix_socket_directories=$1" start >/dev/null \
     || { echo "PostgreSQL did not start; see $1/server.log:" >&2; tail -5 "$1/server.log" >&2; exit 1; }
-}
-psql_on() {  # PORT SQL
-  as_owner "$bin/psql" -h 127.0.0.1 -p "$1" -U polyclear -d polyclear -v ON_ERROR_STOP=1 -qAtc "$2"
 }
 case "$command" in
   start-archiving)
