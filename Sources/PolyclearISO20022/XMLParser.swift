@@ -14,57 +14,6 @@ public struct XMLLimits: Sendable {
     public init() {}
 }
 
-/// One element: its namespace URI (resolved from the prefixes in scope), local name,
-/// attributes (local name → value), child elements, and its own character data.
-public struct XMLElement: Sendable, Hashable {
-    public var namespace: String
-    public var name: String
-    public var attributes: [String: String]
-    public var children: [XMLElement]
-    public var text: String
-
-    public init(
-        namespace: String, name: String, attributes: [String: String] = [:], children: [XMLElement] = [],
-        text: String = ""
-    ) {
-        self.namespace = namespace
-        self.name = name
-        self.attributes = attributes
-        self.children = children
-        self.text = text
-    }
-
-    /// The first child with this local name (ISO 20022 documents use one namespace each).
-    public func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
-
-    public func children(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
-
-    /// Follows a `/`-separated path of local names. Each step is cut from the path by bytes
-    /// (splitting into `Character`s cost a quarter of reading a pacs.008) into a String of at
-    /// most 15 bytes, stored inline, so that comparing it with a name is one comparison of
-    /// raw bits rather than a walk over two UTF-8 views.
-    public func descendant(_ path: String) -> XMLElement? {
-        var current = self
-        let bytes = path.utf8
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let stop = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            let step = String(path[start..<stop])
-            guard let next = current.children.first(where: { $0.name == step }) else { return nil }
-            current = next
-            start = stop == bytes.endIndex ? stop : bytes.index(after: stop)
-        }
-        return current
-    }
-
-    /// The trimmed text at a path, nil when the element is missing or empty.
-    public func value(_ path: String) -> String? {
-        guard let element = descendant(path) else { return nil }
-        let trimmed = element.text.trimmingXMLSpace()
-        return trimmed.isEmpty ? nil : trimmed
-    }
-}
-
 public struct XMLParseError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case malformed = "xml_malformed"
@@ -130,6 +79,8 @@ private struct XMLReader {
     var elementCount = 0
     /// Namespace bindings in scope, innermost last: (prefix, uri); "" is the default namespace.
     var bindings: [(prefix: String, uri: String)] = [("xml", "http://www.w3.org/XML/1998/namespace")]
+    /// The document as read so far.
+    var tree = XMLTreeBuilder()
 
     init(bytes: [UInt8], limits: XMLLimits) {
         self.bytes = bytes
@@ -221,10 +172,10 @@ private struct XMLReader {
         if startsWith("\u{FEFF}") { advance(3) }  // UTF-8 byte order mark
         try skipMisc()
         guard peek() == UInt8(ascii: "<") else { throw fail(.malformed, "no root element") }
-        let root = try element(depth: 1)
+        let root = try element(depth: 1, parent: -1)
         try skipMisc()
         guard isAtEnd else { throw fail(.malformed, "content after the root element") }
-        return root
+        return XMLElement(tree: tree.finish(), index: root)
     }
 
     static func isNameByte(_ byte: UInt8) -> Bool {
@@ -279,7 +230,9 @@ private struct XMLReader {
         return (String(qualified[..<colon]), String(qualified[utf8.index(after: colon)...]))
     }
 
-    mutating func element(depth: Int) throws(XMLParseError) -> XMLElement {
+    /// Reads the element at the reading position (and everything in it) into the tree, as the
+    /// next child of `parent`; answers its index.
+    mutating func element(depth: Int, parent: Int32) throws(XMLParseError) -> Int32 {
         guard depth <= limits.maxDepth else { throw fail(.tooDeep, "elements nest deeper than \(limits.maxDepth)") }
         elementCount += 1
         guard elementCount <= limits.maxElements else {
@@ -343,14 +296,14 @@ private struct XMLReader {
             attributes[local] = value
         }
         let (prefix, local) = Self.split(qualified)
-        var result = XMLElement(namespace: try resolve(prefix), name: local, attributes: attributes)
-        if !selfClosing { try content(of: &result, qualified: qualified, nameBytes: nameBytes, depth: depth) }
+        let index = tree.open(name: local, namespace: try resolve(prefix), attributes: attributes, parent: parent)
+        if !selfClosing { try content(of: index, qualified: qualified, nameBytes: nameBytes, depth: depth) }
         bindings.removeSubrange(bindingsBefore...)
-        return result
+        return index
     }
 
     mutating func content(
-        of element: inout XMLElement, qualified: String, nameBytes: Range<Int>, depth: Int
+        of element: Int32, qualified: String, nameBytes: Range<Int>, depth: Int
     ) throws(XMLParseError) {
         var text = ""
         while true {
@@ -378,7 +331,7 @@ private struct XMLReader {
                 skipSpace()
                 guard peek() == UInt8(ascii: ">") else { throw fail(.malformed, "expected > after </\(qualified)") }
                 advance()
-                element.text = text
+                tree.texts[Int(element)] = text
                 return
             case UInt8(ascii: "!"):
                 if startsWith("<!--") {
@@ -395,7 +348,7 @@ private struct XMLReader {
                 advance(2)
                 _ = try skip(past: "?>", what: "processing instruction")
             default:
-                element.children.append(try self.element(depth: depth + 1))
+                _ = try self.element(depth: depth + 1, parent: element)
             }
         }
     }

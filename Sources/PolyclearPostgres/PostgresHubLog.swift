@@ -21,6 +21,9 @@ package enum PostgresHubLog {
                     throw StoreError(.corruptDatabase, "hub_log has a gap before \(next)")
                 }
                 hub.replay(try HubLogCodec.decodeEntries(Data(entries.readableBytesView)))
+                // Stored already: the replay's outcome is dropped row by row, not held for the
+                // whole history.
+                hub.outcomeCommitted()
                 lastSequence = next
             }
         } catch is HubLogCodecError {

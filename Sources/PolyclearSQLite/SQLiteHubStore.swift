@@ -88,6 +88,9 @@ public final class SQLiteHubStore: HubStore {
                 while let row = try rows.next() {
                     let data: Data = row[0]
                     hub.replay(try HubLogCodec.decodeEntries(data))
+                    // Stored already: the replay's outcome (every command, event and ledger
+                    // change) is dropped row by row, not held for the whole history.
+                    hub.outcomeCommitted()
                     logIsEmpty = false
                 }
                 return (hub, logIsEmpty)

@@ -132,3 +132,20 @@ import Testing
         }
     }
 }
+
+extension XMLSafetyTests {
+    /// The flat tree answers as the nested one did: children in document order, paths through
+    /// repeated names take the first, texts and attributes per element; two parses of one
+    /// document are equal, a changed text is not.
+    @Test func theTreeKeepsOrderPathsAndContent() throws {
+        let xml = #"<r xmlns="urn:a"><a n="1">x</a><b><c>1</c><c>2</c></b><a n="2">y<d/></a><p:e xmlns:p="urn:b"/></r>"#
+        let root = try XMLParser.parse(xml)
+        #expect(root.children.map(\.name) == ["a", "b", "a", "e"])
+        #expect(root.children("a").map { $0.attributes["n"] } == ["1", "2"])
+        #expect(root.value("b/c") == "1" && root.child("b")?.children("c").map(\.text) == ["1", "2"])
+        #expect(root.descendant("a/d") == nil && root.children("a")[1].child("d") != nil)
+        #expect(root.child("e")?.namespace == "urn:b" && root.child("b")?.namespace == "urn:a")
+        #expect(root == (try XMLParser.parse(xml)))
+        #expect(root != (try XMLParser.parse(xml.replacingOccurrences(of: ">y<", with: ">z<"))))
+    }
+}
