@@ -66,9 +66,19 @@ public enum SQLiteBackup {
             removeFiles(partial)
             throw StoreError(.ioFailure, "cannot copy \(backup) to \(partial): \(error)")
         }
-        // The old database's WAL and shared-memory files belong to the file being replaced.
-        removeFiles(database + "-wal", database + "-shm", database + "-journal")
-        _ = try publish(partial, as: database)
+        // The old database's WAL and shared-memory files belong to the file being replaced:
+        // moved aside (not deleted) until the new file is in place, and put back if it cannot
+        // be — a failed restore must leave the old database whole, its last commits included.
+        let companions = ["-wal", "-shm", "-journal"].map { database + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        for path in companions { _ = rename(path, path + ".replaced") }
+        do {
+            _ = try publish(partial, as: database)
+        } catch {
+            for path in companions { _ = rename(path + ".replaced", path) }
+            throw error
+        }
+        for path in companions { removeFiles(path + ".replaced") }
     }
 
     static func checkPaths(from source: String, to destination: String, replace: Bool = false) throws(StoreError) {

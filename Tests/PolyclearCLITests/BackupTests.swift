@@ -108,5 +108,13 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == original, "a refused restore changed the database")
         #expect(!FileManager.default.fileExists(atPath: directory.path("x")))
         #expect(!FileManager.default.fileExists(atPath: db + ".partial"))
+        // With --replace the backup takes the stopped hub's place; the old WAL goes with it.
+        let replaced = try ChildProcess.run(["restore", "--from", copy, "--db", db, "--replace"])
+        #expect(replaced.status == 0, "\(replaced.error)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == (try Data(contentsOf: URL(fileURLWithPath: copy))))
+        #expect(
+            !["-wal", "-wal.replaced", "-shm.replaced"].contains { FileManager.default.fileExists(atPath: db + $0) })
+        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        #expect(check.status == 0, "\(check.error)")
     }
 }
