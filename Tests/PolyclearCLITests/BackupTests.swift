@@ -33,33 +33,33 @@ import Testing
         let db = directory.path("hub.sqlite"), copy = directory.path("copy.sqlite")
         let restored = directory.path("restored.sqlite")
         let writer = try ChildProcess(Self.load(db, []))
-        #expect(writer.waitUntil(seconds: 120) { $0.lines.filter { $0.hasPrefix("ack ") }.count >= 3 })
+        #expect(await writer.waitUntil(seconds: 120) { $0.lines.filter { $0.hasPrefix("ack ") }.count >= 3 })
         let acknowledgedBefore = Set(writer.lines.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil })
 
-        let backup = try ChildProcess.run(["backup", "--db", db, "--out", copy])
+        let backup = try await ChildProcess.run(["backup", "--db", db, "--out", copy])
         #expect(backup.status == 0, "\(backup.error)")
         #expect(backup.output.hasPrefix("ok: backup"), "\(backup.output)")
         // Written while the hub kept writing: the hub was not held up.
-        #expect(writer.waitUntil(seconds: 60) { $0.lines.count > acknowledgedBefore.count + 3 })
+        #expect(await writer.waitUntil(seconds: 60) { $0.lines.count > acknowledgedBefore.count + 3 })
         // The live database cannot be replaced under the running hub.
-        let underTheHub = try ChildProcess.run(["restore", "--from", copy, "--db", db, "--replace"])
+        let underTheHub = try await ChildProcess.run(["restore", "--from", copy, "--db", db, "--replace"])
         #expect(underTheHub.status != 0 && underTheHub.error.contains("[database_in_use]"), "\(underTheHub.error)")
         writer.kill()
-        _ = writer.waitForExit()
+        _ = await writer.waitForExit()
 
         let (present, whole) = try await Self.batches(in: copy)
         #expect(whole, "a batch is in the backup in part")
         #expect(acknowledgedBefore.isSubset(of: present), "an acknowledged batch is missing from the backup")
-        let check = try ChildProcess.run(["ledger", "check", "--db", copy])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", copy])
         #expect(check.status == 0 && check.output.hasPrefix("ok:"), "\(check.output) \(check.error)")
 
-        let restore = try ChildProcess.run(["restore", "--from", copy, "--db", restored])
+        let restore = try await ChildProcess.run(["restore", "--from", copy, "--db", restored])
         #expect(restore.status == 0, "\(restore.error)")
-        let again = try ChildProcess.run(["restore", "--from", copy, "--db", restored])
+        let again = try await ChildProcess.run(["restore", "--from", copy, "--db", restored])
         #expect(again.status != 0 && again.error.contains("[destination_exists]"), "\(again.error)")
         // A hub started on the restored file carries on from the backup's last batch.
         let next = (present.max() ?? 0) + 1
-        let carryOn = try ChildProcess.run(Self.load(restored, ["--first-batch", "\(next)", "--batches", "2"]))
+        let carryOn = try await ChildProcess.run(Self.load(restored, ["--first-batch", "\(next)", "--batches", "2"]))
         #expect(carryOn.status == 0, "\(carryOn.error)")
         #expect(carryOn.output.split(separator: "\n").filter { $0.hasPrefix("ack ") }.count == 2)
         let after = try await Self.batches(in: restored)
@@ -69,9 +69,9 @@ import Testing
     @Test func badBackupsAndTargetsAreRefusedAndNothingIsReplaced() async throws {
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite"), copy = directory.path("copy.sqlite")
-        let load = try ChildProcess.run(Self.load(db, ["--batches", "2"]))
+        let load = try await ChildProcess.run(Self.load(db, ["--batches", "2"]))
         #expect(load.status == 0, "\(load.error)")
-        #expect(try ChildProcess.run(["backup", "--db", db, "--out", copy]).status == 0)
+        #expect(try await ChildProcess.run(["backup", "--db", db, "--out", copy]).status == 0)
         let original = try Data(contentsOf: URL(fileURLWithPath: db))
 
         // Damaged backups: the schema page overwritten (after the file header), and two pages
@@ -84,7 +84,7 @@ import Testing
         insideGone.replaceSubrange(bytes.count / 2..<bytes.count / 2 + 8_192, with: Data(repeating: 0xA5, count: 8_192))
         try schemaGone.write(to: URL(fileURLWithPath: damaged))
         try insideGone.write(to: URL(fileURLWithPath: damagedInside))
-        let inside = try ChildProcess.run(["restore", "--from", damagedInside, "--db", db, "--replace"])
+        let inside = try await ChildProcess.run(["restore", "--from", damagedInside, "--db", db, "--replace"])
         #expect(
             inside.status != 0
                 && (inside.error.contains("[corrupt_database]") || inside.error.contains("[invariant_violated]")),
@@ -102,19 +102,19 @@ import Testing
             (["backup", "--db", foreign, "--out", directory.path("x")], "not_a_polyclear_database"),
             (["backup", "--db", directory.path("missing"), "--out", directory.path("y")], "not_found"),
         ] {
-            let run = try ChildProcess.run(arguments)
+            let run = try await ChildProcess.run(arguments)
             #expect(run.status != 0 && run.error.contains("[\(code)]"), "\(arguments): \(run.error)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == original, "a refused restore changed the database")
         #expect(!FileManager.default.fileExists(atPath: directory.path("x")))
         #expect(!FileManager.default.fileExists(atPath: db + ".partial"))
         // With --replace the backup takes the stopped hub's place; the old WAL goes with it.
-        let replaced = try ChildProcess.run(["restore", "--from", copy, "--db", db, "--replace"])
+        let replaced = try await ChildProcess.run(["restore", "--from", copy, "--db", db, "--replace"])
         #expect(replaced.status == 0, "\(replaced.error)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == (try Data(contentsOf: URL(fileURLWithPath: copy))))
         #expect(
             !["-wal", "-wal.replaced", "-shm.replaced"].contains { FileManager.default.fileExists(atPath: db + $0) })
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0, "\(check.error)")
     }
 }

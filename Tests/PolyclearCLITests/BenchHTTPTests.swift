@@ -6,9 +6,9 @@ import Testing
 /// answers without errors, and find every acknowledged payment in the database afterwards.
 /// (Figures are not checked here: benchmarks run on release builds, not in tests.)
 @Suite struct BenchHTTPTests {
-    @Test func theHTTPBenchmarkCommitsWhatItMeasuresAndVerifiesIt() throws {
+    @Test func theHTTPBenchmarkCommitsWhatItMeasuresAndVerifiesIt() async throws {
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "bench", "http", "--seconds", "1", "--single-connections", "2", "--batch-connections", "1",
             "--batch-size", "50", "--database-directory", directory.url.path,
         ])
@@ -35,8 +35,8 @@ import Testing
         ["--batch-size", "0"], ["--batch-size", "1001"], ["--seconds", "0"], ["--single-connections", "0"],
         ["--mode", "both"],
     ])
-    func badOptionsAreRefused(arguments: [String]) throws {
-        let run = try ChildProcess.run(["bench", "http"] + arguments)
+    func badOptionsAreRefused(arguments: [String]) async throws {
+        let run = try await ChildProcess.run(["bench", "http"] + arguments)
         #expect(run.status == 64, "\(run.error)")
     }
 }
@@ -44,12 +44,12 @@ import Testing
 /// `polyclear bench iso` as a real process: every generated pacs.008 must parse and map (the
 /// command fails otherwise) and both rates are reported.
 @Suite struct BenchISOTests {
-    @Test func theISOBenchmarkParsesMapsAndGenerates() throws {
-        let run = try ChildProcess.run(["bench", "iso", "--messages", "300", "--runs", "1"])
+    @Test func theISOBenchmarkParsesMapsAndGenerates() async throws {
+        let run = try await ChildProcess.run(["bench", "iso", "--messages", "300", "--runs", "1"])
         #expect(run.status == 0, "\(run.output)\n\(run.error)")
         #expect(
             run.output.contains("parse+map pacs.008:") && run.output.contains("generate pacs.002:"), "\(run.output)")
-        #expect(try ChildProcess.run(["bench", "iso", "--messages", "0"]).status == 64)
+        #expect(try await ChildProcess.run(["bench", "iso", "--messages", "0"]).status == 64)
     }
 }
 
@@ -57,17 +57,17 @@ import Testing
 /// its refusal without a URL.
 @Suite struct BenchPostgresTests {
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
-    func theLedgerBenchmarkRunsOnPostgreSQL() throws {
+    func theLedgerBenchmarkRunsOnPostgreSQL() async throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
             "--scenario", "uniform", "--transfers", "20000", "--accounts", "100",
         ])
         #expect(run.status == 0 && run.output.contains("postgres uniform"), "\(run.output)\(run.error)")
     }
 
-    @Test func postgresWithoutAURLIsRefused() throws {
-        let run = try ChildProcess.run([
+    @Test func postgresWithoutAURLIsRefused() async throws {
+        let run = try await ChildProcess.run([
             "bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--transfers", "10",
         ])
         #expect(run.status != 0 && run.error.contains("--postgres-url"), "\(run.error)")
@@ -75,7 +75,7 @@ import Testing
             ["--nodes", "2"], ["--nodes", "0", "--postgres-url", "postgres://x@127.0.0.1/x"],
             ["--postgres-url", "mysql://x"],
         ] {
-            let http = try ChildProcess.run(["bench", "http", "--seconds", "1"] + options)
+            let http = try await ChildProcess.run(["bench", "http", "--seconds", "1"] + options)
             #expect(http.status == 64, "\(options): \(http.error)")
         }
     }
@@ -83,17 +83,17 @@ import Testing
     /// `bench failover`: real serve processes, one SIGKILL of the writer, the time measured and
     /// every acknowledged payment found.
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
-    func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() throws {
+    func theFailoverBenchmarkKillsTheWriterAndFindsEveryPayment() async throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let port = freeConsecutiveLocalPorts(2)  // the command uses it and the next one
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "bench", "failover", "--postgres-url", url, "--rounds", "1", "--lease-seconds", "1", "--port", "\(port)",
         ])
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(
             run.output.contains("round 1: killed the writer") && run.output.contains(", 0 missing;"), "\(run.output)")
         for options in [["--rounds", "0"], ["--postgres-url", "mysql://x"]] {
-            let refused = try ChildProcess.run(["bench", "failover", "--postgres-url", url] + options)
+            let refused = try await ChildProcess.run(["bench", "failover", "--postgres-url", url] + options)
             #expect(refused.status == 64, "\(options): \(refused.error)")
         }
     }
@@ -101,9 +101,9 @@ import Testing
     /// Two API nodes in one process on a fresh database: connections to both (the follower
     /// forwards), no errors, and what was acknowledged is what the database holds.
     @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
-    func theHTTPBenchmarkRunsOnTwoNodes() throws {
+    func theHTTPBenchmarkRunsOnTwoNodes() async throws {
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "bench", "http", "--postgres-url", url, "--nodes", "2", "--seconds", "1", "--single-connections", "4",
         ])
         #expect(run.status == 0, "\(run.output)\(run.error)")

@@ -1,4 +1,5 @@
 import Foundation
+import PolyclearTestSupport
 import Synchronization
 
 /// The real `polyclear` executable, run as a child process with its output captured live.
@@ -55,32 +56,48 @@ final class ChildProcess: Sendable {
     /// Waits for exit and returns the status; output read so far stays available. A child
     /// still running after `seconds` is killed (SIGKILL, so the status says so): a hung child
     /// fails its test instead of hanging the run.
-    func waitForExit(seconds: Double = 600) -> Int32 {
+    func waitForExit(seconds: Double = 600) async -> Int32 {
+        await onOwnThread { self.blockingWaitForExit(seconds: seconds) }
+    }
+
+    private func blockingWaitForExit(seconds: Double) -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning { kill() }
         process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.05)  // let the reader threads drain the pipes
+        usleep(50_000)  // let the reader threads drain the pipes
         return process.terminationStatus
     }
 
-    /// Polls until `condition` holds on the output, or the deadline passes.
-    func waitUntil(seconds: Double, _ condition: (ChildProcess) -> Bool) -> Bool {
+    /// For `defer` (which cannot wait asynchronously): asks the child to stop, gives it
+    /// `seconds` to do so, then kills it. Blocks only that long; a test body uses
+    /// `kill(signal:)` and `waitForExit()`.
+    func stopNow(signal: Int32 = SIGTERM, seconds: Double = 10) {
+        kill(signal: signal)
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(self) { return true }
-            if !process.isRunning { return condition(self) }
-            Thread.sleep(forTimeInterval: 0.002)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning { kill() }
+    }
+
+    /// Polls until `condition` holds on the output, or the deadline passes.
+    func waitUntil(seconds: Double, _ condition: @escaping @Sendable (ChildProcess) -> Bool) async -> Bool {
+        await onOwnThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition(self) { return true }
+                if !self.process.isRunning { return condition(self) }
+                usleep(2_000)
+            }
+            return false
         }
-        return false
     }
 
     /// Runs to completion.
     static func run(
         _ arguments: [String], environment: [String: String] = [:]
-    ) throws -> (status: Int32, output: String, error: String) {
+    ) async throws -> (status: Int32, output: String, error: String) {
         let child = try ChildProcess(arguments, environment: environment)
-        let status = child.waitForExit()
+        let status = await child.waitForExit()
         return (status, child.standardOutput, child.standardError)
     }
 }

@@ -86,8 +86,8 @@ struct ClusterTests {
     /// once, and the database passes `ledger check`.
     @Test func killingTheWriterUnderLoadHandsTheRoleOverAndLosesNothing() async throws {
         let cluster = try await Cluster.create(name: "failover")
-        let first = try cluster.start(0, sampleUnion: true)
-        let second = try cluster.start(1)
+        let first = try await cluster.start(0, sampleUnion: true)
+        let second = try await cluster.start(1)
         defer { first.kill(); second.kill() }
         #expect(await cluster.waitForRole(0, "writer"))
         #expect(await cluster.waitForRole(1, "follower", writer: 0))
@@ -120,7 +120,7 @@ struct ClusterTests {
         let beforeKill = outcomes.acknowledged.withLock { $0.count }
         first.kill(signal: SIGKILL)
         let killedAt = ContinuousClock.now
-        #expect(first.waitForExit() != 0)
+        #expect(await first.waitForExit() != 0)
         #expect(await cluster.waitForRole(1, "writer", seconds: 15), "\(second.standardError)")
         // Until the new writer has acknowledged payments (at most 30 s), then a little more.
         let tookOver = ContinuousClock.now
@@ -147,12 +147,12 @@ struct ClusterTests {
         #expect(missing.isEmpty, "acknowledged but not stored: \(missing.prefix(5))")
 
         // The killed node comes back as a follower of the new writer.
-        let again = try cluster.start(0)
+        let again = try await cluster.start(0)
         defer { again.kill() }
         #expect(await cluster.waitForRole(0, "follower", writer: 1), "\(again.standardError)")
         second.kill(signal: SIGTERM)
-        #expect(second.waitForExit() == 0, "\(second.standardError)")
-        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
+        #expect(await second.waitForExit() == 0, "\(second.standardError)")
+        let check = try await ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
         #expect(
             check.status == 0 && check.output.hasPrefix("ok: ") && check.output.contains("hub log"),
             "\(check.output)\(check.error)")
@@ -167,8 +167,8 @@ struct ClusterTests {
     /// entry is replayed there, and its revocation reaches the follower within one lease.
     @Test func aRevokedKeyIsRefusedOnEveryNodeWithinALease() async throws {
         let cluster = try await Cluster.create(name: "keys")
-        let first = try cluster.start(0, sampleUnion: true)
-        let second = try cluster.start(1)
+        let first = try await cluster.start(0, sampleUnion: true)
+        let second = try await cluster.start(1)
         defer { first.kill(); second.kill() }
         #expect(await cluster.waitForRole(1, "follower", writer: 0))
         let (code, body) = try await Self.call(
@@ -201,8 +201,8 @@ struct ClusterTests {
 
     @Test func aPausedWriterCannotCommitAfterLosingItsLease() async throws {
         let cluster = try await Cluster.create(name: "paused")
-        let first = try cluster.start(0, sampleUnion: true)
-        let second = try cluster.start(1)
+        let first = try await cluster.start(0, sampleUnion: true)
+        let second = try await cluster.start(1)
         defer { first.kill(signal: SIGCONT); first.kill(); second.kill() }
         #expect(await cluster.waitForRole(1, "follower", writer: 0))
 
@@ -246,7 +246,7 @@ struct ClusterTests {
         print(
             "paused writer: stale requests answered \(answers.map(\.code)); old writer's log: "
                 + "\(log.split(separator: "\n").filter { $0.contains("notice") }.suffix(2).joined(separator: " | "))")
-        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
+        let check = try await ChildProcess.run(["ledger", "check", "--postgres-url", cluster.url])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
     }
 }
@@ -276,7 +276,9 @@ struct ClusterNodes {
         return ClusterNodes(url: url, nodes: nodes)
     }
 
-    func start(_ index: Int, sampleUnion: Bool = false, environment: [String: String] = [:]) throws -> ChildProcess {
+    func start(
+        _ index: Int, sampleUnion: Bool = false, environment: [String: String] = [:]
+    ) async throws -> ChildProcess {
         let node = try ChildProcess(
             [
                 "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(ports[index])",
@@ -284,10 +286,12 @@ struct ClusterNodes {
                 "--api-key", "operator:ops:\(ClusterTests.operatorSecret)",
                 "--api-key", "participant:BKAABR22:\(ClusterTests.bankSecret)",
             ] + (sampleUnion ? ["--sample-union"] : []), environment: environment)
-        #expect(node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)")
+        #expect(
+            await node.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(node.standardError)"
+        )
         if sampleUnion {
             #expect(
-                node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
+                await node.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
                 "\(node.standardError)")
         }
         return node

@@ -4,71 +4,71 @@ import PolyclearTestSupport
 import Testing
 
 @Suite struct CommandLineTests {
-    @Test func helpListsTheCommands() throws {
-        let help = try ChildProcess.run(["--help"])
+    @Test func helpListsTheCommands() async throws {
+        let help = try await ChildProcess.run(["--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("bench") && help.output.contains("ledger"))
-        let ledgerHelp = try ChildProcess.run(["ledger", "--help"])
+        let ledgerHelp = try await ChildProcess.run(["ledger", "--help"])
         #expect(ledgerHelp.output.contains("check") && ledgerHelp.output.contains("load"))
     }
 
-    @Test func ledgerCheckSummarisesAHealthyLedger() throws {
+    @Test func ledgerCheckSummarisesAHealthyLedger() async throws {
         let directory = TemporaryDirectory()
         let db = directory.path("ledger.sqlite")
-        let load = try ChildProcess.run([
+        let load = try await ChildProcess.run([
             "ledger", "load", "--db", db, "--accounts", "10", "--batches", "3", "--batch-size", "50",
         ])
         #expect(load.status == 0, "\(load.error)")
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0)
         #expect(
             check.output.hasPrefix("ok: 10 accounts, 150 transfers (0 pending), 1 ledgers balanced"), "\(check.output)")
     }
 
-    @Test func ledgerCheckRefusesAForeignFileWithoutTouchingIt() throws {
+    @Test func ledgerCheckRefusesAForeignFileWithoutTouchingIt() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("foreign.db")
         let content = Data("SQLite? no: a spreadsheet export\n".utf8)
         try content.write(to: URL(fileURLWithPath: path))
-        let check = try ChildProcess.run(["ledger", "check", "--db", path])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", path])
         #expect(check.status != 0)
         #expect(check.error.contains("not_a_polyclear_database"), "\(check.error)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
-        let load = try ChildProcess.run(["ledger", "load", "--db", path, "--batches", "1"])
+        let load = try await ChildProcess.run(["ledger", "load", "--db", path, "--batches", "1"])
         #expect(load.status != 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
     }
 
-    @Test func ledgerCheckOfAMissingFileFails() throws {
-        let check = try ChildProcess.run(["ledger", "check", "--db", "/nonexistent/ledger.sqlite"])
+    @Test func ledgerCheckOfAMissingFileFails() async throws {
+        let check = try await ChildProcess.run(["ledger", "check", "--db", "/nonexistent/ledger.sqlite"])
         #expect(check.status != 0)
         #expect(check.error.contains("not_found"))
     }
 
-    @Test func badOptionsAreRefused() throws {
-        let result = try ChildProcess.run(["ledger", "load", "--db", "/tmp/x.sqlite", "--batch-size", "9000"])
+    @Test func badOptionsAreRefused() async throws {
+        let result = try await ChildProcess.run(["ledger", "load", "--db", "/tmp/x.sqlite", "--batch-size", "9000"])
         #expect(result.status != 0)
         #expect(result.error.contains("--batch-size"))
     }
 
     /// `ledger check --postgres-url`: a clear error with a stable code for each bad target.
     @Test func ledgerCheckOnPostgreSQLRefusesBadTargetsClearly() async throws {
-        let neither = try ChildProcess.run(["ledger", "check"])
+        let neither = try await ChildProcess.run(["ledger", "check"])
         #expect(neither.status == 64 && neither.error.contains("either --db or --postgres-url"))
-        let both = try ChildProcess.run([
+        let both = try await ChildProcess.run([
             "ledger", "check", "--db", "x.sqlite", "--postgres-url", "postgres://a@127.0.0.1/b",
         ])
         #expect(both.status == 64)
         for url in [
             "mysql://a@127.0.0.1/b", "postgres://a@127.0.0.1:5432,/b", "postgres://a@127.0.0.1/b?sslmode=sometimes",
         ] {
-            let malformed = try ChildProcess.run(["ledger", "check", "--postgres-url", url])
+            let malformed = try await ChildProcess.run(["ledger", "check", "--postgres-url", url])
             #expect(
                 malformed.status == 2 && malformed.error.contains("[io_failure]")
                     && malformed.error.contains("not a usable PostgreSQL URL"), "\(url)")
         }
         // Nobody listens on port 1: the reason names the connection, and no password is shown.
-        let unreachable = try ChildProcess.run([
+        let unreachable = try await ChildProcess.run([
             "ledger", "check", "--postgres-url", "postgres://a:hunter2@127.0.0.1:1/b",
         ])
         #expect(
@@ -80,11 +80,11 @@ import Testing
         guard let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] else { return }
         let empty = try await PostgresAdmin.createDatabase(
             "polyclear_empty_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
-        let foreign = try ChildProcess.run(["ledger", "check", "--postgres-url", empty])
+        let foreign = try await ChildProcess.run(["ledger", "check", "--postgres-url", empty])
         #expect(foreign.status == 2 && foreign.error.contains("[not_a_polyclear_database]"), "\(foreign.error)")
         // nothing created
         #expect(try await PostgresAdmin.count("SELECT 1 FROM pg_tables WHERE schemaname = 'public'", url: empty) == 0)
-        let missing = try ChildProcess.run([
+        let missing = try await ChildProcess.run([
             "ledger", "check", "--postgres-url", ReplicationTests.url(admin, database: "no_such_database"),
         ])
         #expect(missing.status == 2 && missing.error.contains("does not exist"), "\(missing.error)")
@@ -94,17 +94,17 @@ import Testing
 /// `polyclear retention run`: applies the union's rule as a logged command on a database no
 /// server holds; says so when the rule keeps personal data; a missing file is an error.
 @Suite struct RetentionCommandTests {
-    @Test func aRetentionRunOnADatabaseWithoutARetentionPeriodErasesNothing() throws {
+    @Test func aRetentionRunOnADatabaseWithoutARetentionPeriodErasesNothing() async throws {
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite")
-        let load = try ChildProcess.run(
+        let load = try await ChildProcess.run(
             ["hub", "load", "--db", db, "--batches", "1", "--batch-size", "10"] + HubCrashTests.dataArguments)
         #expect(load.status == 0, "\(load.error)")
-        let run = try ChildProcess.run(["retention", "run", "--db", db])
+        let run = try await ChildProcess.run(["retention", "run", "--db", db])
         #expect(run.status == 0 && run.output.contains("nothing erased"), "\(run.output) \(run.error)")
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0, "\(check.error)")
-        let missing = try ChildProcess.run(["retention", "run", "--db", directory.path("none.sqlite")])
+        let missing = try await ChildProcess.run(["retention", "run", "--db", directory.path("none.sqlite")])
         #expect(missing.status != 0 && missing.error.contains("not_found"))
     }
 }
@@ -112,9 +112,9 @@ import Testing
 extension CommandLineTests {
     /// `bench restore` writes each history, restores it in a fresh process and reports what
     /// it restored (the whole history: nothing skipped to look fast).
-    @Test func benchRestoreRestoresTheWholeHistoryItWrote() throws {
+    @Test func benchRestoreRestoresTheWholeHistoryItWrote() async throws {
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run(
+        let run = try await ChildProcess.run(
             [
                 "bench", "restore", "--payments", "3000,6000", "--batch-size", "1500", "--close-every", "2",
                 "--database-directory", directory.path(""),

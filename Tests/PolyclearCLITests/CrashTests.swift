@@ -22,13 +22,13 @@ import Testing
             "ledger", "load", "--db", db, "--accounts", "200", "--batch-size", "\(Self.batchSize)",
             "--concurrency", "4", "--seed", "\(seed)",
         ])
-        let reached = child.waitUntil(seconds: 60) { child in
+        let reached = await child.waitUntil(seconds: 60) { child in
             child.lines.first == "ready" && child.lines.count - 1 >= acknowledgementsBeforeKill
         }
         #expect(reached, "the writer never got going: \(child.standardError)")
         try await Task.sleep(for: .milliseconds(random.next() % 25))  // land anywhere in a commit
         child.kill()
-        #expect(child.waitForExit() != 0)
+        #expect(await child.waitForExit() != 0)
         let acknowledged = Set(child.lines.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil })
 
         let store = try SQLiteLedgerStore(path: db)
@@ -52,13 +52,13 @@ import Testing
 
         // A restart from the same file carries on: resubmitted batches answer `exists`.
         let nextBatch = (countsByBatch.keys.max() ?? 0) + 1
-        let restart = try ChildProcess.run([
+        let restart = try await ChildProcess.run([
             "ledger", "load", "--db", db, "--accounts", "200", "--batch-size", "\(Self.batchSize)",
             "--first-batch", "\(max(1, nextBatch - 4))", "--batches", "8", "--seed", "\(seed)",
         ])
         #expect(restart.status == 0, "restart failed: \(restart.error)")
         #expect(restart.output.split(separator: "\n").filter { $0.hasPrefix("ack ") }.count == 8)
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0 && check.output.hasPrefix("ok: 200 accounts"), "\(check.output) \(check.error)")
     }
 }

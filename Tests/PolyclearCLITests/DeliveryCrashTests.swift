@@ -33,9 +33,9 @@ import Testing
             let port = freeLocalPort()
             // Pushes of seven; the bank's endpoint is on loopback, which the operator allows here.
             let environment = ["POLYCLEAR_PUSH_BATCH_DELIVERIES": "7", "POLYCLEAR_PUSH_ALLOW_PRIVATE_NETWORK": "1"]
-            let first = try ServeTests.start(
+            let first = try await ServeTests.start(
                 db: db, port: port, extra: ["--api-key", Self.payeeKey], environment: environment)
-            #expect(first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
+            #expect(await first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
             let (status, answer) = try await ServeTests.call(
                 "PUT", port: port, path: "/v1/delivery-endpoint", secret: "delivery-test-payee-secret",
                 body: #"{"url":"http://127.0.0.1:\#(inboxPort)/inbox","format":"iso20022"}"#)
@@ -58,14 +58,11 @@ import Testing
             }
             #expect(await inbox.taken.count < 9, "everything was delivered before the kill: the test proves nothing")
             first.kill(signal: SIGKILL)
-            _ = first.waitForExit()
+            _ = await first.waitForExit()
 
-            let second = try ServeTests.start(
+            let second = try await ServeTests.start(
                 db: db, port: port, extra: ["--api-key", Self.payeeKey], environment: environment)
-            defer {
-                second.kill(signal: SIGTERM)
-                _ = second.waitForExit()
-            }
+            defer { second.stopNow() }
             var credited = Set<String>()
             while credited != booked && ContinuousClock.now < deadline {
                 credited = Set(

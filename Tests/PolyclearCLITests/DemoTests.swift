@@ -7,10 +7,10 @@ import Testing
     /// payments flow through the HTTP API, a cycle closes and its central banks confirm their
     /// instructions, a second operator approves the screening list, a member proposes a quota
     /// change; it stops by itself, and the database it leaves passes `ledger check`.
-    @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() throws {
+    @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let demo = try ChildProcess.run([
+        let demo = try await ChildProcess.run([
             "demo", "--duration", "8", "--cycle-seconds", "2", "--rate", "100",
             "--port", "\(port)", "--directory", directory.path("demo"),
         ])
@@ -22,7 +22,7 @@ import Testing
             demo.output.contains("instructions confirmed by their central banks"),
             "no confirmations: \(demo.output.suffix(600))")
         #expect(demo.output.contains("proposal 1: BRA proposes"), "no proposal: \(demo.output.suffix(600))")
-        let check = try ChildProcess.run(["ledger", "check", "--db", directory.path("demo/polyclear.sqlite")])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", directory.path("demo/polyclear.sqlite")])
         #expect(check.status == 0, "\(check.error)")
         #expect(check.output.hasPrefix("ok: "))
         let transfers = check.output.split(separator: " ").firstIndex(of: "transfers").map {
@@ -30,7 +30,9 @@ import Testing
         }
         #expect((transfers.flatMap { Int($0) } ?? 0) > 100, "\(check.output)")
         // The trade statistics of what it booked, offline and read only.
-        let stats = try ChildProcess.run(["stats", "--db", directory.path("demo/polyclear.sqlite"), "--by", "purpose"])
+        let stats = try await ChildProcess.run([
+            "stats", "--db", directory.path("demo/polyclear.sqlite"), "--by", "purpose",
+        ])
         #expect(stats.status == 0, "\(stats.error)")
         let lines = stats.output.split(separator: "\n")
         #expect(lines.first?.hasPrefix("period,payer_member,payee_member,purpose_code,") == true)

@@ -12,17 +12,17 @@ import Testing
     static let isoSamples = root.appendingPathComponent("Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples").path
 
     @Test(arguments: ["xml", "iso20022", "json", "toml_serve", "toml_rules", "trade_csv", "obligation_csv", "hub_log"])
-    func everyTargetKeepsItsInvariantOnItsSeeds(target: String) throws {
+    func everyTargetKeepsItsInvariantOnItsSeeds(target: String) async throws {
         var paths = [Self.seeds + "/" + target]
         if target == "xml" || target == "iso20022" { paths = [Self.seeds + "/xml", Self.isoSamples] }
-        let run = try ChildProcess.run(["fuzz", "replay", target] + paths)
+        let run = try await ChildProcess.run(["fuzz", "replay", target] + paths)
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.hasPrefix("\(target): "), "\(run.output)")
     }
 
-    @Test func theHubLogTargetKeepsItsInvariantOnGeneratedAndDamagedEntries() throws {
+    @Test func theHubLogTargetKeepsItsInvariantOnGeneratedAndDamagedEntries() async throws {
         let directory = TemporaryDirectory()
-        let seeds = try ChildProcess.run(["fuzz", "seeds", directory.url.path])
+        let seeds = try await ChildProcess.run(["fuzz", "seeds", directory.url.path])
         #expect(seeds.status == 0, "\(seeds.error)")
         // Damaged copies: truncated, a flipped byte, trailing garbage — each refused, none a crash.
         let original = try Data(contentsOf: directory.url.appendingPathComponent("hub_log/sample-union-setup"))
@@ -34,7 +34,7 @@ import Testing
         ] {
             try Data(bytes).write(to: directory.url.appendingPathComponent("hub_log/\(name)"))
         }
-        let run = try ChildProcess.run(["fuzz", "replay", "hub_log", directory.url.path + "/hub_log"])
+        let run = try await ChildProcess.run(["fuzz", "replay", "hub_log", directory.url.path + "/hub_log"])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("5 inputs") && run.output.contains("corrupt_database"), "\(run.output)")
     }

@@ -30,13 +30,13 @@ import Testing
         var random = SeededRandom(seed: seed)
         let child = try ChildProcess(
             ["hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2"] + Self.dataArguments)
-        let reached = child.waitUntil(seconds: 120) {
+        let reached = await child.waitUntil(seconds: 120) {
             $0.lines.first == "ready" && $0.lines.count - 1 >= acknowledgementsBeforeKill
         }
         #expect(reached, "the hub writer never got going: \(child.standardError)")
         try await Task.sleep(for: .milliseconds(random.next() % 40))
         child.kill()
-        _ = child.waitForExit()
+        _ = await child.waitForExit()
         let acknowledged = Set(child.lines.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil })
 
         let store = try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: try CurrencyTable()))
@@ -58,7 +58,7 @@ import Testing
         try store.close()
 
         // A restart carries on from the same file; resubmitting the last batches is harmless.
-        let restart = try ChildProcess.run(
+        let restart = try await ChildProcess.run(
             [
                 "hub", "load", "--db", db, "--batch-size", "\(Self.batchSize)", "--close-every", "2",
                 "--first-batch", "\(max(1, lastBatch - 1))", "--batches", "4",

@@ -32,23 +32,20 @@ import Testing
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite")
         let port = freeLocalPort()
-        let first = try ServeTests.start(
+        let first = try await ServeTests.start(
             db: db, port: port, environment: ["POLYCLEAR_FAILPOINT": "\(failpoint):close-1"])
-        #expect(first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
+        #expect(await first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
         // Another key runs as usual under the armed failpoint.
         let (warmStatus, _) = try await Self.post(port: port, path: "/v1/cycles/9/close", key: "other")
         #expect(warmStatus == 409)
         await #expect(throws: (any Error).self) {
             _ = try await Self.post(port: port, path: "/v1/cycles/1/close", key: "close-1")
         }
-        #expect(first.waitForExit(seconds: 30) == SIGKILL, "the failpoint did not kill the server")
+        #expect(await first.waitForExit(seconds: 30) == SIGKILL, "the failpoint did not kill the server")
 
-        let second = try ServeTests.start(db: db, port: port)
-        defer {
-            second.kill(signal: SIGTERM)
-            _ = second.waitForExit()
-        }
-        #expect(second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
+        let second = try await ServeTests.start(db: db, port: port)
+        defer { second.stopNow() }
+        #expect(await second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") })
         let (status, answer) = try await Self.post(port: port, path: "/v1/cycles/1/close", key: "close-1")
         #expect(status == 200, "\(answer)")
         #expect(answer.contains("\"number\":1") && answer.contains("\"state\":\""), "\(answer)")
@@ -74,9 +71,9 @@ import Testing
 struct IdempotencyTakeoverTests {
     @Test func aRetryOnTheNodeThatTookOverGetsTheFirstAnswer() async throws {
         let cluster = try await ClusterNodes.create(name: "idempotency")
-        let first = try cluster.start(
+        let first = try await cluster.start(
             0, sampleUnion: true, environment: ["POLYCLEAR_FAILPOINT": "idempotency-after-commit:close-1"])
-        let second = try cluster.start(1)
+        let second = try await cluster.start(1)
         defer { first.kill(); second.kill() }
         #expect(await cluster.waitForRole(0, "writer"))
         #expect(await cluster.waitForRole(1, "follower", writer: 0))
@@ -85,7 +82,7 @@ struct IdempotencyTakeoverTests {
             (try? await IdempotencyCrashTests.post(
                 port: cluster.ports[1], path: "/v1/cycles/1/close", key: "close-1", secret: secret)) ?? (-1, "")
         #expect(lost != 200, "the writer answered although it died at the failpoint")
-        #expect(first.waitForExit(seconds: 30) == SIGKILL)
+        #expect(await first.waitForExit(seconds: 30) == SIGKILL)
         #expect(await cluster.waitForRole(1, "writer", seconds: 30))
         let (status, answer) = try await IdempotencyCrashTests.post(
             port: cluster.ports[1], path: "/v1/cycles/1/close", key: "close-1", secret: secret)

@@ -11,23 +11,23 @@ import Testing
         return path
     }
 
-    @Test func setsOffOptimallyAndWritesTheSplit() throws {
+    @Test func setsOffOptimallyAndWritesTheSplit() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write(
             "id,debtor,creditor,amount,currency,due\n1,A,B,100,EUR,2026-12-01\n2,B,E,70,EUR,\n3,E,A,100,EUR,\n"
                 + "4,C,D,100,EUR,\n5,D,E,100,EUR,\n6,E,C,70,EUR,\n7,B,C,100,EUR,\n", in: directory)
         let out = directory.path("split.csv")
-        let run = try ChildProcess.run(["net", input, "--out", out])
+        let run = try await ChildProcess.run(["net", input, "--out", out])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("optimal set-off 570") && run.output.contains("certificate proven"))
         let split = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(split.first == "id,set_off,remainder" && split.count == 8)
     }
 
-    @Test func decimalAmountsAreExact() throws {
+    @Test func decimalAmountsAreExact() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,10.50,EUR\n2,B,A,4.25,EUR\n", in: directory)
-        let run = try ChildProcess.run(["net", input, "--decimal"])
+        let run = try await ChildProcess.run(["net", input, "--decimal"])
         #expect(run.status == 0)
         #expect(run.output.contains("gross 1475") && run.output.contains("optimal set-off 850"))
     }
@@ -42,49 +42,49 @@ import Testing
         ("1,A,B,10,EUR,2026-13-01\n", "due date"),
         ("1,A,B,10,ZZZ\n", "unknown currency"),
     ])
-    func badInputIsRefusedWithExitCodeTwoAndNothingWritten(content: String, message: String) throws {
+    func badInputIsRefusedWithExitCodeTwoAndNothingWritten(content: String, message: String) async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write(content, in: directory)
         let out = directory.path("split.csv")
-        let run = try ChildProcess.run(["net", input, "--out", out])
+        let run = try await ChildProcess.run(["net", input, "--out", out])
         #expect(run.status == 2)
         #expect(run.error.contains(message), "\(run.error)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
-    @Test func tooManyDecimalsIsAnError() throws {
+    @Test func tooManyDecimalsIsAnError() async throws {
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run(["net", try Self.write("1,A,B,10.505,EUR\n", in: directory), "--decimal"])
+        let run = try await ChildProcess.run(["net", try Self.write("1,A,B,10.505,EUR\n", in: directory), "--decimal"])
         #expect(run.status == 2 && run.error.contains("line 1"))
     }
 
-    @Test func queueSnapshotGridlockIsResolved() throws {
+    @Test func queueSnapshotGridlockIsResolved() async throws {
         let directory = TemporaryDirectory()
         let queue = try Self.write("id,payer,payee,amount\np1,A,B,100\np2,B,C,100\np3,C,A,100\n", in: directory)
         let rooms = try Self.write("party,room\nA,0\nB,0\nC,0\n", in: directory, name: "rooms.csv")
         let out = directory.path("released.csv")
-        let run = try ChildProcess.run(["net", queue, "--queue", "--rooms", rooms, "--out", out])
+        let run = try await ChildProcess.run(["net", queue, "--queue", "--rooms", rooms, "--out", out])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.hasPrefix("3 queued, 3 released, value 300 of divisible bound 300"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,released\np1,1\np2,1\np3,1\n")
-        let bad = try ChildProcess.run([
+        let bad = try await ChildProcess.run([
             "net", try Self.write("id,payer,payee,amount\np1,A,Z,5\n", in: directory, name: "q2.csv"), "--queue",
             "--rooms", rooms,
         ])
         #expect(bad.status == 2 && bad.error.contains("line 2"))
     }
 
-    @Test func crossCurrencySetOffReportsTheFXLegs() throws {
+    @Test func crossCurrencySetOffReportsTheFXLegs() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,100000,BRL\n2,B,A,100000,CNY\n", in: directory)
         let rates = try Self.write(
             "currency,rate_per_unit\nBRL,4.0752\nCNY,4.99066\n", in: directory, name: "rates.csv")
         let out = directory.path("split.csv")
-        let run = try ChildProcess.run(["net", input, "--cross-currency", "--rates", rates, "--out", out])
+        let run = try await ChildProcess.run(["net", input, "--cross-currency", "--rates", rates, "--out", out])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("optimal set-off 4007486") && run.output.contains("fx leg: A BRL delivered 81657"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "id,set_off,remainder\n1,81657,18343\n2,100000,0\n")
-        let missing = try ChildProcess.run([
+        let missing = try await ChildProcess.run([
             "net", input, "--cross-currency", "--rates", try Self.write("BRL,4.0752\n", in: directory, name: "r2.csv"),
         ])
         #expect(missing.status == 2 && missing.error.contains("noRate"))

@@ -1,4 +1,5 @@
 import Foundation
+import PolyclearTestSupport
 import Synchronization
 
 /// A plain TCP connection to a local server, for clients that misbehave as real ones do: a
@@ -60,13 +61,15 @@ final class RawConnection: Sendable {
         if !wasClosed { close(descriptor) }
     }
 
-    func waitUntil(seconds: Double, _ condition: (RawConnection) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(self) { return true }
-            Thread.sleep(forTimeInterval: 0.01)
+    func waitUntil(seconds: Double, _ condition: @escaping @Sendable (RawConnection) -> Bool) async -> Bool {
+        await onOwnThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if condition(self) { return true }
+                usleep(10_000)
+            }
+            return condition(self)
         }
-        return condition(self)
     }
 
     deinit { closeOnce() }

@@ -19,18 +19,9 @@ import Testing
         return components.string!
     }
 
-    /// Runs the cluster script to completion. Through `system` (fork, exec, waitpid): a
-    /// Foundation `Process` whose child starts daemons was seen never to notice its exit.
-    static func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "polyclear-script-\(UUID().uuidString).log"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let quoted = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(
-            separator: " ")
-        let status = system("/bin/bash \(quoted) >'\(log)' 2>&1")
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return (status == -1 ? -1 : (status >> 8) & 0xff, output)
+    /// Runs the cluster script to completion (without holding a thread: `Script`).
+    static func runScript(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await Script.run(script, arguments)
     }
 
     /// On the pair `.ci/run` starts (`POLYCLEAR_TEST_POSTGRES_URL` and
@@ -55,7 +46,7 @@ import Testing
         let name = "polyclear_replica_\(getpid())_\(Int.random(in: 0..<1_000_000))"
         let database = try await PostgresAdmin.createDatabase(name, adminURL: primary)
         let cluster = ClusterNodes(url: database)
-        let node = try cluster.start(0, sampleUnion: true)
+        let node = try await cluster.start(0, sampleUnion: true)
         defer { node.kill() }
         for sequence in 0..<5 {
             let id = UUID().uuidString.lowercased()
@@ -70,9 +61,9 @@ import Testing
             #expect(onStandby == onPrimary && onPrimary == sequence + 2)
         }
         node.kill(signal: SIGTERM)
-        #expect(node.waitForExit() == 0)
-        let checkPrimary = try ChildProcess.run(["ledger", "check", "--postgres-url", database])
-        let checkStandby = try ChildProcess.run([
+        #expect(await node.waitForExit() == 0)
+        let checkPrimary = try await ChildProcess.run(["ledger", "check", "--postgres-url", database])
+        let checkStandby = try await ChildProcess.run([
             "ledger", "check", "--postgres-url", Self.url(standby, database: name),
         ])
         #expect(checkPrimary.status == 0 && checkPrimary.output.hasPrefix("ok: "), "\(checkPrimary.error)")
@@ -92,8 +83,8 @@ import Testing
         let pair = directory.path("pair")
         let ports = freeLocalPorts(2)
         let (primaryPort, standbyPort) = (ports[0], ports[1])
-        let started = try Self.runScript(["start-replicated", pair, "\(primaryPort)", "\(standbyPort)"])
-        defer { _ = try? Self.runScript(["stop", pair, "immediate"]) }
+        let started = try await Self.runScript(["start-replicated", pair, "\(primaryPort)", "\(standbyPort)"])
+        defer { Script.runBlocking(Self.script, ["stop", pair, "immediate"]) }
         try #require(started.status == 0, "\(started.output)")
         let urls = started.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("postgres://") }
         try #require(urls.count == 2)
@@ -102,16 +93,17 @@ import Testing
         _ = try await PostgresAdmin.createDatabase(name, adminURL: urls[0])
         let both = "postgres://polyclear@127.0.0.1:\(primaryPort),127.0.0.1:\(standbyPort)/\(name)"
         let cluster = ClusterNodes(url: both)
-        let node = try cluster.start(0, sampleUnion: true)
+        let node = try await cluster.start(0, sampleUnion: true)
         defer { node.kill() }
         let outcomes = ClusterTests.Outcomes()
         let clients = Task { await ClusterTests.load(port: cluster.ports[0], clients: 4, outcomes: outcomes) }
         try await Task.sleep(for: .seconds(1.5))
-        let stopped = try Self.runScript(["stop", pair + "/primary", "immediate"])  // a crash: no shutdown checkpoint
+        // A crash: no shutdown checkpoint.
+        let stopped = try await Self.runScript(["stop", pair + "/primary", "immediate"])
         #expect(stopped.status == 0, "\(stopped.output)")
         let crashedAt = ContinuousClock.now
         try await Task.sleep(for: .seconds(1))
-        let promoted = try Self.runScript(["promote", pair])
+        let promoted = try await Self.runScript(["promote", pair])
         #expect(promoted.status == 0, "\(promoted.output)")
         let promotedAt = ContinuousClock.now
         var recovered: ContinuousClock.Instant?
@@ -143,8 +135,8 @@ import Testing
                 + "standby (\(stored.count) stored); the same node accepted payments again \(recovered.map { $0 - promotedAt }.map { "\($0)" } ?? "never") "
                 + "after the promotion; others by status \(outcomes.others.withLock { $0 })")
         node.kill(signal: SIGTERM)
-        #expect(node.waitForExit() == 0, "\(node.standardError.suffix(2_000))")
-        let check = try ChildProcess.run(["ledger", "check", "--postgres-url", Self.url(urls[1], database: name)])
+        #expect(await node.waitForExit() == 0, "\(node.standardError.suffix(2_000))")
+        let check = try await ChildProcess.run(["ledger", "check", "--postgres-url", Self.url(urls[1], database: name)])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.output)\(check.error)")
     }
 }

@@ -12,25 +12,27 @@ import Testing
 
     static func start(
         db: String, port: Int, extra: [String] = [], environment: [String: String] = [:]
-    ) throws -> ChildProcess {
+    ) async throws -> ChildProcess {
         let server = try ChildProcess(
             [
                 "serve", "--db", db, "--port", "\(port)", "--sample-union",
                 "--api-key", operatorKey, "--api-key", bankKey,
             ] + extra, environment: environment)
         #expect(
-            server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") }, "\(server.standardError)")
+            await server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
+            "\(server.standardError)")
         return server
     }
 
-    static func waitUntilReady(port: Int) -> Bool {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let ready = ChildProcessReadiness.probe(port: port)
-            if ready { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+    static func waitUntilReady(port: Int) async -> Bool {
+        await onOwnThread {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if ChildProcessReadiness.probe(port: port) { return true }
+                usleep(50_000)
+            }
+            return false
         }
-        return false
     }
 
     static func call(
@@ -58,22 +60,22 @@ import Testing
             {"id":"\(id)","payer":"BKAABR22","payee":"BKAACN22","amount":"1000.00","endToEndId":"E1",
              "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
             """
-        let first = try Self.start(db: db, port: port)
+        let first = try await Self.start(db: db, port: port)
         let (status, body) = try await Self.call(
             "POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
         #expect(status == 201, "\(body)")
         #expect(body.contains("\"status\":\"accepted\""), "\(body)")
         first.kill(signal: SIGTERM)
-        #expect(first.waitForExit() == 0, "\(first.standardError)")
+        #expect(await first.waitForExit() == 0, "\(first.standardError)")
 
-        let second = try Self.start(db: db, port: port)
+        let second = try await Self.start(db: db, port: port)
         let (getStatus, got) = try await Self.call(
             "GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
         #expect(getStatus == 200 && got.contains("\"status\":\"accepted\""), "\(got)")
         second.kill(signal: SIGTERM)
-        #expect(second.waitForExit() == 0, "\(second.standardError)")
+        #expect(await second.waitForExit() == 0, "\(second.standardError)")
 
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
     }
 
@@ -84,23 +86,25 @@ import Testing
     @Test func sigtermEndsTheProcessWithEventStreamsOpen() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let server = try Self.start(db: directory.path("hub.sqlite"), port: port)
-        #expect(Self.waitUntilReady(port: port))
+        let server = try await Self.start(db: directory.path("hub.sqlite"), port: port)
+        #expect(await Self.waitUntilReady(port: port))
         let reading = try RawConnection.eventStream(port: port, secret: "serve-test-operator-secret")
         let halfClosed = try RawConnection.eventStream(port: port, secret: "serve-test-operator-secret")
         let gone = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
         for client in [reading, halfClosed, gone] {
-            #expect(client.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") }, "\(client.received)")
+            #expect(
+                await client.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") }, "\(client.received)"
+            )
         }
         halfClosed.halfClose()
         gone.vanish()
         let stopping = Date()
         server.kill(signal: SIGTERM)
-        let status = server.waitForExit(seconds: 60)
+        let status = await server.waitForExit(seconds: 60)
         let seconds = Date().timeIntervalSince(stopping)
         #expect(status == 0, "\(server.standardError)")
         #expect(seconds < 15, "took \(seconds) s to stop")
-        #expect(reading.waitUntil(seconds: 5) { !$0.serverIsConnected })
+        #expect(await reading.waitUntil(seconds: 5) { !$0.serverIsConnected })
         #expect(reading.received.contains("event: shutdown"), "\(reading.received)")
     }
 
@@ -110,12 +114,12 @@ import Testing
     @Test func aVanishedStreamClientFreesItsSlot() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let server = try Self.start(
+        let server = try await Self.start(
             db: directory.path("hub.sqlite"), port: port, extra: [],
             environment: ["POLYCLEAR_EVENT_STREAMS_PER_CALLER": "1", "POLYCLEAR_EVENT_HEARTBEAT_SECONDS": "1"])
-        defer { server.kill(signal: SIGTERM); _ = server.waitForExit(seconds: 30) }
+        defer { server.stopNow(seconds: 30) }
         let first = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
-        #expect(first.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") })
+        #expect(await first.waitUntil(seconds: 10) { $0.received.contains(": polyclear events") })
         let refused = try await Self.call("GET", port: port, path: "/v1/events?max=1", secret: "serve-test-bank-secret")
         #expect(refused.0 == 429 && refused.1.contains("too_many_streams"), "\(refused)")
         first.vanish()
@@ -123,7 +127,9 @@ import Testing
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let probe = try RawConnection.eventStream(port: port, secret: "serve-test-bank-secret")
-            if probe.waitUntil(seconds: 5, { $0.received.contains("HTTP/1.1 ") && $0.received.contains("\r\n\r\n") }) {
+            if await probe.waitUntil(
+                seconds: 5, { $0.received.contains("HTTP/1.1 ") && $0.received.contains("\r\n\r\n") })
+            {
                 statuses.append(probe.received.hasPrefix("HTTP/1.1 200") ? 200 : 429)
                 if statuses.last == 200 { break }
             }
@@ -140,25 +146,25 @@ import Testing
         let directory = TemporaryDirectory()
         let db = directory.path("hub.sqlite")
         let port = freeLocalPort()
-        let first = try Self.start(db: db, port: port)
+        let first = try await Self.start(db: db, port: port)
         let second = try ChildProcess([
             "serve", "--db", db, "--port", "\(freeLocalPort())", "--api-key", Self.operatorKey,
         ])
-        let status = second.waitForExit(seconds: 30)
+        let status = await second.waitForExit(seconds: 30)
         #expect(status != 0 && second.standardError.contains("database_in_use"), "\(status) \(second.standardError)")
         #expect(!second.standardOutput.contains("serving"))
 
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0 && check.output.hasPrefix("ok: "), "\(check.error)")
         let (health, _) = try await Self.call(
             "GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret")
         #expect(health == 200)
 
         first.kill(signal: SIGTERM)
-        #expect(first.waitForExit(seconds: 30) == 0, "\(first.standardError)")
-        let third = try Self.start(db: db, port: port)
+        #expect(await first.waitForExit(seconds: 30) == 0, "\(first.standardError)")
+        let third = try await Self.start(db: db, port: port)
         third.kill(signal: SIGTERM)
-        #expect(third.waitForExit(seconds: 30) == 0, "\(third.standardError)")
+        #expect(await third.waitForExit(seconds: 30) == 0, "\(third.standardError)")
     }
 
     /// The same on PostgreSQL (`serve --store postgres`), when a server is given
@@ -176,23 +182,24 @@ import Testing
             {"id":"\(id)","payer":"BKAABR22","payee":"BKAACN22","amount":"1000.00","endToEndId":"E1",
              "uetr":"12345678-9abc-4def-8123-456789abcdef","invoiceNumber":"INV-1","purposeCode":"GDDS"}
             """
-        let first = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
+        let first = try await Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
         #expect(
-            first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") }, "\(first.standardError)")
+            await first.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
+            "\(first.standardError)")
         let (status, body) = try await Self.call(
             "POST", port: port, path: "/v1/payments", secret: "serve-test-bank-secret", body: payment)
         #expect(status == 201 && body.contains("\"status\":\"accepted\""), "\(body)")
         first.kill(signal: SIGTERM)
-        #expect(first.waitForExit() == 0, "\(first.standardError)")
-        let second = try Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
+        #expect(await first.waitForExit() == 0, "\(first.standardError)")
+        let second = try await Self.start(db: directory.path("unused.sqlite"), port: port, extra: extra)
         #expect(
-            second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
+            await second.waitUntil(seconds: 30) { $0.standardOutput.contains("sample union ready") },
             "\(second.standardError)")
         let (getStatus, got) = try await Self.call(
             "GET", port: port, path: "/v1/payments/\(id)", secret: "serve-test-operator-secret")
         #expect(getStatus == 200 && got.contains("\"status\":\"accepted\""), "\(got)")
         second.kill(signal: SIGTERM)
-        #expect(second.waitForExit() == 0, "\(second.standardError)")
+        #expect(await second.waitForExit() == 0, "\(second.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("unused.sqlite")))  // nothing went to SQLite
     }
 
@@ -201,33 +208,33 @@ import Testing
         ["--api-key", "participant:BKAABR22:short"],
         ["--lease-seconds", "61"], ["--postgres-pool-size", "0"], ["--store", "postgres"],
     ])
-    func badServeOptionsAreRefusedBeforeAnythingStarts(_ extra: [String]) throws {
+    func badServeOptionsAreRefusedBeforeAnythingStarts(_ extra: [String]) async throws {
         let directory = TemporaryDirectory()
         let keys = extra.first == "--api-key" ? [] : ["--api-key", Self.operatorKey]
-        let result = try ChildProcess.run(["serve", "--db", directory.path("hub.sqlite")] + keys + extra)
+        let result = try await ChildProcess.run(["serve", "--db", directory.path("hub.sqlite")] + keys + extra)
         #expect(result.status == 64, "\(result.output) \(result.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
     }
 
     /// A port already taken: a clear error and a non-zero exit, not a process waiting forever.
-    @Test func aTakenPortStopsTheServerWithTheReason() throws {
+    @Test func aTakenPortStopsTheServerWithTheReason() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
         let first = try ChildProcess([
             "serve", "--db", directory.path("a.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey,
         ])
-        #expect(Self.waitUntilReady(port: port))
-        let second = try ChildProcess.run([
+        #expect(await Self.waitUntilReady(port: port))
+        let second = try await ChildProcess.run([
             "serve", "--db", directory.path("b.sqlite"), "--port", "\(port)", "--api-key", Self.operatorKey,
         ])
         #expect(
             second.status != 0 && second.error.contains("Address already in use"), "\(second.status) \(second.error)")
         first.kill(signal: SIGTERM)
-        #expect(first.waitForExit() == 0)
+        #expect(await first.waitForExit() == 0)
     }
 
     /// Precedence: flag over environment over file over default; the database and keys come from the file.
-    @Test func theConfigurationFileEnvironmentAndFlagsCombine() throws {
+    @Test func theConfigurationFileEnvironmentAndFlagsCombine() async throws {
         let directory = TemporaryDirectory()
         let ports = freeLocalPorts(3)  // file, environment, flag
         let config = directory.path("polyclear.toml")
@@ -244,14 +251,14 @@ import Testing
         ] {
             let server = try ChildProcess(["serve", "--config", config] + flags, environment: environment)
             #expect(
-                server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
+                await server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
                 "\(server.standardError)")
             #expect(
                 server.standardOutput.contains("serving http://127.0.0.1:\(expectedPort)"), "\(server.standardOutput)")
             // "serving" is printed once the server listens; it answers at once.
-            #expect(Self.waitUntilReady(port: expectedPort), "not answering on \(expectedPort)")
+            #expect(await Self.waitUntilReady(port: expectedPort), "not answering on \(expectedPort)")
             server.kill(signal: SIGTERM)
-            #expect(server.waitForExit() == 0, "\(server.standardError)")
+            #expect(await server.waitForExit() == 0, "\(server.standardError)")
         }
         #expect(FileManager.default.fileExists(atPath: directory.path("from-file.sqlite")))
     }
@@ -275,7 +282,7 @@ import Testing
                 ] + flags,
                 environment: environment)
             #expect(
-                server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
+                await server.waitUntil(seconds: 30) { $0.standardOutput.contains("serving http://") },
                 "\(server.standardError)")
             let started = Date()
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -294,7 +301,7 @@ import Testing
                 "\(statuses) in \(seconds) s")
             #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 }, "\(statuses)")
             server.kill(signal: SIGTERM)
-            #expect(server.waitForExit(seconds: 30) == 0, "\(server.standardError)")
+            #expect(await server.waitForExit(seconds: 30) == 0, "\(server.standardError)")
         }
     }
 
@@ -319,19 +326,19 @@ import Testing
         ("log_level = \"a [ } in a string is text\"\nprot = 1", "unknown key 'prot'"),
         ("rate_move_factor_max = \"2\"", "rate_move_factor_max must be an integer"),
     ])
-    func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) throws {
+    func aBadConfigurationIsRefusedWithItsReason(_ line: String, _ reason: String) async throws {
         let directory = TemporaryDirectory()
         let config = directory.path("bad.toml")
         try "db = \"\(directory.path("hub.sqlite"))\"\n\(line)\n".write(
             toFile: config, atomically: true, encoding: .utf8)
-        let result = try ChildProcess.run(["serve", "--config", config, "--api-key", Self.operatorKey])
+        let result = try await ChildProcess.run(["serve", "--config", config, "--api-key", Self.operatorKey])
         #expect(result.status == 64 && result.error.contains(reason), "\(result.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("hub.sqlite")))
-        let missing = try ChildProcess.run([
+        let missing = try await ChildProcess.run([
             "serve", "--config", directory.path("none.toml"), "--api-key", Self.operatorKey,
         ])
         #expect(missing.status == 64 && missing.error.contains("cannot read the configuration file"))
-        let environment = try ChildProcess.run(
+        let environment = try await ChildProcess.run(
             ["serve", "--api-key", Self.operatorKey, "--db", directory.path("hub.sqlite")],
             environment: ["POLYCLEAR_PORT": "eighty"])
         #expect(environment.status == 64 && environment.error.contains("POLYCLEAR_PORT must be an integer"))

@@ -5,11 +5,11 @@ import Testing
 /// `polyclear simulate` as a real process: the report, its determinism, bad inputs (exit 2,
 /// the file, line and field named, no partial report), and the HTML in a headless browser.
 @Suite struct SimulateTests {
-    @Test func aRunWritesTheReportAndTheSameSeedWritesTheSameMetrics() throws {
+    @Test func aRunWritesTheReportAndTheSameSeedWritesTheSameMetrics() async throws {
         let directory = TemporaryDirectory()
         var metrics: [Data] = []
         for name in ["one", "two"] {
-            let run = try ChildProcess.run([
+            let run = try await ChildProcess.run([
                 "simulate", "--scale", "20000", "--seed", "3", "--out", directory.path(name),
             ])
             #expect(run.status == 0, "\(run.error)")
@@ -25,14 +25,14 @@ import Testing
         #expect(metrics[0] == metrics[1])
     }
 
-    @Test func severalRuleSetsRunOnTheSameStream() throws {
+    @Test func severalRuleSetsRunOnTheSameStream() async throws {
         let directory = TemporaryDirectory()
         try "cycle_days = 1\nquota_percent_of_trade = 20\n".write(
             toFile: directory.path("a.toml"), atomically: true, encoding: .utf8)
         try
             "cycle_days = 5\nquota_percent_of_trade = 100\n[[charges]]\nthreshold_percent_of_quota = 10\nannual_rate_basis_points = 200\n"
             .write(toFile: directory.path("b.toml"), atomically: true, encoding: .utf8)
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "simulate", "--scale", "10000", "--compare", directory.path("a.toml"), directory.path("b.toml"), "acu",
             "--out", directory.path("out"),
         ])
@@ -55,9 +55,9 @@ import Testing
         #expect(flows(a) == flows(b))
     }
 
-    @Test func aSweepRunsTheSameStreamAcrossARangeAndWritesTheTradeOffs() throws {
+    @Test func aSweepRunsTheSameStreamAcrossARangeAndWritesTheTradeOffs() async throws {
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run([
+        let run = try await ChildProcess.run([
             "simulate", "--scale", "5000", "--rules", "epu-1950", "--sweep", "quota_percent_of_trade=10:50:20", "--out",
             directory.path("out"),
         ])
@@ -76,7 +76,7 @@ import Testing
             ("quota_percent_of_trade=10:5:1", "FROM <= TO"), ("quota=1:2:1", "KEY=FROM:TO:STEP"),
             ("cycle_days=0:2:1", "cycle_days: 0"), ("cycle_days=1:1000:1", "at most 100 points"),
         ] {
-            let bad = try ChildProcess.run(["simulate", "--scale", "1000", "--sweep", sweep])
+            let bad = try await ChildProcess.run(["simulate", "--scale", "1000", "--sweep", sweep])
             #expect(
                 bad.status != 0 && bad.error.contains("invalid_input") && bad.error.contains(expected), "\(bad.error)")
         }
@@ -111,7 +111,7 @@ import Testing
         ] as [(String, String?, String?, String)])
     func badInputExitsWithTwoNamingTheFaultAndWritesNothing(
         file: String, trade: String?, rules: String?, expected: String
-    ) throws {
+    ) async throws {
         let directory = TemporaryDirectory()
         var arguments = ["simulate", "--scale", "1000", "--out", directory.path("report")]
         if let trade {
@@ -122,7 +122,7 @@ import Testing
             try rules.write(toFile: directory.path(file), atomically: true, encoding: .utf8)
             arguments += ["--rules", directory.path(file)]
         }
-        let run = try ChildProcess.run(arguments)
+        let run = try await ChildProcess.run(arguments)
         #expect(run.status == 2, "\(run.error)")
         #expect(run.error.contains("invalid_input") && run.error.contains(expected), "\(run.error)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("report")))
@@ -135,10 +135,10 @@ import Testing
     /// The report opens in headless Chromium (CI installs it; skipped without it unless
     /// tools are required): the rendered DOM has every chart, and a screenshot is not blank.
     @Test(.enabled(if: ExternalTool.chromium.runs, "\(ExternalTool.chromium.skipReason)"))
-    func theReportOpensInAHeadlessBrowserWithEveryChart() throws {
+    func theReportOpensInAHeadlessBrowserWithEveryChart() async throws {
         let chromium = try #require(ExternalTool.chromium.location, "Chromium is missing: apt-get install chromium")
         let directory = TemporaryDirectory()
-        let run = try ChildProcess.run(["simulate", "--scale", "5000", "--out", directory.path("out")])
+        let run = try await ChildProcess.run(["simulate", "--scale", "5000", "--out", directory.path("out")])
         #expect(run.status == 0, "\(run.error)")
         let page = "file://" + directory.path("out/report.html")
         let flags = [
@@ -161,8 +161,8 @@ import Testing
         #expect(png.count > 60_000, "screenshot of \(png.count) bytes looks blank")
     }
 
-    @Test func theSimulationBenchmarkRunsAllModels() throws {
-        let run = try ChildProcess.run(["bench", "simulate", "--payments", "3000"])
+    @Test func theSimulationBenchmarkRunsAllModels() async throws {
+        let run = try await ChildProcess.run(["bench", "simulate", "--payments", "3000"])
         #expect(
             run.status == 0 && run.output.contains("5 models") && run.output.contains("peak memory"),
             "\(run.output)\(run.error)")

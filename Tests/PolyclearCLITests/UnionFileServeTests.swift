@@ -21,7 +21,8 @@ import Testing
         let port = freeLocalPort()
         let first = try Self.serve(db: db, union: Self.sample, port: port)
         #expect(
-            first.waitUntil(seconds: 30) { $0.standardOutput.contains("union: set up from") }, "\(first.standardError)")
+            await first.waitUntil(seconds: 30) { $0.standardOutput.contains("union: set up from") },
+            "\(first.standardError)")
         let (status, members) = try await ServeTests.call(
             "GET", port: port, path: "/v1/members", secret: "serve-test-operator-secret")
         #expect(status == 200 && members.contains("\"BRA\"") && members.contains("\"ZAF\""), "\(members)")
@@ -29,13 +30,14 @@ import Testing
             "GET", port: port, path: "/v1/audit", secret: "serve-test-operator-secret")
         #expect(audit.contains("union-file:sample-union.toml") && audit.contains("set_imbalance_rules"), "\(audit)")
         first.kill(signal: SIGTERM)
-        #expect(first.waitForExit() == 0, "\(first.standardError)")
+        #expect(await first.waitForExit() == 0, "\(first.standardError)")
 
         let again = try Self.serve(db: db, union: Self.sample, port: port)
         #expect(
-            again.waitUntil(seconds: 30) { $0.standardOutput.contains("nothing to apply") }, "\(again.standardError)")
+            await again.waitUntil(seconds: 30) { $0.standardOutput.contains("nothing to apply") },
+            "\(again.standardError)")
         again.kill(signal: SIGTERM)
-        #expect(again.waitForExit() == 0, "\(again.standardError)")
+        #expect(await again.waitForExit() == 0, "\(again.standardError)")
 
         let changed = directory.path("changed.toml")
         let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
@@ -45,18 +47,18 @@ import Testing
         )
         .write(toFile: changed, atomically: true, encoding: .utf8)
         let refused = try Self.serve(db: db, union: changed, port: port)
-        #expect(refused.waitForExit() == 2)
+        #expect(await refused.waitForExit() == 2)
         #expect(refused.standardError.contains("union_file_differs"), "\(refused.standardError)")
         #expect(
             refused.standardError.contains(
                 "members.BRA.quotaUnitMinor: 1000000000000 in the database, "
                     + "2000000000000 in the file"), "\(refused.standardError)")
-        let check = try ChildProcess.run(["ledger", "check", "--db", db])
+        let check = try await ChildProcess.run(["ledger", "check", "--db", db])
         #expect(check.status == 0, "\(check.error)")
     }
 
-    @Test func unionCheckAcceptsTheSampleAndNamesTheLineOfAMistake() throws {
-        let good = try ChildProcess.run(["union", "check", Self.sample])
+    @Test func unionCheckAcceptsTheSampleAndNamesTheLineOfAMistake() async throws {
+        let good = try await ChildProcess.run(["union", "check", Self.sample])
         #expect(good.status == 0 && good.output.contains("members   12") && good.output.contains("banks     36"))
         let directory = TemporaryDirectory()
         let text = try String(contentsOfFile: Self.sample, encoding: .utf8)
@@ -71,7 +73,7 @@ import Testing
         ] {
             let bad = directory.path("bad.toml")
             try text.replacingOccurrences(of: from, with: to).write(toFile: bad, atomically: true, encoding: .utf8)
-            let run = try ChildProcess.run(["union", "check", bad])
+            let run = try await ChildProcess.run(["union", "check", bad])
             #expect(
                 run.status == 2 && run.error.contains("invalid_input") && run.error.contains(expected), "\(run.error)")
             #expect(run.error.contains("bad.toml:"), "the line is named: \(run.error)")

@@ -16,27 +16,11 @@ struct PostgresRecoveryTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/postgres-pitr.sh").path
 
-    /// Runs the recipe's script; its last line of output (a URL, when it prints one). Output
-    /// goes to files, not pipes (the servers it starts outlive it and would hold a pipe open),
-    /// and the script is spawned and waited for directly (posix_spawn, waitpid): Foundation's
-    /// `Process` left it a zombie here.
+    /// Runs the recipe's script (without holding a thread: `Script`); its last line of output
+    /// (a URL, when it prints one).
     @discardableResult
-    static func recipe(_ arguments: [String]) throws -> String {
-        let outputPath = NSTemporaryDirectory() + "pitr-\(UUID().uuidString).out"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let command = ([script] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-            .joined(separator: " ")
-        let argv = ["/bin/bash", "-c", "\(command) >'\(outputPath)' 2>&1 </dev/null"]
-        var cStrings = argv.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        cStrings.append(nil)
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/bin/bash", nil, nil, cStrings, environ) == 0 else {
-            throw StoreError(.ioFailure, "cannot run postgres-pitr.sh")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let printed = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    static func recipe(_ arguments: [String]) async throws -> String {
+        let (status, printed) = try await Script.run(script, arguments)
         guard status == 0 else {
             throw StoreError(.ioFailure, "postgres-pitr.sh \(arguments.first ?? "") failed: \(printed)")
         }
@@ -55,24 +39,33 @@ struct PostgresRecoveryTests {
         let directory = TemporaryDirectory()
         let recipeDirectory = directory.path("pitr")
         let ports = freeStorePorts(2)
-        let url = try Self.recipe(["start-archiving", recipeDirectory, "\(ports[0])"])
-        defer { _ = try? Self.recipe(["stop", recipeDirectory]) }
+        do {
+            try await Self.restoreBetweenTwoBatches(recipeDirectory, ports: ports)
+        } catch {
+            _ = try? await Self.recipe(["stop", recipeDirectory])
+            throw error
+        }
+        try await Self.recipe(["stop", recipeDirectory])
+    }
+
+    static func restoreBetweenTwoBatches(_ recipeDirectory: String, ports: [Int]) async throws {
+        let url = try await recipe(["start-archiving", recipeDirectory, "\(ports[0])"])
         let batches = try H.batches(try H.union())  // setup, then batches of 150 payments (ids 1…)
         let store = try PostgresHubStore(url: url, configuration: H.configuration)
         let writer = Writer(store: store)
-        var moment = Date()
-        try await writer.whileRunning {
+        let moment = try await writer.whileRunning {
             _ = try await writer.submit(batches[0])
-            try Self.recipe(["base-backup", recipeDirectory, "\(ports[0])"])
+            try await recipe(["base-backup", recipeDirectory, "\(ports[0])"])
             _ = try await writer.submit(batches[1])  // acknowledged: durably committed
             try await Task.sleep(for: .milliseconds(500))
-            moment = Date()
+            let moment = Date()
             try await Task.sleep(for: .milliseconds(500))
             _ = try await writer.submit(batches[2])
+            return moment
         }
         store.close()
-        try Self.recipe(["switch-wal", recipeDirectory, "\(ports[0])"])
-        let restoredURL = try Self.recipe(["restore", recipeDirectory, "\(ports[1])", Self.timestamp(moment)])
+        try await recipe(["switch-wal", recipeDirectory, "\(ports[0])"])
+        let restoredURL = try await recipe(["restore", recipeDirectory, "\(ports[1])", timestamp(moment)])
 
         let restored = try PostgresHubStore(url: restoredURL, configuration: H.configuration)
         defer { restored.close() }
