@@ -79,7 +79,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         // Store protocol, the single-writer service, the in-memory store.
-        .target(name: "PolyclearStorage", dependencies: ["PolyclearCore"], swiftSettings: strictSettings),
+        .target(
+            name: "PolyclearStorage",
+            dependencies: ["PolyclearCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings),
         // The embedded SQLite store (GRDB).
         .target(
             name: "PolyclearSQLite",

@@ -37,7 +37,7 @@ public enum HubComposition {
                     advertiseHost: settings.advertisedHost, host: settings.host, port: settings.port, keys: keys,
                     currencies: currencies, limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds,
                     logger: logger, deliverySigning: try signing(settings.deliveryKey, logger: logger),
-                    onRunning: onRunning),
+                    snapshots: settings.snapshotPolicy, onRunning: onRunning),
                 settings: settings, currencies: currencies, say: say)
         } else {
             try await run(
@@ -45,7 +45,7 @@ public enum HubComposition {
                     db: settings.db, host: settings.host, port: settings.port, keys: keys, currencies: currencies,
                     limits: settings.limits, idleTimeoutSeconds: settings.idleTimeoutSeconds, logger: logger,
                     deliverySigning: try signing(settings.deliveryKey ?? settings.db + ".delivery-key", logger: logger),
-                    onRunning: onRunning),
+                    snapshots: settings.snapshotPolicy, onRunning: onRunning),
                 settings: settings, currencies: currencies, say: say)
         }
     }

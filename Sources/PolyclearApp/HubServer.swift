@@ -71,6 +71,7 @@ public struct HubServer<Access: HubAccess>: HubServing {
         store: Store, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
         logger: Logger, deliverySigning: DeliverySigning = .ephemeral(),
+        followUp: CommitFollowUp<HubStateMachine>? = nil,
         onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) where Access == Writer<Store> {
         let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
@@ -79,7 +80,7 @@ public struct HubServer<Access: HubAccess>: HubServing {
             store: store,
             onCommit: { outcome in
                 events.publish(outcome.events); metrics.record(committed: outcome.events)
-            })
+            }, followUp: followUp)
         self.init(
             hub: writer, service: DrainingService(writer: writer), events: events, metrics: metrics, host: host,
             port: port, keys: keys,
@@ -89,18 +90,23 @@ public struct HubServer<Access: HubAccess>: HubServing {
 }
 
 extension HubServer where Access == Writer<SQLiteHubStore> {
-    /// On the embedded SQLite database at `db`.
+    /// On the embedded SQLite database at `db`, with snapshots beside its log as `snapshots`
+    /// says (nil: none). What a restore passed over, and a snapshot that failed, are warnings.
     public init(
         db: String, host: String, port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60,
         logger: Logger, deliverySigning: DeliverySigning = .ephemeral(),
+        snapshots: SnapshotPolicy? = SnapshotPolicy(),
         onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StoreError) {
+        let warn: @Sendable (String) -> Void = { logger.warning("\($0)") }
+        let store = try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies), warn: warn)
         self.init(
-            store: try SQLiteHubStore(path: db, configuration: HubConfiguration(currencies: currencies)), host: host,
-            port: port, keys: keys,
+            store: store, host: host, port: port, keys: keys,
             currencies: currencies, limits: limits, idleTimeoutSeconds: idleTimeoutSeconds, logger: logger,
-            deliverySigning: deliverySigning, onRunning: onRunning)
+            deliverySigning: deliverySigning,
+            followUp: snapshots.map { HubSnapshotter(store: store, policy: $0, warn: warn).followUp },
+            onRunning: onRunning)
     }
 }
 
@@ -112,13 +118,14 @@ extension HubServer where Access == PostgresClusterNode {
         postgresURL: String, storeLimits: StoreLimits = .default, advertiseHost: String, host: String,
         port: Int, keys: APIKeyStore, currencies: CurrencyTable,
         limits: ServerLimits = .default, idleTimeoutSeconds: Int = 60, logger: Logger,
-        deliverySigning: DeliverySigning = .ephemeral(), onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+        deliverySigning: DeliverySigning = .ephemeral(), snapshots: SnapshotPolicy? = SnapshotPolicy(),
+        onRunning: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StoreError) {
         let events = EventBroadcaster(bufferedEventCountMax: limits.eventBufferEventCountMax)
         let metrics = ServerMetrics()
         let node = try PostgresClusterNode(
             url: postgresURL, configuration: HubConfiguration(currencies: currencies), limits: storeLimits,
-            logger: logger,
+            logger: logger, snapshots: snapshots,
             onCommit: { committed in
                 events.publish(committed); metrics.record(committed: committed)
             })

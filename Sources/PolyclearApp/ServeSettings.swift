@@ -2,6 +2,7 @@ import Foundation
 import PolyclearTOML
 import Logging
 public import PolyclearServer
+public import PolyclearStorage
 import TOMLKit
 
 /// What `polyclear serve` runs with. Each setting comes from, in this order: its flag, the
@@ -36,9 +37,18 @@ public struct ServeSettings: Equatable, Sendable {
     /// Default: `<db>.delivery-key` beside the SQLite file; a PostgreSQL cluster's nodes must
     /// share one file (without it each node signs with a key of its own process).
     public var deliveryKey: String?
+    /// A hub snapshot after this many commands (0: none; restarts then replay the whole log),
+    /// and how many are kept (`SnapshotPolicy`).
+    public var snapshotEveryCommands = 200_000
+    public var snapshotsKept = 2
 
     /// The defaults (what `resolve` starts from).
     public init() {}
+
+    /// When the writer takes hub snapshots (nil: never).
+    public var snapshotPolicy: SnapshotPolicy? {
+        snapshotEveryCommands == 0 ? nil : SnapshotPolicy(everyCommands: snapshotEveryCommands, keep: snapshotsKept)
+    }
 
     /// The integer settings of `limits`, by key; the least each may be.
     static var limitKeys: [(key: String, path: WritableKeyPath<ServerLimits, Int>, least: Int)] {
@@ -69,6 +79,7 @@ public struct ServeSettings: Equatable, Sendable {
             "store",
             "postgres_url",
             "lease_seconds", "advertise_host", "postgres_pool_size", "shutdown_grace_seconds", "delivery_key",
+            "snapshot_every_commands", "snapshots_kept",
         ] + limitKeys.map(\.key))
 
     /// Settings given on the command line (nil: not given).
@@ -131,6 +142,10 @@ public struct ServeSettings: Equatable, Sendable {
         guard (1...600).contains(shutdownGraceSeconds) else {
             throw SettingsError("shutdown_grace_seconds must be 1...600")
         }
+        guard (0...1_000_000_000).contains(snapshotEveryCommands) else {
+            throw SettingsError("snapshot_every_commands must be 0 (no snapshots) ... 1000000000")
+        }
+        guard (1...100).contains(snapshotsKept) else { throw SettingsError("snapshots_kept must be 1...100") }
         for (key, path, least) in Self.limitKeys where limits[keyPath: path] < least {
             throw SettingsError("\(key) must be at least \(least)")
         }
@@ -197,6 +212,8 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = try integer("postgres_pool_size") { postgresPoolSize = value }
         if let value = try integer("shutdown_grace_seconds") { shutdownGraceSeconds = value }
         if let value = try string("delivery_key") { deliveryKey = value }
+        if let value = try integer("snapshot_every_commands") { snapshotEveryCommands = value }
+        if let value = try integer("snapshots_kept") { snapshotsKept = value }
         for (key, path, _) in Self.limitKeys { if let value = try integer(key) { limits[keyPath: path] = value } }
     }
 
@@ -229,6 +246,8 @@ public struct ServeSettings: Equatable, Sendable {
         if let value = try integer("POLYCLEAR_POSTGRES_POOL_SIZE") { postgresPoolSize = value }
         if let value = try integer("POLYCLEAR_SHUTDOWN_GRACE_SECONDS") { shutdownGraceSeconds = value }
         if let value = environment["POLYCLEAR_DELIVERY_KEY"] { deliveryKey = value }
+        if let value = try integer("POLYCLEAR_SNAPSHOT_EVERY_COMMANDS") { snapshotEveryCommands = value }
+        if let value = try integer("POLYCLEAR_SNAPSHOTS_KEPT") { snapshotsKept = value }
         for (key, path, _) in Self.limitKeys {
             if let value = try integer("POLYCLEAR_" + key.uppercased()) { limits[keyPath: path] = value }
         }

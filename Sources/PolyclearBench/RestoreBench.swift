@@ -1,7 +1,7 @@
 import Foundation
 public import PolyclearCore
 import PolyclearSQLite
-import PolyclearStorage
+public import PolyclearStorage
 public import PolyclearWorkload
 
 /// How long a hub takes to come back with a given history, and what it then holds in memory:
@@ -13,23 +13,29 @@ public enum RestoreBench {
         public var paymentCount: Int
         public var residentBytes: Int
         public var peakResidentBytes: Int
+        /// Log rows replayed, and after which snapshot (0: none, the whole log).
+        public var replayedRows: Int
+        public var snapshotSequence: UInt64
 
         /// One line, read back by the parent process.
         public var line: String {
-            "restored \(paymentCount) \(seconds) \(residentBytes) \(peakResidentBytes)"
+            "restored \(paymentCount) \(seconds) \(residentBytes) \(peakResidentBytes) \(replayedRows) \(snapshotSequence)"
         }
 
         public init?(line: Substring) {
             let fields = line.split(separator: " ")
-            guard fields.count == 5, fields[0] == "restored", let count = Int(fields[1]),
-                let seconds = Double(fields[2]), let resident = Int(fields[3]), let peak = Int(fields[4])
+            guard fields.count == 7, fields[0] == "restored", let count = Int(fields[1]),
+                let seconds = Double(fields[2]), let resident = Int(fields[3]), let peak = Int(fields[4]),
+                let rows = Int(fields[5]), let snapshot = UInt64(fields[6])
             else { return nil }
             (paymentCount, self.seconds, residentBytes, peakResidentBytes) = (count, seconds, resident, peak)
+            (replayedRows, snapshotSequence) = (rows, snapshot)
         }
 
-        init(seconds: Double, paymentCount: Int, residentBytes: Int, peakResidentBytes: Int) {
-            (self.seconds, self.paymentCount, self.residentBytes, self.peakResidentBytes) =
-                (seconds, paymentCount, residentBytes, peakResidentBytes)
+        init(seconds: Double, paymentCount: Int, report: RestoreReport) {
+            (self.seconds, self.paymentCount) = (seconds, paymentCount)
+            (residentBytes, peakResidentBytes) = (ProcessMetrics.residentBytes(), ProcessMetrics.peakResidentBytes())
+            (replayedRows, snapshotSequence) = (report.replayedRows, report.snapshotSequence ?? 0)
         }
     }
 
@@ -49,15 +55,32 @@ public enum RestoreBench {
         return Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
     }
 
-    /// Opens the database and restores the hub (replay, checked against the stored ledger).
-    public static func restore(database: String, configuration: HubConfiguration) async throws -> Restored {
+    /// Opens the database and restores the hub: from the newest snapshot and the log after
+    /// it, or (`snapshots: .none`) by replaying the whole log; checked against the stored ledger.
+    public static func restore(
+        database: String, configuration: HubConfiguration, snapshots: SnapshotUse
+    ) async throws -> Restored {
         let started = ProcessMetrics.monotonicNanoseconds()
         let store = try SQLiteHubStore(path: database, configuration: configuration)
         defer { try? store.close() }
-        let hub = try await store.restore()
+        let (hub, report) = try await store.restore(snapshots: snapshots)
         let seconds = Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
-        return Restored(
-            seconds: seconds, paymentCount: hub.paymentCount, residentBytes: ProcessMetrics.residentBytes(),
-            peakResidentBytes: ProcessMetrics.peakResidentBytes())
+        return Restored(seconds: seconds, paymentCount: hub.paymentCount, report: report)
+    }
+
+    /// Takes a snapshot of the hub at the end of its log, as the writer does (restoring it
+    /// first, by a full replay); answers the seconds the snapshot took to encode and store,
+    /// and its size.
+    public static func snapshot(
+        database: String, configuration: HubConfiguration
+    ) async throws -> (seconds: Double, bytes: Int) {
+        let store = try SQLiteHubStore(path: database, configuration: configuration)
+        defer { try? store.close() }
+        let hub = try await store.restore(snapshots: .none).hub
+        guard let mark = try await store.lastLogRow() else { return (0, 0) }
+        let started = ProcessMetrics.monotonicNanoseconds()
+        let snapshot = try HubSnapshot(of: hub, sequence: mark.sequence, logRowDigest: mark.digest)
+        try await store.storeSnapshot(snapshot, keep: 1)
+        return (Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9, snapshot.framed.count)
     }
 }

@@ -61,15 +61,18 @@ public final class PostgresClusterNode: Sendable {
     let connectionCounter = Atomic<Int>(0)
     /// Statement reads (the ledger's rows), on a pool of `readPoolSize` connections.
     let reads: PostgresHubStore
+    let snapshots: SnapshotPolicy?
 
     /// - Parameters:
     ///   - limits: the lease (how long it lasts without renewal: the longest a dead writer
     ///     blocks writes; failover takes this plus one poll), the poll, the catch-up batch,
     ///     the store's deadlines and read connections.
     ///   - onCommit: the audit events of each commit (as the writer, or replayed as a follower).
+    ///   - snapshots: when the writer takes hub snapshots (nil: never); every node starts
+    ///     from the newest valid one.
     public init(
         url: String, configuration: HubConfiguration, limits: StoreLimits = .default, logger: Logger,
-        onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }
+        snapshots: SnapshotPolicy? = nil, onCommit: @escaping @Sendable ([HubEvent]) -> Void = { _ in }
     ) throws(StoreError) {
         guard let servers = PostgresURL.servers(url) else {
             throw StoreError(
@@ -85,6 +88,7 @@ public final class PostgresClusterNode: Sendable {
         self.servers = servers
         self.limits = limits
         self.onCommit = onCommit
+        self.snapshots = snapshots
         self.logger = logger
         self.pgLogger = PolyclearPostgres.PostgresDatabase.quietLogger()
         self.reads = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
@@ -217,15 +221,11 @@ public final class PostgresClusterNode: Sendable {
         let store = try PostgresHubStore(url: url, configuration: configuration, limits: limits)
         defer { store.close() }
         try await store.migrate()
-        // A cold load checks the log against the ledger tables, as every restore does.
-        var hub = HubStateMachine(configuration: configuration)
-        let loaded = try await PostgresHubLog.replay(into: &hub, after: 0, on: connection, logger: pgLogger)
-        if loaded > 0 {
-            hub.outcomeCommitted()
-            try hub.verifyReplay(
-                against: try await PostgresLedgerTables.restoreLedger(connection, logger: pgLogger),
-                in: PostgresErrors.redacted(url))
-        }
+        // A cold load starts as every restore does: from the newest valid snapshot and the
+        // log after it, checked against the ledger tables.
+        let (hub, report) = try await store.restore(connection, snapshots: .newestValid)
+        let loaded = Int64(report.snapshotSequence ?? 0) + Int64(report.replayedRows)
+        if !report.refused.isEmpty { logger.warning("cluster node \(nodeID): \(report.summary)") }
         state.withLock { state in
             state.replica = Replica(hub: hub, lastSequence: loaded)
             state.role = .follower
@@ -299,7 +299,12 @@ public final class PostgresClusterNode: Sendable {
             operations: logger)
         defer { store.close() }
         let onCommit = self.onCommit
-        let writer = Writer(store: store, onCommit: { outcome in onCommit(Array(outcome.events)) })
+        let (logger, nodeID) = (self.logger, self.nodeID)
+        let snapshotter = snapshots.map {
+            HubSnapshotter(store: store, policy: $0, warn: { logger.warning("cluster node \(nodeID): \($0)") })
+        }
+        let writer = Writer(
+            store: store, onCommit: { outcome in onCommit(Array(outcome.events)) }, followUp: snapshotter?.followUp)
         defer {
             state.withLock { state in
                 state.writer = nil

@@ -3,7 +3,7 @@
 /// Balances are `UInt128` running sums (see `Money` for why), split into *pending*
 /// (reserved by two-phase transfers) and *posted*. A balance is never stored as one signed
 /// number: debits and credits are kept apart so that every movement is auditable.
-public struct Account: Hashable, Sendable {
+public struct Account: Hashable, Sendable, Codable {
     public var id: UInt128
     public var ledger: UInt32
     /// The account's kind, chosen by the layer above (participant position, hub, union, ...).
@@ -32,7 +32,7 @@ public struct Account: Hashable, Sendable {
     }
 }
 
-public struct AccountFlags: OptionSet, Hashable, Sendable {
+public struct AccountFlags: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 

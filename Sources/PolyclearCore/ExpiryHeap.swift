@@ -45,3 +45,17 @@ struct ExpiryHeap {
         return first
     }
 }
+
+extension ExpiryHeap.Entry: Codable {}
+
+extension ExpiryHeap: Codable {
+    init(from decoder: any Decoder) throws {
+        entries = try ContiguousArray<Entry>(from: decoder)
+        // Heap order is what the sweep relies on: a snapshot that breaks it is refused.
+        for index in entries.indices.dropFirst() where entries[(index - 1) / 2].expiresAt > entries[index].expiresAt {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "expiry heap out of order"))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws { try entries.encode(to: encoder) }
+}

@@ -123,3 +123,31 @@ struct IDTable<Value> {
 }
 
 extension IDTable: Sendable where Value: Sendable {}
+
+/// A snapshot holds the table as it is laid out (slots included), so reading it back costs
+/// no rehashing: the slot of a key depends only on the key and the slot count.
+extension IDTable: Codable where Value: Codable {
+    enum CodingKeys: String, CodingKey { case count, emptyValue, keys, values }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(count, forKey: .count)
+        try c.encode(emptyValue, forKey: .emptyValue)
+        try c.encode(keys, forKey: .keys)
+        try c.encode(values, forKey: .values)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        emptyValue = try c.decode(Value.self, forKey: .emptyValue)
+        keys = try c.decode(ContiguousArray<UInt128>.self, forKey: .keys)
+        values = try c.decode(ContiguousArray<Value>.self, forKey: .values)
+        // A table that could not have been written: refused, never probed.
+        let occupied = keys.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
+        guard keys.count >= 16, keys.count == values.count, occupied == count, count < keys.count else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [], debugDescription: "an id table's slots do not add up"))
+        }
+    }
+}

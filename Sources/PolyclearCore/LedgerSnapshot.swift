@@ -5,6 +5,12 @@ public struct LedgerSnapshot: Equatable, Sendable {
         public var id: UInt128
         public var fingerprint: UInt64
         public var status: TransferStatus
+
+        public init(id: UInt128, fingerprint: UInt64, status: TransferStatus) {
+            self.id = id
+            self.fingerprint = fingerprint
+            self.status = status
+        }
     }
 
     public struct PendingEntry: Equatable, Sendable {
@@ -16,6 +22,20 @@ public struct LedgerSnapshot: Equatable, Sendable {
         public var code: UInt16
         public var timestamp: UInt64
         public var expiresAt: UInt64
+
+        public init(
+            id: UInt128, debitAccountID: UInt128, creditAccountID: UInt128, amount: UInt128, ledger: UInt32,
+            code: UInt16, timestamp: UInt64, expiresAt: UInt64
+        ) {
+            self.id = id
+            self.debitAccountID = debitAccountID
+            self.creditAccountID = creditAccountID
+            self.amount = amount
+            self.ledger = ledger
+            self.code = code
+            self.timestamp = timestamp
+            self.expiresAt = expiresAt
+        }
     }
 
     public var accounts: [Account]
@@ -44,6 +64,29 @@ extension LedgerStateMachine {
         return LedgerSnapshot(
             accounts: Array(accounts), transfers: transfers.sorted { $0.id < $1.id },
             pending: pending.sorted { $0.id < $1.id }, lastTimestamp: lastTimestamp)
+    }
+}
+
+extension LedgerStateMachine {
+    /// Accounts in creation order and pending transfers by id: what a restore from a
+    /// snapshot compares with the store (the transfers are too many to compare on every start).
+    public func makePendingAndAccountsSummary() -> (accounts: [Account], pending: [LedgerSnapshot.PendingEntry]) {
+        var pending: [LedgerSnapshot.PendingEntry] = []
+        pendingByID.forEach { id, p in
+            pending.append(
+                .init(
+                    id: id, debitAccountID: accounts[Int(p.debitAccountIndex)].id,
+                    creditAccountID: accounts[Int(p.creditAccountIndex)].id, amount: p.amount, ledger: p.ledger,
+                    code: p.code, timestamp: p.timestamp, expiresAt: p.expiresAt))
+        }
+        return (Array(accounts), pending.sorted { $0.id < $1.id })
+    }
+
+    /// A transfer's entry in the index (fingerprint and status), if the ledger holds it.
+    public func transferEntry(id: UInt128) -> LedgerSnapshot.TransferEntry? {
+        transferIndex.value(for: id).map {
+            .init(id: id, fingerprint: TransferIndexEntry.fingerprint($0), status: TransferIndexEntry.status($0))
+        }
     }
 }
 
@@ -98,5 +141,16 @@ public struct LedgerRestorer {
     public consuming func finish() throws(LedgerInvariantViolation) -> LedgerStateMachine {
         if let violation = machine.checkInvariants() { throw violation }
         return machine
+    }
+}
+
+extension LedgerSnapshot.PendingEntry {
+    /// The entry of a stored pending transfer, its deadline computed as the ledger does.
+    public init(pendingTransfer transfer: Transfer) {
+        self.init(
+            id: transfer.id, debitAccountID: transfer.debitAccountID, creditAccountID: transfer.creditAccountID,
+            amount: transfer.amount, ledger: transfer.ledger, code: transfer.code, timestamp: transfer.timestamp,
+            expiresAt: transfer.timeoutSeconds == 0
+                ? 0 : transfer.timestamp + UInt64(transfer.timeoutSeconds) * LedgerStateMachine.nanosecondsPerSecond)
     }
 }

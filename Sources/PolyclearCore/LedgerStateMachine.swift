@@ -8,7 +8,7 @@
 /// result enums), so a rejected event leaves no trace. Linked chains are made atomic with an
 /// undo log that is kept only while a chain is open.
 public struct LedgerStateMachine {
-    struct PendingTransfer {
+    struct PendingTransfer: Codable {
         var debitAccountIndex: UInt32
         var creditAccountIndex: UInt32
         var amount: UInt128

@@ -35,14 +35,28 @@ public enum PostgresAdmin {
     }
 
     /// One short connection for `body`, closed afterwards (no pool: nothing outlives the call).
+    /// Connecting and the statement each have a deadline: a connection whose TLS handshake
+    /// failed was seen never to finish connecting, and a statement on a connection the server
+    /// ended never to answer (postgres-nio), which hung the caller for ever.
     static func withConnection<T: Sendable>(
-        _ url: String, _ body: (PostgresConnection) async throws -> T
+        _ url: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         guard let configuration = PostgresURL.configuration(url) else { throw PostgresAdminError.badURL }
         var logger = Logger(label: "polyclear.postgres.admin")
         logger.logLevel = .critical
-        return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger).closing(body)
+        // The server gives up a statement too (a DROP DATABASE waiting for a stuck backend).
+        let connection = try await PostgresDatabase.connect(
+            configuration, id: 0, deadlineSeconds: connectDeadlineSeconds, logger: logger
+        ).configured("SET statement_timeout = 60000", logger: logger)
+        defer { Task { try? await connection.close() } }
+        return try await PostgresDeadline.withDeadline(
+            seconds: statementDeadlineSeconds, onTimeout: { Task { try? await connection.close() } }
+        ) { try await body(connection) }
     }
+
+    static let connectDeadlineSeconds = 10.0
+    /// Long enough for a `CREATE DATABASE` on a loaded machine.
+    static let statementDeadlineSeconds = 120.0
 }
 
 public enum PostgresAdminError: Error, Hashable, Sendable {

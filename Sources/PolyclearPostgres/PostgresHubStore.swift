@@ -41,9 +41,17 @@ public final class PostgresHubStore: HubStore {
     let nextSequence = Mutex<Int64>(1)
     /// On what terms `restore` takes the writer role.
     let writerRole: WriterRoleClaim
+    /// The newest log row this store committed or restored through (what a snapshot taken
+    /// now names): kept here, because a read might reach a standby not yet at it.
+    let lastCommitted = Mutex<LogRowMark?>(nil)
     /// A replica of the log up to a sequence, which `restore` continues from instead of
     /// replaying the log from the start (a follower taking over).
     let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
+    /// Whether `restore()` starts from a snapshot (tools that check the whole log say no).
+    let snapshotUse = Mutex(SnapshotUse.newestValid)
+    let lastRestoreReport = Mutex<RestoreReport?>(nil)
+    /// How the last restore went (which snapshot, what it passed over).
+    public var restoreReport: RestoreReport? { lastRestoreReport.withLock { $0 } }
 
     /// - Parameters:
     ///   - url: see `PostgresURL` (several hosts, TLS by `sslmode`).
@@ -116,8 +124,13 @@ public final class PostgresHubStore: HubStore {
                 // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
                 // under load) would let the lease run out under a healthy writer.
                 try await self.checkFence(connection)
+                // Snapshots hold the personal data a retention run erased: they go with it.
+                if !erased.isEmpty { try await Self.dropSnapshots(connection, logger: logger) }
             })
         nextSequence.withLock { $0 = sequence + 1 }
+        lastCommitted.withLock {
+            $0 = LogRowMark(sequence: UInt64(sequence), digest: HubSnapshot.digest(ofLogRow: log))
+        }
     }
 
     static func redactLog(
@@ -208,14 +221,9 @@ public final class PostgresHubStore: HubStore {
             }
             return continued.hub
         }
-        var hub = HubStateMachine(configuration: configuration)
-        let lastSequence = try await PostgresHubLog.replay(into: &hub, after: 0, on: connection, logger: logger)
-        nextSequence.withLock { $0 = lastSequence + 1 }
-        if lastSequence == 0 { return hub }  // genesis is stored by the first commit
-        hub.outcomeCommitted()
-        try hub.verifyReplay(
-            against: try await PostgresLedgerTables.restoreLedger(connection, logger: logger),
-            in: PostgresErrors.redacted(url))
+        let (hub, report) = try await restore(connection, snapshots: snapshotUse.withLock { $0 })
+        if !report.refused.isEmpty { logger.warning("\(report.summary)") }
+        lastRestoreReport.withLock { $0 = report }
         return hub
     }
 

@@ -62,6 +62,17 @@ enum PostgresSchema {
             CREATE INDEX hub_idempotency_by_age ON hub_idempotency (created_at)
             """
         ),
+        // Hub snapshots (`HubSnapshot`) in parts (a bytea holds at most 1 GB); a snapshot exists
+        // once its `hub_snapshots` row is written, after all its parts.
+        (
+            "v6-snapshots",
+            """
+            CREATE TABLE hub_snapshot_parts (
+                sequence bigint NOT NULL, part integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (sequence, part));
+            CREATE TABLE hub_snapshots (
+                sequence bigint PRIMARY KEY, parts integer NOT NULL, bytes bigint NOT NULL, taken_at bigint NOT NULL)
+            """
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

@@ -82,13 +82,9 @@ package struct PostgresServers: Sendable {
 extension PostgresConnection {
     /// Runs `body` on this connection and closes it afterwards, whatever happens.
     func closing<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            let result = try await body(self)
-            try? await close()
-            return result
-        } catch {
-            try? await close()
-            throw error
-        }
+        // Not awaited: a close postgres-nio never finishes (seen on a connection the server
+        // had ended) must not hang the caller; the connection goes either way.
+        defer { Task { [self] in try? await close() } }
+        return try await body(self)
     }
 }

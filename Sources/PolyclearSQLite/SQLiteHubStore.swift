@@ -12,10 +12,21 @@ import GRDB
 public final class SQLiteHubStore: HubStore {
     public let ledgerStore: SQLiteLedgerStore
     public let configuration: HubConfiguration
+    /// Where a restore reports what it passed over (snapshots refused); standard error unless
+    /// the process routes it to its log.
+    let warn: @Sendable (String) -> Void
 
-    public init(path: String, configuration: HubConfiguration) throws(StoreError) {
+    public init(
+        path: String, configuration: HubConfiguration,
+        warn: @escaping @Sendable (String) -> Void = SQLiteHubStore.warnOnStandardError
+    ) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(path: path)
         self.configuration = configuration
+        self.warn = warn
+    }
+
+    public static let warnOnStandardError: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
 
     /// An existing hub database opened to read only (`polyclear stats`): beside a running hub,
@@ -23,6 +34,7 @@ public final class SQLiteHubStore: HubStore {
     public init(readingOnly path: String, configuration: HubConfiguration) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(readingOnly: path)
         self.configuration = configuration
+        warn = Self.warnOnStandardError
     }
 
     public func commit(_ outcome: HubOutcome) async throws { try await commit(outcome, idempotency: []) }
@@ -35,7 +47,10 @@ public final class SQLiteHubStore: HubStore {
             try SQLiteLedgerStore.write(outcome.ledger, postingsPerBucketShift: shift, db)
             // A retention run: the erased payments' logged instructions lose their personal data
             // in the same transaction (secure_delete zeroes the replaced pages).
-            if !erased.isEmpty { try Self.redactLog(erased, db) }
+            if !erased.isEmpty {
+                try Self.redactLog(erased, db)
+                try Self.dropSnapshots(db)
+            }
             try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
             if !outcome.events.isEmpty {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
@@ -77,33 +92,64 @@ public final class SQLiteHubStore: HubStore {
         }
     }
 
+    /// From the newest valid snapshot and the log after it (`restore(snapshots:)`).
     public func restore() async throws -> HubStateMachine {
-        var hub: HubStateMachine
-        var logIsEmpty = true
+        let (hub, report) = try await restore(snapshots: .newestValid)
+        if !report.refused.isEmpty { warn(report.summary) }
+        return hub
+    }
+
+    /// Starts from the newest snapshot that passes every check (each refused one is passed
+    /// over and reported) or from the first log row, replays the log after it, and checks the
+    /// result against the stored ledger: all of it after a full replay, its accounts, pending
+    /// transfers and newest transfer after a snapshot.
+    public func restore(snapshots use: SnapshotUse) async throws -> (hub: HubStateMachine, report: RestoreReport) {
+        var refused: [(sequence: UInt64, reason: String)] = []
+        var start: (hub: HubStateMachine, sequence: UInt64)?
+        if case .newestValid = use {
+            for sequence in try await snapshotSequences() {
+                do {
+                    start = (try await loadSnapshot(at: sequence), sequence)
+                    break
+                } catch let error as StoreError where error.code == .snapshotRefused {
+                    refused.append((sequence, error.description))
+                }
+            }
+        }
+        var hub = start?.hub ?? HubStateMachine(configuration: configuration)
+        var replayed = 0
+        let after = Int64(start?.sequence ?? 0)
         do {
-            (hub, logIsEmpty) = try await ledgerStore.pool.read { [configuration] db in
-                var hub = HubStateMachine(configuration: configuration)
-                var logIsEmpty = true
-                let rows = try Row.fetchCursor(db, sql: "SELECT entries FROM hub_log ORDER BY sequence")
+            (hub, replayed) = try await ledgerStore.pool.read { [hub] db in
+                var hub = hub
+                var replayed = 0
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT entries FROM hub_log WHERE sequence > ? ORDER BY sequence",
+                    arguments: [after])
                 while let row = try rows.next() {
                     let data: Data = row[0]
                     hub.replay(try HubLogCodec.decodeEntries(data))
                     // Stored already: the replay's outcome (every command, event and ledger
                     // change) is dropped row by row, not held for the whole history.
                     hub.outcomeCommitted()
-                    logIsEmpty = false
+                    replayed += 1
                 }
-                return (hub, logIsEmpty)
+                return (hub, replayed)
             }
         } catch is HubLogCodecError {
             throw StoreError(.corruptDatabase, "the hub log in \(ledgerStore.path) cannot be read")
         }
+        let report = RestoreReport(snapshotSequence: start?.sequence, replayedRows: replayed, refused: refused)
         // A new hub's genesis (the union's own accounts) is not stored yet: keep it in the
         // outcome so that the first commit stores it. After a replay everything is stored.
-        if logIsEmpty { return hub }
+        if start == nil && replayed == 0 { return (hub, report) }
         hub.outcomeCommitted()
-        try hub.verifyReplay(against: try await ledgerStore.restore(), in: ledgerStore.path)
-        return hub
+        if start == nil {
+            try hub.verifyReplay(against: try await ledgerStore.restore(), in: ledgerStore.path)
+        } else {
+            try hub.verifySnapshotRestore(against: try await ledgerStore.summary(), in: ledgerStore.path)
+        }
+        return (hub, report)
     }
 
     public func events(limit: Int) async throws -> [HubEvent] {

@@ -108,6 +108,26 @@ enum SQLiteSchema {
                     CREATE INDEX hub_idempotency_by_age ON hub_idempotency (created_at);
                     """)
         }
+        migrator.registerMigration("v4-snapshots") { db in
+            // Hub snapshots (`HubSnapshot`), in parts of at most `SQLiteHubStore.snapshotPartBytes`
+            // (a BLOB is limited to 1 GB). A snapshot exists once its row in `hub_snapshots` is
+            // written, after all its parts, in the same transaction as the last part.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_snapshot_parts (
+                        sequence INTEGER NOT NULL,
+                        part INTEGER NOT NULL,
+                        data BLOB NOT NULL,
+                        PRIMARY KEY (sequence, part)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hub_snapshots (
+                        sequence INTEGER PRIMARY KEY,
+                        parts INTEGER NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        taken_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -46,6 +46,32 @@ public protocol LedgerStore: StateMachineStore where Machine == LedgerStateMachi
     func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
 }
 
+/// What a store holds of a ledger that a restore from a snapshot checks the snapshot against:
+/// every account (creation order), every pending transfer (by id), the last timestamp, and
+/// the newest transfer.
+public struct LedgerStoreSummary: Sendable, Equatable {
+    public var accounts: [Account]
+    public var pending: [LedgerSnapshot.PendingEntry]
+    public var lastTimestamp: UInt64
+    public var newestTransfer: LedgerSnapshot.TransferEntry?
+
+    public init(
+        accounts: [Account], pending: [LedgerSnapshot.PendingEntry], lastTimestamp: UInt64,
+        newestTransfer: LedgerSnapshot.TransferEntry?
+    ) {
+        self.accounts = accounts
+        self.pending = pending
+        self.lastTimestamp = lastTimestamp
+        self.newestTransfer = newestTransfer
+    }
+
+    /// Of a ledger in memory (the reference stores have no cheaper way).
+    public init(of ledger: LedgerStateMachine) {
+        let (accounts, pending) = ledger.makePendingAndAccountsSummary()
+        self.init(accounts: accounts, pending: pending, lastTimestamp: ledger.lastTimestamp, newestTransfer: nil)
+    }
+}
+
 /// Store failures a caller can act on. Raw values are stable codes: append only.
 public enum StoreErrorCode: UInt16, Sendable {
     case notAPolyclearDatabase = 1
@@ -61,6 +87,9 @@ public enum StoreErrorCode: UInt16, Sendable {
     case destinationExists = 8
     /// The file named does not exist.
     case notFound = 9
+    /// A hub snapshot that cannot be used: damaged, of another format, or of another log.
+    /// A restore passes over it (loudly) to an older one or the whole log.
+    case snapshotRefused = 10
 
     /// The stable name used in messages and JSON: `not_a_polyclear_database`.
     public var name: String {
@@ -74,6 +103,7 @@ public enum StoreErrorCode: UInt16, Sendable {
         case .databaseInUse: "database_in_use"
         case .destinationExists: "destination_exists"
         case .notFound: "not_found"
+        case .snapshotRefused: "snapshot_refused"
         }
     }
 }

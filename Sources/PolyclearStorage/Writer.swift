@@ -57,17 +57,21 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     private let inboxEventCountMax: Int
     private let expiryPollMilliseconds: Int
     private let onCommit: @Sendable (Machine.Outcome) -> Void
+    private let followUp: CommitFollowUp<Machine>?
 
     /// - Parameters:
     ///   - clock: nanoseconds since the Unix epoch; the ledger's only source of time.
     ///   - onCommit: called with each outcome once it is durably committed (never before).
     ///   - expiryPollMilliseconds: how often an idle writer checks for pending transfers to expire.
+    ///   - followUp: work on the committed state between batches (hub snapshots).
     public init(
         store: Store, clock: @escaping @Sendable () -> UInt64 = SystemClock.nanosecondsSinceEpoch,
         inboxEventCountMax: Int = Limits.inboxEventCountMax, expiryPollMilliseconds: Int = 100,
-        onCommit: @escaping @Sendable (Machine.Outcome) -> Void = { _ in }
+        onCommit: @escaping @Sendable (Machine.Outcome) -> Void = { _ in },
+        followUp: CommitFollowUp<Machine>? = nil
     ) {
         self.onCommit = onCommit
+        self.followUp = followUp
         self.store = store
         self.clock = clock
         self.inboxEventCountMax = inboxEventCountMax
@@ -236,8 +240,12 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 case .failure(let error): submission.fail(error)
                 }
             }
+            // After the answers (they wait for nothing more), before the next batch (so the
+            // state is exactly that of the last commit).
+            await followUp?.afterCommit(ledger, taken.reduce(0) { $0 + $1.events.count })
         }
         serveReads(ledger)
+        await followUp?.atShutdown(ledger)
         markStopped()
     }
 

@@ -61,8 +61,23 @@ enum BackupVerification {
         let store = try SQLiteHubStore(
             readingOnly: path, configuration: HubConfiguration(currencies: try CurrencyTable()))
         defer { try? store.close() }
-        let hub = try await store.restore()  // replays the log; refuses a log that differs from the ledger
+        // The whole log, replayed; refuses a log that differs from the ledger.
+        let hub = try await store.restore(snapshots: .none).hub
+        // And the snapshot a restart would start from: with the log after it, the same hub.
+        let (fromSnapshot, report) = try await store.restore(snapshots: .newestValid)
+        if report.snapshotSequence != nil, try fromSnapshot.snapshotState() != hub.snapshotState() {
+            throw StoreError(
+                .invariantViolated,
+                "the snapshot at log row \(report.snapshotSequence!) and the log after it "
+                    + "do not give the hub the whole log gives")
+        }
+        let snapshots =
+            report.snapshotSequence.map { "; the snapshot at log row \($0) agrees with it" } ?? ""
+        let refused = report.refused.map {
+            "; snapshot at log row \($0.sequence) unusable [snapshot_refused]: \($0.reason)"
+        }
         return "\(hub.allPaymentStates.count) payments, \(hub.cycles.count) closed cycles, "
             + "\(hub.ledgerState.transferCount) transfers; the hub log replays to the stored ledger"
+            + snapshots + refused.joined()
     }
 }

@@ -20,12 +20,15 @@ struct BenchRestoreCommand: AsyncParsableCommand {
     @Option(help: "ECB reference-rate file.") var fx = "Data/fx/eurofxref-latest.csv"
     @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
     @Option(help: .hidden) var measure: String?
+    @Flag(help: .hidden) var wholeLog = false
 
     func run() async throws {
         let currencies = try CurrencyTable()
         let configuration = HubConfiguration(currencies: currencies)
         if let measure {  // the child: a fresh process, as a restart is
-            printFlushed(try await RestoreBench.restore(database: measure, configuration: configuration).line)
+            let restored = try await RestoreBench.restore(
+                database: measure, configuration: configuration, snapshots: wholeLog ? .none : .newestValid)
+            printFlushed(restored.line)
             return
         }
         let lengths = payments.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -54,25 +57,41 @@ struct BenchRestoreCommand: AsyncParsableCommand {
                 printFlushed("history of \(length) payments written in \(String(format: "%.1f", seconds)) s")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            child.arguments = ["bench", "restore", "--measure", database]
-            let output = Pipe()
-            child.standardOutput = output
-            try child.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            child.waitUntilExit()
-            guard let restored = text.split(separator: "\n").compactMap(RestoreBench.Restored.init(line:)).first else {
-                exitWithError("restore_failed", "the restore of \(database) failed: \(text)")
-            }
-            let perPaymentMicroseconds = restored.seconds * 1e6 / Double(max(1, restored.paymentCount))
+            let replayed = try Self.measureInChild(database, wholeLog: true)
+            printFlushed("\(replayed.paymentCount) payments of history (\(size >> 20) MiB file):")
+            Self.report("replaying the whole log", replayed)
+            let snapshot = try await RestoreBench.snapshot(database: database, configuration: configuration)
             printFlushed(
-                "\(restored.paymentCount) payments of history (\(size >> 20) MiB file): restored in "
-                    + String(format: "%.2f s (%.1f µs per payment)", restored.seconds, perPaymentMicroseconds)
-                    + "; resident \(restored.residentBytes >> 20) MiB, peak \(restored.peakResidentBytes >> 20) MiB "
-                    + "(target: under 3 s, independent of history)")
+                String(format: "  snapshot at the end of the log: %.2f s to encode and store, ", snapshot.seconds)
+                    + "\(snapshot.bytes >> 20) MiB")
+            Self.report("from the snapshot", try Self.measureInChild(database, wholeLog: false))
             if !keep { Self.remove(database) }
         }
+    }
+
+    /// Restores in a fresh process, as a restart does.
+    static func measureInChild(_ database: String, wholeLog: Bool) throws -> RestoreBench.Restored {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.arguments = ["bench", "restore", "--measure", database] + (wholeLog ? ["--whole-log"] : [])
+        let output = Pipe()
+        child.standardOutput = output
+        try child.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        guard let restored = text.split(separator: "\n").compactMap(RestoreBench.Restored.init(line:)).first else {
+            exitWithError("restore_failed", "the restore of \(database) failed: \(text)")
+        }
+        return restored
+    }
+
+    static func report(_ how: String, _ restored: RestoreBench.Restored) {
+        let perPaymentMicroseconds = restored.seconds * 1e6 / Double(max(1, restored.paymentCount))
+        printFlushed(
+            "  \(how): restored in "
+                + String(format: "%.2f s (%.2f µs per payment of history)", restored.seconds, perPaymentMicroseconds)
+                + ", \(restored.replayedRows) log rows replayed; resident \(restored.residentBytes >> 20) MiB, "
+                + "peak \(restored.peakResidentBytes >> 20) MiB (target: under 3 s, independent of history)")
     }
 
     static func remove(_ database: String) {

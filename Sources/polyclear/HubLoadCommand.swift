@@ -22,12 +22,14 @@ struct HubLoadCommand: AsyncParsableCommand {
     @Option(help: "Banks per member.") var participantsPerMember = 3
     @Option(help: "ECB reference-rate file.") var fx = "Data/fx/eurofxref-latest.csv"
     @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
+    @Option(help: "Take a hub snapshot every N commands, as serve does (0: none).") var snapshotEvery = 0
 
     func validate() throws {
-        guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1
+        guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1,
+            snapshotEvery >= 0
         else {
             throw ValidationError(
-                "need --first-batch >= 1, --batches >= 0, 1 <= --batch-size < \(Limits.batchEventCountMax - 64), --close-every >= 1"
+                "need --first-batch >= 1, --batches >= 0, 1 <= --batch-size < \(Limits.batchEventCountMax - 64), --close-every >= 1, --snapshot-every >= 0"
             )
         }
     }
@@ -48,7 +50,12 @@ struct HubLoadCommand: AsyncParsableCommand {
         do { store = try SQLiteHubStore(path: db, configuration: configuration) } catch {
             exitWithError(error.code.name, error.description)
         }
-        let writer = Writer(store: store)
+        let snapshots = snapshotEvery == 0 ? nil : SnapshotPolicy(everyCommands: snapshotEvery, keep: 2)
+        let writer = Writer(
+            store: store,
+            followUp: snapshots.map {
+                HubSnapshotter(store: store, policy: $0, warn: SQLiteHubStore.warnOnStandardError).followUp
+            })
         let history = HubHistory(
             union: union, trade: try TradeMatrix.parse(tradeText), currencies: currencies, batchSize: batchSize,
             closeEvery: closeEvery)

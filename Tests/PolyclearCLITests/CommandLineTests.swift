@@ -120,10 +120,20 @@ extension CommandLineTests {
                 "--database-directory", directory.path(""),
             ] + HubCrashTests.dataArguments)
         #expect(run.status == 0, "\(run.error)")
-        let lines = run.output.split(separator: "\n").filter { $0.contains("payments of history") }
-        #expect(lines.count == 2, "\(run.output)")
-        #expect(lines.first?.hasPrefix("3000 payments of history") == true && lines.last?.hasPrefix("6000 ") == true)
-        #expect(lines.allSatisfy { $0.contains("restored in") && $0.contains("peak") })
+        let lines = run.output.split(separator: "\n")
+        let histories = lines.filter { $0.contains("payments of history") }
+        #expect(histories.count == 2, "\(run.output)")
+        #expect(
+            histories.first?.hasPrefix("3000 payments of history") == true && histories.last?.hasPrefix("6000 ") == true
+        )
+        // Each history restored twice in a fresh process: by the whole log, then from the
+        // snapshot taken at its end (nothing left to replay after it).
+        let replays = lines.filter { $0.contains("replaying the whole log: restored in") && $0.contains("peak") }
+        let fromSnapshot = lines.filter { $0.contains("from the snapshot: restored in") }
+        #expect(replays.count == 2 && fromSnapshot.count == 2, "\(run.output)")
+        #expect(fromSnapshot.allSatisfy { $0.contains(", 0 log rows replayed") }, "\(run.output)")
+        #expect(replays.allSatisfy { !$0.contains(", 0 log rows replayed") }, "\(run.output)")
+        #expect(lines.filter { $0.contains("snapshot at the end of the log") }.count == 2)
         #expect(!FileManager.default.fileExists(atPath: directory.path("restore-3000.sqlite")), "not kept")
     }
 }

@@ -61,7 +61,7 @@ import Testing
             #expect(onStandby == onPrimary && onPrimary == sequence + 2)
         }
         node.kill(signal: SIGTERM)
-        #expect(await node.waitForExit() == 0)
+        #expect(await node.waitForExit() == 0, "\(node.standardError.suffix(3000))")
         let checkPrimary = try await ChildProcess.run(["ledger", "check", "--postgres-url", database])
         let checkStandby = try await ChildProcess.run([
             "ledger", "check", "--postgres-url", Self.url(standby, database: name),

@@ -106,7 +106,9 @@ struct PostgresFaultTests {
         do { try await hurried.commit(outcome); landed = true } catch { landed = false }
         hurried.close()
         try await Task.sleep(for: .milliseconds(300))  // an abandoned attempt's connection is closed by now
-        let restored = try await PostgresLedgerStore(url: url).restore()
+        // A restore stuck on a connection the server ended meanwhile is retried after 30 s.
+        let restored = try await PostgresLedgerStore(url: url, limits: StoreLimits(restoreDeadlineSeconds: 30))
+            .restore()
         var before = LedgerStateMachine()
         try before.apply(Traffic.accounts(), now: 1_000, results: &results)
         let snapshot = restored.makeSnapshot()

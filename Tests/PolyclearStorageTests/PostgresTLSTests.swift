@@ -37,7 +37,10 @@ import Testing
 
         // The hub store over verified TLS: a commit, a restore, a check.
         let configuration = HubStoreTests.configuration
-        let store = try PostgresHubStore(url: verified, configuration: configuration)
+        // A restore stuck on a connection the server ended while this process was busy
+        // (postgres-nio may never answer on it) is retried after 30 s, not the default 300.
+        let limits = StoreLimits(restoreDeadlineSeconds: 30, retryBudgetSeconds: 100)
+        let store = try PostgresHubStore(url: verified, configuration: configuration, limits: limits)
         let writer = Writer(store: store)
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -47,7 +50,9 @@ import Testing
             try await group.waitForAll()
         }
         store.close()
-        let (ledger, _, logRows) = try await PostgresHubStore(url: verified, configuration: configuration).check()
+        let (ledger, _, logRows) = try await PostgresHubStore(
+            url: verified, configuration: configuration, limits: limits
+        ).check()
         #expect(logRows == 3 && ledger.transferCount > 0)
     }
 

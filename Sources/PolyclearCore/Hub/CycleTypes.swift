@@ -192,7 +192,7 @@ extension ExcessSettlement: Codable {
 }
 
 /// Per-cycle running totals, updated as payments are accepted, so closing is O(banks + members²).
-struct CycleAccumulator: Sendable {
+struct CycleAccumulator: Sendable, Codable {
     var number: UInt32
     var openedAt: UInt64
     /// The ledger's last timestamp when the cycle opened: its window starts after it.

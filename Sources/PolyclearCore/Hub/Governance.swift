@@ -121,7 +121,7 @@ public enum ProposalStatus: UInt8, Hashable, Sendable, Codable {
 }
 
 /// A proposal as the hub keeps it; `number` counts from 1 in proposal order.
-public struct Proposal: Hashable, Sendable {
+public struct Proposal: Hashable, Sendable, Codable {
     public var number: UInt32
     public var change: ProposalChange
     public var proposer: Actor
@@ -138,7 +138,7 @@ public struct Proposal: Hashable, Sendable {
 }
 
 /// A proposal's votes weighed under the rules in force.
-public struct ProposalTally: Hashable, Sendable {
+public struct ProposalTally: Hashable, Sendable, Codable {
     public var eligibleMembers: Int
     public var eligibleQuotaUnitMinor: Int64
     public var yesMembers: Int
@@ -161,7 +161,7 @@ public enum ApprovalStatus: UInt8, Hashable, Sendable, Codable {
 }
 
 /// An operator action waiting for (or decided by) a second operator.
-public struct Approval: Hashable, Sendable {
+public struct Approval: Hashable, Sendable, Codable {
     public var number: UInt32
     public var action: ApprovalAction
     public var command: HubCommand

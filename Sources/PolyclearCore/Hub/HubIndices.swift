@@ -1,12 +1,21 @@
 /// Positions in the hub's tables: dense, assigned in order, never reused. Typed so that a
 /// payment's position cannot index the participants (a raw `UInt32` could), at no cost: each
 /// is one `UInt32`.
-protocol HubIndex: Hashable, Sendable {
+protocol HubIndex: Hashable, Sendable, Codable, PlainBytes, Comparable {
     var raw: UInt32 { get }
     init(raw: UInt32)
 }
 
 extension HubIndex {
+    static func < (lhs: Self, rhs: Self) -> Bool { lhs.raw < rhs.raw }
+
+    init(from decoder: any Decoder) throws { self.init(raw: try decoder.singleValueContainer().decode(UInt32.self)) }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(raw)
+    }
+
     init(_ position: Int) { self.init(raw: UInt32(position)) }
     /// The position as an `Int`, for arrays kept in step with a table (cycle totals, rates).
     var int: Int { Int(raw) }

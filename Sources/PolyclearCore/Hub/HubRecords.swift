@@ -1,5 +1,5 @@
 /// The hub's per-entity state, addressed by the typed indices of `HubIndices`.
-struct MemberRecord: Sendable {
+struct MemberRecord: Sendable, Codable {
     var member: Member
     var currencyExponent: Int
     var ledger: UInt32
@@ -33,7 +33,7 @@ struct MemberAccounts {
     var unionAccountID: UInt128
 }
 
-struct ParticipantRecord: Sendable {
+struct ParticipantRecord: Sendable, Codable {
     var participant: Participant
     var memberIndex: MemberIndex
     var positionAccountID: UInt128
@@ -52,7 +52,7 @@ struct ParticipantRecord: Sendable {
     var hasQueue: Bool { urgentHead < urgentQueue.count || normalHead < normalQueue.count }
 }
 
-struct FixingRecord: Sendable {
+struct FixingRecord: Sendable, Codable {
     var fixing: Fixing
     /// The rate of each member's currency, by member index (nil: not quoted).
     var ratesByMember: ContiguousArray<DecimalNumber?>
@@ -60,7 +60,7 @@ struct FixingRecord: Sendable {
     func rate(of member: MemberIndex) -> DecimalNumber? { ratesByMember[member.int] }
 }
 
-struct QuoteRecord: Sendable {
+struct QuoteRecord: Sendable, Codable {
     var id: UInt128
     var fixingIndex: Int
     var payerIndex: ParticipantIndex
@@ -70,7 +70,7 @@ struct QuoteRecord: Sendable {
 }
 
 /// Which ledger legs a payment booked, so commit/void touch exactly those.
-struct PaymentLegs: OptionSet, Sendable {
+struct PaymentLegs: OptionSet, Sendable, Codable {
     let rawValue: UInt8
     static let payer = PaymentLegs(rawValue: 1 << 0)
     static let unit = PaymentLegs(rawValue: 1 << 1)
@@ -78,7 +78,7 @@ struct PaymentLegs: OptionSet, Sendable {
     static let residue = PaymentLegs(rawValue: 1 << 3)
 }
 
-struct PaymentRecord: Sendable {
+struct PaymentRecord: Sendable, Codable {
     var id: UInt128
     /// The end-to-end tracking reference (SWIFT gpi UETR) the payer gave; reports carry it.
     var uetr: UInt128
@@ -121,7 +121,7 @@ struct PaymentRecord: Sendable {
     }
 }
 
-struct FundsRecord: Sendable {
+struct FundsRecord: Sendable, Codable {
     var id: UInt128
     var participantIndex: ParticipantIndex
     var amountMinor: Int64

@@ -17,7 +17,7 @@ public struct APIKeyGrant: Hashable, Sendable, Codable {
     }
 }
 
-public struct APIKeyRecord: Hashable, Sendable {
+public struct APIKeyRecord: Hashable, Sendable, Codable {
     public var grant: APIKeyGrant
     public var issuedBy: Actor
     public var issuedAt: UInt64

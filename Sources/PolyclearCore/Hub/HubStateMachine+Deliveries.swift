@@ -24,7 +24,7 @@ public enum DeliveryKind: UInt8, Hashable, Sendable, Codable {
     case settlementBooked = 6
 }
 
-public struct Delivery: Hashable, Sendable {
+public struct Delivery: Hashable, Sendable, Codable {
     /// The bank's own sequence (1, 2, …): with its BIC, the delivery's id.
     public var cursor: UInt64
     public var kind: DeliveryKind
@@ -49,7 +49,7 @@ public struct Delivery: Hashable, Sendable {
 
 /// One bank's outbox: the deliveries not yet acknowledged (and some acknowledged ones, pruned
 /// in halves so that acknowledging stays cheap).
-struct Outbox: Sendable {
+struct Outbox: Sendable, Codable {
     var items = ContiguousArray<Delivery>()
     /// The cursor of the last delivery the bank acknowledged.
     var acknowledged: UInt64 = 0

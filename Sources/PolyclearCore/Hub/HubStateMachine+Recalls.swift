@@ -38,7 +38,7 @@ public enum RecallStatus: UInt8, Hashable, Sendable, Codable {
     }
 }
 
-public struct Recall: Hashable, Sendable {
+public struct Recall: Hashable, Sendable, Codable {
     public var request: RecallRequest
     public var requestedAt: UInt64
     public var dueAt: UInt64

@@ -127,7 +127,7 @@ public struct TradeDetails: Hashable, Sendable, Codable {
 }
 
 /// What a payment said beyond the numbers, as the hub keeps it for reads and messages.
-public struct PaymentTexts: Hashable, Sendable {
+public struct PaymentTexts: Hashable, Sendable, Codable {
     public var endToEndID: String
     public var trade: TradeReference
     public var debtorName: String?

@@ -32,9 +32,11 @@ public struct Tranche: Hashable, Sendable, Codable {
 }
 
 /// An excess settlement a member did not pay by the deadline (one per member and cycle).
-struct OverdueExcess: Hashable, Sendable {
+struct OverdueExcess: Hashable, Sendable, Codable, Comparable {
     var cycle: UInt32
     var member: MemberIndex
+
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.cycle, lhs.member.raw) < (rhs.cycle, rhs.member.raw) }
 }
 
 /// Which side of the union pays the imbalance charges.

@@ -16,7 +16,7 @@ public struct TradeFlowKey: Hashable, Sendable {
     public var hsChapter: String? { hsHeading.map { String($0.prefix(2)) } }
 }
 
-public struct TradeFlowTotals: Hashable, Sendable {
+public struct TradeFlowTotals: Hashable, Sendable, Codable {
     public var count = 0
     public var payerAmountMinor: Int64 = 0
     public var payeeAmountMinor: Int64 = 0
@@ -35,7 +35,7 @@ public struct TradeFlowTotals: Hashable, Sendable {
 /// The compact key the payment path adds to, packed into 128 bits for an `IDTable` (no
 /// strings, no `Dictionary` on the apply path): cycle (32 bits, never 0, so the key is
 /// never 0), payer and payee member (16 each), purpose (32), HS heading (16).
-struct PackedTradeFlowKey: Hashable, Sendable {
+struct PackedTradeFlowKey: Hashable, Sendable, Codable {
     var cycle: UInt32
     var payerMember: MemberIndex
     var payeeMember: MemberIndex

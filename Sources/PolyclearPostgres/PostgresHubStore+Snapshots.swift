@@ -1,0 +1,165 @@
+public import PolyclearCore
+public import PolyclearStorage
+import Foundation
+import Logging
+package import PostgresNIO
+
+/// Snapshots beside the log (`hub_snapshots`, `hub_snapshot_parts`), as in SQLite.
+extension PostgresHubStore: HubSnapshotStore {
+    /// A bytea holds at most 1 GB: a snapshot is stored in parts of this size.
+    static let snapshotPartBytes = 32 << 20
+
+    public func lastLogRow() async throws -> LogRowMark? { lastCommitted.withLock { $0 } }
+
+    /// On a connection of its own (not the writer's: commits go on meanwhile), each part in
+    /// its own statement; the snapshot's row and the pruning together, last.
+    public func storeSnapshot(_ snapshot: HubSnapshot, keep: Int) async throws {
+        let connection = try await database.connect()
+        defer { Task { try? await connection.close() } }
+        let sequence = Int64(snapshot.sequence)
+        let logger = self.logger
+        try await connection.query("DELETE FROM hub_snapshots WHERE sequence = \(sequence)", logger: logger)
+        try await connection.query("DELETE FROM hub_snapshot_parts WHERE sequence = \(sequence)", logger: logger)
+        let partCount = (snapshot.framed.count + Self.snapshotPartBytes - 1) / Self.snapshotPartBytes
+        for part in 0..<partCount {
+            let range =
+                (part * Self.snapshotPartBytes)..<min((part + 1) * Self.snapshotPartBytes, snapshot.framed.count)
+            try await connection.query(
+                """
+                INSERT INTO hub_snapshot_parts (sequence, part, data)
+                VALUES (\(sequence), \(part), \(ByteBuffer(bytes: snapshot.framed[range])))
+                """, logger: logger)
+        }
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query(
+                """
+                INSERT INTO hub_snapshots (sequence, parts, bytes, taken_at)
+                VALUES (\(sequence), \(partCount), \(Int64(snapshot.framed.count)), \(Int64(Date().timeIntervalSince1970)))
+                """, logger: logger)
+            try await connection.query(
+                """
+                DELETE FROM hub_snapshots WHERE sequence IN
+                (SELECT sequence FROM hub_snapshots ORDER BY sequence DESC OFFSET \(keep))
+                """, logger: logger)
+            try await connection.query(
+                "DELETE FROM hub_snapshot_parts WHERE sequence NOT IN (SELECT sequence FROM hub_snapshots)",
+                logger: logger)
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    static func dropSnapshots(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("DELETE FROM hub_snapshot_parts", logger: logger)
+        try await connection.query("DELETE FROM hub_snapshots", logger: logger)
+    }
+
+    public func snapshotSequences() async throws -> [UInt64] {
+        let logger = self.logger
+        return try await database.onReadConnection { connection in
+            try await Self.snapshotSequences(connection, logger: logger)
+        }
+    }
+
+    static func snapshotSequences(_ connection: PostgresConnection, logger: Logger) async throws -> [UInt64] {
+        var sequences: [UInt64] = []
+        for try await sequence in try await connection.query(
+            "SELECT sequence FROM hub_snapshots ORDER BY sequence DESC", logger: logger
+        ).decode(Int64.self) { sequences.append(UInt64(sequence)) }
+        return sequences
+    }
+
+    public func restore(snapshots use: SnapshotUse) async throws -> (hub: HubStateMachine, report: RestoreReport) {
+        try await database.restore { connection in try await self.restore(connection, snapshots: use) }
+    }
+
+    /// As `SQLiteHubStore.restore(snapshots:)`: the newest snapshot that passes every check
+    /// (each refused one reported), the log after it, and the check against the tables.
+    package func restore(
+        _ connection: PostgresConnection, snapshots use: SnapshotUse
+    ) async throws -> (hub: HubStateMachine, report: RestoreReport) {
+        var refused: [(sequence: UInt64, reason: String)] = []
+        var start: (hub: HubStateMachine, sequence: UInt64)?
+        if case .newestValid = use {
+            for sequence in try await Self.snapshotSequences(connection, logger: logger) {
+                do {
+                    start = (try await loadSnapshot(at: sequence, connection), sequence)
+                    break
+                } catch let error as StoreError where error.code == .snapshotRefused {
+                    refused.append((sequence, error.description))
+                }
+            }
+        }
+        var hub = start?.hub ?? HubStateMachine(configuration: configuration)
+        let after = Int64(start?.sequence ?? 0)
+        let lastSequence = try await PostgresHubLog.replay(into: &hub, after: after, on: connection, logger: logger)
+        nextSequence.withLock { $0 = lastSequence + 1 }
+        let report = RestoreReport(
+            snapshotSequence: start?.sequence, replayedRows: Int(lastSequence - after), refused: refused)
+        if lastSequence == 0 { return (hub, report) }  // genesis is stored by the first commit
+        // What the next snapshot names, if it is taken before the next commit.
+        if let row = try await storedLog(sequence: lastSequence, connection) {
+            lastCommitted.withLock {
+                $0 = LogRowMark(sequence: UInt64(lastSequence), digest: HubSnapshot.digest(ofLogRow: row))
+            }
+        }
+        hub.outcomeCommitted()
+        let place = PostgresErrors.redacted(url)
+        if start == nil {
+            try hub.verifyReplay(
+                against: try await PostgresLedgerTables.restoreLedger(connection, logger: logger), in: place)
+        } else {
+            try hub.verifySnapshotRestore(
+                against: try await PostgresLedgerTables.summary(connection, logger: logger), in: place)
+        }
+        return (hub, report)
+    }
+
+    /// The snapshot at `sequence`, checked against this log (`snapshot_refused` otherwise).
+    func loadSnapshot(at sequence: UInt64, _ connection: PostgresConnection) async throws -> HubStateMachine {
+        var framed: [UInt8] = []
+        for try await part in try await connection.query(
+            "SELECT data FROM hub_snapshot_parts WHERE sequence = \(Int64(sequence)) ORDER BY part", logger: logger
+        ).decode(ByteBuffer.self) { framed.append(contentsOf: part.readableBytesView) }
+        let snapshot = try HubSnapshot(framed: framed)
+        guard snapshot.sequence == sequence, let logRow = try await storedLog(sequence: Int64(sequence), connection),
+            HubSnapshot.digest(ofLogRow: logRow) == snapshot.logRowDigest
+        else {
+            throw StoreError(.snapshotRefused, "the snapshot names a log row this log does not hold")
+        }
+        return try snapshot.hub(configuration: configuration)
+    }
+
+    func storedLog(sequence: Int64, _ connection: PostgresConnection) async throws -> Data? {
+        var found: Data?
+        for try await entries in try await connection.query(
+            "SELECT entries FROM hub_log WHERE sequence = \(sequence)", logger: logger
+        ).decode(ByteBuffer.self) { found = Data(entries.readableBytesView) }
+        return found
+    }
+}
+
+extension PostgresLedgerTables {
+    /// What a restore from a snapshot checks it against (`LedgerStoreSummary`).
+    package static func summary(_ connection: PostgresConnection, logger: Logger) async throws -> LedgerStoreSummary {
+        let lastTimestamp = try await lastTimestamp(connection, logger: logger)
+        let accounts = try await accounts(where: "TRUE", on: connection, logger: logger)
+        let pending = try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger)
+        var newest: LedgerSnapshot.TransferEntry?
+        for try await (id, fingerprint, status) in try await connection.query(
+            "SELECT id, fingerprint, status FROM transfers ORDER BY timestamp DESC LIMIT 1", logger: logger
+        ).decode((ByteBuffer, Int64, Int16).self) {
+            guard let status = TransferStatus(rawValue: UInt8(status)) else {
+                throw StoreError(.corruptDatabase, "a transfer has status \(status)")
+            }
+            newest = .init(id: try value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+        }
+        return LedgerStoreSummary(
+            accounts: accounts,
+            pending: pending.map { LedgerSnapshot.PendingEntry(pendingTransfer: $0.transfer) }.sorted { $0.id < $1.id },
+            lastTimestamp: UInt64(bitPattern: lastTimestamp), newestTransfer: newest)
+    }
+}

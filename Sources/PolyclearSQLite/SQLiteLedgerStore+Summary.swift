@@ -1,0 +1,38 @@
+import PolyclearCore
+public import PolyclearStorage
+import GRDB
+
+extension SQLiteLedgerStore {
+    /// What a restore from a snapshot checks it against (`LedgerStoreSummary`): accounts,
+    /// pending transfers and the newest transfer — a few hundred rows, however long the history.
+    public func summary() async throws -> LedgerStoreSummary {
+        do {
+            return try await pool.read { db in
+                let lastTimestamp =
+                    try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
+                var accounts: [Account] = []
+                try Self.forEachRow(db, "SELECT \(Self.accountColumns) FROM accounts ORDER BY timestamp") { s in
+                    accounts.append(try Self.decodeAccount(s))
+                }
+                var pending: [LedgerSnapshot.PendingEntry] = []
+                try Self.forEachRow(db, "SELECT \(Self.transferColumns) FROM transfers WHERE status = 1") { s in
+                    pending.append(LedgerSnapshot.PendingEntry(pendingTransfer: try Self.decodeTransfer(s).transfer))
+                }
+                var newest: LedgerSnapshot.TransferEntry?
+                try Self.forEachRow(db, "SELECT id, fingerprint, status FROM transfers ORDER BY timestamp DESC LIMIT 1")
+                {
+                    s in
+                    newest = LedgerSnapshot.TransferEntry(
+                        id: try SQLiteValueCoding.readValue(s, 0),
+                        fingerprint: UInt64(bitPattern: try SQLiteValueCoding.readInt(s, 1, as: Int64.self)),
+                        status: try Self.decodeStatus(s, 2))
+                }
+                return LedgerStoreSummary(
+                    accounts: accounts, pending: pending.sorted { $0.id < $1.id },
+                    lastTimestamp: UInt64(bitPattern: lastTimestamp), newestTransfer: newest)
+            }
+        } catch is SQLiteDecodingError {
+            throw StoreError(.corruptDatabase, "ledger database \(path) holds a malformed value")
+        }
+    }
+}
