@@ -39,7 +39,7 @@ public struct ServeSettings: Equatable, Sendable {
     public var deliveryKey: String?
     /// A hub snapshot after this many commands (0: none; restarts then replay the whole log),
     /// and how many are kept (`SnapshotPolicy`).
-    public var snapshotEveryCommands = 200_000
+    public var snapshotEveryCommands = 500_000
     public var snapshotsKept = 2
 
     /// The defaults (what `resolve` starts from).

@@ -53,17 +53,10 @@ extension LedgerStateMachine {
                     id: id, fingerprint: TransferIndexEntry.fingerprint(packed),
                     status: TransferIndexEntry.status(packed)))
         }
-        var pending: [LedgerSnapshot.PendingEntry] = []
-        pendingByID.forEach { id, p in
-            pending.append(
-                .init(
-                    id: id, debitAccountID: accounts[Int(p.debitAccountIndex)].id,
-                    creditAccountID: accounts[Int(p.creditAccountIndex)].id, amount: p.amount, ledger: p.ledger,
-                    code: p.code, timestamp: p.timestamp, expiresAt: p.expiresAt))
-        }
+        let (accounts, pending) = makePendingAndAccountsSummary()
         return LedgerSnapshot(
-            accounts: Array(accounts), transfers: transfers.sorted { $0.id < $1.id },
-            pending: pending.sorted { $0.id < $1.id }, lastTimestamp: lastTimestamp)
+            accounts: accounts, transfers: transfers.sorted { $0.id < $1.id }, pending: pending,
+            lastTimestamp: lastTimestamp)
     }
 }
 

@@ -137,3 +137,21 @@ import Testing
         #expect(throws: (any Error).self) { try BinaryCodec.decode([Int32].self, from: bytes) }
     }
 }
+
+/// The records written by hand (`SnapshotRecord`) write every stored property: one added to
+/// the type and not to its snapshot fails here.
+@Suite struct SnapshotRecordTests {
+    typealias F = HubFixture
+
+    @Test func everyHandWrittenRecordCoversEveryField() throws {
+        var f = F()
+        _ = f.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 10_000))
+        let payment = try #require(f.hub.payments.first)
+        let texts = try #require(f.hub.paymentTexts.first)
+        let delivery = try #require(f.hub.participants.lazy.flatMap(\.outbox.items).first)
+        #expect(Mirror(reflecting: payment).children.count == PaymentRecord.snapshotFieldCount)
+        #expect(Mirror(reflecting: texts).children.count == PaymentTexts.snapshotFieldCount)
+        #expect(Mirror(reflecting: texts.trade).children.count == 4, "TradeReference: see PaymentTexts.write")
+        #expect(Mirror(reflecting: delivery).children.count == Delivery.snapshotFieldCount)
+    }
+}

@@ -191,9 +191,11 @@ extension HubStateMachine {
     /// bytes (dictionaries and sets in key order), so two hubs can be compared by them.
     public func snapshotState() throws -> [UInt8] { try BinaryCodec.encode(SnapshotState(hub: self)) }
 
-    /// The hub `snapshotState()` gave, under `configuration`.
-    public init(configuration: HubConfiguration, snapshotState bytes: [UInt8]) throws {
-        self = try BinaryCodec.decode(SnapshotState.self, from: bytes, userInfo: [.hubConfiguration: configuration]).hub
+    /// The hub `snapshotState()` gave (from `offset` in `bytes` on), under `configuration`.
+    public init(configuration: HubConfiguration, snapshotState bytes: [UInt8], startingAt offset: Int = 0) throws {
+        self = try BinaryCodec.decode(
+            SnapshotState.self, from: bytes, startingAt: offset, userInfo: [.hubConfiguration: configuration]
+        ).hub
     }
 }
 

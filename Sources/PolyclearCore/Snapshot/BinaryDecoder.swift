@@ -142,6 +142,9 @@ struct BinaryDecoderImpl: Decoder {
         }
         if T.self == String.self { return try source.string() as! T }
         if let array = T.self as? any BinaryPlainArrayDecodable.Type { return try array.init(plainBytes: source) as! T }
+        if let records = T.self as? any BinaryRecordArrayDecodable.Type {
+            return try records.init(records: source) as! T
+        }
         if let dictionary = T.self as? any BinaryDecodableDictionary.Type {
             return try dictionary.decodePairs(self) as! T
         }

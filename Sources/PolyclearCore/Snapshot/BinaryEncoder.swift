@@ -23,10 +23,12 @@ public enum BinaryCodec {
 
     /// Decodes a `T` from exactly `bytes` (trailing bytes are an error); `userInfo` is what
     /// the types' decoders see as theirs.
+    /// - Parameter offset: where the value starts in `bytes` (a frame before it is not copied).
     public static func decode<T: Decodable>(
-        _ type: T.Type, from bytes: [UInt8], userInfo: [CodingUserInfoKey: Any] = [:]
+        _ type: T.Type, from bytes: [UInt8], startingAt offset: Int = 0, userInfo: [CodingUserInfoKey: Any] = [:]
     ) throws -> T {
         let source = BinarySource(bytes)
+        source.offset = min(max(0, offset), bytes.count)
         source.userInfo = userInfo
         let value = try BinaryDecoderImpl(source: source).decodeValue(type)
         guard source.offset == bytes.count else {
@@ -183,6 +185,8 @@ struct BinaryEncoderImpl: Encoder {
             }
         } else if let array = value as? any BinaryPlainArray {
             array.appendPlainBytes(to: sink)
+        } else if let records = value as? any BinaryRecordArray {
+            records.appendRecords(to: sink)
         } else if let dictionary = value as? any BinaryEncodableDictionary {
             try dictionary.encodePairs(self)
         } else if let set = value as? any BinaryEncodableSet {

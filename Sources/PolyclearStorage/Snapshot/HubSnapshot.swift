@@ -77,7 +77,7 @@ public struct HubSnapshot: Sendable {
     /// The hub the snapshot holds, under `configuration`.
     public func hub(configuration: HubConfiguration) throws(StoreError) -> HubStateMachine {
         do {
-            return try HubStateMachine(configuration: configuration, snapshotState: Array(framed[Self.headerSize...]))
+            return try HubStateMachine(configuration: configuration, snapshotState: framed, startingAt: Self.headerSize)
         } catch let error as StoreError {
             throw error
         } catch {

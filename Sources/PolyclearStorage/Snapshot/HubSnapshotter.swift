@@ -27,7 +27,7 @@ public struct SnapshotPolicy: Sendable, Equatable {
     /// Whether a drain at shutdown takes one (if anything was committed since the last).
     public var atShutdown: Bool
 
-    public init(everyCommands: Int = 200_000, keep: Int = 2, atShutdown: Bool = true) {
+    public init(everyCommands: Int = 500_000, keep: Int = 2, atShutdown: Bool = true) {
         self.everyCommands = everyCommands
         self.keep = keep
         self.atShutdown = atShutdown
