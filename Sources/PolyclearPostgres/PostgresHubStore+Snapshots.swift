@@ -9,7 +9,11 @@ extension PostgresHubStore: HubSnapshotStore {
     /// A bytea holds at most 1 GB: a snapshot is stored in parts of this size.
     static let snapshotPartBytes = 32 << 20
 
-    public func lastLogRow() async throws -> LogRowMark? { lastCommitted.withLock { $0 } }
+    public func lastLogRow() async throws -> LogRowMark? {
+        lastCommitted.withLock { $0 }.map {
+            LogRowMark(sequence: UInt64($0.sequence), digest: HubSnapshot.digest(ofLogRow: $0.entries))
+        }
+    }
 
     /// On a connection of its own (not the writer's: commits go on meanwhile), each part in
     /// its own statement; the snapshot's row and the pruning together, last.
@@ -102,9 +106,7 @@ extension PostgresHubStore: HubSnapshotStore {
         if lastSequence == 0 { return (hub, report) }  // genesis is stored by the first commit
         // What the next snapshot names, if it is taken before the next commit.
         if let row = try await storedLog(sequence: lastSequence, connection) {
-            lastCommitted.withLock {
-                $0 = LogRowMark(sequence: UInt64(lastSequence), digest: HubSnapshot.digest(ofLogRow: row))
-            }
+            lastCommitted.withLock { $0 = (lastSequence, row) }
         }
         hub.outcomeCommitted()
         let place = PostgresErrors.redacted(url)

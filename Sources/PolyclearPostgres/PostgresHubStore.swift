@@ -41,9 +41,10 @@ public final class PostgresHubStore: HubStore {
     let nextSequence = Mutex<Int64>(1)
     /// On what terms `restore` takes the writer role.
     let writerRole: WriterRoleClaim
-    /// The newest log row this store committed or restored through (what a snapshot taken
-    /// now names): kept here, because a read might reach a standby not yet at it.
-    let lastCommitted = Mutex<LogRowMark?>(nil)
+    /// The newest log row this store committed or restored through, and its stored bytes
+    /// (what a snapshot taken now names): kept here, because a read might reach a standby not
+    /// yet at it.
+    let lastCommitted = Mutex<(sequence: Int64, entries: Data)?>(nil)
     /// A replica of the log up to a sequence, which `restore` continues from instead of
     /// replaying the log from the start (a follower taking over).
     let continuation = Mutex<(hub: HubStateMachine, lastSequence: Int64)?>(nil)
@@ -128,9 +129,8 @@ public final class PostgresHubStore: HubStore {
                 if !erased.isEmpty { try await Self.dropSnapshots(connection, logger: logger) }
             })
         nextSequence.withLock { $0 = sequence + 1 }
-        lastCommitted.withLock {
-            $0 = LogRowMark(sequence: UInt64(sequence), digest: HubSnapshot.digest(ofLogRow: log))
-        }
+        // The bytes, not their digest: hashed only when a snapshot asks (not on every commit).
+        lastCommitted.withLock { $0 = (sequence, log) }
     }
 
     static func redactLog(

@@ -56,8 +56,11 @@ extension SQLiteHubStore: HubSnapshotStore {
         try db.execute(sql: "DELETE FROM hub_snapshot_parts WHERE sequence NOT IN (SELECT sequence FROM hub_snapshots)")
     }
 
-    /// Snapshots hold personal data a retention run erases: they go with it (same transaction).
+    /// Snapshots hold personal data a retention run erases: they go with it (same transaction),
+    /// their pages zeroed, not left in the file (a test searches the file for the erased names).
     static func dropSnapshots(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+        defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
         try db.execute(sql: "DELETE FROM hub_snapshot_parts")
         try db.execute(sql: "DELETE FROM hub_snapshots")
     }

@@ -89,9 +89,20 @@ import Testing
             _ = try await writer.submit(
                 cursors.map { .acknowledgeDeliveries(participant: $0.0, through: $0.1, actor: .system) })
             _ = try await writer.submit(later)
+            // A snapshot holding the personal data the run is about to erase.
+            let snapshots = store as? any HubSnapshotStore
+            if let snapshots, let mark = try await snapshots.lastLogRow() {
+                let state = try await writer.read { $0 }
+                let snapshot = try HubSnapshot(of: state, sequence: mark.sequence, logRowDigest: mark.digest)
+                try await snapshots.storeSnapshot(snapshot, keep: 2)
+                #expect(try await snapshots.snapshotSequences() == [mark.sequence])
+            }
             clock.advance(seconds: 31 * 86_400)
             let results = try await writer.submit([.attributed(actor: ops, command: .erasePersonalData)])
             guard case .personalDataErased(let count) = results.first else { throw CancellationError() }
+            if let snapshots {
+                #expect(try await snapshots.snapshotSequences().isEmpty, "a snapshot still holds erased data")
+            }
             return (try await writer.read { $0 }, count)
         }
     }
