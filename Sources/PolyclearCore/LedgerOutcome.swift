@@ -13,6 +13,21 @@ public struct LedgerOutcome: Sendable {
     /// The ledger clock after the group: restored on start so timestamps keep increasing.
     public internal(set) var lastTimestamp: UInt64 = 0
 
+    public init() {}
+
+    /// An outcome read back from a store's redo log (`LedgerRedoCodec`), to be projected.
+    public init(
+        createdAccounts: ContiguousArray<Account>, createdTransfers: ContiguousArray<StoredTransfer>,
+        statusChanges: ContiguousArray<TransferStatusChange>, updatedAccounts: ContiguousArray<Account>,
+        lastTimestamp: UInt64
+    ) {
+        self.createdAccounts = createdAccounts
+        self.createdTransfers = createdTransfers
+        self.statusChanges = statusChanges
+        self.updatedAccounts = updatedAccounts
+        self.lastTimestamp = lastTimestamp
+    }
+
     public var isEmpty: Bool {
         createdAccounts.isEmpty && createdTransfers.isEmpty && statusChanges.isEmpty && updatedAccounts.isEmpty
     }
@@ -28,4 +43,9 @@ public struct LedgerOutcome: Sendable {
 public struct TransferStatusChange: Hashable, Sendable {
     public var transferID: UInt128
     public var status: TransferStatus
+
+    public init(transferID: UInt128, status: TransferStatus) {
+        self.transferID = transferID
+        self.status = status
+    }
 }

@@ -3,8 +3,9 @@ public import PolyclearStorage
 import Foundation
 import GRDB
 
-/// The hub's embedded store: the ledger's tables plus the hub's log and events, in the same
-/// SQLite file and the same transaction per commit (fsynced).
+/// The hub's embedded store: the hub's log, events and idempotency records plus the ledger's
+/// redo row, in one SQLite file and one fsynced transaction per commit; the ledger's tables
+/// are a projection of the redo rows, written off the commit path (`SQLiteProjector`).
 ///
 /// The log holds one row per commit: the JSON of the entries applied (commands with their
 /// times). On start the log is replayed into a new hub and the result must equal the stored
@@ -18,9 +19,10 @@ public final class SQLiteHubStore: HubStore {
 
     public init(
         path: String, configuration: HubConfiguration,
+        projectionLagCommitsMax: Int = StoreLimits.default.projectionLagCommitsMax,
         warn: @escaping @Sendable (String) -> Void = SQLiteHubStore.warnOnStandardError
     ) throws(StoreError) {
-        ledgerStore = try SQLiteLedgerStore(path: path)
+        ledgerStore = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLagCommitsMax)
         self.configuration = configuration
         self.warn = warn
     }
@@ -43,8 +45,10 @@ public final class SQLiteHubStore: HubStore {
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
-        try await ledgerStore.pool.write { [shift = ledgerStore.postingsPerBucketShift] db in
-            try SQLiteLedgerStore.write(outcome.ledger, postingsPerBucketShift: shift, db)
+        let redo = try await ledgerStore.prepareRedo(outcome.ledger)
+        try await ledgerStore.pool.write { db in
+            // The ledger's part of the commit is its redo row; its tables follow (projection).
+            try SQLiteLedgerStore.insertRedo(sequence: redo.sequence, redo.bytes, db)
             // A retention run: the erased payments' logged instructions lose their personal data
             // in the same transaction (secure_delete zeroes the replaced pages).
             if !erased.isEmpty {
@@ -67,6 +71,7 @@ public final class SQLiteHubStore: HubStore {
                     ])
             }
         }
+        ledgerStore.committedRedo(redo.sequence, outcome.ledger)
         // The WAL still holds the replaced rows until a checkpoint copies the new ones back.
         if !erased.isEmpty {
             try await ledgerStore.pool.writeWithoutTransaction { db in

@@ -4,15 +4,26 @@ import GRDB
 import GRDBSQLite
 
 extension SQLiteLedgerStore {
-    /// Writes one outcome in one transaction. Statements are prepared once per connection
-    /// (GRDB's statement cache) and bound through SQLite's C API: no per-row allocation.
+    /// Commits one outcome: one redo row (its compact form), fsynced. The tables follow from
+    /// it off the commit path (`SQLiteProjector`); reads wait for them.
     public func commit(_ outcome: LedgerOutcome) async throws {
-        try await pool.write { [postingsPerBucketShift] db in
-            try Self.write(outcome, postingsPerBucketShift: postingsPerBucketShift, db)
-        }
+        let redo = try await prepareRedo(outcome)
+        try await pool.write { db in try Self.insertRedo(sequence: redo.sequence, redo.bytes, db) }
+        committedRedo(redo.sequence, outcome)
     }
 
-    /// Writes a ledger outcome inside the caller's transaction (the hub store adds its log).
+    /// Before a commit transaction: waits while the projection lags too far, encodes the
+    /// outcome and numbers it.
+    func prepareRedo(_ outcome: LedgerOutcome) async throws -> (sequence: Int64, bytes: [UInt8]) {
+        guard let projector else { throw StoreError(.ioFailure, "\(path) is open to read only") }
+        try await projector.waitForRoom()
+        return (try projector.nextSequence(), LedgerRedoCodec.encode(outcome))
+    }
+
+    /// After the commit transaction: the projection may write its rows.
+    func committedRedo(_ sequence: Int64, _ outcome: LedgerOutcome) { projector?.didCommit(sequence, outcome) }
+
+    /// Writes a ledger outcome's rows inside the caller's transaction (the projection).
     static func write(_ outcome: LedgerOutcome, postingsPerBucketShift: Int64, _ db: Database) throws {
         try Self.insertAccounts(outcome.createdAccounts, db)
         try Self.insertTransfers(outcome.createdTransfers, db)

@@ -14,10 +14,12 @@ extension SQLiteLedgerStore {
         """
 
     /// Rebuilds the state machine: accounts in creation order, the index of every transfer,
-    /// then the bodies of the transfers still pending. Checks every invariant at the end.
+    /// then the bodies of the transfers still pending — the tables with the redo rows not
+    /// projected yet laid over them, read in one transaction. Checks every invariant at the end.
     public func restore() async throws -> LedgerStateMachine {
         do {
             return try await pool.read { db in
+                let overlay = try Self.redoOverlay(db)
                 let lastTimestamp =
                     try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
                 let accountCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") ?? 0
@@ -26,23 +28,33 @@ extension SQLiteLedgerStore {
                         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transfers") ?? 0
                     } ?? 0
                 var restorer = LedgerRestorer(
-                    expectedAccountCount: accountCount, expectedTransferCount: transferCount,
-                    lastTimestamp: UInt64(bitPattern: lastTimestamp))
+                    expectedAccountCount: accountCount + overlay.createdAccounts.count,
+                    expectedTransferCount: transferCount + overlay.createdTransfers.count,
+                    lastTimestamp: overlay.lastTimestamp ?? UInt64(bitPattern: lastTimestamp))
                 try Self.forEachRow(db, "SELECT \(Self.accountColumns) FROM accounts ORDER BY timestamp") { s in
-                    try restorer.restoreAccount(try Self.decodeAccount(s))
+                    try restorer.restoreAccount(overlay.latest(try Self.decodeAccount(s)))
                 }
+                for account in overlay.createdAccounts { try restorer.restoreAccount(overlay.latest(account)) }
                 try Self.forEachRow(db, "SELECT id, fingerprint, status FROM transfers") { s in
-                    let status = try Self.decodeStatus(s, 2)
+                    let id: UInt128 = try SQLiteValueCoding.readValue(s, 0)
                     try restorer.restoreTransfer(
-                        id: try SQLiteValueCoding.readValue(s, 0),
-                        fingerprint: UInt64(bitPattern: try SQLiteValueCoding.readInt(s, 1, as: Int64.self)),
-                        status: status)
+                        id: id, fingerprint: UInt64(bitPattern: try SQLiteValueCoding.readInt(s, 1, as: Int64.self)),
+                        status: overlay.status(of: id, stored: try Self.decodeStatus(s, 2)))
+                }
+                let created = overlay.createdTransfersResolved
+                for stored in created {
+                    try restorer.restoreTransfer(
+                        id: stored.transfer.id, fingerprint: stored.fingerprint, status: stored.status)
                 }
                 try Self.forEachRow(
                     db, "SELECT \(Self.transferColumns) FROM transfers WHERE status = 1 ORDER BY timestamp"
                 ) { s in
-                    try restorer.restorePending(try Self.decodeTransfer(s).transfer)
+                    let transfer = try Self.decodeTransfer(s).transfer
+                    if overlay.status(of: transfer.id, stored: .pending) == .pending {
+                        try restorer.restorePending(transfer)
+                    }
                 }
+                for stored in created where stored.status == .pending { try restorer.restorePending(stored.transfer) }
                 return try restorer.finish()
             }
         } catch let violation as LedgerInvariantViolation {
@@ -56,8 +68,16 @@ extension SQLiteLedgerStore {
         }
     }
 
+    /// A writable store's reads wait until its tables hold every commit made before the read
+    /// (read your writes); a read-only one reads what is projected (committed, if older).
+    func awaitProjection() async throws { try await projector?.waitForCommitted() }
+
+    /// Returns once the tables hold every commit made so far (benchmarks, tests).
+    public func waitForProjection() async throws { try await awaitProjection() }
+
     public func account(id: UInt128) async throws -> Account? {
-        try await pool.read { db in
+        try await awaitProjection()
+        return try await pool.read { db in
             var found: Account?
             try Self.forEachRow(
                 db, "SELECT \(Self.accountColumns) FROM accounts WHERE id = ?",
@@ -70,7 +90,8 @@ extension SQLiteLedgerStore {
     }
 
     public func transfer(id: UInt128) async throws -> StoredTransfer? {
-        try await pool.read { db in
+        try await awaitProjection()
+        return try await pool.read { db in
             var found: StoredTransfer?
             try Self.forEachRow(
                 db, "SELECT \(Self.transferColumns) FROM transfers WHERE id = ?",
@@ -93,6 +114,7 @@ extension SQLiteLedgerStore {
             WHERE p.bucket = ?1 AND p.account_id = ?2 AND p.timestamp >= ?3 AND p.timestamp < ?4
             ORDER BY p.timestamp LIMIT ?5
             """
+        try await awaitProjection()
         return try await pool.read { db in
             let first =
                 try Int64.fetchOne(
@@ -127,7 +149,8 @@ extension SQLiteLedgerStore {
     private func fetchTransfers(
         _ sql: String, bind: @escaping @Sendable (OpaquePointer) -> Void
     ) async throws -> [StoredTransfer] {
-        try await pool.read { db in
+        try await awaitProjection()
+        return try await pool.read { db in
             var found: [StoredTransfer] = []
             try Self.forEachRow(db, sql, bind: bind) { s in found.append(try Self.decodeTransfer(s)) }
             return found

@@ -17,16 +17,28 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Held while this store may write (nil for a read-only store): a second writer on the
     /// same database is refused (`database_in_use`) instead of diverging from the first.
     private let writerLock: WriterLock?
+    /// Writes the tables from the redo log off the commit path (nil for a read-only store).
+    let projector: SQLiteProjector?
 
     /// Opens (or creates) a ledger database. A file that exists but is not a Polyclear ledger,
     /// or is damaged, or was written by a newer version, is refused and left untouched.
-    public convenience init(path: String) throws(StoreError) {
-        try self.init(path: path, postingsPerBucketShift: SQLiteSchema.defaultPostingsPerBucketShift)
+    ///
+    /// - Parameter projectionLagCommitsMax: commits the tables may trail the redo log by
+    ///   before a commit waits for them (`StoreLimits.projectionLagCommitsMax`).
+    public convenience init(
+        path: String, projectionLagCommitsMax: Int = StoreLimits.default.projectionLagCommitsMax
+    ) throws(StoreError) {
+        try self.init(
+            path: path, postingsPerBucketShift: SQLiteSchema.defaultPostingsPerBucketShift,
+            projectionLagCommitsMax: projectionLagCommitsMax)
     }
 
     /// - Parameter postingsPerBucketShift: used only when the file is created (tests use
     ///   small buckets to exercise queries across many of them).
-    init(path: String, postingsPerBucketShift: Int) throws(StoreError) {
+    init(
+        path: String, postingsPerBucketShift: Int,
+        projectionLagCommitsMax: Int = StoreLimits.default.projectionLagCommitsMax
+    ) throws(StoreError) {
         self.path = path
         try Self.validateExistingFile(at: path)
         writerLock = try WriterLock(database: path)
@@ -54,6 +66,12 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             self.pool = pool
             self.checkpointer = try DatabaseQueue(path: path, configuration: configuration)
+            projector = try Self.catchUpProjection(
+                pool, shift: self.postingsPerBucketShift, lag: projectionLagCommitsMax)
+        } catch let error as StoreError {
+            throw error
+        } catch is SQLiteDecodingError {
+            throw StoreError(.corruptDatabase, "\(path) holds a redo record that cannot be read")
         } catch let error as DatabaseError
             where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
         {
@@ -62,6 +80,33 @@ public final class SQLiteLedgerStore: LedgerStore {
             throw StoreError(.ioFailure, "cannot open ledger database \(path): \(Self.describe(error))")
         }
     }
+
+    /// Projects whatever the redo log holds beyond the tables (a crash left it there) before
+    /// the store answers anything, and hands the rest of the work to a projector.
+    private static func catchUpProjection(_ pool: DatabasePool, shift: Int64, lag: Int) throws -> SQLiteProjector {
+        let project: @Sendable (ArraySlice<SQLiteProjector.Committed>) throws -> Int64 = { committed in
+            do {
+                return try pool.writeWithoutTransaction { db in
+                    try Self.projectRedo(
+                        rowCountMax: Self.projectionRowsPerTransaction, committed: committed, shift: shift, db)
+                }
+            } catch is SQLiteDecodingError {
+                throw StoreError(.corruptDatabase, "\(pool.path) holds a redo record that cannot be read")
+            }
+        }
+        var (projected, written) = try pool.writeWithoutTransaction { db in try Self.redoSequences(db) }
+        while projected < written {
+            let now = try project([])
+            guard now > projected else { throw SQLiteDecodingError(column: 0) }
+            projected = now
+        }
+        return SQLiteProjector(
+            projected: projected, written: written, lagCommitsMax: lag, project: project)
+    }
+
+    /// Redo rows per projection transaction: enough that a busy account's row is written once
+    /// for several commits, few enough that a commit never waits long for the write lock.
+    static let projectionRowsPerTransaction = 4
 
     /// Opens an existing ledger database to read only (`ledger check`): no writer lock, no
     /// migration, nothing written, so it runs beside a live hub without disturbing it (WAL:
@@ -73,6 +118,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         try Self.validateExistingFile(at: path)
         writerLock = nil
+        projector = nil
         do {
             var configuration = Configuration()
             configuration.readonly = true
@@ -172,6 +218,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Closes the database and releases the writer lock: another store may open it now.
     public func close() throws {
         defer { writerLock?.release() }
+        projector?.stop()
         try checkpointer.close()
         try pool.close()
     }

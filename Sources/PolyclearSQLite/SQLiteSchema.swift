@@ -128,6 +128,21 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v5-ledger-redo") { db in
+            // The log is the commit (`LedgerRedoCodec`): a commit appends one redo row and is
+            // fsynced; the ledger's tables above are a projection of the redo rows, written in
+            // sequence order off the commit path. `projected_sequence` is the last row applied;
+            // applying a row deletes it in the same transaction, so a row exists only until its
+            // projection does. A file from before has no redo rows: everything is projected.
+            try db.execute(
+                sql: """
+                    CREATE TABLE ledger_redo (
+                        sequence INTEGER PRIMARY KEY,
+                        outcome BLOB NOT NULL
+                    );
+                    INSERT INTO ledger_meta(key, value) VALUES ('projected_sequence', 0);
+                    """)
+        }
         return migrator
     }
 }

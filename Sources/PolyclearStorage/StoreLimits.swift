@@ -20,11 +20,15 @@ public struct StoreLimits: Sendable, Equatable {
     public var leasePollMilliseconds: Int
     /// Log entries a follower reads per query while catching up.
     public var catchUpBatchEntryCountMax: Int
+    /// Commits a store's tables (its projection of the log) may trail the log by before a
+    /// commit waits for them: bounds what a read that must see the latest commit waits for.
+    public var projectionLagCommitsMax: Int
 
     public init(
         commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300, retryBudgetSeconds: Double = 30,
         connectDeadlineSeconds: Double = 5, readConnectionCountMax: Int = 4, leaseSeconds: Double = 3,
-        leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000
+        leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000,
+        projectionLagCommitsMax: Int = 8
     ) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
@@ -34,6 +38,7 @@ public struct StoreLimits: Sendable, Equatable {
         self.leaseSeconds = leaseSeconds
         self.leasePollMilliseconds = leasePollMilliseconds
         self.catchUpBatchEntryCountMax = catchUpBatchEntryCountMax
+        self.projectionLagCommitsMax = projectionLagCommitsMax
     }
 
     public static let `default` = StoreLimits()

@@ -44,6 +44,11 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     var twoPhasePercent = 0
     @Option(help: "Clients submitting concurrently in sqlite mode.")
     var clients = 1
+    @Option(
+        help:
+            "sqlite: commits the tables (the projection of the redo log) may trail by before a commit waits (1...100000)."
+    )
+    var projectionLag = StoreLimits.default.projectionLagCommitsMax
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
     var databaseDirectory = FileManager.default.temporaryDirectory.path
     @Option(help: "Workload seed.")
@@ -54,7 +59,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             throw ValidationError("--batch-size must be 1...\(Limits.batchEventCountMax)")
         }
         guard accounts >= 2, (2...accounts).contains(hotAccounts), transfers > 0, (0...100).contains(twoPhasePercent),
-            (1...64).contains(clients)
+            (1...64).contains(clients), (1...100_000).contains(projectionLag)
         else {
             throw ValidationError("need accounts >= 2, 2 <= hot-accounts <= accounts, transfers > 0, two-phase 0...100")
         }
@@ -100,6 +105,8 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         var memory: LedgerMemoryUsage
         var ledgerTransferCount: Int
         var residentDeltaBytes: Int
+        /// From the start until the store's tables held every commit (SQLite's projection).
+        var caughtUpSeconds: Double? = nil
     }
 
     private func workload(_ scenario: Scenario, seed: UInt64) -> LedgerWorkload {
@@ -155,11 +162,18 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let path = databaseDirectory + "/polyclear-bench-\(getpid())-\(scenario.rawValue).sqlite"
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store: SQLiteLedgerStore
-        do { store = try SQLiteLedgerStore(path: path) } catch { exitWithError(error.code.name, error.description) }
-        return try await runDurable(scenario, label: "sqlite", store: store)
+        do {
+            store = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLag)
+        } catch {
+            exitWithError(error.code.name, error.description)
+        }
+        defer { try? store.close() }
+        return try await runDurable(scenario, label: "sqlite", store: store) { try await store.waitForProjection() }
     }
 
-    private func runDurable<S: LedgerStore>(_ scenario: Scenario, label: String, store: S) async throws -> Report {
+    private func runDurable<S: LedgerStore>(
+        _ scenario: Scenario, label: String, store: S, catchUp: (() async throws -> Void)? = nil
+    ) async throws -> Report {
         let writer = Writer(store: store)
         let batchesPerClient = (transfers + batchSize * clients - 1) / (batchSize * clients)
         return try await writer.whileRunning {
@@ -188,12 +202,15 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                 return try await clientsGroup.reduce(into: [(Int, [UInt64])]()) { $0.append($1) }
             }
             let elapsed = ProcessMetrics.monotonicNanoseconds() - start
+            try await catchUp?()
+            let caughtUp = ProcessMetrics.monotonicNanoseconds() - start
             let stats = writer.stats
             return Report(
                 label: "\(label) \(scenario.rawValue)", transferCount: perClient.reduce(0) { $0 + $1.0 },
                 seconds: Double(elapsed) / 1e9, batchLatenciesNanoseconds: perClient.flatMap(\.1),
                 memory: stats.memory, ledgerTransferCount: stats.transferCount,
-                residentDeltaBytes: ProcessMetrics.residentBytes() - residentBefore)
+                residentDeltaBytes: ProcessMetrics.residentBytes() - residentBefore,
+                caughtUpSeconds: catchUp == nil ? nil : Double(caughtUp) / 1e9)
         }
     }
 
@@ -209,5 +226,12 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                 + "\(bytesPerAccount) B/account  \(String(format: "%.1f", bytesPerTransfer)) B/transfer (index)  "
                 + "RSS growth \(String(format: "%.1f", Double(report.residentDeltaBytes) / Double(max(1, report.transferCount)))) B/transfer"
         )
+        if let caughtUp = report.caughtUpSeconds {
+            // Acknowledged above (the redo log fsynced); here with the tables caught up too.
+            printFlushed(
+                "\("".padding(toLength: 17, withPad: " ", startingAt: 0)) "
+                    + "\(Int(Double(report.transferCount) / caughtUp)) transfers/s with the projection caught up "
+                    + "(\(String(format: "%.2f", caughtUp - report.seconds)) s after the last acknowledgement)")
+        }
     }
 }

@@ -1,0 +1,171 @@
+import PolyclearCore
+import PolyclearStorage
+import GRDB
+import GRDBSQLite
+import Foundation
+
+/// The redo log and its projection (schema `v5-ledger-redo`): a commit appends the outcome's
+/// compact form; the tables are written from it later, in sequence order, idempotently.
+extension SQLiteLedgerStore {
+    /// Appends one redo row inside the caller's (commit) transaction.
+    static func insertRedo(sequence: Int64, _ bytes: [UInt8], _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO ledger_redo (sequence, outcome) VALUES (?, ?)")
+            .sqliteStatement
+        try bytes.withUnsafeBytes { raw in
+            try step(statement, db) { s in
+                sqlite3_bind_int64(s, 1, sequence)
+                // SQLITE_STATIC: the bytes outlive the step (the statement is reset after it).
+                sqlite3_bind_blob(s, 2, raw.baseAddress, Int32(raw.count), nil)
+            }
+        }
+    }
+
+    /// The sequences a newly opened store continues from: the last one projected and the last
+    /// one written (never reused, even after every row is projected and deleted).
+    static func redoSequences(_ db: Database) throws -> (projected: Int64, written: Int64) {
+        let projected =
+            try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'projected_sequence'") ?? 0
+        let newest = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM ledger_redo") ?? 0
+        return (projected, max(projected, newest))
+    }
+
+    /// Projects up to `rowCountMax` redo rows in one transaction: their rows into the tables,
+    /// `projected_sequence` advanced, the rows deleted. The outcomes are taken from `committed`
+    /// (the projector's copies of what was just committed, in sequence order) when they follow
+    /// on from the projected sequence, and read back from the redo rows otherwise (after a
+    /// restart). Answers the new projected sequence (unchanged when nothing waits). Not fsynced
+    /// by itself: the redo rows stay until the projection commits, and the next fsynced commit
+    /// makes both durable.
+    static func projectRedo(
+        rowCountMax: Int, committed: ArraySlice<SQLiteProjector.Committed> = [], shift: Int64, _ db: Database
+    ) throws -> Int64 {
+        try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+        var projected: Int64 = 0
+        try db.inTransaction {
+            projected = try redoSequences(db).projected
+            var merged = LedgerOutcomeMerge()
+            if let first = committed.first, first.sequence == projected + 1 {
+                for entry in committed.prefix(rowCountMax) {
+                    merged.add(entry.outcome)
+                    projected = entry.sequence
+                }
+            } else {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT sequence, outcome FROM ledger_redo WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                    arguments: [projected, rowCountMax])
+                guard !rows.isEmpty else { return .rollback }
+                for row in rows {
+                    let data: Data = row[1]
+                    merged.add(try decodeRedo(data))
+                    projected = row[0]
+                }
+            }
+            try write(merged.outcome, postingsPerBucketShift: shift, db)
+            try db.execute(
+                sql: "UPDATE ledger_meta SET value = ? WHERE key = 'projected_sequence'", arguments: [projected])
+            try db.execute(sql: "DELETE FROM ledger_redo WHERE sequence <= ?", arguments: [projected])
+            return .commit
+        }
+        return projected
+    }
+
+    /// Commits in the redo log not yet in the tables: 0 once the projection has caught up.
+    public func unprojectedCommitCount() async throws -> Int {
+        try await pool.read { db in
+            let projected = try Self.redoSequences(db).projected
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM ledger_redo WHERE sequence > ?", arguments: [projected]) ?? 0
+        }
+    }
+
+    static func decodeRedo(_ data: Data) throws -> LedgerOutcome {
+        do {
+            return try data.withUnsafeBytes { raw throws(LedgerRedoDecodingError) in try LedgerRedoCodec.decode(raw) }
+        } catch {
+            throw SQLiteDecodingError(column: 1)
+        }
+    }
+
+    /// The redo rows not projected yet, as one overlay on the tables (read in the caller's
+    /// transaction, so the two agree): what a reader that cannot wait for the projection (a
+    /// read-only store beside a running hub, a backup's check) adds to what the tables hold.
+    static func redoOverlay(_ db: Database) throws -> LedgerRedoOverlay {
+        let projected = try redoSequences(db).projected
+        var overlay = LedgerRedoOverlay()
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT outcome FROM ledger_redo WHERE sequence > ? ORDER BY sequence", arguments: [projected])
+        while let row = try rows.next() {
+            let data: Data = row[0]
+            overlay.add(try decodeRedo(data))
+        }
+        return overlay
+    }
+}
+
+/// Consecutive outcomes as one: their creations and status changes in order, and each touched
+/// account once, in its latest state — a projection of several commits updates a busy
+/// account's row once instead of once per commit.
+struct LedgerOutcomeMerge {
+    private var createdAccounts = ContiguousArray<Account>()
+    private var createdTransfers = ContiguousArray<StoredTransfer>()
+    private var statusChanges = ContiguousArray<TransferStatusChange>()
+    private var updatedAccounts = ContiguousArray<Account>()
+    private var updatedIndexByTimestamp: [UInt64: Int] = [:]
+    private var lastTimestamp: UInt64 = 0
+
+    mutating func add(_ outcome: LedgerOutcome) {
+        createdAccounts.append(contentsOf: outcome.createdAccounts)
+        createdTransfers.append(contentsOf: outcome.createdTransfers)
+        statusChanges.append(contentsOf: outcome.statusChanges)
+        for account in outcome.updatedAccounts {
+            if let index = updatedIndexByTimestamp[account.timestamp] {
+                updatedAccounts[index] = account
+            } else {
+                updatedIndexByTimestamp[account.timestamp] = updatedAccounts.count
+                updatedAccounts.append(account)
+            }
+        }
+        lastTimestamp = outcome.lastTimestamp
+    }
+
+    var outcome: LedgerOutcome {
+        LedgerOutcome(
+            createdAccounts: createdAccounts, createdTransfers: createdTransfers, statusChanges: statusChanges,
+            updatedAccounts: updatedAccounts, lastTimestamp: lastTimestamp)
+    }
+}
+
+/// Committed outcomes not yet in the tables, merged: the latest state of every account they
+/// touch, the transfers they created, and the final status of every transfer they resolved.
+struct LedgerRedoOverlay {
+    var accountsByTimestamp: [UInt64: Account] = [:]
+    var createdAccounts: [Account] = []
+    var createdTransfers: [StoredTransfer] = []
+    var statusByID: [UInt128: TransferStatus] = [:]
+    var lastTimestamp: UInt64?
+
+    var isEmpty: Bool { lastTimestamp == nil }
+
+    mutating func add(_ outcome: LedgerOutcome) {
+        createdAccounts.append(contentsOf: outcome.createdAccounts)
+        createdTransfers.append(contentsOf: outcome.createdTransfers)
+        for change in outcome.statusChanges { statusByID[change.transferID] = change.status }
+        for account in outcome.updatedAccounts { accountsByTimestamp[account.timestamp] = account }
+        lastTimestamp = outcome.lastTimestamp
+    }
+
+    /// The account as it is after the overlay.
+    func latest(_ account: Account) -> Account { accountsByTimestamp[account.timestamp] ?? account }
+
+    func status(of id: UInt128, stored: TransferStatus) -> TransferStatus { statusByID[id] ?? stored }
+
+    /// The transfers created in the overlay, each with its final status.
+    var createdTransfersResolved: [StoredTransfer] {
+        createdTransfers.map { stored in
+            var stored = stored
+            stored.status = status(of: stored.transfer.id, stored: stored.status)
+            return stored
+        }
+    }
+}
