@@ -48,7 +48,11 @@ struct LedgerCheckCommand: AsyncParsableCommand {
                     "corrupt_database", "SQLite integrity check failed: \(problems.prefix(3).joined(separator: "; "))")
             }
             let ledger = try await store.restore()  // checks every invariant
-            printFlushed(summary(ledger))
+            let unprojected = try await store.unprojectedCommitCount()
+            printFlushed(
+                summary(ledger)
+                    + (unprojected > 0 ? ", \(unprojected) commits read from the redo log (not yet in the tables)" : "")
+            )
         } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
         }

@@ -31,9 +31,16 @@ import Testing
         #expect(await child.waitForExit() != 0)
         let acknowledged = Set(child.lines.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil })
 
+        // Before anything projects what the kill left, a reader sees the committed ledger
+        // through the redo rows laid over the tables; opening to write projects them.
+        let reader = try SQLiteLedgerStore(readingOnly: db)
+        let seenBeforeProjection = try await reader.restore().makeSnapshot()
+        try reader.close()
         let store = try SQLiteLedgerStore(path: db)
+        #expect(try await store.unprojectedCommitCount() == 0)
         let ledger = try await store.restore()  // throws if any invariant is broken
         #expect(ledger.checkInvariants() == nil)
+        #expect(ledger.makeSnapshot() == seenBeforeProjection, "seed \(seed)")
         let stored = try await store.transfers(timestamps: 0..<UInt64.max, limit: Int.max)
         var countsByBatch: [Int: Int] = [:]
         for transfer in stored {
