@@ -22,12 +22,17 @@ extension SQLiteLedgerStore {
 
     /// The sequences a newly opened store continues from: the last one projected and the last
     /// one written (never reused, even after every row is projected and deleted).
+    /// A file written before the redo log (opened read only, so not migrated) has none: all of
+    /// it is in the tables.
     static func redoSequences(_ db: Database) throws -> (projected: Int64, written: Int64) {
+        guard try hasRedoLog(db) else { return (0, 0) }
         let projected =
             try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'projected_sequence'") ?? 0
         let newest = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM ledger_redo") ?? 0
         return (projected, max(projected, newest))
     }
+
+    static func hasRedoLog(_ db: Database) throws -> Bool { try db.tableExists("ledger_redo") }
 
     /// Projects up to `rowCountMax` redo rows in one transaction: their rows into the tables,
     /// `projected_sequence` advanced, the rows deleted. The outcomes are taken from `committed`
@@ -40,7 +45,21 @@ extension SQLiteLedgerStore {
         rowCountMax: Int, committed: ArraySlice<SQLiteProjector.Committed> = [], shift: Int64, _ db: Database
     ) throws -> Int64 {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+        let projected: Int64
+        do {
+            projected = try projectRedoTransaction(rowCountMax: rowCountMax, committed: committed, shift: shift, db)
+        } catch {
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            throw error
+        }
+        // Not `try?`: a writer connection left at NORMAL would acknowledge unsynced commits.
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+        return projected
+    }
+
+    private static func projectRedoTransaction(
+        rowCountMax: Int, committed: ArraySlice<SQLiteProjector.Committed>, shift: Int64, _ db: Database
+    ) throws -> Int64 {
         var projected: Int64 = 0
         try db.inTransaction {
             projected = try redoSequences(db).projected
@@ -56,6 +75,8 @@ extension SQLiteLedgerStore {
                     arguments: [projected, rowCountMax])
                 guard !rows.isEmpty else { return .rollback }
                 for row in rows {
+                    // Sequences follow one another: a missing row is damage, never skipped.
+                    guard row[0] == projected + 1 else { throw SQLiteDecodingError(column: 0) }
                     let data: Data = row[1]
                     merged.add(try decodeRedo(data))
                     projected = row[0]
@@ -73,6 +94,7 @@ extension SQLiteLedgerStore {
     /// Commits in the redo log not yet in the tables: 0 once the projection has caught up.
     public func unprojectedCommitCount() async throws -> Int {
         try await pool.read { db in
+            guard try Self.hasRedoLog(db) else { return 0 }
             let projected = try Self.redoSequences(db).projected
             return try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM ledger_redo WHERE sequence > ?", arguments: [projected]) ?? 0
@@ -91,8 +113,9 @@ extension SQLiteLedgerStore {
     /// transaction, so the two agree): what a reader that cannot wait for the projection (a
     /// read-only store beside a running hub, a backup's check) adds to what the tables hold.
     static func redoOverlay(_ db: Database) throws -> LedgerRedoOverlay {
-        let projected = try redoSequences(db).projected
         var overlay = LedgerRedoOverlay()
+        guard try hasRedoLog(db) else { return overlay }
+        let projected = try redoSequences(db).projected
         let rows = try Row.fetchCursor(
             db, sql: "SELECT outcome FROM ledger_redo WHERE sequence > ? ORDER BY sequence", arguments: [projected])
         while let row = try rows.next() {

@@ -215,6 +215,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// A store let go of without `close()` stops its projector first: the writer lock goes with
+    /// the store, and nothing may write the file once another store can take it.
+    deinit { projector?.stop() }
+
     /// Closes the database and releases the writer lock: another store may open it now.
     public func close() throws {
         defer { writerLock?.release() }
