@@ -56,8 +56,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA cache_size = -262144")  // 256 MiB: keeps the id index hot
                 // Checkpoints run beside the writer (`performMaintenance`); this only bounds the
-                // WAL (64 MiB) should they stop.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+                // WAL (64 MiB, whatever the file's page size) should they stop.
+                let pageBytes = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \((64 << 20) / max(512, pageBytes))")
             }
             try SQLiteSchema.migrator.migrate(pool)
             self.postingsPerBucketShift = try pool.writeWithoutTransaction { db in
