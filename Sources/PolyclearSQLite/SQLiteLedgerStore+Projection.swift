@@ -91,6 +91,10 @@ extension SQLiteLedgerStore {
         return projected
     }
 
+    /// Holds the projection back, or lets it go on (crash drills and tests: the state a kill
+    /// leaves when it lands before the projection of the last commits).
+    public func holdProjection(_ held: Bool) { projector?.hold(held) }
+
     /// Commits in the redo log not yet in the tables: 0 once the projection has caught up.
     public func unprojectedCommitCount() async throws -> Int {
         try await pool.read { db in

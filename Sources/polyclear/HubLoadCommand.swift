@@ -23,6 +23,9 @@ struct HubLoadCommand: AsyncParsableCommand {
     @Option(help: "ECB reference-rate file.") var fx = "Data/fx/eurofxref-latest.csv"
     @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
     @Option(help: "Take a hub snapshot every N commands, as serve does (0: none).") var snapshotEvery = 0
+    /// Crash drills: the ledger's tables are left to trail the log, so that a kill lands with
+    /// commits not yet projected (the reopened store must project them).
+    @Flag(help: .hidden) var holdProjection = false
 
     func validate() throws {
         guard firstBatch >= 1, batches >= 0, (1...Limits.batchEventCountMax - 64).contains(batchSize), closeEvery >= 1,
@@ -47,9 +50,14 @@ struct HubLoadCommand: AsyncParsableCommand {
             capUnitMinor: 1_000_000_000_000, quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0,
             currencies: currencies)
         let store: SQLiteHubStore
-        do { store = try SQLiteHubStore(path: db, configuration: configuration) } catch {
+        do {
+            store = try SQLiteHubStore(
+                path: db, configuration: configuration,
+                projectionLagCommitsMax: holdProjection ? 100_000 : StoreLimits.default.projectionLagCommitsMax)
+        } catch {
             exitWithError(error.code.name, error.description)
         }
+        if holdProjection { store.ledgerStore.holdProjection(true) }
         let snapshots = snapshotEvery == 0 ? nil : SnapshotPolicy(everyCommands: snapshotEvery, keep: 2)
         let writer = Writer(
             store: store,
