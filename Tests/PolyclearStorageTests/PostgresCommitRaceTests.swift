@@ -38,18 +38,25 @@ import Testing
             defer { signal.finish() }  // a failure before the signal must not leave the test waiting
             let connection = try await PostgresDatabase.connect(
                 configuration, id: 7, deadlineSeconds: 5, logger: logger)
-            try await connection.closing { connection in
-                try await connection.withTransaction(logger: logger) { connection in
-                    try await connection.query("SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)
-                    try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
-                    try await connection.query(
-                        "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
-                        logger: logger)
-                    try await connection.query(
-                        "INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))",
-                        logger: logger)
-                    signal.yield()  // it holds the fence row and its rows are written, not committed
-                    try await connection.query("SELECT pg_sleep(0.4)", logger: logger)
+            // Every statement under a deadline (STYLE): on a loaded machine the server may end
+            // this connection while it waits, and postgres-nio was seen never to answer then.
+            try await PostgresDeadline.withDeadline(
+                seconds: 60, onTimeout: { Task { try? await connection.close() } }
+            ) {
+                try await connection.closing { connection in
+                    try await connection.withTransaction(logger: logger) { connection in
+                        try await connection.query(
+                            "SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)
+                        try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
+                        try await connection.query(
+                            "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
+                            logger: logger)
+                        try await connection.query(
+                            "INSERT INTO hub_events (sequence, events) VALUES (\(sequence), \(ByteBuffer(bytes: events)))",
+                            logger: logger)
+                        signal.yield()  // it holds the fence row and its rows are written, not committed
+                        try await connection.query("SELECT pg_sleep(0.4)", logger: logger)
+                    }
                 }
             }
         }
