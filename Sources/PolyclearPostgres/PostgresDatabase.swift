@@ -199,7 +199,14 @@ package final class PostgresDatabase: Sendable {
                 // disk or a synchronous standby) when the check above found nothing: the retry
                 // then meets its own rows (unique violation). Check again before giving up.
                 if retries.attempts > 0 || PostgresErrors.isUniqueViolation(error), try await hasLanded() { return }
-                guard PostgresErrors.isRetryable(error) else {
+                // After an abandoned attempt, a unique violation not (yet) seen to have landed is
+                // retried too: CI met one (`aStuckCommitAttemptIsAbandonedOnRequestAndRetried`),
+                // the abandoned attempt's rows still being finished off on its old connection.
+                // Safe: the log row decides — the next check finds it if that attempt committed,
+                // and a real duplicate fails again until the budget ends. On a first attempt a
+                // unique violation is the caller's to see at once.
+                let afterAbandonedAttempt = retries.attempts > 0 && PostgresErrors.isUniqueViolation(error)
+                guard PostgresErrors.isRetryable(error) || afterAbandonedAttempt else {
                     throw StoreError(.ioFailure, "\(name) failed: \(PostgresErrors.describe(error))")
                 }
                 guard try await retries.pauseBeforeNextAttempt() else {
