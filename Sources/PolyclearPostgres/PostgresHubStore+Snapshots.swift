@@ -82,7 +82,17 @@ extension PostgresHubStore: HubSnapshotStore {
 
     /// As `SQLiteHubStore.restore(snapshots:)`: the newest snapshot that passes every check
     /// (each refused one reported), the log after it, and the check against the tables.
+    /// All of it reads one committed state (`PostgresDatabase.inReadSnapshot`): the log, the
+    /// redo rows and the tables they trail agree even while a writer commits and projects.
     package func restore(
+        _ connection: PostgresConnection, snapshots use: SnapshotUse
+    ) async throws -> (hub: HubStateMachine, report: RestoreReport) {
+        try await PostgresDatabase.inReadSnapshot(connection, logger: logger) { connection in
+            try await restoreInSnapshot(connection, snapshots: use)
+        }
+    }
+
+    private func restoreInSnapshot(
         _ connection: PostgresConnection, snapshots use: SnapshotUse
     ) async throws -> (hub: HubStateMachine, report: RestoreReport) {
         var refused: [(sequence: UInt64, reason: String)] = []
@@ -147,9 +157,12 @@ extension PostgresHubStore: HubSnapshotStore {
 extension PostgresLedgerTables {
     /// What a restore from a snapshot checks it against (`LedgerStoreSummary`).
     package static func summary(_ connection: PostgresConnection, logger: Logger) async throws -> LedgerStoreSummary {
+        let overlay = try await redoOverlay(connection, logger: logger)
         let lastTimestamp = try await lastTimestamp(connection, logger: logger)
-        let accounts = try await accounts(where: "TRUE", on: connection, logger: logger)
-        let pending = try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger)
+        let accounts =
+            try await accounts(where: "TRUE", on: connection, logger: logger).map(overlay.latest)
+            + overlay.createdAccounts.map(overlay.latest)
+        let pending = try await pendingTransfers(overlay, connection, logger: logger)
         var newest: LedgerSnapshot.TransferEntry?
         for try await (id, fingerprint, status) in try await connection.query(
             "SELECT id, fingerprint, status FROM transfers ORDER BY timestamp DESC LIMIT 1", logger: logger
@@ -157,11 +170,16 @@ extension PostgresLedgerTables {
             guard let status = TransferStatus(rawValue: UInt8(status)) else {
                 throw StoreError(.corruptDatabase, "a transfer has status \(status)")
             }
-            newest = .init(id: try value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+            let id = try value(id)
+            newest = .init(
+                id: id, fingerprint: UInt64(bitPattern: fingerprint), status: overlay.status(of: id, stored: status))
+        }
+        if let last = overlay.createdTransfersResolved.last {
+            newest = .init(id: last.transfer.id, fingerprint: last.fingerprint, status: last.status)
         }
         return LedgerStoreSummary(
             accounts: accounts,
             pending: pending.map { LedgerSnapshot.PendingEntry(pendingTransfer: $0.transfer) }.sorted { $0.id < $1.id },
-            lastTimestamp: UInt64(bitPattern: lastTimestamp), newestTransfer: newest)
+            lastTimestamp: overlay.lastTimestamp ?? UInt64(bitPattern: lastTimestamp), newestTransfer: newest)
     }
 }

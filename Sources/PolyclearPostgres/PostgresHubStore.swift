@@ -51,6 +51,8 @@ public final class PostgresHubStore: HubStore {
     /// Whether `restore()` starts from a snapshot (tools that check the whole log say no).
     let snapshotUse = Mutex(SnapshotUse.newestValid)
     let lastRestoreReport = Mutex<RestoreReport?>(nil)
+    /// Writes the ledger's tables from the redo rows the commits leave.
+    let projector: PostgresProjector
     /// How the last restore went (which snapshot, what it passed over).
     public var restoreReport: RestoreReport? { lastRestoreReport.withLock { $0 } }
 
@@ -63,13 +65,17 @@ public final class PostgresHubStore: HubStore {
         operations: Logger? = nil
     ) throws(StoreError) {
         database = try PostgresDatabase(url: url, limits: limits, operations: operations)
+        projector = PostgresProjector(database: database)
         self.configuration = configuration
         self.writerRole = writerRole
     }
 
     deinit { close() }
 
-    public func close() { database.close() }
+    public func close() {
+        projector.stop()
+        database.close()
+    }
 
     /// Applies the migrations not applied yet, in order, under an advisory lock.
     public func migrate() async throws {
@@ -96,6 +102,7 @@ public final class PostgresHubStore: HubStore {
         let log = try HubLogCodec.encode(outcome.log)
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
+        let redo = try await prepareRedo(outcome.ledger)
         let sequence = nextSequence.withLock { $0 }
         let logger = self.logger
         try await database.commit(
@@ -109,7 +116,9 @@ public final class PostgresHubStore: HubStore {
                 return true
             },
             attempt: { connection in
-                try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
+                // The ledger's part of the commit is its redo row; its tables follow (projection).
+                try await PostgresLedgerTables.insertRedo(
+                    sequence: redo.sequence, redo.bytes, connection, logger: logger)
                 // A retention run: the erased payments' logged instructions lose their personal data.
                 if !erased.isEmpty { try await Self.redactLog(erased, connection, logger: logger) }
                 try await connection.query(
@@ -129,6 +138,7 @@ public final class PostgresHubStore: HubStore {
                 if !erased.isEmpty { try await Self.dropSnapshots(connection, logger: logger) }
             })
         nextSequence.withLock { $0 = sequence + 1 }
+        projector.didCommit(redo.sequence, outcome.ledger)
         // The bytes, not their digest: hashed only when a snapshot asks (not on every commit).
         lastCommitted.withLock { $0 = (sequence, log) }
     }
@@ -214,6 +224,7 @@ public final class PostgresHubStore: HubStore {
             let lastSequence = try await PostgresHubLog.replay(
                 into: &continued.hub, after: continued.lastSequence, on: connection, logger: logger)
             nextSequence.withLock { $0 = lastSequence + 1 }
+            try await projector.load(connection)
             if lastSequence == 0 { return continued.hub }  // genesis is stored by the first commit
             continued.hub.outcomeCommitted()
             if let violation = continued.hub.checkInvariants() {
@@ -222,6 +233,7 @@ public final class PostgresHubStore: HubStore {
             return continued.hub
         }
         let (hub, report) = try await restore(connection, snapshots: snapshotUse.withLock { $0 })
+        try await projector.load(connection)
         if !report.refused.isEmpty { logger.warning("\(report.summary)") }
         lastRestoreReport.withLock { $0 = report }
         return hub
@@ -253,14 +265,17 @@ public final class PostgresHubStore: HubStore {
         let (configuration, logger, place) = (self.configuration, self.logger, PostgresErrors.redacted(url))
         do {
             return try await database.onReadConnection { connection in
-                let ledger = try await PostgresLedgerTables.restoreLedger(connection, logger: logger)
-                var hub = HubStateMachine(configuration: configuration)
-                let logRows = try await PostgresHubLog.replay(into: &hub, after: 0, on: connection, logger: logger)
-                if logRows > 0 {
-                    hub.outcomeCommitted()
-                    try hub.verifyReplay(against: ledger, in: place)
+                try await PostgresDatabase.inReadSnapshot(connection, logger: logger) { connection in
+                    let ledger = try await PostgresLedgerTables.restoreLedger(connection, logger: logger)
+                    var hub = HubStateMachine(configuration: configuration)
+                    let logRows = try await PostgresHubLog.replay(
+                        into: &hub, after: 0, on: connection, logger: logger)
+                    if logRows > 0 {
+                        hub.outcomeCommitted()
+                        try hub.verifyReplay(against: ledger, in: place)
+                    }
+                    return (ledger, hub, logRows)
                 }
-                return (ledger, hub, logRows)
             }
         } catch let violation as LedgerInvariantViolation {
             throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")
@@ -276,6 +291,8 @@ public final class PostgresHubStore: HubStore {
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        // Read your writes: the tables hold every commit made before this read.
+        try await projector.waitForCommitted()
         var binds = PostgresBindings()
         binds.append(PostgresLedgerTables.bytes(accountID))
         binds.append(Int64(bitPattern: timestamps.lowerBound))

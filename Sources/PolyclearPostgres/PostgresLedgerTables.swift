@@ -80,34 +80,49 @@ package enum PostgresLedgerTables {
             logger: logger)
     }
 
-    /// The ledger as stored (accounts, transfer fingerprints, pending transfers), with every
-    /// invariant checked by `LedgerRestorer`.
+    /// The ledger as stored (accounts, transfer fingerprints, pending transfers) with the
+    /// unprojected redo rows laid over the tables, every invariant checked by
+    /// `LedgerRestorer`. Inside `PostgresDatabase.inReadSnapshot`, so the two agree.
     package static func restoreLedger(
         _ connection: PostgresConnection, logger: Logger
     ) async throws -> LedgerStateMachine {
-        var lastTimestamp: Int64 = 0
-        for try await value in try await connection.query(
-            "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'", logger: logger
-        ).decode(Int64.self) { lastTimestamp = value }
+        let overlay = try await redoOverlay(connection, logger: logger)
+        let lastTimestamp = try await lastTimestamp(connection, logger: logger)
         var restorer = LedgerRestorer(
             expectedAccountCount: 1_024, expectedTransferCount: 1 << 16,
-            lastTimestamp: UInt64(bitPattern: lastTimestamp))
+            lastTimestamp: overlay.lastTimestamp ?? UInt64(bitPattern: lastTimestamp))
         for account in try await accounts(where: "TRUE", on: connection, logger: logger) {
-            try restorer.restoreAccount(account)
+            try restorer.restoreAccount(overlay.latest(account))
         }
+        for account in overlay.createdAccounts { try restorer.restoreAccount(overlay.latest(account)) }
         for try await (id, fingerprint, status) in try await connection.query(
             "SELECT id, fingerprint, status FROM transfers", logger: logger
         ).decode((ByteBuffer, Int64, Int16).self) {
             guard let status = TransferStatus(rawValue: UInt8(status)) else {
                 throw StoreError(.corruptDatabase, "a transfer has status \(status)")
             }
+            let id = try value(id)
             try restorer.restoreTransfer(
-                id: try value(id), fingerprint: UInt64(bitPattern: fingerprint), status: status)
+                id: id, fingerprint: UInt64(bitPattern: fingerprint), status: overlay.status(of: id, stored: status))
         }
-        for stored in try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger) {
+        let created = overlay.createdTransfersResolved
+        for stored in created {
+            try restorer.restoreTransfer(id: stored.transfer.id, fingerprint: stored.fingerprint, status: stored.status)
+        }
+        for stored in try await pendingTransfers(overlay, connection, logger: logger) {
             try restorer.restorePending(stored.transfer)
         }
         return try restorer.finish()
+    }
+
+    /// The transfers pending now: the tables' with the overlay's status changes, then the
+    /// overlay's own, in timestamp order.
+    static func pendingTransfers(
+        _ overlay: LedgerRedoOverlay, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> [StoredTransfer] {
+        let stored = try await transfers(where: "status = 1", limit: Int.max, on: connection, logger: logger)
+        return stored.filter { overlay.status(of: $0.transfer.id, stored: .pending) == .pending }
+            + overlay.createdTransfersResolved.filter { $0.status == .pending }
     }
 
     /// The ledger clock: every non-empty batch advances it, so a commit whose outcome is

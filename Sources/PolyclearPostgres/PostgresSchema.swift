@@ -73,6 +73,17 @@ enum PostgresSchema {
                 sequence bigint PRIMARY KEY, parts integer NOT NULL, bytes bigint NOT NULL, taken_at bigint NOT NULL)
             """
         ),
+        // The log is the commit (`LedgerRedoCodec`): a commit inserts one redo row beside its log
+        // row; the ledger's tables are a projection of the redo rows (`PostgresProjector`),
+        // written in sequence order off the commit path. `projected_sequence` is the last row
+        // applied; applying a row deletes it in the same transaction.
+        (
+            "v7-ledger-redo",
+            """
+            CREATE TABLE ledger_redo (sequence bigint PRIMARY KEY, outcome bytea NOT NULL);
+            INSERT INTO ledger_meta (key, value) VALUES ('projected_sequence', 0)
+            """
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

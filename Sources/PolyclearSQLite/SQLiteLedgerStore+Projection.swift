@@ -42,7 +42,7 @@ extension SQLiteLedgerStore {
     /// by itself: the redo rows stay until the projection commits, and the next fsynced commit
     /// makes both durable.
     static func projectRedo(
-        rowCountMax: Int, committed: ArraySlice<SQLiteProjector.Committed> = [], shift: Int64, _ db: Database
+        rowCountMax: Int, committed: ArraySlice<CommittedRedo> = [], shift: Int64, _ db: Database
     ) throws -> Int64 {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
         let projected: Int64
@@ -58,7 +58,7 @@ extension SQLiteLedgerStore {
     }
 
     private static func projectRedoTransaction(
-        rowCountMax: Int, committed: ArraySlice<SQLiteProjector.Committed>, shift: Int64, _ db: Database
+        rowCountMax: Int, committed: ArraySlice<CommittedRedo>, shift: Int64, _ db: Database
     ) throws -> Int64 {
         var projected: Int64 = 0
         try db.inTransaction {
@@ -127,72 +127,5 @@ extension SQLiteLedgerStore {
             overlay.add(try decodeRedo(data))
         }
         return overlay
-    }
-}
-
-/// Consecutive outcomes as one: their creations and status changes in order, and each touched
-/// account once, in its latest state — a projection of several commits updates a busy
-/// account's row once instead of once per commit.
-struct LedgerOutcomeMerge {
-    private var createdAccounts = ContiguousArray<Account>()
-    private var createdTransfers = ContiguousArray<StoredTransfer>()
-    private var statusChanges = ContiguousArray<TransferStatusChange>()
-    private var updatedAccounts = ContiguousArray<Account>()
-    private var updatedIndexByTimestamp: [UInt64: Int] = [:]
-    private var lastTimestamp: UInt64 = 0
-
-    mutating func add(_ outcome: LedgerOutcome) {
-        createdAccounts.append(contentsOf: outcome.createdAccounts)
-        createdTransfers.append(contentsOf: outcome.createdTransfers)
-        statusChanges.append(contentsOf: outcome.statusChanges)
-        for account in outcome.updatedAccounts {
-            if let index = updatedIndexByTimestamp[account.timestamp] {
-                updatedAccounts[index] = account
-            } else {
-                updatedIndexByTimestamp[account.timestamp] = updatedAccounts.count
-                updatedAccounts.append(account)
-            }
-        }
-        lastTimestamp = outcome.lastTimestamp
-    }
-
-    var outcome: LedgerOutcome {
-        LedgerOutcome(
-            createdAccounts: createdAccounts, createdTransfers: createdTransfers, statusChanges: statusChanges,
-            updatedAccounts: updatedAccounts, lastTimestamp: lastTimestamp)
-    }
-}
-
-/// Committed outcomes not yet in the tables, merged: the latest state of every account they
-/// touch, the transfers they created, and the final status of every transfer they resolved.
-struct LedgerRedoOverlay {
-    var accountsByTimestamp: [UInt64: Account] = [:]
-    var createdAccounts: [Account] = []
-    var createdTransfers: [StoredTransfer] = []
-    var statusByID: [UInt128: TransferStatus] = [:]
-    var lastTimestamp: UInt64?
-
-    var isEmpty: Bool { lastTimestamp == nil }
-
-    mutating func add(_ outcome: LedgerOutcome) {
-        createdAccounts.append(contentsOf: outcome.createdAccounts)
-        createdTransfers.append(contentsOf: outcome.createdTransfers)
-        for change in outcome.statusChanges { statusByID[change.transferID] = change.status }
-        for account in outcome.updatedAccounts { accountsByTimestamp[account.timestamp] = account }
-        lastTimestamp = outcome.lastTimestamp
-    }
-
-    /// The account as it is after the overlay.
-    func latest(_ account: Account) -> Account { accountsByTimestamp[account.timestamp] ?? account }
-
-    func status(of id: UInt128, stored: TransferStatus) -> TransferStatus { statusByID[id] ?? stored }
-
-    /// The transfers created in the overlay, each with its final status.
-    var createdTransfersResolved: [StoredTransfer] {
-        createdTransfers.map { stored in
-            var stored = stored
-            stored.status = status(of: stored.transfer.id, stored: stored.status)
-            return stored
-        }
     }
 }

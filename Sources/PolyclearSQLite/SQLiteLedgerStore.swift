@@ -89,7 +89,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Projects whatever the redo log holds beyond the tables (a crash left it there) before
     /// the store answers anything, and hands the rest of the work to a projector.
     private static func catchUpProjection(_ pool: DatabasePool, shift: Int64, lag: Int) throws -> SQLiteProjector {
-        let project: @Sendable (ArraySlice<SQLiteProjector.Committed>) throws -> Int64 = { committed in
+        let project: @Sendable (ArraySlice<CommittedRedo>) throws -> Int64 = { committed in
             do {
                 return try pool.writeWithoutTransaction { db in
                     try Self.projectRedo(

@@ -7,41 +7,28 @@ import PolyclearStorage
 ///
 /// The single writer numbers its redo rows (`nextSequence`), reports each commit
 /// (`didCommit`); the thread projects until it has caught up, and leaves after a second with
-/// nothing to do (the next commit starts it again). A commit waits while more than
-/// `lagCommitsMax` commits are unprojected, so the lag — and what a reader may wait for — is
-/// bounded. A failed projection fails the store: every waiter and every later commit.
+/// nothing to do (the next commit starts it again). Waiting, the lag bound and failure are
+/// `ProjectionProgress`'s. A failed projection fails the store: every waiter and every later
+/// commit.
 final class SQLiteProjector: @unchecked Sendable {
     /// Guards every `var` below.
     private let condition = NSCondition()
-    private var written: Int64
-    private var projected: Int64
-    private var failure: StoreError?
+    private var progress: ProjectionProgress
     private var isThreadRunning = false
-    private var isStopping = false
     /// Tests hold the projection back to see a store whose tables trail its log.
     private var isHeld = false
-    private var waiters: [(target: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
-
-    /// A committed outcome kept for the projection, so that it need not be read back.
-    struct Committed: Sendable {
-        var sequence: Int64
-        var outcome: LedgerOutcome
-    }
     /// The outcomes committed and not yet projected, in sequence order (at most the lag bound).
-    private var committed: [Committed] = []
+    private var committed: [CommittedRedo] = []
 
-    private let lagCommitsMax: Int64
     /// One projection step (a few redo rows, one transaction) given the outcomes committed
     /// since the last: answers the projected sequence.
-    private let project: @Sendable (ArraySlice<Committed>) throws -> Int64
+    private let project: @Sendable (ArraySlice<CommittedRedo>) throws -> Int64
 
     init(
         projected: Int64, written: Int64, lagCommitsMax: Int,
-        project: @escaping @Sendable (ArraySlice<Committed>) throws -> Int64
+        project: @escaping @Sendable (ArraySlice<CommittedRedo>) throws -> Int64
     ) {
-        self.projected = projected
-        self.written = written
-        self.lagCommitsMax = Int64(max(1, lagCommitsMax))
+        progress = ProjectionProgress(projected: projected, written: written, lagCommitsMax: lagCommitsMax)
         self.project = project
     }
 
@@ -49,16 +36,15 @@ final class SQLiteProjector: @unchecked Sendable {
     func nextSequence() throws -> Int64 {
         condition.lock()
         defer { condition.unlock() }
-        if let failure { throw failure }
-        return written + 1
+        return try progress.nextSequence()
     }
 
     func didCommit(_ sequence: Int64, _ outcome: LedgerOutcome) {
         condition.lock()
         defer { condition.unlock() }
-        written = sequence
-        committed.append(Committed(sequence: sequence, outcome: outcome))
-        if !isThreadRunning && !isStopping && failure == nil {
+        progress.didCommit(sequence)
+        committed.append(CommittedRedo(sequence: sequence, outcome: outcome))
+        if !isThreadRunning && progress.isBehind {
             isThreadRunning = true
             let thread = Thread { [self] in runThread() }
             thread.name = "polyclear.projection"
@@ -68,29 +54,17 @@ final class SQLiteProjector: @unchecked Sendable {
     }
 
     /// Returns once the tables hold every commit made before the call.
-    func waitForCommitted() async throws {
-        try await waitUntilProjected(through: { $0.written })
-    }
+    func waitForCommitted() async throws { try await waitUntilProjected(through: \.committedGoal) }
 
     /// Returns once a commit may be added without the lag passing its bound.
-    func waitForRoom() async throws {
-        try await waitUntilProjected(through: { [lagCommitsMax] in $0.written - lagCommitsMax + 1 })
-    }
+    func waitForRoom() async throws { try await waitUntilProjected(through: \.roomGoal) }
 
-    private func waitUntilProjected(through target: (SQLiteProjector) -> Int64) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    private func waitUntilProjected(through goal: KeyPath<ProjectionProgress, Int64>) async throws {
+        try await withCheckedThrowingContinuation { (continuation: ProjectionProgress.Waiter) in
             condition.lock()
-            defer { condition.unlock() }
-            let goal = target(self)
-            if let failure {
-                continuation.resume(throwing: failure)
-            } else if projected >= goal {
-                continuation.resume()
-            } else if isStopping {
-                continuation.resume(throwing: StoreError(.ioFailure, "the store is closed"))
-            } else {
-                waiters.append((goal, continuation))
-            }
+            let answer = progress.wait(until: progress[keyPath: goal], continuation)
+            condition.unlock()
+            if let answer { continuation.resume(with: answer) }
         }
     }
 
@@ -107,51 +81,44 @@ final class SQLiteProjector: @unchecked Sendable {
     /// open projects it) and fails whoever still waits.
     func stop() {
         condition.lock()
-        isStopping = true
+        let orphans = progress.stop()
         condition.broadcast()
         while isThreadRunning { condition.wait() }
-        let orphans = waiters
-        waiters.removeAll()
         condition.unlock()
-        for waiter in orphans { waiter.continuation.resume(throwing: StoreError(.ioFailure, "the store is closed")) }
+        for waiter in orphans { waiter.resume(throwing: ProjectionProgress.closed) }
     }
 
     private func runThread() {
         while true {
             condition.lock()
-            while (projected >= written || isHeld) && !isStopping && failure == nil {
-                if !condition.wait(until: Date(timeIntervalSinceNow: 1)) && projected >= written { break }
+            while !progress.isBehind || isHeld {
+                if progress.failure != nil || progress.isStopping { break }
+                if !condition.wait(until: Date(timeIntervalSinceNow: 1)) && !progress.isBehind { break }
             }
-            if projected >= written || isHeld || isStopping || failure != nil {
+            if !progress.isBehind || isHeld {
                 isThreadRunning = false
                 condition.broadcast()
                 condition.unlock()
                 return
             }
-
-            let before = projected
+            let before = progress.projected
             let pending = committed[...]
             condition.unlock()
             let result = Result { try project(pending) }
             condition.lock()
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            var failed: [CheckedContinuation<Void, any Error>] = []
+            var ready: [ProjectionProgress.Waiter] = []
+            var failed: [ProjectionProgress.Waiter] = []
             switch result {
             case .success(let now) where now > before:
-                projected = now
+                ready = progress.advance(to: now)
                 committed.removeAll { $0.sequence <= now }
-                ready = waiters.filter { $0.target <= now }.map(\.continuation)
-                waiters.removeAll { $0.target <= now }
             case .success:
-                failure = StoreError(.corruptDatabase, "the ledger's redo log ends before sequence \(written)")
+                failed = progress.fail(
+                    StoreError(.corruptDatabase, "the ledger's redo log ends before sequence \(progress.written)"))
             case .failure(let error):
-                failure = error as? StoreError ?? StoreError(.ioFailure, "projection failed: \(error)")
+                failed = progress.fail(error as? StoreError ?? StoreError(.ioFailure, "projection failed: \(error)"))
             }
-            if failure != nil {
-                failed = waiters.map(\.continuation)
-                waiters.removeAll()
-            }
-            let failure = self.failure
+            let failure = progress.failure
             condition.unlock()
             for continuation in ready { continuation.resume() }
             for continuation in failed { continuation.resume(throwing: failure!) }

@@ -28,6 +28,7 @@ import Testing
         // "The abandoned attempt": the same transaction the store would run, on a connection of
         // its own, holding the fence row and committing only after 400 ms.
         let sequence = store.nextSequence.withLock { $0 }
+        let redo = try await store.prepareRedo(outcome.ledger)
         let log = try HubLogCodec.encode(outcome.log)
         let events = try HubLogCodec.encode(outcome.events)
         #expect(try HubLogCodec.encode(outcome.log) == log, "the log encoding is not deterministic")
@@ -47,7 +48,8 @@ import Testing
                     try await connection.withTransaction(logger: logger) { connection in
                         try await connection.query(
                             "SELECT epoch FROM writer_fence WHERE id = 1 FOR UPDATE", logger: logger)
-                        try await PostgresLedgerTables.write(outcome.ledger, connection, logger: logger)
+                        try await PostgresLedgerTables.insertRedo(
+                            sequence: redo.sequence, redo.bytes, connection, logger: logger)
                         try await connection.query(
                             "INSERT INTO hub_log (sequence, entries) VALUES (\(sequence), \(ByteBuffer(bytes: log)))",
                             logger: logger)

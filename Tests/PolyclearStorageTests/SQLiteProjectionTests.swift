@@ -15,7 +15,7 @@ import Testing
     /// Commits `batches` of mixed traffic (two-phase transfers, posts, voids, expiries' status
     /// changes) to the store and to the reference store, carrying on from `ledger`.
     static func drive(
-        _ store: SQLiteLedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64, batches: Int,
+        _ store: some LedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64, batches: Int,
         continuing ledger: inout LedgerStateMachine, firstBatch: Int = 0
     ) async throws {
         var results = ContiguousArray<EventResult>()
@@ -36,7 +36,7 @@ import Testing
     }
 
     static func drive(
-        _ store: SQLiteLedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64, batches: Int
+        _ store: some LedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64, batches: Int
     ) async throws -> LedgerStateMachine {
         var ledger = LedgerStateMachine()
         try await drive(store, reference, seed: seed, batches: batches, continuing: &ledger)
@@ -96,7 +96,7 @@ import Testing
     }
 
     static func expectQueriesMatch(
-        _ store: SQLiteLedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64
+        _ store: some LedgerStore, _ reference: InMemoryLedgerStore, seed: UInt64
     ) async throws {
         let all = try await reference.transfers(timestamps: 0..<UInt64.max, limit: .max)
         #expect(all.count > 100)
@@ -232,7 +232,7 @@ import Testing
 }
 
 /// Set once by a task, read by the test.
-private final class Flag: Sendable {
+final class Flag: Sendable {
     private let value = Atomic(false)
     func set() { value.store(true, ordering: .releasing) }
     var isSet: Bool { value.load(ordering: .acquiring) }

@@ -1,0 +1,199 @@
+import Logging
+import PolyclearCore
+import PolyclearStorage
+import PostgresNIO
+import Synchronization
+
+/// Writes the ledger's tables from the redo log off the commit path, on a connection of its
+/// own, and lets readers wait until the tables hold what they must see — `SQLiteProjector`'s
+/// job on PostgreSQL.
+///
+/// It learns where the log stands when its store restores (or, for a store that commits
+/// without restoring, before the first commit), is told of each commit (`didCommit`), and runs
+/// a task that projects until it has caught up. Each step is one transaction
+/// (`PostgresLedgerTables.projectRedo`) with `synchronous_commit = off`: a step lost in a crash
+/// loses its table rows and its deletions of redo rows together, and the write-ahead log (or a
+/// standby's copy of it) never holds a later commit without it. Retryable failures are retried
+/// within the retry budget; past it, or on damage, the store fails: every waiter and every
+/// later commit.
+final class PostgresProjector: Sendable {
+    private struct State {
+        /// Nil until `load`: what the database holds is not known yet.
+        var progress: ProjectionProgress?
+        /// The outcomes committed and not yet projected, in sequence order.
+        var committed: [CommittedRedo] = []
+        var isRunning = false
+        var isStopped = false
+        /// Tests hold the projection back to see a store whose tables trail its log.
+        var isHeld = false
+        var connection: PostgresConnection?
+    }
+
+    private let state = Mutex(State())
+    private let database: PostgresDatabase
+
+    init(database: PostgresDatabase) { self.database = database }
+
+    /// Takes the log's state from the database (at restore: the writer role is taken, so no
+    /// other writer adds redo rows) and projects what a predecessor left.
+    func load(_ connection: PostgresConnection) async throws {
+        let (projected, written) = try await PostgresLedgerTables.redoSequences(connection, logger: database.logger)
+        let lag = database.limits.projectionLagCommitsMax
+        state.withLock { state in
+            state.progress = ProjectionProgress(projected: projected, written: written, lagCommitsMax: lag)
+            state.committed = []
+        }
+        startIfBehind()
+    }
+
+    /// Before a commit transaction: reads the log's state if no restore did, waits while the
+    /// projection lags too far, encodes the outcome and numbers it.
+    func prepare(_ outcome: LedgerOutcome) async throws -> (sequence: Int64, bytes: [UInt8]) {
+        if state.withLock({ $0.progress == nil }) {
+            try await database.onWriterConnection { connection in try await self.load(connection) }
+        }
+        try await waitForRoom()
+        let bytes = try LedgerRedoCodec.encodeForCommit(outcome)
+        return (try nextSequence(), bytes)
+    }
+
+    /// The sequence of the next redo row (only the single writer commits; `load` first).
+    func nextSequence() throws -> Int64 {
+        try state.withLock { state in
+            guard let progress = state.progress else {
+                throw StoreError(.ioFailure, "the ledger's redo log was not read before a commit")
+            }
+            return try progress.nextSequence()
+        }
+    }
+
+    func didCommit(_ sequence: Int64, _ outcome: LedgerOutcome) {
+        state.withLock { state in
+            state.progress?.didCommit(sequence)
+            state.committed.append(CommittedRedo(sequence: sequence, outcome: outcome))
+        }
+        startIfBehind()
+    }
+
+    /// Returns once the tables hold every commit this store made before the call.
+    func waitForCommitted() async throws { try await waitUntilProjected(through: \.committedGoal) }
+
+    /// Returns once a commit may be added without the lag passing its bound.
+    func waitForRoom() async throws { try await waitUntilProjected(through: \.roomGoal) }
+
+    private func waitUntilProjected(through goal: KeyPath<ProjectionProgress, Int64>) async throws {
+        try await withCheckedThrowingContinuation { (continuation: ProjectionProgress.Waiter) in
+            let answer: Result<Void, StoreError>? = state.withLock { state in
+                guard state.progress != nil else { return .success(()) }  // nothing committed here
+                return state.progress!.wait(until: state.progress![keyPath: goal], continuation)
+            }
+            if let answer { continuation.resume(with: answer) }
+        }
+    }
+
+    func hold(_ held: Bool) {
+        state.withLock { $0.isHeld = held }
+        if !held { startIfBehind() }
+    }
+
+    /// Stops projecting (what is left stays in the redo log for the next writer) and fails
+    /// whoever still waits. A step in flight finishes or is rolled back; either is whole.
+    func stop() {
+        let (orphans, connection) = state.withLock { state in
+            state.isStopped = true
+            defer { state.connection = nil }
+            return (state.progress?.stop() ?? [], state.connection)
+        }
+        for waiter in orphans { waiter.resume(throwing: ProjectionProgress.closed) }
+        if let connection { Task { try? await connection.close() } }
+    }
+
+    private func startIfBehind() {
+        let start = state.withLock { state in
+            guard !state.isRunning, !state.isHeld, !state.isStopped, state.progress?.isBehind == true else {
+                return false
+            }
+            state.isRunning = true
+            return true
+        }
+        if start { Task { await self.run() } }
+    }
+
+    private func run() async {
+        var retries = RetryBudget(seconds: database.limits.retryBudgetSeconds)
+        while true {
+            let work: (pending: ArraySlice<CommittedRedo>, before: Int64)? = state.withLock { state in
+                guard let progress = state.progress, progress.isBehind, !state.isHeld, !state.isStopped else {
+                    state.isRunning = false
+                    return nil
+                }
+                return (state.committed[...], progress.projected)
+            }
+            guard let work else { return }
+            do {
+                let now = try await step(work.pending)
+                guard now > work.before else {
+                    throw StoreError(.corruptDatabase, "the ledger's redo log ends after sequence \(now)")
+                }
+                let ready = state.withLock { state in
+                    state.committed.removeAll { $0.sequence <= now }
+                    return state.progress?.advance(to: now) ?? []
+                }
+                for waiter in ready { waiter.resume() }
+                retries = RetryBudget(seconds: database.limits.retryBudgetSeconds)
+            } catch {
+                dropConnection()
+                let refusal = PostgresErrors.storeError(in: error)
+                if refusal == nil, PostgresErrors.isRetryable(error),
+                    (try? await retries.pauseBeforeNextAttempt()) == true
+                {
+                    continue
+                }
+                let failure =
+                    refusal
+                    ?? StoreError(.ioFailure, "the ledger's projection failed: \(PostgresErrors.describe(error))")
+                database.operations?.error("\(failure.description)")
+                let failed = state.withLock { state in
+                    state.isRunning = false
+                    return state.progress?.fail(failure) ?? []
+                }
+                for waiter in failed { waiter.resume(throwing: failure) }
+                return
+            }
+        }
+    }
+
+    private func step(_ pending: ArraySlice<CommittedRedo>) async throws -> Int64 {
+        let connection = try await projectionConnection()
+        let logger = database.logger
+        return try await PostgresDeadline.withDeadline(
+            seconds: database.limits.commitDeadlineSeconds, onTimeout: { self.dropConnection() }
+        ) {
+            try await PostgresLedgerTables.projectRedo(committed: pending, connection, logger: logger)
+        }
+    }
+
+    private func projectionConnection() async throws -> PostgresConnection {
+        if let existing = state.withLock({ $0.connection }), !existing.isClosed { return existing }
+        let connection = try await database.connect().configured(
+            "SET synchronous_commit = off", logger: database.logger)
+        let keep = state.withLock { state in
+            guard !state.isStopped else { return false }
+            state.connection = connection
+            return true
+        }
+        guard keep else {
+            try? await connection.close()
+            throw StoreError(.ioFailure, "the store is closed")
+        }
+        return connection
+    }
+
+    private func dropConnection() {
+        if let connection = state.withLock({ state in
+            defer { state.connection = nil }; return state.connection
+        }) {
+            Task { try? await connection.close() }
+        }
+    }
+}

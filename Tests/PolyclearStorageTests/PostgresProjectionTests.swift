@@ -1,0 +1,186 @@
+import Foundation
+import PolyclearCore
+import PolyclearWorkload
+@testable import PolyclearPostgres
+import PolyclearStorage
+import PolyclearTestSupport
+import PostgresNIO
+import Testing
+
+/// The log is the commit on PostgreSQL: a commit inserts one redo row beside its log row; the
+/// tables are written later by the projector. A store whose tables trail its log — as a killed
+/// writer leaves it — reads back exactly (redo rows laid over the tables, in one snapshot), and
+/// the next writer projects what is left.
+@Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
+struct PostgresProjectionTests {
+    /// Runs SQL of the test's own on a connection of its own (every statement under a deadline).
+    @discardableResult static func withConnection<T: Sendable>(
+        _ url: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let logger = PostgresDatabase.quietLogger()
+        let connection = try await PostgresDatabase.connect(
+            PostgresURL.configuration(url)!, id: 9, deadlineSeconds: 5, logger: logger)
+        return try await PostgresDeadline.withDeadline(
+            seconds: 60, onTimeout: { Task { try? await connection.close() } }
+        ) {
+            try await connection.closing { connection in try await body(connection) }
+        }
+    }
+
+    static func redoRowCount(_ url: String) async throws -> Int {
+        try await withConnection(url) { connection in
+            var count = -1
+            for try await value in try await connection.query(
+                "SELECT COUNT(*) FROM ledger_redo", logger: PostgresDatabase.quietLogger()
+            ).decode(Int.self) { count = value }
+            return count
+        }
+    }
+
+    @Test(arguments: [UInt64(1), 2])
+    func tablesThatTrailTheLogReadBackExactlyAndTheNextWriterProjectsThem(seed: UInt64) async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 1_000))
+        defer { store.close() }
+        _ = try await store.restore()
+        let reference = InMemoryLedgerStore()
+        // Half the history in the tables, half held back in the redo log: the second half
+        // updates accounts and resolves pending transfers the tables hold.
+        var live = LedgerStateMachine()
+        try await SQLiteProjectionTests.drive(store, reference, seed: seed, batches: 12, continuing: &live)
+        try await store.waitForProjection()
+        #expect(try await Self.redoRowCount(url) == 0)
+        store.holdProjection(true)
+        try await SQLiteProjectionTests.drive(
+            store, reference, seed: seed + 100, batches: 12, continuing: &live, firstBatch: 12)
+        // 12: the store writes no redo row for the first, empty, outcome of a `drive`.
+        #expect(try await store.unprojectedCommitCount() == 12, "the projection was meant to be held back")
+
+        // The next writer reads the log laid over the tables, then projects the rest.
+        let next = try PostgresLedgerStore(url: url)
+        defer { next.close() }
+        #expect(try await next.restore().makeSnapshot() == live.makeSnapshot())
+        try await next.waitForProjection()
+        #expect(try await Self.redoRowCount(url) == 0)
+        try await SQLiteProjectionTests.expectQueriesMatch(next, reference, seed: seed)
+        // The old writer's projector, let go, finds its rows projected already: it applies
+        // nothing twice.
+        store.holdProjection(false)
+        try await store.waitForProjection()
+        #expect(try await PostgresLedgerStore(url: url).restore().makeSnapshot() == live.makeSnapshot())
+    }
+
+    /// A read waits for the projection of every commit this store made before it.
+    @Test func aReadWaitsForTheProjectionOfEarlierCommits() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 100))
+        defer { store.close() }
+        _ = try await store.restore()
+        var ledger = try await SQLiteProjectionTests.drive(store, InMemoryLedgerStore(), seed: 7, batches: 3)
+        try await store.waitForProjection()
+        store.holdProjection(true)
+        var results = ContiguousArray<EventResult>()
+        try ledger.apply(
+            [
+                .createTransfer(
+                    Transfer(id: 777_777, debitAccountID: 1, creditAccountID: 2, amount: 5, ledger: 1, code: 1))
+            ],
+            now: ledger.lastTimestamp + 1_000, results: &results)
+        #expect(results.allSatisfy { $0.isOK })
+        try await store.commit(ledger.sealOutcome())
+        let answered = Flag()
+        let read = Task {
+            defer { answered.set() }
+            return try await store.transfer(id: 777_777)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!answered.isSet, "the read answered before its commit was projected")
+        store.holdProjection(false)
+        #expect(try await read.value?.transfer.amount == 5)
+    }
+
+    /// A commit waits while the tables trail by the lag bound; the projection lets it go on.
+    @Test func aCommitWaitsWhileTheProjectionTrailsByTheBound() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 2))
+        defer { store.close() }
+        _ = try await store.restore()
+        var ledger = LedgerStateMachine()
+        let reference = InMemoryLedgerStore()
+        try await SQLiteProjectionTests.drive(store, reference, seed: 4, batches: 2, continuing: &ledger)
+        try await store.waitForProjection()
+        store.holdProjection(true)
+        try await SQLiteProjectionTests.drive(store, reference, seed: 5, batches: 2, continuing: &ledger, firstBatch: 2)
+        #expect(try await store.unprojectedCommitCount() == 2)
+        var results = ContiguousArray<EventResult>()
+        var random = SeededRandom(seed: 6)
+        try ledger.apply(
+            Traffic.batch(&random, size: 10, idBase: 90_000), now: ledger.lastTimestamp + 1_000, results: &results)
+        let outcome = ledger.sealOutcome()
+        let committed = Flag()
+        let commit = Task {
+            try await store.commit(outcome)
+            committed.set()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!committed.isSet, "a commit went past the lag bound")
+        store.holdProjection(false)
+        try await commit.value
+        ledger.outcomeCommitted()
+        try await store.waitForProjection()
+        #expect(try await PostgresLedgerStore(url: url).restore().makeSnapshot() == ledger.makeSnapshot())
+    }
+
+    /// A damaged redo row is never skipped: the restore refuses the database.
+    @Test func aDamagedRedoRowIsCorruptDatabase() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let store = try PostgresLedgerStore(url: url)
+        defer { store.close() }
+        _ = try await store.restore()
+        store.holdProjection(true)
+        _ = try await SQLiteProjectionTests.drive(store, InMemoryLedgerStore(), seed: 9, batches: 3)
+        try await Self.withConnection(url) { connection in
+            try await connection.query(
+                "UPDATE ledger_redo SET outcome = substring(outcome from 1 for 40) WHERE sequence = 2",
+                logger: PostgresDatabase.quietLogger())
+        }
+        do {
+            _ = try await PostgresLedgerStore(url: url).restore()
+            Issue.record("a damaged redo row was read")
+        } catch let error as StoreError {
+            #expect(error.code == .corruptDatabase, "\(error)")
+        }
+    }
+
+    /// A hub whose writer died with commits unprojected: `check` (read only, beside a running
+    /// cluster) and the next writer's restore see exactly the committed hub; the next writer
+    /// projects the rest.
+    @Test func aHubWriterThatDiesBeforeItsProjectionLosesNothing() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let configuration = HubStoreTests.configuration
+        let store = try PostgresHubStore(url: url, configuration: configuration)
+        defer { store.close() }
+        var hub = try await store.restore()
+        var results = ContiguousArray<HubResult>()
+        for (index, batch) in try HubStoreTests.batches(try HubStoreTests.union()).enumerated() {
+            if index == 4 {
+                try await store.waitForProjection()
+                store.holdProjection(true)
+            }
+            try hub.apply(batch, now: UInt64(index + 1) * 1_000_000_000, results: &results)
+            try await store.commit(hub.sealOutcome())
+            hub.outcomeCommitted()
+        }
+        #expect(try await store.unprojectedCommitCount() == 5)
+        let (ledger, checked, logRows) = try await PostgresHubStore(url: url, configuration: configuration).check()
+        #expect(logRows == 9)
+        #expect(ledger.makeSnapshot() == hub.ledgerState.makeSnapshot())
+        #expect(checked.allPaymentStates == hub.allPaymentStates)
+        let next = try PostgresHubStore(url: url, configuration: configuration)
+        defer { next.close() }
+        let restored = try await next.restore()
+        #expect(restored.ledgerState.makeSnapshot() == hub.ledgerState.makeSnapshot())
+        try await next.waitForProjection()
+        #expect(try await next.unprojectedCommitCount() == 0)
+    }
+}
