@@ -290,19 +290,34 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
+    /// Read your writes: the writer's store waits until the tables hold every commit it made
+    /// before the read; any other (a cluster node's reads, tools) lays the unprojected redo rows
+    /// over the tables in one snapshot, so it sees every commit made before it as well.
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        // Read your writes: the tables hold every commit made before this read.
-        try await projector.waitForCommitted()
-        var binds = PostgresBindings()
-        binds.append(PostgresLedgerTables.bytes(accountID))
-        binds.append(Int64(bitPattern: timestamps.lowerBound))
-        binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
-        let (logger, frozen) = (self.logger, binds)
+        let isWriter = projector.isLoaded
+        if isWriter { try await projector.waitForCommitted() }
+        let logger = self.logger
         return try await database.onReadConnection { connection in
-            try await PostgresLedgerTables.transfers(
-                where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
-                binds: frozen, limit: limit,
-                on: connection, logger: logger)
+            if isWriter {
+                return try await PostgresLedgerTables.transfers(
+                    accountID: accountID, timestamps: timestamps, limit: limit, on: connection, logger: logger)
+            }
+            return try await PostgresDatabase.inReadSnapshot(connection, logger: logger) { connection in
+                let overlay = try await PostgresLedgerTables.redoOverlay(connection, logger: logger)
+                let stored = try await PostgresLedgerTables.transfers(
+                    accountID: accountID, timestamps: timestamps, limit: limit, on: connection, logger: logger)
+                // The overlay's transfers are newer than every row in the tables.
+                let newer = overlay.createdTransfersResolved.filter {
+                    ($0.transfer.debitAccountID == accountID || $0.transfer.creditAccountID == accountID)
+                        && timestamps.contains($0.transfer.timestamp)
+                }
+                var resolved = stored
+                for index in resolved.indices {
+                    resolved[index].status = overlay.status(
+                        of: resolved[index].transfer.id, stored: resolved[index].status)
+                }
+                return Array((resolved + newer).prefix(limit))
+            }
         }
     }
 

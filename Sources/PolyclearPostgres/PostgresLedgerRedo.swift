@@ -10,7 +10,10 @@ package import PostgresNIO
 /// transaction); readers that cannot wait lay the unprojected rows over the tables.
 extension PostgresLedgerTables {
     /// Redo rows one projection step applies at most (their tables written as one outcome).
-    static let projectionRowCountMax = 4
+    /// One: a commit that waits for room waits for one row's step, not four. Measured
+    /// (`bench ledger --store postgres`, 1M uniform): 4 rows gave 53k transfers/s at p99 520 ms,
+    /// 1 row 44k at p99 255 ms, against 37k at p99 310 ms with the rows in the commit.
+    static let projectionRowCountMax = 1
 
     /// Inside the caller's (commit) transaction.
     static func insertRedo(

@@ -74,13 +74,12 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        var binds = PostgresBindings()
-        binds.append(PostgresLedgerTables.bytes(accountID))
-        binds.append(Int64(bitPattern: timestamps.lowerBound))
-        binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
-        return try await transfers(
-            where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
-            binds: binds, limit: limit)
+        try await projector.waitForCommitted()
+        let logger = database.logger
+        return try await database.onReadConnection { connection in
+            try await PostgresLedgerTables.transfers(
+                accountID: accountID, timestamps: timestamps, limit: limit, on: connection, logger: logger)
+        }
     }
 
     public func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

@@ -163,6 +163,19 @@ package enum PostgresLedgerTables {
         return found
     }
 
+    /// Transfers debiting or crediting the account within the timestamp range, oldest first.
+    static func transfers(
+        accountID: UInt128, timestamps: Range<UInt64>, limit: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [StoredTransfer] {
+        var binds = PostgresBindings()
+        binds.append(bytes(accountID))
+        binds.append(Int64(bitPattern: timestamps.lowerBound))
+        binds.append(Int64(bitPattern: min(timestamps.upperBound, UInt64(Int64.max))))
+        return try await transfers(
+            where: "(debit_account_id = $1 OR credit_account_id = $1) AND timestamp >= $2 AND timestamp < $3",
+            binds: binds, limit: limit, on: connection, logger: logger)
+    }
+
     static let transferColumns =
         "timestamp, id, debit_account_id, credit_account_id, amount, pending_id, user_reference, timeout_seconds, ledger, code, flags, status, fingerprint"
 

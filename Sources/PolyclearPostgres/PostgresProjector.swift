@@ -46,6 +46,10 @@ final class PostgresProjector: Sendable {
         startIfBehind()
     }
 
+    /// Whether this store knows the log's state: it restored (or committed), so it is the
+    /// writer — its reads can wait for its own commits' projection.
+    var isLoaded: Bool { state.withLock { $0.progress != nil } }
+
     /// Before a commit transaction: reads the log's state if no restore did, waits while the
     /// projection lags too far, encodes the outcome and numbers it.
     func prepare(_ outcome: LedgerOutcome) async throws -> (sequence: Int64, bytes: [UInt8]) {

@@ -46,7 +46,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     var clients = 1
     @Option(
         help:
-            "sqlite: commits the tables (the projection of the redo log) may trail by before a commit waits (1...100000)."
+            "Commits the tables (the projection of the redo log) may trail by before a commit waits (1...100000)."
     )
     var projectionLag = StoreLimits.default.projectionLagCommitsMax
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
@@ -85,9 +85,12 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                     let result = try await ScratchPostgres.withDatabase(
                         prefix: "polyclear_bench_ledger", adminURL: postgresURL
                     ) { url in
-                        let postgres = try PostgresLedgerStore(url: url)
+                        let postgres = try PostgresLedgerStore(
+                            url: url, limits: StoreLimits(projectionLagCommitsMax: projectionLag))
                         defer { postgres.close() }
-                        return try await runDurable(scenario, label: "postgres", store: postgres)
+                        return try await runDurable(scenario, label: "postgres", store: postgres) {
+                            try await postgres.waitForProjection()
+                        }
                     }
                     report(result)
                 } else {

@@ -176,11 +176,33 @@ struct PostgresProjectionTests {
         #expect(logRows == 9)
         #expect(ledger.makeSnapshot() == hub.ledgerState.makeSnapshot())
         #expect(checked.allPaymentStates == hub.allPaymentStates)
+        // A store that is not the writer (a cluster node's statement reads) lays the redo rows
+        // over the tables; after the takeover the tables alone give the same answers.
+        let reader = try PostgresHubStore(url: url, configuration: configuration)
+        defer { reader.close() }
+        var seen: [[StoredTransfer]] = []
+        for account in UInt128(1)...200 {
+            seen.append(try await reader.transfers(accountID: account, timestamps: 0..<UInt64.max, limit: 10_000))
+        }
+        // Each transfer is seen from both its accounts; the tables alone hold fewer.
+        let seenCount = Set(seen.joined().map(\.transfer.id)).count
+        let inTables = try await Self.withConnection(url) { connection in
+            var count = 0
+            for try await value in try await connection.query(
+                "SELECT COUNT(*) FROM transfers", logger: PostgresDatabase.quietLogger()
+            ).decode(Int.self) { count = value }
+            return count
+        }
+        #expect(seenCount == hub.ledgerState.transferCount && inTables < seenCount)
         let next = try PostgresHubStore(url: url, configuration: configuration)
         defer { next.close() }
         let restored = try await next.restore()
         #expect(restored.ledgerState.makeSnapshot() == hub.ledgerState.makeSnapshot())
         try await next.waitForProjection()
         #expect(try await next.unprojectedCommitCount() == 0)
+        for account in UInt128(1)...200 {
+            let projected = try await next.transfers(accountID: account, timestamps: 0..<UInt64.max, limit: 10_000)
+            #expect(projected == seen[Int(account - 1)], "account \(account)")
+        }
     }
 }
