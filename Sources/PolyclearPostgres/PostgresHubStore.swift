@@ -259,9 +259,12 @@ public final class PostgresHubStore: HubStore {
 
     /// Verifies what is stored without taking the writer role (a running cluster is not
     /// disturbed): the ledger tables hold every invariant and, if there is a hub log,
-    /// replaying it gives exactly those tables. Returns the ledger, the hub the log replays to
-    /// and the log's length.
-    public func check() async throws -> (ledger: LedgerStateMachine, hub: HubStateMachine, logRows: Int64) {
+    /// replaying it gives exactly those tables (with the unprojected redo rows laid over them).
+    /// Returns the ledger, the hub the log replays to, the log's length and the commits read
+    /// from the redo log (0: the tables alone held everything).
+    public func check() async throws -> (
+        ledger: LedgerStateMachine, hub: HubStateMachine, logRows: Int64, unprojectedCommits: Int
+    ) {
         let (configuration, logger, place) = (self.configuration, self.logger, PostgresErrors.redacted(url))
         do {
             return try await database.onReadConnection { connection in
@@ -274,7 +277,8 @@ public final class PostgresHubStore: HubStore {
                         hub.outcomeCommitted()
                         try hub.verifyReplay(against: ledger, in: place)
                     }
-                    return (ledger, hub, logRows)
+                    let unprojected = try await PostgresLedgerTables.unprojectedCommitCount(connection, logger: logger)
+                    return (ledger, hub, logRows, unprojected)
                 }
             }
         } catch let violation as LedgerInvariantViolation {

@@ -130,7 +130,7 @@ struct BenchFailoverCommand: AsyncParsableCommand {
         for node in nodes { node.kill(SIGTERM); node.process.waitUntilExit() }
 
         let store = try PostgresHubStore(url: url, configuration: HubConfiguration(currencies: currencies))
-        let (_, hub, _) = try await store.check()
+        let (_, hub, _, _) = try await store.check()
         store.close()
         let missing = acknowledged.filter { hub.payment($0) == nil }.count
         let sorted = failoverSeconds.sorted()

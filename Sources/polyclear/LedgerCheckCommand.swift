@@ -33,8 +33,10 @@ struct LedgerCheckCommand: AsyncParsableCommand {
                 let store = try PostgresHubStore(
                     url: postgresURL, configuration: HubConfiguration(currencies: try CurrencyTable()))
                 defer { store.close() }
-                let (ledger, _, logRows) = try await store.check()
-                printFlushed(summary(ledger) + (logRows > 0 ? ", hub log of \(logRows) commits replays to it" : ""))
+                let (ledger, _, logRows, unprojected) = try await store.check()
+                printFlushed(
+                    summary(ledger) + (logRows > 0 ? ", hub log of \(logRows) commits replays to it" : "")
+                        + Self.unprojectedNote(unprojected))
                 return
             }
             guard let db else { return }
@@ -49,13 +51,14 @@ struct LedgerCheckCommand: AsyncParsableCommand {
             }
             let ledger = try await store.restore()  // checks every invariant
             let unprojected = try await store.unprojectedCommitCount()
-            printFlushed(
-                summary(ledger)
-                    + (unprojected > 0 ? ", \(unprojected) commits read from the redo log (not yet in the tables)" : "")
-            )
+            printFlushed(summary(ledger) + Self.unprojectedNote(unprojected))
         } catch let error as StoreError {
             exitWithError(error.code.name, error.description)
         }
+    }
+
+    static func unprojectedNote(_ commits: Int) -> String {
+        commits > 0 ? ", \(commits) commits read from the redo log (not yet in the tables)" : ""
     }
 
     func summary(_ ledger: LedgerStateMachine) -> String {

@@ -72,7 +72,7 @@ import Testing
         // Stored once: a restore replays two log rows to exactly the live hub.
         let verifier = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
         defer { verifier.close() }
-        let (ledger, restored, logRows) = try await verifier.check()
+        let (ledger, restored, logRows, _) = try await verifier.check()
         #expect(logRows == 2)
         #expect(ledger.makeSnapshot() == hub.ledgerState.makeSnapshot() && restored.paymentCount == hub.paymentCount)
     }

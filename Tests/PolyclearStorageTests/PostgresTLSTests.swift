@@ -50,7 +50,7 @@ import Testing
             try await group.waitForAll()
         }
         store.close()
-        let (ledger, _, logRows) = try await PostgresHubStore(
+        let (ledger, _, logRows, _) = try await PostgresHubStore(
             url: verified, configuration: configuration, limits: limits
         ).check()
         #expect(logRows == 3 && ledger.transferCount > 0)
