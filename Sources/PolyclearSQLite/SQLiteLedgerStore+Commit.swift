@@ -28,7 +28,7 @@ extension SQLiteLedgerStore {
     static func write(_ outcome: LedgerOutcome, postingsPerBucketShift: Int64, _ db: Database) throws {
         try Self.insertAccounts(outcome.createdAccounts, db)
         try Self.insertTransfers(outcome.createdTransfers, db)
-        try Self.insertPostings(outcome.createdTransfers, shift: postingsPerBucketShift, db)
+        try Self.insertPostingLists(outcome.createdTransfers, shift: postingsPerBucketShift, db)
         try Self.updateStatuses(outcome.statusChanges, db)
         try Self.updateAccounts(outcome.updatedAccounts, db)
         let meta = try db.cachedStatement(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'last_timestamp'")
@@ -89,46 +89,6 @@ extension SQLiteLedgerStore {
                 SQLiteValueCoding.bindInt(s, 13, Int64(bitPattern: stored.fingerprint))
             }
         }
-    }
-
-    /// Two postings per transfer (debit side, credit side) into the bucketed account index,
-    /// inserted in key order (bucket, account, time): consecutive inserts land on the same
-    /// B-tree pages instead of hopping between accounts.
-    private static func insertPostings(
-        _ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database
-    ) throws {
-        guard !transfers.isEmpty else { return }
-        var postingCount = try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'posting_count'") ?? 0
-        let posting = try db.cachedStatement(
-            sql: "INSERT INTO account_postings (bucket, account_id, timestamp) VALUES (?, ?, ?)"
-        ).sqliteStatement
-        let bucket = try db.cachedStatement(sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)")
-            .sqliteStatement
-        var postings: [(bucket: Int64, accountID: UInt128, timestamp: UInt64)] = []
-        postings.reserveCapacity(2 * transfers.count)
-        func add(_ accountID: UInt128, _ timestamp: UInt64) throws {
-            if postingCount & ((1 << shift) - 1) == 0 {
-                try step(bucket, db) { s in
-                    sqlite3_bind_int64(s, 1, postingCount >> shift)
-                    sqlite3_bind_int64(s, 2, Int64(bitPattern: timestamp))
-                }
-            }
-            postings.append((postingCount >> shift, accountID, timestamp))
-            postingCount += 1
-        }
-        for stored in transfers {
-            try add(stored.transfer.debitAccountID, stored.transfer.timestamp)
-            try add(stored.transfer.creditAccountID, stored.transfer.timestamp)
-        }
-        postings.sort { ($0.bucket, $0.accountID, $0.timestamp) < ($1.bucket, $1.accountID, $1.timestamp) }
-        for entry in postings {
-            try step(posting, db) { s in
-                sqlite3_bind_int64(s, 1, entry.bucket)
-                SQLiteValueCoding.bindID(s, 2, entry.accountID)
-                sqlite3_bind_int64(s, 3, Int64(bitPattern: entry.timestamp))
-            }
-        }
-        try db.execute(sql: "UPDATE ledger_meta SET value = ? WHERE key = 'posting_count'", arguments: [postingCount])
     }
 
     private static func updateStatuses(_ changes: ContiguousArray<TransferStatusChange>, _ db: Database) throws {

@@ -103,43 +103,6 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Seeks the bucketed account index once per bucket the range overlaps, oldest first.
-    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
-        let lower = Int64(clamping: timestamps.lowerBound), upper = Int64(clamping: timestamps.upperBound)
-        let columns = Self.transferColumns.split(separator: ",").map {
-            "t." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let sql = """
-            SELECT \(columns.joined(separator: ", ")) FROM account_postings p JOIN transfers t ON t.timestamp = p.timestamp
-            WHERE p.bucket = ?1 AND p.account_id = ?2 AND p.timestamp >= ?3 AND p.timestamp < ?4
-            ORDER BY p.timestamp LIMIT ?5
-            """
-        try await awaitProjection()
-        return try await pool.read { db in
-            let first =
-                try Int64.fetchOne(
-                    db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp <= ?", arguments: [lower])
-                ?? Int64.fetchOne(db, sql: "SELECT MIN(bucket) FROM posting_buckets")
-            let last = try Int64.fetchOne(
-                db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp < ?", arguments: [upper])
-            guard let first, let last, first <= last else { return [] }
-            var found: [StoredTransfer] = []
-            for bucket in first...last where found.count < limit {
-                try Self.forEachRow(
-                    db, sql,
-                    bind: { s in
-                        sqlite3_bind_int64(s, 1, bucket)
-                        SQLiteValueCoding.bindID(s, 2, accountID)
-                        sqlite3_bind_int64(s, 3, lower)
-                        sqlite3_bind_int64(s, 4, upper)
-                        sqlite3_bind_int64(s, 5, Int64(limit - found.count))
-                    }
-                ) { s in found.append(try Self.decodeTransfer(s)) }
-            }
-            return found
-        }
-    }
-
     public func transfers(timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         let sql =
             "SELECT \(Self.transferColumns) FROM transfers WHERE timestamp >= ?1 AND timestamp < ?2 ORDER BY timestamp LIMIT ?3"

@@ -8,13 +8,15 @@ import GRDB
 ///   bits — nearly always — and a 16-byte BLOB otherwise (`SQLiteValueCoding`).
 /// - A transfer's ledger timestamp is its rowid: unique and increasing, so inserts append and
 ///   time-range queries walk the table in order.
-/// - The by-account index is *bucketed by time*: `account_postings` keys each transfer's two
-///   postings by (bucket, account, timestamp), and a bucket closes after
-///   `postingsPerBucket` postings. A plain (account, timestamp) index would put each batch's
-///   postings on as many B-tree pages as accounts it touches — with 10,000 accounts, thousands
-///   of pages rewritten into the WAL per batch, which capped durable throughput at ~33,000
-///   transfers/s. Bucketed, a batch only dirties the pages of the open bucket; a query by
-///   account seeks once per bucket its time range overlaps (`posting_buckets`).
+/// - The by-account index is *bucketed by time*: `account_posting_lists` keys, per projection
+///   step, each account's postings (the timestamps of the transfers it is debited or credited
+///   by) by (bucket, account, first timestamp), and a bucket closes after `postingsPerBucket`
+///   postings. A plain (account, timestamp) index would put each batch's postings on as many
+///   B-tree pages as accounts it touches — with 10,000 accounts, thousands of pages rewritten
+///   into the WAL per batch, which capped durable throughput at ~33,000 transfers/s. Bucketed,
+///   a batch only dirties the pages of the open bucket; a query by account seeks once per
+///   bucket its time range overlaps (`posting_buckets`). Files from before `v6-posting-lists`
+///   keep their older postings as one row each in `account_postings`.
 enum SQLiteSchema {
     /// `PRAGMA application_id`: "PCLR". A file without it is not ours and is never touched.
     static let applicationID: Int32 = 0x5043_4C52
@@ -141,6 +143,23 @@ enum SQLiteSchema {
                         outcome BLOB NOT NULL
                     );
                     INSERT INTO ledger_meta(key, value) VALUES ('projected_sequence', 0);
+                    """)
+        }
+        migrator.registerMigration("v6-posting-lists") { db in
+            // The by-account index as posting lists (`SQLiteLedgerStore+Postings`): one row per
+            // account and projection step instead of one per posting — two B-tree rows per
+            // transfer were most of the projection's cost. Rows written before stay in
+            // `account_postings` (read as they are: they precede every list in time).
+            try db.execute(
+                sql: """
+                    CREATE TABLE account_posting_lists (
+                        bucket INTEGER NOT NULL,
+                        account_id BLOB NOT NULL,
+                        first_timestamp INTEGER NOT NULL,
+                        last_timestamp INTEGER NOT NULL,
+                        timestamps BLOB NOT NULL,
+                        PRIMARY KEY (bucket, account_id, first_timestamp)
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

@@ -1,0 +1,171 @@
+public import PolyclearCore
+import PolyclearStorage
+import GRDB
+import GRDBSQLite
+
+/// The by-account index (schema `v6-posting-lists`): each projection step writes, per account
+/// it touched, one row — (bucket, account, first timestamp) → the timestamps of the step's
+/// transfers that debit or credit the account, ascending, packed as little-endian UInt64s. A
+/// busy account (a settlement account on every payment) is one row per step instead of
+/// thousands. A step's rows all go into one bucket: the open one, or a new one once the open
+/// one holds its `postingsPerBucket` postings; a bucket's first timestamp is the first posting
+/// in it, so buckets partition time in order.
+extension SQLiteLedgerStore {
+    static func insertPostingLists(
+        _ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database
+    ) throws {
+        guard let firstTimestamp = transfers.first?.transfer.timestamp else { return }
+        let postingCount = try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'posting_count'") ?? 0
+        let openBucket = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM posting_buckets")
+        var bucket = postingCount >> shift
+        if let openBucket, openBucket >= bucket {
+            bucket = openBucket
+        } else {
+            try db.execute(
+                sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)",
+                arguments: [bucket, Int64(bitPattern: firstTimestamp)])
+        }
+        var postings: [(accountID: UInt128, timestamp: UInt64)] = []
+        postings.reserveCapacity(2 * transfers.count)
+        for stored in transfers {
+            postings.append((stored.transfer.debitAccountID, stored.transfer.timestamp))
+            postings.append((stored.transfer.creditAccountID, stored.transfer.timestamp))
+        }
+        // In key order (account, then time): consecutive inserts land on neighbouring pages.
+        postings.sort { ($0.accountID, $0.timestamp) < ($1.accountID, $1.timestamp) }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps)
+                VALUES (?, ?, ?, ?, ?)
+                """
+        ).sqliteStatement
+        var packed: [UInt64] = []
+        var start = 0
+        while start < postings.count {
+            let accountID = postings[start].accountID
+            var end = start
+            packed.removeAll(keepingCapacity: true)
+            while end < postings.count && postings[end].accountID == accountID {
+                packed.append(postings[end].timestamp.littleEndian)
+                end += 1
+            }
+            try packed.withUnsafeBytes { raw in
+                try step(statement, db) { s in
+                    sqlite3_bind_int64(s, 1, bucket)
+                    SQLiteValueCoding.bindID(s, 2, accountID)
+                    sqlite3_bind_int64(s, 3, Int64(bitPattern: postings[start].timestamp))
+                    sqlite3_bind_int64(s, 4, Int64(bitPattern: postings[end - 1].timestamp))
+                    // SQLITE_STATIC: the bytes outlive the step (the statement is reset after it).
+                    sqlite3_bind_blob(s, 5, raw.baseAddress, Int32(raw.count), nil)
+                }
+            }
+            start = end
+        }
+        try db.execute(
+            sql: "UPDATE ledger_meta SET value = ? WHERE key = 'posting_count'",
+            arguments: [postingCount + Int64(postings.count)])
+    }
+
+    /// Seeks the account index once per bucket the range overlaps, oldest first: a bucket's
+    /// postings from before `v6-posting-lists` (one row each), then its posting lists (all
+    /// later in time), each transfer then read by its timestamp.
+    public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
+        let lower = Int64(clamping: timestamps.lowerBound), upper = Int64(clamping: timestamps.upperBound)
+        try await awaitProjection()
+        return try await pool.read { db in
+            var found: [StoredTransfer] = []
+            let hasLists = try db.tableExists("account_posting_lists")
+            for bucket in try Self.buckets(overlapping: lower..<upper, db) where found.count < limit {
+                try Self.appendSinglePostings(
+                    bucket: bucket, accountID, lower..<upper, limit: limit, to: &found, db)
+                if hasLists {
+                    try Self.appendPostingLists(bucket: bucket, accountID, lower..<upper, limit: limit, to: &found, db)
+                }
+            }
+            return found
+        }
+    }
+
+    /// The buckets whose postings may fall in the range, in order.
+    static func buckets(overlapping range: Range<Int64>, _ db: Database) throws -> [Int64] {
+        let first =
+            try Int64.fetchOne(
+                db, sql: "SELECT MAX(bucket) FROM posting_buckets WHERE first_timestamp <= ?",
+                arguments: [range.lowerBound])
+            ?? Int64.fetchOne(db, sql: "SELECT MIN(bucket) FROM posting_buckets")
+        guard let first else { return [] }
+        return try Int64.fetchAll(
+            db, sql: "SELECT bucket FROM posting_buckets WHERE bucket >= ? AND first_timestamp < ? ORDER BY bucket",
+            arguments: [first, range.upperBound])
+    }
+
+    private static func appendSinglePostings(
+        bucket: Int64, _ accountID: UInt128, _ range: Range<Int64>, limit: Int, to found: inout [StoredTransfer],
+        _ db: Database
+    ) throws {
+        let columns = transferColumns.split(separator: ",").map {
+            "t." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let sql = """
+            SELECT \(columns.joined(separator: ", ")) FROM account_postings p JOIN transfers t ON t.timestamp = p.timestamp
+            WHERE p.bucket = ?1 AND p.account_id = ?2 AND p.timestamp >= ?3 AND p.timestamp < ?4
+            ORDER BY p.timestamp LIMIT ?5
+            """
+        let wanted = limit - found.count
+        var rows: [StoredTransfer] = []
+        try forEachRow(
+            db, sql,
+            bind: { s in
+                sqlite3_bind_int64(s, 1, bucket)
+                SQLiteValueCoding.bindID(s, 2, accountID)
+                sqlite3_bind_int64(s, 3, range.lowerBound)
+                sqlite3_bind_int64(s, 4, range.upperBound)
+                sqlite3_bind_int64(s, 5, Int64(wanted))
+            }
+        ) { s in rows.append(try decodeTransfer(s)) }
+        found += rows
+    }
+
+    private static func appendPostingLists(
+        bucket: Int64, _ accountID: UInt128, _ range: Range<Int64>, limit: Int, to found: inout [StoredTransfer],
+        _ db: Database
+    ) throws {
+        var timestamps: [Int64] = []
+        try forEachRow(
+            db,
+            """
+            SELECT timestamps FROM account_posting_lists
+            WHERE bucket = ?1 AND account_id = ?2 AND first_timestamp < ?3 AND last_timestamp >= ?4
+            ORDER BY first_timestamp
+            """,
+            bind: { s in
+                sqlite3_bind_int64(s, 1, bucket)
+                SQLiteValueCoding.bindID(s, 2, accountID)
+                sqlite3_bind_int64(s, 3, range.upperBound)
+                sqlite3_bind_int64(s, 4, range.lowerBound)
+            }
+        ) { s in
+            let count = Int(sqlite3_column_bytes(s, 0))
+            guard count > 0, count % 8 == 0, let bytes = sqlite3_column_blob(s, 0) else {
+                throw SQLiteDecodingError(column: 0)
+            }
+            let raw = UnsafeRawBufferPointer(start: bytes, count: count)
+            for offset in stride(from: 0, to: count, by: 8) {
+                let timestamp = Int64(
+                    bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                if range.contains(timestamp) { timestamps.append(timestamp) }
+            }
+        }
+        let statement = try db.cachedStatement(sql: "SELECT \(transferColumns) FROM transfers WHERE timestamp = ?")
+            .sqliteStatement
+        for timestamp in timestamps where found.count < limit {
+            sqlite3_bind_int64(statement, 1, timestamp)
+            defer { sqlite3_reset(statement) }
+            guard sqlite3_step(statement) == SQLITE_ROW else {
+                // A posting names a transfer the tables must hold.
+                throw SQLiteDecodingError(column: 0)
+            }
+            found.append(try decodeTransfer(statement))
+        }
+    }
+}
