@@ -100,6 +100,7 @@ extension PostgresLedgerTables {
     /// reads the tables too (`PostgresDatabase.inReadSnapshot`): the two must agree.
     static func redoOverlay(_ connection: PostgresConnection, logger: Logger) async throws -> LedgerRedoOverlay {
         var overlay = LedgerRedoOverlay()
+        guard try await hasRedoLog(connection, logger: logger) else { return overlay }
         for try await bytes in try await connection.query(
             """
             SELECT outcome FROM ledger_redo
@@ -111,8 +112,19 @@ extension PostgresLedgerTables {
 
     /// Commits in the redo log not yet in the tables (0 once the projection has caught up).
     static func unprojectedCommitCount(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        guard try await hasRedoLog(connection, logger: logger) else { return 0 }
         let (projected, written) = try await redoSequences(connection, logger: logger)
         return Int(written - projected)
+    }
+
+    /// A database from before `v7-ledger-redo`, read without migrating it (`check` beside a
+    /// running older version), has no redo log: all of it is in the tables.
+    static func hasRedoLog(_ connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        var exists = false
+        for try await value in try await connection.query(
+            "SELECT to_regclass('ledger_redo') IS NOT NULL", logger: logger
+        ).decode(Bool.self) { exists = value }
+        return exists
     }
 
     static func decodeRedo(_ buffer: ByteBuffer) throws(StoreError) -> LedgerOutcome {
