@@ -51,48 +51,53 @@ extension PostgresLedgerTables {
         return (found.0, max(found.0, found.1))
     }
 
-    /// One projection step, in a transaction of its own: up to `projectionRowCountMax` redo
-    /// rows after the projected sequence — from `committed` when it follows on from it, read
-    /// back otherwise — written into the tables, `projected_sequence` advanced and the rows
-    /// deleted. The sequence row is locked first, so two projectors (an old writer's and its
-    /// successor's) take turns and never apply a row twice. Answers the projected sequence.
+    /// One projection step: up to `projectionRowCountMax` redo rows after the projected
+    /// sequence — from `committed` when it follows on from it, read back otherwise — merged and
+    /// their statements built first; then, in one transaction, the sequence row locked and
+    /// checked unchanged (another projector — an old writer's or its successor's — may have
+    /// moved it: then nothing is applied twice), the rows written, `projected_sequence`
+    /// advanced and the redo rows deleted. Answers the projected sequence.
     static func projectRedo(
         committed: ArraySlice<CommittedRedo>, _ connection: PostgresConnection, logger: Logger
     ) async throws -> Int64 {
-        try await connection.withTransaction(logger: logger) { connection in
-            var projected: Int64 = 0
+        let start = try await redoSequences(connection, logger: logger).projected
+        var merged = LedgerOutcomeMerge()
+        var projected = start
+        let fresh = committed.drop { $0.sequence <= start }
+        if let first = fresh.first, first.sequence == start + 1 {
+            for entry in fresh.prefix(projectionRowCountMax) {
+                merged.add(entry.outcome)
+                projected = entry.sequence
+            }
+        } else {
+            for try await (sequence, bytes) in try await connection.query(
+                """
+                SELECT sequence, outcome FROM ledger_redo WHERE sequence > \(start)
+                ORDER BY sequence LIMIT \(projectionRowCountMax)
+                """, logger: logger
+            ).decode((Int64, ByteBuffer).self) {
+                // Sequences follow one another: a missing row is damage, never skipped.
+                guard sequence == projected + 1 else {
+                    throw StoreError(.corruptDatabase, "the ledger's redo log has a gap before \(sequence)")
+                }
+                merged.add(try decodeRedo(bytes))
+                projected = sequence
+            }
+        }
+        guard projected > start else { return start }
+        let queries = writeQueries(merged.outcome)
+        let applied = projected
+        return try await connection.withTransaction(logger: logger) { connection in
+            var locked: Int64 = -1
             for try await value in try await connection.query(
                 "SELECT value FROM ledger_meta WHERE key = 'projected_sequence' FOR UPDATE", logger: logger
-            ).decode(Int64.self) { projected = value }
-            let start = projected
-            var merged = LedgerOutcomeMerge()
-            let fresh = committed.drop { $0.sequence <= start }
-            if let first = fresh.first, first.sequence == start + 1 {
-                for entry in fresh.prefix(projectionRowCountMax) {
-                    merged.add(entry.outcome)
-                    projected = entry.sequence
-                }
-            } else {
-                for try await (sequence, bytes) in try await connection.query(
-                    """
-                    SELECT sequence, outcome FROM ledger_redo WHERE sequence > \(start)
-                    ORDER BY sequence LIMIT \(projectionRowCountMax)
-                    """, logger: logger
-                ).decode((Int64, ByteBuffer).self) {
-                    // Sequences follow one another: a missing row is damage, never skipped.
-                    guard sequence == projected + 1 else {
-                        throw StoreError(.corruptDatabase, "the ledger's redo log has a gap before \(sequence)")
-                    }
-                    merged.add(try decodeRedo(bytes))
-                    projected = sequence
-                }
-            }
-            guard projected > start else { return start }
-            try await write(merged.outcome, connection, logger: logger)
+            ).decode(Int64.self) { locked = value }
+            guard locked == start else { return locked }
+            for query in queries { try await connection.query(query, logger: logger) }
             try await connection.query(
-                "UPDATE ledger_meta SET value = \(projected) WHERE key = 'projected_sequence'", logger: logger)
-            try await connection.query("DELETE FROM ledger_redo WHERE sequence <= \(projected)", logger: logger)
-            return projected
+                "UPDATE ledger_meta SET value = \(applied) WHERE key = 'projected_sequence'", logger: logger)
+            try await connection.query("DELETE FROM ledger_redo WHERE sequence <= \(applied)", logger: logger)
+            return applied
         }
     }
 

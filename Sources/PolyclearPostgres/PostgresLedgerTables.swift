@@ -24,24 +24,27 @@ package enum PostgresLedgerTables {
         return UInt128(high) << 64 | UInt128(low)
     }
 
-    static func write(_ outcome: LedgerOutcome, _ connection: PostgresConnection, logger: Logger) async throws {
+    /// The statements that write an outcome's rows, built ahead of the transaction that runs
+    /// them (encoding thousands of values takes a while; the transaction holds row locks).
+    static func writeQueries(_ outcome: LedgerOutcome) -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
         if !outcome.createdAccounts.isEmpty {
             let a = outcome.createdAccounts
-            try await connection.query(
+            queries.append(
                 """
                 INSERT INTO accounts (timestamp, id, ledger, code, flags, user_reference, debits_pending, debits_posted, credits_pending, credits_posted)
                 SELECT * FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { bytes($0.id) })::bytea[],
                     \(a.map { Int64($0.ledger) })::bigint[], \(a.map { Int32($0.code) })::integer[], \(a.map { Int32($0.flags.rawValue) })::integer[],
                     \(a.map { bytes($0.userReference) })::bytea[], \(a.map { bytes($0.debitsPending) })::bytea[], \(a.map { bytes($0.debitsPosted) })::bytea[],
                     \(a.map { bytes($0.creditsPending) })::bytea[], \(a.map { bytes($0.creditsPosted) })::bytea[])
-                """, logger: logger)
+                """)
         }
         if !outcome.createdTransfers.isEmpty {
             // INSERT … UNNEST, one statement per batch. Not COPY: postgres-nio aborts the process
             // (a fatal error in its state machine) when a commit's deadline closes the connection
             // while a COPY is streaming, which a loaded machine reaches (CI did).
             let t = outcome.createdTransfers
-            try await connection.query(
+            queries.append(
                 """
                 INSERT INTO transfers (\(unescaped: transferColumns))
                 SELECT * FROM UNNEST(\(t.map { Int64(bitPattern: $0.transfer.timestamp) })::bigint[], \(t.map { bytes($0.transfer.id) })::bytea[],
@@ -51,33 +54,33 @@ package enum PostgresLedgerTables {
                     \(t.map { Int64($0.transfer.ledger) })::bigint[], \(t.map { Int32($0.transfer.code) })::integer[],
                     \(t.map { Int32($0.transfer.flags.rawValue) })::integer[], \(t.map { Int16($0.status.rawValue) })::smallint[],
                     \(t.map { Int64(bitPattern: $0.fingerprint) })::bigint[])
-                """, logger: logger)
+                """)
         }
         if !outcome.statusChanges.isEmpty {
             // One statement for the batch: a pending transfer leaves `pending` once, so no id
             // appears twice (which would make UPDATE … FROM pick an arbitrary row).
             let c = outcome.statusChanges
-            try await connection.query(
+            queries.append(
                 """
                 UPDATE transfers SET status = u.status
                 FROM UNNEST(\(c.map { bytes($0.transferID) })::bytea[], \(c.map { Int16($0.status.rawValue) })::smallint[]) AS u(id, status)
                 WHERE transfers.id = u.id
-                """, logger: logger)
+                """)
         }
         if !outcome.updatedAccounts.isEmpty {
             let a = outcome.updatedAccounts
-            try await connection.query(
+            queries.append(
                 """
                 UPDATE accounts SET flags = u.flags, debits_pending = u.dp, debits_posted = u.dpo, credits_pending = u.cp, credits_posted = u.cpo
                 FROM UNNEST(\(a.map { Int64(bitPattern: $0.timestamp) })::bigint[], \(a.map { Int32($0.flags.rawValue) })::integer[],
                     \(a.map { bytes($0.debitsPending) })::bytea[], \(a.map { bytes($0.debitsPosted) })::bytea[],
                     \(a.map { bytes($0.creditsPending) })::bytea[], \(a.map { bytes($0.creditsPosted) })::bytea[]) AS u(timestamp, flags, dp, dpo, cp, cpo)
                 WHERE accounts.timestamp = u.timestamp
-                """, logger: logger)
+                """)
         }
-        try await connection.query(
-            "UPDATE ledger_meta SET value = \(Int64(bitPattern: outcome.lastTimestamp)) WHERE key = 'last_timestamp'",
-            logger: logger)
+        queries.append(
+            "UPDATE ledger_meta SET value = \(Int64(bitPattern: outcome.lastTimestamp)) WHERE key = 'last_timestamp'")
+        return queries
     }
 
     /// The ledger as stored (accounts, transfer fingerprints, pending transfers) with the

@@ -171,7 +171,7 @@ final class PostgresProjector: Sendable {
         let connection = try await projectionConnection()
         let logger = database.logger
         return try await PostgresDeadline.withDeadline(
-            seconds: database.limits.commitDeadlineSeconds, onTimeout: { self.dropConnection() }
+            seconds: database.limits.projectionStepDeadlineSeconds, onTimeout: { self.dropConnection() }
         ) {
             try await PostgresLedgerTables.projectRedo(committed: pending, connection, logger: logger)
         }

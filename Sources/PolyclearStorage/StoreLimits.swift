@@ -23,12 +23,16 @@ public struct StoreLimits: Sendable, Equatable {
     /// Commits a store's tables (its projection of the log) may trail the log by before a
     /// commit waits for them: bounds what a read that must see the latest commit waits for.
     public var projectionLagCommitsMax: Int
+    /// One projection step (PostgreSQL) not finished by then is abandoned and retried. Longer
+    /// than a commit's: a step is off the commit path and idempotent, and a loaded machine
+    /// slows it down without anything being wrong — only a dead connection must not hang it.
+    public var projectionStepDeadlineSeconds: Double
 
     public init(
         commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300, retryBudgetSeconds: Double = 30,
         connectDeadlineSeconds: Double = 5, readConnectionCountMax: Int = 4, leaseSeconds: Double = 3,
         leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000,
-        projectionLagCommitsMax: Int = 8
+        projectionLagCommitsMax: Int = 8, projectionStepDeadlineSeconds: Double = 120
     ) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
@@ -39,6 +43,7 @@ public struct StoreLimits: Sendable, Equatable {
         self.leasePollMilliseconds = leasePollMilliseconds
         self.catchUpBatchEntryCountMax = catchUpBatchEntryCountMax
         self.projectionLagCommitsMax = projectionLagCommitsMax
+        self.projectionStepDeadlineSeconds = projectionStepDeadlineSeconds
     }
 
     public static let `default` = StoreLimits()
