@@ -76,10 +76,37 @@ struct ProposalChangeDTO: Codable {
         }
     }
 
-    /// The change, checked field by field (400 with the field when one is missing or malformed).
+    /// The fields each kind of change carries; any other is refused, so that a change never
+    /// carries a value that is not checked (and not applied).
+    static let fieldsByKind: [String: Set<String>] = [
+        "admit_member": ["newMember"], "set_member_status": ["member", "status"], "set_quota": ["member", "quota"],
+        "define_unit": ["basket"], "set_imbalance_rules": ["imbalanceRules"],
+        "set_governance_rules": ["governanceRules"],
+    ]
+
+    /// The fields this change carries besides `kind`.
+    var presentFields: Set<String> {
+        var present = Set<String>()
+        if member != nil { present.insert("member") }
+        if status != nil { present.insert("status") }
+        if quota != nil { present.insert("quota") }
+        if newMember != nil { present.insert("newMember") }
+        if basket != nil { present.insert("basket") }
+        if imbalanceRules != nil { present.insert("imbalanceRules") }
+        if governanceRules != nil { present.insert("governanceRules") }
+        return present
+    }
+
+    /// The change, checked field by field (400 with the field when one is missing or malformed,
+    /// or belongs to another kind of change).
     func change(unit: Currency, checks: RateChecks) throws(APIError) -> ProposalChange {
         func missing(_ field: String) -> APIError {
             APIError(.badRequest, code: "missing_field", "a \(kind) change needs \(field)")
+        }
+        if let allowed = Self.fieldsByKind[kind], let stray = presentFields.subtracting(allowed).sorted().first {
+            throw APIError(
+                .badRequest, code: "unexpected_field",
+                "a \(kind) change carries only \(allowed.sorted().joined(separator: ", ")), not \(stray)")
         }
         switch kind {
         case "admit_member":

@@ -265,6 +265,16 @@ import Testing
                 ),
                 (#"{"change":{"kind":"raise_taxes"},"votingSeconds":3600}"#, "malformed_change"),
                 (#"{"change":{"kind":"set_quota","member":"CHN"},"votingSeconds":3600}"#, "missing_field"),
+                // A field of another kind of change (Schemathesis: an unchecked, malformed basket
+                // rode along with an admission and was accepted).
+                (
+                    #"{"change":{"kind":"set_quota","member":"CHN","quota":"1","basket":{"EUR":"1*"}},"votingSeconds":3600}"#,
+                    "unexpected_field"
+                ),
+                (
+                    #"{"change":{"kind":"define_unit","basket":{"EUR":"1"},"member":"CHN"},"votingSeconds":3600}"#,
+                    "unexpected_field"
+                ),
             ] {
                 try await client.execute(
                     uri: "/v1/proposals", method: .post, headers: T.headers("operator"), body: Self.body(text)
