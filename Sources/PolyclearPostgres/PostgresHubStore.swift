@@ -86,8 +86,12 @@ public final class PostgresHubStore: HubStore {
 
     /// Gives up the commit attempt in progress now, as its deadline would (its connection is
     /// closed; the commit reads back and retries). For a caller that learned the server is
-    /// gone — a hung connection to a crashed primary need not be waited out.
-    public func abandonCommitAttempt() { database.abandonCommitAttempt() }
+    /// gone — a hung connection to a crashed primary need not be waited out. The projection's
+    /// step in progress is given up the same way.
+    public func abandonCommitAttempt() {
+        database.abandonCommitAttempt()
+        projector.abandonStep()  // a commit may be waiting for room behind a hung projection step
+    }
 
     /// Continue from `hub`, a replica of the log through `lastSequence`, at the next restore.
     public func continueFrom(_ hub: HubStateMachine, lastSequence: Int64) {

@@ -112,6 +112,12 @@ final class PostgresProjector: Sendable {
         if let connection { Task { try? await connection.close() } }
     }
 
+    /// Gives up the step in progress (its connection is closed, so it fails at once and is
+    /// retried on a new one): for a caller that learned the server is gone — a step hung on a
+    /// connection to a crashed primary would otherwise hold the writer's commits until its
+    /// deadline.
+    func abandonStep() { dropConnection() }
+
     private func startIfBehind() {
         let start = state.withLock { state in
             guard !state.isRunning, !state.isHeld, !state.isStopped, state.progress?.isBehind == true else {

@@ -23,16 +23,15 @@ public struct StoreLimits: Sendable, Equatable {
     /// Commits a store's tables (its projection of the log) may trail the log by before a
     /// commit waits for them: bounds what a read that must see the latest commit waits for.
     public var projectionLagCommitsMax: Int
-    /// One projection step (PostgreSQL) not finished by then is abandoned and retried. Longer
-    /// than a commit's: a step is off the commit path and idempotent, and a loaded machine
-    /// slows it down without anything being wrong — only a dead connection must not hang it.
+    /// One projection step (PostgreSQL) not finished by then is abandoned and retried (as a
+    /// commit's: a step hung on a dead primary holds the writer's commits behind it).
     public var projectionStepDeadlineSeconds: Double
 
     public init(
         commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300, retryBudgetSeconds: Double = 30,
         connectDeadlineSeconds: Double = 5, readConnectionCountMax: Int = 4, leaseSeconds: Double = 3,
         leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000,
-        projectionLagCommitsMax: Int = 8, projectionStepDeadlineSeconds: Double = 120
+        projectionLagCommitsMax: Int = 8, projectionStepDeadlineSeconds: Double = 10
     ) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds

@@ -61,7 +61,7 @@ import Testing
         let url = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let run = try await ChildProcess.run([
             "bench", "ledger", "--mode", "sqlite", "--store", "postgres", "--postgres-url", url,
-            "--scenario", "uniform", "--transfers", "20000", "--accounts", "100",
+            "--scenario", "uniform", "--transfers", "20000", "--accounts", "100", "--batch-size", "2000",
         ])
         #expect(run.status == 0 && run.output.contains("postgres uniform"), "\(run.output)\(run.error)")
     }
