@@ -69,6 +69,7 @@ public enum HubComposition {
         if let path = settings.union {
             let (definition, fixing) = try UnionStart.load(path: path, currencies: currencies)
             try await serve(server, settings: settings) { hub in
+                try await setUp(on: hub, say: say) { try await startPaymentArchive(on: hub, say: say) }
                 try await setUp(on: hub, say: say) {
                     try await UnionStart.apply(definition, fixing: fixing, unionFile: path, on: hub, say: say)
                 }
@@ -76,12 +77,15 @@ public enum HubComposition {
             return
         }
         guard settings.sampleUnion else {
-            try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
+            try await serve(server, settings: settings) { hub in
+                try await setUp(on: hub, say: say) { try await startPaymentArchive(on: hub, say: say) }
+            }
             return
         }
         // The bundled sample union file, applied as any union file is.
         let (definition, fixing) = try UnionStart.loadSample(currencies: currencies)
         try await serve(server, settings: settings) { hub in
+            try await setUp(on: hub, say: say) { try await startPaymentArchive(on: hub, say: say) }
             try await setUp(on: hub, say: say) {
                 try await UnionStart.apply(
                     definition, fixing: fixing, unionFile: "sample-union.toml", on: hub, say: say)
@@ -106,6 +110,23 @@ public enum HubComposition {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Payments of settled cycles leave memory for the store's archive from now on, once per
+    /// database (a logged command: the log says from where). Stores without an archive (the
+    /// PostgreSQL cluster's, for now) keep every payment in memory.
+    static func startPaymentArchive(on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
+        guard case .local = hub.writeRoute else { return }  // the writer's node does it
+        let (isOn, isAvailable) = try await hub.read {
+            ($0.isArchivingPayments, $0.configuration.paymentArchiveAvailable)
+        }
+        guard isAvailable, !isOn else { return }
+        let results = try await hub.submit([.startPaymentArchive])
+        guard results == [.ok] else {
+            throw UnionStartError(
+                code: "archive_refused", description: "the hub refused to archive payments: \(results)")
+        }
+        say("payments of settled cycles are archived (memory bounded by open work)")
     }
 
     /// Runs a union's setup. A cluster node waits (up to a minute) until it has state to read

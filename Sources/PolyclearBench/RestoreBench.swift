@@ -39,20 +39,53 @@ public enum RestoreBench {
         }
     }
 
-    /// Writes the union's setup and as many batches as `payments` needs; answers the seconds.
+    /// What writing a history left: its time, and the writer's memory at the end.
+    public struct Built: Sendable {
+        public var seconds: Double
+        public var residentBytes: Int
+        public var peakResidentBytes: Int
+        public var paymentCount: Int
+        /// Payments still in the hub's memory (the rest archived).
+        public var residentPaymentCount: Int
+
+        /// One line, read back by the parent process.
+        public var line: String {
+            "built \(seconds) \(residentBytes) \(peakResidentBytes) \(paymentCount) \(residentPaymentCount)"
+        }
+
+        public init?(line: Substring) {
+            let fields = line.split(separator: " ")
+            guard fields.count == 6, fields[0] == "built", let seconds = Double(fields[1]),
+                let resident = Int(fields[2]), let peak = Int(fields[3]), let count = Int(fields[4]),
+                let inMemory = Int(fields[5])
+            else { return nil }
+            (self.seconds, residentBytes, peakResidentBytes) = (seconds, resident, peak)
+            (paymentCount, residentPaymentCount) = (count, inMemory)
+        }
+
+        init(seconds: Double, paymentCount: Int, residentPaymentCount: Int) {
+            (self.seconds, self.paymentCount, self.residentPaymentCount) = (seconds, paymentCount, residentPaymentCount)
+            (residentBytes, peakResidentBytes) = (ProcessMetrics.residentBytes(), ProcessMetrics.peakResidentBytes())
+        }
+    }
+
+    /// Writes the union's setup (archiving payments of settled cycles, as `serve` does) and as
+    /// many batches as `payments` needs; answers the time and the writer's memory at the end.
     public static func build(
         database: String, payments: Int, history: HubHistory, configuration: HubConfiguration
-    ) async throws -> Double {
+    ) async throws -> Built {
         let store = try SQLiteHubStore(path: database, configuration: configuration)
         defer { try? store.close() }
         let writer = Writer(store: store)
         let started = ProcessMetrics.monotonicNanoseconds()
-        try await writer.whileRunning {
-            _ = try await writer.submit(history.union.setupCommands)
+        return try await writer.whileRunning {
+            _ = try await writer.submit(history.union.setupCommands + [.startPaymentArchive])
             let batches = (payments + history.batchSize - 1) / history.batchSize
             for number in 1...max(1, batches) { _ = try await writer.submit(history.batch(number)) }
+            let seconds = Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
+            let (count, inMemory) = try await writer.read { ($0.paymentCount, $0.residentPaymentCount) }
+            return Built(seconds: seconds, paymentCount: count, residentPaymentCount: inMemory)
         }
-        return Double(ProcessMetrics.monotonicNanoseconds() - started) / 1e9
     }
 
     /// Opens the database and restores the hub: from the newest snapshot and the log after

@@ -17,6 +17,10 @@ public protocol BatchStateMachine: Sendable {
     /// Lets time pass: whatever is due at `now` happens.
     mutating func advance(now: UInt64)
 
+    /// Work to do after a batch, before its commit (the hub: an archive pass): the writer
+    /// then `advance`s, which does it.
+    var hasDeferredWork: Bool { get }
+
     mutating func sealOutcome() -> Outcome
     mutating func outcomeCommitted()
     func checkInvariants() -> LedgerInvariantViolation?
@@ -39,6 +43,10 @@ public struct MachineStatistics: Sendable {
 }
 
 extension LedgerOutcome: BatchOutcome {}
+
+extension BatchStateMachine {
+    public var hasDeferredWork: Bool { false }
+}
 
 extension LedgerStateMachine: BatchStateMachine {
     public var nextDeadline: UInt64? { nextExpiry }

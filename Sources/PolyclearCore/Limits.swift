@@ -14,4 +14,7 @@ public enum Limits {
     public static let openProposalsPerProposerMax = 16
     /// Operator actions that may wait for approval at once.
     public static let pendingApprovalsMax = 1_024
+    /// Payments one archive pass takes out of memory (a pass runs after a batch): bounds the
+    /// rows a commit writes to the archive; a settled cycle of 40,000 payments leaves in 3.
+    public static let paymentsArchivedPerPassMax = 16_384
 }

@@ -23,6 +23,8 @@ public final class SQLiteHubStore: HubStore {
         warn: @escaping @Sendable (String) -> Void = SQLiteHubStore.warnOnStandardError
     ) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLagCommitsMax)
+        var configuration = configuration
+        configuration.paymentArchiveAvailable = true  // `hub_payment_archive`
         self.configuration = configuration
         self.warn = warn
     }
@@ -35,6 +37,8 @@ public final class SQLiteHubStore: HubStore {
     /// it replays the last committed log and writes nothing.
     public init(readingOnly path: String, configuration: HubConfiguration) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(readingOnly: path)
+        var configuration = configuration
+        configuration.paymentArchiveAvailable = true
         self.configuration = configuration
         warn = Self.warnOnStandardError
     }
@@ -59,6 +63,7 @@ public final class SQLiteHubStore: HubStore {
             if !outcome.events.isEmpty {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
             }
+            if !outcome.archived.isEmpty { try Self.insertArchived(outcome.archived, db) }
             for record in records {
                 try db.execute(
                     sql: """

@@ -162,6 +162,21 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v8-payment-archive") { db in
+            // Payments of settled cycles that left the hub's memory (`HubStateMachine+Archive`),
+            // by index, id and UETR; written in the commit that archived them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hub_payment_archive (
+                        payment_index INTEGER PRIMARY KEY,
+                        id BLOB NOT NULL,
+                        uetr BLOB,
+                        body BLOB NOT NULL
+                    );
+                    CREATE INDEX hub_payment_archive_by_id ON hub_payment_archive(id);
+                    CREATE INDEX hub_payment_archive_by_uetr ON hub_payment_archive(uetr) WHERE uetr IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

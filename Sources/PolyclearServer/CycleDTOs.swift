@@ -116,10 +116,11 @@ struct StatementDTO: ResponseCodable {
         var condition: (sha256Hex: String, fulfilledAt: UInt64?)?
     }
 
-    static func notes(_ statement: ParticipantStatement, in hub: HubStateMachine) -> [UInt128: PaymentNotes] {
+    static func notes(_ statement: ParticipantStatement, in view: PaymentReadView) -> [UInt128: PaymentNotes] {
+        let hub = view.hub
         var notes: [UInt128: PaymentNotes] = [:]
         for entry in statement.entries where notes[entry.reference] == nil {
-            guard let data = hub.paymentData(entry.reference) else { continue }
+            guard let data = view.paymentData(entry.reference) else { continue }
             notes[entry.reference] = PaymentNotes(
                 endToEndID: data.texts.endToEndID, invoiceNumber: data.texts.trade.invoiceNumber,
                 condition: hub.hasConditions ? hub.condition(of: entry.reference) : nil)

@@ -184,24 +184,28 @@ struct PaymentDTO: ResponseCodable {
     static func many<A: HubAccess>(
         _ states: [PaymentState], writer: A, currencies: CurrencyTable
     ) async throws -> [PaymentDTO] {
-        try await PolyclearAPI.read(writer) { hub in describe(states, in: hub, currencies: currencies) }
+        try await PolyclearAPI.readPayments(writer, ids: states.map(\.id)) { view in
+            describe(states, in: view, currencies: currencies)
+        }
     }
 
-    /// The payments as `hub` shows them: the parties' currencies and the return links.
-    static func describe(_ states: [PaymentState], in hub: HubStateMachine, currencies: CurrencyTable) -> [PaymentDTO] {
+    /// The payments as `view` shows them: the parties' currencies and the return links.
+    static func describe(_ states: [PaymentState], in view: PaymentReadView, currencies: CurrencyTable) -> [PaymentDTO]
+    {
+        let hub = view.hub
         // Return links cost two lookups per payment: skipped while there are no returns.
         let hasReturns = hub.hasReturns, hasConditions = hub.hasConditions
         return states.map { state in
             let id = state.id
             var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
-            if let p = hub.paymentParties(id) {
+            if let p = view.paymentParties(id) {
                 parties = (
                     hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
                     hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }
                 )
             }
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
-            dto.details = hub.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
+            dto.details = view.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
             if hasConditions, let condition = hub.condition(of: id) {
                 dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
             }

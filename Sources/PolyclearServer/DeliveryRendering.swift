@@ -87,13 +87,16 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         let paymentIDs = deliveries.filter(\.isAboutPayment).map(\.subject)
         let settlementNames = deliveries.compactMap(\.settlementInstruction)
         let currencies = api.currencies
-        let (facts, recalls, instructions) = try await api.read { hub in
+        // Recalls name their payments: read first, so the payments read below includes them.
+        let recalledIDs = try await api.read { hub in recallIDs.compactMap { hub.recall($0)?.request.paymentID } }
+        let (facts, recalls, instructions) = try await api.readPayments(ids: paymentIDs + recalledIDs) { view in
+            let hub = view.hub
             var recalls: [UInt128: Recall] = [:]
             for id in recallIDs { recalls[id] = hub.recall(id) }
             let instructions = Self.instructions(settlementNames, in: hub)
             var byID: [UInt128: PaymentFacts] = [:]
             for id in paymentIDs + recalls.values.map(\.request.paymentID) where byID[id] == nil {
-                byID[id] = Self.facts(of: id, in: hub, currencies: currencies)
+                byID[id] = Self.facts(of: id, in: view, currencies: currencies)
             }
             return (byID, recalls, instructions)
         }
@@ -161,9 +164,10 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         return found
     }
 
-    static func facts(of id: UInt128, in hub: HubStateMachine, currencies: CurrencyTable) -> PaymentFacts? {
-        guard let state = hub.payment(id), let parties = hub.paymentParties(id), let data = hub.paymentData(id),
-            let uetr = hub.paymentUETR(id)
+    static func facts(of id: UInt128, in view: PaymentReadView, currencies: CurrencyTable) -> PaymentFacts? {
+        let hub = view.hub
+        guard let state = view.payment(id), let parties = view.paymentParties(id), let data = view.paymentData(id),
+            let uetr = view.paymentUETR(id)
         else { return nil }
         func amount(_ minor: Int64, of bic: BIC) -> ISOAmount? {
             guard minor != 0, let code = hub.participant(bic).flatMap({ hub.member($0.memberID)?.currency }),
@@ -173,11 +177,11 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
                 value: Money(minorUnits: minor, currency: currency).decimalString, currency: code.description)
         }
         return PaymentFacts(
-            dto: PaymentDTO.describe([state], in: hub, currencies: currencies)[0], texts: data.texts,
+            dto: PaymentDTO.describe([state], in: view, currencies: currencies)[0], texts: data.texts,
             details: data.details, payer: parties.payer, payee: parties.payee,
             payerAmount: amount(state.payerAmountMinor, of: parties.payer),
             payeeAmount: amount(state.payeeAmountMinor, of: parties.payee), uetr: uetr,
-            bookedAt: hub.bookingTime(of: id), rejection: state.rejection,
+            bookedAt: view.bookingTime(of: id), rejection: state.rejection,
             conditionSHA256: hub.hasConditions ? hub.condition(of: id)?.sha256Hex : nil)
     }
 

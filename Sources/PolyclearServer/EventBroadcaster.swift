@@ -163,13 +163,20 @@ struct EventAudience: Sendable, Equatable {
     /// Resolves a batch's audiences with one read of the committed state.
     static func resolver<A: HubAccess>(_ hub: A) -> @Sendable ([HubEvent]) async -> [EventAudience] {
         { batch in
-            (try? await hub.read { state in
-                batch.map { event in
-                    let parties: (payer: BIC, payee: BIC)? =
-                        if case .paymentStatus(let id, _, _, _) = event.kind { state.paymentParties(id) } else { nil }
-                    return EventAudience(event, parties: parties, memberOf: { state.participant($0)?.memberID })
-                }
-            }) ?? batch.map { _ in EventAudience() }  // no state (stopping): the operator alone
+            // A payment may have left memory since its event (archived): read through the archive.
+            let ids = batch.compactMap { event -> UInt128? in
+                if case .paymentStatus(let id, _, _, _) = event.kind { id } else { nil }
+            }
+            return
+                (try? await PolyclearAPI.readPayments(hub, ids: ids) { view in
+                    batch.map { event in
+                        let parties: (payer: BIC, payee: BIC)? =
+                            if case .paymentStatus(let id, _, _, _) = event.kind { view.paymentParties(id) } else {
+                                nil
+                            }
+                        return EventAudience(event, parties: parties, memberOf: { view.hub.participant($0)?.memberID })
+                    }
+                }) ?? batch.map { _ in EventAudience() }  // no state (stopping): the operator alone
         }
     }
 }

@@ -26,6 +26,8 @@ public protocol HubAccess: Sendable {
         caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64) async throws
     /// Committed transfers of one ledger account in a timestamp range (for statements).
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+    /// What the store's payment archive holds for these lookups (`PaymentReadView`).
+    func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment]
     /// Where a write request should go now.
     var writeRoute: WriteRoute { get }
     /// This node's part (`GET /v1/node`).
@@ -86,6 +88,10 @@ extension Writer: HubAccess where Store: HubStore {
     }
 
     public var writeRoute: WriteRoute { .local }
+
+    public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
+        try await store.archivedPayments(lookups)
+    }
 
     public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {
         try await store.idempotencyRecord(caller: caller, key: key)

@@ -25,7 +25,7 @@ extension HubCommandRejection {
             .setOffRunExists, .duplicateMessage, .returnExceedsPayment, .rateMoveNotConfirmed, .unionAlreadyDefined,
             .proposalNotFound, .votingClosed, .voteUnchanged, .approvalNotFound, .approvalAlreadyDecided,
             .capAboveCeiling, .apiKeyExists, .apiKeyNotFound, .apiKeyRevoked, .noGovernanceRules, .tooManyPending,
-            .conditionNotMet, .recallExists, .recallNotFound, .recallNotOpen, .recallExpired:
+            .conditionNotMet, .recallExists, .recallNotFound, .recallNotOpen, .recallExpired, .archiveUnavailable:
             .conflict
         }
     }

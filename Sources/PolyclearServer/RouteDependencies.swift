@@ -24,6 +24,14 @@ struct RouteDependencies<A: HubAccess>: Sendable {
         try await PolyclearAPI.read(writer, body)
     }
 
+    /// Reads payments (by id, by UETR, a page) in memory or archived (`PolyclearAPI.readPayments`).
+    func readPayments<T: Sendable>(
+        ids: [UInt128] = [], uetrs: [UInt128] = [], page: PaymentPageScan? = nil,
+        _ body: @escaping @Sendable (PaymentReadView) -> T
+    ) async throws -> T {
+        try await PolyclearAPI.readPayments(writer, ids: ids, uetrs: uetrs, page: page, body)
+    }
+
     func submit(_ commands: [HubCommand], by caller: Caller) async throws -> [HubResult] {
         try await PolyclearAPI.submit(writer, commands, by: caller)
     }
@@ -39,6 +47,12 @@ struct RouteDependencies<A: HubAccess>: Sendable {
     func submitPayments(_ commands: [HubCommand], by caller: Caller) async throws -> [PolyclearAPI.PaymentAnswer] {
         try await PolyclearAPI.submitPayments(writer, commands, by: caller, currencies: currencies)
     }
+}
+
+/// Where a page of payments starts and how many positions it may read.
+struct PaymentPageScan: Sendable {
+    var cursor: Int
+    var scanMax: Int
 }
 
 /// The hub behind the API: reads of the committed state, commands through the single writer.
@@ -73,10 +87,41 @@ extension PolyclearAPI {
             let states = results.compactMap { result -> PaymentState? in
                 if case .payment(let state) = result { state } else { nil }
             }
-            var described = PaymentDTO.describe(states, in: hub, currencies: currencies).makeIterator()
+            // Just committed: in memory (nothing is archived in the batch that decided it).
+            let view = PaymentReadView(hub: hub)
+            var described = PaymentDTO.describe(states, in: view, currencies: currencies).makeIterator()
             return results.map { result in
                 if case .payment = result, let payment = described.next() { .payment(payment) } else { .other(result) }
             }
+        }
+    }
+
+    /// Reads payments through a `PaymentReadView`: asks the hub what the read needs from the
+    /// archive, fetches it from the store, then runs `body` on the committed state with it.
+    /// A payment archived between the fetch and the read sends it round again (rare: it must
+    /// leave memory in that moment); the last round answers as it stands.
+    static func readPayments<A: HubAccess, T: Sendable>(
+        _ writer: A, ids: [UInt128] = [], uetrs: [UInt128] = [], page: PaymentPageScan? = nil,
+        _ body: @escaping @Sendable (PaymentReadView) -> T
+    ) async throws -> T {
+        var round = 0
+        while true {
+            round += 1
+            let isLast = round >= ServerLimits.archiveReadRoundsMax
+            let lookups = try await read(writer) { hub in
+                hub.archiveLookups(ids: ids, uetrs: uetrs, page: page.map { ($0.cursor, $0.scanMax) })
+            }
+            let fetched: [ArchivedPayment]
+            do {
+                fetched = lookups.isEmpty ? [] : try await writer.archivedPayments(lookups)
+            } catch {
+                throw APIError(.serviceUnavailable, code: "archive_unavailable", "the payment archive cannot be read")
+            }
+            let answer: T? = try await read(writer) { hub in
+                let view = PaymentReadView(hub: hub, archived: fetched, lookups: lookups)
+                return view.isComplete || isLast ? body(view) : nil
+            }
+            if let answer { return answer }
         }
     }
 

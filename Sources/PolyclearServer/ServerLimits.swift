@@ -4,6 +4,9 @@ import PolyclearCore
 /// `polyclear serve` reads each from its configuration (README: "Limits"); the defaults suit
 /// one hub on one machine. A bound is a defence: every one of them has a test that crosses it.
 public struct ServerLimits: Sendable, Equatable {
+    /// Rounds a payment read makes when payments leave memory between its archive fetch and
+    /// its read (each round fetches again).
+    static let archiveReadRoundsMax = 4
     /// Each caller's sustained request rate (token bucket; 429 beyond). A batch costs one
     /// token per item, so batching buys no extra throughput past the limit.
     public var requestsPerSecond = 2_000

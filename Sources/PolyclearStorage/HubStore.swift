@@ -9,6 +9,58 @@ public protocol HubStore: StateMachineStore, IdempotencyStore where Machine == H
 
     /// Committed transfers of one ledger account in a timestamp range (for statements).
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
+
+    /// Whether the store keeps the payment archive (`HubStateMachine+Archive`): archiving may
+    /// be started on a hub of this store.
+    var keepsPaymentArchive: Bool { get }
+
+    /// What the archive holds for these lookups: payments by id, the payments that carried
+    /// each UETR, and payments at these positions (those it holds; any order).
+    func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment]
+}
+
+extension HubStore {
+    public var keepsPaymentArchive: Bool { false }
+
+    public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] { [] }
+
+    /// Archived payments the commands name come back first (`restoreArchivedPayments`).
+    public func preparation(for commands: [HubCommand], on hub: HubStateMachine) async throws -> [HubCommand] {
+        let ids = hub.archivedReferences(commands)
+        guard !ids.isEmpty else { return [] }
+        var lookups = PaymentReadView.ArchiveLookups()
+        lookups.ids = Array(Set(ids)).sorted()
+        let found = try await archivedPayments(lookups).filter { lookups.ids.contains($0.id) }
+        return found.isEmpty ? [] : [.restoreArchivedPayments(found.sorted { $0.index < $1.index })]
+    }
+}
+
+/// The archive as a store keeps it in memory (the in-memory store; tests).
+struct PaymentArchiveTable: Sendable {
+    private var byIndex: [UInt32: ArchivedPayment] = [:]
+    private var indexByID: [UInt128: UInt32] = [:]
+    private var indicesByUETR: [UInt128: [UInt32]] = [:]
+
+    var count: Int { byIndex.count }
+
+    mutating func insert(_ payments: some Sequence<ArchivedPayment>) {
+        for payment in payments {
+            if byIndex.updateValue(payment, forKey: payment.index) == nil, payment.uetr != 0 {
+                indicesByUETR[payment.uetr, default: []].append(payment.index)
+            }
+            indexByID[payment.id] = payment.index
+        }
+    }
+
+    func lookup(_ lookups: PaymentReadView.ArchiveLookups) -> [ArchivedPayment] {
+        var found: [UInt32: ArchivedPayment] = [:]
+        for id in lookups.ids { if let index = indexByID[id] { found[index] = byIndex[index] } }
+        for uetr in lookups.uetrs {
+            for index in indicesByUETR[uetr] ?? [] { found[index] = byIndex[index] }
+        }
+        for position in lookups.positions { if let payment = byIndex[position] { found[position] = payment } }
+        return found.keys.sorted().map { found[$0]! }
+    }
 }
 
 /// The hub store for tests and in-process simulation: the same contract, minus durability.
@@ -17,6 +69,7 @@ public actor InMemoryHubStore: HubStore {
     private var log: [HubLogEntry] = []
     private var committedEvents: [HubEvent] = []
     private let ledger = InMemoryLedgerStore()
+    private var archive = PaymentArchiveTable()
 
     public init(configuration: HubConfiguration) { self.configuration = configuration }
 
@@ -44,7 +97,17 @@ public actor InMemoryHubStore: HubStore {
         if !erased.isEmpty, let rewritten = HubLogRedaction.rewrite(log, erased: erased) { log = rewritten }
         log.append(contentsOf: outcome.log)
         committedEvents.append(contentsOf: outcome.events)
+        archive.insert(outcome.archived)
     }
+
+    public nonisolated var keepsPaymentArchive: Bool { configuration.paymentArchiveAvailable }
+
+    public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
+        archive.lookup(lookups)
+    }
+
+    /// Payments in the archive (tests).
+    public var archivedPaymentCount: Int { archive.count }
 
     public func restore() async throws -> HubStateMachine {
         var hub = HubStateMachine(configuration: configuration)

@@ -18,10 +18,18 @@ public protocol StateMachineStore: Sendable {
     /// Upkeep that must stay off the commit path (SQLite: WAL checkpoints). The writer calls
     /// it about every 100 ms, concurrently with commits. Failures are not fatal.
     func performMaintenance() async throws
+
+    /// Commands the writer applies before `commands`, made from what the store holds and the
+    /// machine does not (the hub: archived payments the commands name). Logged like any.
+    func preparation(for commands: [Machine.Command], on machine: Machine) async throws -> [Machine.Command]
 }
 
 extension StateMachineStore {
     public func performMaintenance() async throws {}
+
+    public func preparation(for commands: [Machine.Command], on machine: Machine) async throws -> [Machine.Command] {
+        []
+    }
 
     public func commit(_ outcome: Machine.Outcome, idempotency: [IdempotencyRecord]) async throws {
         precondition(idempotency.isEmpty, "\(Self.self) keeps no idempotency records")

@@ -207,6 +207,13 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 guard let due = ledger.nextDeadline, due <= now else { continue }
                 ledger.advance(now: now)
             }
+            do {
+                try await prepare(&ledger, for: taken)
+            } catch {
+                markStopped()
+                for submission in taken { submission.fail(.stopped) }
+                throw error
+            }
             for submission in taken {
                 do {
                     let now = clock()
@@ -222,6 +229,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                     replies.append(.failure(.batchTooLarge))
                 }
             }
+            if ledger.hasDeferredWork { ledger.advance(now: clock()) }
             #if DEBUG
                 if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
             #endif
@@ -264,6 +272,17 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             onCommit(outcome)  // committed: safe to publish (live event feeds)
         }
         ledger.outcomeCommitted()
+    }
+
+    /// Applies what the store says these submissions need first (archived state they name).
+    /// Its results answer nobody: the submissions' own results say what happened.
+    private func prepare(_ machine: inout Machine, for taken: [Submission]) async throws {
+        guard !taken.isEmpty else { return }
+        let commands = taken.count == 1 ? taken[0].events : taken.flatMap(\.events)
+        let preparation = try await store.preparation(for: commands, on: machine)
+        guard !preparation.isEmpty else { return }
+        var scratch = ContiguousArray<Machine.CommandResult>()
+        try machine.apply(preparation, now: clock(), results: &scratch)
     }
 
     private func nextSubmissions() async -> (taken: [Submission], isStopping: Bool) {

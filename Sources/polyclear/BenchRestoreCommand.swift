@@ -20,6 +20,7 @@ struct BenchRestoreCommand: AsyncParsableCommand {
     @Option(help: "ECB reference-rate file.") var fx = "Data/fx/eurofxref-latest.csv"
     @Option(help: "Trade matrix file.") var trade = "Data/trade/trade_matrix.csv"
     @Option(help: .hidden) var measure: String?
+    @Option(help: .hidden) var build: String?
     @Flag(help: .hidden) var wholeLog = false
 
     func run() async throws {
@@ -32,18 +33,17 @@ struct BenchRestoreCommand: AsyncParsableCommand {
             return
         }
         let lengths = payments.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if let build {  // the child that writes a history (its memory at the end is the writer's)
+            let built = try await RestoreBench.build(
+                database: build, payments: lengths.first ?? 0, history: try history(currencies),
+                configuration: configuration)
+            printFlushed(built.line)
+            return
+        }
         guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--payments: positive counts, comma-separated")
         }
-        guard let fxText = try? String(contentsOfFile: fx, encoding: .utf8),
-            let tradeText = try? String(contentsOfFile: trade, encoding: .utf8)
-        else { exitWithError("not_found", "cannot read \(fx) or \(trade)") }
-        let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(fxText)[0], participantsPerMember: 3, capUnitMinor: 1_000_000_000_000,
-            quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
-        let history = HubHistory(
-            union: union, trade: try TradeMatrix.parse(tradeText), currencies: currencies, batchSize: batchSize,
-            closeEvery: closeEvery)
+        _ = try history(currencies)  // the files read, before any history is written
         printFlushed(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; batches of \(batchSize), a cycle every \(closeEvery)"
         )
@@ -52,9 +52,11 @@ struct BenchRestoreCommand: AsyncParsableCommand {
                 .path
             if !(keep && FileManager.default.fileExists(atPath: database)) {
                 Self.remove(database)
-                let seconds = try await RestoreBench.build(
-                    database: database, payments: length, history: history, configuration: configuration)
-                printFlushed("history of \(length) payments written in \(String(format: "%.1f", seconds)) s")
+                let built = try buildInChild(database, payments: length)
+                printFlushed(
+                    "history of \(built.paymentCount) payments written in \(String(format: "%.1f", built.seconds)) s; "
+                        + "the writer then held \(built.residentPaymentCount) payments in memory (the rest archived), "
+                        + "resident \(built.residentBytes >> 20) MiB, peak \(built.peakResidentBytes >> 20) MiB")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
             let replayed = try Self.measureInChild(database, wholeLog: true)
@@ -67,6 +69,37 @@ struct BenchRestoreCommand: AsyncParsableCommand {
             Self.report("from the snapshot", try Self.measureInChild(database, wholeLog: false))
             if !keep { Self.remove(database) }
         }
+    }
+
+    func history(_ currencies: CurrencyTable) throws -> HubHistory {
+        guard let fxText = try? String(contentsOfFile: fx, encoding: .utf8),
+            let tradeText = try? String(contentsOfFile: trade, encoding: .utf8)
+        else { exitWithError("not_found", "cannot read \(fx) or \(trade)") }
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(fxText)[0], participantsPerMember: 3, capUnitMinor: 1_000_000_000_000,
+            quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: currencies)
+        return HubHistory(
+            union: union, trade: try TradeMatrix.parse(tradeText), currencies: currencies, batchSize: batchSize,
+            closeEvery: closeEvery)
+    }
+
+    /// Writes a history in a fresh process, so that its memory is the writer's alone.
+    func buildInChild(_ database: String, payments: Int) throws -> RestoreBench.Built {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.arguments = [
+            "bench", "restore", "--build", database, "--payments", "\(payments)", "--batch-size", "\(batchSize)",
+            "--close-every", "\(closeEvery)", "--fx", fx, "--trade", trade,
+        ]
+        let output = Pipe()
+        child.standardOutput = output
+        try child.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        guard let built = text.split(separator: "\n").compactMap(RestoreBench.Built.init(line:)).first else {
+            exitWithError("build_failed", "writing the history into \(database) failed: \(text)")
+        }
+        return built
     }
 
     /// Restores in a fresh process, as a restart does.

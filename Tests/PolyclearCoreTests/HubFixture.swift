@@ -19,7 +19,12 @@ struct HubFixture {
     static let rates = ["BRL": "4.0752", "CNY": "4.99066", "INR": "71.2307", "IDR": "13613.9"]
 
     /// Caps of 10,000.00 (in each currency's minor units) and quotas of 1,000.0000 units unless given.
-    init(capMinor: Int64 = 1_000_000, quotaUnitMinor: Int64 = 10_000_000) {
+    init(capMinor: Int64 = 1_000_000, quotaUnitMinor: Int64 = 10_000_000, archive: Bool = false) {
+        if archive {
+            var configuration = hub.configuration
+            configuration.paymentArchiveAvailable = true
+            hub = HubStateMachine(configuration: configuration)
+        }
         for (id, name, currency) in [
             (Self.bra, "Banco Central do Brasil", "BRL"), (Self.chn, "People's Bank of China", "CNY"),
             (Self.ind, "Reserve Bank of India", "INR"), (Self.idn, "Bank Indonesia", "IDR"),

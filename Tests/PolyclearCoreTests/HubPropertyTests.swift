@@ -101,7 +101,7 @@ import Testing
                     "\(key) is past its limit after \(command) (seed \(seed)); before: \(before[key]!.balance)")
             }
         }
-        for payment in f.hub.payments {
+        for payment in f.hub.payments.records {
             let legIDs = (UInt8(0)..<4).map {
                 HubTransferID.paymentLeg(f.hub.paymentIndexByID.value(for: payment.id)!, leg: $0)
             }
@@ -120,7 +120,7 @@ import Testing
         }
         // Cycles: every accepted payment is in exactly one; each closed cycle nets to zero in
         // the unit; a member's instructions settle exactly its participants' net.
-        let accepted = f.hub.payments.filter { $0.status == .accepted }
+        let accepted = f.hub.payments.records.filter { $0.status == .accepted }
         #expect(accepted.allSatisfy { (1...f.hub.openCycleNumber).contains($0.cycle) })
         #expect(
             f.hub.cycles.map(\.paymentCount).reduce(0, +) + f.hub.cycle.paymentCount == accepted.count, "seed \(seed)")
@@ -144,7 +144,7 @@ import Testing
         var replayed = HubStateMachine(configuration: HubConfiguration(currencies: try! CurrencyTable()))
         for (command, time) in f.log { _ = replayed.apply(command, now: time) }
         #expect(replayed.ledgerState.makeSnapshot() == f.hub.ledgerState.makeSnapshot(), "seed \(seed)")
-        #expect(replayed.payments.map(\.state) == f.hub.payments.map(\.state), "seed \(seed)")
+        #expect(replayed.payments.records.map(\.state) == f.hub.payments.records.map(\.state), "seed \(seed)")
         #expect(replayed.cycles == f.hub.cycles, "seed \(seed)")
     }
 }

@@ -146,8 +146,8 @@ import Testing
     @Test func everyHandWrittenRecordCoversEveryField() throws {
         var f = F()
         _ = f.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 10_000))
-        let payment = try #require(f.hub.payments.first)
-        let texts = try #require(f.hub.paymentTexts.first)
+        let payment = try #require(f.hub.payments.records.first)
+        let texts = f.hub.payments.texts(PaymentIndex(raw: 0))
         let delivery = try #require(f.hub.participants.lazy.flatMap(\.outbox.items).first)
         #expect(Mirror(reflecting: payment).children.count == PaymentRecord.snapshotFieldCount)
         #expect(Mirror(reflecting: texts).children.count == PaymentTexts.snapshotFieldCount)

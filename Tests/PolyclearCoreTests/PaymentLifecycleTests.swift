@@ -48,10 +48,10 @@ import Testing
             if round % 7 == 0, let queued = f.hub.queuedPayments(of: HubFixture.brBank1).last {
                 _ = f.apply(.cancelPayment(id: queued, actor: .operatorUser("ops")))
             }
-            #expect(f.hub.queuedCount == f.hub.payments.filter { $0.status == .queued }.count)
+            #expect(f.hub.queuedCount == f.hub.payments.records.filter { $0.status == .queued }.count)
         }
         _ = f.apply(.applyCycleEndQueuePolicy)
-        #expect(f.hub.queuedCount == f.hub.payments.filter { $0.status == .queued }.count)
+        #expect(f.hub.queuedCount == f.hub.payments.records.filter { $0.status == .queued }.count)
     }
 }
 

@@ -41,6 +41,7 @@ import Testing
         (59, "no_governance_rules"), (60, "too_many_pending"),
         (61, "condition_not_met"), (62, "recall_exists"), (63, "recall_not_found"), (64, "recall_not_open"),
         (65, "recall_expired"),
+        (66, "archive_unavailable"),
     ]
     static let cycleStates: [(UInt8, String)] = [
         (0, "open"), (1, "settling"), (2, "settled"), (3, "failed"),

@@ -27,6 +27,7 @@ import Testing
         "voting_closed", "vote_unchanged", "approval_not_found", "approval_already_decided", "cap_above_ceiling",
         "api_key_exists", "api_key_not_found", "api_key_revoked", "no_governance_rules", "too_many_pending",
         "condition_not_met", "recall_exists", "recall_not_found", "recall_not_open", "recall_expired",
+        "archive_unavailable",
     ]
 
     static let forbidden: Set<String> = [

@@ -39,6 +39,10 @@ import Testing
             try await writer.storeIdempotencyAnswer(
                 caller: caller, key: key, answer: answer, expiringBefore: expiringBefore)
         }
+        func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
+            try await writer.archivedPayments(lookups)
+        }
+
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             try await writer.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
         }
@@ -194,6 +198,10 @@ import Testing
         func storeIdempotencyAnswer(
             caller: String, key: String, answer: IdempotencyAnswer, expiringBefore: UInt64
         ) async throws {}
+        func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
+            try await writer.archivedPayments(lookups)
+        }
+
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             []
         }

@@ -117,6 +117,12 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// The payee side sends (part of) an accepted payment back: books a reverse payment from
     /// the original payee to the original payer and links the two.
     case returnPayment(PaymentReturnInstruction)
+    /// Payments of settled cycles leave memory for the store's archive from now on
+    /// (`+Archive`); refused (`archiveUnavailable`) if the process's store keeps none.
+    case startPaymentArchive
+    /// The writer brings archived payments back before a batch that names them (what it found
+    /// in the store for `archivedReferences`). Never from a caller.
+    case restoreArchivedPayments([ArchivedPayment])
 }
 
 /// A return of an accepted payment (ISO 20022 pacs.004).

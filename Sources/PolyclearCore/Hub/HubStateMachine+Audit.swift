@@ -134,6 +134,8 @@ extension HubCommand {
         case .attributed(_, let command): command.auditDescription
         case .message(let sender, let messageID, let commands):
             ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
+        case .startPaymentArchive: ("start_payment_archive", "")
+        case .restoreArchivedPayments(let records): ("restore_archived_payments", "\(records.count) payments")
         case .returnPayment(let instruction):
             ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")
         }

@@ -13,7 +13,8 @@ extension HubStateMachine: BatchStateMachine {
     }
 
     public var nextDeadline: UInt64? {
-        switch (reservationExpiries.earliest?.expiresAt, cycleDueAt) {
+        if hasDeferredWork { return 0 }  // an archive pass is due: now
+        return switch (reservationExpiries.earliest?.expiresAt, cycleDueAt) {
         case (let a?, let b?): min(a, b)
         case (let a?, nil): a
         case (nil, let b?): b
@@ -45,8 +46,20 @@ public struct HubOutcome: BatchOutcome {
     public var log: ContiguousArray<HubLogEntry>
     public var ledger: LedgerOutcome
     public var events: ContiguousArray<HubEvent>
+    /// Payments that left memory in these commands: the store keeps them in the same commit.
+    public var archived = ContiguousArray<ArchivedPayment>()
 
-    public var isEmpty: Bool { log.isEmpty && ledger.isEmpty && events.isEmpty }
+    public init(
+        log: ContiguousArray<HubLogEntry>, ledger: LedgerOutcome, events: ContiguousArray<HubEvent>,
+        archived: ContiguousArray<ArchivedPayment> = []
+    ) {
+        self.log = log
+        self.ledger = ledger
+        self.events = events
+        self.archived = archived
+    }
+
+    public var isEmpty: Bool { log.isEmpty && ledger.isEmpty && events.isEmpty && archived.isEmpty }
 }
 
 extension HubStateMachine {

@@ -136,6 +136,7 @@ extension HubStateMachine {
                 truncatingIfNeeded: Int128(union.creditsPosted) - Int128(union.debitsPosted))
         }
         closedCycles.append(closed)
+        noteCycleClosed(closed)
         record(.cycleClosed(closed))
         deliverCycleClosed(closed.number)
         cycle = CycleAccumulator(number: cycle.number + 1, openedAt: now)
@@ -216,6 +217,7 @@ extension HubStateMachine {
         for target in targets { bookSettlement(cycleIndex: cycleIndex, instructionIndex: target) }
         if closedCycles[cycleIndex].instructions.allSatisfy(\.isConfirmed) {
             closedCycles[cycleIndex].state = .settled
+            noteCycleSettled(number)
             record(.cycleSettled(number: number))
         }
         return .ok

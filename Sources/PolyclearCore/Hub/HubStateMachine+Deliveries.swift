@@ -186,8 +186,5 @@ extension HubStateMachine {
 
     /// When a payment was booked (the time of its `credited` delivery's event): the booking
     /// time its forwarded message carries. nil: not booked.
-    public func bookingTime(of id: UInt128) -> UInt64? {
-        guard let index = paymentIndexByID.value(for: id), payments[index].status == .accepted else { return nil }
-        return payments[index].bookedAt
-    }
+    public func bookingTime(of id: UInt128) -> UInt64? { PaymentReadView(hub: self).bookingTime(of: id) }
 }

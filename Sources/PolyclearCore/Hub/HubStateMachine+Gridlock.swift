@@ -11,7 +11,7 @@ extension HubStateMachine {
             // cannot fund the others in the set. The payer's later payments wait behind them (FIFO).
             var blocked = false
             for index in record.urgentQueue[record.urgentHead...] + record.normalQueue[record.normalHead...]
-            where payments[index].status == .queued && !blocked {
+            where isQueued(index) && !blocked {
                 if payments[index].isTwoPhase { blocked = true; continue }
                 // rejected when released
                 guard case .success(let converted) = convert(index) else { blocked = true; continue }

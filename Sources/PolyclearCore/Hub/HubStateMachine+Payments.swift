@@ -29,8 +29,8 @@ extension HubStateMachine {
                 purpose: TradeCodes.packPurpose(instruction.trade.purposeCode),
                 hsHeading: TradeCodes.heading(instruction.trade.hsCode), amountMinor: instruction.amountMinor,
                 amountSide: instruction.amountSide, isTwoPhase: instruction.isTwoPhase,
-                immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds))
-        paymentTexts.append(PaymentTexts(instruction))
+                immediateOrReject: instruction.immediateOrReject, timeoutSeconds: instruction.timeoutSeconds),
+            texts: PaymentTexts(instruction))
         if let details = instruction.details { paymentDetails[index] = details }
         record(
             .paymentStatus(

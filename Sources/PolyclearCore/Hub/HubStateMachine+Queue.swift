@@ -21,6 +21,10 @@ extension HubStateMachine {
         transition(index, to: .queued, actor: .system)
     }
 
+    /// Queues keep the indices of payments that left them (cancelled, rejected) until their
+    /// head passes; such a payment may be archived by then, so a queue asks this.
+    func isQueued(_ index: PaymentIndex) -> Bool { payments.isResident(index) && payments[index].status == .queued }
+
     /// After a command that may have queued payments: the policy's queue-length trigger.
     mutating func afterQueueGrew() { resolveGridlockIfQueueIsLong() }
 
@@ -31,10 +35,10 @@ extension HubStateMachine {
             let urgentHead = participants[payer].urgentHead, normalHead = participants[payer].normalHead
             if urgentHead < participants[payer].urgentQueue.count {
                 index = participants[payer].urgentQueue[urgentHead]
-                if payments[index].status != .queued { participants[payer].urgentHead += 1; continue }
+                if !isQueued(index) { participants[payer].urgentHead += 1; continue }
             } else if normalHead < participants[payer].normalQueue.count {
                 index = participants[payer].normalQueue[normalHead]
-                if payments[index].status != .queued { participants[payer].normalHead += 1; continue }
+                if !isQueued(index) { participants[payer].normalHead += 1; continue }
             } else {
                 compactQueues(payer)
                 return nil
@@ -151,6 +155,6 @@ extension HubStateMachine {
         guard let payer = participantIndexByBIC.value(for: UInt128(bic.packed)) else { return [] }
         let record = participants[payer]
         let waiting = record.urgentQueue[record.urgentHead...] + record.normalQueue[record.normalHead...]
-        return waiting.filter { payments[$0].status == .queued }.map { payments[$0].id }
+        return waiting.filter { isQueued($0) }.map { payments[$0].id }
     }
 }

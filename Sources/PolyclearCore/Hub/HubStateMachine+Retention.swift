@@ -72,8 +72,7 @@ extension HubStateMachine {
             }
         }
         var erased: [ErasedPayment] = []
-        for position in payments.indices where !paymentTexts[position].isErased {
-            let index = PaymentIndex(position)
+        for index in payments.residentIndices where !payments.texts(index).isErased {
             guard !undelivered.contains(payments[index].id), !undeliveredCycles.contains(payments[index].cycle),
                 isDueForErasure(index, cutoff: cutoff)
             else { continue }
@@ -83,10 +82,12 @@ extension HubStateMachine {
                     id: payment.id,
                     redaction: Redaction(fingerprint: payment.fingerprint, heldByScreening: payment.wasHeldByScreening))
             )
-            paymentTexts[position].debtorName = nil
-            paymentTexts[position].creditorName = nil
-            paymentTexts[position].trade.freeText = nil
-            paymentTexts[position].isErased = true
+            payments.modifyTexts(index) { texts in
+                texts.debtorName = nil
+                texts.creditorName = nil
+                texts.trade.freeText = nil
+                texts.isErased = true
+            }
             paymentDetails[index] = paymentDetails[index].flatMap(\.withoutPersonalData)
         }
         if !erased.isEmpty { record(.personalDataErased(erased)) }

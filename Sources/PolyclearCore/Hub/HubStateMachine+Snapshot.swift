@@ -8,7 +8,7 @@
 /// replayed instead, so an old snapshot never silently misses state.
 extension HubStateMachine {
     /// Raised with every change to what a snapshot holds or how a record is laid out.
-    public static let snapshotFormatVersion: UInt32 = 1
+    public static let snapshotFormatVersion: UInt32 = 2
 
     enum SnapshotField: String, CodingKey {
         case unitLedger, ledger, members, memberIndexByID, memberIndexByCurrency, participants
@@ -17,7 +17,7 @@ extension HubStateMachine {
         case alarmThresholdsPercent, nextAccountID, cycle, closedCycles, cycleTriggers, imbalanceRules
         case gridlockPolicy, queuedCount, isResolvingGridlock, messageKeys, returnOf, returns, setOffRuns
         case setOffRunCurrencies, imbalanceStreaks, excessPayInsDue, overdueExcessSettlements, yearsEnded
-        case queuePolicy, paymentRules, paymentTexts, paymentDetails, governance, proposals, governanceDueAt
+        case queuePolicy, paymentRules, archive, paymentDetails, governance, proposals, governanceDueAt
         case recalls, recallsDueAt, approvals, pendingApprovalCount, apiKeys, apiKeyIndexByID
         case apiKeyIndexByDigest, tradeFlowSlots, tradeFlowKeys, tradeFlowTotals, conditions
         case unionDefinitionText, auditTrail, now
@@ -86,7 +86,7 @@ extension HubStateMachine {
         try c.encode(yearsEnded, forKey: .yearsEnded)
         try c.encode(queuePolicy, forKey: .queuePolicy)
         try c.encode(paymentRules, forKey: .paymentRules)
-        try c.encode(paymentTexts, forKey: .paymentTexts)
+        try c.encode(archive, forKey: .archive)
         try c.encode(paymentDetails, forKey: .paymentDetails)
         try c.encode(governance, forKey: .governance)
         try c.encode(proposals, forKey: .proposals)
@@ -130,7 +130,7 @@ extension HubStateMachine {
         quoteRecords = try c.decode(ContiguousArray<QuoteRecord>.self, forKey: .quoteRecords)
         paymentIndexByID = try c.decode(IDTable<PaymentIndex>.self, forKey: .paymentIndexByID)
         paymentIndexByUETR = try c.decode(IDTable<PaymentIndex>.self, forKey: .paymentIndexByUETR)
-        payments = try c.decode(ContiguousArray<PaymentRecord>.self, forKey: .payments)
+        payments = try c.decode(PaymentTable.self, forKey: .payments)
         reservationExpiries = try c.decode(ExpiryHeap.self, forKey: .reservationExpiries)
         fundsIndexByID = try c.decode(IDTable<FundsIndex>.self, forKey: .fundsIndexByID)
         funds = try c.decode(ContiguousArray<FundsRecord>.self, forKey: .funds)
@@ -160,7 +160,7 @@ extension HubStateMachine {
         yearsEnded = try c.decode(UInt32.self, forKey: .yearsEnded)
         queuePolicy = try c.decode(CycleEndQueuePolicy.self, forKey: .queuePolicy)
         paymentRules = try c.decode(PaymentRules.self, forKey: .paymentRules)
-        paymentTexts = try c.decode(ContiguousArray<PaymentTexts>.self, forKey: .paymentTexts)
+        archive = try c.decode(PaymentArchiveState.self, forKey: .archive)
         paymentDetails = try c.decode([PaymentIndex: PaymentDetails].self, forKey: .paymentDetails)
         governance = try c.decode(GovernanceRules?.self, forKey: .governance)
         proposals = try c.decode([Proposal].self, forKey: .proposals)

@@ -24,7 +24,9 @@ public struct HubStateMachine {
     /// UETR apart; pacs.008 ones use it as id): investigations name payments by UETR, and a
     /// message may name thousands, so no lookup scans.
     var paymentIndexByUETR: IDTable<PaymentIndex>
-    var payments: ContiguousArray<PaymentRecord> = []
+    var payments = PaymentTable()
+    /// Archiving settled payments out of memory (`+Archive`).
+    var archive = PaymentArchiveState()
     var reservationExpiries = ExpiryHeap()
     var fundsIndexByID: IDTable<FundsIndex>
     var funds: ContiguousArray<FundsRecord> = []
@@ -68,8 +70,6 @@ public struct HubStateMachine {
     /// What becomes of queued payments at cycle end (the configuration's until set).
     var queuePolicy: CycleEndQueuePolicy
     var paymentRules = PaymentRules()
-    /// What each payment said beyond the numbers, by payment index (reads, messages).
-    var paymentTexts = ContiguousArray<PaymentTexts>()
     /// The details of the payments that carried any (parties, remittance, trade details).
     var paymentDetails: [PaymentIndex: PaymentDetails] = [:]
     /// How the members govern the union (nil: no governance, the operator decides alone).
@@ -97,6 +97,8 @@ public struct HubStateMachine {
     /// The union file's definition this database was started from (canonical text), if any.
     public internal(set) var unionDefinitionText: String?
     var events: ContiguousArray<HubEvent> = []
+    /// Payments archived since the last commit (the store keeps them with it).
+    var archived = ContiguousArray<ArchivedPayment>()
     /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
     var auditTrail: ContiguousArray<AuditRecord> = []
     var log: ContiguousArray<HubLogEntry> = []
@@ -116,7 +118,6 @@ public struct HubStateMachine {
         paymentIndexByID = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
         paymentIndexByUETR = IDTable(emptyValue: PaymentIndex(raw: 0), minimumCapacity: expectedPayments)
         payments.reserveCapacity(expectedPayments)
-        paymentTexts.reserveCapacity(expectedPayments)
         fundsIndexByID = IDTable(emptyValue: FundsIndex(raw: 0))
         alarmThresholdsPercent = configuration.alarmThresholdsPercent
         queuePolicy = configuration.queuedPaymentsAtCycleEnd
@@ -222,6 +223,8 @@ public struct HubStateMachine {
             return setDeliveryEndpoint(bic: bic, endpoint: endpoint, actor: actor)
         case .setGovernanceRules, .propose, .vote, .decideApproval, .issueAPIKey, .rotateAPIKey, .revokeAPIKey:
             return performUnionCommand(command)
+        case .startPaymentArchive: return startPaymentArchive()
+        case .restoreArchivedPayments(let records): return restoreArchivedPayments(records)
         }
     }
 
@@ -233,15 +236,17 @@ public struct HubStateMachine {
         closeDueCycle()
         decideDueProposals()
         expireDueRecalls()
+        archiveSettledPayments()
     }
 
     public mutating func sealOutcome() -> HubOutcome {
-        HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events)
+        HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events, archived: archived)
     }
 
     public mutating func outcomeCommitted() {
         ledger.outcomeCommitted()
         events.removeAll(keepingCapacity: true)
+        archived.removeAll(keepingCapacity: true)
         log.removeAll(keepingCapacity: true)
     }
 
@@ -283,6 +288,9 @@ public struct HubConfiguration: Sendable {
     /// not stall a batch (a capacity hint, not a limit).
     public var expectedPaymentCount = 0
     public var queuedPaymentsAtCycleEnd = CycleEndQueuePolicy.carryOver
+    /// The store keeps an archive of payments (`+Archive`): `startPaymentArchive` may turn
+    /// archiving on. A process property, like the store itself.
+    public var paymentArchiveAvailable = false
 
     public init(currencies: CurrencyTable) { self.currencies = currencies }
 }

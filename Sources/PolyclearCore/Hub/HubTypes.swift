@@ -293,6 +293,8 @@ public enum HubCommandRejection: UInt16, Hashable, Sendable, Codable, CaseIterab
     case recallNotOpen = 64
     /// The answer came after the recall's deadline (it expired unanswered).
     case recallExpired = 65
+    /// Archiving payments needs a store that keeps an archive (this process's does not).
+    case archiveUnavailable = 66
 }
 
 /// The result of one hub command.

@@ -120,6 +120,7 @@ extension HubCommandRejection {
         case .recallNotFound: "recall_not_found"
         case .recallNotOpen: "recall_not_open"
         case .recallExpired: "recall_expired"
+        case .archiveUnavailable: "archive_unavailable"
         }
     }
 }

@@ -123,7 +123,11 @@ enum ControlRoutes {
         let changed = try await AdminRoutes.change(
             .decideHeldPayment(id: id, release: release, actor: caller.actor, reason: reason), by: caller,
             refusal: "only a payment held by screening can be released or refused", api
-        ) { hub in hub.payment(id).flatMap { PaymentDTO.describe([$0], in: hub, currencies: currencies).first } }
+        ) { hub in
+            // A held payment is open work: in memory.
+            let view = PaymentReadView(hub: hub)
+            return view.payment(id).flatMap { PaymentDTO.describe([$0], in: view, currencies: currencies).first }
+        }
         return try changed.map { try AdminRoutes.required($0) }.edited
     }
 }

@@ -76,7 +76,9 @@ enum CycleRoutes {
                     status: .ok, headers: [.contentType: "text/csv"],
                     body: .init(byteBuffer: ByteBuffer(string: statement.csv(exponent: exponent))))
             }
-            let notes = try await api.read { hub in StatementDTO.notes(statement, in: hub) }
+            let notes = try await api.readPayments(ids: statement.entries.map(\.reference)) { view in
+                StatementDTO.notes(statement, in: view)
+            }
             return try StatementDTO(statement, money: api.money, notes: notes).response(from: request, context: context)
         }
     }

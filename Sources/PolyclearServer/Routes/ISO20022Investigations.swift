@@ -11,7 +11,9 @@ extension ISO20022Routes {
         _ request: PaymentCancellationRequest, sender: BIC, writer: A
     ) async throws -> (InvestigationResolution, Bool) {
         let uetrs = request.transactions.map { $0.originalUETR.flatMap(UETR.parse) }
-        let ids = try await PolyclearAPI.read(writer) { hub in uetrs.map { $0.flatMap { hub.paymentID(forUETR: $0) } } }
+        let ids = try await PolyclearAPI.readPayments(writer, uetrs: uetrs.compactMap { $0 }) { view in
+            uetrs.map { $0.flatMap { view.paymentID(forUETR: $0) } }
+        }
         var outcomes: [Result<Int, ISORefusal>] = []
         var commands: [HubCommand] = []
         for (index, tx) in request.transactions.enumerated() {
@@ -70,10 +72,10 @@ extension ISO20022Routes {
         _ resolution: InvestigationResolution, sender: BIC, writer: A
     ) async throws -> (PaymentStatusReport, Bool) {
         let uetrs = resolution.transactions.map { $0.originalUETR.flatMap(UETR.parse) }
-        let recallIDs = try await PolyclearAPI.read(writer) { hub in
+        let recallIDs = try await PolyclearAPI.readPayments(writer, uetrs: uetrs.compactMap { $0 }) { view in
             uetrs.map { uetr -> UInt128? in
-                guard let uetr, let id = hub.paymentID(forUETR: uetr) else { return nil }
-                return hub.recalls(ofPayment: id).last?.request.id
+                guard let uetr, let id = view.paymentID(forUETR: uetr) else { return nil }
+                return view.hub.recalls(ofPayment: id).last?.request.id
             }
         }
         let accept: Bool
@@ -113,12 +115,12 @@ extension ISO20022Routes {
         _ request: PaymentStatusRequest, sender: BIC, writer: A
     ) async throws -> PaymentStatusReport {
         let uetrs = request.transactions.map { $0.originalUETR.flatMap(UETR.parse) }
-        let states = try await PolyclearAPI.read(writer) { hub in
+        let states = try await PolyclearAPI.readPayments(writer, uetrs: uetrs.compactMap { $0 }) { view in
             uetrs.map { uetr -> PaymentState? in
-                guard let uetr, let id = hub.paymentID(forUETR: uetr), let parties = hub.paymentParties(id),
+                guard let uetr, let id = view.paymentID(forUETR: uetr), let parties = view.paymentParties(id),
                     parties.payer == sender || parties.payee == sender
                 else { return nil }
-                return hub.payment(id)
+                return view.payment(id)
             }
         }
         let transactions = zip(request.transactions, states).map { tx, state in

@@ -24,10 +24,10 @@ extension ISO20022Routes {
     ) async throws -> AccountReport {
         let exponent = try api.currency(statement.currency).exponent
         let references = Set(statement.entries.map(\.reference))
-        let details = try await api.read { hub in
+        let details = try await api.readPayments(ids: Array(references)) { view in
             var found: [UInt128: EntryDetails] = [:]
             for id in references {
-                guard let data = hub.paymentData(id), let parties = hub.paymentParties(id) else { continue }
+                guard let data = view.paymentData(id), let parties = view.paymentParties(id) else { continue }
                 found[id] = EntryDetails(
                     texts: data.texts, details: data.details, payer: parties.payer, payee: parties.payee)
             }
@@ -73,14 +73,15 @@ extension ISO20022Routes {
         let asked = try WireChoice.decode(
             request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false],
             absent: true)
-        let found = try await api.read {
-            hub -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128, EntryDetails?)? in
-            guard let state = hub.payment(id), let parties = hub.paymentParties(id), let uetr = hub.paymentUETR(id),
+        let found = try await api.readPayments(ids: [id]) {
+            view -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128, EntryDetails?)? in
+            let hub = view.hub
+            guard let state = view.payment(id), let parties = view.paymentParties(id), let uetr = view.paymentUETR(id),
                 let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
                 let payerCurrency = hub.member(payer.memberID)?.currency,
                 let payeeCurrency = hub.member(payee.memberID)?.currency
             else { return nil }
-            let details = hub.paymentData(id).map {
+            let details = view.paymentData(id).map {
                 EntryDetails(texts: $0.texts, details: $0.details, payer: parties.payer, payee: parties.payee)
             }
             return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr, details)

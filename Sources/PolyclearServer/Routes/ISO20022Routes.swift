@@ -160,10 +160,11 @@ enum ISO20022Routes {
         currencies: CurrencyTable
     ) async throws -> (PaymentStatusReport, Bool) {
         let ids = returned.transactions.compactMap { $0.originalUETR.flatMap(UETR.parse) }
-        let payeeCurrencies = try await PolyclearAPI.read(writer) { hub -> [UInt128: CurrencyCode] in
+        let payeeCurrencies = try await PolyclearAPI.readPayments(writer, ids: ids) { view -> [UInt128: CurrencyCode] in
+            let hub = view.hub
             var found: [UInt128: CurrencyCode] = [:]
             for id in ids {
-                guard let parties = hub.paymentParties(id), let payee = hub.participant(parties.payee),
+                guard let parties = view.paymentParties(id), let payee = hub.participant(parties.payee),
                     let currency = hub.member(payee.memberID)?.currency
                 else { continue }
                 found[id] = currency

@@ -27,10 +27,11 @@ enum PaymentRoutes {
         router.get("/v1/payments/:id") { _, context -> PaymentDTO in
             let caller = try context.requireCaller()
             let paymentID = try paymentID(context)
-            let visible = try await api.read { hub -> PaymentState? in
-                guard let state = hub.payment(paymentID), let parties = hub.paymentParties(paymentID),
+            let visible = try await api.readPayments(ids: [paymentID]) { view -> PaymentState? in
+                guard let state = view.payment(paymentID), let parties = view.paymentParties(paymentID),
                     AccessPolicy.maySeePayment(
-                        caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
+                        caller, payer: parties.payer, payee: parties.payee,
+                        memberOf: { view.hub.participant($0)?.memberID })
                 else { return nil }
                 return state
             }
@@ -115,8 +116,8 @@ enum PaymentRoutes {
         let status = try PolyclearAPI.choice(request, "status", PaymentStatus.allCases.map { ($0.code, $0) })
         let filter = AccessPolicy.paymentFilter(caller, status: status)
         let scanMax = api.limits.paymentPageScanMax
-        let page = try await api.read { hub in
-            hub.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter)
+        let page = try await api.readPayments(page: PaymentPageScan(cursor: cursor, scanMax: scanMax)) { view in
+            view.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter)
         }
         let items = try await PaymentDTO.many(page.states, writer: api.writer, currencies: api.currencies)
         return PaymentPageDTO(items: items, nextCursor: page.next.map(String.init))
@@ -175,10 +176,11 @@ enum PaymentRoutes {
     static func visiblePayer<A: HubAccess>(
         _ id: UInt128, to caller: Caller, _ api: RouteDependencies<A>
     ) async throws -> BIC? {
-        try await api.read { hub -> BIC? in
-            guard let parties = hub.paymentParties(id),
+        try await api.readPayments(ids: [id]) { view -> BIC? in
+            guard let parties = view.paymentParties(id),
                 AccessPolicy.maySeePayment(
-                    caller, payer: parties.payer, payee: parties.payee, memberOf: { hub.participant($0)?.memberID })
+                    caller, payer: parties.payer, payee: parties.payee,
+                    memberOf: { view.hub.participant($0)?.memberID })
             else { return nil }
             return parties.payer
         }

@@ -62,11 +62,12 @@ enum RecallRoutes {
         guard let id = UUIDCoding.decode(try context.parameters.require("id")), id != 0 else {
             throw APIError(.badRequest, code: "malformed_id", "recall ids are UUIDs")
         }
-        let found = try await api.read { hub -> RecallDTO? in
-            guard let recall = hub.recall(id), let parties = hub.paymentParties(recall.request.paymentID),
+        let paymentID = try await api.read { hub in hub.recall(id)?.request.paymentID }
+        let found = try await api.readPayments(ids: paymentID.map { [$0] } ?? []) { view -> RecallDTO? in
+            guard let recall = view.hub.recall(id), let parties = view.paymentParties(recall.request.paymentID),
                 AccessPolicy.maySeePayment(
                     caller, payer: parties.payer, payee: parties.payee,
-                    memberOf: { hub.participant($0)?.memberID })
+                    memberOf: { view.hub.participant($0)?.memberID })
             else { return nil }
             return RecallDTO(recall)
         }

@@ -78,7 +78,9 @@ extension HubStateMachine {
             throw StoreError(
                 .invariantViolated, "the snapshot and the log after it do not give the stored ledger of \(place)")
         }
-        if let newest = stored.newestTransfer, ledger.transferEntry(id: newest.id) != newest {
+        if let newest = stored.newestTransfer, ledger.transferEntry(id: newest.id) != newest,
+            !ledgerForgot(transferID: newest.id)
+        {
             throw StoreError(.invariantViolated, "the stored ledger of \(place) holds a transfer the hub does not")
         }
         if let violation = checkInvariants() { throw StoreError(.invariantViolated, violation.description) }

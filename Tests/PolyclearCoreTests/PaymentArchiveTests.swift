@@ -1,0 +1,208 @@
+@testable import PolyclearCore
+import PolyclearWorkload
+import Testing
+
+/// Archiving changes no answer: two hubs get the same random history (payments, decisions on
+/// old and new payments, resubmissions of archived ids, recalls and returns of archived
+/// payments, cycles closed and settled); one archives, with a store's part played here as
+/// the writer plays it (what a commit archived is kept; what a command names comes back
+/// first). Every result, every read and the final pages are the same; the archiving hub holds
+/// far fewer payments; its log replays to the same state, and its snapshot reads back.
+@Suite struct PaymentArchiveTests {
+    typealias F = HubFixture
+
+    /// The store's archive: what each commit archived, by id, UETR and position.
+    struct ArchiveStore {
+        var byIndex: [UInt32: ArchivedPayment] = [:]
+        var indexByID: [UInt128: UInt32] = [:]
+
+        mutating func keep(_ archived: some Sequence<ArchivedPayment>) {
+            for payment in archived {
+                byIndex[payment.index] = payment
+                indexByID[payment.id] = payment.index
+            }
+        }
+
+        func fetch(_ lookups: PaymentReadView.ArchiveLookups) -> [ArchivedPayment] {
+            var found = lookups.ids.compactMap { indexByID[$0].flatMap { byIndex[$0] } }
+            for uetr in lookups.uetrs { found += byIndex.values.filter { $0.uetr == uetr } }
+            found += lookups.positions.compactMap { byIndex[$0] }
+            return found
+        }
+    }
+
+    struct Pair {
+        var plain = F()
+        var archiving = F(archive: true)
+        var store = ArchiveStore()
+        var log: [HubLogEntry] = []
+        var now: UInt64 = 1_800_000_000_000_000_000
+
+        init() {
+            log.append(HubLogEntry(command: .startPaymentArchive, time: now))
+            #expect(archiving.hub.apply(.startPaymentArchive, now: now) == .ok)
+            commit()
+        }
+
+        /// Applies one command to both hubs, the archiving one as a writer would drive it.
+        mutating func apply(_ command: HubCommand) -> (HubResult, HubResult) {
+            let references = archiving.hub.archivedReferences([command])
+            var lookups = PaymentReadView.ArchiveLookups()
+            lookups.ids = references
+            let found = store.fetch(lookups)
+            if !found.isEmpty {
+                log.append(HubLogEntry(command: .restoreArchivedPayments(found), time: now))
+                #expect(archiving.hub.apply(.restoreArchivedPayments(found), now: now) == .ok)
+            }
+            let expected = plain.hub.apply(command, now: now)
+            log.append(HubLogEntry(command: command, time: now))
+            let got = archiving.hub.apply(command, now: now)
+            if archiving.hub.hasDeferredWork {
+                log.append(HubLogEntry(command: nil, time: now))
+                archiving.hub.tick(now: now)
+            }
+            commit()
+            return (expected, got)
+        }
+
+        mutating func commit() {
+            _ = plain.hub.sealOutcome()
+            plain.hub.outcomeCommitted()
+            store.keep(archiving.hub.sealOutcome().archived)
+            archiving.hub.outcomeCommitted()
+        }
+
+        /// The archiving hub's reads, through the archive as the API reads.
+        func view(ids: [UInt128] = [], uetrs: [UInt128] = [], page: (Int, Int)? = nil) -> PaymentReadView {
+            let lookups = archiving.hub.archiveLookups(ids: ids, uetrs: uetrs, page: page)
+            let view = PaymentReadView(hub: archiving.hub, archived: store.fetch(lookups), lookups: lookups)
+            #expect(view.isComplete)
+            return view
+        }
+    }
+
+    static let uetr: UInt128 = 0x1234_5678_9ABC_4DEF_8123_4567_89AB_CDEF
+
+    /// The property tests' commands, plus what reaches old payments: resubmissions (the same
+    /// instruction, or another under the same id), recalls and their answers, returns.
+    static func command(
+        _ random: inout SeededRandom, nextID: inout UInt128, pair: Pair, recalls: inout [UInt128]
+    ) -> HubCommand {
+        let hub = pair.plain.hub
+        let old = UInt128(1 + random.next() % max(1, nextID))
+        switch random.next() % 16 {
+        case 0:
+            guard let parties = hub.paymentParties(old) else { break }
+            let same = random.next() % 2 == 0
+            return F.payment(old, from: parties.payer, to: parties.payee, amountMinor: same ? 1 : 2)
+        case 1:
+            guard let parties = hub.paymentParties(old) else { break }
+            nextID += 1
+            recalls.append(nextID)
+            return .requestRecall(
+                RecallRequest(
+                    id: nextID, paymentID: old, reasonCode: "DUPL", answerSeconds: 0, actor: .participant(parties.payer)
+                ))
+        case 2:
+            guard let recall = recalls.last.flatMap(hub.recall),
+                let parties = hub.paymentParties(recall.request.paymentID)
+            else { break }
+            return .answerRecall(
+                id: recall.request.id, accept: random.next() % 2 == 0, reasonCode: "CUST",
+                actor: .participant(parties.payee))
+        case 3:
+            guard let parties = hub.paymentParties(old) else { break }
+            nextID += 1
+            return .returnPayment(
+                PaymentReturnInstruction(
+                    id: nextID, originalID: old, amountMinor: Int64(1 + random.next() % 50_000), uetr: Self.uetr,
+                    reasonCode: "AC04", actor: .participant(parties.payee)))
+        default: break
+        }
+        return HubPropertyTests.randomCommandWithCycles(&random, nextID: &nextID, hub: hub, cycleEventsOneIn: 10)
+    }
+
+    @Test(arguments: 1...24 as ClosedRange<UInt64>)
+    func archivingChangesNoAnswer(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        var pair = Pair()
+        var nextID: UInt128 = 1  // the property tests' commands draw ids from 1...nextID
+        var recalls: [UInt128] = []
+        for step in 0..<700 {
+            pair.now += step % 97 == 0 ? 4_000 * 1_000_000_000 : 1_000_000  // some reservations expire
+            let command = Self.command(&random, nextID: &nextID, pair: pair, recalls: &recalls)
+            let (expected, got) = pair.apply(command)
+            #expect(expected == got, "seed \(seed) step \(step): \(command)")
+            if let violation = pair.archiving.hub.checkInvariants() { Issue.record("seed \(seed): \(violation)") }
+            let probe = (0..<4).map { _ in UInt128(1 + random.next() % max(1, nextID)) }
+            let view = pair.view(ids: probe, uetrs: [Self.uetr])
+            let plain = PaymentReadView(hub: pair.plain.hub)
+            for id in probe {
+                #expect(view.payment(id) == plain.payment(id), "seed \(seed) step \(step) payment \(id)")
+                #expect(
+                    view.paymentParties(id).map { [$0.payer, $0.payee] }
+                        == plain.paymentParties(id).map { [$0.payer, $0.payee] })
+                #expect(view.paymentData(id)?.texts == plain.paymentData(id)?.texts)
+                #expect(view.paymentData(id)?.details == plain.paymentData(id)?.details)
+                #expect(view.bookingTime(of: id) == plain.bookingTime(of: id))
+            }
+            #expect(
+                view.paymentID(forUETR: Self.uetr) == plain.paymentID(forUETR: Self.uetr), "seed \(seed) step \(step)")
+        }
+        // Pages: the whole history, every status filter, in small scans.
+        for status in [nil] + PaymentStatus.allCases.map(Optional.some) {
+            let filter = PaymentFilter(status: status)
+            var cursor: Int? = 0
+            while let from = cursor {
+                let expected = pair.plain.hub.paymentPage(from: from, limit: 25, scanMax: 60, filter: filter)
+                let got = pair.view(page: (from, 60)).paymentPage(from: from, limit: 25, scanMax: 60, filter: filter)
+                #expect(got.states == expected.states && got.next == expected.next, "seed \(seed) page \(from)")
+                cursor = expected.next
+            }
+        }
+        let hub = pair.archiving.hub
+        #expect(hub.paymentCount == pair.plain.hub.paymentCount)
+        #expect(hub.archivedPaymentCount > 0, "seed \(seed): nothing was archived")
+        #expect(hub.residentPaymentCount < hub.paymentCount)
+        // Replay of the logged history (restores and ticks included) gives the same state.
+        var replayed = HubStateMachine(configuration: hub.configuration)
+        replayed.replay(pair.archiving.log.map { HubLogEntry(command: $0.0, time: $0.1) } + pair.log)
+        replayed.outcomeCommitted()
+        #expect(try replayed.snapshotState() == (try hub.snapshotState()), "seed \(seed)")
+        // The snapshot reads back as the same state.
+        let bytes = try hub.snapshotState()
+        let read = try HubStateMachine(configuration: hub.configuration, snapshotState: bytes)
+        #expect(try read.snapshotState() == bytes)
+    }
+
+    @Test func theArchiveFilterSaysNoForAlmostEveryNewIDAndNeverForAnArchivedOne() {
+        var filter = ArchivedIDFilter()
+        var random = SeededRandom(seed: 7)
+        var inserted: [UInt128] = []
+        for _ in 0..<600_000 {
+            let id = UInt128(random.next()) << 64 | UInt128(random.next())
+            filter.insert(id)
+            inserted.append(id)
+        }
+        #expect(inserted.allSatisfy(filter.mayContain))
+        var falsePositives = 0
+        for _ in 0..<100_000 where filter.mayContain(UInt128(random.next()) << 64 | UInt128(random.next())) {
+            falsePositives += 1
+        }
+        #expect(falsePositives < 2_500, "\(falsePositives) false positives in 100,000 (two levels)")
+        #expect(filter.allocatedByteCount < 600_000 * 5, "about 12 bits an id, not \(filter.allocatedByteCount) bytes")
+    }
+
+    @Test func archivingNeedsAStoreThatKeepsAnArchive() {
+        var f = F()
+        #expect(f.apply(.startPaymentArchive) == .refused(.archiveUnavailable))
+        #expect(f.apply(.restoreArchivedPayments([])) == .refused(.archiveUnavailable))
+    }
+
+    @Test func aRestoreOfAPaymentInMemoryOrNotArchivedIsRefusedWhole() throws {
+        var pair = Pair()
+        _ = pair.apply(F.payment(1, from: F.brBank1, to: F.cnBank1, amountMinor: 10_000))
+        let fake = ArchivedPayment(id: 1, uetr: 0, index: 0, body: [1, 2, 3])
+        #expect(pair.archiving.hub.apply(.restoreArchivedPayments([fake]), now: pair.now) == .refused(.malformedField))
+    }
+}
