@@ -110,7 +110,7 @@ extension HubStateMachine {
     /// One archive pass (from `tick`): the window's front up to the boundary, then (when due)
     /// every straggler.
     mutating func archiveSettledPayments() {
-        guard archive.isOn else { return }
+        guard hasDeferredWork else { return }
         var budget = Limits.paymentsArchivedPerPassMax
         let openRecalls = Set(recalls.values.lazy.filter { $0.status == .open }.map(\.request.paymentID))
         while budget > 0, let (index, record) = payments.front, index.raw < archive.boundary {
