@@ -63,6 +63,14 @@ enum BackupVerification {
         defer { try? store.close() }
         // The whole log, replayed; refuses a log that differs from the ledger.
         let hub = try await store.restore(snapshots: .none).hub
+        // The archive holds exactly the payments the replayed hub archived.
+        let archived = try await store.archivedPaymentCount()
+        guard archived == hub.paymentCount - hub.residentPaymentCount else {
+            throw StoreError(
+                .invariantViolated,
+                "the payment archive holds \(archived) payments; the log archives \(hub.paymentCount - hub.residentPaymentCount)"
+            )
+        }
         // And the snapshot a restart would start from: with the log after it, the same hub.
         let (fromSnapshot, report) = try await store.restore(snapshots: .newestValid)
         if report.snapshotSequence != nil, try fromSnapshot.snapshotState() != hub.snapshotState() {
@@ -76,8 +84,8 @@ enum BackupVerification {
         let refused = report.refused.map {
             "; snapshot at log row \($0.sequence) unusable [snapshot_refused]: \($0.reason)"
         }
-        return "\(hub.allPaymentStates.count) payments, \(hub.cycles.count) closed cycles, "
-            + "\(hub.ledgerState.transferCount) transfers; the hub log replays to the stored ledger"
+        return "\(hub.paymentCount) payments (\(archived) archived), \(hub.cycles.count) closed cycles; "
+            + "the hub log replays to the stored ledger"
             + snapshots + refused.joined()
     }
 }

@@ -38,11 +38,24 @@ import Testing
         limits: ServerLimits = .default, extraSetup: [HubCommand] = [],
         _ body: @Sendable (any TestClientProtocol, Set<String>) async throws -> Void
     ) async throws {
+        try await withAPIAndHub(limits: limits, extraSetup: extraSetup) { client, routes, _ in
+            try await body(client, routes)
+        }
+    }
+
+    /// `withAPI`, with the hub behind it; `archiving`: a store that keeps the payment archive,
+    /// and archiving started (as `serve` does on SQLite).
+    static func withAPIAndHub(
+        limits: ServerLimits = .default, extraSetup: [HubCommand] = [], archiving: Bool = false,
+        _ body: @Sendable (any TestClientProtocol, Set<String>, Writer<InMemoryHubStore>) async throws -> Void
+    ) async throws {
         // Composed as `serve` composes it (router, middleware, events, metrics, the service
         // that runs and drains the writer), on an in-memory store; the router test mode runs
         // the application's services around the body.
+        var configuration = HubConfiguration(currencies: currencies)
+        configuration.paymentArchiveAvailable = archiving
         let server = HubServer(
-            store: InMemoryHubStore(configuration: HubConfiguration(currencies: currencies)), host: "127.0.0.1",
+            store: InMemoryHubStore(configuration: configuration), host: "127.0.0.1",
             port: 0,
             keys: try keyStore(), currencies: currencies, limits: limits, logger: Logger(label: "polyclear.test"))
         let setup: [HubCommand] = [
@@ -68,8 +81,8 @@ import Testing
                     ])),
         ]
         try await server.application.test(.router) { client in
-            _ = try await server.hub.submit(setup + extraSetup)
-            try await body(client, server.routes)
+            _ = try await server.hub.submit(setup + extraSetup + (archiving ? [.startPaymentArchive] : []))
+            try await body(client, server.routes, server.hub)
         }
     }
 

@@ -35,7 +35,7 @@ public struct ArchivedPayment: Hashable, Sendable, Codable {
     }
 }
 
-struct ArchivedPaymentBody: Codable {
+struct ArchivedPaymentBody {
     var record: PaymentRecord
     var texts: PaymentTexts
     var details: PaymentDetails?
@@ -46,8 +46,42 @@ struct ArchivedPaymentBody: Codable {
         self.details = details
     }
 
+    /// The body's layout: a version byte, the record and the texts as snapshots write them
+    /// (`SnapshotRecord`, field by field), and the details if any (`BinaryCodec`, with its length).
+    static let formatVersion: UInt8 = 1
+
+    /// A few hundred bytes, in an array of about that capacity (an archive pass keeps thousands).
+    func encoded() -> [UInt8] {
+        let sink = BinarySink(reserving: 256)
+        sink.bytes.append(Self.formatVersion)
+        record.write(to: sink)
+        texts.write(to: sink)
+        if let details {
+            // Plain values: encoding cannot fail (a failure is a bug in the codec).
+            let bytes = try! BinaryCodec.encode(details, reserving: 512)
+            sink.bytes.append(1)
+            sink.appendLEB128(UInt64(bytes.count))
+            sink.bytes.append(contentsOf: bytes)
+        } else {
+            sink.bytes.append(0)
+        }
+        return Array(sink.bytes)
+    }
+
     init(_ archived: ArchivedPayment) throws {
-        self = try BinaryCodec.decode(ArchivedPaymentBody.self, from: archived.body)
+        let source = BinarySource(archived.body)
+        guard try source.byte() == Self.formatVersion else {
+            throw BinaryCodecError.malformed("an archived payment of another format")
+        }
+        record = try PaymentRecord(reading: source)
+        texts = try PaymentTexts(reading: source)
+        if try source.bool() {
+            let range = try source.take(Int(clamping: try source.leb128()))
+            details = try BinaryCodec.decode(PaymentDetails.self, from: Array(archived.body[range]))
+        }
+        guard source.offset == archived.body.count else {
+            throw BinaryCodecError.malformed("bytes after an archived payment")
+        }
         guard record.id == archived.id, record.uetr == archived.uetr || archived.uetr == 0 else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [], debugDescription: "an archived payment's keys differ"))
@@ -158,9 +192,7 @@ extension HubStateMachine {
         }
         archive.archivedIDs.insert(record.id)
         archive.archivedCount += 1
-        let body = ArchivedPaymentBody(record: record, texts: resident.texts, details: details)
-        // Encoding plain records cannot fail; a failure here is a bug in the codec.
-        let bytes = try! BinaryCodec.encode(body)
+        let bytes = ArchivedPaymentBody(record: record, texts: resident.texts, details: details).encoded()
         archived.append(
             ArchivedPayment(
                 id: record.id, uetr: record.uetr == record.id ? 0 : record.uetr, index: index.raw, body: bytes))

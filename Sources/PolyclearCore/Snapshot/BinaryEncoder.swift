@@ -15,8 +15,10 @@
 /// and one that does not match is refused (and the log replayed instead).
 public enum BinaryCodec {
     /// Encodes `value`.
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let sink = BinarySink()
+    /// - Parameter reserving: bytes to reserve up front (the result keeps that capacity: small
+    ///   values encoded one by one, and kept, want a small one).
+    public static func encode<T: Encodable>(_ value: T, reserving: Int = 1 << 16) throws -> [UInt8] {
+        let sink = BinarySink(reserving: reserving)
         try BinaryEncoderImpl(sink: sink).encodeValue(value)
         return sink.bytes
     }
@@ -52,7 +54,7 @@ final class BinarySink {
     var bytes: [UInt8] = []
     var keyNumbers: [String: UInt64] = [:]
 
-    init() { bytes.reserveCapacity(1 << 16) }
+    init(reserving: Int = 1 << 16) { bytes.reserveCapacity(reserving) }
 
     @inline(__always) func append<I: FixedWidthInteger>(_ value: I) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
