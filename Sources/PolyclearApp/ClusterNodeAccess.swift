@@ -1,5 +1,4 @@
 public import PolyclearCluster
-public import PolyclearCore
 public import PolyclearServer
 
 /// A cluster node serves the API: its reads and writes as they are, its place in the cluster
@@ -25,7 +24,4 @@ extension PostgresClusterNode: HubAccess {
         return HubNodeStatus(
             role: role, nodeID: nodeID, writer: progress.writerEndpoint, appliedSequence: progress.appliedSequence)
     }
-
-    /// The PostgreSQL store keeps no payment archive yet: a cluster's hubs never archive.
-    public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] { [] }
 }

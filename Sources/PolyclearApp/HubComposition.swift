@@ -113,8 +113,7 @@ public enum HubComposition {
     }
 
     /// Payments of settled cycles leave memory for the store's archive from now on, once per
-    /// database (a logged command: the log says from where). Stores without an archive (the
-    /// PostgreSQL cluster's, for now) keep every payment in memory.
+    /// database (a logged command: the log says from where); on a cluster, by the writer's node.
     static func startPaymentArchive(on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
         guard case .local = hub.writeRoute else { return }  // the writer's node does it
         let (isOn, isAvailable) = try await hub.read {

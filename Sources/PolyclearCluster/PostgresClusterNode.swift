@@ -136,6 +136,12 @@ public final class PostgresClusterNode: Sendable {
         try await reads.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
     }
 
+    /// The payment archive in the shared database (a replica archives only what the writer
+    /// committed to it).
+    public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
+        try await reads.archivedPayments(lookups)
+    }
+
     public var writerLocation: WriterLocation {
         state.withLock { state in
             if state.writer != nil { return .here }

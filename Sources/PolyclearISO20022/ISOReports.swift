@@ -46,16 +46,19 @@ public enum ISOReports {
     /// - Parameters:
     ///   - uetr: the UETR the payment's instruction carried (not its id).
     ///   - details: the payment's parties, purpose and remittance (TxDtls).
+    ///   - bookedAt: when the hub booked the payment (the entry's booking and value dates; nil:
+    ///     `now`); `now` dates the message.
     public static func notification(
         _ state: PaymentState, uetr: UInt128, account: BIC, currency: CurrencyCode, debit: Bool, exponent: Int,
-        now: UInt64, details: EntryDetails? = nil
+        now: UInt64, bookedAt: UInt64? = nil, details: EntryDetails? = nil
     ) -> AccountReport {
+        let booked = bookedAt ?? now
         let minor = debit ? state.payerAmountMinor : state.payeeAmountMinor
         let id = "NTFN-\(hex(state.id).prefix(24))-\(debit ? "D" : "C")"
         var entry = AccountReport.Entry(
             reference: hex(state.id), amount: amount(minor, currency, exponent: exponent),
             creditDebit: debit ? "DBIT" : "CRDT",
-            bookingDateTime: ISODateTime.format(nanoseconds: now), valueDate: ISODateTime.date(nanoseconds: now),
+            bookingDateTime: ISODateTime.format(nanoseconds: booked), valueDate: ISODateTime.date(nanoseconds: booked),
             servicerReference: nil,
             transactionCode: debit ? "payment_out" : "payment_in",
             uetr: UETR.parse(UUIDText.format(uetr)) != nil ? UUIDText.format(uetr) : nil)

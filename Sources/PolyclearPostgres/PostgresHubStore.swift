@@ -66,6 +66,8 @@ public final class PostgresHubStore: HubStore {
     ) throws(StoreError) {
         database = try PostgresDatabase(url: url, limits: limits, operations: operations)
         projector = PostgresProjector(database: database)
+        var configuration = configuration
+        configuration.paymentArchiveAvailable = true  // `hub_payment_archive`
         self.configuration = configuration
         self.writerRole = writerRole
     }
@@ -107,6 +109,7 @@ public final class PostgresHubStore: HubStore {
         let events = outcome.events.isEmpty ? nil : try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
         let redo = try await prepareRedo(outcome.ledger)
+        let archive = outcome.archived.isEmpty ? nil : Self.archiveQuery(outcome.archived)
         let sequence = nextSequence.withLock { $0 }
         let logger = self.logger
         try await database.commit(
@@ -134,6 +137,7 @@ public final class PostgresHubStore: HubStore {
                         logger: logger)
                 }
                 for record in records { try await Self.insert(record, connection, logger: logger) }
+                if let archive { try await connection.query(archive, logger: logger) }
                 // Last, so that the fence row is locked only while the transaction commits: the
                 // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
                 // under load) would let the lease run out under a healthy writer.

@@ -84,6 +84,16 @@ enum PostgresSchema {
             INSERT INTO ledger_meta (key, value) VALUES ('projected_sequence', 0)
             """
         ),
+        // Payments of settled cycles that left the hub's memory (`HubStateMachine+Archive`), by
+        // index, id and UETR; written in the commit that archived them.
+        (
+            "v8-payment-archive",
+            """
+            CREATE TABLE hub_payment_archive (payment_index bigint PRIMARY KEY, id bytea NOT NULL, uetr bytea, body bytea NOT NULL);
+            CREATE INDEX hub_payment_archive_by_id ON hub_payment_archive (id);
+            CREATE INDEX hub_payment_archive_by_uetr ON hub_payment_archive (uetr) WHERE uetr IS NOT NULL
+            """
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

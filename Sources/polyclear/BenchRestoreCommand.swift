@@ -85,17 +85,10 @@ struct BenchRestoreCommand: AsyncParsableCommand {
 
     /// Writes a history in a fresh process, so that its memory is the writer's alone.
     func buildInChild(_ database: String, payments: Int) throws -> RestoreBench.Built {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = [
-            "bench", "restore", "--build", database, "--payments", "\(payments)", "--batch-size", "\(batchSize)",
+        let text = try Self.runChild([
+            "--build", database, "--payments", "\(payments)", "--batch-size", "\(batchSize)",
             "--close-every", "\(closeEvery)", "--fx", fx, "--trade", trade,
-        ]
-        let output = Pipe()
-        child.standardOutput = output
-        try child.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
+        ])
         guard let built = text.split(separator: "\n").compactMap(RestoreBench.Built.init(line:)).first else {
             exitWithError("build_failed", "writing the history into \(database) failed: \(text)")
         }
@@ -104,18 +97,24 @@ struct BenchRestoreCommand: AsyncParsableCommand {
 
     /// Restores in a fresh process, as a restart does.
     static func measureInChild(_ database: String, wholeLog: Bool) throws -> RestoreBench.Restored {
+        let text = try runChild(["--measure", database] + (wholeLog ? ["--whole-log"] : []))
+        guard let restored = text.split(separator: "\n").compactMap(RestoreBench.Restored.init(line:)).first else {
+            exitWithError("restore_failed", "the restore of \(database) failed: \(text)")
+        }
+        return restored
+    }
+
+    /// Runs `polyclear bench restore` with these arguments in a child process; its output.
+    static func runChild(_ arguments: [String]) throws -> String {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["bench", "restore", "--measure", database] + (wholeLog ? ["--whole-log"] : [])
+        child.arguments = ["bench", "restore"] + arguments
         let output = Pipe()
         child.standardOutput = output
         try child.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         child.waitUntilExit()
-        guard let restored = text.split(separator: "\n").compactMap(RestoreBench.Restored.init(line:)).first else {
-            exitWithError("restore_failed", "the restore of \(database) failed: \(text)")
-        }
-        return restored
+        return text
     }
 
     static func report(_ how: String, _ restored: RestoreBench.Restored) {

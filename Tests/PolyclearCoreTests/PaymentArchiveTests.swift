@@ -122,20 +122,24 @@ import Testing
         return HubPropertyTests.randomCommandWithCycles(&random, nextID: &nextID, hub: hub, cycleEventsOneIn: 10)
     }
 
-    @Test(arguments: 1...24 as ClosedRange<UInt64>)
-    func archivingChangesNoAnswer(seed: UInt64) throws {
+    /// Async, yielding now and then: a long synchronous test holds one of the few threads the
+    /// whole run's async tests share (cluster nodes missed their leases behind it).
+    @Test(arguments: 1...16 as ClosedRange<UInt64>)
+    func archivingChangesNoAnswer(seed: UInt64) async throws {
         var random = SeededRandom(seed: seed)
         var pair = Pair()
         var nextID: UInt128 = 1  // the property tests' commands draw ids from 1...nextID
         var recalls: [UInt128] = []
-        for step in 0..<700 {
+        for step in 0..<600 {
+            if step % 20 == 0 { await Task.yield() }
             pair.now += step % 97 == 0 ? 4_000 * 1_000_000_000 : 1_000_000  // some reservations expire
             let command = Self.command(&random, nextID: &nextID, pair: pair, recalls: &recalls)
             let (expected, got) = pair.apply(command)
             #expect(expected == got, "seed \(seed) step \(step): \(command)")
             if let violation = pair.archiving.hub.checkInvariants() { Issue.record("seed \(seed): \(violation)") }
             let probe = (0..<4).map { _ in UInt128(1 + random.next() % max(1, nextID)) }
-            let view = pair.view(ids: probe, uetrs: [Self.uetr])
+            // Every payment here carries the same UETR: asked now and then, not at every step.
+            let view = pair.view(ids: probe, uetrs: step % 25 == 0 ? [Self.uetr] : [])
             let plain = PaymentReadView(hub: pair.plain.hub)
             for id in probe {
                 #expect(view.payment(id) == plain.payment(id), "seed \(seed) step \(step) payment \(id)")
@@ -146,8 +150,11 @@ import Testing
                 #expect(view.paymentData(id)?.details == plain.paymentData(id)?.details)
                 #expect(view.bookingTime(of: id) == plain.bookingTime(of: id))
             }
-            #expect(
-                view.paymentID(forUETR: Self.uetr) == plain.paymentID(forUETR: Self.uetr), "seed \(seed) step \(step)")
+            if step % 25 == 0 {
+                #expect(
+                    view.paymentID(forUETR: Self.uetr) == plain.paymentID(forUETR: Self.uetr),
+                    "seed \(seed) step \(step)")
+            }
         }
         // Pages: the whole history, every status filter, in small scans.
         for status in [nil] + PaymentStatus.allCases.map(Optional.some) {

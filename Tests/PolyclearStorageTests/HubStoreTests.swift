@@ -51,6 +51,17 @@ import Testing
 
     static let configuration = HubConfiguration(currencies: try! CurrencyTable())
 
+    /// The sample union with these caps, quotas large enough not to stop payments, and the
+    /// bundled trade matrix.
+    static func roomyUnion(capUnitMinor: Int64) throws -> (SampleUnion, TradeMatrix) {
+        let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
+        let union = try SampleUnion(
+            ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: capUnitMinor,
+            quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: configuration.currencies)
+        let trade = try TradeMatrix.parse(try String(contentsOf: dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        return (union, trade)
+    }
+
     static func union() throws -> SampleUnion {
         let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
         return try SampleUnion(

@@ -1,5 +1,6 @@
 import Foundation
 import PolyclearCore
+import PolyclearPostgres
 import PolyclearSQLite
 import PolyclearStorage
 import PolyclearTestSupport
@@ -11,11 +12,14 @@ import Testing
 /// payment in memory, before and after a restart (from the log, or from a snapshot), while
 /// holding only the open cycles' payments; the store holds the rest.
 @Suite struct PaymentArchiveStoreTests {
-    enum Kind: String, CaseIterable, Sendable { case inMemory, sqlite }
+    enum Kind: String, CaseIterable, Sendable {
+        case inMemory, sqlite, postgres
+        static var available: [Kind] { PostgresTestServer.isConfigured ? allCases : [.inMemory, .sqlite] }
+    }
 
     static func archivingStore(
         _ kind: Kind, _ directory: TemporaryDirectory
-    ) throws -> (
+    ) async throws -> (
         any HubStore, @Sendable () throws -> any HubStore
     ) {
         switch kind {
@@ -32,6 +36,16 @@ import Testing
                 {
                     try store.close()
                     return try SQLiteHubStore(path: path, configuration: HubStoreTests.configuration)
+                }
+            )
+        case .postgres:
+            let url = try await PostgresTestServer.newDatabase()
+            let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+            return (
+                store,
+                {
+                    store.close()
+                    return try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
                 }
             )
         }
@@ -68,6 +82,9 @@ import Testing
             if let sqlite = store as? SQLiteHubStore {
                 #expect(try await sqlite.archivedPaymentCount() == count - resident)
             }
+            if let postgres = store as? PostgresHubStore {
+                #expect(try await postgres.archivedPaymentCount() == count - resident)
+            }
             return try await Self.reads(writer, ids: ids)
         }
     }
@@ -81,20 +98,15 @@ import Testing
         }
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func anArchivingHubAnswersAsOneThatKeepsEverythingAndAfterARestart(kind: Kind) async throws {
         let directory = TemporaryDirectory()
-        let (store, reopen) = try Self.archivingStore(kind, directory)
+        let (store, reopen) = try await Self.archivingStore(kind, directory)
         let plainStore = InMemoryHubStore(configuration: HubStoreTests.configuration)
         let time = ManualClock()
         let clock: @Sendable () -> UInt64 = { time.now() }
         // Caps and quotas that book most payments (a few queue: open work that stays).
-        let fx = try String(contentsOf: HubStoreTests.dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
-        let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: 2_000_000_000,
-            quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: HubStoreTests.configuration.currencies)
-        let trade = try TradeMatrix.parse(
-            try String(contentsOf: HubStoreTests.dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        let (union, trade) = try HubStoreTests.roomyUnion(capUnitMinor: 2_000_000_000)
         let history = HubHistory(
             union: union, trade: trade, currencies: HubStoreTests.configuration.currencies, batchSize: 120,
             closeEvery: 2)
@@ -132,5 +144,6 @@ import Testing
         #expect(readsAgain == expectedReads)
         #expect(laterAgain == expectedLater)
         if let sqlite = reopened as? SQLiteHubStore { try sqlite.close() }
+        if let postgres = reopened as? PostgresHubStore { postgres.close() }
     }
 }

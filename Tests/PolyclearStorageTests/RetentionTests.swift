@@ -39,12 +39,7 @@ import Testing
         let directory = TemporaryDirectory()
         let (store, reopen) = try await HubStoreTests.makeStore(kind, directory: directory)
         // Caps and quotas large enough that the forty payments are booked, not queued.
-        let fx = try String(contentsOf: HubStoreTests.dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
-        let union = try SampleUnion(
-            ecbDay: ECBReferenceRates.parse(fx)[0], participantsPerMember: 3, capUnitMinor: 1_000_000_000_000,
-            quotaUnitMinor: 1_000_000_000_000_000, effectiveFrom: 0, currencies: HubStoreTests.configuration.currencies)
-        let trade = try TradeMatrix.parse(
-            try String(contentsOf: HubStoreTests.dataURL("trade/trade_matrix.csv"), encoding: .utf8))
+        let (union, trade) = try HubStoreTests.roomyUnion(capUnitMinor: 1_000_000_000_000)
         var workload = HubWorkload(
             union: union, trade: trade, currencies: HubStoreTests.configuration.currencies, seed: 5)
         let (hub, erasedCount) = try await Self.history(store: store, union: union, workload: &workload)

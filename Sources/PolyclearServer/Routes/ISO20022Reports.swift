@@ -74,7 +74,10 @@ extension ISO20022Routes {
             request.uri.queryParameters["side"].map(String.init), field: "side", ["payer": true, "payee": false],
             absent: true)
         let found = try await api.readPayments(ids: [id]) {
-            view -> (PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, UInt64, UInt128, EntryDetails?)? in
+            view -> (
+                PaymentState, BIC, BIC, CurrencyCode, CurrencyCode, (now: UInt64, booked: UInt64?), UInt128,
+                EntryDetails?
+            )? in
             let hub = view.hub
             guard let state = view.payment(id), let parties = view.paymentParties(id), let uetr = view.paymentUETR(id),
                 let payer = hub.participant(parties.payer), let payee = hub.participant(parties.payee),
@@ -84,9 +87,10 @@ extension ISO20022Routes {
             let details = view.paymentData(id).map {
                 EntryDetails(texts: $0.texts, details: $0.details, payer: parties.payer, payee: parties.payee)
             }
-            return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, hub.currentTime, uetr, details)
+            let times = (now: hub.currentTime, booked: view.bookingTime(of: id))
+            return (state, parties.payer, parties.payee, payerCurrency, payeeCurrency, times, uetr, details)
         }
-        guard let (state, payer, payee, payerCurrency, payeeCurrency, now, uetr, details) = found else {
+        guard let (state, payer, payee, payerCurrency, payeeCurrency, times, uetr, details) = found else {
             throw APIError(.notFound, code: "not_found", "no such payment")
         }
         // The payer bank is notified of its debit, the payee bank of its credit; the
@@ -100,7 +104,8 @@ extension ISO20022Routes {
         let notification = ISOReports.notification(
             state, uetr: uetr, account: isPayer ? payer : payee, currency: isPayer ? payerCurrency : payeeCurrency,
             debit: isPayer,
-            exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: now, details: details)
+            exponent: try api.currency(isPayer ? payerCurrency : payeeCurrency).exponent, now: times.now,
+            bookedAt: times.booked, details: details)
         return xmlResponse(ISOMessage(header: nil, document: .notification(notification)))
     }
 }
