@@ -30,7 +30,7 @@ run_server() {  # DIR PORT [extra -c settings]: starts the server whose data is 
   local d="$1" port="$2"; shift 2
   local tls=""; [ -f "$d/data/server.crt" ] && tls="-c ssl=on"  # clients choose: sslmode in the URL
   as_owner "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $tls $*" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$d -c max_connections=200 $tls -c log_lock_waits=on -c log_min_duration_statement=10000 $*" start >/dev/null \
     || { echo "PostgreSQL did not start; see $d/server.log:" >&2; tail -5 "$d/server.log" >&2; exit 1; }
 }
 start_primary() {  # DIR PORT
@@ -60,7 +60,9 @@ case "$command" in
       >"$dir/standby/basebackup.log" 2>&1 \
       || { echo "pg_basebackup failed; see $dir/standby/basebackup.log" >&2; exit 1; }
     # cluster_name is the name the standby gives the primary (its application_name).
-    run_server "$dir/standby" "$standby_port" "-c cluster_name=polyclear_standby -c hot_standby=on"
+    # hot_standby_feedback: the primary keeps what the standby's readers still see, so its
+    # replay (which every commit waits for: remote_apply) is not held up by their snapshots.
+    run_server "$dir/standby" "$standby_port" "-c cluster_name=polyclear_standby -c hot_standby=on -c hot_standby_feedback=on"
     # Only now (not in the copy): commits wait until the standby has applied them.
     psql_on "$primary_port" "ALTER SYSTEM SET synchronous_standby_names = 'polyclear_standby'"
     psql_on "$primary_port" "ALTER SYSTEM SET synchronous_commit = 'remote_apply'"

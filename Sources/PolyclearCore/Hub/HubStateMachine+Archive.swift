@@ -233,7 +233,8 @@ extension HubStateMachine {
         var bodies: [ArchivedPaymentBody] = []
         for archived in records {
             guard let body = try? ArchivedPaymentBody(archived), body.record.id != 0,
-                archived.index < payments.base, !payments.isResident(PaymentIndex(raw: archived.index)),
+                archive.archivedIDs.mayContain(archived.id), archived.index < payments.base,
+                !payments.isResident(PaymentIndex(raw: archived.index)),
                 paymentIndexByID.value(for: archived.id) == nil,
                 !bodies.contains(where: { $0.record.id == archived.id })
             else { return .refused(.malformedField) }
