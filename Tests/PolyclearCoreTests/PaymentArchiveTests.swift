@@ -168,6 +168,10 @@ import Testing
             }
         }
         let hub = pair.archiving.hub
+        for (cursor, scanMax) in [(Int.max, Int.max), (Int.max - 1, 10), (-5, Int.max), (0, -1)] {
+            let lookups = hub.archiveLookups(page: (cursor, scanMax))
+            #expect(lookups.positions.upperBound <= UInt32(hub.paymentCount), "\(cursor) \(scanMax)")
+        }
         #expect(hub.paymentCount == pair.plain.hub.paymentCount)
         #expect(hub.archivedPaymentCount > 0, "seed \(seed): nothing was archived")
         #expect(hub.residentPaymentCount < hub.paymentCount)

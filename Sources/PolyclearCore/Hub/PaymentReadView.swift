@@ -155,8 +155,10 @@ extension HubStateMachine {
         }
         if archive.archivedCount > 0 { lookups.uetrs = uetrs }
         if let page {
-            let start = UInt32(clamping: max(0, page.cursor))
-            let end = UInt32(clamping: min(payments.count, max(0, page.cursor) + max(0, page.scanMax)))
+            // A caller's cursor may be anything up to Int.max: clamped before any arithmetic.
+            let from = min(max(0, page.cursor), payments.count)
+            let to = from + min(max(0, page.scanMax), payments.count - from)
+            let start = UInt32(clamping: from), end = UInt32(clamping: to)
             lookups.pagePositions = start..<max(start, end)
             lookups.positions = lookups.pagePositions.clamped(to: 0..<payments.base)
         }
