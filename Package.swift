@@ -183,7 +183,8 @@ let package = Package(
             name: "PolyclearTestInbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/Support/PolyclearTestInbox", swiftSettings: strictSettings),
         .testTarget(
-            name: "PolyclearCoreTests", dependencies: ["PolyclearCore", "PolyclearWorkload", "MallocCounter"],
+            name: "PolyclearCoreTests",
+            dependencies: ["PolyclearCore", "PolyclearWorkload", "MallocCounter", "PolyclearTestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearStorageTests",
@@ -212,11 +213,15 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearSimulationTests",
-            dependencies: ["PolyclearCore", "PolyclearSimulation", "PolyclearWorkload", "PolyclearRules"],
+            dependencies: [
+                "PolyclearCore", "PolyclearSimulation", "PolyclearWorkload", "PolyclearRules", "PolyclearTestSupport",
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "PolyclearUnionTests",
-            dependencies: ["PolyclearCore", "PolyclearUnion", "PolyclearApp", "PolyclearRules"],
+            dependencies: [
+                "PolyclearCore", "PolyclearUnion", "PolyclearApp", "PolyclearRules", "PolyclearTestSupport",
+            ],
             swiftSettings: strictSettings),
         // Runs the real `polyclear` executable: crash (SIGKILL) and CLI tests.
         .testTarget(

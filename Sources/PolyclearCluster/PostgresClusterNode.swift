@@ -229,7 +229,13 @@ public final class PostgresClusterNode: Sendable {
         try await store.migrate()
         // A cold load starts as every restore does: from the newest valid snapshot and the
         // log after it, checked against the ledger tables.
-        let (hub, report) = try await store.restore(connection, snapshots: .newestValid)
+        // Every step under a deadline that closes the connection: a query sent on a connection
+        // the server has ended may never be answered, and a follower waiting on it would never
+        // take over (a CI run's benchmark waited for ever on one).
+        let closeConnection: @Sendable () -> Void = { Task { try? await connection.close() } }
+        let (hub, report) = try await PostgresDeadline.withDeadline(
+            seconds: limits.restoreDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection
+        ) { try await store.restore(connection, snapshots: .newestValid) }
         let loaded = Int64(report.snapshotSequence ?? 0) + Int64(report.replayedRows)
         if !report.refused.isEmpty { logger.warning("cluster node \(nodeID): \(report.summary)") }
         state.withLock { state in
@@ -239,7 +245,10 @@ public final class PostgresClusterNode: Sendable {
         logger.info("cluster node \(nodeID): follower at log sequence \(loaded)")
         while !isShuttingDown {
             try await catchUp(on: connection)
-            if try await tryAcquireLease(endpoint: endpoint, on: connection) {
+            let acquired = try await PostgresDeadline.withDeadline(
+                seconds: limits.commitDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection
+            ) { try await self.tryAcquireLease(endpoint: endpoint, on: connection) }
+            if acquired {
                 try await catchUp(on: connection)
                 return true
             }
@@ -253,7 +262,11 @@ public final class PostgresClusterNode: Sendable {
         while let before = state.withLock({ $0.replica?.lastSequence }) {
             // Fetched first, applied under the lock: reads keep going meanwhile.
             let batch = limits.catchUpBatchEntryCountMax
-            let rows = try await PostgresHubLog.rows(after: before, limit: batch, on: connection, logger: pgLogger)
+            let pgLogger = self.pgLogger
+            let rows = try await PostgresDeadline.withDeadline(
+                seconds: limits.commitDeadlineSeconds, givesUpWhenCancelled: true,
+                onTimeout: { Task { try? await connection.close() } }
+            ) { try await PostgresHubLog.rows(after: before, limit: batch, on: connection, logger: pgLogger) }
             guard !rows.isEmpty else { return }
             state.withLock { state in
                 guard state.replica?.lastSequence == before else { return }
@@ -366,13 +379,21 @@ public final class PostgresClusterNode: Sendable {
             if Task.isCancelled || isShuttingDown { return }
             do {
                 if connection == nil || connection!.isClosed { connection = try await connect() }
-                var held = false
-                for try await _ in try await connection!.query(
-                    """
-                    UPDATE writer_fence SET lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
-                    WHERE id = 1 AND holder = \(nodeID) RETURNING epoch
-                    """, logger: pgLogger
-                ).decode(Int64.self) { held = true }
+                // Bounded by the lease: a renewal sent on a connection the server ended may never
+                // be answered, and this loop must go on to step down (a slow answer within the
+                // lease is still an answer: giving up sooner would abandon commits under load).
+                let (renewing, leaseSeconds, nodeID, pgLogger) = (connection!, leaseSeconds, nodeID, pgLogger)
+                let held = try await PostgresDeadline.withDeadline(
+                    seconds: leaseSeconds, onTimeout: { Task { try? await renewing.close() } }
+                ) {
+                    for try await _ in try await renewing.query(
+                        """
+                        UPDATE writer_fence SET lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseSeconds))
+                        WHERE id = 1 AND holder = \(nodeID) RETURNING epoch
+                        """, logger: pgLogger
+                    ).decode(Int64.self) { return true }
+                    return false
+                }
                 if !held {
                     logger.warning("cluster node \(nodeID): another node took the writer lease; stepping down")
                     writer.shutdown()
@@ -395,11 +416,17 @@ public final class PostgresClusterNode: Sendable {
     }
 
     /// Gives the lease up (graceful shutdown), so another node need not wait for it to expire.
+    /// Bounded like a renewal: a shutdown never waits on a server that does not answer.
     func releaseLease() async {
         guard let connection = try? await connect() else { return }
-        _ = try? await connection.query(
-            "UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)",
-            logger: pgLogger)
+        let (nodeID, pgLogger) = (nodeID, pgLogger)
+        _ = try? await PostgresDeadline.withDeadline(
+            seconds: leaseSeconds, onTimeout: { Task { try? await connection.close() } }
+        ) {
+            try await connection.query(
+                "UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)",
+                logger: pgLogger)
+        }
         try? await connection.close()
     }
 

@@ -105,11 +105,19 @@ package final class PostgresDatabase: Sendable {
         ) {
             try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
-        // A writer paused inside its commit (SIGSTOP, a stalled VM) must not keep the fence row
-        // locked for ever: the server ends a session idle in a transaction after 5 s, so the
-        // next writer can take over; the paused one's commit then fails and its retry meets
-        // the fence.
-        return try await connection.configured("SET idle_in_transaction_session_timeout = 5000", logger: logger)
+        return connection
+    }
+
+    /// The first statement of a transaction that holds locks others wait for (a commit holds
+    /// the fence row, a projection step the projected sequence): a writer paused inside it
+    /// (SIGSTOP, a stalled VM) must not keep them for ever, so the server ends the session
+    /// once it is idle in the transaction for 5 s; the paused one's commit then fails and its
+    /// retry meets the fence. Only there, never session-wide: a client merely starved of CPU
+    /// between two statements of a long read had its connection ended under it, and a query
+    /// sent on a connection the server ended may never be answered (postgres-nio drops the
+    /// write's error) — so every transaction that sets it runs under a deadline.
+    package static func limitIdleInTransaction(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 5000", logger: logger)
     }
 
     /// Runs `body` on the writer's connection, connecting (and migrating) first if there is
@@ -187,6 +195,7 @@ package final class PostgresDatabase: Sendable {
                 ) {
                     try await self.onWriterConnection { connection in
                         try await connection.withTransaction(logger: self.logger) { connection in
+                            try await Self.limitIdleInTransaction(connection, logger: self.logger)
                             try await attempt(connection)
                         }
                     }
@@ -226,7 +235,8 @@ package final class PostgresDatabase: Sendable {
         while true {
             do {
                 return try await PostgresDeadline.withDeadline(
-                    seconds: limits.restoreDeadlineSeconds, onTimeout: { self.dropWriterConnection() }
+                    seconds: limits.restoreDeadlineSeconds, givesUpWhenCancelled: true,
+                    onTimeout: { self.dropWriterConnection() }
                 ) {
                     try await self.onWriterConnection { connection in try await body(connection) }
                 }

@@ -2,45 +2,95 @@ import Synchronization
 
 /// Deadlines for PostgreSQL work: a connection killed at the wrong moment (or a server that
 /// vanished) must not hang the writer.
-enum PostgresDeadline {
+package enum PostgresDeadline {
     /// Runs `body`, or throws `DeadlineExceeded` (after `onTimeout`) if it takes longer — or if
-    /// the closure handed to `abandon` is called first; a body that ignores cancellation is
-    /// left behind rather than waited for. `lateResult` gets a value the body produced after
-    /// the deadline (to close a connection).
-    static func withDeadline<T: Sendable>(
-        seconds: Double, onTimeout: @escaping @Sendable () -> Void,
+    /// the closure handed to `abandon` is called first, or — when `givesUpWhenCancelled` — the
+    /// calling task is cancelled (then `CancellationError`, at once: a restore for a server or
+    /// a test that is stopping must not wait out its 300 s); a body that ignores cancellation
+    /// is left behind rather than waited for. `lateResult` gets a value the body produced after
+    /// the deadline (to close a connection). Other work does not give up when cancelled: a
+    /// writer drains what is queued when cancelled, and its reads and commits must run.
+    package static func withDeadline<T: Sendable>(
+        seconds: Double, givesUpWhenCancelled: Bool = false, onTimeout: @escaping @Sendable () -> Void,
         lateResult: @escaping @Sendable (T) -> Void = { _ in },
         abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let once = OnceFlag()
-        return try await withCheckedThrowingContinuation { continuation in
-            let work = Task {
-                do {
-                    let value = try await body()
-                    if once.claim() { continuation.resume(returning: value) } else { lateResult(value) }
-                } catch {
-                    if once.claim() { continuation.resume(throwing: error) }
+        let race = DeadlineRace()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let work = Task {
+                    do {
+                        let value = try await body()
+                        if race.settle() { continuation.resume(returning: value) } else { lateResult(value) }
+                    } catch {
+                        if race.settle() { continuation.resume(throwing: error) }
+                    }
                 }
-            }
-            let giveUp: @Sendable () -> Void = {
-                if once.claim() {
-                    work.cancel()
-                    onTimeout()
-                    continuation.resume(throwing: DeadlineExceeded())
+                let giveUp: @Sendable (any Error) -> Void = { reason in
+                    if race.settle() {
+                        work.cancel()
+                        onTimeout()
+                        continuation.resume(throwing: reason)
+                    }
                 }
+                abandon? { giveUp(DeadlineExceeded()) }
+                race.arm(
+                    timer: Task {
+                        try await Task.sleep(for: .seconds(seconds))
+                        giveUp(DeadlineExceeded())
+                    }, onCancel: { giveUp(CancellationError()) })
             }
-            abandon?(giveUp)
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                giveUp()
-            }
+        } onCancel: {
+            if givesUpWhenCancelled { race.cancel() }
         }
     }
 }
 
+/// Who ends a deadline race first (the body, the timer, an abandon, the caller's
+/// cancellation); the loser's timer is stopped so a finished read leaves no sleeping task.
+private final class DeadlineRace: Sendable {
+    private struct State {
+        var settled = false
+        var cancelled = false
+        var timer: Task<Void, any Error>?
+        var onCancel: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    /// True for the first caller only; stops the timer.
+    func settle() -> Bool {
+        let (first, timer) = state.withLock { state in
+            defer { state.settled = true }
+            return (!state.settled, state.settled ? nil : state.timer)
+        }
+        timer?.cancel()
+        return first
+    }
+
+    /// Installs the timer and what cancellation does; a cancellation that came first acts now.
+    func arm(timer: Task<Void, any Error>, onCancel: @escaping @Sendable () -> Void) {
+        let (actNow, stopTimer) = state.withLock { state in
+            if state.settled { return (false, true) }
+            state.timer = timer
+            state.onCancel = onCancel
+            return (state.cancelled, false)
+        }
+        if stopTimer { timer.cancel() }
+        if actNow { onCancel() }
+    }
+
+    func cancel() {
+        let action = state.withLock { state in
+            state.cancelled = true
+            return state.onCancel
+        }
+        action?()
+    }
+}
+
 /// An attempt given up at its deadline (or abandoned).
-struct DeadlineExceeded: Error {}
+package struct DeadlineExceeded: Error {}
 
 /// True for the first caller of `claim()` only.
 final class OnceFlag: Sendable {

@@ -16,18 +16,31 @@ extension PostgresHubStore: HubSnapshotStore {
     }
 
     /// On a connection of its own (not the writer's: commits go on meanwhile), each part in
-    /// its own statement; the snapshot's row and the pruning together, last.
+    /// its own statement; the snapshot's row and the pruning together, last. Under the restore
+    /// deadline (and given up when its task is cancelled): a connection the server ended in
+    /// the middle must not leave the snapshot task, and a shutdown awaiting it, waiting for
+    /// ever. A snapshot given up leaves parts without a row, removed by the next one.
     public func storeSnapshot(_ snapshot: HubSnapshot, keep: Int) async throws {
         let connection = try await database.connect()
         defer { Task { try? await connection.close() } }
-        let sequence = Int64(snapshot.sequence)
         let logger = self.logger
+        try await PostgresDeadline.withDeadline(
+            seconds: database.limits.restoreDeadlineSeconds, givesUpWhenCancelled: true,
+            onTimeout: { Task { try? await connection.close() } }
+        ) {
+            try await Self.storeSnapshot(snapshot, keep: keep, on: connection, logger: logger)
+        }
+    }
+
+    private static func storeSnapshot(
+        _ snapshot: HubSnapshot, keep: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let sequence = Int64(snapshot.sequence)
         try await connection.query("DELETE FROM hub_snapshots WHERE sequence = \(sequence)", logger: logger)
         try await connection.query("DELETE FROM hub_snapshot_parts WHERE sequence = \(sequence)", logger: logger)
-        let partCount = (snapshot.framed.count + Self.snapshotPartBytes - 1) / Self.snapshotPartBytes
+        let partCount = (snapshot.framed.count + snapshotPartBytes - 1) / snapshotPartBytes
         for part in 0..<partCount {
-            let range =
-                (part * Self.snapshotPartBytes)..<min((part + 1) * Self.snapshotPartBytes, snapshot.framed.count)
+            let range = (part * snapshotPartBytes)..<min((part + 1) * snapshotPartBytes, snapshot.framed.count)
             try await connection.query(
                 """
                 INSERT INTO hub_snapshot_parts (sequence, part, data)

@@ -79,11 +79,12 @@ public final class PostgresHubStore: HubStore {
         database.close()
     }
 
-    /// Applies the migrations not applied yet, in order, under an advisory lock.
+    /// Applies the migrations not applied yet, in order, under an advisory lock — on the
+    /// writer's connection, under the restore deadline (a connection ended under it must not
+    /// leave a starting node waiting for ever), retried within the retry budget.
     public func migrate() async throws {
-        try await database.onWriterConnection { connection in
-            try await PostgresSchema.migrate(connection, logger: logger)
-        }
+        let logger = self.logger
+        try await database.restore { connection in try await PostgresSchema.migrate(connection, logger: logger) }
     }
 
     /// Gives up the commit attempt in progress now, as its deadline would (its connection is

@@ -88,6 +88,7 @@ extension PostgresLedgerTables {
         let queries = writeQueries(merged.outcome)
         let applied = projected
         return try await connection.withTransaction(logger: logger) { connection in
+            try await PostgresDatabase.limitIdleInTransaction(connection, logger: logger)
             var locked: Int64 = -1
             for try await value in try await connection.query(
                 "SELECT value FROM ledger_meta WHERE key = 'projected_sequence' FOR UPDATE", logger: logger
@@ -143,14 +144,14 @@ extension PostgresLedgerTables {
 
 extension PostgresDatabase {
     /// Runs `body` in one read-only REPEATABLE READ transaction: every statement sees the same
-    /// committed state (a log, its redo rows and the tables that trail them agree). Reading a
-    /// whole store may pause between statements longer than the session's idle limit allows.
+    /// committed state (a log, its redo rows and the tables that trail them agree). It may
+    /// pause between statements for long (reading a whole store); no idle limit applies to it
+    /// (`limitIdleInTransaction` is for transactions that hold locks).
     package static func inReadSnapshot<T>(
         _ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await connection.query("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
         do {
-            try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
             let value = try await body(connection)
             try await connection.query("COMMIT", logger: logger)
             return value

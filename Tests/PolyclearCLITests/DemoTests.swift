@@ -28,7 +28,14 @@ import Testing
         let transfers = check.output.split(separator: " ").firstIndex(of: "transfers").map {
             check.output.split(separator: " ")[$0 - 1]
         }
-        #expect((transfers.flatMap { Int($0) } ?? 0) > 100, "\(check.output)")
+        // Every payment it accepted is booked (at least one transfer each); how many it
+        // accepts in 8 s depends on the machine's load, so no fixed count.
+        let accepted =
+            demo.output.split(separator: "accepted ").dropFirst().compactMap {
+                Int($0.prefix { $0.isNumber })
+            }.max() ?? 0
+        #expect(accepted > 0, "no payment accepted: \(demo.output.suffix(600))")
+        #expect((transfers.flatMap { Int($0) } ?? 0) >= accepted, "\(check.output)")
         // The trade statistics of what it booked, offline and read only.
         let stats = try await ChildProcess.run([
             "stats", "--db", directory.path("demo/polyclear.sqlite"), "--by", "purpose",

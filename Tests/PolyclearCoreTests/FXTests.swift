@@ -1,8 +1,9 @@
 @testable import PolyclearCore
 import Foundation
+import PolyclearTestSupport
 import Testing
 
-@Suite struct FXTests {
+@Suite(.offTheSharedPool) struct FXTests {
     static let eur = CurrencyCode("EUR")!, usd = CurrencyCode("USD")!
 
     static func dataFile(_ name: String) throws -> String {

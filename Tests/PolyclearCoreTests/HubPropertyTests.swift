@@ -1,12 +1,13 @@
 @testable import PolyclearCore
 import PolyclearWorkload
+import PolyclearTestSupport
 import Testing
 
 /// Random payment streams over the test union. After every command: the hub invariants hold
 /// (the fixture checks), no queue head that could go is left waiting, and every payment is
 /// booked on all its legs or on none. At the end, replaying the command log on a fresh hub
 /// gives the identical state.
-@Suite struct HubPropertyTests {
+@Suite(.offTheSharedPool) struct HubPropertyTests {
     typealias F = HubFixture
     static let banks = [F.brBank1, F.brBank2, F.cnBank1, F.cnBank2, F.inBank1, F.idBank1]
 

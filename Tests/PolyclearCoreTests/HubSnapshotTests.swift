@@ -1,11 +1,12 @@
 @testable import PolyclearCore
 import PolyclearWorkload
+import PolyclearTestSupport
 import Testing
 
 /// Hub snapshots (`snapshotState`): a hub read back from one carries on exactly as the hub
 /// that never stopped — same results, same state to the byte — over random histories, and a
 /// damaged one is refused, never trusted and never a crash.
-@Suite struct HubSnapshotTests {
+@Suite(.offTheSharedPool) struct HubSnapshotTests {
     typealias F = HubFixture
     static let configuration = HubConfiguration(currencies: try! CurrencyTable())
 

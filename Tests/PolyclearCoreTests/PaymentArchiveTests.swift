@@ -1,5 +1,6 @@
 @testable import PolyclearCore
 import PolyclearWorkload
+import PolyclearTestSupport
 import Testing
 
 /// Archiving changes no answer: two hubs get the same random history (payments, decisions on
@@ -8,7 +9,7 @@ import Testing
 /// the writer plays it (what a commit archived is kept; what a command names comes back
 /// first). Every result, every read and the final pages are the same; the archiving hub holds
 /// far fewer payments; its log replays to the same state, and its snapshot reads back.
-@Suite struct PaymentArchiveTests {
+@Suite(.offTheSharedPool) struct PaymentArchiveTests {
     typealias F = HubFixture
 
     /// The store's archive: what each commit archived, by id, UETR and position.

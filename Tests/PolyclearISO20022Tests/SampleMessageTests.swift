@@ -6,7 +6,7 @@ import Testing
 /// The real samples: every one of a supported version parses, survives parse → generate →
 /// parse unchanged, and what the hub generates from it is schema-valid; every other one —
 /// other versions, and the header/Document mismatches the set contains — is refused.
-@Suite struct SampleMessageTests {
+@Suite(.offTheSharedPool) struct SampleMessageTests {
     static let supported = ISOFixtures.samples.filter(\.isSupported)
     static let unsupported = ISOFixtures.samples.filter { !$0.isSupported }
 

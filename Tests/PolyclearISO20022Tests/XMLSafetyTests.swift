@@ -1,8 +1,9 @@
 import PolyclearISO20022
+import PolyclearTestSupport
 import Testing
 
 /// What the parser refuses, each with its stable code — before building anything past a limit.
-@Suite struct XMLSafetyTests {
+@Suite(.offTheSharedPool) struct XMLSafetyTests {
     static let document =
         #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>"#
 

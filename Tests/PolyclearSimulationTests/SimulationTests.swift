@@ -3,9 +3,10 @@ import PolyclearCore
 import PolyclearWorkload
 import PolyclearRules
 import PolyclearSimulation
+import PolyclearTestSupport
 import Testing
 
-@Suite struct SimulationTests {
+@Suite(.offTheSharedPool) struct SimulationTests {
     static let currencies = try! CurrencyTable()
     static let countries = ["BRA", "CHN", "IND"].map { CountryCode(alpha3: $0)! }
     static let members = [("BRA", "BRL", "5"), ("CHN", "CNY", "7"), ("IND", "INR", "80")].map {

@@ -23,12 +23,11 @@ import Testing
     /// their log row until it returns), then releases it — also when `body` throws.
     static func holdingTheLog<T>(url: String, _ body: () async throws -> T) async throws -> T {
         let logger = PostgresDatabase.quietLogger()
-        // Connected with a deadline; without the stores' end to a session idle in a
-        // transaction after 5 s (this one holds its lock for longer).
+        // Connected with a deadline; its transaction has no idle limit (only the stores'
+        // commits and projection steps set one), so it holds its lock for as long as it takes.
         return try await PostgresDatabase.connect(
             PostgresURL.configuration(url)!, id: 99, deadlineSeconds: 10, logger: logger
         )
-        .configured("SET idle_in_transaction_session_timeout = 0", logger: logger)
         .closing { blocker in
             try await blocker.query("BEGIN", logger: logger)
             try await blocker.query("LOCK TABLE hub_log IN EXCLUSIVE MODE", logger: logger)

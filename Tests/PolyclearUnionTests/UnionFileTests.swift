@@ -3,11 +3,12 @@ import PolyclearApp
 import PolyclearCore
 import PolyclearRules
 import PolyclearUnion
+import PolyclearTestSupport
 import Testing
 
 /// The union file: the sample reads and sets a hub up exactly as declared; each mistake is
 /// named with its line and key; two definitions are compared leaf by leaf.
-@Suite struct UnionFileTests {
+@Suite(.offTheSharedPool) struct UnionFileTests {
     static let samplePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Data/union/sample-union.toml").path
     static let currencies = try! CurrencyTable()
