@@ -177,7 +177,9 @@ let package = Package(
         .target(name: "MallocCounter", path: "Tests/Support/MallocCounter"),
         // Helpers shared by the test targets (temporary directories, ...).
         .target(
-            name: "PolyclearTestSupport", path: "Tests/Support/PolyclearTestSupport", swiftSettings: strictSettings),
+            name: "PolyclearTestSupport", dependencies: ["PolyclearStorage"],
+            path: "Tests/Support/PolyclearTestSupport",
+            swiftSettings: strictSettings),
         // A bank's push endpoint on loopback, for the delivery tests (server and real process).
         .target(
             name: "PolyclearTestInbox", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],

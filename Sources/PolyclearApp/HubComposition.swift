@@ -112,20 +112,23 @@ public enum HubComposition {
         }
     }
 
-    /// Payments of settled cycles leave memory for the store's archive from now on, once per
-    /// database (a logged command: the log says from where); on a cluster, by the writer's node.
+    /// Payments of settled cycles and old audit records leave memory for the store's archive
+    /// from now on, once per database (logged commands: the log says from where; a database
+    /// from before the audit archive starts it at its next start); on a cluster, by the
+    /// writer's node.
     static func startPaymentArchive(on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
         guard case .local = hub.writeRoute else { return }  // the writer's node does it
-        let (isOn, isAvailable) = try await hub.read {
-            ($0.isArchivingPayments, $0.configuration.paymentArchiveAvailable)
+        let (payments, audit, isAvailable) = try await hub.read {
+            ($0.isArchivingPayments, $0.isArchivingAudit, $0.configuration.paymentArchiveAvailable)
         }
-        guard isAvailable, !isOn else { return }
-        let results = try await hub.submit([.startPaymentArchive])
-        guard results == [.ok] else {
+        let commands: [HubCommand] = (payments ? [] : [.startPaymentArchive]) + (audit ? [] : [.startAuditArchive])
+        guard isAvailable, !commands.isEmpty else { return }
+        let results = try await hub.submit(commands)
+        guard results.allSatisfy({ $0 == .ok }) else {
             throw UnionStartError(
                 code: "archive_refused", description: "the hub refused to archive payments: \(results)")
         }
-        say("payments of settled cycles are archived (memory bounded by open work)")
+        say("payments of settled cycles and old audit records are archived (memory bounded by open work)")
     }
 
     /// Runs a union's setup. A cluster node waits (up to a minute) until it has state to read

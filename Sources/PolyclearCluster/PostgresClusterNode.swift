@@ -142,6 +142,10 @@ public final class PostgresClusterNode: Sendable {
         try await reads.archivedPayments(lookups)
     }
 
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+        try await reads.archivedAuditRecords(positions)
+    }
+
     public var writerLocation: WriterLocation {
         state.withLock { state in
             if state.writer != nil { return .here }
@@ -434,4 +438,9 @@ public final class PostgresClusterNode: Sendable {
         if let store = error as? StoreError { return store.description }
         return PostgresErrors.describe(error)
     }
+}
+
+extension ThreadTaskExecutor {
+    /// Where a writer node renews its lease.
+    static let lease = ThreadTaskExecutor(name: "polyclear-lease")
 }

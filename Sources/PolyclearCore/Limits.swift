@@ -17,4 +17,7 @@ public enum Limits {
     /// Payments one archive pass takes out of memory (a pass runs after a batch): bounds the
     /// rows a commit writes to the archive; a settled cycle of 40,000 payments leaves in 3.
     public static let paymentsArchivedPerPassMax = 16_384
+    /// Audit records the hub keeps in memory once archiving is on; beyond it, a pass archives
+    /// the oldest down to half of it (`HubStateMachine+AuditArchive`).
+    public static let auditRecordsResidentMax = 4_096
 }

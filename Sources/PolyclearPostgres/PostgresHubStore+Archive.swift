@@ -58,6 +58,48 @@ extension PostgresHubStore {
         }
     }
 
+    static func archiveQuery(audit records: some Collection<ArchivedAuditRecord>) -> PostgresQuery {
+        """
+        INSERT INTO hub_audit_archive (position, body)
+        SELECT p, b FROM UNNEST(\(records.map { Int64($0.position) })::bigint[],
+            \(records.map { ByteBuffer(bytes: $0.record.encoded()) })::bytea[]) AS t(p, b)
+        ON CONFLICT (position) DO UPDATE SET body = EXCLUDED.body
+        """
+    }
+
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+        guard !positions.isEmpty else { return [] }
+        let logger = self.logger
+        return try await database.onReadConnection { connection in
+            var records: [ArchivedAuditRecord] = []
+            for try await (position, body) in try await connection.query(
+                """
+                SELECT position, body FROM hub_audit_archive
+                WHERE position >= \(Int64(positions.lowerBound)) AND position < \(Int64(positions.upperBound))
+                ORDER BY position
+                """, logger: logger
+            ).decode((Int64, ByteBuffer).self) {
+                guard let record = try? AuditRecord(encoded: Array(buffer: body)) else {
+                    throw StoreError(.corruptDatabase, "the archived audit record at \(position) cannot be read")
+                }
+                records.append(ArchivedAuditRecord(position: Int(position), record: record))
+            }
+            return records
+        }
+    }
+
+    /// Rows in the audit archive (tests).
+    public func archivedAuditRecordCount() async throws -> Int {
+        let logger = self.logger
+        return try await database.onReadConnection { connection in
+            var count = 0
+            for try await rows in try await connection.query(
+                "SELECT count(*) FROM hub_audit_archive", logger: logger
+            ).decode(Int64.self) { count = Int(rows) }
+            return count
+        }
+    }
+
     /// Rows in the archive (tests).
     public func archivedPaymentCount() async throws -> Int {
         let logger = self.logger

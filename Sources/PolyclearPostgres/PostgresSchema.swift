@@ -94,6 +94,10 @@ enum PostgresSchema {
             CREATE INDEX hub_payment_archive_by_uetr ON hub_payment_archive (uetr) WHERE uetr IS NOT NULL
             """
         ),
+        (
+            "v9-audit-archive",
+            "CREATE TABLE hub_audit_archive (position bigint PRIMARY KEY, body bytea NOT NULL)"
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

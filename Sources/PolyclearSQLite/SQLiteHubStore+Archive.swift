@@ -45,6 +45,42 @@ extension SQLiteHubStore {
         }
     }
 
+    static func insertArchived(audit records: some Collection<ArchivedAuditRecord>, _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO hub_audit_archive (position, body) VALUES (?, ?)")
+        for archived in records {
+            try statement.execute(arguments: [Int64(archived.position), Data(archived.record.encoded())])
+        }
+    }
+
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+        guard !positions.isEmpty else { return [] }
+        return try await ledgerStore.pool.read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT position, body FROM hub_audit_archive WHERE position >= ? AND position < ? ORDER BY position",
+                arguments: [Int64(positions.lowerBound), Int64(positions.upperBound)])
+            var records: [ArchivedAuditRecord] = []
+            while let row = try rows.next() {
+                let position: Int64 = row[0]
+                let body: Data = row[1]
+                guard let record = try? AuditRecord(encoded: [UInt8](body)) else {
+                    throw StoreError(.corruptDatabase, "the archived audit record at \(position) cannot be read")
+                }
+                records.append(ArchivedAuditRecord(position: Int(position), record: record))
+            }
+            return records
+        }
+    }
+
+    /// Rows in the audit archive (backup verification, tests).
+    public func archivedAuditRecordCount() async throws -> Int {
+        try await ledgerStore.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_audit_archive") ?? 0
+        }
+    }
+
     /// Rows in the archive (`ledger check`, tests).
     public func archivedPaymentCount() async throws -> Int {
         try await ledgerStore.pool.read { db in

@@ -64,6 +64,7 @@ public final class SQLiteHubStore: HubStore {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
             }
             if !outcome.archived.isEmpty { try Self.insertArchived(outcome.archived, db) }
+            if !outcome.archivedAudit.isEmpty { try Self.insertArchived(audit: outcome.archivedAudit, db) }
             for record in records {
                 try db.execute(
                     sql: """

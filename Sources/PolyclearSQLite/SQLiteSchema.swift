@@ -177,6 +177,12 @@ enum SQLiteSchema {
                     CREATE INDEX hub_payment_archive_by_uetr ON hub_payment_archive(uetr) WHERE uetr IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v9-audit-archive") { db in
+            // Audit records that left the hub's memory (`HubStateMachine+AuditArchive`), by their
+            // position in the whole trail; written in the commit that archived them.
+            try db.execute(
+                sql: "CREATE TABLE hub_audit_archive (position INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        }
         return migrator
     }
 }

@@ -28,6 +28,8 @@ public protocol HubAccess: Sendable {
     func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer]
     /// What the store's payment archive holds for these lookups (`PaymentReadView`).
     func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment]
+    /// The audit records the store's archive holds at these positions, in order.
+    func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord]
     /// Where a write request should go now.
     var writeRoute: WriteRoute { get }
     /// This node's part (`GET /v1/node`).
@@ -91,6 +93,10 @@ extension Writer: HubAccess where Store: HubStore {
 
     public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
         try await store.archivedPayments(lookups)
+    }
+
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+        try await store.archivedAuditRecords(positions)
     }
 
     public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {

@@ -125,6 +125,36 @@ extension PolyclearAPI {
         }
     }
 
+    /// The audit records at positions `after..<after + limit` (clamped to the trail), from
+    /// memory and — for the oldest, once archived — from the store's archive; `end` is the
+    /// position after the last, `total` the trail's length. Positions below what the hub had
+    /// archived when it was read are committed to the archive, so one fetch suffices; a
+    /// missing one is a damaged archive.
+    static func readAudit<A: HubAccess>(
+        _ writer: A, after: Int, limit: Int
+    ) async throws -> (records: [AuditRecord], end: Int, total: Int) {
+        let (archivedCount, end, total, resident) = try await read(writer) { hub in
+            let total = hub.auditRecordCount
+            // `after` may be anything up to Int.max: never add it to the limit unchecked.
+            let end = after >= total ? total : min(total, after + limit)
+            return (hub.archivedAuditRecordCount, end, total, Array(hub.residentAuditRecords(after..<max(after, end))))
+        }
+        guard after < min(archivedCount, end) else { return (resident, end, total) }
+        let positions = after..<min(archivedCount, end)
+        let archived: [ArchivedAuditRecord]
+        do {
+            archived = try await writer.archivedAuditRecords(positions)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "archive_unavailable", "the audit archive cannot be read")
+        }
+        guard archived.map(\.position) == Array(positions) else {
+            throw APIError(
+                .serviceUnavailable, code: "archive_unavailable",
+                "the audit archive lacks records \(positions.lowerBound)..<\(positions.upperBound)")
+        }
+        return (archived.map(\.record) + resident, end, total)
+    }
+
     /// Commands of the operator and of central banks go into the audit trail with who gave
     /// them (`HubCommand.attributed`); banks' own payment commands carry their actor already.
     /// The answer is built by `body` on the state the commands were committed in.

@@ -17,12 +17,18 @@ public protocol HubStore: StateMachineStore, IdempotencyStore where Machine == H
     /// What the archive holds for these lookups: payments by id, the payments that carried
     /// each UETR, and payments at these positions (those it holds; any order).
     func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment]
+
+    /// The archived audit records at these positions that the archive holds, in position order
+    /// (`HubStateMachine+AuditArchive`).
+    func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord]
 }
 
 extension HubStore {
     public var keepsPaymentArchive: Bool { false }
 
     public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] { [] }
+
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] { [] }
 
     /// Archived payments the commands name come back first (`restoreArchivedPayments`).
     public func preparation(for commands: [HubCommand], on hub: HubStateMachine) async throws -> [HubCommand] {
@@ -41,7 +47,19 @@ struct PaymentArchiveTable: Sendable {
     private var indexByID: [UInt128: UInt32] = [:]
     private var indicesByUETR: [UInt128: [UInt32]] = [:]
 
+    /// Archived audit records by position.
+    private var audit: [Int: AuditRecord] = [:]
+
     var count: Int { byIndex.count }
+    var auditCount: Int { audit.count }
+
+    mutating func insert(audit records: some Sequence<ArchivedAuditRecord>) {
+        for archived in records { audit[archived.position] = archived.record }
+    }
+
+    func audit(_ positions: Range<Int>) -> [ArchivedAuditRecord] {
+        positions.compactMap { position in audit[position].map { ArchivedAuditRecord(position: position, record: $0) } }
+    }
 
     mutating func insert(_ payments: some Sequence<ArchivedPayment>) {
         for payment in payments {
@@ -98,6 +116,7 @@ public actor InMemoryHubStore: HubStore {
         log.append(contentsOf: outcome.log)
         committedEvents.append(contentsOf: outcome.events)
         archive.insert(outcome.archived)
+        archive.insert(audit: outcome.archivedAudit)
     }
 
     public nonisolated var keepsPaymentArchive: Bool { configuration.paymentArchiveAvailable }
@@ -106,8 +125,15 @@ public actor InMemoryHubStore: HubStore {
         archive.lookup(lookups)
     }
 
+    public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+        archive.audit(positions)
+    }
+
     /// Payments in the archive (tests).
     public var archivedPaymentCount: Int { archive.count }
+
+    /// Audit records in the archive (tests).
+    public var archivedAuditRecordCount: Int { archive.auditCount }
 
     public func restore() async throws -> HubStateMachine {
         var hub = HubStateMachine(configuration: configuration)

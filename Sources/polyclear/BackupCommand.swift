@@ -71,6 +71,12 @@ enum BackupVerification {
                 "the payment archive holds \(archived) payments; the log archives \(hub.paymentCount - hub.residentPaymentCount)"
             )
         }
+        let archivedAudit = try await store.archivedAuditRecordCount()
+        guard archivedAudit == hub.archivedAuditRecordCount else {
+            throw StoreError(
+                .invariantViolated,
+                "the audit archive holds \(archivedAudit) records; the log archives \(hub.archivedAuditRecordCount)")
+        }
         // And the snapshot a restart would start from: with the log after it, the same hub.
         let (fromSnapshot, report) = try await store.restore(snapshots: .newestValid)
         if report.snapshotSequence != nil, try fromSnapshot.snapshotState() != hub.snapshotState() {

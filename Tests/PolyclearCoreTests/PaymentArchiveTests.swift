@@ -16,6 +16,7 @@ import Testing
     struct ArchiveStore {
         var byIndex: [UInt32: ArchivedPayment] = [:]
         var indexByID: [UInt128: UInt32] = [:]
+        var audit: [Int: AuditRecord] = [:]
 
         mutating func keep(_ archived: some Sequence<ArchivedPayment>) {
             for payment in archived {
@@ -42,6 +43,8 @@ import Testing
         init() {
             log.append(HubLogEntry(command: .startPaymentArchive, time: now))
             #expect(archiving.hub.apply(.startPaymentArchive, now: now) == .ok)
+            log.append(HubLogEntry(command: .startAuditArchive, time: now))
+            #expect(archiving.hub.apply(.startAuditArchive, now: now) == .ok)
             commit()
         }
 
@@ -69,7 +72,9 @@ import Testing
         mutating func commit() {
             _ = plain.hub.sealOutcome()
             plain.hub.outcomeCommitted()
-            store.keep(archiving.hub.sealOutcome().archived)
+            let outcome = archiving.hub.sealOutcome()
+            store.keep(outcome.archived)
+            for archived in outcome.archivedAudit { store.audit[archived.position] = archived.record }
             archiving.hub.outcomeCommitted()
         }
 
@@ -187,6 +192,70 @@ import Testing
         #expect(try read.snapshotState() == bytes)
     }
 
+    /// The audit trail: thousands of attributed actions (granted and refused) leave memory down
+    /// to the bound, and every page, assembled from the archive and memory as the API does, is
+    /// the page of a hub that keeps everything; replay and the snapshot agree.
+    @Test(arguments: 1...3 as ClosedRange<UInt64>)
+    func oldAuditRecordsLeaveMemoryAndEveryPageStaysTheSame(seed: UInt64) async throws {
+        var random = SeededRandom(seed: seed)
+        var pair = Pair()
+        let actors: [Actor] = [.operatorUser("ops-a"), .operatorUser("ops-b"), .member(F.bra), .participant(F.brBank1)]
+        let bics = [F.brBank1, F.cnBank1, BIC("NOSUCHBKXXX")!]
+        var residentMax = 0
+        for step in 0..<(3 * Limits.auditRecordsResidentMax) {
+            if step % 200 == 0 { await Task.yield() }
+            pair.now += 1_000
+            let command = HubCommand.attributed(
+                actor: actors[Int(random.next() % 4)],
+                command: .updateParticipant(
+                    bic: bics[Int(random.next() % 3)], netDebitCapMinor: Int64(random.next() % 1_000_000), status: nil))
+            let (expected, got) = pair.apply(command)
+            #expect(expected == got, "seed \(seed) step \(step)")
+            residentMax = max(residentMax, pair.archiving.hub.auditRecords.count)
+            guard step % 97 == 0 else { continue }
+            let after = Int(random.next() % UInt64(pair.plain.hub.auditRecordCount))
+            let limit = 1 + Int(random.next() % 300)
+            #expect(
+                Self.auditPage(pair, after: after, limit: limit) == Self.plainPage(pair, after: after, limit: limit))
+        }
+        let hub = pair.archiving.hub
+        #expect(hub.auditRecordCount == pair.plain.hub.auditRecordCount)
+        #expect(hub.archivedAuditRecordCount > Limits.auditRecordsResidentMax, "seed \(seed): too little archived")
+        #expect(residentMax <= Limits.auditRecordsResidentMax + 1, "\(residentMax) records stayed in memory")
+        for (after, limit) in [(0, 5_000), (hub.archivedAuditRecordCount - 3, 6), (hub.auditRecordCount - 1, 10)] {
+            #expect(
+                Self.auditPage(pair, after: after, limit: limit) == Self.plainPage(pair, after: after, limit: limit))
+        }
+        #expect(Self.auditPage(pair, after: Int.max, limit: 10).isEmpty)
+        var replayed = HubStateMachine(configuration: hub.configuration)
+        replayed.replay(pair.archiving.log.map { HubLogEntry(command: $0.0, time: $0.1) } + pair.log)
+        replayed.outcomeCommitted()
+        #expect(try replayed.snapshotState() == (try hub.snapshotState()), "seed \(seed)")
+        let read = try HubStateMachine(configuration: hub.configuration, snapshotState: try hub.snapshotState())
+        #expect(read.archivedAuditRecordCount == hub.archivedAuditRecordCount)
+        #expect(read.auditRecords == hub.auditRecords)
+        // Each record reads back as the archive stores it.
+        for record in hub.auditRecords.prefix(50) { #expect(try AuditRecord(encoded: record.encoded()) == record) }
+        #expect(throws: (any Error).self) { try AuditRecord(encoded: [0xFF, 0x01]) }
+    }
+
+    /// A page as `PolyclearAPI.readAudit` assembles it: archived positions from the store, the
+    /// rest from memory.
+    static func auditPage(_ pair: Pair, after: Int, limit: Int) -> [AuditRecord] {
+        let hub = pair.archiving.hub
+        let end = after >= hub.auditRecordCount ? hub.auditRecordCount : min(hub.auditRecordCount, after + limit)
+        guard after < end else { return [] }
+        let archived = (after..<max(after, min(hub.archivedAuditRecordCount, end))).map { pair.store.audit[$0] }
+        #expect(!archived.contains(nil), "the archive lacks a record below \(hub.archivedAuditRecordCount)")
+        return archived.compactMap { $0 } + hub.residentAuditRecords(after..<end)
+    }
+
+    static func plainPage(_ pair: Pair, after: Int, limit: Int) -> [AuditRecord] {
+        let trail = pair.plain.hub.auditRecords
+        let end = after >= trail.count ? trail.count : min(trail.count, after + limit)
+        return after < end ? Array(trail[after..<end]) : []
+    }
+
     @Test func theArchiveFilterSaysNoForAlmostEveryNewIDAndNeverForAnArchivedOne() {
         var filter = ArchivedIDFilter()
         var random = SeededRandom(seed: 7)
@@ -205,9 +274,31 @@ import Testing
         #expect(filter.allocatedByteCount < 600_000 * 5, "about 12 bits an id, not \(filter.allocatedByteCount) bytes")
     }
 
+    /// A log from before the audit archive (payments archived, no `startAuditArchive`) replays
+    /// as it was written: its audit trail stays in memory.
+    @Test func withoutItsOwnCommandTheAuditTrailStaysInMemory() {
+        var f = F(archive: true)
+        #expect(f.apply(.startPaymentArchive) == .ok)
+        for index in 0..<(Limits.auditRecordsResidentMax + 10) {
+            _ = f.apply(
+                .attributed(
+                    actor: .operatorUser("ops"),
+                    command: .updateParticipant(bic: F.brBank1, netDebitCapMinor: Int64(index), status: nil)))
+        }
+        f.hub.tick(now: f.now)
+        #expect(f.hub.archivedAuditRecordCount == 0)
+        #expect(f.hub.auditRecords.count == Limits.auditRecordsResidentMax + 10)
+        #expect(f.apply(.startAuditArchive) == .ok)
+        #expect(f.hub.hasDeferredWork)
+        f.hub.tick(now: f.now)
+        #expect(f.hub.archivedAuditRecordCount == Limits.auditRecordsResidentMax / 2 + 10)
+        #expect(f.hub.sealOutcome().archivedAudit.count == Limits.auditRecordsResidentMax / 2 + 10)
+    }
+
     @Test func archivingNeedsAStoreThatKeepsAnArchive() {
         var f = F()
         #expect(f.apply(.startPaymentArchive) == .refused(.archiveUnavailable))
+        #expect(f.apply(.startAuditArchive) == .refused(.archiveUnavailable))
         #expect(f.apply(.restoreArchivedPayments([])) == .refused(.archiveUnavailable))
     }
 

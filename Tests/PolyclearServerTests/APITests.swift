@@ -81,7 +81,8 @@ import Testing
                     ])),
         ]
         try await server.application.test(.router) { client in
-            _ = try await server.hub.submit(setup + extraSetup + (archiving ? [.startPaymentArchive] : []))
+            _ = try await server.hub.submit(
+                setup + extraSetup + (archiving ? [.startPaymentArchive, .startAuditArchive] : []))
             try await body(client, server.routes, server.hub)
         }
     }

@@ -98,4 +98,40 @@ import Testing
             }
         }
     }
+
+    /// What the operator reads of the audit trail, page by page, after more attributed actions
+    /// than the hub keeps in memory (times aside: each run has its own clock).
+    actor AuditPages {
+        var pages: [String] = []
+        func add(_ page: String) { pages.append(page) }
+    }
+
+    @Test func oldAuditRecordsAnswerOverHTTPAsThoseInMemory() async throws {
+        var runs: [[String]] = []
+        for archiving in [false, true] {
+            let collected = AuditPages()
+            try await APITests.withAPIAndHub(archiving: archiving) { client, _, hub in
+                for batch in 0..<10 {
+                    let commands: [HubCommand] = (0..<500).map { index in
+                        .attributed(
+                            actor: .operatorUser("ops-\(index % 3)"),
+                            command: .updateParticipant(
+                                bic: index % 2 == 0 ? APITests.brBank : BIC("NOSUCHBKXXX")!,
+                                netDebitCapMinor: Int64(batch * 1_000 + index), status: nil))
+                    }
+                    _ = try await hub.submit(commands)
+                }
+                let archived = try await hub.read { $0.archivedAuditRecordCount }
+                #expect(archiving ? archived > 0 : archived == 0, "\(archived) archived")
+                for query in ["after=0&limit=1000", "after=1990&limit=20", "after=4500&limit=1000", "after=9999999"] {
+                    let page = try await Self.get(client, "/v1/audit?\(query)", as: "operator")
+                    await collected.add(
+                        page.replacingOccurrences(of: #""time":[0-9]+"#, with: "", options: .regularExpression))
+                }
+            }
+            runs.append(await collected.pages)
+        }
+        #expect(runs[0] == runs[1])
+        #expect(runs[0].first?.contains(#""subject":"NOSUCHBK""#) == true, "\(runs[0].first?.prefix(300) ?? "")")
+    }
 }

@@ -42,6 +42,9 @@ import Testing
         func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
             try await writer.archivedPayments(lookups)
         }
+        func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+            try await writer.archivedAuditRecords(positions)
+        }
 
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             try await writer.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
@@ -200,6 +203,9 @@ import Testing
         ) async throws {}
         func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] {
             try await writer.archivedPayments(lookups)
+        }
+        func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
+            try await writer.archivedAuditRecords(positions)
         }
 
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

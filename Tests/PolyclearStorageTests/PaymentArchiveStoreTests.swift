@@ -146,4 +146,97 @@ import Testing
         if let sqlite = reopened as? SQLiteHubStore { try sqlite.close() }
         if let postgres = reopened as? PostgresHubStore { postgres.close() }
     }
+
+    /// A page of the audit trail as the API assembles it: archived positions from the store,
+    /// the rest from memory.
+    static func auditPage<S: HubStore>(_ writer: Writer<S>, after: Int, limit: Int) async throws -> [AuditRecord] {
+        let (archivedCount, end, resident) = try await writer.read { hub in
+            let end = min(hub.auditRecordCount, after + limit)
+            return (hub.archivedAuditRecordCount, end, Array(hub.residentAuditRecords(after..<max(after, end))))
+        }
+        guard after < min(archivedCount, end) else { return resident }
+        let archived = try await writer.store.archivedAuditRecords(after..<min(archivedCount, end))
+        #expect(archived.map(\.position) == Array(after..<min(archivedCount, end)))
+        return archived.map(\.record) + resident
+    }
+
+    /// Batches of attributed actions (an operator's and a central bank's, granted and refused):
+    /// more than the hub keeps in memory.
+    static func auditedBatches() -> [[HubCommand]] {
+        let bics = [BIC("BANKBRSP")!, BIC("NOSUCHBKXXX")!]
+        let actors: [Actor] = [.member(CountryCode(alpha3: "BRA")!), .operatorUser("ops-a"), .operatorUser("ops-b")]
+        var batches: [[HubCommand]] = []
+        for batch in 0..<10 {
+            var commands: [HubCommand] = []
+            for index in 0..<500 {
+                let cap = Int64(batch * 1_000 + index)
+                let update = HubCommand.updateParticipant(bic: bics[index % 2], netDebitCapMinor: cap, status: nil)
+                commands.append(.attributed(actor: actors[index % 3], command: update))
+            }
+            batches.append(commands)
+        }
+        return batches
+    }
+
+    static let auditProbes = [(0, 700), (1_500, 200), (4_000, 1_500), (4_990, 20), (0, 5_200)]
+
+    static func auditHistory<S: HubStore>(
+        _ store: S, setup: [HubCommand], archiving: Bool
+    ) async throws -> [[AuditRecord]] {
+        let time = ManualClock()
+        let writer = Writer(store: store, clock: { time.now() })
+        return try await writer.whileRunning {
+            _ = try await writer.submit(setup + (archiving ? [.startPaymentArchive, .startAuditArchive] : []))
+            for batch in Self.auditedBatches() {
+                time.advance(seconds: 1)
+                _ = try await writer.submit(batch)
+            }
+            let (total, archived, resident) = try await writer.read {
+                ($0.auditRecordCount, $0.archivedAuditRecordCount, $0.auditRecords.count)
+            }
+            if archiving {
+                #expect(archived > 0 && resident <= Limits.auditRecordsResidentMax, "\(resident) of \(total) in memory")
+                if let sqlite = store as? SQLiteHubStore {
+                    #expect(try await sqlite.archivedAuditRecordCount() == archived)
+                }
+                if let postgres = store as? PostgresHubStore {
+                    #expect(try await postgres.archivedAuditRecordCount() == archived)
+                }
+            }
+            var pages: [[AuditRecord]] = []
+            for (after, limit) in Self.auditProbes {
+                pages.append(try await Self.auditPage(writer, after: after, limit: limit))
+            }
+            return pages
+        }
+    }
+
+    static func auditPagesAfterRestart<S: HubStore>(_ store: S) async throws -> [[AuditRecord]] {
+        let writer = Writer(store: store, clock: { 0 })
+        return try await writer.whileRunning {
+            var pages: [[AuditRecord]] = []
+            for (after, limit) in Self.auditProbes {
+                pages.append(try await Self.auditPage(writer, after: after, limit: limit))
+            }
+            return pages
+        }
+    }
+
+    /// The audit trail on each store: the oldest records leave memory, and every page (before
+    /// and after a restart) is the page of a hub that keeps every record in memory.
+    @Test(arguments: Kind.available)
+    func oldAuditRecordsAreServedFromTheArchiveBeforeAndAfterARestart(kind: Kind) async throws {
+        let directory = TemporaryDirectory()
+        let (store, reopen) = try await Self.archivingStore(kind, directory)
+        let (union, _) = try HubStoreTests.roomyUnion(capUnitMinor: 2_000_000_000)
+        let expected = try await Self.auditHistory(
+            InMemoryHubStore(configuration: HubStoreTests.configuration), setup: union.setupCommands, archiving: false)
+        #expect((expected.last?.count ?? 0) >= 5_000)  // every batch's records
+        let got = try await Self.auditHistory(store, setup: union.setupCommands, archiving: true)
+        #expect(got == expected)
+        let reopened = try reopen()
+        #expect(try await Self.auditPagesAfterRestart(reopened) == got)
+        if let sqlite = reopened as? SQLiteHubStore { try sqlite.close() }
+        if let postgres = reopened as? PostgresHubStore { postgres.close() }
+    }
 }

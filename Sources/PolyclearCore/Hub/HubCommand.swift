@@ -123,6 +123,10 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// The writer brings archived payments back before a batch that names them (what it found
     /// in the store for `archivedReferences`). Never from a caller.
     case restoreArchivedPayments([ArchivedPayment])
+    /// Old audit records leave memory for the store's archive from now on (`+AuditArchive`); a
+    /// command of its own, so that logs from before it replay as they were written. Refused
+    /// (`archiveUnavailable`) if the process's store keeps no archive.
+    case startAuditArchive
 }
 
 /// A return of an accepted payment (ISO 20022 pacs.004).

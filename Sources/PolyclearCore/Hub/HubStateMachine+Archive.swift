@@ -110,8 +110,9 @@ extension HubStateMachine {
 
     /// True while an archive pass has work (the writer ticks after its batch).
     public var hasDeferredWork: Bool {
-        archive.isOn
-            && (archive.stragglersNeedReview || (payments.front.map { $0.index.raw < archive.boundary } ?? false))
+        (archive.isOn
+            && (archive.stragglersNeedReview || (payments.front.map { $0.index.raw < archive.boundary } ?? false)))
+            || hasAuditToArchive
     }
 
     mutating func startPaymentArchive() -> HubResult {
@@ -144,7 +145,9 @@ extension HubStateMachine {
     /// One archive pass (from `tick`): the window's front up to the boundary, then (when due)
     /// every straggler.
     mutating func archiveSettledPayments() {
-        guard hasDeferredWork else { return }
+        guard archive.isOn,
+            archive.stragglersNeedReview || (payments.front.map { $0.index.raw < archive.boundary } ?? false)
+        else { return }
         var budget = Limits.paymentsArchivedPerPassMax
         let openRecalls = Set(recalls.values.lazy.filter { $0.status == .open }.map(\.request.paymentID))
         while budget > 0, let (index, record) = payments.front, index.raw < archive.boundary {

@@ -22,7 +22,8 @@ public struct AuditRecord: Hashable, Sendable, Codable {
 }
 
 extension HubStateMachine {
-    /// Oldest first.
+    /// Those in memory, oldest first: all of them unless archiving is on (then the newest;
+    /// `residentAuditRecords(_:)` and the store's archive give any position).
     public var auditRecords: ContiguousArray<AuditRecord> { auditTrail }
 
     mutating func recordAudit(actor: Actor, command: HubCommand, result: HubResult) {
@@ -135,6 +136,7 @@ extension HubCommand {
         case .message(let sender, let messageID, let commands):
             ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
         case .startPaymentArchive: ("start_payment_archive", "")
+        case .startAuditArchive: ("start_audit_archive", "")
         case .restoreArchivedPayments(let records): ("restore_archived_payments", "\(records.count) payments")
         case .returnPayment(let instruction):
             ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")

@@ -48,18 +48,23 @@ public struct HubOutcome: BatchOutcome {
     public var events: ContiguousArray<HubEvent>
     /// Payments that left memory in these commands: the store keeps them in the same commit.
     public var archived = ContiguousArray<ArchivedPayment>()
+    /// Audit records that left memory: the store keeps them in the same commit.
+    public var archivedAudit = ContiguousArray<ArchivedAuditRecord>()
 
     public init(
         log: ContiguousArray<HubLogEntry>, ledger: LedgerOutcome, events: ContiguousArray<HubEvent>,
-        archived: ContiguousArray<ArchivedPayment> = []
+        archived: ContiguousArray<ArchivedPayment> = [], archivedAudit: ContiguousArray<ArchivedAuditRecord> = []
     ) {
         self.log = log
         self.ledger = ledger
         self.events = events
         self.archived = archived
+        self.archivedAudit = archivedAudit
     }
 
-    public var isEmpty: Bool { log.isEmpty && ledger.isEmpty && events.isEmpty && archived.isEmpty }
+    public var isEmpty: Bool {
+        log.isEmpty && ledger.isEmpty && events.isEmpty && archived.isEmpty && archivedAudit.isEmpty
+    }
 }
 
 extension HubStateMachine {

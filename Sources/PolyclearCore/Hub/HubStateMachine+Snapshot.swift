@@ -20,7 +20,7 @@ extension HubStateMachine {
         case queuePolicy, paymentRules, archive, paymentDetails, governance, proposals, governanceDueAt
         case recalls, recallsDueAt, approvals, pendingApprovalCount, apiKeys, apiKeyIndexByID
         case apiKeyIndexByDigest, tradeFlowSlots, tradeFlowKeys, tradeFlowTotals, conditions
-        case unionDefinitionText, auditTrail, now
+        case unionDefinitionText, auditTrail, auditBase, isArchivingAuditRecords, now
     }
 
     struct SnapshotReturn: Codable {
@@ -107,6 +107,8 @@ extension HubStateMachine {
         try c.encode(conditionList.sorted { $0.paymentID < $1.paymentID }, forKey: .conditions)
         try c.encode(unionDefinitionText, forKey: .unionDefinitionText)
         try c.encode(auditTrail, forKey: .auditTrail)
+        try c.encode(auditBase, forKey: .auditBase)
+        try c.encode(isArchivingAuditRecords, forKey: .isArchivingAuditRecords)
         try c.encode(now, forKey: .now)
     }
 
@@ -181,6 +183,10 @@ extension HubStateMachine {
         }
         unionDefinitionText = try c.decode(String?.self, forKey: .unionDefinitionText)
         auditTrail = try c.decode(ContiguousArray<AuditRecord>.self, forKey: .auditTrail)
+        // Absent from snapshots written before the audit archive: nothing archived then.
+        auditBase = try c.decodeIfPresent(Int.self, forKey: .auditBase) ?? 0
+        isArchivingAuditRecords = try c.decodeIfPresent(Bool.self, forKey: .isArchivingAuditRecords) ?? false
+        guard auditBase >= 0 else { throw BinaryCodecError.malformed("a negative audit base") }
         now = try c.decode(UInt64.self, forKey: .now)
         ledgerResults.removeAll(keepingCapacity: true)
     }

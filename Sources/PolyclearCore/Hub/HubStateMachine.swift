@@ -99,8 +99,13 @@ public struct HubStateMachine {
     var events: ContiguousArray<HubEvent> = []
     /// Payments archived since the last commit (the store keeps them with it).
     var archived = ContiguousArray<ArchivedPayment>()
-    /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay.
+    /// Attributed (operator and central-bank) actions, oldest first; rebuilt by replay. Those
+    /// in memory: the first `auditBase` were archived (`HubStateMachine+AuditArchive`).
     var auditTrail: ContiguousArray<AuditRecord> = []
+    var auditBase = 0
+    var isArchivingAuditRecords = false
+    /// Audit records archived since the last commit (the store keeps them with it).
+    var archivedAudit = ContiguousArray<ArchivedAuditRecord>()
     var log: ContiguousArray<HubLogEntry> = []
     var now: UInt64 = 0
     /// Reused buffers: the payment path allocates nothing per payment once warm.
@@ -224,6 +229,7 @@ public struct HubStateMachine {
         case .setGovernanceRules, .propose, .vote, .decideApproval, .issueAPIKey, .rotateAPIKey, .revokeAPIKey:
             return performUnionCommand(command)
         case .startPaymentArchive: return startPaymentArchive()
+        case .startAuditArchive: return startAuditArchive()
         case .restoreArchivedPayments(let records): return restoreArchivedPayments(records)
         }
     }
@@ -237,16 +243,19 @@ public struct HubStateMachine {
         decideDueProposals()
         expireDueRecalls()
         archiveSettledPayments()
+        archiveOldAuditRecords()
     }
 
     public mutating func sealOutcome() -> HubOutcome {
-        HubOutcome(log: log, ledger: ledger.sealOutcome(), events: events, archived: archived)
+        HubOutcome(
+            log: log, ledger: ledger.sealOutcome(), events: events, archived: archived, archivedAudit: archivedAudit)
     }
 
     public mutating func outcomeCommitted() {
         ledger.outcomeCommitted()
         events.removeAll(keepingCapacity: true)
         archived.removeAll(keepingCapacity: true)
+        archivedAudit.removeAll(keepingCapacity: true)
         log.removeAll(keepingCapacity: true)
     }
 

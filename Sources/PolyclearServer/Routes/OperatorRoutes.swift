@@ -31,13 +31,10 @@ enum OperatorRoutes {
             try AccessPolicy.require(try context.requireCaller(), .readAuditTrail)
             let limit = try PolyclearAPI.integer(request, "limit", in: 1...api.limits.pageSizeMax) ?? 100
             let after = try PolyclearAPI.integer(request, "after", in: 0...Int.max) ?? 0
-            return try await api.read { hub in
-                let trail = hub.auditRecords
-                // `after` may be anything up to Int.max: never add it to the limit unchecked.
-                let end = after >= trail.count ? trail.count : min(trail.count, after + limit)
-                let records = after < end ? trail[after..<end].map(AuditRecordDTO.init) : []
-                return AuditPageDTO(records: records, next: end < trail.count ? end : nil)
-            }
+            let records = try await PolyclearAPI.readAudit(api.writer, after: after, limit: limit)
+            return AuditPageDTO(
+                records: records.records.map(AuditRecordDTO.init), next: records.end < records.total ? records.end : nil
+            )
         }
     }
 }
