@@ -31,12 +31,14 @@ extension HubStore {
     public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] { [] }
 
     /// Archived payments the commands name come back first (`restoreArchivedPayments`).
-    public func preparation(for commands: [HubCommand], on hub: HubStateMachine) async throws -> [HubCommand] {
-        let ids = hub.archivedReferences(commands)
+    public func preparation<Submissions: Collection<[HubCommand]> & Sendable>(
+        for submissions: Submissions, on hub: HubStateMachine
+    ) async throws -> [HubCommand] {
+        let ids = Set(hub.archivedReferences(submissions.joined()))
         guard !ids.isEmpty else { return [] }
         var lookups = PaymentReadView.ArchiveLookups()
-        lookups.ids = Array(Set(ids)).sorted()
-        let found = try await archivedPayments(lookups).filter { lookups.ids.contains($0.id) }
+        lookups.ids = ids.sorted()
+        let found = try await archivedPayments(lookups).filter { ids.contains($0.id) }
         return found.isEmpty ? [] : [.restoreArchivedPayments(found.sorted { $0.index < $1.index })]
     }
 }

@@ -19,17 +19,21 @@ public protocol StateMachineStore: Sendable {
     /// it about every 100 ms, concurrently with commits. Failures are not fatal.
     func performMaintenance() async throws
 
-    /// Commands the writer applies before `commands`, made from what the store holds and the
-    /// machine does not (the hub: archived payments the commands name). Logged like any.
-    func preparation(for commands: [Machine.Command], on machine: Machine) async throws -> [Machine.Command]
+    /// Commands the writer applies before a batch (its submissions' commands, in order), made
+    /// from what the store holds and the machine does not (the hub: archived payments the
+    /// commands name). Logged like any. The submissions are passed as they are — flattening
+    /// thousands of commands into one array for every batch was a copy on the hot path.
+    func preparation<Submissions: Collection<[Machine.Command]> & Sendable>(
+        for submissions: Submissions, on machine: Machine
+    ) async throws -> [Machine.Command]
 }
 
 extension StateMachineStore {
     public func performMaintenance() async throws {}
 
-    public func preparation(for commands: [Machine.Command], on machine: Machine) async throws -> [Machine.Command] {
-        []
-    }
+    public func preparation<Submissions: Collection<[Machine.Command]> & Sendable>(
+        for submissions: Submissions, on machine: Machine
+    ) async throws -> [Machine.Command] { [] }
 
     public func commit(_ outcome: Machine.Outcome, idempotency: [IdempotencyRecord]) async throws {
         precondition(idempotency.isEmpty, "\(Self.self) keeps no idempotency records")

@@ -278,8 +278,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     /// Its results answer nobody: the submissions' own results say what happened.
     private func prepare(_ machine: inout Machine, for taken: [Submission]) async throws {
         guard !taken.isEmpty else { return }
-        let commands = taken.count == 1 ? taken[0].events : taken.flatMap(\.events)
-        let preparation = try await store.preparation(for: commands, on: machine)
+        let preparation = try await store.preparation(for: taken.map(\.events), on: machine)
         guard !preparation.isEmpty else { return }
         var scratch = ContiguousArray<Machine.CommandResult>()
         try machine.apply(preparation, now: clock(), results: &scratch)

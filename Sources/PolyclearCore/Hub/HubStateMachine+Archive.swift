@@ -203,7 +203,7 @@ extension HubStateMachine {
 
     /// The ids these commands name that are not in memory and may be archived: what the writer
     /// looks up in the store before applying them.
-    public func archivedReferences(_ commands: [HubCommand]) -> [UInt128] {
+    public func archivedReferences(_ commands: some Sequence<HubCommand>) -> [UInt128] {
         guard archive.isOn, archive.archivedCount > 0 else { return [] }
         var found: [UInt128] = []
         for command in commands { collectArchivedReferences(command, into: &found) }
