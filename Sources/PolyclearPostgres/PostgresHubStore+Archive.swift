@@ -88,25 +88,18 @@ extension PostgresHubStore {
         }
     }
 
-    /// Rows in the audit archive (tests).
-    public func archivedAuditRecordCount() async throws -> Int {
-        let logger = self.logger
-        return try await database.onReadConnection { connection in
-            var count = 0
-            for try await rows in try await connection.query(
-                "SELECT count(*) FROM hub_audit_archive", logger: logger
-            ).decode(Int64.self) { count = Int(rows) }
-            return count
-        }
-    }
+    /// Rows in the payment archive (tests).
+    public func archivedPaymentCount() async throws -> Int { try await rowCount("hub_payment_archive") }
 
-    /// Rows in the archive (tests).
-    public func archivedPaymentCount() async throws -> Int {
+    /// Rows in the audit archive (tests).
+    public func archivedAuditRecordCount() async throws -> Int { try await rowCount("hub_audit_archive") }
+
+    private func rowCount(_ table: StaticString) async throws -> Int {
         let logger = self.logger
         return try await database.onReadConnection { connection in
             var count = 0
             for try await rows in try await connection.query(
-                "SELECT count(*) FROM hub_payment_archive", logger: logger
+                "SELECT count(*) FROM \(unescaped: table.description)", logger: logger
             ).decode(Int64.self) { count = Int(rows) }
             return count
         }

@@ -74,18 +74,14 @@ extension SQLiteHubStore {
         }
     }
 
-    /// Rows in the audit archive (backup verification, tests).
-    public func archivedAuditRecordCount() async throws -> Int {
-        try await ledgerStore.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_audit_archive") ?? 0
-        }
-    }
+    /// Rows in the payment archive (backup verification, tests).
+    public func archivedPaymentCount() async throws -> Int { try await rowCount("hub_payment_archive") }
 
-    /// Rows in the archive (`ledger check`, tests).
-    public func archivedPaymentCount() async throws -> Int {
-        try await ledgerStore.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM hub_payment_archive") ?? 0
-        }
+    /// Rows in the audit archive (backup verification, tests).
+    public func archivedAuditRecordCount() async throws -> Int { try await rowCount("hub_audit_archive") }
+
+    private func rowCount(_ table: StaticString) async throws -> Int {
+        try await ledgerStore.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
     private static func rows(_ statement: Statement, _ arguments: StatementArguments) throws -> [ArchivedPayment] {
