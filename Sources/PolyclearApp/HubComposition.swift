@@ -112,23 +112,30 @@ public enum HubComposition {
         }
     }
 
-    /// Payments of settled cycles and old audit records leave memory for the store's archive
-    /// from now on, once per database (logged commands: the log says from where; a database
-    /// from before the audit archive starts it at its next start); on a cluster, by the
-    /// writer's node.
+    /// Payments of settled cycles, old audit records and finished old cycles leave memory for
+    /// the store's archive from now on, once per database (logged commands: the log says from
+    /// where; a database from before the audit or cycle archive starts it at its next start);
+    /// on a cluster, by the writer's node.
     static func startPaymentArchive(on hub: some HubAccess, say: @Sendable (String) -> Void) async throws {
         guard case .local = hub.writeRoute else { return }  // the writer's node does it
-        let (payments, audit, isAvailable) = try await hub.read {
-            ($0.isArchivingPayments, $0.isArchivingAudit, $0.configuration.paymentArchiveAvailable)
+        let (payments, audit, cycles, isAvailable) = try await hub.read {
+            (
+                $0.isArchivingPayments, $0.isArchivingAudit, $0.isArchivingCycles,
+                $0.configuration.paymentArchiveAvailable
+            )
         }
-        let commands: [HubCommand] = (payments ? [] : [.startPaymentArchive]) + (audit ? [] : [.startAuditArchive])
+        let commands: [HubCommand] =
+            (payments ? [] : [.startPaymentArchive]) + (audit ? [] : [.startAuditArchive])
+            + (cycles ? [] : [.startCycleArchive])
         guard isAvailable, !commands.isEmpty else { return }
         let results = try await hub.submit(commands)
         guard results.allSatisfy({ $0 == .ok }) else {
             throw UnionStartError(
                 code: "archive_refused", description: "the hub refused to archive payments: \(results)")
         }
-        say("payments of settled cycles and old audit records are archived (memory bounded by open work)")
+        say(
+            "payments of settled cycles, old audit records and finished cycles are archived (memory bounded by open work)"
+        )
     }
 
     /// Runs a union's setup. A cluster node waits (up to a minute) until it has state to read

@@ -156,15 +156,21 @@ public struct DemoLoadGenerator: Service {
 
     /// The progress line, and a table for every cycle closed since the last report.
     private func report(counts c: [String: Int], perSecond: Double, reportedCycles: Int) async throws -> Int {
-        let (cycles, queued, beyond) = try await writer.read { hub -> ([CycleReport], Int, Int) in
+        let (cycles, last, closedCount, queued, beyond) = try await writer.read {
+            hub -> ([CycleReport], CycleReport?, Int, Int, Int) in
             let beyond = hub.allMembers.filter { member in
                 let position = hub.unionPosition(of: member.id) ?? 0
                 return position < 0 && Int128(position.magnitude) * 100 > Int128(member.quotaUnitMinor) * 75
             }.count
-            return (hub.cycles, hub.allPaymentStates.filter { $0.status == .queued }.count, beyond)
+            // Those in memory: the newest (older ones may have left for the archive).
+            let fresh = hub.cycles.filter { Int($0.number) > reportedCycles }
+            return (
+                fresh, hub.cycles.last, hub.closedCycleCount,
+                hub.allPaymentStates.filter { $0.status == .queued }.count, beyond
+            )
         }
         let efficiency =
-            cycles.last?.overallEfficiency.map {
+            last?.overallEfficiency.map {
                 String(format: "%.1f%%", Double($0.efficiencyPartsPerMillion) / 10_000)
             } ?? "-"
         FileHandle.standardOutput.write(
@@ -172,10 +178,10 @@ public struct DemoLoadGenerator: Service {
                 String(
                     format:
                         "\r%6.0f payments/s | accepted %d | queued now %d | held %d | reserved %d | cycles %d, last efficiency %@ | members beyond 75%% of quota: %d   ",
-                    perSecond, c["accepted"] ?? 0, queued, c["held"] ?? 0, c["reserved"] ?? 0, cycles.count, efficiency,
+                    perSecond, c["accepted"] ?? 0, queued, c["held"] ?? 0, c["reserved"] ?? 0, closedCount, efficiency,
                     beyond
                 ).utf8))
-        for report in cycles.dropFirst(reportedCycles) {
+        for report in cycles {
             show(
                 "\ncycle \(report.number): \(report.paymentCount) payments, \(report.instructions.count) settlement instructions"
             )
@@ -186,7 +192,7 @@ public struct DemoLoadGenerator: Service {
                         + "  \(Money.format(minorUnits: member.closingUnionPositionMinor, exponent: 4))")
             }
         }
-        return cycles.count
+        return closedCount
     }
 
     /// Banks with queued payments get prefunded by their central bank (twice their cap).

@@ -79,7 +79,8 @@ public enum RestoreBench {
         let writer = Writer(store: store)
         let started = ProcessMetrics.monotonicNanoseconds()
         return try await writer.whileRunning {
-            _ = try await writer.submit(history.union.setupCommands + [.startPaymentArchive, .startAuditArchive])
+            _ = try await writer.submit(
+                history.union.setupCommands + [.startPaymentArchive, .startAuditArchive, .startCycleArchive])
             let batches = (payments + history.batchSize - 1) / history.batchSize
             let banks = history.union.participants.map(\.bic)
             for number in 1...max(1, batches) {

@@ -146,6 +146,10 @@ public final class PostgresClusterNode: Sendable {
         try await reads.archivedAuditRecords(positions)
     }
 
+    public func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
+        try await reads.archivedCycles(numbers)
+    }
+
     public var writerLocation: WriterLocation {
         state.withLock { state in
             if state.writer != nil { return .here }

@@ -20,4 +20,7 @@ public enum Limits {
     /// Audit records the hub keeps in memory once archiving is on; beyond it, a pass archives
     /// the oldest down to half of it (`HubStateMachine+AuditArchive`).
     public static let auditRecordsResidentMax = 4_096
+    /// Closed cycles the hub keeps in memory once archiving is on; beyond it, a pass archives
+    /// the oldest finished ones down to half of it (`HubStateMachine+CycleArchive`).
+    public static let cycleReportsResidentMax = 64
 }

@@ -94,7 +94,7 @@ extension PostgresHubStore {
     /// Rows in the audit archive (tests).
     public func archivedAuditRecordCount() async throws -> Int { try await rowCount("hub_audit_archive") }
 
-    private func rowCount(_ table: StaticString) async throws -> Int {
+    func rowCount(_ table: StaticString) async throws -> Int {
         let logger = self.logger
         return try await database.onReadConnection { connection in
             var count = 0

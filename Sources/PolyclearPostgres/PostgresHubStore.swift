@@ -112,6 +112,7 @@ public final class PostgresHubStore: HubStore {
         let redo = try await prepareRedo(outcome.ledger)
         let archive = outcome.archived.isEmpty ? nil : Self.archiveQuery(outcome.archived)
         let auditArchive = outcome.archivedAudit.isEmpty ? nil : Self.archiveQuery(audit: outcome.archivedAudit)
+        let cycleArchive = outcome.archivedCycles.isEmpty ? nil : Self.archiveQuery(cycles: outcome.archivedCycles)
         let sequence = nextSequence.withLock { $0 }
         let logger = self.logger
         try await database.commit(
@@ -141,6 +142,7 @@ public final class PostgresHubStore: HubStore {
                 for record in records { try await Self.insert(record, connection, logger: logger) }
                 if let archive { try await connection.query(archive, logger: logger) }
                 if let auditArchive { try await connection.query(auditArchive, logger: logger) }
+                if let cycleArchive { try await connection.query(cycleArchive, logger: logger) }
                 // Last, so that the fence row is locked only while the transaction commits: the
                 // lease lives in the same row, and a renewal waiting behind a long commit (seconds,
                 // under load) would let the lease run out under a healthy writer.

@@ -98,6 +98,10 @@ enum PostgresSchema {
             "v9-audit-archive",
             "CREATE TABLE hub_audit_archive (position bigint PRIMARY KEY, body bytea NOT NULL)"
         ),
+        (
+            "v10-cycle-archive",
+            "CREATE TABLE hub_cycle_archive (number bigint PRIMARY KEY, body bytea NOT NULL)"
+        ),
     ]
 
     /// Applies the migrations not applied yet, in order, under an advisory lock; refuses a

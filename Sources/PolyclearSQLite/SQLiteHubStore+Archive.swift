@@ -80,7 +80,7 @@ extension SQLiteHubStore {
     /// Rows in the audit archive (backup verification, tests).
     public func archivedAuditRecordCount() async throws -> Int { try await rowCount("hub_audit_archive") }
 
-    private func rowCount(_ table: StaticString) async throws -> Int {
+    func rowCount(_ table: StaticString) async throws -> Int {
         try await ledgerStore.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 

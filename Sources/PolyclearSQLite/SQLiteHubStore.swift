@@ -65,6 +65,7 @@ public final class SQLiteHubStore: HubStore {
             }
             if !outcome.archived.isEmpty { try Self.insertArchived(outcome.archived, db) }
             if !outcome.archivedAudit.isEmpty { try Self.insertArchived(audit: outcome.archivedAudit, db) }
+            if !outcome.archivedCycles.isEmpty { try Self.insertArchived(cycles: outcome.archivedCycles, db) }
             for record in records {
                 try db.execute(
                     sql: """

@@ -183,6 +183,11 @@ enum SQLiteSchema {
             try db.execute(
                 sql: "CREATE TABLE hub_audit_archive (position INTEGER PRIMARY KEY, body BLOB NOT NULL)")
         }
+        migrator.registerMigration("v10-cycle-archive") { db in
+            // Finished closed cycles (report and trade flows) that left the hub's memory
+            // (`HubStateMachine+CycleArchive`), by number; written in the commit that archived them.
+            try db.execute(sql: "CREATE TABLE hub_cycle_archive (number INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        }
         return migrator
     }
 }

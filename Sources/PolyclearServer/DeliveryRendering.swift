@@ -89,16 +89,19 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
         let currencies = api.currencies
         // Recalls name their payments: read first, so the payments read below includes them.
         let recalledIDs = try await api.read { hub in recallIDs.compactMap { hub.recall($0)?.request.paymentID } }
-        let (facts, recalls, instructions) = try await api.readPayments(ids: paymentIDs + recalledIDs) { view in
+        let cycleNumbers = settlementNames.map(\.cycle)
+        let instructions = try await PolyclearAPI.readCycles(
+            api.writer, numbers: { _ in cycleNumbers.min().map { $0...cycleNumbers.max()! } }
+        ) { view in Self.instructions(settlementNames, in: view) }
+        let (facts, recalls) = try await api.readPayments(ids: paymentIDs + recalledIDs) { view in
             let hub = view.hub
             var recalls: [UInt128: Recall] = [:]
             for id in recallIDs { recalls[id] = hub.recall(id) }
-            let instructions = Self.instructions(settlementNames, in: hub)
             var byID: [UInt128: PaymentFacts] = [:]
             for id in paymentIDs + recalls.values.map(\.request.paymentID) where byID[id] == nil {
                 byID[id] = Self.facts(of: id, in: view, currencies: currencies)
             }
-            return (byID, recalls, instructions)
+            return (byID, recalls)
         }
         var items: [DeliveryDTO] = []
         items.reserveCapacity(deliveries.count)
@@ -152,11 +155,11 @@ struct DeliveryRenderer<A: HubAccess>: Sendable {
 
     /// The settlement instructions named, by their delivery subject.
     static func instructions(
-        _ names: [(cycle: UInt32, index: Int)], in hub: HubStateMachine
+        _ names: [(cycle: UInt32, index: Int)], in view: CycleReadView
     ) -> [UInt128: SettlementInstruction] {
         var found: [UInt128: SettlementInstruction] = [:]
         for name in names {
-            guard let cycle = hub.cycles.first(where: { $0.number == name.cycle }),
+            guard let cycle = view.cycle(name.cycle),
                 cycle.instructions.indices.contains(name.index)
             else { continue }
             found[Delivery.settlementSubject(cycle: name.cycle, index: name.index)] = cycle.instructions[name.index]

@@ -30,6 +30,8 @@ public protocol HubAccess: Sendable {
     func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment]
     /// The audit records the store's archive holds at these positions, in order.
     func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord]
+    /// The closed cycles the store's archive holds with these numbers, in order.
+    func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle]
     /// Where a write request should go now.
     var writeRoute: WriteRoute { get }
     /// This node's part (`GET /v1/node`).
@@ -97,6 +99,10 @@ extension Writer: HubAccess where Store: HubStore {
 
     public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
         try await store.archivedAuditRecords(positions)
+    }
+
+    public func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
+        try await store.archivedCycles(numbers)
     }
 
     public func idempotencyRecord(caller: String, key: String) async throws -> IdempotencyRecord? {

@@ -21,6 +21,10 @@ public protocol HubStore: StateMachineStore, IdempotencyStore where Machine == H
     /// The archived audit records at these positions that the archive holds, in position order
     /// (`HubStateMachine+AuditArchive`).
     func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord]
+
+    /// The archived closed cycles with these numbers that the archive holds, in number order
+    /// (`HubStateMachine+CycleArchive`).
+    func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle]
 }
 
 extension HubStore {
@@ -29,6 +33,8 @@ extension HubStore {
     public func archivedPayments(_ lookups: PaymentReadView.ArchiveLookups) async throws -> [ArchivedPayment] { [] }
 
     public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] { [] }
+
+    public func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] { [] }
 
     /// Archived payments the commands name come back first (`restoreArchivedPayments`).
     public func preparation<Submissions: Collection<[HubCommand]> & Sendable>(
@@ -52,8 +58,20 @@ struct PaymentArchiveTable: Sendable {
     /// Archived audit records by position.
     private var audit: [Int: AuditRecord] = [:]
 
+    /// Archived closed cycles by number.
+    private var cycles: [UInt32: ArchivedCycle] = [:]
+
     var count: Int { byIndex.count }
     var auditCount: Int { audit.count }
+    var cycleCount: Int { cycles.count }
+
+    mutating func insert(cycles archived: some Sequence<ArchivedCycle>) {
+        for cycle in archived { cycles[cycle.number] = cycle }
+    }
+
+    func cycles(_ numbers: ClosedRange<UInt32>) -> [ArchivedCycle] {
+        cycles.values.filter { numbers.contains($0.number) }.sorted { $0.number < $1.number }
+    }
 
     mutating func insert(audit records: some Sequence<ArchivedAuditRecord>) {
         for archived in records { audit[archived.position] = archived.record }
@@ -119,6 +137,7 @@ public actor InMemoryHubStore: HubStore {
         committedEvents.append(contentsOf: outcome.events)
         archive.insert(outcome.archived)
         archive.insert(audit: outcome.archivedAudit)
+        archive.insert(cycles: outcome.archivedCycles)
     }
 
     public nonisolated var keepsPaymentArchive: Bool { configuration.paymentArchiveAvailable }
@@ -130,6 +149,13 @@ public actor InMemoryHubStore: HubStore {
     public func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
         archive.audit(positions)
     }
+
+    public func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
+        archive.cycles(numbers)
+    }
+
+    /// Closed cycles in the archive (tests).
+    public var archivedCycleCount: Int { archive.cycleCount }
 
     /// Payments in the archive (tests).
     public var archivedPaymentCount: Int { archive.count }

@@ -77,6 +77,12 @@ enum BackupVerification {
                 .invariantViolated,
                 "the audit archive holds \(archivedAudit) records; the log archives \(hub.archivedAuditRecordCount)")
         }
+        let archivedCycles = try await store.archivedCycleCount()
+        guard archivedCycles == hub.archivedCycleCount else {
+            throw StoreError(
+                .invariantViolated,
+                "the cycle archive holds \(archivedCycles) cycles; the log archives \(hub.archivedCycleCount)")
+        }
         // And the snapshot a restart would start from: with the log after it, the same hub.
         let (fromSnapshot, report) = try await store.restore(snapshots: .newestValid)
         if report.snapshotSequence != nil, try fromSnapshot.snapshotState() != hub.snapshotState() {
@@ -90,7 +96,7 @@ enum BackupVerification {
         let refused = report.refused.map {
             "; snapshot at log row \($0.sequence) unusable [snapshot_refused]: \($0.reason)"
         }
-        return "\(hub.paymentCount) payments (\(archived) archived), \(hub.cycles.count) closed cycles; "
+        return "\(hub.paymentCount) payments (\(archived) archived), \(hub.closedCycleCount) closed cycles; "
             + "the hub log replays to the stored ledger"
             + snapshots + refused.joined()
     }

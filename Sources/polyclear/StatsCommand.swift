@@ -30,9 +30,13 @@ struct StatsCommand: AsyncParsableCommand {
             defer { try? store.close() }
             let hub = try await store.restore()
             let grouping = TradeGrouping(rawValue: by)!
+            // Cycles that left memory keep their flows in the archive.
+            let archived =
+                hub.archivedCycleCount == 0 ? [] : try await store.archivedCycles(1...UInt32(hub.archivedCycleCount))
             let rows = grouping.regroup(
                 hub.tradeFlows(
-                    cycles: cycle.map { $0...$0 } ?? 0...UInt32.max, member: member.flatMap(CountryCode.init(alpha3:))))
+                    cycles: cycle.map { $0...$0 } ?? 0...UInt32.max, member: member.flatMap(CountryCode.init(alpha3:)),
+                    archived: archived))
             let csv = grouping.csv(
                 rows, period: cycle.map { "cycle \($0)" } ?? "all",
                 currencyOf: { id in hub.member(id).flatMap { currencies[$0.currency] } }, unit: currencies.unit)

@@ -17,6 +17,7 @@ import Testing
         var byIndex: [UInt32: ArchivedPayment] = [:]
         var indexByID: [UInt128: UInt32] = [:]
         var audit: [Int: AuditRecord] = [:]
+        var cycles: [UInt32: ArchivedCycle] = [:]
 
         mutating func keep(_ archived: some Sequence<ArchivedPayment>) {
             for payment in archived {
@@ -45,6 +46,8 @@ import Testing
             #expect(archiving.hub.apply(.startPaymentArchive, now: now) == .ok)
             log.append(HubLogEntry(command: .startAuditArchive, time: now))
             #expect(archiving.hub.apply(.startAuditArchive, now: now) == .ok)
+            log.append(HubLogEntry(command: .startCycleArchive, time: now))
+            #expect(archiving.hub.apply(.startCycleArchive, now: now) == .ok)
             commit()
         }
 
@@ -75,6 +78,7 @@ import Testing
             let outcome = archiving.hub.sealOutcome()
             store.keep(outcome.archived)
             for archived in outcome.archivedAudit { store.audit[archived.position] = archived.record }
+            for archived in outcome.archivedCycles { store.cycles[archived.number] = archived }
             archiving.hub.outcomeCommitted()
         }
 
@@ -299,6 +303,7 @@ import Testing
         var f = F()
         #expect(f.apply(.startPaymentArchive) == .refused(.archiveUnavailable))
         #expect(f.apply(.startAuditArchive) == .refused(.archiveUnavailable))
+        #expect(f.apply(.startCycleArchive) == .refused(.archiveUnavailable))
         #expect(f.apply(.restoreArchivedPayments([])) == .refused(.archiveUnavailable))
     }
 

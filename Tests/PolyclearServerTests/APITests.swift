@@ -82,7 +82,7 @@ import Testing
         ]
         try await server.application.test(.router) { client in
             _ = try await server.hub.submit(
-                setup + extraSetup + (archiving ? [.startPaymentArchive, .startAuditArchive] : []))
+                setup + extraSetup + (archiving ? [.startPaymentArchive, .startAuditArchive, .startCycleArchive] : []))
             try await body(client, server.routes, server.hub)
         }
     }

@@ -46,6 +46,10 @@ import Testing
             try await writer.archivedAuditRecords(positions)
         }
 
+        func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
+            try await writer.archivedCycles(numbers)
+        }
+
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
             try await writer.transfers(accountID: accountID, timestamps: timestamps, limit: limit)
         }
@@ -206,6 +210,10 @@ import Testing
         }
         func archivedAuditRecords(_ positions: Range<Int>) async throws -> [ArchivedAuditRecord] {
             try await writer.archivedAuditRecords(positions)
+        }
+
+        func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
+            try await writer.archivedCycles(numbers)
         }
 
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

@@ -186,7 +186,8 @@ import Testing
         let time = ManualClock()
         let writer = Writer(store: store, clock: { time.now() })
         return try await writer.whileRunning {
-            _ = try await writer.submit(setup + (archiving ? [.startPaymentArchive, .startAuditArchive] : []))
+            _ = try await writer.submit(
+                setup + (archiving ? [.startPaymentArchive, .startAuditArchive, .startCycleArchive] : []))
             for batch in Self.auditedBatches() {
                 time.advance(seconds: 1)
                 _ = try await writer.submit(batch)

@@ -127,6 +127,9 @@ public enum HubCommand: Hashable, Sendable, Codable {
     /// command of its own, so that logs from before it replay as they were written. Refused
     /// (`archiveUnavailable`) if the process's store keeps no archive.
     case startAuditArchive
+    /// Finished closed cycles leave memory for the store's archive from now on
+    /// (`+CycleArchive`); like `startAuditArchive`, a command of its own.
+    case startCycleArchive
 }
 
 /// A return of an accepted payment (ISO 20022 pacs.004).

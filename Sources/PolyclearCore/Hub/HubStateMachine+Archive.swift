@@ -112,7 +112,7 @@ extension HubStateMachine {
     public var hasDeferredWork: Bool {
         (archive.isOn
             && (archive.stragglersNeedReview || (payments.front.map { $0.index.raw < archive.boundary } ?? false)))
-            || hasAuditToArchive
+            || hasAuditToArchive || hasCyclesToArchive
     }
 
     mutating func startPaymentArchive() -> HubResult {
@@ -120,7 +120,8 @@ extension HubStateMachine {
         guard !archive.isOn else { return .ok }
         archive.isOn = true
         // Cycles settled before archiving started: their payments are due now.
-        if let lastSettled = closedCycles.lastIndex(where: { $0.state == .settled }),
+        let lastSettled = closedCycles.lastIndex { $0.state == .settled }.map { $0 + cycleArchive.base }
+        if let lastSettled = lastSettled ?? (cycleArchive.base > 0 ? cycleArchive.base - 1 : nil),
             archive.paymentCountAtClose.indices.contains(lastSettled)
         {
             archive.boundary = archive.paymentCountAtClose[lastSettled]
@@ -173,10 +174,7 @@ extension HubStateMachine {
     private func isArchivable(_ record: PaymentRecord, openRecalls: Set<UInt128>, erased: Bool) -> Bool {
         guard PaymentLifecycle.isFinal(record.status) else { return false }
         if record.status == .accepted {
-            let cycleIndex = Int(record.cycle) - 1
-            guard closedCycles.indices.contains(cycleIndex), closedCycles[cycleIndex].state == .settled else {
-                return false
-            }
+            guard isCycleSettled(number: record.cycle) else { return false }
         }
         if paymentRules.personalDataRetentionDays != nil && !erased { return false }
         return !openRecalls.contains(record.id)

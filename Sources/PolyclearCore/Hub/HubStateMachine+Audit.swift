@@ -137,6 +137,7 @@ extension HubCommand {
             ("message", "\(sender) \(messageID.prefix(35)) \(commands.count) commands")
         case .startPaymentArchive: ("start_payment_archive", "")
         case .startAuditArchive: ("start_audit_archive", "")
+        case .startCycleArchive: ("start_cycle_archive", "")
         case .restoreArchivedPayments(let records): ("restore_archived_payments", "\(records.count) payments")
         case .returnPayment(let instruction):
             ("return_payment", "\(UUIDText.format(instruction.id)) of \(UUIDText.format(instruction.originalID))")

@@ -50,20 +50,25 @@ public struct HubOutcome: BatchOutcome {
     public var archived = ContiguousArray<ArchivedPayment>()
     /// Audit records that left memory: the store keeps them in the same commit.
     public var archivedAudit = ContiguousArray<ArchivedAuditRecord>()
+    /// Closed cycles that left memory: the store keeps them in the same commit.
+    public var archivedCycles = ContiguousArray<ArchivedCycle>()
 
     public init(
         log: ContiguousArray<HubLogEntry>, ledger: LedgerOutcome, events: ContiguousArray<HubEvent>,
-        archived: ContiguousArray<ArchivedPayment> = [], archivedAudit: ContiguousArray<ArchivedAuditRecord> = []
+        archived: ContiguousArray<ArchivedPayment> = [], archivedAudit: ContiguousArray<ArchivedAuditRecord> = [],
+        archivedCycles: ContiguousArray<ArchivedCycle> = []
     ) {
         self.log = log
         self.ledger = ledger
         self.events = events
         self.archived = archived
         self.archivedAudit = archivedAudit
+        self.archivedCycles = archivedCycles
     }
 
     public var isEmpty: Bool {
         log.isEmpty && ledger.isEmpty && events.isEmpty && archived.isEmpty && archivedAudit.isEmpty
+            && archivedCycles.isEmpty
     }
 }
 

@@ -39,9 +39,7 @@ extension HubStateMachine {
         return earliest
     }
 
-    func closedCycle(number: UInt32) -> CycleReport? {
-        closedCycles.firstIndex { $0.number == number }.map { closedCycles[$0] }
-    }
+    func closedCycle(number: UInt32) -> CycleReport? { residentCycle(number: number) }
 
     /// Runs before every command and tick: schedule, thresholds, deadlines.
     mutating func closeDueCycle() {
@@ -185,6 +183,7 @@ extension HubStateMachine {
     mutating func confirmSettlement(
         cycle number: UInt32, member: CountryCode, index: Int?, amountMinor: Int64?, actor: Actor
     ) -> HubResult {
+        if let answer = archivedCycleAnswer(number: number, excessMember: nil) { return answer }
         guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else {
             return .refused(.cycleNotFound)
         }
@@ -253,7 +252,8 @@ extension HubStateMachine {
         if instruction.direction == .payIn { afterInflow(payee: participantIndex, crossMember: false) }
     }
 
-    /// Every closed cycle, oldest first.
+    /// The closed cycles in memory, oldest first: every one unless archiving is on (then the
+    /// newest; numbers up to `archivedCycleCount` are in the store's archive).
     public var cycles: [CycleReport] { closedCycles }
 
     /// The number of the cycle open now.

@@ -120,6 +120,7 @@ extension HubStateMachine {
         cycle number: UInt32, member: CountryCode, amountUnitMinor: Int64, actor: Actor
     ) -> HubResult {
         guard case .operatorUser = actor else { return .refused(.notAllowedForActor) }
+        if let answer = archivedCycleAnswer(number: number, excessMember: member) { return answer }
         guard let cycleIndex = closedCycles.firstIndex(where: { $0.number == number }) else {
             return .refused(.cycleNotFound)
         }

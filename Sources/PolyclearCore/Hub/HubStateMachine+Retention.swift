@@ -102,10 +102,7 @@ extension HubStateMachine {
             return false
         }
         if payment.status == .accepted {
-            let cycleIndex = Int(payment.cycle) - 1
-            guard closedCycles.indices.contains(cycleIndex), closedCycles[cycleIndex].state == .settled else {
-                return false
-            }
+            guard isCycleSettled(number: payment.cycle) else { return false }
         }
         if !recalls.isEmpty,
             recalls.values.contains(where: { $0.request.paymentID == payment.id && $0.status == .open })

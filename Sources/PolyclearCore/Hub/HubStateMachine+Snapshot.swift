@@ -20,7 +20,7 @@ extension HubStateMachine {
         case queuePolicy, paymentRules, archive, paymentDetails, governance, proposals, governanceDueAt
         case recalls, recallsDueAt, approvals, pendingApprovalCount, apiKeys, apiKeyIndexByID
         case apiKeyIndexByDigest, tradeFlowSlots, tradeFlowKeys, tradeFlowTotals, conditions
-        case unionDefinitionText, auditTrail, auditBase, isArchivingAuditRecords, now
+        case unionDefinitionText, auditTrail, auditBase, isArchivingAuditRecords, cycleArchive, now
     }
 
     struct SnapshotReturn: Codable {
@@ -109,6 +109,7 @@ extension HubStateMachine {
         try c.encode(auditTrail, forKey: .auditTrail)
         try c.encode(auditBase, forKey: .auditBase)
         try c.encode(isArchivingAuditRecords, forKey: .isArchivingAuditRecords)
+        try c.encode(cycleArchive, forKey: .cycleArchive)
         try c.encode(now, forKey: .now)
     }
 
@@ -187,6 +188,11 @@ extension HubStateMachine {
         auditBase = try c.decodeIfPresent(Int.self, forKey: .auditBase) ?? 0
         isArchivingAuditRecords = try c.decodeIfPresent(Bool.self, forKey: .isArchivingAuditRecords) ?? false
         guard auditBase >= 0 else { throw BinaryCodecError.malformed("a negative audit base") }
+        // Absent from snapshots written before the cycle archive: nothing archived then.
+        cycleArchive = try c.decodeIfPresent(CycleArchiveState.self, forKey: .cycleArchive) ?? CycleArchiveState()
+        guard closedCycles.first.map({ Int($0.number) == cycleArchive.base + 1 }) ?? true else {
+            throw BinaryCodecError.malformed("closed cycles that do not follow the archived ones")
+        }
         now = try c.decode(UInt64.self, forKey: .now)
         ledgerResults.removeAll(keepingCapacity: true)
     }

@@ -42,7 +42,12 @@ public struct HubStateMachine {
     let unionSettlementAssetsAccountID: UInt128
 
     var cycle = CycleAccumulator(number: 1, openedAt: 0)
+    /// Closed cycles in memory, oldest first: the first `cycleArchive.base` were archived
+    /// (`HubStateMachine+CycleArchive`).
     var closedCycles: [CycleReport] = []
+    var cycleArchive = CycleArchiveState()
+    /// Cycles archived since the last commit (the store keeps them with it).
+    var archivedCycles = ContiguousArray<ArchivedCycle>()
     var cycleTriggers = CycleTriggers()
     var imbalanceRules = ImbalanceRules.none
     var gridlockPolicy = GridlockPolicy()
@@ -230,6 +235,7 @@ public struct HubStateMachine {
             return performUnionCommand(command)
         case .startPaymentArchive: return startPaymentArchive()
         case .startAuditArchive: return startAuditArchive()
+        case .startCycleArchive: return startCycleArchive()
         case .restoreArchivedPayments(let records): return restoreArchivedPayments(records)
         }
     }
@@ -244,11 +250,13 @@ public struct HubStateMachine {
         expireDueRecalls()
         archiveSettledPayments()
         archiveOldAuditRecords()
+        archiveOldCycles()
     }
 
     public mutating func sealOutcome() -> HubOutcome {
         HubOutcome(
-            log: log, ledger: ledger.sealOutcome(), events: events, archived: archived, archivedAudit: archivedAudit)
+            log: log, ledger: ledger.sealOutcome(), events: events, archived: archived, archivedAudit: archivedAudit,
+            archivedCycles: archivedCycles)
     }
 
     public mutating func outcomeCommitted() {
@@ -256,6 +264,7 @@ public struct HubStateMachine {
         events.removeAll(keepingCapacity: true)
         archived.removeAll(keepingCapacity: true)
         archivedAudit.removeAll(keepingCapacity: true)
+        archivedCycles.removeAll(keepingCapacity: true)
         log.removeAll(keepingCapacity: true)
     }
 

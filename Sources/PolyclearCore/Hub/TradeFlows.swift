@@ -3,7 +3,7 @@
 /// (the first four digits of the HS code: chapter and heading), the count and the values in
 /// each side's currency and in the unit. Cross-member payments only (a payment within one
 /// member is domestic). Replay rebuilds it with the rest of the state.
-public struct TradeFlowKey: Hashable, Sendable {
+public struct TradeFlowKey: Hashable, Sendable, Codable {
     public var cycle: UInt32
     public var payerMember: CountryCode
     public var payeeMember: CountryCode
@@ -14,6 +14,11 @@ public struct TradeFlowKey: Hashable, Sendable {
 
     /// The HS chapter (2 digits).
     public var hsChapter: String? { hsHeading.map { String($0.prefix(2)) } }
+
+    /// The order statistics are listed in.
+    var sortKey: (UInt32, String, String, String, String) {
+        (cycle, payerMember.alpha3, payeeMember.alpha3, purposeCode, hsHeading ?? "")
+    }
 }
 
 public struct TradeFlowTotals: Hashable, Sendable, Codable {
@@ -108,28 +113,35 @@ extension HubStateMachine {
     }
 
     /// The trade flows of the cycles in `cycles`, those with `member` on either side (nil:
-    /// every flow), summed over the cycles unless `byCycle`.
+    /// every flow), summed over the cycles unless `byCycle`. Archived cycles' flows come from
+    /// `archived` (the store's copies; those outside `cycles` are ignored).
     public func tradeFlows(
-        cycles: ClosedRange<UInt32>, member: CountryCode? = nil, byCycle: Bool = false
+        cycles: ClosedRange<UInt32>, member: CountryCode? = nil, byCycle: Bool = false,
+        archived: [ArchivedCycle] = []
     ) -> [(TradeFlowKey, TradeFlowTotals)] {
         var rows: [TradeFlowKey: TradeFlowTotals] = [:]
-        for (packed, totals) in zip(tradeFlowKeys, tradeFlowTotals) where cycles.contains(packed.cycle) {
-            let payer = members[packed.payerMember].member.id, payee = members[packed.payeeMember].member.id
-            if let member, payer != member, payee != member { continue }
-            let key = TradeFlowKey(
-                cycle: byCycle ? packed.cycle : 0, payerMember: payer, payeeMember: payee,
-                purposeCode: TradeCodes.unpackPurpose(packed.purpose),
-                hsHeading: packed.hsHeading == PackedTradeFlowKey.noHeading
-                    ? nil : String(String(packed.hsHeading).leftPadded(toLength: 4)))
+        func add(_ key: TradeFlowKey, _ totals: TradeFlowTotals) {
+            if let member, key.payerMember != member, key.payeeMember != member { return }
+            var key = key
+            if !byCycle { key.cycle = 0 }
             rows[key, default: TradeFlowTotals()].add(totals)
         }
-        return rows.sorted { lhs, rhs in
-            (lhs.0.cycle, lhs.0.payerMember.alpha3, lhs.0.payeeMember.alpha3, lhs.0.purposeCode, lhs.0.hsHeading ?? "")
-                < (
-                    rhs.0.cycle, rhs.0.payerMember.alpha3, rhs.0.payeeMember.alpha3, rhs.0.purposeCode,
-                    rhs.0.hsHeading ?? ""
-                )
+        for cycle in archived where cycles.contains(cycle.number) && Int(cycle.number) <= archivedCycleCount {
+            for flow in cycle.tradeFlows { add(flow.key, flow.totals) }
         }
+        for (packed, totals) in zip(tradeFlowKeys, tradeFlowTotals) where cycles.contains(packed.cycle) {
+            add(tradeFlowKey(packed), totals)
+        }
+        return rows.sorted { $0.0.sortKey < $1.0.sortKey }
+    }
+
+    /// The readable key of a packed one.
+    func tradeFlowKey(_ packed: PackedTradeFlowKey) -> TradeFlowKey {
+        TradeFlowKey(
+            cycle: packed.cycle, payerMember: members[packed.payerMember].member.id,
+            payeeMember: members[packed.payeeMember].member.id, purposeCode: TradeCodes.unpackPurpose(packed.purpose),
+            hsHeading: packed.hsHeading == PackedTradeFlowKey.noHeading
+                ? nil : String(String(packed.hsHeading).leftPadded(toLength: 4)))
     }
 }
 

@@ -8,15 +8,15 @@ enum CycleRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             try AccessPolicy.require(try context.requireCaller(), .readCycles)
-            return try await api.read { hub in
-                hub.cycles.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)]
+            return try await PolyclearAPI.readCycles(api.writer, numbers: CycleReadView.allClosed) { view in
+                view.allCycles.map(CycleDTO.init) + [CycleDTO(openNumber: view.hub.openCycleNumber)]
             }
         }
         router.get("/v1/cycles/:number") { _, context -> CycleReportDTO in
             let caller = try context.requireCaller()
             try AccessPolicy.require(caller, .readCycles)
             let number = try context.parameters.require("number", as: UInt32.self)
-            guard var report = try await api.read({ hub in hub.cycles.first { $0.number == number } }) else {
+            guard var report = try await PolyclearAPI.readCycle(api.writer, number, { report, _ in report }) else {
                 throw APIError(.notFound, code: "not_found", "no such closed cycle")
             }
             if case .member(let id) = caller {
@@ -46,15 +46,7 @@ enum CycleRoutes {
             let number = try context.parameters.require("number", as: UInt32.self)
             let command = HubCommand.confirmSettlement(
                 cycle: number, member: id, instructionIndex: nil, amountMinor: nil, actor: .member(id))
-            let (result, cycle) = try await PolyclearAPI.submit(api.writer, [command], by: caller) { results, hub in
-                (
-                    results.first,
-                    hub.cycles.first { $0.number == number }.map(CycleDTO.init)
-                        ?? CycleDTO(openNumber: hub.openCycleNumber)
-                )
-            }
-            if case .refused(let rejection) = result { throw APIError.refused(rejection, "nothing to confirm") }
-            return cycle
+            return try await confirm(command, cycle: number, by: caller, refusal: "nothing to confirm", api)
         }
         router.post("/v1/cycles/:number/instructions/:index/confirm") { request, context -> CycleDTO in
             try await confirmInstruction(request, context, api)
@@ -107,11 +99,10 @@ enum CycleRoutes {
         cycle number: UInt32, _ api: RouteDependencies<A>,
         account: @escaping @Sendable (HubStateMachine) -> UInt128?
     ) async throws -> (CycleReport, CycleReport?, UInt128, [StoredTransfer]) {
-        let found = try await api.read { hub -> (CycleReport, CycleReport?, UInt128)? in
-            guard let index = hub.cycles.firstIndex(where: { $0.number == number }), let id = account(hub) else {
-                return nil
-            }
-            return (hub.cycles[index], index > 0 ? hub.cycles[index - 1] : nil, id)
+        let found = try await PolyclearAPI.readCycle(api.writer, number, previous: true) {
+            report, view -> (CycleReport, CycleReport?, UInt128)? in
+            guard let report, let id = account(view.hub) else { return nil }
+            return (report, number > 1 ? view.cycle(number - 1) : nil, id)
         }
         guard let (report, previous, id) = found else {
             throw APIError(.notFound, code: "not_found", "no such statement")
@@ -133,9 +124,8 @@ enum CycleRoutes {
         let number = try context.parameters.require("number", as: UInt32.self)
         let index = try context.parameters.require("index", as: Int.self)
         let body = try await request.decode(as: ConfirmationDTO.self, context: context)
-        let currency = try await api.read { hub -> CurrencyCode? in
-            guard let report = hub.cycles.first(where: { $0.number == number }),
-                report.instructions.indices.contains(index), report.instructions[index].member == id
+        let currency = try await PolyclearAPI.readCycle(api.writer, number) { report, _ -> CurrencyCode? in
+            guard let report, report.instructions.indices.contains(index), report.instructions[index].member == id
             else { return nil }
             return report.instructions[index].currency
         }
@@ -180,13 +170,11 @@ enum CycleRoutes {
     static func confirm<A: HubAccess>(
         _ command: HubCommand, cycle number: UInt32, by caller: Caller, refusal: String, _ api: RouteDependencies<A>
     ) async throws -> CycleDTO {
-        let (result, cycle) = try await PolyclearAPI.submit(api.writer, [command], by: caller) { results, hub in
-            (
-                results.first,
-                hub.cycles.first { $0.number == number }.map(CycleDTO.init) ?? CycleDTO(openNumber: hub.openCycleNumber)
-            )
-        }
+        let result = try await PolyclearAPI.submit(api.writer, [command], by: caller).first
         if case .refused(let rejection) = result { throw APIError.refused(rejection, refusal) }
-        return cycle
+        // Read after the commit: a cycle that settled may have left memory for the archive.
+        return try await PolyclearAPI.readCycle(api.writer, number) { report, view in
+            report.map(CycleDTO.init) ?? CycleDTO(openNumber: view.hub.openCycleNumber)
+        }
     }
 }

@@ -47,9 +47,8 @@ extension ISO20022Routes {
         guard AccessPolicy.maySeeMember(caller, member) else {
             throw APIError(.notFound, code: "not_found", "no such instructions")
         }
-        let found = try await api.read { hub -> (CycleReport, Member)? in
-            guard let report = hub.cycles.first(where: { $0.number == number }), let record = hub.member(member)
-            else { return nil }
+        let found = try await PolyclearAPI.readCycle(api.writer, number) { report, view -> (CycleReport, Member)? in
+            guard let report, let record = view.hub.member(member) else { return nil }
             return (report, record)
         }
         guard let (report, record) = found, report.instructions.contains(where: { $0.member == member }) else {

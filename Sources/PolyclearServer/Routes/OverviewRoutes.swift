@@ -16,8 +16,8 @@ enum OverviewRoutes {
             try AccessPolicy.require(try context.requireCaller(), .readUnionOverview)
             let number = try context.parameters.require("number", as: UInt32.self)
             let unit = api.currencies.unit
-            let csv = try await api.read { hub in
-                hub.cycles.first { $0.number == number }?.unionOverviewCSV(unitExponent: unit.exponent)
+            let csv = try await PolyclearAPI.readCycle(api.writer, number) { report, _ in
+                report?.unionOverviewCSV(unitExponent: unit.exponent)
             }
             guard let csv else { throw APIError(.notFound, code: "not_found", "no such closed cycle") }
             return Response(

@@ -18,11 +18,12 @@ enum TradeStatisticsRoutes {
             else { throw APIError(.badRequest, code: "malformed_query", "by is heading, chapter or purpose") }
             let csv = try PolyclearAPI.format(request, allowed: ["json", "csv"]) == "csv"
             let member: CountryCode? = if case .member(let id) = caller { id } else { nil }
-            let (rows, currencies) = try await api.read {
-                hub -> ([(TradeFlowKey, TradeFlowTotals)], [String: CurrencyCode]) in
+            let (rows, currencies) = try await PolyclearAPI.readCycles(api.writer, numbers: period.cycles(in:)) {
+                view -> ([(TradeFlowKey, TradeFlowTotals)], [String: CurrencyCode]) in
+                let hub = view.hub
                 let currencies = Dictionary(uniqueKeysWithValues: hub.allMembers.map { ($0.id.alpha3, $0.currency) })
                 guard let cycles = period.cycles(in: hub) else { return ([], currencies) }
-                return (hub.tradeFlows(cycles: cycles, member: member), currencies)
+                return (view.tradeFlows(cycles: cycles, member: member), currencies)
             }
             let flows = grouping.regroup(rows)
             if csv {
@@ -75,7 +76,13 @@ enum TradeStatisticsRoutes {
             case .all: return 0...UInt32.max
             case .cycle(let number): return number...number
             case .days(let days):
-                let numbers = hub.cycles.filter { days.contains(Int($0.closedAt / 86_400_000_000_000)) }.map(\.number)
+                // Close times are UInt64 nanoseconds: days outside them clamp to its ends.
+                func nanoseconds(_ day: Int) -> UInt64 {
+                    let (product, overflow) = UInt64(max(0, day)).multipliedReportingOverflow(by: 86_400_000_000_000)
+                    return overflow ? .max : product
+                }
+                let numbers = hub.closedCycleNumbers(
+                    closedIn: nanoseconds(days.lowerBound)..<nanoseconds(days.upperBound + 1))
                 guard let first = numbers.min(), let last = numbers.max() else { return nil }
                 return first...last
             }
