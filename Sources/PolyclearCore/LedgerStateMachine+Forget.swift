@@ -17,18 +17,25 @@ extension LedgerStateMachine {
 
 extension HubStateMachine {
     /// Whether the hub's ledger may have forgotten this transfer: a leg of a payment that left
-    /// memory. A store's ledger still holds it, so a comparison with it passes over these.
+    /// memory, or a booking of a cycle that did (settlements, charges, excess settlements). A
+    /// store's ledger still holds it, so a comparison with it passes over these.
     public func ledgerForgot(transferID id: UInt128) -> Bool {
-        guard archive.isOn, HubTransferID.kind(of: id) == .paymentLeg else { return false }
-        let index = PaymentIndex(raw: UInt32(truncatingIfNeeded: id >> 4))
-        return index.raw < payments.base  // archived once (a restored payment's legs stay forgotten)
+        switch HubTransferID.kind(of: id) {
+        case .paymentLeg:
+            guard archive.isOn else { return false }
+            let index = PaymentIndex(raw: UInt32(truncatingIfNeeded: id >> 4))
+            return index.raw < payments.base  // archived once (a restored payment's legs stay forgotten)
+        case .settlement, .imbalanceCharge, .chargeRedistribution, .excessSettlement:
+            return Int(UInt32(truncatingIfNeeded: id >> 32)) <= cycleArchive.base  // the cycle, bits 32–63
+        default: return false
+        }
     }
 
     /// The hub's ledger is the stored one, but for the transfers of archived payments, which
     /// the hub forgot: same accounts, pending transfers and time, every transfer the hub holds
     /// held alike, and every other stored transfer one the hub forgot.
     public func ledgerMatches(stored: LedgerStateMachine) -> Bool {
-        guard archive.isOn else { return stored.makeSnapshot() == ledger.makeSnapshot() }
+        guard archive.isOn || cycleArchive.isOn else { return stored.makeSnapshot() == ledger.makeSnapshot() }
         let mine = ledger.makePendingAndAccountsSummary(), theirs = stored.makePendingAndAccountsSummary()
         guard mine.accounts == theirs.accounts, mine.pending == theirs.pending,
             stored.lastTimestamp == ledger.lastTimestamp

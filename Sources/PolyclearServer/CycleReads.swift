@@ -11,16 +11,6 @@ struct CycleReadView {
     /// Closed cycle `number`, archived or not.
     func cycle(_ number: UInt32) -> CycleReport? { archived[number]?.report ?? hub.residentCycle(number: number) }
 
-    /// The closed cycles numbered in `numbers`, oldest first.
-    func cycles(_ numbers: ClosedRange<UInt32>) -> [CycleReport] {
-        let archivedReports = archived.values.filter { numbers.contains($0.number) }.sorted { $0.number < $1.number }
-            .map(\.report)
-        return archivedReports + hub.cycles.filter { numbers.contains($0.number) }
-    }
-
-    /// Every closed cycle, oldest first (what the read fetched for `allClosed`).
-    var allCycles: [CycleReport] { cycles(1...UInt32.max) }
-
     /// The trade flows of the cycles in `cycles`, archived ones included.
     func tradeFlows(cycles: ClosedRange<UInt32>, member: CountryCode?) -> [(TradeFlowKey, TradeFlowTotals)] {
         hub.tradeFlows(cycles: cycles, member: member, archived: Array(archived.values))
@@ -34,11 +24,6 @@ struct CycleReadView {
         let lower = max(wanted.lowerBound, 1), upper = min(wanted.upperBound, archivedCount)
         guard lower <= upper, let first = (lower...upper).first(where: { archived[$0] == nil }) else { return nil }
         return first...upper
-    }
-
-    /// Every closed cycle's number.
-    static func allClosed(_ hub: HubStateMachine) -> ClosedRange<UInt32>? {
-        hub.closedCycleCount > 0 ? 1...UInt32(clamping: hub.closedCycleCount) : nil
     }
 }
 
@@ -67,17 +52,10 @@ extension PolyclearAPI {
             switch step {
             case .answer(let answer): return answer
             case .fetch(let range):
-                let found: [ArchivedCycle]
-                do {
-                    found = try await writer.archivedCycles(range)
-                } catch {
-                    throw APIError(.serviceUnavailable, code: "archive_unavailable", "the cycle archive cannot be read")
-                }
+                let found = try await fromArchive("cycle") { try await writer.archivedCycles(range) }
                 // Every number asked was archived when the hub was read: committed with it.
                 guard found.map(\.number) == Array(range) else {
-                    throw APIError(
-                        .serviceUnavailable, code: "archive_unavailable",
-                        "the cycle archive lacks cycles \(range.lowerBound)...\(range.upperBound)")
+                    throw archiveLacks("cycle", "cycles \(range.lowerBound)...\(range.upperBound)")
                 }
                 for cycle in found { fetched[cycle.number] = cycle }
             }

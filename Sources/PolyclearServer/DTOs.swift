@@ -248,6 +248,11 @@ struct CycleDTO: ResponseCodable {
         paymentCount = report.paymentCount; instructionCount = report.instructions.count
     }
 
+    init(_ listing: ClosedCycleListing) {
+        number = listing.number; state = listing.state.code
+        paymentCount = listing.paymentCount; instructionCount = listing.instructionCount
+    }
+
     init(openNumber: UInt32) { number = openNumber; state = "open"; paymentCount = 0; instructionCount = 0 }
 }
 

@@ -111,11 +111,8 @@ extension PolyclearAPI {
             let lookups = try await read(writer) { hub in
                 hub.archiveLookups(ids: ids, uetrs: uetrs, page: page.map { ($0.cursor, $0.scanMax) })
             }
-            let fetched: [ArchivedPayment]
-            do {
-                fetched = lookups.isEmpty ? [] : try await writer.archivedPayments(lookups)
-            } catch {
-                throw APIError(.serviceUnavailable, code: "archive_unavailable", "the payment archive cannot be read")
+            let fetched = try await fromArchive("payment") {
+                lookups.isEmpty ? [] : try await writer.archivedPayments(lookups)
             }
             let answer: T? = try await read(writer) { hub in
                 let view = PaymentReadView(hub: hub, archived: fetched, lookups: lookups)
@@ -141,18 +138,24 @@ extension PolyclearAPI {
         }
         guard after < min(archivedCount, end) else { return (resident, end, total) }
         let positions = after..<min(archivedCount, end)
-        let archived: [ArchivedAuditRecord]
-        do {
-            archived = try await writer.archivedAuditRecords(positions)
-        } catch {
-            throw APIError(.serviceUnavailable, code: "archive_unavailable", "the audit archive cannot be read")
-        }
+        let archived = try await fromArchive("audit") { try await writer.archivedAuditRecords(positions) }
         guard archived.map(\.position) == Array(positions) else {
-            throw APIError(
-                .serviceUnavailable, code: "archive_unavailable",
-                "the audit archive lacks records \(positions.lowerBound)..<\(positions.upperBound)")
+            throw archiveLacks("audit", "records \(positions.lowerBound)..<\(positions.upperBound)")
         }
         return (archived.map(\.record) + resident, end, total)
+    }
+
+    /// A read of the store's archive (`what`: payment, audit, cycle); any failure answers 503
+    /// `archive_unavailable`.
+    static func fromArchive<T>(_ what: String, _ read: () async throws -> T) async throws(APIError) -> T {
+        do { return try await read() } catch {
+            throw APIError(.serviceUnavailable, code: "archive_unavailable", "the \(what) archive cannot be read")
+        }
+    }
+
+    /// The archive lacks what the hub says it archived (committed with it): damage.
+    static func archiveLacks(_ what: String, _ missing: String) -> APIError {
+        APIError(.serviceUnavailable, code: "archive_unavailable", "the \(what) archive lacks \(missing)")
     }
 
     /// Commands of the operator and of central banks go into the audit trail with who gave

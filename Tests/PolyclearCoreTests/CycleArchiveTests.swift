@@ -36,6 +36,13 @@ import Testing
         #expect(hub.archivedCycleCount > Limits.cycleReportsResidentMax, "seed \(seed): too little archived")
         #expect(residentMax <= Limits.cycleReportsResidentMax + 1, "\(residentMax) cycles stayed in memory")
         #expect(pair.store.cycles.count == hub.archivedCycleCount)
+        // The archived cycles' bookings left the ledger's index, and nothing else did.
+        let settled = try #require(pair.store.values.first { !$0.report.instructions.isEmpty })
+        let settlement = HubTransferID.settlement(
+            cycle: settled.number, instruction: settled.report.instructions[0].index)
+        #expect(pair.plain.hub.ledgerState.transferStatus(id: settlement) != nil)
+        #expect(hub.ledgerState.transferStatus(id: settlement) == nil && hub.ledgerForgot(transferID: settlement))
+        #expect(hub.ledgerMatches(stored: pair.plain.hub.ledgerState))
         for _ in 0..<40 { Self.compareReads(pair, &random, "seed \(seed) at the end") }
         // Replay of the logged history gives the same state; the snapshot reads back.
         var replayed = HubStateMachine(configuration: hub.configuration)
@@ -124,6 +131,7 @@ import Testing
         let number = UInt32(1 + random.next() % UInt64(count + 1))
         #expect(cycle(number) == plain.residentCycle(number: number), "\(label) cycle \(number)")
         #expect(hub.cycleClosedAt(number: number) == plain.cycleClosedAt(number: number), "\(label) cycle \(number)")
+        #expect(hub.closedCycleListing == plain.closedCycleListing, "\(label)")
         let lower = UInt32(random.next() % UInt64(count + 2)), upper = lower + UInt32(random.next() % 80)
         let member = random.next() % 3 == 0 ? members[Int(random.next() % 4)] : nil
         let byCycle = random.next() % 2 == 0

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PolyclearCore
+@testable import PolyclearServer
 import PolyclearStorage
 import Testing
 
@@ -104,6 +105,30 @@ import Testing
             #expect(
                 byYear.replacingOccurrences(of: #""period":"\#(year)""#, with: "")
                     == everything.replacingOccurrences(of: #""period":"all""#, with: ""))
+        }
+    }
+
+    /// An archive that cannot be read answers 503 `archive_unavailable`; cycles in memory
+    /// still answer.
+    @Test func anUnreadableCycleArchiveAnswersArchiveUnavailable() async throws {
+        var configuration = HubConfiguration(currencies: APITests.currencies)
+        configuration.paymentArchiveAvailable = true
+        let writer = Writer(store: InMemoryHubStore(configuration: configuration))
+        try await writer.whileRunning {
+            _ = try await writer.submit(try WriteForwardingTests.setup() + [.startCycleArchive])
+            for number in 1...UInt32(Limits.cycleReportsResidentMax + 1) {
+                #expect(try await writer.submit([.closeCycle(number: number)]) == [.ok])
+            }
+            #expect(try await writer.read { $0.archivedCycleCount } > 0)
+            let hub = WriteForwardingTests.RoutedHub(writer: writer, route: .local, archiveFails: true)
+            let last = UInt32(Limits.cycleReportsResidentMax + 1)
+            #expect(try await PolyclearAPI.readCycle(hub, last) { report, _ in report?.number } == last)
+            do {
+                _ = try await PolyclearAPI.readCycle(hub, 1) { report, _ in report?.number }
+                Issue.record("an unreadable archive answered")
+            } catch let error as APIError {
+                #expect(error.code == "archive_unavailable" && error.status == .serviceUnavailable)
+            }
         }
     }
 

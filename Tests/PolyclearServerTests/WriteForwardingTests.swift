@@ -16,9 +16,12 @@ import Testing
     final class RoutedHub: HubAccess {
         let writer: Writer<InMemoryHubStore>
         let route: Mutex<WriteRoute>
-        init(writer: Writer<InMemoryHubStore>, route: WriteRoute) {
+        /// Reads of the store's archives fail (a damaged or unreachable archive).
+        let archiveFails: Bool
+        init(writer: Writer<InMemoryHubStore>, route: WriteRoute, archiveFails: Bool = false) {
             self.writer = writer
             self.route = Mutex(route)
+            self.archiveFails = archiveFails
         }
         func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
             try await writer.read(body)
@@ -47,7 +50,8 @@ import Testing
         }
 
         func archivedCycles(_ numbers: ClosedRange<UInt32>) async throws -> [ArchivedCycle] {
-            try await writer.archivedCycles(numbers)
+            if archiveFails { throw StoreError(.ioFailure, "the archive is unreachable") }
+            return try await writer.archivedCycles(numbers)
         }
 
         func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {

@@ -54,11 +54,22 @@ public struct TradeFlow: Hashable, Sendable, Codable {
     }
 }
 
-/// What stays in memory of an archived cycle.
+/// What stays in memory of an archived cycle: enough to list it and to answer a late
+/// confirmation without the store.
 struct ArchivedCycleSummary: Hashable, Sendable, Codable {
     var closedAt: UInt64
+    var paymentCount: Int
+    var instructionCount: Int
     /// Members that had an excess settlement in the cycle (all confirmed: it was archived).
     var excessMembers: [CountryCode]
+}
+
+/// One line of the list of closed cycles.
+public struct ClosedCycleListing: Hashable, Sendable {
+    public var number: UInt32
+    public var state: CycleState
+    public var paymentCount: Int
+    public var instructionCount: Int
 }
 
 /// The cycle archive's state (one snapshot key).
@@ -101,6 +112,21 @@ extension HubStateMachine {
             numbers.append(UInt32(offset + 1))
         }
         return numbers + closedCycles.filter { range.contains($0.closedAt) }.map(\.number)
+    }
+
+    /// Every closed cycle, oldest first, archived ones from what memory keeps of them.
+    public var closedCycleListing: [ClosedCycleListing] {
+        let archived = cycleArchive.summaries.enumerated().map { offset, summary in
+            ClosedCycleListing(
+                number: UInt32(offset + 1), state: .settled, paymentCount: summary.paymentCount,
+                instructionCount: summary.instructionCount)
+        }
+        return archived
+            + closedCycles.map {
+                ClosedCycleListing(
+                    number: $0.number, state: $0.state, paymentCount: $0.paymentCount,
+                    instructionCount: $0.instructions.count)
+            }
     }
 
     /// Settled, archived or not.
@@ -149,16 +175,34 @@ extension HubStateMachine {
             flowsByCycle[packed.cycle, default: []].append(TradeFlow(key: tradeFlowKey(packed), totals: totals))
         }
         for report in leaving {
+            forgetLedgerBookings(of: report)
             let flows = (flowsByCycle[report.number] ?? []).sorted { $0.key.sortKey < $1.key.sortKey }
             archivedCycles.append(ArchivedCycle(report: report, tradeFlows: flows))
             cycleArchive.summaries.append(
-                ArchivedCycleSummary(closedAt: report.closedAt, excessMembers: report.excessSettlements.map(\.member)))
+                ArchivedCycleSummary(
+                    closedAt: report.closedAt, paymentCount: report.paymentCount,
+                    instructionCount: report.instructions.count, excessMembers: report.excessSettlements.map(\.member)))
         }
         closedCycles.removeFirst(count)
         dropTradeFlows(throughCycle: last)
         // Their pay-ins were all confirmed: nothing can be overdue (the list stays bounded,
         // and the overdue check never meets a cycle it cannot find).
         excessPayInsDue.removeAll { $0.cycle <= last }
+    }
+
+    /// The cycle's bookings leave the ledger's index (`ledgerForgot`): their ids carry the
+    /// cycle, and nothing books them again once it is final.
+    private mutating func forgetLedgerBookings(of report: CycleReport) {
+        for instruction in report.instructions {
+            ledger.forgetTransfer(id: HubTransferID.settlement(cycle: report.number, instruction: instruction.index))
+            ledger.forgetTransfer(
+                id: HubTransferID.settlementPost(cycle: report.number, instruction: instruction.index))
+        }
+        for member in members.hubIndices {
+            ledger.forgetTransfer(id: HubTransferID.imbalanceCharge(cycle: report.number, member: member))
+            ledger.forgetTransfer(id: HubTransferID.chargeRedistribution(cycle: report.number, member: member))
+            ledger.forgetTransfer(id: HubTransferID.excessSettlement(cycle: report.number, member: member))
+        }
     }
 
     /// Rebuilds the flat trade-flow tables without the archived cycles' rows.

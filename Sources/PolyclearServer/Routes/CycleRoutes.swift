@@ -8,8 +8,9 @@ enum CycleRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/v1/cycles") { _, context -> [CycleDTO] in
             try AccessPolicy.require(try context.requireCaller(), .readCycles)
-            return try await PolyclearAPI.readCycles(api.writer, numbers: CycleReadView.allClosed) { view in
-                view.allCycles.map(CycleDTO.init) + [CycleDTO(openNumber: view.hub.openCycleNumber)]
+            // Archived cycles are listed from what memory keeps of them (no store read).
+            return try await api.read { hub in
+                hub.closedCycleListing.map(CycleDTO.init) + [CycleDTO(openNumber: hub.openCycleNumber)]
             }
         }
         router.get("/v1/cycles/:number") { _, context -> CycleReportDTO in
