@@ -106,9 +106,9 @@ import Testing
                 byYear.replacingOccurrences(of: #""period":"\#(year)""#, with: "")
                     == everything.replacingOccurrences(of: #""period":"all""#, with: ""))
             // Periods at and past the ends of close times (UInt64 nanoseconds: 1970 to 2554)
-            // answer with no rows, never a trap; malformed ones (and the calendar's last year,
-            // whose end it cannot name) are refused.
-            for period in ["year=1970", "year=2554", "year=2555", "month=9999-12", "year=0001"] {
+            // answer with no rows, never a trap; malformed ones (and the calendar's last year and
+            // month, whose end it cannot name: December 9999 crashed the server) are refused.
+            for period in ["year=1970", "year=2554", "year=2555", "month=9999-11", "year=0001"] {
                 let answer = try await ArchivedPaymentAPITests.get(client, "/v1/trade-statistics?\(period)", as: "chn")
                 #expect(answer.hasPrefix("200 ") && answer.contains(#""rows":[]"#), "\(period): \(answer)")
             }

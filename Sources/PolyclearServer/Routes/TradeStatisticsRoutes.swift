@@ -54,10 +54,13 @@ enum TradeStatisticsRoutes {
             if let number = try PolyclearAPI.integer(request, "cycle", in: 1...Int(UInt32.max)) {
                 (kind, name) = (.cycle(UInt32(number)), "cycle \(number)")
             } else if let text = query["month"].map(String.init) {
-                guard let first = CivilDate(text + "-01"), text.utf8.count == 7 else {
+                // December 9999 has no month after it to end on: refused like a malformed month
+                // (it crashed the server once, from any key).
+                guard text.utf8.count == 7, let first = CivilDate(text + "-01"),
+                    let next = CivilDate(year: first.year + first.month / 12, month: first.month % 12 + 1, day: 1)
+                else {
                     throw APIError(.badRequest, code: "malformed_query", "month is YYYY-MM")
                 }
-                let next = CivilDate(year: first.year + first.month / 12, month: first.month % 12 + 1, day: 1)!
                 (kind, name) = (.days(first.daysSinceEpoch...(next.daysSinceEpoch - 1)), text)
             } else if let text = query["year"].map(String.init) {
                 guard text.utf8.count == 4, let first = CivilDate(text + "-01-01"),
