@@ -158,7 +158,9 @@ public struct BenchHubSetup: Sendable {
         in directory: String, name: String, _ body: (Writer<SQLiteHubStore>, SQLiteHubStore) async throws -> T
     ) async throws -> T {
         let path = directory + "/polyclear-bench-\(name)-\(getpid()).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer {
+            for file in SQLiteLedgerStore.files(ofDatabase: path) { try? FileManager.default.removeItem(atPath: file) }
+        }
         let store = try SQLiteHubStore(path: path, configuration: configuration)
         return try await withDurableHub(store: store, body)
     }

@@ -16,6 +16,10 @@ import GRDB
 /// file, fsynced and only then renamed to `<out>`: a crash never leaves a half backup under
 /// the name asked for.
 ///
+/// A backup is the main file alone: the ledger's tables in its projection file
+/// (`SQLiteLedgerStore.Layout.projectionFile`) are rebuilt from its redo rows when the copy is
+/// first opened to write, and laid over an empty stand-in when it is opened to read.
+///
 /// A restore copies a backup to the database path the same way (partial file, fsync, rename),
 /// while holding the database's writer lock: a hub serving that database refuses it
 /// (`database_in_use`), and no hub can start on it halfway.
@@ -69,7 +73,10 @@ public enum SQLiteBackup {
         // The old database's WAL and shared-memory files belong to the file being replaced:
         // moved aside (not deleted) until the new file is in place, and put back if it cannot
         // be — a failed restore must leave the old database whole, its last commits included.
-        let companions = ["-wal", "-shm", "-journal"].map { database + $0 }
+        // So do its projection file's: they describe the replaced file's log, not the backup's.
+        let projection = SQLiteLedgerStore.projectionPath(of: database)
+        let companions =
+            (["-wal", "-shm", "-journal"].map { database + $0 } + ["", "-wal", "-shm"].map { projection + $0 })
             .filter { FileManager.default.fileExists(atPath: $0) }
         for path in companions { _ = rename(path, path + ".replaced") }
         do {

@@ -19,7 +19,7 @@ public final class SQLiteHubStore: HubStore {
 
     public init(
         path: String, configuration: HubConfiguration,
-        projectionLagCommitsMax: Int = StoreLimits.default.projectionLagCommitsMax,
+        projectionLagCommitsMax: Int = StoreLimits.default.sqliteProjectionLagCommitsMax,
         warn: @escaping @Sendable (String) -> Void = SQLiteHubStore.warnOnStandardError
     ) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLagCommitsMax)

@@ -72,7 +72,7 @@ extension SQLiteLedgerStore {
     public func transfers(accountID: UInt128, timestamps: Range<UInt64>, limit: Int) async throws -> [StoredTransfer] {
         let lower = Int64(clamping: timestamps.lowerBound), upper = Int64(clamping: timestamps.upperBound)
         try await awaitProjection()
-        return try await pool.read { db in
+        return try await tables.read { db in
             var found: [StoredTransfer] = []
             let hasLists = try db.tableExists("account_posting_lists")
             for bucket in try Self.buckets(overlapping: lower..<upper, db) where found.count < limit {

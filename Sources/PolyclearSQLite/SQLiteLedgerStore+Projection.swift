@@ -34,8 +34,8 @@ extension SQLiteLedgerStore {
 
     static func hasRedoLog(_ db: Database) throws -> Bool { try db.tableExists("ledger_redo") }
 
-    /// Projects up to `rowCountMax` redo rows in one transaction: their rows into the tables,
-    /// `projected_sequence` advanced, the rows deleted. The outcomes are taken from `committed`
+    /// `Layout.singleFile`: projects up to `rowCountMax` redo rows in one transaction: their
+    /// rows into the tables, `projected_sequence` advanced, the rows deleted. The outcomes are taken from `committed`
     /// (the projector's copies of what was just committed, in sequence order) when they follow
     /// on from the projected sequence, and read back from the redo rows otherwise (after a
     /// restart). Answers the new projected sequence (unchanged when nothing waits). Not fsynced
@@ -63,25 +63,12 @@ extension SQLiteLedgerStore {
         var projected: Int64 = 0
         try db.inTransaction {
             projected = try redoSequences(db).projected
-            var merged = LedgerOutcomeMerge()
-            if let first = committed.first, first.sequence == projected + 1 {
-                for entry in committed.prefix(rowCountMax) {
-                    merged.add(entry.outcome)
-                    projected = entry.sequence
-                }
-            } else {
-                let rows = try Row.fetchAll(
-                    db, sql: "SELECT sequence, outcome FROM ledger_redo WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                    arguments: [projected, rowCountMax])
-                guard !rows.isEmpty else { return .rollback }
-                for row in rows {
-                    // Sequences follow one another: a missing row is damage, never skipped.
-                    guard row[0] == projected + 1 else { throw SQLiteDecodingError(column: 0) }
-                    let data: Data = row[1]
-                    merged.add(try decodeRedo(data))
-                    projected = row[0]
-                }
-            }
+            guard
+                let (merged, now) = try gatherRedo(
+                    after: projected, rowCountMax: rowCountMax, committed: committed,
+                    fetch: { after, count in try redoRows(after: after, count: count, db) })
+            else { return .rollback }
+            projected = now
             try write(merged.outcome, postingsPerBucketShift: shift, db)
             try db.execute(
                 sql: "UPDATE ledger_meta SET value = ? WHERE key = 'projected_sequence'", arguments: [projected])
@@ -97,11 +84,17 @@ extension SQLiteLedgerStore {
 
     /// Commits in the redo log not yet in the tables: 0 once the projection has caught up.
     public func unprojectedCommitCount() async throws -> Int {
-        try await pool.read { db in
-            guard try Self.hasRedoLog(db) else { return 0 }
-            let projected = try Self.redoSequences(db).projected
-            return try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM ledger_redo WHERE sequence > ?", arguments: [projected]) ?? 0
+        switch layout {
+        case .singleFile:
+            return try await pool.read { db in
+                guard try Self.hasRedoLog(db) else { return 0 }
+                let projected = try Self.redoSequences(db).projected
+                return try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM ledger_redo WHERE sequence > ?", arguments: [projected]) ?? 0
+            }
+        case .projectionFile:
+            let projected = try await tables.read { db in try Self.projectedSequence(db) }
+            return try await pool.read { db in Int(try Self.newestRedoSequence(db) - projected) }
         }
     }
 
@@ -117,9 +110,13 @@ extension SQLiteLedgerStore {
     /// transaction, so the two agree): what a reader that cannot wait for the projection (a
     /// read-only store beside a running hub, a backup's check) adds to what the tables hold.
     static func redoOverlay(_ db: Database) throws -> LedgerRedoOverlay {
+        guard try hasRedoLog(db) else { return LedgerRedoOverlay() }
+        return try redoOverlay(after: try redoSequences(db).projected, db)
+    }
+
+    /// The redo rows after `projected`, as one overlay.
+    static func redoOverlay(after projected: Int64, _ db: Database) throws -> LedgerRedoOverlay {
         var overlay = LedgerRedoOverlay()
-        guard try hasRedoLog(db) else { return overlay }
-        let projected = try redoSequences(db).projected
         let rows = try Row.fetchCursor(
             db, sql: "SELECT outcome FROM ledger_redo WHERE sequence > ? ORDER BY sequence", arguments: [projected])
         while let row = try rows.next() {

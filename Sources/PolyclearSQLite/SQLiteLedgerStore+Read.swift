@@ -18,8 +18,7 @@ extension SQLiteLedgerStore {
     /// projected yet laid over them, read in one transaction. Checks every invariant at the end.
     public func restore() async throws -> LedgerStateMachine {
         do {
-            return try await pool.read { db in
-                let overlay = try Self.redoOverlay(db)
+            return try await readCommitted { db, overlay in
                 let lastTimestamp =
                     try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
                 let accountCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") ?? 0
@@ -77,7 +76,7 @@ extension SQLiteLedgerStore {
 
     public func account(id: UInt128) async throws -> Account? {
         try await awaitProjection()
-        return try await pool.read { db in
+        return try await tables.read { db in
             var found: Account?
             try Self.forEachRow(
                 db, "SELECT \(Self.accountColumns) FROM accounts WHERE id = ?",
@@ -91,7 +90,7 @@ extension SQLiteLedgerStore {
 
     public func transfer(id: UInt128) async throws -> StoredTransfer? {
         try await awaitProjection()
-        return try await pool.read { db in
+        return try await tables.read { db in
             var found: StoredTransfer?
             try Self.forEachRow(
                 db, "SELECT \(Self.transferColumns) FROM transfers WHERE id = ?",
@@ -113,7 +112,7 @@ extension SQLiteLedgerStore {
         _ sql: String, bind: @escaping @Sendable (OpaquePointer) -> Void
     ) async throws -> [StoredTransfer] {
         try await awaitProjection()
-        return try await pool.read { db in
+        return try await tables.read { db in
             var found: [StoredTransfer] = []
             try Self.forEachRow(db, sql, bind: bind) { s in found.append(try Self.decodeTransfer(s)) }
             return found

@@ -7,8 +7,7 @@ extension SQLiteLedgerStore {
     /// pending transfers and the newest transfer — a few hundred rows, however long the history.
     public func summary() async throws -> LedgerStoreSummary {
         do {
-            return try await pool.read { db in
-                let overlay = try Self.redoOverlay(db)
+            return try await readCommitted { db, overlay in
                 let lastTimestamp =
                     try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'") ?? 0
                 var accounts: [Account] = []

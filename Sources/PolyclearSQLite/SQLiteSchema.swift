@@ -27,55 +27,7 @@ enum SQLiteSchema {
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-ledger") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE ledger_meta (
-                        key TEXT PRIMARY KEY NOT NULL,
-                        value INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE TABLE accounts (
-                        timestamp INTEGER PRIMARY KEY,
-                        id BLOB NOT NULL UNIQUE,
-                        ledger INTEGER NOT NULL,
-                        code INTEGER NOT NULL,
-                        flags INTEGER NOT NULL,
-                        user_reference ANY NOT NULL,
-                        debits_pending ANY NOT NULL,
-                        debits_posted ANY NOT NULL,
-                        credits_pending ANY NOT NULL,
-                        credits_posted ANY NOT NULL
-                    );
-                    CREATE TABLE transfers (
-                        timestamp INTEGER PRIMARY KEY,
-                        id BLOB NOT NULL,
-                        debit_account_id BLOB NOT NULL,
-                        credit_account_id BLOB NOT NULL,
-                        amount ANY NOT NULL,
-                        pending_id BLOB NOT NULL,
-                        user_reference ANY NOT NULL,
-                        timeout_seconds INTEGER NOT NULL,
-                        ledger INTEGER NOT NULL,
-                        code INTEGER NOT NULL,
-                        flags INTEGER NOT NULL,
-                        status INTEGER NOT NULL,
-                        fingerprint INTEGER NOT NULL
-                    );
-                    CREATE UNIQUE INDEX transfers_by_id ON transfers(id);
-                    CREATE INDEX transfers_pending ON transfers(timestamp) WHERE status = 1;
-                    CREATE TABLE account_postings (
-                        bucket INTEGER NOT NULL,
-                        account_id BLOB NOT NULL,
-                        timestamp INTEGER NOT NULL,
-                        PRIMARY KEY (bucket, account_id, timestamp)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE posting_buckets (
-                        bucket INTEGER PRIMARY KEY,
-                        first_timestamp INTEGER NOT NULL
-                    );
-                    INSERT INTO ledger_meta(key, value) VALUES ('last_timestamp', 0), ('posting_count', 0);
-                    """)
-        }
+        migrator.registerMigration("v1-ledger") { db in try db.execute(sql: ledgerTablesSQL) }
         migrator.registerMigration("v2-hub-log") { db in
             // The hub's durable log (one row per commit: JSON of the entries applied) and its
             // audit events (one row per commit). A ledger-only file leaves both empty.
@@ -150,17 +102,7 @@ enum SQLiteSchema {
             // account and projection step instead of one per posting — two B-tree rows per
             // transfer were most of the projection's cost. Rows written before stay in
             // `account_postings` (read as they are: they precede every list in time).
-            try db.execute(
-                sql: """
-                    CREATE TABLE account_posting_lists (
-                        bucket INTEGER NOT NULL,
-                        account_id BLOB NOT NULL,
-                        first_timestamp INTEGER NOT NULL,
-                        last_timestamp INTEGER NOT NULL,
-                        timestamps BLOB NOT NULL,
-                        PRIMARY KEY (bucket, account_id, first_timestamp)
-                    ) WITHOUT ROWID;
-                    """)
+            try db.execute(sql: postingListsSQL)
         }
         migrator.registerMigration("v8-payment-archive") { db in
             // Payments of settled cycles that left the hub's memory (`HubStateMachine+Archive`),
@@ -188,6 +130,91 @@ enum SQLiteSchema {
             // (`HubStateMachine+CycleArchive`), by number; written in the commit that archived them.
             try db.execute(sql: "CREATE TABLE hub_cycle_archive (number INTEGER PRIMARY KEY, body BLOB NOT NULL)")
         }
+        migrator.registerMigration("v11-projection-file") { db in
+            // A file created from now on keeps the ledger's tables in a file of their own
+            // (`SQLiteLedgerStore.Layout.projectionFile`), its redo rows kept for good; a file
+            // that holds a ledger already keeps its tables here (`.singleFile`). The store id
+            // ties a projection file to this file.
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_meta(key, value) SELECT 'projection_file',
+                        (SELECT COUNT(*) FROM accounts) = 0 AND (SELECT COUNT(*) FROM ledger_redo) = 0
+                        AND (SELECT value FROM ledger_meta WHERE key = 'projected_sequence') = 0;
+                    INSERT INTO ledger_meta(key, value) VALUES ('store_id', random());
+                    """)
+        }
         return migrator
     }
+
+    /// The projection file's schema (`Layout.projectionFile`): the ledger's tables as in the
+    /// main file's `v1-ledger` and `v6-posting-lists`, and the meta rows the projection keeps.
+    static var projectionMigrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("p1-ledger-tables") { db in
+            try db.execute(sql: ledgerTablesSQL + postingListsSQL)
+            try db.execute(
+                sql: "INSERT INTO ledger_meta(key, value) VALUES ('projected_sequence', 0), ('store_id', 0)")
+        }
+        return migrator
+    }
+
+    /// The ledger's tables (`v1-ledger`; shipped: never edit).
+    static let ledgerTablesSQL = """
+            CREATE TABLE ledger_meta (
+                key TEXT PRIMARY KEY NOT NULL,
+                value INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE accounts (
+                timestamp INTEGER PRIMARY KEY,
+                id BLOB NOT NULL UNIQUE,
+                ledger INTEGER NOT NULL,
+                code INTEGER NOT NULL,
+                flags INTEGER NOT NULL,
+                user_reference ANY NOT NULL,
+                debits_pending ANY NOT NULL,
+                debits_posted ANY NOT NULL,
+                credits_pending ANY NOT NULL,
+                credits_posted ANY NOT NULL
+            );
+            CREATE TABLE transfers (
+                timestamp INTEGER PRIMARY KEY,
+                id BLOB NOT NULL,
+                debit_account_id BLOB NOT NULL,
+                credit_account_id BLOB NOT NULL,
+                amount ANY NOT NULL,
+                pending_id BLOB NOT NULL,
+                user_reference ANY NOT NULL,
+                timeout_seconds INTEGER NOT NULL,
+                ledger INTEGER NOT NULL,
+                code INTEGER NOT NULL,
+                flags INTEGER NOT NULL,
+                status INTEGER NOT NULL,
+                fingerprint INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX transfers_by_id ON transfers(id);
+            CREATE INDEX transfers_pending ON transfers(timestamp) WHERE status = 1;
+            CREATE TABLE account_postings (
+                bucket INTEGER NOT NULL,
+                account_id BLOB NOT NULL,
+                timestamp INTEGER NOT NULL,
+                PRIMARY KEY (bucket, account_id, timestamp)
+            ) WITHOUT ROWID;
+            CREATE TABLE posting_buckets (
+                bucket INTEGER PRIMARY KEY,
+                first_timestamp INTEGER NOT NULL
+            );
+            INSERT INTO ledger_meta(key, value) VALUES ('last_timestamp', 0), ('posting_count', 0);
+        """
+
+    /// The by-account posting lists (`v6-posting-lists`; shipped: never edit).
+    static let postingListsSQL = """
+            CREATE TABLE account_posting_lists (
+                bucket INTEGER NOT NULL,
+                account_id BLOB NOT NULL,
+                first_timestamp INTEGER NOT NULL,
+                last_timestamp INTEGER NOT NULL,
+                timestamps BLOB NOT NULL,
+                PRIMARY KEY (bucket, account_id, first_timestamp)
+            ) WITHOUT ROWID;
+        """
 }

@@ -23,6 +23,10 @@ public struct StoreLimits: Sendable, Equatable {
     /// Commits a store's tables (its projection of the log) may trail the log by before a
     /// commit waits for them: bounds what a read that must see the latest commit waits for.
     public var projectionLagCommitsMax: Int
+    /// The same for SQLite with its tables in a projection file of their own: the projection
+    /// then holds no commit up, and a longer lag lets it write larger steps (a busy account's
+    /// row and posting list once for more commits; `SQLiteLedgerStore`).
+    public var sqliteProjectionLagCommitsMax: Int
     /// One projection step (PostgreSQL) not finished by then is abandoned and retried (as a
     /// commit's: a step hung on a dead primary holds the writer's commits behind it).
     public var projectionStepDeadlineSeconds: Double
@@ -31,7 +35,8 @@ public struct StoreLimits: Sendable, Equatable {
         commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300, retryBudgetSeconds: Double = 30,
         connectDeadlineSeconds: Double = 5, readConnectionCountMax: Int = 4, leaseSeconds: Double = 3,
         leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000,
-        projectionLagCommitsMax: Int = 8, projectionStepDeadlineSeconds: Double = 10
+        projectionLagCommitsMax: Int = 8, sqliteProjectionLagCommitsMax: Int = 32,
+        projectionStepDeadlineSeconds: Double = 10
     ) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
@@ -42,6 +47,7 @@ public struct StoreLimits: Sendable, Equatable {
         self.leasePollMilliseconds = leasePollMilliseconds
         self.catchUpBatchEntryCountMax = catchUpBatchEntryCountMax
         self.projectionLagCommitsMax = projectionLagCommitsMax
+        self.sqliteProjectionLagCommitsMax = sqliteProjectionLagCommitsMax
         self.projectionStepDeadlineSeconds = projectionStepDeadlineSeconds
     }
 

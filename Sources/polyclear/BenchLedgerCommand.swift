@@ -46,9 +46,9 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     var clients = 1
     @Option(
         help:
-            "Commits the tables (the projection of the redo log) may trail by before a commit waits (1...100000)."
+            "Commits the tables (the projection of the redo log) may trail by before a commit waits (1...100000; default: 32 on SQLite, 8 on PostgreSQL)."
     )
-    var projectionLag = StoreLimits.default.projectionLagCommitsMax
+    var projectionLag: Int?
     @Option(help: "Directory for the benchmark database (deleted afterwards).")
     var databaseDirectory = FileManager.default.temporaryDirectory.path
     @Option(help: "Workload seed.")
@@ -59,7 +59,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             throw ValidationError("--batch-size must be 1...\(Limits.batchEventCountMax)")
         }
         guard accounts >= 2, (2...accounts).contains(hotAccounts), transfers > 0, (0...100).contains(twoPhasePercent),
-            (1...64).contains(clients), (1...100_000).contains(projectionLag)
+            (1...64).contains(clients), (1...100_000).contains(projectionLag ?? 1)
         else {
             throw ValidationError("need accounts >= 2, 2 <= hot-accounts <= accounts, transfers > 0, two-phase 0...100")
         }
@@ -86,7 +86,9 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                         prefix: "polyclear_bench_ledger", adminURL: postgresURL
                     ) { url in
                         let postgres = try PostgresLedgerStore(
-                            url: url, limits: StoreLimits(projectionLagCommitsMax: projectionLag))
+                            url: url,
+                            limits: StoreLimits(
+                                projectionLagCommitsMax: projectionLag ?? StoreLimits.default.projectionLagCommitsMax))
                         defer { postgres.close() }
                         return try await runDurable(scenario, label: "postgres", store: postgres) {
                             try await postgres.waitForProjection()
@@ -163,10 +165,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     /// (b) Through the single writer into SQLite, every batch committed with fsync.
     private func runSQLite(_ scenario: Scenario) async throws -> Report {
         let path = databaseDirectory + "/polyclear-bench-\(getpid())-\(scenario.rawValue).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer {
+            for file in SQLiteLedgerStore.files(ofDatabase: path) { try? FileManager.default.removeItem(atPath: file) }
+        }
         let store: SQLiteLedgerStore
         do {
-            store = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLag)
+            store = try SQLiteLedgerStore(
+                path: path, projectionLagCommitsMax: projectionLag ?? StoreLimits.default.sqliteProjectionLagCommitsMax)
         } catch {
             exitWithError(error.code.name, error.description)
         }

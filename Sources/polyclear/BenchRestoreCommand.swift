@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PolyclearBench
 import PolyclearCore
+import PolyclearSQLite
 import PolyclearStorage
 import PolyclearWorkload
 
@@ -127,6 +128,6 @@ struct BenchRestoreCommand: AsyncParsableCommand {
     }
 
     static func remove(_ database: String) {
-        for suffix in ["", "-wal", "-shm", "-lock"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        for file in SQLiteLedgerStore.files(ofDatabase: database) { try? FileManager.default.removeItem(atPath: file) }
     }
 }

@@ -53,7 +53,7 @@ struct HubLoadCommand: AsyncParsableCommand {
         do {
             store = try SQLiteHubStore(
                 path: db, configuration: configuration,
-                projectionLagCommitsMax: holdProjection ? 100_000 : StoreLimits.default.projectionLagCommitsMax)
+                projectionLagCommitsMax: holdProjection ? 100_000 : StoreLimits.default.sqliteProjectionLagCommitsMax)
         } catch {
             exitWithError(error.code.name, error.description)
         }

@@ -43,7 +43,8 @@ import Testing
         let path = directory.path("ledger.sqlite")
         let reference = InMemoryLedgerStore()
         var live = LedgerStateMachine()
-        let store = try SQLiteLedgerStore(path: path, postingsPerBucketShift: shift)
+        // Files of before v6 are single-file ones (`Layout.singleFile`).
+        let store = try SQLiteLedgerStore(path: path, postingsPerBucketShift: shift, singleFileIfNew: true)
         try await SQLiteProjectionTests.drive(store, reference, seed: 21, batches: 25, continuing: &live)
         try await store.waitForProjection()
         try store.close()
@@ -89,7 +90,7 @@ import Testing
         #expect(results.allSatisfy { $0.isOK })
         try await store.commit(ledger.sealOutcome())
         try await store.waitForProjection()
-        let rows = try store.pool.read { db in
+        let rows = try store.tables.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT account_id, length(timestamps) FROM account_posting_lists ORDER BY account_id")
         }

@@ -51,29 +51,46 @@ import Testing
         return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_redo") ?? -1 }
     }
 
-    /// What SIGKILL leaves: the files as they are on disk while the store runs.
+    /// What SIGKILL leaves: the files as they are on disk while the store runs (the main file
+    /// and the projection file, each with its WAL).
     static func crashImage(of path: String, to copy: String) throws {
-        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
-            try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+        let projection = SQLiteLedgerStore.projectionPath(of: path)
+        let projectionCopy = SQLiteLedgerStore.projectionPath(of: copy)
+        for (from, to) in [(path, copy), (projection, projectionCopy)] {
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: from + suffix) {
+                try FileManager.default.copyItem(atPath: from + suffix, toPath: to + suffix)
+            }
         }
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func aStoreWhoseTablesTrailItsLogReadsBackExactlyAndCatchesUpOnOpen(seed: UInt64) async throws {
+    /// Redo rows the tables do not hold: counted in the main file (`singleFile` deletes each
+    /// row as it projects it; `projectionFile` keeps them and counts past `projected_sequence`).
+    static func unprojectedRows(_ path: String) async throws -> Int {
+        let reader = try SQLiteLedgerStore(readingOnly: path)
+        defer { try? reader.close() }
+        let count = try await reader.unprojectedCommitCount()
+        if reader.layout == .singleFile { #expect(try redoRowCount(path) == count) }
+        return count
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3], [false, true])
+    func aStoreWhoseTablesTrailItsLogReadsBackExactlyAndCatchesUpOnOpen(seed: UInt64, singleFile: Bool) async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("ledger.sqlite"), crashed = directory.path("crashed.sqlite")
-        let store = try SQLiteLedgerStore(path: path, postingsPerBucketShift: 2, projectionLagCommitsMax: 1_000)
+        let store = try SQLiteLedgerStore(
+            path: path, postingsPerBucketShift: 2, projectionLagCommitsMax: 1_000, singleFileIfNew: singleFile)
+        #expect(store.layout == (singleFile ? .singleFile : .projectionFile))
         let reference = InMemoryLedgerStore()
         // Half the history in the tables, then half held back in the redo log: the second
         // half updates accounts and resolves pending transfers the tables hold.
         var live = LedgerStateMachine()
         try await Self.drive(store, reference, seed: seed, batches: 20, continuing: &live)
         try await store.waitForProjection()
-        #expect(try Self.redoRowCount(path) == 0)
+        #expect(try await Self.unprojectedRows(path) == 0)
         store.projector?.hold(true)
         try await Self.drive(store, reference, seed: seed + 100, batches: 20, continuing: &live, firstBatch: 20)
         try Self.crashImage(of: path, to: crashed)
-        #expect(try Self.redoRowCount(crashed) == 21, "the projection was meant to be held back")
+        #expect(try await Self.unprojectedRows(crashed) == 21, "the projection was meant to be held back")
 
         // A reader that cannot project (ledger check, stats, a backup's check) lays the redo
         // rows over the tables.
@@ -85,7 +102,7 @@ import Testing
         // Opened to write, it projects everything before it answers: then the tables alone
         // equal the live ledger and every query equals the reference store's.
         let reopened = try SQLiteLedgerStore(path: crashed)
-        #expect(try Self.redoRowCount(crashed) == 0)
+        #expect(try await reopened.unprojectedCommitCount() == 0)
         #expect(try await reopened.restore().makeSnapshot() == live.makeSnapshot())
         try await Self.expectQueriesMatch(reopened, reference, seed: seed)
         try reopened.close()
@@ -192,7 +209,8 @@ import Testing
     @Test func aFileFromBeforeTheRedoLogStillReads() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("ledger.sqlite")
-        let store = try SQLiteLedgerStore(path: path)
+        let store = try SQLiteLedgerStore(
+            path: path, postingsPerBucketShift: SQLiteSchema.defaultPostingsPerBucketShift, singleFileIfNew: true)
         let live = try await Self.drive(store, InMemoryLedgerStore(), seed: 8, batches: 6)
         try await store.waitForProjection()  // a file of before holds everything in its tables
         try store.close()
@@ -258,7 +276,7 @@ final class Flag: Sendable {
 
 extension LedgerStoreSummary {
     /// The newest transfer as the reference store has it.
-    fileprivate func withNewest(of reference: InMemoryLedgerStore) async throws -> LedgerStoreSummary {
+    func withNewest(of reference: InMemoryLedgerStore) async throws -> LedgerStoreSummary {
         var summary = self
         if let newest = try await reference.transfers(timestamps: 0..<UInt64.max, limit: .max).last {
             summary.newestTransfer = LedgerSnapshot.TransferEntry(
