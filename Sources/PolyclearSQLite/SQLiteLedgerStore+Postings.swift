@@ -25,45 +25,31 @@ extension SQLiteLedgerStore {
                 sql: "INSERT INTO posting_buckets (bucket, first_timestamp) VALUES (?, ?)",
                 arguments: [bucket, Int64(bitPattern: firstTimestamp)])
         }
-        var postings: [(accountID: UInt128, timestamp: UInt64)] = []
-        postings.reserveCapacity(2 * transfers.count)
-        for stored in transfers {
-            postings.append((stored.transfer.debitAccountID, stored.transfer.timestamp))
-            postings.append((stored.transfer.creditAccountID, stored.transfer.timestamp))
-        }
-        // In key order (account, then time): consecutive inserts land on neighbouring pages.
-        postings.sort { ($0.accountID, $0.timestamp) < ($1.accountID, $1.timestamp) }
+        let grouped = PostingGroups(transfers)
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps)
                 VALUES (?, ?, ?, ?, ?)
                 """
         ).sqliteStatement
-        var packed: [UInt64] = []
-        var start = 0
-        while start < postings.count {
-            let accountID = postings[start].accountID
-            var end = start
-            packed.removeAll(keepingCapacity: true)
-            while end < postings.count && postings[end].accountID == accountID {
-                packed.append(postings[end].timestamp.littleEndian)
-                end += 1
-            }
-            try packed.withUnsafeBytes { raw in
+        // In key order (account, then time): consecutive inserts land on neighbouring pages.
+        for (accountID, range) in grouped.accounts {
+            try grouped.timestamps[range].withUnsafeBytes { raw in
                 try step(statement, db) { s in
                     sqlite3_bind_int64(s, 1, bucket)
                     SQLiteValueCoding.bindID(s, 2, accountID)
-                    sqlite3_bind_int64(s, 3, Int64(bitPattern: postings[start].timestamp))
-                    sqlite3_bind_int64(s, 4, Int64(bitPattern: postings[end - 1].timestamp))
+                    sqlite3_bind_int64(
+                        s, 3, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.lowerBound])))
+                    sqlite3_bind_int64(
+                        s, 4, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.upperBound - 1])))
                     // SQLITE_STATIC: the bytes outlive the step (the statement is reset after it).
                     sqlite3_bind_blob(s, 5, raw.baseAddress, Int32(raw.count), nil)
                 }
             }
-            start = end
         }
         try db.execute(
             sql: "UPDATE ledger_meta SET value = ? WHERE key = 'posting_count'",
-            arguments: [postingCount + Int64(postings.count)])
+            arguments: [postingCount + Int64(grouped.timestamps.count)])
     }
 
     /// Seeks the account index once per bucket the range overlaps, oldest first: a bucket's
@@ -166,6 +152,54 @@ extension SQLiteLedgerStore {
                 throw SQLiteDecodingError(column: 0)
             }
             found.append(try decodeTransfer(statement))
+        }
+    }
+}
+
+/// A step's postings grouped by account (a counting sort: one hash lookup per posting, where a
+/// comparison sort of the postings was most of the step's own work): the accounts in ascending
+/// order, each with its range of `timestamps` — little-endian, ascending, since the transfers
+/// come in time order and the grouping keeps their order.
+struct PostingGroups {
+    private(set) var accounts: [(accountID: UInt128, range: Range<Int>)] = []
+    private(set) var timestamps: [UInt64] = []
+
+    init(_ transfers: ContiguousArray<StoredTransfer>) {
+        var slotOf: [UInt128: Int32] = [:]
+        var ids: [UInt128] = []
+        var counts: [Int] = []
+        var slots: [Int32] = []
+        slots.reserveCapacity(2 * transfers.count)
+        func place(_ accountID: UInt128) {
+            let slot: Int32
+            if let known = slotOf[accountID] {
+                slot = known
+            } else {
+                slot = Int32(ids.count)
+                slotOf[accountID] = slot
+                ids.append(accountID)
+                counts.append(0)
+            }
+            counts[Int(slot)] += 1
+            slots.append(slot)
+        }
+        for stored in transfers {  // debit then credit: slot 2i and 2i + 1 are transfer i's
+            place(stored.transfer.debitAccountID)
+            place(stored.transfer.creditAccountID)
+        }
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        var next = [Int](repeating: 0, count: ids.count)
+        var offset = 0
+        accounts.reserveCapacity(ids.count)
+        for slot in order {
+            next[slot] = offset
+            accounts.append((ids[slot], offset..<offset + counts[slot]))
+            offset += counts[slot]
+        }
+        timestamps = [UInt64](repeating: 0, count: slots.count)
+        for (index, slot) in slots.enumerated() {
+            timestamps[next[Int(slot)]] = transfers[index / 2].transfer.timestamp.littleEndian
+            next[Int(slot)] += 1
         }
     }
 }
