@@ -19,6 +19,10 @@ final class SQLiteProjector: @unchecked Sendable {
     private var isHeld = false
     /// The outcomes committed and not yet projected, in sequence order (at most the lag bound).
     private var committed: [CommittedRedo] = []
+    /// The projection's recent time per commit (seconds; a moving average over its steps).
+    private var secondsPerCommit: Double = 0
+    /// When the last commit was let through (pacing spaces them by `secondsPerCommit`).
+    private var lastAdmission = ContinuousClock.now
 
     /// One projection step (a few redo rows, one transaction) given the outcomes committed
     /// since the last: answers the projected sequence.
@@ -56,8 +60,32 @@ final class SQLiteProjector: @unchecked Sendable {
     /// Returns once the tables hold every commit made before the call.
     func waitForCommitted() async throws { try await waitUntilProjected(through: \.committedGoal) }
 
-    /// Returns once a commit may be added without the lag passing its bound.
-    func waitForRoom() async throws { try await waitUntilProjected(through: \.roomGoal) }
+    /// Returns once a commit may be added without the lag passing its bound — paced: past half
+    /// the bound, commits are spaced by a share of the projection's recent time per commit that
+    /// grows with the lag (none at half, the whole of it at 90%), so the lag settles short of
+    /// the bound at the projection's speed. Without pacing a writer faster than the projection
+    /// fills the lag at full speed and then waits a whole step for every few commits (a step
+    /// frees a few at once): the same throughput, but every few batches waits the length of a
+    /// step, which is what the batch p99 was made of.
+    func waitForRoom() async throws {
+        let pause = pacingPause()
+        if pause > 0 { try await Task.sleep(nanoseconds: UInt64(pause * 1e9)) }
+        try await waitUntilProjected(through: \.roomGoal)
+    }
+
+    private func pacingPause() -> Double {
+        condition.lock()
+        defer { condition.unlock() }
+        let now = ContinuousClock.now
+        let share = max(0, (progress.lagShare - 0.5) * 2.5)
+        let spacing = min(share * secondsPerCommit, Self.pacingPauseSecondsMax)
+        let pause = max(0, spacing - (now - lastAdmission) / .seconds(1))
+        lastAdmission = now + .seconds(pause)
+        return pause
+    }
+
+    /// A pause never longer than this (a step slowed by a checkpoint must not slow every commit).
+    static let pacingPauseSecondsMax = 0.25
 
     private func waitUntilProjected(through goal: KeyPath<ProjectionProgress, Int64>) async throws {
         try await withCheckedThrowingContinuation { (continuation: ProjectionProgress.Waiter) in
@@ -104,12 +132,16 @@ final class SQLiteProjector: @unchecked Sendable {
             let before = progress.projected
             let pending = committed[...]
             condition.unlock()
+            let started = ContinuousClock.now
             let result = Result { try project(pending) }
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
             condition.lock()
             var ready: [ProjectionProgress.Waiter] = []
             var failed: [ProjectionProgress.Waiter] = []
             switch result {
             case .success(let now) where now > before:
+                let perCommit = seconds / Double(now - before)
+                secondsPerCommit = secondsPerCommit == 0 ? perCommit : 0.7 * secondsPerCommit + 0.3 * perCommit
                 ready = progress.advance(to: now)
                 committed.removeAll { $0.sequence <= now }
             case .success:

@@ -35,6 +35,9 @@ package struct ProjectionProgress {
 
     package mutating func didCommit(_ sequence: Int64) { written = max(written, sequence) }
 
+    /// The share of the lag bound unprojected (0 caught up, 1 full: a commit waits for room).
+    package var lagShare: Double { Double(written - projected) / Double(lagCommitsMax) }
+
     /// The sequence a reader that must see every commit made so far waits for.
     package var committedGoal: Int64 { written }
     /// The sequence a commit waits for before it adds one more unprojected row.
