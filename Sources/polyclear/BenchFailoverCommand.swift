@@ -43,16 +43,30 @@ struct BenchFailoverCommand: AsyncParsableCommand {
     final class Node: Sendable {
         let port: Int
         let process: Process
+        /// The node's standard error (a file: a pipe nobody reads would fill and stall it),
+        /// shown when the node does not do what the drill waits for.
+        let errorLog: String
         init(arguments: [String], port: Int) throws {
             self.port = port
+            errorLog = FileManager.default.temporaryDirectory.path + "/polyclear-failover-\(getpid())-\(port).log"
+            _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: errorLog)
             try process.run()
         }
         func kill(_ signal: Int32) { Foundation.kill(process.processIdentifier, signal) }
+
+        /// Whether it still runs (or how it ended), and the end of what it wrote to stderr.
+        var diagnosis: String {
+            let state = process.isRunning ? "running" : "exited with status \(process.terminationStatus)"
+            let text = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+            return "\(state); its standard error ends: \(text.suffix(2_000))"
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: errorLog) }
     }
 
     func run() async throws {
@@ -78,7 +92,7 @@ struct BenchFailoverCommand: AsyncParsableCommand {
             try Node(
                 arguments: [
                     "serve", "--store", "postgres", "--postgres-url", url, "--port", "\(port + index)",
-                    "--lease-seconds", "\(leaseSeconds)", "--log-level", "error",
+                    "--lease-seconds", "\(leaseSeconds)", "--log-level", "notice",
                 ] + keyArguments + (sampleUnion ? ["--sample-union"] : []), port: port + index)
         }
 
@@ -96,9 +110,15 @@ struct BenchFailoverCommand: AsyncParsableCommand {
 
         func waitForRole(_ node: Node, _ wanted: String) async throws {
             let deadline = ContinuousClock.now + .seconds(60)
-            while await role(node) != wanted {
+            var seen: String?
+            while true {
+                seen = await role(node)
+                if seen == wanted { return }
                 guard ContinuousClock.now < deadline else {
-                    exitWithError("failover_failed", "node on port \(node.port) did not become \(wanted)")
+                    exitWithError(
+                        "failover_failed",
+                        "node on port \(node.port) did not become \(wanted) within 60 s (its role: \(seen ?? "no answer")); "
+                            + "it is \(node.diagnosis)")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -102,15 +102,21 @@ final class ChildProcess: Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on now: the kernel picks it (bind to port 0),
-/// so it is not one of the ports other tests or outgoing connections happen to hold.
-func freeLocalPort() -> Int {
-    guard let port = bindLocalPort(0) else { preconditionFailure("bind() to a free port failed") }
-    return port
-}
+/// The ports tests listen on: below the kernel's ephemeral range (`ip_local_port_range`),
+/// which outgoing connections and binds to port 0 draw from. A test that frees its port (a
+/// server killed) and binds it again moments later must not find it taken meanwhile as the
+/// local port of some other test's connection — with kernel-chosen ports that happened under
+/// CI's load (a restarted node that never came up).
+let testPortRange: ClosedRange<Int> = {
+    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    let ephemeralLow = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+    return 10_000...max(10_100, ephemeralLow - 1)
+}()
 
-/// `count` different ports free now (chosen by the kernel, so not ones others are likely to
-/// take next).
+/// A TCP port on 127.0.0.1 that nothing listens on now, from `testPortRange`.
+func freeLocalPort() -> Int { freeConsecutiveLocalPorts(1) }
+
+/// `count` different ports free now.
 func freeLocalPorts(_ count: Int) -> [Int] {
     var ports: [Int] = []
     while ports.count < count {
@@ -121,12 +127,14 @@ func freeLocalPorts(_ count: Int) -> [Int] {
 }
 
 /// The first of `count` consecutive ports that are all free now, for a command that takes a
-/// base port and uses the next ones too.
+/// base port and uses the next ones too. Chosen at random in `testPortRange` (so that tests
+/// running side by side rarely pick the same one), each checked by binding it.
 func freeConsecutiveLocalPorts(_ count: Int) -> Int {
-    while true {
-        let base = freeLocalPort()
-        if base + count - 1 <= 65_535, (1..<count).allSatisfy({ bindLocalPort(base + $0) != nil }) { return base }
+    for _ in 0..<10_000 {
+        let base = Int.random(in: testPortRange.lowerBound...(testPortRange.upperBound - count + 1))
+        if (0..<count).allSatisfy({ bindLocalPort(base + $0) != nil }) { return base }
     }
+    preconditionFailure("no \(count) consecutive free ports in \(testPortRange)")
 }
 
 /// Binds 127.0.0.1:`port` (0: any free one) and releases it; the port bound, or nil if taken.
