@@ -37,7 +37,7 @@ extension SQLiteLedgerStore {
 
     /// Opens the projection file to write: a file that does not belong to this database
     /// (another store id), is ahead of its log (a restored older copy of the database) or is
-    /// damaged is set aside and rebuilt from the redo rows.
+    /// damaged is deleted and rebuilt from the redo rows (the name is this database's own).
     static func openProjectionFile(
         of path: String, storeID: Int64, written: Int64, shift: Int64, configuration: Configuration
     ) throws -> (pool: DatabasePool, checkpointer: DatabaseQueue) {
