@@ -113,11 +113,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The web console: its page, style sheet and ES modules embedded in the binary, the
+        // routes that serve them and the security headers every answer carries.
+        .target(
+            name: "PolyclearConsole", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            resources: [
+                .embedInCode("Assets/console.html"), .embedInCode("Assets/console.css"),
+                .embedInCode("Assets/app.js"), .embedInCode("Assets/api.js"), .embedInCode("Assets/dom.js"),
+                .embedInCode("Assets/format.js"), .embedInCode("Assets/union-views.js"),
+                .embedInCode("Assets/payment-views.js"), .embedInCode("Assets/cycle-views.js"),
+                .embedInCode("Assets/admin-views.js"), .embedInCode("Assets/favicon.svg"),
+            ],
+            swiftSettings: strictSettings),
         // The HTTP API (Hummingbird 2): authentication, routes, the OpenAPI document.
         .target(
             name: "PolyclearServer",
             dependencies: [
-                "PolyclearCore", "PolyclearStorage", "PolyclearISO20022",
+                "PolyclearCore", "PolyclearStorage", "PolyclearISO20022", "PolyclearConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -231,6 +243,8 @@ let package = Package(
             dependencies: [
                 "polyclear", "PolyclearCore", "PolyclearStorage", "PolyclearSQLite", "PolyclearPostgres",
                 "PolyclearTestSupport", "PolyclearWorkload", "PolyclearBench", "PolyclearTestInbox",
+                // The console's browser tests speak WebDriver to chromedriver with it.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),

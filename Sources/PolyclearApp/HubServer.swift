@@ -55,7 +55,9 @@ public struct HubServer<Access: HubAccess>: HubServing {
             deliverySigning: deliverySigning)
         let pusher = PolyclearAPI.deliveryPusher(
             writer: hub, currencies: currencies, limits: limits, signing: deliverySigning, logger: logger)
-        routes = Set(router.routes.map { "\($0.method) \($0.path)" })
+        // The API's routes: the console's pages are served beside them, outside the document.
+        routes = Set(
+            router.routes.filter { !PolyclearAPI.isConsolePath("\($0.path)") }.map { "\($0.method) \($0.path)" })
         application = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "polyclear"),

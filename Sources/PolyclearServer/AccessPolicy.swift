@@ -172,3 +172,37 @@ extension AccessPolicy.Operation {
 extension Caller {
     var isParticipant: Bool { if case .participant = self { true } else { false } }
 }
+
+extension AccessPolicy {
+    /// Every operation by the name `GET /v1/session` gives it; the payment operations are
+    /// asked for the caller's own bank (a bank may act only as payer of its own payments).
+    static func namedOperations(ownBank: BIC) -> KeyValuePairs<String, Operation> {
+        [
+            "readMetrics": .readMetrics, "readNodeStatus": .readNodeStatus, "readAuditTrail": .readAuditTrail,
+            "readSetOffRuns": .readSetOffRuns, "publishFixing": .publishFixing, "defineUnit": .defineUnit,
+            "closeCycle": .closeCycle, "runSetOff": .runSetOff, "readCycles": .readCycles,
+            "confirmSettlement": .confirmSettlement, "decideFunds": .decideFunds,
+            "submitPayment": .submitPayment(payer: ownBank), "cancelPayment": .cancelPayment(payer: ownBank),
+            "askQuote": .askQuote(payer: ownBank), "sendISOMessage": .sendISOMessage,
+            "readSettings": .readSettings, "changeSettings": .changeSettings, "resolveGridlock": .resolveGridlock,
+            "decideHeldPayment": .decideHeldPayment, "confirmExcessSettlement": .confirmExcessSettlement,
+            "administerReference": .administerReference, "updateParticipant": .updateParticipant,
+            "readApprovals": .readApprovals, "decideApproval": .decideApproval, "readProposals": .readProposals,
+            "propose": .propose, "vote": .vote, "manageAPIKeys": .manageAPIKeys,
+            "readUnionOverview": .readUnionOverview, "readTradeStatistics": .readTradeStatistics,
+            "fulfilCondition": .fulfilCondition, "receiveDeliveries": .receiveDeliveries,
+        ]
+    }
+
+    /// The names of the operations `caller` may do, from the same rule `require` applies: the
+    /// console shows an action only if its name is here.
+    static func capabilities(of caller: Caller) -> [String] {
+        let ownBank: BIC
+        switch caller {
+        case .participant(let bic): ownBank = bic
+        // A payer the caller is not: only a role that may act for any bank is allowed it.
+        case .operatorUser, .member: ownBank = BIC("AAAAADAA")!
+        }
+        return namedOperations(ownBank: ownBank).filter { allows(caller, $0.value) }.map(\.key)
+    }
+}

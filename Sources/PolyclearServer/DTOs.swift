@@ -160,6 +160,11 @@ struct PaymentDTO: ResponseCodable {
     var status: String
     var rejection: String?
     var statusReasonCode: String?
+    /// The payer and payee banks (BICs) and their currencies.
+    var payer: String?
+    var payee: String?
+    var payerCurrency: String?
+    var payeeCurrency: String?
     var payerAmount: String?
     var payeeAmount: String?
     var unitAmount: String?
@@ -198,13 +203,18 @@ struct PaymentDTO: ResponseCodable {
         return states.map { state in
             let id = state.id
             var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
-            if let p = view.paymentParties(id) {
+            let banks = view.paymentParties(id)
+            if let p = banks {
                 parties = (
                     hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
                     hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }
                 )
             }
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
+            dto.payer = banks?.payer.description
+            dto.payee = banks?.payee.description
+            dto.payerCurrency = parties.0?.description
+            dto.payeeCurrency = parties.1?.description
             dto.details = view.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
             if hasConditions, let condition = hub.condition(of: id) {
                 dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)

@@ -2,6 +2,7 @@ public import Hummingbird
 import Foundation
 public import Logging
 public import PolyclearCore
+import PolyclearConsole
 import PolyclearISO20022
 public import ServiceLifecycle
 import PolyclearStorage
@@ -27,6 +28,8 @@ public enum PolyclearAPI {
         // Method and path at debug level, each line with Hummingbird's request id; never
         // headers or bodies (keys, names and account details stay out of the logs).
         router.add(middleware: LogRequestsMiddleware(.debug))
+        // Outermost but logging: every answer, errors included, carries the security headers.
+        router.add(middleware: SecurityHeadersMiddleware<PolyclearRequestContext>())
         let routes = RouteList()
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware<PolyclearRequestContext>(metrics: metrics))
@@ -71,9 +74,15 @@ public enum PolyclearAPI {
         ISO20022Routes.add(to: router, api)
         DeliveryRoutes.add(to: router, api, signing: deliverySigning)
         RecallRoutes.add(to: router, api)
+        SessionRoutes.add(to: router, api)
+        Console.add(to: router)
         routes.set(router.routes.map { ($0.method, $0.path.description) })
         return router
     }
+
+    /// Whether `path` is one of the console's pages (served without a key, not in the API's
+    /// OpenAPI document).
+    public static func isConsolePath(_ path: String) -> Bool { Console.isPublic(path: path) }
 
     /// The service that pushes banks' deliveries to their endpoints (`DeliveryPusher`),
     /// signed with `signing`; it acts only while this process holds the writer role.

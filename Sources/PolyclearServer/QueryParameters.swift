@@ -1,4 +1,5 @@
 import Hummingbird
+import PolyclearCore
 
 /// Query parameters read strictly: a value out of range or not understood is a 400 with a
 /// code naming the parameter, never silently clamped or ignored.
@@ -27,6 +28,25 @@ extension PolyclearAPI {
                 "\(name) must be one of: \(choices.map(\.0).joined(separator: ", "))")
         }
         return match.1
+    }
+
+    /// The text `name`, nil when absent; 400 `malformed_query` when empty or longer than
+    /// `lengthMax` bytes.
+    static func text(_ request: Request, _ name: String, lengthMax: Int) throws -> String? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard !text.isEmpty, text.utf8.count <= lengthMax else {
+            throw APIError(.badRequest, code: "malformed_query", "\(name) must be 1 to \(lengthMax) bytes")
+        }
+        return String(text)
+    }
+
+    /// The BIC `name`, nil when absent; 400 `malformed_query` unless 8 or 11 BIC characters.
+    static func bic(_ request: Request, _ name: String) throws -> BIC? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let bic = BIC(String(text)) else {
+            throw APIError(.badRequest, code: "malformed_query", "\(name) must be a BIC (8 or 11 characters)")
+        }
+        return bic
     }
 
     /// The `format` asked for: one of `allowed`, or nil when absent; 400 otherwise.

@@ -78,6 +78,8 @@ public struct ServerLimits: Sendable, Equatable {
     /// most this, whatever the history (a caller who sees few payments gets short pages and
     /// continues from `nextCursor`).
     public var paymentPageScanMax = 100_000
+    /// The most audit records one filtered audit page (`actor`, `action`) looks at.
+    public var auditFilterScanMax = 10_000
     /// How far ahead a fixing may take effect, and by what factor a rate or basket amount may
     /// move from the one in force without `confirmLargeMove` (`RateChecks`).
     public var fixingHorizonSeconds = Int(RateChecks.horizonSecondsDefault)

@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
             unitAmountsPerUnit: definition.basketAmounts)
         let trade = try TradeMatrix.parse(BundledData.text(.tradeMatrix))
         // Credentials: two operators (maker and checker), each central bank, each bank; random,
-        // never printed.
+        // made for this run only. The console's sign-in keys are printed (a loopback demo).
         var keys = APIKeyStore()
         let operatorSecret = Self.secret(), checkerSecret = Self.secret()
         keys.add(secret: operatorSecret, for: .operatorUser("demo"))
@@ -85,11 +85,18 @@ struct DemoCommand: AsyncParsableCommand {
                 port: port, operatorSecret: operatorSecret, checkerSecret: checkerSecret, memberSecrets: memberSecrets,
                 show: printFlushed),
             show: printFlushed)
+        let shownMember = definition.members[0].id
+        let shownBank = union.participants.first { $0.memberID == shownMember } ?? union.participants[0]
         printFlushed(
             """
             Polyclear demo: \(union.memberDefinitions.count) members, \(union.participants.count) banks, fixing from ECB \(union.fixing.sourceDate)
               database  \(db)
               API       http://127.0.0.1:\(port)/v1   (OpenAPI: http://127.0.0.1:\(port)/openapi.yaml)
+              console   http://127.0.0.1:\(port)/console   sign in with one of these keys (this run only):
+                operator                 \(operatorSecret)
+                second operator          \(checkerSecret)
+                central bank \(shownMember.alpha3)         \(memberSecrets[shownMember]!)
+                bank \(shownBank.bic.description.padding(toLength: 12, withPad: " ", startingAt: 0))        \(bankSecrets[shownBank.bic]!)
               stop      Ctrl-C\(duration > 0 ? " (or after \(duration) s)" : "")
             """)
         try await server.serviceGroup(others: [

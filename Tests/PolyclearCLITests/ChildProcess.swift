@@ -18,10 +18,12 @@ final class ChildProcess: Sendable {
     private let output = Buffer()
     private let errorOutput = Buffer()
 
-    /// - Parameter environment: added to (or replacing in) this process's environment.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameters:
+    ///   - environment: added to (or replacing in) this process's environment.
+    ///   - executable: `polyclear` unless another program is named (chromedriver).
+    init(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) throws {
         let process = Process()
-        process.executableURL = Self.executableURL
+        process.executableURL = executable ?? Self.executableURL
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stdout = Pipe(), stderr = Pipe()

@@ -17,17 +17,27 @@ extension HubStateMachine {
 }
 
 /// Which payments a page keeps: all of them, or those in a status, of a bank (payer or
-/// payee), of a member's banks.
+/// payee), of a member's banks; and of those, the ones with a counterparty bank (payer or
+/// payee) or booked in a cycle (the union's business day).
 public struct PaymentFilter: Sendable, Equatable {
     public var status: PaymentStatus?
     public var party: BIC?
     public var member: CountryCode?
+    public var counterparty: BIC?
+    public var cycle: UInt32?
 
-    public init(status: PaymentStatus? = nil, party: BIC? = nil, member: CountryCode? = nil) {
+    public init(
+        status: PaymentStatus? = nil, party: BIC? = nil, member: CountryCode? = nil, counterparty: BIC? = nil,
+        cycle: UInt32? = nil
+    ) {
         self.status = status
         self.party = party
         self.member = member
+        self.counterparty = counterparty
+        self.cycle = cycle
     }
+
+    var needsParties: Bool { party != nil || member != nil || counterparty != nil }
 }
 
 extension HubStateMachine {

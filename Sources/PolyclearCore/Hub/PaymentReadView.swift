@@ -126,12 +126,14 @@ public struct PaymentReadView {
                 continue  // archived and not fetched: `isComplete` sends the reader back
             }
             if let status = filter.status, payment.status != status { continue }
-            if filter.party != nil || filter.member != nil {
+            if let cycle = filter.cycle, payment.state.cycle != cycle { continue }
+            if filter.needsParties {
                 guard payment.payerIndex.isKnown, payment.payeeIndex.isKnown else { continue }
                 let payer = hub.participants[payment.payerIndex].participant,
                     payee = hub.participants[payment.payeeIndex].participant
                 if let party = filter.party, payer.bic != party && payee.bic != party { continue }
                 if let member = filter.member, payer.memberID != member && payee.memberID != member { continue }
+                if let other = filter.counterparty, payer.bic != other && payee.bic != other { continue }
             }
             found.append(payment.state)
         }

@@ -31,10 +31,31 @@ enum OperatorRoutes {
             try AccessPolicy.require(try context.requireCaller(), .readAuditTrail)
             let limit = try PolyclearAPI.integer(request, "limit", in: 1...api.limits.pageSizeMax) ?? 100
             let after = try PolyclearAPI.integer(request, "after", in: 0...Int.max) ?? 0
-            let records = try await PolyclearAPI.readAudit(api.writer, after: after, limit: limit)
-            return AuditPageDTO(
-                records: records.records.map(AuditRecordDTO.init), next: records.end < records.total ? records.end : nil
-            )
+            let actor = try PolyclearAPI.text(request, "actor", lengthMax: 80)
+            let action = try PolyclearAPI.text(request, "action", lengthMax: 80)
+            guard actor != nil || action != nil else {
+                let records = try await PolyclearAPI.readAudit(api.writer, after: after, limit: limit)
+                return AuditPageDTO(
+                    records: records.records.map(AuditRecordDTO.init),
+                    next: records.end < records.total ? records.end : nil)
+            }
+            // Filtered: scan a bounded window and keep up to `limit` matches; `next` resumes
+            // after the last record looked at (a page may be short, or empty, and still go on).
+            let window = try await PolyclearAPI.readAudit(
+                api.writer, after: after, limit: api.limits.auditFilterScanMax)
+            var kept: [AuditRecordDTO] = []
+            var next = window.end
+            for (offset, record) in window.records.enumerated() {
+                let described = AuditRecordDTO(record)
+                guard actor.map({ $0 == described.actor }) ?? true, action.map({ $0 == described.action }) ?? true
+                else { continue }
+                if kept.count == limit {
+                    next = after + offset
+                    break
+                }
+                kept.append(described)
+            }
+            return AuditPageDTO(records: kept, next: next < window.total ? next : nil)
         }
     }
 }

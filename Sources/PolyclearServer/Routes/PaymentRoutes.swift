@@ -114,7 +114,10 @@ enum PaymentRoutes {
         let limit = try PolyclearAPI.integer(request, "limit", in: 1...api.limits.pageSizeMax) ?? 100
         let cursor = try PolyclearAPI.integer(request, "cursor", in: 0...Int.max) ?? 0
         let status = try PolyclearAPI.choice(request, "status", PaymentStatus.allCases.map { ($0.code, $0) })
-        let filter = AccessPolicy.paymentFilter(caller, status: status)
+        var asked = AccessPolicy.paymentFilter(caller, status: status)
+        asked.counterparty = try PolyclearAPI.bic(request, "counterparty")
+        asked.cycle = try PolyclearAPI.integer(request, "cycle", in: 0...Int(UInt32.max)).map(UInt32.init)
+        let filter = asked
         let scanMax = api.limits.paymentPageScanMax
         let page = try await api.readPayments(page: PaymentPageScan(cursor: cursor, scanMax: scanMax)) { view in
             view.paymentPage(from: cursor, limit: limit, scanMax: scanMax, filter: filter)

@@ -32,6 +32,10 @@ public struct ExternalTool: Sendable {
     public static let chromium = program(
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
         skipReason: "Chromium is missing (apt-get install chromium): browser test skipped")
+    /// Chromium's WebDriver server, for the console's browser tests.
+    public static let chromedriver = program(
+        ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver", "/usr/local/bin/chromedriver"],
+        skipReason: "chromedriver is missing (apt-get install chromium-driver): console browser tests skipped")
     /// PostgreSQL's own programs (initdb, pg_basebackup: the point-in-time recovery recipe
     /// starts servers of its own).
     public static let postgresPrograms: ExternalTool = {

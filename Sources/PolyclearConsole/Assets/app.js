@@ -1,0 +1,152 @@
+// The console's shell: sign-in and sign-out, the views a role may open, the live event stream.
+// Views come from the modules below; each declares what it needs (`needs`: an operation from
+// `GET /v1/session`'s `may`, or `roles`), so the console offers only what the API allows.
+import { APIError, get, session, subscribe } from "./api.js";
+import { badge, errorBox, h, loading, replace } from "./dom.js";
+import { adminViews } from "./admin-views.js";
+import { cycleViews } from "./cycle-views.js";
+import { paymentViews } from "./payment-views.js";
+import { unionViews } from "./union-views.js";
+
+const views = [...unionViews, ...paymentViews, ...cycleViews, ...adminViews];
+
+const state = { me: null, stopEvents: null, listeners: new Set(), renderCount: 0 };
+
+const element = (id) => document.getElementById(id);
+
+/** What a view gets: who is signed in, what they may do, and live events while it is shown. */
+function viewContext(renderNumber) {
+  return {
+    me: state.me,
+    may: (operation) => state.me.may.includes(operation),
+    onEvent(listener) {
+      if (renderNumber === state.renderCount) state.listeners.add(listener);
+    },
+    isCurrent: () => renderNumber === state.renderCount,
+    navigate: (path) => { location.hash = `#/${path}`; },
+    /** Shows the view again from fresh data, keeping the last notice. */
+    rerender: () => render({ keepNotice: true }),
+    /** A message that outlives the view's next rendering (what an action did). */
+    announce: (message) => replace(element("notice"), h("p", {}, message)),
+    /** After an action that changed the hub: says what it did, then shows fresh data. */
+    done(message) {
+      replace(element("notice"), h("p", {}, message));
+      render({ keepNotice: true });
+      return message;
+    },
+  };
+}
+
+function allowed(view) {
+  if (!state.me) return false;
+  if (view.roles && !view.roles.includes(state.me.role)) return false;
+  return !view.needs || state.me.may.includes(view.needs);
+}
+
+function route() {
+  const [path = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+  return { path, parameter: rest.length ? decodeURIComponent(rest.join("/")) : undefined };
+}
+
+async function render({ keepNotice = false } = {}) {
+  const renderNumber = ++state.renderCount;
+  state.listeners.clear();
+  if (!keepNotice) replace(element("notice"));
+  const target = element("view");
+  const { path, parameter } = route();
+  const visible = views.filter(allowed);
+  const view = visible.find((candidate) => candidate.path === path) ?? visible.find((v) => v.inNav !== false);
+  if (!view) return replace(target, errorBox(new Error("this key may not open any view")));
+  for (const link of element("nav").querySelectorAll("a")) {
+    if (link.dataset.path === view.path) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  replace(target, loading());
+  let content;
+  try {
+    content = await view.render(viewContext(renderNumber), parameter);
+  } catch (error) {
+    if (error instanceof APIError && error.status === 401) return signOut("The hub no longer accepts this key.");
+    content = h("section", {}, h("h1", { tabindex: "-1" }, view.title), errorBox(error));
+  }
+  if (renderNumber !== state.renderCount) return;
+  replace(target, content);
+  document.title = `${view.title} · Polyclear console`;
+  target.querySelector("h1")?.focus();
+}
+
+function buildNavigation() {
+  const links = views.filter((view) => allowed(view) && view.inNav !== false)
+    .map((view) => h("a", { href: `#/${view.path}`, "data-path": view.path }, view.title));
+  replace(element("nav"), h("ul", {}, links.map((link) => h("li", {}, link))));
+}
+
+function showLive(status) {
+  replace(element("live"), badge(status === "live" ? "live" : "reconnecting"));
+}
+
+function onEvent(kind, data) {
+  for (const listener of state.listeners) {
+    try { listener(kind, data); } catch (error) { console.error(error); }
+  }
+}
+
+async function signIn(key) {
+  session.remember(key);
+  const me = await get("/v1/session");
+  state.me = me;
+  replace(element("who"), h("span", { class: "role" }, me.role), " ", h("strong", {}, me.name ?? me.subject),
+    me.name ? ` (${me.subject})` : "");
+  element("sign-in").hidden = true;
+  element("signed-in").hidden = false;
+  buildNavigation();
+  state.stopEvents = subscribe(onEvent, showLive);
+  if (!route().path) history.replaceState(null, "", "#/");
+  await render();
+}
+
+function signOut(message) {
+  state.stopEvents?.();
+  state.stopEvents = null;
+  session.forget();
+  state.me = null;
+  state.renderCount++;
+  state.listeners.clear();
+  replace(element("view"));
+  replace(element("notice"));
+  replace(element("nav"));
+  replace(element("who"));
+  replace(element("live"));
+  element("signed-in").hidden = true;
+  element("sign-in").hidden = false;
+  replace(element("sign-in-error"), message ?? "");
+  history.replaceState(null, "", location.pathname);
+  document.title = "Sign in · Polyclear console";
+  element("api-key").value = "";
+  element("api-key").focus();
+}
+
+function start() {
+  element("sign-in-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const key = element("api-key").value.trim();
+    if (!key) return;
+    replace(element("sign-in-error"), loading("Signing in…"));
+    try {
+      await signIn(key);
+      element("api-key").value = "";
+    } catch (error) {
+      session.forget();
+      replace(element("sign-in-error"), errorBox(error));
+    }
+  });
+  element("sign-out").addEventListener("click", () => signOut("Signed out: the key was removed from this tab."));
+  window.addEventListener("hashchange", () => { if (state.me) render(); });
+  if (session.key) {
+    signIn(session.key).catch((error) => signOut(error.message));
+  } else {
+    element("api-key").focus();
+  }
+}
+
+start();
