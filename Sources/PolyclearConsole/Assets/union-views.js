@@ -92,6 +92,8 @@ async function overviewView(context) {
   const alarms = h("ul", { class: "alarms", "aria-live": "polite" });
   const live = h("div", {});
   const history = h("div", {});
+  // The history reads closed cycles' reports: again only when a cycle closes or settles.
+  let historyStale = true;
   const draw = async () => {
     const { overview, thresholds, fixing } = await overviewParts(context);
     if (!context.isCurrent()) return;
@@ -103,7 +105,10 @@ async function overviewView(context) {
         ["Alarm thresholds", thresholds.length ? thresholds.map((t) => `${t}%`).join(", ") : "—"],
       ]),
       overviewTable(overview, thresholds, context.me));
-    if (context.me.role === "member") replace(history, await positionHistory(context, overview));
+    if (context.me.role === "member" && historyStale) {
+      historyStale = false;
+      replace(history, await positionHistory(context, overview));
+    }
   };
   await draw();
   const refresh = throttled(draw);
@@ -113,13 +118,21 @@ async function overviewView(context) {
         event.subject ?? "", event.thresholdPercent ? ` at ${event.thresholdPercent}% of its limit` : "",
         event.cycle ? ` (cycle ${event.cycle})` : ""));
     }
+    if (kind.startsWith("cycle_")) historyStale = true;
     refresh();
   });
+  // Events reach a member only for its own banks: a slow poll keeps the other rows current.
+  const poll = () => setTimeout(async () => {
+    if (!context.isCurrent()) return;
+    await draw().catch(() => {});
+    poll();
+  }, 15_000);
+  poll();
   return h("section", {},
     h("h1", { tabindex: "-1" }, "Union overview"),
     h("p", { class: "hint" }, "Live: positions move as payments are booked, without reloading."),
-    live,
     context.me.role === "member" ? h("section", {}, h("h2", {}, "Your union position over time"), history) : null,
+    live,
     h("section", {}, h("h2", {}, "Alarms as they happen"), alarms,
       h("p", { class: "hint" }, "Alarms raised while this page is open appear here.")));
 }
