@@ -100,6 +100,8 @@ public enum HubComposition {
         _ server: Server, settings: ServeSettings, setUp: @escaping @Sendable (Server.Access) async throws -> Void
     ) async throws {
         let hub = server.hub
+        // Not ready until set up: no client meets a hub without its union's members and banks.
+        server.readiness.settingUpBegins()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.serviceGroup(others: [], graceSeconds: settings.shutdownGraceSeconds).run()
@@ -108,6 +110,7 @@ public enum HubComposition {
                 group.cancelAll()
                 throw error
             }
+            server.readiness.setUpDone()
             try await group.waitForAll()
         }
     }

@@ -19,6 +19,8 @@ public struct HubServer<Access: HubAccess>: HubServing {
     public let logger: Logger
     /// The API's routes, as the application serves them: "METHOD /path".
     public let routes: Set<String>
+    /// Held "setting up" by `serve` while it applies the union file (`/readyz` 503 meanwhile).
+    public let readiness = Readiness()
 
     /// How long a graceful shutdown may take before the server's connections are cut (event
     /// streams and slow clients cannot keep the process, and its database, for ever).
@@ -52,7 +54,7 @@ public struct HubServer<Access: HubAccess>: HubServing {
         self.logger = logger
         let router = PolyclearAPI.router(
             writer: hub, keys: keys, currencies: currencies, events: events, metrics: metrics, limits: limits,
-            deliverySigning: deliverySigning)
+            deliverySigning: deliverySigning, readiness: readiness)
         let pusher = PolyclearAPI.deliveryPusher(
             writer: hub, currencies: currencies, limits: limits, signing: deliverySigning, logger: logger)
         // The API's routes: the console's pages are served beside them, outside the document.
@@ -147,5 +149,6 @@ extension HubServer where Access == PostgresClusterNode {
 public protocol HubServing: Sendable {
     associatedtype Access: HubAccess
     var hub: Access { get }
+    var readiness: Readiness { get }
     func serviceGroup(others: [ServiceGroupConfiguration.ServiceConfiguration], graceSeconds: Int) -> ServiceGroup
 }

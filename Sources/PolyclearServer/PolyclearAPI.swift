@@ -19,7 +19,7 @@ public enum PolyclearAPI {
     public static func router<A: HubAccess>(
         writer: A, keys: APIKeyStore, currencies: CurrencyTable, events: EventBroadcaster = EventBroadcaster(),
         metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .default,
-        deliverySigning: DeliverySigning = .ephemeral()
+        deliverySigning: DeliverySigning = .ephemeral(), readiness: Readiness = Readiness()
     ) -> Router<PolyclearRequestContext> {
         let router = Router(context: PolyclearRequestContext.self)
         let limiter = RateLimiter<Caller>(
@@ -55,7 +55,8 @@ public enum PolyclearAPI {
                     bytesMax: limits.idempotencyBytesMax, bytesPerCallerMax: limits.idempotencyBytesPerCallerMax,
                     retentionSeconds: limits.idempotencyRetentionSeconds), hub: writer))
         let api = RouteDependencies(
-            writer: writer, currencies: currencies, limits: limits, limiter: limiter, events: events, metrics: metrics)
+            writer: writer, currencies: currencies, limits: limits, limiter: limiter, events: events, metrics: metrics,
+            readiness: readiness)
         // One group per resource; each adds its own routes.
         OperatorRoutes.add(to: router, api)
         UnionRoutes.add(to: router, api)
@@ -93,7 +94,7 @@ public enum PolyclearAPI {
         let api = RouteDependencies(
             writer: writer, currencies: currencies, limits: limits,
             limiter: RateLimiter<Caller>(ratePerSecond: 1, burst: 1), events: EventBroadcaster(),
-            metrics: ServerMetrics())
+            metrics: ServerMetrics(), readiness: Readiness())
         return DeliveryPusher(api: api, signing: signing, logger: logger)
     }
 

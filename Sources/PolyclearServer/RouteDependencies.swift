@@ -12,6 +12,7 @@ struct RouteDependencies<A: HubAccess>: Sendable {
     let limiter: RateLimiter<Caller>
     let events: EventBroadcaster
     let metrics: ServerMetrics
+    let readiness: Readiness
 
     /// Money on the wire (`WireMoney`): decimal strings, never a guessed exponent.
     var money: WireMoney { WireMoney(currencies: currencies) }

@@ -3,6 +3,26 @@ import PolyclearTestSupport
 import Testing
 
 @Suite struct DemoTests {
+    /// The demo prints the console's address and a key per role; each signs in as what it says
+    /// it is (the demo runs until stopped, so a slow machine cannot outrun the check).
+    @Test func theDemoPrintsTheConsoleAndAKeyPerRole() async throws {
+        let directory = TemporaryDirectory()
+        let port = freeLocalPort()
+        let child = try ChildProcess([
+            "demo", "--duration", "0", "--rate", "20", "--port", "\(port)", "--directory", directory.path("demo"),
+        ])
+        defer { child.stopNow(signal: SIGINT, seconds: 30) }
+        #expect(await child.waitUntil(seconds: 120) { $0.standardOutput.contains("    bank ") })
+        #expect(child.standardOutput.contains("console   http://127.0.0.1:\(port)/console"))
+        #expect(await ServeTests.waitUntilReady(port: port), "\(child.standardError)")
+        for (label, role) in [("operator", "operator"), ("central bank ", "member"), ("bank ", "participant")] {
+            let line = child.lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }
+            let key = String(line?.split(separator: " ").last ?? "")
+            let (status, body) = try await ServeTests.call("GET", port: port, path: "/v1/session", secret: key)
+            #expect(status == 200 && body.contains(#""role":"\#(role)""#), "\(label): \(body)")
+        }
+    }
+
     /// The README's first command, for a few seconds: the sample union file is loaded,
     /// payments flow through the HTTP API, a cycle closes and its central banks confirm their
     /// instructions, a second operator approves the screening list, a member proposes a quota
@@ -10,21 +30,10 @@ import Testing
     @Test func theDemoRunsAUnionThroughTheAPIAndLeavesASoundLedger() async throws {
         let directory = TemporaryDirectory()
         let port = freeLocalPort()
-        let child = try ChildProcess([
+        let demo = try await ChildProcess.run([
             "demo", "--duration", "8", "--cycle-seconds", "2", "--rate", "100",
             "--port", "\(port)", "--directory", directory.path("demo"),
         ])
-        // The console's address and a key per role, each signing in as what it says it is.
-        #expect(await child.waitUntil(seconds: 60) { $0.standardOutput.contains("    bank ") })
-        #expect(child.standardOutput.contains("console   http://127.0.0.1:\(port)/console"))
-        #expect(await ServeTests.waitUntilReady(port: port))
-        for (label, role) in [("operator", "operator"), ("central bank ", "member"), ("bank ", "participant")] {
-            let line = child.lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }
-            let key = String(line?.split(separator: " ").last ?? "")
-            let (status, body) = try await ServeTests.call("GET", port: port, path: "/v1/session", secret: key)
-            #expect(status == 200 && body.contains(#""role":"\#(role)""#), "\(label): \(body)")
-        }
-        let demo = (status: await child.waitForExit(), output: child.standardOutput, error: child.standardError)
         #expect(demo.status == 0, "\(demo.error)")
         #expect(demo.output.contains("API       http://127.0.0.1:\(port)/v1"))
         #expect(demo.output.contains("cycle 1:"), "no cycle closed: \(demo.output.suffix(400))")

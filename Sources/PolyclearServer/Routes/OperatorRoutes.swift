@@ -8,6 +8,9 @@ enum OperatorRoutes {
     static func add<A: HubAccess>(to router: Router<PolyclearRequestContext>, _ api: RouteDependencies<A>) {
         router.get("/healthz") { _, _ in "ok" }
         router.get("/readyz") { _, _ -> String in
+            if api.readiness.isSettingUp {
+                throw APIError(.serviceUnavailable, code: "not_ready", "the hub is applying its start-up setup")
+            }
             do { return try await api.writer.read { _ in "ready" } } catch {
                 throw APIError(.serviceUnavailable, code: "not_ready", "the writer is not running")
             }
