@@ -178,6 +178,19 @@ struct PaymentDTO: ResponseCodable {
     var condition: ConditionDTO?
     /// What the payment said: references, trade reference, parties and remittance.
     var details: PaymentDataDTO?
+    /// Its way so far: held by screening, booked and final times (nanoseconds since 1970),
+    /// and until when it may still wait in the queue or reserved.
+    var milestones: MilestonesDTO?
+
+    struct MilestonesDTO: Codable {
+        var heldByScreening: Bool, bookedAt: UInt64?, finalAt: UInt64?, waitsUntil: UInt64?
+        init(_ m: PaymentMilestones) {
+            heldByScreening = m.heldByScreening
+            bookedAt = m.bookedAt == 0 ? nil : m.bookedAt
+            finalAt = m.finalAt == 0 ? nil : m.finalAt
+            waitsUntil = m.waitsUntil == 0 ? nil : m.waitsUntil
+        }
+    }
 
     struct ConditionDTO: Codable { var sha256: String, fulfilledAt: UInt64? }
 
@@ -216,6 +229,7 @@ struct PaymentDTO: ResponseCodable {
             dto.payerCurrency = parties.0?.description
             dto.payeeCurrency = parties.1?.description
             dto.details = view.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
+            dto.milestones = view.milestones(of: id).map(MilestonesDTO.init)
             if hasConditions, let condition = hub.condition(of: id) {
                 dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
             }

@@ -31,11 +31,11 @@ extension PolyclearAPI {
     }
 
     /// The text `name`, nil when absent; 400 `malformed_query` when empty or longer than
-    /// `lengthMax` bytes.
+    /// `lengthMax` characters (Unicode scalars, as the OpenAPI document's `maxLength` counts).
     static func text(_ request: Request, _ name: String, lengthMax: Int) throws -> String? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
-        guard !text.isEmpty, text.utf8.count <= lengthMax else {
-            throw APIError(.badRequest, code: "malformed_query", "\(name) must be 1 to \(lengthMax) bytes")
+        guard !text.isEmpty, text.unicodeScalars.count <= lengthMax else {
+            throw APIError(.badRequest, code: "malformed_query", "\(name) must be 1 to \(lengthMax) characters")
         }
         return String(text)
     }

@@ -177,6 +177,9 @@ struct ConsoleBrowserTests {
                     into: try await browser.find(xpath: "//label[contains(.,'Reason')]/../input"))
                 try await browser.click(try await Self.button(browser, "Release"))
                 try await browser.waitForText("Released: the payment is accepted.")
+                // Its way, as the hub keeps it: held by screening, then booked.
+                try await browser.waitForText("held by screening, for the operator to decide")
+                try await browser.waitForText("booked ")
                 // The bank with a markup name: shown as text, no element made, nothing run.
                 try await Self.open(browser, view: "banks", heading: "Banks")
                 // Registered last: on the last page of banks (25 a page).

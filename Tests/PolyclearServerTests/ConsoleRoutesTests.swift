@@ -128,6 +128,18 @@ import Testing
                 let page = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 return ((page?["items"] ?? page?["records"]) as? [Any])?.count ?? -1
             }
+            // Each payment names its banks and currencies, and its way so far.
+            try await client.execute(
+                uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-000000000c01", method: .get,
+                headers: APITests.headers("brBank")
+            ) { response in
+                let payment = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(payment?["payer"] as? String == "BANKBRSP" && payment?["payee"] as? String == "BANKCNBJ")
+                #expect(payment?["payerCurrency"] as? String == "BRL" && payment?["payeeCurrency"] as? String == "CNY")
+                let milestones = payment?["milestones"] as? [String: Any]
+                #expect(milestones?["heldByScreening"] as? Bool == false)
+                #expect((milestones?["bookedAt"] as? Int ?? 0) > 0 && milestones?["waitsUntil"] == nil)
+            }
             #expect(try await count("/v1/payments?counterparty=BANKCNBJ", "operator") == 2)
             #expect(try await count("/v1/payments?counterparty=SECOBRSP", "operator") == 1)
             #expect(try await count("/v1/payments?counterparty=SECOBRSP", "brBank") == 0)

@@ -16,6 +16,8 @@ async function approvalsView(context) {
       { label: "Status", value: (a) => badge(a.status) },
       { label: "Decision", value: (a) => a.status !== "pending" || !context.may("decideApproval")
         ? (a.checker ? `by ${a.checker}${a.outcome ? `: ${a.outcome}` : ""}` : "—")
+        // The maker cannot decide its own change: only another operator is offered the buttons.
+        : a.maker === context.me.subject ? "waiting for another operator"
         : h("span", {},
           actionButton("Approve", async () => { const d = await post(`/v1/approvals/${a.number}/approve`); return context.done(`Approval #${a.number}: ${words(d.status)}.`); }),
           actionButton("Decline", async () => { const d = await post(`/v1/approvals/${a.number}/decline`); return context.done(`Approval #${a.number}: ${words(d.status)}.`); }, { kind: "danger" })) },
@@ -32,10 +34,13 @@ function describeChange(change, unit) {
   }
 }
 
-function voteCell(context, proposal) {
+function voteCell(context, proposal, rules) {
   const own = context.me.member ? proposal.votes?.[context.me.member] : undefined;
   if (own) return h("span", {}, "You voted ", badge(own, own === "yes" ? "good" : own === "no" ? "bad" : "info"));
   if (proposal.status !== "open" || !context.may("vote")) return "—";
+  if (rules?.subjectExcludedFromVote && proposal.change.member === context.me.member) {
+    return "Not yours to vote: the proposal is about you";
+  }
   return h("span", { class: "vote" }, ["yes", "no", "abstain"].map((choice) =>
     actionButton(`Vote ${choice}`, async () => {
       const after = await post(`/v1/proposals/${proposal.number}/votes`, { vote: choice });
@@ -57,8 +62,18 @@ function proposeForm(context, members, unit) {
     }));
 }
 
+/** Whether the union's rules let this caller propose (the operator may be left out). */
+function mayPropose(context, rules) {
+  if (!context.may("propose")) return false;
+  const proposers = rules?.proposers ?? "members_and_operator";
+  return proposers === "members_and_operator" || (proposers === "members") === (context.me.role === "member");
+}
+
 async function proposalsView(context) {
-  const [proposals, members, unit] = await Promise.all([get("/v1/proposals"), get("/v1/members"), get("/v1/unit")]);
+  const [proposals, members, unit, settings] = await Promise.all([
+    get("/v1/proposals"), get("/v1/members"), get("/v1/unit"), get("/v1/settings"),
+  ]);
+  const rules = settings.governance;
   context.onEvent((kind, event) => { if (kind === "audit" && /proposal|vote/.test(event?.audit?.action ?? "")) context.rerender(); });
   return h("section", {}, h("h1", { tabindex: "-1" }, "Governance"),
     h("p", { class: "hint" }, "Members vote on rule changes, weighted by quota."),
@@ -69,9 +84,9 @@ async function proposalsView(context) {
       { label: "Voting ends", value: (p) => timeElement(p.deadline) },
       { label: "Tally", value: (p) => `${p.tally.yesMembers} yes (${money(p.tally.yesQuota, unit.code)} of ${money(p.tally.eligibleQuota, unit.code)} quota), ${p.tally.noMembers} no, ${p.tally.abstainMembers} abstain; ${p.tally.eligibleMembers} may vote` },
       { label: "Status", value: (p) => h("span", {}, badge(p.status), p.outcome ? ` ${p.outcome}` : "") },
-      { label: "Your vote", value: (p) => voteCell(context, p) },
+      { label: context.me.role === "member" ? "Your vote" : "Votes", value: (p) => context.me.role === "member" ? voteCell(context, p, rules) : Object.entries(p.votes ?? {}).map(([m, v]) => `${m} ${v}`).join(", ") || "—" },
     ], proposals.slice().reverse(), { empty: "No proposals yet." }),
-    context.may("propose") ? h("section", {}, h("h2", {}, "Propose a quota change"), proposeForm(context, members, unit.code)) : null);
+    mayPropose(context, rules) ? h("section", {}, h("h2", {}, "Propose a quota change"), proposeForm(context, members, unit.code)) : null);
 }
 
 async function auditView(context) {

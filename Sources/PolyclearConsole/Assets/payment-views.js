@@ -2,7 +2,7 @@
 // notification and the actions its role allows, and the form a bank sends a payment with.
 import { download, get, newID, post, query, request } from "./api.js";
 import { actionButton, badge, errorBox, facts, field, h, pager, replace, table } from "./dom.js";
-import { money, words } from "./format.js";
+import { money, timeElement, words } from "./format.js";
 import { changeOutcome, throttled } from "./union-views.js";
 
 const statuses = ["received", "held", "queued", "reserved", "accepted", "rejected", "cancelled", "expired"];
@@ -68,9 +68,11 @@ function partyFacts(label, party) {
   return [[label, [party.name, party.account?.iban ?? party.account?.other, party.lei].filter(Boolean).join(" · ")]];
 }
 
-function paymentActions(context, payment) {
+function paymentActions(context, payment, ownBanks) {
   const actions = [];
   const mine = context.me.role === "participant";
+  // Who decides a reserved payment: its payee bank, the payee's central bank, the operator.
+  const payeeSide = context.me.role === "operator" || payment.payee === context.me.subject || ownBanks.includes(payment.payee);
   if (payment.status === "held" && context.may("decideHeldPayment")) {
     const reason = h("input", { type: "text", maxlength: 140, autocomplete: "off" });
     actions.push(h("form", { class: "inline", onsubmit: (e) => e.preventDefault() },
@@ -90,7 +92,7 @@ function paymentActions(context, payment) {
       return context.done(`Cancelled: the payment is ${words(answer.status)}.`);
     }, { kind: "danger" }));
   }
-  if (payment.status === "reserved" && (!mine || payment.payee === context.me.subject) && !payment.condition) {
+  if (payment.status === "reserved" && payeeSide && !payment.condition) {
     actions.push(actionButton("Commit", async () => { const p = await post(`/v1/payments/${payment.id}/commit`); return context.done(`Committed: ${words(p.status)}.`); }),
       actionButton("Reject", async () => { const p = await post(`/v1/payments/${payment.id}/reject`); return context.done(`Rejected: ${words(p.status)}.`); }, { kind: "danger" }));
   }
@@ -115,11 +117,26 @@ async function notificationSection(payment, context) {
     holder);
 }
 
+/** The payment's way as the hub keeps it (milestones), then changes while the page is open. */
+function historyItems(payment) {
+  const m = payment.milestones ?? {};
+  const items = [h("li", {}, badge("received", "info"), " by the hub")];
+  if (m.heldByScreening) items.push(h("li", {}, badge("held", "wait"), " by screening, for the operator to decide"));
+  if (m.bookedAt) items.push(h("li", {}, badge("accepted"), " booked ", timeElement(m.bookedAt), payment.cycle ? ` in cycle ${payment.cycle}` : ""));
+  if (m.finalAt && payment.status !== "accepted") items.push(h("li", {}, badge(payment.status), " ", timeElement(m.finalAt)));
+  if (!m.finalAt && !m.bookedAt) {
+    items.push(h("li", {}, badge(payment.status), m.waitsUntil ? [" — may wait until ", timeElement(m.waitsUntil)] : " now"));
+  }
+  return items;
+}
+
 async function paymentView(context, id) {
   if (!id) return h("section", {}, h("h1", { tabindex: "-1" }, "Payment"), h("p", {}, "No payment chosen."));
-  const payment = await get(`/v1/payments/${encodeURIComponent(id)}`);
-  const history = h("ol", { class: "history", "aria-live": "polite" },
-    h("li", {}, badge(payment.status), " when this page opened"));
+  const [payment, ownBanks] = await Promise.all([
+    get(`/v1/payments/${encodeURIComponent(id)}`),
+    context.me.role === "member" ? get("/v1/participants").then((banks) => banks.map((b) => b.bic)) : [],
+  ]);
+  const history = h("ol", { class: "history", "aria-live": "polite" }, historyItems(payment));
   context.onEvent((kind, event) => {
     if (kind === "payment_status" && event.payment === payment.id) {
       history.append(h("li", {}, badge(event.status), event.rejection ? ` (${words(event.rejection)})` : ""));
@@ -144,8 +161,8 @@ async function paymentView(context, id) {
       ["Returns", payment.returns?.length ? payment.returns.map((r) => h("a", { href: `#/payment/${r}` }, r)) : undefined],
     ]),
     h("section", {}, h("h2", {}, "Status history"), history,
-      h("p", { class: "hint" }, "Changes while this page is open are added as the hub commits them.")),
-    paymentActions(context, payment),
+      h("p", { class: "hint" }, "Times in your zone (UTC on hover); changes while this page is open are added as the hub commits them.")),
+    paymentActions(context, payment, ownBanks),
     await notificationSection(payment, context),
     h("p", {}, h("a", { href: "#/payments" }, "← All payments")));
 }

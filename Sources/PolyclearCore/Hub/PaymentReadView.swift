@@ -90,6 +90,16 @@ public struct PaymentReadView {
         return record.bookedAt
     }
 
+    /// What the hub keeps of a payment's way (the console's status history): whether screening
+    /// held it, when it was booked, when it reached its final status, and until when it may
+    /// wait (queued or reserved) — hub times, nanoseconds since 1970; 0 for "not (yet)".
+    public func milestones(of id: UInt128) -> PaymentMilestones? {
+        guard let record = find(id)?.record else { return nil }
+        return PaymentMilestones(
+            heldByScreening: record.wasHeldByScreening, bookedAt: record.bookedAt, finalAt: record.finalAt,
+            waitsUntil: record.status == .queued || record.status == .reserved ? record.expiresAt : 0)
+    }
+
     /// The payment an ISO 20022 message names by UETR: the one whose id it is (payments sent
     /// as pacs.008 are), else the latest payment that carried it (in memory or archived).
     public func paymentID(forUETR uetr: UInt128) -> UInt128? {
@@ -166,4 +176,12 @@ extension HubStateMachine {
         }
         return lookups
     }
+}
+
+/// A payment's milestones (`PaymentReadView.milestones`); times are 0 where not reached.
+public struct PaymentMilestones: Sendable, Equatable {
+    public var heldByScreening: Bool
+    public var bookedAt: UInt64
+    public var finalAt: UInt64
+    public var waitsUntil: UInt64
 }
