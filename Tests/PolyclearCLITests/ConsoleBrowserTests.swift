@@ -63,6 +63,14 @@ struct ConsoleBrowserTests {
                 + keys.flatMap { ["--api-key", $0] })
         defer { server.stopNow(seconds: 20) }
         #expect(await ServeTests.waitUntilReady(port: port), "\(server.standardError)")
+        // Ready means set up: `/readyz` is 503 until the sample union is applied.
+        let deadline = Date().addingTimeInterval(60)
+        var ready = false
+        while !ready && Date() < deadline {
+            ready = (try? await ServeTests.call("GET", port: port, path: "/readyz", secret: "").0) == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready, "\(server.standardOutput) \(server.standardError)")
         try await body(Hub(server: server, port: port))
     }
 
@@ -89,12 +97,12 @@ struct ConsoleBrowserTests {
     }
 
     static func open(_ browser: WebDriver, view path: String, heading: String) async throws {
-        try await browser.click(try await browser.find("#nav a[data-path='\(path)']"))
+        try await browser.click("#nav a[data-path='\(path)']")
         try await browser.waitForText(heading)
     }
 
-    static func button(_ browser: WebDriver, _ label: String) async throws -> WebDriver.Element {
-        try await browser.find(xpath: "//button[normalize-space()=\"\(label)\"]")
+    static func press(_ browser: WebDriver, _ label: String) async throws {
+        try await browser.click("//button[normalize-space()=\"\(label)\"]", using: "xpath")
     }
 
     /// Every view in the navigation, at a desktop's and a phone's width.
@@ -108,7 +116,7 @@ struct ConsoleBrowserTests {
                     "return [...document.querySelectorAll('#nav a')].map(a => a.dataset.path)") as? [String] ?? []
             #expect(!paths.isEmpty)
             for path in paths {
-                try await browser.click(try await browser.find("#nav a[data-path='\(path)']"))
+                try await browser.click("#nav a[data-path='\(path)']")
                 #expect(
                     try await browser.waitUntil(seconds: 15) {
                         try await browser.run(
@@ -124,7 +132,7 @@ struct ConsoleBrowserTests {
 
     /// No key survives sign-out: nothing in this tab's storage, nothing in the URL.
     static func signOutLeavesNoKey(_ browser: WebDriver, secret: String) async throws {
-        try await browser.click(try await browser.find("#sign-out"))
+        try await browser.click("#sign-out")
         try await browser.waitForText("Signed out")
         let stored =
             try await browser.run(
@@ -161,21 +169,22 @@ struct ConsoleBrowserTests {
                 try await browser.waitForText("Union overview")
                 // Live: a marker that a reload would erase, then payments through the API.
                 _ = try await browser.run("window.polyclearMarker = 1; return 1")
-                let before = try await browser.text(of: try await browser.find("#view table"))
+                _ = try await browser.find("#view table")
+                let before = try await browser.text("#view table")
                 for _ in 0..<3 { try await hub.pay(amount: "5000.00") }
                 #expect(
                     try await browser.waitUntil(seconds: 10) {
-                        try await browser.text(of: try await browser.find("#view table")) != before
+                        try await browser.text("#view table") != before
                     }, "the overview did not move while payments were booked")
                 #expect(try await browser.run("return window.polyclearMarker") as? Int == 1, "the page reloaded")
                 // The held payment: released with a reason.
                 try await Self.open(browser, view: "held", heading: "Held by screening")
-                try await browser.click(try await browser.find("#view a[href='#/payment/\(held)']"))
+                try await browser.click("#view a[href='#/payment/\(held)']")
                 try await browser.waitForText("Status history")
                 try await browser.type(
                     "checked: a false match",
                     into: try await browser.find(xpath: "//label[contains(.,'Reason')]/../input"))
-                try await browser.click(try await Self.button(browser, "Release"))
+                try await Self.press(browser, "Release")
                 try await browser.waitForText("Released: the payment is accepted.")
                 // Its way, as the hub keeps it: held by screening, then booked.
                 try await browser.waitForText("held by screening, for the operator to decide")
@@ -184,7 +193,7 @@ struct ConsoleBrowserTests {
                 try await Self.open(browser, view: "banks", heading: "Banks")
                 // Registered last: on the last page of banks (25 a page).
                 for _ in 0..<3 where try await !browser.pageText().contains(Self.xssName) {
-                    try await browser.click(try await browser.find("nav[aria-label='Bank pages'] button:last-child"))
+                    try await browser.click("nav[aria-label='Bank pages'] button:last-child")
                 }
                 try await browser.waitForText(Self.xssName)
                 #expect(try await browser.run("return document.querySelectorAll('#view img').length") as? Int == 0)
@@ -193,7 +202,7 @@ struct ConsoleBrowserTests {
                 try await Self.open(browser, view: "audit", heading: "Audit trail")
                 try await browser.type(
                     "operator:ops", into: try await browser.find(xpath: "//label[.='Actor']/../input"))
-                try await browser.click(try await Self.button(browser, "Filter"))
+                try await Self.press(browser, "Filter")
                 try await browser.waitForText("release")
                 try await Self.screenshotEveryView(browser, role: "operator")
                 try await Self.signOutLeavesNoKey(browser, secret: Self.operatorSecret)
@@ -235,20 +244,20 @@ struct ConsoleBrowserTests {
                 try await browser.waitForText("Your union position over time")
                 _ = try await browser.find("#view figure svg path.line")
                 try await Self.open(browser, view: "cycles", heading: "Cycles")
-                try await browser.click(try await browser.find("#view a[href='#/cycle/1']"))
+                try await browser.click("#view a[href='#/cycle/1']")
                 try await browser.waitForText("Settlement instructions")
                 let field = try await browser.find(
                     xpath: "//label[contains(.,'Amount moved for \(Self.brBank)')]/../input")
                 try await browser.type("1.00", into: field)
-                try await browser.click(try await Self.button(browser, "Confirm executed"))
+                try await Self.press(browser, "Confirm executed")
                 try await browser.waitForText("Refused:")
                 try await browser.type(amount, into: field)
-                try await browser.click(try await Self.button(browser, "Confirm executed"))
+                try await Self.press(browser, "Confirm executed")
                 try await browser.waitForText("cycle 1 is settled")
                 let (_, cycle) = try await hub.call("GET", "/v1/cycles/1", Self.operatorSecret)
                 #expect(cycle["state"] as? String == "settled")
                 try await Self.open(browser, view: "governance", heading: "Governance")
-                try await browser.click(try await Self.button(browser, "Vote yes"))
+                try await Self.press(browser, "Vote yes")
                 // Carried by this vote, it takes effect at once (no delay was proposed).
                 try await browser.waitForText("it is applied")
                 try await browser.waitForText("You voted ✓ yes")
@@ -307,24 +316,24 @@ struct ConsoleBrowserTests {
                 try await browser.type("100.00", into: amount)
                 try await browser.type(
                     "INV-CONSOLE-1", into: try await browser.find(xpath: "//label[.='Invoice number']/../input"))
-                try await browser.click(try await Self.button(browser, "1. Get a quote"))
+                try await Self.press(browser, "1. Get a quote")
                 try await browser.waitForText("Valid until")
-                try await browser.click(try await Self.button(browser, "2. Send payment"))
+                try await Self.press(browser, "2. Send payment")
                 try await browser.waitForText("Sent:")
                 let sentText = try await browser.pageText()
                 #expect(sentText.contains("accepted"), "\(sentText)")
                 // A malformed amount: the API's refusal, word for word.
-                try await browser.click(try await Self.button(browser, "1. Get a quote"))
+                try await Self.press(browser, "1. Get a quote")
                 try await browser.waitForText("Valid until")
                 try await browser.type("1.001", into: amount)
-                try await browser.click(try await Self.button(browser, "2. Send payment"))
+                try await Self.press(browser, "2. Send payment")
                 try await browser.waitForText("Refused:")
                 try await browser.waitForText("malformed_amount")
                 // Its payments, filtered by counterparty: the two it made.
                 try await Self.open(browser, view: "payments", heading: "Payments")
                 try await browser.type(
                     Self.cnBank, into: try await browser.find(xpath: "//label[.='Counterparty bank']/../input"))
-                try await browser.click(try await Self.button(browser, "Filter"))
+                try await Self.press(browser, "Filter")
                 #expect(
                     try await browser.waitUntil(seconds: 10) {
                         try await browser.all("#view tbody tr").count == 2

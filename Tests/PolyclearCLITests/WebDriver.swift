@@ -129,18 +129,33 @@ final class WebDriver: Sendable {
 
     func click(_ element: Element) async throws { try await command("POST", "/element/\(element.id)/click") }
 
+    /// Finds and clicks what `selector` matches; found again if a live refresh replaced it
+    /// between the find and the click ("stale element").
+    func click(_ selector: String, using: String = "css selector") async throws {
+        for attempt in 1...3 {
+            do {
+                return try await click(try await find(selector, using: using))
+            } catch let failure as Failure where failure.description.contains("stale element") && attempt < 3 {
+                continue
+            }
+        }
+    }
+
     func type(_ text: String, into element: Element) async throws {
         try await command("POST", "/element/\(element.id)/clear")
         try await command("POST", "/element/\(element.id)/value", ["text": text])
     }
 
-    func text(of element: Element) async throws -> String {
-        try await command("GET", "/element/\(element.id)/text") as? String ?? ""
-    }
-
     /// Runs `script` in the page (a function body: `return …`) with `arguments`.
     func run(_ script: String, _ arguments: [Any] = []) async throws -> Any? {
         try await command("POST", "/execute/sync", ["script": script, "args": arguments])
+    }
+
+    /// The text of the first element `css` matches, read in one step (a live page may replace
+    /// the element between a find and a read: "stale element").
+    func text(_ css: String) async throws -> String {
+        try await run("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", [css])
+            as? String ?? ""
     }
 
     func pageText() async throws -> String {
