@@ -105,9 +105,22 @@ struct ConsoleBrowserTests {
         try await browser.click("//button[normalize-space()=\"\(label)\"]", using: "xpath")
     }
 
+    static var screenshotFolder: String { FileManager.default.currentDirectoryPath + "/.build/console-screenshots" }
+
+    /// The view on screen now (a detail page the navigation does not list), at both widths.
+    static func screenshotThisView(_ browser: WebDriver, as name: String) async throws {
+        try FileManager.default.createDirectory(atPath: screenshotFolder, withIntermediateDirectories: true)
+        for (width, height) in [(1280, 800), (390, 844)] {
+            try await browser.setWindowSize(width: width, height: height)
+            try await Task.sleep(for: .milliseconds(200))
+            try await browser.screenshot(to: "\(screenshotFolder)/\(name)-\(width).png")
+        }
+        try await browser.setWindowSize(width: 1280, height: 800)
+    }
+
     /// Every view in the navigation, at a desktop's and a phone's width.
     static func screenshotEveryView(_ browser: WebDriver, role: String) async throws {
-        let folder = FileManager.default.currentDirectoryPath + "/.build/console-screenshots"
+        let folder = screenshotFolder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (width, height) in [(1280, 800), (390, 844)] {
             try await browser.setWindowSize(width: width, height: height)
@@ -128,6 +141,23 @@ struct ConsoleBrowserTests {
             }
         }
         try await browser.setWindowSize(width: 1280, height: 800)
+    }
+
+    /// Keyboard only: the skip link takes focus to the view's heading without changing the
+    /// view; Tab goes on to the view's controls, each with a visible focus ring; Enter submits.
+    static func keyboardReachesTheContent(_ browser: WebDriver) async throws {
+        try await Self.open(browser, view: "payments", heading: "Payments")
+        let hash = try await browser.run("document.querySelector('.skip').focus(); return location.hash") as? String
+        try await browser.press(key: "\u{E007}")
+        let after =
+            try await browser.run("return [document.activeElement.tagName, location.hash].join(' ')") as? String
+        #expect(after == "H1 \(hash ?? "")", "\(after ?? "")")
+        try await browser.press(key: "\u{E004}")
+        let focused =
+            try await browser.run(
+                "const e = document.activeElement; return [e.tagName, e.id ? document.querySelector('label[for=\"' + e.id + '\"]')?.textContent : '', getComputedStyle(e).outlineStyle].join('|')"
+            ) as? String ?? ""
+        #expect(focused == "SELECT|Status|solid", "\(focused)")
     }
 
     /// No key survives sign-out: nothing in this tab's storage, nothing in the URL.
@@ -189,6 +219,7 @@ struct ConsoleBrowserTests {
                 // Its way, as the hub keeps it: held by screening, then booked.
                 try await browser.waitForText("held by screening, for the operator to decide")
                 try await browser.waitForText("booked ")
+                try await Self.screenshotThisView(browser, as: "operator-payment-detail")
                 // The bank with a markup name: shown as text, no element made, nothing run.
                 try await Self.open(browser, view: "banks", heading: "Banks")
                 // Registered last: on the last page of banks (25 a page).
@@ -254,6 +285,7 @@ struct ConsoleBrowserTests {
                 try await browser.type(amount, into: field)
                 try await Self.press(browser, "Confirm executed")
                 try await browser.waitForText("cycle 1 is settled")
+                try await Self.screenshotThisView(browser, as: "member-cycle-detail")
                 let (_, cycle) = try await hub.call("GET", "/v1/cycles/1", Self.operatorSecret)
                 #expect(cycle["state"] as? String == "settled")
                 try await Self.open(browser, view: "governance", heading: "Governance")
@@ -309,6 +341,7 @@ struct ConsoleBrowserTests {
             try await hub.pay(amount: "42.00")
             try await Self.withBrowser { browser in
                 try await Self.signIn(browser, hub, secret: Self.brBankSecret, expecting: Self.brBank)
+                try await Self.keyboardReachesTheContent(browser)
                 try await Self.open(browser, view: "send", heading: "Send a payment")
                 try await browser.type(
                     Self.cnBank, into: try await browser.find(xpath: "//label[.='Payee bank (BIC)']/../input"))
@@ -320,6 +353,7 @@ struct ConsoleBrowserTests {
                 try await browser.waitForText("Valid until")
                 try await Self.press(browser, "2. Send payment")
                 try await browser.waitForText("Sent:")
+                try await Self.screenshotThisView(browser, as: "bank-send-sent")
                 let sentText = try await browser.pageText()
                 #expect(sentText.contains("accepted"), "\(sentText)")
                 // A malformed amount: the API's refusal, word for word.

@@ -146,6 +146,21 @@ final class WebDriver: Sendable {
         try await command("POST", "/element/\(element.id)/value", ["text": text])
     }
 
+    /// Presses one key on the keyboard (a WebDriver key code, e.g. "\u{E004}" Tab,
+    /// "\u{E007}" Enter) wherever the focus is.
+    func press(key: String) async throws {
+        try await command(
+            "POST", "/actions",
+            [
+                "actions": [
+                    [
+                        "type": "key", "id": "keyboard",
+                        "actions": [["type": "keyDown", "value": key], ["type": "keyUp", "value": key]],
+                    ]
+                ]
+            ])
+    }
+
     /// Runs `script` in the page (a function body: `return …`) with `arguments`.
     func run(_ script: String, _ arguments: [Any] = []) async throws -> Any? {
         try await command("POST", "/execute/sync", ["script": script, "args": arguments])

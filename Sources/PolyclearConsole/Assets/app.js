@@ -43,6 +43,11 @@ function allowed(view) {
   return !view.needs || state.me.may.includes(view.needs);
 }
 
+/** A view's name for this role (`title` may depend on it). */
+function titleOf(view) {
+  return typeof view.title === "function" ? view.title(state.me) : view.title;
+}
+
 function route() {
   const [path = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
   return { path, parameter: rest.length ? decodeURIComponent(rest.join("/")) : undefined };
@@ -67,17 +72,17 @@ async function render({ keepNotice = false } = {}) {
     content = await view.render(viewContext(renderNumber), parameter);
   } catch (error) {
     if (error instanceof APIError && error.status === 401) return signOut("The hub no longer accepts this key.");
-    content = h("section", {}, h("h1", { tabindex: "-1" }, view.title), errorBox(error));
+    content = h("section", {}, h("h1", { tabindex: "-1" }, titleOf(view)), errorBox(error));
   }
   if (renderNumber !== state.renderCount) return;
   replace(target, content);
-  document.title = `${view.title} · Polyclear console`;
+  document.title = `${titleOf(view)} · Polyclear console`;
   target.querySelector("h1")?.focus();
 }
 
 function buildNavigation() {
   const links = views.filter((view) => allowed(view) && view.inNav !== false)
-    .map((view) => h("a", { href: `#/${view.path}`, "data-path": view.path }, view.title));
+    .map((view) => h("a", { href: `#/${view.path}`, "data-path": view.path }, titleOf(view)));
   replace(element("nav"), h("ul", {}, links.map((link) => h("li", {}, link))));
 }
 
@@ -141,6 +146,12 @@ function start() {
     }
   });
   element("sign-out").addEventListener("click", () => signOut("Signed out: the key was removed from this tab."));
+  // The skip link moves focus to the content without touching the hash (the views' router).
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    const heading = element("view").querySelector("h1");
+    (heading ?? element("view")).focus();
+  });
   window.addEventListener("hashchange", () => { if (state.me) render(); });
   if (session.key) {
     signIn(session.key).catch((error) => signOut(error.message));

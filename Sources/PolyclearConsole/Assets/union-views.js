@@ -196,7 +196,7 @@ async function nodeView() {
 
 export const unionViews = [
   { path: "overview", title: "Overview", needs: "readUnionOverview", render: overviewView },
-  { path: "banks", title: "Banks", render: participantsView },
+  { path: "banks", title: (me) => (me.role === "participant" ? "Position and cap" : "Banks"), render: participantsView },
   { path: "queue", title: "Queue", render: queueView },
   { path: "node", title: "Node", needs: "readNodeStatus", render: nodeView },
 ];
