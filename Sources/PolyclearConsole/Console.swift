@@ -41,7 +41,7 @@ public enum Console {
     /// What the page may load and do: its own scripts, styles and API only; no inline code,
     /// no frames, no form posts elsewhere.
     public static let contentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     /// Adds `/`, `/console` and `/console/assets/:name` to `router`.
@@ -99,6 +99,12 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
         var response: Response
         do { response = try await next(request, context) } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
+        } catch {
+            // What no inner layer turned into an answer is a 500, with the headers all the same.
+            context.logger.error("unhandled error", metadata: ["error": "\(String(describing: type(of: error)))"])
+            response = Response(
+                status: .internalServerError, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"code":"internal_error","message":"internal error"}"#)))
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"

@@ -299,6 +299,22 @@ struct ConsoleBrowserTests {
                     members.contains(
                         #""id":"CHN","name":"People's Bank of China","currency":"CNY","quota":"2000000.0000""#)
                         || members.contains(#""quota":"2000000.0000""#), "\(members)")
+                // A key for one of its banks: issued, shown once, rotated; the new key works.
+                try await Self.open(browser, view: "keys", heading: "API keys")
+                try await browser.type(
+                    "participant:\(Self.brBank)", into: try await browser.find(xpath: "//label[.='Holder']/../input"))
+                try await Self.press(browser, "Issue a key")
+                try await browser.waitForText("Copy this key now")
+                let issued = try await browser.text("#notice code")
+                try await Self.press(browser, "Rotate (old key valid one more hour)")
+                var rotated = issued
+                #expect(
+                    try await browser.waitUntil(seconds: 15) {
+                        rotated = try await browser.text("#notice code")
+                        return !rotated.isEmpty && rotated != issued
+                    }, "no new key shown after the rotation")
+                let (status, session) = try await hub.call("GET", "/v1/session", rotated)
+                #expect(status == 200 && session["subject"] as? String == Self.brBank, "\(session)")
                 try await Self.screenshotEveryView(browser, role: "member")
                 try await Self.signOutLeavesNoKey(browser, secret: Self.memberSecret("BRA"))
             }

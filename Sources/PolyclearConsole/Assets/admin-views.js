@@ -1,7 +1,7 @@
 // Running and governing the union: approvals for a second operator, proposals and votes, the
 // audit trail, and API keys.
 import { get, post, query, remove } from "./api.js";
-import { actionButton, badge, facts, field, h, pagedTable, pager, replace, table } from "./dom.js";
+import { actionButton, badge, errorBox, facts, field, h, pagedTable, pager, replace, table } from "./dom.js";
 import { money, timeElement, words } from "./format.js";
 
 async function approvalsView(context) {
@@ -64,8 +64,9 @@ function proposeForm(context, members, unit) {
 
 /** Whether the union's rules let this caller propose (the operator may be left out). */
 function mayPropose(context, rules) {
-  if (!context.may("propose")) return false;
-  const proposers = rules?.proposers ?? "members_and_operator";
+  // Without governance rules there are no proposals to make (the operator decides alone).
+  if (!context.may("propose") || !rules) return false;
+  const proposers = rules.proposers;
   return proposers === "members_and_operator" || (proposers === "members") === (context.me.role === "member");
 }
 
@@ -74,7 +75,7 @@ async function proposalsView(context) {
     get("/v1/proposals"), get("/v1/members"), get("/v1/unit"), get("/v1/settings"),
   ]);
   const rules = settings.governance;
-  context.onEvent((kind, event) => { if (kind === "audit" && /proposal|vote/.test(event?.audit?.action ?? "")) context.rerender(); });
+  context.onEvent((kind, event) => { if (kind === "audit" && /propos|vote/.test(event?.audit?.action ?? "")) context.rerender(); });
   return h("section", {}, h("h1", { tabindex: "-1" }, "Governance"),
     h("p", { class: "hint" }, "Members vote on rule changes, weighted by quota."),
     pagedTable([
@@ -95,7 +96,12 @@ async function auditView(context) {
   const results = h("div", {});
   const starts = [0];
   const draw = async () => {
-    const page = await get(`/v1/audit${query({ after: starts[starts.length - 1], limit: 25, actor: actor.value.trim(), action: action.value.trim() })}`);
+    let page;
+    try {
+      page = await get(`/v1/audit${query({ after: starts[starts.length - 1], limit: 25, actor: actor.value.trim(), action: action.value.trim() })}`);
+    } catch (error) {
+      return replace(results, errorBox(error));
+    }
     if (!context.isCurrent()) return;
     replace(results, table([
       { label: "Time", value: (r) => timeElement(r.time) }, { label: "Actor", value: (r) => r.actor },
@@ -116,21 +122,26 @@ async function auditView(context) {
 async function keysView(context) {
   const keys = await get("/v1/api-keys");
   const holder = h("input", { type: "text", required: true, placeholder: context.me.role === "member" ? "participant:BIC" : "member:ISO3 or participant:BIC", autocomplete: "off" });
-  const secretBox = h("div", { "aria-live": "polite" });
-  const showSecret = (issued) => replace(secretBox, h("div", { class: "secret" },
-    h("p", {}, h("strong", {}, "Copy this key now: "), "the hub keeps only its digest and cannot show it again."),
-    facts([["Holder", issued.holder], ["Key", h("code", {}, issued.secret)]])));
+  // The new key is shown once, above the refreshed list, until this view is left.
+  const showSecret = (issued) => {
+    context.announce(h("div", { class: "secret" },
+      h("p", {}, h("strong", {}, "Copy this key now: "), "the hub keeps only its digest and cannot show it again."),
+      facts([["Holder", issued.holder], ["Key", h("code", {}, issued.secret)]])));
+    context.rerender();
+  };
   return h("section", {}, h("h1", { tabindex: "-1" }, "API keys"),
     h("form", { class: "filters", onsubmit: (e) => e.preventDefault() }, field("Holder", holder),
       actionButton("Issue a key", async () => { showSecret(await post("/v1/api-keys", { holder: holder.value.trim() })); return "Issued."; })),
-    secretBox,
     pagedTable([
       { label: "Holder", value: (k) => k.holder }, { label: "Issued by", value: (k) => k.issuedBy },
       { label: "Issued", value: (k) => timeElement(k.issuedAt) },
       { label: "State", value: (k) => badge(k.valid ? "valid" : k.revokedAt ? "revoked" : "expired", k.valid ? "good" : "bad") },
       { label: "Actions", value: (k) => k.valid ? h("span", {},
-        actionButton("Rotate", async () => { showSecret(await post(`/v1/api-keys/${k.id}/rotate`, {})); return "Rotated."; }),
-        actionButton("Revoke", async () => { await remove(`/v1/api-keys/${k.id}`); return context.done(`The key of ${k.holder} is revoked.`); }, { kind: "danger" })) : "—" },
+        actionButton("Rotate (old key valid one more hour)", async () => {
+          showSecret(await post(`/v1/api-keys/${encodeURIComponent(k.id)}/rotate`, { overlapSeconds: 3600 }));
+          return "Rotated.";
+        }),
+        actionButton("Revoke", async () => { await remove(`/v1/api-keys/${encodeURIComponent(k.id)}`); return context.done(`The key of ${k.holder} is revoked.`); }, { kind: "danger" })) : "—" },
     ], keys, { empty: "No keys issued through the hub yet." }));
 }
 

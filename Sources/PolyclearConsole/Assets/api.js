@@ -83,19 +83,33 @@ export function newID() {
 /**
  * The committed-change stream (`/v1/events`) over fetch, since EventSource cannot send a bearer
  * header. Calls `onEvent(kind, data)` per event and `onState("live" | "reconnecting")`;
- * reconnects with backoff. Returns a function that stops it.
+ * reconnects with backoff, and also when nothing (not even the server's keep-alive comment,
+ * every 15 s) has arrived for `silenceMilliseconds`. A 401 ends it with `onUnauthorized()`.
+ * Returns a function that stops it.
  */
-export function subscribe(onEvent, onState) {
-  const controller = new AbortController();
+export function subscribe(onEvent, onState, onUnauthorized, silenceMilliseconds = 40_000) {
   let stopped = false;
+  let connection = null;
   (async () => {
     let pauseMilliseconds = 1000;
     while (!stopped) {
+      connection = new AbortController();
+      let watchdog = null;
+      const quiet = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => connection.abort(), silenceMilliseconds);
+      };
       try {
+        quiet();
         const response = await fetch("/v1/events", {
-          headers: headers({ Accept: "text/event-stream" }), signal: controller.signal, cache: "no-store",
+          headers: headers({ Accept: "text/event-stream" }), signal: connection.signal, cache: "no-store",
           credentials: "omit",
         });
+        if (response.status === 401) {
+          stopped = true;
+          onUnauthorized();
+          return;
+        }
         if (!response.ok) throw new APIError(response.status, `http_${response.status}`, "no event stream");
         onState("live");
         pauseMilliseconds = 1000;
@@ -104,6 +118,7 @@ export function subscribe(onEvent, onState) {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          quiet();
           buffer += value;
           for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
             const block = buffer.slice(0, end);
@@ -112,8 +127,11 @@ export function subscribe(onEvent, onState) {
           }
         }
       } catch {
-        if (stopped) return;
+        // A dropped or silent connection: reconnect below.
+      } finally {
+        clearTimeout(watchdog);
       }
+      if (stopped) return;
       onState("reconnecting");
       await new Promise((resolve) => setTimeout(resolve, pauseMilliseconds));
       pauseMilliseconds = Math.min(pauseMilliseconds * 2, 15_000);
@@ -121,7 +139,7 @@ export function subscribe(onEvent, onState) {
   })();
   return () => {
     stopped = true;
-    controller.abort();
+    connection?.abort();
   };
 }
 

@@ -10,7 +10,7 @@ import { unionViews } from "./union-views.js";
 
 const views = [...unionViews, ...paymentViews, ...cycleViews, ...adminViews];
 
-const state = { me: null, stopEvents: null, listeners: new Set(), renderCount: 0 };
+const state = { me: null, stopEvents: null, listeners: new Set(), renderCount: 0, signingIn: false, live: null };
 
 const element = (id) => document.getElementById(id);
 
@@ -27,10 +27,10 @@ function viewContext(renderNumber) {
     /** Shows the view again from fresh data, keeping the last notice. */
     rerender: () => render({ keepNotice: true }),
     /** A message that outlives the view's next rendering (what an action did). */
-    announce: (message) => replace(element("notice"), h("p", {}, message)),
+    announce: (message) => replace(element("notice"), h("div", {}, message)),
     /** After an action that changed the hub: says what it did, then shows fresh data. */
     done(message) {
-      replace(element("notice"), h("p", {}, message));
+      replace(element("notice"), h("div", {}, message));
       render({ keepNotice: true });
       return message;
     },
@@ -50,10 +50,16 @@ function titleOf(view) {
 
 function route() {
   const [path = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
-  return { path, parameter: rest.length ? decodeURIComponent(rest.join("/")) : undefined };
+  let parameter;
+  try {
+    parameter = rest.length ? decodeURIComponent(rest.join("/")) : undefined;
+  } catch {
+    parameter = rest.join("/"); // a malformed escape: the view refuses it as the API would
+  }
+  return { path, parameter };
 }
 
-async function render({ keepNotice = false } = {}) {
+async function render({ keepNotice = false, keepFocus = keepNotice } = {}) {
   const renderNumber = ++state.renderCount;
   state.listeners.clear();
   if (!keepNotice) replace(element("notice"));
@@ -75,9 +81,11 @@ async function render({ keepNotice = false } = {}) {
     content = h("section", {}, h("h1", { tabindex: "-1" }, titleOf(view)), errorBox(error));
   }
   if (renderNumber !== state.renderCount) return;
+  // A refresh keeps the reader's place; only a new view moves focus to its heading.
+  const hadFocus = keepFocus && target.contains(document.activeElement);
   replace(target, content);
   document.title = `${titleOf(view)} · Polyclear console`;
-  target.querySelector("h1")?.focus();
+  if (!keepFocus || hadFocus) target.querySelector("h1")?.focus();
 }
 
 function buildNavigation() {
@@ -88,6 +96,9 @@ function buildNavigation() {
 
 function showLive(status) {
   replace(element("live"), badge(status === "live" ? "live" : "reconnecting"));
+  // Back after a gap: events may have been missed, so the view reads the API again.
+  if (status === "live" && state.live === "reconnecting") render({ keepNotice: true });
+  state.live = status;
 }
 
 function onEvent(kind, data) {
@@ -97,15 +108,22 @@ function onEvent(kind, data) {
 }
 
 async function signIn(key) {
+  if (state.signingIn || state.me) return;
+  state.signingIn = true;
   session.remember(key);
-  const me = await get("/v1/session");
+  let me;
+  try {
+    me = await get("/v1/session");
+  } finally {
+    state.signingIn = false;
+  }
   state.me = me;
   replace(element("who"), h("span", { class: "role" }, me.role), " ", h("strong", {}, me.name ?? me.subject),
     me.name ? ` (${me.subject})` : "");
   element("sign-in").hidden = true;
   element("signed-in").hidden = false;
   buildNavigation();
-  state.stopEvents = subscribe(onEvent, showLive);
+  state.stopEvents = subscribe(onEvent, showLive, () => signOut("The hub no longer accepts this key."));
   if (!route().path) history.replaceState(null, "", "#/");
   await render();
 }
@@ -115,6 +133,7 @@ function signOut(message) {
   state.stopEvents = null;
   session.forget();
   state.me = null;
+  state.live = null;
   state.renderCount++;
   state.listeners.clear();
   replace(element("view"));
@@ -154,7 +173,12 @@ function start() {
   });
   window.addEventListener("hashchange", () => { if (state.me) render(); });
   if (session.key) {
-    signIn(session.key).catch((error) => signOut(error.message));
+    // Back in a tab that was signed in: a refused key signs out; the hub being unreachable
+    // or starting keeps the key and says so (sign in again to retry).
+    signIn(session.key).catch((error) => {
+      if (error instanceof APIError && error.status === 401) return signOut("The hub no longer accepts this key.");
+      replace(element("sign-in-error"), errorBox(error));
+    });
   } else {
     element("api-key").focus();
   }

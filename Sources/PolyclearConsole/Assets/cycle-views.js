@@ -103,10 +103,13 @@ function statementsView(context) {
   const isBank = context.me.role === "participant";
   const cycle = h("input", { type: "number", min: 1, step: 1, required: true, inputmode: "numeric", size: 6 });
   const subject = h("input", { type: "text", value: context.me.subject, required: true, size: 12, autocomplete: "off",
-    readOnly: context.me.role !== "operator" });
+    readOnly: isBank });
   const shown = h("div", { "aria-live": "polite" });
-  const path = () => isBank || /^[A-Z0-9]{8,11}$/.test(subject.value.trim())
-    ? `/v1/statements/${subject.value.trim()}/cycles/${cycle.value}` : `/v1/members/${subject.value.trim()}/statements/${cycle.value}`;
+  const who = () => encodeURIComponent(subject.value.trim().toUpperCase());
+  const number = () => encodeURIComponent(cycle.value.trim());
+  // A BIC (8 or 11 characters) names a bank's statement; a three-letter code a member's.
+  const path = () => isBank || /^[A-Z0-9]{8}([A-Z0-9]{3})?$/i.test(subject.value.trim())
+    ? `/v1/statements/${who()}/cycles/${number()}` : `/v1/members/${who()}/statements/${number()}`;
   const show = async () => {
     const statement = await get(path());
     replace(shown, facts([
@@ -123,11 +126,11 @@ function statementsView(context) {
   const name = () => `statement-${subject.value.trim()}-cycle-${cycle.value}`;
   return h("section", {}, h("h1", { tabindex: "-1" }, "Statements"),
     h("form", { class: "filters", onsubmit: (e) => e.preventDefault() },
-      field(isBank ? "Bank" : "Member or bank", subject), field("Closed cycle", cycle),
+      field(isBank ? "Bank" : "Member (code) or bank (BIC)", subject), field("Closed cycle", cycle),
       actionButton("Show", show),
       actionButton("Download JSON", () => download(path(), `${name()}.json`, "application/json").then(() => "Saved.")),
       actionButton("Download CSV", () => download(`${path()}?format=csv`, `${name()}.csv`, "text/csv").then(() => "Saved.")),
-      isBank ? actionButton("Download camt.053", () => download(`/v1/iso20022/statements/${subject.value.trim()}/cycles/${cycle.value}`, `${name()}.camt053.xml`, "application/xml").then(() => "Saved.")) : null),
+      isBank ? actionButton("Download camt.053", () => download(`/v1/iso20022/statements/${who()}/cycles/${number()}`, `${name()}.camt053.xml`, "application/xml").then(() => "Saved.")) : null),
     shown);
 }
 

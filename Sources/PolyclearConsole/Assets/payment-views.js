@@ -2,7 +2,7 @@
 // notification and the actions its role allows, and the form a bank sends a payment with.
 import { download, get, newID, post, query, request } from "./api.js";
 import { actionButton, badge, errorBox, facts, field, h, pager, replace, table } from "./dom.js";
-import { money, timeElement, words } from "./format.js";
+import { groupDigits, money, timeElement, words } from "./format.js";
 import { changeOutcome, throttled } from "./union-views.js";
 
 const statuses = ["received", "held", "queued", "reserved", "accepted", "rejected", "cancelled", "expired"];
@@ -42,7 +42,7 @@ async function paymentsView(context, _parameter, preset = {}) {
       replace(results, paymentTable(page.items), pager({
         label: "Payment pages", hasPrevious: cursors.length > 1, hasNext: page.nextCursor !== undefined,
         onPrevious: () => { cursors.pop(); draw(); },
-        onNext: () => { cursors.push(Number(page.nextCursor)); draw(); },
+        onNext: () => { cursors.push(page.nextCursor); draw(); },
       }));
     } catch (error) {
       replace(results, errorBox(error));
@@ -83,7 +83,7 @@ function paymentActions(context, payment, ownBanks) {
       }),
       actionButton("Refuse", async () => {
         const answer = await post(`/v1/payments/${payment.id}/refuse`, reason.value ? { reason: reason.value } : {});
-        return context.done(`Refused by the operator: the payment is ${words(answer.status)}.`);
+        return context.done(changeOutcome(answer, `Refused by the operator: the payment is ${words(answer.status)}.`));
       }, { kind: "danger" })));
   }
   if (["queued", "held"].includes(payment.status) && (context.may("cancelPayment") && (!mine || payment.payer === context.me.subject))) {
@@ -150,7 +150,7 @@ async function paymentView(context, id) {
       ["Payer bank", payment.payer], ["Payee bank", payment.payee],
       ["Paid", payment.payerAmount ? money(payment.payerAmount, payment.payerCurrency) : undefined],
       ["Received", payment.payeeAmount ? money(payment.payeeAmount, payment.payeeCurrency) : undefined],
-      ["In units of account", payment.unitAmount], ["Fixing version", String(payment.fixingVersion)],
+      ["In units of account", payment.unitAmount ? groupDigits(payment.unitAmount) : undefined], ["Fixing version", String(payment.fixingVersion)],
       ["Cycle", payment.cycle ? String(payment.cycle) : "not booked yet"],
       ["End-to-end id", details.endToEndId], ["Invoice", details.invoiceNumber], ["Invoice date", details.invoiceDate],
       ["Purpose", details.purposeCode], ["HS codes", details.hsCodes?.join(", ")],
@@ -187,7 +187,7 @@ function sendView(context) {
       replace(quoteBox, facts([
         ["Quote", quote.id], ["Fixing version", String(quote.fixingVersion)],
         ["Our currency per unit", quote.payerRatePerUnit], ["Payee's currency per unit", quote.payeeRatePerUnit],
-        ["Valid until", new Date(Math.floor(Number(quote.expiresAt) / 1e6)).toLocaleString()],
+        ["Valid until", timeElement(quote.expiresAt)],
       ]));
       send.disabled = false;
     } catch (error) {

@@ -11,7 +11,11 @@ export function throttled(refresh, milliseconds = 700) {
     if (timer) return;
     timer = setTimeout(async () => {
       timer = null;
-      await refresh();
+      try {
+        await refresh();
+      } catch (error) {
+        console.warn("refresh failed", error?.message); // the next event or poll tries again
+      }
     }, milliseconds);
   };
 }
@@ -145,13 +149,20 @@ function participantActions(context, row) {
     h("form", { class: "inline", onsubmit: (e) => e.preventDefault() },
       field(`New cap for ${row.bic} (${row.currency})`, capInput),
       actionButton("Set cap", async () => {
-        const answer = await patch(`/v1/participants/${row.bic}`, { netDebitCap: capInput.value.trim() });
-        return changeOutcome(answer, `Cap is ${money(answer.netDebitCap ?? capInput.value, row.currency)}.`);
+        const answer = await patch(`/v1/participants/${encodeURIComponent(row.bic)}`, { netDebitCap: capInput.value.trim() });
+        return context.done(changeOutcome(answer, `${row.bic}'s cap is ${money(answer.netDebitCap ?? capInput.value, row.currency)}.`));
       })),
     actionButton(suspended ? "Reactivate" : "Suspend", async () => {
-      const answer = await patch(`/v1/participants/${row.bic}`, { status: suspended ? "active" : "suspended" });
+      const answer = await patch(`/v1/participants/${encodeURIComponent(row.bic)}`, { status: suspended ? "active" : "suspended" });
       return context.done(changeOutcome(answer, `${row.bic} is ${answer.status ?? "changed"}.`));
     }, { kind: suspended ? "" : "danger" }));
+}
+
+/** How much of its cap a bank in debit uses (a zero cap in debit is over it). */
+function capUse(row) {
+  if (!row.position || !isNegative(row.position.amount)) return "0%";
+  if (!/[1-9]/.test(row.netDebitCap)) return badge("over its zero cap", "bad");
+  return gauge(-percentOf(row.position.amount, row.netDebitCap), []);
 }
 
 async function participantsView(context) {
@@ -166,7 +177,7 @@ async function participantsView(context) {
       { label: "Status", value: (row) => badge(row.status) },
       { label: "Position", numeric: true, value: (row) => row.position ? h("span", { class: isNegative(row.position.amount) ? "debit" : "credit" }, money(row.position.amount, row.currency)) : "—" },
       { label: "Net debit cap", numeric: true, value: (row) => money(row.netDebitCap, row.currency) },
-      { label: "Cap used", value: (row) => row.position && isNegative(row.position.amount) ? gauge(-percentOf(row.position.amount, row.netDebitCap), []) : "0%" },
+      { label: "Cap used", value: capUse },
       { label: "Actions", value: (row) => participantActions(context, row) },
     ], rows, { empty: "No banks visible to this key.", pagerLabel: "Bank pages" }));
 }
