@@ -20,7 +20,9 @@ import ServiceLifecycle
 /// few seconds; the terminal shows live progress and each cycle's netting. Ctrl-C stops it.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run a clearing union on real trade flows, through the HTTP API.")
+        commandName: "demo",
+        abstract:
+            "Run a clearing union on real trade flows, through the HTTP API; prints the console's address and keys.")
 
     @Option(help: "Port for the API.") var port = 8080
     @Option(help: "Payments per second the load generator aims at.") var rate = 200

@@ -9,7 +9,8 @@ import PolyclearStorage
 /// accepting, drains the writer and closes the store). Parses its options; `HubComposition`
 /// builds and runs the hub.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub's HTTP API.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the hub's HTTP API and its web console (/console).")
 
     @Option(
         help: "A TOML configuration file (keys in the README); flags and POLYCLEAR_* environment variables override it."
