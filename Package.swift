@@ -162,7 +162,7 @@ let package = Package(
             name: "PolyclearBench",
             dependencies: [
                 "PolyclearCore", "PolyclearPostgres", "PolyclearWorkload", "PolyclearStorage", "PolyclearSQLite",
-                "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearApp",
+                "PolyclearServer", "PolyclearISO20022", "PolyclearSimulation", "PolyclearApp", "PolyclearUnion",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

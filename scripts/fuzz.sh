@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one reader of untrusted input with libFuzzer (from the Swift
 # toolchain): scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]
-# Targets: xml iso20022 json toml_serve toml_rules trade_csv obligation_csv hub_log.
+# Targets: xml iso20022 json toml_serve toml_rules toml_union trade_csv obligation_csv hub_log.
 # Builds `polyclear` once with --sanitize=fuzzer into .build-fuzz (release, 15-30 minutes on
 # two cores the first time; that binary is only a fuzzer), seeds the corpus from the test
 # fixtures (Tests/Fuzz/seeds, the ISO 20022 samples), and fuzzes for SECONDS. The corpus grows in
@@ -13,7 +13,7 @@ target="${1:?usage: scripts/fuzz.sh TARGET SECONDS}"
 seconds="${2:?usage: scripts/fuzz.sh TARGET SECONDS}"
 shift 2
 case "$target" in
-    xml|iso20022|json|toml_serve|toml_rules|trade_csv|obligation_csv|hub_log) ;;
+    xml|iso20022|json|toml_serve|toml_rules|toml_union|trade_csv|obligation_csv|hub_log) ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 scratch=.build-fuzz

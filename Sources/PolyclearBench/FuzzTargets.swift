@@ -6,6 +6,7 @@ import PolyclearISO20022
 import PolyclearServer
 import PolyclearSimulation
 import PolyclearStorage
+import PolyclearUnion
 
 /// The readers of untrusted input, as coverage-guided fuzz targets. The invariant for each:
 /// any bytes end in acceptance or in a refusal with a stable code (snake_case), never in a
@@ -15,7 +16,7 @@ import PolyclearStorage
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The XML parser (any XML, not only ISO 20022).
     case xml
-    /// Every ISO 20022 reader (pacs.008/002/004/009, camt.053/054, head.001), by namespace.
+    /// Every ISO 20022 reader (pacs.008/002/004/009/028, camt.029/053/054/056, head.001), by namespace.
     case iso20022
     /// Every JSON request body of the API, read as its route reads it.
     case json
@@ -23,6 +24,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case tomlServe = "toml_serve"
     /// `polyclear simulate --rules`' TOML.
     case tomlRules = "toml_rules"
+    /// The union file (`polyclear union check`, `serve --union`).
+    case tomlUnion = "toml_union"
     /// The trade matrix CSV of the simulator.
     case tradeCSV = "trade_csv"
     /// The obligations CSV of `polyclear net`.
@@ -45,6 +48,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             { return ["invalid_configuration"] }
         case .tomlRules:
             do { _ = try SimulationRulesFile.parse(text, file: "rules.toml"); return [nil] } catch {
+                return ["invalid_input"]
+            }
+        case .tomlUnion:
+            do { _ = try UnionFile.parse(text, file: "union.toml", currencies: Self.currencies); return [nil] } catch {
                 return ["invalid_input"]
             }
         case .tradeCSV:
@@ -101,6 +108,49 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         return [
             (.hubLog, "sample-union-setup", Array(try HubLogCodec.encode(entries))),
             (.hubLog, "one-entry", Array(try HubLogCodec.encode(entries.prefix(1)))),
+        ] + investigationSeeds()
+    }
+
+    /// The investigation messages banks send and receive (camt.056, camt.029, pacs.028), as the
+    /// hub writes them, with a business application header.
+    static func investigationSeeds() -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
+        let uetr = "3f2a6b1c-9d4e-4f60-8a7b-0c1d2e3f4a5b", created = "2026-11-29T10:00:00Z"
+        let assignment = CaseAssignment(
+            id: "CASE-1", assignerBIC: "BANKBRSP", assigneeBIC: "POLYXXXX", creationDateTime: created)
+        let recall = PaymentCancellationRequest(
+            assignment: assignment, caseID: "CASE-1",
+            transactions: [
+                .init(
+                    cancellationID: "CXL-1", originalEndToEndID: "E2E-1", originalUETR: uetr,
+                    originalAmount: ISOAmount(value: "1250.75", currency: "BRL"), reasonCode: "DUPL",
+                    additionalInformation: ["sent twice & <unchecked>"])
+            ])
+        let answer = InvestigationResolution(
+            assignment: assignment, resolvedCaseID: "CASE-1", confirmation: "RJCR",
+            transactions: [
+                .init(
+                    cancellationStatusID: "CXL-1", originalEndToEndID: "E2E-1", originalUETR: uetr, status: "RJCR",
+                    reasonCode: "NOOR", additionalInformation: ["never received"])
+            ])
+        let enquiry = PaymentStatusRequest(
+            messageID: "STSREQ-1", creationDateTime: created,
+            transactions: [.init(statusRequestID: "SR-1", originalEndToEndID: "E2E-1", originalUETR: uetr)])
+        let documents: [(String, String, ISODocument)] = [
+            ("camt.056", PaymentCancellationRequest.messageDefinition, .cancellationRequest(recall)),
+            ("camt.029", InvestigationResolution.messageDefinition, .investigationResolution(answer)),
+            ("pacs.028", PaymentStatusRequest.messageDefinition, .statusRequest(enquiry)),
         ]
+        return documents.flatMap { name, definition, document in
+            let header = BusinessApplicationHeader(
+                fromBIC: "BANKBRSP", toBIC: "POLYXXXX", businessMessageID: "MSG-\(name)",
+                messageDefinitionID: definition, creationDate: created)
+            return [
+                (FuzzTarget.iso20022, name, Array(ISOMessage(header: nil, document: document).xml().utf8)),
+                (
+                    FuzzTarget.iso20022, name + "-with-header",
+                    Array(ISOMessage(header: header, document: document).xml().utf8)
+                ),
+            ]
+        }
     }
 }

@@ -14,10 +14,15 @@ public enum ISOReports {
     /// 32 hexadecimal digits: fits Max35Text, unlike the 36-character UUID form.
     static func hex(_ value: UInt128) -> String { UUIDText.format(value).filter { $0 != "-" } }
 
-    /// - Parameter details: each payment's parties, purpose and remittance, by its id (the
-    ///   entries' `TxDtls`).
+    /// - Parameters:
+    ///   - details: each payment's parties, purpose and remittance, by its id (the entries'
+    ///     `TxDtls`).
+    ///   - uetrs: each payment's UETR (what its instruction carried), by its id; an entry
+    ///     without one (funds, settlements) carries no `<UETR>`. A payment's id is its UETR
+    ///     only when it came in by pacs.008, so the id is never written in its place.
     public static func statement(
-        _ statement: ParticipantStatement, closedAt: UInt64, exponent: Int, details: [UInt128: EntryDetails] = [:]
+        _ statement: ParticipantStatement, closedAt: UInt64, exponent: Int, details: [UInt128: EntryDetails] = [:],
+        uetrs: [UInt128: UInt128] = [:]
     ) -> AccountReport {
         let date = ISODateTime.date(nanoseconds: closedAt)
         let balances = [("OPBD", statement.openingMinor), ("CLBD", statement.closingMinor)].map { type, minor in
@@ -32,7 +37,9 @@ public enum ISOReports {
                 creditDebit: entry.amountMinor < 0 ? "DBIT" : "CRDT",
                 bookingDateTime: ISODateTime.format(nanoseconds: entry.timestamp),
                 valueDate: date, servicerReference: hex(entry.transferID), transactionCode: entry.kind,
-                uetr: UETR.parse(UUIDText.format(entry.reference)) != nil ? UUIDText.format(entry.reference) : nil)
+                uetr: uetrs[entry.reference].flatMap {
+                    UETR.parse(UUIDText.format($0)) != nil ? UUIDText.format($0) : nil
+                })
             reported.details = details[entry.reference]
             return reported
         }

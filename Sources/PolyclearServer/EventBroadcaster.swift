@@ -9,8 +9,9 @@ import Synchronization
 ///
 /// Cost: each committed batch is resolved once — one read of the hub for every event's
 /// audience (who may see it) — and each event then goes only to the subscribers in its
-/// audience, found by caller in a dictionary. Subscribers who cannot see an event cost
-/// nothing for it (they used to cost a writer read each). Each subscriber has a bounded
+/// audience, found by caller in a dictionary (operators and, for a cycle's events, members
+/// from their own sets). Banks and members who cannot see an event cost nothing for it, not
+/// even a comparison (they used to cost a writer read each). Each subscriber has a bounded
 /// buffer: a client too slow to keep up loses its oldest events rather than growing the
 /// server's memory. A caller holds a bounded number of streams at once (`subscribe`).
 public final class EventBroadcaster: Sendable {
@@ -22,6 +23,10 @@ public final class EventBroadcaster: Sendable {
 
     private struct Subscribers {
         var byCaller: [Caller: [UInt64: AsyncStream<ByteBuffer>.Continuation]] = [:]
+        /// The callers with streams who see more than their own key names: operators (every
+        /// event) and members (the cycles' events) — so no event looks at any other caller.
+        var operatorCallers: Set<Caller> = []
+        var memberCallers: Set<Caller> = []
         var nextID: UInt64 = 0
         var isClosed = false
         var dispatcher: Task<Void, Never>?
@@ -62,11 +67,20 @@ public final class EventBroadcaster: Sendable {
     private func deliver(_ event: HubEvent, to audience: EventAudience) {
         var encoded: ByteBuffer?
         subscribers.withLock { subscribers in
-            for (caller, streams) in subscribers.byCaller where audience.includes(caller) {
+            var reached = Set<Caller>()
+            func send(_ caller: Caller) {
+                guard let streams = subscribers.byCaller[caller], reached.insert(caller).inserted else { return }
                 let lines = encoded ?? Self.lines(event)
                 encoded = lines
                 for stream in streams.values { stream.yield(lines) }
             }
+            for caller in subscribers.operatorCallers { send(caller) }
+            if audience.allMembers {
+                for caller in subscribers.memberCallers { send(caller) }
+            } else {
+                for member in audience.members { send(.member(member)) }
+            }
+            for bic in audience.participants { send(.participant(bic)) }
         }
     }
 
@@ -81,7 +95,11 @@ public final class EventBroadcaster: Sendable {
     public func close() {
         let (open, dispatcher) = subscribers.withLock { subscribers in
             subscribers.isClosed = true
-            defer { subscribers.byCaller.removeAll() }
+            defer {
+                subscribers.byCaller.removeAll()
+                subscribers.operatorCallers.removeAll()
+                subscribers.memberCallers.removeAll()
+            }
             return (subscribers.byCaller.values.flatMap(\.values), subscribers.dispatcher)
         }
         batchInput.finish()
@@ -104,6 +122,11 @@ public final class EventBroadcaster: Sendable {
             }
             subscribers.nextID += 1
             subscribers.byCaller[caller, default: [:]][subscribers.nextID] = continuation
+            switch caller {
+            case .operatorUser: subscribers.operatorCallers.insert(caller)
+            case .member: subscribers.memberCallers.insert(caller)
+            case .participant: break
+            }
             return .success(subscribers.nextID)
         }
         return id.map { id in
@@ -115,7 +138,11 @@ public final class EventBroadcaster: Sendable {
     func unsubscribe(_ id: UInt64, of caller: Caller) {
         subscribers.withLock { subscribers in
             subscribers.byCaller[caller]?.removeValue(forKey: id)
-            if subscribers.byCaller[caller]?.isEmpty == true { subscribers.byCaller.removeValue(forKey: caller) }
+            if subscribers.byCaller[caller]?.isEmpty == true {
+                subscribers.byCaller.removeValue(forKey: caller)
+                subscribers.operatorCallers.remove(caller)
+                subscribers.memberCallers.remove(caller)
+            }
         }
     }
 

@@ -10,18 +10,28 @@ enum OpenAPIDocument {
     }()
 
     /// "METHOD /path" for every operation (paths as the router describes them: `{param}`).
-    static var operations: Set<String> {
-        var result = Set<String>()
+    static var operations: Set<String> { Set(statuses.keys) }
+
+    /// The response statuses the document lists for each operation ("METHOD /path" → {"200", …}).
+    static var statuses: [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
         var path: String?
+        var operation: String?
         for line in text.split(separator: "\n") {
             if line.hasPrefix("  /") {
                 path = String(line.dropFirst(2).dropLast())
+                operation = nil
             } else if let current = path, line.hasPrefix("    "), !line.hasPrefix("     "),
                 let method = ["get", "post", "put", "delete", "patch"].first(where: { line == "    \($0):" })
             {
-                result.insert("\(method.uppercased()) \(current)")
+                operation = "\(method.uppercased()) \(current)"
+                result[operation!] = []
             } else if !line.hasPrefix(" ") {
                 path = nil
+                operation = nil
+            } else if let operation, line.hasPrefix("        \""), !line.hasPrefix("         ") {
+                let status = line.dropFirst(9).prefix(3)
+                if status.count == 3, status.allSatisfy(\.isNumber) { result[operation]?.insert(String(status)) }
             }
         }
         return result

@@ -52,7 +52,8 @@ struct FuzzCommand: ParsableCommand {
 
     struct Seeds: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "seeds", abstract: "Write the generated seeds (binary hub log entries) under DIR/TARGET/.")
+            commandName: "seeds",
+            abstract: "Write the generated seeds (binary hub log entries, investigation messages) under DIR/TARGET/.")
         @Argument(help: "The corpus directory.") var directory: String
 
         func run() throws {

@@ -76,8 +76,12 @@ import Testing
                 && unreachable.error.contains("no answer from the server"),
             "\(unreachable.error)")
         #expect(!unreachable.error.contains("hunter2"))
+    }
 
-        guard let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"] else { return }
+    /// On a real server: a database that is not Polyclear's, and one that does not exist.
+    @Test(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"))
+    func ledgerCheckOnPostgreSQLRefusesForeignAndMissingDatabases() async throws {
+        let admin = try #require(ExternalTool.postgres.location)
         let empty = try await PostgresAdmin.createDatabase(
             "polyclear_empty_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
         let foreign = try await ChildProcess.run(["ledger", "check", "--postgres-url", empty])

@@ -11,10 +11,13 @@ import Testing
     static let seeds = root.appendingPathComponent("Tests/Fuzz/seeds").path
     static let isoSamples = root.appendingPathComponent("Tests/PolyclearISO20022Tests/Fixtures/iso20022/samples").path
 
-    @Test(arguments: ["xml", "iso20022", "json", "toml_serve", "toml_rules", "trade_csv", "obligation_csv", "hub_log"])
+    @Test(arguments: [
+        "xml", "iso20022", "json", "toml_serve", "toml_rules", "toml_union", "trade_csv", "obligation_csv", "hub_log",
+    ])
     func everyTargetKeepsItsInvariantOnItsSeeds(target: String) async throws {
         var paths = [Self.seeds + "/" + target]
-        if target == "xml" || target == "iso20022" { paths = [Self.seeds + "/xml", Self.isoSamples] }
+        if target == "xml" { paths = [Self.seeds + "/xml", Self.isoSamples] }
+        if target == "iso20022" { paths = [Self.seeds + "/xml", Self.seeds + "/iso20022", Self.isoSamples] }
         let run = try await ChildProcess.run(["fuzz", "replay", target] + paths)
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.hasPrefix("\(target): "), "\(run.output)")
@@ -37,5 +40,31 @@ import Testing
         let run = try await ChildProcess.run(["fuzz", "replay", "hub_log", directory.url.path + "/hub_log"])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("5 inputs") && run.output.contains("corrupt_database"), "\(run.output)")
+    }
+
+    /// The `json` target reads every body type a route decodes: a new route's body cannot be
+    /// left out of fuzzing unnoticed.
+    @Test func theJSONTargetReadsEveryBodyARouteDecodes() throws {
+        let server = Self.root.appendingPathComponent("Sources/PolyclearServer")
+        func types(after marker: String, in text: String) -> Set<String> {
+            var found = Set<String>()
+            var rest = Substring(text)
+            while let range = rest.range(of: marker) {
+                let tail = rest[range.upperBound...]
+                if let end = tail.range(of: ".self") { found.insert(String(tail[..<end.lowerBound])) }
+                rest = tail
+            }
+            return found
+        }
+        var decoded = Set<String>()
+        let files = FileManager.default.enumerator(at: server, includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            decoded.formUnion(types(after: "decode(as: ", in: try String(contentsOf: file, encoding: .utf8)))
+        }
+        let fuzzing = try String(
+            contentsOf: server.appendingPathComponent("RequestFuzzing.swift"), encoding: .utf8)
+        let read = types(after: "read(", in: fuzzing).filter { !$0.contains("<") && !$0.contains(" ") }
+        #expect(decoded.count >= 28)
+        #expect(decoded.subtracting(read).isEmpty, "not fuzzed: \(decoded.subtracting(read).sorted())")
     }
 }

@@ -7,10 +7,8 @@ import Testing
 /// `synchronous_commit = remote_apply`): what the hub acknowledges is on both servers, and
 /// survives losing the primary.
 @Suite(.serialized) struct ReplicationTests {
-    static let environment = ProcessInfo.processInfo.environment
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster.sh").path
-    static var requirePostgres: Bool { ExternalTool.postgres.isRequired }
 
     /// The same database on another server of the pair.
     static func url(_ serverURL: String, database: String) -> String {
@@ -27,14 +25,13 @@ import Testing
     /// On the pair `.ci/run` starts (`POLYCLEAR_TEST_POSTGRES_URL` and
     /// `POLYCLEAR_TEST_POSTGRES_STANDBY_URL`): the primary really waits for the standby, and the
     /// moment a payment is acknowledged the standby holds it (same log, same ledger).
-    @Test func anAcknowledgedPaymentIsOnTheStandbyTheMomentItIsAcknowledged() async throws {
-        guard let primary = Self.environment["POLYCLEAR_TEST_POSTGRES_URL"],
-            let standby = Self.environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"]
-        else {
-            #expect(
-                !Self.requirePostgres, "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL)")
-            return
-        }
+    @Test(.enabled(if: ExternalTool.postgresStandby.runs, "\(ExternalTool.postgresStandby.skipReason)"))
+    func anAcknowledgedPaymentIsOnTheStandbyTheMomentItIsAcknowledged() async throws {
+        let primary = try #require(
+            ExternalTool.postgres.location, "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_URL)")
+        let standby = try #require(
+            ExternalTool.postgresStandby.location,
+            "CI must start a primary and a standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL)")
         #expect(
             try await PostgresAdmin.count("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'", url: primary)
                 == 1)
@@ -74,11 +71,8 @@ import Testing
     /// under load, the primary crashes (immediate stop), the standby is promoted — the same
     /// node, not restarted or repointed, finds the new primary and accepts payments again, and
     /// every payment acknowledged before or after is there.
-    @Test func promotingTheStandbyAfterThePrimaryDiesLosesNoAcknowledgedPayment() async throws {
-        guard Self.environment["POLYCLEAR_TEST_POSTGRES_URL"] != nil else {
-            #expect(!Self.requirePostgres)
-            return
-        }
+    @Test(.enabled(if: ExternalTool.postgresPrograms.runs, "\(ExternalTool.postgresPrograms.skipReason)"))
+    func promotingTheStandbyAfterThePrimaryDiesLosesNoAcknowledgedPayment() async throws {
         let directory = TemporaryDirectory()
         let pair = directory.path("pair")
         let ports = freeLocalPorts(2)

@@ -70,7 +70,12 @@ import Testing
                     checks: Self.checks)) == .refused(.rateImplausible))
         var confirmed = Self.checks
         confirmed.largeMoveConfirmed = true
-        f.expectOK(.defineUnit(amountsPerUnit: CurrencyAmounts(amounts("12")), checks: confirmed))
+        f.expectOK(
+            .attributed(
+                actor: .operatorUser("ops"),
+                command: .defineUnit(amountsPerUnit: CurrencyAmounts(amounts("12")), checks: confirmed)))
+        #expect(f.hub.auditRecords.last?.action == "define_unit")
+        #expect(f.hub.auditRecords.last?.subject == "BRL,CNY, large move confirmed")
     }
 
     @Test(arguments: [

@@ -238,7 +238,10 @@ import Testing
 
     @Test func aStatementReconcilesInItsXML() throws {
         let statement = ParticipantStatement.sample()
-        let report = ISOReports.statement(statement, closedAt: Self.now, exponent: 2)
+        // The first entry's payment came in by JSON: its UETR is not its id.
+        let paidUETR = "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"
+        let report = ISOReports.statement(
+            statement, closedAt: Self.now, exponent: 2, uetrs: [statement.entries[0].reference: UETR.parse(paidUETR)!])
         // Opening ± every entry = closing, in the document's own decimal amounts.
         func minor(_ amount: ISOAmount, _ indicator: String) -> Int64 {
             let value = Int64(amount.value.filter { $0 != "." })!
@@ -248,7 +251,7 @@ import Testing
         let closing = minor(report.balances[1].amount, report.balances[1].creditDebit)
         #expect(opening + report.entries.map { minor($0.amount, $0.creditDebit) }.reduce(0, +) == closing)
         #expect(report.balances.map(\.type) == ["OPBD", "CLBD"] && report.entries.count == statement.entries.count)
-        #expect(report.entries[0].uetr == Self.uetr)
+        #expect(report.entries[0].uetr == paidUETR && report.entries[1].uetr == nil)
     }
 }
 

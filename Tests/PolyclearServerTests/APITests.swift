@@ -277,6 +277,26 @@ import Testing
         }
     }
 
+    /// The statuses every route can return whatever its own logic, because of what runs before
+    /// it, are in the document for every operation: 405 (any path), 401 and 429 (every route but
+    /// the public ones), 413 and 415 (every JSON body), 503 (every route that asks the hub).
+    @Test func everyOperationListsTheStatusesTheMiddlewareCanAnswer() {
+        let publicOperations: Set<String> = ["GET /healthz", "GET /readyz", "GET /openapi.yaml"]
+        let withoutHub: Set<String> = ["GET /healthz", "GET /openapi.yaml", "GET /metrics", "GET /v1/node"]
+        let statuses = OpenAPIDocument.statuses
+        #expect(statuses.count > 80)
+        for (operation, listed) in statuses {
+            var needed: Set<String> = ["405"]
+            if !publicOperations.contains(operation) { needed.formUnion(["401", "429"]) }
+            let method = operation.prefix { $0 != " " }
+            if ["POST", "PUT", "PATCH"].contains(method), !operation.contains("/v1/iso20022/") {
+                needed.formUnion(["413", "415"])
+            }
+            if !withoutHub.contains(operation) { needed.insert("503") }
+            #expect(needed.isSubset(of: listed), "\(operation) lacks \(needed.subtracting(listed).sorted())")
+        }
+    }
+
     /// Every route × every role. `nil` role: no key.
     @Test func everyRouteAnswersEveryRoleAsAgreed() async throws {
         try await Self.withAPI { client, _ in

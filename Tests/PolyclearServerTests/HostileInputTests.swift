@@ -71,6 +71,133 @@ import Testing
         }
     }
 
+    /// The zero id on every other route that takes an id, in its path or its body (each body
+    /// otherwise valid, each caller one the route serves): always 400 `malformed_id` (or the
+    /// field's own code), never a lookup.
+    @Test func theZeroUUIDIsMalformedOnEveryOtherIdRoute() async throws {
+        let zero = Self.zero
+        let okID = "0d9e2b6c-1f00-4a00-8000-0000000000e1"
+        let cases: [(HTTPRequest.Method, String, String, String?, String)] = [
+            (.post, "/v1/payments/\(zero)/commit", "cnBank", nil, "malformed_id"),
+            (.post, "/v1/payments/\(zero)/reject", "cnBank", nil, "malformed_id"),
+            (.post, "/v1/payments/\(zero)/release", "operator", nil, "malformed_id"),
+            (.post, "/v1/payments/\(zero)/refuse", "operator", #"{"reason":"listed"}"#, "malformed_id"),
+            (.post, "/v1/payments/\(zero)/recall", "brBank", #"{"reason":"DUPL"}"#, "malformed_id"),
+            (.get, "/v1/payments/\(zero)/recalls", "brBank", nil, "malformed_id"),
+            (.post, "/v1/payments/\(zero)/fulfil", "cnBank", #"{"document":"AA=="}"#, "malformed_id"),
+            (.get, "/v1/recalls/\(zero)", "brBank", nil, "malformed_id"),
+            (.post, "/v1/recalls/\(zero)/accept", "cnBank", nil, "malformed_id"),
+            (.post, "/v1/recalls/\(zero)/reject", "cnBank", #"{"reason":"NOOR"}"#, "malformed_id"),
+            (.post, "/v1/api-keys/\(zero)/rotate", "operator", #"{"overlapSeconds":0}"#, "malformed_id"),
+            (.delete, "/v1/api-keys/\(zero)", "operator", nil, "malformed_id"),
+            (
+                .post, "/v1/quotes", "brBank", #"{"id":"\#(zero)","payer":"BANKBRSP","payee":"BANKCNBJ"}"#,
+                "malformed_id"
+            ),
+            (
+                .post, "/v1/participants/BANKBRSP/funds", "bra",
+                #"{"id":"\#(zero)","amount":"10.00","direction":"in"}"#, "malformed_id"
+            ),
+            (
+                .post, "/v1/setoff-runs", "operator",
+                #"{"id":"\#(zero)","obligations":[{"id":"\#(okID)","debtor":"BANKBRSP","creditor":"SECOBRSP","amount":"1.00"}]}"#,
+                "malformed_id"
+            ),
+            (
+                .post, "/v1/setoff-runs", "operator",
+                #"{"id":"\#(okID)","obligations":[{"id":"\#(zero)","debtor":"BANKBRSP","creditor":"SECOBRSP","amount":"1.00"}]}"#,
+                "malformed_obligation"
+            ),
+        ]
+        try await APITests.withAPI { client, _ in
+            try await client.execute(
+                uri: "/v1/payments", method: .post, headers: APITests.headers("brBank"),
+                body: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000000e2")
+            ) { #expect($0.status == .created) }
+            for (method, uri, role, body, code) in cases {
+                try await Self.expect(client, method, uri, role: role, body: body, status: .badRequest, code: code)
+            }
+        }
+    }
+
+    /// Every other enumeration a request carries is read strictly too: a status, a queue
+    /// policy, a key's holder, each choice in imbalance and governance rules — a near miss is a
+    /// 400 with the field's code, never a default.
+    @Test func everyOtherEnumerationIsReadStrictly() async throws {
+        let rules = GovernanceRoutesTests.rules
+        let governance =
+            #"{"yesQuotaPercentMin":50,"yesMembersPercentAbove":50,"proposers":"members","subjectExcludedFromVote":true,"votingSecondsMin":60,"votingSecondsMax":600,"approvalRequired":["participant_cap"],"heldReleaseApprovalAbove":"100.0000"}"#
+        let cases: [(HTTPRequest.Method, String, String, String, String)] = [
+            (.patch, "/v1/members/BRA", "operator", #"{"status":"Active"}"#, "malformed_status"),
+            (.patch, "/v1/participants/BANKBRSP", "bra", #"{"status":"frozen"}"#, "malformed_status"),
+            (.put, "/v1/settings/queue-policy", "operator", #"{"queuedAtCycleEnd":"CARRY_OVER"}"#, "malformed_policy"),
+            (.post, "/v1/api-keys", "operator", #"{"holder":"bank:BANKBRSP"}"#, "malformed_holder"),
+            (.post, "/v1/api-keys", "operator", #"{"holder":"member"}"#, "malformed_holder"),
+            (
+                .put, "/v1/settings/imbalance-rules", "operator",
+                rules.replacingOccurrences(of: #""quotaMode":"settle""#, with: #""quotaMode":"soft""#),
+                "malformed_rules"
+            ),
+            (
+                .put, "/v1/settings/imbalance-rules", "operator",
+                rules.replacingOccurrences(
+                    of: #""chargeDisposition":"redistribute""#, with: #""chargeDisposition":"Redistribute""#),
+                "malformed_rules"
+            ),
+            (
+                .put, "/v1/settings/imbalance-rules", "operator",
+                rules.replacingOccurrences(of: #""chargedSides":"both""#, with: #""chargedSides":"all""#),
+                "malformed_rules"
+            ),
+            (
+                .put, "/v1/settings/imbalance-rules", "operator",
+                rules.replacingOccurrences(
+                    of: #""creditorExcessAtYearEnd":"kept""#, with: #""creditorExcessAtYearEnd":"""#),
+                "malformed_rules"
+            ),
+            (
+                .post, "/v1/proposals", "bra",
+                #"{"change":{"kind":"set_member_status","member":"CHN","status":"gone"},"votingSeconds":3600}"#,
+                "malformed_status"
+            ),
+            (
+                .post, "/v1/proposals", "bra",
+                #"{"change":{"kind":"set_governance_rules","governanceRules":"#
+                    + governance.replacingOccurrences(of: #""members""#, with: #""everyone""#)
+                    + "},\"votingSeconds\":3600}",
+                "malformed_rules"
+            ),
+            (
+                .post, "/v1/proposals", "bra",
+                #"{"change":{"kind":"set_governance_rules","governanceRules":"#
+                    + governance.replacingOccurrences(of: #""participant_cap""#, with: #""participant_caps""#)
+                    + "},\"votingSeconds\":3600}",
+                "malformed_rules"
+            ),
+            (
+                .post, "/v1/proposals", "bra",
+                #"{"change":{"kind":"set_quotas","member":"CHN","quota":"1"},"votingSeconds":3600}"#,
+                "malformed_change"
+            ),
+        ]
+        try await APITests.withAPI { client, _ in
+            for (method, uri, role, body, code) in cases {
+                try await Self.expect(client, method, uri, role: role, body: body, status: .badRequest, code: code)
+            }
+            // The one well-formed governance body is not refused as malformed (only as having no
+            // rules to propose under), so the refusals above are the enumerations'.
+            try await Self.expect(
+                client, .post, "/v1/proposals", role: "bra",
+                body: #"{"change":{"kind":"set_governance_rules","governanceRules":"# + governance
+                    + "},\"votingSeconds\":3600}",
+                status: .conflict, code: "no_governance_rules")
+            // Nothing changed.
+            try await client.execute(uri: "/v1/settings", method: .get, headers: APITests.headers("operator")) {
+                #expect(!String(buffer: $0.body).contains("return_to_payer"))
+            }
+        }
+    }
+
     /// An unknown enumeration value booked a funds-in ("OUT", "outt", "") or made a payment
     /// normal priority: now a 400 naming the field, and nothing moves.
     @Test(arguments: ["OUT", "outt", "", "In"])
@@ -225,6 +352,20 @@ import Testing
             ) {
                 #expect($0.status == .notFound)
             }
+            // A pacs.008 costs one request per transaction too: 6 from a fresh caller (cnBank) is
+            // over the burst of 5: refused whole, nothing booked.
+            let uetrs = (1...6).map { "3c562c67-ca16-48ba-b074-65581be6f1a\($0)" }
+            try await client.execute(
+                uri: "/v1/iso20022/messages", method: .post, headers: ISO20022APITests.headers("cnBank"),
+                body: ISO20022APITests.pacs008(
+                    messageID: "RL-6", from: "BANKCNBJ", payees: uetrs.map { ("BANKBRSP", $0, "1.00") })
+            ) { response in
+                #expect(response.status == .tooManyRequests, "\(String(buffer: response.body))")
+                #expect(String(buffer: response.body).contains(#""code":"rate_limited""#))
+            }
+            try await client.execute(
+                uri: "/v1/payments/\(uetrs[0])", method: .get, headers: APITests.headers("operator")
+            ) { #expect($0.status == .notFound) }
             for _ in 0..<3 {
                 try await Self.expect(
                     client, .get, "/v1/members", role: nil, headers: [.authorization: "Bearer wrong-key-000000000"],
@@ -346,7 +487,7 @@ import Testing
         }
     }
 
-    /// Reports say what they mean: camt.054 carries the payment's UETR (not its id), the cycle
+    /// Reports say what they mean: camt.054 and camt.053 carry the payment's UETR (not its id), the cycle
     /// report's state reads as `/v1/cycles` reads it, an unknown `side` is refused.
     @Test func reportsCarryTheRightValues() async throws {
         try await APITests.withAPI { client, _ in
@@ -371,6 +512,18 @@ import Testing
                 status: .badRequest, code: "malformed_side")
             try await client.execute(uri: "/v1/cycles/1/close", method: .post, headers: APITests.headers("operator")) {
                 #expect($0.status == .ok)
+            }
+            // camt.053 too: the entry's UETR is the payment's UETR, never its id.
+            try await client.execute(
+                uri: "/v1/iso20022/statements/BANKBRSP/cycles/1", method: .get, headers: APITests.headers("brBank")
+            ) { response in
+                guard
+                    case .statement(let statement) = try ISOMessage.parse(Array(response.body.readableBytesView))
+                        .document
+                else { Issue.record("not camt.053"); return }
+                let entry = statement.entries.first { $0.transactionCode == "payment_out" }
+                #expect(entry?.uetr == uetr && entry?.reference == id.filter { $0 != "-" }, "\(statement.entries)")
+                #expect(statement.entries.allSatisfy { $0.uetr != id })
             }
             try await client.execute(uri: "/v1/cycles/1", method: .get, headers: APITests.headers("operator")) {
                 response in
@@ -435,6 +588,56 @@ import Testing
         #expect(await bystanderIterator.next() == nil, "a bank that is not a party saw nothing")
         guard case .failure(.closed) = events.subscribe(.participant(payee), streamsMax: 200) else {
             Issue.record("a closed broadcaster opens no stream"); return
+        }
+    }
+
+    /// Delivery finds an event's subscribers by its audience alone (operators and members from
+    /// their own sets, banks and named members by key) and reaches exactly the callers
+    /// `EventAudience.includes` names, once each, whoever else holds streams.
+    @Test func everyEventReachesExactlyItsAudienceOnce() async throws {
+        let events = EventBroadcaster()
+        let brl = BIC("BANKBRSP")!, cny = BIC("BANKCNBJ")!, other = BIC("SECOBRSP")!
+        let bra = CountryCode(alpha3: "BRA")!, chn = CountryCode(alpha3: "CHN")!, ind = CountryCode(alpha3: "IND")!
+        var onlyOperator = EventAudience()
+        onlyOperator.participants = []
+        var payment = EventAudience()
+        (payment.participants, payment.members) = ([brl, cny], [bra, chn])
+        var cycle = EventAudience()
+        cycle.allMembers = true
+        var domestic = EventAudience()
+        (domestic.participants, domestic.members) = ([brl, brl], [bra, bra])
+        var alarm = EventAudience()
+        alarm.members = [ind]
+        let audiences = [onlyOperator, payment, cycle, domestic, alarm]
+        events.startDelivering { batch in batch.map { audiences[Int($0.timestamp)] } }
+        let callers: [Caller] = [
+            .operatorUser("ops-1"), .operatorUser("ops-2"), .member(bra), .member(chn), .member(ind),
+            .participant(brl), .participant(cny), .participant(other),
+        ]
+        var streams: [(Caller, AsyncStream<ByteBuffer>)] = []
+        for caller in callers {
+            guard case .success(let subscription) = events.subscribe(caller, streamsMax: 2) else {
+                Issue.record("a stream for \(caller)"); return
+            }
+            streams.append((caller, subscription.events))
+        }
+        let published = audiences.indices.map { index in
+            HubEvent(
+                timestamp: UInt64(index),
+                kind: .paymentStatus(id: UInt128(index + 1), status: .accepted, rejection: nil, actor: .system))
+        }
+        events.publish(published)
+        // The operator sees every event; once it has the last, every event has been handed out.
+        var operatorEvents = streams[0].1.makeAsyncIterator()
+        for _ in published { _ = await operatorEvents.next() }
+        events.close()
+        for (caller, stream) in streams.dropFirst() {
+            var received: [String] = []
+            for await lines in stream { received.append(String(buffer: lines)) }
+            let expected = published.indices.filter { audiences[$0].includes(caller) }.map {
+                String(buffer: EventBroadcaster.lines(published[$0]))
+            }
+            #expect(received == expected, "\(caller)")
         }
     }
 }

@@ -20,9 +20,9 @@ import Testing
     @Test func theURLChoosesTLSAndVerifiesTheServer() async throws {
         let url = try await PostgresTestServer.newDatabase()
         guard let certificate = Self.certificate else {
-            #expect(
-                ProcessInfo.processInfo.environment["POLYCLEAR_REQUIRE_POSTGRES"] != "1",
-                "CI must give the servers' certificate")
+            // A server without TLS (started by hand): only the plain connection is checked.
+            #expect(!ExternalTool.postgres.isRequired, "CI must give the servers' certificate")
+            #expect(try await Self.isEncrypted(url) == false)
             return
         }
         #expect(try await Self.isEncrypted(url) == false)  // sslmode=disable is the default

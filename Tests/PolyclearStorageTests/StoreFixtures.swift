@@ -97,3 +97,18 @@ enum PostgresTestServer {
         return try await PostgresAdmin.createDatabase("polyclear_test_\(suffix)", adminURL: url)
     }
 }
+
+/// The store suites take their stores from `available` lists, which leave PostgreSQL out when
+/// no server is given: this test makes that visible as a skip with its reason (and, with a
+/// server, proves every list includes it).
+@Suite struct StoreSuitesOnPostgreSQLTests {
+    @Test(
+        .enabled(
+            if: ExternalTool.postgres.runs,
+            "\(ExternalTool.postgres.skipReason): the store suites run on in-memory and SQLite only"))
+    func everyStoreSuiteRunsOnPostgreSQL() {
+        #expect(StoreKind.available.contains(.postgres))
+        #expect(HubStoreTests.Kind.available.contains(.postgres))
+        #expect(PaymentArchiveStoreTests.Kind.available.contains(.postgres))
+    }
+}

@@ -24,16 +24,18 @@ extension ISO20022Routes {
     ) async throws -> AccountReport {
         let exponent = try api.currency(statement.currency).exponent
         let references = Set(statement.entries.map(\.reference))
-        let details = try await api.readPayments(ids: Array(references)) { view in
+        let (details, uetrs) = try await api.readPayments(ids: Array(references)) { view in
             var found: [UInt128: EntryDetails] = [:]
+            var uetrs: [UInt128: UInt128] = [:]
             for id in references {
+                uetrs[id] = view.paymentUETR(id)
                 guard let data = view.paymentData(id), let parties = view.paymentParties(id) else { continue }
                 found[id] = EntryDetails(
                     texts: data.texts, details: data.details, payer: parties.payer, payee: parties.payee)
             }
-            return found
+            return (found, uetrs)
         }
-        return ISOReports.statement(statement, closedAt: closedAt, exponent: exponent, details: details)
+        return ISOReports.statement(statement, closedAt: closedAt, exponent: exponent, details: details, uetrs: uetrs)
     }
 
     static func instructions<A: HubAccess>(

@@ -54,4 +54,15 @@ public struct ExternalTool: Sendable {
                 "no PostgreSQL server (POLYCLEAR_TEST_POSTGRES_URL unset; .ci/run starts one): PostgreSQL test skipped",
             isRequired: areRequired || environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1")
     }()
+
+    /// A hot standby of that server (`POLYCLEAR_TEST_POSTGRES_STANDBY_URL`; `.ci/run` starts a
+    /// synchronous pair).
+    public static let postgresStandby: ExternalTool = {
+        let environment = ProcessInfo.processInfo.environment
+        return ExternalTool(
+            location: environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"],
+            skipReason:
+                "no PostgreSQL standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL unset; .ci/run starts a pair): replication test skipped",
+            isRequired: postgres.isRequired)
+    }()
 }
