@@ -68,7 +68,7 @@ public struct EntryDetails: Hashable, Sendable {
             ultimateDebtor: party("UltmtDbtr"), ultimateCreditor: party("UltmtCdtr"),
             debtorAgentBIC: agents?.bic("DbtrAgt"), creditorAgentBIC: agents?.bic("CdtrAgt"),
             purposeCode: tx.text("Purp/Cd"),
-            remittanceLines: tx.child("RmtInf")?.element.children("Ustrd").map { $0.text.trimmingXMLSpace() } ?? [])
+            remittanceLines: tx.child("RmtInf")?.element.children("Ustrd").map { $0.trimmedText } ?? [])
         var transaction = CustomerCreditTransfer.Transaction(
             endToEndID: "", interbankSettlementAmount: ISOAmount(value: "0", currency: "XXX"), debtorAgentBIC: nil,
             creditorAgentBIC: nil)

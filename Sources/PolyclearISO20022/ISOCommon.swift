@@ -38,18 +38,35 @@ public struct ISOAmount: Hashable, Sendable {
     }
 }
 
-/// Reading helpers that know where they are, for error paths.
+/// Reading helpers that know where they are, for error paths. The path is made only when an
+/// error needs it: the reader keeps the path of its anchor (where reading started, or the list
+/// item it was reached through, e.g. `Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]`) and finds
+/// the names below it in the tree (building the path on every step was a tenth of reading a
+/// message).
 struct ElementReader {
     let element: XMLElement
-    let path: String
+    let anchorPath: String
+    let anchor: Int32
 
     init(_ element: XMLElement, path: String) {
         self.element = element
-        self.path = path
+        self.anchorPath = path
+        self.anchor = element.index
+    }
+
+    private init(_ element: XMLElement, anchorPath: String, anchor: Int32) {
+        self.element = element
+        self.anchorPath = anchorPath
+        self.anchor = anchor
+    }
+
+    var path: String {
+        let below = element.names(below: anchor)
+        return below.isEmpty ? anchorPath : anchorPath + "/" + below.joined(separator: "/")
     }
 
     func child(_ name: String) -> ElementReader? {
-        element.child(name).map { ElementReader($0, path: path + "/" + name) }
+        element.child(name).map { ElementReader($0, anchorPath: anchorPath, anchor: anchor) }
     }
 
     func required(_ name: String) throws(ISOMessageError) -> ElementReader {
@@ -60,7 +77,10 @@ struct ElementReader {
     }
 
     func children(_ name: String) -> [ElementReader] {
-        element.children(name).enumerated().map { ElementReader($1, path: path + "/\(name)[\($0 + 1)]") }
+        let found = element.children(name)
+        guard !found.isEmpty else { return [] }
+        let base = path + "/" + name
+        return found.enumerated().map { ElementReader($1, path: base + "[\($0 + 1)]") }
     }
 
     /// Text of a descendant, nil if absent or empty.
@@ -76,7 +96,7 @@ struct ElementReader {
     /// `<X Ccy="…">value</X>`.
     func amount(_ name: String) throws(ISOMessageError) -> ISOAmount? {
         guard let node = child(name) else { return nil }
-        let value = node.element.text.trimmingXMLSpace()
+        let value = node.element.trimmedText
         guard let currency = node.element.attributes["Ccy"], !value.isEmpty else {
             throw ISOMessageError(.invalidValue, path: node.path, "an amount needs a value and a Ccy attribute")
         }

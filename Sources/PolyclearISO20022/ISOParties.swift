@@ -31,7 +31,7 @@ extension ElementReader {
     }
 
     var address: PostalAddress {
-        let lines = element.children("AdrLine").map { $0.text.trimmingXMLSpace() }
+        let lines = element.children("AdrLine").map { $0.trimmedText }
         return PostalAddress(
             streetName: text("StrtNm"), buildingNumber: text("BldgNb"), postCode: text("PstCd"),
             townName: text("TwnNm"),

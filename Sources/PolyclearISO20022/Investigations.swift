@@ -96,7 +96,7 @@ public struct PaymentCancellationRequest: Hashable, Sendable {
                     originalUETR: item.text("OrgnlUETR"), originalAmount: try item.amount("OrgnlIntrBkSttlmAmt"),
                     reasonCode: item.text("CxlRsnInf/Rsn/Cd"),
                     additionalInformation: item.child("CxlRsnInf")?.element.children("AddtlInf").map {
-                        $0.text.trimmingXMLSpace()
+                        $0.trimmedText
                     } ?? []))
         }
         self.transactions = transactions
@@ -186,7 +186,7 @@ public struct InvestigationResolution: Hashable, Sendable {
                 originalUETR: item.text("OrgnlUETR"), status: item.text("TxCxlSts"),
                 reasonCode: item.text("CxlStsRsnInf/Rsn/Cd"),
                 additionalInformation: item.child("CxlStsRsnInf")?.element.children("AddtlInf").map {
-                    $0.text.trimmingXMLSpace()
+                    $0.trimmedText
                 } ?? [])
         }
     }

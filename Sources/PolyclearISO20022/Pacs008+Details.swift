@@ -63,7 +63,7 @@ extension CustomerCreditTransfer.Transaction {
         regulatoryReporting = item.children("RgltryRptg").flatMap { $0.children("Dtls") }.map { detail in
             RegulatoryDetail(
                 type: detail.text("Tp"), code: detail.text("Cd"),
-                information: detail.element.children("Inf").map { $0.text.trimmingXMLSpace() })
+                information: detail.element.children("Inf").map { $0.trimmedText })
         }
         for supplement in item.children("SplmtryData")
         where supplement.text("PlcAndNm") == TransferCondition.placeAndName {
@@ -72,7 +72,7 @@ extension CustomerCreditTransfer.Transaction {
                 expiry: supplement.text("Envlp/Cond/XpryDtTm") ?? "")
         }
         guard let remittance = item.child("RmtInf") else { return }
-        unstructuredRemittance = remittance.element.children("Ustrd").map { $0.text.trimmingXMLSpace() }
+        unstructuredRemittance = remittance.element.children("Ustrd").map { $0.trimmedText }
         for structured in remittance.children("Strd") {
             for document in structured.children("RfrdDocInf") {
                 guard let number = document.text("Nb") else { continue }
@@ -82,7 +82,7 @@ extension CustomerCreditTransfer.Transaction {
                         number: number, date: document.text("RltdDt")))
             }
             if let reference = structured.text("CdtrRefInf/Ref") { creditorReferences.append(reference) }
-            additionalRemittance += structured.element.children("AddtlRmtInf").map { $0.text.trimmingXMLSpace() }
+            additionalRemittance += structured.element.children("AddtlRmtInf").map { $0.trimmedText }
         }
     }
 

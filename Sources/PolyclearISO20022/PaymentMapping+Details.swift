@@ -20,14 +20,10 @@ struct TradeReferenceSources {
     var incoterm: String?
 
     init(_ tx: CustomerCreditTransfer.Transaction) {
-        let lines = tx.additionalRemittance + tx.unstructuredRemittance
+        // Each line's code word, read once on its bytes: `/WORD/value` after leading spaces.
+        let coded = (tx.additionalRemittance + tx.unstructuredRemittance).compactMap(Self.codeword)
         func codeword(_ word: String) -> [String] {
-            lines.compactMap { line in
-                let trimmed = line.drop { $0 == " " }
-                guard trimmed.hasPrefix("/" + word + "/") else { return nil }
-                let value = trimmed.dropFirst(word.count + 2).trimmingPrefix(" ")
-                return value.isEmpty ? nil : String(value)
-            }
+            coded.compactMap { $0.word == word ? $0.value : nil }
         }
         if let invoice = tx.referredDocuments.first(where: { $0.typeCode == nil || $0.typeCode == "CINV" }) {
             (invoiceNumber, invoiceDate) = (invoice.number, invoice.date)
@@ -48,6 +44,17 @@ struct TradeReferenceSources {
         shipmentReference =
             tx.referredDocuments.first(where: { $0.typeCode == "BOLD" })?.number ?? codeword("SHIP").first
         incoterm = codeword("INCO").first.map { String($0.prefix(3)) }
+    }
+
+    /// `/WORD/value` (after leading spaces; the value without its leading spaces, not empty).
+    static func codeword(_ line: String) -> (word: Substring, value: String)? {
+        let utf8 = line.utf8
+        guard let slash = utf8.firstIndex(where: { $0 != UInt8(ascii: " ") }), utf8[slash] == UInt8(ascii: "/"),
+            let close = utf8[utf8.index(after: slash)...].firstIndex(of: UInt8(ascii: "/"))
+        else { return nil }
+        let rest = utf8[utf8.index(after: close)...]
+        guard let valueStart = rest.firstIndex(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+        return (line[utf8.index(after: slash)..<close], String(line[valueStart...]))
     }
 
     /// YYYYMMDD (MT style) or YYYY-MM-DD → YYYY-MM-DD; anything else is kept as given (and refused).
@@ -72,7 +79,7 @@ extension ISOPaymentMapper {
         if tradeReferenceRequired && sources.purposeCode == nil {
             return .failure(ISORefusal("RR07", "Purp/Cd: purpose code required (\(rule))"))
         }
-        if let invoice = sources.invoiceNumber, !(1...35).contains(invoice.count) {
+        if let invoice = sources.invoiceNumber, !(1...35).contains(PaymentDetailsCheck.characterCount(invoice)) {
             return .failure(ISORefusal("FF01", "RmtInf/Strd/RfrdDocInf/Nb: 1 to 35 characters"))
         }
         if let purpose = sources.purposeCode,
@@ -85,7 +92,7 @@ extension ISOPaymentMapper {
                 ISORefusal("FF01", "RgltryRptg/Dtls/Cd: HS code \(bad.prefix(12)) is not 2, 4 or 6 to 10 digits"))
         }
         for (path, name) in [("Dbtr/Nm", tx.debtorName), ("Cdtr/Nm", tx.creditorName)] {
-            if let name, !(1...140).contains(name.count) {
+            if let name, !(1...140).contains(PaymentDetailsCheck.characterCount(name)) {
                 return .failure(ISORefusal("FF01", "\(path): 1 to 140 characters"))
             }
         }

@@ -41,30 +41,9 @@ public enum XMLParser {
         guard bytes.count <= limits.maxBytes else {
             throw XMLParseError(code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.maxBytes)")
         }
-        // XML 1.0's Char production, for the raw bytes: no C0 control but tab, LF and CR
-        // (UTF-8 encodes no other character with these bytes), and no U+FFFE or U+FFFF.
-        for index in bytes.indices {
-            let byte = bytes[index]
-            // Most bytes are printable ASCII: one comparison clears them.
-            guard byte < 0x20 || byte == 0xEF else { continue }
-            let isControl = byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
-            let isNonCharacter =
-                byte == 0xEF && index + 2 < bytes.count && bytes[index + 1] == 0xBF
-                && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
-            if isControl || isNonCharacter {
-                throw XMLParseError(
-                    code: .forbiddenCharacter, line: XMLReader.line(of: index, in: bytes),
-                    reason: "a character XML 1.0 forbids (byte \(index))")
-            }
-        }
+        try checkCharacters(bytes)
         var reader = XMLReader(bytes: bytes, limits: limits)
         return try reader.document()
-    }
-
-    /// XML 1.0's Char production.
-    static func isXMLCharacter(_ value: UInt32) -> Bool {
-        value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0xD7FF).contains(value)
-            || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
     }
 
     public static func parse(_ text: String, limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
@@ -77,24 +56,31 @@ private struct XMLReader {
     let limits: XMLLimits
     var offset = 0
     var elementCount = 0
-    /// Namespace bindings in scope, innermost last: (prefix, uri); "" is the default namespace.
-    var bindings: [(prefix: String, uri: String)] = [("xml", "http://www.w3.org/XML/1998/namespace")]
-    /// The document as read so far.
-    var tree = XMLTreeBuilder()
+    /// Namespace bindings in scope, innermost last: (prefix bytes, namespace index); an empty
+    /// prefix is the default namespace.
+    var bindings: [(prefix: [UInt8], namespace: Int32)] = []
+    var namespaces: [String] = ["", "http://www.w3.org/XML/1998/namespace"]
+    var namespaceIndex: [String: Int32] = ["": 0, "http://www.w3.org/XML/1998/namespace": 1]
+    var nodes: [XMLTree.Node] = []
+    var chunks: [XMLTree.Chunk] = []
+    var decoded: [String] = []
+    var attributes: [Int32: [String: String]] = [:]
+    /// Per open element, its last child so far (to link the next one).
+    var lastChild: [Int32] = []
 
     init(bytes: [UInt8], limits: XMLLimits) {
         self.bytes = bytes
         self.limits = limits
+        bindings.append((Array("xml".utf8), 1))
+        nodes.reserveCapacity(bytes.count / 24)
+        chunks.reserveCapacity(bytes.count / 12)
+        lastChild.reserveCapacity(bytes.count / 24)
     }
 
     /// The line is counted only when there is an error to report: counting while reading
     /// cost a test per byte.
     func fail(_ code: XMLParseError.Code, _ reason: String) -> XMLParseError {
-        XMLParseError(code: code, line: Self.line(of: offset, in: bytes), reason: reason)
-    }
-
-    static func line(of offset: Int, in bytes: [UInt8]) -> Int {
-        bytes[..<min(offset, bytes.count)].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+        XMLParseError(code: code, line: XMLParser.line(of: offset, in: bytes), reason: reason)
     }
 
     var isAtEnd: Bool { offset >= bytes.count }
@@ -112,7 +98,7 @@ private struct XMLReader {
     mutating func advance(_ count: Int = 1) { offset += count }
 
     mutating func skipSpace() {
-        while let byte = peek(), byte == 32 || byte == 9 || byte == 10 || byte == 13 { advance() }
+        while offset < bytes.count, XMLTree.isSpace(bytes[offset]) { offset += 1 }
     }
 
     /// Advances past the next occurrence of `terminator`; fails if there is none.
@@ -175,7 +161,10 @@ private struct XMLReader {
         let root = try element(depth: 1, parent: -1)
         try skipMisc()
         guard isAtEnd else { throw fail(.malformed, "content after the root element") }
-        return XMLElement(tree: tree.finish(), index: root)
+        let tree = XMLTree(
+            bytes: bytes, nodes: nodes, chunks: chunks, decoded: decoded, namespaces: namespaces,
+            attributes: attributes)
+        return XMLElement(tree: tree, index: root)
     }
 
     static func isNameByte(_ byte: UInt8) -> Bool {
@@ -184,9 +173,10 @@ private struct XMLReader {
             || byte == UInt8(ascii: ":") || byte >= 0x80
     }
 
+    /// A name as a String (attribute names and error messages only: element names stay bytes).
     mutating func name() throws(XMLParseError) -> String {
         let range = try nameRange()
-        return try string(range, what: "a name")
+        return String(decoding: bytes[range], as: UTF8.self)
     }
 
     /// The bytes of the name at the reading position, which it passes.
@@ -199,35 +189,23 @@ private struct XMLReader {
         return start..<offset
     }
 
-    /// The bytes as a String, refused unless they are UTF-8. ASCII (nearly every name and
-    /// value in a payment message) takes the direct path: generic validation of a slice was
-    /// a tenth of reading a message.
-    func string(_ range: Range<Int>, what: String) throws(XMLParseError) -> String {
-        let text: String? = bytes.withUnsafeBufferPointer { buffer in
-            let slice = UnsafeBufferPointer(rebasing: buffer[range])
-            var isASCII = true
-            for byte in slice where byte >= 0x80 {
-                isASCII = false
-                break
-            }
-            return isASCII ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+    /// The namespace bound to a prefix (the bytes of `range`; empty: the default namespace).
+    func resolve(_ range: Range<Int>) throws(XMLParseError) -> Int32 {
+        for binding in bindings.reversed() where binding.prefix.elementsEqual(bytes[range]) {
+            return binding.namespace
         }
-        guard let text else { throw fail(.notUTF8, "\(what) is not UTF-8") }
-        return text
+        if range.isEmpty { return 0 }
+        throw fail(
+            .undeclaredPrefix,
+            "namespace prefix '\(String(decoding: bytes[range], as: UTF8.self))' is not declared")
     }
 
-    func resolve(_ prefix: String) throws(XMLParseError) -> String {
-        for binding in bindings.reversed() where binding.prefix == prefix { return binding.uri }
-        if prefix.isEmpty { return "" }
-        throw fail(.undeclaredPrefix, "namespace prefix '\(prefix)' is not declared")
-    }
-
-    /// Prefix and local name, split at the colon (by bytes: a Character search here was a
-    /// tenth of reading a message).
-    static func split(_ qualified: String) -> (prefix: String, local: String) {
-        let utf8 = qualified.utf8
-        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return ("", qualified) }
-        return (String(qualified[..<colon]), String(qualified[utf8.index(after: colon)...]))
+    mutating func namespaceID(_ uri: String) -> Int32 {
+        if let known = namespaceIndex[uri] { return known }
+        let id = Int32(namespaces.count)
+        namespaces.append(uri)
+        namespaceIndex[uri] = id
+        return id
     }
 
     /// Reads the element at the reading position (and everything in it) into the tree, as the
@@ -239,20 +217,81 @@ private struct XMLReader {
             throw fail(.tooManyElements, "more than \(limits.maxElements) elements")
         }
         advance()  // <
-        let nameStart = offset
-        let qualified = try name()
-        let nameBytes = nameStart..<offset
+        let nameBytes = try nameRange()
+        let (rawAttributes, selfClosing) = try attributeList(of: nameBytes)
+        // Namespace declarations first: they apply to this element and its attributes.
+        let bindingsBefore = bindings.count
+        var elementAttributes: [String: String] = [:]
+        for (attributeName, value) in rawAttributes {
+            if attributeName == "xmlns" {
+                bindings.append(([], namespaceID(value)))
+            } else if attributeName.hasPrefix("xmlns:") {
+                bindings.append((Array(attributeName.utf8.dropFirst(6)), namespaceID(value)))
+            }
+        }
+        for (attributeName, value) in rawAttributes where attributeName != "xmlns" && !attributeName.hasPrefix("xmlns:")
+        {
+            let utf8 = attributeName.utf8
+            if let colon = utf8.firstIndex(of: UInt8(ascii: ":")) {
+                let prefixLength = utf8.distance(from: utf8.startIndex, to: colon)
+                let prefix = Array(utf8.prefix(prefixLength))
+                guard bindings.contains(where: { $0.prefix == prefix }) else {
+                    throw fail(
+                        .undeclaredPrefix,
+                        "namespace prefix '\(String(decoding: prefix, as: UTF8.self))' is not declared")
+                }
+                elementAttributes[String(attributeName[utf8.index(after: colon)...])] = value
+            } else {
+                elementAttributes[attributeName] = value
+            }
+        }
+        // Prefix and local name, split at the colon.
+        var local = nameBytes
+        var prefix = nameBytes.lowerBound..<nameBytes.lowerBound
+        if let colon = bytes[nameBytes].firstIndex(of: UInt8(ascii: ":")) {
+            prefix = nameBytes.lowerBound..<colon
+            local = (colon + 1)..<nameBytes.upperBound
+        }
+        let index = open(local: local, namespace: try resolve(prefix), parent: parent)
+        if !elementAttributes.isEmpty { attributes[index] = elementAttributes }
+        if !selfClosing { try content(of: index, nameBytes: nameBytes, depth: depth) }
+        bindings.removeSubrange(bindingsBefore...)
+        return index
+    }
+
+    /// A new element, linked as the next child of `parent` (-1: the root).
+    mutating func open(local: Range<Int>, namespace: Int32, parent: Int32) -> Int32 {
+        let index = Int32(nodes.count)
+        nodes.append(
+            XMLTree.Node(
+                parent: parent, namespace: namespace, nameStart: Int32(local.lowerBound),
+                nameLength: Int32(local.count)))
+        lastChild.append(-1)
+        if parent >= 0 {
+            let previous = lastChild[Int(parent)]
+            if previous < 0 { nodes[Int(parent)].firstChild = index } else { nodes[Int(previous)].nextSibling = index }
+            lastChild[Int(parent)] = index
+        }
+        return index
+    }
+
+    /// The attributes of a start tag (names and decoded values, in order), and whether the tag
+    /// closes itself. The reading position ends after the tag.
+    mutating func attributeList(of nameBytes: Range<Int>) throws(XMLParseError) -> ([(String, String)], Bool) {
         var rawAttributes: [(String, String)] = []
-        var selfClosing = false
         while true {
             skipSpace()
-            guard let byte = peek() else { throw fail(.malformed, "unterminated start tag <\(qualified)>") }
-            if byte == UInt8(ascii: ">") { advance(); break }
+            guard let byte = peek() else { throw fail(.malformed, "unterminated start tag <\(qualified(nameBytes))>") }
+            if byte == UInt8(ascii: ">") {
+                advance()
+                return (rawAttributes, false)
+            }
             if byte == UInt8(ascii: "/") {
-                guard peek(1) == UInt8(ascii: ">") else { throw fail(.malformed, "expected /> in <\(qualified)>") }
+                guard peek(1) == UInt8(ascii: ">") else {
+                    throw fail(.malformed, "expected /> in <\(qualified(nameBytes))>")
+                }
                 advance(2)
-                selfClosing = true
-                break
+                return (rawAttributes, true)
             }
             let attributeName = try name()
             skipSpace()
@@ -276,62 +315,59 @@ private struct XMLReader {
             }
             rawAttributes.append((attributeName, value))
             guard rawAttributes.count <= limits.maxAttributesPerElement else {
-                throw fail(.malformed, "too many attributes on <\(qualified)>")
+                throw fail(.malformed, "too many attributes on <\(qualified(nameBytes))>")
             }
         }
-        // Namespace declarations first: they apply to this element and its attributes.
-        let bindingsBefore = bindings.count
-        var attributes: [String: String] = [:]
-        for (attributeName, value) in rawAttributes {
-            if attributeName == "xmlns" {
-                bindings.append(("", value))
-            } else if attributeName.hasPrefix("xmlns:") {
-                bindings.append((String(attributeName.dropFirst(6)), value))
-            }
-        }
-        for (attributeName, value) in rawAttributes where attributeName != "xmlns" && !attributeName.hasPrefix("xmlns:")
-        {
-            let (prefix, local) = Self.split(attributeName)
-            if !prefix.isEmpty { _ = try resolve(prefix) }
-            attributes[local] = value
-        }
-        let (prefix, local) = Self.split(qualified)
-        let index = tree.open(name: local, namespace: try resolve(prefix), attributes: attributes, parent: parent)
-        if !selfClosing { try content(of: index, qualified: qualified, nameBytes: nameBytes, depth: depth) }
-        bindings.removeSubrange(bindingsBefore...)
-        return index
     }
 
-    mutating func content(
-        of element: Int32, qualified: String, nameBytes: Range<Int>, depth: Int
-    ) throws(XMLParseError) {
-        var text = ""
+    func qualified(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+
+    /// A run of character data of `element`, appended to its chain of chunks.
+    mutating func addChunk(_ chunk: XMLTree.Chunk, to element: Int32) {
+        let index = Int32(chunks.count)
+        chunks.append(chunk)
+        let last = nodes[Int(element)].lastChunk
+        if last < 0 { nodes[Int(element)].firstChunk = index } else { chunks[Int(last)].next = index }
+        nodes[Int(element)].lastChunk = index
+    }
+
+    mutating func content(of element: Int32, nameBytes: Range<Int>, depth: Int) throws(XMLParseError) {
         while true {
-            guard offset < bytes.count else { throw fail(.malformed, "<\(qualified)> is not closed") }
+            guard offset < bytes.count else { throw fail(.malformed, "<\(qualified(nameBytes))> is not closed") }
             guard bytes[offset] == UInt8(ascii: "<") else {
                 let start = offset
-                while offset < bytes.count, bytes[offset] != UInt8(ascii: "<") { offset += 1 }
-                let chunk = try decodeText(bytes[start..<offset])
-                if text.isEmpty { text = chunk } else { text += chunk }
+                var hasReference = false
+                while offset < bytes.count, bytes[offset] != UInt8(ascii: "<") {
+                    if bytes[offset] == UInt8(ascii: "&") { hasReference = true }
+                    offset += 1
+                }
+                if hasReference {
+                    decoded.append(try decodeText(bytes[start..<offset]))
+                    addChunk(
+                        XMLTree.Chunk(start: Int32(decoded.count - 1), end: 0, isDecoded: true), to: element)
+                } else {
+                    addChunk(XMLTree.Chunk(start: Int32(start), end: Int32(offset)), to: element)
+                }
                 continue
             }
             // One test of the byte after `<` picks the kind of markup.
             switch peek(1) {
             case UInt8(ascii: "/"):
                 advance(2)
-                // The closing name compared as bytes with the opening one (no String for it).
+                // The closing name compared as bytes with the opening one.
                 let end = offset + nameBytes.count
                 guard end < bytes.count, bytes[offset..<end].elementsEqual(bytes[nameBytes]),
                     !Self.isNameByte(bytes[end])
                 else {
                     let closing = try name()
-                    throw fail(.malformed, "</\(closing)> closes <\(qualified)>")
+                    throw fail(.malformed, "</\(closing)> closes <\(qualified(nameBytes))>")
                 }
                 offset = end
                 skipSpace()
-                guard peek() == UInt8(ascii: ">") else { throw fail(.malformed, "expected > after </\(qualified)") }
+                guard peek() == UInt8(ascii: ">") else {
+                    throw fail(.malformed, "expected > after </\(qualified(nameBytes))")
+                }
                 advance()
-                tree.texts[Int(element)] = text
                 return
             case UInt8(ascii: "!"):
                 if startsWith("<!--") {
@@ -340,7 +376,7 @@ private struct XMLReader {
                 } else if startsWith("<![CDATA[") {
                     advance(9)
                     let range = try skip(past: "]]>", what: "CDATA section")
-                    text += try string(range, what: "CDATA")
+                    addChunk(XMLTree.Chunk(start: Int32(range.lowerBound), end: Int32(range.upperBound)), to: element)
                 } else {
                     throw fail(.dtdForbidden, "markup declarations are not accepted")
                 }
@@ -356,7 +392,7 @@ private struct XMLReader {
     /// Character data with the five predefined entities and character references; any other
     /// entity is undeclared (there is no DTD to declare it).
     func decodeText(_ raw: ArraySlice<UInt8>) throws(XMLParseError) -> String {
-        guard raw.contains(UInt8(ascii: "&")) else { return try string(raw.indices, what: "text") }
+        guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
         var output: [UInt8] = []
         output.reserveCapacity(raw.count)
         var index = raw.startIndex
@@ -389,8 +425,8 @@ private struct XMLReader {
             }
             index = semicolon + 1
         }
-        guard let text = String(validating: output, as: UTF8.self) else { throw fail(.notUTF8, "text is not UTF-8") }
-        return text
+        // The raw bytes were checked as UTF-8 and references add whole characters.
+        return String(decoding: output, as: UTF8.self)
     }
 }
 

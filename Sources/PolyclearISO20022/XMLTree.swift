@@ -1,72 +1,126 @@
-/// A parsed document held flat: every element in document order, linked by indexes (first
-/// child, next sibling), with its local name, namespace, text and attributes in parallel
-/// arrays. An element is a handle into it (`XMLElement`: the tree and an index), so walking a
-/// path copies nothing — a tree of nested structs with child arrays was copied (and its
-/// reference counts touched) at every step, which was a third of reading a message.
+/// A parsed document held flat over its own bytes: every element in document order, linked by
+/// indexes (parent, first child, next sibling), its local name a range of the bytes, its
+/// character data a chain of ranges ("chunks"). Nothing becomes a String until it is read:
+/// building a String for every name and every run of text (the white space between elements
+/// included) was most of reading a message. An element is a handle (`XMLElement`: the tree and
+/// an index), so walking a path copies nothing; names are compared as bytes.
+///
+/// The parser has checked everything before the tree exists (UTF-8, XML's characters,
+/// references), so reading it cannot fail.
 final class XMLTree: Sendable {
     struct Node: Sendable {
+        var parent: Int32
         var firstChild: Int32 = -1
         var nextSibling: Int32 = -1
         var namespace: Int32
+        /// The local name's bytes (after any prefix).
+        var nameStart: Int32
+        var nameLength: Int32
+        /// The first and last of the element's character-data chunks (-1: none).
+        var firstChunk: Int32 = -1
+        var lastChunk: Int32 = -1
     }
 
+    /// A run of character data: raw bytes (plain text or a CDATA section), or text with
+    /// references, decoded once by the parser (`decoded[start]`).
+    struct Chunk: Sendable {
+        var start: Int32
+        var end: Int32
+        var next: Int32 = -1
+        var isDecoded = false
+    }
+
+    let bytes: [UInt8]
     let nodes: [Node]
-    let names: [String]
-    let texts: [String]
+    let chunks: [Chunk]
+    let decoded: [String]
     let namespaces: [String]
     /// Only the elements that have attributes.
     let attributes: [Int32: [String: String]]
 
-    init(nodes: [Node], names: [String], texts: [String], namespaces: [String], attributes: [Int32: [String: String]]) {
+    init(
+        bytes: [UInt8], nodes: [Node], chunks: [Chunk], decoded: [String], namespaces: [String],
+        attributes: [Int32: [String: String]]
+    ) {
+        self.bytes = bytes
         self.nodes = nodes
-        self.names = names
-        self.texts = texts
+        self.chunks = chunks
+        self.decoded = decoded
         self.namespaces = namespaces
         self.attributes = attributes
     }
-}
 
-/// What the reader builds, element by element (`XMLTree` once done).
-struct XMLTreeBuilder {
-    var nodes: [XMLTree.Node] = []
-    var names: [String] = []
-    var texts: [String] = []
-    var namespaces: [String] = []
-    var namespaceIndex: [String: Int32] = [:]
-    var attributes: [Int32: [String: String]] = [:]
-    /// Per open element, its last child so far (to link the next one).
-    var lastChild: [Int32] = []
-
-    /// A new element, linked as the next child of `parent` (-1: the root).
-    mutating func open(name: String, namespace: String, attributes: [String: String], parent: Int32) -> Int32 {
-        let index = Int32(nodes.count)
-        let namespaceID: Int32
-        // Nearly every element has its parent's namespace (the same String): no hashing then.
-        if let last = namespaces.indices.last, namespaces[last] == namespace {
-            namespaceID = Int32(last)
-        } else if let known = namespaceIndex[namespace] {
-            namespaceID = known
-        } else {
-            namespaceID = Int32(namespaces.count)
-            namespaces.append(namespace)
-            namespaceIndex[namespace] = namespaceID
-        }
-        nodes.append(XMLTree.Node(namespace: namespaceID))
-        names.append(name)
-        texts.append("")
-        lastChild.append(-1)
-        if !attributes.isEmpty { self.attributes[index] = attributes }
-        if parent >= 0 {
-            let previous = lastChild[Int(parent)]
-            if previous < 0 { nodes[Int(parent)].firstChild = index } else { nodes[Int(previous)].nextSibling = index }
-            lastChild[Int(parent)] = index
-        }
-        return index
+    func name(_ node: Int32) -> String {
+        let found = nodes[Int(node)]
+        let start = Int(found.nameStart)
+        return String(decoding: bytes[start..<start + Int(found.nameLength)], as: UTF8.self)
     }
 
-    func finish() -> XMLTree {
-        XMLTree(nodes: nodes, names: names, texts: texts, namespaces: namespaces, attributes: attributes)
+    /// Whether the node's local name is these bytes.
+    @inline(__always)
+    func hasName(_ node: Int32, _ name: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        let found = nodes[Int(node)]
+        guard Int(found.nameLength) == name.count else { return false }
+        let start = Int(found.nameStart)
+        for index in 0..<name.count where buffer[start + index] != name[index] { return false }
+        return true
     }
+
+    /// The index of the first child named `name`, or -1.
+    func firstChild(of node: Int32, named name: String) -> Int32 {
+        var name = name
+        return name.withUTF8 { name in
+            bytes.withUnsafeBufferPointer { buffer in firstChild(of: node, named: name, in: buffer) }
+        }
+    }
+
+    @inline(__always)
+    func firstChild(
+        of node: Int32, named name: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>
+    ) -> Int32 {
+        var child = nodes[Int(node)].firstChild
+        while child >= 0 {
+            if hasName(child, name, in: buffer) { return child }
+            child = nodes[Int(child)].nextSibling
+        }
+        return -1
+    }
+
+    /// The element's character data, all chunks in order.
+    func text(_ node: Int32) -> String {
+        var chunk = nodes[Int(node)].firstChunk
+        guard chunk >= 0 else { return "" }
+        guard chunks[Int(chunk)].next >= 0 else { return text(ofChunk: chunk) }
+        var result = ""
+        while chunk >= 0 {
+            result += text(ofChunk: chunk)
+            chunk = chunks[Int(chunk)].next
+        }
+        return result
+    }
+
+    private func text(ofChunk index: Int32) -> String {
+        let chunk = chunks[Int(index)]
+        if chunk.isDecoded { return decoded[Int(chunk.start)] }
+        return String(decoding: bytes[Int(chunk.start)..<Int(chunk.end)], as: UTF8.self)
+    }
+
+    /// The character data without leading and trailing XML white space. One raw chunk (nearly
+    /// every value in a payment message) is trimmed on its bytes, so only the value becomes a
+    /// String.
+    func trimmedText(_ node: Int32) -> String {
+        let first = nodes[Int(node)].firstChunk
+        guard first >= 0 else { return "" }
+        let chunk = chunks[Int(first)]
+        guard chunk.next < 0, !chunk.isDecoded else { return text(node).trimmingXMLSpace() }
+        var (start, end) = (Int(chunk.start), Int(chunk.end))
+        while start < end, XMLTree.isSpace(bytes[start]) { start += 1 }
+        while end > start, XMLTree.isSpace(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 }
 
 /// One element: its namespace URI (resolved from the prefixes in scope), local name,
@@ -76,9 +130,11 @@ public struct XMLElement: Sendable, Hashable {
     let tree: XMLTree
     let index: Int32
 
-    public var name: String { tree.names[Int(index)] }
+    public var name: String { tree.name(index) }
     public var namespace: String { tree.namespaces[Int(tree.nodes[Int(index)].namespace)] }
-    public var text: String { tree.texts[Int(index)] }
+    public var text: String { tree.text(index) }
+    /// The text without leading and trailing XML white space.
+    public var trimmedText: String { tree.trimmedText(index) }
     public var attributes: [String: String] { tree.attributes[index] ?? [:] }
 
     public var children: [XMLElement] {
@@ -91,55 +147,66 @@ public struct XMLElement: Sendable, Hashable {
         return found
     }
 
-    /// The index of the first child with this local name, or -1.
-    private func firstChild(named name: String) -> Int32 {
-        var child = tree.nodes[Int(index)].firstChild
-        while child >= 0 {
-            if tree.names[Int(child)] == name { return child }
-            child = tree.nodes[Int(child)].nextSibling
-        }
-        return -1
-    }
-
     /// The first child with this local name (ISO 20022 documents use one namespace each).
     public func child(_ name: String) -> XMLElement? {
-        let found = firstChild(named: name)
+        let found = tree.firstChild(of: index, named: name)
         return found < 0 ? nil : XMLElement(tree: tree, index: found)
     }
 
     public func children(_ name: String) -> [XMLElement] {
-        var found: [XMLElement] = []
-        var child = tree.nodes[Int(index)].firstChild
-        while child >= 0 {
-            if tree.names[Int(child)] == name { found.append(XMLElement(tree: tree, index: child)) }
-            child = tree.nodes[Int(child)].nextSibling
+        var name = name
+        return name.withUTF8 { name in
+            tree.bytes.withUnsafeBufferPointer { buffer in
+                var found: [XMLElement] = []
+                var child = tree.nodes[Int(index)].firstChild
+                while child >= 0 {
+                    if tree.hasName(child, name, in: buffer) { found.append(XMLElement(tree: tree, index: child)) }
+                    child = tree.nodes[Int(child)].nextSibling
+                }
+                return found
+            }
         }
-        return found
     }
 
-    /// Follows a `/`-separated path of local names. Each step is cut from the path by bytes
-    /// (splitting into `Character`s cost a quarter of reading a pacs.008) into a String of at
-    /// most 15 bytes, stored inline, so that comparing it with a name is one comparison of
-    /// raw bits.
+    /// Follows a `/`-separated path of local names, comparing each step's bytes with the
+    /// names' bytes (no String is made for a step).
     public func descendant(_ path: String) -> XMLElement? {
-        var current = XMLElement(tree: tree, index: index)
-        let bytes = path.utf8
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let stop = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            let next = current.firstChild(named: String(path[start..<stop]))
-            guard next >= 0 else { return nil }
-            current = XMLElement(tree: tree, index: next)
-            start = stop == bytes.endIndex ? stop : bytes.index(after: stop)
+        var path = path
+        let found: Int32 = path.withUTF8 { path in
+            tree.bytes.withUnsafeBufferPointer { buffer in
+                var current = index
+                var start = 0
+                while start < path.count {
+                    var stop = start
+                    while stop < path.count, path[stop] != UInt8(ascii: "/") { stop += 1 }
+                    let step = UnsafeBufferPointer(rebasing: path[start..<stop])
+                    current = tree.firstChild(of: current, named: step, in: buffer)
+                    guard current >= 0 else { return -1 }
+                    start = stop + 1
+                }
+                return current
+            }
         }
-        return current
+        return found < 0 ? nil : XMLElement(tree: tree, index: found)
     }
 
     /// The trimmed text at a path, nil when the element is missing or empty.
     public func value(_ path: String) -> String? {
         guard let element = descendant(path) else { return nil }
-        let trimmed = element.text.trimmingXMLSpace()
+        let trimmed = element.trimmedText
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// The path of local names from `ancestor` (exclusive) down to this element, e.g.
+    /// `Dbtr/PstlAdr/Ctry`; empty when this is the ancestor. For error messages only.
+    func names(below ancestor: Int32) -> [String] {
+        var names: [String] = []
+        var node = index
+        while node >= 0 && node != ancestor {
+            names.append(tree.name(node))
+            node = tree.nodes[Int(node)].parent
+        }
+        return names.reversed()
     }
 
     public static func == (left: XMLElement, right: XMLElement) -> Bool {

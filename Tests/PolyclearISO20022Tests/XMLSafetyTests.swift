@@ -77,6 +77,23 @@ import Testing
     @Test func invalidUTF8IsRefused() {
         let bytes = Array("<Document>".utf8) + [0xC3, 0x28] + Array("</Document>".utf8)
         do { _ = try XMLParser.parse(bytes); Issue.record("accepted") } catch { #expect(error.code == .notUTF8) }
+        // Overlong forms, surrogates, beyond U+10FFFF, a lone continuation byte, a sequence cut
+        // short (also at the very end, in a comment, in an attribute): the whole document is UTF-8.
+        for bad: [UInt8] in [
+            [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xE2, 0x82],
+        ] {
+            for document in [
+                Array("<r>".utf8) + bad + Array("</r>".utf8), Array("<r/><!--".utf8) + bad + Array("-->".utf8),
+                Array("<r a=\"".utf8) + bad + Array("\"/>".utf8), Array("<r/>".utf8) + bad,
+            ] {
+                do { _ = try XMLParser.parse(document); Issue.record("accepted \(document)") } catch {
+                    #expect(error.code == .notUTF8, "\(document)")
+                }
+            }
+        }
+        // Every length of well-formed sequence passes, and reads back as the same text.
+        let text = "aé€𝄞 \u{10FFFF}"
+        #expect((try? XMLParser.parse("<r>\(text)</r>"))?.text == text)
     }
 
     @Test func limitsOnSizeDepthAndElementCount() {

@@ -88,11 +88,22 @@ public enum PaymentDetailsCheck {
     /// Text of 1...length characters without control characters (what ISO's MaxNText allow).
     static func text(_ value: String?, length: Int) -> String? {
         guard let value else { return nil }
-        guard (1...length).contains(value.count) else { return ": 1 to \(length) characters" }
-        guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-            return ": no control characters"
-        }
-        return nil
+        // ASCII (nearly every value) is checked on its bytes: counting characters is a
+        // grapheme walk, and these checks ran for every field of every payment.
+        let utf8 = value.utf8
+        let isASCII = utf8.allSatisfy { $0 < 0x80 }
+        guard (1...length).contains(isASCII ? utf8.count : value.count) else { return ": 1 to \(length) characters" }
+        let hasControl =
+            isASCII
+            ? utf8.contains { $0 < 0x20 || $0 == 0x7F }
+            : value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        return hasControl ? ": no control characters" : nil
+    }
+
+    /// The characters of a text, counted on its bytes when it is ASCII (a grapheme walk
+    /// otherwise).
+    public static func characterCount(_ text: String) -> Int {
+        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
     }
 
     static func lines(_ values: [String]?, max: Int, length: Int) -> String? {
