@@ -45,28 +45,43 @@ public struct ISOAmount: Hashable, Sendable {
 /// message).
 struct ElementReader {
     let element: XMLElement
-    let anchorPath: String
+    /// The anchor's path, made only when asked (a list inside a list item anchors at the outer
+    /// item, whose own path is made then).
+    let anchorPath: () -> String
     let anchor: Int32
+    /// For an element reached through `children` (and what is read below it): the list item,
+    /// its parent and its position, so that `[n]` is written only when a path is asked for.
+    let item: (node: Int32, parent: Int32, index: Int)?
 
     init(_ element: XMLElement, path: String) {
         self.element = element
-        self.anchorPath = path
+        self.anchorPath = { path }
         self.anchor = element.index
+        self.item = nil
     }
 
-    private init(_ element: XMLElement, anchorPath: String, anchor: Int32) {
+    private init(
+        _ element: XMLElement, anchorPath: @escaping () -> String, anchor: Int32, item: (Int32, Int32, Int)?
+    ) {
         self.element = element
         self.anchorPath = anchorPath
         self.anchor = anchor
+        self.item = item
     }
 
     var path: String {
-        let below = element.names(below: anchor)
-        return below.isEmpty ? anchorPath : anchorPath + "/" + below.joined(separator: "/")
+        func joined(_ base: String, _ names: [String]) -> String {
+            names.isEmpty ? base : base + "/" + names.joined(separator: "/")
+        }
+        guard let item else { return joined(anchorPath(), element.names(below: anchor)) }
+        let parent = XMLElement(tree: element.tree, index: item.parent)
+        let listItem = XMLElement(tree: element.tree, index: item.node)
+        let base = joined(anchorPath(), parent.names(below: anchor)) + "/\(listItem.name)[\(item.index)]"
+        return joined(base, element.names(below: item.node))
     }
 
     func child(_ name: String) -> ElementReader? {
-        element.child(name).map { ElementReader($0, anchorPath: anchorPath, anchor: anchor) }
+        element.child(name).map { ElementReader($0, anchorPath: anchorPath, anchor: anchor, item: item) }
     }
 
     func required(_ name: String) throws(ISOMessageError) -> ElementReader {
@@ -79,8 +94,14 @@ struct ElementReader {
     func children(_ name: String) -> [ElementReader] {
         let found = element.children(name)
         guard !found.isEmpty else { return [] }
-        let base = path + "/" + name
-        return found.enumerated().map { ElementReader($1, path: base + "[\($0 + 1)]") }
+        // A list inside a list item anchors at this reader (its path made only if asked for);
+        // otherwise the items keep this reader's anchor.
+        let (anchorPath, anchor): (() -> String, Int32) =
+            item == nil ? (self.anchorPath, self.anchor) : ({ [self] in self.path }, element.index)
+        return found.enumerated().map { position, child in
+            ElementReader(
+                child, anchorPath: anchorPath, anchor: anchor, item: (child.index, element.index, position + 1))
+        }
     }
 
     /// Text of a descendant, nil if absent or empty.
@@ -111,7 +132,7 @@ struct ElementReader {
     }
 
     /// `<Agt><FinInstnId><BICFI>`: the BIC of a financial institution element, if it has one.
-    func bic(_ name: String) -> String? { text(name + "/FinInstnId/BICFI") }
+    func bic(_ name: String) -> String? { element.child(name)?.value("FinInstnId/BICFI") }
 
     func requiredCount(_ relative: String) throws(ISOMessageError) -> Int {
         let text = try requiredText(relative)
@@ -209,12 +230,19 @@ public enum ISODateTime {
 /// Namespaces of the messages the hub reads and writes.
 public enum ISONamespace {
     static let prefix = "urn:iso:std:iso:20022:tech:xsd:"
+    static let prefixBytes = Array(prefix.utf8)
 
     public static func of(_ messageDefinition: String) -> String { prefix + messageDefinition }
 
     /// `pacs.008.001.08` from its namespace, nil for anything else.
     public static func messageDefinition(of namespace: String) -> String? {
-        namespace.hasPrefix(prefix) ? String(namespace.dropFirst(prefix.count)) : nil
+        // Bytes, not Characters: the namespace is read for every message.
+        var namespace = namespace
+        return namespace.withUTF8 { bytes in
+            let head = prefixBytes
+            guard bytes.count >= head.count, bytes.prefix(head.count).elementsEqual(head) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[head.count...]), as: UTF8.self)
+        }
     }
 }
 
@@ -224,7 +252,8 @@ public enum UETR {
     public static func isWellFormed(_ text: String) -> Bool { parse(text) != nil }
 
     public static func parse(_ text: String) -> UInt128? {
-        guard text == text.lowercased(), let value = UUIDText.parse(text), (value >> 76) & 0xF == 4,
+        guard !text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }),
+            let value = UUIDText.parse(text), (value >> 76) & 0xF == 4,
             (value >> 62) & 0b11 == 0b10
         else { return nil }
         return value

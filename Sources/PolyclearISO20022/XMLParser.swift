@@ -71,6 +71,7 @@ private struct XMLReader {
     init(bytes: [UInt8], limits: XMLLimits) {
         self.bytes = bytes
         self.limits = limits
+        bindings.reserveCapacity(8)
         bindings.append((Array("xml".utf8), 1))
         nodes.reserveCapacity(bytes.count / 24)
         chunks.reserveCapacity(bytes.count / 12)
@@ -137,20 +138,19 @@ private struct XMLReader {
 
     /// `<?xml version="1.0" encoding="UTF-8"?>`: only UTF-8 (or no encoding) is accepted.
     func checkDeclaration(_ content: ArraySlice<UInt8>) throws(XMLParseError) {
-        let text = String(decoding: content, as: UTF8.self)
-        guard text.hasPrefix("xml ") || text.hasPrefix("xml\t") || text.hasPrefix("xml\n") || text.hasPrefix("xml\r")
+        // On bytes: every message starts with one.
+        guard content.count > 3, content.starts(with: "xml".utf8),
+            XMLTree.isSpace(content[content.startIndex + 3])
         else { return }
-        let words = Array(text.utf8)
-        let key = Array("encoding".utf8)
-        if let start = (0..<max(0, words.count - key.count + 1)).first(where: {
-            words[$0..<$0 + key.count].elementsEqual(key)
-        }) {
-            let after = String(decoding: words[(start + key.count)...], as: UTF8.self)
-            let rest = after.drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
-            let encoding = rest.prefix { $0 != "\"" && $0 != "'" }.uppercased()
-            guard encoding == "UTF-8" || encoding == "UTF8" else {
-                throw fail(.notUTF8, "encoding \(encoding) is not supported; send UTF-8")
-            }
+        let key = "encoding".utf8
+        guard let start = content.indices.first(where: { content[$0...].starts(with: key) }) else { return }
+        let rest = content[(start + key.count)...].drop {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'")
+        }
+        let name = rest.prefix { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") }
+        let encoding = String(decoding: name, as: UTF8.self).uppercased()
+        guard encoding == "UTF-8" || encoding == "UTF8" else {
+            throw fail(.notUTF8, "encoding \(encoding) is not supported; send UTF-8")
         }
     }
 
@@ -167,10 +167,15 @@ private struct XMLReader {
         return XMLElement(tree: tree, index: root)
     }
 
+    /// Letters, digits, `_ - . :` and every byte of a multi-byte character, as two bit masks
+    /// (bytes 0–63, 64–127): one shift per byte of every name.
+    static let nameBytesLow: UInt64 = 0x07FF_6000_0000_0000  // 0-9 - . :
+    static let nameBytesHigh: UInt64 = 0x07FF_FFFE_87FF_FFFE  // A-Z _ a-z (bit = byte - 64)
+
+    @inline(__always)
     static func isNameByte(_ byte: UInt8) -> Bool {
-        (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-            || byte == UInt8(ascii: ":") || byte >= 0x80
+        if byte >= 0x80 { return true }
+        return byte < 64 ? (nameBytesLow >> UInt64(byte)) & 1 == 1 : (nameBytesHigh >> UInt64(byte - 64)) & 1 == 1
     }
 
     /// A name as a String (attribute names and error messages only: element names stay bytes).
@@ -201,6 +206,8 @@ private struct XMLReader {
     }
 
     mutating func namespaceID(_ uri: String) -> Int32 {
+        // A message declares a handful: comparing them is cheaper than hashing the URI.
+        if namespaces.count <= 16, let known = namespaces.firstIndex(of: uri) { return Int32(known) }
         if let known = namespaceIndex[uri] { return known }
         let id = Int32(namespaces.count)
         namespaces.append(uri)
@@ -255,17 +262,18 @@ private struct XMLReader {
         let index = open(local: local, namespace: try resolve(prefix), parent: parent)
         if !elementAttributes.isEmpty { attributes[index] = elementAttributes }
         if !selfClosing { try content(of: index, nameBytes: nameBytes, depth: depth) }
-        bindings.removeSubrange(bindingsBefore...)
+        if bindings.count > bindingsBefore { bindings.removeSubrange(bindingsBefore...) }
         return index
     }
 
     /// A new element, linked as the next child of `parent` (-1: the root).
     mutating func open(local: Range<Int>, namespace: Int32, parent: Int32) -> Int32 {
         let index = Int32(nodes.count)
+        let prefix = bytes.withUnsafeBufferPointer { XMLTree.prefix(UnsafeBufferPointer(rebasing: $0[local])) }
         nodes.append(
             XMLTree.Node(
                 parent: parent, namespace: namespace, nameStart: Int32(local.lowerBound),
-                nameLength: Int32(local.count)))
+                nameLength: Int32(local.count), namePrefix: prefix))
         lastChild.append(-1)
         if parent >= 0 {
             let previous = lastChild[Int(parent)]

@@ -16,6 +16,9 @@ final class XMLTree: Sendable {
         /// The local name's bytes (after any prefix).
         var nameStart: Int32
         var nameLength: Int32
+        /// The name's first eight bytes (little-endian, zero-padded): one comparison rejects
+        /// nearly every sibling a lookup passes over.
+        var namePrefix: UInt64
         /// The first and last of the element's character-data chunks (-1: none).
         var firstChunk: Int32 = -1
         var lastChunk: Int32 = -1
@@ -56,13 +59,33 @@ final class XMLTree: Sendable {
         return String(decoding: bytes[start..<start + Int(found.nameLength)], as: UTF8.self)
     }
 
-    /// Whether the node's local name is these bytes.
+    /// The first eight bytes of a name, as `Node.namePrefix` holds them.
     @inline(__always)
-    func hasName(_ node: Int32, _ name: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func prefix(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if name.count >= 8 { return UnsafeRawPointer(name.baseAddress!).loadUnaligned(as: UInt64.self).littleEndian }
+        var value: UInt64 = 0
+        var index = 0
+        let count = name.count
+        while index < count {
+            value |= UInt64(name[index]) << (8 * UInt64(index))
+            index += 1
+        }
+        return value
+    }
+
+    /// Whether the node's local name is these bytes (whose first eight are `prefix`).
+    @inline(__always)
+    func hasName(
+        _ node: Int32, _ name: UnsafeBufferPointer<UInt8>, prefix: UInt64, in buffer: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         let found = nodes[Int(node)]
-        guard Int(found.nameLength) == name.count else { return false }
+        guard found.namePrefix == prefix, Int(found.nameLength) == name.count else { return false }
         let start = Int(found.nameStart)
-        for index in 0..<name.count where buffer[start + index] != name[index] { return false }
+        var index = 8
+        while index < name.count {
+            if buffer[start + index] != name[index] { return false }
+            index += 1
+        }
         return true
     }
 
@@ -78,9 +101,10 @@ final class XMLTree: Sendable {
     func firstChild(
         of node: Int32, named name: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>
     ) -> Int32 {
+        let prefix = Self.prefix(name)
         var child = nodes[Int(node)].firstChild
         while child >= 0 {
-            if hasName(child, name, in: buffer) { return child }
+            if hasName(child, name, prefix: prefix, in: buffer) { return child }
             child = nodes[Int(child)].nextSibling
         }
         return -1
@@ -116,7 +140,9 @@ final class XMLTree: Sendable {
         var (start, end) = (Int(chunk.start), Int(chunk.end))
         while start < end, XMLTree.isSpace(bytes[start]) { start += 1 }
         while end > start, XMLTree.isSpace(bytes[end - 1]) { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        return bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+        }
     }
 
     @inline(__always)
@@ -158,9 +184,12 @@ public struct XMLElement: Sendable, Hashable {
         return name.withUTF8 { name in
             tree.bytes.withUnsafeBufferPointer { buffer in
                 var found: [XMLElement] = []
+                let prefix = XMLTree.prefix(name)
                 var child = tree.nodes[Int(index)].firstChild
                 while child >= 0 {
-                    if tree.hasName(child, name, in: buffer) { found.append(XMLElement(tree: tree, index: child)) }
+                    if tree.hasName(child, name, prefix: prefix, in: buffer) {
+                        found.append(XMLElement(tree: tree, index: child))
+                    }
                     child = tree.nodes[Int(child)].nextSibling
                 }
                 return found

@@ -152,6 +152,33 @@ import Testing
 }
 
 extension XMLSafetyTests {
+    /// Paths are made only when an error needs one, and say the same as ever: the list item's
+    /// position, inside nested lists too.
+    @Test func errorPathsNameListPositionsAtEveryDepth() {
+        let header =
+            #"<GrpHdr><MsgId>M</MsgId><CreDtTm>2026-11-29T10:00:00Z</CreDtTm><NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>"#
+        let good =
+            #"<CdtTrfTxInf><PmtId><EndToEndId>E</EndToEndId></PmtId><IntrBkSttlmAmt Ccy="BRL">1.00</IntrBkSttlmAmt><ChrgBr>SHAR</ChrgBr><Dbtr/><DbtrAgt><FinInstnId/></DbtrAgt><CdtrAgt><FinInstnId/></CdtrAgt><Cdtr/></CdtTrfTxInf>"#
+        let pacs008 =
+            #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>"# + header + good
+            + good.replacingOccurrences(of: "<Cdtr/>", with: "") + "</FIToFICstmrCdtTrf></Document>"
+        let amount = { (ccy: String) in
+            #"<TxInf><OrgnlUETR>u</OrgnlUETR><OrgnlIntrBkSttlmAmt\#(ccy)>1.00</OrgnlIntrBkSttlmAmt></TxInf>"#
+        }
+        let camt056 =
+            #"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq><Assgnmt><Id>A</Id><Assgnr><Agt><FinInstnId><BICFI>BANKBRSP</BICFI></FinInstnId></Agt></Assgnr><Assgne><Agt><FinInstnId><BICFI>POLYXXXX</BICFI></FinInstnId></Agt></Assgne><CreDtTm>2026-11-29T10:00:00Z</CreDtTm></Assgnmt><Undrlyg>"#
+            + amount(#" Ccy="BRL""#) + "</Undrlyg><Undrlyg>" + amount(#" Ccy="BRL""#) + amount("")
+            + "</Undrlyg></FIToFIPmtCxlReq></Document>"
+        for (xml, path) in [
+            (pacs008, "Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/Cdtr"),
+            (camt056, "Document/FIToFIPmtCxlReq/Undrlyg[2]/TxInf[2]/OrgnlIntrBkSttlmAmt"),
+        ] {
+            do { _ = try ISOMessage.parse(xml); Issue.record("accepted") } catch {
+                #expect(error.path == path, "\(error)")
+            }
+        }
+    }
+
     /// The flat tree answers as the nested one did: children in document order, paths through
     /// repeated names take the first, texts and attributes per element; two parses of one
     /// document are equal, a changed text is not.
