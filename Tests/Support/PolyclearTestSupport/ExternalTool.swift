@@ -45,24 +45,26 @@ public struct ExternalTool: Sendable {
             skipReason: "PostgreSQL's programs are missing (apt-get install postgresql): recovery recipe test skipped")
     }()
 
-    /// A PostgreSQL superuser URL (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts a server).
-    public static let postgres: ExternalTool = {
+    /// A PostgreSQL server given by URL in `variable` (`.ci/run` starts them); required also
+    /// with the older `POLYCLEAR_REQUIRE_POSTGRES=1`.
+    static func postgresServer(_ variable: String, skipReason: String) -> ExternalTool {
         let environment = ProcessInfo.processInfo.environment
         return ExternalTool(
-            location: environment["POLYCLEAR_TEST_POSTGRES_URL"],
-            skipReason:
-                "no PostgreSQL server (POLYCLEAR_TEST_POSTGRES_URL unset; .ci/run starts one): PostgreSQL test skipped",
+            location: environment[variable], skipReason: skipReason,
             isRequired: areRequired || environment["POLYCLEAR_REQUIRE_POSTGRES"] == "1")
-    }()
+    }
+
+    /// A PostgreSQL superuser URL (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts a server).
+    public static let postgres = postgresServer(
+        "POLYCLEAR_TEST_POSTGRES_URL",
+        skipReason:
+            "no PostgreSQL server (POLYCLEAR_TEST_POSTGRES_URL unset; .ci/run starts one): PostgreSQL test skipped")
 
     /// A hot standby of that server (`POLYCLEAR_TEST_POSTGRES_STANDBY_URL`; `.ci/run` starts a
     /// synchronous pair).
-    public static let postgresStandby: ExternalTool = {
-        let environment = ProcessInfo.processInfo.environment
-        return ExternalTool(
-            location: environment["POLYCLEAR_TEST_POSTGRES_STANDBY_URL"],
-            skipReason:
-                "no PostgreSQL standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL unset; .ci/run starts a pair): replication test skipped",
-            isRequired: postgres.isRequired)
-    }()
+    public static let postgresStandby = postgresServer(
+        "POLYCLEAR_TEST_POSTGRES_STANDBY_URL",
+        skipReason:
+            "no PostgreSQL standby (POLYCLEAR_TEST_POSTGRES_STANDBY_URL unset; .ci/run starts a pair): replication test skipped"
+    )
 }
