@@ -46,14 +46,18 @@ struct TradeReferenceSources {
         incoterm = codeword("INCO").first.map { String($0.prefix(3)) }
     }
 
-    /// `/WORD/value` (after leading spaces; the value without its leading spaces, not empty).
+    /// `/WORD/value` after leading spaces; one space after the code word is dropped (`/INV/ 123`),
+    /// the value is not empty.
     static func codeword(_ line: String) -> (word: Substring, value: String)? {
         let utf8 = line.utf8
         guard let slash = utf8.firstIndex(where: { $0 != UInt8(ascii: " ") }), utf8[slash] == UInt8(ascii: "/"),
             let close = utf8[utf8.index(after: slash)...].firstIndex(of: UInt8(ascii: "/"))
         else { return nil }
-        let rest = utf8[utf8.index(after: close)...]
-        guard let valueStart = rest.firstIndex(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+        var valueStart = utf8.index(after: close)
+        if valueStart < utf8.endIndex && utf8[valueStart] == UInt8(ascii: " ") {
+            valueStart = utf8.index(after: valueStart)
+        }
+        guard valueStart < utf8.endIndex else { return nil }
         return (line[utf8.index(after: slash)..<close], String(line[valueStart...]))
     }
 

@@ -242,7 +242,7 @@ private struct XMLReader {
             if let colon = utf8.firstIndex(of: UInt8(ascii: ":")) {
                 let prefixLength = utf8.distance(from: utf8.startIndex, to: colon)
                 let prefix = Array(utf8.prefix(prefixLength))
-                guard bindings.contains(where: { $0.prefix == prefix }) else {
+                guard prefix.isEmpty || bindings.contains(where: { $0.prefix == prefix }) else {
                     throw fail(
                         .undeclaredPrefix,
                         "namespace prefix '\(String(decoding: prefix, as: UTF8.self))' is not declared")

@@ -18,7 +18,10 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5])
     func textChecksAnswerAsTheCharacterRuleDoes(seed: UInt64) {
         var random = SeededRandom(seed: seed)
-        let pieces = ["a", "Z", "7", " ", "/", "\u{7F}", "\u{1}", "\t", "é", "e\u{301}", "ß", "日本", "👍🏽", "\u{85}"]
+        let pieces = [
+            "a", "Z", "7", " ", "/", "\u{7F}", "\u{1}", "\t", "\r\n", "\r", "\n", "é", "e\u{301}", "ß", "日本", "👍🏽",
+            "\u{85}",
+        ]
         for _ in 0..<2_000 {
             let count = Int(random.next() % 12)
             let text = (0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()

@@ -1,6 +1,7 @@
 import Foundation
 import PolyclearCore
-import PolyclearISO20022
+@testable import PolyclearISO20022
+import PolyclearWorkload
 import Testing
 
 /// pacs.008 → payment data: parties, accounts, addresses, identifiers, remittance and the
@@ -153,5 +154,34 @@ import Testing
     static func refusal(_ result: Result<PaymentInstruction, ISORefusal>) -> ISORefusal? {
         if case .failure(let refusal) = result { return refusal }
         return nil
+    }
+}
+
+/// Code-word lines are read once on their bytes; the answers are the character-level
+/// reading's, on random lines of slashes, spaces, code words and values.
+@Suite struct CodewordTests {
+    static func reference(_ lines: [String], _ word: String) -> [String] {
+        lines.compactMap { line in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("/" + word + "/") else { return nil }
+            let value = trimmed.dropFirst(word.count + 2).trimmingPrefix(" ")
+            return value.isEmpty ? nil : String(value)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func codewordsReadAsTheCharacterReadingDoes(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        let pieces = ["/", " ", "  ", "INV", "PURP", "HS", "SHIP", "INCO", "GDDS", "12", ".", "x", "é", "FOB"]
+        for _ in 0..<3_000 {
+            let lines = (0..<Int(random.next() % 3 + 1)).map { _ in
+                (0..<Int(random.next() % 7)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            }
+            let coded = lines.compactMap(TradeReferenceSources.codeword)
+            for word in ["INV", "PURP", "HS", "SHIP", "INCO"] {
+                #expect(
+                    coded.compactMap { $0.word == word ? $0.value : nil } == Self.reference(lines, word), "\(lines)")
+            }
+        }
     }
 }

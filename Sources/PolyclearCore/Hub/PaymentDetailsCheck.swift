@@ -91,7 +91,7 @@ public enum PaymentDetailsCheck {
         // ASCII (nearly every value) is checked on its bytes: counting characters is a
         // grapheme walk, and these checks ran for every field of every payment.
         let utf8 = value.utf8
-        let isASCII = utf8.allSatisfy { $0 < 0x80 }
+        let isASCII = isSimpleASCII(value)
         guard (1...length).contains(isASCII ? utf8.count : value.count) else { return ": 1 to \(length) characters" }
         let hasControl =
             isASCII
@@ -100,10 +100,13 @@ public enum PaymentDetailsCheck {
         return hasControl ? ": no control characters" : nil
     }
 
+    /// ASCII without CR: each byte one character (CR LF is one character).
+    static func isSimpleASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D } }
+
     /// The characters of a text, counted on its bytes when it is ASCII (a grapheme walk
     /// otherwise).
     public static func characterCount(_ text: String) -> Int {
-        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
+        isSimpleASCII(text) ? text.utf8.count : text.count
     }
 
     static func lines(_ values: [String]?, max: Int, length: Int) -> String? {
