@@ -7,6 +7,8 @@ public struct XMLLimits: Sendable {
     /// Sized for the largest message the hub accepts, a pacs.008 of 1,000 transactions with
     /// full party data (about 50 elements and 2.5 KB a transaction; tested), with room.
     public var maxBytes = 4 << 20
+    /// The tree holds offsets as 32-bit integers: no limit takes a document beyond them.
+    public var effectiveMaxBytes: Int { min(maxBytes, Int(Int32.max)) }
     public var maxDepth = 48
     public var maxElements = 100_000
     public var maxAttributesPerElement = 32
@@ -38,8 +40,9 @@ public struct XMLParseError: Error, Hashable, Sendable, CustomStringConvertible 
 
 public enum XMLParser {
     public static func parse(_ bytes: [UInt8], limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
-        guard bytes.count <= limits.maxBytes else {
-            throw XMLParseError(code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.maxBytes)")
+        guard bytes.count <= limits.effectiveMaxBytes else {
+            throw XMLParseError(
+                code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.effectiveMaxBytes)")
         }
         try checkCharacters(bytes)
         var reader = XMLReader(bytes: bytes, limits: limits)

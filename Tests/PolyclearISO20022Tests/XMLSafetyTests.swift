@@ -103,6 +103,10 @@ import Testing
         do { _ = try XMLParser.parse(big, limits: limits); Issue.record("accepted") } catch {
             #expect(error.code == .tooLarge)
         }
+        // No limit, however raised, takes a document beyond the tree's 32-bit offsets.
+        limits.maxBytes = Int.max
+        #expect(limits.effectiveMaxBytes == Int(Int32.max))
+        #expect((try? XMLParser.parse(big, limits: limits)) != nil)
         let deep = String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100)
         do { _ = try XMLParser.parse(deep); Issue.record("accepted") } catch { #expect(error.code == .tooDeep) }
         let elementsMax = XMLLimits().maxElements
