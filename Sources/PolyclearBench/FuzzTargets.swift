@@ -58,7 +58,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             do { _ = try TradeFile.parse(text, file: "trade.csv"); return [nil] } catch { return ["invalid_input"] }
         case .obligationCSV:
             return [false, true].map { decimal in
-                do { _ = try ObligationCSV(text, decimal: decimal, currencies: Self.currencies); return nil } catch {
+                do {
+                    _ = try ObligationCSV(bytes: bytes, decimal: decimal, currencies: Self.currencies); return nil
+                } catch {
                     return "invalid_input"
                 }
             }

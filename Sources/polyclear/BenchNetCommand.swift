@@ -4,47 +4,87 @@ import Foundation
 import PolyclearCore
 import PolyclearWorkload
 
-/// `polyclear bench net`: certified set-off on generated instances — power-law party sizes,
-/// lognormal amounts, seeded; `--hierarchy` makes most debt flow down a chain (mostly acyclic).
+/// `polyclear bench net`: certified set-off on generated instances of several shapes
+/// (`ObligationShape`), seeded; each can be written as CSV so other solvers run on exactly the
+/// same input (`bench/ortools-net.sh`).
 struct BenchNetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "net", abstract: "Benchmark certified obligation set-off.")
 
     @Option(help: "Parties.") var parties = 1_000
     @Option(help: "Obligations.") var obligations = 100_000
-    @Flag(help: "Mostly acyclic instance: 95% of obligations run from a later party to an earlier one.") var hierarchy =
-        false
+    @Option(
+        help: """
+            Instance shape: \(ObligationShape.allCases.map(\.rawValue).joined(separator: ", ")), or all.
+            """)
+    var shape = ObligationShape.powerLaw.rawValue
+    @Flag(help: "Same as --shape hierarchy: 95% of obligations run from a later party to an earlier one.")
+    var hierarchy = false
     @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Write each instance as CSV into this directory (<shape>-<parties>x<obligations>-<seed>.csv).")
+    var writeCSV: String?
     @Flag(help: "Benchmark gridlock resolution instead: --obligations queued payments among --parties banks.")
     var gridlock = false
+
+    var shapes: [ObligationShape] {
+        get throws {
+            if hierarchy { return [.hierarchy] }
+            if shape == "all" { return ObligationShape.allCases }
+            guard let one = ObligationShape(rawValue: shape) else {
+                throw ValidationError("unknown --shape \(shape)")
+            }
+            return [one]
+        }
+    }
+
+    func validate() throws {
+        guard parties >= 4, obligations >= 1 else {
+            throw ValidationError("need --parties >= 4 and --obligations >= 1")
+        }
+        _ = try shapes
+    }
 
     func run() async throws {
         #if DEBUG
             printFlushed("warning: debug build; figures are meaningless. Use: swift run -c release polyclear bench net")
         #endif
         if gridlock { return runGridlock() }
+        for shape in try shapes { try run(shape) }
+    }
+
+    private func run(_ shape: ObligationShape) throws {
         let generateStart = ProcessMetrics.monotonicNanoseconds()
-        let instance = ObligationGenerator.generate(
-            parties: parties, obligations: obligations, hierarchy: hierarchy, seed: seed)
+        let instance = shape.generate(parties: parties, obligations: obligations, seed: seed)
         let generateMilliseconds = Double(ProcessMetrics.monotonicNanoseconds() - generateStart) / 1e6
+        if let directory = writeCSV {
+            let path = directory + "/\(shape.rawValue)-\(parties)x\(obligations)-\(seed).csv"
+            try Data(ObligationShape.csv(instance)).write(to: URL(fileURLWithPath: path))
+            printFlushed("wrote \(path)")
+        }
         let start = ProcessMetrics.monotonicNanoseconds()
-        let result = try ObligationSetOff.solve(partyCount: parties, obligations: instance)
-        let seconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e9
+        let merged = try SetOffInstance(partyCount: parties, obligations: instance)
+        let mergedAt = ProcessMetrics.monotonicNanoseconds()
+        let routing = ObligationSetOff.route(merged)
+        let routedAt = ProcessMetrics.monotonicNanoseconds()
+        let result = try ObligationSetOff.finish(merged, routing: routing, obligations: instance)
+        let finishedAt = ProcessMetrics.monotonicNanoseconds()
+        func ms(_ from: UInt64, _ to: UInt64) -> Double { Double(to - from) / 1e6 }
         printFlushed(
             String(
                 format:
-                    "%d parties x %d obligations%@: set-off %.2f%% of gross, certificate %@, solve + certify %.3f s (generate %.0f ms)",
-                parties, obligations, hierarchy ? " (hierarchy)" : "",
+                    "%@: %d parties x %d obligations (%d pairs): set-off %.2f%% of gross, certificate %@; merge %.0f ms, solve %.0f ms, certify and split %.0f ms, total %.3f s (generate %.0f ms)",
+                shape.rawValue, parties, obligations, merged.pairCount,
                 100 * Double(result.totalSetOffMinor) / Double(result.grossMinor),
-                result.certificate.isProven ? "proven" : "FAILED", seconds, generateMilliseconds))
+                result.certificate.isProven ? "proven" : "FAILED", ms(start, mergedAt), ms(mergedAt, routedAt),
+                ms(routedAt, finishedAt), ms(start, finishedAt) / 1e3, generateMilliseconds))
     }
 }
 
 extension BenchNetCommand {
     /// A gridlocked single-currency queue: each bank's room is 5% of what it has queued to pay.
     func runGridlock() {
-        let payments = ObligationGenerator.generate(
-            parties: parties, obligations: obligations, hierarchy: hierarchy, seed: seed)
+        let payments = (hierarchy ? ObligationShape.hierarchy : .powerLaw).generate(
+            parties: parties, obligations: obligations, seed: seed)
         var outflow = [Int64](repeating: 0, count: parties)
         for payment in payments { outflow[Int(payment.debtor)] += payment.amountMinor }
         let snapshot = QueueSnapshot(
@@ -80,35 +120,5 @@ extension BenchNetCommand {
                 format: "  ignoring queue order (LP-guided): %d released, %.1f%% of the bound, %.3f s",
                 unordered.filter { $0 }.count, 100 * Double(value(unordered)) / Double(max(1, bound)), unorderedSeconds)
         )
-    }
-}
-
-/// Seeded instances: party k has weight 1/(k+1) (power law), amounts lognormal (median 10,000
-/// minor units, sigma 1.5), debtor and creditor drawn by weight.
-enum ObligationGenerator {
-    static func generate(parties: Int, obligations: Int, hierarchy: Bool, seed: UInt64) -> [Obligation] {
-        var random = SeededRandom(seed: seed)
-        var cumulative: [Double] = [], total = 0.0
-        for k in 0..<parties { total += 1 / Double(k + 1); cumulative.append(total) }
-        func pick() -> Int32 {
-            let point = Double(random.next() >> 11) / Double(1 << 53) * total
-            var low = 0, high = parties - 1
-            while low < high {
-                let mid = (low + high) / 2; if cumulative[mid] > point { high = mid } else { low = mid + 1 }
-            }
-            return Int32(low)
-        }
-        func uniform() -> Double { (Double(random.next() >> 11) + 0.5) / Double(1 << 53) }
-        var result: [Obligation] = []
-        result.reserveCapacity(obligations)
-        while result.count < obligations {
-            var debtor = pick(), creditor = pick()
-            guard debtor != creditor else { continue }
-            if hierarchy && random.next() % 100 < 95 && debtor < creditor { swap(&debtor, &creditor) }
-            let z = (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())
-            let amount = Int64(max(1, (exp(log(10_000.0) + 1.5 * z)).rounded()))
-            result.append(Obligation(debtor: debtor, creditor: creditor, amountMinor: amount))
-        }
-        return result
     }
 }

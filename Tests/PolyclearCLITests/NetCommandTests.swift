@@ -24,6 +24,32 @@ import Testing
         #expect(split.first == "id,set_off,remainder" && split.count == 8)
     }
 
+    /// Every benchmark shape written as CSV reads back as the same instance: `net` on the file
+    /// finds the set-off the benchmark found (what other solvers are compared on).
+    @Test func everyBenchmarkShapeWritesAFileNetSolvesAlike() async throws {
+        let directory = TemporaryDirectory()
+        let bench = try await ChildProcess.run([
+            "bench", "net", "--shape", "all", "--parties", "60", "--obligations", "900", "--seed", "5",
+            "--write-csv", directory.url.path,
+        ])
+        #expect(bench.status == 0, "\(bench.error)")
+        let shapes = ["power-law", "hierarchy", "dense", "layers", "giant-cycles", "tiny-cycles", "chains"]
+        for shape in shapes {
+            let line = bench.output.split(separator: "\n").first { $0.hasPrefix(shape + ":") }
+            #expect(line?.contains("certificate proven") == true, "\(shape): \(bench.output)")
+            let file = directory.path("\(shape)-60x900-5.csv")
+            let run = try await ChildProcess.run(["net", file, "--out", directory.path("\(shape)-split.csv")])
+            #expect(run.status == 0 && run.output.contains("parsed 900 obligations"), "\(run.error)")
+            #expect(run.output.contains("certificate proven") && run.output.contains("solve "))
+            // The same optimum: the bench prints its share of gross, net the amounts.
+            let setOff = run.output.firstMatch(of: /optimal set-off ([0-9]+) \(([0-9.]+)%\)/)
+            let share = line?.firstMatch(of: /set-off ([0-9.]+)% of gross/)
+            #expect(setOff != nil && share != nil && setOff?.2 == share?.1, "\(shape)")
+        }
+        let unknown = try await ChildProcess.run(["bench", "net", "--shape", "ring"])
+        #expect(unknown.status != 0 && unknown.error.contains("unknown --shape ring"))
+    }
+
     @Test func decimalAmountsAreExact() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,10.50,EUR\n2,B,A,4.25,EUR\n", in: directory)

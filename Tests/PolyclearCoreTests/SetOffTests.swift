@@ -146,6 +146,28 @@ import Testing
         #expect(netBefore == netAfter, "seed \(seed)")
     }
 
+    /// Property: on every benchmark shape (small), the engine matches the independent method
+    /// and proves its result; a shape gives the same instance for the same seed.
+    @Test(arguments: ObligationShape.allCases)
+    func everyShapeIsSolvedExactly(shape: ObligationShape) throws {
+        for seed in 1...12 as ClosedRange<UInt64> {
+            let partyCount = 4 + Int(seed % 6), count = 8 + Int(seed * 3 % 25)
+            let obligations = shape.generate(parties: partyCount, obligations: count, seed: seed)
+            #expect(obligations == shape.generate(parties: partyCount, obligations: count, seed: seed))
+            #expect(obligations.count == count, "\(shape) seed \(seed)")
+            #expect(
+                obligations.allSatisfy { $0.debtor != $0.creditor && $0.amountMinor > 0 && $0.creditor < partyCount })
+            let result = try ObligationSetOff.solve(partyCount: partyCount, obligations: obligations)
+            #expect(
+                result.totalSetOffMinor == Self.referenceOptimum(partyCount: partyCount, obligations: obligations),
+                "\(shape) seed \(seed)")
+            #expect(result.certificate.isProven)
+        }
+        let large = shape.generate(parties: 2_000, obligations: 20_000, seed: 3)
+        let result = try ObligationSetOff.solve(partyCount: 2_000, obligations: large)
+        #expect(result.certificate.isProven && result.setOffMinor.count == 20_000)
+    }
+
     @Test func aWrongResultFailsItsCertificate() {
         // U->V 10, V->U 5, V->W 10, W->U 10: claiming only the 2-cycle (10) is not optimal.
         #expect(throws: SetOffError.self) {

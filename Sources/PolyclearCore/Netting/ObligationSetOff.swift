@@ -59,65 +59,48 @@ public enum SetOffError: Error, Hashable, Sendable {
 /// in input order.
 public enum ObligationSetOff {
     public static func solve(partyCount: Int, obligations: [Obligation]) throws(SetOffError) -> SetOffResult {
-        // Merge obligations by ordered pair.
-        var pairIndexByKey: [UInt64: Int32] = [:]
-        var pairDebtor: [Int32] = [], pairCreditor: [Int32] = [], pairAmount: [Int64] = []
-        var pairOf = [Int32](repeating: 0, count: obligations.count)
-        var balance = [Int64](repeating: 0, count: partyCount)  // out − in: positive = net debtor
-        var gross: Int64 = 0
-        pairIndexByKey.reserveCapacity(obligations.count)
-        for (index, o) in obligations.enumerated() {
-            guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
-                throw .partyOutOfRange(index: index)
-            }
-            guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
-            guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
-            let (sum, overflow) = gross.addingReportingOverflow(o.amountMinor)
-            guard !overflow else { throw .totalOverflow }
-            gross = sum
-            let key = UInt64(UInt32(o.debtor)) << 32 | UInt64(UInt32(o.creditor))
-            let pair: Int32
-            if let existing = pairIndexByKey[key] {
-                pair = existing
-                pairAmount[Int(pair)] += o.amountMinor
-            } else {
-                pair = Int32(pairDebtor.count)
-                pairIndexByKey[key] = pair
-                pairDebtor.append(o.debtor); pairCreditor.append(o.creditor); pairAmount.append(o.amountMinor)
-            }
-            pairOf[index] = pair
-            balance[Int(o.debtor)] += o.amountMinor
-            balance[Int(o.creditor)] -= o.amountMinor
-        }
+        let instance = try SetOffInstance(partyCount: partyCount, obligations: obligations)
+        return try finish(instance, routing: route(instance), obligations: obligations)
+    }
 
-        // Route net debts to net creditors at least cost (unit cost per unit on every arc).
+    /// The least-cost routing of every net debt to the net creditors over the merged pairs; the
+    /// set-off per pair is what the routing leaves unused. Not yet proven (`finish` proves it).
+    public static func route(_ instance: SetOffInstance) -> SetOffRouting {
+        let partyCount = instance.partyCount
         let source = partyCount, sink = partyCount + 1
-        var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: pairDebtor.count + partyCount)
-        for pair in pairDebtor.indices {
+        var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: instance.pairDebtor.count + partyCount)
+        for pair in instance.pairDebtor.indices {
             network.addArc(
-                from: Int(pairDebtor[pair]), to: Int(pairCreditor[pair]), capacity: pairAmount[pair], cost: 1)
+                from: Int(instance.pairDebtor[pair]), to: Int(instance.pairCreditor[pair]),
+                capacity: instance.pairAmount[pair], cost: 1)
         }
-        var need: Int64 = 0
-        for party in 0..<partyCount where balance[party] != 0 {
-            if balance[party] > 0 {
-                network.addArc(from: source, to: party, capacity: balance[party], cost: 0)
-                need += balance[party]
+        for party in 0..<partyCount where instance.balance[party] != 0 {
+            if instance.balance[party] > 0 {
+                network.addArc(from: source, to: party, capacity: instance.balance[party], cost: 0)
             } else {
-                network.addArc(from: party, to: sink, capacity: -balance[party], cost: 0)
+                network.addArc(from: party, to: sink, capacity: -instance.balance[party], cost: 0)
             }
         }
-        let (routed, _) = network.solve(source: source, sink: sink, limit: need)
-        precondition(routed == need, "the obligations themselves route every net debt")
-        var pairSetOff = [Int64](repeating: 0, count: pairDebtor.count)
-        for pair in pairDebtor.indices { pairSetOff[pair] = pairAmount[pair] - network.flow(onArc: 2 * pair) }
+        let (routed, _) = network.solve(source: source, sink: sink, limit: instance.needMinor)
+        precondition(routed == instance.needMinor, "the obligations themselves route every net debt")
+        var pairSetOff = [Int64](repeating: 0, count: instance.pairDebtor.count)
+        for pair in instance.pairDebtor.indices {
+            pairSetOff[pair] = instance.pairAmount[pair] - network.flow(onArc: 2 * pair)
+        }
+        return SetOffRouting(pairSetOffMinor: pairSetOff, potentials: (0..<partyCount).map { -network.potentials[$0] })
+    }
 
+    /// Proves the routing optimal (or throws) and splits each pair's set-off onto its obligations.
+    public static func finish(
+        _ instance: SetOffInstance, routing: SetOffRouting, obligations: [Obligation]
+    ) throws(SetOffError) -> SetOffResult {
         let certificate = try certify(
-            partyCount: partyCount, debtors: pairDebtor, creditors: pairCreditor, amounts: pairAmount,
-            setOff: pairSetOff,
-            candidate: (0..<partyCount).map { -network.potentials[$0] })
-        let perObligation = split(obligations: obligations, pairOf: pairOf, pairSetOff: pairSetOff)
+            partyCount: instance.partyCount, debtors: instance.pairDebtor, creditors: instance.pairCreditor,
+            amounts: instance.pairAmount, setOff: routing.pairSetOffMinor, candidate: routing.potentials)
+        let perObligation = split(
+            obligations: obligations, pairOf: instance.pairOf, pairSetOff: routing.pairSetOffMinor)
         return SetOffResult(
-            setOffMinor: perObligation, grossMinor: gross, netLiquidityNeedMinor: need,
+            setOffMinor: perObligation, grossMinor: instance.grossMinor, netLiquidityNeedMinor: instance.needMinor,
             totalSetOffMinor: certificate.primal, certificate: certificate)
     }
 
@@ -167,5 +150,97 @@ public enum ObligationSetOff {
             left[pair] -= take
         }
         return result
+    }
+}
+
+/// Obligations checked and merged by ordered pair (opposite pairs stay apart), with each
+/// party's net position: the input of the routing.
+public struct SetOffInstance: Sendable {
+    public let partyCount: Int
+    var pairDebtor: [Int32] = [], pairCreditor: [Int32] = [], pairAmount: [Int64] = []
+    /// Per obligation, its pair.
+    var pairOf: [Int32]
+    /// Out − in: positive = net debtor.
+    var balance: [Int64]
+    public private(set) var grossMinor: Int64 = 0
+    public private(set) var needMinor: Int64 = 0
+    public var pairCount: Int { pairDebtor.count }
+
+    public init(partyCount: Int, obligations: [Obligation]) throws(SetOffError) {
+        self.partyCount = partyCount
+        pairOf = [Int32](repeating: 0, count: obligations.count)
+        balance = [Int64](repeating: 0, count: partyCount)
+        var pairIndexByKey = PairTable(expectedCount: obligations.count)
+        for (index, o) in obligations.enumerated() {
+            guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
+                throw .partyOutOfRange(index: index)
+            }
+            guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
+            guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
+            let (sum, overflow) = grossMinor.addingReportingOverflow(o.amountMinor)
+            guard !overflow else { throw .totalOverflow }
+            grossMinor = sum
+            let key = UInt64(UInt32(o.debtor)) << 32 | UInt64(UInt32(o.creditor))
+            let (pair, inserted) = pairIndexByKey.insert(key, next: Int32(pairDebtor.count))
+            if inserted {
+                pairDebtor.append(o.debtor); pairCreditor.append(o.creditor); pairAmount.append(o.amountMinor)
+            } else {
+                pairAmount[Int(pair)] += o.amountMinor
+            }
+            pairOf[index] = pair
+            balance[Int(o.debtor)] += o.amountMinor
+            balance[Int(o.creditor)] -= o.amountMinor
+        }
+        needMinor = balance.reduce(0) { $0 + max(0, $1) }
+    }
+}
+
+/// A routing's set-off per pair and the solver's node potentials (the certificate's start).
+public struct SetOffRouting: Sendable {
+    public var pairSetOffMinor: [Int64]
+    public var potentials: [Int64]
+}
+
+/// Ordered pair key (debtor << 32 | creditor, never 0: debtor ≠ creditor) → pair number, by
+/// open addressing: merging a million obligations without a `Dictionary`'s hashing.
+struct PairTable {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private var mask: Int
+    private var count = 0
+
+    init(expectedCount: Int) {
+        var capacity = 16
+        while capacity < 2 * expectedCount { capacity <<= 1 }
+        keys = [UInt64](repeating: 0, count: capacity)
+        values = [Int32](repeating: 0, count: capacity)
+        mask = capacity - 1
+    }
+
+    /// The number already given to `key`, or `next` (then `inserted`).
+    mutating func insert(_ key: UInt64, next: Int32) -> (value: Int32, inserted: Bool) {
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        while keys[slot] != 0 {
+            if keys[slot] == key { return (values[slot], false) }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        values[slot] = next
+        count += 1
+        if 2 * count > keys.count { grow() }
+        return (next, true)
+    }
+
+    private mutating func grow() {
+        let (oldKeys, oldValues) = (keys, values)
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [Int32](repeating: 0, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        for (key, value) in zip(oldKeys, oldValues) where key != 0 {
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+            while keys[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] = value
+        }
     }
 }

@@ -1,0 +1,245 @@
+/// The byte-level reading behind `ObligationCSV`: one pass over the buffer, cells as byte
+/// ranges, whole-number amounts parsed from their bytes, ids and party names numbered by
+/// their bytes (`ByteSliceIndex`). A `String` is made only for what a row keeps (its id) and
+/// for the rare cells that need one (decimal amounts, due dates, error messages).
+///
+/// Rules, in the order a line is checked: lines of spaces only are skipped; a first line whose
+/// first cell is `id` is the header; cells are split on `,` and trimmed of spaces; 4 to 6
+/// cells; id, debtor and creditor not empty; the id new; debtor ≠ creditor; the currency known;
+/// the amount positive (whole minor units, an optional sign, or an exact decimal); the due
+/// date `YYYY-MM-DD`. Lines end with LF or CR LF; a UTF-8 byte-order mark is skipped; text that
+/// is not UTF-8 is refused with its line.
+struct ObligationCSVReader {
+    typealias ParseError = ObligationCSV.ParseError
+    let bytes: UnsafeBufferPointer<UInt8>
+    let decimal: Bool
+    let currencies: CurrencyTable?
+    let defaultExponent: Int
+    private var rows: [ObligationCSV.Row] = []
+    private var parties: ByteSliceIndex
+    private var ids: ByteSliceIndex
+    /// Ids that are canonical whole numbers (no sign, no leading zero) below `numericIDsMax`
+    /// are marked here instead: row numbers are the usual ids, and a bitmap read in order
+    /// costs no cache miss per row. No other id can equal one of these, so the two sets never
+    /// hide a duplicate from each other.
+    private var numericIDs: [UInt64] = []
+    static let numericIDsMax = 1 << 27
+    /// This line's cells (trimmed), at most six kept; `cellCount` counts them all.
+    private var cellStart = [Int](repeating: 0, count: 6)
+    private var cellEnd = [Int](repeating: 0, count: 6)
+    private var cellCount = 0
+    /// The last currency cell seen and its answer: files repeat one or a few currencies.
+    private var lastCurrency: (packed: UInt32, code: CurrencyCode)?
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, decimal: Bool, currencies: CurrencyTable?, defaultExponent: Int) {
+        self.bytes = bytes
+        self.decimal = decimal
+        self.currencies = currencies
+        self.defaultExponent = defaultExponent
+        let lineEstimate = bytes.count / 24 + 1
+        parties = ByteSliceIndex(expectedCount: min(lineEstimate, 1 << 16))
+        ids = ByteSliceIndex(expectedCount: lineEstimate)
+        rows.reserveCapacity(lineEstimate)
+    }
+
+    mutating func read() throws(ParseError) -> (rows: [ObligationCSV.Row], parties: [String]) {
+        try checkUTF8()
+        var start = Self.hasByteOrderMark(bytes) ? 3 : 0
+        var lineNumber = 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            try readLine(start, end, number: lineNumber)
+            start = end + 1
+        }
+        let names = (0..<parties.count).map { parties.key($0) }
+        return (rows, names)
+    }
+
+    private mutating func readLine(_ start: Int, _ lineEnd: Int, number: Int) throws(ParseError) {
+        var end = lineEnd
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        var onlySpaces = true
+        for index in start..<end where bytes[index] != 0x20 {
+            onlySpaces = false
+            break
+        }
+        if onlySpaces { return }
+        split(start, end)
+        if number == 1 && isText(0, "id") { return }
+        guard (4...6).contains(cellCount) else {
+            throw ParseError(line: number, problem: "expected 4 to 6 columns, found \(cellCount)")
+        }
+        guard !isEmpty(0), !isEmpty(1), !isEmpty(2) else {
+            throw ParseError(line: number, problem: "id, debtor and creditor must not be empty")
+        }
+        guard isNewID() else {
+            throw ParseError(line: number, problem: "duplicate id \(cell(0))")
+        }
+        guard !sameBytes(1, 2) else {
+            throw ParseError(line: number, problem: "debtor and creditor are the same party")
+        }
+        let currency = cellCount >= 5 && !isEmpty(4) ? try currency(line: number) : nil
+        let amount = try amountMinor(currency: currency, line: number)
+        var dueDay: Int32? = nil
+        if cellCount == 6 && !isEmpty(5) {
+            guard let date = CivilDate(cell(5)) else {
+                throw ParseError(line: number, problem: "due date \(cell(5)) is not YYYY-MM-DD")
+            }
+            dueDay = Int32(date.daysSinceEpoch)
+        }
+        let debtor = parties.insert(bytes, cellStart[1], cellEnd[1]).index
+        let creditor = parties.insert(bytes, cellStart[2], cellEnd[2]).index
+        rows.append(
+            ObligationCSV.Row(
+                id: cell(0), debtor: Int32(debtor), creditor: Int32(creditor), amountMinor: amount,
+                currency: currency, dueDay: dueDay))
+    }
+
+    private mutating func isNewID() -> Bool {
+        let start = cellStart[0], end = cellEnd[0]
+        if end - start <= 9, bytes[start] != 0x30, let value = wholeNumber(start, end), value > 0,
+            bytes[start] != 0x2B, value < Self.numericIDsMax
+        {
+            let word = Int(value >> 6), bit = UInt64(1) << UInt64(value & 63)
+            if word >= numericIDs.count {
+                numericIDs.append(
+                    contentsOf: repeatElement(0, count: max(word + 1, 2 * numericIDs.count) - numericIDs.count))
+            }
+            guard numericIDs[word] & bit == 0 else { return false }
+            numericIDs[word] |= bit
+            return true
+        }
+        return ids.insert(bytes, start, end).inserted
+    }
+
+    /// Splits `start..<end` on commas into trimmed cells.
+    private mutating func split(_ start: Int, _ end: Int) {
+        cellCount = 0
+        var cell = start
+        var index = start
+        while true {
+            if index == end || bytes[index] == 0x2C {
+                if cellCount < 6 {
+                    var low = cell, high = index
+                    while low < high && bytes[low] == 0x20 { low += 1 }
+                    while high > low && bytes[high - 1] == 0x20 { high -= 1 }
+                    cellStart[cellCount] = low
+                    cellEnd[cellCount] = high
+                }
+                cellCount += 1
+                if index == end { return }
+                cell = index + 1
+            }
+            index += 1
+        }
+    }
+
+    private mutating func currency(line: Int) throws(ParseError) -> CurrencyCode {
+        let start = cellStart[4], end = cellEnd[4]
+        var packed: UInt32 = 0
+        if end - start == 3 {
+            for index in start..<end { packed = packed << 8 | UInt32(bytes[index]) }
+        }
+        if let last = lastCurrency, last.packed == packed, packed != 0 { return last.code }
+        guard let code = CurrencyCode(cell(4)), currencies.map({ $0[code] != nil }) ?? true else {
+            throw ParseError(line: line, problem: "unknown currency \(cell(4))")
+        }
+        // A cache hit needs the same three bytes, which give the same code.
+        if end - start == 3 { lastCurrency = (packed, code) }
+        return code
+    }
+
+    private func amountMinor(currency: CurrencyCode?, line: Int) throws(ParseError) -> Int64 {
+        if decimal {
+            let exponent = currency.flatMap { currencies?[$0]?.exponent } ?? defaultExponent
+            do {
+                return try Money(
+                    parsing: cell(3),
+                    currency: Currency(code: currency ?? CurrencyCode("XXX")!, exponent: exponent), sign: .positive
+                ).minorUnits
+            } catch {
+                throw ParseError(line: line, problem: "amount \(cell(3)): \(error)")
+            }
+        }
+        guard let value = wholeNumber(cellStart[3], cellEnd[3]) else {
+            throw ParseError(line: line, problem: "amount \(cell(3)) is not a whole number of minor units")
+        }
+        guard value > 0 else { throw ParseError(line: line, problem: "amount must be positive") }
+        return value
+    }
+}
+
+extension ObligationCSVReader {
+    /// What `Int64(String)` accepts: an optional sign, then one or more ASCII digits, in range.
+    func wholeNumber(_ start: Int, _ end: Int) -> Int64? {
+        var index = start
+        var negative = false
+        if index < end && (bytes[index] == 0x2B || bytes[index] == 0x2D) {
+            negative = bytes[index] == 0x2D
+            index += 1
+        }
+        guard index < end else { return nil }
+        // Accumulated as a negative number: Int64.min has no positive twin.
+        var value: Int64 = 0
+        while index < end {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.subtractingReportingOverflow(Int64(digit))
+            guard !overflow, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
+    }
+
+    func string(_ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    func cell(_ index: Int) -> String { string(cellStart[index], cellEnd[index]) }
+
+    func isEmpty(_ index: Int) -> Bool { cellStart[index] == cellEnd[index] }
+
+    func isText(_ index: Int, _ text: StaticString) -> Bool {
+        let start = cellStart[index], count = cellEnd[index] - start
+        guard count == text.utf8CodeUnitCount else { return false }
+        for offset in 0..<count where bytes[start + offset] != text.utf8Start[offset] { return false }
+        return true
+    }
+
+    func sameBytes(_ a: Int, _ b: Int) -> Bool {
+        let count = cellEnd[a] - cellStart[a]
+        guard count == cellEnd[b] - cellStart[b] else { return false }
+        for offset in 0..<count where bytes[cellStart[a] + offset] != bytes[cellStart[b] + offset] { return false }
+        return true
+    }
+
+    static func hasByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+    }
+
+    /// ASCII is checked eight bytes at a time; anything else is validated as UTF-8, and the
+    /// first line that is not is named.
+    func checkUTF8() throws(ParseError) {
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 { break }
+            index += 8
+        }
+        while index < bytes.count && bytes[index] < 0x80 { index += 1 }
+        guard index < bytes.count, String(validating: bytes, as: UTF8.self) == nil else { return }
+        var line = 1, start = 0
+        for position in 0...bytes.count where position == bytes.count || bytes[position] == 0x0A {
+            if String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) == nil {
+                throw ParseError(line: line, problem: "not UTF-8 text")
+            }
+            line += 1
+            start = position + 1
+        }
+    }
+}
