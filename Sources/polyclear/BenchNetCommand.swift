@@ -72,10 +72,11 @@ struct BenchNetCommand: AsyncParsableCommand {
         printFlushed(
             String(
                 format:
-                    "%@: %d parties x %d obligations (%d pairs): set-off %.2f%% of gross, certificate %@; merge %.0f ms, solve %.0f ms, certify and split %.0f ms, total %.3f s (generate %.0f ms)",
+                    "%@: %d parties x %d obligations (%d pairs): set-off %.2f%% of gross, certificate %@; merge %.0f ms, solve %.0f ms (%d phases, %d rounds, %d paths), certify and split %.0f ms, total %.3f s (generate %.0f ms)",
                 shape.rawValue, parties, obligations, merged.pairCount,
                 100 * Double(result.totalSetOffMinor) / Double(result.grossMinor),
                 result.certificate.isProven ? "proven" : "FAILED", ms(start, mergedAt), ms(mergedAt, routedAt),
+                routing.solverStats.costPhases, routing.solverStats.blockingRounds, routing.solverStats.augmentations,
                 ms(routedAt, finishedAt), ms(start, finishedAt) / 1e3, generateMilliseconds))
     }
 }

@@ -2,84 +2,101 @@
 /// costs: the primal-dual method (Dijkstra on reduced costs for potentials, then Dinic's
 /// blocking flow on the admissible arcs, repeated). Exact; used by obligation set-off.
 ///
-/// Arcs are stored in pairs (arc `2k` forward, `2k + 1` its reverse) in flat arrays with a
-/// compressed adjacency, so a million-arc instance is a handful of arrays, not objects.
+/// Arcs are given in pairs (arc `2k` forward, `2k + 1` its reverse) and solved in a compressed
+/// layout: each node's arcs in consecutive slots with their head, residual capacity, cost and
+/// the slot of their reverse, so a scan reads memory in order and no arc is reached through an
+/// index table.
 struct MinCostFlow {
     private(set) var nodeCount: Int
     private var tails: [Int32] = []
-    private(set) var heads: [Int32] = []
-    /// Residual capacity of each arc.
-    private(set) var residual: [Int64] = []
-    private(set) var costs: [Int32] = []
-    private var adjacencyStart: [Int32] = []
-    private var adjacency: [Int32] = []
+    private var heads: [Int32] = []
+    private var capacities: [Int64] = []
+    private var costs: [Int32] = []
+    /// Compressed layout, built by `solve`: node u's arcs are slots first[u]..<first[u + 1].
+    private var first: [Int32] = []
+    private var slotHead: [Int32] = []
+    private var slotResidual: [Int64] = []
+    private var slotCost: [Int32] = []
+    private var slotReverse: [Int32] = []
+    /// Arc index (as `addArc` numbered them) → its slot.
+    private var slotOfArc: [Int32] = []
     /// Node potentials after solving: reduced costs of residual arcs are non-negative.
     private(set) var potentials: [Int64] = []
+    /// How much work the last solve took.
+    private(set) var stats = MinCostFlowStats()
 
     init(nodeCount: Int, arcCapacity: Int = 0) {
         self.nodeCount = nodeCount
-        tails.reserveCapacity(2 * arcCapacity)
-        heads.reserveCapacity(2 * arcCapacity)
-        residual.reserveCapacity(2 * arcCapacity)
-        costs.reserveCapacity(2 * arcCapacity)
+        tails.reserveCapacity(arcCapacity)
+        heads.reserveCapacity(arcCapacity)
+        capacities.reserveCapacity(arcCapacity)
+        costs.reserveCapacity(arcCapacity)
     }
 
     /// Adds an arc and returns its index (its reverse is index + 1).
     @discardableResult
     mutating func addArc(from tail: Int, to head: Int, capacity: Int64, cost: Int32) -> Int {
-        let index = heads.count
-        tails.append(Int32(tail)); heads.append(Int32(head)); residual.append(capacity); costs.append(cost)
-        tails.append(Int32(head)); heads.append(Int32(tail)); residual.append(0); costs.append(-cost)
+        let index = 2 * heads.count
+        tails.append(Int32(tail)); heads.append(Int32(head)); capacities.append(capacity); costs.append(cost)
         return index
     }
 
-    func flow(onArc index: Int) -> Int64 { residual[index + 1] }
+    /// The flow on arc `index` (an even index from `addArc`) after solving.
+    func flow(onArc index: Int) -> Int64 { slotResidual[Int(slotReverse[Int(slotOfArc[index / 2])])] }
 
-    private mutating func buildAdjacency() {
+    private mutating func buildLayout() {
         var counts = [Int32](repeating: 0, count: nodeCount + 1)
-        for tail in tails { counts[Int(tail) + 1] += 1 }
+        for arc in heads.indices {
+            counts[Int(tails[arc]) + 1] += 1
+            counts[Int(heads[arc]) + 1] += 1
+        }
         for node in 0..<nodeCount { counts[node + 1] += counts[node] }
-        adjacencyStart = counts
-        adjacency = [Int32](repeating: 0, count: tails.count)
+        first = counts
+        let slotCount = 2 * heads.count
+        slotHead = [Int32](repeating: 0, count: slotCount)
+        slotResidual = [Int64](repeating: 0, count: slotCount)
+        slotCost = [Int32](repeating: 0, count: slotCount)
+        slotReverse = [Int32](repeating: 0, count: slotCount)
+        slotOfArc = [Int32](repeating: 0, count: heads.count)
         var fill = counts
-        for arc in tails.indices {
-            let tail = Int(tails[arc])
-            adjacency[Int(fill[tail])] = Int32(arc)
-            fill[tail] += 1
+        for arc in heads.indices {
+            let tail = Int(tails[arc]), head = Int(heads[arc])
+            let forward = Int(fill[tail]), backward = Int(fill[head])
+            fill[tail] += 1; fill[head] += 1
+            slotHead[forward] = Int32(head); slotResidual[forward] = capacities[arc]; slotCost[forward] = costs[arc]
+            slotHead[backward] = Int32(tail); slotResidual[backward] = 0; slotCost[backward] = -costs[arc]
+            slotReverse[forward] = Int32(backward); slotReverse[backward] = Int32(forward)
+            slotOfArc[arc] = Int32(forward)
         }
     }
 
     /// Sends up to `limit` units from `source` to `sink` at minimum cost; returns (flow, cost).
     mutating func solve(source: Int, sink: Int, limit: Int64) -> (flow: Int64, cost: Int64) {
-        buildAdjacency()
+        buildLayout()
         potentials = [Int64](repeating: 0, count: nodeCount)
         var totalFlow: Int64 = 0, totalCost: Int64 = 0
         var distance = [Int64](repeating: 0, count: nodeCount)
         var level = [Int32](repeating: 0, count: nodeCount)
         var current = [Int32](repeating: 0, count: nodeCount)
         var queue = [Int32](repeating: 0, count: nodeCount)
+        var path: [Int32] = []
         while totalFlow < limit {
             guard shortestDistances(from: source, into: &distance), distance[sink] < .max else { break }
             let cap = distance[sink]
             for node in 0..<nodeCount { potentials[node] += min(distance[node], cap) }
+            stats.costPhases += 1
             // Max flow over admissible arcs (residual > 0, reduced cost 0): Dinic.
             while totalFlow < limit, buildLevels(source: source, sink: sink, level: &level, queue: &queue) {
-                for node in 0..<nodeCount { current[node] = adjacencyStart[node] }
-                while totalFlow < limit {
-                    let pushed = augment(
-                        from: source, to: sink, limit: limit - totalFlow, level: level, current: &current)
-                    if pushed == 0 { break }
-                    totalFlow += pushed
-                }
+                for node in 0..<nodeCount { current[node] = first[node] }
+                stats.blockingRounds += 1
+                totalFlow += blockingFlow(
+                    from: source, to: sink, limit: limit - totalFlow, level: level, current: &current, path: &path)
             }
         }
-        for arc in stride(from: 0, to: heads.count, by: 2) { totalCost += residual[arc + 1] * Int64(costs[arc]) }
+        for arc in heads.indices {
+            totalCost += flow(onArc: 2 * arc) * Int64(costs[arc])
+        }
         return (totalFlow, totalCost)
-    }
-
-    @inline(__always)
-    private func reducedCost(_ arc: Int) -> Int64 {
-        Int64(costs[arc]) + potentials[Int(tails[arc])] - potentials[Int(heads[arc])]
     }
 
     /// Dijkstra on reduced costs (all non-negative by the potentials' invariant).
@@ -90,11 +107,10 @@ struct MinCostFlow {
         heap.push(0, Int32(source))
         while let (d, node) = heap.pop() {
             guard d == distance[Int(node)] else { continue }
-            for position in Int(adjacencyStart[Int(node)])..<Int(adjacencyStart[Int(node) + 1]) {
-                let arc = Int(adjacency[position])
-                guard residual[arc] > 0 else { continue }
-                let candidate = d + reducedCost(arc)
-                let head = Int(heads[arc])
+            let base = d + potentials[Int(node)]
+            for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) where slotResidual[slot] > 0 {
+                let head = Int(slotHead[slot])
+                let candidate = base + Int64(slotCost[slot]) - potentials[head]
                 if candidate < distance[head] {
                     distance[head] = candidate
                     heap.push(candidate, Int32(head))
@@ -104,6 +120,8 @@ struct MinCostFlow {
         return true
     }
 
+    /// Levels by breadth-first search over admissible arcs, stopping at the sink's level: no
+    /// node further away can be on a shortest admissible path.
     private func buildLevels(source: Int, sink: Int, level: inout [Int32], queue: inout [Int32]) -> Bool {
         for node in 0..<nodeCount { level[node] = -1 }
         level[source] = 0
@@ -111,11 +129,15 @@ struct MinCostFlow {
         queue[tail] = Int32(source); tail += 1
         while head < tail {
             let node = Int(queue[head]); head += 1
-            for position in Int(adjacencyStart[node])..<Int(adjacencyStart[node + 1]) {
-                let arc = Int(adjacency[position])
-                let next = Int(heads[arc])
-                if residual[arc] > 0 && level[next] < 0 && reducedCost(arc) == 0 {
-                    level[next] = level[node] + 1
+            let nextLevel = level[node] + 1
+            if level[sink] >= 0 && nextLevel > level[sink] { break }
+            let potential = potentials[node]
+            for slot in Int(first[node])..<Int(first[node + 1]) {
+                let next = Int(slotHead[slot])
+                if level[next] < 0 && slotResidual[slot] > 0
+                    && Int64(slotCost[slot]) + potential == potentials[next]
+                {
+                    level[next] = nextLevel
                     queue[tail] = Int32(next); tail += 1
                 }
             }
@@ -123,28 +145,40 @@ struct MinCostFlow {
         return level[sink] >= 0
     }
 
-    /// One augmenting path in the level graph, found iteratively (no recursion: paths can be long).
-    private mutating func augment(
-        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32]
+    /// A blocking flow in the level graph by depth-first search (iterative: paths can be long).
+    /// After each augmentation the search backs up only to the first arc it saturated.
+    private mutating func blockingFlow(
+        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32], path: inout [Int32]
     ) -> Int64 {
-        var path: [Int32] = []  // arcs
+        var pushed: Int64 = 0
         var node = source
-        while true {
+        path.removeAll(keepingCapacity: true)
+        while pushed < limit {
             if node == sink {
-                var bottleneck = limit
-                for arc in path { bottleneck = min(bottleneck, residual[Int(arc)]) }
-                for arc in path {
-                    residual[Int(arc)] -= bottleneck
-                    residual[Int(arc) ^ 1] += bottleneck
+                var bottleneck = limit - pushed
+                for slot in path { bottleneck = min(bottleneck, slotResidual[Int(slot)]) }
+                var firstSaturated = path.count
+                for (position, slot) in path.enumerated() {
+                    slotResidual[Int(slot)] -= bottleneck
+                    slotResidual[Int(slotReverse[Int(slot)])] += bottleneck
+                    if slotResidual[Int(slot)] == 0 && firstSaturated == path.count { firstSaturated = position }
                 }
-                return bottleneck
+                pushed += bottleneck
+                stats.augmentations += 1
+                if firstSaturated == path.count { break }  // the limit was reached
+                node = Int(slotHead[Int(slotReverse[Int(path[firstSaturated])])])
+                path.removeSubrange(firstSaturated...)
+                continue
             }
             var advanced = false
-            while current[node] < adjacencyStart[node + 1] {
-                let arc = Int(adjacency[Int(current[node])])
-                let next = Int(heads[arc])
-                if residual[arc] > 0 && level[next] == level[node] + 1 && reducedCost(arc) == 0 {
-                    path.append(Int32(arc))
+            let end = first[node + 1], nextLevel = level[node] + 1, potential = potentials[node]
+            while current[node] < end {
+                let slot = Int(current[node])
+                let next = Int(slotHead[slot])
+                if slotResidual[slot] > 0 && level[next] == nextLevel
+                    && Int64(slotCost[slot]) + potential == potentials[next]
+                {
+                    path.append(Int32(slot))
                     node = next
                     advanced = true
                     break
@@ -152,12 +186,21 @@ struct MinCostFlow {
                 current[node] += 1
             }
             if !advanced {
-                guard let last = path.popLast() else { return 0 }
-                node = Int(tails[Int(last)])
+                guard let last = path.popLast() else { break }
+                node = Int(slotHead[Int(slotReverse[Int(last)])])
                 current[node] += 1  // this arc leads nowhere now
             }
         }
+        return pushed
     }
+}
+
+/// The work of one min-cost flow solve: shortest-path phases (one per distinct path cost),
+/// blocking-flow rounds (one breadth-first search each) and augmenting paths.
+public struct MinCostFlowStats: Hashable, Sendable {
+    public var costPhases = 0
+    public var blockingRounds = 0
+    public var augmentations = 0
 }
 
 /// A minimal binary min-heap of (key, node) for Dijkstra.

@@ -87,7 +87,9 @@ public enum ObligationSetOff {
         for pair in instance.pairDebtor.indices {
             pairSetOff[pair] = instance.pairAmount[pair] - network.flow(onArc: 2 * pair)
         }
-        return SetOffRouting(pairSetOffMinor: pairSetOff, potentials: (0..<partyCount).map { -network.potentials[$0] })
+        return SetOffRouting(
+            pairSetOffMinor: pairSetOff, potentials: (0..<partyCount).map { -network.potentials[$0] },
+            solverStats: network.stats)
     }
 
     /// Proves the routing optimal (or throws) and splits each pair's set-off onto its obligations.
@@ -199,6 +201,7 @@ public struct SetOffInstance: Sendable {
 public struct SetOffRouting: Sendable {
     public var pairSetOffMinor: [Int64]
     public var potentials: [Int64]
+    public var solverStats: MinCostFlowStats
 }
 
 /// Ordered pair key (debtor << 32 | creditor, never 0: debtor ≠ creditor) → pair number, by
