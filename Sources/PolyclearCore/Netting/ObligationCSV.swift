@@ -15,9 +15,11 @@ public struct ObligationCSV: Sendable {
         public var dueDay: Int32?
     }
 
-    public var rows: [Row]
+    public let rows: [Row]
     /// Party names in first-seen order (debtor before creditor); rows point into this.
-    public var parties: [String]
+    public let parties: [String]
+    /// The distinct currencies (nil: rows without one).
+    public let currencies: Set<CurrencyCode?>
 
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         public var line: Int
@@ -32,12 +34,13 @@ public struct ObligationCSV: Sendable {
     public init(
         bytes: [UInt8], decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2
     ) throws(ParseError) {
-        let read: Result<(rows: [Row], parties: [String]), ParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var reader = ObligationCSVReader(
-                buffer, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
-            return Result { () throws(ParseError) in try reader.read() }
-        }
-        (rows, parties) = try read.get()
+        let read: Result<(rows: [Row], parties: [String], currencies: Set<CurrencyCode?>), ParseError> =
+            bytes.withUnsafeBufferPointer { buffer in
+                var reader = ObligationCSVReader(
+                    buffer, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
+                return Result { () throws(ParseError) in try reader.read() }
+            }
+        (rows, parties, self.currencies) = try read.get()
     }
 
     public init(
@@ -46,9 +49,6 @@ public struct ObligationCSV: Sendable {
         try self.init(
             bytes: Array(text.utf8), decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
     }
-
-    /// The distinct currencies (nil: rows without one).
-    public var currencies: Set<CurrencyCode?> { Set(rows.map(\.currency)) }
 
     /// The rows as engine obligations (all of them, or those of one currency), with their row indices.
     public func obligations(currency: CurrencyCode?? = .none) -> (obligations: [Obligation], rowIndices: [Int]) {
@@ -71,7 +71,8 @@ public struct ObligationCSV: Sendable {
         bytes.reserveCapacity(24 * rows.count + 32)
         bytes.append(contentsOf: "id,set_off,remainder\n".utf8)
         for (row, setOff) in zip(rows, setOffMinor) {
-            bytes.append(contentsOf: row.id.utf8)
+            var id = row.id
+            id.withUTF8 { bytes.append(contentsOf: $0) }
             bytes.append(0x2C)
             Self.appendDecimal(setOff, to: &bytes)
             bytes.append(0x2C)
@@ -85,15 +86,21 @@ public struct ObligationCSV: Sendable {
     public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(0x2D) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        var digitCount = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digitCount += 1
+        }
+        let start = bytes.count
+        for _ in 0..<digitCount { bytes.append(0x30) }
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var index = start + digitCount - 1
             repeat {
-                buffer[23 - count] = UInt8(48 + magnitude % 10)
+                buffer[index] = 0x30 + UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
+                index -= 1
             } while magnitude > 0
-            bytes.append(contentsOf: buffer[(24 - count)...])
         }
     }
 }

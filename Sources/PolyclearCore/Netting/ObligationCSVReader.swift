@@ -42,7 +42,9 @@ struct ObligationCSVReader {
         rows.reserveCapacity(lineEstimate)
     }
 
-    mutating func read() throws(ParseError) -> (rows: [ObligationCSV.Row], parties: [String]) {
+    mutating func read() throws(ParseError) -> (
+        rows: [ObligationCSV.Row], parties: [String], currencies: Set<CurrencyCode?>
+    ) {
         try checkUTF8()
         var start = Self.hasByteOrderMark(bytes) ? 3 : 0
         var lineNumber = 0
@@ -54,7 +56,14 @@ struct ObligationCSVReader {
             start = end + 1
         }
         let names = (0..<parties.count).map { parties.key($0) }
-        return (rows, names)
+        // Files hold long runs of one currency: a set insert only where the currency changes.
+        var currencies = Set<CurrencyCode?>()
+        var previous: CurrencyCode?? = .none
+        for row in rows where previous != .some(row.currency) {
+            currencies.insert(row.currency)
+            previous = .some(row.currency)
+        }
+        return (rows, names, currencies)
     }
 
     private mutating func readLine(_ start: Int, _ lineEnd: Int, number: Int) throws(ParseError) {

@@ -172,7 +172,9 @@ public struct SetOffInstance: Sendable {
         self.partyCount = partyCount
         pairOf = [Int32](repeating: 0, count: obligations.count)
         balance = [Int64](repeating: 0, count: partyCount)
-        var pairIndexByKey = PairTable(expectedCount: obligations.count)
+        // Sized for few pairs and grown as needed: a table sized for every obligation would be
+        // mostly empty and cache-hostile when obligations repeat pairs.
+        var pairIndexByKey = PairTable(expectedCount: min(obligations.count, 1 << 15))
         for (index, o) in obligations.enumerated() {
             guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
                 throw .partyOutOfRange(index: index)
