@@ -21,6 +21,7 @@ struct BenchNetCommand: AsyncParsableCommand {
     @Flag(help: "Same as --shape hierarchy: 95% of obligations run from a later party to an earlier one.")
     var hierarchy = false
     @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Solver: automatic, primal-dual or cost-scaling.") var solver = SetOffSolver.automatic.rawValue
     @Option(help: "Write each instance as CSV into this directory (<shape>-<parties>x<obligations>-<seed>.csv).")
     var writeCSV: String?
     @Flag(help: "Benchmark gridlock resolution instead: --obligations queued payments among --parties banks.")
@@ -42,6 +43,10 @@ struct BenchNetCommand: AsyncParsableCommand {
             throw ValidationError("need --parties >= 4 and --obligations >= 1")
         }
         _ = try shapes
+        guard SetOffSolver(rawValue: solver) != nil else {
+            throw ValidationError(
+                "unknown --solver \(solver): \(SetOffSolver.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -64,7 +69,7 @@ struct BenchNetCommand: AsyncParsableCommand {
         let start = ProcessMetrics.monotonicNanoseconds()
         let merged = try SetOffInstance(partyCount: parties, obligations: instance)
         let mergedAt = ProcessMetrics.monotonicNanoseconds()
-        let routing = ObligationSetOff.route(merged)
+        let routing = ObligationSetOff.route(merged, solver: SetOffSolver(rawValue: solver) ?? .automatic)
         let routedAt = ProcessMetrics.monotonicNanoseconds()
         let result = try ObligationSetOff.finish(merged, routing: routing, obligations: instance)
         let finishedAt = ProcessMetrics.monotonicNanoseconds()
@@ -72,11 +77,12 @@ struct BenchNetCommand: AsyncParsableCommand {
         printFlushed(
             String(
                 format:
-                    "%@: %d parties x %d obligations (%d pairs): set-off %.2f%% of gross, certificate %@; merge %.0f ms, solve %.0f ms (%d phases, %d rounds, %d paths), certify and split %.0f ms, total %.3f s (generate %.0f ms)",
+                    "%@: %d parties x %d obligations (%d pairs): set-off %.2f%% of gross, certificate %@; merge %.0f ms, solve %.0f ms (%@: %d phases, %d rounds, %d paths), certify and split %.0f ms, total %.3f s (generate %.0f ms)",
                 shape.rawValue, parties, obligations, merged.pairCount,
                 100 * Double(result.totalSetOffMinor) / Double(result.grossMinor),
                 result.certificate.isProven ? "proven" : "FAILED", ms(start, mergedAt), ms(mergedAt, routedAt),
-                routing.solverStats.costPhases, routing.solverStats.blockingRounds, routing.solverStats.augmentations,
+                routing.solver.rawValue, routing.solverStats.costPhases, routing.solverStats.blockingRounds,
+                routing.solverStats.augmentations,
                 ms(routedAt, finishedAt), ms(start, finishedAt) / 1e3, generateMilliseconds))
     }
 }

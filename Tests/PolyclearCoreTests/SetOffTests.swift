@@ -168,6 +168,63 @@ import Testing
         #expect(result.certificate.isProven && result.setOffMinor.count == 20_000)
     }
 
+    /// Property: cost scaling (the solver for long paths) matches the independent method on
+    /// random instances and every shape, with certificates from its exact potentials.
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func costScalingMatchesTheIndependentMethod(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        let partyCount = Int(2 + random.next() % 8)
+        let shape = ObligationShape.allCases[Int(seed) % ObligationShape.allCases.count]
+        let obligations: [Obligation] =
+            seed % 2 == 0
+            ? shape.generate(parties: max(4, partyCount), obligations: Int(5 + random.next() % 30), seed: seed)
+            : (0..<Int(1 + random.next() % 25)).compactMap { _ in
+                let debtor = Int32(random.next() % UInt64(partyCount))
+                let creditor = Int32(random.next() % UInt64(partyCount))
+                guard debtor != creditor else { return nil }
+                return Obligation(debtor: debtor, creditor: creditor, amountMinor: Int64(1 + random.next() % 1_000))
+            }
+        guard !obligations.isEmpty else { return }
+        let parties = max(4, partyCount)
+        let instance = try SetOffInstance(partyCount: parties, obligations: obligations)
+        let routing = ObligationSetOff.route(instance, solver: .costScaling)
+        #expect(routing.solver == .costScaling)
+        let result = try ObligationSetOff.finish(instance, routing: routing, obligations: obligations)
+        #expect(
+            result.totalSetOffMinor == Self.referenceOptimum(partyCount: parties, obligations: obligations),
+            "seed \(seed)")
+        #expect(result.certificate.isProven)
+        let primalDual = try ObligationSetOff.finish(
+            instance, routing: ObligationSetOff.route(instance, solver: .primalDual), obligations: obligations)
+        #expect(primalDual.totalSetOffMinor == result.totalSetOffMinor)
+    }
+
+    /// Where shortest paths take more than the budget's phases (here 30 chains of lengths 1 to
+    /// 30, one distance each), the automatic choice starts over with cost scaling; same optimum.
+    @Test func longPathsSwitchToCostScaling() throws {
+        var obligations: [Obligation] = []
+        var next: Int32 = 0
+        for length in 1...30 {
+            let start = next
+            for step in 0..<length {
+                obligations.append(
+                    Obligation(debtor: start + Int32(step), creditor: start + Int32(step) + 1, amountMinor: 5))
+            }
+            // A way back shorter than the chain: a cycle whose set-off needs the whole chain.
+            obligations.append(Obligation(debtor: start + Int32(length), creditor: start, amountMinor: 3))
+            next = start + Int32(length) + 1
+        }
+        let instance = try SetOffInstance(partyCount: Int(next), obligations: obligations)
+        let automatic = ObligationSetOff.route(instance)
+        let primalDual = ObligationSetOff.route(instance, solver: .primalDual)
+        #expect(primalDual.solverStats.costPhases > ObligationSetOff.primalDualPhaseBudget)
+        #expect(automatic.solver == .costScaling)
+        let a = try ObligationSetOff.finish(instance, routing: automatic, obligations: obligations)
+        let b = try ObligationSetOff.finish(instance, routing: primalDual, obligations: obligations)
+        #expect(a.totalSetOffMinor == b.totalSetOffMinor && a.certificate.isProven)
+        #expect(a.totalSetOffMinor == 1_485)  // Σ 3 × (length + 1): each cycle sets off 3 on every arc
+    }
+
     @Test func aWrongResultFailsItsCertificate() {
         // U->V 10, V->U 5, V->W 10, W->U 10: claiming only the 2-cycle (10) is not optimal.
         #expect(throws: SetOffError.self) {

@@ -71,7 +71,9 @@ struct MinCostFlow {
     }
 
     /// Sends up to `limit` units from `source` to `sink` at minimum cost; returns (flow, cost).
-    mutating func solve(source: Int, sink: Int, limit: Int64) -> (flow: Int64, cost: Int64) {
+    /// With `phaseBudget`, gives up (returning what it has) after that many shortest-path
+    /// phases: the caller then solves another way.
+    mutating func solve(source: Int, sink: Int, limit: Int64, phaseBudget: Int = .max) -> (flow: Int64, cost: Int64) {
         buildLayout()
         potentials = [Int64](repeating: 0, count: nodeCount)
         var totalFlow: Int64 = 0, totalCost: Int64 = 0
@@ -80,7 +82,7 @@ struct MinCostFlow {
         var current = [Int32](repeating: 0, count: nodeCount)
         var queue = [Int32](repeating: 0, count: nodeCount)
         var path: [Int32] = []
-        while totalFlow < limit {
+        while totalFlow < limit && stats.costPhases < phaseBudget {
             guard shortestDistances(from: source, into: &distance), distance[sink] < .max else { break }
             let cap = distance[sink]
             for node in 0..<nodeCount { potentials[node] += min(distance[node], cap) }

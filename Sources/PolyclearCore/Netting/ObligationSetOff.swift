@@ -65,7 +65,25 @@ public enum ObligationSetOff {
 
     /// The least-cost routing of every net debt to the net creditors over the merged pairs; the
     /// set-off per pair is what the routing leaves unused. Not yet proven (`finish` proves it).
-    public static func route(_ instance: SetOffInstance) -> SetOffRouting {
+    /// Successive shortest paths cost one phase per distinct path cost; where paths grow long
+    /// (supply chains, chains of debts) that is many phases, and cost scaling, whose work
+    /// does not grow with path cost, is faster. So the automatic choice runs primal-dual for
+    /// at most `primalDualPhaseBudget` phases and, past it, starts over with cost scaling.
+    /// Measured on the seven benchmark shapes (10,000 × 1,000,000) this picks the faster
+    /// solver on each: primal-dual took 3–17 phases on six shapes, 108 on chains.
+    public static let primalDualPhaseBudget = 24
+
+    public static func route(_ instance: SetOffInstance, solver: SetOffSolver = .automatic) -> SetOffRouting {
+        switch solver {
+        case .costScaling: return routeByCostScaling(instance)
+        case .primalDual: return routeByPrimalDual(instance, phaseBudget: .max)!
+        case .automatic:
+            return routeByPrimalDual(instance, phaseBudget: primalDualPhaseBudget) ?? routeByCostScaling(instance)
+        }
+    }
+
+    /// Nil when the phase budget ran out before every net debt was routed.
+    static func routeByPrimalDual(_ instance: SetOffInstance, phaseBudget: Int) -> SetOffRouting? {
         let partyCount = instance.partyCount
         let source = partyCount, sink = partyCount + 1
         var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: instance.pairDebtor.count + partyCount)
@@ -81,7 +99,9 @@ public enum ObligationSetOff {
                 network.addArc(from: party, to: sink, capacity: -instance.balance[party], cost: 0)
             }
         }
-        let (routed, _) = network.solve(source: source, sink: sink, limit: instance.needMinor)
+        let (routed, _) = network.solve(
+            source: source, sink: sink, limit: instance.needMinor, phaseBudget: phaseBudget)
+        if routed < instance.needMinor && network.stats.costPhases >= phaseBudget { return nil }
         precondition(routed == instance.needMinor, "the obligations themselves route every net debt")
         var pairSetOff = [Int64](repeating: 0, count: instance.pairDebtor.count)
         for pair in instance.pairDebtor.indices {
@@ -89,7 +109,20 @@ public enum ObligationSetOff {
         }
         return SetOffRouting(
             pairSetOffMinor: pairSetOff, potentials: (0..<partyCount).map { -network.potentials[$0] },
-            solverStats: network.stats)
+            solver: .primalDual, solverStats: network.stats)
+    }
+
+    /// The same routing as a circulation: every obligation starts paid in full and cost
+    /// scaling lowers the payments wherever a cycle allows (`CostScalingCirculation`).
+    static func routeByCostScaling(_ instance: SetOffInstance) -> SetOffRouting {
+        var circulation = CostScalingCirculation(
+            nodeCount: instance.partyCount, tails: instance.pairDebtor, heads: instance.pairCreditor,
+            capacities: instance.pairAmount, costs: [Int32](repeating: 1, count: instance.pairCount))
+        circulation.solve()
+        let pairSetOff = instance.pairAmount.indices.map { instance.pairAmount[$0] - circulation.flow(onArc: $0) }
+        return SetOffRouting(
+            pairSetOffMinor: pairSetOff, potentials: circulation.exactPotentials().map { -$0 },
+            solver: .costScaling, solverStats: circulation.stats)
     }
 
     /// Proves the routing optimal (or throws) and splits each pair's set-off onto its obligations.
@@ -203,6 +236,9 @@ public struct SetOffInstance: Sendable {
 public struct SetOffRouting: Sendable {
     public var pairSetOffMinor: [Int64]
     public var potentials: [Int64]
+    /// The solver that produced it, and its work (for cost scaling: refinements as phases,
+    /// relabels as rounds, price updates as paths).
+    public var solver: SetOffSolver
     public var solverStats: MinCostFlowStats
 }
 
@@ -248,4 +284,12 @@ struct PairTable {
             values[slot] = value
         }
     }
+}
+
+/// How a set-off is routed: successive shortest paths with blocking flows, or cost scaling.
+public enum SetOffSolver: String, CaseIterable, Sendable {
+    /// Primal-dual while its phases stay few, else cost scaling (`ObligationSetOff.route`).
+    case automatic
+    case primalDual = "primal-dual"
+    case costScaling = "cost-scaling"
 }

@@ -1,0 +1,228 @@
+/// Minimum-cost circulation by cost scaling (Goldberg and Tarjan's push-relabel on ε-optimal
+/// prices), for set-off: every arc starts full (each obligation paid in full is a feasible
+/// flow), and the solve lowers flows wherever a cycle of cost-1 arcs lets it. Exact: costs are
+/// scaled by n + 1 and the last refinement runs at ε = 1, so the result is (1/(n+1))-optimal in
+/// the true costs, hence optimal; exact integer potentials are then found by one
+/// Dijkstra search (`exactPotentials`).
+///
+/// Same compressed layout as `MinCostFlow`: node u's arcs are slots first[u]..<first[u + 1].
+struct CostScalingCirculation {
+    let nodeCount: Int
+    private var first: [Int32] = []
+    private var slotHead: [Int32] = []
+    private(set) var slotResidual: [Int64] = []
+    /// Scaled costs: the true cost × (nodeCount + 1).
+    private var slotCost: [Int64] = []
+    private var slotReverse: [Int32] = []
+    /// Arc index (input order) → its forward slot.
+    private var slotOfArc: [Int32] = []
+    private var price: [Int64]
+    private var excess: [Int64]
+    private(set) var stats = MinCostFlowStats()
+    let scale: Int64
+
+    /// Arcs u→v with capacity and cost; each starts carrying its full capacity.
+    init(nodeCount: Int, tails: [Int32], heads: [Int32], capacities: [Int64], costs: [Int32]) {
+        self.nodeCount = nodeCount
+        scale = Int64(nodeCount + 1)
+        price = [Int64](repeating: 0, count: nodeCount)
+        excess = [Int64](repeating: 0, count: nodeCount)
+        var counts = [Int32](repeating: 0, count: nodeCount + 1)
+        for arc in heads.indices {
+            counts[Int(tails[arc]) + 1] += 1
+            counts[Int(heads[arc]) + 1] += 1
+        }
+        for node in 0..<nodeCount { counts[node + 1] += counts[node] }
+        first = counts
+        let slotCount = 2 * heads.count
+        slotHead = [Int32](repeating: 0, count: slotCount)
+        slotResidual = [Int64](repeating: 0, count: slotCount)
+        slotCost = [Int64](repeating: 0, count: slotCount)
+        slotReverse = [Int32](repeating: 0, count: slotCount)
+        slotOfArc = [Int32](repeating: 0, count: heads.count)
+        var fill = counts
+        for arc in heads.indices {
+            let tail = Int(tails[arc]), head = Int(heads[arc])
+            let forward = Int(fill[tail]), backward = Int(fill[head])
+            fill[tail] += 1
+            fill[head] += 1
+            // Full: no room forward, the whole capacity backward.
+            slotHead[forward] = Int32(head)
+            slotCost[forward] = Int64(costs[arc]) * scale
+            slotHead[backward] = Int32(tail)
+            slotResidual[backward] = capacities[arc]
+            slotCost[backward] = -Int64(costs[arc]) * scale
+            slotReverse[forward] = Int32(backward)
+            slotReverse[backward] = Int32(forward)
+            slotOfArc[arc] = Int32(forward)
+        }
+    }
+
+    /// The flow on arc `arc` (input order).
+    func flow(onArc arc: Int) -> Int64 { slotResidual[Int(slotReverse[Int(slotOfArc[arc])])] }
+
+    mutating func solve(alpha: Int64 = 12) {
+        var epsilon = slotCost.lazy.map { abs($0) }.max() ?? 0
+        guard epsilon > 0 else { return }
+        repeat {
+            epsilon = max(1, epsilon / alpha)
+            refine(epsilon)
+            stats.costPhases += 1
+        } while epsilon > 1
+    }
+
+    /// Makes the flow ε-optimal: saturate every residual arc of negative reduced cost, then
+    /// push excess along admissible arcs (reduced cost < 0), relabelling by at least ε.
+    private mutating func refine(_ epsilon: Int64) {
+        for node in 0..<nodeCount {
+            let p = price[node]
+            for slot in Int(first[node])..<Int(first[node + 1]) where slotResidual[slot] > 0 {
+                let head = Int(slotHead[slot])
+                if slotCost[slot] + p - price[head] < 0 {
+                    let amount = slotResidual[slot]
+                    slotResidual[slot] = 0
+                    slotResidual[Int(slotReverse[slot])] += amount
+                    excess[node] -= amount
+                    excess[head] += amount
+                }
+            }
+        }
+        var queue: [Int32] = []
+        queue.reserveCapacity(nodeCount)
+        var inQueue = [Bool](repeating: false, count: nodeCount)
+        for node in 0..<nodeCount where excess[node] > 0 {
+            queue.append(Int32(node))
+            inQueue[node] = true
+        }
+        var current = Array(first.dropLast())
+        var head = 0
+        let updateEvery = max(nodeCount, slotHead.count / 16)
+        var relabelsAtUpdate = stats.blockingRounds
+        updatePrices(epsilon)
+        while head < queue.count {
+            if stats.blockingRounds - relabelsAtUpdate >= updateEvery {
+                updatePrices(epsilon)
+                relabelsAtUpdate = stats.blockingRounds
+                for node in 0..<nodeCount { current[node] = first[node] }
+            }
+            let node = Int(queue[head])
+            head += 1
+            inQueue[node] = false
+            discharge(node, epsilon, &current) { next in
+                if !inQueue[next] {
+                    inQueue[next] = true
+                    queue.append(Int32(next))
+                }
+            }
+            if head > 1 << 20 {
+                queue.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    private mutating func discharge(
+        _ node: Int, _ epsilon: Int64, _ current: inout [Int32], activate: (Int) -> Void
+    ) {
+        let end = Int(first[node + 1])
+        while excess[node] > 0 {
+            var slot = Int(current[node])
+            let p = price[node]
+            while slot < end {
+                if slotResidual[slot] > 0 {
+                    let next = Int(slotHead[slot])
+                    if slotCost[slot] + p - price[next] < 0 {
+                        let amount = min(excess[node], slotResidual[slot])
+                        slotResidual[slot] -= amount
+                        slotResidual[Int(slotReverse[slot])] += amount
+                        excess[node] -= amount
+                        let before = excess[next]
+                        excess[next] += amount
+                        if before <= 0 && excess[next] > 0 { activate(next) }
+                        if excess[node] == 0 { break }
+                    }
+                }
+                slot += 1
+            }
+            current[node] = Int32(slot)
+            if excess[node] == 0 { return }
+            // Relabel: the highest price that makes some residual arc admissible at −ε.
+            var best = Int64.min
+            for candidate in Int(first[node])..<end where slotResidual[candidate] > 0 {
+                best = max(best, price[Int(slotHead[candidate])] - slotCost[candidate])
+            }
+            precondition(best != .min, "a node with excess has a residual arc")
+            price[node] = best - epsilon
+            current[node] = first[node]
+            stats.blockingRounds += 1  // relabels
+        }
+    }
+
+    /// The price update: each node's distance D to the nearest node in deficit, counting a
+    /// residual arc as ⌊reduced cost / ε⌋ + 1 (≥ 0), and prices lowered by ε·D. The flow stays
+    /// ε-optimal and every node that can reach a deficit gets an admissible path to it, which
+    /// saves the many small relabels that would find the same path. Nodes that reach no deficit
+    /// hold no excess; they take the largest distance found (their arcs keep their costs).
+    private mutating func updatePrices(_ epsilon: Int64) {
+        var distance = [Int64](repeating: .max, count: nodeCount)
+        var heap = BinaryHeap()
+        for node in 0..<nodeCount where excess[node] < 0 {
+            distance[node] = 0
+            heap.push(0, Int32(node))
+        }
+        var farthest: Int64 = 0
+        while let (d, node) = heap.pop() {
+            guard d == distance[Int(node)] else { continue }
+            farthest = d
+            let p = price[Int(node)]
+            // Arcs u→node with room: each is the reverse of one of node's slots.
+            for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) {
+                let reverse = Int(slotReverse[slot])
+                guard slotResidual[reverse] > 0 else { continue }
+                let tail = Int(slotHead[slot])
+                let reduced = slotCost[reverse] + price[tail] - p
+                let length = (reduced >= 0 ? reduced / epsilon : -((-reduced + epsilon - 1) / epsilon)) + 1
+                let candidate = d + length
+                if candidate < distance[tail] {
+                    distance[tail] = candidate
+                    heap.push(candidate, Int32(tail))
+                }
+            }
+        }
+        for node in 0..<nodeCount {
+            price[node] -= epsilon * (distance[node] == .max ? farthest : distance[node])
+        }
+        stats.augmentations += 1  // price updates
+    }
+
+    /// Exact integer potentials d for the true costs (d[v] ≤ d[u] + cost on every residual arc
+    /// u→v), from one multi-source Dijkstra search. The prices are ε = 1 optimal in scaled
+    /// costs, so w = scaled reduced cost + 1 ≥ 0 on residual arcs, and the least w-length of a
+    /// path is scale × (its true cost) + (its arcs) − price differences, with fewer arcs than
+    /// `scale`: the true shortest distance is its quotient by `scale`.
+    func exactPotentials() -> [Int64] {
+        let top = price.max() ?? 0
+        var key = price.map { top - $0 }
+        var heap = BinaryHeap()
+        for node in 0..<nodeCount { heap.push(key[node], Int32(node)) }
+        while let (k, node) = heap.pop() {
+            guard k == key[Int(node)] else { continue }
+            let p = price[Int(node)]
+            for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) where slotResidual[slot] > 0 {
+                let next = Int(slotHead[slot])
+                let w = slotCost[slot] + p - price[next] + 1
+                precondition(w >= 0, "prices are not 1-optimal")
+                if k + w < key[next] {
+                    key[next] = k + w
+                    heap.push(k + w, Int32(next))
+                }
+            }
+        }
+        // key[v] = top − price[v] + min over paths ending at v of (scale × cost + arcs).
+        return (0..<nodeCount).map { node in
+            let value = key[node] - top + price[node]
+            let (quotient, remainder) = value.quotientAndRemainder(dividingBy: scale)
+            return remainder < 0 ? quotient - 1 : quotient
+        }
+    }
+}
