@@ -27,34 +27,18 @@ struct CostScalingCirculation {
         scale = Int64(nodeCount + 1)
         price = [Int64](repeating: 0, count: nodeCount)
         excess = [Int64](repeating: 0, count: nodeCount)
-        var counts = [Int32](repeating: 0, count: nodeCount + 1)
+        let layout = ResidualLayout(nodeCount: nodeCount, tails: tails, heads: heads)
+        (first, slotHead, slotReverse, slotOfArc) = (
+            layout.first, layout.slotHead, layout.slotReverse, layout.slotOfArc
+        )
+        slotResidual = [Int64](repeating: 0, count: slotHead.count)
+        slotCost = [Int64](repeating: 0, count: slotHead.count)
         for arc in heads.indices {
-            counts[Int(tails[arc]) + 1] += 1
-            counts[Int(heads[arc]) + 1] += 1
-        }
-        for node in 0..<nodeCount { counts[node + 1] += counts[node] }
-        first = counts
-        let slotCount = 2 * heads.count
-        slotHead = [Int32](repeating: 0, count: slotCount)
-        slotResidual = [Int64](repeating: 0, count: slotCount)
-        slotCost = [Int64](repeating: 0, count: slotCount)
-        slotReverse = [Int32](repeating: 0, count: slotCount)
-        slotOfArc = [Int32](repeating: 0, count: heads.count)
-        var fill = counts
-        for arc in heads.indices {
-            let tail = Int(tails[arc]), head = Int(heads[arc])
-            let forward = Int(fill[tail]), backward = Int(fill[head])
-            fill[tail] += 1
-            fill[head] += 1
             // Full: no room forward, the whole capacity backward.
-            slotHead[forward] = Int32(head)
-            slotCost[forward] = Int64(costs[arc]) * scale
-            slotHead[backward] = Int32(tail)
+            let forward = Int(slotOfArc[arc]), backward = Int(slotReverse[forward])
             slotResidual[backward] = capacities[arc]
+            slotCost[forward] = Int64(costs[arc]) * scale
             slotCost[backward] = -Int64(costs[arc]) * scale
-            slotReverse[forward] = Int32(backward)
-            slotReverse[backward] = Int32(forward)
-            slotOfArc[arc] = Int32(forward)
         }
     }
 

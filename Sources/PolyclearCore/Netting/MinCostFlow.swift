@@ -45,32 +45,20 @@ struct MinCostFlow {
     func flow(onArc index: Int) -> Int64 { slotResidual[Int(slotReverse[Int(slotOfArc[index / 2])])] }
 
     private mutating func buildLayout() {
-        var counts = [Int32](repeating: 0, count: nodeCount + 1)
+        let layout = ResidualLayout(nodeCount: nodeCount, tails: tails, heads: heads)
+        (first, slotHead, slotReverse, slotOfArc) = (
+            layout.first, layout.slotHead, layout.slotReverse, layout.slotOfArc
+        )
+        slotResidual = [Int64](repeating: 0, count: slotHead.count)
+        slotCost = [Int32](repeating: 0, count: slotHead.count)
         for arc in heads.indices {
-            counts[Int(tails[arc]) + 1] += 1
-            counts[Int(heads[arc]) + 1] += 1
-        }
-        for node in 0..<nodeCount { counts[node + 1] += counts[node] }
-        first = counts
-        let slotCount = 2 * heads.count
-        slotHead = [Int32](repeating: 0, count: slotCount)
-        slotResidual = [Int64](repeating: 0, count: slotCount)
-        slotCost = [Int32](repeating: 0, count: slotCount)
-        slotReverse = [Int32](repeating: 0, count: slotCount)
-        slotOfArc = [Int32](repeating: 0, count: heads.count)
-        var fill = counts
-        for arc in heads.indices {
-            let tail = Int(tails[arc]), head = Int(heads[arc])
-            let forward = Int(fill[tail]), backward = Int(fill[head])
-            fill[tail] += 1; fill[head] += 1
-            slotHead[forward] = Int32(head); slotResidual[forward] = capacities[arc]; slotCost[forward] = costs[arc]
-            slotHead[backward] = Int32(tail); slotResidual[backward] = 0; slotCost[backward] = -costs[arc]
-            slotReverse[forward] = Int32(backward); slotReverse[backward] = Int32(forward)
-            slotOfArc[arc] = Int32(forward)
+            let forward = Int(slotOfArc[arc])
+            slotResidual[forward] = capacities[arc]
+            slotCost[forward] = costs[arc]
+            slotCost[Int(slotReverse[forward])] = -costs[arc]
         }
     }
 
-    /// Sends up to `limit` units from `source` to `sink` at minimum cost; returns (flow, cost).
     /// With `phaseBudget`, gives up (returning what it has) after that many shortest-path
     /// phases: the caller then solves another way.
     mutating func solve(source: Int, sink: Int, limit: Int64, phaseBudget: Int = .max) -> (flow: Int64, cost: Int64) {
