@@ -7,7 +7,20 @@ public import PolyclearWorkload
 /// statistics and the report show flows by goods), read strictly — every refusal names the
 /// file, the line and the field.
 public enum TradeFile {
+    /// ASCII files (nearly all) are read on their bytes (`TradeFileBytes`, the same rules);
+    /// anything else — other scripts, Unicode line breaks or spaces — by characters.
     public static func parse(_ text: String, file: String) throws(SimulationInputError) -> TradeMatrix {
+        var text = text
+        let fast: Result<TradeMatrix?, SimulationInputError> = text.withUTF8 { bytes in
+            Result { () throws(SimulationInputError) in try TradeFileBytes.parseIfASCII(bytes, file: file) }
+        }
+        if let matrix = try fast.get() { return matrix }
+        return try parseCharacters(text, file: file)
+    }
+
+    /// The reading by characters: lines split at any Unicode line break, blank lines of any
+    /// white space skipped.
+    static func parseCharacters(_ text: String, file: String) throws(SimulationInputError) -> TradeMatrix {
         var flows: [TradeMatrix.Flow] = []
         var firstLineOfPair: [String: Int] = [:]
         var year: Int?

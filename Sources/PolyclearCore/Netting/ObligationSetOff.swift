@@ -207,7 +207,7 @@ public struct SetOffInstance: Sendable {
         balance = [Int64](repeating: 0, count: partyCount)
         // Sized for few pairs and grown as needed: a table sized for every obligation would be
         // mostly empty and cache-hostile when obligations repeat pairs.
-        var pairIndexByKey = PairTable(expectedCount: min(obligations.count, 1 << 15))
+        var pairIndexByKey = PackedKeyTable(expectedCount: min(obligations.count, 1 << 15))
         for (index, o) in obligations.enumerated() {
             guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
                 throw .partyOutOfRange(index: index)
@@ -240,50 +240,6 @@ public struct SetOffRouting: Sendable {
     /// relabels as rounds, price updates as paths).
     public var solver: SetOffSolver
     public var solverStats: MinCostFlowStats
-}
-
-/// Ordered pair key (debtor << 32 | creditor, never 0: debtor ≠ creditor) → pair number, by
-/// open addressing: merging a million obligations without a `Dictionary`'s hashing.
-struct PairTable {
-    private var keys: [UInt64]
-    private var values: [Int32]
-    private var mask: Int
-    private var count = 0
-
-    init(expectedCount: Int) {
-        var capacity = 16
-        while capacity < 2 * expectedCount { capacity <<= 1 }
-        keys = [UInt64](repeating: 0, count: capacity)
-        values = [Int32](repeating: 0, count: capacity)
-        mask = capacity - 1
-    }
-
-    /// The number already given to `key`, or `next` (then `inserted`).
-    mutating func insert(_ key: UInt64, next: Int32) -> (value: Int32, inserted: Bool) {
-        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
-        while keys[slot] != 0 {
-            if keys[slot] == key { return (values[slot], false) }
-            slot = (slot + 1) & mask
-        }
-        keys[slot] = key
-        values[slot] = next
-        count += 1
-        if 2 * count > keys.count { grow() }
-        return (next, true)
-    }
-
-    private mutating func grow() {
-        let (oldKeys, oldValues) = (keys, values)
-        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        values = [Int32](repeating: 0, count: oldKeys.count * 2)
-        mask = keys.count - 1
-        for (key, value) in zip(oldKeys, oldValues) where key != 0 {
-            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
-            while keys[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = key
-            values[slot] = value
-        }
-    }
 }
 
 /// How a set-off is routed: successive shortest paths with blocking flows, or cost scaling.
