@@ -19,6 +19,9 @@ struct CostScalingCirculation {
     private var price: [Int64]
     private var excess: [Int64]
     private(set) var stats = MinCostFlowStats()
+    /// Set when a step the theory rules out happened (a node with excess and no residual arc):
+    /// the solve stops and the caller solves another way — an input never stops the process.
+    private(set) var failed = false
     let scale: Int64
 
     /// Arcs u→v with capacity and cost; each starts carrying its full capacity.
@@ -52,7 +55,7 @@ struct CostScalingCirculation {
             epsilon = max(1, epsilon / alpha)
             refine(epsilon)
             stats.costPhases += 1
-        } while epsilon > 1
+        } while epsilon > 1 && !failed
     }
 
     /// Makes the flow ε-optimal: saturate every residual arc of negative reduced cost, then
@@ -83,7 +86,7 @@ struct CostScalingCirculation {
         let updateEvery = max(nodeCount, slotHead.count / 16)
         var relabelsAtUpdate = stats.blockingRounds
         updatePrices(epsilon)
-        while head < queue.count {
+        while head < queue.count && !failed {
             if stats.blockingRounds - relabelsAtUpdate >= updateEvery {
                 updatePrices(epsilon)
                 relabelsAtUpdate = stats.blockingRounds
@@ -135,7 +138,10 @@ struct CostScalingCirculation {
             for candidate in Int(first[node])..<end where slotResidual[candidate] > 0 {
                 best = max(best, price[Int(slotHead[candidate])] - slotCost[candidate])
             }
-            precondition(best != .min, "a node with excess has a residual arc")
+            if best == .min {
+                failed = true
+                return
+            }
             price[node] = best - epsilon
             current[node] = first[node]
             stats.blockingRounds += 1  // relabels
@@ -184,7 +190,9 @@ struct CostScalingCirculation {
     /// costs, so w = scaled reduced cost + 1 ≥ 0 on residual arcs, and the least w-length of a
     /// path is scale × (its true cost) + (its arcs) − price differences, with fewer arcs than
     /// `scale`: the true shortest distance is its quotient by `scale`.
-    func exactPotentials() -> [Int64] {
+    /// Nil if the prices are not 1-optimal after all (the caller then solves another way).
+    func exactPotentials() -> [Int64]? {
+        guard !failed else { return nil }
         let top = price.max() ?? 0
         var key = price.map { top - $0 }
         var heap = BinaryHeap()
@@ -195,7 +203,7 @@ struct CostScalingCirculation {
             for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) where slotResidual[slot] > 0 {
                 let next = Int(slotHead[slot])
                 let w = slotCost[slot] + p - price[next] + 1
-                precondition(w >= 0, "prices are not 1-optimal")
+                if w < 0 { return nil }
                 if k + w < key[next] {
                     key[next] = k + w
                     heap.push(k + w, Int32(next))

@@ -75,10 +75,11 @@ public enum ObligationSetOff {
 
     public static func route(_ instance: SetOffInstance, solver: SetOffSolver = .automatic) -> SetOffRouting {
         switch solver {
-        case .costScaling: return routeByCostScaling(instance)
+        case .costScaling: return routeByCostScaling(instance) ?? routeByPrimalDual(instance, phaseBudget: .max)!
         case .primalDual: return routeByPrimalDual(instance, phaseBudget: .max)!
         case .automatic:
             return routeByPrimalDual(instance, phaseBudget: primalDualPhaseBudget) ?? routeByCostScaling(instance)
+                ?? routeByPrimalDual(instance, phaseBudget: .max)!
         }
     }
 
@@ -113,15 +114,17 @@ public enum ObligationSetOff {
     }
 
     /// The same routing as a circulation: every obligation starts paid in full and cost
-    /// scaling lowers the payments wherever a cycle allows (`CostScalingCirculation`).
-    static func routeByCostScaling(_ instance: SetOffInstance) -> SetOffRouting {
+    /// scaling lowers the payments wherever a cycle allows (`CostScalingCirculation`). Nil if
+    /// it stopped on a step its theory rules out; the routing is then primal-dual's.
+    static func routeByCostScaling(_ instance: SetOffInstance) -> SetOffRouting? {
         var circulation = CostScalingCirculation(
             nodeCount: instance.partyCount, tails: instance.pairDebtor, heads: instance.pairCreditor,
             capacities: instance.pairAmount, costs: [Int32](repeating: 1, count: instance.pairCount))
         circulation.solve()
+        guard let potentials = circulation.exactPotentials() else { return nil }
         let pairSetOff = instance.pairAmount.indices.map { instance.pairAmount[$0] - circulation.flow(onArc: $0) }
         return SetOffRouting(
-            pairSetOffMinor: pairSetOff, potentials: circulation.exactPotentials().map { -$0 },
+            pairSetOffMinor: pairSetOff, potentials: potentials.map { -$0 },
             solver: .costScaling, solverStats: circulation.stats)
     }
 
