@@ -18,7 +18,7 @@ extension ElementReader {
                 node.text("Id/OrgId/Othr/SchmeNm/Cd") ?? node.text("Id/OrgId/Othr/SchmeNm/Prtry")
         }
         if let accountName { party.account = self.account(accountName) }
-        return party == Party() ? nil : party
+        return party.isEmpty ? nil : party
     }
 
     /// The CashAccount38 at `name`: its IBAN or other identification with the scheme.

@@ -60,7 +60,7 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
         static func named(_ party: Party?, _ name: String?) -> Party? {
             var party = party ?? Party()
             party.name = name
-            return party == Party() ? nil : party
+            return party.isEmpty ? nil : party
         }
 
         public init(
@@ -122,16 +122,17 @@ public struct CustomerCreditTransfer: Hashable, Sendable {
             _ = try item.required("DbtrAgt").required("FinInstnId")
             _ = try item.required("CdtrAgt").required("FinInstnId")
             _ = try item.required("Cdtr")
-            var transaction = Transaction(
-                instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID,
-                transactionID: item.text("PmtId/TxId"),
-                uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
-                interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
-                chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"),
-                instructedAgentBIC: item.bic("InstdAgt"), debtorAgentBIC: item.bic("DbtrAgt"),
-                creditorAgentBIC: item.bic("CdtrAgt"), purposeCode: item.text("Purp/Cd"))
-            transaction.readDetails(item)
-            transactions.append(transaction)
+            transactions.append(
+                Transaction(
+                    instructionID: item.text("PmtId/InstrId"), endToEndID: endToEndID,
+                    transactionID: item.text("PmtId/TxId"),
+                    uetr: item.text("PmtId/UETR"), interbankSettlementAmount: amount,
+                    interbankSettlementDate: item.text("IntrBkSttlmDt"), instructedAmount: try item.amount("InstdAmt"),
+                    chargeBearer: chargeBearer, instructingAgentBIC: item.bic("InstgAgt"),
+                    instructedAgentBIC: item.bic("InstdAgt"), debtorAgentBIC: item.bic("DbtrAgt"),
+                    creditorAgentBIC: item.bic("CdtrAgt"), purposeCode: item.text("Purp/Cd")))
+            // In place: the transaction is large, and a copy retains every text in it.
+            transactions[transactions.count - 1].readDetails(item)
         }
         self.transactions = transactions
     }

@@ -20,30 +20,97 @@ struct TradeReferenceSources {
     var incoterm: String?
 
     init(_ tx: CustomerCreditTransfer.Transaction) {
-        // Each line's code word, read once on its bytes: `/WORD/value` after leading spaces.
-        let coded = (tx.additionalRemittance + tx.unstructuredRemittance).compactMap(Self.codeword)
-        func codeword(_ word: String) -> [String] {
-            coded.compactMap { $0.word == word ? $0.value : nil }
+        // Code-word lines are looked at only for what the elements did not give, and a value
+        // becomes a String only for the word asked for.
+        let lines = [tx.additionalRemittance, tx.unstructuredRemittance]
+        func codeword(_ word: StaticString) -> [String] {
+            var values: [String] = []
+            for group in lines {
+                for line in group { if let value = Self.codeword(line, word) { values.append(value) } }
+            }
+            return values
+        }
+        func firstCodeword(_ word: StaticString) -> String? {
+            for group in lines { for line in group { if let value = Self.codeword(line, word) { return value } } }
+            return nil
         }
         if let invoice = tx.referredDocuments.first(where: { $0.typeCode == nil || $0.typeCode == "CINV" }) {
             (invoiceNumber, invoiceDate) = (invoice.number, invoice.date)
         } else if let reference = tx.creditorReferences.first {
             invoiceNumber = reference
-        } else if let line = codeword("INV").first {
+        } else if let line = firstCodeword("INV") {
             let parts = line.split(separator: "/", maxSplits: 1).map(String.init)
             invoiceNumber = parts.first
             invoiceDate = parts.count > 1 ? Self.isoDate(parts[1]) : nil
         }
-        purposeCode = tx.purposeCode ?? tx.categoryPurposeCode ?? codeword("PURP").first
-        for detail in tx.regulatoryReporting where ["HS", "HSCODE", "HS CODE"].contains(detail.type?.uppercased()) {
-            hsCodes += [detail.code].compactMap { $0 } + detail.information.filter { $0.allSatisfy(\.isNumber) }
+        purposeCode = tx.purposeCode ?? tx.categoryPurposeCode ?? firstCodeword("PURP")
+        for detail in tx.regulatoryReporting where Self.isHSType(detail.type) {
+            if let code = detail.code { hsCodes.append(code) }
+            for line in detail.information where Self.isNumber(line) { hsCodes.append(line) }
         }
-        hsCodes += codeword("HS").map { $0.filter { $0 != "." && $0 != " " } }
-        var seen = Set<String>()
-        hsCodes = hsCodes.filter { seen.insert($0).inserted }
+        for code in codeword("HS") { hsCodes.append(code.filter { $0 != "." && $0 != " " }) }
+        hsCodes = Self.uniqued(hsCodes)
         shipmentReference =
-            tx.referredDocuments.first(where: { $0.typeCode == "BOLD" })?.number ?? codeword("SHIP").first
-        incoterm = codeword("INCO").first.map { String($0.prefix(3)) }
+            tx.referredDocuments.first(where: { $0.typeCode == "BOLD" })?.number ?? firstCodeword("SHIP")
+        incoterm = firstCodeword("INCO").map { String($0.prefix(3)) }
+    }
+
+    /// HS, HSCODE or HS CODE, in any case.
+    static func isHSType(_ type: String?) -> Bool {
+        guard let type else { return false }
+        guard !type.utf8.contains(where: { $0 >= 0x80 }) else {
+            return ["HS", "HSCODE", "HS CODE"].contains(type.uppercased())
+        }
+        // ASCII compared without upper-casing into a new String.
+        func same(_ word: StaticString) -> Bool {
+            guard type.utf8.count == word.utf8CodeUnitCount else { return false }
+            return word.withUTF8Buffer { word in
+                zip(type.utf8, word).allSatisfy { ($0 >= 97 && $0 <= 122 ? $0 - 32 : $0) == $1 }
+            }
+        }
+        return same("HS") || same("HSCODE") || same("HS CODE")
+    }
+
+    /// Every character a number (Unicode's sense, as `Character.isNumber`; true when empty):
+    /// on the bytes when the line is ASCII, where only 0–9 are numbers.
+    static func isNumber(_ line: String) -> Bool {
+        var isASCII = true, allDigits = true
+        for byte in line.utf8 {
+            if byte >= 0x80 { isASCII = false } else if byte < 48 || byte > 57 { allDigits = false }
+        }
+        return isASCII ? allDigits : line.allSatisfy(\.isNumber)
+    }
+
+    /// The codes in their first order without repeats (a scan for the usual handful, a set
+    /// beyond).
+    static func uniqued(_ codes: [String]) -> [String] {
+        guard codes.count > 1 else { return codes }
+        if codes.count <= 16 {
+            var unique: [String] = []
+            for code in codes where !unique.contains(code) { unique.append(code) }
+            return unique
+        }
+        var seen = Set<String>()
+        return codes.filter { seen.insert($0).inserted }
+    }
+
+    /// The value of `line` when it is `/word/value` (see `codeword(_:)`).
+    static func codeword(_ line: String, _ word: StaticString) -> String? {
+        var line = line
+        // Compared on bytes before any String is made: most lines are not code words.
+        let matches = line.withUTF8 { bytes -> Bool in
+            var start = 0
+            while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            let count = word.utf8CodeUnitCount
+            guard start + count + 1 < bytes.count, bytes[start] == UInt8(ascii: "/"),
+                bytes[start + count + 1] == UInt8(ascii: "/")
+            else { return false }
+            return word.withUTF8Buffer { wordBytes in
+                (0..<count).allSatisfy { bytes[start + 1 + $0] == wordBytes[$0] }
+            }
+        }
+        guard matches, let found = codeword(line) else { return nil }
+        return found.value
     }
 
     /// `/WORD/value` after leading spaces; one space after the code word is dropped (`/INV/ 123`),
@@ -95,10 +162,11 @@ extension ISOPaymentMapper {
             return .failure(
                 ISORefusal("FF01", "RgltryRptg/Dtls/Cd: HS code \(bad.prefix(12)) is not 2, 4 or 6 to 10 digits"))
         }
-        for (path, name) in [("Dbtr/Nm", tx.debtorName), ("Cdtr/Nm", tx.creditorName)] {
-            if let name, !(1...140).contains(PaymentDetailsCheck.characterCount(name)) {
-                return .failure(ISORefusal("FF01", "\(path): 1 to 140 characters"))
-            }
+        if let name = tx.debtorName, !(1...140).contains(PaymentDetailsCheck.characterCount(name)) {
+            return .failure(ISORefusal("FF01", "Dbtr/Nm: 1 to 140 characters"))
+        }
+        if let name = tx.creditorName, !(1...140).contains(PaymentDetailsCheck.characterCount(name)) {
+            return .failure(ISORefusal("FF01", "Cdtr/Nm: 1 to 140 characters"))
         }
         func unnamed(_ party: Party?) -> Party? { CustomerCreditTransfer.Transaction.named(party, nil) }
         var details = PaymentDetails(
@@ -111,8 +179,14 @@ extension ISOPaymentMapper {
                 invoiceDate: sources.invoiceDate,
                 moreHSCodes: sources.hsCodes.count > 1 ? Array(sources.hsCodes.dropFirst()) : nil,
                 incoterm: sources.incoterm, shipmentReference: sources.shipmentReference))
-        if details.remittance == Remittance() { details.remittance = nil }
-        if details.trade == TradeDetails() { details.trade = nil }
+        if details.remittance?.lines == nil && details.remittance?.creditorReferences == nil {
+            details.remittance = nil
+        }
+        if let trade = details.trade, trade.invoiceDate == nil, trade.moreHSCodes == nil, trade.incoterm == nil,
+            trade.shipmentReference == nil
+        {
+            details.trade = nil
+        }
         if let problem = PaymentDetailsCheck.firstProblem(details) {
             return .failure(ISORefusal("FF01", String(Self.elementPath(of: problem).prefix(105))))
         }

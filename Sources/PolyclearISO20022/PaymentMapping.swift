@@ -43,8 +43,6 @@ public struct ISOPaymentMapper: Sendable {
         self.currencyOf = currencyOf
     }
 
-    static let chargeBearers: Set<String> = ["DEBT", "CRED", "SHAR", "SLEV"]
-
     public func instruction(_ tx: CustomerCreditTransfer.Transaction) -> Result<PaymentInstruction, ISORefusal> {
         guard let uetrText = tx.uetr, let uetr = UETR.parse(uetrText) else {
             return .failure(ISORefusal("FF01", "PmtId/UETR must be a version-4 UUID in lower case"))
@@ -63,18 +61,19 @@ public struct ISOPaymentMapper: Sendable {
             return .failure(
                 ISORefusal(PaymentRejection.unknownPayee.statusReasonCode, "the creditor agent is not a participant"))
         }
-        guard Self.chargeBearers.contains(tx.chargeBearer) else {
-            return .failure(ISORefusal("FF01", "ChrgBr must be DEBT, CRED, SHAR or SLEV"))
+        switch tx.chargeBearer {
+        case "DEBT", "CRED", "SHAR", "SLEV": break
+        default: return .failure(ISORefusal("FF01", "ChrgBr must be DEBT, CRED, SHAR or SLEV"))
         }
-        // Which side the amount fixes.
-        var chosen: (ISOAmount, AmountSide)?
-        for amount in [tx.interbankSettlementAmount, tx.instructedAmount].compactMap({ $0 }) where chosen == nil {
-            if amount.currency == payerCurrency.description {
-                chosen = (amount, .payerDebit)
-            } else if amount.currency == payeeCurrency.description {
-                chosen = (amount, .payeeCredit)
-            }
+        // Which side the amount fixes: the settlement amount, else the instructed amount.
+        let (payerCode, payeeCode) = (payerCurrency.description, payeeCurrency.description)
+        func side(_ amount: ISOAmount?) -> (ISOAmount, AmountSide)? {
+            guard let amount else { return nil }
+            if amount.currency == payerCode { return (amount, .payerDebit) }
+            if amount.currency == payeeCode { return (amount, .payeeCredit) }
+            return nil
         }
+        let chosen = side(tx.interbankSettlementAmount) ?? side(tx.instructedAmount)
         guard let (amount, side) = chosen else {
             return .failure(
                 ISORefusal(

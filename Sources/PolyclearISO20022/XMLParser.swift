@@ -45,8 +45,13 @@ public enum XMLParser {
                 code: .tooLarge, line: 0, reason: "\(bytes.count) bytes, at most \(limits.effectiveMaxBytes)")
         }
         try checkCharacters(bytes)
-        var reader = XMLReader(bytes: bytes, limits: limits)
-        return try reader.document()
+        // The reader reads through a pointer (no bounds check or array access per byte); the
+        // tree keeps the array.
+        let parsed: Result<XMLElement, XMLParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = XMLReader(bytes: bytes, buffer: buffer, limits: limits)
+            do throws(XMLParseError) { return .success(try reader.document()) } catch { return .failure(error) }
+        }
+        return try parsed.get()
     }
 
     public static func parse(_ text: String, limits: XMLLimits = XMLLimits()) throws(XMLParseError) -> XMLElement {
@@ -56,6 +61,8 @@ public enum XMLParser {
 
 private struct XMLReader {
     let bytes: [UInt8]
+    /// `bytes`, valid while the parse runs.
+    let buffer: UnsafeBufferPointer<UInt8>
     let limits: XMLLimits
     var offset = 0
     var elementCount = 0
@@ -63,7 +70,8 @@ private struct XMLReader {
     /// prefix is the default namespace.
     var bindings: [(prefix: [UInt8], namespace: Int32)] = []
     var namespaces: [String] = ["", "http://www.w3.org/XML/1998/namespace"]
-    var namespaceIndex: [String: Int32] = ["": 0, "http://www.w3.org/XML/1998/namespace": 1]
+    /// Filled only once a document declares more than 16 namespaces (see `namespaceID`).
+    var namespaceIndex: [String: Int32] = [:]
     var nodes: [XMLTree.Node] = []
     var chunks: [XMLTree.Chunk] = []
     var decoded: [String] = []
@@ -71,8 +79,9 @@ private struct XMLReader {
     /// Per open element, its last child so far (to link the next one).
     var lastChild: [Int32] = []
 
-    init(bytes: [UInt8], limits: XMLLimits) {
+    init(bytes: [UInt8], buffer: UnsafeBufferPointer<UInt8>, limits: XMLLimits) {
         self.bytes = bytes
+        self.buffer = buffer
         self.limits = limits
         bindings.reserveCapacity(8)
         bindings.append((Array("xml".utf8), 1))
@@ -87,14 +96,14 @@ private struct XMLReader {
         XMLParseError(code: code, line: XMLParser.line(of: offset, in: bytes), reason: reason)
     }
 
-    var isAtEnd: Bool { offset >= bytes.count }
-    func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < bytes.count ? bytes[offset + ahead] : nil }
+    var isAtEnd: Bool { offset >= buffer.count }
+    func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < buffer.count ? buffer[offset + ahead] : nil }
 
     func startsWith(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
-        guard offset + count <= bytes.count else { return false }
+        guard offset + count <= buffer.count else { return false }
         return literal.withUTF8Buffer { literalBytes in
-            for index in 0..<count where bytes[offset + index] != literalBytes[index] { return false }
+            for index in 0..<count where buffer[offset + index] != literalBytes[index] { return false }
             return true
         }
     }
@@ -102,7 +111,7 @@ private struct XMLReader {
     mutating func advance(_ count: Int = 1) { offset += count }
 
     mutating func skipSpace() {
-        while offset < bytes.count, XMLTree.isSpace(bytes[offset]) { offset += 1 }
+        while offset < buffer.count, XMLTree.isSpace(buffer[offset]) { offset += 1 }
     }
 
     /// Advances past the next occurrence of `terminator`; fails if there is none.
@@ -184,14 +193,14 @@ private struct XMLReader {
     /// A name as a String (attribute names and error messages only: element names stay bytes).
     mutating func name() throws(XMLParseError) -> String {
         let range = try nameRange()
-        return String(decoding: bytes[range], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
     }
 
     /// The bytes of the name at the reading position, which it passes.
     mutating func nameRange() throws(XMLParseError) -> Range<Int> {
         let start = offset
-        while offset < bytes.count, Self.isNameByte(bytes[offset]) { offset += 1 }
-        guard offset > start, case let first = bytes[start], !(first >= 48 && first <= 57),
+        while offset < buffer.count, Self.isNameByte(buffer[offset]) { offset += 1 }
+        guard offset > start, case let first = buffer[start], !(first >= 48 && first <= 57),
             first != UInt8(ascii: "-"), first != UInt8(ascii: ".")
         else { throw fail(.malformed, "expected a name") }
         return start..<offset
@@ -199,8 +208,10 @@ private struct XMLReader {
 
     /// The namespace bound to a prefix (the bytes of `range`; empty: the default namespace).
     func resolve(_ range: Range<Int>) throws(XMLParseError) -> Int32 {
-        for binding in bindings.reversed() where binding.prefix.elementsEqual(bytes[range]) {
-            return binding.namespace
+        var index = bindings.count - 1
+        while index >= 0 {
+            if Self.equal(bindings[index].prefix, buffer, range) { return bindings[index].namespace }
+            index -= 1
         }
         if range.isEmpty { return 0 }
         throw fail(
@@ -208,13 +219,42 @@ private struct XMLReader {
             "namespace prefix '\(String(decoding: bytes[range], as: UTF8.self))' is not declared")
     }
 
+    @inline(__always)
+    static func equal(_ prefix: [UInt8], _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard prefix.count == range.count else { return false }
+        var index = 0
+        while index < prefix.count {
+            if prefix[index] != buffer[range.lowerBound + index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether the bytes at `start` repeat those of `range` (which end before `start`).
+    @inline(__always)
+    static func sameBytes(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ range: Range<Int>) -> Bool {
+        var index = 0
+        while index < range.count {
+            if buffer[start + index] != buffer[range.lowerBound + index] { return false }
+            index += 1
+        }
+        return true
+    }
+
     mutating func namespaceID(_ uri: String) -> Int32 {
-        // A message declares a handful: comparing them is cheaper than hashing the URI.
-        if namespaces.count <= 16, let known = namespaces.firstIndex(of: uri) { return Int32(known) }
-        if let known = namespaceIndex[uri] { return known }
+        // A message declares a handful: comparing them is cheaper than hashing the URI (and
+        // than building the index for every message).
+        if namespaces.count <= 16 {
+            if let known = namespaces.firstIndex(of: uri) { return Int32(known) }
+        } else {
+            if namespaceIndex.isEmpty {
+                for (index, known) in namespaces.enumerated() { namespaceIndex[known] = Int32(index) }
+            }
+            if let known = namespaceIndex[uri] { return known }
+        }
         let id = Int32(namespaces.count)
         namespaces.append(uri)
-        namespaceIndex[uri] = id
+        if !namespaceIndex.isEmpty { namespaceIndex[uri] = id }
         return id
     }
 
@@ -258,7 +298,9 @@ private struct XMLReader {
         // Prefix and local name, split at the colon.
         var local = nameBytes
         var prefix = nameBytes.lowerBound..<nameBytes.lowerBound
-        if let colon = bytes[nameBytes].firstIndex(of: UInt8(ascii: ":")) {
+        var colon = nameBytes.lowerBound
+        while colon < nameBytes.upperBound, buffer[colon] != UInt8(ascii: ":") { colon += 1 }
+        if colon < nameBytes.upperBound {
             prefix = nameBytes.lowerBound..<colon
             local = (colon + 1)..<nameBytes.upperBound
         }
@@ -272,7 +314,7 @@ private struct XMLReader {
     /// A new element, linked as the next child of `parent` (-1: the root).
     mutating func open(local: Range<Int>, namespace: Int32, parent: Int32) -> Int32 {
         let index = Int32(nodes.count)
-        let prefix = bytes.withUnsafeBufferPointer { XMLTree.prefix(UnsafeBufferPointer(rebasing: $0[local])) }
+        let prefix = XMLTree.prefix(UnsafeBufferPointer(rebasing: buffer[local]))
         nodes.append(
             XMLTree.Node(
                 parent: parent, namespace: namespace, nameStart: Int32(local.lowerBound),
@@ -344,12 +386,12 @@ private struct XMLReader {
 
     mutating func content(of element: Int32, nameBytes: Range<Int>, depth: Int) throws(XMLParseError) {
         while true {
-            guard offset < bytes.count else { throw fail(.malformed, "<\(qualified(nameBytes))> is not closed") }
-            guard bytes[offset] == UInt8(ascii: "<") else {
+            guard offset < buffer.count else { throw fail(.malformed, "<\(qualified(nameBytes))> is not closed") }
+            guard buffer[offset] == UInt8(ascii: "<") else {
                 let start = offset
                 var hasReference = false
-                while offset < bytes.count, bytes[offset] != UInt8(ascii: "<") {
-                    if bytes[offset] == UInt8(ascii: "&") { hasReference = true }
+                while offset < buffer.count, buffer[offset] != UInt8(ascii: "<") {
+                    if buffer[offset] == UInt8(ascii: "&") { hasReference = true }
                     offset += 1
                 }
                 if hasReference {
@@ -367,8 +409,8 @@ private struct XMLReader {
                 advance(2)
                 // The closing name compared as bytes with the opening one.
                 let end = offset + nameBytes.count
-                guard end < bytes.count, bytes[offset..<end].elementsEqual(bytes[nameBytes]),
-                    !Self.isNameByte(bytes[end])
+                guard end < buffer.count, Self.sameBytes(buffer, offset, nameBytes),
+                    !Self.isNameByte(buffer[end])
                 else {
                     let closing = try name()
                     throw fail(.malformed, "</\(closing)> closes <\(qualified(nameBytes))>")

@@ -110,6 +110,26 @@ final class XMLTree: Sendable {
         return -1
     }
 
+    /// The node at a `/`-separated path of local names below `node`, or -1.
+    func descendant(of node: Int32, path: String) -> Int32 {
+        var path = path
+        return path.withUTF8 { path in
+            bytes.withUnsafeBufferPointer { buffer in
+                var current = node
+                var start = 0
+                while start < path.count {
+                    var stop = start
+                    while stop < path.count, path[stop] != UInt8(ascii: "/") { stop += 1 }
+                    let step = UnsafeBufferPointer(rebasing: path[start..<stop])
+                    current = firstChild(of: current, named: step, in: buffer)
+                    guard current >= 0 else { return -1 }
+                    start = stop + 1
+                }
+                return current
+            }
+        }
+    }
+
     /// The element's character data, all chunks in order.
     func text(_ node: Int32) -> String {
         var chunk = nodes[Int(node)].firstChunk
@@ -200,29 +220,16 @@ public struct XMLElement: Sendable, Hashable {
     /// Follows a `/`-separated path of local names, comparing each step's bytes with the
     /// names' bytes (no String is made for a step).
     public func descendant(_ path: String) -> XMLElement? {
-        var path = path
-        let found: Int32 = path.withUTF8 { path in
-            tree.bytes.withUnsafeBufferPointer { buffer in
-                var current = index
-                var start = 0
-                while start < path.count {
-                    var stop = start
-                    while stop < path.count, path[stop] != UInt8(ascii: "/") { stop += 1 }
-                    let step = UnsafeBufferPointer(rebasing: path[start..<stop])
-                    current = tree.firstChild(of: current, named: step, in: buffer)
-                    guard current >= 0 else { return -1 }
-                    start = stop + 1
-                }
-                return current
-            }
-        }
+        let found = tree.descendant(of: index, path: path)
         return found < 0 ? nil : XMLElement(tree: tree, index: found)
     }
 
     /// The trimmed text at a path, nil when the element is missing or empty.
     public func value(_ path: String) -> String? {
-        guard let element = descendant(path) else { return nil }
-        let trimmed = element.trimmedText
+        // On indexes: no element handle (and no reference to the tree) is made on the way.
+        let found = tree.descendant(of: index, path: path)
+        guard found >= 0 else { return nil }
+        let trimmed = tree.trimmedText(found)
         return trimmed.isEmpty ? nil : trimmed
     }
 

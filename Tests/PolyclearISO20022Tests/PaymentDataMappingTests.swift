@@ -182,6 +182,31 @@ import Testing
                 #expect(
                     coded.compactMap { $0.word == word ? $0.value : nil } == Self.reference(lines, word), "\(lines)")
             }
+            // The lookup of one word (bytes compared before a value is made) agrees too.
+            for word: StaticString in ["INV", "PURP", "HS", "SHIP", "INCO"] {
+                #expect(
+                    lines.compactMap { TradeReferenceSources.codeword($0, word) }
+                        == Self.reference(lines, word.description), "\(lines)")
+            }
         }
+    }
+
+    /// The byte-level tests of HS detail types, numeric lines and repeats answer as the
+    /// character-level definitions do.
+    @Test func hsTypesNumbersAndRepeatsReadAsCharactersDo() {
+        var random = SeededRandom(seed: 7)
+        let pieces = ["h", "H", "s", "S", " ", "code", "CODE", "é", "0", "9", "12", "٣", "½", ".", "x"]
+        for _ in 0..<5_000 {
+            let text = (0..<Int(random.next() % 5)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
+                .joined()
+            #expect(
+                TradeReferenceSources.isHSType(text) == ["HS", "HSCODE", "HS CODE"].contains(text.uppercased()),
+                "\(text)")
+            #expect(TradeReferenceSources.isNumber(text) == text.allSatisfy(\.isNumber), "\(text)")
+            let codes = (0..<Int(random.next() % 40)).map { _ in String(random.next() % 12) }
+            var seen = Set<String>()
+            #expect(TradeReferenceSources.uniqued(codes) == codes.filter { seen.insert($0).inserted })
+        }
+        #expect(!TradeReferenceSources.isHSType(nil))
     }
 }

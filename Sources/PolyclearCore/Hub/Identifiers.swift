@@ -18,7 +18,28 @@ public struct CountryCode: Hashable, Sendable, TextCodable {
     public init?(text: String) { self.init(alpha3: text) }
 
     /// Whether `code` is an ISO 3166-1 alpha-2 code ("BR").
-    public static func isAlpha2(_ code: String) -> Bool { alpha2Codes.contains(code) }
+    public static func isAlpha2(_ code: String) -> Bool {
+        let utf8 = code.utf8
+        guard utf8.count == 2 else { return false }
+        return isAlpha2(utf8[utf8.startIndex], utf8[utf8.index(after: utf8.startIndex)])
+    }
+
+    /// Whether two bytes are an alpha-2 code (one bit per pair of capitals: no String, no hash).
+    public static func isAlpha2(_ first: UInt8, _ second: UInt8) -> Bool {
+        guard (65...90).contains(first), (65...90).contains(second) else { return false }
+        let bit = Int(first - 65) * 26 + Int(second - 65)
+        return alpha2Bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
+    static let alpha2Bits: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: (26 * 26 + 63) / 64)
+        for code in alpha2Codes {
+            let bytes = Array(code.utf8)
+            let bit = Int(bytes[0] - 65) * 26 + Int(bytes[1] - 65)
+            bits[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+        return bits
+    }()
 }
 
 /// A Business Identifier Code (ISO 9362): 4-character party prefix, 2-letter ISO 3166

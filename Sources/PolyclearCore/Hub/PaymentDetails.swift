@@ -27,7 +27,10 @@ public struct PaymentDetails: Hashable, Sendable, Codable {
     }
 
     /// Whether any field holds personal data (names, accounts, addresses, identifiers).
-    public var isEmpty: Bool { self == PaymentDetails() }
+    public var isEmpty: Bool {
+        debtor == nil && creditor == nil && ultimateDebtor == nil && ultimateCreditor == nil && remittance == nil
+            && trade == nil
+    }
 }
 
 /// A party to a payment (ISO 20022 PartyIdentification135 with its account, CashAccount38).
@@ -51,6 +54,12 @@ public struct Party: Hashable, Sendable, Codable {
         self.lei = lei
         self.organisationID = organisationID
         self.organisationIDScheme = organisationIDScheme
+    }
+
+    /// Nothing given (equal to `Party()`, without building one).
+    public var isEmpty: Bool {
+        name == nil && account == nil && address == nil && lei == nil && organisationID == nil
+            && organisationIDScheme == nil
     }
 }
 

@@ -14,12 +14,11 @@ public enum PaymentDetailsCheck {
         // The debtor's and creditor's names are the instruction's own fields.
         if d.debtor?.name != nil { return "debtor.name: given as debtorName" }
         if d.creditor?.name != nil { return "creditor.name: given as creditorName" }
-        for (path, party) in [
-            ("debtor", d.debtor), ("creditor", d.creditor), ("ultimateDebtor", d.ultimateDebtor),
-            ("ultimateCreditor", d.ultimateCreditor),
-        ] {
-            if let party, let problem = firstProblem(party) { return path + "." + problem }
-        }
+        // One call per party (a list of them cost an allocation per payment).
+        if let party = d.debtor, let problem = firstProblem(party) { return "debtor." + problem }
+        if let party = d.creditor, let problem = firstProblem(party) { return "creditor." + problem }
+        if let party = d.ultimateDebtor, let problem = firstProblem(party) { return "ultimateDebtor." + problem }
+        if let party = d.ultimateCreditor, let problem = firstProblem(party) { return "ultimateCreditor." + problem }
         if let r = d.remittance {
             if let problem = lines(r.lines, max: remittanceLinesMax, length: 140) {
                 return "remittance.lines" + problem
@@ -46,13 +45,10 @@ public enum PaymentDetailsCheck {
             }
         }
         if let a = p.address {
-            for (name, value, length) in [
-                ("streetName", a.streetName, 70), ("buildingNumber", a.buildingNumber, 16),
-                ("postCode", a.postCode, 16),
-                ("townName", a.townName, 35),
-            ] {
-                if let problem = text(value, length: length) { return "address." + name + problem }
-            }
+            if let problem = text(a.streetName, length: 70) { return "address.streetName" + problem }
+            if let problem = text(a.buildingNumber, length: 16) { return "address.buildingNumber" + problem }
+            if let problem = text(a.postCode, length: 16) { return "address.postCode" + problem }
+            if let problem = text(a.townName, length: 35) { return "address.townName" + problem }
             if let country = a.country, !CountryCode.isAlpha2(country) {
                 return "address.country: not an ISO 3166 alpha-2 code"
             }
@@ -88,15 +84,17 @@ public enum PaymentDetailsCheck {
     /// Text of 1...length characters without control characters (what ISO's MaxNText allow).
     static func text(_ value: String?, length: Int) -> String? {
         guard let value else { return nil }
-        // ASCII (nearly every value) is checked on its bytes: counting characters is a
-        // grapheme walk, and these checks ran for every field of every payment.
-        let utf8 = value.utf8
-        let isASCII = isSimpleASCII(value)
-        guard (1...length).contains(isASCII ? utf8.count : value.count) else { return ": 1 to \(length) characters" }
-        let hasControl =
-            isASCII
-            ? utf8.contains { $0 < 0x20 || $0 == 0x7F }
-            : value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        // One pass over the bytes (nearly every value is ASCII): counting characters is a
+        // grapheme walk, done only for other text. A control character is one byte in UTF-8
+        // (every byte of a longer character is 0x80 or more), so bytes tell it for any text.
+        var isASCII = true, hasControl = false
+        for byte in value.utf8 {
+            if byte >= 0x80 || byte == 0x0D { isASCII = false }
+            if byte < 0x20 || byte == 0x7F { hasControl = true }
+        }
+        guard (1...length).contains(isASCII ? value.utf8.count : value.count) else {
+            return ": 1 to \(length) characters"
+        }
         return hasControl ? ": no control characters" : nil
     }
 
@@ -119,22 +117,32 @@ public enum PaymentDetailsCheck {
     /// ISO 13616: country code, two check digits, up to 30 letters or digits; the number
     /// formed by moving the first four characters to the end (letters as 10–35) is 1 mod 97.
     public static func isValidIBAN(_ iban: String) -> Bool {
-        let bytes = Array(iban.utf8)
-        guard (15...34).contains(bytes.count), CountryCode.isAlpha2(String(iban.prefix(2))),
-            bytes[2...3].allSatisfy({ $0 >= 48 && $0 <= 57 })
-        else { return false }
-        return isOneMod97(bytes[4...] + bytes[0..<4])
+        var iban = iban
+        return iban.withUTF8 { bytes in
+            guard (15...34).contains(bytes.count), CountryCode.isAlpha2(bytes[0], bytes[1]),
+                isDigit(bytes[2]), isDigit(bytes[3])
+            else { return false }
+            var remainder = 0
+            return mod97(&remainder, UnsafeBufferPointer(rebasing: bytes[4...]))
+                && mod97(&remainder, UnsafeBufferPointer(rebasing: bytes[0..<4])) && remainder == 1
+        }
     }
 
     /// ISO 17442: 18 letters or digits then two check digits; 1 mod 97 like an IBAN.
     public static func isValidLEI(_ lei: String) -> Bool {
-        let bytes = Array(lei.utf8)
-        guard bytes.count == 20, bytes[18...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
-        return isOneMod97(bytes[...])
+        var lei = lei
+        return lei.withUTF8 { bytes in
+            guard bytes.count == 20, isDigit(bytes[18]), isDigit(bytes[19]) else { return false }
+            var remainder = 0
+            return mod97(&remainder, bytes) && remainder == 1
+        }
     }
 
-    private static func isOneMod97(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var remainder = 0
+    @inline(__always)
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+    /// Continues `remainder` (mod 97) over digits and capitals (as 10–35); false on any other byte.
+    private static func mod97(_ remainder: inout Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         for byte in bytes {
             switch byte {
             case 48...57: remainder = (remainder * 10 + Int(byte - 48)) % 97
@@ -142,12 +150,16 @@ public enum PaymentDetailsCheck {
             default: return false
             }
         }
-        return remainder == 1
+        return true
     }
 
     /// A calendar date YYYY-MM-DD (proleptic Gregorian, years 1900–2999).
     public static func isValidDate(_ text: String) -> Bool {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8(isValidDate)
+    }
+
+    static func isValidDate(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count == 10, b[4] == 45, b[7] == 45 else { return false }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -161,7 +173,7 @@ public enum PaymentDetailsCheck {
             (1900...2999).contains(year), (1...12).contains(month)
         else { return false }
         let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, isLeap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        let days = month == 2 ? (isLeap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
         return (1...days).contains(day)
     }
 }
