@@ -269,8 +269,28 @@ private struct XMLReader {
         advance()  // <
         let nameBytes = try nameRange()
         let (rawAttributes, selfClosing) = try attributeList(of: nameBytes)
-        // Namespace declarations first: they apply to this element and its attributes.
         let bindingsBefore = bindings.count
+        // Most elements have no attributes: nothing to bind or keep (not even an empty table).
+        let elementAttributes = rawAttributes.isEmpty ? nil : try bind(rawAttributes)
+        // Prefix and local name, split at the colon.
+        var local = nameBytes
+        var prefix = nameBytes.lowerBound..<nameBytes.lowerBound
+        var colon = nameBytes.lowerBound
+        while colon < nameBytes.upperBound, buffer[colon] != UInt8(ascii: ":") { colon += 1 }
+        if colon < nameBytes.upperBound {
+            prefix = nameBytes.lowerBound..<colon
+            local = (colon + 1)..<nameBytes.upperBound
+        }
+        let index = open(local: local, namespace: try resolve(prefix), parent: parent)
+        if let elementAttributes, !elementAttributes.isEmpty { attributes[index] = elementAttributes }
+        if !selfClosing { try content(of: index, nameBytes: nameBytes, depth: depth) }
+        if bindings.count > bindingsBefore { bindings.removeSubrange(bindingsBefore...) }
+        return index
+    }
+
+    /// Binds the namespace declarations among a start tag's attributes (first: they apply to
+    /// the element and its attributes) and answers the other attributes by local name.
+    mutating func bind(_ rawAttributes: [(String, String)]) throws(XMLParseError) -> [String: String] {
         var elementAttributes: [String: String] = [:]
         for (attributeName, value) in rawAttributes {
             if attributeName == "xmlns" {
@@ -295,20 +315,7 @@ private struct XMLReader {
                 elementAttributes[attributeName] = value
             }
         }
-        // Prefix and local name, split at the colon.
-        var local = nameBytes
-        var prefix = nameBytes.lowerBound..<nameBytes.lowerBound
-        var colon = nameBytes.lowerBound
-        while colon < nameBytes.upperBound, buffer[colon] != UInt8(ascii: ":") { colon += 1 }
-        if colon < nameBytes.upperBound {
-            prefix = nameBytes.lowerBound..<colon
-            local = (colon + 1)..<nameBytes.upperBound
-        }
-        let index = open(local: local, namespace: try resolve(prefix), parent: parent)
-        if !elementAttributes.isEmpty { attributes[index] = elementAttributes }
-        if !selfClosing { try content(of: index, nameBytes: nameBytes, depth: depth) }
-        if bindings.count > bindingsBefore { bindings.removeSubrange(bindingsBefore...) }
-        return index
+        return elementAttributes
     }
 
     /// A new element, linked as the next child of `parent` (-1: the root).
@@ -321,6 +328,7 @@ private struct XMLReader {
                 nameLength: Int32(local.count), namePrefix: prefix))
         lastChild.append(-1)
         if parent >= 0 {
+            nodes[Int(parent)].childNames |= XMLTree.nameBit(prefix: prefix, length: local.count)
             let previous = lastChild[Int(parent)]
             if previous < 0 { nodes[Int(parent)].firstChild = index } else { nodes[Int(previous)].nextSibling = index }
             lastChild[Int(parent)] = index

@@ -19,6 +19,9 @@ final class XMLTree: Sendable {
         /// The name's first eight bytes (little-endian, zero-padded): one comparison rejects
         /// nearly every sibling a lookup passes over.
         var namePrefix: UInt64
+        /// One bit per child name (`XMLTree.nameBit`): a lookup of a name none of the children
+        /// has (most optional elements) ends here instead of passing every child.
+        var childNames: UInt64 = 0
         /// The first and last of the element's character-data chunks (-1: none).
         var firstChunk: Int32 = -1
         var lastChunk: Int32 = -1
@@ -73,6 +76,12 @@ final class XMLTree: Sendable {
         return value
     }
 
+    /// The bit of a name (its first eight bytes and length) in `Node.childNames`.
+    @inline(__always)
+    static func nameBit(prefix: UInt64, length: Int) -> UInt64 {
+        1 << (((prefix ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    }
+
     /// Whether the node's local name is these bytes (whose first eight are `prefix`).
     @inline(__always)
     func hasName(
@@ -102,6 +111,7 @@ final class XMLTree: Sendable {
         of node: Int32, named name: UnsafeBufferPointer<UInt8>, in buffer: UnsafeBufferPointer<UInt8>
     ) -> Int32 {
         let prefix = Self.prefix(name)
+        guard nodes[Int(node)].childNames & Self.nameBit(prefix: prefix, length: name.count) != 0 else { return -1 }
         var child = nodes[Int(node)].firstChild
         while child >= 0 {
             if hasName(child, name, prefix: prefix, in: buffer) { return child }
@@ -205,6 +215,8 @@ public struct XMLElement: Sendable, Hashable {
             tree.bytes.withUnsafeBufferPointer { buffer in
                 var found: [XMLElement] = []
                 let prefix = XMLTree.prefix(name)
+                let bit = XMLTree.nameBit(prefix: prefix, length: name.count)
+                guard tree.nodes[Int(index)].childNames & bit != 0 else { return found }
                 var child = tree.nodes[Int(index)].firstChild
                 while child >= 0 {
                     if tree.hasName(child, name, prefix: prefix, in: buffer) {
