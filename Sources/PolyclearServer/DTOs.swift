@@ -44,7 +44,7 @@ struct ParticipantDTO: ResponseCodable {
 }
 
 /// `POST /v1/payments`. Amounts are decimal strings in the currency of the side they fix.
-struct PaymentRequestDTO: Decodable {
+struct PaymentRequestDTO: Decodable, Equatable {
     var id: String
     var payer: String
     var payee: String
@@ -77,7 +77,7 @@ struct PaymentRequestDTO: Decodable {
     /// SHA-256 (`POST /v1/payments/{id}/fulfil`) within `expiresInSeconds`; reserved till then.
     var condition: ConditionRequestDTO?
 
-    struct ConditionRequestDTO: Decodable {
+    struct ConditionRequestDTO: Decodable, Equatable {
         var sha256: String
         var expiresInSeconds: UInt32
     }

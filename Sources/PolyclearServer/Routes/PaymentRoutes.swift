@@ -21,8 +21,8 @@ enum PaymentRoutes {
             }
             return EditedResponse(status: .created, response: payment)
         }
-        router.post("/v1/payments/batch") { request, context -> [PaymentDTO] in
-            try await batch(request, context: context, api)
+        router.post("/v1/payments/batch") { request, context -> PaymentListResponse in
+            PaymentListResponse(payments: try await batch(request, context: context, api))
         }
         router.get("/v1/payments/:id") { _, context -> PaymentDTO in
             let caller = try context.requireCaller()
@@ -79,7 +79,7 @@ enum PaymentRoutes {
         _ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>
     ) async throws -> [PaymentDTO] {
         let caller = try context.requireCaller()
-        let items = try await request.decode(as: [PaymentRequestDTO].self, context: context)
+        let items = try await batchItems(request, context: context)
         let countMax = api.limits.batchPaymentCountMax
         guard !items.isEmpty else {
             throw APIError(.badRequest, code: "empty_batch", "a batch holds 1 to \(countMax) payments")
@@ -104,6 +104,15 @@ enum PaymentRoutes {
             guard case .payment(let payment) = answer else { throw APIError.unexpectedResult }
             return payment
         }
+    }
+
+    /// The body's payments: the common flat shape read on its bytes, anything else by the
+    /// decoder (with its errors).
+    static func batchItems(_ request: Request, context: PolyclearRequestContext) async throws -> [PaymentRequestDTO] {
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        if let items = body.withUnsafeReadableBytes(PaymentRequestFastPath.decode) { return items }
+        return try await request.decode(as: [PaymentRequestDTO].self, context: context)
     }
 
     /// A page of the payments the caller may see, in submission order, after a cursor.
