@@ -11,6 +11,13 @@ public enum RequestFuzzing {
             return [problem.code]
         }
         let data = Data(body)
+        // The batch route reads flat bodies on their bytes: it must answer as the decoder does
+        // or decline (a difference stops the fuzzer here).
+        if let fast = body.withUnsafeBytes(PaymentRequestFastPath.decode) {
+            precondition(
+                fast == (try? JSONDecoder().decode([PaymentRequestDTO].self, from: data)),
+                "the batch body's fast reading differs from JSONDecoder's")
+        }
         let banks: [BIC: CurrencyCode] = [
             BIC("BANKBRSP")!: CurrencyCode("BRL")!, BIC("BANKCNBJ")!: CurrencyCode("CNY")!,
         ]
