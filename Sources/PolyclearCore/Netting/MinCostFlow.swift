@@ -20,6 +20,19 @@ struct MinCostFlow {
     private var slotReverse: [Int32] = []
     /// Arc index (as `addArc` numbered them) → its slot.
     private var slotOfArc: [Int32] = []
+    /// The arcs that may carry flow in the current phase — reduced cost 0 under its
+    /// potentials, an arc and its reverse alike — copied into positions of their own, node u's
+    /// at phaseFirst[u]..<phaseFirst[u + 1], with head, residual and the reverse's position.
+    /// Potentials change only between phases, so the phase's breadth-first and depth-first
+    /// searches pass these few, in order, instead of every arc; the residuals go back to the
+    /// slots when the phase ends.
+    private var phaseFirst: [Int32] = []
+    private var phaseSlot: [Int32] = []
+    private var phaseHead: [Int32] = []
+    private var phaseResidual: [Int64] = []
+    private var phaseReverse: [Int32] = []
+    /// Slot → its position in the phase (meaningful for the phase's slots only).
+    private var positionOfSlot: [Int32] = []
     /// Node potentials after solving: reduced costs of residual arcs are non-negative.
     private(set) var potentials: [Int64] = []
     /// How much work the last solve took.
@@ -69,24 +82,50 @@ struct MinCostFlow {
         var level = [Int32](repeating: 0, count: nodeCount)
         var current = [Int32](repeating: 0, count: nodeCount)
         var queue = [Int32](repeating: 0, count: nodeCount)
-        var path: [Int32] = []
+        var path: [Int32] = [], pathTails: [Int32] = []
         while totalFlow < limit && stats.costPhases < phaseBudget {
             guard shortestDistances(from: source, into: &distance), distance[sink] < .max else { break }
             let cap = distance[sink]
             for node in 0..<nodeCount { potentials[node] += min(distance[node], cap) }
             stats.costPhases += 1
+            buildPhaseSlots()
             // Max flow over admissible arcs (residual > 0, reduced cost 0): Dinic.
             while totalFlow < limit, buildLevels(source: source, sink: sink, level: &level, queue: &queue) {
-                for node in 0..<nodeCount { current[node] = first[node] }
+                for node in 0..<nodeCount { current[node] = phaseFirst[node] }
                 stats.blockingRounds += 1
                 totalFlow += blockingFlow(
-                    from: source, to: sink, limit: limit - totalFlow, level: level, current: &current, path: &path)
+                    from: source, to: sink, limit: limit - totalFlow, level: level, current: &current, path: &path,
+                    pathTails: &pathTails)
             }
+            for position in phaseSlot.indices { slotResidual[Int(phaseSlot[position])] = phaseResidual[position] }
         }
         for arc in heads.indices {
             totalCost += flow(onArc: 2 * arc) * Int64(costs[arc])
         }
         return (totalFlow, totalCost)
+    }
+
+    private mutating func buildPhaseSlots() {
+        if phaseFirst.count != nodeCount + 1 { phaseFirst = [Int32](repeating: 0, count: nodeCount + 1) }
+        if positionOfSlot.count != slotHead.count { positionOfSlot = [Int32](repeating: -1, count: slotHead.count) }
+        phaseSlot.removeAll(keepingCapacity: true)
+        phaseHead.removeAll(keepingCapacity: true)
+        phaseResidual.removeAll(keepingCapacity: true)
+        for node in 0..<nodeCount {
+            phaseFirst[node] = Int32(phaseSlot.count)
+            let potential = potentials[node]
+            for slot in Int(first[node])..<Int(first[node + 1])
+            where Int64(slotCost[slot]) + potential == potentials[Int(slotHead[slot])] {
+                positionOfSlot[slot] = Int32(phaseSlot.count)
+                phaseSlot.append(Int32(slot))
+                phaseHead.append(slotHead[slot])
+                phaseResidual.append(slotResidual[slot])
+            }
+        }
+        phaseFirst[nodeCount] = Int32(phaseSlot.count)
+        // An arc's reverse has the opposite reduced cost, 0 too: it is in the phase as well.
+        phaseReverse.removeAll(keepingCapacity: true)
+        for slot in phaseSlot { phaseReverse.append(positionOfSlot[Int(slotReverse[Int(slot)])]) }
     }
 
     /// Dijkstra on reduced costs (all non-negative by the potentials' invariant).
@@ -121,12 +160,9 @@ struct MinCostFlow {
             let node = Int(queue[head]); head += 1
             let nextLevel = level[node] + 1
             if level[sink] >= 0 && nextLevel > level[sink] { break }
-            let potential = potentials[node]
-            for slot in Int(first[node])..<Int(first[node + 1]) {
-                let next = Int(slotHead[slot])
-                if level[next] < 0 && slotResidual[slot] > 0
-                    && Int64(slotCost[slot]) + potential == potentials[next]
-                {
+            for position in Int(phaseFirst[node])..<Int(phaseFirst[node + 1]) {
+                let next = Int(phaseHead[position])
+                if level[next] < 0 && phaseResidual[position] > 0 {
                     level[next] = nextLevel
                     queue[tail] = Int32(next); tail += 1
                 }
@@ -135,49 +171,51 @@ struct MinCostFlow {
         return level[sink] >= 0
     }
 
-    /// A blocking flow in the level graph by depth-first search (iterative: paths can be long).
-    /// After each augmentation the search backs up only to the first arc it saturated.
+    /// A blocking flow in the level graph by depth-first search (iterative: paths can be long),
+    /// on the phase's positions. After each augmentation the search backs up only to the first
+    /// arc it saturated; the path keeps each arc's tail, so backing up reads no arc.
     private mutating func blockingFlow(
-        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32], path: inout [Int32]
+        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32], path: inout [Int32],
+        pathTails: inout [Int32]
     ) -> Int64 {
         var pushed: Int64 = 0
         var node = source
         path.removeAll(keepingCapacity: true)
+        pathTails.removeAll(keepingCapacity: true)
         while pushed < limit {
             if node == sink {
                 var bottleneck = limit - pushed
-                for slot in path { bottleneck = min(bottleneck, slotResidual[Int(slot)]) }
+                for position in path { bottleneck = min(bottleneck, phaseResidual[Int(position)]) }
                 var firstSaturated = path.count
-                for (position, slot) in path.enumerated() {
-                    slotResidual[Int(slot)] -= bottleneck
-                    slotResidual[Int(slotReverse[Int(slot)])] += bottleneck
-                    if slotResidual[Int(slot)] == 0 && firstSaturated == path.count { firstSaturated = position }
+                for (depth, position) in path.enumerated() {
+                    phaseResidual[Int(position)] -= bottleneck
+                    phaseResidual[Int(phaseReverse[Int(position)])] += bottleneck
+                    if phaseResidual[Int(position)] == 0 && firstSaturated == path.count { firstSaturated = depth }
                 }
                 pushed += bottleneck
                 stats.augmentations += 1
                 if firstSaturated == path.count { break }  // the limit was reached
-                node = Int(slotHead[Int(slotReverse[Int(path[firstSaturated])])])
+                node = Int(pathTails[firstSaturated])
                 path.removeSubrange(firstSaturated...)
+                pathTails.removeSubrange(firstSaturated...)
                 continue
             }
-            var advanced = false
-            let end = first[node + 1], nextLevel = level[node] + 1, potential = potentials[node]
-            while current[node] < end {
-                let slot = Int(current[node])
-                let next = Int(slotHead[slot])
-                if slotResidual[slot] > 0 && level[next] == nextLevel
-                    && Int64(slotCost[slot]) + potential == potentials[next]
-                {
-                    path.append(Int32(slot))
-                    node = next
-                    advanced = true
-                    break
-                }
-                current[node] += 1
+            let end = phaseFirst[node + 1], nextLevel = level[node] + 1
+            var position = current[node]
+            while position < end {
+                let next = Int(phaseHead[Int(position)])
+                if phaseResidual[Int(position)] > 0 && level[next] == nextLevel { break }
+                position += 1
             }
-            if !advanced {
-                guard let last = path.popLast() else { break }
-                node = Int(slotHead[Int(slotReverse[Int(last)])])
+            current[node] = position
+            if position < end {
+                path.append(position)
+                pathTails.append(Int32(node))
+                node = Int(phaseHead[Int(position)])
+            } else {
+                guard let tail = pathTails.popLast() else { break }
+                path.removeLast()
+                node = Int(tail)
                 current[node] += 1  // this arc leads nowhere now
             }
         }
