@@ -20,19 +20,6 @@ struct MinCostFlow {
     private var slotReverse: [Int32] = []
     /// Arc index (as `addArc` numbered them) → its slot.
     private var slotOfArc: [Int32] = []
-    /// The arcs that may carry flow in the current phase — reduced cost 0 under its
-    /// potentials, an arc and its reverse alike — copied into positions of their own, node u's
-    /// at phaseFirst[u]..<phaseFirst[u + 1], with head, residual and the reverse's position.
-    /// Potentials change only between phases, so the phase's breadth-first and depth-first
-    /// searches pass these few, in order, instead of every arc; the residuals go back to the
-    /// slots when the phase ends.
-    private var phaseFirst: [Int32] = []
-    private var phaseSlot: [Int32] = []
-    private var phaseHead: [Int32] = []
-    private var phaseResidual: [Int64] = []
-    private var phaseReverse: [Int32] = []
-    /// Slot → its position in the phase (meaningful for the phase's slots only).
-    private var positionOfSlot: [Int32] = []
     /// Node potentials after solving: reduced costs of residual arcs are non-negative.
     private(set) var potentials: [Int64] = []
     /// How much work the last solve took.
@@ -79,53 +66,29 @@ struct MinCostFlow {
         potentials = [Int64](repeating: 0, count: nodeCount)
         var totalFlow: Int64 = 0, totalCost: Int64 = 0
         var distance = [Int64](repeating: 0, count: nodeCount)
-        var level = [Int32](repeating: 0, count: nodeCount)
-        var current = [Int32](repeating: 0, count: nodeCount)
-        var queue = [Int32](repeating: 0, count: nodeCount)
-        var path: [Int32] = [], pathTails: [Int32] = []
+        var phase = PhaseArcs(nodeCount: nodeCount, slotCount: slotHead.count)
+        defer { phase.deallocate() }
         while totalFlow < limit && stats.costPhases < phaseBudget {
             guard shortestDistances(from: source, into: &distance), distance[sink] < .max else { break }
             let cap = distance[sink]
             for node in 0..<nodeCount { potentials[node] += min(distance[node], cap) }
             stats.costPhases += 1
-            buildPhaseSlots()
+            phase.build(
+                first: first, slotHead: slotHead, slotCost: slotCost, slotResidual: slotResidual,
+                slotReverse: slotReverse, potentials: potentials)
             // Max flow over admissible arcs (residual > 0, reduced cost 0): Dinic.
-            while totalFlow < limit, buildLevels(source: source, sink: sink, level: &level, queue: &queue) {
-                for node in 0..<nodeCount { current[node] = phaseFirst[node] }
+            while totalFlow < limit, phase.buildLevels(source: source, sink: sink) {
                 stats.blockingRounds += 1
-                totalFlow += blockingFlow(
-                    from: source, to: sink, limit: limit - totalFlow, level: level, current: &current, path: &path,
-                    pathTails: &pathTails)
+                let (pushed, paths) = phase.blockingFlow(from: source, to: sink, limit: limit - totalFlow)
+                totalFlow += pushed
+                stats.augmentations += paths
             }
-            for position in phaseSlot.indices { slotResidual[Int(phaseSlot[position])] = phaseResidual[position] }
+            phase.writeBack(into: &slotResidual)
         }
         for arc in heads.indices {
             totalCost += flow(onArc: 2 * arc) * Int64(costs[arc])
         }
         return (totalFlow, totalCost)
-    }
-
-    private mutating func buildPhaseSlots() {
-        if phaseFirst.count != nodeCount + 1 { phaseFirst = [Int32](repeating: 0, count: nodeCount + 1) }
-        if positionOfSlot.count != slotHead.count { positionOfSlot = [Int32](repeating: -1, count: slotHead.count) }
-        phaseSlot.removeAll(keepingCapacity: true)
-        phaseHead.removeAll(keepingCapacity: true)
-        phaseResidual.removeAll(keepingCapacity: true)
-        for node in 0..<nodeCount {
-            phaseFirst[node] = Int32(phaseSlot.count)
-            let potential = potentials[node]
-            for slot in Int(first[node])..<Int(first[node + 1])
-            where Int64(slotCost[slot]) + potential == potentials[Int(slotHead[slot])] {
-                positionOfSlot[slot] = Int32(phaseSlot.count)
-                phaseSlot.append(Int32(slot))
-                phaseHead.append(slotHead[slot])
-                phaseResidual.append(slotResidual[slot])
-            }
-        }
-        phaseFirst[nodeCount] = Int32(phaseSlot.count)
-        // An arc's reverse has the opposite reduced cost, 0 too: it is in the phase as well.
-        phaseReverse.removeAll(keepingCapacity: true)
-        for slot in phaseSlot { phaseReverse.append(positionOfSlot[Int(slotReverse[Int(slot)])]) }
     }
 
     /// Dijkstra on reduced costs (all non-negative by the potentials' invariant).
@@ -149,78 +112,6 @@ struct MinCostFlow {
         return true
     }
 
-    /// Levels by breadth-first search over admissible arcs, stopping at the sink's level: no
-    /// node further away can be on a shortest admissible path.
-    private func buildLevels(source: Int, sink: Int, level: inout [Int32], queue: inout [Int32]) -> Bool {
-        for node in 0..<nodeCount { level[node] = -1 }
-        level[source] = 0
-        var head = 0, tail = 0
-        queue[tail] = Int32(source); tail += 1
-        while head < tail {
-            let node = Int(queue[head]); head += 1
-            let nextLevel = level[node] + 1
-            if level[sink] >= 0 && nextLevel > level[sink] { break }
-            for position in Int(phaseFirst[node])..<Int(phaseFirst[node + 1]) {
-                let next = Int(phaseHead[position])
-                if level[next] < 0 && phaseResidual[position] > 0 {
-                    level[next] = nextLevel
-                    queue[tail] = Int32(next); tail += 1
-                }
-            }
-        }
-        return level[sink] >= 0
-    }
-
-    /// A blocking flow in the level graph by depth-first search (iterative: paths can be long),
-    /// on the phase's positions. After each augmentation the search backs up only to the first
-    /// arc it saturated; the path keeps each arc's tail, so backing up reads no arc.
-    private mutating func blockingFlow(
-        from source: Int, to sink: Int, limit: Int64, level: [Int32], current: inout [Int32], path: inout [Int32],
-        pathTails: inout [Int32]
-    ) -> Int64 {
-        var pushed: Int64 = 0
-        var node = source
-        path.removeAll(keepingCapacity: true)
-        pathTails.removeAll(keepingCapacity: true)
-        while pushed < limit {
-            if node == sink {
-                var bottleneck = limit - pushed
-                for position in path { bottleneck = min(bottleneck, phaseResidual[Int(position)]) }
-                var firstSaturated = path.count
-                for (depth, position) in path.enumerated() {
-                    phaseResidual[Int(position)] -= bottleneck
-                    phaseResidual[Int(phaseReverse[Int(position)])] += bottleneck
-                    if phaseResidual[Int(position)] == 0 && firstSaturated == path.count { firstSaturated = depth }
-                }
-                pushed += bottleneck
-                stats.augmentations += 1
-                if firstSaturated == path.count { break }  // the limit was reached
-                node = Int(pathTails[firstSaturated])
-                path.removeSubrange(firstSaturated...)
-                pathTails.removeSubrange(firstSaturated...)
-                continue
-            }
-            let end = phaseFirst[node + 1], nextLevel = level[node] + 1
-            var position = current[node]
-            while position < end {
-                let next = Int(phaseHead[Int(position)])
-                if phaseResidual[Int(position)] > 0 && level[next] == nextLevel { break }
-                position += 1
-            }
-            current[node] = position
-            if position < end {
-                path.append(position)
-                pathTails.append(Int32(node))
-                node = Int(phaseHead[Int(position)])
-            } else {
-                guard let tail = pathTails.popLast() else { break }
-                path.removeLast()
-                node = Int(tail)
-                current[node] += 1  // this arc leads nowhere now
-            }
-        }
-        return pushed
-    }
 }
 
 /// The work of one min-cost flow solve: shortest-path phases (one per distinct path cost),

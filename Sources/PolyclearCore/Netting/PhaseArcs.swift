@@ -1,0 +1,158 @@
+/// The arcs that may carry flow in one phase of `MinCostFlow` — reduced cost 0 under the
+/// phase's potentials, an arc and its reverse alike (the reverse has the opposite reduced
+/// cost) — copied into positions of their own: node u's at first[u]..<first[u + 1], each
+/// with its head, residual and the position of its reverse. Potentials change only between
+/// phases, so the phase's breadth-first and depth-first searches (Dinic) pass these few, in
+/// order, instead of every arc; the residuals go back to the slots when the phase ends.
+///
+/// Held in buffers allocated once per solve (the searches run millions of steps: no bounds
+/// or uniqueness checks in them); `deallocate()` frees them.
+struct PhaseArcs {
+    let nodeCount: Int
+    private(set) var count = 0
+    private let first: UnsafeMutableBufferPointer<Int32>
+    private let slot: UnsafeMutableBufferPointer<Int32>
+    private let head: UnsafeMutableBufferPointer<Int32>
+    private let residual: UnsafeMutableBufferPointer<Int64>
+    private let reverse: UnsafeMutableBufferPointer<Int32>
+    private let positionOfSlot: UnsafeMutableBufferPointer<Int32>
+    private let level: UnsafeMutableBufferPointer<Int32>
+    private let current: UnsafeMutableBufferPointer<Int32>
+    private let queue: UnsafeMutableBufferPointer<Int32>
+    /// The search's path (positions) and each arc's tail; levels rise along a path, so it
+    /// holds at most one arc per node.
+    private let path: UnsafeMutableBufferPointer<Int32>
+    private let pathTails: UnsafeMutableBufferPointer<Int32>
+
+    init(nodeCount: Int, slotCount: Int) {
+        self.nodeCount = nodeCount
+        func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+            buffer.initialize(repeating: value)
+            return buffer
+        }
+        // Slot-sized buffers are left as allocated: each position is written before it is
+        // read (a build writes positions 0..<count, and the position of every slot it takes).
+        func unset<T>(_ count: Int) -> UnsafeMutableBufferPointer<T> {
+            UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+        }
+        first = buffer(nodeCount + 1, 0)
+        slot = unset(slotCount)
+        head = unset(slotCount)
+        residual = unset(slotCount)
+        reverse = unset(slotCount)
+        positionOfSlot = unset(slotCount)
+        level = buffer(nodeCount, -1)
+        current = buffer(nodeCount, 0)
+        queue = buffer(nodeCount, 0)
+        path = buffer(nodeCount + 1, 0)
+        pathTails = buffer(nodeCount + 1, 0)
+    }
+
+    func deallocate() {
+        for buffer in [first, slot, head, reverse, positionOfSlot, level, current, queue, path, pathTails] {
+            buffer.deallocate()
+        }
+        residual.deallocate()
+    }
+
+    /// Collects the phase's arcs from the solver's slot layout.
+    mutating func build(
+        first slotFirst: [Int32], slotHead: [Int32], slotCost: [Int32], slotResidual: [Int64], slotReverse: [Int32],
+        potentials: [Int64]
+    ) {
+        var count = 0
+        for node in 0..<nodeCount {
+            first[node] = Int32(count)
+            let potential = potentials[node]
+            for arc in Int(slotFirst[node])..<Int(slotFirst[node + 1])
+            where Int64(slotCost[arc]) + potential == potentials[Int(slotHead[arc])] {
+                positionOfSlot[arc] = Int32(count)
+                slot[count] = Int32(arc)
+                head[count] = slotHead[arc]
+                residual[count] = slotResidual[arc]
+                count += 1
+            }
+        }
+        first[nodeCount] = Int32(count)
+        for position in 0..<count { reverse[position] = positionOfSlot[Int(slotReverse[Int(slot[position])])] }
+        self.count = count
+    }
+
+    /// The phase's residuals back into the solver's slots.
+    func writeBack(into slotResidual: inout [Int64]) {
+        for position in 0..<count { slotResidual[Int(slot[position])] = residual[position] }
+    }
+
+    /// Levels by breadth-first search over the arcs with room, stopping at the sink's level:
+    /// no node further away can be on a shortest admissible path. False: the sink is cut off.
+    func buildLevels(source: Int, sink: Int) -> Bool {
+        for node in 0..<nodeCount { level[node] = -1 }
+        level[source] = 0
+        var front = 0, back = 0
+        queue[back] = Int32(source)
+        back += 1
+        while front < back {
+            let node = Int(queue[front])
+            front += 1
+            let nextLevel = level[node] + 1
+            if level[sink] >= 0 && nextLevel > level[sink] { break }
+            for position in Int(first[node])..<Int(first[node + 1]) {
+                let next = Int(head[position])
+                if level[next] < 0 && residual[position] > 0 {
+                    level[next] = nextLevel
+                    queue[back] = Int32(next)
+                    back += 1
+                }
+            }
+        }
+        return level[sink] >= 0
+    }
+
+    /// A blocking flow in the level graph by depth-first search (iterative: paths can be long):
+    /// the flow pushed and the paths it took. After each augmentation the search backs up only
+    /// to the first arc it saturated; the path keeps each arc's tail, so backing up reads no arc.
+    func blockingFlow(from source: Int, to sink: Int, limit: Int64) -> (pushed: Int64, paths: Int) {
+        for node in 0..<nodeCount { current[node] = first[node] }
+        var pushed: Int64 = 0, paths = 0, depth = 0
+        var node = source
+        while pushed < limit {
+            if node == sink {
+                var bottleneck = limit - pushed
+                for step in 0..<depth { bottleneck = min(bottleneck, residual[Int(path[step])]) }
+                var firstSaturated = depth
+                for step in 0..<depth {
+                    let position = Int(path[step])
+                    residual[position] -= bottleneck
+                    residual[Int(reverse[position])] += bottleneck
+                    if residual[position] == 0 && firstSaturated == depth { firstSaturated = step }
+                }
+                pushed += bottleneck
+                paths += 1
+                if firstSaturated == depth { break }  // the limit was reached
+                node = Int(pathTails[firstSaturated])
+                depth = firstSaturated
+                continue
+            }
+            let end = first[node + 1], nextLevel = level[node] + 1
+            var position = current[node]
+            while position < end {
+                if residual[Int(position)] > 0 && level[Int(head[Int(position)])] == nextLevel { break }
+                position += 1
+            }
+            current[node] = position
+            if position < end {
+                path[depth] = position
+                pathTails[depth] = Int32(node)
+                depth += 1
+                node = Int(head[Int(position)])
+            } else {
+                guard depth > 0 else { break }
+                depth -= 1
+                node = Int(pathTails[depth])
+                current[node] += 1  // this arc leads nowhere now
+            }
+        }
+        return (pushed, paths)
+    }
+}
