@@ -179,14 +179,8 @@ extension ISOPaymentMapper {
                 invoiceDate: sources.invoiceDate,
                 moreHSCodes: sources.hsCodes.count > 1 ? Array(sources.hsCodes.dropFirst()) : nil,
                 incoterm: sources.incoterm, shipmentReference: sources.shipmentReference))
-        if details.remittance?.lines == nil && details.remittance?.creditorReferences == nil {
-            details.remittance = nil
-        }
-        if let trade = details.trade, trade.invoiceDate == nil, trade.moreHSCodes == nil, trade.incoterm == nil,
-            trade.shipmentReference == nil
-        {
-            details.trade = nil
-        }
+        if details.remittance == Remittance() { details.remittance = nil }
+        if details.trade == TradeDetails() { details.trade = nil }
         if let problem = PaymentDetailsCheck.firstProblem(details) {
             return .failure(ISORefusal("FF01", String(Self.elementPath(of: problem).prefix(105))))
         }

@@ -110,4 +110,23 @@ import Testing
         }
         #expect(!CountryCode.isAlpha2("br") && !CountryCode.isAlpha2("BRA") && !CountryCode.isAlpha2(""))
     }
+
+    /// `Party.isEmpty` and `PaymentDetails.isEmpty` name their fields one by one (personal data
+    /// is judged by them): a field added to either type must be added there too.
+    @Test func emptinessNamesEveryField() {
+        #expect(Mirror(reflecting: Party()).children.count == 6)
+        #expect(Mirror(reflecting: PaymentDetails()).children.count == 6)
+        #expect(Party().isEmpty && PaymentDetails().isEmpty)
+        let parties = [
+            Party(name: "n"), Party(account: PartyAccount(iban: "x")), Party(address: PostalAddress()), Party(lei: "l"),
+            Party(organisationID: "o"), Party(organisationIDScheme: "s"),
+        ]
+        for party in parties { #expect(!party.isEmpty && party != Party()) }
+        let details = [
+            PaymentDetails(debtor: Party()), PaymentDetails(creditor: Party()), PaymentDetails(ultimateDebtor: Party()),
+            PaymentDetails(ultimateCreditor: Party()), PaymentDetails(remittance: Remittance()),
+            PaymentDetails(trade: TradeDetails()),
+        ]
+        for detail in details { #expect(!detail.isEmpty && detail != PaymentDetails()) }
+    }
 }

@@ -167,6 +167,85 @@ import Testing
         }
     }
 
+    /// Flat batch bodies are read on their bytes (`PaymentRequestFastPath`); hostile items in
+    /// them get the same stable codes as before, name their item, and book nothing: the all-zero
+    /// id, enumerations with a typo, a value of the wrong type, an unknown key, a payment twice.
+    @Test func hostileFlatBatchesAreRefusedWithTheirItemAndBookNothing() async throws {
+        try await APITests.withAPI { client, _ in
+            let good = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000003a1"))
+            func item(_ id: String, _ extra: String) -> String {
+                String(buffer: APITests.paymentBody(id: id)).replacingOccurrences(
+                    of: #""purposeCode":"GDDS""#, with: #""purposeCode":"GDDS""# + extra)
+            }
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                (String(buffer: APITests.paymentBody(id: Self.zero)), .badRequest, "malformed_id"),
+                (
+                    item("0d9e2b6c-1f00-4a00-8000-0000000003a2", #","side":"payer_debitt""#), .badRequest,
+                    "malformed_side"
+                ),
+                (
+                    item("0d9e2b6c-1f00-4a00-8000-0000000003a3", #","priority":"Urgent""#), .badRequest,
+                    "malformed_priority"
+                ),
+            ]
+            for (bad, status, code) in cases {
+                try await client.execute(
+                    uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                    body: ByteBuffer(string: "[\(good),\(bad)]")
+                ) { response in
+                    let text = String(buffer: response.body)
+                    #expect(
+                        response.status == status && text.contains(#""code":"\#(code)""#)
+                            && text.contains(#""item":1"#), "\(response.status) \(text)")
+                }
+            }
+            // The wrong type and an unknown key go to the decoder: refused whole, as before.
+            for bad in [
+                item("0d9e2b6c-1f00-4a00-8000-0000000003a4", #","twoPhase":"yes""#),
+                item("0d9e2b6c-1f00-4a00-8000-0000000003a5", #","amount":"2.00""#),
+            ] {
+                try await client.execute(
+                    uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                    body: ByteBuffer(string: "[\(good),\(bad)]")
+                ) { response in
+                    let text = String(buffer: response.body)
+                    #expect(response.status == .badRequest && text.contains(#""code":"#), "\(text)")
+                }
+            }
+            // The same payment twice in one batch is booked once (both answers are that payment);
+            // the same id with other content is refused, and the payment keeps its amount.
+            try await client.execute(
+                uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                body: ByteBuffer(string: "[\(good),\(good)]")
+            ) { response in
+                let text = String(buffer: response.body)
+                #expect(
+                    response.status == .ok
+                        && text.components(separatedBy: "0d9e2b6c-1f00-4a00-8000-0000000003a1").count == 3
+                        && text.components(separatedBy: #""status":"accepted""#).count == 3, "\(text)")
+            }
+            let changed = String(
+                buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000003a1", amount: "999.00"))
+            try await client.execute(
+                uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+                body: ByteBuffer(string: "[\(changed)]")
+            ) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("duplicate_payment_id"), "\(text)")
+            }
+            try await client.execute(
+                uri: "/v1/payments/0d9e2b6c-1f00-4a00-8000-0000000003a1", method: .get,
+                headers: APITests.headers("operator")
+            ) { #expect(String(buffer: $0.body).contains(#""payerAmount":"1000.00""#)) }
+            // Nothing from the refused batches was booked.
+            for id in ["0d9e2b6c-1f00-4a00-8000-0000000003a2", "0d9e2b6c-1f00-4a00-8000-0000000003a4"] {
+                try await client.execute(
+                    uri: "/v1/payments/\(id)", method: .get, headers: APITests.headers("operator")
+                ) { #expect($0.status == .notFound) }
+            }
+        }
+    }
+
     /// `bearer` in any case (RFC 9110); query values out of range or unknown are 400.
     @Test func bearerIsCaseInsensitiveAndQueriesAreStrict() async throws {
         try await APITests.withAPI { client, _ in
