@@ -62,35 +62,6 @@ extension SQLiteLedgerStore {
         }
     }
 
-    private static func insertTransfers(_ transfers: ContiguousArray<StoredTransfer>, _ db: Database) throws {
-        guard !transfers.isEmpty else { return }
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id,
-                    user_reference, timeout_seconds, ledger, code, flags, status, fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).sqliteStatement
-        for stored in transfers {
-            let t = stored.transfer
-            try step(statement, db) { s in
-                SQLiteValueCoding.bindInt(s, 1, Int64(bitPattern: t.timestamp))
-                SQLiteValueCoding.bindID(s, 2, t.id)
-                SQLiteValueCoding.bindID(s, 3, t.debitAccountID)
-                SQLiteValueCoding.bindID(s, 4, t.creditAccountID)
-                SQLiteValueCoding.bindValue(s, 5, t.amount)
-                SQLiteValueCoding.bindID(s, 6, t.pendingID)
-                SQLiteValueCoding.bindValue(s, 7, t.userReference)
-                SQLiteValueCoding.bindInt(s, 8, t.timeoutSeconds)
-                SQLiteValueCoding.bindInt(s, 9, t.ledger)
-                SQLiteValueCoding.bindInt(s, 10, t.code)
-                SQLiteValueCoding.bindInt(s, 11, t.flags.rawValue)
-                SQLiteValueCoding.bindInt(s, 12, stored.status.rawValue)
-                SQLiteValueCoding.bindInt(s, 13, Int64(bitPattern: stored.fingerprint))
-            }
-        }
-    }
-
     private static func updateStatuses(_ changes: ContiguousArray<TransferStatusChange>, _ db: Database) throws {
         guard !changes.isEmpty else { return }
         let statement = try db.cachedStatement(sql: "UPDATE transfers SET status = ? WHERE id = ?").sqliteStatement
@@ -102,24 +73,52 @@ extension SQLiteLedgerStore {
         }
     }
 
+    private static let transferRows = SQLiteRowChunks(
+        head: """
+            INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, pending_id,
+                user_reference, timeout_seconds, ledger, code, flags, status, fingerprint) VALUES
+            """,
+        columnCount: 13, slotBytes: 6 * 16)
+
+    private static func insertTransfers(_ transfers: ContiguousArray<StoredTransfer>, _ db: Database) throws {
+        try transferRows.run(transfers, db) { stored, row, slot, s in
+            let t = stored.transfer
+            let first = row * 13
+            sqlite3_bind_int64(s, first + 1, Int64(bitPattern: t.timestamp))
+            SQLiteRowChunks.bindID(s, first + 2, t.id, slot)
+            SQLiteRowChunks.bindID(s, first + 3, t.debitAccountID, slot + 16)
+            SQLiteRowChunks.bindID(s, first + 4, t.creditAccountID, slot + 32)
+            SQLiteRowChunks.bindValue(s, first + 5, t.amount, slot + 48)
+            SQLiteRowChunks.bindID(s, first + 6, t.pendingID, slot + 64)
+            SQLiteRowChunks.bindValue(s, first + 7, t.userReference, slot + 80)
+            sqlite3_bind_int64(s, first + 8, Int64(t.timeoutSeconds))
+            sqlite3_bind_int64(s, first + 9, Int64(t.ledger))
+            sqlite3_bind_int64(s, first + 10, Int64(t.code))
+            sqlite3_bind_int64(s, first + 11, Int64(t.flags.rawValue))
+            sqlite3_bind_int64(s, first + 12, Int64(stored.status.rawValue))
+            sqlite3_bind_int64(s, first + 13, Int64(bitPattern: stored.fingerprint))
+        }
+    }
+
+    /// Every account must exist: a chunk that changes fewer rows than it names aborts.
+    private static let accountUpdates = SQLiteRowChunks(
+        head: """
+            UPDATE accounts SET flags = v.column2, debits_pending = v.column3, debits_posted = v.column4,
+                credits_pending = v.column5, credits_posted = v.column6
+            FROM (VALUES
+            """,
+        columnCount: 6, tail: ") AS v WHERE accounts.timestamp = v.column1", slotBytes: 4 * 16,
+        changesOneRowEach: true)
+
     private static func updateAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
-        guard !accounts.isEmpty else { return }
-        let statement = try db.cachedStatement(
-            sql: """
-                UPDATE accounts SET flags = ?, debits_pending = ?, debits_posted = ?,
-                    credits_pending = ?, credits_posted = ?
-                WHERE timestamp = ?
-                """
-        ).sqliteStatement
-        for account in accounts {
-            try step(statement, db, expectChanges: 1) { s in
-                SQLiteValueCoding.bindInt(s, 1, account.flags.rawValue)
-                SQLiteValueCoding.bindValue(s, 2, account.debitsPending)
-                SQLiteValueCoding.bindValue(s, 3, account.debitsPosted)
-                SQLiteValueCoding.bindValue(s, 4, account.creditsPending)
-                SQLiteValueCoding.bindValue(s, 5, account.creditsPosted)
-                SQLiteValueCoding.bindInt(s, 6, Int64(bitPattern: account.timestamp))
-            }
+        try accountUpdates.run(accounts, db) { account, row, slot, s in
+            let first = row * 6
+            sqlite3_bind_int64(s, first + 1, Int64(bitPattern: account.timestamp))
+            sqlite3_bind_int64(s, first + 2, Int64(account.flags.rawValue))
+            SQLiteRowChunks.bindValue(s, first + 3, account.debitsPending, slot)
+            SQLiteRowChunks.bindValue(s, first + 4, account.debitsPosted, slot + 16)
+            SQLiteRowChunks.bindValue(s, first + 5, account.creditsPending, slot + 32)
+            SQLiteRowChunks.bindValue(s, first + 6, account.creditsPosted, slot + 48)
         }
     }
 

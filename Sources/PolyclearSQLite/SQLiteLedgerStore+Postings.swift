@@ -11,6 +11,11 @@ import GRDBSQLite
 /// one holds its `postingsPerBucket` postings; a bucket's first timestamp is the first posting
 /// in it, so buckets partition time in order.
 extension SQLiteLedgerStore {
+    private static let postingListRows = SQLiteRowChunks(
+        head:
+            "INSERT INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps) VALUES",
+        columnCount: 5, slotBytes: 16)
+
     static func insertPostingLists(
         _ transfers: ContiguousArray<StoredTransfer>, shift: Int64, _ db: Database
     ) throws {
@@ -26,25 +31,19 @@ extension SQLiteLedgerStore {
                 arguments: [bucket, Int64(bitPattern: firstTimestamp)])
         }
         let grouped = PostingGroups(transfers)
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps)
-                VALUES (?, ?, ?, ?, ?)
-                """
-        ).sqliteStatement
         // In key order (account, then time): consecutive inserts land on neighbouring pages.
-        for (accountID, range) in grouped.accounts {
-            try grouped.timestamps[range].withUnsafeBytes { raw in
-                try step(statement, db) { s in
-                    sqlite3_bind_int64(s, 1, bucket)
-                    SQLiteValueCoding.bindID(s, 2, accountID)
-                    sqlite3_bind_int64(
-                        s, 3, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.lowerBound])))
-                    sqlite3_bind_int64(
-                        s, 4, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.upperBound - 1])))
-                    // SQLITE_STATIC: the bytes outlive the step (the statement is reset after it).
-                    sqlite3_bind_blob(s, 5, raw.baseAddress, Int32(raw.count), nil)
-                }
+        try grouped.timestamps.withUnsafeBytes { raw in
+            try postingListRows.run(grouped.accounts, db) { account, row, slot, s in
+                let first = row * 5
+                let (accountID, range) = account
+                sqlite3_bind_int64(s, first + 1, bucket)
+                SQLiteRowChunks.bindID(s, first + 2, accountID, slot)
+                sqlite3_bind_int64(
+                    s, first + 3, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.lowerBound])))
+                sqlite3_bind_int64(
+                    s, first + 4, Int64(bitPattern: UInt64(littleEndian: grouped.timestamps[range.upperBound - 1])))
+                // SQLITE_STATIC: `raw` outlives the step.
+                sqlite3_bind_blob(s, first + 5, raw.baseAddress! + range.lowerBound * 8, Int32(range.count * 8), nil)
             }
         }
         try db.execute(

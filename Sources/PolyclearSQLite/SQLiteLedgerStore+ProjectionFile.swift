@@ -149,6 +149,7 @@ extension SQLiteLedgerStore {
         var merged = LedgerOutcomeMerge()
         var now = projected
         if let first = committed.first, first.sequence == projected + 1 {
+            merged.reserve(for: committed.prefix(rowCountMax).lazy.map(\.outcome))
             for entry in committed.prefix(rowCountMax) {
                 merged.add(entry.outcome)
                 now = entry.sequence

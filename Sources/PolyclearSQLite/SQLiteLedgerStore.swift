@@ -176,8 +176,6 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Redo rows per projection transaction: enough that a busy account's row is written once
     /// for several commits, few enough that a commit never waits long for the write lock.
     static let projectionRowsPerTransaction = 4
-    /// In a projection file of its own a step holds up no commit: larger steps write a busy
-    /// account's row and posting list once for more commits.
     /// In a projection file of its own a step holds up no commit, and larger steps write a
     /// busy account's row and posting list once for more commits; but a commit waiting for
     /// room waits for a whole step: a step is an eighth of the lag (4 commits at the default).

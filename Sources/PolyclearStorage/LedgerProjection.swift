@@ -121,6 +121,12 @@ package struct LedgerOutcomeMerge {
     private var updatedIndexByTimestamp: [UInt64: Int] = [:]
     private var lastTimestamp: UInt64 = 0
 
+    /// Room for the transfers of `outcomes` (to be added next): one allocation instead of a
+    /// growth by copying per few commits.
+    package mutating func reserve<Outcomes: Sequence<LedgerOutcome>>(for outcomes: Outcomes) {
+        createdTransfers.reserveCapacity(createdTransfers.count + outcomes.reduce(0) { $0 + $1.createdTransfers.count })
+    }
+
     package mutating func add(_ outcome: LedgerOutcome) {
         createdAccounts.append(contentsOf: outcome.createdAccounts)
         createdTransfers.append(contentsOf: outcome.createdTransfers)
