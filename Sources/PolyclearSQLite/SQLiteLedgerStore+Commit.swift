@@ -100,15 +100,13 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Every account must exist: a chunk that changes fewer rows than it names aborts.
+    /// Every account must exist: an update that changes no row aborts.
     private static let accountUpdates = SQLiteRowChunks(
-        head: """
-            UPDATE accounts SET flags = v.column2, debits_pending = v.column3, debits_posted = v.column4,
-                credits_pending = v.column5, credits_posted = v.column6
-            FROM (VALUES
+        oneRow: """
+            UPDATE accounts SET flags = ?2, debits_pending = ?3, debits_posted = ?4, credits_pending = ?5,
+                credits_posted = ?6 WHERE timestamp = ?1
             """,
-        columnCount: 6, tail: ") AS v WHERE accounts.timestamp = v.column1", slotBytes: 4 * 16,
-        changesOneRowEach: true)
+        slotBytes: 4 * 16, changesOneRowEach: true)
 
     private static func updateAccounts(_ accounts: ContiguousArray<Account>, _ db: Database) throws {
         try accountUpdates.run(accounts, db) { account, row, slot, s in
