@@ -50,6 +50,24 @@ import Testing
         #expect(unknown.status != 0 && unknown.error.contains("unknown --shape ring"))
     }
 
+    /// A file large enough to be read in parts (one per core): the split is written for every
+    /// row, and an id repeated across parts is still refused with the line of its repeat.
+    @Test func aLargeFileReadInPartsAnswersAsOnePiece() async throws {
+        let directory = TemporaryDirectory()
+        let lines = (1...120_000).map { "\($0),party-\($0 % 97),party-\(($0 * 7 + 1) % 89 + 100),\($0 % 1_000 + 1)" }
+        let good = try Self.write("id,debtor,creditor,amount\n" + lines.joined(separator: "\n") + "\n", in: directory)
+        let out = directory.path("split.csv")
+        let run = try await ChildProcess.run(["net", good, "--out", out])
+        #expect(run.status == 0 && run.output.contains("parsed 120000 obligations among 186 parties"), "\(run.error)")
+        let split = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(split.count == 120_001 && split.last?.hasPrefix("120000,") == true)
+        let repeated = try Self.write(
+            lines.joined(separator: "\n") + "\n3,party-1,party-2,5\n", in: directory, name: "repeated.csv")
+        let refused = try await ChildProcess.run(["net", repeated, "--out", directory.path("never.csv")])
+        #expect(refused.status != 0 && refused.error.contains("[malformed_obligations]: line 120001: duplicate id 3"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("never.csv")))
+    }
+
     @Test func decimalAmountsAreExact() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,10.50,EUR\n2,B,A,4.25,EUR\n", in: directory)

@@ -10,6 +10,9 @@ struct ByteSliceIndex {
     /// Entry k's bytes are `arena[starts[k]..<starts[k + 1]]`.
     private var arena: [UInt8] = []
     private var starts: [Int] = [0]
+    /// Entry k's bytes packed little-endian when there are at most 8 (party codes, most ids),
+    /// else 0: such a key is hashed with one multiply and compared in one step.
+    private var words: [UInt64] = []
 
     init(expectedCount: Int = 16) {
         var capacity = 16
@@ -17,6 +20,7 @@ struct ByteSliceIndex {
         slots = [UInt64](repeating: 0, count: capacity)
         mask = capacity - 1
         starts.reserveCapacity(expectedCount + 1)
+        words.reserveCapacity(expectedCount)
         arena.reserveCapacity(8 * expectedCount)
     }
 
@@ -41,27 +45,58 @@ struct ByteSliceIndex {
         return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 
+    /// The bytes of a key of at most 8 bytes, packed little-endian.
+    @inline(__always)
+    static func word(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        var word: UInt64 = 0
+        var index = end
+        while index > start {
+            index -= 1
+            word = word << 8 | UInt64(bytes[index])
+        }
+        return word
+    }
+
     /// The number of `bytes[start..<end]`, and whether it was new (then it got the next number).
     mutating func insert(
         _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
     ) -> (index: Int, inserted: Bool) {
-        let hash = Self.hash(bytes, start, end)
+        let length = end - start
+        let short = length <= 8
+        let word = short ? Self.word(bytes, start, end) : 0
+        // A short key's length is in its hash and its comparison ("A" and "A\0" pack alike).
+        let hash =
+            short
+            ? UInt32(truncatingIfNeeded: ((word &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 32)
+            : Self.hash(bytes, start, end)
         var slot = Int(hash) & mask
         while true {
             let value = slots[slot]
             if value == 0 { break }
             if UInt32(truncatingIfNeeded: value >> 32) == hash {
                 let entry = Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
-                if equal(entry, bytes, start, end) { return (entry, false) }
+                if short {
+                    if words[entry] == word && starts[entry + 1] - starts[entry] == length { return (entry, false) }
+                } else if equal(entry, bytes, start, end) {
+                    return (entry, false)
+                }
             }
             slot = (slot + 1) & mask
         }
         let entry = count
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
         starts.append(arena.count)
+        words.append(word)
         slots[slot] = UInt64(hash) << 32 | UInt64(entry + 1)
         if 2 * count > slots.count { grow() }
         return (entry, true)
+    }
+
+    /// Numbers entry `entry` of `other` here (joining the indexes of a file's parts).
+    mutating func insert(entry: Int, of other: ByteSliceIndex) -> (index: Int, inserted: Bool) {
+        other.arena.withUnsafeBufferPointer { arena in
+            insert(arena, other.starts[entry], other.starts[entry + 1])
+        }
     }
 
     @inline(__always)

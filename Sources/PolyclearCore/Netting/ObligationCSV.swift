@@ -43,6 +43,12 @@ public struct ObligationCSV: Sendable {
         (rows, parties, self.currencies) = try read.get()
     }
 
+    init(rows: [Row], parties: [String], currencies: Set<CurrencyCode?>) {
+        self.rows = rows
+        self.parties = parties
+        self.currencies = currencies
+    }
+
     public init(
         _ text: String, decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2
     ) throws(ParseError) {
@@ -65,26 +71,43 @@ public struct ObligationCSV: Sendable {
         return (obligations, indices)
     }
 
-    /// `id,set_off,remainder` for every row, as `polyclear net --out` writes it.
+    /// `id,set_off,remainder` for every row, as `polyclear net --out` writes it: into one
+    /// buffer sized for the longest lines (a 20-character number each), no growth, no copies.
     public func splitCSV(setOffMinor: [Int64]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24 * rows.count + 32)
-        bytes.append(contentsOf: "id,set_off,remainder\n".utf8)
-        for (row, setOff) in zip(rows, setOffMinor) {
-            var id = row.id
-            id.withUTF8 { bytes.append(contentsOf: $0) }
-            bytes.append(0x2C)
-            Self.appendDecimal(setOff, to: &bytes)
-            bytes.append(0x2C)
-            Self.appendDecimal(row.amountMinor - setOff, to: &bytes)
-            bytes.append(0x0A)
+        let header = "id,set_off,remainder\n"
+        var capacity = header.utf8.count
+        for row in rows { capacity += row.id.utf8.count + 2 * 20 + 3 }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            var at = buffer.baseAddress!
+            for byte in header.utf8 {
+                at.pointee = byte
+                at += 1
+            }
+            for (row, setOff) in zip(rows, setOffMinor) {
+                var id = row.id
+                id.withUTF8 { utf8 in
+                    at.update(from: utf8.baseAddress!, count: utf8.count)
+                    at += utf8.count
+                }
+                at.pointee = 0x2C
+                at = Self.writeDecimal(setOff, at + 1)
+                at.pointee = 0x2C
+                at = Self.writeDecimal(row.amountMinor - setOff, at + 1)
+                at.pointee = 0x0A
+                at += 1
+            }
+            count = at - buffer.baseAddress!
         }
-        return bytes
     }
 
-    /// The decimal digits of `value` (with a minus sign when negative), no `String` made.
-    public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(0x2D) }
+    /// Writes the decimal digits of `value` (at most 20 bytes) at `at`; answers the byte after.
+    @inline(__always)
+    static func writeDecimal(_ value: Int64, _ at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var at = at
+        if value < 0 {
+            at.pointee = 0x2D
+            at += 1
+        }
         var magnitude = value.magnitude
         var digitCount = 1
         var probe = magnitude
@@ -92,15 +115,20 @@ public struct ObligationCSV: Sendable {
             probe /= 10
             digitCount += 1
         }
-        let start = bytes.count
-        for _ in 0..<digitCount { bytes.append(0x30) }
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            var index = start + digitCount - 1
-            repeat {
-                buffer[index] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
+        var index = digitCount - 1
+        repeat {
+            at[index] = 0x30 + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+        return at + digitCount
+    }
+
+    /// The decimal digits of `value` (with a minus sign when negative), no `String` made.
+    public static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            let end = writeDecimal(value, scratch.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: end - scratch.baseAddress!))
         }
     }
 }

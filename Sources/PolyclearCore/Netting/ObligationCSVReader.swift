@@ -12,6 +12,10 @@
 struct ObligationCSVReader {
     typealias ParseError = ObligationCSV.ParseError
     let bytes: UnsafeBufferPointer<UInt8>
+    /// The lines read: the whole buffer, or a part of it that starts at a line start.
+    let range: Range<Int>
+    /// The number of the range's first line (1 for the whole file: only line 1 may be the header).
+    let firstLineNumber: Int
     let decimal: Bool
     let currencies: CurrencyTable?
     let defaultExponent: Int
@@ -31,31 +35,43 @@ struct ObligationCSVReader {
     /// The last currency cell seen and its answer: files repeat one or a few currencies.
     private var lastCurrency: (packed: UInt32, code: CurrencyCode)?
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, decimal: Bool, currencies: CurrencyTable?, defaultExponent: Int) {
+    init(
+        _ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil, firstLineNumber: Int = 1, decimal: Bool,
+        currencies: CurrencyTable?, defaultExponent: Int, rowCapacity: Int? = nil
+    ) {
         self.bytes = bytes
+        self.range = range ?? 0..<bytes.count
+        self.firstLineNumber = firstLineNumber
         self.decimal = decimal
         self.currencies = currencies
         self.defaultExponent = defaultExponent
-        let lineEstimate = bytes.count / 24 + 1
-        parties = ByteSliceIndex(expectedCount: min(lineEstimate, 1 << 16))
-        ids = ByteSliceIndex(expectedCount: lineEstimate)
-        rows.reserveCapacity(lineEstimate)
+        let lineEstimate = self.range.count / 24 + 1
+        // Both start small and grow: a table sized for every line would be megabytes that
+        // miss the cache on every probe (parties are few) or are never used (row-number ids).
+        parties = ByteSliceIndex(expectedCount: 1 << 10)
+        ids = ByteSliceIndex(expectedCount: 1 << 10)
+        rows.reserveCapacity(rowCapacity ?? lineEstimate)
     }
 
     mutating func read() throws(ParseError) -> (
         rows: [ObligationCSV.Row], parties: [String], currencies: Set<CurrencyCode?>
     ) {
+        let part = try readPart()
+        return (part.rows, part.partyNames, part.currencies)
+    }
+
+    /// Reads the range's lines: its rows, with party numbers and ids of its own.
+    mutating func readPart() throws(ParseError) -> ObligationCSVPart {
         try checkUTF8()
-        var start = Self.hasByteOrderMark(bytes) ? 3 : 0
-        var lineNumber = 0
-        while start < bytes.count {
+        var start = range.lowerBound == 0 && Self.hasByteOrderMark(bytes) ? 3 : range.lowerBound
+        var lineNumber = firstLineNumber - 1
+        while start < range.upperBound {
             lineNumber += 1
             var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            while end < range.upperBound && bytes[end] != 0x0A { end += 1 }
             try readLine(start, end, number: lineNumber)
             start = end + 1
         }
-        let names = (0..<parties.count).map { parties.key($0) }
         // Files hold long runs of one currency: a set insert only where the currency changes.
         var currencies = Set<CurrencyCode?>()
         var previous: CurrencyCode?? = .none
@@ -63,7 +79,8 @@ struct ObligationCSVReader {
             currencies.insert(row.currency)
             previous = .some(row.currency)
         }
-        return (rows, names, currencies)
+        return ObligationCSVPart(
+            rows: rows, parties: parties, ids: ids, numericIDs: numericIDs, currencies: currencies)
     }
 
     private mutating func readLine(_ start: Int, _ lineEnd: Int, number: Int) throws(ParseError) {
@@ -212,21 +229,34 @@ extension ObligationCSVReader {
     /// ASCII is checked eight bytes at a time; anything else is validated as UTF-8, and the
     /// first line that is not is named.
     func checkUTF8() throws(ParseError) {
+        let part = UnsafeBufferPointer(rebasing: bytes[range])
         var index = 0
-        while index + 8 <= bytes.count {
-            let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+        while index + 8 <= part.count {
+            let word = UnsafeRawPointer(part.baseAddress! + index).loadUnaligned(as: UInt64.self)
             if word & 0x8080_8080_8080_8080 != 0 { break }
             index += 8
         }
-        while index < bytes.count && bytes[index] < 0x80 { index += 1 }
-        guard index < bytes.count, String(validating: bytes, as: UTF8.self) == nil else { return }
-        var line = 1, start = 0
-        for position in 0...bytes.count where position == bytes.count || bytes[position] == 0x0A {
-            if String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) == nil {
+        while index < part.count && part[index] < 0x80 { index += 1 }
+        guard index < part.count, String(validating: part, as: UTF8.self) == nil else { return }
+        var line = firstLineNumber, start = 0
+        for position in 0...part.count where position == part.count || part[position] == 0x0A {
+            if String(validating: UnsafeBufferPointer(rebasing: part[start..<position]), as: UTF8.self) == nil {
                 throw ParseError(line: line, problem: "not UTF-8 text")
             }
             line += 1
             start = position + 1
         }
     }
+}
+
+/// What one part of a file read to: its rows (party numbers its own), and the party names
+/// and ids it met, for joining it to the parts before it.
+struct ObligationCSVPart {
+    var rows: [ObligationCSV.Row]
+    var parties: ByteSliceIndex
+    var ids: ByteSliceIndex
+    var numericIDs: [UInt64]
+    var currencies: Set<CurrencyCode?>
+
+    var partyNames: [String] { (0..<parties.count).map { parties.key($0) } }
 }

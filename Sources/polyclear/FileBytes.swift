@@ -1,0 +1,61 @@
+import Foundation
+
+/// Whole files as bytes without a `Data` in between (a 28 MB obligations file was copied once
+/// into `Data` and once more into `[UInt8]`).
+enum FileBytes {
+    /// The file's bytes, or nil when it cannot be opened or read.
+    static func read(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        // A pipe or device has no size to read up to.
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(status.st_size)) { buffer, count in
+            while count < buffer.count {
+                let got = Foundation.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else {
+                    failed = got < 0
+                    break  // shorter than it was: what was there
+                }
+                count += got
+            }
+        }
+        return failed ? nil : bytes
+    }
+
+    /// Writes `bytes` to a temporary file beside `path` and renames it into place: a reader
+    /// never sees half a file. The error names the system's reason.
+    static func replace(_ path: String, with bytes: [UInt8]) throws(FileWriteError) {
+        let temporary = path + ".partial-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        var written = 0
+        let failed = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let put = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if put < 0 && errno == EINTR { continue }
+                guard put > 0 else { return true }
+                written += put
+            }
+            return false
+        }
+        guard !failed, close(descriptor) == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if failed { close(descriptor) }
+            unlink(temporary)
+            throw FileWriteError(path: path, reason: reason)
+        }
+    }
+}
+
+struct FileWriteError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "cannot write \(path): \(reason)" }
+}

@@ -1,0 +1,86 @@
+import Dispatch
+import PolyclearWorkload
+import Testing
+
+@testable import PolyclearCore
+
+/// Reading a file in parts answers exactly what reading it in one piece answers: the same
+/// rows, parties in the same first-seen order, the same currencies, or the same first error.
+@Suite struct ObligationCSVPartsTests {
+    /// A file of mostly good lines (ids unique, numbers and words; parties from a pool that
+    /// grows), with now and then a damage: an id seen before (perhaps in another part), a bad
+    /// amount, a header line past the first, a line that is not UTF-8, CR LF, blank lines.
+    static func randomFile(_ random: inout SeededRandom) -> [UInt8] {
+        var text: [UInt8] = random.next() % 4 == 0 ? [0xEF, 0xBB, 0xBF] : []
+        if random.next() % 2 == 0 { text += Array("id,debtor,creditor,amount,currency\n".utf8) }
+        let lineCount = Int(1 + random.next() % 300)
+        let damage = random.next() % 3 == 0
+        var used: [String] = []
+        for index in 0..<lineCount {
+            var id = random.next() % 3 == 0 ? "r\(index)-\(random.next() % 10)" : "\(index + 1)"
+            if damage && random.next() % 97 == 0, let earlier = used.randomElement(using: &random) { id = earlier }
+            used.append(id)
+            let parties = 2 + index / 3
+            let debtor = random.next() % UInt64(parties)
+            var creditor = random.next() % UInt64(parties)
+            if creditor == debtor { creditor = (creditor + 1) % UInt64(parties) }
+            var amount = String(1 + random.next() % 100_000)
+            if damage && random.next() % 151 == 0 { amount = ["0", "x", "-3", ""][Int(random.next() % 4)] }
+            let currency = ["EUR", "JPY", ""][Int(random.next() % 3)]
+            var line = Array("\(id),P\(debtor) ü,P\(creditor),\(amount),\(currency)".utf8)
+            if damage && random.next() % 199 == 0 { line = Array("id,debtor,creditor,amount".utf8) }
+            if damage && random.next() % 211 == 0 { line += [0xC3, 0x28] }
+            text += line + (random.next() % 5 == 0 ? [0x0D, 0x0A] : [0x0A])
+            if random.next() % 40 == 0 { text += Array("  \n".utf8) }
+        }
+        if random.next() % 2 == 0, text.last == 0x0A { text.removeLast() }
+        return text
+    }
+
+    static func serially(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        for index in (0..<count).reversed() { body(index) }  // out of order on purpose
+    }
+
+    static func atOnce(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+
+    @Test(arguments: 1...300 as ClosedRange<UInt64>)
+    func partsReadAsTheWholeFileReads(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        let bytes = Self.randomFile(&random)
+        let table = try CurrencyTable()
+        let whole = Result { () throws(ObligationCSV.ParseError) in
+            try ObligationCSV(bytes: bytes, currencies: table)
+        }
+        let partCount = Int(2 + random.next() % 6)
+        for perform in [Self.serially, Self.atOnce] as [ObligationCSV.PerformParts] {
+            let parts = Result { () throws(ObligationCSV.ParseError) in
+                try ObligationCSV(
+                    bytes: bytes, currencies: table, partCount: partCount, minimumBytesPerPart: 1, perform: perform)
+            }
+            switch (whole, parts) {
+            case (.success(let want), .success(let got)):
+                #expect(got.rows == want.rows, "seed \(seed)")
+                #expect(got.parties == want.parties, "seed \(seed)")
+                #expect(got.currencies == want.currencies, "seed \(seed)")
+            case (.failure(let want), .failure(let got)):
+                #expect(got == want, "seed \(seed)")
+            default:
+                Issue.record("seed \(seed): \(whole) vs \(parts)")
+            }
+        }
+    }
+
+    @Test func cutsFallJustAfterLineFeedsAndCoverTheFile() {
+        let bytes = Array("1,A,B,5\n22,B,C,6\n333,C,A,7\n4444,A,C,8".utf8)
+        for count in 1...12 {
+            let ranges = bytes.withUnsafeBufferPointer { ObligationCSV.partRanges($0, count: count) }
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == bytes.count)
+            for (a, b) in zip(ranges, ranges.dropFirst()) {
+                #expect(a.upperBound == b.lowerBound && bytes[b.lowerBound - 1] == 0x0A)
+            }
+            #expect(ranges.count <= min(count, 4))
+        }
+    }
+}
