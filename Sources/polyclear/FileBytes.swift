@@ -29,21 +29,24 @@ enum FileBytes {
         return failed ? nil : bytes
     }
 
-    /// Writes `bytes` to a temporary file beside `path` and renames it into place: a reader
+    /// Writes `pieces` in order to a temporary file beside `path` and renames it into place: a reader
     /// never sees half a file. The error names the system's reason.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(FileWriteError) {
+    static func replace(_ path: String, with pieces: [[UInt8]]) throws(FileWriteError) {
         let temporary = path + ".partial-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        var written = 0
-        let failed = bytes.withUnsafeBytes { raw -> Bool in
-            while written < raw.count {
-                let put = write(descriptor, raw.baseAddress! + written, raw.count - written)
-                if put < 0 && errno == EINTR { continue }
-                guard put > 0 else { return true }
-                written += put
+        var failed = false
+        for bytes in pieces where !failed {
+            var written = 0
+            failed = bytes.withUnsafeBytes { raw -> Bool in
+                while written < raw.count {
+                    let put = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                    if put < 0 && errno == EINTR { continue }
+                    guard put > 0 else { return true }
+                    written += put
+                }
+                return false
             }
-            return false
         }
         guard !failed, close(descriptor) == 0, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -34,9 +34,8 @@ struct NetCommand: AsyncParsableCommand {
         do {
             // Parts of a large file read at once, one per core (the answer is the one-piece reading's).
             table = try ObligationCSV(
-                bytes: bytes, decimal: decimal, currencies: try CurrencyTable(),
-                partCount: ProcessInfo.processInfo.activeProcessorCount
-            ) { count, body in DispatchQueue.concurrentPerform(iterations: count, execute: body) }
+                bytes: bytes, decimal: decimal, currencies: try CurrencyTable(), partCount: Self.cores,
+                perform: Self.performAtOnce)
         } catch let error as ObligationCSV.ParseError {
             exitWithError("malformed_obligations", error.description)
         }
@@ -123,9 +122,17 @@ struct NetCommand: AsyncParsableCommand {
         if let out { write(table: table, setOff: result.setOffMinor, to: out) }
     }
 
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Runs the parts of a reading or writing on every core at once.
+    static func performAtOnce(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+
     /// Written to a temporary file and renamed into place: a reader never sees half a file.
     private func write(table: ObligationCSV, setOff: [Int64], to path: String) {
-        do { try FileBytes.replace(path, with: table.splitCSV(setOffMinor: setOff)) } catch {
+        let pieces = table.splitCSV(setOffMinor: setOff, partCount: Self.cores, perform: Self.performAtOnce)
+        do { try FileBytes.replace(path, with: pieces) } catch {
             exitWithError("write_failed", error.description)
         }
     }

@@ -72,6 +72,49 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 2, 3, 7] as [Int])
+    func theSplitWrittenInPiecesIsTheSplitWrittenWhole(partCount: Int) throws {
+        var random = SeededRandom(seed: UInt64(partCount))
+        let lines = (0..<20_000).map { index in
+            "\(random.next() % 2 == 0 ? "r" : "")\(index),P\(index % 31),Q\(index % 17),\(1 + random.next() % 1_000_000_000)"
+        }
+        let table = try ObligationCSV(lines.joined(separator: "\n"))
+        let setOff = table.rows.map { Int64(random.next() % UInt64($0.amountMinor + 1)) }
+        let whole = table.splitCSV(setOffMinor: setOff)
+        for perform in [Self.serially, Self.atOnce] as [ObligationCSV.PerformParts] {
+            let pieces = table.splitCSV(setOffMinor: setOff, partCount: partCount, perform: perform)
+            #expect(pieces.count == min(partCount, 4))
+            #expect(Array(pieces.joined()) == whole)
+        }
+        let text = String(decoding: whole, as: UTF8.self).split(separator: "\n")
+        #expect(
+            text.count == 20_001
+                && text[1] == "\(table.rows[0].id),\(setOff[0]),\(table.rows[0].amountMinor - setOff[0])")
+    }
+
+    /// The parts of a good file join (no second reading): party numbers renumbered to first
+    /// sight in the whole file; an id in two parts makes the join give up.
+    @Test func goodPartsJoinAndARepeatedIdGivesUp() throws {
+        func parts(_ text: String) -> [ObligationCSVPart?] {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBufferPointer { buffer in
+                ObligationCSV.partRanges(buffer, count: 3).map { range in
+                    var reader = ObligationCSVReader(
+                        buffer, range: range, firstLineNumber: range.lowerBound == 0 ? 1 : 2, decimal: false,
+                        currencies: nil, defaultExponent: 2)
+                    return try? reader.readPart()
+                }
+            }
+        }
+        let text = "id,debtor,creditor,amount\n1,A,B,5\nx,C,A,6\n3,B,D,7\ny,D,C,8\n5,E,A,9\n"
+        let pieces = parts(text)
+        #expect(pieces.count == 3 && pieces.allSatisfy { $0 != nil })
+        let joined = try #require(ObligationCSV.join(pieces))
+        let whole = try ObligationCSV(text)
+        #expect(joined.rows == whole.rows && joined.parties == ["A", "B", "C", "D", "E"])
+        #expect(ObligationCSV.join(parts("1,A,B,5\nx,C,A,6\n3,B,D,7\nx,D,C,8\n1,E,A,9\n")) == nil)
+    }
+
     @Test func cutsFallJustAfterLineFeedsAndCoverTheFile() {
         let bytes = Array("1,A,B,5\n22,B,C,6\n333,C,A,7\n4444,A,C,8".utf8)
         for count in 1...12 {

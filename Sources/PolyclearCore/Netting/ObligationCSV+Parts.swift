@@ -19,7 +19,7 @@ extension ObligationCSV {
             guard ranges.count > 1 else {
                 return nil as (rows: [Row], parties: [String], currencies: Set<CurrencyCode?>)?
             }
-            let slots = PartSlots(count: ranges.count)
+            let slots = PartResults<ObligationCSVPart>(count: ranges.count)
             let shared = SharedBytes(buffer: buffer)
             perform(ranges.count) { index in
                 var reader = ObligationCSVReader(
@@ -53,11 +53,14 @@ extension ObligationCSV {
     }
 
     /// The parts as one, or nil when a part failed or an id appears in two parts.
-    static func join(_ parts: [ObligationCSVPart?]) -> (rows: [Row], parties: [String], currencies: Set<CurrencyCode?>)?
-    {
-        guard var whole = parts.first ?? nil else { return nil }
-        whole.rows.reserveCapacity(parts.reduce(0) { $0 + ($1?.rows.count ?? 0) })
-        for case let part? in parts.dropFirst() {
+    static func join(
+        _ parts: consuming [ObligationCSVPart?]
+    ) -> (rows: [Row], parties: [String], currencies: Set<CurrencyCode?>)? {
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), var whole = parts[0] else { return nil }
+        parts[0] = nil  // `whole` holds the first part's rows alone: appending copies none of them
+        whole.rows.reserveCapacity(parts.reduce(whole.rows.count) { $0 + ($1?.rows.count ?? 0) })
+        for index in parts.indices.dropFirst() {
+            guard let part = parts[index] else { return nil }
             if whole.numericIDs.count < part.numericIDs.count {
                 whole.numericIDs.append(
                     contentsOf: repeatElement(0, count: part.numericIDs.count - whole.numericIDs.count))
@@ -72,14 +75,18 @@ extension ObligationCSV {
             let partyNumber = (0..<part.parties.count).map {
                 Int32(whole.parties.insert(entry: $0, of: part.parties).index)
             }
-            for var row in part.rows {
-                row.debtor = partyNumber[Int(row.debtor)]
-                row.creditor = partyNumber[Int(row.creditor)]
-                whole.rows.append(row)
+            let first = whole.rows.count
+            whole.rows.append(contentsOf: part.rows)
+            whole.rows.withUnsafeMutableBufferPointer { rows in
+                partyNumber.withUnsafeBufferPointer { number in
+                    for index in first..<rows.count {
+                        rows[index].debtor = number[Int(rows[index].debtor)]
+                        rows[index].creditor = number[Int(rows[index].creditor)]
+                    }
+                }
             }
             whole.currencies.formUnion(part.currencies)
         }
-        guard parts.allSatisfy({ $0 != nil }) else { return nil }
         return (whole.rows, whole.partyNames, whole.currencies)
     }
 }
@@ -91,8 +98,8 @@ private struct SharedBytes: @unchecked Sendable {
 
 /// One result slot per part; each part writes only its own, and all are read after `perform`
 /// returned.
-private final class PartSlots: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<ObligationCSVPart?>
+final class PartResults<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Value?>
 
     init(count: Int) {
         slots = .allocate(capacity: count)
@@ -104,7 +111,17 @@ private final class PartSlots: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func store(_ index: Int, _ part: ObligationCSVPart?) { slots[index] = part }
+    func store(_ index: Int, _ value: Value?) { slots[index] = value }
 
-    func take() -> [ObligationCSVPart?] { Array(slots) }
+    /// The values, moved out (the slots left empty): a part's arrays are then held once, and
+    /// the join appends to the first part's rows without copying them.
+    func take() -> [Value?] {
+        var values: [Value?] = []
+        values.reserveCapacity(slots.count)
+        for index in slots.indices {
+            values.append(slots[index])
+            slots[index] = nil
+        }
+        return values
+    }
 }

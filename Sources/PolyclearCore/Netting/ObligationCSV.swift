@@ -71,19 +71,37 @@ public struct ObligationCSV: Sendable {
         return (obligations, indices)
     }
 
-    /// `id,set_off,remainder` for every row, as `polyclear net --out` writes it: into one
-    /// buffer sized for the longest lines (a 20-character number each), no growth, no copies.
+    /// `id,set_off,remainder` for every row, as `polyclear net --out` writes it.
     public func splitCSV(setOffMinor: [Int64]) -> [UInt8] {
-        let header = "id,set_off,remainder\n"
-        var capacity = header.utf8.count
-        for row in rows { capacity += row.id.utf8.count + 2 * 20 + 3 }
+        splitCSV(setOffMinor: setOffMinor, rows: 0..<rows.count, header: true)
+    }
+
+    /// The same bytes in `partCount` consecutive pieces, written at once by `perform` (each
+    /// piece's rows on their own): the file is the pieces in order.
+    public func splitCSV(setOffMinor: [Int64], partCount: Int, perform: PerformParts) -> [[UInt8]] {
+        let count = max(1, min(partCount, rows.count / 4096))
+        let pieces = PartResults<[UInt8]>(count: count)
+        perform(count) { part in
+            let range = rows.count * part / count..<rows.count * (part + 1) / count
+            pieces.store(part, splitCSV(setOffMinor: setOffMinor, rows: range, header: part == 0))
+        }
+        return pieces.take().map { $0 ?? [] }
+    }
+
+    /// The lines of `rows` (after the header line when `header`): into one buffer sized for the
+    /// longest lines (a 20-character number each), no growth, no copies.
+    private func splitCSV(setOffMinor: [Int64], rows range: Range<Int>, header: Bool) -> [UInt8] {
+        let headerLine = header ? "id,set_off,remainder\n" : ""
+        var capacity = headerLine.utf8.count
+        for index in range { capacity += rows[index].id.utf8.count + 2 * 20 + 3 }
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
             var at = buffer.baseAddress!
-            for byte in header.utf8 {
+            for byte in headerLine.utf8 {
                 at.pointee = byte
                 at += 1
             }
-            for (row, setOff) in zip(rows, setOffMinor) {
+            for index in range {
+                let row = rows[index], setOff = setOffMinor[index]
                 var id = row.id
                 id.withUTF8 { utf8 in
                     at.update(from: utf8.baseAddress!, count: utf8.count)
