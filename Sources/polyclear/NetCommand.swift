@@ -49,13 +49,17 @@ struct NetCommand: AsyncParsableCommand {
                 "mixed_currencies",
                 "the file mixes \(groups.count) currencies; pass --per-currency to set off each separately")
         }
-        var setOffByRow = [Int64](repeating: 0, count: table.rows.count)
+        // One currency: every row in file order, so the set-off is already by row (no copies
+        // through row indices: at a million rows they cost 40 ms).
+        let oneGroup = groups.count == 1
+        var setOffByRow = oneGroup ? [] : [Int64](repeating: 0, count: table.rows.count)
         printFlushed(
             String(
                 format: "parsed %d obligations among %d parties in %.1f ms (file read in %.1f ms)", table.rows.count,
                 table.parties.count, parseMilliseconds, readMilliseconds))
         for currency in groups {
-            let (obligations, rowIndices) = table.obligations(currency: .some(currency))
+            let (obligations, rowIndices) =
+                oneGroup ? (table.allObligations, []) : table.obligations(currency: .some(currency))
             let start = ProcessMetrics.monotonicNanoseconds()
             let result: SetOffResult
             let routed: UInt64
@@ -69,6 +73,7 @@ struct NetCommand: AsyncParsableCommand {
             }
             let solveMilliseconds = Double(routed - start) / 1e6
             let certifyMilliseconds = Double(ProcessMetrics.monotonicNanoseconds() - routed) / 1e6
+            if oneGroup { setOffByRow = result.setOffMinor }
             for (position, row) in rowIndices.enumerated() { setOffByRow[row] = result.setOffMinor[position] }
             let share = result.grossMinor == 0 ? 0 : 100 * Double(result.totalSetOffMinor) / Double(result.grossMinor)
             printFlushed(

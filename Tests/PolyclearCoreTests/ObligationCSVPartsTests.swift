@@ -64,6 +64,7 @@ import Testing
                 #expect(got.rows == want.rows, "seed \(seed)")
                 #expect(got.parties == want.parties, "seed \(seed)")
                 #expect(got.currencies == want.currencies, "seed \(seed)")
+                #expect(got.allObligations == want.obligations().obligations, "seed \(seed)")
             case (.failure(let want), .failure(let got)):
                 #expect(got == want, "seed \(seed)")
             default:

@@ -56,6 +56,18 @@ public struct ObligationCSV: Sendable {
             bytes: Array(text.utf8), decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
     }
 
+    /// Every row as an engine obligation, in row order.
+    public var allObligations: [Obligation] {
+        [Obligation](unsafeUninitializedCapacity: rows.count) { buffer, count in
+            for (index, row) in rows.enumerated() {
+                (buffer.baseAddress! + index).initialize(
+                    to: Obligation(
+                        debtor: row.debtor, creditor: row.creditor, amountMinor: row.amountMinor, dueDay: row.dueDay))
+            }
+            count = rows.count
+        }
+    }
+
     /// The rows as engine obligations (all of them, or those of one currency), with their row indices.
     public func obligations(currency: CurrencyCode?? = .none) -> (obligations: [Obligation], rowIndices: [Int]) {
         var obligations: [Obligation] = [], indices: [Int] = []
