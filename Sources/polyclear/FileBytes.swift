@@ -33,7 +33,8 @@ enum FileBytes {
     /// never sees half a file. The error names the system's reason.
     static func replace(_ path: String, with pieces: [[UInt8]]) throws(FileWriteError) {
         let temporary = path + ".partial-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // O_EXCL: never through a link or over a file someone else put there.
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
         var failed = false
         for bytes in pieces where !failed {

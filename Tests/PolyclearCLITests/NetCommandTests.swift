@@ -66,6 +66,9 @@ import Testing
         let refused = try await ChildProcess.run(["net", repeated, "--out", directory.path("never.csv")])
         #expect(refused.status != 0 && refused.error.contains("[malformed_obligations]: line 120001: duplicate id 3"))
         #expect(!FileManager.default.fileExists(atPath: directory.path("never.csv")))
+        let unwritable = try await ChildProcess.run(["net", good, "--out", directory.path("missing/split.csv")])
+        #expect(
+            unwritable.status != 0 && unwritable.error.contains("[write_failed]: cannot write"), "\(unwritable.error)")
     }
 
     @Test func decimalAmountsAreExact() async throws {
