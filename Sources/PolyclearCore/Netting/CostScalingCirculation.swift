@@ -51,101 +51,158 @@ struct CostScalingCirculation {
     mutating func solve(alpha: Int64 = 12) {
         var epsilon = slotCost.lazy.map { abs($0) }.max() ?? 0
         guard epsilon > 0 else { return }
-        repeat {
-            epsilon = max(1, epsilon / alpha)
-            refine(epsilon)
-            stats.costPhases += 1
-        } while epsilon > 1 && !failed
+        var counts = RefineCounts()
+        let solved = withBuffers { buffers in
+            repeat {
+                epsilon = max(1, epsilon / alpha)
+                let refined = Self.refine(epsilon, buffers, &counts)
+                counts.phases += 1
+                guard refined else { return false }
+            } while epsilon > 1
+            return true
+        }
+        stats.costPhases += counts.phases
+        stats.blockingRounds += counts.relabels
+        stats.augmentations += counts.priceUpdates
+        if !solved { failed = true }
+    }
+
+    /// What a solve did, for `stats`.
+    private struct RefineCounts {
+        var phases = 0
+        var relabels = 0
+        var priceUpdates = 0
+    }
+
+    /// The arrays as pointers for the length of a solve: the inner loops run without bounds
+    /// or uniqueness checks (an array in a struct checks both on every write).
+    private struct Buffers {
+        let first: UnsafeBufferPointer<Int32>
+        let head: UnsafeBufferPointer<Int32>
+        let cost: UnsafeBufferPointer<Int64>
+        let reverse: UnsafeBufferPointer<Int32>
+        let residual: UnsafeMutableBufferPointer<Int64>
+        let price: UnsafeMutableBufferPointer<Int64>
+        let excess: UnsafeMutableBufferPointer<Int64>
+        var nodeCount: Int { price.count }
+    }
+
+    private mutating func withBuffers<Result>(_ body: (Buffers) -> Result) -> Result {
+        first.withUnsafeBufferPointer { first in
+            slotHead.withUnsafeBufferPointer { head in
+                slotCost.withUnsafeBufferPointer { cost in
+                    slotReverse.withUnsafeBufferPointer { reverse in
+                        slotResidual.withUnsafeMutableBufferPointer { residual in
+                            price.withUnsafeMutableBufferPointer { price in
+                                excess.withUnsafeMutableBufferPointer { excess in
+                                    body(
+                                        Buffers(
+                                            first: first, head: head, cost: cost, reverse: reverse, residual: residual,
+                                            price: price, excess: excess))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Makes the flow ε-optimal: saturate every residual arc of negative reduced cost, then
     /// push excess along admissible arcs (reduced cost < 0), relabelling by at least ε.
-    private mutating func refine(_ epsilon: Int64) {
+    /// False when a step the theory rules out happened (`failed`).
+    private static func refine(_ epsilon: Int64, _ b: Buffers, _ counts: inout RefineCounts) -> Bool {
+        let nodeCount = b.nodeCount
         for node in 0..<nodeCount {
-            let p = price[node]
-            for slot in Int(first[node])..<Int(first[node + 1]) where slotResidual[slot] > 0 {
-                let head = Int(slotHead[slot])
-                if slotCost[slot] + p - price[head] < 0 {
-                    let amount = slotResidual[slot]
-                    slotResidual[slot] = 0
-                    slotResidual[Int(slotReverse[slot])] += amount
-                    excess[node] -= amount
-                    excess[head] += amount
+            let p = b.price[node]
+            for slot in Int(b.first[node])..<Int(b.first[node + 1]) where b.residual[slot] > 0 {
+                let head = Int(b.head[slot])
+                if b.cost[slot] + p - b.price[head] < 0 {
+                    let amount = b.residual[slot]
+                    b.residual[slot] = 0
+                    b.residual[Int(b.reverse[slot])] += amount
+                    b.excess[node] -= amount
+                    b.excess[head] += amount
                 }
             }
         }
         var queue: [Int32] = []
         queue.reserveCapacity(nodeCount)
         var inQueue = [Bool](repeating: false, count: nodeCount)
-        for node in 0..<nodeCount where excess[node] > 0 {
+        for node in 0..<nodeCount where b.excess[node] > 0 {
             queue.append(Int32(node))
             inQueue[node] = true
         }
-        var current = Array(first.dropLast())
+        let current = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
+        defer { current.deallocate() }
+        _ = current.initialize(from: b.first.prefix(nodeCount))
         var head = 0
-        let updateEvery = max(nodeCount, slotHead.count / 16)
-        var relabelsAtUpdate = stats.blockingRounds
-        updatePrices(epsilon)
-        while head < queue.count && !failed {
-            if stats.blockingRounds - relabelsAtUpdate >= updateEvery {
-                updatePrices(epsilon)
-                relabelsAtUpdate = stats.blockingRounds
-                for node in 0..<nodeCount { current[node] = first[node] }
+        let updateEvery = max(nodeCount, b.head.count / 16)
+        var relabelsAtUpdate = counts.relabels
+        updatePrices(epsilon, b, &counts)
+        while head < queue.count {
+            if counts.relabels - relabelsAtUpdate >= updateEvery {
+                updatePrices(epsilon, b, &counts)
+                relabelsAtUpdate = counts.relabels
+                for node in 0..<nodeCount { current[node] = b.first[node] }
             }
             let node = Int(queue[head])
             head += 1
             inQueue[node] = false
-            discharge(node, epsilon, &current) { next in
+            let discharged = discharge(node, epsilon, current, b, &counts) { next in
                 if !inQueue[next] {
                     inQueue[next] = true
                     queue.append(Int32(next))
                 }
             }
+            guard discharged else { return false }
             if head > 1 << 20 {
                 queue.removeFirst(head)
                 head = 0
             }
         }
+        return true
     }
 
-    private mutating func discharge(
-        _ node: Int, _ epsilon: Int64, _ current: inout [Int32], activate: (Int) -> Void
-    ) {
-        let end = Int(first[node + 1])
-        while excess[node] > 0 {
+    /// Pushes `node`'s excess along admissible arcs from its current arc on, relabelling when
+    /// none is left. False when it has excess and no residual arc at all.
+    private static func discharge(
+        _ node: Int, _ epsilon: Int64, _ current: UnsafeMutableBufferPointer<Int32>, _ b: Buffers,
+        _ counts: inout RefineCounts, activate: (Int) -> Void
+    ) -> Bool {
+        let end = Int(b.first[node + 1])
+        while b.excess[node] > 0 {
             var slot = Int(current[node])
-            let p = price[node]
+            let p = b.price[node]
             while slot < end {
-                if slotResidual[slot] > 0 {
-                    let next = Int(slotHead[slot])
-                    if slotCost[slot] + p - price[next] < 0 {
-                        let amount = min(excess[node], slotResidual[slot])
-                        slotResidual[slot] -= amount
-                        slotResidual[Int(slotReverse[slot])] += amount
-                        excess[node] -= amount
-                        let before = excess[next]
-                        excess[next] += amount
-                        if before <= 0 && excess[next] > 0 { activate(next) }
-                        if excess[node] == 0 { break }
+                if b.residual[slot] > 0 {
+                    let next = Int(b.head[slot])
+                    if b.cost[slot] + p - b.price[next] < 0 {
+                        let amount = min(b.excess[node], b.residual[slot])
+                        b.residual[slot] -= amount
+                        b.residual[Int(b.reverse[slot])] += amount
+                        b.excess[node] -= amount
+                        let before = b.excess[next]
+                        b.excess[next] += amount
+                        if before <= 0 && b.excess[next] > 0 { activate(next) }
+                        if b.excess[node] == 0 { break }
                     }
                 }
                 slot += 1
             }
             current[node] = Int32(slot)
-            if excess[node] == 0 { return }
+            if b.excess[node] == 0 { return true }
             // Relabel: the highest price that makes some residual arc admissible at −ε.
             var best = Int64.min
-            for candidate in Int(first[node])..<end where slotResidual[candidate] > 0 {
-                best = max(best, price[Int(slotHead[candidate])] - slotCost[candidate])
+            for candidate in Int(b.first[node])..<end where b.residual[candidate] > 0 {
+                best = max(best, b.price[Int(b.head[candidate])] - b.cost[candidate])
             }
-            if best == .min {
-                failed = true
-                return
-            }
-            price[node] = best - epsilon
-            current[node] = first[node]
-            stats.blockingRounds += 1  // relabels
+            if best == .min { return false }
+            b.price[node] = best - epsilon
+            current[node] = b.first[node]
+            counts.relabels += 1
         }
+        return true
     }
 
     /// The price update: each node's distance D to the nearest node in deficit, counting a
@@ -153,36 +210,39 @@ struct CostScalingCirculation {
     /// ε-optimal and every node that can reach a deficit gets an admissible path to it, which
     /// saves the many small relabels that would find the same path. Nodes that reach no deficit
     /// hold no excess; they take the largest distance found (their arcs keep their costs).
-    private mutating func updatePrices(_ epsilon: Int64) {
+    private static func updatePrices(_ epsilon: Int64, _ b: Buffers, _ counts: inout RefineCounts) {
+        let nodeCount = b.nodeCount
         var distance = [Int64](repeating: .max, count: nodeCount)
         var heap = BinaryHeap()
-        for node in 0..<nodeCount where excess[node] < 0 {
+        for node in 0..<nodeCount where b.excess[node] < 0 {
             distance[node] = 0
             heap.push(0, Int32(node))
         }
         var farthest: Int64 = 0
-        while let (d, node) = heap.pop() {
-            guard d == distance[Int(node)] else { continue }
-            farthest = d
-            let p = price[Int(node)]
-            // Arcs u→node with room: each is the reverse of one of node's slots.
-            for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) {
-                let reverse = Int(slotReverse[slot])
-                guard slotResidual[reverse] > 0 else { continue }
-                let tail = Int(slotHead[slot])
-                let reduced = slotCost[reverse] + price[tail] - p
-                let length = (reduced >= 0 ? reduced / epsilon : -((-reduced + epsilon - 1) / epsilon)) + 1
-                let candidate = d + length
-                if candidate < distance[tail] {
-                    distance[tail] = candidate
-                    heap.push(candidate, Int32(tail))
+        distance.withUnsafeMutableBufferPointer { distance in
+            while let (d, node) = heap.pop() {
+                guard d == distance[Int(node)] else { continue }
+                farthest = d
+                let p = b.price[Int(node)]
+                // Arcs u→node with room: each is the reverse of one of node's slots.
+                for slot in Int(b.first[Int(node)])..<Int(b.first[Int(node) + 1]) {
+                    let reverse = Int(b.reverse[slot])
+                    guard b.residual[reverse] > 0 else { continue }
+                    let tail = Int(b.head[slot])
+                    let reduced = b.cost[reverse] + b.price[tail] - p
+                    let length = (reduced >= 0 ? reduced / epsilon : -((-reduced + epsilon - 1) / epsilon)) + 1
+                    let candidate = d + length
+                    if candidate < distance[tail] {
+                        distance[tail] = candidate
+                        heap.push(candidate, Int32(tail))
+                    }
                 }
             }
+            for node in 0..<nodeCount {
+                b.price[node] -= epsilon * (distance[node] == .max ? farthest : distance[node])
+            }
         }
-        for node in 0..<nodeCount {
-            price[node] -= epsilon * (distance[node] == .max ? farthest : distance[node])
-        }
-        stats.augmentations += 1  // price updates
+        counts.priceUpdates += 1
     }
 
     /// Exact integer potentials d for the true costs (d[v] ≤ d[u] + cost on every residual arc
