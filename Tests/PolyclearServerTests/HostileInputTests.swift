@@ -147,20 +147,28 @@ import Testing
         }
     }
 
+    /// Posts `batch` as a bank: a 400 with `code`, naming item 1 (the second).
+    static func expectSecondItemRefused(
+        _ client: some TestClientProtocol, batch: String, code: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await client.execute(
+            uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
+            body: ByteBuffer(string: batch)
+        ) { response in
+            let text = String(buffer: response.body)
+            #expect(
+                response.status == .badRequest && text.contains(#""code":"\#(code)""#) && text.contains(#""item":1"#),
+                "\(response.status) \(text)", sourceLocation: sourceLocation)
+        }
+    }
+
     /// A batch with one bad item names it; an empty batch is a 400, not a 413.
     @Test func aBatchSaysWhichItemIsBad() async throws {
         try await APITests.withAPI { client, _ in
             let good = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000001a1"))
             let bad = String(buffer: APITests.paymentBody(id: "0d9e2b6c-1f00-4a00-8000-0000000001a2", amount: "1.001"))
-            try await client.execute(
-                uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
-                body: ByteBuffer(string: "[\(good),\(bad)]")
-            ) { response in
-                let text = String(buffer: response.body)
-                #expect(
-                    response.status == .badRequest && text.contains(#""code":"malformed_amount""#)
-                        && text.contains(#""item":1"#), "\(text)")
-            }
+            try await Self.expectSecondItemRefused(client, batch: "[\(good),\(bad)]", code: "malformed_amount")
             try await Self.expect(
                 client, .post, "/v1/payments/batch", role: "brBank", body: "[]", status: .badRequest,
                 code: "empty_batch")
@@ -177,27 +185,13 @@ import Testing
                 String(buffer: APITests.paymentBody(id: id)).replacingOccurrences(
                     of: #""purposeCode":"GDDS""#, with: #""purposeCode":"GDDS""# + extra)
             }
-            let cases: [(String, HTTPResponse.Status, String)] = [
-                (String(buffer: APITests.paymentBody(id: Self.zero)), .badRequest, "malformed_id"),
-                (
-                    item("0d9e2b6c-1f00-4a00-8000-0000000003a2", #","side":"payer_debitt""#), .badRequest,
-                    "malformed_side"
-                ),
-                (
-                    item("0d9e2b6c-1f00-4a00-8000-0000000003a3", #","priority":"Urgent""#), .badRequest,
-                    "malformed_priority"
-                ),
+            let cases: [(String, String)] = [
+                (String(buffer: APITests.paymentBody(id: Self.zero)), "malformed_id"),
+                (item("0d9e2b6c-1f00-4a00-8000-0000000003a2", #","side":"payer_debitt""#), "malformed_side"),
+                (item("0d9e2b6c-1f00-4a00-8000-0000000003a3", #","priority":"Urgent""#), "malformed_priority"),
             ]
-            for (bad, status, code) in cases {
-                try await client.execute(
-                    uri: "/v1/payments/batch", method: .post, headers: APITests.headers("brBank"),
-                    body: ByteBuffer(string: "[\(good),\(bad)]")
-                ) { response in
-                    let text = String(buffer: response.body)
-                    #expect(
-                        response.status == status && text.contains(#""code":"\#(code)""#)
-                            && text.contains(#""item":1"#), "\(response.status) \(text)")
-                }
+            for (bad, code) in cases {
+                try await Self.expectSecondItemRefused(client, batch: "[\(good),\(bad)]", code: code)
             }
             // The wrong type and an unknown key go to the decoder: refused whole, as before.
             for bad in [
