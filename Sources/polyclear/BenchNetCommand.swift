@@ -69,7 +69,9 @@ struct BenchNetCommand: AsyncParsableCommand {
         let start = ProcessMetrics.monotonicNanoseconds()
         let merged = try SetOffInstance(partyCount: parties, obligations: instance)
         let mergedAt = ProcessMetrics.monotonicNanoseconds()
-        let routing = ObligationSetOff.route(merged, solver: SetOffSolver(rawValue: solver) ?? .automatic)
+        let routing = ObligationSetOff.route(
+            merged, solver: SetOffSolver(rawValue: solver) ?? .automatic, partCount: NetCommand.cores,
+            perform: NetCommand.performAtOnce)
         let routedAt = ProcessMetrics.monotonicNanoseconds()
         let result = try ObligationSetOff.finish(merged, routing: routing, obligations: instance)
         let finishedAt = ProcessMetrics.monotonicNanoseconds()

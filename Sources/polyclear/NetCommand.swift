@@ -65,7 +65,7 @@ struct NetCommand: AsyncParsableCommand {
             let routed: UInt64
             do {
                 let instance = try SetOffInstance(partyCount: table.parties.count, obligations: obligations)
-                let routing = ObligationSetOff.route(instance)
+                let routing = ObligationSetOff.route(instance, partCount: Self.cores, perform: Self.performAtOnce)
                 routed = ProcessMetrics.monotonicNanoseconds()
                 result = try ObligationSetOff.finish(instance, routing: routing, obligations: obligations)
             } catch {

@@ -73,7 +73,8 @@ public enum ObligationSetOff {
     /// solver on each: primal-dual took 3–17 phases on six shapes, 108 on chains.
     public static let primalDualPhaseBudget = 24
 
-    public static func route(_ instance: SetOffInstance, solver: SetOffSolver = .automatic) -> SetOffRouting {
+    /// One instance routed as a whole, however many components it has (`route` cuts it first).
+    static func routeWhole(_ instance: SetOffInstance, solver: SetOffSolver) -> SetOffRouting {
         switch solver {
         case .costScaling: return routeByCostScaling(instance) ?? routeByPrimalDual(instance, phaseBudget: .max)!
         case .primalDual: return routeByPrimalDual(instance, phaseBudget: .max)!
@@ -230,6 +231,20 @@ public struct SetOffInstance: Sendable {
             pairOf[index] = pair
             balance[Int(o.debtor)] += o.amountMinor
             balance[Int(o.creditor)] -= o.amountMinor
+        }
+        needMinor = balance.reduce(0) { $0 + max(0, $1) }
+    }
+
+    /// Pairs already merged and checked (a component of a checked instance): no `pairOf`.
+    init(partyCount: Int, pairDebtor: [Int32], pairCreditor: [Int32], pairAmount: [Int64]) {
+        self.partyCount = partyCount
+        (self.pairDebtor, self.pairCreditor, self.pairAmount) = (pairDebtor, pairCreditor, pairAmount)
+        pairOf = []
+        balance = [Int64](repeating: 0, count: partyCount)
+        for pair in pairAmount.indices {
+            balance[Int(pairDebtor[pair])] += pairAmount[pair]
+            balance[Int(pairCreditor[pair])] -= pairAmount[pair]
+            grossMinor += pairAmount[pair]
         }
         needMinor = balance.reduce(0) { $0 + max(0, $1) }
     }
