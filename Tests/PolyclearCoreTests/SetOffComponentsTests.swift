@@ -102,7 +102,11 @@ import Testing
                 #expect(
                     b.totalSetOffMinor == SetOffTests.referenceOptimum(partyCount: parties, obligations: obligations))
             }
-            let componentOf = SetOffParts(instance).components.componentOf
+            let parts = SetOffParts(instance)
+            for component in parts.solvedComponents {
+                #expect(parts.depth(of: component) == Self.referenceDepth(parts, component), "seed \(seed)")
+            }
+            let componentOf = parts.components.componentOf
             for pair in 0..<instance.pairCount {
                 let debtor = Int(instance.pairDebtor[pair]), creditor = Int(instance.pairCreditor[pair])
                 guard componentOf[debtor] != componentOf[creditor] else { continue }
@@ -110,6 +114,43 @@ import Testing
                 #expect(inTurn.potentials[debtor] - inTurn.potentials[creditor] >= 1, "seed \(seed) pair \(pair)")
             }
         }
+    }
+
+    /// Breadth-first depth from the component's lowest party, level by level over all pairs.
+    static func referenceDepth(_ parts: SetOffParts, _ component: Int) -> Int {
+        let members = Set(parts.nodes(of: component).map { Int($0) })
+        let instance = parts.whole
+        var distance = [members.min()!: 0], frontier = [members.min()!]
+        while !frontier.isEmpty {
+            var next: [Int] = []
+            for node in frontier {
+                for pair in 0..<instance.pairCount where Int(instance.pairDebtor[pair]) == node {
+                    let creditor = Int(instance.pairCreditor[pair])
+                    guard members.contains(creditor), distance[creditor] == nil else { continue }
+                    distance[creditor] = distance[node]! + 1
+                    next.append(creditor)
+                }
+            }
+            frontier = next
+        }
+        return distance.values.max()!
+    }
+
+    /// A chain of 60 links with a way back from every party to the first is plainly long
+    /// (depth 60): the automatic choice goes straight to cost scaling. Short cycles do not.
+    @Test func longComponentsGoStraightToCostScaling() throws {
+        var chain: [Obligation] = []
+        for step in 0..<60 as Range<Int32> {
+            chain.append(Obligation(debtor: step, creditor: step + 1, amountMinor: 100))
+            chain.append(Obligation(debtor: step + 1, creditor: 0, amountMinor: 1))
+        }
+        let long = SetOffParts(try SetOffInstance(partyCount: 61, obligations: chain))
+        #expect(long.depth(of: 0) == 60)
+        #expect(long.solver(.automatic, for: 0) == .costScaling)
+        #expect(long.solver(.primalDual, for: 0) == .primalDual)
+        let triangle = [(0, 1), (1, 2), (2, 0)].map { Obligation(debtor: $0, creditor: $1, amountMinor: 5) }
+        let short = SetOffParts(try SetOffInstance(partyCount: 3, obligations: triangle))
+        #expect(short.depth(of: 0) == 2 && short.solver(.automatic, for: 0) == .automatic)
     }
 
     /// Twenty chains of the benchmark's shape: twenty components, dealt into groups of about

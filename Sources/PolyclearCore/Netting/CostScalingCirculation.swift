@@ -23,11 +23,15 @@ struct CostScalingCirculation {
     /// the solve stops and the caller solves another way — an input never stops the process.
     private(set) var failed = false
     let scale: Int64
+    /// The price update's last distance bucket (`updatePrices`); settable so that tests can
+    /// make the search stop short.
+    var distanceBound: Int
 
     /// Arcs u→v with capacity and cost; each starts carrying its full capacity.
     init(nodeCount: Int, tails: [Int32], heads: [Int32], capacities: [Int64], costs: [Int32]) {
         self.nodeCount = nodeCount
         scale = Int64(nodeCount + 1)
+        distanceBound = 4 * nodeCount + 4
         price = [Int64](repeating: 0, count: nodeCount)
         excess = [Int64](repeating: 0, count: nodeCount)
         let layout = ResidualLayout(nodeCount: nodeCount, tails: tails, heads: heads)
@@ -84,11 +88,13 @@ struct CostScalingCirculation {
         let residual: UnsafeMutableBufferPointer<Int64>
         let price: UnsafeMutableBufferPointer<Int64>
         let excess: UnsafeMutableBufferPointer<Int64>
+        let distanceBound: Int
         var nodeCount: Int { price.count }
     }
 
     private mutating func withBuffers<Result>(_ body: (Buffers) -> Result) -> Result {
-        first.withUnsafeBufferPointer { first in
+        let distanceBound = distanceBound
+        return first.withUnsafeBufferPointer { first in
             slotHead.withUnsafeBufferPointer { head in
                 slotCost.withUnsafeBufferPointer { cost in
                     slotReverse.withUnsafeBufferPointer { reverse in
@@ -98,7 +104,7 @@ struct CostScalingCirculation {
                                     body(
                                         Buffers(
                                             first: first, head: head, cost: cost, reverse: reverse, residual: residual,
-                                            price: price, excess: excess))
+                                            price: price, excess: excess, distanceBound: distanceBound))
                                 }
                             }
                         }
@@ -208,19 +214,23 @@ struct CostScalingCirculation {
     /// The price update: each node's distance D to the nearest node in deficit, counting a
     /// residual arc as ⌊reduced cost / ε⌋ + 1 (≥ 0), and prices lowered by ε·D. The flow stays
     /// ε-optimal and every node that can reach a deficit gets an admissible path to it, which
-    /// saves the many small relabels that would find the same path. Nodes that reach no deficit
-    /// hold no excess; they take the largest distance found (their arcs keep their costs).
+    /// saves the many small relabels that would find the same path. Lengths are small whole
+    /// numbers, so the search keeps a bucket per distance (Dial's) up to a bound (4n + 4); nodes not
+    /// reached by then take that bound, nodes that reach no deficit the largest distance found
+    /// (either keeps every residual arc ε-optimal: an arc into a reached node from one that is
+    /// not was longer than the bound, and one out of a reached node gains room).
     private static func updatePrices(_ epsilon: Int64, _ b: Buffers, _ counts: inout RefineCounts) {
         let nodeCount = b.nodeCount
+        let bound = b.distanceBound
         var distance = [Int64](repeating: .max, count: nodeCount)
-        var heap = BinaryHeap()
+        var buckets = DistanceBuckets(bound: bound, nodeCount: nodeCount)
         for node in 0..<nodeCount where b.excess[node] < 0 {
             distance[node] = 0
-            heap.push(0, Int32(node))
+            buckets.push(0, Int32(node))
         }
-        var farthest: Int64 = 0
+        var farthest: Int64 = 0, cut = false
         distance.withUnsafeMutableBufferPointer { distance in
-            while let (d, node) = heap.pop() {
+            while let (d, node) = buckets.pop() {
                 guard d == distance[Int(node)] else { continue }
                 farthest = d
                 let p = b.price[Int(node)]
@@ -231,15 +241,20 @@ struct CostScalingCirculation {
                     let tail = Int(b.head[slot])
                     let reduced = b.cost[reverse] + b.price[tail] - p
                     let length = (reduced >= 0 ? reduced / epsilon : -((-reduced + epsilon - 1) / epsilon)) + 1
-                    let candidate = d + length
-                    if candidate < distance[tail] {
-                        distance[tail] = candidate
-                        heap.push(candidate, Int32(tail))
+                    // ε-optimal arcs have length ≥ 0; never file a node below the search.
+                    let candidate = d + max(0, length)
+                    guard candidate < distance[tail] else { continue }
+                    guard candidate <= bound else {
+                        cut = true
+                        continue
                     }
+                    distance[tail] = candidate
+                    buckets.push(candidate, Int32(tail))
                 }
             }
+            let unreached = cut ? Int64(bound) : farthest
             for node in 0..<nodeCount {
-                b.price[node] -= epsilon * (distance[node] == .max ? farthest : distance[node])
+                b.price[node] -= epsilon * (distance[node] == .max ? unreached : distance[node])
             }
         }
         counts.priceUpdates += 1
@@ -276,5 +291,38 @@ struct CostScalingCirculation {
             let (quotient, remainder) = value.quotientAndRemainder(dividingBy: scale)
             return remainder < 0 ? quotient - 1 : quotient
         }
+    }
+}
+
+/// Nodes filed by a whole-number distance 0...bound, taken out in distance order (Dial's
+/// buckets: a push and a pop cost O(1), the scan over empty distances O(bound) in all).
+/// A node may be filed more than once; the caller skips the stale entries.
+private struct DistanceBuckets {
+    private var head: [Int32]
+    private var entryNode: [Int32] = [], entryNext: [Int32] = []
+    private var level = 0, pending = 0
+
+    init(bound: Int, nodeCount: Int) {
+        head = [Int32](repeating: -1, count: bound + 1)
+        entryNode.reserveCapacity(nodeCount)
+        entryNext.reserveCapacity(nodeCount)
+    }
+
+    mutating func push(_ distance: Int64, _ node: Int32) {
+        entryNode.append(node)
+        entryNext.append(head[Int(distance)])
+        head[Int(distance)] = Int32(entryNode.count - 1)
+        pending += 1
+    }
+
+    /// The next entry at the least distance; nil when none is left. Pushes are never below the
+    /// distance last popped (lengths are ≥ 0), so the scan only moves up.
+    mutating func pop() -> (Int64, Int32)? {
+        guard pending > 0 else { return nil }
+        while head[level] < 0 { level += 1 }
+        let entry = Int(head[level])
+        head[level] = entryNext[entry]
+        pending -= 1
+        return (Int64(level), entryNode[entry])
     }
 }

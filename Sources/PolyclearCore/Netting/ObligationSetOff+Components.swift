@@ -16,14 +16,19 @@ extension ObligationSetOff {
         let parts = SetOffParts(instance)
         // One component holding every obligation: route it as it stands, nothing to cut.
         if parts.internalArcCount == instance.pairCount && parts.solvedComponents.count <= 1 {
-            return routeWhole(instance, solver: solver)
+            return routeWhole(
+                instance, solver: parts.solvedComponents.first.map { parts.solver(solver, for: $0) } ?? solver)
         }
         let groups = parts.groups(count: partCount)
         let results = PartResults<[SetOffRouting]>(count: groups.count)
         perform(groups.count) { group in
-            results.store(group, groups[group].map { routeWhole(parts.instance(of: $0, in: instance), solver: solver) })
+            results.store(
+                group,
+                groups[group].map { component in
+                    routeWhole(parts.instance(of: component), solver: parts.solver(solver, for: component))
+                })
         }
-        return parts.join(groups: groups, routings: results.take(), of: instance, solver: solver)
+        return parts.join(groups: groups, routings: results.take(), solver: solver)
     }
 
     /// `PerformParts` that calls the body for each part in turn, on the caller's thread.
@@ -35,6 +40,7 @@ extension ObligationSetOff {
 /// An instance's strongly connected components: their parties and the obligations (merged
 /// pairs) inside each, as index lists grouped by component.
 struct SetOffParts: Sendable {
+    let whole: SetOffInstance
     let components: StrongComponents
     /// Component c's parties: `nodes[nodeFirst[c]..<nodeFirst[c + 1]]`, ascending.
     private let nodeFirst: [Int32], nodes: [Int32]
@@ -47,6 +53,7 @@ struct SetOffParts: Sendable {
     var internalArcCount: Int { arcs.count }
 
     init(_ instance: SetOffInstance) {
+        whole = instance
         let components = StrongComponents(
             nodeCount: instance.partyCount, tails: instance.pairDebtor, heads: instance.pairCreditor)
         let componentOf = components.componentOf
@@ -96,13 +103,46 @@ struct SetOffParts: Sendable {
     func arcs(of component: Int) -> ArraySlice<Int32> { arcs[Int(arcFirst[component])..<Int(arcFirst[component + 1])] }
 
     /// Component `component` as an instance of its own, parties numbered in ascending order.
-    func instance(of component: Int, in whole: SetOffInstance) -> SetOffInstance {
+    func instance(of component: Int) -> SetOffInstance {
         let pairs = arcs(of: component)
         return SetOffInstance(
             partyCount: nodes(of: component).count,
             pairDebtor: pairs.map { localIndex[Int(whole.pairDebtor[Int($0)])] },
             pairCreditor: pairs.map { localIndex[Int(whole.pairCreditor[Int($0)])] },
             pairAmount: pairs.map { whole.pairAmount[Int($0)] })
+    }
+
+    /// The automatic choice goes straight to cost scaling for a component whose paths are long
+    /// (breadth-first depth past twice the primal-dual phase budget: chains of debts), where
+    /// primal-dual would spend its budget first; else `routeWhole` decides.
+    func solver(_ solver: SetOffSolver, for component: Int) -> SetOffSolver {
+        solver == .automatic && depth(of: component) > 2 * ObligationSetOff.primalDualPhaseBudget
+            ? .costScaling : solver
+    }
+
+    /// The breadth-first depth of a component from its first party, over its own pairs: a
+    /// cheap sign of how long its shortest paths run (primal-dual needs a phase per path cost).
+    func depth(of component: Int) -> Int {
+        let members = nodes(of: component)
+        var distance = [Int32](repeating: -1, count: members.count)
+        var queue: [Int32] = [members.first!]
+        queue.reserveCapacity(members.count)
+        distance[0] = 0  // the first party is local index 0
+        var head = 0
+        while head < queue.count {
+            let node = Int(queue[head])
+            head += 1
+            let reached = distance[Int(localIndex[node])] + 1
+            for slot in Int(components.first[node])..<Int(components.first[node + 1]) {
+                let next = Int(whole.pairCreditor[Int(components.arcByTail[slot])])
+                guard Int(components.componentOf[next]) == component, distance[Int(localIndex[next])] < 0 else {
+                    continue
+                }
+                distance[Int(localIndex[next])] = reached
+                queue.append(Int32(next))
+            }
+        }
+        return Int(distance[Int(localIndex[Int(queue[queue.count - 1])])])
     }
 
     /// The solved components dealt into at most `count` groups of about equal size (by pairs).
@@ -119,7 +159,7 @@ struct SetOffParts: Sendable {
 
     /// The components' routings as one routing of the whole instance.
     func join(
-        groups: [[Int]], routings: [[SetOffRouting]?], of whole: SetOffInstance, solver: SetOffSolver
+        groups: [[Int]], routings: [[SetOffRouting]?], solver: SetOffSolver
     ) -> SetOffRouting {
         var pairSetOff = [Int64](repeating: 0, count: whole.pairCount)
         var local = [Int64](repeating: 0, count: whole.partyCount)
@@ -140,14 +180,14 @@ struct SetOffParts: Sendable {
             }
         }
         return SetOffRouting(
-            pairSetOffMinor: pairSetOff, potentials: shifted(local, of: whole), solver: largest.solver,
+            pairSetOffMinor: pairSetOff, potentials: shifted(local), solver: largest.solver,
             solverStats: stats)
     }
 
     /// Each component's potentials moved up by one constant, sinks first, so that every pair
     /// leaving it has d[debtor] ≥ d[creditor] + 1 (the components' own conditions are unchanged
     /// by a shift). Pairs between components only run to lower-numbered ones: already final.
-    private func shifted(_ local: [Int64], of whole: SetOffInstance) -> [Int64] {
+    private func shifted(_ local: [Int64]) -> [Int64] {
         var potentials = local
         let componentOf = components.componentOf
         for component in 0..<components.count {

@@ -68,9 +68,10 @@ public enum ObligationSetOff {
     /// Successive shortest paths cost one phase per distinct path cost; where paths grow long
     /// (supply chains, chains of debts) that is many phases, and cost scaling, whose work
     /// does not grow with path cost, is faster. So the automatic choice runs primal-dual for
-    /// at most `primalDualPhaseBudget` phases and, past it, starts over with cost scaling.
-    /// Measured on the seven benchmark shapes (10,000 × 1,000,000) this picks the faster
-    /// solver on each: primal-dual took 3–17 phases on six shapes, 108 on chains.
+    /// at most `primalDualPhaseBudget` phases and, past it, starts over with cost scaling; a
+    /// component that is plainly long (`SetOffParts.solver(_:for:)`) goes to cost scaling
+    /// first. Measured on the seven benchmark shapes (10,000 × 1,000,000) this picks the
+    /// faster solver on each: primal-dual took 3–17 phases on six shapes, 108 on chains.
     public static let primalDualPhaseBudget = 24
 
     /// One instance routed as a whole, however many components it has (`route` cuts it first).
