@@ -67,7 +67,8 @@ struct BenchNetCommand: AsyncParsableCommand {
             printFlushed("wrote \(path)")
         }
         let start = ProcessMetrics.monotonicNanoseconds()
-        let merged = try SetOffInstance(partyCount: parties, obligations: instance)
+        let merged = try SetOffInstance(
+            partyCount: parties, obligations: instance, partCount: NetCommand.cores, perform: NetCommand.performAtOnce)
         let mergedAt = ProcessMetrics.monotonicNanoseconds()
         let routing = ObligationSetOff.route(
             merged, solver: SetOffSolver(rawValue: solver) ?? .automatic, partCount: NetCommand.cores,

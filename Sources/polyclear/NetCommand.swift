@@ -64,7 +64,9 @@ struct NetCommand: AsyncParsableCommand {
             let result: SetOffResult
             let routed: UInt64
             do {
-                let instance = try SetOffInstance(partyCount: table.parties.count, obligations: obligations)
+                let instance = try SetOffInstance(
+                    partyCount: table.parties.count, obligations: obligations, partCount: Self.cores,
+                    perform: Self.performAtOnce)
                 let routing = ObligationSetOff.route(instance, partCount: Self.cores, perform: Self.performAtOnce)
                 routed = ProcessMetrics.monotonicNanoseconds()
                 result = try ObligationSetOff.finish(instance, routing: routing, obligations: obligations)

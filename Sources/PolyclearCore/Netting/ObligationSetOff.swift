@@ -202,8 +202,8 @@ public struct SetOffInstance: Sendable {
     var pairOf: [Int32]
     /// Out − in: positive = net debtor.
     var balance: [Int64]
-    public private(set) var grossMinor: Int64 = 0
-    public private(set) var needMinor: Int64 = 0
+    public internal(set) var grossMinor: Int64 = 0
+    public internal(set) var needMinor: Int64 = 0
     public var pairCount: Int { pairDebtor.count }
 
     public init(partyCount: Int, obligations: [Obligation]) throws(SetOffError) {
@@ -222,7 +222,7 @@ public struct SetOffInstance: Sendable {
             let (sum, overflow) = grossMinor.addingReportingOverflow(o.amountMinor)
             guard !overflow else { throw .totalOverflow }
             grossMinor = sum
-            let key = UInt64(UInt32(o.debtor)) << 32 | UInt64(UInt32(o.creditor))
+            let key = Self.key(o)
             let (pair, inserted) = pairIndexByKey.insert(key, next: Int32(pairDebtor.count))
             if inserted {
                 pairDebtor.append(o.debtor); pairCreditor.append(o.creditor); pairAmount.append(o.amountMinor)
