@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Polyclear's set-off against Google OR-Tools' min-cost flow, on the same CSV files.
 
-    python3 bench/ortools-net.py [--polyclear PATH] FILE.csv [FILE.csv ...]
+    python3 bench/ortools-net.py [--polyclear PATH] [--runs N] FILE.csv [FILE.csv ...]
 
 Make the files with `polyclear bench net --shape all --parties 10000 --obligations 1000000
 --write-csv DIR`. On first use the script makes a virtual environment (bench/.venv-ortools,
@@ -14,11 +14,15 @@ For each file it runs, one after the other on the same machine:
     one arc each with capacity = amount and cost 1; each party's supply its net position) in
     a process of its own, timing the solve alone and the whole process (Python start, CSV
     reading, building, solving).
+With --runs N the two alternate N times per file and each figure is the median of its N runs
+(a shared machine's runs of the same binary differ by a third; medians of alternating runs keep
+one slow moment from deciding a ratio).
 Set-off = gross - minimum cost. The two optimal values must be equal; the script exits 1 if not.
 """
 
 import argparse
 import os
+import statistics
 import re
 import subprocess
 import sys
@@ -119,6 +123,7 @@ def run_polyclear(binary, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--polyclear", default=os.path.join(HERE, "..", ".build-release", "release", "polyclear"))
+    parser.add_argument("--runs", type=int, default=1, help="alternating runs per file; medians are reported")
     parser.add_argument("--ortools-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="+")
     arguments = parser.parse_args()
@@ -130,13 +135,21 @@ def main():
           "whole / OR-Tools solve | solve+certify / OR-Tools solve | set-off equal")
     failed = False
     for path in arguments.files:
-        ours = run_polyclear(arguments.polyclear, path)
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, __file__, "--ortools-only", path], capture_output=True, text=True)
-        theirs_whole = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"OR-Tools run failed on {path}: {done.stderr}")
-        gross, cost, _, _, theirs_solve = done.stdout.split()
+        runs = []
+        for _ in range(max(1, arguments.runs)):
+            ours = run_polyclear(arguments.polyclear, path)
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, __file__, "--ortools-only", path], capture_output=True, text=True)
+            theirs_whole = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"OR-Tools run failed on {path}: {done.stderr}")
+            gross, cost, _, _, theirs_solve = done.stdout.split()
+            runs.append((ours, theirs_whole, float(theirs_solve)))
+        ours = {key: statistics.median(run[0][key] for run in runs) for key in ("parse", "solve", "certify", "whole")}
+        ours["setoff"] = runs[0][0]["setoff"]
+        ours["proven"] = all(run[0]["proven"] and run[0]["setoff"] == ours["setoff"] for run in runs)
+        theirs_whole = statistics.median(run[1] for run in runs)
+        theirs_solve = statistics.median(run[2] for run in runs)
         theirs_setoff = int(gross) - int(cost)
         equal = theirs_setoff == ours["setoff"] and ours["proven"]
         failed |= not equal

@@ -177,13 +177,19 @@ public enum ObligationSetOff {
 
     /// Earliest due date first (no date last), then input order, within each pair.
     static func split(obligations: [Obligation], pairOf: [Int32], pairSetOff: [Int64]) -> [Int64] {
-        let order = obligations.indices.sorted { a, b in
-            let dueA = obligations[a].dueDay ?? .max, dueB = obligations[b].dueDay ?? .max
-            return dueA != dueB ? dueA < dueB : a < b
-        }
+        // Without due dates the order is the input order: no sort, no index array.
+        let dated = obligations.contains { $0.dueDay != nil }
+        let order: [Int] =
+            !dated
+            ? []
+            : obligations.indices.sorted { a, b in
+                let dueA = obligations[a].dueDay ?? .max, dueB = obligations[b].dueDay ?? .max
+                return dueA != dueB ? dueA < dueB : a < b
+            }
         var left = pairSetOff
         var result = [Int64](repeating: 0, count: obligations.count)
-        for index in order {
+        for position in obligations.indices {
+            let index = dated ? order[position] : position
             let pair = Int(pairOf[index])
             let take = min(left[pair], obligations[index].amountMinor)
             result[index] = take
