@@ -84,29 +84,33 @@ struct PhaseArcs {
         for position in 0..<count { slotResidual[Int(slot[position])] = residual[position] }
     }
 
-    /// Levels by breadth-first search over the arcs with room, stopping at the sink's level:
-    /// no node further away can be on a shortest admissible path. False: the sink is cut off.
+    /// Levels: each node's breadth-first distance to the sink over the arcs with room,
+    /// searched backwards from the sink and stopping at the source's level. The depth-first
+    /// search then follows only arcs one level nearer the sink, so every step it takes leads
+    /// towards the sink (a search levelled from the source wanders into nodes that reach no
+    /// sink and must back out of each). False: the sink is cut off.
     func buildLevels(source: Int, sink: Int) -> Bool {
         for node in 0..<nodeCount { level[node] = -1 }
-        level[source] = 0
+        level[sink] = 0
         var front = 0, back = 0
-        queue[back] = Int32(source)
+        queue[back] = Int32(sink)
         back += 1
         while front < back {
             let node = Int(queue[front])
             front += 1
             let nextLevel = level[node] + 1
-            if level[sink] >= 0 && nextLevel > level[sink] { break }
+            if level[source] >= 0 && nextLevel > level[source] { break }
             for position in Int(first[node])..<Int(first[node + 1]) {
-                let next = Int(head[position])
-                if level[next] < 0 && residual[position] > 0 {
-                    level[next] = nextLevel
-                    queue[back] = Int32(next)
+                // The arc from `previous` into this node is the reverse of this one.
+                let previous = Int(head[position])
+                if level[previous] < 0 && residual[Int(reverse[position])] > 0 {
+                    level[previous] = nextLevel
+                    queue[back] = Int32(previous)
                     back += 1
                 }
             }
         }
-        return level[sink] >= 0
+        return level[source] >= 0
     }
 
     /// A blocking flow in the level graph by depth-first search (iterative: paths can be long):
@@ -134,7 +138,7 @@ struct PhaseArcs {
                 depth = firstSaturated
                 continue
             }
-            let end = first[node + 1], nextLevel = level[node] + 1
+            let end = first[node + 1], nextLevel = level[node] - 1
             var position = current[node]
             while position < end {
                 if residual[Int(position)] > 0 && level[Int(head[Int(position)])] == nextLevel { break }
