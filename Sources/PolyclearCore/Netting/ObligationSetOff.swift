@@ -220,14 +220,7 @@ public struct SetOffInstance: Sendable {
         // mostly empty and cache-hostile when obligations repeat pairs.
         var pairIndexByKey = PackedKeyTable(expectedCount: min(obligations.count, 1 << 15))
         for (index, o) in obligations.enumerated() {
-            guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
-                throw .partyOutOfRange(index: index)
-            }
-            guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
-            guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
-            let (sum, overflow) = grossMinor.addingReportingOverflow(o.amountMinor)
-            guard !overflow else { throw .totalOverflow }
-            grossMinor = sum
+            try Self.check(o, index: index, partyCount: partyCount, adding: &grossMinor)
             let key = Self.key(o)
             let (pair, inserted) = pairIndexByKey.insert(key, next: Int32(pairDebtor.count))
             if inserted {
@@ -240,6 +233,21 @@ public struct SetOffInstance: Sendable {
             balance[Int(o.creditor)] -= o.amountMinor
         }
         needMinor = balance.reduce(0) { $0 + max(0, $1) }
+    }
+
+    /// One obligation's checks, in the order every merge makes them; adds it to `gross`.
+    @inline(__always)
+    static func check(
+        _ o: Obligation, index: Int, partyCount: Int, adding gross: inout Int64
+    ) throws(SetOffError) {
+        guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
+            throw .partyOutOfRange(index: index)
+        }
+        guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
+        guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
+        let (sum, overflow) = gross.addingReportingOverflow(o.amountMinor)
+        guard !overflow else { throw .totalOverflow }
+        gross = sum
     }
 
     /// Pairs already merged and checked (a component of a checked instance): no `pairOf`.

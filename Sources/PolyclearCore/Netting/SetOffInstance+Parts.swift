@@ -16,14 +16,7 @@ extension SetOffInstance {
         }
         var gross: Int64 = 0
         for (index, o) in obligations.enumerated() {
-            guard (0..<Int32(partyCount)).contains(o.debtor), (0..<Int32(partyCount)).contains(o.creditor) else {
-                throw .partyOutOfRange(index: index)
-            }
-            guard o.debtor != o.creditor else { throw .selfObligation(index: index) }
-            guard o.amountMinor > 0 else { throw .nonPositiveAmount(index: index) }
-            let (sum, overflow) = gross.addingReportingOverflow(o.amountMinor)
-            guard !overflow else { throw .totalOverflow }
-            gross = sum
+            try Self.check(o, index: index, partyCount: partyCount, adding: &gross)
         }
         let localPair = UnsafeMutableBufferPointer<Int32>.allocate(capacity: obligations.count)
         defer { localPair.deallocate() }
