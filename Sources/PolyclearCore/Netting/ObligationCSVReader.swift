@@ -103,7 +103,11 @@ struct ObligationCSVReader {
         guard isNewID() else {
             throw ParseError(line: number, problem: "duplicate id \(cell(0))")
         }
-        guard !sameBytes(1, 2) else {
+        // Numbered now (a line that fails below fails the whole reading, numbers and all): the
+        // same number is the same bytes, so no second comparison of the two cells.
+        let debtor = parties.insert(bytes, cellStart[1], cellEnd[1]).index
+        let creditor = parties.insert(bytes, cellStart[2], cellEnd[2]).index
+        guard debtor != creditor else {
             throw ParseError(line: number, problem: "debtor and creditor are the same party")
         }
         let currency = cellCount >= 5 && !isEmpty(4) ? try currency(line: number) : nil
@@ -115,8 +119,6 @@ struct ObligationCSVReader {
             }
             dueDay = Int32(date.daysSinceEpoch)
         }
-        let debtor = parties.insert(bytes, cellStart[1], cellEnd[1]).index
-        let creditor = parties.insert(bytes, cellStart[2], cellEnd[2]).index
         rows.append(
             ObligationCSV.Row(
                 id: cell(0), debtor: Int32(debtor), creditor: Int32(creditor), amountMinor: amount,
@@ -140,26 +142,33 @@ struct ObligationCSVReader {
         return ids.insert(bytes, start, end).inserted
     }
 
-    /// Splits `start..<end` on commas into trimmed cells.
+    /// Splits `start..<end` on commas into trimmed cells. The cell arrays are written through
+    /// their buffers: one uniqueness check a line, not one a cell.
     private mutating func split(_ start: Int, _ end: Int) {
-        cellCount = 0
-        var cell = start
-        var index = start
-        while true {
-            if index == end || bytes[index] == 0x2C {
-                if cellCount < 6 {
-                    var low = cell, high = index
-                    while low < high && bytes[low] == 0x20 { low += 1 }
-                    while high > low && bytes[high - 1] == 0x20 { high -= 1 }
-                    cellStart[cellCount] = low
-                    cellEnd[cellCount] = high
+        let bytes = bytes
+        var count = 0
+        cellStart.withUnsafeMutableBufferPointer { starts in
+            cellEnd.withUnsafeMutableBufferPointer { ends in
+                var cell = start
+                var index = start
+                while true {
+                    if index == end || bytes[index] == 0x2C {
+                        if count < 6 {
+                            var low = cell, high = index
+                            while low < high && bytes[low] == 0x20 { low += 1 }
+                            while high > low && bytes[high - 1] == 0x20 { high -= 1 }
+                            starts[count] = low
+                            ends[count] = high
+                        }
+                        count += 1
+                        if index == end { return }
+                        cell = index + 1
+                    }
+                    index += 1
                 }
-                cellCount += 1
-                if index == end { return }
-                cell = index + 1
             }
-            index += 1
         }
+        cellCount = count
     }
 
     private mutating func currency(line: Int) throws(ParseError) -> CurrencyCode {
@@ -212,13 +221,6 @@ extension ObligationCSVReader {
         let start = cellStart[index], count = cellEnd[index] - start
         guard count == text.utf8CodeUnitCount else { return false }
         for offset in 0..<count where bytes[start + offset] != text.utf8Start[offset] { return false }
-        return true
-    }
-
-    func sameBytes(_ a: Int, _ b: Int) -> Bool {
-        let count = cellEnd[a] - cellStart[a]
-        guard count == cellEnd[b] - cellStart[b] else { return false }
-        for offset in 0..<count where bytes[cellStart[a] + offset] != bytes[cellStart[b] + offset] { return false }
         return true
     }
 
