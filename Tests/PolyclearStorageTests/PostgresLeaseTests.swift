@@ -112,7 +112,7 @@ import Testing
     /// crash: a connection that never answers) is given up at once when the cluster node asks
     /// (`abandonCommitAttempt`, on a failed lease renewal) instead of at its deadline; the
     /// retry commits, once.
-    @Test(.timeLimit(.minutes(3))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
+    @Test(.timeLimit(.minutes(5))) func aStuckCommitAttemptIsAbandonedOnRequestAndRetried() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let warnings = CapturedLog()
         let store = try PostgresHubStore(

@@ -82,7 +82,7 @@ import Testing
     /// A read that never ends (as a query on a connection the server killed may not, in
     /// postgres-nio) is abandoned at its deadline: the caller gets an error, the connection
     /// leaves the pool, and the pool's only place is free for the next read.
-    @Test(.timeLimit(.minutes(2))) func aStuckReadIsAbandonedAtItsDeadlineAndFreesItsPlace() async throws {
+    @Test(.timeLimit(.minutes(5))) func aStuckReadIsAbandonedAtItsDeadlineAndFreesItsPlace() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let configuration = PostgresURL.configuration(url)!
         let pool = PostgresReadPool(size: 1) { id in
@@ -114,7 +114,7 @@ import Testing
 
     /// A read waiting for a connection when the pool closes (its store is closing) is refused
     /// at once; before, it waited for ever, and so did whatever awaited it.
-    @Test(.timeLimit(.minutes(2))) func aReadWaitingForAConnectionIsRefusedWhenThePoolCloses() async throws {
+    @Test(.timeLimit(.minutes(5))) func aReadWaitingForAConnectionIsRefusedWhenThePoolCloses() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let configuration = PostgresURL.configuration(url)!
         let pool = PostgresReadPool(size: 1) { id in
