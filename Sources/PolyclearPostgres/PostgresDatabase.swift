@@ -63,10 +63,21 @@ package final class PostgresDatabase: Sendable {
 
     /// Connecting has its own short deadline: a backend killed during the handshake can
     /// leave the attempt waiting for ever.
+    ///
+    /// The server checks every second that the client is still there, even in the middle of a
+    /// statement or a lock wait (PostgreSQL 14 and later): an attempt abandoned at its
+    /// deadline closes its connection, and without the check its backend would go on with the
+    /// work — holding the locks its own retry waits for — until it next wrote to the socket.
     func connect() async throws -> PostgresConnection {
         try await Self.connect(
             servers, id: connectionCounter.add(1, ordering: .relaxed).newValue,
-            deadlineSeconds: limits.connectDeadlineSeconds, logger: logger)
+            deadlineSeconds: limits.connectDeadlineSeconds, logger: logger
+        )
+        .configured(
+            """
+            SELECT set_config('client_connection_check_interval', '1000', false)
+            WHERE current_setting('server_version_num')::int >= 140000
+            """, logger: logger)
     }
 
     /// The first of `servers` that answers — and, when the URL names several, accepts writes.

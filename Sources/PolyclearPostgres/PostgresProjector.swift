@@ -13,9 +13,10 @@ import Synchronization
 /// a task that projects until it has caught up. Each step is one transaction
 /// (`PostgresLedgerTables.projectRedo`) with `synchronous_commit = off`: a step lost in a crash
 /// loses its table rows and its deletions of redo rows together, and the write-ahead log (or a
-/// standby's copy of it) never holds a later commit without it. Retryable failures are retried
-/// within the retry budget; past it, or on damage, the store fails: every waiter and every
-/// later commit.
+/// standby's copy of it) never holds a later commit without it. A step that runs out of time
+/// is retried with more (`GrowingDeadline`: on a loaded server a large step may need it);
+/// other retryable failures are retried within the retry budget; past either, or on damage,
+/// the store fails: every waiter and every later commit.
 final class PostgresProjector: Sendable {
     private struct State {
         /// Nil until `load`: what the database holds is not known yet.
@@ -27,12 +28,27 @@ final class PostgresProjector: Sendable {
         /// Tests hold the projection back to see a store whose tables trail its log.
         var isHeld = false
         var connection: PostgresConnection?
+        /// Grows while steps run out of time (`GrowingDeadline`); kept from one run to the next.
+        var stepDeadline: GrowingDeadline
+        /// Steps abandoned at their deadline and retried with more time (for tests and logs).
+        var stepsPastDeadline = 0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let database: PostgresDatabase
 
-    init(database: PostgresDatabase) { self.database = database }
+    init(database: PostgresDatabase) {
+        self.database = database
+        let limits = database.limits
+        state = Mutex(
+            State(
+                stepDeadline: GrowingDeadline(
+                    baseSeconds: limits.projectionStepDeadlineSeconds,
+                    maxSeconds: limits.projectionStepDeadlineMaxSeconds)))
+    }
+
+    /// Steps that ran out of time and were retried with more.
+    var stepsPastDeadline: Int { state.withLock { $0.stepsPastDeadline } }
 
     /// Takes the log's state from the database (at restore: the writer role is taken, so no
     /// other writer adds redo rows) and projects what a predecessor left.
@@ -130,7 +146,10 @@ final class PostgresProjector: Sendable {
     }
 
     private func run() async {
-        var retries = RetryBudget(seconds: database.limits.retryBudgetSeconds)
+        let limits = database.limits
+        var retries = RetryBudget(seconds: limits.retryBudgetSeconds)
+        var deadline = state.withLock { $0.stepDeadline }
+        defer { state.withLock { $0.stepDeadline = deadline } }
         while true {
             let work: (pending: ArraySlice<CommittedRedo>, before: Int64)? = state.withLock { state in
                 guard let progress = state.progress, progress.isBehind, !state.isHeld, !state.isStopped else {
@@ -141,7 +160,7 @@ final class PostgresProjector: Sendable {
             }
             guard let work else { return }
             do {
-                let now = try await step(work.pending)
+                let now = try await step(work.pending, deadlineSeconds: deadline.seconds)
                 guard now > work.before else {
                     throw StoreError(.corruptDatabase, "the ledger's redo log ends after sequence \(now)")
                 }
@@ -150,9 +169,20 @@ final class PostgresProjector: Sendable {
                     return state.progress?.advance(to: now) ?? []
                 }
                 for waiter in ready { waiter.resume() }
-                retries = RetryBudget(seconds: database.limits.retryBudgetSeconds)
+                retries = RetryBudget(seconds: limits.retryBudgetSeconds)
+                deadline.finished()
             } catch {
                 dropConnection()
+                if error is DeadlineExceeded, deadline.ranOut() {
+                    // Slow, not failed: the same step again with more time (the time spent is
+                    // not a failed attempt of the retry budget's, which is for lost connections).
+                    state.withLock { $0.stepsPastDeadline += 1 }
+                    database.operations?.warning(
+                        "the ledger's projection: a step after sequence \(work.before) ran out of time; retried with \(deadline.seconds) s"
+                    )
+                    retries = RetryBudget(seconds: limits.retryBudgetSeconds)
+                    continue
+                }
                 let refusal = PostgresErrors.storeError(in: error)
                 if refusal == nil, PostgresErrors.isRetryable(error),
                     (try? await retries.pauseBeforeNextAttempt()) == true
@@ -173,12 +203,10 @@ final class PostgresProjector: Sendable {
         }
     }
 
-    private func step(_ pending: ArraySlice<CommittedRedo>) async throws -> Int64 {
+    private func step(_ pending: ArraySlice<CommittedRedo>, deadlineSeconds: Double) async throws -> Int64 {
         let connection = try await projectionConnection()
         let logger = database.logger
-        return try await PostgresDeadline.withDeadline(
-            seconds: database.limits.projectionStepDeadlineSeconds, onTimeout: { self.dropConnection() }
-        ) {
+        return try await PostgresDeadline.withDeadline(seconds: deadlineSeconds, onTimeout: { self.dropConnection() }) {
             try await PostgresLedgerTables.projectRedo(committed: pending, connection, logger: logger)
         }
     }

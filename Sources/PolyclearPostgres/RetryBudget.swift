@@ -19,3 +19,29 @@ struct RetryBudget {
         return true
     }
 }
+
+/// The deadline of a step that may legitimately take long on a loaded server (a projection
+/// step writing a large commit's rows while the machine is busy): a step that ran out of time
+/// is retried with twice the time, up to `maxSeconds`, so a slow step is finished rather than
+/// abandoned for ever at the same deadline; a finished step halves it back towards the base.
+/// The deadline still catches a step hung on a dead server — later, each time it grows.
+struct GrowingDeadline {
+    let baseSeconds: Double
+    let maxSeconds: Double
+    private(set) var seconds: Double
+
+    init(baseSeconds: Double, maxSeconds: Double) {
+        self.baseSeconds = baseSeconds
+        self.maxSeconds = max(maxSeconds, baseSeconds)
+        self.seconds = baseSeconds
+    }
+
+    /// After a step that ran out of time: false if it had the longest deadline already.
+    mutating func ranOut() -> Bool {
+        guard seconds < maxSeconds else { return false }
+        seconds = min(seconds * 2, maxSeconds)
+        return true
+    }
+
+    mutating func finished() { seconds = max(seconds / 2, baseSeconds) }
+}

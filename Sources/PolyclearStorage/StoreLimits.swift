@@ -28,15 +28,18 @@ public struct StoreLimits: Sendable, Equatable {
     /// row and posting list once for more commits; `SQLiteLedgerStore`).
     public var sqliteProjectionLagCommitsMax: Int
     /// One projection step (PostgreSQL) not finished by then is abandoned and retried (as a
-    /// commit's: a step hung on a dead primary holds the writer's commits behind it).
+    /// commit's: a step hung on a dead primary holds the writer's commits behind it), with
+    /// twice the time — a step that needs longer on a loaded server must get it — up to
+    /// `projectionStepDeadlineMaxSeconds`; a step that runs out of that fails the store.
     public var projectionStepDeadlineSeconds: Double
+    public var projectionStepDeadlineMaxSeconds: Double
 
     public init(
         commitDeadlineSeconds: Double = 10, restoreDeadlineSeconds: Double = 300, retryBudgetSeconds: Double = 30,
         connectDeadlineSeconds: Double = 5, readConnectionCountMax: Int = 4, leaseSeconds: Double = 3,
         leasePollMilliseconds: Int = 100, catchUpBatchEntryCountMax: Int = 1_000,
         projectionLagCommitsMax: Int = 8, sqliteProjectionLagCommitsMax: Int = 32,
-        projectionStepDeadlineSeconds: Double = 10
+        projectionStepDeadlineSeconds: Double = 10, projectionStepDeadlineMaxSeconds: Double = 320
     ) {
         self.commitDeadlineSeconds = commitDeadlineSeconds
         self.restoreDeadlineSeconds = restoreDeadlineSeconds
@@ -49,6 +52,7 @@ public struct StoreLimits: Sendable, Equatable {
         self.projectionLagCommitsMax = projectionLagCommitsMax
         self.sqliteProjectionLagCommitsMax = sqliteProjectionLagCommitsMax
         self.projectionStepDeadlineSeconds = projectionStepDeadlineSeconds
+        self.projectionStepDeadlineMaxSeconds = max(projectionStepDeadlineMaxSeconds, projectionStepDeadlineSeconds)
     }
 
     public static let `default` = StoreLimits()

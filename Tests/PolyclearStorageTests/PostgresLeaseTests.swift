@@ -55,15 +55,15 @@ import Testing
         let nodeLog = CapturedLog()
         var logger = Logger(label: "polyclear.test") { _ in nodeLog }
         logger.logLevel = .info
-        // Four seconds: one- and two-second leases were lost to the machine alone when the whole
-        // suite ran on two busy cores beside other PostgreSQL servers starting (a renewal is a
+        // Six seconds: one-, two- and four-second leases were lost to the machine alone when
+        // the whole suite ran on two busy cores beside other PostgreSQL servers (a renewal is a
         // commit, and its fsync waited), which is not what this test is about. The commit is
-        // held for two leases: longer than the lease, shorter than the commit deadline (10 s).
-        let leaseSeconds = 4.0
+        // held for two leases: longer than the lease, shorter than the commit deadline.
+        let leaseSeconds = 6.0
         let nodes = try (0..<2).map { _ in
             try PostgresClusterNode(
                 url: url, configuration: HubStoreTests.configuration,
-                limits: StoreLimits(leaseSeconds: leaseSeconds, leasePollMilliseconds: 20),
+                limits: StoreLimits(commitDeadlineSeconds: 30, leaseSeconds: leaseSeconds, leasePollMilliseconds: 20),
                 logger: logger)
         }
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
@@ -85,26 +85,38 @@ import Testing
             }
             nodes[1].serving(host: "127.0.0.1", port: 2)
             group.addTask { try await nodes[1].run() }
-            try await Self.waitFor("the second node to follow", seconds: 150) { nodes[1].progress.role == .follower }
-            _ = try await nodes[0].submit(batches[0])
-
-            // Hold the next commit up for two lease lengths: its log row cannot be written.
-            let slow = try await Self.holdingTheLog(url: url) {
-                let slow = Task { try await nodes[0].submit(batches[1]) }
-                try await Task.sleep(for: .seconds(2 * leaseSeconds))
-                return slow
-            }
-            let results = try await slow.value
-            #expect(results.count == batches[1].count)
-            // Long enough for a follower that had taken the lease to show it.
-            try await Task.sleep(for: .seconds(1.5 * leaseSeconds))
-            #expect(nodes[0].progress.role == .writer, "\(nodes[0].progress)")
-            #expect(nodes[1].progress.role == .follower, "\(nodes[1].progress)")
-            try await Self.waitFor("the follower to replay the slow commit") {
-                nodes[1].progress.appliedSequence == 2
+            do {
+                try await Self.slowCommitKeepsTheRole(nodes, batches, leaseSeconds: leaseSeconds, url: url)
+            } catch {
+                // What the nodes logged (a failed renewal, a commit attempt given up) says why.
+                Issue.record("\(nodes.map(\.progress)); the log: \(nodeLog.lines.suffix(30))")
+                throw error
             }
             for node in nodes { node.shutdown() }
             try await group.waitForAll()
+        }
+    }
+
+    static func slowCommitKeepsTheRole(
+        _ nodes: [PostgresClusterNode], _ batches: [[HubCommand]], leaseSeconds: Double, url: String
+    ) async throws {
+        try await Self.waitFor("the second node to follow", seconds: 150) { nodes[1].progress.role == .follower }
+        _ = try await nodes[0].submit(batches[0])
+
+        // Hold the next commit up for two lease lengths: its log row cannot be written.
+        let slow = try await Self.holdingTheLog(url: url) {
+            let slow = Task { try await nodes[0].submit(batches[1]) }
+            try await Task.sleep(for: .seconds(2 * leaseSeconds))
+            return slow
+        }
+        let results = try await slow.value
+        #expect(results.count == batches[1].count)
+        // Long enough for a follower that had taken the lease to show it.
+        try await Task.sleep(for: .seconds(1.5 * leaseSeconds))
+        #expect(nodes[0].progress.role == .writer, "\(nodes[0].progress)")
+        #expect(nodes[1].progress.role == .follower, "\(nodes[1].progress)")
+        try await Self.waitFor("the follower to replay the slow commit") {
+            nodes[1].progress.appliedSequence == 2
         }
     }
 
