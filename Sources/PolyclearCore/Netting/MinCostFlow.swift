@@ -69,7 +69,7 @@ struct MinCostFlow {
         var phase = PhaseArcs(nodeCount: nodeCount, slotCount: slotHead.count)
         defer { phase.deallocate() }
         while totalFlow < limit && stats.costPhases < phaseBudget {
-            guard shortestDistances(from: source, into: &distance), distance[sink] < .max else { break }
+            guard shortestDistances(from: source, to: sink, into: &distance), distance[sink] < .max else { break }
             let cap = distance[sink]
             for node in 0..<nodeCount { potentials[node] += min(distance[node], cap) }
             stats.costPhases += 1
@@ -77,6 +77,7 @@ struct MinCostFlow {
                 first: first, slotHead: slotHead, slotCost: slotCost, slotResidual: slotResidual,
                 slotReverse: slotReverse, potentials: potentials)
             // Max flow over admissible arcs (residual > 0, reduced cost 0): Dinic.
+            let flowBefore = totalFlow
             while totalFlow < limit, phase.buildLevels(source: source, sink: sink) {
                 stats.blockingRounds += 1
                 let (pushed, paths) = phase.blockingFlow(from: source, to: sink, limit: limit - totalFlow)
@@ -84,6 +85,10 @@ struct MinCostFlow {
                 stats.augmentations += paths
             }
             phase.writeBack(into: &slotResidual)
+            // A shortest path is admissible, so a phase always sends something; one that sent
+            // nothing means broken potentials, and the same phase would come again for ever.
+            // Stop: the answer is then short of the optimum, and the certificate refuses it.
+            guard totalFlow > flowBefore else { break }
         }
         for arc in heads.indices {
             totalCost += flow(onArc: 2 * arc) * Int64(costs[arc])
@@ -91,14 +96,30 @@ struct MinCostFlow {
         return (totalFlow, totalCost)
     }
 
-    /// Dijkstra on reduced costs (all non-negative by the potentials' invariant).
-    private func shortestDistances(from source: Int, into distance: inout [Int64]) -> Bool {
+    /// Arcs with room whose reduced cost under `potentials` is negative: none, after any solve
+    /// (the invariant each phase's potentials must keep; tests check it).
+    func residualArcsWithNegativeReducedCost() -> Int {
+        var count = 0
+        for node in 0..<nodeCount {
+            for slot in Int(first[node])..<Int(first[node + 1]) where slotResidual[slot] > 0 {
+                if Int64(slotCost[slot]) + potentials[node] - potentials[Int(slotHead[slot])] < 0 { count += 1 }
+            }
+        }
+        return count
+    }
+
+    /// Dijkstra on reduced costs (all non-negative by the potentials' invariant). It stops
+    /// once the sink is settled: the caller caps every distance at the sink's, and a node not
+    /// settled by then is at least that far (its true distance and its tentative one alike),
+    /// so the capped distances are exactly those of a search run to the end.
+    private func shortestDistances(from source: Int, to sink: Int, into distance: inout [Int64]) -> Bool {
         for node in 0..<nodeCount { distance[node] = .max }
         distance[source] = 0
         var heap = BinaryHeap()
         heap.push(0, Int32(source))
         while let (d, node) = heap.pop() {
             guard d == distance[Int(node)] else { continue }
+            if Int(node) == sink { break }
             let base = d + potentials[Int(node)]
             for slot in Int(first[Int(node)])..<Int(first[Int(node) + 1]) where slotResidual[slot] > 0 {
                 let head = Int(slotHead[slot])
