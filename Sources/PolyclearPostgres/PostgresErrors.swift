@@ -10,10 +10,8 @@ package enum PostgresErrors {
         var description: String { "none of the \(tried) servers accepts writes (all standbys, or unreachable)" }
     }
 
-    /// Dropped connections (no answer, class 08, the server's 57P0x "terminating connection",
-    /// or 25P03: a session ended for idling in its transaction — the client paused or starved
-    /// of CPU between two statements; the work was rolled back and a stale writer's retry meets
-    /// the fence), serialisation failures (40001) and deadlocks (40P01) are worth another
+    /// Dropped connections (no answer, class 08, or the server's 57P0x "terminating
+    /// connection"), serialisation failures (40001) and deadlocks (40P01) are worth another
     /// attempt; anything else (a constraint, a bug) is not.
     /// The store's own refusal inside a transaction (e.g. `fenced`), if that is what failed.
     static func storeError(in error: any Error) -> StoreError? {
@@ -43,8 +41,7 @@ package enum PostgresErrors {
         for candidate in candidates {
             guard let psql = candidate as? PSQLError else { continue }
             if let state = psql.serverInfo?[.sqlState] {
-                return state == "40001" || state == "40P01" || state == "25P03" || state.hasPrefix("08")
-                    || state.hasPrefix("57P0")
+                return state == "40001" || state == "40P01" || state.hasPrefix("08") || state.hasPrefix("57P0")
             }
             return true  // no server answer: the connection failed
         }
