@@ -1,3 +1,4 @@
+package import PostgresNIO
 import Synchronization
 
 /// Deadlines for PostgreSQL work: a connection killed at the wrong moment (or a server that
@@ -10,10 +11,16 @@ package enum PostgresDeadline {
     /// is left behind rather than waited for. `lateResult` gets a value the body produced after
     /// the deadline (to close a connection). Other work does not give up when cancelled: a
     /// writer drains what is queued when cancelled, and its reads and commits must run.
+    ///
+    /// With `watching`, the body also gives up (`ConnectionClosed`) as soon as that connection
+    /// is seen closed (checked every 100 ms): postgres-nio never answers a statement sent on a
+    /// connection the server has ended (a session ended for idling in its transaction, say), so
+    /// the body would otherwise wait out the whole deadline.
     package static func withDeadline<T: Sendable>(
         seconds: Double, givesUpWhenCancelled: Bool = false, onTimeout: @escaping @Sendable () -> Void,
         lateResult: @escaping @Sendable (T) -> Void = { _ in },
         abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
+        watching connection: PostgresConnection? = nil,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let race = DeadlineRace()
@@ -37,7 +44,15 @@ package enum PostgresDeadline {
                 abandon? { giveUp(DeadlineExceeded()) }
                 race.arm(
                     timer: Task {
-                        try await Task.sleep(for: .seconds(seconds))
+                        if let connection {
+                            let end = ContinuousClock.now + .seconds(seconds)
+                            while ContinuousClock.now < end {
+                                try await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
+                                if connection.isClosed { return giveUp(ConnectionClosed()) }
+                            }
+                        } else {
+                            try await Task.sleep(for: .seconds(seconds))
+                        }
                         giveUp(DeadlineExceeded())
                     }, onCancel: { giveUp(CancellationError()) })
             }
@@ -91,6 +106,11 @@ private final class DeadlineRace: Sendable {
 
 /// An attempt given up at its deadline (or abandoned).
 package struct DeadlineExceeded: Error {}
+
+/// An attempt given up because its connection closed under it (the server ended it).
+package struct ConnectionClosed: Error, CustomStringConvertible {
+    package var description: String { "the connection was closed (the server ended the session)" }
+}
 
 /// True for the first caller of `claim()` only.
 final class OnceFlag: Sendable {

@@ -33,7 +33,7 @@ package enum PostgresErrors {
 
     static func isRetryable(_ error: any Error) -> Bool {
         // No server accepts writes: a standby is being promoted, or the primary restarts.
-        if error is DeadlineExceeded || error is NoPrimary { return true }
+        if error is DeadlineExceeded || error is ConnectionClosed || error is NoPrimary { return true }
         var candidates: [any Error] = [error]
         if let transaction = error as? PostgresTransactionError {
             candidates += [transaction.beginError, transaction.closureError, transaction.commitError].compactMap { $0 }

@@ -206,7 +206,12 @@ final class PostgresProjector: Sendable {
     private func step(_ pending: ArraySlice<CommittedRedo>, deadlineSeconds: Double) async throws -> Int64 {
         let connection = try await projectionConnection()
         let logger = database.logger
-        return try await PostgresDeadline.withDeadline(seconds: deadlineSeconds, onTimeout: { self.dropConnection() }) {
+        // Watching the connection: a session the server ended (idle too long inside the step's
+        // transaction while this process was starved of CPU) fails the step at once, as a lost
+        // connection, instead of at a deadline that grows with each step that ran out of time.
+        return try await PostgresDeadline.withDeadline(
+            seconds: deadlineSeconds, onTimeout: { self.dropConnection() }, watching: connection
+        ) {
             try await PostgresLedgerTables.projectRedo(committed: pending, connection, logger: logger)
         }
     }

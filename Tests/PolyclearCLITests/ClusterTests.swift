@@ -180,7 +180,9 @@ struct ClusterTests {
     /// A key the hub issues (through a follower, forwarded) works on every node once its log
     /// entry is replayed there, and its revocation reaches the follower within one lease.
     @Test func aRevokedKeyIsRefusedOnEveryNodeWithinALease() async throws {
-        let cluster = try await Cluster.create(name: "keys")
+        // A lease of 3 s: with 1 s, the whole suite's load once cost the writer its role between
+        // the revocation and the check that the writer refuses the key at once.
+        let cluster = try await Cluster.create(name: "keys", leaseSeconds: 3)
         let first = try await cluster.start(0, sampleUnion: true)
         let second = try await cluster.start(1)
         defer { first.kill(); second.kill() }
@@ -209,7 +211,12 @@ struct ClusterTests {
         let (revoked, answer) = try await Self.call(
             "DELETE", port: cluster.ports[0], path: "/v1/api-keys/\(id)", secret: Self.operatorSecret)
         #expect(revoked == 200, "\(answer)")
-        #expect(await status(cluster.ports[0]) == 401)  // the writer: at once
+        let atOnce = await status(cluster.ports[0])  // the writer: at once
+        if atOnce != 401 {
+            let role = await Cluster.status(port: cluster.ports[0])
+            Issue.record(
+                "the writer answered \(atOnce) to a key it revoked (its role now: \(String(describing: role)))")
+        }
         #expect(await within(lease, cluster.ports[1], answers: 401), "the follower still takes a revoked key")
     }
 
@@ -283,11 +290,11 @@ struct ClusterNodes {
     }
 
     /// On a new database of the test server.
-    static func create(name: String, nodes: Int = 2) async throws -> ClusterNodes {
+    static func create(name: String, nodes: Int = 2, leaseSeconds: Int = 1) async throws -> ClusterNodes {
         let admin = ProcessInfo.processInfo.environment["POLYCLEAR_TEST_POSTGRES_URL"]!
         let url = try await PostgresAdmin.createDatabase(
             "polyclear_\(name)_\(getpid())_\(Int.random(in: 0..<1_000_000))", adminURL: admin)
-        return ClusterNodes(url: url, nodes: nodes)
+        return ClusterNodes(url: url, nodes: nodes, leaseSeconds: leaseSeconds)
     }
 
     func start(

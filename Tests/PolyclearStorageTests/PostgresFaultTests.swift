@@ -1,7 +1,7 @@
 import Foundation
 import PolyclearCore
 import PolyclearWorkload
-import PolyclearPostgres
+@testable import PolyclearPostgres
 import PolyclearStorage
 import PolyclearTestSupport
 import Testing
@@ -11,6 +11,31 @@ import Testing
 /// took 236 s starved a test here past two minutes (it took 116 s in a green run).
 @Suite(.enabled(if: ExternalTool.postgres.runs, "\(ExternalTool.postgres.skipReason)"), .timeLimit(.minutes(5)))
 struct PostgresFaultTests {
+    /// postgres-nio never answers a statement sent on a connection the server has ended (here:
+    /// for idling in its transaction): work that watches its connection gives up as soon as it
+    /// is seen closed — a lost connection, retried — instead of waiting out its deadline.
+    @Test func workOnAConnectionTheServerEndedGivesUpAtOnce() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let (error, waited) = try await PostgresProjectionTests.withConnection(url) { connection in
+            let logger = PostgresDatabase.quietLogger()
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 100", logger: logger)
+            try await Task.sleep(for: .milliseconds(800))
+            let started = ContinuousClock.now
+            do {
+                _ = try await PostgresDeadline.withDeadline(seconds: 40, onTimeout: {}, watching: connection) {
+                    try await connection.query("SELECT 1", logger: logger)
+                }
+                return (nil as (any Error)?, ContinuousClock.now - started)
+            } catch {
+                return (error, ContinuousClock.now - started)
+            }
+        }
+        #expect(error is ConnectionClosed, "\(String(describing: error))")
+        #expect(error.map(PostgresErrors.isRetryable) == true)
+        #expect(waited < .seconds(20), "waited \(waited) for an answer that never comes")
+    }
+
     /// Every connection of the store is killed (`pg_terminate_backend`) again and again while
     /// the writer restores and commits: each batch is retried until it commits (an attempt
     /// stuck on a killed connection is abandoned at its deadline) — the stored state is
