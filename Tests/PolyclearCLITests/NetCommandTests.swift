@@ -71,6 +71,35 @@ import Testing
             unwritable.status != 0 && unwritable.error.contains("[write_failed]: cannot write"), "\(unwritable.error)")
     }
 
+    /// A file of more than 8 MiB is read in two halves at once: every row arrives whole — each
+    /// written split adds up to its own row's amount, ids in file order.
+    @Test func aFileReadInHalvesArrivesWhole() async throws {
+        let directory = TemporaryDirectory()
+        let count = 160_000
+        let amounts = (1...count).map { $0 % 9_973 + 1 }
+        let lines = (1...count).map {
+            "\($0),a-party-with-a-long-name-\($0 % 113),another-party-with-a-long-name-\(($0 * 7 + 1) % 101),\(amounts[$0 - 1])"
+        }
+        let text = "id,debtor,creditor,amount\n" + lines.joined(separator: "\n") + "\n"
+        #expect(text.utf8.count > 1 << 23, "the file must be large enough to be read in halves")
+        let input = try Self.write(text, in: directory)
+        let out = directory.path("split.csv")
+        let run = try await ChildProcess.run(["net", input, "--out", out])
+        #expect(run.status == 0 && run.output.contains("parsed \(count) obligations among 214 parties"), "\(run.error)")
+        let split = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(split.count == count)
+        var mismatched = 0
+        for (index, line) in split.enumerated() {
+            let cells = line.split(separator: ",")
+            if cells.count != 3 || Int(cells[0]) != index + 1
+                || (Int(cells[1]) ?? -1) + (Int(cells[2]) ?? -1) != amounts[index]
+            {
+                mismatched += 1
+            }
+        }
+        #expect(mismatched == 0)
+    }
+
     @Test func decimalAmountsAreExact() async throws {
         let directory = TemporaryDirectory()
         let input = try Self.write("1,A,B,10.50,EUR\n2,B,A,4.25,EUR\n", in: directory)
