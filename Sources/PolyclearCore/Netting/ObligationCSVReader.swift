@@ -67,9 +67,8 @@ struct ObligationCSVReader {
         var lineNumber = firstLineNumber - 1
         while start < range.upperBound {
             lineNumber += 1
-            var end = start
-            while end < range.upperBound && bytes[end] != 0x0A { end += 1 }
-            try readLine(start, end, number: lineNumber)
+            let end = splitLine(from: start)
+            try readLine(number: lineNumber)
             start = end + 1
         }
         // Files hold long runs of one currency: a set insert only where the currency changes.
@@ -83,16 +82,10 @@ struct ObligationCSVReader {
             rows: rows, parties: parties, ids: ids, numericIDs: numericIDs, currencies: currencies)
     }
 
-    private mutating func readLine(_ start: Int, _ lineEnd: Int, number: Int) throws(ParseError) {
-        var end = lineEnd
-        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-        var onlySpaces = true
-        for index in start..<end where bytes[index] != 0x20 {
-            onlySpaces = false
-            break
-        }
-        if onlySpaces { return }
-        split(start, end)
+    /// The line whose cells `splitLine` found.
+    private mutating func readLine(number: Int) throws(ParseError) {
+        // One cell, empty once trimmed: the line held spaces only (or nothing).
+        if cellCount == 1 && isEmpty(0) { return }
         if number == 1 && isText(0, "id") { return }
         guard (4...6).contains(cellCount) else {
             throw ParseError(line: number, problem: "expected 4 to 6 columns, found \(cellCount)")
@@ -142,26 +135,33 @@ struct ObligationCSVReader {
         return ids.insert(bytes, start, end).inserted
     }
 
-    /// Splits `start..<end` on commas into trimmed cells. The cell arrays are written through
-    /// their buffers: one uniqueness check a line, not one a cell.
-    private mutating func split(_ start: Int, _ end: Int) {
-        let bytes = bytes
-        var count = 0
+    /// Splits the line that starts at `start` on commas into trimmed cells, in the same pass
+    /// that finds its end (the line feed, or the range's end), which it returns; a carriage
+    /// return before the line feed is not part of the last cell. The cell arrays are written
+    /// through their buffers: one uniqueness check a line, not one a cell.
+    private mutating func splitLine(from start: Int) -> Int {
+        let bytes = bytes, limit = range.upperBound
+        var count = 0, lineEnd = limit
         cellStart.withUnsafeMutableBufferPointer { starts in
             cellEnd.withUnsafeMutableBufferPointer { ends in
                 var cell = start
                 var index = start
                 while true {
-                    if index == end || bytes[index] == 0x2C {
+                    let isLineEnd = index == limit || bytes[index] == 0x0A
+                    if isLineEnd || bytes[index] == 0x2C {
                         if count < 6 {
                             var low = cell, high = index
+                            if isLineEnd && high > low && bytes[high - 1] == 0x0D { high -= 1 }
                             while low < high && bytes[low] == 0x20 { low += 1 }
                             while high > low && bytes[high - 1] == 0x20 { high -= 1 }
                             starts[count] = low
                             ends[count] = high
                         }
                         count += 1
-                        if index == end { return }
+                        if isLineEnd {
+                            lineEnd = index
+                            return
+                        }
                         cell = index + 1
                     }
                     index += 1
@@ -169,6 +169,7 @@ struct ObligationCSVReader {
             }
         }
         cellCount = count
+        return lineEnd
     }
 
     private mutating func currency(line: Int) throws(ParseError) -> CurrencyCode {
