@@ -54,31 +54,41 @@ enum FileBytes {
         return complete.withLock { $0 } == 2
     }
 
-    /// Writes `pieces` in order to a temporary file beside `path` and renames it into place: a reader
-    /// never sees half a file. The error names the system's reason.
-    static func replace(_ path: String, with pieces: [[UInt8]]) throws(FileWriteError) {
+    /// Creates a temporary file beside `path`, lets `write` fill it (`partCount` calls, run by
+    /// `perform`, perhaps at once; each answers nil or the `errno` it failed with), and renames
+    /// it into place: a reader never sees half a file. The error names the system's reason.
+    static func replace(
+        _ path: String, partCount: Int, perform: (Int, @Sendable (Int) -> Void) -> Void,
+        write: @escaping @Sendable (_ part: Int, _ descriptor: Int32) -> Int32?
+    ) throws(FileWriteError) {
         let temporary = path + ".partial-\(getpid())"
         // O_EXCL: never through a link or over a file someone else put there.
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
-        var failed = false
-        for bytes in pieces where !failed {
-            var written = 0
-            failed = bytes.withUnsafeBytes { raw -> Bool in
-                while written < raw.count {
-                    let put = write(descriptor, raw.baseAddress! + written, raw.count - written)
-                    if put < 0 && errno == EINTR { continue }
-                    guard put > 0 else { return true }
-                    written += put
-                }
-                return false
-            }
+        let failure = Mutex<Int32?>(nil)
+        perform(partCount) { part in
+            if let code = write(part, descriptor) { failure.withLock { $0 = $0 ?? code } }
         }
-        guard !failed, close(descriptor) == 0, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if failed { close(descriptor) }
+        let failed = failure.withLock { $0 }
+        guard failed == nil, close(descriptor) == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(failed ?? errno))
+            if failed != nil { close(descriptor) }
             unlink(temporary)
             throw FileWriteError(path: path, reason: reason)
+        }
+    }
+
+    /// Writes all of `bytes` at `offset`; nil, or the `errno` it failed with.
+    static func write(_ bytes: some ContiguousBytes, to descriptor: Int32, at offset: Int) -> Int32? {
+        bytes.withUnsafeBytes { raw -> Int32? in
+            var written = 0
+            while written < raw.count {
+                let put = pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(offset + written))
+                if put < 0 && errno == EINTR { continue }
+                guard put > 0 else { return put < 0 ? errno : ENOSPC }
+                written += put
+            }
+            return nil
         }
     }
 }

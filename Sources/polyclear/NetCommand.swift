@@ -2,6 +2,7 @@ import PolyclearBench
 import ArgumentParser
 import Foundation
 import PolyclearCore
+import Synchronization
 
 /// `polyclear net obligations.csv`: optimal, certified multilateral set-off of obligations.
 struct NetCommand: AsyncParsableCommand {
@@ -41,7 +42,7 @@ struct NetCommand: AsyncParsableCommand {
         }
         let parseMilliseconds = Double(ProcessMetrics.monotonicNanoseconds() - parseStart) / 1e6
         let readMilliseconds = Double(parseStart - readStart) / 1e6
-        guard !table.rows.isEmpty else { exitWithError("malformed_obligations", "no obligations in \(file)") }
+        guard table.rowCount > 0 else { exitWithError("malformed_obligations", "no obligations in \(file)") }
         if crossCurrency { return try runCrossCurrency(table) }
         let groups = table.currencies.sorted { ($0?.description ?? "") < ($1?.description ?? "") }
         guard groups.count == 1 || perCurrency else {
@@ -52,14 +53,14 @@ struct NetCommand: AsyncParsableCommand {
         // One currency: every row in file order, so the set-off is already by row (no copies
         // through row indices: at a million rows they cost 40 ms).
         let oneGroup = groups.count == 1
-        var setOffByRow = oneGroup ? [] : [Int64](repeating: 0, count: table.rows.count)
+        var setOffByRow = oneGroup ? [] : [Int64](repeating: 0, count: table.rowCount)
         printFlushed(
             String(
-                format: "parsed %d obligations among %d parties in %.1f ms (file read in %.1f ms)", table.rows.count,
+                format: "parsed %d obligations among %d parties in %.1f ms (file read in %.1f ms)", table.rowCount,
                 table.parties.count, parseMilliseconds, readMilliseconds))
         for currency in groups {
             let (obligations, rowIndices) =
-                oneGroup ? (table.allObligations, []) : table.obligations(currency: .some(currency))
+                oneGroup ? (table.obligations, []) : table.obligations(currency: currency)
             let start = ProcessMetrics.monotonicNanoseconds()
             let result: SetOffResult
             let routed: UInt64
@@ -107,16 +108,16 @@ struct NetCommand: AsyncParsableCommand {
             }
             ratesPerUnit[code] = rate
         }
-        guard table.rows.allSatisfy({ $0.currency != nil }) else {
+        guard !table.rowCurrencies.contains(nil) else {
             exitWithError("malformed_obligations", "--cross-currency needs a currency on every row")
         }
-        let (obligations, _) = table.obligations()
+        let obligations = table.obligations
         let start = ProcessMetrics.monotonicNanoseconds()
         let result: CrossCurrencySetOff
         do {
             result = try CrossCurrencySetOff.solve(
                 partyCount: table.parties.count, obligations: obligations,
-                currencies: table.rows.map { $0.currency! }, ratesPerUnit: ratesPerUnit, table: try CurrencyTable())
+                currencies: table.rowCurrencies.map { $0! }, ratesPerUnit: ratesPerUnit, table: try CurrencyTable())
         } catch { exitWithError("set_off_failed", "\(error)") }
         let milliseconds = Double(ProcessMetrics.monotonicNanoseconds() - start) / 1e6
         let unit = result.unitResult
@@ -140,12 +141,47 @@ struct NetCommand: AsyncParsableCommand {
     }
 
     /// Written to a temporary file and renamed into place: a reader never sees half a file.
+    /// Each core sizes its share of the rows, then writes it at its offset in chunks of
+    /// `splitChunkBytes` (no buffer the size of the file: at a million rows, tens of megabytes
+    /// of fresh pages to fault in and hand back).
     private func write(table: ObligationCSV, setOff: [Int64], to path: String) {
-        let pieces = table.splitCSV(setOffMinor: setOff, partCount: Self.cores, perform: Self.performAtOnce)
-        do { try FileBytes.replace(path, with: pieces) } catch {
-            exitWithError("write_failed", error.description)
+        let partCount = max(1, min(Self.cores, table.rowCount / 4096))
+        let parts = (0..<partCount).map { table.rowCount * $0 / partCount..<table.rowCount * ($0 + 1) / partCount }
+        let sizes = Mutex([(byteCount: Int, longestLine: Int)](repeating: (0, 0), count: partCount))
+        Self.performAtOnce(partCount) { part in
+            let size = table.splitByteCount(setOffMinor: setOff, rows: parts[part])
+            sizes.withLock { $0[part] = size }
         }
+        let measured = sizes.withLock { $0 }
+        var start = ObligationCSV.splitHeader.count
+        let offsets = measured.map { size in
+            defer { start += size.byteCount }
+            return start
+        }
+        do {
+            try FileBytes.replace(path, partCount: partCount, perform: Self.performAtOnce) { part, descriptor in
+                if part == 0, let failure = FileBytes.write(ObligationCSV.splitHeader, to: descriptor, at: 0) {
+                    return failure
+                }
+                var buffer = [UInt8](repeating: 0, count: max(Self.splitChunkBytes, measured[part].longestLine + 43))
+                var rows = parts[part], offset = offsets[part]
+                while !rows.isEmpty {
+                    let (rowCount, byteCount) = buffer.withUnsafeMutableBufferPointer {
+                        table.writeSplitLines(setOffMinor: setOff, rows: rows, into: $0)
+                    }
+                    guard rowCount > 0 else { return EINVAL }  // cannot happen: the buffer holds the longest line
+                    if let failure = FileBytes.write(buffer[..<byteCount], to: descriptor, at: offset) {
+                        return failure
+                    }
+                    rows = rows.dropFirst(rowCount)
+                    offset += byteCount
+                }
+                return nil
+            }
+        } catch { exitWithError("write_failed", error.description) }
     }
+
+    static let splitChunkBytes = 1 << 20
 }
 
 extension NetCommand {

@@ -193,4 +193,31 @@ import Testing
             #expect(String(decoding: digits, as: UTF8.self) == String(value))
         }
     }
+
+    /// Numbers are written two digits a step and sized from their bit length: every power of
+    /// ten and its neighbours, and random values of every length, read as `String` writes them.
+    @Test func decimalsAreWrittenAndSizedAsStringWritesThem() {
+        var values: [Int64] = [0, 1, 9, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power, -(power - 1)]
+        }
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<5_000 {
+            let bits = random.next() % 64
+            values.append(Int64(bitPattern: random.next() >> bits))
+        }
+        var mismatched: [Int64] = []
+        for value in values {
+            var digits: [UInt8] = []
+            ObligationCSV.appendDecimal(value, to: &digits)
+            let text = String(value)
+            if String(decoding: digits, as: UTF8.self) != text || ObligationCSV.decimalLength(value) != text.utf8.count
+            {
+                mismatched.append(value)
+            }
+        }
+        #expect(mismatched.isEmpty, "\(mismatched.prefix(5))")
+    }
 }

@@ -1,5 +1,6 @@
 /// Reading a large obligations file in parts at once: the file is cut at line starts, each
-/// part read on its own (party numbers and ids of its own), and the parts joined in order.
+/// part's lines counted, and each part read on its own (party numbers and ids of its own)
+/// straight into its place in the whole file's row arrays; the parts are then joined in order.
 /// Core starts no thread: the caller's `perform` runs the parts (at once, on as many threads as
 /// it likes). The answer is exactly what reading it in one piece answers: party numbers in
 /// first-seen order, the same rows, and when any part fails or an id repeats across parts, the
@@ -14,28 +15,52 @@ extension ObligationCSV {
         bytes: [UInt8], decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2,
         partCount: Int, minimumBytesPerPart: Int = 1 << 20, perform: PerformParts
     ) throws(ParseError) {
-        let joined = bytes.withUnsafeBufferPointer { buffer in
+        let read = bytes.withUnsafeBufferPointer { buffer in
             let ranges = Self.partRanges(buffer, count: min(partCount, buffer.count / max(1, minimumBytesPerPart)))
-            guard ranges.count > 1 else {
-                return nil as (rows: [Row], parties: [String], currencies: Set<CurrencyCode?>)?
-            }
-            let slots = PartResults<ObligationCSVPart>(count: ranges.count)
-            let shared = SharedBytes(buffer: buffer)
-            perform(ranges.count) { index in
-                var reader = ObligationCSVReader(
-                    shared.buffer, range: ranges[index], firstLineNumber: index == 0 ? 1 : 2, decimal: decimal,
-                    currencies: currencies, defaultExponent: defaultExponent,
-                    // The first part's rows become the whole file's: room for all of them.
-                    rowCapacity: index == 0 ? shared.buffer.count / 24 + 1 : nil)
-                slots.store(index, try? reader.readPart())
-            }
-            return Self.join(slots.take())
+            return ranges.count > 1
+                ? Self.readParts(
+                    buffer, ranges: ranges, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent,
+                    perform: perform) : nil
         }
-        guard let joined else {
+        guard let read else {
             try self.init(bytes: bytes, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
             return
         }
-        self.init(rows: joined.rows, parties: joined.parties, currencies: joined.currencies)
+        self.init(read.part, rows: read.rows, bytes: bytes)
+    }
+
+    /// The parts of `ranges` read at once and joined, or nil when a part failed or an id
+    /// appears in two parts.
+    static func readParts(
+        _ buffer: UnsafeBufferPointer<UInt8>, ranges: [Range<Int>], decimal: Bool, currencies: CurrencyTable?,
+        defaultExponent: Int, perform: PerformParts
+    ) -> (part: ObligationCSVPart, rows: RowArrays)? {
+        let shared = SharedBytes(buffer: buffer)
+        // Each part's room: its lines (the header, read by the first part, takes none).
+        let lines = PartResults<Int>(count: ranges.count)
+        perform(ranges.count) { index in lines.store(index, Self.lineCount(shared.buffer, ranges[index])) }
+        let header = ObligationCSVReader.startsWithHeader(buffer) ? 1 : 0
+        let capacities = lines.take().enumerated().map { index, count in (count ?? 0) - (index == 0 ? header : 0) }
+        var total = 0
+        let offsets = capacities.map { capacity in
+            defer { total += capacity }
+            return total
+        }
+        var joined: ObligationCSVPart?
+        let rows = RowArrays(capacity: total) { sink in
+            let slots = PartResults<ObligationCSVPart>(count: ranges.count)
+            let shared = SharedSink(sink: sink, bytes: shared)
+            perform(ranges.count) { index in
+                var reader = ObligationCSVReader(
+                    shared.bytes.buffer, range: ranges[index], firstLineNumber: index == 0 ? 1 : 2, decimal: decimal,
+                    currencies: currencies, defaultExponent: defaultExponent,
+                    rows: shared.sink.slice(from: offsets[index], capacity: capacities[index]))
+                slots.store(index, try? reader.readPart())
+            }
+            joined = Self.join(slots.take(), rows: sink, offsets: offsets)
+            return joined?.rowCount ?? 0
+        }
+        return joined.map { ($0, rows) }
     }
 
     /// `count` ranges that cover the buffer, each (but the first) starting just after a line
@@ -52,13 +77,11 @@ extension ObligationCSV {
         return starts.indices.map { starts[$0]..<(($0 + 1 < starts.count) ? starts[$0 + 1] : bytes.count) }
     }
 
-    /// The parts as one, or nil when a part failed or an id appears in two parts.
-    static func join(
-        _ parts: consuming [ObligationCSVPart?]
-    ) -> (rows: [Row], parties: [String], currencies: Set<CurrencyCode?>)? {
+    /// The parts as one, or nil when a part failed or an id appears in two parts. Part k's rows
+    /// are at `offsets[k]` in `rows`; they move down only over the room of lines that made no
+    /// row (blank lines), and their party numbers become the whole file's.
+    static func join(_ parts: consuming [ObligationCSVPart?], rows: RowSink, offsets: [Int]) -> ObligationCSVPart? {
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), var whole = parts[0] else { return nil }
-        parts[0] = nil  // `whole` holds the first part's rows alone: appending copies none of them
-        whole.rows.reserveCapacity(parts.reduce(whole.rows.count) { $0 + ($1?.rows.count ?? 0) })
         for index in parts.indices.dropFirst() {
             guard let part = parts[index] else { return nil }
             if whole.numericIDs.count < part.numericIDs.count {
@@ -75,20 +98,26 @@ extension ObligationCSV {
             let partyNumber = (0..<part.parties.count).map {
                 Int32(whole.parties.insert(entry: $0, of: part.parties).index)
             }
-            let first = whole.rows.count
-            whole.rows.append(contentsOf: part.rows)
-            whole.rows.withUnsafeMutableBufferPointer { rows in
-                partyNumber.withUnsafeBufferPointer { number in
-                    for index in first..<rows.count {
-                        rows[index].debtor = number[Int(rows[index].debtor)]
-                        rows[index].creditor = number[Int(rows[index].creditor)]
-                    }
+            let first = whole.rowCount
+            if offsets[index] != first { rows.moveRows(from: offsets[index], to: first, count: part.rowCount) }
+            partyNumber.withUnsafeBufferPointer { number in
+                for row in first..<first + part.rowCount {
+                    rows.obligations[row].debtor = number[Int(rows.obligations[row].debtor)]
+                    rows.obligations[row].creditor = number[Int(rows.obligations[row].creditor)]
                 }
             }
+            whole.rowCount += part.rowCount
             whole.currencies.formUnion(part.currencies)
         }
-        return (whole.rows, whole.partyNames, whole.currencies)
+        return whole
     }
+}
+
+/// The rows' buffers and the file's bytes, shared by every part at once (each part writes only
+/// its own slice of the rows).
+private struct SharedSink: @unchecked Sendable {
+    let sink: RowSink
+    let bytes: SharedBytes
 }
 
 /// The file's bytes, read (never written) by every part at once.
@@ -113,8 +142,7 @@ final class PartResults<Value>: @unchecked Sendable {
 
     func store(_ index: Int, _ value: Value?) { slots[index] = value }
 
-    /// The values, moved out (the slots left empty): a part's arrays are then held once, and
-    /// the join appends to the first part's rows without copying them.
+    /// The values, moved out (the slots left empty).
     func take() -> [Value?] {
         var values: [Value?] = []
         values.reserveCapacity(slots.count)

@@ -5,6 +5,7 @@
 /// Read on bytes (`ObligationCSVReader`): a line makes no `String` but its id, party names are
 /// numbered by their bytes, so a million obligations read at disk speed.
 public struct ObligationCSV: Sendable {
+    /// One row with its id as text: for callers that want rows whole (tests, small files).
     public struct Row: Hashable, Sendable {
         public var id: String
         /// Indices into `parties`.
@@ -15,11 +16,46 @@ public struct ObligationCSV: Sendable {
         public var dueDay: Int32?
     }
 
-    public let rows: [Row]
+    /// Where a row's id lies in the file's bytes (trimmed).
+    struct IDSpan: Hashable, BitwiseCopyable {
+        var start: Int
+        var count: Int
+    }
+
+    /// Row k's obligation, in file order (party numbers index `parties`). The rows are kept as
+    /// plain arrays (obligation, id span, currency) rather than one value with a `String` id:
+    /// joining the parts of a large file is then a copy of bytes, and a one-currency file's
+    /// obligations go to the solver as they are.
+    public let obligations: [Obligation]
+    /// Row k's currency (nil: the row gave none).
+    public let rowCurrencies: [CurrencyCode?]
+    let idSpans: [IDSpan]
+    /// The file's bytes, which the ids are read from.
+    let bytes: [UInt8]
     /// Party names in first-seen order (debtor before creditor); rows point into this.
     public let parties: [String]
     /// The distinct currencies (nil: rows without one).
     public let currencies: Set<CurrencyCode?>
+
+    public var rowCount: Int { obligations.count }
+
+    /// Row k's id.
+    public func id(ofRow row: Int) -> String {
+        let span = idSpans[row]
+        return bytes.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[span.start..<span.start + span.count]), as: UTF8.self)
+        }
+    }
+
+    /// Every row whole, ids as text (a `String` per row: not for the million-row path).
+    public var rows: [Row] {
+        obligations.indices.map { row in
+            let obligation = obligations[row]
+            return Row(
+                id: id(ofRow: row), debtor: obligation.debtor, creditor: obligation.creditor,
+                amountMinor: obligation.amountMinor, currency: rowCurrencies[row], dueDay: obligation.dueDay)
+        }
+    }
 
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         public var line: Int
@@ -34,19 +70,26 @@ public struct ObligationCSV: Sendable {
     public init(
         bytes: [UInt8], decimal: Bool = false, currencies: CurrencyTable? = nil, defaultExponent: Int = 2
     ) throws(ParseError) {
-        let read: Result<(rows: [Row], parties: [String], currencies: Set<CurrencyCode?>), ParseError> =
-            bytes.withUnsafeBufferPointer { buffer in
+        var read: Result<ObligationCSVPart, ParseError> = .failure(ParseError(line: 0, problem: ""))
+        let rows = bytes.withUnsafeBufferPointer { buffer in
+            RowArrays(capacity: Self.lineCount(buffer, 0..<buffer.count)) { sink in
                 var reader = ObligationCSVReader(
-                    buffer, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
-                return Result { () throws(ParseError) in try reader.read() }
+                    buffer, decimal: decimal, currencies: currencies, defaultExponent: defaultExponent, rows: sink)
+                read = Result { () throws(ParseError) in try reader.readPart() }
+                return (try? read.get())?.rowCount ?? 0
             }
-        (rows, parties, self.currencies) = try read.get()
+        }
+        self.init(try read.get(), rows: rows, bytes: bytes)
     }
 
-    init(rows: [Row], parties: [String], currencies: Set<CurrencyCode?>) {
-        self.rows = rows
-        self.parties = parties
-        self.currencies = currencies
+    /// The table a whole file's reading (or its joined parts) made.
+    init(_ read: ObligationCSVPart, rows: RowArrays, bytes: [UInt8]) {
+        obligations = rows.obligations
+        rowCurrencies = rows.currencies
+        idSpans = rows.idSpans
+        self.bytes = bytes
+        parties = read.partyNames
+        currencies = read.currencies
     }
 
     public init(
@@ -56,81 +99,18 @@ public struct ObligationCSV: Sendable {
             bytes: Array(text.utf8), decimal: decimal, currencies: currencies, defaultExponent: defaultExponent)
     }
 
-    /// Every row as an engine obligation, in row order.
-    public var allObligations: [Obligation] {
-        [Obligation](unsafeUninitializedCapacity: rows.count) { buffer, count in
-            for (index, row) in rows.enumerated() {
-                (buffer.baseAddress! + index).initialize(
-                    to: Obligation(
-                        debtor: row.debtor, creditor: row.creditor, amountMinor: row.amountMinor, dueDay: row.dueDay))
-            }
-            count = rows.count
+    /// The obligations of one currency's rows, with their row indices.
+    public func obligations(currency: CurrencyCode?) -> (obligations: [Obligation], rowIndices: [Int]) {
+        var chosen: [Obligation] = [], indices: [Int] = []
+        for row in obligations.indices where rowCurrencies[row] == currency {
+            chosen.append(obligations[row])
+            indices.append(row)
         }
-    }
-
-    /// The rows as engine obligations (all of them, or those of one currency), with their row indices.
-    public func obligations(currency: CurrencyCode?? = .none) -> (obligations: [Obligation], rowIndices: [Int]) {
-        var obligations: [Obligation] = [], indices: [Int] = []
-        obligations.reserveCapacity(rows.count)
-        indices.reserveCapacity(rows.count)
-        for (index, row) in rows.enumerated() {
-            if case .some(let wanted) = currency, row.currency != wanted { continue }
-            obligations.append(
-                Obligation(debtor: row.debtor, creditor: row.creditor, amountMinor: row.amountMinor, dueDay: row.dueDay)
-            )
-            indices.append(index)
-        }
-        return (obligations, indices)
-    }
-
-    /// `id,set_off,remainder` for every row, as `polyclear net --out` writes it.
-    public func splitCSV(setOffMinor: [Int64]) -> [UInt8] {
-        splitCSV(setOffMinor: setOffMinor, rows: 0..<rows.count, header: true)
-    }
-
-    /// The same bytes in `partCount` consecutive pieces, written at once by `perform` (each
-    /// piece's rows on their own): the file is the pieces in order.
-    public func splitCSV(setOffMinor: [Int64], partCount: Int, perform: PerformParts) -> [[UInt8]] {
-        let count = max(1, min(partCount, rows.count / 4096))
-        let pieces = PartResults<[UInt8]>(count: count)
-        perform(count) { part in
-            let range = rows.count * part / count..<rows.count * (part + 1) / count
-            pieces.store(part, splitCSV(setOffMinor: setOffMinor, rows: range, header: part == 0))
-        }
-        return pieces.take().map { $0 ?? [] }
-    }
-
-    /// The lines of `rows` (after the header line when `header`): into one buffer sized for the
-    /// longest lines (a 20-character number each), no growth, no copies.
-    private func splitCSV(setOffMinor: [Int64], rows range: Range<Int>, header: Bool) -> [UInt8] {
-        let headerLine = header ? "id,set_off,remainder\n" : ""
-        var capacity = headerLine.utf8.count
-        for index in range { capacity += rows[index].id.utf8.count + 2 * 20 + 3 }
-        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            var at = buffer.baseAddress!
-            for byte in headerLine.utf8 {
-                at.pointee = byte
-                at += 1
-            }
-            for index in range {
-                let row = rows[index], setOff = setOffMinor[index]
-                var id = row.id
-                id.withUTF8 { utf8 in
-                    at.update(from: utf8.baseAddress!, count: utf8.count)
-                    at += utf8.count
-                }
-                at.pointee = 0x2C
-                at = Self.writeDecimal(setOff, at + 1)
-                at.pointee = 0x2C
-                at = Self.writeDecimal(row.amountMinor - setOff, at + 1)
-                at.pointee = 0x0A
-                at += 1
-            }
-            count = at - buffer.baseAddress!
-        }
+        return (chosen, indices)
     }
 
     /// Writes the decimal digits of `value` (at most 20 bytes) at `at`; answers the byte after.
+    /// Two digits a step from a table: a million-row split writes two million numbers.
     @inline(__always)
     static func writeDecimal(_ value: Int64, _ at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         var at = at
@@ -139,19 +119,38 @@ public struct ObligationCSV: Sendable {
             at += 1
         }
         var magnitude = value.magnitude
-        var digitCount = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digitCount += 1
+        let end = at + digitCount(magnitude)
+        var index = end
+        DecimalDigits.pairs.withUnsafeBufferPointer { pairs in
+            while magnitude >= 100 {
+                let pair = Int(magnitude % 100) &* 2
+                magnitude /= 100
+                index -= 2
+                index[0] = pairs[pair]
+                index[1] = pairs[pair + 1]
+            }
+            if magnitude >= 10 {
+                index -= 2
+                index[0] = pairs[Int(magnitude) &* 2]
+                index[1] = pairs[Int(magnitude) &* 2 + 1]
+            } else {
+                index -= 1
+                index[0] = 0x30 + UInt8(magnitude)
+            }
         }
-        var index = digitCount - 1
-        repeat {
-            at[index] = 0x30 + UInt8(magnitude % 10)
-            magnitude /= 10
-            index -= 1
-        } while magnitude > 0
-        return at + digitCount
+        return end
+    }
+
+    /// The number of decimal digits of `magnitude` (1 for 0): log10 estimated from the bit
+    /// length (1233/4096 ≈ log10 2), corrected by one comparison with a power of ten. With the
+    /// low bit set, 0 counts as 1 digit, and nothing else changes (the powers compared are even).
+    @inline(__always)
+    static func digitCount(_ magnitude: UInt64) -> Int {
+        let odd = magnitude | 1
+        let estimate = ((64 - odd.leadingZeroBitCount) &* 1233) >> 12
+        return DecimalDigits.powersOfTen.withUnsafeBufferPointer { powers in
+            estimate + (odd < powers[estimate] ? 0 : 1)
+        }
     }
 
     /// The decimal digits of `value` (with a minus sign when negative), no `String` made.
@@ -160,5 +159,19 @@ public struct ObligationCSV: Sendable {
             let end = writeDecimal(value, scratch.baseAddress!)
             bytes.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: end - scratch.baseAddress!))
         }
+    }
+}
+
+/// Tables for writing decimals.
+enum DecimalDigits {
+    /// "00", "01", … "99": the two ASCII digits of n at 2n.
+    static let pairs: [UInt8] = (0..<100).flatMap { (pair: Int) -> [UInt8] in
+        [UInt8(0x30 + pair / 10), UInt8(0x30 + pair % 10)]
+    }
+    /// 10^0 … 10^19 (the largest that fits in 64 bits).
+    static let powersOfTen: [UInt64] = (0...19).map { (power: Int) -> UInt64 in
+        var value: UInt64 = 1
+        for _ in 0..<power { value *= 10 }
+        return value
     }
 }

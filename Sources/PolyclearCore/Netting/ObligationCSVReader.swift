@@ -1,7 +1,7 @@
 /// The byte-level reading behind `ObligationCSV`: one pass over the buffer, cells as byte
 /// ranges, whole-number amounts parsed from their bytes, ids and party names numbered by
-/// their bytes (`ByteSliceIndex`). A `String` is made only for what a row keeps (its id) and
-/// for the rare cells that need one (decimal amounts, due dates, error messages).
+/// their bytes (`ByteSliceIndex`), and a row keeps where its id lies in the buffer. A `String`
+/// is made only for the rare cells that need one (decimal amounts, due dates, error messages).
 ///
 /// Rules, in the order a line is checked: lines of spaces only are skipped; a first line whose
 /// first cell is `id` is the header; cells are split on `,` and trimmed of spaces; 4 to 6
@@ -19,7 +19,8 @@ struct ObligationCSVReader {
     let decimal: Bool
     let currencies: CurrencyTable?
     let defaultExponent: Int
-    private var rows: [ObligationCSV.Row] = []
+    /// Where the rows go: room for every line of the range.
+    private var rows: RowSink
     private var parties: ByteSliceIndex
     private var ids: ByteSliceIndex
     /// Ids that are canonical whole numbers (no sign, no leading zero) below `numericIDsMax`
@@ -35,9 +36,10 @@ struct ObligationCSVReader {
     /// The last currency cell seen and its answer: files repeat one or a few currencies.
     private var lastCurrency: (packed: UInt32, code: CurrencyCode)?
 
+    /// - Parameter rows: room for at least `ObligationCSV.lineCount` of the range.
     init(
         _ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil, firstLineNumber: Int = 1, decimal: Bool,
-        currencies: CurrencyTable?, defaultExponent: Int, rowCapacity: Int? = nil
+        currencies: CurrencyTable?, defaultExponent: Int, rows: RowSink
     ) {
         self.bytes = bytes
         self.range = range ?? 0..<bytes.count
@@ -45,22 +47,14 @@ struct ObligationCSVReader {
         self.decimal = decimal
         self.currencies = currencies
         self.defaultExponent = defaultExponent
-        let lineEstimate = self.range.count / 24 + 1
+        self.rows = rows
         // Both start small and grow: a table sized for every line would be megabytes that
         // miss the cache on every probe (parties are few) or are never used (row-number ids).
         parties = ByteSliceIndex(expectedCount: 1 << 10)
         ids = ByteSliceIndex(expectedCount: 1 << 10)
-        rows.reserveCapacity(rowCapacity ?? lineEstimate)
     }
 
-    mutating func read() throws(ParseError) -> (
-        rows: [ObligationCSV.Row], parties: [String], currencies: Set<CurrencyCode?>
-    ) {
-        let part = try readPart()
-        return (part.rows, part.partyNames, part.currencies)
-    }
-
-    /// Reads the range's lines: its rows, with party numbers and ids of its own.
+    /// Reads the range's lines into the sink: its rows, with party numbers and ids of its own.
     mutating func readPart() throws(ParseError) -> ObligationCSVPart {
         try checkUTF8()
         var start = range.lowerBound == 0 && Self.hasByteOrderMark(bytes) ? 3 : range.lowerBound
@@ -74,12 +68,22 @@ struct ObligationCSVReader {
         // Files hold long runs of one currency: a set insert only where the currency changes.
         var currencies = Set<CurrencyCode?>()
         var previous: CurrencyCode?? = .none
-        for row in rows where previous != .some(row.currency) {
-            currencies.insert(row.currency)
-            previous = .some(row.currency)
+        for currency in UnsafeBufferPointer(start: rows.currencies, count: rows.count)
+        where previous != .some(currency) {
+            currencies.insert(currency)
+            previous = .some(currency)
         }
         return ObligationCSVPart(
-            rows: rows, parties: parties, ids: ids, numericIDs: numericIDs, currencies: currencies)
+            rowCount: rows.count, parties: parties, ids: ids, numericIDs: numericIDs, currencies: currencies)
+    }
+
+    /// Whether the buffer's first line is a header (its first cell `id`), as `readPart` decides.
+    static func startsWithHeader(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var reader = ObligationCSVReader(bytes, decimal: false, currencies: nil, defaultExponent: 2, rows: .none)
+        let start = hasByteOrderMark(bytes) ? 3 : 0
+        guard start < bytes.count else { return false }
+        _ = reader.splitLine(from: start)
+        return reader.isText(0, "id")
     }
 
     /// The line whose cells `splitLine` found.
@@ -113,9 +117,8 @@ struct ObligationCSVReader {
             dueDay = Int32(date.daysSinceEpoch)
         }
         rows.append(
-            ObligationCSV.Row(
-                id: cell(0), debtor: Int32(debtor), creditor: Int32(creditor), amountMinor: amount,
-                currency: currency, dueDay: dueDay))
+            Obligation(debtor: Int32(debtor), creditor: Int32(creditor), amountMinor: amount, dueDay: dueDay),
+            currency: currency, idSpan: ObligationCSV.IDSpan(start: cellStart[0], count: cellEnd[0] - cellStart[0]))
     }
 
     private mutating func isNewID() -> Bool {
@@ -252,10 +255,11 @@ extension ObligationCSVReader {
     }
 }
 
-/// What one part of a file read to: its rows (party numbers its own), and the party names
-/// and ids it met, for joining it to the parts before it.
+/// What one part of a file read to: the rows it wrote into its sink (party numbers its own;
+/// id spans into the whole buffer), and the party names and ids it met, for joining it to the
+/// parts before it.
 struct ObligationCSVPart {
-    var rows: [ObligationCSV.Row]
+    var rowCount: Int
     var parties: ByteSliceIndex
     var ids: ByteSliceIndex
     var numericIDs: [UInt64]
