@@ -215,7 +215,7 @@ let package = Package(
             name: "PolyclearServerTests",
             dependencies: [
                 "PolyclearCore", "PolyclearStorage", "PolyclearServer", "PolyclearApp", "PolyclearTestSupport",
-                "PolyclearISO20022", "PolyclearTestInbox",
+                "PolyclearISO20022", "PolyclearTestInbox", "PolyclearWorkload",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -245,6 +245,7 @@ let package = Package(
                 "PolyclearTestSupport", "PolyclearWorkload", "PolyclearBench", "PolyclearTestInbox",
                 // The console's browser tests speak WebDriver to chromedriver with it.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

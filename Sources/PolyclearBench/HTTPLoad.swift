@@ -168,30 +168,41 @@ public struct PaymentBodies {
     /// Counts the `"status":"…"` values of a payment answer (one object or an array of them),
     /// and the reasons of rejections as `rejected: reason`; returns how many payments it holds.
     public static func countStatuses(_ answer: ByteBuffer, into statuses: inout [String: Int]) -> Int {
-        let found = count(key: #""status":""#, in: answer, prefix: "", into: &statuses)
-        _ = count(key: #""rejection":""#, in: answer, prefix: "rejected: ", into: &statuses)
-        return found
-    }
-
-    private static func count(
-        key text: String, in answer: ByteBuffer, prefix: String, into tally: inout [String: Int]
-    ) -> Int {
-        let key = Array(text.utf8)
+        // One pass over the answer, values tallied by their bytes (one `String` per distinct
+        // value at the end, not one per payment): the client shares the server's two cores.
+        var tally: [[UInt8]: Int] = [:]
         var found = 0
         answer.withUnsafeReadableBytes { bytes in
             var index = 0
-            while index + key.count < bytes.count {
-                guard bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) else {
-                    index += 1; continue
-                }
-                let start = index + key.count
+            while let quote = nextQuote(in: bytes, from: index) {
+                index = quote + 1
+                let isStatus = matches(statusKey, in: bytes, at: index)
+                guard isStatus || matches(rejectionKey, in: bytes, at: index) else { continue }
+                let start = index + (isStatus ? statusKey.count : rejectionKey.count)
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "\"") { end += 1 }
-                tally[prefix + String(decoding: bytes[start..<end], as: UTF8.self), default: 0] += 1
-                found += 1
-                index = end
+                tally[(isStatus ? [] : Array("rejected: ".utf8)) + Array(bytes[start..<end]), default: 0] += 1
+                if isStatus { found += 1 }
+                index = end + 1
             }
         }
+        for (value, count) in tally { statuses[String(decoding: value, as: UTF8.self), default: 0] += count }
         return found
+    }
+
+    private static let statusKey = Array(#"status":""#.utf8)
+    private static let rejectionKey = Array(#"rejection":""#.utf8)
+
+    private static func nextQuote(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
+        else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    private static func matches(_ key: [UInt8], in bytes: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        guard index + key.count <= bytes.count else { return false }
+        for offset in key.indices where bytes[index + offset] != key[offset] { return false }
+        return true
     }
 }

@@ -215,21 +215,16 @@ struct PaymentDTO: ResponseCodable {
         let hasReturns = hub.hasReturns, hasConditions = hub.hasConditions
         return states.map { state in
             let id = state.id
-            var parties: (CurrencyCode?, CurrencyCode?) = (nil, nil)
-            let banks = view.paymentParties(id)
-            if let p = banks {
-                parties = (
-                    hub.participant(p.payer).flatMap { hub.member($0.memberID)?.currency },
-                    hub.participant(p.payee).flatMap { hub.member($0.memberID)?.currency }
-                )
-            }
+            let facts = view.facts(id)
+            let banks = facts?.parties
+            let parties: (CurrencyCode?, CurrencyCode?) = (facts?.partyCurrencies?.payer, facts?.partyCurrencies?.payee)
             var dto = PaymentDTO(state, parties: parties, currencies: currencies)
             dto.payer = banks?.payer.description
             dto.payee = banks?.payee.description
             dto.payerCurrency = parties.0?.description
             dto.payeeCurrency = parties.1?.description
-            dto.details = view.paymentData(id).map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
-            dto.milestones = view.milestones(of: id).map(MilestonesDTO.init)
+            dto.details = facts.map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
+            dto.milestones = facts.map { MilestonesDTO($0.milestones) }
             if hasConditions, let condition = hub.condition(of: id) {
                 dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
             }

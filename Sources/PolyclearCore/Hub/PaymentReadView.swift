@@ -70,10 +70,40 @@ public struct PaymentReadView {
 
     /// The payer and payee banks of a payment.
     public func paymentParties(_ id: UInt128) -> (payer: BIC, payee: BIC)? {
-        guard let record = find(id)?.record, record.payerIndex.isKnown, record.payeeIndex.isKnown else { return nil }
+        find(id).flatMap { parties(of: $0.record) }
+    }
+
+    private func parties(of record: PaymentRecord) -> (payer: BIC, payee: BIC)? {
+        guard record.payerIndex.isKnown, record.payeeIndex.isKnown else { return nil }
         return (
             hub.participants[record.payerIndex].participant.bic, hub.participants[record.payeeIndex].participant.bic
         )
+    }
+
+    /// What a description of a payment shows beyond its state, from one lookup (a batch answer
+    /// describes every payment it made: three lookups each were a tenth of its cost).
+    public struct PaymentFacts {
+        public var parties: (payer: BIC, payee: BIC)?
+        /// The currencies of the payer's and payee's members (by index, not by name: no lookups).
+        public var partyCurrencies: (payer: CurrencyCode, payee: CurrencyCode)?
+        public var texts: PaymentTexts
+        public var details: PaymentDetails?
+        public var milestones: PaymentMilestones
+    }
+
+    public func facts(_ id: UInt128) -> PaymentFacts? {
+        guard let found = find(id) else { return nil }
+        let record = found.record
+        var currencies: (payer: CurrencyCode, payee: CurrencyCode)? = nil
+        if record.payerIndex.isKnown, record.payeeIndex.isKnown {
+            currencies = (
+                hub.members[hub.participants[record.payerIndex].memberIndex].member.currency,
+                hub.members[hub.participants[record.payeeIndex].memberIndex].member.currency
+            )
+        }
+        return PaymentFacts(
+            parties: parties(of: record), partyCurrencies: currencies, texts: found.texts, details: found.details,
+            milestones: milestones(of: record))
     }
 
     /// What the payment said beyond the numbers: references, names, trade reference, and
@@ -94,8 +124,11 @@ public struct PaymentReadView {
     /// held it, when it was booked, when it reached its final status, and until when it may
     /// wait (queued or reserved) — hub times, nanoseconds since 1970; 0 for "not (yet)".
     public func milestones(of id: UInt128) -> PaymentMilestones? {
-        guard let record = find(id)?.record else { return nil }
-        return PaymentMilestones(
+        find(id).map { milestones(of: $0.record) }
+    }
+
+    private func milestones(of record: PaymentRecord) -> PaymentMilestones {
+        PaymentMilestones(
             heldByScreening: record.wasHeldByScreening, bookedAt: record.bookedAt, finalAt: record.finalAt,
             waitsUntil: record.status == .queued || record.status == .reserved ? record.expiresAt : 0)
     }
