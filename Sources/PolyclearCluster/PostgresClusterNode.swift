@@ -242,7 +242,8 @@ public final class PostgresClusterNode: Sendable {
         // take over (a CI run's benchmark waited for ever on one).
         let closeConnection: @Sendable () -> Void = { Task { try? await connection.close() } }
         let (hub, report) = try await PostgresDeadline.withDeadline(
-            seconds: limits.restoreDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection
+            seconds: limits.restoreDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection,
+            watching: connection
         ) { try await store.restore(connection, snapshots: .newestValid) }
         let loaded = Int64(report.snapshotSequence ?? 0) + Int64(report.replayedRows)
         if !report.refused.isEmpty { logger.warning("cluster node \(nodeID): \(report.summary)") }
@@ -254,7 +255,8 @@ public final class PostgresClusterNode: Sendable {
         while !isShuttingDown {
             try await catchUp(on: connection)
             let acquired = try await PostgresDeadline.withDeadline(
-                seconds: limits.commitDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection
+                seconds: limits.commitDeadlineSeconds, givesUpWhenCancelled: true, onTimeout: closeConnection,
+                watching: connection
             ) { try await self.tryAcquireLease(endpoint: endpoint, on: connection) }
             if acquired {
                 try await catchUp(on: connection)
@@ -273,7 +275,7 @@ public final class PostgresClusterNode: Sendable {
             let pgLogger = self.pgLogger
             let rows = try await PostgresDeadline.withDeadline(
                 seconds: limits.commitDeadlineSeconds, givesUpWhenCancelled: true,
-                onTimeout: { Task { try? await connection.close() } }
+                onTimeout: { Task { try? await connection.close() } }, watching: connection
             ) { try await PostgresHubLog.rows(after: before, limit: batch, on: connection, logger: pgLogger) }
             guard !rows.isEmpty else { return }
             state.withLock { state in
@@ -390,9 +392,11 @@ public final class PostgresClusterNode: Sendable {
                 // Bounded by the lease: a renewal sent on a connection the server ended may never
                 // be answered, and this loop must go on to step down (a slow answer within the
                 // lease is still an answer: giving up sooner would abandon commits under load).
+                // Watched: a connection seen closed is given up at once, and the next renewal
+                // reconnects well within the lease.
                 let (renewing, leaseSeconds, nodeID, pgLogger) = (connection!, leaseSeconds, nodeID, pgLogger)
                 let held = try await PostgresDeadline.withDeadline(
-                    seconds: leaseSeconds, onTimeout: { Task { try? await renewing.close() } }
+                    seconds: leaseSeconds, onTimeout: { Task { try? await renewing.close() } }, watching: renewing
                 ) {
                     for try await _ in try await renewing.query(
                         """
@@ -429,7 +433,7 @@ public final class PostgresClusterNode: Sendable {
         guard let connection = try? await connect() else { return }
         let (nodeID, pgLogger) = (nodeID, pgLogger)
         _ = try? await PostgresDeadline.withDeadline(
-            seconds: leaseSeconds, onTimeout: { Task { try? await connection.close() } }
+            seconds: leaseSeconds, onTimeout: { Task { try? await connection.close() } }, watching: connection
         ) {
             try await connection.query(
                 "UPDATE writer_fence SET holder = NULL, lease_expires_at = NULL WHERE id = 1 AND holder = \(nodeID)",

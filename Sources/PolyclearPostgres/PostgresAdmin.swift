@@ -50,7 +50,8 @@ public enum PostgresAdmin {
         ).configured("SET statement_timeout = 60000", logger: logger)
         defer { Task { try? await connection.close() } }
         return try await PostgresDeadline.withDeadline(
-            seconds: statementDeadlineSeconds, onTimeout: { Task { try? await connection.close() } }
+            seconds: statementDeadlineSeconds, onTimeout: { Task { try? await connection.close() } },
+            watching: connection
         ) { try await body(connection) }
     }
 

@@ -200,11 +200,15 @@ package final class PostgresDatabase: Sendable {
             if retries.attempts > 0, try await hasLanded() { return }
             do {
                 defer { abandonAttempt.withLock { $0 = nil } }
+                // Watched: a session the server ended (idle in its transaction past the limit
+                // below, while this process was starved of CPU) never answers again.
+                let watched = WatchedConnection()
                 try await PostgresDeadline.withDeadline(
                     seconds: limits.commitDeadlineSeconds, onTimeout: { self.dropWriterConnection() },
-                    abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }
+                    abandon: { giveUp in self.abandonAttempt.withLock { $0 = giveUp } }, watching: watched
                 ) {
                     try await self.onWriterConnection { connection in
+                        watched.watch(connection)
                         try await connection.withTransaction(logger: self.logger) { connection in
                             try await Self.limitIdleInTransaction(connection, logger: self.logger)
                             try await attempt(connection)
@@ -245,11 +249,15 @@ package final class PostgresDatabase: Sendable {
         var retries = RetryBudget(seconds: limits.retryBudgetSeconds)
         while true {
             do {
+                let watched = WatchedConnection()
                 return try await PostgresDeadline.withDeadline(
                     seconds: limits.restoreDeadlineSeconds, givesUpWhenCancelled: true,
-                    onTimeout: { self.dropWriterConnection() }
+                    onTimeout: { self.dropWriterConnection() }, watching: watched
                 ) {
-                    try await self.onWriterConnection { connection in try await body(connection) }
+                    try await self.onWriterConnection { connection in
+                        watched.watch(connection)
+                        return try await body(connection)
+                    }
                 }
             } catch let violation as LedgerInvariantViolation {
                 throw StoreError(.invariantViolated, "the ledger in PostgreSQL breaks an invariant: \(violation)")

@@ -15,12 +15,25 @@ package enum PostgresDeadline {
     /// With `watching`, the body also gives up (`ConnectionClosed`) as soon as that connection
     /// is seen closed (checked every 100 ms): postgres-nio never answers a statement sent on a
     /// connection the server has ended (a session ended for idling in its transaction, say), so
-    /// the body would otherwise wait out the whole deadline.
+    /// the body would otherwise wait out the whole deadline. A body that picks its connection
+    /// itself (the writer's, connecting if need be) puts it in a `WatchedConnection` instead.
     package static func withDeadline<T: Sendable>(
         seconds: Double, givesUpWhenCancelled: Bool = false, onTimeout: @escaping @Sendable () -> Void,
         lateResult: @escaping @Sendable (T) -> Void = { _ in },
         abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
         watching connection: PostgresConnection? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withDeadline(
+            seconds: seconds, givesUpWhenCancelled: givesUpWhenCancelled, onTimeout: onTimeout, lateResult: lateResult,
+            abandon: abandon, watching: connection.map(WatchedConnection.init), body)
+    }
+
+    package static func withDeadline<T: Sendable>(
+        seconds: Double, givesUpWhenCancelled: Bool = false, onTimeout: @escaping @Sendable () -> Void,
+        lateResult: @escaping @Sendable (T) -> Void = { _ in },
+        abandon: (@Sendable (@escaping @Sendable () -> Void) -> Void)? = nil,
+        watching watched: WatchedConnection?,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let race = DeadlineRace()
@@ -44,11 +57,11 @@ package enum PostgresDeadline {
                 abandon? { giveUp(DeadlineExceeded()) }
                 race.arm(
                     timer: Task {
-                        if let connection {
+                        if let watched {
                             let end = ContinuousClock.now + .seconds(seconds)
                             while ContinuousClock.now < end {
                                 try await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
-                                if connection.isClosed { return giveUp(ConnectionClosed()) }
+                                if watched.isClosed { return giveUp(ConnectionClosed()) }
                             }
                         } else {
                             try await Task.sleep(for: .seconds(seconds))
@@ -60,6 +73,19 @@ package enum PostgresDeadline {
             if givesUpWhenCancelled { race.cancel() }
         }
     }
+}
+
+/// The connection a body under a deadline works on, once it has one: the deadline gives up as
+/// soon as it is seen closed.
+package final class WatchedConnection: Sendable {
+    private let connection: Mutex<PostgresConnection?>
+
+    package init(_ connection: PostgresConnection? = nil) { self.connection = Mutex(connection) }
+
+    /// Watch this connection from now on.
+    package func watch(_ connection: PostgresConnection) { self.connection.withLock { $0 = connection } }
+
+    var isClosed: Bool { connection.withLock { $0?.isClosed ?? false } }
 }
 
 /// Who ends a deadline race first (the body, the timer, an abandon, the caller's

@@ -26,7 +26,7 @@ extension PostgresHubStore: HubSnapshotStore {
         let logger = self.logger
         try await PostgresDeadline.withDeadline(
             seconds: database.limits.restoreDeadlineSeconds, givesUpWhenCancelled: true,
-            onTimeout: { Task { try? await connection.close() } }
+            onTimeout: { Task { try? await connection.close() } }, watching: connection
         ) {
             try await Self.storeSnapshot(snapshot, keep: keep, on: connection, logger: logger)
         }

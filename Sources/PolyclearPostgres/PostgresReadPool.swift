@@ -38,7 +38,7 @@ final class PostgresReadPool: Sendable {
         do {
             let result = try await PostgresDeadline.withDeadline(
                 seconds: deadlineSeconds,
-                onTimeout: { if settled.claim() { self.release(connection, reusable: false) } }
+                onTimeout: { if settled.claim() { self.release(connection, reusable: false) } }, watching: connection
             ) { try await body(connection) }
             if settled.claim() { release(connection, reusable: true) }
             return result

@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import PolyclearCore
 import PolyclearWorkload
 @testable import PolyclearPostgres
 import PolyclearStorage
 import PolyclearTestSupport
+import Synchronization
 import Testing
 
 /// Faults on a real PostgreSQL server (`POLYCLEAR_TEST_POSTGRES_URL`; `.ci/run` starts one).
@@ -34,6 +36,46 @@ struct PostgresFaultTests {
         #expect(error is ConnectionClosed, "\(String(describing: error))")
         #expect(error.map(PostgresErrors.isRetryable) == true)
         #expect(waited < .seconds(20), "waited \(waited) for an answer that never comes")
+    }
+
+    /// A commit attempt whose session the server ended (idle in its transaction past the
+    /// commit's 5-second limit, as when this process is starved of CPU) is given up as soon as
+    /// its connection is seen closed (`ConnectionClosed`) and retried on a new one — not at the
+    /// commit deadline (before the connection was watched, the attempt waited all 60 s of it).
+    @Test func aCommitWhoseSessionTheServerEndedIsRetriedAtOnce() async throws {
+        let url = try await PostgresTestServer.newDatabase()
+        let warnings = CapturedLog()
+        let database = try PostgresDatabase(
+            url: url, limits: StoreLimits(commitDeadlineSeconds: 60, retryBudgetSeconds: 120),
+            operations: Logger(label: "polyclear.test") { _ in warnings })
+        defer { database.close() }
+        let logger = PostgresDatabase.quietLogger()
+        // Connected and migrated first: the attempt below is the commit alone.
+        try await database.commit("first commit", landed: { false }) { connection in
+            try await connection.query("CREATE TABLE committed_once (n int)", logger: logger)
+        }
+        let attempts = AttemptCount()
+        try await database.commit("test commit", landed: { false }) { connection in
+            if attempts.next() == 1 {
+                try await Task.sleep(for: .seconds(6))  // past the 5 s idle-in-transaction limit
+            }
+            try await connection.query("INSERT INTO committed_once VALUES (1)", logger: logger)
+        }
+        #expect(attempts.value == 2)
+        let given = warnings.lines.filter { $0.contains("test commit, attempt 1") }
+        #expect(
+            given.count == 1 && given.allSatisfy { $0.contains("the connection was closed") },
+            "\(warnings.lines)")
+        let rows = try await PostgresProjectionTests.withConnection(url) { connection in
+            var count = 0
+            for try await n in try await connection.query("SELECT count(*) FROM committed_once", logger: logger)
+                .decode(Int.self)
+            {
+                count = n
+            }
+            return count
+        }
+        #expect(rows == 1)
     }
 
     /// Every connection of the store is killed (`pg_terminate_backend`) again and again while
@@ -175,4 +217,18 @@ struct PostgresFaultTests {
         let restored = try await verifier.restore()
         #expect(restored.ledgerState.makeSnapshot() == newHub.ledgerState.makeSnapshot())
     }
+}
+
+/// Counts a commit's attempts (the attempt closure runs on any task).
+private final class AttemptCount: Sendable {
+    private let count = Mutex(0)
+
+    func next() -> Int {
+        count.withLock { count in
+            count += 1
+            return count
+        }
+    }
+
+    var value: Int { count.withLock { $0 } }
 }
