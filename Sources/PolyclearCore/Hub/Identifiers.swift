@@ -51,33 +51,53 @@ public struct BIC: Hashable, Sendable, TextCodable {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
 
     /// Accepts 8 or 11 characters; an 11-character BIC ending in "XXX" is the same party as
-    /// its 8-character form and is normalised to it.
+    /// its 8-character form and is normalised to it. Read on the text's bytes (two BICs per
+    /// payment of every batch: no array, no string made).
     public init?(_ text: String) {
-        var bytes = Array(text.utf8)
-        guard bytes.count == 8 || bytes.count == 11 else { return nil }
-        if bytes.count == 11 && bytes[8...] == [88, 88, 88] { bytes.removeLast(3) }
-        func isLetter(_ b: UInt8) -> Bool { b >= 65 && b <= 90 }
-        func isAlphanumeric(_ b: UInt8) -> Bool { isLetter(b) || (b >= 48 && b <= 57) }
-        guard bytes[0..<4].allSatisfy(isAlphanumeric), bytes[4..<6].allSatisfy(isLetter),
-            bytes[6..<8].allSatisfy(isAlphanumeric), bytes[8...].allSatisfy(isAlphanumeric),
-            CountryCode.alpha2Codes.contains(String(decoding: bytes[4..<6], as: UTF8.self))
-        else { return nil }
-        var packed: UInt64 = 0
-        for index in 0..<11 {
-            let digit = index < bytes.count ? UInt64(Self.alphabet.firstIndex(of: bytes[index])! + 1) : 0
-            packed = packed * 37 + digit
-        }
+        var text = text
+        guard let packed = text.withUTF8({ Self.pack($0) }) else { return nil }
         self.packed = packed
     }
 
-    public var description: String {
-        var value = packed, characters: [UInt8] = []
-        for _ in 0..<11 {
-            let digit = Int(value % 37)
-            value /= 37
-            if digit > 0 { characters.append(Self.alphabet[digit - 1]) }
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard bytes.count == 8 || bytes.count == 11 else { return nil }
+        let count = bytes.count == 11 && bytes[8] == 88 && bytes[9] == 88 && bytes[10] == 88 ? 8 : bytes.count
+        guard CountryCode.isAlpha2(bytes[4], bytes[5]) else { return nil }
+        var packed: UInt64 = 0
+        for index in 0..<11 {
+            var digit: UInt64 = 0
+            if index < count {
+                let byte = bytes[index]
+                switch byte {
+                case 65...90: digit = UInt64(byte - 65) + 11
+                case 48...57 where index < 4 || index >= 6: digit = UInt64(byte - 48) + 1
+                default: return nil
+                }
+            }
+            packed = packed * 37 + digit
         }
-        return String(decoding: characters.reversed(), as: UTF8.self)
+        return packed
+    }
+
+    /// Eleven base-37 digits, most significant first, 0 for no character (an 8-character
+    /// BIC's last three). Any packed value reads: a decoder validates through `BIC(description)`.
+    public var description: String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 11) { digits in
+            var value = packed, length = 0
+            for index in (0..<11).reversed() {
+                digits[index] = UInt8(value % 37)
+                value /= 37
+                if digits[index] > 0 { length += 1 }
+            }
+            return String(unsafeUninitializedCapacity: length) { buffer in
+                var at = 0
+                for index in 0..<11 where digits[index] > 0 {
+                    buffer[at] = Self.alphabet[Int(digits[index]) - 1]
+                    at += 1
+                }
+                return at
+            }
+        }
     }
 
     /// The ISO 3166 alpha-2 country of the party.
