@@ -1,3 +1,4 @@
+import Dispatch
 @testable import PolyclearCore
 import PolyclearWorkload
 import Testing
@@ -26,6 +27,41 @@ import Testing
         #expect(flow.residualArcsWithNegativeReducedCost() == 0, "seed \(seed)")
         let reference = Self.unitShortestPaths(nodeCount: nodeCount, arcs: arcs)
         #expect(sent == reference.flow && cost == reference.cost, "seed \(seed)")
+    }
+
+    /// Property: a solve whose phases' arcs are built in parts at once (2 to 8 parts, run in
+    /// reverse order on several threads) sends the same flow on every arc, with the same
+    /// potentials and the same work, as the solve that builds them whole. The graphs have nodes
+    /// without arcs (parts with nothing to build, parts that move a long way down) and arcs of
+    /// several costs (phases that keep only some of a part's arcs).
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func phaseArcsBuiltInPartsAreTheOnesBuiltWhole(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        let nodeCount = 4 + Int(random.next() % 120)
+        var arcs: [(tail: Int, head: Int, capacity: Int64, cost: Int32)] = []
+        for _ in 0..<(nodeCount * (1 + Int(random.next() % 6))) {
+            // Nodes of the first third only as the sink's side: empty lists in the first part.
+            let tail = nodeCount / 3 + Int(random.next() % UInt64(nodeCount - nodeCount / 3))
+            let head = Int(random.next() % UInt64(nodeCount))
+            guard tail != head else { continue }
+            arcs.append((tail, head, Int64(1 + random.next() % 50), Int32(random.next() % 5)))
+        }
+        func solved(partCount: Int) -> (flows: [Int64], potentials: [Int64], stats: MinCostFlowStats, cost: Int64) {
+            var flow = MinCostFlow(nodeCount: nodeCount)
+            for arc in arcs { flow.addArc(from: arc.tail, to: arc.head, capacity: arc.capacity, cost: arc.cost) }
+            let (_, cost) = flow.solve(source: nodeCount - 1, sink: 0, limit: .max, partCount: partCount) {
+                count, body in
+                DispatchQueue.concurrentPerform(iterations: count) { body(count - 1 - $0) }
+            }
+            return (arcs.indices.map { flow.flow(onArc: 2 * $0) }, flow.potentials, flow.stats, cost)
+        }
+        let whole = solved(partCount: 1)
+        for partCount in [2, 3, 5, 8] {
+            let inParts = solved(partCount: partCount)
+            #expect(inParts.flows == whole.flows, "seed \(seed), \(partCount) parts")
+            #expect(inParts.potentials == whole.potentials && inParts.stats == whole.stats, "seed \(seed)")
+            #expect(inParts.cost == whole.cost, "seed \(seed)")
+        }
     }
 
     /// Max flow at min cost by Bellman-Ford augmentations of one unit each.

@@ -54,7 +54,7 @@ import Testing
             try ObligationCSV(bytes: bytes, currencies: table)
         }
         let partCount = Int(2 + random.next() % 6)
-        for perform in [Self.serially, Self.atOnce] as [ObligationCSV.PerformParts] {
+        for perform in [Self.serially, Self.atOnce] as [PerformParts] {
             let parts = Result { () throws(ObligationCSV.ParseError) in
                 try ObligationCSV(
                     bytes: bytes, currencies: table, partCount: partCount, minimumBytesPerPart: 1, perform: perform)

@@ -60,13 +60,17 @@ struct MinCostFlow {
     }
 
     /// With `phaseBudget`, gives up (returning what it has) after that many shortest-path
-    /// phases: the caller then solves another way.
-    mutating func solve(source: Int, sink: Int, limit: Int64, phaseBudget: Int = .max) -> (flow: Int64, cost: Int64) {
+    /// phases: the caller then solves another way. Each phase's arcs are collected in
+    /// `partCount` parts run by `perform` (the rest of a phase is one search after another).
+    mutating func solve(
+        source: Int, sink: Int, limit: Int64, phaseBudget: Int = .max, partCount: Int = 1,
+        perform: PerformParts = performInTurn
+    ) -> (flow: Int64, cost: Int64) {
         buildLayout()
         potentials = [Int64](repeating: 0, count: nodeCount)
         var totalFlow: Int64 = 0, totalCost: Int64 = 0
         var distance = [Int64](repeating: 0, count: nodeCount)
-        var phase = PhaseArcs(nodeCount: nodeCount, slotCount: slotHead.count)
+        var phase = PhaseArcs(nodeCount: nodeCount, slotCount: slotHead.count, partCount: partCount, first: first)
         defer { phase.deallocate() }
         while totalFlow < limit && stats.costPhases < phaseBudget {
             guard shortestDistances(from: source, to: sink, into: &distance), distance[sink] < .max else { break }
@@ -75,7 +79,7 @@ struct MinCostFlow {
             stats.costPhases += 1
             phase.build(
                 first: first, slotHead: slotHead, slotCost: slotCost, slotResidual: slotResidual,
-                slotReverse: slotReverse, potentials: potentials)
+                slotReverse: slotReverse, potentials: potentials, perform: perform)
             // Max flow over admissible arcs (residual > 0, reduced cost 0): Dinic.
             let flowBefore = totalFlow
             while totalFlow < limit, phase.buildLevels(source: source, sink: sink) {

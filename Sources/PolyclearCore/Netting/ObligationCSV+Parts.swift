@@ -6,9 +6,6 @@
 /// first-seen order, the same rows, and when any part fails or an id repeats across parts, the
 /// file is read again in one piece so that the error is the first one, named by its line.
 extension ObligationCSV {
-    /// A function that calls `body` once for each of `0..<count`, in any order, perhaps at once.
-    public typealias PerformParts = (_ count: Int, _ body: @Sendable (Int) -> Void) -> Void
-
     /// - Parameters:
     ///   - partCount: the parts wanted; fewer when the file is small (`minimumBytesPerPart`).
     public init(

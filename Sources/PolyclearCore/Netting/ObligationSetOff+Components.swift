@@ -11,15 +11,26 @@
 extension ObligationSetOff {
     public static func route(
         _ instance: SetOffInstance, solver: SetOffSolver = .automatic, partCount: Int = 1,
-        perform: ObligationCSV.PerformParts = inTurn
+        perform: PerformParts = performInTurn
     ) -> SetOffRouting {
         let parts = SetOffParts(instance)
         // One component holding every obligation: route it as it stands, nothing to cut.
         if parts.internalArcCount == instance.pairCount && parts.solvedComponents.count <= 1 {
             return routeWhole(
-                instance, solver: parts.solvedComponents.first.map { parts.solver(solver, for: $0) } ?? solver)
+                instance, solver: parts.solvedComponents.first.map { parts.solver(solver, for: $0) } ?? solver,
+                partCount: partCount, perform: perform)
         }
         let groups = parts.groups(count: partCount)
+        if groups.count == 1 {
+            // One group (one component with a cycle): it has the cores to itself, for building
+            // its phases' arcs in parts.
+            let routings = groups[0].map { component in
+                routeWhole(
+                    parts.instance(of: component), solver: parts.solver(solver, for: component), partCount: partCount,
+                    perform: perform)
+            }
+            return parts.join(groups: groups, routings: [routings], solver: solver)
+        }
         let results = PartResults<[SetOffRouting]>(count: groups.count)
         perform(groups.count) { group in
             results.store(
@@ -29,11 +40,6 @@ extension ObligationSetOff {
                 })
         }
         return parts.join(groups: groups, routings: results.take(), solver: solver)
-    }
-
-    /// `PerformParts` that calls the body for each part in turn, on the caller's thread.
-    public static func inTurn(_ count: Int, _ body: @Sendable (Int) -> Void) {
-        for part in 0..<count { body(part) }
     }
 }
 

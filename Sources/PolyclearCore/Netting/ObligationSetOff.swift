@@ -75,18 +75,24 @@ public enum ObligationSetOff {
     public static let primalDualPhaseBudget = 24
 
     /// One instance routed as a whole, however many components it has (`route` cuts it first).
-    static func routeWhole(_ instance: SetOffInstance, solver: SetOffSolver) -> SetOffRouting {
+    /// Primal-dual builds each phase's arcs in `partCount` parts run by `perform`.
+    static func routeWhole(
+        _ instance: SetOffInstance, solver: SetOffSolver, partCount: Int = 1, perform: PerformParts = performInTurn
+    ) -> SetOffRouting {
+        func primalDual(_ phaseBudget: Int) -> SetOffRouting? {
+            routeByPrimalDual(instance, phaseBudget: phaseBudget, partCount: partCount, perform: perform)
+        }
         switch solver {
-        case .costScaling: return routeByCostScaling(instance) ?? routeByPrimalDual(instance, phaseBudget: .max)!
-        case .primalDual: return routeByPrimalDual(instance, phaseBudget: .max)!
-        case .automatic:
-            return routeByPrimalDual(instance, phaseBudget: primalDualPhaseBudget) ?? routeByCostScaling(instance)
-                ?? routeByPrimalDual(instance, phaseBudget: .max)!
+        case .costScaling: return routeByCostScaling(instance) ?? primalDual(.max)!
+        case .primalDual: return primalDual(.max)!
+        case .automatic: return primalDual(primalDualPhaseBudget) ?? routeByCostScaling(instance) ?? primalDual(.max)!
         }
     }
 
     /// Nil when the phase budget ran out before every net debt was routed.
-    static func routeByPrimalDual(_ instance: SetOffInstance, phaseBudget: Int) -> SetOffRouting? {
+    static func routeByPrimalDual(
+        _ instance: SetOffInstance, phaseBudget: Int, partCount: Int = 1, perform: PerformParts = performInTurn
+    ) -> SetOffRouting? {
         let partyCount = instance.partyCount
         let source = partyCount, sink = partyCount + 1
         var network = MinCostFlow(nodeCount: partyCount + 2, arcCapacity: instance.pairDebtor.count + partyCount)
@@ -103,7 +109,8 @@ public enum ObligationSetOff {
             }
         }
         let (routed, _) = network.solve(
-            source: source, sink: sink, limit: instance.needMinor, phaseBudget: phaseBudget)
+            source: source, sink: sink, limit: instance.needMinor, phaseBudget: phaseBudget, partCount: partCount,
+            perform: perform)
         if routed < instance.needMinor && network.stats.costPhases >= phaseBudget { return nil }
         precondition(routed == instance.needMinor, "the obligations themselves route every net debt")
         var pairSetOff = [Int64](repeating: 0, count: instance.pairDebtor.count)

@@ -6,8 +6,9 @@
 /// order, instead of every arc; the residuals go back to the slots when the phase ends.
 ///
 /// Held in buffers allocated once per solve (the searches run millions of steps: no bounds
-/// or uniqueness checks in them); `deallocate()` frees them.
-struct PhaseArcs {
+/// or uniqueness checks in them); `deallocate()` frees them. Sendable for `build`, whose parts
+/// write disjoint ranges of them.
+struct PhaseArcs: @unchecked Sendable {
     let nodeCount: Int
     private(set) var count = 0
     private let first: UnsafeMutableBufferPointer<Int32>
@@ -24,8 +25,19 @@ struct PhaseArcs {
     private let path: UnsafeMutableBufferPointer<Int32>
     private let pathTails: UnsafeMutableBufferPointer<Int32>
 
-    init(nodeCount: Int, slotCount: Int) {
+    /// The nodes cut into parts of about equal slots: part k is partNodes[k]..<partNodes[k + 1].
+    private let partNodes: [Int32]
+
+    init(nodeCount: Int, slotCount: Int, partCount: Int = 1, first slotFirst: [Int32]) {
         self.nodeCount = nodeCount
+        var partNodes: [Int32] = [0]
+        var node = 0
+        for part in 1..<max(1, partCount) {
+            while node < nodeCount && Int(slotFirst[node]) < slotCount * part / partCount { node += 1 }
+            if node > Int(partNodes[partNodes.count - 1]) { partNodes.append(Int32(node)) }
+        }
+        if nodeCount > Int(partNodes[partNodes.count - 1]) { partNodes.append(Int32(nodeCount)) }
+        self.partNodes = partNodes
         func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
             buffer.initialize(repeating: value)
@@ -56,27 +68,73 @@ struct PhaseArcs {
         residual.deallocate()
     }
 
-    /// Collects the phase's arcs from the solver's slot layout.
+    /// Collects the phase's arcs from the solver's slot layout, in parts run by `perform`: part
+    /// k takes the nodes `partNodes[k]..<partNodes[k + 1]` and writes their arcs from the index
+    /// of its first slot on (a part keeps at most as many arcs as it has slots, so parts never
+    /// overlap); the parts then move down to close the gaps, and each part finds its arcs'
+    /// reverses, whose positions it reads as written and shifts by their part's move.
     mutating func build(
         first slotFirst: [Int32], slotHead: [Int32], slotCost: [Int32], slotResidual: [Int64], slotReverse: [Int32],
-        potentials: [Int64]
+        potentials: [Int64], perform: PerformParts
     ) {
-        var count = 0
-        for node in 0..<nodeCount {
-            first[node] = Int32(count)
-            let potential = potentials[node]
-            for arc in Int(slotFirst[node])..<Int(slotFirst[node + 1])
-            where Int64(slotCost[arc]) + potential == potentials[Int(slotHead[arc])] {
-                positionOfSlot[arc] = Int32(count)
-                slot[count] = Int32(arc)
-                head[count] = slotHead[arc]
-                residual[count] = slotResidual[arc]
-                count += 1
+        let arcs = self, partNodes = partNodes, parts = partNodes.count - 1
+        let ends = PartResults<Int>(count: parts)
+        perform(parts) { part in
+            var count = Int(slotFirst[Int(partNodes[part])])
+            for node in Int(partNodes[part])..<Int(partNodes[part + 1]) {
+                arcs.first[node] = Int32(count)
+                let potential = potentials[node]
+                for arc in Int(slotFirst[node])..<Int(slotFirst[node + 1])
+                where Int64(slotCost[arc]) + potential == potentials[Int(slotHead[arc])] {
+                    arcs.positionOfSlot[arc] = Int32(count)
+                    arcs.slot[count] = Int32(arc)
+                    arcs.head[count] = slotHead[arc]
+                    arcs.residual[count] = slotResidual[arc]
+                    count += 1
+                }
             }
+            ends.store(part, count)
+        }
+        // Part k was written at starts[k]..<ends[k] and moves down by shifts[k].
+        let written = ends.take().map { $0! }
+        var starts = [Int32](repeating: 0, count: parts), shifts = [Int32](repeating: 0, count: parts)
+        var count = 0
+        for part in 0..<parts {
+            let start = Int(slotFirst[Int(partNodes[part])]), length = written[part] - start
+            (starts[part], shifts[part]) = (Int32(start), Int32(start - count))
+            if start > count {
+                moveDown(from: start, to: count, length: length)
+                for node in Int(partNodes[part])..<Int(partNodes[part + 1]) { first[node] -= shifts[part] }
+            }
+            count += length
         }
         first[nodeCount] = Int32(count)
-        for position in 0..<count { reverse[position] = positionOfSlot[Int(slotReverse[Int(slot[position])])] }
         self.count = count
+        guard parts > 1 else {
+            for position in 0..<count { reverse[position] = positionOfSlot[Int(slotReverse[Int(slot[position])])] }
+            return
+        }
+        let (startsNow, shiftsNow) = (starts, shifts)
+        perform(parts) { part in
+            for position in Int(arcs.first[Int(partNodes[part])])..<Int(arcs.first[Int(partNodes[part + 1])]) {
+                let written = arcs.positionOfSlot[Int(slotReverse[Int(arcs.slot[position])])]
+                var owner = parts - 1
+                while written < startsNow[owner] { owner -= 1 }
+                arcs.reverse[position] = written - shiftsNow[owner]
+            }
+        }
+    }
+
+    /// Moves positions `from..<from + length` down to `to..<to + length` (they may overlap).
+    private func moveDown(from: Int, to: Int, length: Int) {
+        guard length > 0 else { return }
+        func move<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+            UnsafeMutableRawPointer(buffer.baseAddress! + to).copyMemory(
+                from: buffer.baseAddress! + from, byteCount: length * MemoryLayout<T>.stride)
+        }
+        move(slot)
+        move(head)
+        move(residual)
     }
 
     /// The phase's residuals back into the solver's slots.
@@ -85,7 +143,7 @@ struct PhaseArcs {
     }
 
     /// Levels: each node's breadth-first distance to the sink over the arcs with room,
-    /// searched backwards from the sink and stopping at the source's level. The depth-first
+    /// searched backwards from the sink and stopping once the source has its level. The depth-first
     /// search then follows only arcs one level nearer the sink, so every step it takes leads
     /// towards the sink (a search levelled from the source wanders into nodes that reach no
     /// sink and must back out of each). False: the sink is cut off.
@@ -104,6 +162,12 @@ struct PhaseArcs {
                 // The arc from `previous` into this node is the reverse of this one.
                 let previous = Int(head[position])
                 if level[previous] < 0 && residual[Int(reverse[position])] > 0 {
+                    // The rest of this level and the levels past it are of no use to the
+                    // depth-first search, which starts at the source and only goes down.
+                    if previous == source {
+                        level[previous] = nextLevel
+                        return true
+                    }
                     level[previous] = nextLevel
                     queue[back] = Int32(previous)
                     back += 1

@@ -7,7 +7,7 @@
 extension SetOffInstance {
     public init(
         partyCount: Int, obligations: [Obligation], partCount: Int, minimumPerPart: Int = 1 << 15,
-        perform: ObligationCSV.PerformParts
+        perform: PerformParts
     ) throws(SetOffError) {
         let parts = min(partCount, obligations.count / max(1, minimumPerPart))
         guard parts > 1 else {
