@@ -2,9 +2,6 @@ import PolyclearApp
 import PolyclearBench
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import PolyclearCore
