@@ -3,24 +3,31 @@
 /// (a probe compares against the arena, not a random place in a large file). Used to read a
 /// million-row CSV at disk speed (party names, duplicate ids).
 struct ByteSliceIndex {
-    /// 0: empty; otherwise the key's 32-bit hash (high half) and its entry + 1 (low half), so
-    /// a probe touches the key's bytes only when the hashes match (one cache miss per new key).
-    private var slots: [UInt64]
+    /// One entry of the open-addressing table, 16 bytes: a probe reads one cache line and,
+    /// for a key of at most 8 bytes (party codes, most ids), decides there and then.
+    private struct Slot {
+        /// The key's bytes packed little-endian when there are at most 8, else 0.
+        var word: UInt64
+        /// The key's hash with its low 4 bits replaced by its length (15: longer than 8), so
+        /// that equal words of different lengths ("A" and "A\0" pack alike) never match.
+        var check: UInt32
+        /// 0: empty; otherwise the entry + 1.
+        var entryPlusOne: UInt32
+    }
+    private static let longKey: UInt32 = 15
+
+    private var slots: [Slot]
     private var mask: Int
     /// Entry k's bytes are `arena[starts[k]..<starts[k + 1]]`.
     private var arena: [UInt8] = []
     private var starts: [Int] = [0]
-    /// Entry k's bytes packed little-endian when there are at most 8 (party codes, most ids),
-    /// else 0: such a key is hashed with one multiply and compared in one step.
-    private var words: [UInt64] = []
 
     init(expectedCount: Int = 16) {
         var capacity = 16
         while capacity < 2 * expectedCount { capacity <<= 1 }
-        slots = [UInt64](repeating: 0, count: capacity)
+        slots = [Slot](repeating: Slot(word: 0, check: 0, entryPlusOne: 0), count: capacity)
         mask = capacity - 1
         starts.reserveCapacity(expectedCount + 1)
-        words.reserveCapacity(expectedCount)
         arena.reserveCapacity(8 * expectedCount)
     }
 
@@ -45,6 +52,12 @@ struct ByteSliceIndex {
         return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 
+    /// A short key's hash: one multiply of its packed bytes and length.
+    @inline(__always)
+    static func hash(word: UInt64, length: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: ((word &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 32)
+    }
+
     /// The bytes of a key of at most 8 bytes, packed little-endian.
     @inline(__always)
     static func word(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
@@ -64,30 +77,24 @@ struct ByteSliceIndex {
         let length = end - start
         let short = length <= 8
         let word = short ? Self.word(bytes, start, end) : 0
-        // A short key's length is in its hash and its comparison ("A" and "A\0" pack alike).
-        let hash =
-            short
-            ? UInt32(truncatingIfNeeded: ((word &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 32)
-            : Self.hash(bytes, start, end)
+        let hash = short ? Self.hash(word: word, length: length) : Self.hash(bytes, start, end)
+        let check = hash & ~0xF | (short ? UInt32(length) : Self.longKey)
         var slot = Int(hash) & mask
         while true {
-            let value = slots[slot]
-            if value == 0 { break }
-            if UInt32(truncatingIfNeeded: value >> 32) == hash {
-                let entry = Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
-                if short {
-                    if words[entry] == word && starts[entry + 1] - starts[entry] == length { return (entry, false) }
-                } else if equal(entry, bytes, start, end) {
-                    return (entry, false)
-                }
+            let found = slots[slot]
+            if found.entryPlusOne == 0 { break }
+            if found.check == check && found.word == word
+                && (short || equal(Int(found.entryPlusOne) - 1, bytes, start, end))
+            {
+                return (Int(found.entryPlusOne) - 1, false)
             }
             slot = (slot + 1) & mask
         }
         let entry = count
+        precondition(entry < Int(UInt32.max), "more than 2^32 - 1 distinct keys")
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
         starts.append(arena.count)
-        words.append(word)
-        slots[slot] = UInt64(hash) << 32 | UInt64(entry + 1)
+        slots[slot] = Slot(word: word, check: check, entryPlusOne: UInt32(entry + 1))
         if 2 * count > slots.count { grow() }
         return (entry, true)
     }
@@ -111,15 +118,24 @@ struct ByteSliceIndex {
         return true
     }
 
+    /// Twice the slots; each key's place from its full hash, computed again from its bytes
+    /// (a slot keeps only 28 bits of it).
     private mutating func grow() {
         let capacity = slots.count * 2
         let old = slots
-        slots = [UInt64](repeating: 0, count: capacity)
+        slots = [Slot](repeating: Slot(word: 0, check: 0, entryPlusOne: 0), count: capacity)
         mask = capacity - 1
-        for value in old where value != 0 {
-            var slot = Int(value >> 32) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = value
+        arena.withUnsafeBufferPointer { arena in
+            for found in old where found.entryPlusOne != 0 {
+                let length = Int(found.check & 0xF)
+                let entry = Int(found.entryPlusOne) - 1
+                let hash =
+                    found.check & 0xF == Self.longKey
+                    ? Self.hash(arena, starts[entry], starts[entry + 1]) : Self.hash(word: found.word, length: length)
+                var slot = Int(hash) & mask
+                while slots[slot].entryPlusOne != 0 { slot = (slot + 1) & mask }
+                slots[slot] = found
+            }
         }
     }
 }
