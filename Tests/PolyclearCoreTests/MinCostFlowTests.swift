@@ -33,9 +33,10 @@ import Testing
     /// reverse order on several threads) sends the same flow on every arc, with the same
     /// potentials and the same work, as the solve that builds them whole. The graphs have nodes
     /// without arcs (parts with nothing to build, parts that move a long way down) and arcs of
-    /// several costs (phases that keep only some of a part's arcs).
+    /// several costs (phases that keep only some of a part's arcs). The first phase's arcs are
+    /// compared directly first.
     @Test(arguments: 1...40 as ClosedRange<UInt64>)
-    func phaseArcsBuiltInPartsAreTheOnesBuiltWhole(seed: UInt64) {
+    func phaseArcsBuiltInPartsAreTheOnesBuiltWhole(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
         let nodeCount = 4 + Int(random.next() % 120)
         var arcs: [(tail: Int, head: Int, capacity: Int64, cost: Int32)] = []
@@ -45,6 +46,35 @@ import Testing
             let head = Int(random.next() % UInt64(nodeCount))
             guard tail != head else { continue }
             arcs.append((tail, head, Int64(1 + random.next() % 50), Int32(random.next() % 5)))
+        }
+        // The first phase's arcs (potentials 0: the cost-0 arcs) compared before any solve, so a
+        // wrong build fails here instead of sending a solve round in circles.
+        let layout = ResidualLayout(
+            nodeCount: nodeCount, tails: arcs.map { Int32($0.tail) }, heads: arcs.map { Int32($0.head) })
+        var slotCost = [Int32](repeating: 0, count: layout.slotHead.count)
+        var slotResidual = [Int64](repeating: 0, count: layout.slotHead.count)
+        for (index, arc) in arcs.enumerated() {
+            let forward = Int(layout.slotOfArc[index])
+            (slotCost[forward], slotResidual[forward]) = (arc.cost, arc.capacity)
+            slotCost[Int(layout.slotReverse[forward])] = -arc.cost
+        }
+        func built(partCount: Int) -> (first: [Int32], head: [Int32], residual: [Int64], reverse: [Int32]) {
+            var phase = PhaseArcs(
+                nodeCount: nodeCount, slotCount: layout.slotHead.count, partCount: partCount, first: layout.first)
+            defer { phase.deallocate() }
+            phase.build(
+                first: layout.first, slotHead: layout.slotHead, slotCost: slotCost, slotResidual: slotResidual,
+                slotReverse: layout.slotReverse, potentials: [Int64](repeating: 0, count: nodeCount)
+            ) { count, body in DispatchQueue.concurrentPerform(iterations: count) { body(count - 1 - $0) } }
+            return phase.built
+        }
+        let wholeArcs = built(partCount: 1)
+        for partCount in [2, 3, 5, 8] {
+            let partArcs = built(partCount: partCount)
+            try #require(
+                partArcs.first == wholeArcs.first && partArcs.head == wholeArcs.head
+                    && partArcs.residual == wholeArcs.residual && partArcs.reverse == wholeArcs.reverse,
+                "seed \(seed), \(partCount) parts")
         }
         func solved(partCount: Int) -> (flows: [Int64], potentials: [Int64], stats: MinCostFlowStats, cost: Int64) {
             var flow = MinCostFlow(nodeCount: nodeCount)

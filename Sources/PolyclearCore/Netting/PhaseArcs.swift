@@ -61,6 +61,12 @@ struct PhaseArcs: @unchecked Sendable {
         pathTails = buffer(nodeCount + 1, 0)
     }
 
+    /// The phase's arcs as built (tests compare builds): per node its first position, and per
+    /// position the head, residual and reverse position.
+    var built: (first: [Int32], head: [Int32], residual: [Int64], reverse: [Int32]) {
+        (Array(first), Array(head[0..<count]), Array(residual[0..<count]), Array(reverse[0..<count]))
+    }
+
     func deallocate() {
         for buffer in [first, slot, head, reverse, positionOfSlot, level, current, queue, path, pathTails] {
             buffer.deallocate()
