@@ -31,6 +31,14 @@ public protocol BatchStateMachine: Sendable {
 
 public protocol BatchOutcome: Sendable {
     var isEmpty: Bool { get }
+    /// Whether committing it moves state out of the machine into the store (the hub's
+    /// archive), which a later command may need read back: the writer then lets the commit
+    /// land before it applies more.
+    var movesStateToStore: Bool { get }
+}
+
+extension BatchOutcome {
+    public var movesStateToStore: Bool { false }
 }
 
 public struct MachineStatistics: Sendable {

@@ -23,6 +23,12 @@ public typealias LedgerWriter<Store: LedgerStore> = Writer<Store>
 /// each in turn, commits all their changes in one store transaction, and only then replies
 /// (group commit: one fsync serves many callers). A store failure stops the writer: the
 /// in-memory state may then be ahead of the store, and only a restart makes them agree.
+///
+/// Commits are pipelined one deep: while a batch's commit runs (its encoding, its fsync) on
+/// another task, the writer may apply the next queued batch — but it releases nothing of a
+/// batch (answers, statistics, the commit hook) before that batch's commit has landed, starts
+/// no commit before the previous one has landed, and serves reads and follow-ups only when
+/// nothing applied is uncommitted.
 public final class Writer<Store: StateMachineStore>: Sendable {
     public typealias Machine = Store.Machine
 
@@ -30,9 +36,34 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var events: [Machine.Command]
         /// Recorded with the commit that executes it (`IdempotencyRecord`).
         var mark: IdempotencyMark<Machine.CommandResult>? = nil
-        /// Answers the caller with the results and the state they were committed in.
-        let succeed: @Sendable ([Machine.CommandResult], Machine) -> Void
+        /// Computes the caller's answer on the state its batch commits; the closure it returns
+        /// hands the answer over, once that commit has landed.
+        let answer: @Sendable ([Machine.CommandResult], Machine) -> Delivery
         let fail: @Sendable (WriterError) -> Void
+    }
+
+    typealias Delivery = @Sendable () -> Void
+
+    /// A batch applied and answered, its commit running on a task of its own.
+    struct InFlightCommit: Sendable {
+        let task: Task<Void, any Error>
+        /// Per submission, in order: its answer, or its failure.
+        let deliveries: [Delivery]
+        let failures: [@Sendable (WriterError) -> Void]
+        let stats: MachineStatistics
+        let commandCount: Int
+        /// The commit moves state into the store (the hub's archive), which the next batch's
+        /// preparation may have to read back: that batch waits until it has landed.
+        let movesStateToStore: Bool
+    }
+
+    /// What applying a batch made: the sealed outcome and, per submission, its results.
+    struct AppliedBatch {
+        let taken: [Submission]
+        let replies: [Result<[Machine.CommandResult], WriterError>]
+        let idempotency: [IdempotencyRecord]
+        let outcome: Machine.Outcome
+        let stats: MachineStatistics
     }
 
     struct ReadRequest: Sendable {
@@ -46,6 +77,8 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var reads: [ReadRequest] = []
         var queuedEventCount = 0
         var writerWaiting: CheckedContinuation<Void, Never>? = nil
+        /// The commit in flight has finished (landed or failed): the writer can land it.
+        var commitFinished = false
         var isStopping = false
         var isStopped = false
         var stats = MachineStatistics()
@@ -99,7 +132,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
             let submission = Submission(
                 events: events, mark: mark,
-                succeed: { results, machine in reply.resume(returning: .success(body(results, machine))) },
+                answer: { results, machine in
+                    let answer = body(results, machine)
+                    return { reply.resume(returning: .success(answer)) }
+                },
                 fail: { reply.resume(returning: .failure($0)) })
             let refusal: WriterError? = inbox.withLock { inbox in
                 if inbox.isStopping || inbox.isStopped { return .stopped }
@@ -194,76 +230,144 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var ledger = restored
         var results = ContiguousArray<Machine.CommandResult>()
         results.reserveCapacity(Limits.batchEventCountMax)
+        var inFlight: InFlightCommit? = nil
+        var landedSinceFollowUp = 0  // commands committed since the follow-up last saw the state
         while true {
-            serveReads(ledger)
-            let (taken, isStopping) = await nextSubmissions()
-            serveReads(ledger)
-            if taken.isEmpty && isStopping { break }
-            var replies: [Result<[Machine.CommandResult], WriterError>] = []  // per submission
-            replies.reserveCapacity(taken.count)
-            var marks: [IdempotencyRecord] = []
-            if taken.isEmpty {
-                let now = clock()
-                guard let due = ledger.nextDeadline, due <= now else { continue }
-                ledger.advance(now: now)
+            if let pending = inFlight {
+                await waitForWork(behind: pending)
             }
-            do {
-                try await prepare(&ledger, for: taken)
-            } catch {
-                markStopped()
-                for submission in taken { submission.fail(.stopped) }
-                throw error
+            if let pending = inFlight, !mayApply(behind: pending, landedSinceFollowUp) {
+                inFlight = nil
+                try await land(pending)
+                landedSinceFollowUp += pending.commandCount
+                // Nothing applied behind it: the state is exactly that of the last commit.
+                await followUp?.afterCommit(ledger, landedSinceFollowUp)
+                landedSinceFollowUp = 0
             }
-            for submission in taken {
-                do {
+            let taken: [Submission]
+            if inFlight == nil {
+                serveReads(ledger)
+                let next = await nextSubmissions()
+                serveReads(ledger)
+                if next.taken.isEmpty && next.isStopping { break }
+                taken = next.taken
+                if taken.isEmpty {
                     let now = clock()
-                    try ledger.apply(submission.events, now: now, results: &results)
-                    replies.append(.success(Array(results)))
-                    if let mark = submission.mark {
-                        marks.append(
-                            IdempotencyRecord(
-                                caller: mark.caller, key: mark.key, digest: mark.digest, createdAt: now,
-                                results: mark.encode(Array(results))))
-                    }
-                } catch {
-                    replies.append(.failure(.batchTooLarge))
+                    guard let due = ledger.nextDeadline, due <= now else { continue }
+                    ledger.advance(now: now)
                 }
+            } else {
+                taken = inbox.withLock { Self.take(from: &$0) }
             }
-            if ledger.hasDeferredWork { ledger.advance(now: clock()) }
-            #if DEBUG
-                if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
-            #endif
+            let applied: AppliedBatch
             do {
-                try await commit(&ledger, idempotency: marks)
+                applied = try await apply(taken, to: &ledger, results: &results)
             } catch {
+                if let pending = inFlight { try? await land(pending) }
                 markStopped()
                 for submission in taken { submission.fail(.stopped) }
                 throw error
             }
-            let stats = ledger.statistics
-            inbox.withLock { $0.stats = stats }
-            for (submission, reply) in zip(taken, replies) {
-                switch reply {
-                case .success(let results): submission.succeed(results, ledger)
-                case .failure(let error): submission.fail(error)
+            if let pending = inFlight {
+                inFlight = nil
+                do { try await land(pending) } catch {
+                    for submission in taken { submission.fail(.stopped) }
+                    throw error
                 }
+                landedSinceFollowUp += pending.commandCount
             }
-            // After the answers (they wait for nothing more), before the next batch (so the
-            // state is exactly that of the last commit).
-            await followUp?.afterCommit(ledger, taken.reduce(0) { $0 + $1.events.count })
+            inFlight = startCommit(applied, on: ledger)
         }
         serveReads(ledger)
         await followUp?.atShutdown(ledger)
         markStopped()
     }
 
-    /// Seals, commits and clears the outcome. Kept in its own scope so that the sealed copy is
-    /// released before the buffers are cleared (otherwise clearing would copy them).
-    /// An outcome with nothing in it executed nothing: its idempotency records need no keeping
-    /// (a retry runs again, to the same refusal).
-    private func commit(_ ledger: inout Machine, idempotency: [IdempotencyRecord]) async throws {
+    /// Whether the writer may apply the next batch before the commit in flight has landed:
+    /// only for queued submissions, with no read waiting (reads see committed state only),
+    /// no stop, no follow-up due, and no archive the next batch may need from the store.
+    private func mayApply(behind pending: InFlightCommit, _ landedSinceFollowUp: Int) -> Bool {
+        guard !pending.movesStateToStore else { return false }
+        if let followUp, followUp.wantsState(landedSinceFollowUp + pending.commandCount) { return false }
+        return inbox.withLock {
+            !$0.commitFinished && !$0.submissions.isEmpty && $0.reads.isEmpty && !$0.isStopping
+        }
+    }
+
+    /// Waits until the commit in flight has finished or something arrives to do behind it (a
+    /// submission) or instead (a read, a stop).
+    private func waitForWork(behind pending: InFlightCommit) async {
+        while true {
+            let ready = inbox.withLock { inbox in
+                inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
+            }
+            if ready { return }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = inbox.withLock { inbox in
+                    if inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty
+                        || inbox.isStopping
+                    {
+                        return true
+                    }
+                    inbox.writerWaiting = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+        }
+    }
+
+    /// Applies the submissions (after what the store says they need first) and whatever
+    /// deferred work is due, and seals the outcome. A store failure throws.
+    private func apply(
+        _ taken: [Submission], to ledger: inout Machine, results: inout ContiguousArray<Machine.CommandResult>
+    ) async throws -> AppliedBatch {
+        try await prepare(&ledger, for: taken)
+        var replies: [Result<[Machine.CommandResult], WriterError>] = []  // per submission
+        replies.reserveCapacity(taken.count)
+        var marks: [IdempotencyRecord] = []
+        for submission in taken {
+            do {
+                let now = clock()
+                try ledger.apply(submission.events, now: now, results: &results)
+                replies.append(.success(Array(results)))
+                if let mark = submission.mark {
+                    marks.append(
+                        IdempotencyRecord(
+                            caller: mark.caller, key: mark.key, digest: mark.digest, createdAt: now,
+                            results: mark.encode(Array(results))))
+                }
+            } catch {
+                replies.append(.failure(.batchTooLarge))
+            }
+        }
+        if ledger.hasDeferredWork { ledger.advance(now: clock()) }
+        #if DEBUG
+            if let violation = ledger.checkInvariants() { preconditionFailure("ledger invariant: \(violation)") }
+        #endif
         let outcome = ledger.sealOutcome()
-        if !outcome.isEmpty {
+        // The sealed copy keeps the buffers; the machine starts new ones.
+        ledger.outcomeCommitted()
+        return AppliedBatch(
+            taken: taken, replies: replies, idempotency: marks, outcome: outcome, stats: ledger.statistics)
+    }
+
+    /// Starts the batch's commit on a task of its own, then computes its answers on `machine`
+    /// (the state it commits) while the commit runs. An outcome with nothing in it executed
+    /// nothing: no commit, and its idempotency records need no keeping (a retry runs again,
+    /// to the same refusal).
+    private func startCommit(_ applied: AppliedBatch, on machine: Machine) -> InFlightCommit {
+        let outcome = applied.outcome
+        let idempotency = applied.idempotency
+        inbox.withLock { $0.commitFinished = false }
+        let task = Task { [self, store, onCommit] in
+            defer {
+                inbox.withLock { inbox in
+                    inbox.commitFinished = true
+                    inbox.writerWaiting.take()?.resume()
+                }
+            }
+            guard !outcome.isEmpty else { return }
             if idempotency.isEmpty {
                 try await store.commit(outcome)
             } else {
@@ -271,7 +375,30 @@ public final class Writer<Store: StateMachineStore>: Sendable {
             }
             onCommit(outcome)  // committed: safe to publish (live event feeds)
         }
-        ledger.outcomeCommitted()
+        let deliveries = zip(applied.taken, applied.replies).map { submission, reply -> Delivery in
+            switch reply {
+            case .success(let results): return submission.answer(results, machine)
+            case .failure(let error): return { submission.fail(error) }
+            }
+        }
+        return InFlightCommit(
+            task: task, deliveries: deliveries, failures: applied.taken.map(\.fail), stats: applied.stats,
+            commandCount: applied.taken.reduce(0) { $0 + $1.events.count },
+            movesStateToStore: outcome.movesStateToStore)
+    }
+
+    /// Waits for the commit in flight; then releases its answers, or, if it failed, stops the
+    /// writer and fails its submissions.
+    private func land(_ pending: InFlightCommit) async throws {
+        do {
+            try await pending.task.value
+        } catch {
+            markStopped()
+            for fail in pending.failures { fail(.stopped) }
+            throw error
+        }
+        inbox.withLock { $0.stats = pending.stats }
+        for deliver in pending.deliveries { deliver() }
     }
 
     /// Applies what the store says these submissions need first (archived state they name).
@@ -284,6 +411,21 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         try machine.apply(preparation, now: clock(), results: &scratch)
     }
 
+    /// Takes the queued submissions, up to one batch's worth of events (at least one).
+    private static func take(from inbox: inout Inbox) -> [Submission] {
+        var eventCount = 0
+        var takeCount = 0
+        for submission in inbox.submissions {
+            if takeCount > 0 && eventCount + submission.events.count > Limits.batchEventCountMax { break }
+            eventCount += submission.events.count
+            takeCount += 1
+        }
+        let taken = Array(inbox.submissions.prefix(takeCount))
+        inbox.submissions.removeFirst(takeCount)
+        inbox.queuedEventCount -= eventCount
+        return taken
+    }
+
     private func nextSubmissions() async -> (taken: [Submission], isStopping: Bool) {
         while true {
             let taken: (taken: [Submission], isStopping: Bool)? = inbox.withLock { inbox in
@@ -291,17 +433,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                     if inbox.isStopping { return ([], true) }
                     return inbox.reads.isEmpty ? nil : ([], false)
                 }
-                var eventCount = 0
-                var takeCount = 0
-                for submission in inbox.submissions {
-                    if takeCount > 0 && eventCount + submission.events.count > Limits.batchEventCountMax { break }
-                    eventCount += submission.events.count
-                    takeCount += 1
-                }
-                let taken = Array(inbox.submissions.prefix(takeCount))
-                inbox.submissions.removeFirst(takeCount)
-                inbox.queuedEventCount -= eventCount
-                return (taken, false)
+                return (Self.take(from: &inbox), false)
             }
             if let taken { return taken }
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in

@@ -70,6 +70,8 @@ public struct HubOutcome: BatchOutcome {
         log.isEmpty && ledger.isEmpty && events.isEmpty && archived.isEmpty && archivedAudit.isEmpty
             && archivedCycles.isEmpty
     }
+
+    public var movesStateToStore: Bool { !archived.isEmpty || !archivedAudit.isEmpty || !archivedCycles.isEmpty }
 }
 
 extension HubStateMachine {

@@ -2,17 +2,24 @@ import Foundation
 public import PolyclearCore
 import Synchronization
 
-/// Work the writer hands the committed state to between batches: called after each commit
-/// (with the number of commands the batch executed) and once when it drains at shutdown.
-/// Whatever takes long must run elsewhere: the next batch waits for `afterCommit` to return.
+/// Work the writer hands the committed state to between batches: called whenever everything
+/// applied has been committed (with the number of commands committed since the last call) and
+/// once when it drains at shutdown. Whatever takes long must run elsewhere: the next batch
+/// waits for `afterCommit` to return.
 public struct CommitFollowUp<Machine>: Sendable {
+    /// Whether `afterCommit`, told of this many more committed commands, would act: the writer
+    /// then lets its commit land before applying more, so that the call comes soon. With
+    /// commits pipelined, a busy writer otherwise calls `afterCommit` only when it idles.
+    public var wantsState: @Sendable (Int) -> Bool
     public var afterCommit: @Sendable (Machine, Int) async -> Void
     public var atShutdown: @Sendable (Machine) async -> Void
 
     public init(
+        wantsState: @escaping @Sendable (Int) -> Bool = { _ in true },
         afterCommit: @escaping @Sendable (Machine, Int) async -> Void,
         atShutdown: @escaping @Sendable (Machine) async -> Void
     ) {
+        self.wantsState = wantsState
         self.afterCommit = afterCommit
         self.atShutdown = atShutdown
     }
@@ -59,8 +66,14 @@ public final class HubSnapshotter<Store: HubSnapshotStore>: Sendable {
     /// The writer's follow-up that drives this snapshotter.
     public var followUp: CommitFollowUp<HubStateMachine> {
         CommitFollowUp(
+            wantsState: { [self] commands in isDue(afterMore: commands) },
             afterCommit: { [self] hub, commands in await afterCommit(hub, commands: commands) },
             atShutdown: { [self] hub in await atShutdown(hub) })
+    }
+
+    /// Whether a snapshot would start once this many more commands are committed.
+    func isDue(afterMore commands: Int) -> Bool {
+        state.withLock { $0.commandsSinceLast + commands >= policy.everyCommands && !$0.isRunning }
     }
 
     func afterCommit(_ hub: HubStateMachine, commands: Int) async {
