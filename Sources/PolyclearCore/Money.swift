@@ -85,12 +85,58 @@ extension Money {
     }
 
     /// Formats any integer amount of minor units; `UInt128` ledger balances use it too.
+    /// Written on bytes, right to left (every payment's answer formats two or three amounts):
+    /// the digits, the point after `exponent` of them (zeros first if there are fewer), a sign.
     public static func format(minorUnits: some BinaryInteger, exponent: Int) -> String {
         let isNegative = minorUnits < 0
-        var digits = String(minorUnits.magnitude)
-        if digits.count <= exponent { digits = String(repeating: "0", count: exponent - digits.count + 1) + digits }
-        if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
-        return isNegative ? "-" + digits : digits
+        var magnitude = minorUnits.magnitude
+        let exponent = max(exponent, 0)
+        // 39 digits hold any 128-bit magnitude; wider integers take the general path.
+        guard magnitude <= UInt128.max else {
+            var digits = String(magnitude)
+            if digits.count <= exponent {
+                digits = String(repeating: "0", count: exponent - digits.count + 1) + digits
+            }
+            if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
+            return isNegative ? "-" + digits : digits
+        }
+        let capacity = max(39, exponent + 1) + 2
+        return String(unsafeUninitializedCapacity: capacity) { bytes in
+            var end = capacity
+            var written = 0
+            func put(_ byte: UInt8) {
+                end -= 1
+                bytes[end] = byte
+            }
+            var small = UInt64(truncatingIfNeeded: magnitude)
+            var isSmall = magnitude <= UInt64.max
+            // At least one digit left of the point, and `exponent` right of it.
+            while written < exponent + 1 || (isSmall ? small != 0 : magnitude != 0) {
+                if written == exponent && exponent > 0 { put(UInt8(ascii: ".")) }
+                let digit: UInt8
+                if isSmall {
+                    digit = UInt8(small % 10)
+                    small /= 10
+                } else {
+                    digit = UInt8(truncatingIfNeeded: magnitude % 10)
+                    magnitude /= 10
+                    if magnitude <= UInt64.max {
+                        small = UInt64(truncatingIfNeeded: magnitude)
+                        isSmall = true
+                    }
+                }
+                put(UInt8(ascii: "0") + digit)
+                written += 1
+            }
+            if isNegative { put(UInt8(ascii: "-")) }
+            let length = capacity - end
+            // Regions may overlap: copyMemory is a memmove.
+            if end > 0 {
+                UnsafeMutableRawPointer(bytes.baseAddress!).copyMemory(
+                    from: bytes.baseAddress! + end, byteCount: length)
+            }
+            return length
+        }
     }
 }
 

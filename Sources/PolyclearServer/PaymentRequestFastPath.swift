@@ -1,3 +1,5 @@
+import PolyclearCore
+
 /// Reads the common shape of a batch body — an array of flat payment objects whose values are
 /// plain strings and booleans — straight from its bytes, where Foundation's `JSONDecoder`
 /// (a map of the whole document, then a container per object and a lookup per key) was an
@@ -55,8 +57,7 @@ enum PaymentRequestFastPath {
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(
-                        validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                    let text = UTF8Text.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
                     position += 1
                     return text
                 }

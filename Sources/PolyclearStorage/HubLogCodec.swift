@@ -199,7 +199,7 @@ struct BinaryReader {
 
     mutating func string() throws(HubLogCodecError) -> String {
         let raw = try rawBytes()
-        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidValue }
+        guard let text = UTF8Text.string(raw) else { throw .invalidValue }
         return text
     }
 

@@ -65,6 +65,39 @@ import Testing
         #expect(Money.format(minorUnits: UInt128.max, exponent: 4).hasSuffix(".1455"))
     }
 
+    /// The formatter on bytes against the one on strings it replaced (kept here as the
+    /// specification): every width, sign and exponent, zeros, the extremes.
+    @Test func formatOnBytesWritesWhatTheStringFormatterWrote() {
+        func specification(_ minorUnits: some BinaryInteger, _ exponent: Int) -> String {
+            let isNegative = minorUnits < 0
+            var digits = String(minorUnits.magnitude)
+            if digits.count <= exponent {
+                digits = String(repeating: "0", count: exponent - digits.count + 1) + digits
+            }
+            if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
+            return isNegative ? "-" + digits : digits
+        }
+        var random = SeededRandom(seed: 88)
+        for exponent in [0, 1, 2, 3, 4, 6, 9, 25, 45] {
+            var samples: [Int128] = [0, 1, -1, 9, 10, -10, 99, 100, 12_345, Int128(Int64.max), Int128(Int64.min)]
+            samples += [Int128(UInt64.max), Int128(UInt64.max) + 1, -Int128(UInt64.max) - 1, .max, .min]
+            for _ in 0..<300 {
+                let bits = 1 + Int(random.next() % 127)
+                let magnitude = Int128((UInt128(random.next()) << 64 | UInt128(random.next())) >> bits)
+                samples.append(random.next() % 2 == 0 ? magnitude : -magnitude)
+            }
+            for value in samples {
+                #expect(Money.format(minorUnits: value, exponent: exponent) == specification(value, exponent))
+                #expect(
+                    Money.format(minorUnits: Int64(truncatingIfNeeded: value), exponent: exponent)
+                        == specification(Int64(truncatingIfNeeded: value), exponent))
+                #expect(
+                    Money.format(minorUnits: value.magnitude, exponent: exponent)
+                        == specification(value.magnitude, exponent))
+            }
+        }
+    }
+
     /// Property: formatting then parsing gives back the same amount, for every exponent.
     @Test func formatThenParseRoundTrips() throws {
         var random = SeededRandom(seed: 7)

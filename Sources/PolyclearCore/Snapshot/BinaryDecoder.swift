@@ -46,7 +46,7 @@ final class BinarySource {
             throw BinaryCodecError.malformed("ends early at byte \(offset)")
         }
         let range = try take(Int(length))
-        guard let string = String(validating: bytes[range], as: UTF8.self) else {
+        guard let string = UTF8Text.string(bytes[range]) else {
             throw BinaryCodecError.malformed("a string at byte \(range.lowerBound) is not UTF-8")
         }
         return string
