@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import PolyclearCore
@@ -108,6 +109,38 @@ import Testing
 
     /// A snapshot from another database (another history at the same log row) is not this
     /// hub's: refused, and the log replayed.
+    /// The frame written around the state in one buffer is byte for byte the documented
+    /// layout (header, then the state `snapshotState()` gives), whatever the reservation —
+    /// too small (the buffer grows) or ample — and it reads back.
+    @Test func theFrameIsTheDocumentedLayoutWhateverTheReservation() async throws {
+        var hub = HubStateMachine(configuration: H.configuration)
+        var results = ContiguousArray<HubResult>()
+        var now: UInt64 = 1_000_000_000_000
+        for batch in try H.batches(try H.union()) {
+            now += 1_000_000_000
+            try hub.apply(batch, now: now, results: &results)
+            _ = hub.sealOutcome()
+            hub.outcomeCommitted()
+        }
+        let digest = [UInt8](repeating: 7, count: 32)
+        let state = try hub.snapshotState()
+        var expected = HubSnapshot.magic
+        for word in [HubSnapshot.frameVersion, HubStateMachine.snapshotFormatVersion] {
+            withUnsafeBytes(of: word.littleEndian) { expected += $0 }
+        }
+        expected.append(1)
+        withUnsafeBytes(of: UInt64(41).littleEndian) { expected += $0 }
+        expected += digest
+        withUnsafeBytes(of: UInt64(state.count).littleEndian) { expected += $0 }
+        expected += Array(SHA256.hash(data: state))
+        expected += state
+        for reserving in [0, 100, state.count / 2, state.count + 200, 1 << 22] {
+            let snapshot = try HubSnapshot(of: hub, sequence: 41, logRowDigest: digest, reserving: reserving)
+            #expect(snapshot.framed == expected, "reserving \(reserving)")
+            #expect(try HubSnapshot(framed: snapshot.framed).sequence == 41)
+        }
+    }
+
     @Test func aForeignSnapshotIsRefused() async throws {
         let directory = TemporaryDirectory()
         let (ours, theirs) = (directory.path("ours.sqlite"), directory.path("theirs.sqlite"))

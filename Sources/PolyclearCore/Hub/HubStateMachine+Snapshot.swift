@@ -203,6 +203,11 @@ extension HubStateMachine {
     /// bytes (dictionaries and sets in key order), so two hubs can be compared by them.
     public func snapshotState() throws -> [UInt8] { try BinaryCodec.encode(SnapshotState(hub: self)) }
 
+    /// The same state written after `prefix` in one buffer of at least `reserving` bytes.
+    public func snapshotState(after prefix: [UInt8], reserving: Int) throws -> [UInt8] {
+        try BinaryCodec.encode(SnapshotState(hub: self), after: prefix, reserving: reserving)
+    }
+
     /// The hub `snapshotState()` gave (from `offset` in `bytes` on), under `configuration`.
     public init(configuration: HubConfiguration, snapshotState bytes: [UInt8], startingAt offset: Int = 0) throws {
         self = try BinaryCodec.decode(

@@ -18,7 +18,14 @@ public enum BinaryCodec {
     /// - Parameter reserving: bytes to reserve up front (the result keeps that capacity: small
     ///   values encoded one by one, and kept, want a small one).
     public static func encode<T: Encodable>(_ value: T, reserving: Int = 1 << 16) throws -> [UInt8] {
-        let sink = BinarySink(reserving: reserving)
+        try encode(value, after: [], reserving: reserving)
+    }
+
+    /// Encodes `value` after `prefix` (a frame's header), in the same buffer: a large value is
+    /// not copied again to be framed.
+    public static func encode<T: Encodable>(_ value: T, after prefix: [UInt8], reserving: Int) throws -> [UInt8] {
+        let sink = BinarySink(reserving: max(reserving, prefix.count))
+        sink.bytes.append(contentsOf: prefix)
         try BinaryEncoderImpl(sink: sink).encodeValue(value)
         return sink.bytes
     }

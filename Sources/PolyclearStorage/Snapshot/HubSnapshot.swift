@@ -28,19 +28,27 @@ public struct HubSnapshot: Sendable {
     public static func digest(ofLogRow bytes: some DataProtocol) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
     /// Takes a snapshot of `hub`, whose state includes log row `sequence` and no later one.
-    public init(of hub: HubStateMachine, sequence: UInt64, logRowDigest: [UInt8]) throws {
+    /// - Parameter reserving: bytes to reserve for the whole frame (the snapshotter passes a
+    ///   little more than its last one: the buffer then never grows by copying itself).
+    public init(of hub: HubStateMachine, sequence: UInt64, logRowDigest: [UInt8], reserving: Int = 1 << 20) throws {
         precondition(logRowDigest.count == 32, "a log row digest is a SHA-256")
-        let state = try hub.snapshotState()
-        var framed = Self.magic
-        framed.reserveCapacity(Self.headerSize + state.count)
-        Self.append(Self.frameVersion, to: &framed)
-        Self.append(HubStateMachine.snapshotFormatVersion, to: &framed)
-        framed.append(1)
-        Self.append(sequence, to: &framed)
-        framed += logRowDigest
-        Self.append(UInt64(state.count), to: &framed)
-        framed += Array(SHA256.hash(data: state))
-        framed += state
+        var header = Self.magic
+        Self.append(Self.frameVersion, to: &header)
+        Self.append(HubStateMachine.snapshotFormatVersion, to: &header)
+        header.append(1)
+        Self.append(sequence, to: &header)
+        header += logRowDigest
+        header += [UInt8](repeating: 0, count: 8 + 32)  // the state's length and digest, below
+        assert(header.count == Self.headerSize)
+        // The state is written after the header in the same buffer (not copied to be framed),
+        // then its length and digest go into their places.
+        var framed = try hub.snapshotState(after: header, reserving: reserving)
+        let stateCount = framed.count - Self.headerSize
+        let digest = Array(SHA256.hash(data: framed[Self.headerSize...]))
+        withUnsafeBytes(of: UInt64(stateCount).littleEndian) { length in
+            framed.replaceSubrange((Self.headerSize - 40)..<(Self.headerSize - 32), with: length)
+        }
+        framed.replaceSubrange((Self.headerSize - 32)..<Self.headerSize, with: digest)
         self.sequence = sequence
         self.logRowDigest = logRowDigest
         self.framed = framed

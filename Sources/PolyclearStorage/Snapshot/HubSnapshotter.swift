@@ -54,6 +54,8 @@ public final class HubSnapshotter<Store: HubSnapshotStore>: Sendable {
         var commandsSinceLast = 0
         var running: Task<Void, Never>?
         var isRunning = false
+        /// The last snapshot's size: the next one reserves a little more.
+        var lastFramedCount = 1 << 20
     }
     private let state = Mutex(State())
 
@@ -116,7 +118,9 @@ public final class HubSnapshotter<Store: HubSnapshotStore>: Sendable {
     /// Encodes and stores one snapshot (waited for by tests through `atShutdown`).
     func take(_ hub: HubStateMachine, after mark: LogRowMark) async {
         do {
-            let snapshot = try await Self.encodeOnOwnThread(hub, after: mark)
+            let reserving = state.withLock { $0.lastFramedCount + $0.lastFramedCount / 8 }
+            let snapshot = try await Self.encodeOnOwnThread(hub, after: mark, reserving: reserving)
+            state.withLock { $0.lastFramedCount = snapshot.framed.count }
             try await store.storeSnapshot(snapshot, keep: policy.keep)
         } catch {
             warn("snapshot at log row \(mark.sequence) not stored: \(error)")
@@ -126,11 +130,16 @@ public final class HubSnapshotter<Store: HubSnapshotStore>: Sendable {
     /// Encoding a large hub takes seconds of CPU: on a thread of its own, not the shared
     /// cooperative pool (two threads on two cores), where it would hold up the writer's
     /// commits — long enough, on PostgreSQL, for the server to end a transaction left idle.
-    static func encodeOnOwnThread(_ hub: HubStateMachine, after mark: LogRowMark) async throws -> HubSnapshot {
+    static func encodeOnOwnThread(
+        _ hub: HubStateMachine, after mark: LogRowMark, reserving: Int
+    ) async throws -> HubSnapshot {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(
-                    with: Result { try HubSnapshot(of: hub, sequence: mark.sequence, logRowDigest: mark.digest) })
+                    with: Result {
+                        try HubSnapshot(
+                            of: hub, sequence: mark.sequence, logRowDigest: mark.digest, reserving: reserving)
+                    })
             }
             thread.name = "polyclear-snapshot"
             thread.start()
