@@ -29,7 +29,10 @@ struct IDTable<Value> {
     var allocatedByteCount: Int { keys.count * (MemoryLayout<UInt128>.stride + MemoryLayout<Value>.stride) }
 
     @inline(__always)
-    private func homeSlot(_ key: UInt128) -> Int {
+    private func homeSlot(_ key: UInt128) -> Int { Self.homeSlot(key, slotCount: keys.count) }
+
+    @inline(__always)
+    private static func homeSlot(_ key: UInt128, slotCount: Int) -> Int {
         // murmur3's 64-bit finaliser over both halves, then map into [0, slotCount).
         var hash = UInt64(truncatingIfNeeded: key) ^ (UInt64(truncatingIfNeeded: key >> 64) &* 0x9E37_79B9_7F4A_7C15)
         hash ^= hash >> 33
@@ -37,7 +40,7 @@ struct IDTable<Value> {
         hash ^= hash >> 33
         hash &*= 0xC4CE_B9FE_1A85_EC53
         hash ^= hash >> 33
-        return Int(hash.multipliedFullWidth(by: UInt64(keys.count)).high)
+        return Int(hash.multipliedFullWidth(by: UInt64(slotCount)).high)
     }
 
     /// The slot holding `key`, or nil. Never a slot for key 0: that is the empty marker, and
@@ -111,14 +114,33 @@ struct IDTable<Value> {
         for slot in keys.indices where keys[slot] != 0 { body(keys[slot], values[slot]) }
     }
 
+    /// Moves every entry into 1.5x the slots. The writer stops for it (about 100 ms at five
+    /// million slots), so the loop is bare: each key is known to be new and the load known to
+    /// fit, and the home slots, monotonic in the hash, come nearly in order.
     private mutating func grow() {
         let oldKeys = keys
         let oldValues = values
         let newSlotCount = keys.count + keys.count / 2
-        keys = ContiguousArray(repeating: 0, count: newSlotCount)
-        values = ContiguousArray(repeating: emptyValue, count: newSlotCount)
-        count = 0
-        for slot in oldKeys.indices where oldKeys[slot] != 0 { insertNew(oldKeys[slot], oldValues[slot]) }
+        var newKeys = ContiguousArray<UInt128>(repeating: 0, count: newSlotCount)
+        var newValues = ContiguousArray(repeating: emptyValue, count: newSlotCount)
+        newKeys.withUnsafeMutableBufferPointer { keySlots in
+            newValues.withUnsafeMutableBufferPointer { valueSlots in
+                oldKeys.withUnsafeBufferPointer { oldKeySlots in
+                    for oldSlot in oldKeySlots.indices where oldKeySlots[oldSlot] != 0 {
+                        let key = oldKeySlots[oldSlot]
+                        var slot = Self.homeSlot(key, slotCount: newSlotCount)
+                        while keySlots[slot] != 0 {
+                            slot += 1
+                            if slot == newSlotCount { slot = 0 }
+                        }
+                        keySlots[slot] = key
+                        valueSlots[slot] = oldValues[oldSlot]
+                    }
+                }
+            }
+        }
+        keys = newKeys
+        values = newValues
     }
 }
 
