@@ -56,5 +56,7 @@ function done(summary, latency, requests)
   io.write(string.format("requests/s %.0f  p50 %.2f ms  p99 %.2f ms  max %.2f ms  non-2xx+errors %d\n",
     summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-  if batch > 0 then io.write(string.format("payments/s %.0f (batches of %d)\n", summary.requests * batch / seconds, batch)) end
+  -- Only answered batches count: a refused one (429, 503) committed nothing.
+  local answered = summary.requests - summary.errors.status
+  if batch > 0 then io.write(string.format("payments/s %.0f (batches of %d, answered 2xx only)\n", answered * batch / seconds, batch)) end
 end
