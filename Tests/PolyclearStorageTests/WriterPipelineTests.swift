@@ -110,17 +110,28 @@ import Testing
         func set() { value.withLock { $0 = true } }
     }
 
+    typealias Submitted = Task<[EventResult], any Error>
+
+    /// Two accounts committed; then ten transfers whose commit waits at the gate, and five
+    /// more that the writer has taken up behind them (prepared with the ten applied and not
+    /// committed: the writer went on).
+    static func secondBatchAppliedBehindTheFirst(
+        _ writer: Writer<GatedStore>, _ store: GatedStore
+    ) async throws -> (first: Submitted, second: Submitted) {
+        store.open()
+        _ = try await writer.submit(Traffic.accounts(2))
+        let first = Task { try await writer.submit(Self.transfers(10, from: 100)) }
+        try await Self.eventually("the first commit at the gate") { store.commitsAtGate == 1 }
+        let second = Task { try await writer.submit(Self.transfers(5, from: 200)) }
+        try await Self.eventually("the second batch prepared") { store.aheadAtPreparation.last == 10 }
+        return (first, second)
+    }
+
     @Test func theNextBatchIsAppliedBehindACommitButAnsweredOnlyAfterItsOwnLands() async throws {
         let store = GatedStore()
         let writer = Writer(store: store)
         try await writer.whileRunning {
-            store.open()
-            _ = try await writer.submit(Traffic.accounts(2))
-            let first = Task { try await writer.submit(Self.transfers(10, from: 100)) }
-            try await Self.eventually("the first commit at the gate") { store.commitsAtGate == 1 }
-            let second = Task { try await writer.submit(Self.transfers(5, from: 200)) }
-            // Prepared with the first batch applied and not committed: the writer went on.
-            try await Self.eventually("the second batch prepared") { store.aheadAtPreparation.last == 10 }
+            let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
             let readDone = Flag()
             let read = Task {
                 let count = try await writer.read { $0.transferCount }
@@ -152,12 +163,7 @@ import Testing
         let store = GatedStore()
         let writer = Writer(store: store)
         let running = Task { try await writer.run() }
-        store.open()
-        _ = try await writer.submit(Traffic.accounts(2))
-        let first = Task { try await writer.submit(Self.transfers(10, from: 100)) }
-        try await Self.eventually("the first commit at the gate") { store.commitsAtGate == 1 }
-        let second = Task { try await writer.submit(Self.transfers(5, from: 200)) }
-        try await Self.eventually("the second batch prepared") { store.aheadAtPreparation.last == 10 }
+        let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
         try await Task.sleep(for: .milliseconds(20))
         store.failCommitAtGate()
         await #expect(throws: WriterError.stopped) { try await first.value }
