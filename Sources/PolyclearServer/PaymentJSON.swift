@@ -42,10 +42,16 @@ struct JSONBytes {
     mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        // Nearly every value needs no escape: copied whole.
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
-        } else {
+        // Nearly every value needs no escape: checked and copied whole from its UTF-8 storage.
+        let copied =
+            value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+                for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    return false
+                }
+                bytes.append(contentsOf: utf8)
+                return true
+            } ?? false
+        if !copied {
             for byte in value.utf8 { escape(byte) }
         }
         bytes.append(UInt8(ascii: "\""))

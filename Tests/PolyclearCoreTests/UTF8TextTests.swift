@@ -1,3 +1,4 @@
+import Foundation
 import PolyclearCore
 import PolyclearWorkload
 import Testing
@@ -23,6 +24,27 @@ import Testing
             #expect(got == expected, "\(bytes)")
             #expect(got.map { Array($0.utf8) } == expected.map { Array($0.utf8) })
             #expect(UTF8Text.string(bytes[...]) == expected)
+        }
+    }
+}
+
+@Suite struct UUIDTextTests {
+    /// Against Foundation's UUID text (lower-cased) for random values and the extremes, and
+    /// back through `parse`.
+    @Test func formatsAsFoundationDoesAndParsesBack() {
+        var random = SeededRandom(seed: 36)
+        var values: [UInt128] = [1, 0xF, UInt128(UInt64.max), UInt128(UInt64.max) << 64, .max]
+        for _ in 0..<2_000 { values.append(UInt128(random.next()) << 64 | UInt128(random.next())) }
+        for value in values {
+            let bytes = (0..<16).map { UInt8(truncatingIfNeeded: value >> (120 - 8 * $0)) }
+            let foundation = UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                    bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                )
+            ).uuidString.lowercased()
+            #expect(UUIDText.format(value) == foundation)
+            #expect(UUIDText.parse(UUIDText.format(value)) == value)
         }
     }
 }

@@ -140,14 +140,28 @@ extension BIC {
 /// form the API and ISO 20022 (UETR) use.
 public enum UUIDText {
     public static func format(_ value: UInt128) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for nibble in 0..<32 {
-            if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(truncatingIfNeeded: value >> (124 - 4 * nibble)) & 0xF])
+        // Written straight into the string's storage (every payment's answer formats two):
+        // the two 64-bit halves' nibbles, high first, with the four dashes between.
+        let hex: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { text in
+            hex.withUTF8Buffer { digits in
+                var position = 0
+                func write(_ word: UInt64, firstNibble: Int) {
+                    for nibble in 0..<16 {
+                        let index = firstNibble + nibble
+                        if index == 8 || index == 12 || index == 16 || index == 20 {
+                            text[position] = UInt8(ascii: "-")
+                            position += 1
+                        }
+                        text[position] = digits[Int(truncatingIfNeeded: word >> (60 - 4 * nibble)) & 0xF]
+                        position += 1
+                    }
+                }
+                write(UInt64(truncatingIfNeeded: value >> 64), firstNibble: 0)
+                write(UInt64(truncatingIfNeeded: value), firstNibble: 16)
+            }
+            return 36
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Accepts upper or lower case; nil unless exactly 8-4-4-4-12 hex digits, and nil for the
