@@ -233,9 +233,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var inFlight: InFlightCommit? = nil
         var landedSinceFollowUp = 0  // commands committed since the follow-up last saw the state
         while true {
-            if let pending = inFlight {
-                await waitForWork(behind: pending)
-            }
+            if inFlight != nil { await waitForWorkBehindCommit() }
             if let pending = inFlight, !mayApply(behind: pending, landedSinceFollowUp) {
                 inFlight = nil
                 try await land(pending)
@@ -296,19 +294,14 @@ public final class Writer<Store: StateMachineStore>: Sendable {
 
     /// Waits until the commit in flight has finished or something arrives to do behind it (a
     /// submission) or instead (a read, a stop).
-    private func waitForWork(behind pending: InFlightCommit) async {
-        while true {
-            let ready = inbox.withLock { inbox in
-                inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
-            }
-            if ready { return }
+    private func waitForWorkBehindCommit() async {
+        func isReady(_ inbox: Inbox) -> Bool {
+            inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
+        }
+        while !inbox.withLock({ isReady($0) }) {
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let resumeNow = inbox.withLock { inbox in
-                    if inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty
-                        || inbox.isStopping
-                    {
-                        return true
-                    }
+                    if isReady(inbox) { return true }
                     inbox.writerWaiting = waiter
                     return false
                 }

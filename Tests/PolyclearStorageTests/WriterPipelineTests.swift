@@ -128,50 +128,56 @@ import Testing
     }
 
     @Test func theNextBatchIsAppliedBehindACommitButAnsweredOnlyAfterItsOwnLands() async throws {
-        let store = GatedStore()
-        let writer = Writer(store: store)
-        try await writer.whileRunning {
-            let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
-            let readDone = Flag()
-            let read = Task {
-                let count = try await writer.read { $0.transferCount }
-                readDone.set()
-                return count
+        // A broken pipeline hangs rather than fails: bounded, it fails in 30 s.
+        try await withTimeLimit(seconds: 30) {
+            let store = GatedStore()
+            let writer = Writer(store: store)
+            try await writer.whileRunning {
+                let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
+                let readDone = Flag()
+                let read = Task {
+                    let count = try await writer.read { $0.transferCount }
+                    readDone.set()
+                    return count
+                }
+                // Queued behind the read: the writer must not apply it ahead and serve the read then.
+                try await Task.sleep(for: .milliseconds(10))
+                let third = Task { try await writer.submit(Self.transfers(3, from: 300)) }
+                try await Task.sleep(for: .milliseconds(50))
+                // One commit at a time; nothing answered, nothing read before its commit lands.
+                #expect(store.commitsStarted == 2)  // the accounts', and the first batch's
+                #expect(!readDone.isSet)
+                store.open()
+                #expect(try await first.value.count == 10)
+                try await Self.eventually("the second commit at the gate") { store.commitsAtGate == 1 }
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(!readDone.isSet, "a read must not see the second batch before it is committed")
+                store.open()
+                #expect(try await second.value.count == 5)
+                #expect(try await read.value == 15)
+                store.open()
+                #expect(try await third.value.count == 3)
+                #expect(store.committedTransfers == 18)
             }
-            // Queued behind the read: the writer must not apply it ahead and serve the read then.
-            try await Task.sleep(for: .milliseconds(10))
-            let third = Task { try await writer.submit(Self.transfers(3, from: 300)) }
-            try await Task.sleep(for: .milliseconds(50))
-            // One commit at a time; nothing answered, nothing read before its commit lands.
-            #expect(store.commitsStarted == 2)  // the accounts', and the first batch's
-            #expect(!readDone.isSet)
-            store.open()
-            #expect(try await first.value.count == 10)
-            try await Self.eventually("the second commit at the gate") { store.commitsAtGate == 1 }
-            try await Task.sleep(for: .milliseconds(50))
-            #expect(!readDone.isSet, "a read must not see the second batch before it is committed")
-            store.open()
-            #expect(try await second.value.count == 5)
-            #expect(try await read.value == 15)
-            store.open()
-            #expect(try await third.value.count == 3)
-            #expect(store.committedTransfers == 18)
         }
     }
 
     @Test func aFailedCommitFailsTheBatchAppliedBehindItAndStopsTheWriter() async throws {
-        let store = GatedStore()
-        let writer = Writer(store: store)
-        let running = Task { try await writer.run() }
-        let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
-        try await Task.sleep(for: .milliseconds(20))
-        store.failCommitAtGate()
-        await #expect(throws: WriterError.stopped) { try await first.value }
-        await #expect(throws: WriterError.stopped) { try await second.value }
-        await #expect(throws: CommitFailed.self) { try await running.value }
-        await #expect(throws: WriterError.stopped) { try await writer.submit(Self.transfers(1, from: 300)) }
-        #expect(store.commitsStarted == 2)
-        #expect(store.committedTransfers == 0)
+        // A broken pipeline hangs rather than fails: bounded, it fails in 30 s.
+        try await withTimeLimit(seconds: 30) {
+            let store = GatedStore()
+            let writer = Writer(store: store)
+            let running = Task { try await writer.run() }
+            let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
+            try await Task.sleep(for: .milliseconds(20))
+            store.failCommitAtGate()
+            await #expect(throws: WriterError.stopped) { try await first.value }
+            await #expect(throws: WriterError.stopped) { try await second.value }
+            await #expect(throws: CommitFailed.self) { try await running.value }
+            await #expect(throws: WriterError.stopped) { try await writer.submit(Self.transfers(1, from: 300)) }
+            #expect(store.commitsStarted == 2)
+            #expect(store.committedTransfers == 0)
+        }
     }
 
     /// Twenty clients and a reader against commits of random length: every read sees exactly
@@ -179,30 +185,35 @@ import Testing
     /// often the writer gets ahead depends on timing — on a quiet machine about 40% of the
     /// batches; the first test proves that it does.)
     @Test func readsSeeOnlyCommittedStateAndAnswersWaitForTheirCommit() async throws {
-        let store = GatedStore(automatic: true)
-        let writer = Writer(store: store)
-        try await writer.whileRunning {
-            _ = try await writer.submit(Traffic.accounts(2))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for client in 0..<20 {
-                    group.addTask {
-                        for round in 0..<10 {
-                            let size = 1 + (client * 7 + round * 13) % 40
-                            let appliedThrough = try await writer.submit(
-                                Self.transfers(size, from: 1_000_000 * (client + 1) + 1_000 * round)
-                            ) { _, machine in machine.transferCount }
-                            #expect(store.committedTransfers >= appliedThrough)
+        // A broken pipeline hangs rather than fails: bounded, it fails in 30 s.
+        try await withTimeLimit(seconds: 30) {
+            let store = GatedStore(automatic: true)
+            let writer = Writer(store: store)
+            try await writer.whileRunning {
+                _ = try await writer.submit(Traffic.accounts(2))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<20 {
+                        group.addTask {
+                            for round in 0..<10 {
+                                let size = 1 + (client * 7 + round * 13) % 40
+                                let appliedThrough = try await writer.submit(
+                                    Self.transfers(size, from: 1_000_000 * (client + 1) + 1_000 * round)
+                                ) { _, machine in machine.transferCount }
+                                #expect(store.committedTransfers >= appliedThrough)
+                            }
                         }
                     }
-                }
-                group.addTask {
-                    for _ in 0..<100 {
-                        let (held, committed) = try await writer.read { ($0.transferCount, store.committedTransfers) }
-                        #expect(held == committed)
-                        try await Task.sleep(for: .microseconds(300))
+                    group.addTask {
+                        for _ in 0..<100 {
+                            let (held, committed) = try await writer.read {
+                                ($0.transferCount, store.committedTransfers)
+                            }
+                            #expect(held == committed)
+                            try await Task.sleep(for: .microseconds(300))
+                        }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
         }
     }
