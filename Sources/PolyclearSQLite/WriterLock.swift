@@ -25,7 +25,7 @@ final class WriterLock: Sendable {
         guard descriptor >= 0 else {
             throw StoreError(.ioFailure, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(descriptor) else {
             let error = errno
             close(descriptor)
             if error == EWOULDBLOCK {
@@ -36,6 +36,19 @@ final class WriterLock: Sendable {
             throw StoreError(.ioFailure, "cannot lock \(path): \(String(cString: strerror(error)))")
         }
         self.descriptor = Mutex(descriptor)
+    }
+
+    /// Takes the lock, trying again for up to a second while it is held: a process this one
+    /// is starting holds a copy of every descriptor from its fork until its `exec` closes them
+    /// (`O_CLOEXEC`), so a lock released just then stays held for that moment. A second writer
+    /// holds it for good and is refused all the same.
+    private static func lock(_ descriptor: Int32) -> Bool {
+        for _ in 0..<100 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK else { return false }
+            usleep(10_000)
+        }
+        return flock(descriptor, LOCK_EX | LOCK_NB) == 0
     }
 
     /// Releases the lock (closing the store does; so does the end of the process).
