@@ -18,7 +18,9 @@ import GRDB
 ///
 /// A backup is the main file alone: the ledger's tables in its projection file
 /// (`SQLiteLedgerStore.Layout.projectionFile`) are rebuilt from its redo rows when the copy is
-/// first opened to write, and laid over an empty stand-in when it is opened to read.
+/// first opened to write, and laid over an empty stand-in when it is opened to read; its
+/// snapshots (`SQLiteSnapshotFile`, a cache of the log) are not copied, so a hub first started
+/// on a restored backup replays its whole log.
 ///
 /// A restore copies a backup to the database path the same way (partial file, fsync, rename),
 /// while holding the database's writer lock: a hub serving that database refuses it
@@ -74,9 +76,12 @@ public enum SQLiteBackup {
         // moved aside (not deleted) until the new file is in place, and put back if it cannot
         // be — a failed restore must leave the old database whole, its last commits included.
         // So do its projection file's: they describe the replaced file's log, not the backup's.
+        // So do its snapshots (they would be refused: they follow another log).
         let projection = SQLiteLedgerStore.projectionPath(of: database)
+        let snapshots = SQLiteSnapshotFile.path(ofDatabase: database)
         let companions =
-            (["-wal", "-shm", "-journal"].map { database + $0 } + ["", "-wal", "-shm"].map { projection + $0 })
+            (["-wal", "-shm", "-journal"].map { database + $0 }
+            + ["", "-wal", "-shm"].flatMap { [projection + $0, snapshots + $0] })
             .filter { FileManager.default.fileExists(atPath: $0) }
         for path in companions { _ = rename(path, path + ".replaced") }
         do {

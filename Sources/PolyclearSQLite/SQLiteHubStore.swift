@@ -13,6 +13,8 @@ import GRDB
 public final class SQLiteHubStore: HubStore {
     public let ledgerStore: SQLiteLedgerStore
     public let configuration: HubConfiguration
+    /// The hub's snapshots (nil: opened to read only, and there is no usable snapshot file).
+    let snapshotFile: SQLiteSnapshotFile?
     /// Where a restore reports what it passed over (snapshots refused); standard error unless
     /// the process routes it to its log.
     let warn: @Sendable (String) -> Void
@@ -23,6 +25,13 @@ public final class SQLiteHubStore: HubStore {
         warn: @escaping @Sendable (String) -> Void = SQLiteHubStore.warnOnStandardError
     ) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(path: path, projectionLagCommitsMax: projectionLagCommitsMax)
+        do {
+            // After the ledger store: its writer lock refuses a second writer before this.
+            try Self.dropSnapshotsInMainFile(ledgerStore.pool)
+            snapshotFile = try SQLiteSnapshotFile.open(ofDatabase: path)
+        } catch {
+            throw StoreError(.ioFailure, "cannot open the snapshots of \(path): \(SQLiteLedgerStore.describe(error))")
+        }
         var configuration = configuration
         configuration.paymentArchiveAvailable = true  // `hub_payment_archive`
         self.configuration = configuration
@@ -37,6 +46,7 @@ public final class SQLiteHubStore: HubStore {
     /// it replays the last committed log and writes nothing.
     public init(readingOnly path: String, configuration: HubConfiguration) throws(StoreError) {
         ledgerStore = try SQLiteLedgerStore(readingOnly: path)
+        snapshotFile = SQLiteSnapshotFile.openReadingOnly(ofDatabase: path)
         var configuration = configuration
         configuration.paymentArchiveAvailable = true
         self.configuration = configuration
@@ -50,16 +60,17 @@ public final class SQLiteHubStore: HubStore {
         let events = try HubLogCodec.encode(outcome.events)
         let erased = outcome.events.isEmpty ? [:] : HubLogRedaction.erased(in: outcome.events)
         let redo = try await ledgerStore.prepareRedo(outcome.ledger)
-        try await ledgerStore.pool.write { db in
+        // Snapshots hold the personal data a retention run erases: they go first (a crash
+        // before the commit loses only them).
+        if !erased.isEmpty { try await snapshotFile?.dropForErasure() }
+        let logSequence = try await ledgerStore.pool.write { db in
             // The ledger's part of the commit is its redo row; its tables follow (projection).
             try SQLiteLedgerStore.insertRedo(sequence: redo.sequence, redo.bytes, db)
             // A retention run: the erased payments' logged instructions lose their personal data
             // in the same transaction (secure_delete zeroes the replaced pages).
-            if !erased.isEmpty {
-                try Self.redactLog(erased, db)
-                try Self.dropSnapshots(db)
-            }
+            if !erased.isEmpty { try Self.redactLog(erased, db) }
             try db.execute(sql: "INSERT INTO hub_log (entries) VALUES (?)", arguments: [log])
+            let logSequence = db.lastInsertedRowID
             if !outcome.events.isEmpty {
                 try db.execute(sql: "INSERT INTO hub_events (events) VALUES (?)", arguments: [events])
             }
@@ -77,8 +88,10 @@ public final class SQLiteHubStore: HubStore {
                         record.results,
                     ])
             }
+            return logSequence
         }
         ledgerStore.committedRedo(redo.sequence, outcome.ledger)
+        if !erased.isEmpty { snapshotFile?.erasureCommitted(atSequence: UInt64(logSequence)) }
         // The WAL still holds the replaced rows until a checkpoint copies the new ones back.
         if !erased.isEmpty {
             try await ledgerStore.pool.writeWithoutTransaction { db in
@@ -216,5 +229,8 @@ public final class SQLiteHubStore: HubStore {
 
     public func performMaintenance() async throws { try await ledgerStore.performMaintenance() }
 
-    public func close() throws { try ledgerStore.close() }
+    public func close() throws {
+        try snapshotFile?.close()
+        try ledgerStore.close()
+    }
 }

@@ -25,11 +25,13 @@ extension SQLiteLedgerStore {
     /// The projection file of the main database at `path`.
     public static func projectionPath(of path: String) -> String { path + "-ledger" }
 
-    /// Every file a database is made of (the main file, the projection file, their WAL and
-    /// shared memory, the writer lock): what deleting a database (benchmarks) removes.
+    /// Every file a database is made of (the main file, the projection file, a hub's snapshot
+    /// file, their WAL and shared memory, the writer lock): what deleting a database
+    /// (benchmarks) removes.
     public static func files(ofDatabase path: String) -> [String] {
         ["", "-wal", "-shm", "-journal", "-lock"].map { path + $0 }
             + ["", "-wal", "-shm"].map { projectionPath(of: path) + $0 }
+            + ["", "-wal", "-shm"].map { SQLiteSnapshotFile.path(ofDatabase: path) + $0 }
     }
 
     /// `PRAGMA application_id` of a projection file: "PCLP".

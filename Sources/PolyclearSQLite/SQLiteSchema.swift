@@ -18,6 +18,23 @@ import GRDB
 ///   bucket its time range overlaps (`posting_buckets`). Files from before `v6-posting-lists`
 ///   keep their older postings as one row each in `account_postings`.
 enum SQLiteSchema {
+    /// The snapshot file's tables (`SQLiteSnapshotFile`): those of `v4-snapshots`, which in
+    /// the main file stay empty since snapshots have a file of their own.
+    static let snapshotFileTables = """
+        CREATE TABLE IF NOT EXISTS hub_snapshot_parts (
+            sequence INTEGER NOT NULL,
+            part INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (sequence, part)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS hub_snapshots (
+            sequence INTEGER PRIMARY KEY,
+            parts INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            taken_at INTEGER NOT NULL
+        );
+        """
+
     /// `PRAGMA application_id`: "PCLR". A file without it is not ours and is never touched.
     static let applicationID: Int32 = 0x5043_4C52
 

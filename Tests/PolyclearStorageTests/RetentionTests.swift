@@ -160,7 +160,7 @@ import Testing
             return String(decoding: try JSONEncoder().encode(log), as: UTF8.self)
         case .sqlite:
             var bytes = Data()
-            for suffix in ["", "-wal"] {
+            for suffix in ["", "-wal", "-snapshots", "-snapshots-wal"] {
                 bytes += FileManager.default.contents(atPath: directory.path("hub.sqlite" + suffix)) ?? Data()
             }
             return String(decoding: bytes, as: UTF8.self)

@@ -92,9 +92,9 @@ import Testing
         }
     }
 
-    /// Flips one byte in the middle of a stored snapshot.
+    /// Flips one byte in the middle of a stored snapshot (in the database's snapshot file).
     static func damage(path: String, sequence: UInt64) throws {
-        let queue = try DatabaseQueue(path: path)
+        let queue = try DatabaseQueue(path: SQLiteSnapshotFile.path(ofDatabase: path))
         try queue.write { db in
             let data = try Data.fetchOne(
                 db, sql: "SELECT data FROM hub_snapshot_parts WHERE sequence = ? AND part = 0",
@@ -153,9 +153,10 @@ import Testing
         let sequence = try await other.snapshotSequences()[0]
         try other.close()
         // The other database's snapshot, copied in as if it were ours.
-        let queue = try DatabaseQueue(path: ours)
+        let queue = try DatabaseQueue(path: SQLiteSnapshotFile.path(ofDatabase: ours))
         try await queue.write { db in
-            try db.execute(sql: "ATTACH DATABASE ? AS theirs", arguments: [theirs])
+            try db.execute(
+                sql: "ATTACH DATABASE ? AS theirs", arguments: [SQLiteSnapshotFile.path(ofDatabase: theirs)])
             try db.execute(sql: "INSERT INTO hub_snapshot_parts SELECT * FROM theirs.hub_snapshot_parts")
             try db.execute(sql: "INSERT INTO hub_snapshots SELECT * FROM theirs.hub_snapshots")
         }
