@@ -97,6 +97,20 @@ public final class PostgresClusterNode: Sendable {
     // MARK: Reads and writes (what the API needs; the app declares the conformance)
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
+        try await read(isReference: false, body)
+    }
+
+    /// A read of reference data: the writer's own (`Writer.readReference`) while this node
+    /// writes; a follower's replica is committed state anyway.
+    public func readReference<T: Sendable>(
+        _ body: @escaping @Sendable (HubStateMachine) -> T
+    ) async throws(WriterError) -> T {
+        try await read(isReference: true, body)
+    }
+
+    private func read<T: Sendable>(
+        isReference: Bool, _ body: @escaping @Sendable (HubStateMachine) -> T
+    ) async throws(WriterError) -> T {
         let (writer, value): (Writer<PostgresHubStore>?, T?) = state.withLock { state in
             if let writer = state.writer { return (writer, nil) }
             if let replica = state.replica { return (nil, body(replica.hub)) }
@@ -104,7 +118,7 @@ public final class PostgresClusterNode: Sendable {
         }
         if let value { return value }
         guard let writer else { throw .stopped }
-        return try await writer.read(body)
+        return isReference ? try await writer.readReference(body) : try await writer.read(body)
     }
 
     public func submit<T: Sendable>(

@@ -35,10 +35,16 @@ public protocol BatchOutcome: Sendable {
     /// archive), which a later command may need read back: the writer then lets the commit
     /// land before it applies more.
     var movesStateToStore: Bool { get }
+    /// Whether its commands left the machine's reference data as it was (for the hub: which
+    /// banks there are, their members and the members' currencies). A reference read
+    /// (`Writer.readReference`) may then be served while this outcome's commit is in flight:
+    /// on that data the applied state and the committed one agree. False when unsure.
+    var keepsReferenceData: Bool { get }
 }
 
 extension BatchOutcome {
     public var movesStateToStore: Bool { false }
+    public var keepsReferenceData: Bool { false }
 }
 
 public struct MachineStatistics: Sendable {

@@ -83,12 +83,13 @@ struct PaymentRequestDTO: Decodable, Equatable {
     }
 
     /// The instructions of a batch, with one read of the hub for every bank's currency (not one
-    /// per item: reads queue behind the writer's batches).
+    /// per item: reads queue behind the writer's batches). A reference read: it need not wait
+    /// for the commit of a batch of payments in flight, which cannot change a currency.
     static func instructions<A: HubAccess>(
         _ requests: [PaymentRequestDTO], writer: A, currencies: CurrencyTable
     ) async throws -> [PaymentInstruction] {
         let banks = Set(requests.flatMap { [BIC($0.payer), BIC($0.payee)] }.compactMap { $0 })
-        let currencyByBank = try await PolyclearAPI.read(writer) { hub in
+        let currencyByBank = try await PolyclearAPI.readReference(writer) { hub in
             var byBank: [BIC: CurrencyCode] = [:]
             for bank in banks { byBank[bank] = hub.participant(bank).flatMap { hub.member($0.memberID)?.currency } }
             return byBank

@@ -9,6 +9,11 @@ public import PolyclearStorage
 public protocol HubAccess: Sendable {
     /// Runs `body` on committed state (never a half-applied batch).
     func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T
+    /// Runs `body`, which reads only the hub's reference data (banks, members, currencies),
+    /// on committed state or on one that agrees with it on that data (`Writer.readReference`).
+    func readReference<T: Sendable>(
+        _ body: @escaping @Sendable (HubStateMachine) -> T
+    ) async throws(WriterError) -> T
     /// Applies commands, waits until they are durably committed, and answers with `body` run
     /// on the state they were committed in. An answer built by a later `read` could fail after
     /// the commit (this node may lose the writer role in between) and report a committed

@@ -66,6 +66,16 @@ extension PolyclearAPI {
         }
     }
 
+    /// A read of the hub's reference data only (`HubAccess.readReference`): banks, members
+    /// and their currencies.
+    static func readReference<A: HubAccess, T: Sendable>(
+        _ writer: A, _ body: @escaping @Sendable (HubStateMachine) -> T
+    ) async throws -> T {
+        do { return try await writer.readReference(body) } catch {
+            throw APIError(.serviceUnavailable, code: "stopped", "the hub's state is not available on this node yet")
+        }
+    }
+
     static func submit<A: HubAccess>(
         _ writer: A, _ commands: [HubCommand], by caller: Caller
     ) async throws -> [HubResult] {

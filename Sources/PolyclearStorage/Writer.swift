@@ -28,7 +28,8 @@ public typealias LedgerWriter<Store: LedgerStore> = Writer<Store>
 /// another task, the writer may apply the next queued batch — but it releases nothing of a
 /// batch (answers, statistics, the commit hook) before that batch's commit has landed, starts
 /// no commit before the previous one has landed, and serves reads and follow-ups only when
-/// nothing applied is uncommitted.
+/// nothing applied is uncommitted — except reference reads (`readReference`) behind a commit
+/// whose commands kept the reference data.
 public final class Writer<Store: StateMachineStore>: Sendable {
     public typealias Machine = Store.Machine
 
@@ -55,6 +56,8 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         /// The commit moves state into the store (the hub's archive), which the next batch's
         /// preparation may have to read back: that batch waits until it has landed.
         let movesStateToStore: Bool
+        /// Its commands left the reference data as it was: reference reads need not wait.
+        let keepsReferenceData: Bool
     }
 
     /// What applying a batch made: the sealed outcome and, per submission, its results.
@@ -64,11 +67,6 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         let idempotency: [IdempotencyRecord]
         let outcome: Machine.Outcome
         let stats: MachineStatistics
-    }
-
-    struct ReadRequest: Sendable {
-        let run: @Sendable (Machine) -> Void
-        let refuse: @Sendable () -> Void
     }
 
     struct Inbox: Sendable {
@@ -85,7 +83,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     }
 
     public let store: Store
-    private let inbox = Mutex(Inbox())
+    let inbox = Mutex(Inbox())
     private let clock: @Sendable () -> UInt64
     private let inboxEventCountMax: Int
     private let expiryPollMilliseconds: Int
@@ -152,32 +150,6 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` on the state machine between batches, after the last commit: a read sees
-    /// committed state only, and never a half-applied batch.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (Machine) -> T) async throws(WriterError) -> T {
-        let result = await withCheckedContinuation { (reply: CheckedContinuation<Result<T, WriterError>, Never>) in
-            let refused = inbox.withLock { inbox in
-                if inbox.isStopped { return true }
-                inbox.reads.append(
-                    ReadRequest(
-                        run: { machine in reply.resume(returning: .success(body(machine))) },
-                        refuse: { reply.resume(returning: .failure(.stopped)) }))
-                inbox.writerWaiting.take()?.resume()
-                return false
-            }
-            if refused { reply.resume(returning: .failure(.stopped)) }
-        }
-        return try result.get()
-    }
-
-    private func serveReads(_ machine: Machine) {
-        let reads = inbox.withLock { inbox in
-            defer { inbox.reads.removeAll() }
-            return inbox.reads
-        }
-        for read in reads { read.run(machine) }
-    }
-
     /// Events waiting in the inbox.
     public var queuedEventCount: Int { inbox.withLock { $0.queuedEventCount } }
 
@@ -233,7 +205,14 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         var inFlight: InFlightCommit? = nil
         var landedSinceFollowUp = 0  // commands committed since the follow-up last saw the state
         while true {
-            if inFlight != nil { await waitForWorkBehindCommit() }
+            if let pending = inFlight {
+                await waitForWorkBehindCommit()
+                if pending.keepsReferenceData {
+                    serveReferenceReads(ledger)
+                    // Woken for those reads alone: back to waiting behind the commit.
+                    if !inbox.withLock({ Self.isReadyBehindCommit($0) }) { continue }
+                }
+            }
             if let pending = inFlight, !mayApply(behind: pending, landedSinceFollowUp) {
                 inFlight = nil
                 try await land(pending)
@@ -295,13 +274,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     /// Waits until the commit in flight has finished or something arrives to do behind it (a
     /// submission) or instead (a read, a stop).
     private func waitForWorkBehindCommit() async {
-        func isReady(_ inbox: Inbox) -> Bool {
-            inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
-        }
-        while !inbox.withLock({ isReady($0) }) {
+        while !inbox.withLock({ Self.isReadyBehindCommit($0) }) {
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let resumeNow = inbox.withLock { inbox in
-                    if isReady(inbox) { return true }
+                    if Self.isReadyBehindCommit(inbox) { return true }
                     inbox.writerWaiting = waiter
                     return false
                 }
@@ -377,7 +353,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         return InFlightCommit(
             task: task, deliveries: deliveries, failures: applied.taken.map(\.fail), stats: applied.stats,
             commandCount: applied.taken.reduce(0) { $0 + $1.events.count },
-            movesStateToStore: outcome.movesStateToStore)
+            movesStateToStore: outcome.movesStateToStore, keepsReferenceData: outcome.keepsReferenceData)
     }
 
     /// Waits for the commit in flight; then releases its answers, or, if it failed, stops the
@@ -392,6 +368,10 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         }
         inbox.withLock { $0.stats = pending.stats }
         for deliver in pending.deliveries { deliver() }
+    }
+
+    private static func isReadyBehindCommit(_ inbox: Inbox) -> Bool {
+        inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
     }
 
     /// Applies what the store says these submissions need first (archived state they name).

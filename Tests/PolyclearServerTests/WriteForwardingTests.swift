@@ -26,6 +26,11 @@ import Testing
         func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
             try await writer.read(body)
         }
+        func readReference<T: Sendable>(
+            _ body: @escaping @Sendable (HubStateMachine) -> T
+        ) async throws(WriterError) -> T {
+            try await writer.readReference(body)
+        }
         func submit<T: Sendable>(
             _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>?,
             answering body: @escaping @Sendable ([HubResult], HubStateMachine) -> T
@@ -196,6 +201,12 @@ import Testing
         func read<T: Sendable>(_ body: @escaping @Sendable (HubStateMachine) -> T) async throws(WriterError) -> T {
             if deposed.load(ordering: .acquiring) { throw .stopped }
             return try await writer.read(body)
+        }
+        func readReference<T: Sendable>(
+            _ body: @escaping @Sendable (HubStateMachine) -> T
+        ) async throws(WriterError) -> T {
+            if deposed.load(ordering: .acquiring) { throw .stopped }
+            return try await writer.readReference(body)
         }
         func submit<T: Sendable>(
             _ commands: [HubCommand], idempotency mark: IdempotencyMark<HubResult>?,

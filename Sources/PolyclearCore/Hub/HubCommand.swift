@@ -195,6 +195,21 @@ public struct GridlockPolicy: Hashable, Sendable, Codable {
     }
 }
 
+extension HubCommand {
+    /// Whether the command surely leaves the hub's reference data as it was: the banks, their
+    /// members and the members' currencies (what `Writer.readReference` reads). Payments and
+    /// their decisions only move money; every other command — and any new one, until it is
+    /// listed here — counts as a change.
+    public var keepsReferenceData: Bool {
+        switch self {
+        case .submitPayment, .commitPayment, .fulfilCondition, .rejectPayment, .cancelPayment, .issueQuote:
+            true
+        case .attributed(_, let command): command.keepsReferenceData
+        default: false
+        }
+    }
+}
+
 /// An obligation submitted for set-off in the hub.
 public struct SetOffObligation: Hashable, Sendable, Codable {
     public var id: UInt128

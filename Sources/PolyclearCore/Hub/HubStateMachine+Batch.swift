@@ -72,6 +72,9 @@ public struct HubOutcome: BatchOutcome {
     }
 
     public var movesStateToStore: Bool { !archived.isEmpty || !archivedAudit.isEmpty || !archivedCycles.isEmpty }
+
+    /// Only payment commands (`HubCommand.keepsReferenceData`); a tick may enact anything.
+    public var keepsReferenceData: Bool { log.allSatisfy { $0.command?.keepsReferenceData ?? false } }
 }
 
 extension HubStateMachine {
