@@ -5,6 +5,11 @@ public enum Limits {
     public static let batchEventCountMax = 8_190
     /// Events the writer's inbox may hold before it answers "busy, retry".
     public static let inboxEventCountMax = 8 * batchEventCountMax
+    /// Queued events worth applying behind a commit in flight. A batch applied there is
+    /// committed as soon as that commit lands; a few single payments would make every commit
+    /// small (an fsync each, measured: 13% fewer single POSTs per second) — below this the
+    /// writer lets them gather until the commit lands, as without pipelining.
+    public static let pipelinedEventCountMin = 256
     /// The longest a pending transfer may reserve funds: a year covers any settlement cycle.
     public static let pendingTimeoutSecondsMax: UInt32 = 366 * 24 * 3_600
     /// The longest a quote locks a fixing for its payment: a day.

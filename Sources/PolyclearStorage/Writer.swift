@@ -87,6 +87,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     private let clock: @Sendable () -> UInt64
     private let inboxEventCountMax: Int
     private let expiryPollMilliseconds: Int
+    private let pipelinedEventCountMin: Int
     private let onCommit: @Sendable (Machine.Outcome) -> Void
     private let followUp: CommitFollowUp<Machine>?
 
@@ -95,12 +96,15 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     ///   - onCommit: called with each outcome once it is durably committed (never before).
     ///   - expiryPollMilliseconds: how often an idle writer checks for pending transfers to expire.
     ///   - followUp: work on the committed state between batches (hub snapshots).
+    ///   - pipelinedEventCountMin: queued events worth applying behind a commit in flight
+    ///     (`Limits.pipelinedEventCountMin`).
     public init(
         store: Store, clock: @escaping @Sendable () -> UInt64 = SystemClock.nanosecondsSinceEpoch,
         inboxEventCountMax: Int = Limits.inboxEventCountMax, expiryPollMilliseconds: Int = 100,
         onCommit: @escaping @Sendable (Machine.Outcome) -> Void = { _ in },
-        followUp: CommitFollowUp<Machine>? = nil
+        followUp: CommitFollowUp<Machine>? = nil, pipelinedEventCountMin: Int = Limits.pipelinedEventCountMin
     ) {
+        self.pipelinedEventCountMin = pipelinedEventCountMin
         self.onCommit = onCommit
         self.followUp = followUp
         self.store = store
@@ -210,7 +214,7 @@ public final class Writer<Store: StateMachineStore>: Sendable {
                 if pending.keepsReferenceData {
                     serveReferenceReads(ledger)
                     // Woken for those reads alone: back to waiting behind the commit.
-                    if !inbox.withLock({ Self.isReadyBehindCommit($0) }) { continue }
+                    if !inbox.withLock({ isReadyBehindCommit($0) }) { continue }
                 }
             }
             if let pending = inFlight, !mayApply(behind: pending, landedSinceFollowUp) {
@@ -261,23 +265,25 @@ public final class Writer<Store: StateMachineStore>: Sendable {
     }
 
     /// Whether the writer may apply the next batch before the commit in flight has landed:
-    /// only for queued submissions, with no read waiting (reads see committed state only),
-    /// no stop, no follow-up due, and no archive the next batch may need from the store.
+    /// only for enough queued events (`pipelinedEventCountMin`), with no read waiting (reads
+    /// see committed state only), no stop, no follow-up due, and no archive the next batch may
+    /// need from the store.
     private func mayApply(behind pending: InFlightCommit, _ landedSinceFollowUp: Int) -> Bool {
         guard !pending.movesStateToStore else { return false }
         if let followUp, followUp.wantsState(landedSinceFollowUp + pending.commandCount) { return false }
         return inbox.withLock {
-            !$0.commitFinished && !$0.submissions.isEmpty && $0.reads.isEmpty && !$0.isStopping
+            !$0.commitFinished && !$0.submissions.isEmpty && $0.queuedEventCount >= pipelinedEventCountMin
+                && $0.reads.isEmpty && !$0.isStopping
         }
     }
 
-    /// Waits until the commit in flight has finished or something arrives to do behind it (a
-    /// submission) or instead (a read, a stop).
+    /// Waits until the commit in flight has finished or something arrives to do behind it or
+    /// instead (`isReadyBehindCommit`).
     private func waitForWorkBehindCommit() async {
-        while !inbox.withLock({ Self.isReadyBehindCommit($0) }) {
+        while !inbox.withLock({ isReadyBehindCommit($0) }) {
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let resumeNow = inbox.withLock { inbox in
-                    if Self.isReadyBehindCommit(inbox) { return true }
+                    if isReadyBehindCommit(inbox) { return true }
                     inbox.writerWaiting = waiter
                     return false
                 }
@@ -370,8 +376,12 @@ public final class Writer<Store: StateMachineStore>: Sendable {
         for deliver in pending.deliveries { deliver() }
     }
 
-    private static func isReadyBehindCommit(_ inbox: Inbox) -> Bool {
-        inbox.commitFinished || !inbox.submissions.isEmpty || !inbox.reads.isEmpty || inbox.isStopping
+    /// Something to do behind the commit in flight (enough queued events to apply, a read) or
+    /// instead of waiting (the commit finished, a stop). A few queued events are not: they
+    /// wait for the commit and go with whatever joins them meanwhile.
+    private func isReadyBehindCommit(_ inbox: Inbox) -> Bool {
+        inbox.commitFinished || inbox.queuedEventCount >= pipelinedEventCountMin || !inbox.reads.isEmpty
+            || inbox.isStopping
     }
 
     /// Applies what the store says these submissions need first (archived state they name).

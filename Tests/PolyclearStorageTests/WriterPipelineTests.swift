@@ -127,12 +127,41 @@ import Testing
         return (first, second)
     }
 
+    /// Fewer queued events than `pipelinedEventCountMin` wait for the commit in flight (and
+    /// gather) instead of being applied behind it; as many are applied behind it.
+    @Test func aFewQueuedEventsWaitForTheCommitInFlight() async throws {
+        try await withTimeLimit(seconds: 240) {
+            let store = GatedStore()
+            let writer = Writer(store: store, pipelinedEventCountMin: 8)
+            try await writer.whileRunning {
+                defer { for _ in 0..<3 { store.open() } }  // a failed check must not leave a commit at the gate
+                store.open()
+                _ = try await writer.submit(Traffic.accounts(2))
+                let first = Task { try await writer.submit(Self.transfers(10, from: 100)) }
+                try await Self.eventually("the first commit at the gate") { store.commitsAtGate == 1 }
+                let few = Task { try await writer.submit(Self.transfers(5, from: 200)) }
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(store.aheadAtPreparation.count == 2, "five events were applied behind the commit")
+                // Ten queued now: worth applying behind the commit, as one batch.
+                let more = Task { try await writer.submit(Self.transfers(5, from: 300)) }
+                try await Self.eventually("the ten prepared behind the commit") {
+                    store.aheadAtPreparation.count == 3 && store.aheadAtPreparation.last == 10
+                }
+                for _ in 0..<3 { store.open() }  // one spare: a wrong split must fail, not hang
+                #expect(try await first.value.count == 10)
+                #expect(try await few.value.count == 5)
+                #expect(try await more.value.count == 5)
+                #expect(store.committedTransfers == 20)
+            }
+        }
+    }
+
     @Test func theNextBatchIsAppliedBehindACommitButAnsweredOnlyAfterItsOwnLands() async throws {
         // A broken pipeline hangs rather than fails: bounded, it fails instead. The bound is
         // wide: beside the whole suite on two cores the random test took over 30 s (CI).
         try await withTimeLimit(seconds: 240) {
             let store = GatedStore()
-            let writer = Writer(store: store)
+            let writer = Writer(store: store, pipelinedEventCountMin: 1)
             try await writer.whileRunning {
                 let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
                 let readDone = Flag()
@@ -168,7 +197,7 @@ import Testing
         // wide: beside the whole suite on two cores the random test took over 30 s (CI).
         try await withTimeLimit(seconds: 240) {
             let store = GatedStore()
-            let writer = Writer(store: store)
+            let writer = Writer(store: store, pipelinedEventCountMin: 1)
             let running = Task { try await writer.run() }
             let (first, second) = try await Self.secondBatchAppliedBehindTheFirst(writer, store)
             try await Task.sleep(for: .milliseconds(20))
@@ -191,7 +220,7 @@ import Testing
         // wide: beside the whole suite on two cores the random test took over 30 s (CI).
         try await withTimeLimit(seconds: 240) {
             let store = GatedStore(automatic: true)
-            let writer = Writer(store: store)
+            let writer = Writer(store: store, pipelinedEventCountMin: 1)
             try await writer.whileRunning {
                 _ = try await writer.submit(Traffic.accounts(2))
                 try await withThrowingTaskGroup(of: Void.self) { group in
