@@ -53,13 +53,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         try Self.validateExistingFile(at: path)
         writerLock = try WriterLock(database: path)
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.label = "polyclear.ledger"
-            configuration.prepareDatabase { db in
-                // Takes effect only on a file not written yet (before WAL mode fixes it).
-                try db.execute(sql: "PRAGMA page_size = 16384")
-            }
+            let configuration = SQLiteSchema.writeConfiguration(label: "polyclear.ledger", pageBytes: 16_384)
             let pool = try DatabasePool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 // GRDB picks NORMAL for WAL, which does not fsync each commit. We must.

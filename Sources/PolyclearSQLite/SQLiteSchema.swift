@@ -35,6 +35,16 @@ enum SQLiteSchema {
         );
         """
 
+    /// How the store's files are opened to write: a 10 s busy timeout, a label for GRDB's
+    /// queues, and the page size a new file takes (before WAL mode fixes it; ignored after).
+    static func writeConfiguration(label: String, pageBytes: Int) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = label
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageBytes)") }
+        return configuration
+    }
+
     /// `PRAGMA application_id`: "PCLR". A file without it is not ours and is never touched.
     static let applicationID: Int32 = 0x5043_4C52
 

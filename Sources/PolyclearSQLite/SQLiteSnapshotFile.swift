@@ -41,14 +41,9 @@ final class SQLiteSnapshotFile: Sendable {
         if FileManager.default.fileExists(atPath: path), !isUsable(path) {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.label = "polyclear.snapshots"
-        configuration.prepareDatabase { db in
-            // Snapshots are large blobs: big pages mean short overflow chains (new files only).
-            try db.execute(sql: "PRAGMA page_size = 65536")
-        }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        // Snapshots are large blobs: big pages mean short overflow chains.
+        let pool = try DatabasePool(
+            path: path, configuration: SQLiteSchema.writeConfiguration(label: "polyclear.snapshots", pageBytes: 65_536))
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")

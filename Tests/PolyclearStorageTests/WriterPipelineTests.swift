@@ -18,8 +18,6 @@ import Testing
         struct State {
             var committedTransfers = 0
             var commitsStarted = 0
-            var atGate: [CheckedContinuation<Void, any Error>] = []
-            var passes = 0
             /// At each preparation: transfers the machine holds beyond those committed.
             var aheadAtPreparation: [Int] = []
             var random = SeededRandom(seed: 19)
@@ -31,7 +29,8 @@ import Testing
         init(automatic: Bool = false) { self.automatic = automatic }
 
         var committedTransfers: Int { state.withLock { $0.committedTransfers } }
-        var commitsAtGate: Int { state.withLock { $0.atGate.count } }
+        let gate = CommitGate()
+        var commitsAtGate: Int { gate.waitingCount }
         var commitsStarted: Int { state.withLock { $0.commitsStarted } }
         var aheadAtPreparation: [Int] { state.withLock { $0.aheadAtPreparation } }
 
@@ -41,37 +40,16 @@ import Testing
                 let pause = state.withLock { $0.random.next() % 3_000 }
                 try await Task.sleep(for: .microseconds(pause))
             } else {
-                try await withCheckedThrowingContinuation { (gate: CheckedContinuation<Void, any Error>) in
-                    let pass = state.withLock { state in
-                        if state.passes > 0 {
-                            state.passes -= 1
-                            return true
-                        }
-                        state.atGate.append(gate)
-                        return false
-                    }
-                    if pass { gate.resume() }
-                }
+                try await gate.pass()
             }
             state.withLock { $0.committedTransfers += outcome.createdTransfers.count }
         }
 
         /// Lets the next commit through (the one at the gate, or the next to arrive).
-        func open() {
-            let gate = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-                if state.atGate.isEmpty {
-                    state.passes += 1
-                    return nil
-                }
-                return state.atGate.removeFirst()
-            }
-            gate?.resume()
-        }
+        func open() { gate.open() }
 
         /// Fails the commit at the gate.
-        func failCommitAtGate() {
-            state.withLock { $0.atGate.removeFirst() }.resume(throwing: CommitFailed())
-        }
+        func failCommitAtGate() { gate.fail(with: CommitFailed()) }
 
         func restore() async throws -> LedgerStateMachine { LedgerStateMachine() }
 

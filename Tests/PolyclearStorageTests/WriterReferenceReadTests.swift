@@ -15,36 +15,15 @@ import Testing
     final class GatedHubStore: StateMachineStore {
         typealias Machine = HubStateMachine
         let start: HubStateMachine
-        let gates = Mutex<(waiting: [CheckedContinuation<Void, Never>], passes: Int)>(([], 0))
+        let gate = CommitGate()
 
         init(start: HubStateMachine) { self.start = start }
 
-        func commit(_ outcome: HubOutcome) async throws {
-            await withCheckedContinuation { (gate: CheckedContinuation<Void, Never>) in
-                let pass = gates.withLock { gates in
-                    if gates.passes > 0 {
-                        gates.passes -= 1
-                        return true
-                    }
-                    gates.waiting.append(gate)
-                    return false
-                }
-                if pass { gate.resume() }
-            }
-        }
+        func commit(_ outcome: HubOutcome) async throws { try await gate.pass() }
 
-        var commitsAtGate: Int { gates.withLock { $0.waiting.count } }
+        var commitsAtGate: Int { gate.waitingCount }
 
-        func open() {
-            let gate = gates.withLock { gates -> CheckedContinuation<Void, Never>? in
-                if gates.waiting.isEmpty {
-                    gates.passes += 1
-                    return nil
-                }
-                return gates.waiting.removeFirst()
-            }
-            gate?.resume()
-        }
+        func open() { gate.open() }
 
         func restore() async throws -> HubStateMachine { start }
 
@@ -53,11 +32,7 @@ import Testing
         ) async throws -> [HubCommand] { [] }
     }
 
-    final class Flag: Sendable {
-        private let value = Mutex(false)
-        var isSet: Bool { value.withLock { $0 } }
-        func set() { value.withLock { $0 = true } }
-    }
+    typealias Flag = WriterPipelineTests.Flag
 
     static func setUp() throws -> (GatedHubStore, SampleUnion, [HubCommand]) {
         let union = try H.union()
