@@ -43,8 +43,8 @@ import Testing
         case .postgres:
             let url = try await PostgresTestServer.newDatabase()
             return (
-                try PostgresHubStore(url: url, configuration: configuration),
-                { try PostgresHubStore(url: url, configuration: configuration) }
+                try PostgresHubStore(url: url, configuration: configuration, limits: testLimits),
+                { try PostgresHubStore(url: url, configuration: configuration, limits: testLimits) }
             )
         }
     }
@@ -61,6 +61,11 @@ import Testing
         let trade = try TradeMatrix.parse(try String(contentsOf: dataURL("trade/trade_matrix.csv"), encoding: .utf8))
         return (union, trade)
     }
+
+    /// The store suites check behaviour, not deadlines (their own tests set those): beside the
+    /// whole suite on two cores a connection or a commit can take longer than production's
+    /// 5 s and 10 s (CI: `DeadlineExceeded` in a store suite), so they get room.
+    static let testLimits = StoreLimits(commitDeadlineSeconds: 60, connectDeadlineSeconds: 30)
 
     static func union() throws -> SampleUnion {
         let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)
