@@ -89,7 +89,7 @@ extension Money {
     /// the digits, the point after `exponent` of them (zeros first if there are fewer), a sign.
     public static func format(minorUnits: some BinaryInteger, exponent: Int) -> String {
         let isNegative = minorUnits < 0
-        var magnitude = minorUnits.magnitude
+        let magnitude = minorUnits.magnitude
         let exponent = max(exponent, 0)
         // 39 digits hold any 128-bit magnitude; wider integers take the general path.
         guard magnitude <= UInt128.max else {
@@ -100,43 +100,75 @@ extension Money {
             if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
             return isNegative ? "-" + digits : digits
         }
-        let capacity = max(39, exponent + 1) + 2
-        return String(unsafeUninitializedCapacity: capacity) { bytes in
-            var end = capacity
-            var written = 0
-            func put(_ byte: UInt8) {
-                end -= 1
-                bytes[end] = byte
-            }
-            var small = UInt64(truncatingIfNeeded: magnitude)
-            var isSmall = magnitude <= UInt64.max
-            // At least one digit left of the point, and `exponent` right of it.
-            while written < exponent + 1 || (isSmall ? small != 0 : magnitude != 0) {
-                if written == exponent && exponent > 0 { put(UInt8(ascii: ".")) }
-                let digit: UInt8
-                if isSmall {
-                    digit = UInt8(small % 10)
-                    small /= 10
-                } else {
-                    digit = UInt8(truncatingIfNeeded: magnitude % 10)
-                    magnitude /= 10
-                    if magnitude <= UInt64.max {
-                        small = UInt64(truncatingIfNeeded: magnitude)
-                        isSmall = true
-                    }
-                }
-                put(UInt8(ascii: "0") + digit)
-                written += 1
-            }
-            if isNegative { put(UInt8(ascii: "-")) }
-            let length = capacity - end
-            // Regions may overlap: copyMemory is a memmove.
-            if end > 0 {
-                UnsafeMutableRawPointer(bytes.baseAddress!).copyMemory(
-                    from: bytes.baseAddress! + end, byteCount: length)
-            }
-            return length
+        return String(unsafeUninitializedCapacity: decimalByteCountMax(exponent: exponent)) { bytes in
+            writeDecimal(minorUnits: minorUnits, exponent: exponent, into: bytes)
         }
+    }
+
+    /// The most bytes `writeDecimal` writes for an amount of at most 128 bits.
+    public static func decimalByteCountMax(exponent: Int) -> Int { max(39, max(exponent, 0) + 1) + 2 }
+
+    /// `format`'s text written into `bytes` (at least `decimalByteCountMax(exponent:)` of them;
+    /// answers write amounts straight into their JSON); answers the length. The magnitude must
+    /// fit in 128 bits.
+    @discardableResult
+    public static func writeDecimal(
+        minorUnits: some BinaryInteger, exponent: Int, into bytes: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        precondition(minorUnits.magnitude <= UInt128.max, "writeDecimal: more than 128 bits")
+        return writeDecimal(
+            magnitude: UInt128(minorUnits.magnitude), isNegative: minorUnits < 0, exponent: exponent, into: bytes)
+    }
+
+    /// `writeDecimal` of an `Int64` (not generic: called across modules for every amount of an answer).
+    @discardableResult
+    public static func writeDecimal(
+        minorUnits: Int64, exponent: Int, into bytes: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        writeDecimal(
+            magnitude: UInt128(minorUnits.magnitude), isNegative: minorUnits < 0, exponent: exponent, into: bytes)
+    }
+
+    private static func writeDecimal(
+        magnitude: UInt128, isNegative: Bool, exponent: Int, into bytes: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        var magnitude = magnitude
+        let exponent = max(exponent, 0)
+        let capacity = decimalByteCountMax(exponent: exponent)
+        precondition(bytes.count >= capacity, "writeDecimal: buffer too small")
+        var end = capacity
+        var written = 0
+        func put(_ byte: UInt8) {
+            end -= 1
+            bytes[end] = byte
+        }
+        var small = UInt64(truncatingIfNeeded: magnitude)
+        var isSmall = magnitude <= UInt64.max
+        // At least one digit left of the point, and `exponent` right of it.
+        while written < exponent + 1 || (isSmall ? small != 0 : magnitude != 0) {
+            if written == exponent && exponent > 0 { put(UInt8(ascii: ".")) }
+            let digit: UInt8
+            if isSmall {
+                digit = UInt8(small % 10)
+                small /= 10
+            } else {
+                digit = UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+                if magnitude <= UInt64.max {
+                    small = UInt64(truncatingIfNeeded: magnitude)
+                    isSmall = true
+                }
+            }
+            put(UInt8(ascii: "0") + digit)
+            written += 1
+        }
+        if isNegative { put(UInt8(ascii: "-")) }
+        let length = capacity - end
+        // Regions may overlap: copyMemory is a memmove.
+        if end > 0 {
+            UnsafeMutableRawPointer(bytes.baseAddress!).copyMemory(from: bytes.baseAddress! + end, byteCount: length)
+        }
+        return length
     }
 }
 

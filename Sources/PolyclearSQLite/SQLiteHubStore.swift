@@ -230,7 +230,9 @@ public final class SQLiteHubStore: HubStore {
     public func performMaintenance() async throws { try await ledgerStore.performMaintenance() }
 
     public func close() throws {
-        try snapshotFile?.close()
+        // The ledger store holds the writer lock: it closes even when the snapshot file's close throws.
+        let snapshotFileClosed = Result { try snapshotFile?.close() }
         try ledgerStore.close()
+        try snapshotFileClosed.get()
     }
 }

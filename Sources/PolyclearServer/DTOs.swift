@@ -211,38 +211,22 @@ struct PaymentDTO: ResponseCodable {
     /// The payments as `view` shows them: the parties' currencies and the return links.
     static func describe(_ states: [PaymentState], in view: PaymentReadView, currencies: CurrencyTable) -> [PaymentDTO]
     {
-        let hub = view.hub
-        // Return links cost two lookups per payment: skipped while there are no returns.
-        let hasReturns = hub.hasReturns, hasConditions = hub.hasConditions
-        return states.map { state in
-            let id = state.id
-            let facts = view.facts(id)
-            let banks = facts?.parties
-            let parties: (CurrencyCode?, CurrencyCode?) = (facts?.partyCurrencies?.payer, facts?.partyCurrencies?.payee)
-            var dto = PaymentDTO(state, parties: parties, currencies: currencies)
-            dto.payer = banks?.payer.description
-            dto.payee = banks?.payee.description
-            dto.payerCurrency = parties.0?.description
-            dto.payeeCurrency = parties.1?.description
-            dto.details = facts.map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
-            dto.milestones = facts.map { MilestonesDTO($0.milestones) }
-            if hasConditions, let condition = hub.condition(of: id) {
-                dto.condition = ConditionDTO(sha256: condition.sha256Hex, fulfilledAt: condition.fulfilledAt)
-            }
-            if hasReturns {
-                dto.returnOf = hub.originalOfReturn(id).map(UUIDCoding.encode)
-                let returns = hub.returnsOf(id).ids
-                dto.returns = returns.isEmpty ? nil : returns.map(UUIDCoding.encode)
-            }
-            return dto
-        }
+        PaymentSheet.gather(states, in: view).map { PaymentDTO($0, currencies: currencies) }
     }
 
-    private init(_ state: PaymentState, parties: (CurrencyCode?, CurrencyCode?), currencies: CurrencyTable) {
+    /// The payment a sheet gathered (`PaymentSheet.write` writes the same JSON without it).
+    init(_ sheet: PaymentSheet, currencies: CurrencyTable) {
+        let state = sheet.state
+        let facts = sheet.facts
+        let parties = (facts?.partyCurrencies?.payer, facts?.partyCurrencies?.payee)
         id = UUIDCoding.encode(state.id)
         status = state.status.code
         rejection = state.rejection?.code
         statusReasonCode = state.rejection?.statusReasonCode
+        payer = facts?.parties?.payer.description
+        payee = facts?.parties?.payee.description
+        payerCurrency = parties.0?.description
+        payeeCurrency = parties.1?.description
         func format(_ minor: Int64, _ code: CurrencyCode?) -> String? {
             guard minor != 0, let code, let currency = currencies[code] else { return nil }
             return Money(minorUnits: minor, currency: currency).decimalString
@@ -254,6 +238,11 @@ struct PaymentDTO: ResponseCodable {
             ? nil : Money(minorUnits: state.unitAmountMinor, currency: currencies.unit).decimalString
         fixingVersion = state.fixingVersion
         cycle = state.cycle
+        returnOf = sheet.returnOf.map(UUIDCoding.encode)
+        returns = sheet.returns.isEmpty ? nil : sheet.returns.map(UUIDCoding.encode)
+        condition = sheet.condition.map { ConditionDTO(sha256: $0.sha256Hex, fulfilledAt: $0.fulfilledAt) }
+        details = facts.map { PaymentDataDTO(texts: $0.texts, details: $0.details) }
+        milestones = facts.map { MilestonesDTO($0.milestones) }
     }
 }
 

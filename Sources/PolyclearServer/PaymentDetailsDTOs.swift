@@ -160,6 +160,12 @@ extension PaymentRequestDTO {
     /// The details the request carries (nil: none), and the debtor's and creditor's names,
     /// which may come as `debtorName` or as `debtor.name` (not both).
     func detailsAndNames() throws(APIError) -> (details: PaymentDetails?, debtorName: String?, creditorName: String?) {
+        // Most payments carry none of it (a batch's thousand each come here): nothing to check.
+        if debtor == nil, creditor == nil, ultimateDebtor == nil, ultimateCreditor == nil, remittance == nil,
+            hsCodes == nil, invoiceDate == nil, incoterm == nil, shipmentReference == nil
+        {
+            return (nil, debtorName, creditorName)
+        }
         func bad(_ message: String) -> APIError { APIError(.badRequest, code: "malformed_details", message) }
         if debtorName != nil && debtor?.name != nil {
             throw bad("give the debtor's name once: debtorName or debtor.name")

@@ -1,4 +1,5 @@
 import Hummingbird
+import PolyclearCore
 
 /// JSON text written straight into bytes: objects, keys, strings (escaped as RFC 8259 asks),
 /// integers and booleans. For the answers that carry many payments, where Foundation's
@@ -82,7 +83,48 @@ struct JSONBytes {
 
     mutating func integer<T: BinaryInteger>(_ value: T) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        guard let small = UInt64(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        // Digits straight into the bytes (no `String` per number), right to left.
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { digits in
+            var end = digits.count
+            var rest = small
+            repeat {
+                end -= 1
+                digits[end] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest != 0
+            bytes.append(contentsOf: digits[end...])
+        }
+    }
+
+    /// A UUID's text, quoted.
+    mutating func uuid(_ value: UInt128) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        written(capacity: UUIDText.byteCount) { UUIDText.write(value, into: $0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// An amount as a quoted decimal string (`Money.format`'s text).
+    mutating func decimal(minorUnits: Int64, exponent: Int) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        written(capacity: Money.decimalByteCountMax(exponent: exponent)) {
+            Money.writeDecimal(minorUnits: minorUnits, exponent: exponent, into: $0)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends what `write` puts into a buffer of `capacity` bytes (on the stack) and counts.
+    private mutating func written(capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            let count = write(buffer)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     mutating func bool(_ value: Bool) {
@@ -116,58 +158,16 @@ struct JSONBytes {
 
 /// A list of payments as a JSON answer (`POST /v1/payments/batch`), written by `JSONBytes`.
 struct PaymentListResponse: ResponseGenerator {
-    let payments: [PaymentDTO]
+    let payments: [PaymentSheet]
+    let currencies: CurrencyTable
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var json = JSONBytes(capacity: payments.count * 600)
-        json.array(payments) { $1.write(&$0) }
+        json.array(payments) { $1.write(&$0, currencies: currencies) }
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(json.bytes.count)],
             body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
-    }
-}
-
-extension PaymentDTO {
-    func write(_ json: inout JSONBytes) {
-        json.object { json in
-            json.field("id", id)
-            json.field("status", status)
-            json.field("rejection", rejection)
-            json.field("statusReasonCode", statusReasonCode)
-            json.field("payer", payer)
-            json.field("payee", payee)
-            json.field("payerCurrency", payerCurrency)
-            json.field("payeeCurrency", payeeCurrency)
-            json.field("payerAmount", payerAmount)
-            json.field("payeeAmount", payeeAmount)
-            json.field("unitAmount", unitAmount)
-            json.field("fixingVersion", fixingVersion)
-            json.field("cycle", cycle)
-            json.field("returnOf", returnOf)
-            json.field("returns", returns)
-            if let condition {
-                json.key("condition")
-                json.object { json in
-                    json.field("sha256", condition.sha256)
-                    json.field("fulfilledAt", condition.fulfilledAt)
-                }
-            }
-            if let details {
-                json.key("details")
-                details.write(&json)
-            }
-            if let milestones {
-                json.key("milestones")
-                json.object { json in
-                    json.key("heldByScreening")
-                    json.bool(milestones.heldByScreening)
-                    json.field("bookedAt", milestones.bookedAt)
-                    json.field("finalAt", milestones.finalAt)
-                    json.field("waitsUntil", milestones.waitsUntil)
-                }
-            }
-        }
     }
 }
 

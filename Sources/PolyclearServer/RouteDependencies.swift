@@ -48,6 +48,12 @@ struct RouteDependencies<A: HubAccess>: Sendable {
     func submitPayments(_ commands: [HubCommand], by caller: Caller) async throws -> [PolyclearAPI.PaymentAnswer] {
         try await PolyclearAPI.submitPayments(writer, commands, by: caller, currencies: currencies)
     }
+
+    func submitPaymentSheets(
+        _ commands: [HubCommand], by caller: Caller
+    ) async throws -> [PolyclearAPI.PaymentSheetAnswer] {
+        try await PolyclearAPI.submitPaymentSheets(writer, commands, by: caller)
+    }
 }
 
 /// Where a page of payments starts and how many positions it may read.
@@ -94,15 +100,33 @@ extension PolyclearAPI {
         _ writer: A, _ commands: [HubCommand], by caller: Caller,
         currencies: CurrencyTable
     ) async throws -> [PaymentAnswer] {
+        try await submitPaymentSheets(writer, commands, by: caller).map { answer in
+            switch answer {
+            case .payment(let sheet): .payment(PaymentDTO(sheet, currencies: currencies))
+            case .other(let result): .other(result)
+            }
+        }
+    }
+
+    /// A committed command's answer, its text not made yet: its payment's sheet, or any other result.
+    enum PaymentSheetAnswer: Sendable {
+        case payment(PaymentSheet)
+        case other(HubResult)
+    }
+
+    /// `submitPayments`, answering sheets: gathered on the writer's turn, their text made by
+    /// the caller after it.
+    static func submitPaymentSheets<A: HubAccess>(
+        _ writer: A, _ commands: [HubCommand], by caller: Caller
+    ) async throws -> [PaymentSheetAnswer] {
         try await submit(writer, commands, by: caller) { results, hub in
             let states = results.compactMap { result -> PaymentState? in
                 if case .payment(let state) = result { state } else { nil }
             }
             // Just committed: in memory (nothing is archived in the batch that decided it).
-            let view = PaymentReadView(hub: hub)
-            var described = PaymentDTO.describe(states, in: view, currencies: currencies).makeIterator()
+            var sheets = PaymentSheet.gather(states, in: PaymentReadView(hub: hub)).makeIterator()
             return results.map { result in
-                if case .payment = result, let payment = described.next() { .payment(payment) } else { .other(result) }
+                if case .payment = result, let sheet = sheets.next() { .payment(sheet) } else { .other(result) }
             }
         }
     }

@@ -1,12 +1,14 @@
 import Foundation
+import PolyclearCore
 import PolyclearWorkload
 import Testing
 
 @testable import PolyclearServer
 
 /// The batch endpoint writes its payments with `JSONBytes`, not `JSONEncoder`: on random
-/// payments (every optional present or not; texts with quotes, backslashes, control
-/// characters, slashes and non-ASCII) both must be valid JSON with the same content.
+/// payment details (every optional present or not; texts with quotes, backslashes, control
+/// characters, slashes and non-ASCII) both must be valid JSON with the same content. Whole
+/// payments, from a hub: `PaymentSheetJSONTests`.
 @Suite struct PaymentJSONTests {
     static let pieces = [
         "a", "Z", "7", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{1}", "\u{1F}", "\u{7F}", "é", "日本", "👍🏽", "\u{2028}",
@@ -89,19 +91,53 @@ import Testing
     }
 
     @Test(arguments: [1, 2, 3])
-    func paymentsAreWrittenAsJSONEncoderWritesThem(seed: UInt64) throws {
+    func paymentDetailsAreWrittenAsJSONEncoderWritesThem(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
         for _ in 0..<100 {
-            let source = (0..<Int(random.next() % 4)).map { _ in Self.payment(&random) }
-            let payments = try JSONDecoder().decode(
-                [PaymentDTO].self, from: JSONSerialization.data(withJSONObject: source))
+            // A payment's `details`, which `PaymentSheet.write` writes with `JSONBytes`.
+            let source = (0..<Int(random.next() % 4)).map { _ in Self.payment(&random) }.compactMap { $0["details"] }
+            let details = try JSONDecoder().decode(
+                [PaymentDataDTO].self, from: JSONSerialization.data(withJSONObject: source))
             var json = JSONBytes(capacity: 0)
-            json.array(payments) { $1.write(&$0) }
+            json.array(details) { $1.write(&$0) }
             let written = try JSONSerialization.jsonObject(with: Data(json.bytes)) as? NSArray
-            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(payments)) as? NSArray
+            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(details)) as? NSArray
             #expect(written != nil && written == encoded, "\(String(decoding: json.bytes, as: UTF8.self))")
             // And the content is what was decoded: nothing lost on the way.
             #expect(written == source as NSArray)
+        }
+    }
+
+    /// Numbers, UUIDs and amounts go straight into the bytes: the text `String`, Foundation's
+    /// `UUID` and plain digit arithmetic make of them.
+    @Test func numbersUUIDsAndAmountsAreWrittenAsTheirStrings() throws {
+        func decimal(_ minor: Int64, _ exponent: Int) -> String {
+            var digits = String(minor.magnitude)
+            if digits.count <= exponent { digits = String(repeating: "0", count: exponent - digits.count + 1) + digits }
+            if exponent > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -exponent)) }
+            return minor < 0 ? "-" + digits : digits
+        }
+        func uuid(_ id: UInt128) -> String {
+            var bytes = id.bigEndian
+            return withUnsafeBytes(of: &bytes) { raw in
+                UUID(uuid: raw.load(as: uuid_t.self)).uuidString.lowercased()
+            }
+        }
+        var random = SeededRandom(seed: 7)
+        for round in 0..<2_000 {
+            let shift = UInt64(round % 64)
+            let number = random.next() >> shift
+            let id = UInt128(random.next()) << 64 | UInt128(random.next() >> shift)
+            let minor = Int64(bitPattern: random.next()) >> shift
+            let exponent = Int(random.next() % 5)
+            var json = JSONBytes(capacity: 0)
+            json.array([0]) { json, _ in
+                json.integer(number)
+                json.uuid(id)
+                json.decimal(minorUnits: minor, exponent: exponent)
+            }
+            let expected = "[\(number),\"\(uuid(id))\",\"\(decimal(minor, exponent))\"]"
+            #expect(String(decoding: json.bytes, as: UTF8.self) == expected)
         }
     }
 }

@@ -140,28 +140,36 @@ extension BIC {
 /// form the API and ISO 20022 (UETR) use.
 public enum UUIDText {
     public static func format(_ value: UInt128) -> String {
-        // Written straight into the string's storage (every payment's answer formats two):
-        // the two 64-bit halves' nibbles, high first, with the four dashes between.
+        String(unsafeUninitializedCapacity: byteCount) { write(value, into: $0) }
+    }
+
+    /// The text's length in bytes.
+    public static let byteCount = 36
+
+    /// Writes the text into the first `byteCount` bytes of `text` (answers write it straight
+    /// into their JSON): the two 64-bit halves' nibbles, high first, with the four dashes
+    /// between. Answers `byteCount`.
+    @discardableResult
+    public static func write(_ value: UInt128, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(text.count >= byteCount, "a UUID's text takes 36 bytes")
         let hex: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 36) { text in
-            hex.withUTF8Buffer { digits in
-                var position = 0
-                func write(_ word: UInt64, firstNibble: Int) {
-                    for nibble in 0..<16 {
-                        let index = firstNibble + nibble
-                        if index == 8 || index == 12 || index == 16 || index == 20 {
-                            text[position] = UInt8(ascii: "-")
-                            position += 1
-                        }
-                        text[position] = digits[Int(truncatingIfNeeded: word >> (60 - 4 * nibble)) & 0xF]
+        hex.withUTF8Buffer { digits in
+            var position = 0
+            func write(_ word: UInt64, firstNibble: Int) {
+                for nibble in 0..<16 {
+                    let index = firstNibble + nibble
+                    if index == 8 || index == 12 || index == 16 || index == 20 {
+                        text[position] = UInt8(ascii: "-")
                         position += 1
                     }
+                    text[position] = digits[Int(truncatingIfNeeded: word >> (60 - 4 * nibble)) & 0xF]
+                    position += 1
                 }
-                write(UInt64(truncatingIfNeeded: value >> 64), firstNibble: 0)
-                write(UInt64(truncatingIfNeeded: value), firstNibble: 16)
             }
-            return 36
+            write(UInt64(truncatingIfNeeded: value >> 64), firstNibble: 0)
+            write(UInt64(truncatingIfNeeded: value), firstNibble: 16)
         }
+        return byteCount
     }
 
     /// Accepts upper or lower case; nil unless exactly 8-4-4-4-12 hex digits, and nil for the

@@ -82,7 +82,7 @@ public struct PaymentReadView {
 
     /// What a description of a payment shows beyond its state, from one lookup (a batch answer
     /// describes every payment it made: three lookups each were a tenth of its cost).
-    public struct PaymentFacts {
+    public struct PaymentFacts: Sendable {
         public var parties: (payer: BIC, payee: BIC)?
         /// The currencies of the payer's and payee's members (by index, not by name: no lookups).
         public var partyCurrencies: (payer: CurrencyCode, payee: CurrencyCode)?

@@ -22,7 +22,7 @@ enum PaymentRoutes {
             return EditedResponse(status: .created, response: payment)
         }
         router.post("/v1/payments/batch") { request, context -> PaymentListResponse in
-            PaymentListResponse(payments: try await batch(request, context: context, api))
+            PaymentListResponse(payments: try await batch(request, context: context, api), currencies: api.currencies)
         }
         router.get("/v1/payments/:id") { _, context -> PaymentDTO in
             let caller = try context.requireCaller()
@@ -77,7 +77,7 @@ enum PaymentRoutes {
 
     static func batch<A: HubAccess>(
         _ request: Request, context: PolyclearRequestContext, _ api: RouteDependencies<A>
-    ) async throws -> [PaymentDTO] {
+    ) async throws -> [PaymentSheet] {
         let caller = try context.requireCaller()
         let items = try await batchItems(request, context: context)
         let countMax = api.limits.batchPaymentCountMax
@@ -100,7 +100,7 @@ enum PaymentRoutes {
             throw APIError(.forbidden, code: "forbidden", "every payment of a batch must be the caller's own").forItem(
                 index)
         }
-        return try await api.submitPayments(instructions.map { .submitPayment($0) }, by: caller).map { answer in
+        return try await api.submitPaymentSheets(instructions.map { .submitPayment($0) }, by: caller).map { answer in
             guard case .payment(let payment) = answer else { throw APIError.unexpectedResult }
             return payment
         }
