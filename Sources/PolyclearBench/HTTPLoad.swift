@@ -152,17 +152,42 @@ public struct PaymentBodies {
             if payee >= payer { payee += 1 }
             let id = idPrefix | UInt128(sequence)
             let units = 100 + random.next() % 4_901  // 100 to 5,000: never zero after conversion, even from IDR
-            let amount =
-                banks[payer].exponent == 0
-                ? "\(units)" : "\(units)." + String(repeating: "0", count: banks[payer].exponent)
-            buffer.writeString(
-                """
-                {"id":"\(UUIDText.format(id))","payer":"\(banks[payer].bic)","payee":"\(banks[payee].bic)","amount":"\(amount)",\
-                "endToEndId":"E2E-\(sequence)","uetr":"\(UUIDText.format(id ^ 1 << 61))","invoiceNumber":"INV-\(sequence)","purposeCode":"GDDS"}
-                """)
+            // Written piece by piece into the buffer (no `String` per payment): the client
+            // shares the server's two cores.
+            buffer.writeStaticString(#"{"id":""#)
+            Self.writeUUID(id, to: &buffer)
+            buffer.writeStaticString(#"","payer":""#)
+            buffer.writeString(banks[payer].bic.description)
+            buffer.writeStaticString(#"","payee":""#)
+            buffer.writeString(banks[payee].bic.description)
+            buffer.writeStaticString(#"","amount":""#)
+            Self.writeDecimal(units, to: &buffer)
+            if banks[payer].exponent > 0 {
+                buffer.writeStaticString(".")
+                buffer.writeRepeatingByte(UInt8(ascii: "0"), count: banks[payer].exponent)
+            }
+            buffer.writeStaticString(#"","endToEndId":"E2E-"#)
+            Self.writeDecimal(sequence, to: &buffer)
+            buffer.writeStaticString(#"","uetr":""#)
+            Self.writeUUID(id ^ 1 << 61, to: &buffer)
+            buffer.writeStaticString(#"","invoiceNumber":"INV-"#)
+            Self.writeDecimal(sequence, to: &buffer)
+            buffer.writeStaticString(#"","purposeCode":"GDDS"}"#)
         }
         if asArray { buffer.writeStaticString("]") }
         return buffer
+    }
+
+    private static func writeUUID(_ id: UInt128, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: UUIDText.byteCount) { raw in
+            UUIDText.write(id, into: raw.bindMemory(to: UInt8.self))
+        }
+    }
+
+    private static func writeDecimal(_ value: UInt64, to buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Money.decimalByteCountMax(exponent: 0)) { raw in
+            Money.writeDecimal(minorUnits: Int64(value), exponent: 0, into: raw.bindMemory(to: UInt8.self))
+        }
     }
 
     /// Counts the `"status":"…"` values of a payment answer (one object or an array of them),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import PolyclearStorage
 import Synchronization
 
@@ -95,10 +96,8 @@ final class SQLiteSnapshotFile: Sendable {
                     try Self.secureDelete(db, sql: "DELETE FROM hub_snapshot_parts WHERE sequence = \(sequence)")
                     return false
                 }
-                let part = framed[start..<min(start + partBytes, framed.count)]
-                try db.execute(
-                    sql: "INSERT INTO hub_snapshot_parts (sequence, part, data) VALUES (?, ?, ?)",
-                    arguments: [sequence, index, Data(part)])
+                try Self.insertPart(
+                    sequence: sequence, index: index, framed, start..<min(start + partBytes, framed.count), db)
                 guard index == starts.count - 1 else { return true }
                 try db.execute(
                     sql: "INSERT INTO hub_snapshots (sequence, parts, bytes, taken_at) VALUES (?, ?, ?, ?)",
@@ -109,6 +108,24 @@ final class SQLiteSnapshotFile: Sendable {
             if !stored { return false }
         }
         return true
+    }
+
+    /// One part, bound straight from the snapshot's bytes (SQLITE_STATIC: they outlive the
+    /// step): a part is 32 MiB, and a `Data` copy plus SQLite's own transient copy of it were
+    /// two fresh allocations, two copies and their page faults for every part.
+    private static func insertPart(
+        sequence: Int64, index: Int, _ framed: [UInt8], _ range: Range<Int>, _ db: Database
+    ) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO hub_snapshot_parts (sequence, part, data) VALUES (?, ?, ?)"
+        ).sqliteStatement
+        try framed.withUnsafeBytes { bytes in
+            try SQLiteLedgerStore.step(statement, db) { s in
+                sqlite3_bind_int64(s, 1, sequence)
+                sqlite3_bind_int64(s, 2, Int64(index))
+                sqlite3_bind_blob(s, 3, bytes.baseAddress! + range.lowerBound, Int32(range.count), nil)
+            }
+        }
     }
 
     private static func prune(keep: Int, _ db: Database) throws {

@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import PolyclearBench
+import PolyclearCore
 import Testing
 
 /// The load generator counts the statuses of every answer it gets (what the benchmark calls
@@ -17,5 +19,38 @@ import Testing
             statuses == [
                 "accepted": 3, "rejected": 2, "queued": 1, "rejected: limit_exceeded": 2,
             ])
+    }
+
+    /// The bodies are written byte by byte: each is a JSON array of payments from the payer
+    /// to another bank, with fresh UUIDs and amounts with the payer currency's decimals.
+    @Test func bodiesAreBatchesOfWellFormedPaymentsWithFreshIds() throws {
+        let banks = [
+            BenchBank(bic: BIC("BANKBRSP")!, authorization: "a", exponent: 2),
+            BenchBank(bic: BIC("BANKJPJT")!, authorization: "b", exponent: 0),
+            BenchBank(bic: BIC("BANKIDJA")!, authorization: "c", exponent: 3),
+        ]
+        var bodies = PaymentBodies(banks: banks, phase: 1, connection: 7)
+        var ids = Set<String>()
+        for payer in [0, 1, 2, 0] {
+            let body = bodies.next(payer: payer, count: 50, asArray: true)
+            let items = try #require(
+                try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: String]])
+            #expect(items.count == 50)
+            for item in items {
+                #expect(
+                    Set(item.keys) == [
+                        "id", "payer", "payee", "amount", "endToEndId", "uetr", "invoiceNumber", "purposeCode",
+                    ])
+                #expect(item["payer"] == banks[payer].bic.description && item["payee"] != item["payer"])
+                let amount = try #require(item["amount"])
+                let decimals = amount.split(separator: ".").dropFirst().first?.count ?? 0
+                #expect(decimals == banks[payer].exponent && Double(amount).map { $0 >= 100 && $0 <= 5_000 } == true)
+                let id = try #require(item["id"]), uetr = try #require(item["uetr"])
+                #expect(UUIDText.parse(id) != nil && UUIDText.parse(uetr) != nil && id != uetr)
+                #expect(ids.insert(id).inserted)
+                #expect(
+                    item["endToEndId"]?.hasPrefix("E2E-") == true && item["invoiceNumber"]?.hasPrefix("INV-") == true)
+            }
+        }
     }
 }
