@@ -116,4 +116,37 @@ import Testing
         let time = HubOutcome(log: [HubLogEntry(command: nil, time: 1)], ledger: LedgerOutcome(), events: [])
         #expect(!time.keepsReferenceData, "a tick may enact anything")
     }
+
+    /// The hub tracks the flag as it applies (`HubStateMachine.logKeepsReferenceData`): on
+    /// random mixes of payments, other commands and ticks, the sealed outcome says what its log
+    /// says, and a commit starts the next outcome afresh.
+    @Test func theSealedOutcomesFlagIsWhatItsLogSays() throws {
+        let union = try H.union()
+        var hub = HubStateMachine(configuration: H.configuration)
+        var results = ContiguousArray<HubResult>()
+        try hub.apply(union.setupCommands, now: 1_000_000_000_000, results: &results)
+        _ = hub.sealOutcome()
+        hub.outcomeCommitted()
+        let payments = try H.batches(union)[1]
+        let other = HubCommand.updateParticipant(bic: union.participants[0].bic, netDebitCapMinor: nil, status: nil)
+        var random = SeededRandom(seed: 11)
+        var now: UInt64 = 1_000_000_000_000
+        var seen = Set<Bool>()
+        for round in 0..<60 {
+            for _ in 0..<Int(random.next() % 5) {
+                now += 1_000
+                switch random.next() % 8 {
+                case 0: hub.tick(now: now)
+                case 1: _ = hub.apply(other, now: now)
+                default: _ = hub.apply(payments[Int(random.next() % UInt64(payments.count))], now: now)
+                }
+            }
+            let outcome = hub.sealOutcome()
+            let fromLog = HubOutcome(log: outcome.log, ledger: LedgerOutcome(), events: [])
+            #expect(outcome.keepsReferenceData == fromLog.keepsReferenceData, "round \(round)")
+            seen.insert(outcome.keepsReferenceData)
+            hub.outcomeCommitted()
+        }
+        #expect(seen == [true, false])
+    }
 }

@@ -53,11 +53,18 @@ public struct HubOutcome: BatchOutcome {
     /// Closed cycles that left memory: the store keeps them in the same commit.
     public var archivedCycles = ContiguousArray<ArchivedCycle>()
 
+    /// Only payment commands (`HubCommand.keepsReferenceData`); a tick may enact anything.
+    public let keepsReferenceData: Bool
+
+    /// - Parameter keepsReferenceData: what the hub tracked as it applied `log` (nil: worked
+    ///   out from `log`, a pass that copies every command).
     public init(
         log: ContiguousArray<HubLogEntry>, ledger: LedgerOutcome, events: ContiguousArray<HubEvent>,
         archived: ContiguousArray<ArchivedPayment> = [], archivedAudit: ContiguousArray<ArchivedAuditRecord> = [],
-        archivedCycles: ContiguousArray<ArchivedCycle> = []
+        archivedCycles: ContiguousArray<ArchivedCycle> = [], keepsReferenceData: Bool? = nil
     ) {
+        self.keepsReferenceData =
+            keepsReferenceData ?? log.allSatisfy { $0.command?.keepsReferenceData ?? false }
         self.log = log
         self.ledger = ledger
         self.events = events
@@ -73,8 +80,6 @@ public struct HubOutcome: BatchOutcome {
 
     public var movesStateToStore: Bool { !archived.isEmpty || !archivedAudit.isEmpty || !archivedCycles.isEmpty }
 
-    /// Only payment commands (`HubCommand.keepsReferenceData`); a tick may enact anything.
-    public var keepsReferenceData: Bool { log.allSatisfy { $0.command?.keepsReferenceData ?? false } }
 }
 
 extension HubStateMachine {

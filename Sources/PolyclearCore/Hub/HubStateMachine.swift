@@ -112,6 +112,9 @@ public struct HubStateMachine {
     /// Audit records archived since the last commit (the store keeps them with it).
     var archivedAudit = ContiguousArray<ArchivedAuditRecord>()
     var log: ContiguousArray<HubLogEntry> = []
+    /// Whether every entry of `log` is a command that keeps reference data (`HubOutcome`'s
+    /// flag, tracked as entries are added: working it out from the log copied every command).
+    var logKeepsReferenceData = true
     var now: UInt64 = 0
     /// Reused buffers: the payment path allocates nothing per payment once warm.
     var ledgerEvents: [LedgerEvent] = []
@@ -169,6 +172,7 @@ public struct HubStateMachine {
     /// passed expire first, so expiry depends on time alone.
     public mutating func apply(_ command: HubCommand, now: UInt64) -> HubResult {
         log.append(HubLogEntry(command: command, time: now))
+        if logKeepsReferenceData { logKeepsReferenceData = command.keepsReferenceData }
         self.now = max(now, self.now)
         if cycle.openedAt == 0 { cycle.openedAt = self.now }  // the first cycle opens with the first command
         expireReservations()
@@ -243,6 +247,7 @@ public struct HubStateMachine {
     /// Only advances time: expires what is due.
     public mutating func tick(now: UInt64) {
         log.append(HubLogEntry(command: nil, time: now))
+        logKeepsReferenceData = false
         self.now = max(now, self.now)
         expireReservations()
         closeDueCycle()
@@ -256,7 +261,7 @@ public struct HubStateMachine {
     public mutating func sealOutcome() -> HubOutcome {
         HubOutcome(
             log: log, ledger: ledger.sealOutcome(), events: events, archived: archived, archivedAudit: archivedAudit,
-            archivedCycles: archivedCycles)
+            archivedCycles: archivedCycles, keepsReferenceData: logKeepsReferenceData)
     }
 
     public mutating func outcomeCommitted() {
@@ -266,6 +271,7 @@ public struct HubStateMachine {
         archivedAudit.removeAll(keepingCapacity: true)
         archivedCycles.removeAll(keepingCapacity: true)
         log.removeAll(keepingCapacity: true)
+        logKeepsReferenceData = true
     }
 
     mutating func record(_ kind: HubEvent.Kind) { events.append(HubEvent(timestamp: now, kind: kind)) }
