@@ -137,6 +137,20 @@ import Testing
             HubLogEntry(command: .setPaymentRules(PaymentRules(tradeReferenceRequired: false)), time: 2),
         ]
         #expect(try HubLogCodec.decodeEntries(HubLogCodec.encode(entries)) == entries)
+        // The details are boxed in memory; in the log they are what they were: the object
+        // under the key `details`, read back from it.
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(payment)) as? [String: Any]
+        let detailsObject = try JSONSerialization.jsonObject(with: JSONEncoder().encode(details)) as? NSDictionary
+        #expect(object?["details"] as? NSDictionary == detailsObject && object?["detailsBox"] == nil)
+        var withoutDetails = payment
+        withoutDetails.details = nil
+        let plain = try JSONSerialization.jsonObject(with: JSONEncoder().encode(withoutDetails)) as? [String: Any]
+        #expect(plain?.keys.contains("details") == false)
+        var written = try #require(plain)
+        written["details"] = detailsObject
+        let read = try JSONDecoder().decode(
+            PaymentInstruction.self, from: JSONSerialization.data(withJSONObject: written))
+        #expect(read == payment && read.details == details)
     }
 
     @Test func damagedBlobsAreRefusedNotMisread() throws {
