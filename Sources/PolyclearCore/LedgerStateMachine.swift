@@ -83,8 +83,14 @@ public struct LedgerStateMachine {
         var chainStartIndex: Int? = nil
         var chainBroken = false
         var saved = SavedLengths()
+        var warmed: UInt64 = 0
+        for index in 0..<Swift.min(CacheWarming.distance, events.count) { warmed ^= warmSlots(of: events[index]) }
+        defer { CacheWarming.keep(warmed) }
 
         for index in events.indices {
+            if index + CacheWarming.distance < events.count {
+                warmed ^= warmSlots(of: events[index + CacheWarming.distance])
+            }
             let event = events[index]
             let timestamp = baseTimestamp + UInt64(index)
             if chainStartIndex == nil && event.isLinked {
@@ -118,6 +124,12 @@ public struct LedgerStateMachine {
         }
         lastTimestamp = baseTimestamp + UInt64(events.count - 1)
         outcome.lastTimestamp = lastTimestamp
+    }
+
+    /// A transfer's id slot, read ahead of its lookup (`IDTable.touch`).
+    @inline(__always)
+    private func warmSlots(of event: LedgerEvent) -> UInt64 {
+        if case .createTransfer(let transfer) = event { transferIndex.touch(transfer.id) } else { 0 }
     }
 
     private mutating func applyOne(_ event: LedgerEvent, timestamp: UInt64) -> EventResult {

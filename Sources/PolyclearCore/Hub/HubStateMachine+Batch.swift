@@ -9,7 +9,22 @@ extension HubStateMachine: BatchStateMachine {
     ) throws(BatchRejection) {
         guard commands.count <= Limits.batchEventCountMax else { throw .batchTooLarge }
         results.removeAll(keepingCapacity: true)
-        for command in commands { results.append(apply(command, now: now)) }
+        var warmed: UInt64 = 0
+        for index in 0..<min(CacheWarming.distance, commands.count) { warmed ^= warmSlots(of: commands[index]) }
+        for index in commands.indices {
+            if index + CacheWarming.distance < commands.count {
+                warmed ^= warmSlots(of: commands[index + CacheWarming.distance])
+            }
+            results.append(apply(commands[index], now: now))
+        }
+        CacheWarming.keep(warmed)
+    }
+
+    /// A payment's id and UETR slots, read ahead of its lookups (`IDTable.touch`).
+    @inline(__always)
+    private func warmSlots(of command: HubCommand) -> UInt64 {
+        guard case .submitPayment(let payment) = command else { return 0 }
+        return paymentIndexByID.touch(payment.id) ^ paymentIndexByUETR.touch(payment.uetr)
     }
 
     public var nextDeadline: UInt64? {
