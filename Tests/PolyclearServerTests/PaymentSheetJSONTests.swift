@@ -49,7 +49,10 @@ import Testing
             payment["incoterm"] = "FOB"
             payment["shipmentReference"] = text(&random)
         }
-        if chance(2) {
+        if payment["hsCodes"] == nil, chance(1) { payment["hsCode"] = "120190" }
+        if chance(1) {
+            payment["creditorName"] = text(&random)
+        } else if chance(2) {
             payment["creditor"] = [
                 "name": text(&random), "account": ["iban": "BR1800360305000010009795493C1"],
                 "address": ["streetName": text(&random), "townName": text(&random), "country": "BR"],

@@ -91,6 +91,20 @@ public struct PaymentReadView {
         public var milestones: PaymentMilestones
     }
 
+    /// `facts` of many payments (a batch's answer), their id slots read a few ahead of their
+    /// lookups (`IDTable.touch`): the memory misses overlap.
+    public func facts(_ ids: [UInt128]) -> [PaymentFacts?] {
+        var warmed: UInt64 = 0
+        defer { CacheWarming.keep(warmed) }
+        for index in 0..<min(CacheWarming.distance, ids.count) { warmed ^= hub.paymentIndexByID.touch(ids[index]) }
+        return ids.indices.map { index in
+            if index + CacheWarming.distance < ids.count {
+                warmed ^= hub.paymentIndexByID.touch(ids[index + CacheWarming.distance])
+            }
+            return facts(ids[index])
+        }
+    }
+
     public func facts(_ id: UInt128) -> PaymentFacts? {
         guard let found = find(id) else { return nil }
         let record = found.record
