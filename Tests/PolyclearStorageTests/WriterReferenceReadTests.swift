@@ -34,13 +34,19 @@ import Testing
 
     typealias Flag = WriterPipelineTests.Flag
 
-    static func setUp() throws -> (GatedHubStore, SampleUnion, [HubCommand]) {
-        let union = try H.union()
+    /// A hub with the sample union set up and committed.
+    static func setUpHub(_ union: SampleUnion) throws -> HubStateMachine {
         var hub = HubStateMachine(configuration: H.configuration)
         var results = ContiguousArray<HubResult>()
         try hub.apply(union.setupCommands, now: 1_000_000_000_000, results: &results)
         _ = hub.sealOutcome()
         hub.outcomeCommitted()
+        return hub
+    }
+
+    static func setUp() throws -> (GatedHubStore, SampleUnion, [HubCommand]) {
+        let union = try H.union()
+        let hub = try setUpHub(union)
         let payments = Array(try H.batches(union)[1].prefix(20)).filter {
             if case .submitPayment = $0 { true } else { false }
         }
@@ -122,11 +128,7 @@ import Testing
     /// says, and a commit starts the next outcome afresh.
     @Test func theSealedOutcomesFlagIsWhatItsLogSays() throws {
         let union = try H.union()
-        var hub = HubStateMachine(configuration: H.configuration)
-        var results = ContiguousArray<HubResult>()
-        try hub.apply(union.setupCommands, now: 1_000_000_000_000, results: &results)
-        _ = hub.sealOutcome()
-        hub.outcomeCommitted()
+        var hub = try Self.setUpHub(union)
         let payments = try H.batches(union)[1]
         let other = HubCommand.updateParticipant(bic: union.participants[0].bic, netDebitCapMinor: nil, status: nil)
         var random = SeededRandom(seed: 11)
