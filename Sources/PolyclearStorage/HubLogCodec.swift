@@ -11,6 +11,14 @@ public enum HubLogCodec {
     static let version: UInt8 = 1
 
     public static func encode(_ entries: some Collection<HubLogEntry>) throws -> Data {
+        // Called across modules, this function is not specialized: the commit path's outcome
+        // log gets a loop specialized for it instead of stepping through a collection's
+        // witnesses entry by entry.
+        if let log = entries as? ContiguousArray<HubLogEntry> { return try encodeEntries(log) }
+        return try encodeEntries(entries)
+    }
+
+    private static func encodeEntries(_ entries: some Collection<HubLogEntry>) throws -> Data {
         var writer = BinaryWriter()
         writer.byte(version)
         writer.varint(UInt64(entries.count))
@@ -30,6 +38,12 @@ public enum HubLogCodec {
     }
 
     public static func encode(_ events: some Collection<HubEvent>) throws -> Data {
+        // As for the entries: the commit path's events get a specialized loop.
+        if let events = events as? ContiguousArray<HubEvent> { return try encodeEvents(events) }
+        return try encodeEvents(events)
+    }
+
+    private static func encodeEvents(_ events: some Collection<HubEvent>) throws -> Data {
         var writer = BinaryWriter()
         writer.byte(version)
         writer.varint(UInt64(events.count))

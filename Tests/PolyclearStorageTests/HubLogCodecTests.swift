@@ -153,6 +153,22 @@ import Testing
         #expect(read == payment && read.details == details)
     }
 
+    /// The commit path's `ContiguousArray` takes a loop of its own: the same bytes as any
+    /// other collection of the same entries and events.
+    @Test func anOutcomesArraysEncodeAsAnyCollection() throws {
+        var random = SeededRandom(seed: 3)
+        let entries = (0..<200).map { _ in Self.randomEntry(&random) }
+        let log = ContiguousArray(entries)
+        #expect(try HubLogCodec.encode(log) == HubLogCodec.encode(entries))
+        #expect(try HubLogCodec.encode(log[...].dropFirst(3)) == HubLogCodec.encode(Array(entries.dropFirst(3))))
+        #expect(try HubLogCodec.decodeEntries(HubLogCodec.encode(log)) == entries)
+        let events = ContiguousArray(
+            (0..<50).map {
+                HubEvent(timestamp: UInt64($0), kind: .fundsStatus(id: UInt128($0) + 1, status: .confirmed))
+            })
+        #expect(try HubLogCodec.encode(events) == HubLogCodec.encode(Array(events)))
+    }
+
     @Test func damagedBlobsAreRefusedNotMisread() throws {
         var random = SeededRandom(seed: 1)
         let data = try HubLogCodec.encode((0..<20).map { _ in Self.randomEntry(&random) })
