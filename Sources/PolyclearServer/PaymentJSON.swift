@@ -81,23 +81,16 @@ struct JSONBytes {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// An integer's digits, straight into the bytes (no `String` per number): `Money`'s
+    /// decimal writer with no fraction digits.
     mutating func integer<T: BinaryInteger>(_ value: T) {
         separate()
-        guard let small = UInt64(exactly: value) else {
-            bytes.append(contentsOf: String(value).utf8)
-            return
-        }
-        // Digits straight into the bytes (no `String` per number), right to left.
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { digits in
-            var end = digits.count
-            var rest = small
-            repeat {
-                end -= 1
-                digits[end] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest != 0
-            bytes.append(contentsOf: digits[end...])
+        written(capacity: Money.decimalByteCountMax(exponent: 0)) {
+            if let small = Int64(exactly: value) {  // every count, number and time of an answer
+                Money.writeDecimal(minorUnits: small, exponent: 0, into: $0)
+            } else {
+                Money.writeDecimal(minorUnits: value, exponent: 0, into: $0)
+            }
         }
     }
 
