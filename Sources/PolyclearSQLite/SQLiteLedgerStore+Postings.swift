@@ -11,9 +11,10 @@ import GRDBSQLite
 /// one holds its `postingsPerBucket` postings; a bucket's first timestamp is the first posting
 /// in it, so buckets partition time in order.
 extension SQLiteLedgerStore {
+    /// `OR ROLLBACK`, as the transfers' rows (no statement journal per insert).
     private static let postingListRows = SQLiteRowChunks(
         head:
-            "INSERT INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps) VALUES",
+            "INSERT OR ROLLBACK INTO account_posting_lists (bucket, account_id, first_timestamp, last_timestamp, timestamps) VALUES",
         columnCount: 5, slotBytes: 16)
 
     static func insertPostingLists(

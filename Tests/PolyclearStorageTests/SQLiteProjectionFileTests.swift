@@ -97,4 +97,44 @@ import Testing
         try await SQLiteProjectionTests.expectQueriesMatch(reopened, reference, seed: 33)
         try reopened.close()
     }
+
+    /// A step whose rows collide with rows already projected (the tables told they trail by
+    /// one step they in fact hold) fails whole: the inserts end the transaction at the first
+    /// conflict (`OR ROLLBACK`, which spares SQLite a statement journal per multi-row insert),
+    /// nothing of the step stays, and the file takes the next transaction as before.
+    @Test func aStepThatCollidesWithProjectedRowsLeavesNothingAndTheFileWritable() async throws {
+        let directory = TemporaryDirectory()
+        let (path, live, reference) = try await Self.history(in: directory, name: "ledger.sqlite", seed: 34)
+        let main = try DatabasePool(path: path)
+        let tables = try DatabasePool(path: SQLiteLedgerStore.projectionPath(of: path))
+        func counts() throws -> [Int64] {
+            try tables.read { db in
+                try ["transfers", "accounts", "account_posting_lists"].map { table in
+                    try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1
+                } + [try SQLiteLedgerStore.projectedSequence(db)]
+                    + [try Int64.fetchOne(db, sql: "SELECT SUM(debits_posted) FROM accounts") ?? -1]
+            }
+        }
+        let projected = try await tables.read { db in try SQLiteLedgerStore.projectedSequence(db) }
+        try await tables.write { db in
+            try db.execute(sql: "UPDATE ledger_meta SET value = value - 1 WHERE key = 'projected_sequence'")
+        }
+        let before = try counts()
+        #expect(throws: DatabaseError.self) {
+            try SQLiteLedgerStore.projectIntoFile(main: main, tables: tables, rowCountMax: 10, committed: [], shift: 2)
+        }
+        #expect(try counts() == before)
+        try await tables.write { db in
+            try db.execute(
+                sql: "UPDATE ledger_meta SET value = ? WHERE key = 'projected_sequence'", arguments: [projected])
+        }
+        try main.close()
+        try tables.close()
+
+        let reopened = try SQLiteLedgerStore(path: path)
+        #expect(try await reopened.unprojectedCommitCount() == 0)
+        #expect(try await reopened.restore().makeSnapshot() == live.makeSnapshot())
+        try await SQLiteProjectionTests.expectQueriesMatch(reopened, reference, seed: 34)
+        try reopened.close()
+    }
 }
