@@ -145,7 +145,7 @@ import Testing
             "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
             "--user-data-dir=" + directory.path("profile"),
         ]
-        let dom = try Self.run(chromium, flags + ["--dump-dom", page])
+        let dom = try await Self.run(chromium, flags + ["--dump-dom", page])
         for id in [
             "chart-flows", "chart-liquidity", "chart-positions", "chart-trapped", "table-metrics", "table-shares",
             "table-member-needs",
@@ -153,7 +153,7 @@ import Testing
             #expect(dom.contains("id=\"\(id)\""), "\(id) missing from the rendered page")
         }
         #expect(dom.components(separatedBy: "<svg").count > 12 && dom.contains("</html>"))
-        _ = try Self.run(
+        _ = try await Self.run(
             chromium, flags + ["--window-size=1200,2400", "--screenshot=" + directory.path("shot.png"), page])
         let png = try Data(contentsOf: URL(fileURLWithPath: directory.path("shot.png")))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
@@ -168,7 +168,13 @@ import Testing
             "\(run.output)\(run.error)")
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    /// Runs a program to its end on a thread of its own (Chromium takes seconds; blocking the
+    /// cooperative pool that long starved other tests' database sessions).
+    static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await onOwnThread { Result { try blockingRun(executable, arguments) } }.get()
+    }
+
+    static func blockingRun(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

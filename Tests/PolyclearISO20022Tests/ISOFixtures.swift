@@ -51,7 +51,7 @@ enum ISOFixtures {
 
     /// Validates `xml` against `Fixtures/iso20022/xsd/<schema>.xsd`; returns xmllint's
     /// complaint, or nil when valid. Throws (the test fails) when xmllint is missing.
-    static func schemaErrors(_ xml: String, schema: String) throws -> String? {
-        try XMLSchemaValidator.errors(xml, schema: root.appendingPathComponent("xsd/\(schema).xsd"))
+    static func schemaErrors(_ xml: String, schema: String) async throws -> String? {
+        try await XMLSchemaValidator.errors(xml, schema: root.appendingPathComponent("xsd/\(schema).xsd"))
     }
 }

@@ -222,7 +222,7 @@ struct SettlementDeliveryTests {
             let payOut = try await settlements("cnBank", "iso20022")
             #expect(payOut.count == 1)
             let xml = payOut.first?["message"] as? String ?? ""
-            let message = try ISO20022APITests.validMessage(ByteBuffer(string: xml), schema: "camt.054.001.08")
+            let message = try await ISO20022APITests.validMessage(ByteBuffer(string: xml), schema: "camt.054.001.08")
             guard case .notification(let report) = message.document else {
                 Issue.record("not a camt.054: \(xml)")
                 return

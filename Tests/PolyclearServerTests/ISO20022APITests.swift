@@ -43,15 +43,17 @@ import Testing
     /// Parses an XML answer and checks every part against its schema.
     static func validMessage(
         _ body: ByteBuffer, schema: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> ISOMessage {
+    ) async throws -> ISOMessage {
         let text = String(buffer: body)
         let message = try ISOMessage.parse(text)
         let parts = message.parts()
-        let errors = try XMLSchemaValidator.errors(parts.document, schema: xsd.appendingPathComponent("\(schema).xsd"))
+        let errors = try await XMLSchemaValidator.errors(
+            parts.document, schema: xsd.appendingPathComponent("\(schema).xsd"))
         #expect(errors == nil, "\(errors ?? "")", sourceLocation: sourceLocation)
         if let header = parts.header {
             #expect(
-                try XMLSchemaValidator.errors(header, schema: xsd.appendingPathComponent("head.001.001.02.xsd")) == nil)
+                try await XMLSchemaValidator.errors(header, schema: xsd.appendingPathComponent("head.001.001.02.xsd"))
+                    == nil)
         }
         return message
     }
@@ -109,7 +111,7 @@ import Testing
                 uri: "/v1/iso20022/messages", method: .post, headers: Self.headers("brBank"), body: message
             ) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
-                return try Self.validMessage(response.body, schema: "pacs.002.001.10")
+                return try await Self.validMessage(response.body, schema: "pacs.002.001.10")
             }
             #expect(answer.header?.toBIC == "BANKBRSP" && answer.header?.messageDefinitionID == "pacs.002.001.10")
             let report = try Self.statusReport(answer)
@@ -128,7 +130,8 @@ import Testing
                 uri: "/v1/iso20022/messages", method: .post, headers: Self.headers("brBank"), body: message
             ) { response in
                 #expect(response.status == .conflict)
-                let report = try Self.statusReport(try Self.validMessage(response.body, schema: "pacs.002.001.10"))
+                let report = try Self.statusReport(
+                    try await Self.validMessage(response.body, schema: "pacs.002.001.10"))
                 #expect(
                     report.groupStatus == "RJCT" && report.groupReason?.code == "AM05" && report.transactions.isEmpty)
             }
@@ -144,7 +147,7 @@ import Testing
             ) { response in
                 #expect(response.status == .ok)
                 guard
-                    case .notification(let notification) = try Self.validMessage(
+                    case .notification(let notification) = try await Self.validMessage(
                         response.body, schema: "camt.054.001.08"
                     ).document
                 else { Issue.record("not camt.054"); return }
@@ -165,8 +168,10 @@ import Testing
             ) { response in
                 #expect(response.status == .ok)
                 guard
-                    case .statement(let statement) = try Self.validMessage(response.body, schema: "camt.053.001.08")
-                        .document
+                    case .statement(let statement) = try await Self.validMessage(
+                        response.body, schema: "camt.053.001.08"
+                    )
+                    .document
                 else { Issue.record("not camt.053"); return }
                 let entry = statement.entries.first { $0.uetr == Self.paid }
                 #expect(
@@ -186,7 +191,7 @@ import Testing
             ) { response in
                 #expect(response.status == .ok)
                 guard
-                    case .institutionCreditTransfer(let instructions) = try Self.validMessage(
+                    case .institutionCreditTransfer(let instructions) = try await Self.validMessage(
                         response.body, schema: "pacs.009.001.08"
                     ).document
                 else { Issue.record("not pacs.009"); return }
@@ -234,7 +239,8 @@ import Testing
                 try await client.execute(
                     uri: "/v1/iso20022/messages", method: .post, headers: Self.headers(role), body: body
                 ) { response in
-                    try Self.statusReport(try Self.validMessage(response.body, schema: "pacs.002.001.10")).transactions
+                    try Self.statusReport(try await Self.validMessage(response.body, schema: "pacs.002.001.10"))
+                        .transactions
                         .first
                 }
             }
@@ -274,7 +280,7 @@ import Testing
                 uri: "/v1/iso20022/messages", method: .post, headers: Self.headers("cnBank"),
                 body: ByteBuffer(string: document)
             ) { response in
-                let answer = try Self.validMessage(response.body, schema: "pacs.002.001.10")
+                let answer = try await Self.validMessage(response.body, schema: "pacs.002.001.10")
                 let reason = try Self.statusReport(answer).transactions.first?.reason?.code
                 #expect(answer.header == nil && reason == "AM09")  // nothing left to return
             }

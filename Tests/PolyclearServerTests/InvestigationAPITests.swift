@@ -85,7 +85,7 @@ import Testing
                 response in
                 let items = Self.json(response.body)["items"] as? [[String: Any]] ?? []
                 let recall = try #require(items.first { $0["kind"] as? String == "recall_requested" })
-                let message = try ISO.validMessage(
+                let message = try await ISO.validMessage(
                     ByteBuffer(string: recall["message"] as? String ?? ""), schema: "camt.056.001.08")
                 guard case .cancellationRequest(let request) = message.document else { throw CancellationError() }
                 #expect(
@@ -104,7 +104,7 @@ import Testing
                 body: Self.xml(.investigationResolution(resolution), from: "BANKCNBJ")
             ) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
-                let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                let report = try ISO.statusReport(try await ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                 #expect(report.transactions.map(\.status) == ["ACSC"])
             }
             try await client.execute(uri: "/v1/recalls/\(recallID)", method: .get, headers: APITests.headers("bra")) {
@@ -129,7 +129,7 @@ import Testing
                 response in
                 let items = Self.json(response.body)["items"] as? [[String: Any]] ?? []
                 let answered = try #require(items.first { $0["kind"] as? String == "recall_answered" })
-                let message = try ISO.validMessage(
+                let message = try await ISO.validMessage(
                     ByteBuffer(string: answered["message"] as? String ?? ""), schema: "camt.029.001.09")
                 guard case .investigationResolution(let answer) = message.document else { throw CancellationError() }
                 #expect(answer.confirmation == "CNCL")
@@ -156,7 +156,7 @@ import Testing
                 body: request("R-1", uetr: Self.uetr)
             ) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
-                let message = try ISO.validMessage(response.body, schema: "camt.029.001.09")
+                let message = try await ISO.validMessage(response.body, schema: "camt.029.001.09")
                 guard case .investigationResolution(let answer) = message.document else { throw CancellationError() }
                 #expect(answer.confirmation == "PDCR" && answer.transactions.map(\.status) == ["PDCR"])
             }
@@ -169,7 +169,7 @@ import Testing
                 uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
                 body: request("R-2", uetr: "0a562c67-ca16-48ba-b074-65581be6f009")
             ) { response in
-                let message = try ISO.validMessage(response.body, schema: "camt.029.001.09")
+                let message = try await ISO.validMessage(response.body, schema: "camt.029.001.09")
                 guard case .investigationResolution(let answer) = message.document else { throw CancellationError() }
                 #expect(answer.confirmation == "RJCR" && answer.transactions.first?.reasonCode == "NOOR")
             }
@@ -211,7 +211,8 @@ import Testing
                     body: Self.xml(.statusRequest(enquiry), from: bic)
                 ) { response in
                     #expect(response.status == .ok, "\(String(buffer: response.body))")
-                    let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                    let report = try ISO.statusReport(
+                        try await ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                     #expect(report.transactions.map(\.status) == statuses, "\(role)")
                     #expect(report.originalMessageNameID == "pacs.028.001.03")
                 }
@@ -240,7 +241,7 @@ extension InvestigationAPITests {
                 body: Self.xml(.statusRequest(enquiry), from: "BANKBRSP")
             ) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
-                let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                let report = try ISO.statusReport(try await ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                 #expect(report.transactions.map(\.status) == ["ACSC"])
             }
             let countMax = PolyclearAPI.batchPaymentCountMax
@@ -308,7 +309,8 @@ extension InvestigationAPITests {
                     uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
                     body: Self.message(id, sha256: sha, expiry: time)
                 ) { response in
-                    let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                    let report = try ISO.statusReport(
+                        try await ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                     #expect(report.transactions.first?.status == "RJCT")
                     #expect(report.transactions.first?.reason?.additionalInformation?.hasPrefix(reason) == true)
                 }
@@ -317,7 +319,7 @@ extension InvestigationAPITests {
                 uri: "/v1/iso20022/messages", method: .post, headers: ISO.headers("brBank"),
                 body: Self.message("C-1", sha256: digest.uppercased(), expiry: expiry)
             ) { response in
-                let report = try ISO.statusReport(try ISO.validMessage(response.body, schema: "pacs.002.001.10"))
+                let report = try ISO.statusReport(try await ISO.validMessage(response.body, schema: "pacs.002.001.10"))
                 #expect(report.transactions.map(\.status) == ["ACCP"])
             }
             try await client.execute(
@@ -326,7 +328,7 @@ extension InvestigationAPITests {
                 response in
                 let items = InvestigationAPITests.json(response.body)["items"] as? [[String: Any]] ?? []
                 let waiting = try #require(items.first { $0["kind"] as? String == "awaiting_decision" })
-                let message = try ISO.validMessage(
+                let message = try await ISO.validMessage(
                     ByteBuffer(string: waiting["message"] as? String ?? ""), schema: "pacs.002.001.10")
                 #expect(
                     try ISO.statusReport(message).transactions.first?.reason?.additionalInformation?.contains(digest)

@@ -247,3 +247,14 @@ struct PostgresProjectionTests {
         }
     }
 }
+
+/// What the projector takes for a slow step (retried at once with a longer deadline, before
+/// the retry budget counts) and what for a lost server (the budget counts). No server needed.
+@Suite struct PostgresProjectorStepFailureTests {
+    @Test func aSessionTheServerEndedIsASlowStepAndAFailedConnectionIsNot() {
+        #expect(PostgresProjector.isSlowStep(DeadlineExceeded()))
+        #expect(PostgresProjector.isSlowStep(ConnectionClosed()))
+        #expect(!PostgresProjector.isSlowStep(PostgresErrors.NoPrimary(tried: 2)))
+        #expect(!PostgresProjector.isSlowStep(CancellationError()))
+    }
+}

@@ -10,8 +10,14 @@ public enum XMLSchemaValidator {
         public var description: String { "xmllint is missing: apt-get install libxml2-utils" }
     }
 
-    /// xmllint's complaint about `xml` against the schema file, or nil when valid.
-    public static func errors(_ xml: String, schema: URL) throws -> String? {
+    /// xmllint's complaint about `xml` against the schema file, or nil when valid. Waited for
+    /// on a thread of its own (`onOwnThread`), not the cooperative pool: a test blocked there
+    /// starves the others' database sessions (see `Script`).
+    public static func errors(_ xml: String, schema: URL) async throws -> String? {
+        try await onOwnThread { Result { try blockingErrors(xml, schema: schema) } }.get()
+    }
+
+    static func blockingErrors(_ xml: String, schema: URL) throws -> String? {
         guard let xmllint = xmllintPath else { throw Missing() }
         let directory = TemporaryDirectory()
         let file = directory.path("message.xml")
