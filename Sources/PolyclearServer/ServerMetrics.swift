@@ -34,11 +34,20 @@ public final class ServerMetrics: Sendable {
         httpByClass = byClass
     }
 
+    /// One tally slot per status raw value.
+    private static let statusSlots = Int(PaymentStatus.allCases.map(\.rawValue).max() ?? 0) + 1
+
     /// Called after each commit with its events.
     public func record(committed events: some Sequence<HubEvent>) {
         commits.increment()
+        // Tallied here, each counter then moved once: a commit carries thousands of events, and
+        // a lookup and an atomic increment for each cost 0.7% of a loaded writer's CPU.
+        var changes = [Int](repeating: 0, count: Self.statusSlots)
         for event in events {
-            if case .paymentStatus(_, let status, _, _) = event.kind { paymentStatus[status]?.increment() }
+            if case .paymentStatus(_, let status, _, _) = event.kind { changes[Int(status.rawValue)] += 1 }
+        }
+        for status in PaymentStatus.allCases where changes[Int(status.rawValue)] > 0 {
+            paymentStatus[status]?.increment(by: Int64(changes[Int(status.rawValue)]))
         }
     }
 
