@@ -26,6 +26,18 @@ import Testing
         return (path, live, reference)
     }
 
+    /// Opened to write, the store has projected everything, restores to `live` and answers
+    /// every query as `reference`.
+    static func expectReopensCaughtUp(
+        _ path: String, as live: LedgerStateMachine, _ reference: InMemoryLedgerStore, seed: UInt64
+    ) async throws {
+        let reopened = try SQLiteLedgerStore(path: path)
+        #expect(try await reopened.unprojectedCommitCount() == 0)
+        #expect(try await reopened.restore().makeSnapshot() == live.makeSnapshot())
+        try await SQLiteProjectionTests.expectQueriesMatch(reopened, reference, seed: seed)
+        try reopened.close()
+    }
+
     static func damage(_ damage: Damage, _ path: String, other: String) throws {
         let tables = SQLiteLedgerStore.projectionPath(of: path)
         switch damage {
@@ -60,11 +72,7 @@ import Testing
         #expect(try await reader.summary() == LedgerStoreSummary(of: live).withNewest(of: reference))
         try reader.close()
 
-        let reopened = try SQLiteLedgerStore(path: path)
-        #expect(try await reopened.unprojectedCommitCount() == 0)
-        #expect(try await reopened.restore().makeSnapshot() == live.makeSnapshot())
-        try await SQLiteProjectionTests.expectQueriesMatch(reopened, reference, seed: 31)
-        try reopened.close()
+        try await Self.expectReopensCaughtUp(path, as: live, reference, seed: 31)
     }
 
     /// The tables' file trails by what a crash lost (its steps are not fsynced): opening to
@@ -131,10 +139,6 @@ import Testing
         try main.close()
         try tables.close()
 
-        let reopened = try SQLiteLedgerStore(path: path)
-        #expect(try await reopened.unprojectedCommitCount() == 0)
-        #expect(try await reopened.restore().makeSnapshot() == live.makeSnapshot())
-        try await SQLiteProjectionTests.expectQueriesMatch(reopened, reference, seed: 34)
-        try reopened.close()
+        try await Self.expectReopensCaughtUp(path, as: live, reference, seed: 34)
     }
 }
