@@ -62,10 +62,7 @@ import Testing
         return (union, trade)
     }
 
-    /// The store suites check behaviour, not deadlines (their own tests set those): beside the
-    /// whole suite on two cores a connection or a commit can take longer than production's
-    /// 5 s and 10 s (CI: `DeadlineExceeded` in a store suite), so they get room.
-    static let testLimits = StoreLimits(commitDeadlineSeconds: 60, connectDeadlineSeconds: 30)
+    static let testLimits = StoreLimits.storeSuites
 
     static func union() throws -> SampleUnion {
         let fx = try String(contentsOf: dataURL("fx/eurofxref-latest.csv"), encoding: .utf8)

@@ -40,12 +40,13 @@ import Testing
             )
         case .postgres:
             let url = try await PostgresTestServer.newDatabase()
-            let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+            let store = try PostgresHubStore(url: url, configuration: HubStoreTests.configuration, limits: .storeSuites)
             return (
                 store,
                 {
                     store.close()
-                    return try PostgresHubStore(url: url, configuration: HubStoreTests.configuration)
+                    return try PostgresHubStore(
+                        url: url, configuration: HubStoreTests.configuration, limits: .storeSuites)
                 }
             )
         }

@@ -171,7 +171,7 @@ struct PostgresFaultTests {
         var results = ContiguousArray<EventResult>()
         var random = SeededRandom(seed: 7)
         try ledger.apply(Traffic.accounts(), now: 1_000, results: &results)
-        let setup = try PostgresLedgerStore(url: url)
+        let setup = try PostgresLedgerStore(url: url, limits: .storeSuites)
         try await setup.commit(ledger.sealOutcome())
         ledger.outcomeCommitted()
         setup.close()
@@ -188,8 +188,10 @@ struct PostgresFaultTests {
         hurried.close()
         try await Task.sleep(for: .milliseconds(300))  // an abandoned attempt's connection is closed by now
         // A restore stuck on a connection the server ended meanwhile is retried after 30 s.
-        let restored = try await PostgresLedgerStore(url: url, limits: StoreLimits(restoreDeadlineSeconds: 30))
-            .restore()
+        let restored = try await PostgresLedgerStore(
+            url: url, limits: StoreLimits(restoreDeadlineSeconds: 30, retryBudgetSeconds: 120)
+        )
+        .restore()
         var before = LedgerStateMachine()
         try before.apply(Traffic.accounts(), now: 1_000, results: &results)
         let snapshot = restored.makeSnapshot()

@@ -44,7 +44,7 @@ struct PostgresProjectionTests {
     @Test(arguments: [UInt64(1), 2])
     func tablesThatTrailTheLogReadBackExactlyAndTheNextWriterProjectsThem(seed: UInt64) async throws {
         let url = try await PostgresTestServer.newDatabase()
-        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 1_000))
+        let store = try PostgresLedgerStore(url: url, limits: .storeSuites.with { $0.projectionLagCommitsMax = 1_000 })
         defer { store.close() }
         _ = try await store.restore()
         let reference = InMemoryLedgerStore()
@@ -61,7 +61,7 @@ struct PostgresProjectionTests {
         #expect(try await store.unprojectedCommitCount() == 12, "the projection was meant to be held back")
 
         // The next writer reads the log laid over the tables, then projects the rest.
-        let next = try PostgresLedgerStore(url: url)
+        let next = try PostgresLedgerStore(url: url, limits: .storeSuites)
         defer { next.close() }
         #expect(try await next.restore().makeSnapshot() == live.makeSnapshot())
         try await next.waitForProjection()
@@ -71,13 +71,15 @@ struct PostgresProjectionTests {
         // nothing twice.
         store.holdProjection(false)
         try await store.waitForProjection()
-        #expect(try await PostgresLedgerStore(url: url).restore().makeSnapshot() == live.makeSnapshot())
+        #expect(
+            try await PostgresLedgerStore(url: url, limits: .storeSuites).restore().makeSnapshot()
+                == live.makeSnapshot())
     }
 
     /// A read waits for the projection of every commit this store made before it.
     @Test func aReadWaitsForTheProjectionOfEarlierCommits() async throws {
         let url = try await PostgresTestServer.newDatabase()
-        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 100))
+        let store = try PostgresLedgerStore(url: url, limits: .storeSuites.with { $0.projectionLagCommitsMax = 100 })
         defer { store.close() }
         _ = try await store.restore()
         var ledger = try await SQLiteProjectionTests.drive(store, InMemoryLedgerStore(), seed: 7, batches: 3)
@@ -113,8 +115,11 @@ struct PostgresProjectionTests {
     /// the process, and the commit had no time left to retry).
     @Test func aStepSlowerThanItsDeadlineIsRetriedWithMoreTimeAndCatchesUp() async throws {
         let url = try await PostgresTestServer.newDatabase()
-        let limits = StoreLimits(
-            projectionLagCommitsMax: 100, projectionStepDeadlineSeconds: 0.000_1, projectionStepDeadlineMaxSeconds: 120)
+        let limits = StoreLimits.storeSuites.with {
+            $0.projectionLagCommitsMax = 100
+            $0.projectionStepDeadlineSeconds = 0.000_1
+            $0.projectionStepDeadlineMaxSeconds = 120
+        }
         let store = try PostgresLedgerStore(url: url, limits: limits)
         defer { store.close() }
         _ = try await store.restore()
@@ -124,18 +129,22 @@ struct PostgresProjectionTests {
         #expect(store.projector.stepsPastDeadline > 0, "no step ran out of time: the test tests nothing")
         #expect(try await Self.redoRowCount(url) == 0)
         try await SQLiteProjectionTests.expectQueriesMatch(store, reference, seed: 11)
-        #expect(try await PostgresLedgerStore(url: url).restore().makeSnapshot() == ledger.makeSnapshot())
+        #expect(
+            try await PostgresLedgerStore(url: url, limits: .storeSuites).restore().makeSnapshot()
+                == ledger.makeSnapshot())
     }
 
     /// A commit waits while the tables trail by the lag bound; the projection lets it go on.
     @Test func aCommitWaitsWhileTheProjectionTrailsByTheBound() async throws {
         let url = try await PostgresTestServer.newDatabase()
-        let store = try PostgresLedgerStore(url: url, limits: StoreLimits(projectionLagCommitsMax: 2))
+        let store = try PostgresLedgerStore(url: url, limits: .storeSuites.with { $0.projectionLagCommitsMax = 2 })
         defer { store.close() }
         _ = try await store.restore()
         // Two held batches: the store writes no redo row for a `drive`'s first, empty, outcome.
         let ledger = try await SQLiteProjectionTests.expectACommitToWaitForRoom(store, heldBatches: 2)
-        #expect(try await PostgresLedgerStore(url: url).restore().makeSnapshot() == ledger.makeSnapshot())
+        #expect(
+            try await PostgresLedgerStore(url: url, limits: .storeSuites).restore().makeSnapshot()
+                == ledger.makeSnapshot())
     }
 
     /// A database from before the redo log, checked without being migrated (beside a running
@@ -143,7 +152,7 @@ struct PostgresProjectionTests {
     @Test func aDatabaseFromBeforeTheRedoLogIsCheckedAsItIs() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let configuration = HubStoreTests.configuration
-        let store = try PostgresHubStore(url: url, configuration: configuration)
+        let store = try PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
         var hub = try await store.restore()
         var results = ContiguousArray<HubResult>()
         let batches = try HubStoreTests.batches(try HubStoreTests.union())
@@ -161,25 +170,28 @@ struct PostgresProjectionTests {
             try await connection.query(
                 "DELETE FROM polyclear_migrations WHERE name = 'v7-ledger-redo'", logger: logger)
         }
-        let (ledger, _, logRows, unprojected) = try await PostgresHubStore(url: url, configuration: configuration)
-            .check()
+        let (ledger, _, logRows, unprojected) = try await PostgresHubStore(
+            url: url, configuration: configuration, limits: .storeSuites
+        )
+        .check()
         #expect(logRows == 3 && unprojected == 0)
         #expect(ledger.makeSnapshot() == hub.ledgerState.makeSnapshot())
-        let next = try PostgresHubStore(url: url, configuration: configuration)
+        let next = try PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
         defer { next.close() }
         var continued = try await next.restore()
         try continued.apply(batches[3], now: 4_000_000_000, results: &results)
         try await next.commit(continued.sealOutcome())
         continued.outcomeCommitted()
         try await next.waitForProjection()
-        let (after, _, _, _) = try await PostgresHubStore(url: url, configuration: configuration).check()
+        let (after, _, _, _) = try await PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
+            .check()
         #expect(after.makeSnapshot() == continued.ledgerState.makeSnapshot())
     }
 
     /// A damaged redo row is never skipped: the restore refuses the database.
     @Test func aDamagedRedoRowIsCorruptDatabase() async throws {
         let url = try await PostgresTestServer.newDatabase()
-        let store = try PostgresLedgerStore(url: url)
+        let store = try PostgresLedgerStore(url: url, limits: .storeSuites)
         defer { store.close() }
         _ = try await store.restore()
         store.holdProjection(true)
@@ -190,7 +202,7 @@ struct PostgresProjectionTests {
                 logger: PostgresDatabase.quietLogger())
         }
         do {
-            _ = try await PostgresLedgerStore(url: url).restore()
+            _ = try await PostgresLedgerStore(url: url, limits: .storeSuites).restore()
             Issue.record("a damaged redo row was read")
         } catch let error as StoreError {
             #expect(error.code == .corruptDatabase, "\(error)")
@@ -203,7 +215,7 @@ struct PostgresProjectionTests {
     @Test func aHubWriterThatDiesBeforeItsProjectionLosesNothing() async throws {
         let url = try await PostgresTestServer.newDatabase()
         let configuration = HubStoreTests.configuration
-        let store = try PostgresHubStore(url: url, configuration: configuration)
+        let store = try PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
         defer { store.close() }
         var hub = try await store.restore()
         var results = ContiguousArray<HubResult>()
@@ -217,15 +229,17 @@ struct PostgresProjectionTests {
             hub.outcomeCommitted()
         }
         #expect(try await store.unprojectedCommitCount() == 5)
-        let (ledger, checked, logRows, unprojected) = try await PostgresHubStore(url: url, configuration: configuration)
-            .check()
+        let (ledger, checked, logRows, unprojected) = try await PostgresHubStore(
+            url: url, configuration: configuration, limits: .storeSuites
+        )
+        .check()
         #expect(unprojected == 5)
         #expect(logRows == 9)
         #expect(ledger.makeSnapshot() == hub.ledgerState.makeSnapshot())
         #expect(checked.allPaymentStates == hub.allPaymentStates)
         // A store that is not the writer (a cluster node's statement reads) lays the redo rows
         // over the tables; after the takeover the tables alone give the same answers.
-        let reader = try PostgresHubStore(url: url, configuration: configuration)
+        let reader = try PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
         defer { reader.close() }
         var seen: [[StoredTransfer]] = []
         for account in UInt128(1)...200 {
@@ -235,7 +249,7 @@ struct PostgresProjectionTests {
         let seenCount = Set(seen.joined().map(\.transfer.id)).count
         let inTables = try await Self.rowCount(url, table: "transfers")
         #expect(seenCount == hub.ledgerState.transferCount && inTables < seenCount)
-        let next = try PostgresHubStore(url: url, configuration: configuration)
+        let next = try PostgresHubStore(url: url, configuration: configuration, limits: .storeSuites)
         defer { next.close() }
         let restored = try await next.restore()
         #expect(restored.ledgerState.makeSnapshot() == hub.ledgerState.makeSnapshot())

@@ -51,7 +51,7 @@ struct PostgresRecoveryTests {
     static func restoreBetweenTwoBatches(_ recipeDirectory: String, ports: [Int]) async throws {
         let url = try await recipe(["start-archiving", recipeDirectory, "\(ports[0])"])
         let batches = try H.batches(try H.union())  // setup, then batches of 150 payments (ids 1…)
-        let store = try PostgresHubStore(url: url, configuration: H.configuration)
+        let store = try PostgresHubStore(url: url, configuration: H.configuration, limits: .storeSuites)
         let writer = Writer(store: store)
         let moment = try await writer.whileRunning {
             _ = try await writer.submit(batches[0])
@@ -67,7 +67,7 @@ struct PostgresRecoveryTests {
         try await recipe(["switch-wal", recipeDirectory, "\(ports[0])"])
         let restoredURL = try await recipe(["restore", recipeDirectory, "\(ports[1])", timestamp(moment)])
 
-        let restored = try PostgresHubStore(url: restoredURL, configuration: H.configuration)
+        let restored = try PostgresHubStore(url: restoredURL, configuration: H.configuration, limits: .storeSuites)
         defer { restored.close() }
         let hub = try await restored.restore()  // the log replays to exactly the stored ledger
         #expect(hub.checkInvariants() == nil)

@@ -19,7 +19,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .inMemory: InMemoryLedgerStore()
         case .sqlite: try SQLiteLedgerStore(path: directory.path("ledger.sqlite"))
-        case .postgres: try PostgresLedgerStore(url: try await PostgresTestServer.newDatabase())
+        case .postgres: try PostgresLedgerStore(url: try await PostgresTestServer.newDatabase(), limits: .storeSuites)
         }
     }
 }
@@ -110,5 +110,22 @@ enum PostgresTestServer {
         #expect(StoreKind.available.contains(.postgres))
         #expect(HubStoreTests.Kind.available.contains(.postgres))
         #expect(PaymentArchiveStoreTests.Kind.available.contains(.postgres))
+    }
+}
+
+extension StoreLimits {
+    /// The store suites check behaviour, not deadlines (the tests of deadlines set their own):
+    /// beside the whole suite on two cores a connection, a commit or its retries can take
+    /// longer than production's 5 s, 10 s and 30 s (CI: `DeadlineExceeded` in a store suite; a
+    /// slow evening: "commit 8 failed after 2 attempts in 30 s"), so they get room. The limits
+    /// still end a hang.
+    static let storeSuites = StoreLimits(
+        commitDeadlineSeconds: 60, retryBudgetSeconds: 120, connectDeadlineSeconds: 30)
+
+    /// These limits with `change` made.
+    func with(_ change: (inout StoreLimits) -> Void) -> StoreLimits {
+        var limits = self
+        change(&limits)
+        return limits
     }
 }
